@@ -1,0 +1,61 @@
+/**
+ * A batch of events as the agent sends it (gzip-compressed JSON), and the enrollment exchange.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { McpEvent } from './events.js';
+import { HostInfo } from './inventory.js';
+
+export const MAX_EVENTS_PER_BATCH = 5000;
+
+export const Batch = Type.Object(
+  {
+    agentId: Type.String({ minLength: 1, maxLength: 128 }),
+    seq: Type.Integer({ minimum: 1 }),
+    /** sha256 hex of the previous batch's uncompressed body; '' for seq 1. */
+    prevHash: Type.String({ pattern: '^([0-9a-f]{64})?$' }),
+    sentAt: Type.String({ maxLength: 64 }),
+    events: Type.Array(McpEvent, { maxItems: MAX_EVENTS_PER_BATCH }),
+  },
+  { $id: 'Batch' },
+);
+export type Batch = Omit<Static<typeof Batch>, 'events'> & { events: McpEvent[] };
+
+export const BatchAck = Type.Object({ acked: Type.Integer({ minimum: 1 }) }, { $id: 'BatchAck' });
+export type BatchAck = Static<typeof BatchAck>;
+
+export const EnrollRequest = Type.Object(
+  {
+    /** PEM PKCS#10 certificate signing request made with node-forge. */
+    csr: Type.String({ minLength: 100, maxLength: 16384 }),
+    host: HostInfo,
+    agentVersion: Type.String({ maxLength: 64 }),
+  },
+  { $id: 'EnrollRequest' },
+);
+export type EnrollRequest = Static<typeof EnrollRequest>;
+
+/** Settings the collector serves to agents (policy), applied without restart. */
+export const AgentSettings = Type.Object(
+  {
+    processPollMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+    socketPollMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+    heartbeatMs: Type.Optional(Type.Integer({ minimum: 5000 })),
+    snapshotEveryHours: Type.Optional(Type.Number({ minimum: 0.01 })),
+    disabledRules: Type.Optional(Type.Array(Type.String({ maxLength: 64 }))),
+    allowServers: Type.Optional(Type.Array(Type.String({ maxLength: 512 }))),
+  },
+  { $id: 'AgentSettings' },
+);
+export type AgentSettings = Static<typeof AgentSettings>;
+
+export const EnrollResponse = Type.Object(
+  {
+    agentId: Type.String(),
+    endpointId: Type.String(),
+    certificate: Type.String(),
+    caCertificate: Type.String(),
+    settings: AgentSettings,
+  },
+  { $id: 'EnrollResponse' },
+);
+export type EnrollResponse = Static<typeof EnrollResponse>;

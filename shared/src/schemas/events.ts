@@ -1,0 +1,102 @@
+/**
+ * The event envelope `{ v: 1, id, type, time, endpointId, data }` and the data of each type.
+ * These are the contract between agent and collector (DESIGN.md, "Events").
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ServerEntry } from './server.js';
+import { ClientRecord, ConfigError, Finding, HostInfo, ProcessRecord, SocketRecord } from './inventory.js';
+
+export const EVENT_VERSION = 1;
+
+export const InventorySnapshotData = Type.Object({
+  host: HostInfo,
+  clients: Type.Array(ClientRecord),
+  servers: Type.Array(ServerEntry),
+  processes: Type.Array(ProcessRecord),
+  sockets: Type.Array(SocketRecord),
+  findings: Type.Array(Finding),
+  errors: Type.Array(ConfigError),
+});
+export type InventorySnapshotData = Static<typeof InventorySnapshotData>;
+
+export const ServerChangedData = Type.Composite([
+  ServerEntry,
+  Type.Object({ changedFields: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }) }),
+]);
+export type ServerChangedData = Static<typeof ServerChangedData>;
+
+export const HeartbeatData = Type.Object({
+  version: Type.String({ maxLength: 64 }),
+  uptimeS: Type.Number({ minimum: 0 }),
+  cpuPercent: Type.Number({ minimum: 0 }),
+  rssBytes: Type.Integer({ minimum: 0 }),
+  spoolBytes: Type.Integer({ minimum: 0 }),
+  spoolDepth: Type.Integer({ minimum: 0 }),
+  droppedCount: Type.Integer({ minimum: 0 }),
+  lastError: Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]),
+  /** Current polling intervals (after any self-limiting). */
+  intervalsMs: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  /** true when the agent lengthened its intervals because it went over its CPU/RSS budget. */
+  throttled: Type.Boolean(),
+  throttleReason: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+});
+export type HeartbeatData = Static<typeof HeartbeatData>;
+
+export const DroppedData = Type.Object({
+  count: Type.Integer({ minimum: 0 }),
+  bytes: Type.Integer({ minimum: 0 }),
+  reason: Type.String({ maxLength: 256 }),
+});
+export type DroppedData = Static<typeof DroppedData>;
+
+/** Every event type and the schema of its `data`. */
+export const EVENT_DATA = {
+  'inventory.snapshot': InventorySnapshotData,
+  'client.detected': ClientRecord,
+  'client.removed': ClientRecord,
+  'server.added': ServerEntry,
+  'server.changed': ServerChangedData,
+  'server.removed': ServerEntry,
+  'process.started': ProcessRecord,
+  'process.stopped': ProcessRecord,
+  'socket.opened': SocketRecord,
+  'socket.closed': SocketRecord,
+  'finding.raised': Finding,
+  'finding.resolved': Finding,
+  'config.error': ConfigError,
+  'agent.heartbeat': HeartbeatData,
+  'agent.dropped': DroppedData,
+} as const satisfies Record<string, TSchema>;
+
+export type EventType = keyof typeof EVENT_DATA;
+export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+
+function envelope<T extends EventType>(type: T) {
+  return Type.Object({
+    v: Type.Literal(EVENT_VERSION),
+    id: Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' }),
+    type: Type.Literal(type),
+    time: Type.String({ format: 'date-time', maxLength: 64 }),
+    endpointId: Type.String({ minLength: 1, maxLength: 128 }),
+    data: EVENT_DATA[type],
+  });
+}
+
+export const McpEvent = Type.Union(
+  EVENT_TYPES.map((t) => envelope(t)),
+  { $id: 'McpEvent' },
+);
+
+/** A typed event: `type` narrows `data`. */
+export type McpEvent = {
+  [K in EventType]: {
+    v: typeof EVENT_VERSION;
+    id: string;
+    type: K;
+    time: string;
+    endpointId: string;
+    data: Static<(typeof EVENT_DATA)[K]>;
+  };
+}[EventType];
+
+export type EventOf<K extends EventType> = Extract<McpEvent, { type: K }>;

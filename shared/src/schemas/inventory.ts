@@ -1,0 +1,152 @@
+/**
+ * Records that make up one endpoint's MCP inventory, and the `scan --json` document.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { ServerEntry } from './server.js';
+
+const Str = (max = 1024) => Type.String({ maxLength: max });
+const NullableStr = (max = 1024) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
+
+export const Severity = Type.Union(
+  [Type.Literal('info'), Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')],
+  { $id: 'Severity' },
+);
+export type Severity = Static<typeof Severity>;
+/** Severities in rising order. */
+export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
+
+export const HostInfo = Type.Object(
+  {
+    hostname: Str(256),
+    platform: Type.Union([Type.Literal('darwin'), Type.Literal('win32'), Type.Literal('linux')]),
+    osRelease: Type.Optional(NullableStr(256)),
+    osName: Type.Optional(NullableStr(256)),
+    arch: Type.Optional(NullableStr(64)),
+    /** Hardware UUID / machine id (systeminformation), when readable. */
+    hardwareUuid: Type.Optional(NullableStr(128)),
+    serial: Type.Optional(NullableStr(128)),
+    /** OS users whose homes were scanned. */
+    users: Type.Array(Str(256), { maxItems: 10000 }),
+  },
+  { $id: 'HostInfo' },
+);
+export type HostInfo = Static<typeof HostInfo>;
+
+export const ClientRecord = Type.Object(
+  {
+    /** Catalog id (claude-desktop, claude-code, cursor, vscode, vscode-insiders, windsurf, zed, ...). */
+    client: Str(64),
+    displayName: Str(128),
+    user: Type.Optional(NullableStr(256)),
+    /** Config files of this client that exist (read or not). */
+    configPaths: Type.Array(Str(4096), { maxItems: 10000 }),
+    serverCount: Type.Integer({ minimum: 0 }),
+  },
+  { $id: 'ClientRecord' },
+);
+export type ClientRecord = Static<typeof ClientRecord>;
+
+export const ProcessRecord = Type.Object(
+  {
+    pid: Type.Integer({ minimum: 0 }),
+    ppid: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+    name: Str(512),
+    /** Command line with secret-looking values redacted. */
+    cmd: Str(8192),
+    user: Type.Optional(NullableStr(256)),
+    /** client: an MCP client app; server: an MCP server process. */
+    kind: Type.Union([Type.Literal('client'), Type.Literal('server')]),
+    /** Catalog id of the client (for kind=client), or of the client that launched it (kind=server). */
+    client: Type.Optional(NullableStr(64)),
+    /** serverKey of the configured server this process was matched to. */
+    serverKey: Type.Optional(NullableStr(64)),
+    /** How a server process was recognised: config match or a name pattern. */
+    match: Type.Optional(Type.Union([Type.Literal('config'), Type.Literal('pattern'), Type.Null()])),
+    startedAt: Type.Optional(NullableStr(64)),
+  },
+  { $id: 'ProcessRecord' },
+);
+export type ProcessRecord = Static<typeof ProcessRecord>;
+
+export const SocketRecord = Type.Object(
+  {
+    pid: Type.Integer({ minimum: 0 }),
+    processName: Str(512),
+    protocol: Type.Union([Type.Literal('tcp'), Type.Literal('tcp6'), Type.Literal('udp')]),
+    localAddress: Str(128),
+    localPort: Type.Integer({ minimum: 0, maximum: 65535 }),
+    peerAddress: Type.Optional(NullableStr(256)),
+    peerPort: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()])),
+    /** listen: an MCP server's listening socket; remote: a client's connection to a configured remote MCP host. */
+    kind: Type.Union([Type.Literal('listen'), Type.Literal('remote')]),
+    /** true when a listening socket is bound to all interfaces (0.0.0.0, ::). */
+    allInterfaces: Type.Boolean(),
+    serverKey: Type.Optional(NullableStr(64)),
+    client: Type.Optional(NullableStr(64)),
+  },
+  { $id: 'SocketRecord' },
+);
+export type SocketRecord = Static<typeof SocketRecord>;
+
+export const Finding = Type.Object(
+  {
+    /** Stable id: rule + subject (same finding on a re-scan has the same id). */
+    id: Str(64),
+    ruleId: Str(64),
+    severity: Severity,
+    title: Str(512),
+    description: Str(4096),
+    /** What it is about. Never a secret value. */
+    subject: Type.Object({
+      serverKey: Type.Optional(NullableStr(64)),
+      serverName: Type.Optional(NullableStr(512)),
+      client: Type.Optional(NullableStr(64)),
+      configPath: Type.Optional(NullableStr(4096)),
+      pid: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
+    }),
+    /** Where it was seen (e.g. field env.GITHUB_TOKEN, kind github-token). Never the value. */
+    evidence: Type.Optional(
+      Type.Object({
+        field: Type.Optional(NullableStr(1024)),
+        kind: Type.Optional(NullableStr(128)),
+        detail: Type.Optional(NullableStr(1024)),
+      }),
+    ),
+  },
+  { $id: 'Finding' },
+);
+export type Finding = Static<typeof Finding>;
+
+export const ConfigError = Type.Object(
+  {
+    path: Str(4096),
+    client: Type.Optional(NullableStr(64)),
+    /** A stable code: unreadable, parse, too-large, binary, invalid-entry, ... */
+    code: Str(64),
+    reason: Str(2048),
+    line: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+    column: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+    /** For invalid-entry: the server name whose entry was skipped. */
+    entry: Type.Optional(NullableStr(512)),
+  },
+  { $id: 'ConfigError' },
+);
+export type ConfigError = Static<typeof ConfigError>;
+
+export const INVENTORY_SCHEMA_ID = 'mcpwatch.inventory/v1';
+
+export const InventoryDocument = Type.Object(
+  {
+    schema: Type.Literal(INVENTORY_SCHEMA_ID),
+    generatedAt: Str(64),
+    host: HostInfo,
+    clients: Type.Array(ClientRecord),
+    servers: Type.Array(ServerEntry),
+    processes: Type.Array(ProcessRecord),
+    sockets: Type.Array(SocketRecord),
+    findings: Type.Array(Finding),
+    errors: Type.Array(ConfigError),
+  },
+  { $id: 'InventoryDocument' },
+);
+export type InventoryDocument = Static<typeof InventoryDocument>;

@@ -1,0 +1,73 @@
+/**
+ * The batch signature contract (DESIGN.md, "A batch").
+ *
+ * The agent signs, with its enrolled RSA private key (RSA-PSS, SHA-256, salt length 32), the string
+ *   mcpwatch-batch-v1\n{agentId}\n{seq}\n{timestamp}\n{sha256 hex of the body bytes as sent}
+ * and sends it base64 in `x-mcpwatch-signature`, with agent id, seq and timestamp (unix ms) in
+ * the headers below. The collector verifies over the raw bytes before decompressing.
+ */
+import { constants, createSign, createVerify, type KeyLike } from 'node:crypto';
+import { sha256Hex } from './hash.js';
+
+export const SIGNATURE_VERSION = 'mcpwatch-batch-v1';
+
+export const HEADERS = {
+  agentId: 'x-mcpwatch-agent',
+  seq: 'x-mcpwatch-seq',
+  timestamp: 'x-mcpwatch-timestamp',
+  signature: 'x-mcpwatch-signature',
+} as const;
+
+/** The exact string that is signed. */
+export function signingString(agentId: string, seq: number, timestampMs: number, body: Uint8Array): string {
+  return `${SIGNATURE_VERSION}\n${agentId}\n${seq}\n${timestampMs}\n${sha256Hex(body)}`;
+}
+
+const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
+
+/** Base64 RSA-PSS-SHA256 signature of the signing string. */
+export function signBatch(
+  privateKey: KeyLike,
+  agentId: string,
+  seq: number,
+  timestampMs: number,
+  body: Uint8Array,
+): string {
+  const signer = createSign('sha256');
+  signer.update(signingString(agentId, seq, timestampMs, body));
+  return signer.sign({ key: privateKey as never, ...PSS }, 'base64');
+}
+
+/** true when `signatureB64` is a valid signature of the signing string under `publicKey`. */
+export function verifyBatch(
+  publicKey: KeyLike,
+  agentId: string,
+  seq: number,
+  timestampMs: number,
+  body: Uint8Array,
+  signatureB64: string,
+): boolean {
+  const verifier = createVerify('sha256');
+  verifier.update(signingString(agentId, seq, timestampMs, body));
+  try {
+    return verifier.verify({ key: publicKey as never, ...PSS }, signatureB64, 'base64');
+  } catch {
+    return false;
+  }
+}
+
+/** All the headers of a signed batch. */
+export function batchHeaders(
+  privateKey: KeyLike,
+  agentId: string,
+  seq: number,
+  timestampMs: number,
+  body: Uint8Array,
+): Record<string, string> {
+  return {
+    [HEADERS.agentId]: agentId,
+    [HEADERS.seq]: String(seq),
+    [HEADERS.timestamp]: String(timestampMs),
+    [HEADERS.signature]: signBatch(privateKey, agentId, seq, timestampMs, body),
+  };
+}
