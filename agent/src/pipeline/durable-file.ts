@@ -1,0 +1,52 @@
+/**
+ * Small durable files: write-to-temp, fsync, rename, fsync the directory. A reader sees either the
+ * old or the new content, never a torn mix, even after kill -9 or power loss.
+ * Files are created owner-only (0600) because some hold keys or agent state.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/** Atomically replace `file` with `data` (mode 0600 by default). Throws the fs error on failure. */
+export function writeFileDurable(file: string, data: string | Uint8Array, mode = 0o600): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const fd = fs.openSync(tmp, 'w', mode);
+  try {
+    fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  fsyncDir(path.dirname(file));
+}
+
+/** fsync a directory so a rename or unlink in it is durable. Not possible on Windows: skipped. */
+export function fsyncDir(dir: string): void {
+  if (process.platform === 'win32') return;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // some filesystems refuse fsync on directories; the rename itself is still atomic
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/** Parse a JSON file; null when it is missing. Throws SyntaxError on bad JSON (caller decides). */
+export function readJsonFile<T>(file: string): T | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw e;
+  }
+  return JSON.parse(text) as T;
+}
+
+/** Create a directory (and parents) owner-only. */
+export function ensurePrivateDir(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+}
