@@ -1,0 +1,144 @@
+/**
+ * Secret detection over single values.
+ *
+ * Contract: pure functions, never throw, never log or return the value they inspect — only a
+ * `kind`. Detection errs toward flagging credentials in known formats; the generic
+ * high-entropy check deliberately leaves alone paths, URLs, UUIDs, package specs, version
+ * strings, placeholders ("your-api-key-here", "<TOKEN>", "xxx") and references to variables
+ * (`${input:x}`, `${env:X}`, `${VAR}`, `$VAR`, `%VAR%`, `{{x}}`), which are not secrets.
+ */
+import { NON_SECRET_NAME_PATTERN, SECRET_NAME_PATTERN, SECRET_PATTERNS } from './secret-patterns.js';
+
+/** What a detector found: the kind of credential, never the value. */
+export interface SecretHit {
+  kind: string;
+}
+
+/** Longest value inspected; longer input is inspected in its first MAX_VALUE_CHARS only. */
+const MAX_VALUE_CHARS = 16_384;
+
+/** One variable reference in any of the syntaxes MCP clients and shells expand. */
+const REFERENCE_SOURCE =
+  String.raw`\$\{[^}\s]{1,256}\}|\$[A-Za-z_][A-Za-z0-9_]{0,255}|%[A-Za-z_][A-Za-z0-9_()]{0,255}%|\{\{[^}]{1,256}\}\}`;
+const REFERENCE_ONLY = new RegExp(
+  String.raw`^\s*(?:(?:Bearer|Basic|Token)\s+)?(?:${REFERENCE_SOURCE})(?:\s*(?:${REFERENCE_SOURCE}))*\s*$`,
+  'i',
+);
+const REFERENCE_ANY = new RegExp(REFERENCE_SOURCE, 'g');
+
+/**
+ * true when the value is only a reference to a variable (optionally after an auth scheme such
+ * as `Bearer `): `${input:token}`, `${env:API_KEY}`, `${API_KEY}`, `$API_KEY`, `%API_KEY%`.
+ */
+export function isReference(value: string): boolean {
+  return REFERENCE_ONLY.test(value);
+}
+
+const PLACEHOLDER_PATTERNS: readonly RegExp[] = [
+  /^\s*$/,
+  /^<[^<>]{1,200}>$/, // <TOKEN>, <your key>
+  /^\[[^[\]]{1,200}\]$/, // [YOUR_KEY]
+  /^(?:x{3,}|\*{3,}|\.{3,}|-+|_+|0+|1234(?:5678?)?9?|null|none|undefined|true|false|redacted|\[redacted\])$/i,
+  /x{4,}|\*{4,}|\.\.\./i, // sk-xxxx, ghp_****, sk-...
+  /\b(?:your|my|insert|enter|put|add|replace|paste|fill)[-_ ]?(?:[a-z0-9]+[-_ ]?){0,6}(?:here|key|token|secret|password|id|url)\b/i,
+  /^your[-_]/i,
+  /(?:^|[-_ ])(?:placeholder|changeme|change[-_]me|replace[-_]?me|dummy|example|sample|fake|todo|tbd|redacted)(?:$|[-_ ])/i,
+  /EXAMPLE/, // AWS documentation keys (AKIAIOSFODNN7EXAMPLE)
+];
+
+/** true for values that are obviously not real credentials: empty, `<TOKEN>`, `your-key-here`, `xxx`. */
+export function isPlaceholder(value: string): boolean {
+  return PLACEHOLDER_PATTERNS.some((re) => re.test(value));
+}
+
+/** Shannon entropy of a string in bits per character. */
+export function shannonEntropy(value: string): number {
+  if (value.length === 0) return 0;
+  const counts = new Map<string, number>();
+  for (const ch of value) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  let bits = 0;
+  for (const n of counts.values()) {
+    const p = n / value.length;
+    bits -= p * Math.log2(p);
+  }
+  return bits;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TOKENISH = /^[A-Za-z0-9+/=_\-.~]{20,512}$/;
+const HEX = /^[0-9a-fA-F]+$/;
+
+/**
+ * Generic high-entropy check for one whitespace-free token. Requires letters and digits mixed
+ * (so package names, words-with-dashes and versions pass), both cases unless it is long hex,
+ * and an entropy that random credentials reach but identifiers do not.
+ */
+function isHighEntropyToken(token: string): boolean {
+  if (!TOKENISH.test(token)) return false;
+  if (UUID.test(token)) return false;
+  if (/^[./~]|^[A-Za-z]:[\\/]|\\/.test(token)) return false; // a path
+  if (/^@?[a-z0-9][a-z0-9._-]*\/[a-z0-9._-]+(?:@[\w.^~<>=*-]+)?$/.test(token)) return false; // scope/pkg, org/image (lower case)
+  if (/^[\w.-]+@\d+\.\d+/.test(token)) return false; // name@1.2.3
+  if (!/[0-9]/.test(token) || !/[A-Za-z]/.test(token)) return false;
+  if (HEX.test(token)) return token.length >= 32 && shannonEntropy(token) >= 3.0;
+  if (!/[a-z]/.test(token) || !/[A-Z]/.test(token)) return false;
+  const threshold = token.length >= 32 ? 4.0 : 3.7;
+  return shannonEntropy(token) >= threshold;
+}
+
+/**
+ * Detect a credential in one value. Returns its kind or null. Known formats are looked for
+ * anywhere in the value; the generic high-entropy check applies to whole whitespace-free values
+ * only (after removing variable references and an auth scheme prefix).
+ */
+export function detectSecret(value: string): SecretHit | null {
+  if (typeof value !== 'string' || value.length < 8) return null;
+  const text = value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value;
+  if (isReference(text)) return null;
+  for (const { kind, pattern } of SECRET_PATTERNS) {
+    const m = pattern.exec(text);
+    if (m && !isPlaceholder(m[0])) return { kind };
+  }
+  const bare = text.replace(REFERENCE_ANY, '').replace(/^\s*(?:Bearer|Basic|Token)\s+/i, '').trim();
+  if (bare.length === 0 || /\s/.test(bare) || isPlaceholder(bare)) return null;
+  return isHighEntropyToken(bare) ? { kind: 'generic-high-entropy' } : null;
+}
+
+/** Normalizes a name (env var, header, flag, query key) for SECRET_NAME_PATTERN. */
+function normalName(name: string): string {
+  return name
+    .replace(/^-+/, '')
+    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
+    .replace(/[-.\s]+/g, '_')
+    .toLowerCase();
+}
+
+/** true when a name (env var, header, CLI flag, query parameter) conventionally holds a credential. */
+export function isSecretName(name: string): boolean {
+  const n = normalName(name);
+  if (n.length === 0 || n.length > 256) return false;
+  if (NON_SECRET_NAME_PATTERN.test(n)) return false;
+  return SECRET_NAME_PATTERN.test(n);
+}
+
+/**
+ * Classify a named value: a known or high-entropy credential anywhere, or — under a
+ * credential-ish name — any value that is not empty, a reference, a placeholder, a number or a
+ * boolean. Returns null for non-secrets. This is the single decision used both for redaction
+ * and for findings, so what is reported is exactly what is redacted.
+ */
+export function classifySecret(name: string | null, value: string): SecretHit | null {
+  if (typeof value !== 'string') return null;
+  const hit = detectSecret(value);
+  if (hit) return hit;
+  if (name === null || !isSecretName(name)) return null;
+  const v = value.trim();
+  if (v.length < 6 || isReference(v) || isPlaceholder(v)) return null;
+  if (/^(?:\d+|true|false|yes|no|on|off|bearer|basic|token)$/i.test(v)) return null;
+  if (/^(?:https?|wss?):\/\/[^@\s]*$/i.test(v)) return null; // a plain URL without credentials
+  if (/^(?:[./~]|[A-Za-z]:[\\/])/.test(v)) return null; // a path (e.g. *_KEY_FILE-like values)
+  const bare = v.replace(/^(?:Bearer|Basic|Token)\s+/i, '');
+  if (isReference(bare) || isPlaceholder(bare)) return null;
+  if (/aws_?secret|secret_?access_?key/.test(normalName(name))) return { kind: 'aws-secret-access-key' };
+  return { kind: 'credential' };
+}
