@@ -10,3 +10,4 @@ export * from './schemas/events.js';
 export * from './schemas/batch.js';
 export * from './severity.js';
 export * from './event-builder.js';
+export * from './cert-fingerprint.js';
