@@ -1,0 +1,71 @@
+/**
+ * Turns the bundled agent into Node single executables (SEA) for each target. The blob is made by
+ * the linux-x64 Node binary of the SAME version as every target binary, with the code cache and
+ * startup snapshot off (they are not portable across platforms). Windows blobs carry ps-list's
+ * fastlist helpers as SEA assets. postject injects the blob; for Mach-O targets into the NODE_SEA
+ * segment. Injection invalidates the Node binaries' own signatures: macOS outputs must be re-signed
+ * on a Mac (ad hoc or Developer ID) and Windows outputs Authenticode-signed (see installers/README.md).
+ */
+import { copyFileSync, chmodSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { runCommand } from './run-command.mjs';
+import { TARGETS, HOST_TARGET, ensureNodeBinary } from './node-binaries.mjs';
+import { fastlistAssetKey } from '../sea/sea-runtime.mjs';
+
+/** postject's fuse sentinel for Node SEA (fixed by Node). */
+export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+const FASTLIST_BINARIES = ['fastlist-0.3.0-x64.exe', 'fastlist-0.3.0-x86.exe'];
+
+/**
+ * Makes the SEA preparation blob for one OS family.
+ * @returns {Promise<string>} blob path
+ */
+async function makeBlob({ bundleFile, workDir, os, hostNode, repoRoot }) {
+  const blob = path.join(workDir, `sea-${os}.blob`);
+  const config = {
+    main: bundleFile,
+    output: blob,
+    disableExperimentalSEAWarning: true,
+    useSnapshot: false,
+    useCodeCache: false,
+    assets: {},
+  };
+  if (os === 'win32') {
+    const psListDir = path.dirname(createRequire(path.join(repoRoot, 'agent', 'package.json')).resolve('ps-list'));
+    for (const name of FASTLIST_BINARIES) config.assets[fastlistAssetKey(name)] = path.join(psListDir, 'vendor', name);
+  }
+  const configFile = path.join(workDir, `sea-config-${os}.json`);
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  await runCommand(hostNode, ['--experimental-sea-config', configFile], { cwd: workDir });
+  return blob;
+}
+
+/**
+ * Builds the executables for `targets` into `outDir`.
+ * @param {{repoRoot: string, bundleFile: string, outDir: string, workDir: string, cacheDir: string, targets: string[], log?: (line: string) => void}} options
+ * @returns {Promise<{target: string, file: string}[]>}
+ */
+export async function makeExecutables({ repoRoot, bundleFile, outDir, workDir, cacheDir, targets, log = () => {} }) {
+  mkdirSync(outDir, { recursive: true });
+  mkdirSync(workDir, { recursive: true });
+  const hostNode = await ensureNodeBinary(HOST_TARGET, cacheDir, log);
+  const postject = path.join(path.dirname(createRequire(path.join(repoRoot, 'package.json')).resolve('postject/package.json')), 'dist', 'cli.js');
+  const blobs = new Map();
+  const built = [];
+  for (const target of targets) {
+    const spec = TARGETS[target];
+    const nodeBinary = await ensureNodeBinary(target, cacheDir, log);
+    if (!blobs.has(spec.os)) blobs.set(spec.os, await makeBlob({ bundleFile, workDir, os: spec.os, hostNode, repoRoot }));
+    const file = path.join(outDir, spec.output);
+    rmSync(file, { force: true });
+    copyFileSync(nodeBinary, file);
+    chmodSync(file, 0o755);
+    const args = [postject, file, 'NODE_SEA_BLOB', blobs.get(spec.os), '--sentinel-fuse', SEA_FUSE];
+    if (spec.macho) args.push('--macho-segment-name', 'NODE_SEA');
+    log(`injecting ${target}`);
+    await runCommand(process.execPath, args);
+    built.push({ target, file });
+  }
+  return built;
+}
