@@ -1,0 +1,87 @@
+/**
+ * Splitting command strings the way users write them in MCP configs.
+ *
+ * Contract: never throws; bounded (at most MAX_WORDS words). Quotes (' and ") group words and are
+ * removed. A backslash escapes only a quote, a space or another backslash that follows it, so
+ * Windows paths (`C:\Users\me\x.exe`) keep their backslashes while `My\ Dir` still works.
+ */
+const MAX_WORDS = 512;
+
+/** Split one command string into words, quote-aware. */
+export function splitCommandLine(line: string): string[] {
+  const words: string[] = [];
+  let current = '';
+  let inWord = false;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length && words.length < MAX_WORDS; i++) {
+    const ch = line[i] as string;
+    const next = line[i + 1];
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && (next === '"' || next === '\\')) {
+        current += next;
+        i++;
+      } else current += ch;
+      continue;
+    }
+    if (ch === '"' || ch === "'") {
+      quote = ch;
+      inWord = true;
+      continue;
+    }
+    if (ch === '\\' && (next === ' ' || next === '"' || next === "'")) {
+      current += next;
+      inWord = true;
+      i++;
+      continue;
+    }
+    if (/\s/.test(ch)) {
+      if (inWord) words.push(current);
+      current = '';
+      inWord = false;
+      continue;
+    }
+    current += ch;
+    inWord = true;
+  }
+  if (inWord && words.length < MAX_WORDS) words.push(current);
+  return words;
+}
+
+/** An unquoted Windows executable path that may contain spaces: `C:\Program Files\x\node.exe ...`. */
+const WINDOWS_EXE_PREFIX = /^([A-Za-z]:[\\/][^"'*?<>|]*?\.(?:exe|cmd|bat|com|ps1))(?=\s|$)/i;
+
+/**
+ * Resolve a `command` field that may hold a whole command line. When `args` is empty and the
+ * command contains whitespace it is split quote-aware, except that an unquoted Windows path to
+ * an executable keeps its spaces. With non-empty `args` a command with spaces is taken as one
+ * path (a client would spawn it as written).
+ */
+export function splitCommandField(command: string, args: string[]): { command: string; args: string[] } {
+  const trimmed = command.trim();
+  if (!/\s/.test(trimmed)) return { command: trimmed, args };
+  if (args.length > 0 && !/^["']/.test(trimmed)) return { command: trimmed, args };
+  const exe = WINDOWS_EXE_PREFIX.exec(trimmed);
+  if (exe && !/^["']/.test(trimmed)) {
+    const head = exe[1] as string;
+    return { command: head, args: [...splitCommandLine(trimmed.slice(head.length)), ...args] };
+  }
+  const words = splitCommandLine(trimmed);
+  if (words.length === 0) return { command: trimmed, args };
+  return { command: words[0] as string, args: [...words.slice(1), ...args] };
+}
+
+/** Lower-case base name of an executable path without .exe/.cmd/.bat/.ps1/.com. */
+export function executableBaseName(command: string): string {
+  const parts = command.split(/[\\/]/);
+  const last = parts[parts.length - 1] ?? command;
+  return last.toLowerCase().replace(/\.(?:exe|cmd|bat|ps1|com)$/, '');
+}
+
+/** Split a shell snippet (`sh -c "cd x && npx y"`) into its simple commands. */
+export function splitShellCommands(snippet: string): string[][] {
+  return snippet
+    .split(/&&|\|\||;|\|/)
+    .map((part) => splitCommandLine(part))
+    .filter((words) => words.length > 0);
+}
