@@ -6,7 +6,7 @@
  * be reached; with other coded errors from ../errors.ts for conflicts. Never partial writes:
  * ingestBatch is ONE transaction.
  */
-import type { HostInfo, McpEvent } from '@mcpwatch/shared';
+import type { ClientRecord, ConfigError, Finding, HeartbeatData, HostInfo, McpEvent, ProcessRecord, ServerEntry, Severity, SocketRecord } from '@mcpwatch/shared';
 
 export interface EnrollSecretRow {
   name: string;
@@ -60,7 +60,11 @@ export interface IngestInput {
   sentAt: string;
   receivedAt: string;
   events: McpEvent[];
-  /** Sinks to enqueue outbox rows for (e.g. ['file'] or ['kinesis','securityhub']). */
+  /**
+   * Sinks to enqueue outbox rows for (e.g. ['file'] or ['kinesis','securityhub']). Each event is
+   * enqueued only for the sinks that want it (see `sinkWantsEvent` in ./sink-routing.ts:
+   * 'securityhub' takes finding.* events only; every other sink takes every agent event).
+   */
   sinks: string[];
 }
 
@@ -106,5 +110,207 @@ export interface Store {
   outboxDepth(): Promise<Record<string, number>>;
 
   // retention
+  /** Deletes events (and batch idempotency records) received before `olderThan`; returns events deleted. */
   pruneEvents(olderThan: Date): Promise<number>;
+
+  // admin: agents and API tokens
+  listAgents(filter?: { revoked?: boolean; endpointId?: string }): Promise<AgentRow[]>;
+  addApiToken(input: { tokenId: string; name: string; tokenHash: string; scope: TokenScope }): Promise<void>;
+  /** The live (not revoked) token with this hash, or null. Records its use. */
+  findApiToken(tokenHash: string): Promise<ApiTokenRow | null>;
+  listApiTokens(): Promise<ApiTokenRow[]>;
+  revokeApiToken(tokenId: string): Promise<boolean>;
+
+  // queries over the current inventory and history
+  listEndpoints(filter: EndpointFilter): Promise<Page<EndpointSummary>>;
+  getEndpoint(endpointId: string, recentEvents?: number): Promise<EndpointDetail | null>;
+  listServers(filter: ServerFilter): Promise<Page<ServerGroup>>;
+  /** The endpoints that currently have a server with this fingerprint configured. */
+  serverEndpoints(fingerprint: string, page: PageRequest): Promise<Page<ServerEndpoint>>;
+  listFindings(filter: FindingFilter): Promise<Page<FindingView>>;
+  listEvents(filter: EventFilter): Promise<Page<StoredEvent>>;
+}
+
+// ---- collector-side events (never on the agent's wire schema) ----
+
+/** Events the collector itself records about an endpoint. They land in the event history only. */
+export const COLLECTOR_EVENT_TYPES = ['collector.seq_gap', 'collector.chain_broken'] as const;
+export type CollectorEventType = (typeof COLLECTOR_EVENT_TYPES)[number];
+
+export interface CollectorEvent {
+  v: 1;
+  id: string;
+  type: CollectorEventType;
+  time: string;
+  endpointId: string;
+  data: {
+    agentId: string;
+    seq: number;
+    /** seq_gap: the seq that was expected (last accepted + 1). */
+    expectedSeq?: number;
+    /** chain_broken: the hash of the last accepted batch, and what the batch claimed. */
+    expectedPrevHash?: string;
+    prevHash?: string;
+  };
+}
+
+/** An event as held in the history: an agent's event or one the collector recorded. */
+export type StoredEvent = McpEvent | CollectorEvent;
+
+// ---- API tokens ----
+
+export type TokenScope = 'read' | 'admin';
+
+export interface ApiTokenRow {
+  tokenId: string;
+  name: string;
+  scope: TokenScope;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+
+// ---- queries ----
+
+export interface PageRequest {
+  /** Opaque cursor from a previous page's `nextCursor`. */
+  cursor?: string;
+  /** Page size, 1..1000 (default 100). */
+  limit?: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface EndpointFilter extends PageRequest {
+  /** Platform (darwin, win32, linux) or a substring of the OS name. */
+  os?: string;
+  /** Substring of the hostname (case-insensitive). */
+  hostname?: string;
+  /** An OS user seen on the endpoint (exact). */
+  user?: string;
+  /** A client catalog id currently present (exact). */
+  client?: string;
+  /** A server name currently configured (exact). */
+  serverName?: string;
+  /** Has an open finding at or above this severity. */
+  findingSeverity?: Severity;
+  lastSeenAfter?: string;
+  lastSeenBefore?: string;
+}
+
+export interface EndpointSummary {
+  endpointId: string;
+  hostname: string;
+  platform: string;
+  osName: string | null;
+  osRelease: string | null;
+  arch: string | null;
+  agentId: string | null;
+  agentVersion: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  lastHeartbeatAt: string | null;
+  /** Set when this endpoint's hardware UUID was already claimed by another (cloned image). */
+  duplicateOf: string | null;
+}
+
+/** A current-inventory record with when it was first and last seen. */
+export type Seen<T> = T & { firstSeen: string; lastSeen: string };
+
+export interface FindingState {
+  status: 'open' | 'resolved';
+  resolvedAt: string | null;
+}
+
+export interface EndpointDetail {
+  endpoint: EndpointSummary & { hardwareUuid: string | null; users: string[]; health: HeartbeatData | null; lastSnapshotAt: string | null };
+  clients: Seen<ClientRecord>[];
+  servers: Seen<ServerEntry>[];
+  processes: Seen<ProcessRecord>[];
+  sockets: Seen<SocketRecord>[];
+  configErrors: Seen<ConfigError>[];
+  /** Open findings and those resolved in the retained history. */
+  findings: Seen<Finding & FindingState>[];
+  recentEvents: StoredEvent[];
+}
+
+export interface ServerFilter extends PageRequest {
+  /** Server name as configured (exact). */
+  name?: string;
+  /** Package name (exact, any ecosystem). */
+  package?: string;
+  transport?: string;
+  client?: string;
+  /** Entries with an open finding at or above this severity. */
+  risk?: Severity;
+}
+
+export interface ServerGroup {
+  fingerprint: string;
+  /** Names this server is configured under across the fleet (up to 20). */
+  names: string[];
+  transport: string;
+  command: string | null;
+  url: string | null;
+  packageEcosystem: string | null;
+  packageName: string | null;
+  packageVersion: string | null;
+  /** Distinct endpoints where it is currently configured (prevalence). */
+  endpointCount: number;
+  /** Configured entries (an endpoint may configure it in several clients). */
+  entryCount: number;
+  clients: string[];
+  /** Highest severity of an open finding on any of its entries, or null. */
+  maxSeverity: Severity | null;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface ServerEndpoint {
+  endpointId: string;
+  hostname: string;
+  platform: string;
+  serverKey: string;
+  name: string;
+  client: string;
+  user: string | null;
+  configPath: string;
+  firstSeen: string;
+  lastSeen: string;
+}
+
+export interface FindingFilter extends PageRequest {
+  /** At or above this severity. */
+  severity?: Severity;
+  rule?: string;
+  status?: 'open' | 'resolved';
+  endpointId?: string;
+}
+
+export interface FindingView extends FindingState {
+  endpointId: string;
+  hostname: string;
+  findingId: string;
+  ruleId: string;
+  severity: Severity;
+  title: string;
+  serverKey: string | null;
+  serverName: string | null;
+  client: string | null;
+  firstSeen: string;
+  lastSeen: string;
+  finding: Finding;
+}
+
+export interface EventFilter extends PageRequest {
+  /** Event time at or after (ISO). */
+  since?: string;
+  /** Event time before (ISO). */
+  until?: string;
+  endpointId?: string;
+  type?: string;
 }

@@ -1,0 +1,211 @@
+/**
+ * Table shapes of the collector's database, as Kysely sees them. Both engines store the same
+ * representation so one set of queries serves both:
+ * - timestamps are ISO-8601 UTC strings (`Date#toISOString()`), which sort lexicographically;
+ * - booleans are integers 0/1;
+ * - structured values (event data, server args, health) are JSON text.
+ */
+
+export interface EnrollSecretsTable {
+  name: string;
+  secret_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface AgentsTable {
+  agent_id: string;
+  endpoint_id: string;
+  hardware_uuid: string | null;
+  hostname: string;
+  cert_fingerprint: string;
+  public_key_pem: string;
+  cert_not_after: string;
+  enrolled_at: string;
+  revoked_at: string | null;
+  enroll_secret_name: string | null;
+  agent_version: string;
+  last_seq: number;
+  last_hash: string;
+  last_batch_at: string | null;
+  duplicate_of: string | null;
+}
+
+export interface EndpointsTable {
+  endpoint_id: string;
+  hostname: string;
+  platform: string;
+  os_name: string | null;
+  os_release: string | null;
+  arch: string | null;
+  hardware_uuid: string | null;
+  agent_id: string | null;
+  agent_version: string | null;
+  first_seen: string;
+  last_seen: string;
+  last_heartbeat_at: string | null;
+  health: string | null;
+  last_snapshot_at: string | null;
+  duplicate_of: string | null;
+}
+
+export interface EndpointUsersTable {
+  endpoint_id: string;
+  user_name: string;
+  first_seen: string;
+  last_seen: string;
+  present: number;
+}
+
+export interface BatchesTable {
+  agent_id: string;
+  seq: number;
+  body_hash: string;
+  event_count: number;
+  received_at: string;
+}
+
+export interface EventsTable {
+  id: string;
+  endpoint_id: string;
+  agent_id: string;
+  type: string;
+  time: string;
+  received_at: string;
+  batch_seq: number;
+  data: string;
+}
+
+/** Columns every current-inventory table has. */
+interface InventoryColumns {
+  endpoint_id: string;
+  first_seen: string;
+  last_seen: string;
+  present: number;
+  removed_at: string | null;
+  /** The full record as last reported (JSON). */
+  data: string;
+}
+
+export interface ServersTable extends InventoryColumns {
+  server_key: string;
+  fingerprint: string;
+  name: string;
+  client: string;
+  scope: string;
+  config_path: string;
+  user_name: string | null;
+  transport: string;
+  command: string | null;
+  url: string | null;
+  package_ecosystem: string | null;
+  package_name: string | null;
+  package_version: string | null;
+  package_pinned: number;
+  disabled: number;
+}
+
+export interface ClientsTable extends InventoryColumns {
+  client_key: string;
+  client: string;
+  display_name: string;
+  user_name: string | null;
+  server_count: number;
+}
+
+export interface ProcessesTable extends InventoryColumns {
+  process_key: string;
+  pid: number;
+  name: string;
+  kind: string;
+  client: string | null;
+  server_key: string | null;
+  user_name: string | null;
+}
+
+export interface SocketsTable extends InventoryColumns {
+  socket_key: string;
+  pid: number;
+  protocol: string;
+  local_address: string;
+  local_port: number;
+  peer_address: string | null;
+  peer_port: number | null;
+  kind: string;
+  all_interfaces: number;
+  server_key: string | null;
+  client: string | null;
+}
+
+export interface ConfigErrorsTable extends InventoryColumns {
+  error_key: string;
+  path: string;
+  client: string | null;
+  code: string;
+  reason: string;
+}
+
+export interface FindingsTable {
+  endpoint_id: string;
+  finding_id: string;
+  rule_id: string;
+  severity: string;
+  /** 0 (info) .. 4 (critical), for "at or above" filters. */
+  severity_rank: number;
+  title: string;
+  server_key: string | null;
+  server_name: string | null;
+  client: string | null;
+  status: string;
+  first_seen: string;
+  last_seen: string;
+  resolved_at: string | null;
+  data: string;
+}
+
+export interface OutboxTable {
+  id: string;
+  sink: string;
+  endpoint_id: string;
+  agent_id: string;
+  batch_seq: number;
+  cert_fingerprint: string;
+  event: string;
+  attempts: number;
+  created_at: string;
+  available_at: string;
+  lease_owner: string | null;
+  lease_until: string | null;
+  last_error: string | null;
+}
+
+export interface ApiTokensTable {
+  token_id: string;
+  name: string;
+  token_hash: string;
+  scope: string;
+  created_at: string;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface Database {
+  enroll_secrets: EnrollSecretsTable;
+  agents: AgentsTable;
+  endpoints: EndpointsTable;
+  endpoint_users: EndpointUsersTable;
+  batches: BatchesTable;
+  events: EventsTable;
+  servers: ServersTable;
+  clients: ClientsTable;
+  processes: ProcessesTable;
+  sockets: SocketsTable;
+  config_errors: ConfigErrorsTable;
+  findings: FindingsTable;
+  outbox: OutboxTable;
+  api_tokens: ApiTokensTable;
+}
+
+/** The current-inventory tables that carry a `present` flag and are reset by a snapshot. */
+export const PRESENCE_TABLES = ['servers', 'clients', 'processes', 'sockets', 'config_errors'] as const;
+export type PresenceTable = (typeof PRESENCE_TABLES)[number];

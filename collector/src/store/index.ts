@@ -1,0 +1,93 @@
+/**
+ * The collector's store: `createStore()` opens SQLite (a file in the data dir; the embedded
+ * default) or PostgreSQL (when a `postgres://` URL is given), applies the migrations and returns
+ * the one Store interface of ./types.ts.
+ *
+ * Failure contract: an unreachable database rejects with MCPW_ERR_STORE_UNAVAILABLE; a bad URL or
+ * schema name with MCPW_ERR_CONFIG.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { Errors } from '../errors.js';
+import type { Database } from './db-schema.js';
+import { KyselyStore, classifyStoreError } from './kysely-store.js';
+import { CachingSqliteDatabase } from './sqlite-statement-cache.js';
+import type { Store } from './types.js';
+
+export * from './types.js';
+export { KyselyStore, classifyStoreError } from './kysely-store.js';
+export { sinkWantsEvent, SECURITY_HUB_SINK } from './sink-routing.js';
+export { encodeCursor, decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './inventory-queries.js';
+
+/** File name of the SQLite database inside the data dir. */
+export const SQLITE_FILE = 'mcpwatch.sqlite';
+
+export interface CreateStoreOptions {
+  /** Data dir for the SQLite file (created if missing). Required when no databaseUrl is given. */
+  dataDir?: string;
+  /** `postgres://` or `postgresql://` URL: use PostgreSQL instead of SQLite. */
+  databaseUrl?: string;
+  /** PostgreSQL schema for the tables (created if missing); default: the connection's search_path. */
+  pgSchema?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolMax?: number;
+  /** Apply migrations before returning (default true). */
+  migrate?: boolean;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+/** Opens the store named by `opts` and (by default) migrates it to the latest schema. */
+export async function createStore(opts: CreateStoreOptions): Promise<Store & KyselyStore> {
+  const store = opts.databaseUrl ? openPostgres(opts) : openSqlite(opts);
+  if (opts.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (e) {
+      await store.close().catch(() => undefined);
+      throw classifyStoreError(e);
+    }
+  }
+  return store;
+}
+
+function openSqlite(opts: CreateStoreOptions): KyselyStore {
+  if (!opts.dataDir) throw Errors.config('store: dataDir is required when DATABASE_URL is not set');
+  let raw: BetterSqlite3.Database;
+  try {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    raw = new BetterSqlite3(join(opts.dataDir, SQLITE_FILE));
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma('busy_timeout = 5000');
+    raw.pragma('foreign_keys = OFF');
+  } catch (e) {
+    throw Errors.storeUnavailable(`cannot open SQLite database in ${opts.dataDir}: ${(e as Error).message}`, { cause: e });
+  }
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) });
+  return new KyselyStore({ engine: 'sqlite', db, ...(opts.now ? { now: opts.now } : {}) });
+}
+
+function openPostgres(opts: CreateStoreOptions): KyselyStore {
+  const url = opts.databaseUrl!;
+  if (!/^postgres(ql)?:\/\//.test(url)) throw Errors.config('DATABASE_URL must start with postgres:// or postgresql://');
+  if (opts.pgSchema !== undefined && !SCHEMA_NAME.test(opts.pgSchema)) {
+    throw Errors.config('store: pgSchema must be letters, digits and _ (at most 63), starting with a letter or _');
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.poolMax ?? 10,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30000,
+    ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return new KyselyStore({ engine: 'postgres', db, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}), ...(opts.now ? { now: opts.now } : {}) });
+}

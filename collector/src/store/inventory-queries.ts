@@ -1,0 +1,377 @@
+/**
+ * Read queries over the current inventory and the event history, shared by both engines.
+ * Every filter value reaches the database as a bound parameter; LIKE patterns escape % _ and \,
+ * so SQL metacharacters in a filter only ever match themselves.
+ * Pagination: opaque cursors (base64url JSON); a cursor that does not decode is MCPW_ERR_MALFORMED.
+ */
+import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { SEVERITIES, severityRank, type Severity } from '@mcpwatch/shared';
+import { Errors } from '../errors.js';
+import type { Database } from './db-schema.js';
+import { canonicalTime } from './projection.js';
+import type {
+  EndpointDetail,
+  EndpointFilter,
+  EndpointSummary,
+  EventFilter,
+  FindingFilter,
+  FindingView,
+  Page,
+  PageRequest,
+  ServerEndpoint,
+  ServerFilter,
+  ServerGroup,
+  StoredEvent,
+} from './types.js';
+
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1) throw Errors.malformed('limit must be an integer from 1 to 1000');
+  return Math.min(limit, MAX_PAGE_SIZE);
+}
+
+/** Encodes a cursor value as an opaque string. */
+export function encodeCursor(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** Decodes a cursor made by encodeCursor, checking its shape with `check`. */
+export function decodeCursor<T>(cursor: string, check: (v: unknown) => v is T): T {
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch (e) {
+    throw Errors.malformed('cursor is not valid: pass back a nextCursor unchanged', { cause: e });
+  }
+  if (!check(v)) throw Errors.malformed('cursor is not valid: pass back a nextCursor unchanged');
+  return v;
+}
+
+const isOffset = (v: unknown): v is { o: number } => typeof v === 'object' && v !== null && Number.isInteger((v as { o: unknown }).o) && (v as { o: number }).o >= 0;
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isKeyPair = (v: unknown): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string');
+
+function time(value: string, name: string): string {
+  const t = canonicalTime(value, '');
+  if (!t) throw Errors.malformed(`${name} is not a valid ISO-8601 time`);
+  return t;
+}
+
+function rank(s: Severity, name: string): number {
+  const r = severityRank(s);
+  if (r < 0) throw Errors.malformed(`${name} must be one of ${SEVERITIES.join(', ')}`);
+  return r;
+}
+
+/** `lower(column) LIKE %value%` with the value's wildcards escaped. */
+function containsCi(column: string, value: string): Expression<SqlBool> {
+  const pattern = `%${value.toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+  return sql<SqlBool>`lower(${sql.ref(column)}) like ${pattern} escape '\\'`;
+}
+
+function parseJson<T>(text: string | null): T | null {
+  return text === null ? null : (JSON.parse(text) as T);
+}
+
+function endpointSummary(r: Database['endpoints']): EndpointSummary {
+  return {
+    endpointId: r.endpoint_id,
+    hostname: r.hostname,
+    platform: r.platform,
+    osName: r.os_name,
+    osRelease: r.os_release,
+    arch: r.arch,
+    agentId: r.agent_id,
+    agentVersion: r.agent_version,
+    firstSeen: r.first_seen,
+    lastSeen: r.last_seen,
+    lastHeartbeatAt: r.last_heartbeat_at,
+    duplicateOf: r.duplicate_of,
+  };
+}
+
+function storedEvent(r: Pick<Database['events'], 'id' | 'type' | 'time' | 'endpoint_id' | 'data'>): StoredEvent {
+  return { v: 1, id: r.id, type: r.type, time: r.time, endpointId: r.endpoint_id, data: JSON.parse(r.data) } as StoredEvent;
+}
+
+function page<T>(rows: T[], n: number, next: (last: T) => string): Page<T> {
+  if (rows.length <= n) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, n);
+  return { items, nextCursor: next(items[items.length - 1]!) };
+}
+
+export class InventoryQueries {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async listEndpoints(f: EndpointFilter): Promise<Page<EndpointSummary>> {
+    const n = pageSize(f.limit);
+    let q = this.db.selectFrom('endpoints as e').selectAll('e');
+    if (f.os !== undefined) {
+      const os = f.os;
+      q = q.where((eb) => eb.or([eb('e.platform', '=', os), containsCi('e.os_name', os)]));
+    }
+    if (f.hostname !== undefined) q = q.where(containsCi('e.hostname', f.hostname));
+    if (f.user !== undefined) {
+      const user = f.user;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(selectFrom('endpoint_users as u').select(sql`1`.as('one')).whereRef('u.endpoint_id', '=', 'e.endpoint_id').where('u.user_name', '=', user).where('u.present', '=', 1)),
+      );
+    }
+    if (f.client !== undefined) {
+      const client = f.client;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(selectFrom('clients as c').select(sql`1`.as('one')).whereRef('c.endpoint_id', '=', 'e.endpoint_id').where('c.client', '=', client).where('c.present', '=', 1)),
+      );
+    }
+    if (f.serverName !== undefined) {
+      const name = f.serverName;
+      q = q.where(({ exists, selectFrom }) =>
+        exists(selectFrom('servers as s').select(sql`1`.as('one')).whereRef('s.endpoint_id', '=', 'e.endpoint_id').where('s.name', '=', name).where('s.present', '=', 1)),
+      );
+    }
+    if (f.findingSeverity !== undefined) {
+      const r = rank(f.findingSeverity, 'findingSeverity');
+      q = q.where(({ exists, selectFrom }) =>
+        exists(selectFrom('findings as f').select(sql`1`.as('one')).whereRef('f.endpoint_id', '=', 'e.endpoint_id').where('f.status', '=', 'open').where('f.severity_rank', '>=', r)),
+      );
+    }
+    if (f.lastSeenAfter !== undefined) q = q.where('e.last_seen', '>=', time(f.lastSeenAfter, 'lastSeenAfter'));
+    if (f.lastSeenBefore !== undefined) q = q.where('e.last_seen', '<', time(f.lastSeenBefore, 'lastSeenBefore'));
+    if (f.cursor !== undefined) q = q.where('e.endpoint_id', '>', decodeCursor(f.cursor, isString));
+    const rows = await q.orderBy('e.endpoint_id').limit(n + 1).execute();
+    return page(rows.map(endpointSummary), n, (last) => encodeCursor(last.endpointId));
+  }
+
+  async getEndpoint(endpointId: string, recentEvents: number): Promise<EndpointDetail | null> {
+    const e = await this.db.selectFrom('endpoints').selectAll().where('endpoint_id', '=', endpointId).executeTakeFirst();
+    if (!e) return null;
+    const present = <T extends 'clients' | 'servers' | 'processes' | 'sockets' | 'config_errors'>(table: T) =>
+      this.db
+        .selectFrom(table as 'servers')
+        .select(['data', 'first_seen', 'last_seen'])
+        .where('endpoint_id', '=', endpointId)
+        .where('present', '=', 1)
+        .orderBy('first_seen')
+        .limit(10000)
+        .execute()
+        .then((rows) => rows.map((r) => ({ ...JSON.parse(r.data), firstSeen: r.first_seen, lastSeen: r.last_seen })));
+    const [users, clients, servers, processes, sockets, configErrors, findings, events] = await Promise.all([
+      this.db.selectFrom('endpoint_users').select('user_name').where('endpoint_id', '=', endpointId).where('present', '=', 1).orderBy('user_name').execute(),
+      present('clients'),
+      present('servers'),
+      present('processes'),
+      present('sockets'),
+      present('config_errors'),
+      this.db
+        .selectFrom('findings')
+        .selectAll()
+        .where('endpoint_id', '=', endpointId)
+        .orderBy('status')
+        .orderBy('severity_rank', 'desc')
+        .orderBy('finding_id')
+        .limit(10000)
+        .execute(),
+      this.db
+        .selectFrom('events')
+        .select(['id', 'type', 'time', 'endpoint_id', 'data'])
+        .where('endpoint_id', '=', endpointId)
+        .orderBy('time', 'desc')
+        .orderBy('id', 'desc')
+        .limit(Math.max(0, Math.min(recentEvents, MAX_PAGE_SIZE)))
+        .execute(),
+    ]);
+    return {
+      endpoint: {
+        ...endpointSummary(e),
+        hardwareUuid: e.hardware_uuid,
+        users: users.map((u) => u.user_name),
+        health: parseJson(e.health),
+        lastSnapshotAt: e.last_snapshot_at,
+      },
+      clients,
+      servers,
+      processes,
+      sockets,
+      configErrors,
+      findings: findings.map((f) => ({
+        ...JSON.parse(f.data),
+        status: f.status as 'open' | 'resolved',
+        resolvedAt: f.resolved_at,
+        firstSeen: f.first_seen,
+        lastSeen: f.last_seen,
+      })),
+      recentEvents: events.map(storedEvent),
+    };
+  }
+
+  async listServers(f: ServerFilter): Promise<Page<ServerGroup>> {
+    const n = pageSize(f.limit);
+    const offset = f.cursor !== undefined ? decodeCursor(f.cursor, isOffset).o : 0;
+    let q = this.db.selectFrom('servers as s').where('s.present', '=', 1);
+    if (f.name !== undefined) q = q.where('s.name', '=', f.name);
+    if (f.package !== undefined) q = q.where('s.package_name', '=', f.package);
+    if (f.transport !== undefined) q = q.where('s.transport', '=', f.transport);
+    if (f.client !== undefined) q = q.where('s.client', '=', f.client);
+    if (f.risk !== undefined) {
+      const r = rank(f.risk, 'risk');
+      q = q.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('findings as f')
+            .select(sql`1`.as('one'))
+            .whereRef('f.endpoint_id', '=', 's.endpoint_id')
+            .whereRef('f.server_key', '=', 's.server_key')
+            .where('f.status', '=', 'open')
+            .where('f.severity_rank', '>=', r),
+        ),
+      );
+    }
+    const rows = await q
+      .select((eb) => [
+        's.fingerprint',
+        eb.fn.count<string | number>('s.endpoint_id').distinct().as('endpoint_count'),
+        eb.fn.countAll<string | number>().as('entry_count'),
+        eb.fn.max('s.transport').as('transport'),
+        eb.fn.max('s.command').as('command'),
+        eb.fn.max('s.url').as('url'),
+        eb.fn.max('s.package_ecosystem').as('package_ecosystem'),
+        eb.fn.max('s.package_name').as('package_name'),
+        eb.fn.max('s.package_version').as('package_version'),
+        eb.fn.min('s.first_seen').as('first_seen'),
+        eb.fn.max('s.last_seen').as('last_seen'),
+      ])
+      .groupBy('s.fingerprint')
+      .orderBy('endpoint_count', 'desc')
+      .orderBy('s.fingerprint')
+      .limit(n + 1)
+      .offset(offset)
+      .execute();
+    const fps = rows.slice(0, n).map((r) => r.fingerprint);
+    const names = new Map<string, Set<string>>();
+    const clients = new Map<string, Set<string>>();
+    const risk = new Map<string, number>();
+    if (fps.length > 0) {
+      const [nameRows, riskRows] = await Promise.all([
+        this.db.selectFrom('servers').select(['fingerprint', 'name', 'client']).distinct().where('fingerprint', 'in', fps).where('present', '=', 1).limit(fps.length * 100).execute(),
+        this.db
+          .selectFrom('servers as s')
+          .innerJoin('findings as f', (j) => j.onRef('f.endpoint_id', '=', 's.endpoint_id').onRef('f.server_key', '=', 's.server_key'))
+          .select((eb) => ['s.fingerprint', eb.fn.max('f.severity_rank').as('rank')])
+          .where('s.fingerprint', 'in', fps)
+          .where('s.present', '=', 1)
+          .where('f.status', '=', 'open')
+          .groupBy('s.fingerprint')
+          .execute(),
+      ]);
+      for (const r of nameRows) {
+        const ns = names.get(r.fingerprint) ?? new Set<string>();
+        if (ns.size < 20) ns.add(r.name);
+        names.set(r.fingerprint, ns);
+        const cs = clients.get(r.fingerprint) ?? new Set<string>();
+        cs.add(r.client);
+        clients.set(r.fingerprint, cs);
+      }
+      for (const r of riskRows) risk.set(r.fingerprint, Number(r.rank));
+    }
+    const groups: ServerGroup[] = rows.map((r) => {
+      const rk = risk.get(r.fingerprint);
+      return {
+        fingerprint: r.fingerprint,
+        names: [...(names.get(r.fingerprint) ?? [])].sort(),
+        transport: r.transport ?? 'unknown',
+        command: r.command ?? null,
+        url: r.url ?? null,
+        packageEcosystem: r.package_ecosystem ?? null,
+        packageName: r.package_name ?? null,
+        packageVersion: r.package_version ?? null,
+        endpointCount: Number(r.endpoint_count),
+        entryCount: Number(r.entry_count),
+        clients: [...(clients.get(r.fingerprint) ?? [])].sort(),
+        maxSeverity: rk === undefined ? null : (SEVERITIES[rk] ?? null),
+        firstSeen: r.first_seen ?? '',
+        lastSeen: r.last_seen ?? '',
+      };
+    });
+    return page(groups, n, () => encodeCursor({ o: offset + n }));
+  }
+
+  async serverEndpoints(fingerprint: string, req: PageRequest): Promise<Page<ServerEndpoint>> {
+    const n = pageSize(req.limit);
+    let q = this.db
+      .selectFrom('servers as s')
+      .innerJoin('endpoints as e', 'e.endpoint_id', 's.endpoint_id')
+      .select(['s.endpoint_id', 'e.hostname', 'e.platform', 's.server_key', 's.name', 's.client', 's.user_name', 's.config_path', 's.first_seen', 's.last_seen'])
+      .where('s.fingerprint', '=', fingerprint)
+      .where('s.present', '=', 1);
+    if (req.cursor !== undefined) {
+      const [ep, key] = decodeCursor(req.cursor, isKeyPair);
+      q = q.where((eb) => eb.or([eb('s.endpoint_id', '>', ep), eb.and([eb('s.endpoint_id', '=', ep), eb('s.server_key', '>', key)])]));
+    }
+    const rows = await q.orderBy('s.endpoint_id').orderBy('s.server_key').limit(n + 1).execute();
+    const items = rows.map((r) => ({
+      endpointId: r.endpoint_id,
+      hostname: r.hostname,
+      platform: r.platform,
+      serverKey: r.server_key,
+      name: r.name,
+      client: r.client,
+      user: r.user_name,
+      configPath: r.config_path,
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+    }));
+    return page(items, n, (last) => encodeCursor([last.endpointId, last.serverKey]));
+  }
+
+  async listFindings(f: FindingFilter): Promise<Page<FindingView>> {
+    const n = pageSize(f.limit);
+    const offset = f.cursor !== undefined ? decodeCursor(f.cursor, isOffset).o : 0;
+    let q = this.db.selectFrom('findings as f').innerJoin('endpoints as e', 'e.endpoint_id', 'f.endpoint_id').selectAll('f').select('e.hostname');
+    if (f.severity !== undefined) q = q.where('f.severity_rank', '>=', rank(f.severity, 'severity'));
+    if (f.rule !== undefined) q = q.where('f.rule_id', '=', f.rule);
+    if (f.status !== undefined) q = q.where('f.status', '=', f.status);
+    if (f.endpointId !== undefined) q = q.where('f.endpoint_id', '=', f.endpointId);
+    const rows = await q
+      .orderBy('f.severity_rank', 'desc')
+      .orderBy('f.last_seen', 'desc')
+      .orderBy('f.endpoint_id')
+      .orderBy('f.finding_id')
+      .limit(n + 1)
+      .offset(offset)
+      .execute();
+    const items = rows.map((r) => ({
+      endpointId: r.endpoint_id,
+      hostname: r.hostname,
+      findingId: r.finding_id,
+      ruleId: r.rule_id,
+      severity: r.severity as Severity,
+      title: r.title,
+      status: r.status as 'open' | 'resolved',
+      resolvedAt: r.resolved_at,
+      serverKey: r.server_key,
+      serverName: r.server_name,
+      client: r.client,
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+      finding: JSON.parse(r.data),
+    }));
+    return page(items, n, () => encodeCursor({ o: offset + n }));
+  }
+
+  async listEvents(f: EventFilter): Promise<Page<StoredEvent>> {
+    const n = pageSize(f.limit);
+    let q = this.db.selectFrom('events').select(['id', 'type', 'time', 'endpoint_id', 'data']);
+    if (f.since !== undefined) q = q.where('time', '>=', time(f.since, 'since'));
+    if (f.until !== undefined) q = q.where('time', '<', time(f.until, 'until'));
+    if (f.endpointId !== undefined) q = q.where('endpoint_id', '=', f.endpointId);
+    if (f.type !== undefined) q = q.where('type', '=', f.type);
+    if (f.cursor !== undefined) {
+      const [t, id] = decodeCursor(f.cursor, isKeyPair);
+      q = q.where((eb) => eb.or([eb('time', '<', t), eb.and([eb('time', '=', t), eb('id', '<', id)])]));
+    }
+    const rows = await q.orderBy('time', 'desc').orderBy('id', 'desc').limit(n + 1).execute();
+    return page(rows.map(storedEvent), n, (last) => encodeCursor([last.time, last.id]));
+  }
+}

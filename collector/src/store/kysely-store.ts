@@ -1,0 +1,588 @@
+/**
+ * The Store over Kysely: one implementation for SQLite and PostgreSQL. Engine-specific SQL only
+ * where it cannot be avoided: row locks (`FOR UPDATE`, `SKIP LOCKED`) exist on PostgreSQL only;
+ * SQLite has a single writer, so the same statements without locks are already exclusive there.
+ *
+ * Failure contract: a database that cannot be reached (connection refused/reset, pool exhausted,
+ * SQLite busy/full/IO error) rejects with MCPW_ERR_STORE_UNAVAILABLE (503, retryable); anything
+ * else is a programming error and propagates. ingestBatch is one transaction: all or nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql, type Kysely, type Transaction, Migrator } from 'kysely';
+import { newEventId, type McpEvent } from '@mcpwatch/shared';
+import { Errors, isCollectorError } from '../errors.js';
+import type { Database, PresenceTable } from './db-schema.js';
+import { PRESENCE_TABLES } from './db-schema.js';
+import { inCodeMigrations } from './migrations.js';
+import { canonicalTime, projectBatch, type ProjectionDelta } from './projection.js';
+import { sinkWantsEvent } from './sink-routing.js';
+import { InventoryQueries } from './inventory-queries.js';
+import type {
+  AgentRow,
+  ApiTokenRow,
+  CollectorEvent,
+  EndpointDetail,
+  EndpointFilter,
+  EndpointSummary,
+  EnrollInput,
+  EnrollOutcome,
+  EnrollSecretRow,
+  EventFilter,
+  FindingFilter,
+  FindingView,
+  IngestInput,
+  IngestResult,
+  OutboxRow,
+  Page,
+  PageRequest,
+  ServerEndpoint,
+  ServerFilter,
+  ServerGroup,
+  Store,
+  StoredEvent,
+  TokenScope,
+} from './types.js';
+
+export type Engine = 'sqlite' | 'postgres';
+
+export interface KyselyStoreOptions {
+  engine: Engine;
+  db: Kysely<Database>;
+  /** PostgreSQL schema holding the tables (created by migrate()); default: the search_path's. */
+  pgSchema?: string;
+  /** Clock, for tests. */
+  now?: () => Date;
+}
+
+/** Error codes and messages that mean "the database is not reachable now" (retry later). */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN',
+  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_READONLY',
+]);
+const UNAVAILABLE_MESSAGES = [
+  'Connection terminated', 'timeout exceeded when trying to connect', 'database connection is not open',
+  'Cannot use a pool after calling end', 'driver has already been destroyed',
+];
+
+/** Maps a database failure to MCPW_ERR_STORE_UNAVAILABLE when it is one of reachability. */
+export function classifyStoreError(e: unknown): unknown {
+  if (isCollectorError(e)) return e;
+  const err = e as { code?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const message = typeof err?.message === 'string' ? err.message : '';
+  if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR') || UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) {
+    return Errors.storeUnavailable(`store unavailable: ${message || code}`, { cause: e, retryAfterS: 1 });
+  }
+  return e;
+}
+
+/** Rows per multi-row INSERT, so no statement passes SQLite's 32766 bound parameters. */
+function chunkRows<T>(rows: T[], columns: number): T[][] {
+  const size = Math.max(1, Math.floor(30000 / Math.max(1, columns)));
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+type AnyTrx = Transaction<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/**
+ * Multi-row upsert: inserts `rows`; on a key conflict updates every column except the key
+ * columns and `first_seen` (so first seen survives).
+ */
+async function upsertRows(trx: AnyTrx, table: string, keyColumns: string[], rows: Record<string, unknown>[]): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0]!);
+  const updated = columns.filter((c) => !keyColumns.includes(c) && c !== 'first_seen');
+  for (const chunk of chunkRows(rows, columns.length)) {
+    await trx
+      .insertInto(table)
+      .values(chunk)
+      .onConflict((oc) =>
+        oc.columns(keyColumns as never).doUpdateSet((eb) => Object.fromEntries(updated.map((c) => [c, eb.ref(`excluded.${c}`)])) as never),
+      )
+      .execute();
+  }
+}
+
+function toAgentRow(r: Database['agents']): AgentRow {
+  return {
+    agentId: r.agent_id,
+    endpointId: r.endpoint_id,
+    hardwareUuid: r.hardware_uuid,
+    hostname: r.hostname,
+    certFingerprint: r.cert_fingerprint,
+    publicKeyPem: r.public_key_pem,
+    certNotAfter: r.cert_not_after,
+    enrolledAt: r.enrolled_at,
+    revokedAt: r.revoked_at,
+    enrollSecretName: r.enroll_secret_name,
+    lastSeq: Number(r.last_seq),
+    lastHash: r.last_hash,
+    duplicateOf: r.duplicate_of,
+  };
+}
+
+function toTokenRow(r: Database['api_tokens']): ApiTokenRow {
+  return {
+    tokenId: r.token_id,
+    name: r.name,
+    scope: r.scope as TokenScope,
+    createdAt: r.created_at,
+    revokedAt: r.revoked_at,
+    lastUsedAt: r.last_used_at,
+  };
+}
+
+export class KyselyStore implements Store {
+  readonly engine: Engine;
+  readonly db: Kysely<Database>;
+  readonly #pgSchema: string | undefined;
+  readonly #now: () => Date;
+  readonly #queries: InventoryQueries;
+  #closed = false;
+
+  constructor(opts: KyselyStoreOptions) {
+    this.engine = opts.engine;
+    this.db = opts.db;
+    this.#pgSchema = opts.pgSchema;
+    this.#now = opts.now ?? (() => new Date());
+    this.#queries = new InventoryQueries(this.db);
+  }
+
+  /** Runs `fn`, mapping reachability failures to MCPW_ERR_STORE_UNAVAILABLE. */
+  async #run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.#closed) throw Errors.storeUnavailable('store is closed');
+    try {
+      return await fn();
+    } catch (e) {
+      throw classifyStoreError(e);
+    }
+  }
+
+  #iso(): string {
+    return this.#now().toISOString();
+  }
+
+  async migrate(): Promise<void> {
+    await this.#run(async () => {
+      if (this.engine === 'postgres' && this.#pgSchema) {
+        await sql`create schema if not exists ${sql.id(this.#pgSchema)}`.execute(this.db).catch(async (e: { code?: string }) => {
+          // Two collectors creating the schema at once: the loser sees a unique violation; fine.
+          if (e?.code !== '23505') throw e;
+        });
+      }
+      const migrator = new Migrator({
+        db: this.db,
+        provider: inCodeMigrations,
+        ...(this.engine === 'postgres' && this.#pgSchema ? { migrationTableSchema: this.#pgSchema } : {}),
+      });
+      const { error } = await migrator.migrateToLatest();
+      if (error) throw error;
+    });
+  }
+
+  async ping(): Promise<boolean> {
+    if (this.#closed) return false;
+    try {
+      await sql`select 1`.execute(this.db);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.db.destroy();
+  }
+
+  // ---- enroll secrets ----
+
+  async addEnrollSecret(name: string, secretHash: string): Promise<void> {
+    await this.#run(() =>
+      this.db.insertInto('enroll_secrets').values({ name, secret_hash: secretHash, created_at: this.#iso(), revoked_at: null }).execute(),
+    );
+  }
+
+  async listEnrollSecrets(): Promise<EnrollSecretRow[]> {
+    const rows = await this.#run(() => this.db.selectFrom('enroll_secrets').selectAll().orderBy('name').execute());
+    return rows.map((r) => ({ name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  }
+
+  async revokeEnrollSecret(name: string): Promise<boolean> {
+    const res = await this.#run(() =>
+      this.db.updateTable('enroll_secrets').set({ revoked_at: this.#iso() }).where('name', '=', name).where('revoked_at', 'is', null).executeTakeFirst(),
+    );
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async findEnrollSecret(secretHash: string): Promise<EnrollSecretRow | null> {
+    const r = await this.#run(() =>
+      this.db.selectFrom('enroll_secrets').selectAll().where('secret_hash', '=', secretHash).where('revoked_at', 'is', null).executeTakeFirst(),
+    );
+    return r ? { name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at } : null;
+  }
+
+  // ---- agents ----
+
+  async enrollAgent(input: EnrollInput): Promise<EnrollOutcome> {
+    return this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        const now = this.#iso();
+        const hw = input.host.hardwareUuid ?? null;
+        let endpointId: string | null = null;
+        let duplicateOf: string | null = null;
+        if (hw) {
+          const prior = await trx
+            .selectFrom('agents')
+            .select(['endpoint_id', 'hostname', 'duplicate_of'])
+            .where('hardware_uuid', '=', hw)
+            .orderBy('enrolled_at', 'desc')
+            .execute();
+          // Same hardware UUID and hostname: the same machine enrolling again keeps its endpoint.
+          // Same UUID, other hostname: a cloned image; kept apart and flagged.
+          const same = prior.find((p) => p.hostname === input.host.hostname);
+          if (same) {
+            endpointId = same.endpoint_id;
+            duplicateOf = same.duplicate_of;
+          } else if (prior.length > 0) {
+            duplicateOf = prior[prior.length - 1]!.endpoint_id;
+          }
+        }
+        endpointId ??= randomUUID();
+        await trx
+          .insertInto('agents')
+          .values({
+            agent_id: input.agentId,
+            endpoint_id: endpointId,
+            hardware_uuid: hw,
+            hostname: input.host.hostname,
+            cert_fingerprint: input.certFingerprint,
+            public_key_pem: input.publicKeyPem,
+            cert_not_after: input.certNotAfter,
+            enrolled_at: now,
+            revoked_at: null,
+            enroll_secret_name: input.enrollSecretName,
+            agent_version: input.agentVersion,
+            last_seq: 0,
+            last_hash: '',
+            last_batch_at: null,
+            duplicate_of: duplicateOf,
+          })
+          .execute();
+        const host = input.host;
+        await upsertRows(trx as AnyTrx, 'endpoints', ['endpoint_id'], [
+          {
+            endpoint_id: endpointId,
+            hostname: host.hostname,
+            platform: host.platform,
+            os_name: host.osName ?? null,
+            os_release: host.osRelease ?? null,
+            arch: host.arch ?? null,
+            hardware_uuid: hw,
+            agent_id: input.agentId,
+            agent_version: input.agentVersion,
+            first_seen: now,
+            last_seen: now,
+            duplicate_of: duplicateOf,
+          },
+        ]);
+        await this.#upsertUsers(trx as AnyTrx, endpointId, host.users, now);
+        return { agentId: input.agentId, endpointId, flaggedDuplicate: duplicateOf !== null };
+      }),
+    );
+  }
+
+  async #upsertUsers(trx: AnyTrx, endpointId: string, users: readonly string[], at: string): Promise<void> {
+    const unique = [...new Set(users)];
+    await upsertRows(trx, 'endpoint_users', ['endpoint_id', 'user_name'], unique.map((u) => ({ endpoint_id: endpointId, user_name: u, first_seen: at, last_seen: at, present: 1 })));
+  }
+
+  async getAgent(agentId: string): Promise<AgentRow | null> {
+    const r = await this.#run(() => this.db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst());
+    return r ? toAgentRow(r) : null;
+  }
+
+  async setAgentRevoked(agentId: string, revoked: boolean): Promise<boolean> {
+    const res = await this.#run(() =>
+      this.db.updateTable('agents').set({ revoked_at: revoked ? this.#iso() : null }).where('agent_id', '=', agentId).executeTakeFirst(),
+    );
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  async listAgents(filter: { revoked?: boolean; endpointId?: string } = {}): Promise<AgentRow[]> {
+    const rows = await this.#run(() => {
+      let q = this.db.selectFrom('agents').selectAll();
+      if (filter.revoked === true) q = q.where('revoked_at', 'is not', null);
+      if (filter.revoked === false) q = q.where('revoked_at', 'is', null);
+      if (filter.endpointId !== undefined) q = q.where('endpoint_id', '=', filter.endpointId);
+      return q.orderBy('enrolled_at').orderBy('agent_id').limit(10000).execute();
+    });
+    return rows.map(toAgentRow);
+  }
+
+  // ---- ingest ----
+
+  async ingestBatch(input: IngestInput): Promise<IngestResult> {
+    return this.#run(() => this.db.transaction().execute((trx) => this.#ingest(trx as AnyTrx, input)));
+  }
+
+  async #ingest(trx: AnyTrx, input: IngestInput): Promise<IngestResult> {
+    const agentId = input.agent.agentId;
+    const endpointId = input.agent.endpointId;
+    let agentQuery = trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId);
+    // Serializes batches of one agent across collectors sharing PostgreSQL.
+    if (this.engine === 'postgres') agentQuery = agentQuery.forUpdate();
+    const agent = await agentQuery.executeTakeFirst();
+    if (!agent) throw Errors.unknownAgent();
+
+    const prior = await trx.selectFrom('batches').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq).executeTakeFirst();
+    if (prior) {
+      return prior.body_hash === input.bodyHash ? { status: 'duplicate', acked: input.seq } : { status: 'conflict', seq: input.seq };
+    }
+
+    const receivedAt = canonicalTime(input.receivedAt, this.#iso());
+    const lastSeq = Number(agent.last_seq);
+    const gap = input.seq > lastSeq + 1;
+    const chainBroken = input.seq === lastSeq + 1 && input.prevHash !== agent.last_hash;
+
+    await trx
+      .insertInto('batches')
+      .values({ agent_id: agentId, seq: input.seq, body_hash: input.bodyHash, event_count: input.events.length, received_at: receivedAt })
+      .execute();
+
+    // Append the events; an id already held (re-sent under another seq) is skipped everywhere below.
+    const inserted = new Set<string>();
+    const eventRows = input.events.map((e) => ({
+      id: e.id,
+      endpoint_id: endpointId,
+      agent_id: agentId,
+      type: e.type,
+      time: canonicalTime(e.time, receivedAt),
+      received_at: receivedAt,
+      batch_seq: input.seq,
+      data: JSON.stringify(e.data),
+    }));
+    for (const chunk of chunkRows(eventRows, 8)) {
+      const rows = await trx.insertInto('events').values(chunk).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+      for (const r of rows) inserted.add(r.id as string);
+    }
+    const fresh = inserted.size === input.events.length ? input.events : input.events.filter((e) => inserted.has(e.id));
+
+    const tamper: CollectorEvent[] = [];
+    if (gap) tamper.push(this.#collectorEvent('collector.seq_gap', endpointId, receivedAt, { agentId, seq: input.seq, expectedSeq: lastSeq + 1 }));
+    if (chainBroken) {
+      tamper.push(this.#collectorEvent('collector.chain_broken', endpointId, receivedAt, { agentId, seq: input.seq, expectedPrevHash: agent.last_hash, prevHash: input.prevHash }));
+    }
+    if (tamper.length > 0) {
+      await trx
+        .insertInto('events')
+        .values(tamper.map((e) => ({ id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: e.time, received_at: receivedAt, batch_seq: input.seq, data: JSON.stringify(e.data) })))
+        .execute();
+    }
+
+    await this.#applyProjection(trx, endpointId, projectBatch(endpointId, fresh, receivedAt), receivedAt);
+
+    const outbox = [];
+    for (const e of fresh) {
+      let payload: string | undefined;
+      for (const sink of input.sinks) {
+        if (!sinkWantsEvent(sink, e.type)) continue;
+        payload ??= JSON.stringify(e);
+        outbox.push({
+          id: `${e.id}:${sink}`,
+          sink,
+          endpoint_id: endpointId,
+          agent_id: agentId,
+          batch_seq: input.seq,
+          cert_fingerprint: input.agent.certFingerprint,
+          event: payload,
+          attempts: 0,
+          created_at: receivedAt,
+          available_at: receivedAt,
+          lease_owner: null,
+          lease_until: null,
+          last_error: null,
+        });
+      }
+    }
+    for (const chunk of chunkRows(outbox, 13)) {
+      await trx.insertInto('outbox').values(chunk).onConflict((oc) => oc.column('id').doNothing()).execute();
+    }
+
+    // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
+    if (input.seq > lastSeq) {
+      await trx.updateTable('agents').set({ last_seq: input.seq, last_hash: input.bodyHash, last_batch_at: receivedAt }).where('agent_id', '=', agentId).execute();
+    }
+    return { status: 'accepted', acked: input.seq, gap, chainBroken };
+  }
+
+  #collectorEvent(type: CollectorEvent['type'], endpointId: string, at: string, data: CollectorEvent['data']): CollectorEvent {
+    return { v: 1, id: newEventId(Date.parse(at)), type, time: at, endpointId, data };
+  }
+
+  async #applyProjection(trx: AnyTrx, endpointId: string, d: ProjectionDelta, receivedAt: string): Promise<void> {
+    const at = d.snapshotAt;
+    if (d.reset && at) {
+      for (const table of PRESENCE_TABLES) {
+        await trx.updateTable(table as PresenceTable).set({ present: 0, removed_at: at }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
+      }
+      await trx.updateTable('findings').set({ status: 'resolved', resolved_at: at }).where('endpoint_id', '=', endpointId).where('status', '=', 'open').execute();
+      await trx.updateTable('endpoint_users').set({ present: 0 }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
+      if (d.host) await this.#upsertUsers(trx, endpointId, d.host.users, at);
+    }
+    await upsertRows(trx, 'servers', ['endpoint_id', 'server_key'], [...d.servers.values()] as never);
+    await upsertRows(trx, 'clients', ['endpoint_id', 'client_key'], [...d.clients.values()] as never);
+    await upsertRows(trx, 'processes', ['endpoint_id', 'process_key'], [...d.processes.values()] as never);
+    await upsertRows(trx, 'sockets', ['endpoint_id', 'socket_key'], [...d.sockets.values()] as never);
+    await upsertRows(trx, 'config_errors', ['endpoint_id', 'error_key'], [...d.configErrors.values()] as never);
+    await upsertRows(trx, 'findings', ['endpoint_id', 'finding_id'], [...d.findings.values()] as never);
+
+    const update: Partial<Database['endpoints']> = { last_seen: receivedAt };
+    if (d.host && at) {
+      Object.assign(update, {
+        hostname: d.host.hostname,
+        platform: d.host.platform,
+        os_name: d.host.osName ?? null,
+        os_release: d.host.osRelease ?? null,
+        arch: d.host.arch ?? null,
+        last_snapshot_at: at,
+      });
+    }
+    if (d.heartbeat) Object.assign(update, { last_heartbeat_at: d.heartbeat.at, health: JSON.stringify(d.heartbeat.data), agent_version: d.heartbeat.data.version });
+    await trx.updateTable('endpoints').set(update).where('endpoint_id', '=', endpointId).execute();
+  }
+
+  // ---- outbox ----
+
+  async claimOutbox(sink: string, limit: number, leaseMs: number, owner: string): Promise<OutboxRow[]> {
+    const n = Math.max(1, Math.min(10000, Math.floor(limit)));
+    const nowMs = this.#now().getTime();
+    const now = new Date(nowMs).toISOString();
+    const until = new Date(nowMs + Math.max(0, leaseMs)).toISOString();
+    const rows = await this.#run(async () => {
+      let pick = this.db
+        .selectFrom('outbox')
+        .select('id')
+        .where('sink', '=', sink)
+        .where('available_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .orderBy('available_at')
+        .orderBy('id')
+        .limit(n);
+      // Several collectors on one PostgreSQL: each takes rows nobody else holds.
+      if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
+      return this.db
+        .updateTable('outbox')
+        .set({ lease_owner: owner, lease_until: until })
+        .where('id', 'in', pick)
+        .returningAll()
+        .execute();
+    });
+    rows.sort((a, b) => (a.available_at < b.available_at ? -1 : a.available_at > b.available_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return rows.map((r) => ({
+      id: r.id,
+      sink: r.sink,
+      endpointId: r.endpoint_id,
+      agentId: r.agent_id,
+      batchSeq: Number(r.batch_seq),
+      certFingerprint: r.cert_fingerprint,
+      event: JSON.parse(r.event) as McpEvent,
+      attempts: Number(r.attempts),
+      createdAt: r.created_at,
+    }));
+  }
+
+  async completeOutbox(sink: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#run(async () => {
+      for (const chunk of chunkRows(ids, 1)) await this.db.deleteFrom('outbox').where('sink', '=', sink).where('id', 'in', chunk).execute();
+    });
+  }
+
+  async releaseOutbox(sink: string, ids: string[], error: string, retryAfterMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    const availableAt = new Date(this.#now().getTime() + Math.max(0, retryAfterMs)).toISOString();
+    await this.#run(async () => {
+      for (const chunk of chunkRows(ids, 1)) {
+        await this.db
+          .updateTable('outbox')
+          .set((eb) => ({ lease_owner: null, lease_until: null, available_at: availableAt, last_error: error.slice(0, 2048), attempts: eb('attempts', '+', 1) }))
+          .where('sink', '=', sink)
+          .where('id', 'in', chunk)
+          .execute();
+      }
+    });
+  }
+
+  async outboxDepth(): Promise<Record<string, number>> {
+    const rows = await this.#run(() => this.db.selectFrom('outbox').select(['sink', (eb) => eb.fn.countAll<string | number>().as('n')]).groupBy('sink').execute());
+    return Object.fromEntries(rows.map((r) => [r.sink, Number(r.n)]));
+  }
+
+  async pruneEvents(olderThan: Date): Promise<number> {
+    const cutoff = olderThan.toISOString();
+    return this.#run(async () => {
+      const res = await this.db.deleteFrom('events').where('received_at', '<', cutoff).executeTakeFirst();
+      await this.db.deleteFrom('batches').where('received_at', '<', cutoff).execute();
+      return Number(res.numDeletedRows);
+    });
+  }
+
+  // ---- API tokens ----
+
+  async addApiToken(input: { tokenId: string; name: string; tokenHash: string; scope: TokenScope }): Promise<void> {
+    await this.#run(() =>
+      this.db
+        .insertInto('api_tokens')
+        .values({ token_id: input.tokenId, name: input.name, token_hash: input.tokenHash, scope: input.scope, created_at: this.#iso(), revoked_at: null, last_used_at: null })
+        .execute(),
+    );
+  }
+
+  async findApiToken(tokenHash: string): Promise<ApiTokenRow | null> {
+    return this.#run(async () => {
+      const r = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
+      if (!r) return null;
+      const now = this.#iso();
+      await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('token_id', '=', r.token_id).execute();
+      return toTokenRow({ ...r, last_used_at: now });
+    });
+  }
+
+  async listApiTokens(): Promise<ApiTokenRow[]> {
+    const rows = await this.#run(() => this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('token_id').execute());
+    return rows.map(toTokenRow);
+  }
+
+  async revokeApiToken(tokenId: string): Promise<boolean> {
+    const res = await this.#run(() =>
+      this.db.updateTable('api_tokens').set({ revoked_at: this.#iso() }).where('token_id', '=', tokenId).where('revoked_at', 'is', null).executeTakeFirst(),
+    );
+    return Number(res.numUpdatedRows) > 0;
+  }
+
+  // ---- queries ----
+
+  listEndpoints(filter: EndpointFilter): Promise<Page<EndpointSummary>> {
+    return this.#run(() => this.#queries.listEndpoints(filter));
+  }
+  getEndpoint(endpointId: string, recentEvents = 50): Promise<EndpointDetail | null> {
+    return this.#run(() => this.#queries.getEndpoint(endpointId, recentEvents));
+  }
+  listServers(filter: ServerFilter): Promise<Page<ServerGroup>> {
+    return this.#run(() => this.#queries.listServers(filter));
+  }
+  serverEndpoints(fingerprint: string, page: PageRequest): Promise<Page<ServerEndpoint>> {
+    return this.#run(() => this.#queries.serverEndpoints(fingerprint, page));
+  }
+  listFindings(filter: FindingFilter): Promise<Page<FindingView>> {
+    return this.#run(() => this.#queries.listFindings(filter));
+  }
+  listEvents(filter: EventFilter): Promise<Page<StoredEvent>> {
+    return this.#run(() => this.#queries.listEvents(filter));
+  }
+}

@@ -1,0 +1,232 @@
+/**
+ * Schema migrations, held in code (no files to find at runtime, so the collector can be bundled).
+ * Applied by Kysely's Migrator, which takes a lock on PostgreSQL so several collectors starting at
+ * once migrate exactly once. Migrations are append-only: never edit one that has shipped.
+ */
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Adds the columns every current-inventory table shares. */
+function inventoryTable(db: AnyDb, name: string, keyColumn: string) {
+  return db.schema
+    .createTable(name)
+    .addColumn('endpoint_id', 'text', (c) => c.notNull())
+    .addColumn(keyColumn, 'text', (c) => c.notNull())
+    .addColumn('first_seen', 'text', (c) => c.notNull())
+    .addColumn('last_seen', 'text', (c) => c.notNull())
+    .addColumn('present', 'integer', (c) => c.notNull().defaultTo(1))
+    .addColumn('removed_at', 'text')
+    .addColumn('data', 'text', (c) => c.notNull())
+    .addPrimaryKeyConstraint(`${name}_pk`, ['endpoint_id', keyColumn] as never);
+}
+
+const m0001: Migration = {
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('enroll_secrets')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('secret_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('agents')
+      .addColumn('agent_id', 'text', (c) => c.primaryKey())
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('hardware_uuid', 'text')
+      .addColumn('hostname', 'text', (c) => c.notNull())
+      .addColumn('cert_fingerprint', 'text', (c) => c.notNull())
+      .addColumn('public_key_pem', 'text', (c) => c.notNull())
+      .addColumn('cert_not_after', 'text', (c) => c.notNull())
+      .addColumn('enrolled_at', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .addColumn('enroll_secret_name', 'text')
+      .addColumn('agent_version', 'text', (c) => c.notNull())
+      .addColumn('last_seq', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('last_hash', 'text', (c) => c.notNull().defaultTo(''))
+      .addColumn('last_batch_at', 'text')
+      .addColumn('duplicate_of', 'text')
+      .execute();
+    await db.schema.createIndex('agents_hardware_uuid').on('agents').column('hardware_uuid').execute();
+    await db.schema.createIndex('agents_endpoint').on('agents').column('endpoint_id').execute();
+
+    await db.schema
+      .createTable('endpoints')
+      .addColumn('endpoint_id', 'text', (c) => c.primaryKey())
+      .addColumn('hostname', 'text', (c) => c.notNull())
+      .addColumn('platform', 'text', (c) => c.notNull())
+      .addColumn('os_name', 'text')
+      .addColumn('os_release', 'text')
+      .addColumn('arch', 'text')
+      .addColumn('hardware_uuid', 'text')
+      .addColumn('agent_id', 'text')
+      .addColumn('agent_version', 'text')
+      .addColumn('first_seen', 'text', (c) => c.notNull())
+      .addColumn('last_seen', 'text', (c) => c.notNull())
+      .addColumn('last_heartbeat_at', 'text')
+      .addColumn('health', 'text')
+      .addColumn('last_snapshot_at', 'text')
+      .addColumn('duplicate_of', 'text')
+      .execute();
+    await db.schema.createIndex('endpoints_hostname').on('endpoints').column('hostname').execute();
+    await db.schema.createIndex('endpoints_last_seen').on('endpoints').column('last_seen').execute();
+
+    await db.schema
+      .createTable('endpoint_users')
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('user_name', 'text', (c) => c.notNull())
+      .addColumn('first_seen', 'text', (c) => c.notNull())
+      .addColumn('last_seen', 'text', (c) => c.notNull())
+      .addColumn('present', 'integer', (c) => c.notNull().defaultTo(1))
+      .addPrimaryKeyConstraint('endpoint_users_pk', ['endpoint_id', 'user_name'] as never)
+      .execute();
+    await db.schema.createIndex('endpoint_users_user').on('endpoint_users').columns(['user_name', 'endpoint_id']).execute();
+
+    await db.schema
+      .createTable('batches')
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('body_hash', 'text', (c) => c.notNull())
+      .addColumn('event_count', 'integer', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('batches_pk', ['agent_id', 'seq'] as never)
+      .execute();
+    await db.schema.createIndex('batches_received').on('batches').column('received_at').execute();
+
+    await db.schema
+      .createTable('events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('type', 'text', (c) => c.notNull())
+      .addColumn('time', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addColumn('batch_seq', 'integer', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('events_endpoint_time').on('events').columns(['endpoint_id', 'time']).execute();
+    await db.schema.createIndex('events_type_time').on('events').columns(['type', 'time']).execute();
+    await db.schema.createIndex('events_time').on('events').column('time').execute();
+    await db.schema.createIndex('events_received').on('events').column('received_at').execute();
+
+    await inventoryTable(db, 'servers', 'server_key')
+      .addColumn('fingerprint', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('client', 'text', (c) => c.notNull())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('config_path', 'text', (c) => c.notNull())
+      .addColumn('user_name', 'text')
+      .addColumn('transport', 'text', (c) => c.notNull())
+      .addColumn('command', 'text')
+      .addColumn('url', 'text')
+      .addColumn('package_ecosystem', 'text')
+      .addColumn('package_name', 'text')
+      .addColumn('package_version', 'text')
+      .addColumn('package_pinned', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('disabled', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+    // "Who runs server X" at fleet scale: fingerprint first, then the endpoints holding it.
+    await db.schema.createIndex('servers_fingerprint').on('servers').columns(['fingerprint', 'present', 'endpoint_id']).execute();
+    await db.schema.createIndex('servers_name').on('servers').columns(['name', 'present']).execute();
+    await db.schema.createIndex('servers_package').on('servers').columns(['package_name', 'present']).execute();
+
+    await inventoryTable(db, 'clients', 'client_key')
+      .addColumn('client', 'text', (c) => c.notNull())
+      .addColumn('display_name', 'text', (c) => c.notNull())
+      .addColumn('user_name', 'text')
+      .addColumn('server_count', 'integer', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('clients_client').on('clients').columns(['client', 'present', 'endpoint_id']).execute();
+
+    await inventoryTable(db, 'processes', 'process_key')
+      .addColumn('pid', 'integer', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('client', 'text')
+      .addColumn('server_key', 'text')
+      .addColumn('user_name', 'text')
+      .execute();
+
+    await inventoryTable(db, 'sockets', 'socket_key')
+      .addColumn('pid', 'integer', (c) => c.notNull())
+      .addColumn('protocol', 'text', (c) => c.notNull())
+      .addColumn('local_address', 'text', (c) => c.notNull())
+      .addColumn('local_port', 'integer', (c) => c.notNull())
+      .addColumn('peer_address', 'text')
+      .addColumn('peer_port', 'integer')
+      .addColumn('kind', 'text', (c) => c.notNull())
+      .addColumn('all_interfaces', 'integer', (c) => c.notNull())
+      .addColumn('server_key', 'text')
+      .addColumn('client', 'text')
+      .execute();
+
+    await inventoryTable(db, 'config_errors', 'error_key')
+      .addColumn('path', 'text', (c) => c.notNull())
+      .addColumn('client', 'text')
+      .addColumn('code', 'text', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('findings')
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('finding_id', 'text', (c) => c.notNull())
+      .addColumn('rule_id', 'text', (c) => c.notNull())
+      .addColumn('severity', 'text', (c) => c.notNull())
+      .addColumn('severity_rank', 'integer', (c) => c.notNull())
+      .addColumn('title', 'text', (c) => c.notNull())
+      .addColumn('server_key', 'text')
+      .addColumn('server_name', 'text')
+      .addColumn('client', 'text')
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('first_seen', 'text', (c) => c.notNull())
+      .addColumn('last_seen', 'text', (c) => c.notNull())
+      .addColumn('resolved_at', 'text')
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('findings_pk', ['endpoint_id', 'finding_id'] as never)
+      .execute();
+    await db.schema.createIndex('findings_status_rank').on('findings').columns(['status', 'severity_rank', 'endpoint_id']).execute();
+    await db.schema.createIndex('findings_rule').on('findings').columns(['rule_id', 'status']).execute();
+
+    await db.schema
+      .createTable('outbox')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('sink', 'text', (c) => c.notNull())
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('batch_seq', 'integer', (c) => c.notNull())
+      .addColumn('cert_fingerprint', 'text', (c) => c.notNull())
+      .addColumn('event', 'text', (c) => c.notNull())
+      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('available_at', 'text', (c) => c.notNull())
+      .addColumn('lease_owner', 'text')
+      .addColumn('lease_until', 'text')
+      .addColumn('last_error', 'text')
+      .execute();
+    await db.schema.createIndex('outbox_claim').on('outbox').columns(['sink', 'available_at', 'id']).execute();
+
+    await db.schema
+      .createTable('api_tokens')
+      .addColumn('token_id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+      .addColumn('scope', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('revoked_at', 'text')
+      .addColumn('last_used_at', 'text')
+      .execute();
+  },
+};
+
+/** Every migration, in order. Names sort in application order. */
+export const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+/** A MigrationProvider over the in-code migrations. */
+export const inCodeMigrations: MigrationProvider = {
+  getMigrations: async () => MIGRATIONS,
+};

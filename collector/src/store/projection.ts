@@ -1,0 +1,231 @@
+/**
+ * The current-inventory projection: turns one batch's events (all from one endpoint) into the row
+ * changes the store applies in the batch's transaction. Pure: no I/O, no clock.
+ *
+ * Rules (each table keeps first seen / last seen; removal keeps the row with present=0):
+ * - inventory.snapshot replaces the endpoint's current inventory: everything not in the snapshot
+ *   becomes absent (findings: resolved). Changes earlier in the same batch are superseded by it.
+ * - server.added|changed / server.removed, client.detected / client.removed, process.started /
+ *   process.stopped, socket.opened / socket.closed upsert one row present or absent.
+ * - finding.raised opens a finding, finding.resolved resolves it.
+ * - config.error records a current error of a config file (cleared by the next snapshot).
+ * - agent.heartbeat updates the endpoint's health; agent.dropped only lands in the event history.
+ */
+import {
+  severityRank,
+  type ClientRecord,
+  type ConfigError,
+  type Finding,
+  type HeartbeatData,
+  type HostInfo,
+  type McpEvent,
+  type ProcessRecord,
+  type ServerEntry,
+  type SocketRecord,
+} from '@mcpwatch/shared';
+import type {
+  ClientsTable,
+  ConfigErrorsTable,
+  FindingsTable,
+  ProcessesTable,
+  ServersTable,
+  SocketsTable,
+} from './db-schema.js';
+
+/** Everything one batch changes in the current inventory of its endpoint. */
+export interface ProjectionDelta {
+  /** true when the batch held a snapshot: reset the endpoint's inventory before the upserts. */
+  reset: boolean;
+  snapshotAt: string | null;
+  host: HostInfo | null;
+  heartbeat: { at: string; data: HeartbeatData } | null;
+  servers: Map<string, ServersTable>;
+  clients: Map<string, ClientsTable>;
+  processes: Map<string, ProcessesTable>;
+  sockets: Map<string, SocketsTable>;
+  configErrors: Map<string, ConfigErrorsTable>;
+  findings: Map<string, FindingsTable>;
+}
+
+/** An ISO timestamp in the store's canonical form; `fallback` when `t` does not parse. */
+export function canonicalTime(t: string, fallback: string): string {
+  const ms = Date.parse(t);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : fallback;
+}
+
+export const clientKey = (c: Pick<ClientRecord, 'client' | 'user'>): string => JSON.stringify([c.client, c.user ?? null]);
+export const processKey = (p: Pick<ProcessRecord, 'pid' | 'startedAt'>): string => JSON.stringify([p.pid, p.startedAt ?? null]);
+export const socketKey = (s: SocketRecord): string =>
+  JSON.stringify([s.protocol, s.localAddress, s.localPort, s.peerAddress ?? null, s.peerPort ?? null, s.pid]);
+export const configErrorKey = (e: ConfigError): string => JSON.stringify([e.path, e.code, e.entry ?? null]);
+
+function emptyDelta(): ProjectionDelta {
+  return {
+    reset: false,
+    snapshotAt: null,
+    host: null,
+    heartbeat: null,
+    servers: new Map(),
+    clients: new Map(),
+    processes: new Map(),
+    sockets: new Map(),
+    configErrors: new Map(),
+    findings: new Map(),
+  };
+}
+
+function presence(endpointId: string, at: string, present: boolean, record: unknown) {
+  return { endpoint_id: endpointId, first_seen: at, last_seen: at, present: present ? 1 : 0, removed_at: present ? null : at, data: JSON.stringify(record) };
+}
+
+function serverRow(endpointId: string, at: string, present: boolean, s: ServerEntry): ServersTable {
+  return {
+    ...presence(endpointId, at, present, s),
+    server_key: s.serverKey,
+    fingerprint: s.fingerprint,
+    name: s.name,
+    client: s.client,
+    scope: s.scope,
+    config_path: s.configPath,
+    user_name: s.user ?? null,
+    transport: s.transport,
+    command: s.command,
+    url: s.url,
+    package_ecosystem: s.package?.ecosystem ?? null,
+    package_name: s.package?.name ?? null,
+    package_version: s.package?.version ?? null,
+    package_pinned: s.package?.pinned ? 1 : 0,
+    disabled: s.disabled ? 1 : 0,
+  };
+}
+
+function clientRow(endpointId: string, at: string, present: boolean, c: ClientRecord): ClientsTable {
+  return {
+    ...presence(endpointId, at, present, c),
+    client_key: clientKey(c),
+    client: c.client,
+    display_name: c.displayName,
+    user_name: c.user ?? null,
+    server_count: c.serverCount,
+  };
+}
+
+function processRow(endpointId: string, at: string, present: boolean, p: ProcessRecord): ProcessesTable {
+  return {
+    ...presence(endpointId, at, present, p),
+    process_key: processKey(p),
+    pid: p.pid,
+    name: p.name,
+    kind: p.kind,
+    client: p.client ?? null,
+    server_key: p.serverKey ?? null,
+    user_name: p.user ?? null,
+  };
+}
+
+function socketRow(endpointId: string, at: string, present: boolean, s: SocketRecord): SocketsTable {
+  return {
+    ...presence(endpointId, at, present, s),
+    socket_key: socketKey(s),
+    pid: s.pid,
+    protocol: s.protocol,
+    local_address: s.localAddress,
+    local_port: s.localPort,
+    peer_address: s.peerAddress ?? null,
+    peer_port: s.peerPort ?? null,
+    kind: s.kind,
+    all_interfaces: s.allInterfaces ? 1 : 0,
+    server_key: s.serverKey ?? null,
+    client: s.client ?? null,
+  };
+}
+
+function configErrorRow(endpointId: string, at: string, e: ConfigError): ConfigErrorsTable {
+  return {
+    ...presence(endpointId, at, true, e),
+    error_key: configErrorKey(e),
+    path: e.path,
+    client: e.client ?? null,
+    code: e.code,
+    reason: e.reason,
+  };
+}
+
+function findingRow(endpointId: string, at: string, open: boolean, f: Finding): FindingsTable {
+  return {
+    endpoint_id: endpointId,
+    finding_id: f.id,
+    rule_id: f.ruleId,
+    severity: f.severity,
+    severity_rank: Math.max(0, severityRank(f.severity)),
+    title: f.title,
+    server_key: f.subject.serverKey ?? null,
+    server_name: f.subject.serverName ?? null,
+    client: f.subject.client ?? null,
+    status: open ? 'open' : 'resolved',
+    first_seen: at,
+    last_seen: at,
+    resolved_at: open ? null : at,
+    data: JSON.stringify(f),
+  };
+}
+
+/**
+ * Folds a batch's events, in order, into one delta for `endpointId` (the enrolled agent's
+ * endpoint; the envelope's endpointId is not trusted for placement). Later events win.
+ */
+export function projectBatch(endpointId: string, events: readonly McpEvent[], receivedAt: string): ProjectionDelta {
+  let d = emptyDelta();
+  for (const e of events) {
+    const at = canonicalTime(e.time, receivedAt);
+    switch (e.type) {
+      case 'inventory.snapshot': {
+        const heartbeat = d.heartbeat;
+        d = emptyDelta();
+        d.heartbeat = heartbeat;
+        d.reset = true;
+        d.snapshotAt = at;
+        d.host = e.data.host;
+        for (const s of e.data.servers) d.servers.set(s.serverKey, serverRow(endpointId, at, true, s));
+        for (const c of e.data.clients) d.clients.set(clientKey(c), clientRow(endpointId, at, true, c));
+        for (const p of e.data.processes) d.processes.set(processKey(p), processRow(endpointId, at, true, p));
+        for (const s of e.data.sockets) d.sockets.set(socketKey(s), socketRow(endpointId, at, true, s));
+        for (const f of e.data.findings) d.findings.set(f.id, findingRow(endpointId, at, true, f));
+        for (const x of e.data.errors) d.configErrors.set(configErrorKey(x), configErrorRow(endpointId, at, x));
+        break;
+      }
+      case 'server.added':
+      case 'server.changed':
+        d.servers.set(e.data.serverKey, serverRow(endpointId, at, true, e.data));
+        break;
+      case 'server.removed':
+        d.servers.set(e.data.serverKey, serverRow(endpointId, at, false, e.data));
+        break;
+      case 'client.detected':
+      case 'client.removed':
+        d.clients.set(clientKey(e.data), clientRow(endpointId, at, e.type === 'client.detected', e.data));
+        break;
+      case 'process.started':
+      case 'process.stopped':
+        d.processes.set(processKey(e.data), processRow(endpointId, at, e.type === 'process.started', e.data));
+        break;
+      case 'socket.opened':
+      case 'socket.closed':
+        d.sockets.set(socketKey(e.data), socketRow(endpointId, at, e.type === 'socket.opened', e.data));
+        break;
+      case 'finding.raised':
+      case 'finding.resolved':
+        d.findings.set(e.data.id, findingRow(endpointId, at, e.type === 'finding.raised', e.data));
+        break;
+      case 'config.error':
+        d.configErrors.set(configErrorKey(e.data), configErrorRow(endpointId, at, e.data));
+        break;
+      case 'agent.heartbeat':
+        d.heartbeat = { at, data: e.data };
+        break;
+      case 'agent.dropped':
+        break;
+    }
+  }
+  return d;
+}
