@@ -88,6 +88,9 @@ export interface DiscoveryResult {
   clients: ClientRecord[];
   /** Errors that belong to no single parsed file (an unreadable directory, ...). */
   errors: ConfigError[];
+  /** Project folders that were read (recorded by clients or found under project roots);
+   * pass to watchTargets() so their project-relative config paths are watched. */
+  projects?: string[];
 }
 
 /** A normalized inventory of one endpoint, before findings are serialized. */

@@ -1,0 +1,113 @@
+/**
+ * Shapes of the client catalog (the data lives in clients.ts). A catalog entry says, per OS, where
+ * a client keeps MCP server definitions, in which format, where in the document the servers sit,
+ * in which dialect they are written, and what the client's processes look like.
+ *
+ * Paths are written as segments relative to a base directory (see BaseDir) so one table serves
+ * real machines and injected test homes alike; discovery resolves them (discovery/base-dirs.ts).
+ */
+import type { ConfigScope } from '@mcpwatch/shared';
+import type { ConfigFormat, EntryDialect, Platform } from '../types.js';
+
+/**
+ * Where a location's path segments start.
+ * - home: the user's home directory.
+ * - appData: where Electron apps keep userData: macOS ~/Library/Application Support, Windows
+ *   %APPDATA% (home/AppData/Roaming), Linux $XDG_CONFIG_HOME or ~/.config.
+ * - localAppData: Windows %LOCALAPPDATA% (home/AppData/Local); absent elsewhere.
+ * - xdgConfig: $XDG_CONFIG_HOME or ~/.config (tools that use it on every OS).
+ * - system: machine-wide (managed) locations, prefixed by ScanContext.systemRoot; on Windows
+ *   relative to the system drive (C:\).
+ * - project: a project / workspace folder.
+ * - env:NAME: the directory (or, with no segments, the file) named by environment variable NAME;
+ *   the location is skipped when NAME is unset.
+ */
+export type BaseDir = 'home' | 'appData' | 'localAppData' | 'xdgConfig' | 'system' | 'project' | `env:${string}`;
+
+/** Where server entries sit inside a parsed document. */
+export interface ServerSection {
+  /**
+   * Keys from the document root to the container. '*' matches any key at that level (e.g.
+   * Claude Code's projects.<path>.mcpServers). A key may itself contain dots ('mcp.servers').
+   */
+  path: string[];
+  /**
+   * map: {name: entry}; list: [{name, ...}] (name from `name`, else `uses`, else its index);
+   * auto: whichever the document holds.
+   */
+  shape: 'map' | 'list' | 'auto';
+  /** Index in `path` of a '*' whose matched key is the entries' project folder. */
+  projectKeyIndex?: number;
+  /** Scope of entries in this section when it differs from the location's. */
+  scope?: ConfigScope;
+  /** Dialect of map-shaped entries when it differs from the location's (Continue JSON files). */
+  mapDialect?: EntryDialect;
+  /**
+   * When the container holds this key and its value is a plain object that is not itself a server
+   * entry, the entries are read from inside it (OpenCode's `mcp.servers` layout).
+   */
+  unwrapKey?: string;
+  /**
+   * When `path` is absent from the document, read the document root itself as the map of
+   * servers (Claude Code plugin .mcp.json files may be written either way).
+   */
+  rootFallback?: boolean;
+  /** The container may instead be a string naming another file (plugin.json `mcpServers`): not an error. */
+  allowPathReference?: boolean;
+}
+
+/** One place a client keeps configuration. */
+export interface ConfigLocation {
+  /** Unique within the client, stable (used in tests and watch bookkeeping). */
+  id: string;
+  /** Operating systems this location applies to. */
+  os: readonly Platform[];
+  base: BaseDir;
+  /**
+   * Path segments below the base. A segment may be a glob: '*' or '*.ext' matches one directory
+   * level; '**' matches zero or more directory levels (bounded walk, never into node_modules or
+   * .git, never through symlinks).
+   */
+  path: readonly string[];
+  scope: ConfigScope;
+  format: ConfigFormat;
+  dialect: EntryDialect;
+  /** Where servers sit. Empty for files that only point at projects (see ProjectSource). */
+  sections: readonly ServerSection[];
+  /** Path to the VS Code style `inputs` array ([{id,...}]), recorded in fileContext.inputIds. */
+  inputsPath?: readonly string[];
+}
+
+/** A file from which a client's recorded project folders are read. */
+export interface ProjectSource {
+  id: string;
+  os: readonly Platform[];
+  base: BaseDir;
+  path: readonly string[];
+  format: ConfigFormat;
+  /** claude-projects: keys of `projects`; vscode-storage: VS Code's globalStorage/storage.json. */
+  kind: 'claude-projects' | 'vscode-storage';
+}
+
+/** How one client's processes look on one OS. Regexes are written as source strings. */
+export interface ProcessSignature {
+  /** Executable base names, compared case-insensitively (without .exe on Windows also matches). */
+  names: readonly string[];
+  /** Patterns matched against the executable path. */
+  pathPatterns: readonly string[];
+  /** Patterns matched against the full command line (e.g. node scripts of npm-installed CLIs). */
+  cmdlinePatterns: readonly string[];
+}
+
+/** One MCP client. */
+export interface ClientDefinition {
+  /** Catalog id used in every record (claude-desktop, claude-code, cursor, ...). */
+  id: string;
+  displayName: string;
+  locations: readonly ConfigLocation[];
+  projectSources?: readonly ProjectSource[];
+  /** Per-OS process signatures; a client hosted inside another (Cline in VS Code) names its hosts. */
+  processes: Partial<Record<Platform, ProcessSignature>>;
+  /** Clients whose processes run this one (extensions: cline, roo-code, continue). */
+  hostedBy?: readonly string[];
+}

@@ -1,0 +1,407 @@
+/**
+ * THE client catalog: every MCP client mcpwatch knows, where each keeps its server definitions on
+ * macOS, Windows and Linux, per scope, in which format and dialect, and how its processes look.
+ * This file is data; discovery (agent/src/discovery) interprets it and the process collector
+ * uses the signatures. Where public sources disagree on a path, every candidate is listed.
+ *
+ * Sources checked (docs corpus): Claude Code MCP and plugin docs (.mcp.json at plugin root, either
+ * wrapped in mcpServers or bare; plugin.json mcpServers), GitHub Copilot CLI docs (~/.copilot,
+ * earlier ~/.config, XDG_CONFIG_HOME, COPILOT_HOME), Goose config docs (Windows
+ * %APPDATA%\Block\goose\config\config.yaml), Amazon Q Developer docs (~/.aws/amazonq/mcp.json,
+ * agents/default.json for the IDE, cli-agents/ for the CLI, workspace .amazonq/), OpenCode config
+ * docs (global, OPENCODE_CONFIG, project, .opencode dir, managed dirs), Cline docs (CLI
+ * ~/.cline/data/settings/cline_mcp_settings.json, CLINE_MCP_SETTINGS_PATH), Continue docs
+ * (.continue/mcpServers/*.yaml and JSON files copied from other clients).
+ */
+import type { ConfigScope } from '@mcpwatch/shared';
+import type { ConfigFormat, EntryDialect, Platform } from '../types.js';
+import type { BaseDir, ClientDefinition, ConfigLocation, ProcessSignature, ProjectSource, ServerSection } from './catalog-types.js';
+
+const ALL: readonly Platform[] = ['darwin', 'win32', 'linux'];
+const MAC: readonly Platform[] = ['darwin'];
+const WIN: readonly Platform[] = ['win32'];
+const LINUX: readonly Platform[] = ['linux'];
+
+/** A section holding a {name: entry} map at `path`. */
+const map = (...path: string[]): ServerSection => ({ path, shape: 'map' });
+const MCP_SERVERS = [map('mcpServers')] as const;
+
+interface LocOpts {
+  os?: readonly Platform[];
+  format?: ConfigFormat;
+  dialect?: EntryDialect;
+  sections?: readonly ServerSection[];
+  inputsPath?: readonly string[];
+}
+
+/** Builds one location; defaults: every OS, JSON, standard dialect, `mcpServers` map. */
+function loc(id: string, scope: ConfigScope, base: BaseDir, path: readonly string[], o: LocOpts = {}): ConfigLocation {
+  return {
+    id,
+    scope,
+    base,
+    path,
+    os: o.os ?? ALL,
+    format: o.format ?? 'json',
+    dialect: o.dialect ?? 'standard',
+    sections: o.sections ?? MCP_SERVERS,
+    ...(o.inputsPath ? { inputsPath: o.inputsPath } : {}),
+  };
+}
+
+function sig(names: string[], pathPatterns: string[] = [], cmdlinePatterns: string[] = []): ProcessSignature {
+  return { names, pathPatterns, cmdlinePatterns };
+}
+
+/** VS Code family user-data folder names (under appData) that host Cline / Roo Code. */
+const EXTENSION_HOST_DIRS = ['Code', 'Code - Insiders', 'Cursor', 'Windsurf', 'VSCodium', 'Kiro'] as const;
+/** VS Code Server data dirs on remote Linux hosts (home-relative). */
+const VSCODE_SERVER_DIRS = ['.vscode-server', '.vscode-server-insiders', '.cursor-server', '.windsurf-server'] as const;
+
+function extensionGlobalStorage(idPrefix: string, extensionId: string, file: readonly string[]): ConfigLocation[] {
+  const fromDesktop = EXTENSION_HOST_DIRS.map((dir) =>
+    loc(`${idPrefix}-${dir.toLowerCase().replace(/[^a-z]+/g, '-')}`, 'user', 'appData', [dir, 'User', 'globalStorage', extensionId, ...file]),
+  );
+  const fromServer = VSCODE_SERVER_DIRS.map((dir) =>
+    loc(`${idPrefix}${dir.replace(/[^a-z]+/g, '-')}`, 'user', 'home', [dir, 'data', 'User', 'globalStorage', extensionId, ...file], { os: LINUX }),
+  );
+  return [...fromDesktop, ...fromServer];
+}
+
+/** VS Code / Insiders: user mcp.json, profiles, settings.json (both spellings), workspace files. */
+function vscodeLocations(userDir: string, serverDir: string, withWorkspace: boolean): ConfigLocation[] {
+  const settingsSections = [map('mcp', 'servers'), map('mcp.servers')];
+  const settingsInputs = ['mcp', 'inputs'];
+  const servers = [map('servers')];
+  const out: ConfigLocation[] = [
+    loc('user-mcp', 'user', 'appData', [userDir, 'User', 'mcp.json'], { format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
+    loc('profile-mcp', 'profile', 'appData', [userDir, 'User', 'profiles', '*', 'mcp.json'], { format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
+    loc('user-settings', 'user', 'appData', [userDir, 'User', 'settings.json'], { format: 'jsonc', sections: settingsSections, inputsPath: settingsInputs }),
+    loc('profile-settings', 'profile', 'appData', [userDir, 'User', 'profiles', '*', 'settings.json'], {
+      format: 'jsonc',
+      sections: settingsSections,
+      inputsPath: settingsInputs,
+    }),
+    loc('server-mcp', 'user', 'home', [serverDir, 'data', 'User', 'mcp.json'], { os: LINUX, format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
+    loc('server-settings', 'user', 'home', [serverDir, 'data', 'Machine', 'settings.json'], {
+      os: LINUX,
+      format: 'jsonc',
+      sections: settingsSections,
+      inputsPath: settingsInputs,
+    }),
+  ];
+  if (withWorkspace) {
+    out.push(
+      loc('workspace-mcp', 'workspace', 'project', ['.vscode', 'mcp.json'], { format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
+      loc('workspace-settings', 'workspace', 'project', ['.vscode', 'settings.json'], {
+        format: 'jsonc',
+        sections: settingsSections,
+        inputsPath: settingsInputs,
+      }),
+    );
+  }
+  return out;
+}
+
+/** storage.json of a VS Code family editor: recent / open workspaces. */
+function vscodeStorage(userDir: string): ProjectSource {
+  return { id: 'storage', os: ALL, base: 'appData', path: [userDir, 'User', 'globalStorage', 'storage.json'], format: 'json', kind: 'vscode-storage' };
+}
+
+const CLAUDE_CODE_USER_SECTIONS: readonly ServerSection[] = [
+  map('mcpServers'),
+  { path: ['projects', '*', 'mcpServers'], shape: 'map', projectKeyIndex: 1, scope: 'project' },
+];
+const PLUGIN_MCP: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', rootFallback: true }];
+const OPENCODE_SECTIONS: readonly ServerSection[] = [{ path: ['mcp'], shape: 'map', unwrapKey: 'servers' }];
+const CONTINUE_LIST: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'list' }];
+const CONTINUE_JSON: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'auto', mapDialect: 'standard' }];
+
+function opencodeFiles(id: string, scope: ConfigScope, base: BaseDir, dir: readonly string[], os: readonly Platform[] = ALL): ConfigLocation[] {
+  return (['opencode.json', 'opencode.jsonc'] as const).map((file) =>
+    loc(`${id}-${file.replace('.', '-')}`, scope, base, [...dir, file], { os, format: 'jsonc', dialect: 'opencode', sections: OPENCODE_SECTIONS }),
+  );
+}
+
+/** Every client, in display order. */
+export const CLIENTS: readonly ClientDefinition[] = [
+  {
+    id: 'claude-desktop',
+    displayName: 'Claude Desktop',
+    locations: [
+      loc('user', 'user', 'appData', ['Claude', 'claude_desktop_config.json']),
+      // Microsoft Store (MSIX) install: the package's virtualised Roaming folder.
+      loc('msix', 'user', 'localAppData', ['Packages', 'Claude_*', 'LocalCache', 'Roaming', 'Claude', 'claude_desktop_config.json'], { os: WIN }),
+    ],
+    processes: {
+      darwin: sig(['Claude'], ['/Claude\\.app/Contents/MacOS/Claude$']),
+      win32: sig(['Claude.exe'], ['\\\\AnthropicClaude\\\\', '\\\\WindowsApps\\\\Claude_', '\\\\Programs\\\\Claude\\\\']),
+      linux: sig(['claude-desktop'], ['/claude-desktop/', '/Claude/claude$']),
+    },
+  },
+  {
+    id: 'claude-code',
+    displayName: 'Claude Code',
+    locations: [
+      loc('user', 'user', 'home', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS }),
+      loc('config-dir', 'user', 'env:CLAUDE_CONFIG_DIR', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS }),
+      loc('project', 'project', 'project', ['.mcp.json']),
+      loc('plugin-mcp', 'plugin', 'home', ['.claude', 'plugins', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
+      loc('plugin-manifest', 'plugin', 'home', ['.claude', 'plugins', '**', '.claude-plugin', 'plugin.json'], {
+        sections: [{ path: ['mcpServers'], shape: 'map', allowPathReference: true }],
+      }),
+      loc('config-dir-plugin-mcp', 'plugin', 'env:CLAUDE_CONFIG_DIR', ['plugins', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
+      loc('managed-macos', 'managed', 'system', ['Library', 'Application Support', 'ClaudeCode', 'managed-mcp.json'], { os: MAC }),
+      loc('managed-linux', 'managed', 'system', ['etc', 'claude-code', 'managed-mcp.json'], { os: LINUX }),
+      loc('managed-windows-programdata', 'managed', 'system', ['ProgramData', 'ClaudeCode', 'managed-mcp.json'], { os: WIN }),
+      loc('managed-windows-programfiles', 'managed', 'system', ['Program Files', 'ClaudeCode', 'managed-mcp.json'], { os: WIN }),
+    ],
+    projectSources: [
+      { id: 'projects', os: ALL, base: 'home', path: ['.claude.json'], format: 'json', kind: 'claude-projects' },
+      { id: 'config-dir-projects', os: ALL, base: 'env:CLAUDE_CONFIG_DIR', path: ['.claude.json'], format: 'json', kind: 'claude-projects' },
+    ],
+    processes: {
+      darwin: sig(['claude'], ['/\\.local/bin/claude$', '/claude/versions/'], ['@anthropic-ai/claude-code', '(^|/)claude( |$)']),
+      win32: sig(['claude.exe'], ['\\\\\\.local\\\\bin\\\\claude\\.exe$'], ['@anthropic-ai[\\\\/]claude-code']),
+      linux: sig(['claude'], ['/\\.local/bin/claude$', '/claude/versions/'], ['@anthropic-ai/claude-code', '(^|/)claude( |$)']),
+    },
+  },
+  {
+    id: 'cursor',
+    displayName: 'Cursor',
+    locations: [loc('user', 'user', 'home', ['.cursor', 'mcp.json']), loc('project', 'project', 'project', ['.cursor', 'mcp.json'])],
+    projectSources: [vscodeStorage('Cursor')],
+    processes: {
+      darwin: sig(['Cursor'], ['/Cursor\\.app/Contents/MacOS/Cursor$']),
+      win32: sig(['Cursor.exe'], ['\\\\cursor\\\\Cursor\\.exe$']),
+      linux: sig(['cursor'], ['/cursor/cursor$', '\\.AppImage$', '/Cursor']),
+    },
+  },
+  {
+    id: 'vscode',
+    displayName: 'Visual Studio Code',
+    locations: vscodeLocations('Code', '.vscode-server', true),
+    projectSources: [vscodeStorage('Code')],
+    processes: {
+      darwin: sig(['Code', 'Electron'], ['/Visual Studio Code\\.app/Contents/MacOS/']),
+      win32: sig(['Code.exe'], ['\\\\Microsoft VS Code\\\\Code\\.exe$']),
+      linux: sig(['code'], ['/usr/share/code/code$', '/snap/code/', '/opt/visual-studio-code/code$'], ['\\.vscode-server/.*/server-main\\.js']),
+    },
+  },
+  {
+    id: 'vscode-insiders',
+    displayName: 'Visual Studio Code - Insiders',
+    locations: vscodeLocations('Code - Insiders', '.vscode-server-insiders', false),
+    projectSources: [vscodeStorage('Code - Insiders')],
+    processes: {
+      darwin: sig(['Code - Insiders'], ['/Visual Studio Code - Insiders\\.app/Contents/MacOS/']),
+      win32: sig(['Code - Insiders.exe'], ['\\\\Microsoft VS Code Insiders\\\\']),
+      linux: sig(['code-insiders'], ['/code-insiders/'], ['\\.vscode-server-insiders/']),
+    },
+  },
+  {
+    id: 'windsurf',
+    displayName: 'Windsurf',
+    locations: [
+      loc('user', 'user', 'home', ['.codeium', 'windsurf', 'mcp_config.json']),
+      loc('next', 'user', 'home', ['.codeium', 'windsurf-next', 'mcp_config.json']),
+    ],
+    projectSources: [vscodeStorage('Windsurf')],
+    processes: {
+      darwin: sig(['Windsurf'], ['/Windsurf\\.app/Contents/MacOS/']),
+      win32: sig(['Windsurf.exe'], ['\\\\Windsurf\\\\Windsurf\\.exe$']),
+      linux: sig(['windsurf'], ['/windsurf/windsurf$']),
+    },
+  },
+  {
+    id: 'zed',
+    displayName: 'Zed',
+    locations: [
+      loc('user-linux', 'user', 'xdgConfig', ['zed', 'settings.json'], { os: LINUX, format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
+      loc('user-flatpak', 'user', 'home', ['.var', 'app', 'dev.zed.Zed', 'config', 'zed', 'settings.json'], {
+        os: LINUX,
+        format: 'jsonc',
+        dialect: 'zed',
+        sections: [map('context_servers')],
+      }),
+      loc('user-macos', 'user', 'home', ['.config', 'zed', 'settings.json'], { os: MAC, format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
+      loc('user-windows', 'user', 'appData', ['Zed', 'settings.json'], { os: WIN, format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
+      loc('project', 'project', 'project', ['.zed', 'settings.json'], { format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
+    ],
+    processes: {
+      darwin: sig(['zed', 'Zed'], ['/Zed\\.app/Contents/MacOS/']),
+      win32: sig(['Zed.exe', 'zed.exe'], ['\\\\Zed\\\\']),
+      linux: sig(['zed', 'zed-editor', 'zeditor'], ['/zed\\.app/', '/libexec/zed-editor$']),
+    },
+  },
+  {
+    id: 'cline',
+    displayName: 'Cline',
+    locations: [
+      ...extensionGlobalStorage('user', 'saoudrizwan.claude-dev', ['settings', 'cline_mcp_settings.json']),
+      loc('cli', 'user', 'home', ['.cline', 'data', 'settings', 'cline_mcp_settings.json']),
+      loc('cli-env', 'user', 'env:CLINE_MCP_SETTINGS_PATH', []),
+    ],
+    hostedBy: ['vscode', 'vscode-insiders', 'cursor', 'windsurf', 'kiro'],
+    processes: {
+      darwin: sig(['cline'], [], ['(^|/)cline( |$)', 'cline-core']),
+      win32: sig(['cline.exe'], [], ['cline-core']),
+      linux: sig(['cline'], [], ['(^|/)cline( |$)', 'cline-core']),
+    },
+  },
+  {
+    id: 'roo-code',
+    displayName: 'Roo Code',
+    locations: [
+      ...extensionGlobalStorage('user', 'rooveterinaryinc.roo-cline', ['settings', 'mcp_settings.json']),
+      loc('project', 'project', 'project', ['.roo', 'mcp.json']),
+    ],
+    hostedBy: ['vscode', 'vscode-insiders', 'cursor', 'windsurf', 'kiro'],
+    processes: {},
+  },
+  {
+    id: 'continue',
+    displayName: 'Continue',
+    locations: [
+      loc('user-yaml', 'user', 'home', ['.continue', 'config.yaml'], { format: 'yaml', dialect: 'continue', sections: CONTINUE_LIST }),
+      loc('user-json', 'user', 'home', ['.continue', 'config.json'], {
+        format: 'jsonc',
+        dialect: 'continue',
+        sections: [{ path: ['experimental', 'modelContextProtocolServers'], shape: 'list' }, ...CONTINUE_JSON],
+      }),
+      loc('user-blocks-yaml', 'user', 'home', ['.continue', 'mcpServers', '*.yaml'], { format: 'yaml', dialect: 'continue', sections: CONTINUE_LIST }),
+      loc('user-blocks-yml', 'user', 'home', ['.continue', 'mcpServers', '*.yml'], { format: 'yaml', dialect: 'continue', sections: CONTINUE_LIST }),
+      loc('user-blocks-json', 'user', 'home', ['.continue', 'mcpServers', '*.json'], { format: 'jsonc', dialect: 'continue', sections: CONTINUE_JSON }),
+      loc('project-blocks-yaml', 'project', 'project', ['.continue', 'mcpServers', '*.yaml'], { format: 'yaml', dialect: 'continue', sections: CONTINUE_LIST }),
+      loc('project-blocks-yml', 'project', 'project', ['.continue', 'mcpServers', '*.yml'], { format: 'yaml', dialect: 'continue', sections: CONTINUE_LIST }),
+      loc('project-blocks-json', 'project', 'project', ['.continue', 'mcpServers', '*.json'], { format: 'jsonc', dialect: 'continue', sections: CONTINUE_JSON }),
+    ],
+    hostedBy: ['vscode', 'vscode-insiders', 'cursor', 'windsurf'],
+    processes: {
+      darwin: sig(['cn'], [], ['@continuedev/cli']),
+      win32: sig(['cn.exe'], [], ['@continuedev[\\\\/]cli']),
+      linux: sig(['cn'], [], ['@continuedev/cli']),
+    },
+  },
+  {
+    id: 'gemini-cli',
+    displayName: 'Gemini CLI',
+    locations: [
+      loc('user', 'user', 'home', ['.gemini', 'settings.json'], { format: 'jsonc' }),
+      loc('project', 'project', 'project', ['.gemini', 'settings.json'], { format: 'jsonc' }),
+      loc('extension', 'plugin', 'home', ['.gemini', 'extensions', '*', 'gemini-extension.json'], { format: 'jsonc' }),
+      loc('system-linux', 'managed', 'system', ['etc', 'gemini-cli', 'settings.json'], { os: LINUX, format: 'jsonc' }),
+      loc('system-macos', 'managed', 'system', ['Library', 'Application Support', 'GeminiCli', 'settings.json'], { os: MAC, format: 'jsonc' }),
+      loc('system-windows', 'managed', 'system', ['ProgramData', 'gemini-cli', 'settings.json'], { os: WIN, format: 'jsonc' }),
+      loc('system-env', 'managed', 'env:GEMINI_CLI_SYSTEM_SETTINGS_PATH', [], { format: 'jsonc' }),
+    ],
+    processes: {
+      darwin: sig(['gemini'], [], ['@google/gemini-cli']),
+      win32: sig(['gemini.exe'], [], ['@google[\\\\/]gemini-cli']),
+      linux: sig(['gemini'], [], ['@google/gemini-cli']),
+    },
+  },
+  {
+    id: 'codex',
+    displayName: 'Codex CLI',
+    locations: [
+      loc('user', 'user', 'home', ['.codex', 'config.toml'], { format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
+      loc('codex-home', 'user', 'env:CODEX_HOME', ['config.toml'], { format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
+      loc('project', 'project', 'project', ['.codex', 'config.toml'], { format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
+    ],
+    processes: {
+      darwin: sig(['codex'], [], ['@openai/codex']),
+      win32: sig(['codex.exe'], [], ['@openai[\\\\/]codex']),
+      linux: sig(['codex'], [], ['@openai/codex']),
+    },
+  },
+  {
+    id: 'copilot-cli',
+    displayName: 'GitHub Copilot CLI',
+    locations: [
+      loc('user', 'user', 'home', ['.copilot', 'mcp-config.json']),
+      loc('copilot-home', 'user', 'env:COPILOT_HOME', ['mcp-config.json']),
+      loc('xdg', 'user', 'env:XDG_CONFIG_HOME', ['.copilot', 'mcp-config.json']),
+      // Earlier docs: "in the ~/.config directory ... changed by XDG_CONFIG_HOME".
+      loc('xdg-legacy', 'user', 'xdgConfig', ['mcp-config.json']),
+    ],
+    processes: {
+      darwin: sig(['copilot'], [], ['@github/copilot']),
+      win32: sig(['copilot.exe'], [], ['@github[\\\\/]copilot']),
+      linux: sig(['copilot'], [], ['@github/copilot']),
+    },
+  },
+  {
+    id: 'amazon-q',
+    displayName: 'Amazon Q Developer',
+    locations: [
+      loc('user', 'user', 'home', ['.aws', 'amazonq', 'mcp.json']),
+      loc('ide-agents', 'user', 'home', ['.aws', 'amazonq', 'agents', '*.json']),
+      loc('cli-agents', 'user', 'home', ['.aws', 'amazonq', 'cli-agents', '*.json']),
+      loc('project', 'project', 'project', ['.amazonq', 'mcp.json']),
+      loc('project-cli-agents', 'project', 'project', ['.amazonq', 'cli-agents', '*.json']),
+    ],
+    processes: {
+      darwin: sig(['q', 'qchat', 'Amazon Q'], ['/Amazon Q\\.app/']),
+      win32: sig(['q.exe', 'qchat.exe']),
+      linux: sig(['q', 'qchat']),
+    },
+  },
+  {
+    id: 'lm-studio',
+    displayName: 'LM Studio',
+    locations: [
+      loc('user', 'user', 'home', ['.lmstudio', 'mcp.json']),
+      // Linux installs before the ~/.lmstudio move kept their home under ~/.cache/lm-studio.
+      loc('user-legacy-linux', 'user', 'home', ['.cache', 'lm-studio', 'mcp.json'], { os: LINUX }),
+    ],
+    processes: {
+      darwin: sig(['LM Studio'], ['/LM Studio\\.app/']),
+      win32: sig(['LM Studio.exe'], ['\\\\LM Studio\\\\']),
+      linux: sig(['lm-studio', 'LM Studio', 'lm studio'], ['LM[-_ ]Studio.*\\.AppImage', '/lm-studio/']),
+    },
+  },
+  {
+    id: 'goose',
+    displayName: 'Goose',
+    locations: [
+      loc('user-linux', 'user', 'xdgConfig', ['goose', 'config.yaml'], { os: LINUX, format: 'yaml', dialect: 'goose', sections: [map('extensions')] }),
+      loc('user-macos', 'user', 'home', ['.config', 'goose', 'config.yaml'], { os: MAC, format: 'yaml', dialect: 'goose', sections: [map('extensions')] }),
+      loc('user-windows', 'user', 'appData', ['Block', 'goose', 'config', 'config.yaml'], { os: WIN, format: 'yaml', dialect: 'goose', sections: [map('extensions')] }),
+    ],
+    processes: {
+      darwin: sig(['goose', 'goosed', 'Goose'], ['/Goose\\.app/']),
+      win32: sig(['goose.exe', 'goosed.exe', 'Goose.exe']),
+      linux: sig(['goose', 'goosed']),
+    },
+  },
+  {
+    id: 'opencode',
+    displayName: 'OpenCode',
+    locations: [
+      ...opencodeFiles('user', 'user', 'xdgConfig', ['opencode']),
+      loc('env', 'user', 'env:OPENCODE_CONFIG', [], { format: 'jsonc', dialect: 'opencode', sections: OPENCODE_SECTIONS }),
+      ...opencodeFiles('project', 'project', 'project', []),
+      ...opencodeFiles('project-dir', 'project', 'project', ['.opencode']),
+      ...opencodeFiles('managed-macos', 'managed', 'system', ['Library', 'Application Support', 'opencode'], MAC),
+      ...opencodeFiles('managed-linux', 'managed', 'system', ['etc', 'opencode'], LINUX),
+      ...opencodeFiles('managed-windows', 'managed', 'system', ['ProgramData', 'opencode'], WIN),
+    ],
+    processes: {
+      darwin: sig(['opencode'], [], ['opencode-ai']),
+      win32: sig(['opencode.exe'], [], ['opencode-ai']),
+      linux: sig(['opencode'], [], ['opencode-ai']),
+    },
+  },
+  {
+    id: 'kiro',
+    displayName: 'Kiro',
+    locations: [loc('user', 'user', 'home', ['.kiro', 'settings', 'mcp.json']), loc('project', 'project', 'project', ['.kiro', 'settings', 'mcp.json'])],
+    projectSources: [vscodeStorage('Kiro')],
+    processes: {
+      darwin: sig(['Kiro'], ['/Kiro\\.app/Contents/MacOS/']),
+      win32: sig(['Kiro.exe'], ['\\\\Kiro\\\\Kiro\\.exe$']),
+      linux: sig(['kiro'], ['/kiro/kiro$']),
+    },
+  },
+];

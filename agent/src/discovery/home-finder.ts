@@ -1,0 +1,99 @@
+/**
+ * Which homes to scan. Privileged (root / elevated Administrator / SYSTEM): every user's home
+ * under the platform's users folder (/Users/*, /home/* and /root, C:\Users\* without Public,
+ * Default, All Users ...). Otherwise: the current user's home. `--home DIR` gives exactly one.
+ *
+ * The real OS calls sit in realHomeDeps() and are platform-gated; everything else takes its
+ * collaborators as arguments so tests run every platform's logic on Linux.
+ */
+import { execFileSync } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import { homedir, userInfo } from 'node:os';
+import { basename, join } from 'node:path';
+import type { Platform, UserHome } from '../types.js';
+
+export interface HomeDeps {
+  /** Whether this process may read every user's home. */
+  isPrivileged(): boolean;
+  /** The current user's home. */
+  currentUser(): UserHome;
+  /** Sub-directory names of a folder (no symlinks / junctions); [] when it cannot be read. */
+  listDirectories(dir: string): Promise<string[]>;
+}
+
+/** Folders under C:\Users that are not a person's home. */
+const WINDOWS_NON_USERS = new Set(['public', 'default', 'default user', 'all users', 'shared', 'defaultapppool', 'wdagutilityaccount']);
+const DARWIN_NON_USERS = new Set(['shared', 'guest', 'deleted users']);
+
+/** Real collaborators for the running OS. */
+export function realHomeDeps(env: Record<string, string | undefined> = process.env): HomeDeps {
+  return {
+    isPrivileged(): boolean {
+      if (process.platform !== 'win32') return typeof process.getuid === 'function' && process.getuid() === 0;
+      if ((env.USERPROFILE ?? '').toLowerCase().includes('\\systemprofile')) return true;
+      try {
+        // `net session` succeeds only in an elevated (Administrator) process.
+        execFileSync('net', ['session'], { stdio: 'ignore', windowsHide: true, timeout: 5000 });
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    currentUser(): UserHome {
+      let user: string;
+      try {
+        user = userInfo().username;
+      } catch {
+        user = env.USER ?? env.USERNAME ?? basename(homedir());
+      }
+      return { user, home: homedir() };
+    },
+    async listDirectories(dir: string): Promise<string[]> {
+      try {
+        const entries = await readdir(dir, { withFileTypes: true });
+        return entries.filter((e) => e.isDirectory() && !e.isSymbolicLink()).map((e) => e.name);
+      } catch {
+        return [];
+      }
+    },
+  };
+}
+
+/** The users folder of a platform (C:\Users uses the system drive). */
+export function usersRoot(platform: Platform, env: Record<string, string | undefined> = {}): string {
+  if (platform === 'darwin') return '/Users';
+  if (platform === 'win32') return `${env.SystemDrive ?? 'C:'}\\Users`;
+  return '/home';
+}
+
+/**
+ * Homes to scan on `platform`: every user's when privileged, else the current user's.
+ * @param usersDir override of the users folder (tests point it at a fixture).
+ */
+export async function defaultHomes(platform: Platform, deps: HomeDeps = realHomeDeps(), usersDir?: string): Promise<UserHome[]> {
+  const current = deps.currentUser();
+  if (!deps.isPrivileged()) return [current];
+  const root = usersDir ?? usersRoot(platform);
+  const names = (await deps.listDirectories(root)).filter((n) => !n.startsWith('.') && !isNonUser(platform, n));
+  const homes: UserHome[] = names.sort().map((n) => ({ user: n, home: join(root, n) }));
+  if (platform === 'linux') homes.push({ user: 'root', home: usersDir ? join(usersDir, '..', 'root') : '/root' });
+  if (platform === 'darwin') homes.push({ user: 'root', home: usersDir ? join(usersDir, '..', 'var', 'root') : '/var/root' });
+  return homes.length ? dedupeHomes(homes) : [current];
+}
+
+function isNonUser(platform: Platform, name: string): boolean {
+  const n = name.toLowerCase();
+  if (platform === 'win32') return WINDOWS_NON_USERS.has(n);
+  if (platform === 'darwin') return DARWIN_NON_USERS.has(n);
+  return n === 'lost+found';
+}
+
+function dedupeHomes(homes: UserHome[]): UserHome[] {
+  const seen = new Set<string>();
+  return homes.filter((h) => (seen.has(h.home) ? false : (seen.add(h.home), true)));
+}
+
+/** `--home DIR`: exactly that home; the user is the folder's name. */
+export function injectedHome(dir: string): UserHome[] {
+  return [{ user: basename(dir) || dir, home: dir }];
+}

@@ -1,0 +1,204 @@
+/**
+ * Discovery: every catalog location for every home, for every project folder found, and the
+ * machine-wide (managed) locations; each existing file read, parsed and its raw server entries
+ * extracted. Also the list of paths a watcher should watch.
+ *
+ * Contract: discover() never throws and never silently drops a file that exists: each existing
+ * file yields a ConfigFileResult (with entries, or with coded errors). Raw entries carry secret
+ * values and never leave the agent. Everything is bounded (glob and project walks, file size,
+ * entries per file, number of projects).
+ */
+import { resolve } from 'node:path';
+import type { ClientRecord, ConfigError } from '@mcpwatch/shared';
+import { CLIENTS, locationsFor, projectMarkers, type ClientDefinition, type ConfigLocation, type ProjectSource } from '../catalog/index.js';
+import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '../types.js';
+import { homeBases, systemRootDir, type BaseResolver } from './base-dirs.js';
+import { readConfigFile } from './config-reader.js';
+import { extractEntries } from './entry-extractor.js';
+import { expandPath, watchPathFor } from './path-expander.js';
+import { claudeProjects, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
+
+export { DEFAULT_MAX_FILE_BYTES, lineColumnAt, parseConfigText, readConfigFile, type ParseResult, type ReadOptions, type ReadResult } from './config-reader.js';
+export { extractEntries, MAX_ENTRIES_PER_FILE } from './entry-extractor.js';
+export { defaultHomes, injectedHome, realHomeDeps, usersRoot, type HomeDeps } from './home-finder.js';
+export { envAppliesTo, homeBases } from './base-dirs.js';
+export { pathFromFileUri, vscodeStorageProjects, claudeProjects, walkProjectRoots } from './project-finder.js';
+
+/** Upper bound on project folders read per scan (recorded + walked). */
+export const MAX_PROJECTS = 2000;
+
+interface Owner {
+  user: string | null;
+}
+
+/** Mutable state of one discovery run. */
+class Run {
+  readonly files: ConfigFileResult[] = [];
+  readonly errors: ConfigError[] = [];
+  /** Parsed documents by path, so a file read as config is not re-read as a project source. */
+  readonly documents = new Map<string, Record<string, unknown> | null>();
+  readonly projects = new Map<string, Owner>();
+  private readonly seenFiles = new Set<string>();
+
+  constructor(readonly ctx: ScanContext) {}
+
+  /** Reads one candidate file of `client` at `location` (once per path per run). */
+  async readFile(path: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null): Promise<void> {
+    const key = `${client.id}\0${path}`;
+    if (this.seenFiles.has(key)) return;
+    this.seenFiles.add(key);
+    const result = await readConfigFile(path, { format: location.format, maxFileBytes: this.ctx.maxFileBytes, client: client.id });
+    if (result.status === 'missing') return;
+    const base = { path, client: client.id, scope: location.scope, user, projectPath, format: location.format };
+    if (result.status === 'error') {
+      this.documents.set(path, null);
+      this.files.push({ ...base, entries: [], errors: [result.error], stat: result.stat });
+      return;
+    }
+    this.documents.set(path, result.document);
+    const { entries, errors } = extractEntries(result.document, location, { client: client.id, configPath: path, user, projectPath });
+    this.files.push({ ...base, entries, errors, stat: result.stat, document: result.document });
+  }
+
+  addProject(path: string, owner: Owner): void {
+    const key = resolve(path);
+    if (this.projects.has(key)) return;
+    if (this.projects.size >= MAX_PROJECTS) {
+      if (!this.errors.some((e) => e.code === 'too-many-projects')) {
+        this.errors.push({ path, code: 'too-many-projects', reason: `more than ${MAX_PROJECTS} project folders; the rest were not read`, line: null, column: null });
+      }
+      return;
+    }
+    this.projects.set(key, owner);
+  }
+}
+
+async function readLocation(run: Run, bases: BaseResolver, client: ClientDefinition, location: ConfigLocation, user: string | null): Promise<void> {
+  const baseDir = bases.dir(location.base);
+  if (baseDir === null) return;
+  const expanded = await expandPath(baseDir, location.path);
+  run.errors.push(...expanded.errors);
+  for (const path of expanded.paths) await run.readFile(path, client, location, user, null);
+}
+
+async function readProjectSource(run: Run, bases: BaseResolver, source: ProjectSource, home: UserHome): Promise<void> {
+  const baseDir = bases.dir(source.base);
+  if (baseDir === null) return;
+  const expanded = await expandPath(baseDir, source.path);
+  for (const path of expanded.paths) {
+    let doc = run.documents.get(path);
+    if (doc === undefined) {
+      const r = await readConfigFile(path, { format: source.format, maxFileBytes: run.ctx.maxFileBytes });
+      // A storage file that cannot be read only costs us project hints; it holds no servers.
+      doc = r.status === 'ok' ? r.document : null;
+      run.documents.set(path, doc);
+    }
+    if (!doc) continue;
+    const found = source.kind === 'claude-projects' ? claudeProjects(doc) : vscodeStorageProjects(doc, run.ctx.platform);
+    for (const p of found) run.addProject(p, { user: home.user });
+  }
+}
+
+function clientRecords(files: readonly ConfigFileResult[]): ClientRecord[] {
+  const byKey = new Map<string, ClientRecord>();
+  for (const f of files) {
+    const key = `${f.client}\0${f.user ?? ''}`;
+    let rec = byKey.get(key);
+    if (!rec) {
+      const def = CLIENTS.find((c) => c.id === f.client);
+      rec = { client: f.client, displayName: def?.displayName ?? f.client, user: f.user, configPaths: [], serverCount: 0 };
+      byKey.set(key, rec);
+    }
+    if (!rec.configPaths.includes(f.path)) rec.configPaths.push(f.path);
+    rec.serverCount += f.entries.length;
+  }
+  const order = new Map(CLIENTS.map((c, i) => [c.id, i]));
+  return [...byKey.values()].sort((a, b) => (order.get(a.client) ?? 99) - (order.get(b.client) ?? 99) || (a.user ?? '').localeCompare(b.user ?? ''));
+}
+
+/** Is this location machine-wide (read once, owned by no user)? */
+function isMachineWide(location: ConfigLocation): boolean {
+  return location.scope === 'managed';
+}
+
+/**
+ * Finds and reads every MCP client config for the context's homes, projects and system.
+ * @returns files (each existing file, parsed or with errors), client records, and errors that
+ *   belong to no single file (unlistable directories, limits hit). Never throws.
+ */
+export async function discover(ctx: ScanContext): Promise<DiscoveryResult> {
+  const run = new Run(ctx);
+  const all = locationsFor(ctx.platform);
+  try {
+    // 1. Per-user locations (not project-relative), then the projects those users' clients recorded.
+    for (const home of ctx.homes) {
+      const bases = homeBases(ctx, home);
+      for (const { client, location } of all) {
+        if (location.base === 'project' || isMachineWide(location)) continue;
+        await readLocation(run, bases, client, location, home.user);
+      }
+      for (const client of CLIENTS) {
+        for (const source of client.projectSources ?? []) if (source.os.includes(ctx.platform)) await readProjectSource(run, bases, source, home);
+      }
+    }
+    // 2. Machine-wide (managed) locations: once, owned by no user. env:-based ones resolve per home.
+    const machineBases = ctx.homes.length ? ctx.homes.map((h) => homeBases(ctx, h)) : [homeBases(ctx, { user: '', home: systemRootDir(ctx) })];
+    for (const bases of machineBases) {
+      for (const { client, location } of all) if (isMachineWide(location)) await readLocation(run, bases, client, location, null);
+    }
+    // 3. Project folders under --project-root.
+    const walked = await walkProjectRoots(ctx.projectRoots, projectMarkers());
+    run.errors.push(...walked.errors);
+    if (walked.truncated) {
+      run.errors.push({ path: ctx.projectRoots.join(', '), code: 'walk-truncated', reason: 'project walk stopped at its directory/depth limit; deeper folders were not read', line: null, column: null });
+    }
+    const rootOwner = ctx.homes.length === 1 ? (ctx.homes[0]?.user ?? null) : null;
+    for (const p of walked.projects) run.addProject(p, { user: rootOwner });
+    // 4. Project-relative locations in every project folder.
+    const projectLocations = all.filter(({ location }) => location.base === 'project');
+    for (const [projectPath, owner] of run.projects) {
+      for (const { client, location } of projectLocations) {
+        const expanded = await expandPath(projectPath, location.path);
+        run.errors.push(...expanded.errors);
+        for (const path of expanded.paths) await run.readFile(path, client, location, owner.user, projectPath);
+      }
+    }
+  } catch (err) {
+    // Defensive: discovery reports rather than throws (a bug here must not stop the agent).
+    run.errors.push({ path: '', code: 'discovery-failed', reason: `discovery stopped early: ${(err as Error).message}`, line: null, column: null });
+  }
+  return { files: run.files, clients: clientRecords(run.files), errors: run.errors, projects: [...run.projects.keys()] };
+}
+
+/**
+ * Every file and folder a watcher should watch for this context: each catalog file path (whether
+ * or not it exists yet), the folder above each glob (plugin trees, profile folders, block
+ * folders), the files that record projects, the project roots, and each known project's
+ * project-relative config paths. Pass `projects` from a previous discover() to include them.
+ */
+export function watchTargets(ctx: ScanContext, projects: readonly string[] = []): string[] {
+  const out = new Set<string>();
+  const all = locationsFor(ctx.platform);
+  for (const home of ctx.homes) {
+    const bases = homeBases(ctx, home);
+    for (const { location } of all) {
+      if (location.base === 'project') continue;
+      const baseDir = bases.dir(location.base);
+      if (baseDir !== null) out.add(watchPathFor(baseDir, location.path));
+    }
+    for (const client of CLIENTS) {
+      for (const source of client.projectSources ?? []) {
+        const baseDir = source.os.includes(ctx.platform) ? bases.dir(source.base) : null;
+        if (baseDir !== null) out.add(watchPathFor(baseDir, source.path));
+      }
+    }
+  }
+  if (ctx.homes.length === 0) {
+    for (const { location } of all) if (location.base === 'system') out.add(watchPathFor(systemRootDir(ctx), location.path));
+  }
+  for (const root of ctx.projectRoots) out.add(root);
+  for (const p of [...projects, ...ctx.projectRoots]) {
+    for (const { location } of all) if (location.base === 'project') out.add(watchPathFor(p, location.path));
+  }
+  return [...out].sort();
+}
