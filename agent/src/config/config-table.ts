@@ -1,0 +1,122 @@
+/**
+ * The agent's configuration as ONE declarative table (STYLE.md habit 9): name, type, default, env
+ * var, command-line flag, description. load-config.ts parses every source against this table once
+ * and freezes the result. A bad value is warned about and replaced (next source or default) —
+ * never fatal, because the agent runs unattended on someone's laptop.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export type ConfigType = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'enum' | 'url';
+
+export interface ConfigSpec {
+  type: ConfigType;
+  env: string;
+  /** Command-line flag without the leading dashes. */
+  flag: string;
+  description: string;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+}
+
+const MiB = 1024 * 1024;
+
+/** Every setting. Keep alphabetical within groups; defaults live in DEFAULTS below. */
+export const CONFIG_TABLE = {
+  // enrollment / identity
+  server: { type: 'url', env: 'MCPWATCH_SERVER', flag: 'server', description: 'Collector base URL (https; http only for loopback)' },
+  enrollSecret: { type: 'secret', env: 'MCPWATCH_ENROLL_SECRET', flag: 'secret', description: 'Enroll secret from the MDM profile or installer (never logged, never stored by the agent)' },
+  caFingerprint: { type: 'string', env: 'MCPWATCH_CA_FINGERPRINT', flag: 'ca-fingerprint', description: "SHA-256 fingerprint of the collector's TLS certificate to pin" },
+  stateDir: { type: 'string', env: 'MCPWATCH_STATE_DIR', flag: 'state-dir', description: 'Directory for keys, certificate, spool and shipper state (owner-only)' },
+  certRenewBeforeDays: { type: 'number', env: 'MCPWATCH_CERT_RENEW_BEFORE_DAYS', flag: 'cert-renew-before-days', min: 0, max: 3650, description: 'Re-enroll this many days before the certificate expires' },
+  // spool
+  spoolMaxBytes: { type: 'int', env: 'MCPWATCH_SPOOL_MAX_BYTES', flag: 'spool-max-bytes', min: 64 * 1024, max: 64 * 1024 * MiB, description: 'Upper bound of the on-disk spool; the oldest events are dropped (and counted) past it' },
+  spoolFsync: { type: 'enum', env: 'MCPWATCH_SPOOL_FSYNC', flag: 'spool-fsync', values: ['always', 'interval', 'never'], description: 'When spool appends are fsync-ed' },
+  spoolFsyncIntervalMs: { type: 'int', env: 'MCPWATCH_SPOOL_FSYNC_INTERVAL_MS', flag: 'spool-fsync-interval-ms', min: 10, max: 600_000, description: 'fsync period with spoolFsync=interval' },
+  // shipping
+  batchMaxEvents: { type: 'int', env: 'MCPWATCH_BATCH_MAX_EVENTS', flag: 'batch-max-events', min: 1, max: 5000, description: 'Events per batch at most' },
+  batchMaxBytes: { type: 'int', env: 'MCPWATCH_BATCH_MAX_BYTES', flag: 'batch-max-bytes', min: 1024, max: 8 * MiB, description: 'Uncompressed event bytes per batch at most' },
+  batchMaxWaitMs: { type: 'int', env: 'MCPWATCH_BATCH_MAX_WAIT_MS', flag: 'batch-max-wait-ms', min: 0, max: 600_000, description: 'Longest an event waits for a batch to fill' },
+  retryBaseMs: { type: 'int', env: 'MCPWATCH_RETRY_BASE_MS', flag: 'retry-base-ms', min: 1, max: 600_000, description: 'First retry delay (doubles, jittered)' },
+  retryMaxMs: { type: 'int', env: 'MCPWATCH_RETRY_MAX_MS', flag: 'retry-max-ms', min: 1, max: 3_600_000, description: 'Retry delay cap' },
+  reconnectJitterMs: { type: 'int', env: 'MCPWATCH_RECONNECT_JITTER_MS', flag: 'reconnect-jitter-ms', min: 0, max: 600_000, description: 'Random delay before the first upload after start or an outage' },
+  requestTimeoutMs: { type: 'int', env: 'MCPWATCH_REQUEST_TIMEOUT_MS', flag: 'request-timeout-ms', min: 100, max: 600_000, description: 'HTTP request timeout' },
+  // health, inventory, intervals
+  heartbeatMs: { type: 'int', env: 'MCPWATCH_HEARTBEAT_MS', flag: 'heartbeat-ms', min: 1000, max: 86_400_000, description: 'Heartbeat period' },
+  snapshotEveryHours: { type: 'number', env: 'MCPWATCH_SNAPSHOT_EVERY_HOURS', flag: 'snapshot-every-hours', min: 0.001, max: 720, description: 'Full inventory.snapshot period (one is always sent at start)' },
+  processPollMs: { type: 'int', env: 'MCPWATCH_PROCESS_POLL_MS', flag: 'process-poll-ms', min: 500, max: 3_600_000, description: 'Process polling period' },
+  socketPollMs: { type: 'int', env: 'MCPWATCH_SOCKET_POLL_MS', flag: 'socket-poll-ms', min: 500, max: 3_600_000, description: 'Socket polling period' },
+  cpuBudgetPercent: { type: 'number', env: 'MCPWATCH_CPU_BUDGET_PERCENT', flag: 'cpu-budget-percent', min: 0.01, max: 100, description: "Agent's own CPU budget (% of one core, averaged over a heartbeat); above it intervals lengthen" },
+  rssBudgetMb: { type: 'int', env: 'MCPWATCH_RSS_BUDGET_MB', flag: 'rss-budget-mb', min: 16, max: 16384, description: "Agent's own RSS budget; above it intervals lengthen" },
+  lowPriority: { type: 'bool', env: 'MCPWATCH_LOW_PRIORITY', flag: 'low-priority', description: 'Lower the process priority (os.setPriority) in run mode' },
+  logLevel: { type: 'enum', env: 'MCPWATCH_LOG_LEVEL', flag: 'log-level', values: ['error', 'warn', 'info', 'debug'], description: 'stderr log verbosity' },
+} as const satisfies Record<string, ConfigSpec>;
+
+export type ConfigKey = keyof typeof CONFIG_TABLE;
+
+export interface AgentConfig {
+  server: string | null;
+  enrollSecret: string | null;
+  caFingerprint: string | null;
+  stateDir: string;
+  certRenewBeforeDays: number;
+  spoolMaxBytes: number;
+  spoolFsync: 'always' | 'interval' | 'never';
+  spoolFsyncIntervalMs: number;
+  batchMaxEvents: number;
+  batchMaxBytes: number;
+  batchMaxWaitMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  reconnectJitterMs: number;
+  requestTimeoutMs: number;
+  heartbeatMs: number;
+  snapshotEveryHours: number;
+  processPollMs: number;
+  socketPollMs: number;
+  cpuBudgetPercent: number;
+  rssBudgetMb: number;
+  lowPriority: boolean;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+/** Where the agent keeps its state when nothing says otherwise. */
+export function defaultStateDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, isRoot = isPrivileged()): string {
+  if (platform === 'win32') return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'mcpwatch', 'state');
+  if (isRoot) return platform === 'darwin' ? '/Library/Application Support/mcpwatch/state' : '/var/lib/mcpwatch';
+  return path.join(os.homedir(), '.mcpwatch', 'agent');
+}
+
+function isPrivileged(): boolean {
+  return typeof process.getuid === 'function' && process.getuid() === 0;
+}
+
+/** Defaults of every key. */
+export function configDefaults(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  return {
+    server: null,
+    enrollSecret: null,
+    caFingerprint: null,
+    stateDir: defaultStateDir(platform, env),
+    certRenewBeforeDays: 7,
+    spoolMaxBytes: 100 * MiB,
+    spoolFsync: 'interval',
+    spoolFsyncIntervalMs: 1000,
+    batchMaxEvents: 500,
+    batchMaxBytes: MiB,
+    batchMaxWaitMs: 200,
+    retryBaseMs: 1000,
+    retryMaxMs: 60_000,
+    reconnectJitterMs: 5000,
+    requestTimeoutMs: 15_000,
+    heartbeatMs: 60_000,
+    snapshotEveryHours: 6,
+    processPollMs: 5000,
+    socketPollMs: 5000,
+    cpuBudgetPercent: 0.5,
+    rssBudgetMb: 80,
+    lowPriority: true,
+    logLevel: 'warn',
+  };
+}

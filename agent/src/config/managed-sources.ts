@@ -1,0 +1,148 @@
+/**
+ * Readers of the places an MDM (or an installer) writes agent settings to. Each returns a flat
+ * record of raw values (validated later against the config table) or null when the place does not
+ * exist; read or parse failures become warnings, never exceptions.
+ *
+ * - macOS: `/Library/Managed Preferences/<domain>.plist` (configuration profile payload; XML or
+ *   binary plist).
+ * - Windows: registry policy key `HKLM\SOFTWARE\Policies\mcpwatch` (via `reg query`, parsed from its
+ *   text output) and `C:\ProgramData\mcpwatch\agent.json`.
+ * - Linux (and any Unix): `/etc/mcpwatch/agent.json`.
+ * Every root is injectable so tests run each platform's logic on Linux against fixture files.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { execFile } from 'node:child_process';
+import * as plist from 'plist';
+
+export const MANAGED_DOMAIN = 'com.mcpwatch.agent';
+export const REGISTRY_KEY = 'HKLM\\SOFTWARE\\Policies\\mcpwatch';
+/** Largest managed file read. */
+const MAX_FILE_BYTES = 1024 * 1024;
+
+export type RawValues = Record<string, unknown>;
+
+export interface SourceResult {
+  name: string;
+  values: RawValues | null;
+  warnings: string[];
+}
+
+/** Runs `reg query KEY` and returns its stdout ('' when the key is missing). Injectable for tests. */
+export type RegQuery = (key: string) => Promise<string>;
+
+export const realRegQuery: RegQuery = (key) =>
+  new Promise((resolve) => {
+    execFile('reg', ['query', key], { windowsHide: true, timeout: 5000, maxBuffer: MAX_FILE_BYTES }, (err, stdout) => {
+      resolve(err ? '' : String(stdout));
+    });
+  });
+
+function readBounded(file: string): Buffer | null {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(file);
+  } catch {
+    return null;
+  }
+  if (!st.isFile()) return null;
+  if (st.size > MAX_FILE_BYTES) throw new Error(`file is ${st.size} bytes, more than the ${MAX_FILE_BYTES} allowed`);
+  return fs.readFileSync(file);
+}
+
+/** A JSON config file (the --config file, ProgramData and /etc agent.json). */
+export function readJsonSource(name: string, file: string): SourceResult {
+  try {
+    const buf = readBounded(file);
+    if (!buf) return { name, values: null, warnings: [] };
+    const doc = JSON.parse(buf.toString('utf8')) as unknown;
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+      return { name, values: null, warnings: [`${name} (${file}): expected a JSON object; ignored`] };
+    }
+    return { name, values: doc as RawValues, warnings: [] };
+  } catch (e) {
+    return { name, values: null, warnings: [`${name} (${file}): cannot be read or parsed (${(e as Error).message}); ignored`] };
+  }
+}
+
+/** macOS managed preferences plist (XML or binary). */
+export function readPlistSource(file: string): SourceResult {
+  const name = 'managed preferences';
+  try {
+    const buf = readBounded(file);
+    if (!buf) return { name, values: null, warnings: [] };
+    const doc = buf.subarray(0, 8).toString('latin1') === 'bplist00' ? plist.parseBinary(buf) : plist.parse(buf.toString('utf8'));
+    if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || doc instanceof Date || Buffer.isBuffer(doc)) {
+      return { name, values: null, warnings: [`${name} (${file}): expected a dictionary; ignored`] };
+    }
+    return { name, values: doc as RawValues, warnings: [] };
+  } catch (e) {
+    return { name, values: null, warnings: [`${name} (${file}): cannot be parsed (${(e as Error).message}); ignored`] };
+  }
+}
+
+/**
+ * Parses `reg query` text output: lines `    <name>    REG_<TYPE>    <data>` under the key line.
+ * REG_DWORD/REG_QWORD become numbers, REG_MULTI_SZ a string array (split on `\0`), REG_SZ and
+ * REG_EXPAND_SZ strings; other types are skipped with a warning.
+ */
+export function parseRegQueryOutput(text: string): { values: RawValues; warnings: string[] } {
+  const values: RawValues = {};
+  const warnings: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^ {2,}(\S(?:.*?\S)?) {2,}(REG_[A-Z_]+)(?: {2,}(.*))?$/.exec(line);
+    if (!m) continue;
+    const [, valueName, type, data = ''] = m;
+    switch (type) {
+      case 'REG_DWORD':
+      case 'REG_QWORD':
+        values[valueName!] = Number.parseInt(data, data.startsWith('0x') ? 16 : 10);
+        break;
+      case 'REG_SZ':
+      case 'REG_EXPAND_SZ':
+        values[valueName!] = data;
+        break;
+      case 'REG_MULTI_SZ':
+        values[valueName!] = data.split('\\0').filter((s) => s !== '');
+        break;
+      default:
+        warnings.push(`registry value ${valueName} has unsupported type ${type}; ignored`);
+    }
+  }
+  return { values, warnings };
+}
+
+export async function readRegistrySource(query: RegQuery, key = REGISTRY_KEY): Promise<SourceResult> {
+  const name = 'registry policy';
+  const out = await query(key);
+  if (!out.trim()) return { name, values: null, warnings: [] };
+  const parsed = parseRegQueryOutput(out);
+  return { name, values: parsed.values, warnings: parsed.warnings.map((w) => `${name} (${key}): ${w}`) };
+}
+
+export interface ManagedPlaces {
+  platform: NodeJS.Platform;
+  /** Prefix for system locations ('' in production; a fixture directory in tests). */
+  systemRoot: string;
+  /** %ProgramData% on Windows. */
+  programData?: string;
+  regQuery?: RegQuery;
+}
+
+/** The managed places of `platform`, highest precedence first. */
+export async function readManagedSources(p: ManagedPlaces): Promise<SourceResult[]> {
+  const root = (f: string) => (p.systemRoot ? path.join(p.systemRoot, f.replace(/^[A-Za-z]:/, '')) : f);
+  if (p.platform === 'darwin') {
+    return [
+      readPlistSource(root(`/Library/Managed Preferences/${MANAGED_DOMAIN}.plist`)),
+      readJsonSource('system config', root('/etc/mcpwatch/agent.json')),
+    ];
+  }
+  if (p.platform === 'win32') {
+    const programData = p.programData ?? 'C:\\ProgramData';
+    const registry = p.regQuery ? await readRegistrySource(p.regQuery) : { name: 'registry policy', values: null, warnings: [] };
+    const file = p.systemRoot ? path.join(p.systemRoot, 'ProgramData', 'mcpwatch', 'agent.json') : path.win32.join(programData, 'mcpwatch', 'agent.json');
+    return [registry, readJsonSource('ProgramData config', file)];
+  }
+  return [readJsonSource('system config', root('/etc/mcpwatch/agent.json'))];
+}
