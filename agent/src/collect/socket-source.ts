@@ -1,0 +1,48 @@
+/**
+ * Socket snapshot source: TCP connections and listeners with their owning pid, from
+ * systeminformation's networkConnections(). Tests inject rows. Never throws.
+ */
+import type { SourceResult } from './process-source.js';
+
+/** One socket as the collectors see it. */
+export interface SocketRow {
+  protocol: string;
+  localAddress: string;
+  localPort: number;
+  peerAddress: string | null;
+  peerPort: number | null;
+  /** LISTEN, ESTABLISHED, ... (upper case). */
+  state: string;
+  pid: number | null;
+  processName: string;
+}
+
+export type SocketSource = () => Promise<SourceResult<SocketRow>>;
+
+export const MAX_SOCKET_ROWS = 50000;
+
+/** The real socket source (systeminformation). */
+export const systemSocketSource: SocketSource = async () => {
+  try {
+    const si = await import('systeminformation');
+    const conns = await si.default.networkConnections();
+    const rows: SocketRow[] = conns.slice(0, MAX_SOCKET_ROWS).map((c) => ({
+      protocol: String(c.protocol || 'tcp').toLowerCase(),
+      localAddress: String(c.localAddress ?? ''),
+      localPort: toPort(c.localPort),
+      peerAddress: c.peerAddress && c.peerAddress !== '*' ? String(c.peerAddress) : null,
+      peerPort: c.peerPort && c.peerPort !== '*' ? toPort(c.peerPort) : null,
+      state: String(c.state ?? '').toUpperCase(),
+      pid: typeof c.pid === 'number' && c.pid > 0 ? c.pid : null,
+      processName: String(c.process ?? ''),
+    }));
+    return { ok: true, rows };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+  }
+};
+
+function toPort(v: unknown): number {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : 0;
+}
