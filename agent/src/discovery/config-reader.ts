@@ -102,11 +102,8 @@ export function parseConfigText(text: string, format: ConfigFormat, path: string
     const doc = parseDocument(body, { uniqueKeys: false, prettyErrors: false });
     const first = doc.errors[0];
     if (first) {
-      const pos = first.linePos?.[0];
-      return {
-        ok: false,
-        error: configError(path, 'parse', `invalid YAML: ${first.message.split('\n')[0]}`, { client, line: pos?.line ?? null, column: pos?.col ?? null }),
-      };
+      const { line, column } = lineColumnAt(body, first.pos[0]);
+      return { ok: false, error: configError(path, 'parse', `invalid YAML: ${first.message.split('\n')[0]} at line ${line}, column ${column}`, { client, line, column }) };
     }
     try {
       return topLevel(doc.toJS({ maxAliasCount: YAML_MAX_ALIAS_COUNT }), path, client);
