@@ -1,0 +1,10 @@
+/**
+ * Findings rules engine: each rule has an id, a severity, a rationale and tests. See
+ * rules-engine.ts for the contract (stable ids, no secret values, never throws).
+ */
+export { evaluateRules, MAX_FINDINGS, RULES, type RulesOptions } from './rules-engine.js';
+export type { Rule, RuleContext, RuleHit, RulesInput, ServerView } from './rule-types.js';
+export { containerIssues } from './host-rules.js';
+export { documentApprovals, serverApprovals } from './approval-rules.js';
+export { isLoopbackHost, isPrivateHost, urlHost } from './network-rules.js';
+export { secretFieldsOf } from './secret-rules.js';

@@ -1,0 +1,121 @@
+/**
+ * The findings rules engine.
+ *
+ * Contract:
+ * - `evaluateRules` never throws: a rule that fails is skipped and reported through
+ *   `opts.reportError` (coded MCPW_ERR_RULE_FAILED); the other rules still run.
+ * - Finding ids are stable: stableId(rule id + hit key), so a re-scan yields the same id for the
+ *   same problem, and Security Hub updates rather than duplicates.
+ * - Findings carry names and kinds, never secret values (rules read values only to detect).
+ * - `disabledRules` drops rules by id; `allowServers` (server name, serverKey, fingerprint or
+ *   package name) silences server findings for those servers, except secrets in config, which
+ *   are reported regardless (an allow-list accepts a server, not a leaked credential).
+ * - Output is bounded (MAX_FINDINGS) and sorted by severity (highest first), then id.
+ */
+import { computeServerKey, severityRank, stableId, type Finding, type ServerEntry } from '@mcpwatch/shared';
+import { AgentError } from '../errors.js';
+import { readEntryFields } from '../normalize/index.js';
+import type { RawServerEntry } from '../types.js';
+import { autoApproveRule } from './approval-rules.js';
+import { commandInTempRule, execCapableServerRule, privilegedContainerRule, writableConfigRule } from './host-rules.js';
+import { listeningAllInterfacesRule, plaintextRemoteRule } from './network-rules.js';
+import type { Rule, RuleContext, RulesInput, ServerView } from './rule-types.js';
+import { secretInConfigRule } from './secret-rules.js';
+import { unpinnedPackageRule } from './supply-chain-rules.js';
+
+/** Every rule, in reporting order. */
+export const RULES: readonly Rule[] = [
+  secretInConfigRule,
+  unpinnedPackageRule,
+  plaintextRemoteRule,
+  autoApproveRule,
+  commandInTempRule,
+  writableConfigRule,
+  privilegedContainerRule,
+  execCapableServerRule,
+  listeningAllInterfacesRule,
+];
+
+export const MAX_FINDINGS = 10_000;
+
+export interface RulesOptions {
+  /** Rule ids not to run. */
+  disabledRules?: string[];
+  /** Servers accepted as they are: name, serverKey, fingerprint or package name. */
+  allowServers?: string[];
+  /** Receives a coded error for each rule that failed. */
+  reportError?: (err: AgentError) => void;
+  /** Rules to run instead of RULES (tests). */
+  rules?: readonly Rule[];
+}
+
+function rawKey(r: RawServerEntry): string {
+  return computeServerKey({ client: r.client, scope: r.scope, configPath: r.configPath, name: r.name });
+}
+
+function buildContext(input: RulesInput): RuleContext {
+  const rawByKey = new Map<string, RawServerEntry>();
+  for (const r of input.raw) rawByKey.set(rawKey(r), r);
+  const views: ServerView[] = input.servers.map((server) => {
+    const raw = rawByKey.get(server.serverKey) ?? null;
+    return { raw, server, fields: raw ? readEntryFields(raw.raw, raw.dialect) : null };
+  });
+  const normalized = new Set(input.servers.map((s) => s.serverKey));
+  const orphans = [...rawByKey.entries()].filter(([k]) => !normalized.has(k)).map(([, r]) => r);
+  return { ...input, views, orphans };
+}
+
+function isAllowed(server: ServerEntry | undefined, allow: Set<string>): boolean {
+  if (!server || allow.size === 0) return false;
+  return [server.name, server.serverKey, server.fingerprint, server.package?.name ?? ''].some((v) => v !== '' && allow.has(v));
+}
+
+/** Run every enabled rule over one endpoint's inventory. Never throws. */
+export function evaluateRules(input: RulesInput, opts: RulesOptions = {}): Finding[] {
+  const disabled = new Set(opts.disabledRules ?? []);
+  const allow = new Set(opts.allowServers ?? []);
+  let ctx: RuleContext;
+  try {
+    ctx = buildContext(input);
+  } catch (cause) {
+    opts.reportError?.(new AgentError('MCPW_ERR_RULE_FAILED', 'rules input could not be joined', { cause }));
+    return [];
+  }
+  const serverByKey = new Map(input.servers.map((s) => [s.serverKey, s]));
+  const findings = new Map<string, Finding>();
+  for (const rule of opts.rules ?? RULES) {
+    if (disabled.has(rule.id)) continue;
+    let hits;
+    try {
+      hits = rule.evaluate(ctx);
+    } catch (cause) {
+      opts.reportError?.(new AgentError('MCPW_ERR_RULE_FAILED', `rule ${rule.id} failed and was skipped`, { cause }));
+      continue;
+    }
+    for (const hit of hits) {
+      if (findings.size >= MAX_FINDINGS) break;
+      const key = hit.subject.serverKey ?? undefined;
+      if (!hit.notAllowListable && key && isAllowed(serverByKey.get(key), allow)) continue;
+      const id = stableId(['finding/v1', rule.id, hit.key]);
+      if (findings.has(id)) continue;
+      findings.set(id, {
+        id,
+        ruleId: rule.id,
+        severity: hit.severity ?? rule.severity,
+        title: (hit.title ?? rule.title).slice(0, 512),
+        description: rule.rationale.slice(0, 4096),
+        subject: hit.subject,
+        ...(hit.evidence ? { evidence: clampEvidence(hit.evidence) } : {}),
+      });
+    }
+  }
+  return [...findings.values()].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
+}
+
+function clampEvidence(e: NonNullable<Finding['evidence']>): NonNullable<Finding['evidence']> {
+  const out: NonNullable<Finding['evidence']> = {};
+  if (e.field !== undefined) out.field = e.field === null ? null : e.field.slice(0, 1024);
+  if (e.kind !== undefined) out.kind = e.kind === null ? null : e.kind.slice(0, 128);
+  if (e.detail !== undefined) out.detail = e.detail === null ? null : e.detail.slice(0, 1024);
+  return out;
+}
