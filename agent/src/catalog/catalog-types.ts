@@ -33,9 +33,12 @@ export interface ServerSection {
   path: string[];
   /**
    * map: {name: entry}; list: [{name, ...}] (name from `name`, else `uses`, else its index);
-   * auto: whichever the document holds.
+   * auto: whichever the document holds; single: the container IS one entry, named by the
+   * string at `namePath` in the document (Claude Desktop extension manifests).
    */
-  shape: 'map' | 'list' | 'auto';
+  shape: 'map' | 'list' | 'auto' | 'single';
+  /** For shape single: where the entry's name sits in the document. */
+  namePath?: string[];
   /** Index in `path` of a '*' whose matched key is the entries' project folder. */
   projectKeyIndex?: number;
   /** Scope of entries in this section when it differs from the location's. */

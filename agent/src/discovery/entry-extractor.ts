@@ -80,7 +80,7 @@ export function extractEntries(doc: Record<string, unknown>, location: ConfigLoc
   for (const section of location.sections) {
     let containers = resolveContainers(doc, section.path);
     if (containers.length === 0 && section.rootFallback && looksLikeServerMap(doc)) containers = [{ value: doc, wildcards: new Map() }];
-    for (const c of containers) extractContainer(c, section, location, meta, ids, out);
+    for (const c of containers) extractContainer(doc, c, section, location, meta, ids, out);
   }
   return out;
 }
@@ -91,7 +91,15 @@ function looksLikeServerMap(doc: Record<string, unknown>): boolean {
   return values.length > 0 && values.every((v) => isPlainObject(v) && looksLikeServer(v));
 }
 
-function extractContainer(c: Container, section: ServerSection, location: ConfigLocation, meta: ExtractMeta, ids: string[] | undefined, out: Extraction): void {
+function extractContainer(
+  doc: Record<string, unknown>,
+  c: Container,
+  section: ServerSection,
+  location: ConfigLocation,
+  meta: ExtractMeta,
+  ids: string[] | undefined,
+  out: Extraction,
+): void {
   let value = c.value;
   const label = section.path.join('.');
   if (value === null || value === undefined) return;
@@ -102,7 +110,6 @@ function extractContainer(c: Container, section: ServerSection, location: Config
   }
   const projectPath = section.projectKeyIndex !== undefined ? (c.wildcards.get(section.projectKeyIndex) ?? meta.projectPath) : meta.projectPath;
   const scope: ConfigScope = section.scope ?? location.scope;
-  const shape = section.shape === 'auto' ? (Array.isArray(value) ? 'list' : 'map') : section.shape;
   const push = (name: string, raw: unknown, dialect: EntryDialect): void => {
     if (out.entries.length >= MAX_ENTRIES_PER_FILE) {
       if (!out.errors.some((e) => e.code === 'too-many-entries')) {
@@ -127,6 +134,12 @@ function extractContainer(c: Container, section: ServerSection, location: Config
       fileContext: { section: label, ...(ids ? { inputIds: ids } : {}) },
     });
   };
+  if (section.shape === 'single') {
+    const named = section.namePath ? resolveContainers(doc, section.namePath)[0]?.value : undefined;
+    push(typeof named === 'string' && named !== '' ? named : label, value, location.dialect);
+    return;
+  }
+  const shape = section.shape === 'auto' ? (Array.isArray(value) ? 'list' : 'map') : section.shape;
   if (shape === 'map') {
     if (!isPlainObject(value)) {
       out.errors.push(entryError(meta, 'invalid-section', `${label} should be an object of servers but is ${Array.isArray(value) ? 'an array' : `a ${typeof value}`}`, null));

@@ -28,6 +28,7 @@ function fixtureContext(platform: Platform): ScanContext {
 const COMMON: Array<[string, string, string]> = [
   ['claude-desktop', 'desktop-github', 'user'],
   ['claude-desktop', 'desktop-fs', 'user'],
+  ['claude-desktop', 'dxt-filesystem', 'plugin'],
   ['claude-code', 'code-user-remote', 'user'],
   ['claude-code', 'code-local-postgres', 'project'],
   ['claude-code', 'code-plugin-db', 'plugin'],
