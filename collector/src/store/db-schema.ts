@@ -166,11 +166,11 @@ export interface FindingsTable {
 export interface OutboxTable {
   id: string;
   sink: string;
+  event_id: string;
   endpoint_id: string;
   agent_id: string;
   batch_seq: number;
   cert_fingerprint: string;
-  event: string;
   attempts: number;
   created_at: string;
   available_at: string;

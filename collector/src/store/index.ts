@@ -65,6 +65,8 @@ function openSqlite(opts: CreateStoreOptions): KyselyStore {
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
     raw.pragma('busy_timeout = 5000');
+    // Checkpoint every ~16 MiB of WAL rather than 4 MiB: fewer foreground fsyncs under ingest.
+    raw.pragma('wal_autocheckpoint = 4000');
     raw.pragma('foreign_keys = OFF');
   } catch (e) {
     throw Errors.storeUnavailable(`cannot open SQLite database in ${opts.dataDir}: ${(e as Error).message}`, { cause: e });

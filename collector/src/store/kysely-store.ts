@@ -356,16 +356,12 @@ export class KyselyStore implements Store {
 
     // Append the events; an id already held (re-sent under another seq) is skipped everywhere below.
     const inserted = new Set<string>();
-    const eventRows = input.events.map((e) => ({
-      id: e.id,
-      endpoint_id: endpointId,
-      agent_id: agentId,
-      type: e.type,
-      time: canonicalTime(e.time, receivedAt),
-      received_at: receivedAt,
-      batch_seq: input.seq,
-      data: JSON.stringify(e.data),
-    }));
+    const dataJson = new Map<McpEvent, string>();
+    const eventRows = input.events.map((e) => {
+      const data = JSON.stringify(e.data);
+      dataJson.set(e, data);
+      return { id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: canonicalTime(e.time, receivedAt), received_at: receivedAt, batch_seq: input.seq, data };
+    });
     for (const chunk of chunkRows(eventRows, 8)) {
       const rows = await trx.insertInto('events').values(chunk).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
       for (const r of rows) inserted.add(r.id as string);
@@ -384,22 +380,20 @@ export class KyselyStore implements Store {
         .execute();
     }
 
-    await this.#applyProjection(trx, endpointId, projectBatch(endpointId, fresh, receivedAt), receivedAt);
+    await this.#applyProjection(trx, endpointId, projectBatch(endpointId, fresh, receivedAt, (e) => dataJson.get(e)!), receivedAt);
 
     const outbox = [];
     for (const e of fresh) {
-      let payload: string | undefined;
       for (const sink of input.sinks) {
         if (!sinkWantsEvent(sink, e.type)) continue;
-        payload ??= JSON.stringify(e);
         outbox.push({
           id: `${e.id}:${sink}`,
           sink,
+          event_id: e.id,
           endpoint_id: endpointId,
           agent_id: agentId,
           batch_seq: input.seq,
           cert_fingerprint: input.agent.certFingerprint,
-          event: payload,
           attempts: 0,
           created_at: receivedAt,
           available_at: receivedAt,
@@ -483,17 +477,32 @@ export class KyselyStore implements Store {
         .execute();
     });
     rows.sort((a, b) => (a.available_at < b.available_at ? -1 : a.available_at > b.available_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    return rows.map((r) => ({
-      id: r.id,
-      sink: r.sink,
-      endpointId: r.endpoint_id,
-      agentId: r.agent_id,
-      batchSeq: Number(r.batch_seq),
-      certFingerprint: r.cert_fingerprint,
-      event: JSON.parse(r.event) as McpEvent,
-      attempts: Number(r.attempts),
-      createdAt: r.created_at,
-    }));
+    if (rows.length === 0) return [];
+    const events = new Map<string, Database['events']>();
+    await this.#run(async () => {
+      for (const chunk of chunkRows([...new Set(rows.map((r) => r.event_id))], 1)) {
+        for (const e of await this.db.selectFrom('events').selectAll().where('id', 'in', chunk).execute()) events.set(e.id, e);
+      }
+    });
+    // A row whose event is gone (deleted by hand) cannot be published: drop it rather than loop on it.
+    const orphans = rows.filter((r) => !events.has(r.event_id)).map((r) => r.id);
+    if (orphans.length > 0) await this.completeOutbox(sink, orphans);
+    return rows
+      .filter((r) => events.has(r.event_id))
+      .map((r) => {
+        const e = events.get(r.event_id)!;
+        return {
+          id: r.id,
+          sink: r.sink,
+          endpointId: r.endpoint_id,
+          agentId: r.agent_id,
+          batchSeq: Number(r.batch_seq),
+          certFingerprint: r.cert_fingerprint,
+          event: { v: 1, id: e.id, type: e.type, time: e.time, endpointId: e.endpoint_id, data: JSON.parse(e.data) } as McpEvent,
+          attempts: Number(r.attempts),
+          createdAt: r.created_at,
+        };
+      });
   }
 
   async completeOutbox(sink: string, ids: string[]): Promise<void> {
@@ -526,7 +535,12 @@ export class KyselyStore implements Store {
   async pruneEvents(olderThan: Date): Promise<number> {
     const cutoff = olderThan.toISOString();
     return this.#run(async () => {
-      const res = await this.db.deleteFrom('events').where('received_at', '<', cutoff).executeTakeFirst();
+      // Events still waiting in the outbox are kept until published.
+      const res = await this.db
+        .deleteFrom('events')
+        .where('time', '<', cutoff)
+        .where('id', 'not in', (eb) => eb.selectFrom('outbox').select('event_id'))
+        .executeTakeFirst();
       await this.db.deleteFrom('batches').where('received_at', '<', cutoff).execute();
       return Number(res.numDeletedRows);
     });

@@ -109,7 +109,6 @@ const m0001: Migration = {
     await db.schema.createIndex('events_endpoint_time').on('events').columns(['endpoint_id', 'time']).execute();
     await db.schema.createIndex('events_type_time').on('events').columns(['type', 'time']).execute();
     await db.schema.createIndex('events_time').on('events').column('time').execute();
-    await db.schema.createIndex('events_received').on('events').column('received_at').execute();
 
     await inventoryTable(db, 'servers', 'server_key')
       .addColumn('fingerprint', 'text', (c) => c.notNull())
@@ -194,11 +193,12 @@ const m0001: Migration = {
       .createTable('outbox')
       .addColumn('id', 'text', (c) => c.primaryKey())
       .addColumn('sink', 'text', (c) => c.notNull())
+      // The payload is the event row itself (not copied per sink): claim joins it.
+      .addColumn('event_id', 'text', (c) => c.notNull())
       .addColumn('endpoint_id', 'text', (c) => c.notNull())
       .addColumn('agent_id', 'text', (c) => c.notNull())
       .addColumn('batch_seq', 'integer', (c) => c.notNull())
       .addColumn('cert_fingerprint', 'text', (c) => c.notNull())
-      .addColumn('event', 'text', (c) => c.notNull())
       .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
       .addColumn('created_at', 'text', (c) => c.notNull())
       .addColumn('available_at', 'text', (c) => c.notNull())

@@ -74,13 +74,15 @@ function emptyDelta(): ProjectionDelta {
   };
 }
 
+/** `record` is the record or its JSON text (already serialized for the event history). */
 function presence(endpointId: string, at: string, present: boolean, record: unknown) {
-  return { endpoint_id: endpointId, first_seen: at, last_seen: at, present: present ? 1 : 0, removed_at: present ? null : at, data: JSON.stringify(record) };
+  const data = typeof record === 'string' ? record : JSON.stringify(record);
+  return { endpoint_id: endpointId, first_seen: at, last_seen: at, present: present ? 1 : 0, removed_at: present ? null : at, data };
 }
 
-function serverRow(endpointId: string, at: string, present: boolean, s: ServerEntry): ServersTable {
+function serverRow(endpointId: string, at: string, present: boolean, s: ServerEntry, json?: string): ServersTable {
   return {
-    ...presence(endpointId, at, present, s),
+    ...presence(endpointId, at, present, json ?? s),
     server_key: s.serverKey,
     fingerprint: s.fingerprint,
     name: s.name,
@@ -174,7 +176,12 @@ function findingRow(endpointId: string, at: string, open: boolean, f: Finding): 
  * Folds a batch's events, in order, into one delta for `endpointId` (the enrolled agent's
  * endpoint; the envelope's endpointId is not trusted for placement). Later events win.
  */
-export function projectBatch(endpointId: string, events: readonly McpEvent[], receivedAt: string): ProjectionDelta {
+export function projectBatch(
+  endpointId: string,
+  events: readonly McpEvent[],
+  receivedAt: string,
+  dataJson: (e: McpEvent) => string = (e) => JSON.stringify(e.data),
+): ProjectionDelta {
   let d = emptyDelta();
   for (const e of events) {
     const at = canonicalTime(e.time, receivedAt);
@@ -195,11 +202,15 @@ export function projectBatch(endpointId: string, events: readonly McpEvent[], re
         break;
       }
       case 'server.added':
-      case 'server.changed':
-        d.servers.set(e.data.serverKey, serverRow(endpointId, at, true, e.data));
+        d.servers.set(e.data.serverKey, serverRow(endpointId, at, true, e.data, dataJson(e)));
         break;
+      case 'server.changed': {
+        const { changedFields: _changed, ...entry } = e.data;
+        d.servers.set(e.data.serverKey, serverRow(endpointId, at, true, entry));
+        break;
+      }
       case 'server.removed':
-        d.servers.set(e.data.serverKey, serverRow(endpointId, at, false, e.data));
+        d.servers.set(e.data.serverKey, serverRow(endpointId, at, false, e.data, dataJson(e)));
         break;
       case 'client.detected':
       case 'client.removed':

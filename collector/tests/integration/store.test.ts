@@ -187,13 +187,18 @@ describe.each(await engineCases())('store (%s)', (engine) => {
     }
   });
 
-  test('pruneEvents deletes history older than the cutoff and keeps the current inventory', async () => {
+  test('pruneEvents deletes history older than the cutoff, keeps events still waiting in the outbox and the current inventory', async () => {
     const { agent, sender } = await enrolled(t.store);
-    await sender.send([event('server.added', agent.endpointId, serverEntry('old'))], { receivedAt: '2020-01-01T00:00:00.000Z' });
+    const old = new Date('2020-01-01T00:00:00.000Z');
+    await sender.send([event('server.added', agent.endpointId, serverEntry('old'), old), event('server.added', agent.endpointId, serverEntry('old2'), old)]);
     await sender.send([event('server.added', agent.endpointId, serverEntry('new'))]);
+    const claimed = await t.store.claimOutbox('file', 1, 60_000, 'w');
+    expect(claimed[0]!.event.time).toBe(old.toISOString());
+    await t.store.completeOutbox('file', claimed.map((r) => r.id));
+    // One old event was published, the other still waits: only the published one goes.
     expect(await t.store.pruneEvents(new Date('2021-01-01T00:00:00.000Z'))).toBe(1);
-    expect((await t.store.listEvents({ endpointId: agent.endpointId })).items).toHaveLength(1);
-    expect((await t.store.getEndpoint(agent.endpointId))!.servers.map((s) => s.name).sort()).toEqual(['new', 'old']);
+    expect((await t.store.listEvents({ endpointId: agent.endpointId })).items).toHaveLength(2);
+    expect((await t.store.getEndpoint(agent.endpointId))!.servers.map((s) => s.name).sort()).toEqual(['new', 'old', 'old2']);
   });
 
   test('API tokens: found by hash until revoked, with their scope', async () => {
