@@ -1,0 +1,74 @@
+/**
+ * The `mcpwatch-agent` command line: `main(argv)` looks the command up in the table
+ * (commands/index.ts), runs it and resolves to the exit code: 0 ok, 1 findings at or above
+ * --fail-on, 2 usage error (message on stderr), 3 unexpected failure. It never throws and never
+ * calls process.exit (bin/mcpwatch-agent.js sets process.exitCode).
+ */
+import { COMMANDS, type CommandIO } from './commands/index.js';
+import { UsageError } from './errors.js';
+
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_FAILURE = 3;
+
+function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    'usage: mcpwatch-agent <command> [options]',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    '',
+    'Run `mcpwatch-agent <command> --help` for a command\'s options.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs the CLI. `io` replaces stdout/stderr/env/signal (tests run it in-process); without a
+ * signal, SIGINT and SIGTERM stop long-running commands.
+ */
+export async function main(argv: readonly string[], io: Partial<CommandIO> = {}): Promise<number> {
+  const stdout = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? stderr : stdout)(usage());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    stderr(`mcpwatch-agent: unknown command "${name}"\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  let controller: AbortController | null = null;
+  const onSignal = (): void => controller?.abort();
+  if (!io.signal) {
+    controller = new AbortController();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+  try {
+    return await command.run(rest, {
+      stdout,
+      stderr,
+      env: io.env ?? process.env,
+      signal: io.signal ?? (controller as AbortController).signal,
+      ...(io.deps ? { deps: io.deps } : {}),
+      ...(io.onEvent ? { onEvent: io.onEvent } : {}),
+    });
+  } catch (error) {
+    if (error instanceof UsageError) {
+      stderr(`mcpwatch-agent ${name}: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    stderr(`mcpwatch-agent ${name}: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
+    return EXIT_FAILURE;
+  } finally {
+    if (controller) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+  }
+}

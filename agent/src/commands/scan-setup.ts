@@ -1,0 +1,40 @@
+/**
+ * What `scan` and `watch` share: parsing their options, building the ScanContext, and the
+ * collaborators (real ones, with any the caller injected on top). Throws UsageError only.
+ */
+import os from 'node:os';
+import { parseOptions, scanOptionsFrom, type ParsedValues, type ScanCliOptions } from '../cli-options.js';
+import { buildScanContext } from '../scan-context.js';
+import { defaultScanDeps } from '../scan-deps.js';
+import type { ScanContext } from '../types.js';
+import type { WatchDeps } from '../watch/inventory-watcher.js';
+import type { CommandIO } from './command.js';
+
+/** Options every scanning command takes. */
+export const SCAN_OPTIONS = ['json', 'home', 'platform', 'project-root', 'system-root', 'sources', 'fail-on', 'help'] as const;
+
+export interface ScanSetup {
+  values: ParsedValues;
+  options: ScanCliOptions;
+  ctx: ScanContext;
+  deps: WatchDeps;
+}
+
+/** Parses argv and prepares a scan. Throws UsageError on bad usage. */
+export async function prepareScan(argv: readonly string[], io: CommandIO, allowed: readonly string[]): Promise<ScanSetup> {
+  const { values, positionals } = parseOptions(argv, allowed);
+  if (positionals.length > 0) {
+    const { UsageError } = await import('../errors.js');
+    throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  }
+  const options = scanOptionsFrom(values, os.platform());
+  const ctx = await buildScanContext({
+    platform: options.platform,
+    home: options.home,
+    projectRoots: options.projectRoots,
+    systemRoot: options.systemRoot,
+    env: io.env,
+  });
+  const deps: WatchDeps = { ...defaultScanDeps(), ...(io.deps ?? {}) };
+  return { values, options, ctx, deps };
+}

@@ -1,0 +1,61 @@
+/**
+ * The real collaborators of a scan and of watch mode: discovery, normalization and rules from
+ * their modules, ps-list / systeminformation sources, /etc/passwd user names, cached DNS, the
+ * catalog's process signatures. Built once per command; tests replace any of them.
+ */
+import { processSignatures } from './catalog/index.js';
+import { createHostResolver } from './collect/host-resolver.js';
+import { systemHostFacts } from './collect/host-facts.js';
+import { systemProcessSource } from './collect/process-source.js';
+import { systemSocketSource } from './collect/socket-source.js';
+import { createUserNameResolver } from './collect/user-names.js';
+import { discover } from './discovery/index.js';
+import { normalizeEntry } from './normalize/index.js';
+import { evaluateRules, type RulesOptions } from './rules/index.js';
+import { redactText } from './secrets/index.js';
+import type { ClientProcessSignature } from './collect/process-signatures.js';
+import type { WatchDeps } from './watch/inventory-watcher.js';
+import { watchSpecs } from './watch/watch-specs.js';
+import type { Platform } from './types.js';
+
+/** Real dependencies for scan and watch; `rules` passes disabled rules / allow-lists on. */
+export function defaultScanDeps(rules: RulesOptions = {}): WatchDeps {
+  const signatureCache = new Map<Platform, ClientProcessSignature[]>();
+  let lastProjects: readonly string[] = [];
+  return {
+    discover: async (ctx) => {
+      const result = await discover(ctx);
+      lastProjects = result.projects ?? lastProjects;
+      return result;
+    },
+    normalize: normalizeEntry,
+    evaluateRules: (input) =>
+      evaluateRules(
+        {
+          files: [...input.files],
+          raw: input.files.flatMap((f) => f.entries),
+          servers: [...input.servers],
+          platform: input.ctx.platform,
+          processes: [...input.processes],
+          sockets: [...input.sockets],
+        },
+        rules,
+      ),
+    processSource: systemProcessSource(),
+    socketSource: systemSocketSource,
+    hostFacts: systemHostFacts,
+    resolveHosts: createHostResolver(),
+    resolveUser: createUserNameResolver(),
+    redact: redactText,
+    signatures: (platform) => {
+      let sigs = signatureCache.get(platform);
+      if (!sigs) {
+        sigs = processSignatures(platform).filter((s) => s.names.length + s.pathPatterns.length + s.cmdlinePatterns.length > 0);
+        signatureCache.set(platform, sigs);
+      }
+      return sigs;
+    },
+    selfPids: new Set([process.pid]),
+    watchSpecs: (ctx) => watchSpecs(ctx, lastProjects),
+  };
+}

@@ -1,0 +1,262 @@
+/**
+ * The scan orchestrator: discover config files → normalize each entry → collect processes and
+ * sockets → match them to the configured servers → evaluate rules → one InventoryDocument.
+ *
+ * It runs in phases so watch mode can redo only what changed: scanConfigs() (files),
+ * snapshotRuntime() (ps + sockets, the expensive OS calls) and classifyRuntime() (pure matching of
+ * a snapshot against the servers), then assembleInventory().
+ *
+ * Contract: nothing here throws. A failing phase becomes an entry in `errors` (code
+ * `discovery-failed`, `normalize-failed`, `collect-failed`, `rules-failed`) and the rest of the
+ * inventory is still produced. Nothing with a secret value leaves: RawServerEntry stays inside,
+ * command lines are redacted, records come from the normalizer which drops values.
+ */
+import {
+  INVENTORY_SCHEMA_ID,
+  type ClientRecord,
+  type ConfigError,
+  type Finding,
+  type InventoryDocument,
+  type ProcessRecord,
+  type ServerEntry,
+  type SocketRecord,
+} from '@mcpwatch/shared';
+import type { ClientProcessSignature } from './collect/process-signatures.js';
+import type { ProcessRow, ProcessSource } from './collect/process-source.js';
+import type { SocketRow, SocketSource } from './collect/socket-source.js';
+import type { HostFactsSource } from './collect/host-facts.js';
+import type { HostResolver } from './collect/host-resolver.js';
+import type { UserNameResolver } from './collect/user-names.js';
+import { classifyProcesses } from './collect/processes.js';
+import { collectSockets, remoteTargets } from './collect/sockets.js';
+import { hostInfo } from './collect/host-facts.js';
+import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from './types.js';
+
+/** Which parts of the machine to look at. */
+export interface ScanSources {
+  configs: boolean;
+  processes: boolean;
+  sockets: boolean;
+}
+
+export const ALL_SOURCES: Readonly<ScanSources> = Object.freeze({ configs: true, processes: true, sockets: true });
+
+/** Result of normalizing one raw entry (normalize/normalize-entry.ts). */
+export type NormalizeOutcome = { ok: true; server: ServerEntry; warnings: ConfigError[] } | { ok: false; error: ConfigError };
+
+/** What rules see. */
+export interface RulesInput {
+  ctx: ScanContext;
+  files: readonly ConfigFileResult[];
+  servers: readonly ServerEntry[];
+  processes: readonly ProcessRecord[];
+  sockets: readonly SocketRecord[];
+}
+
+/**
+ * Collaborators of a scan. `defaultScanDeps()` (scan-deps.ts) wires the real ones; tests pass
+ * their own sources so no real processes or sockets are needed.
+ */
+export interface ScanDeps {
+  discover: (ctx: ScanContext) => Promise<DiscoveryResult>;
+  normalize: (raw: RawServerEntry) => NormalizeOutcome;
+  evaluateRules: (input: RulesInput) => Finding[];
+  processSource: ProcessSource;
+  socketSource: SocketSource;
+  hostFacts: HostFactsSource;
+  resolveHosts: HostResolver;
+  resolveUser: UserNameResolver;
+  redact: (text: string) => string;
+  signatures: (platform: ScanContext['platform']) => readonly ClientProcessSignature[];
+  /** Pids never reported (the agent itself). */
+  selfPids: ReadonlySet<number>;
+}
+
+/** Config-side state: what the files say. */
+export interface ConfigState {
+  files: ConfigFileResult[];
+  /** Project folders discovery read (watch mode watches their config paths). */
+  projects: string[];
+  clients: ClientRecord[];
+  servers: ServerEntry[];
+  errors: ConfigError[];
+}
+
+/** A raw OS snapshot (kept by watch mode so a config change can re-match without a new ps). */
+export interface RuntimeSnapshot {
+  rows: ProcessRow[];
+  sockets: SocketRow[];
+  errors: ConfigError[];
+}
+
+/** Runtime-side state: MCP-related processes and sockets. */
+export interface RuntimeState {
+  processes: ProcessRecord[];
+  sockets: SocketRecord[];
+  errors: ConfigError[];
+}
+
+export const EMPTY_RUNTIME: RuntimeState = Object.freeze({ processes: [], sockets: [], errors: [] }) as RuntimeState;
+const EMPTY_CONFIG: ConfigState = { files: [], projects: [], clients: [], servers: [], errors: [] };
+
+function errorRecord(path: string, code: string, error: unknown): ConfigError {
+  const reason = error instanceof Error ? error.message : String(error);
+  return { path, client: null, code, reason: reason.slice(0, 2048) };
+}
+
+/** Reads and normalizes every config file. Never throws. */
+export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discover' | 'normalize'>): Promise<ConfigState> {
+  let discovery: DiscoveryResult;
+  try {
+    discovery = await deps.discover(ctx);
+  } catch (error) {
+    return { ...EMPTY_CONFIG, errors: [errorRecord('(discovery)', 'discovery-failed', error)] };
+  }
+  const errors: ConfigError[] = [...discovery.errors];
+  const byKey = new Map<string, ServerEntry>();
+  for (const file of discovery.files) {
+    errors.push(...file.errors);
+    for (const raw of file.entries) {
+      let outcome: NormalizeOutcome;
+      try {
+        outcome = deps.normalize(raw);
+      } catch (error) {
+        outcome = { ok: false, error: { ...errorRecord(raw.configPath, 'normalize-failed', error), client: raw.client, entry: raw.name.slice(0, 512) } };
+      }
+      if (outcome.ok) {
+        if (!byKey.has(outcome.server.serverKey)) byKey.set(outcome.server.serverKey, outcome.server);
+        errors.push(...outcome.warnings);
+      } else errors.push(outcome.error);
+    }
+  }
+  const servers = [...byKey.values()].sort(compareServers);
+  const clients = discovery.clients
+    .map((c) => ({
+      ...c,
+      serverCount: servers.filter((s) => s.client === c.client && (c.user == null || s.user == null || s.user === c.user)).length,
+    }))
+    .sort((a, b) => a.client.localeCompare(b.client) || (a.user ?? '').localeCompare(b.user ?? ''));
+  return { files: discovery.files, clients, servers, errors, projects: discovery.projects ?? [] };
+}
+
+function compareServers(a: ServerEntry, b: ServerEntry): number {
+  return a.client.localeCompare(b.client) || a.configPath.localeCompare(b.configPath) || a.name.localeCompare(b.name);
+}
+
+/** Takes the OS snapshot the sources ask for. Never throws. */
+export async function snapshotRuntime(
+  sources: ScanSources,
+  deps: Pick<ScanDeps, 'processSource' | 'socketSource'>,
+): Promise<RuntimeSnapshot> {
+  const out: RuntimeSnapshot = { rows: [], sockets: [], errors: [] };
+  if (!sources.processes && !sources.sockets) return out;
+  const [procs, socks] = await Promise.all([
+    safe(() => deps.processSource()),
+    sources.sockets ? safe(() => deps.socketSource()) : Promise.resolve({ ok: true as const, rows: [] as SocketRow[] }),
+  ]);
+  if (procs.ok) out.rows = procs.rows;
+  else out.errors.push(errorRecord('(processes)', 'collect-failed', procs.error));
+  if (socks.ok) out.sockets = socks.rows;
+  else out.errors.push(errorRecord('(sockets)', 'collect-failed', socks.error));
+  return out;
+}
+
+async function safe<T>(fn: () => Promise<{ ok: true; rows: T[] } | { ok: false; error: Error }>) {
+  try {
+    return await fn();
+  } catch (error) {
+    return { ok: false as const, error: error instanceof Error ? error : new Error(String(error)) };
+  }
+}
+
+/** Matches a snapshot against the configured servers. Never throws. */
+export async function classifyRuntime(
+  ctx: ScanContext,
+  sources: ScanSources,
+  snapshot: RuntimeSnapshot,
+  servers: readonly ServerEntry[],
+  deps: Pick<ScanDeps, 'resolveHosts' | 'resolveUser' | 'redact' | 'signatures' | 'selfPids'>,
+): Promise<RuntimeState> {
+  const errors = [...snapshot.errors];
+  try {
+    const processes = classifyProcesses({
+      rows: snapshot.rows,
+      servers,
+      signatures: deps.signatures(ctx.platform),
+      redact: deps.redact,
+      resolveUser: deps.resolveUser,
+      excludePids: deps.selfPids,
+    });
+    let sockets: SocketRecord[] = [];
+    if (sources.sockets && snapshot.sockets.length > 0 && processes.length > 0) {
+      const hosts = remoteTargets(servers).map((t) => t.host);
+      const resolved = hosts.length > 0 && processes.length > 0 ? await deps.resolveHosts(hosts) : new Map<string, string[]>();
+      sockets = collectSockets({ sockets: snapshot.sockets, rows: snapshot.rows, processes, servers, resolved });
+    }
+    return { processes: sources.processes ? processes : [], sockets, errors };
+  } catch (error) {
+    return { processes: [], sockets: [], errors: [...errors, errorRecord('(processes)', 'collect-failed', error)] };
+  }
+}
+
+/** Runs the rules and builds the document. Never throws. */
+export async function assembleInventory(
+  ctx: ScanContext,
+  config: ConfigState,
+  runtime: RuntimeState,
+  deps: Pick<ScanDeps, 'evaluateRules' | 'hostFacts'>,
+  now: Date = new Date(),
+): Promise<InventoryDocument> {
+  const errors = [...config.errors, ...runtime.errors];
+  let findings: Finding[] = [];
+  try {
+    findings = deps.evaluateRules({ ctx, files: config.files, servers: config.servers, processes: runtime.processes, sockets: runtime.sockets });
+  } catch (error) {
+    errors.push(errorRecord('(rules)', 'rules-failed', error));
+  }
+  const unique = new Map(findings.map((f) => [f.id, f]));
+  let facts;
+  try {
+    facts = await deps.hostFacts();
+  } catch {
+    facts = { hostname: 'unknown', osName: null, osRelease: null, arch: null, hardwareUuid: null, serial: null };
+  }
+  return {
+    schema: INVENTORY_SCHEMA_ID,
+    generatedAt: now.toISOString(),
+    host: hostInfo(facts, ctx.platform, ctx.homes.map((h) => h.user)),
+    clients: config.clients,
+    servers: config.servers,
+    processes: runtime.processes,
+    sockets: runtime.sockets,
+    findings: [...unique.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    errors,
+  };
+}
+
+/** Options of one full scan. */
+export interface ScanOptions {
+  ctx: ScanContext;
+  sources?: ScanSources;
+  now?: Date;
+}
+
+/** Everything one scan learned (the document plus the internal states watch mode keeps). */
+export interface ScanOutcome {
+  document: InventoryDocument;
+  config: ConfigState;
+  snapshot: RuntimeSnapshot;
+  runtime: RuntimeState;
+}
+
+/** One full scan. Never throws. */
+export async function runScan(options: ScanOptions, deps: ScanDeps): Promise<ScanOutcome> {
+  const sources = options.sources ?? ALL_SOURCES;
+  const [config, snapshot] = await Promise.all([
+    sources.configs ? scanConfigs(options.ctx, deps) : Promise.resolve(EMPTY_CONFIG),
+    snapshotRuntime(sources, deps),
+  ]);
+  const runtime = await classifyRuntime(options.ctx, sources, snapshot, config.servers, deps);
+  const document = await assembleInventory(options.ctx, config, runtime, deps, options.now);
+  return { document, config, snapshot, runtime };
+}

@@ -1,0 +1,109 @@
+/**
+ * chokidar over the catalog's targets, existing or not (see watch-plan.ts). Emits `onChange`
+ * (debounced by the caller) whenever a target file or something inside a target folder is added,
+ * changed or removed, and re-plans its roots when a directory on the way to a target appears or
+ * goes. One chokidar watcher per depth in use (chokidar's depth is per watcher). Never throws:
+ * watcher errors go to `onError`.
+ */
+import { statSync } from 'node:fs';
+import { FSWatcher } from 'chokidar';
+import { AgentError } from '../errors.js';
+import { planWatchRoots, relevanceOf, type StatKind, type WatchRoot, type WatchSpec } from './watch-plan.js';
+
+export interface ConfigWatcherOptions {
+  specs: () => WatchSpec[];
+  onChange: (path: string) => void;
+  onError: (error: AgentError) => void;
+  stat?: StatKind;
+}
+
+const realStat: StatKind = (p) => {
+  try {
+    const s = statSync(p);
+    return s.isDirectory() ? 'dir' : s.isFile() ? 'file' : null;
+  } catch {
+    return null;
+  }
+};
+
+/** Watches config targets; `start()` resolves when chokidar is ready. */
+export class ConfigWatcher {
+  private readonly watchers = new Map<number, FSWatcher>();
+  private roots = new Map<string, number>();
+  private specs: WatchSpec[] = [];
+  private closed = false;
+  private readonly stat: StatKind;
+
+  constructor(private readonly options: ConfigWatcherOptions) {
+    this.stat = options.stat ?? realStat;
+  }
+
+  /** Directories currently watched. */
+  watchedRoots(): WatchRoot[] {
+    return [...this.roots].map(([dir, depth]) => ({ dir, depth }));
+  }
+
+  async start(): Promise<void> {
+    await this.replan();
+  }
+
+  /** Recomputes the roots from the current specs and adjusts the watchers. */
+  async replan(): Promise<void> {
+    if (this.closed) return;
+    try {
+      this.specs = this.options.specs();
+    } catch (error) {
+      this.options.onError(new AgentError('MCPW_ERR_WATCH_TARGETS', 'could not compute watch targets', { cause: error }));
+      return;
+    }
+    const next = new Map(planWatchRoots(this.specs, this.stat).map((r) => [r.dir, r.depth]));
+    const ready: Promise<void>[] = [];
+    for (const [dir, depth] of this.roots) {
+      if (next.get(dir) !== depth) this.watchers.get(depth)?.unwatch(dir);
+    }
+    for (const [dir, depth] of next) {
+      if (this.roots.get(dir) === depth) continue;
+      const existing = this.watchers.get(depth);
+      if (existing) existing.add(dir);
+      else ready.push(this.createWatcher(depth, dir));
+    }
+    this.roots = next;
+    await Promise.all(ready);
+  }
+
+  private createWatcher(depth: number, dir: string): Promise<void> {
+    const watcher = new FSWatcher({
+      depth,
+      ignoreInitial: true,
+      persistent: true,
+      followSymlinks: false,
+      // Only targets, folders on the way to them and the roots themselves are looked at.
+      ignored: (p: string) => !this.roots.has(p) && relevanceOf(p, this.specs) === 'none',
+    });
+    this.watchers.set(depth, watcher);
+    watcher.on('all', (event, p) => this.onEvent(event, p));
+    watcher.on('error', (error) => this.options.onError(new AgentError('MCPW_ERR_WATCH', `watcher error: ${String((error as Error)?.message ?? error)}`, { cause: error })));
+    const readyP = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    watcher.add(dir);
+    return readyP;
+  }
+
+  private onEvent(event: string, p: string): void {
+    if (this.closed) return;
+    const rel = relevanceOf(p, this.specs);
+    if (rel === 'none') return;
+    if (event === 'addDir' || event === 'unlinkDir' || rel === 'ancestor') {
+      void this.replan();
+    }
+    this.options.onChange(p);
+  }
+
+  /** Closes every watcher. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const all = [...this.watchers.values()];
+    this.watchers.clear();
+    await Promise.all(all.map((w) => w.close().catch(() => undefined)));
+  }
+}

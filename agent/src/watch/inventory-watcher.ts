@@ -1,0 +1,201 @@
+/**
+ * Watch mode: keeps the inventory current and reports each change as events.
+ *  - start(): one full scan; emits an `inventory.snapshot` event (unless disabled) and a
+ *    `config.error` for each error present at start; then watches.
+ *  - config files (chokidar, see config-watcher.ts): a change, debounced, re-reads the configs
+ *    and re-matches the last process snapshot against them (no new ps);
+ *  - processes and sockets: polled every `processIntervalMs` (default 5 s);
+ *  - each pass diffs against the last inventory and emits the events in order.
+ * Passes never overlap (one queue); a change during a pass schedules one more. All timers are
+ * unref()'d. Nothing throws out of here: failures go to onError and the watch goes on.
+ * stop() is idempotent and resolves once watchers are closed and the running pass finished.
+ */
+import { makeEvent, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
+import { diffInventories } from '../diff.js';
+import { AgentError } from '../errors.js';
+import {
+  assembleInventory,
+  classifyRuntime,
+  EMPTY_RUNTIME,
+  runScan,
+  scanConfigs,
+  snapshotRuntime,
+  type ConfigState,
+  type RuntimeSnapshot,
+  type RuntimeState,
+  type ScanDeps,
+  type ScanSources,
+} from '../scan.js';
+import type { ScanContext } from '../types.js';
+import { ConfigWatcher } from './config-watcher.js';
+import type { StatKind, WatchSpec } from './watch-plan.js';
+
+export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
+export const DEFAULT_DEBOUNCE_MS = 150;
+/** How often the watch plan is recomputed even without events (a watched folder may vanish). */
+export const REPLAN_INTERVAL_MS = 30_000;
+
+export interface WatchDeps extends ScanDeps {
+  /** What to watch for `ctx` (from the catalog). */
+  watchSpecs: (ctx: ScanContext) => WatchSpec[];
+  stat?: StatKind;
+}
+
+export interface InventoryWatcherOptions {
+  ctx: ScanContext;
+  sources: ScanSources;
+  endpointId: string;
+  processIntervalMs?: number;
+  debounceMs?: number;
+  /** Emit an inventory.snapshot event after the first scan (default true). */
+  emitSnapshot?: boolean;
+  onEvent: (event: McpEvent) => void;
+  onError?: (error: AgentError) => void;
+}
+
+/** A running watch. */
+export class InventoryWatcher {
+  private config: ConfigState | null = null;
+  private snapshot: RuntimeSnapshot = { rows: [], sockets: [], errors: [] };
+  private runtime: RuntimeState = EMPTY_RUNTIME;
+  private last: InventoryDocument | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private configPassQueued = false;
+  private debounceTimer: NodeJS.Timeout | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private replanTimer: NodeJS.Timeout | null = null;
+  private watcher: ConfigWatcher | null = null;
+  private stopped = false;
+  private stopping: Promise<void> | null = null;
+
+  constructor(
+    private readonly options: InventoryWatcherOptions,
+    private readonly deps: WatchDeps,
+  ) {}
+
+  /** The current inventory (null before the first scan finished). */
+  current(): InventoryDocument | null {
+    return this.last;
+  }
+
+  /** First scan, then watching. Resolves when watchers are ready. */
+  async start(): Promise<void> {
+    const { ctx, sources } = this.options;
+    const outcome = await runScan({ ctx, sources }, this.deps);
+    this.config = outcome.config;
+    this.snapshot = outcome.snapshot;
+    this.runtime = outcome.runtime;
+    this.last = outcome.document;
+    if (this.options.emitSnapshot !== false) {
+      const d = outcome.document;
+      this.emit([
+        makeEvent('inventory.snapshot', this.options.endpointId, {
+          host: d.host, clients: d.clients, servers: d.servers, processes: d.processes, sockets: d.sockets, findings: d.findings, errors: d.errors,
+        }),
+      ]);
+    }
+    this.emit(outcome.document.errors.map((e) => makeEvent('config.error', this.options.endpointId, e)));
+    if (this.stopped) return;
+    if (sources.configs) {
+      this.watcher = new ConfigWatcher({
+        specs: () => this.deps.watchSpecs(ctx),
+        onChange: () => this.configChanged(),
+        onError: (e) => this.reportError(e),
+        ...(this.deps.stat ? { stat: this.deps.stat } : {}),
+      });
+      await this.watcher.start();
+      this.replanTimer = setInterval(() => void this.watcher?.replan(), REPLAN_INTERVAL_MS);
+      this.replanTimer.unref();
+    }
+    if (sources.processes || sources.sockets) {
+      const every = this.options.processIntervalMs ?? DEFAULT_PROCESS_INTERVAL_MS;
+      this.pollTimer = setInterval(() => this.enqueue(() => this.runtimePass()), every);
+      this.pollTimer.unref();
+    }
+  }
+
+  /** A config target changed: rescan after the debounce. */
+  configChanged(): void {
+    if (this.stopped) return;
+    if (this.debounceTimer) clearTimeout(this.debounceTimer);
+    this.debounceTimer = setTimeout(() => {
+      this.debounceTimer = null;
+      if (this.configPassQueued) return;
+      this.configPassQueued = true;
+      this.enqueue(() => this.configPass());
+    }, this.options.debounceMs ?? DEFAULT_DEBOUNCE_MS);
+    this.debounceTimer.unref();
+  }
+
+  /** Runs a process/socket pass now (tests and callers that know something changed). */
+  pollNow(): Promise<void> {
+    return this.enqueue(() => this.runtimePass());
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await task();
+      } catch (error) {
+        this.reportError(new AgentError('MCPW_ERR_WATCH_PASS', 'watch pass failed', { cause: error }));
+      }
+    });
+    return this.queue;
+  }
+
+  private async configPass(): Promise<void> {
+    this.configPassQueued = false;
+    const { ctx, sources } = this.options;
+    this.config = await scanConfigs(ctx, this.deps);
+    this.runtime = await classifyRuntime(ctx, sources, this.snapshot, this.config.servers, this.deps);
+    await this.publish();
+  }
+
+  private async runtimePass(): Promise<void> {
+    const { ctx, sources } = this.options;
+    this.snapshot = await snapshotRuntime(sources, this.deps);
+    this.runtime = await classifyRuntime(ctx, sources, this.snapshot, this.config?.servers ?? [], this.deps);
+    await this.publish();
+  }
+
+  private async publish(): Promise<void> {
+    if (!this.config) return;
+    const next = await assembleInventory(this.options.ctx, this.config, this.runtime, this.deps);
+    const prev = this.last;
+    this.last = next;
+    if (prev) this.emit(diffInventories(prev, next, this.options.endpointId));
+  }
+
+  private emit(events: McpEvent[]): void {
+    for (const e of events) {
+      if (this.stopped) return;
+      try {
+        this.options.onEvent(e);
+      } catch (error) {
+        this.reportError(new AgentError('MCPW_ERR_WATCH_SINK', 'event consumer failed', { cause: error }));
+      }
+    }
+  }
+
+  private reportError(error: AgentError): void {
+    try {
+      this.options.onError?.(error);
+    } catch {
+      // a failing error reporter must not stop the watch
+    }
+  }
+
+  /** Stops watching. Idempotent; resolves when closed. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopped = true;
+      for (const t of [this.debounceTimer, this.pollTimer]) if (t) clearTimeout(t);
+      if (this.replanTimer) clearInterval(this.replanTimer);
+      if (this.pollTimer) clearInterval(this.pollTimer);
+      await this.watcher?.close();
+      await this.queue.catch(() => undefined);
+    })();
+    return this.stopping;
+  }
+}
