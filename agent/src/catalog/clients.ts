@@ -114,6 +114,7 @@ const CLAUDE_CODE_USER_SECTIONS: readonly ServerSection[] = [
 ];
 const PLUGIN_MCP: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', rootFallback: true }];
 const OPENCODE_SECTIONS: readonly ServerSection[] = [{ path: ['mcp'], shape: 'map', unwrapKey: 'servers' }];
+const MSIX_CLAUDE = ['Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude'] as const;
 const DXT_SECTIONS: readonly ServerSection[] = [{ path: ['server', 'mcp_config'], shape: 'single', namePath: ['name'] }];
 const CONTINUE_LIST: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'list' }];
 const CONTINUE_JSON: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'auto', mapDialect: 'standard' }];
@@ -131,11 +132,15 @@ export const CLIENTS: readonly ClientDefinition[] = [
     displayName: 'Claude Desktop',
     locations: [
       loc('user', 'user', 'appData', ['Claude', 'claude_desktop_config.json']),
-      // Microsoft Store (MSIX) install: the package's virtualised Roaming folder.
+      // Microsoft Store (MSIX) install: the package's virtualised Roaming folder. The package
+      // family seen in the wild is Claude_pzs8sxrjxfjjc (listed literally so it can be watched
+      // as a file); the glob covers any other publisher id.
+      loc('msix-known', 'user', 'localAppData', [...MSIX_CLAUDE, 'claude_desktop_config.json'], { os: WIN }),
       loc('msix', 'user', 'localAppData', ['Packages', 'Claude_*', 'LocalCache', 'Roaming', 'Claude', 'claude_desktop_config.json'], { os: WIN }),
       // Desktop Extensions (.dxt / .mcpb) unpack to Claude Extensions/<id>/manifest.json; the
       // server is manifest.server.mcp_config ({command, args, env}).
       loc('extension', 'plugin', 'appData', ['Claude', 'Claude Extensions', '*', 'manifest.json'], { sections: DXT_SECTIONS }),
+      loc('msix-extension', 'plugin', 'localAppData', [...MSIX_CLAUDE, 'Claude Extensions', '*', 'manifest.json'], { os: WIN, sections: DXT_SECTIONS }),
     ],
     processes: {
       darwin: sig(['Claude'], ['/Claude\\.app/Contents/MacOS/Claude$']),

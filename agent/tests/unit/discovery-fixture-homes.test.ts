@@ -85,6 +85,7 @@ const PER_OS: Record<Platform, Array<[string, string, string]>> = {
   ],
   win32: [
     ['claude-desktop', 'desktop-store-memory', 'user'],
+    ['claude-desktop', 'dxt-store-notes', 'plugin'],
     ['claude-code', 'managed-claudecode', 'managed'], // C:\ProgramData\ClaudeCode
     ['claude-code', 'managed-claudecode', 'managed'], // C:\Program Files\ClaudeCode
   ],
