@@ -103,8 +103,8 @@ export const secretInConfigRule: Rule = {
     }
     for (const file of ctx.files) {
       if (file.document === undefined) continue;
-      const skip = new Set<unknown>(file.entries.map((e) => e.raw).filter((r) => r !== null && typeof r === 'object'));
-      for (const r of ctx.raw) if (r.configPath === file.path && r.raw !== null && typeof r.raw === 'object') skip.add(r.raw);
+      // Server entries were checked above; skip them (by identity) in the document walk.
+      const skip = new Set<unknown>([...file.entries, ...ctx.raw].map((e) => e.raw).filter((r) => r !== null && typeof r === 'object'));
       for (const [field, kind] of documentSecrets(file.document, skip)) {
         push({ client: file.client, configPath: file.path }, `file|${file.path}`, field, kind);
       }

@@ -148,11 +148,22 @@ export function redactTextDetailed(input: string): RedactedText {
     kinds.push(hit.kind);
     return `${name}${sep}${REDACTED}`;
   });
+  let prev = '';
   text = text
     .split(/(\s+)/)
     .map((tok) => {
-      if (tok.length < 20 || /^\s+$/.test(tok) || tok.includes(REDACTED)) return tok;
+      if (/^\s*$/.test(tok)) return tok;
       const core = tok.replace(/^["'(]+|["'),;]+$/g, '');
+      const after = prev;
+      prev = core;
+      if (core.length === 0 || tok.includes(REDACTED)) return tok;
+      // `--token value`: the word after a credential flag is a credential unless it is a
+      // reference, a placeholder or another flag.
+      if (isSecretFlag(after) && !core.startsWith('-') && core.length >= 4 && !isReference(core) && !isPlaceholder(core)) {
+        kinds.push(detectSecret(core)?.kind ?? 'credential');
+        return tok.replace(core, REDACTED);
+      }
+      if (core.length < 20) return tok;
       const hit = detectSecret(core);
       if (!hit) return tok;
       kinds.push(hit.kind);
@@ -194,7 +205,7 @@ export function redactArgsDetailed(args: readonly string[]): RedactedArgs {
     const arg = String(args[i] ?? '');
     const prev = i > 0 ? String(args[i - 1] ?? '') : '';
     const field = `args[${i}]`;
-    if (isSecretFlag(prev) && !arg.startsWith('-')) {
+    if (isSecretFlag(prev) && (!arg.startsWith('-') || arg.startsWith('-----BEGIN'))) {
       const hit = classifySecret(prev, arg) ?? (isReference(arg) || isPlaceholder(arg) || arg.length < 4 ? null : { kind: 'credential' });
       if (hit) {
         hits.push({ kind: hit.kind, field: `${field} (${prev})` });
