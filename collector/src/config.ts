@@ -117,6 +117,12 @@ const kinds = {
     }
     return out;
   },
+  /** An http(s) URL, or empty. */
+  url: (): Parser<string> => (raw) => {
+    const s = asString(raw).trim();
+    if (s !== '' && !/^https?:\/\/[^\s/]+/.test(s)) throw new Error(`expected an http(s) URL, got ${JSON.stringify(s)}`);
+    return s;
+  },
   /** A JSON object (a string of JSON from env/flags, or an object in the file). */
   jsonObject: (): Parser<Record<string, unknown>> => (raw) => {
     let v: unknown = raw;
@@ -266,10 +272,102 @@ export const CONFIG_TABLE = {
     parse: kinds.int(1, 10_000_000),
   }),
   sinks: key({
-    default: ['file'],
+    default: [] as string[],
     env: ['MCPWATCH_SINKS'],
-    description: 'Sinks each accepted event is enqueued for in the outbox (comma-separated: file, kinesis, securityhub).',
-    parse: kinds.list(/^[a-z][a-z0-9-]{0,31}$/),
+    description:
+      'Sinks each accepted event is enqueued for in the outbox (comma-separated: file, kinesis, securityhub). Empty: kinesis when kinesisStream is set, securityhub when securityHub=on, else file.',
+    parse: kinds.list(/^(file|kinesis|securityhub)$/),
+  }),
+  // ---- outlets (outbox drainers and sinks) ----
+  kinesisStream: key({
+    default: '',
+    env: ['MCPWATCH_KINESIS_STREAM'],
+    description: 'Kinesis data stream name; setting it turns the Kinesis sink on.',
+    parse: (raw) => {
+      const s = asString(raw).trim();
+      if (s !== '' && !/^[a-zA-Z0-9_.-]{1,128}$/.test(s)) throw new Error('must be 1-128 characters of a-z A-Z 0-9 _ . -');
+      return s;
+    },
+  }),
+  kinesisEndpoint: key({
+    default: '',
+    env: ['MCPWATCH_KINESIS_ENDPOINT'],
+    description: 'Endpoint override for Kinesis (e.g. http://127.0.0.1:4567 for kinesalite); empty: the AWS endpoint of awsRegion.',
+    parse: kinds.url(),
+  }),
+  securityHub: key({
+    default: 'off' as 'on' | 'off',
+    env: ['MCPWATCH_SECURITYHUB'],
+    description: 'on: publish findings to AWS Security Hub (BatchImportFindings, ASFF).',
+    parse: kinds.oneOf<'on' | 'off'>(['on', 'off']),
+  }),
+  securityHubEndpoint: key({
+    default: '',
+    env: ['MCPWATCH_SECURITYHUB_ENDPOINT'],
+    description: 'Endpoint override for Security Hub; empty: the AWS endpoint of awsRegion.',
+    parse: kinds.url(),
+  }),
+  awsAccountId: key({
+    default: '',
+    env: ['MCPWATCH_AWS_ACCOUNT_ID'],
+    description: 'AWS account id for ASFF findings (AwsAccountId, ProductArn); empty: asked from STS GetCallerIdentity at start.',
+    parse: (raw) => {
+      const s = asString(raw).trim();
+      if (s !== '' && !/^\d{12}$/.test(s)) throw new Error('must be 12 digits');
+      return s;
+    },
+  }),
+  awsRegion: key({
+    default: '',
+    env: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
+    description: 'AWS region of the Kinesis stream and Security Hub (credentials come from the default AWS provider chain).',
+    parse: (raw) => {
+      const s = asString(raw).trim();
+      if (s !== '' && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(s)) throw new Error(`not an AWS region: ${JSON.stringify(s)}`);
+      return s;
+    },
+  }),
+  ocsf: key({
+    default: 'off' as 'on' | 'off',
+    env: ['MCPWATCH_OCSF'],
+    description: 'on: Kinesis records (and the file sink) carry OCSF renderings of events instead of the mcpwatch envelope.',
+    parse: kinds.oneOf<'on' | 'off'>(['on', 'off']),
+  }),
+  fileSinkDir: key({
+    default: '',
+    env: ['MCPWATCH_FILE_SINK_DIR'],
+    description: 'Directory of the file sink (kinesis.jsonl, securityhub.jsonl); empty: DATA_DIR/outlets.',
+    parse: kinds.string(),
+  }),
+  fileSinkMaxBytes: key({
+    default: 64 * MiB,
+    env: ['MCPWATCH_FILE_SINK_MAX_BYTES'],
+    description: 'Size at which a file sink file is rotated (5 rotated files are kept per stream).',
+    parse: kinds.int(4096, 64 * 1024 * MiB),
+  }),
+  outboxBatchSize: key({
+    default: 500,
+    env: ['MCPWATCH_OUTBOX_BATCH'],
+    description: 'Outbox rows a drainer claims and sends at a time.',
+    parse: kinds.int(1, 10_000),
+  }),
+  outboxLeaseMs: key({
+    default: 60_000,
+    env: ['MCPWATCH_OUTBOX_LEASE_MS'],
+    description: 'How long claimed outbox rows stay reserved for one drainer; after it (e.g. the collector died) another takes them.',
+    parse: kinds.int(1000, 3600_000),
+  }),
+  outboxPollMs: key({
+    default: 250,
+    env: ['MCPWATCH_OUTBOX_POLL_MS'],
+    description: 'How often an idle drainer looks for new outbox rows.',
+    parse: kinds.int(10, 60_000),
+  }),
+  sinkSendDeadlineMs: key({
+    default: 20_000,
+    env: ['MCPWATCH_SINK_SEND_DEADLINE_MS'],
+    description: 'How long one send keeps retrying failed records before handing the rows back to the outbox (must be below outboxLeaseMs).',
+    parse: kinds.int(100, 600_000),
   }),
   agentSettings: key({
     default: {} as Record<string, unknown>,
@@ -449,7 +547,24 @@ function finish(c: Mutable<CollectorConfig>, cwd: string): CollectorConfig {
   if (c.maxInflatedBytes < c.maxBodyBytes) {
     throw configError('maxInflatedBytes', 'maxInflatedBytes', 'must be at least maxBodyBytes');
   }
+  finishOutlets(c, abs);
   return deepFreeze(c) as CollectorConfig;
+}
+
+/** Outlets: derive the sinks when not listed, and check each listed sink has what it needs. */
+function finishOutlets(c: Mutable<CollectorConfig>, abs: (p: string) => string): void {
+  c.fileSinkDir = c.fileSinkDir === '' ? resolve(c.dataDir, 'outlets') : abs(c.fileSinkDir);
+  if (c.sinks.length === 0) {
+    const aws = [...(c.kinesisStream !== '' ? ['kinesis'] : []), ...(c.securityHub === 'on' ? ['securityhub'] : [])];
+    c.sinks = aws.length > 0 ? aws : ['file'];
+  }
+  if (c.sinks.includes('kinesis') && c.kinesisStream === '') throw configError('kinesisStream', 'sinks', 'the kinesis sink needs MCPWATCH_KINESIS_STREAM');
+  if ((c.sinks.includes('kinesis') || c.sinks.includes('securityhub')) && c.awsRegion === '') {
+    throw configError('awsRegion', 'sinks', 'the kinesis and securityhub sinks need a region (AWS_REGION)');
+  }
+  if (c.outboxLeaseMs <= c.sinkSendDeadlineMs) {
+    throw configError('outboxLeaseMs', 'outboxLeaseMs', `must be longer than sinkSendDeadlineMs (${c.sinkSendDeadlineMs} ms), or a slow send loses its lease`);
+  }
 }
 
 function deepFreeze<T>(o: T): T {
