@@ -49,6 +49,7 @@ export const Errors = {
   rateLimited: define('MCPW_ERR_RATE_LIMITED', 429, 'too many requests'),
   storeUnavailable: define('MCPW_ERR_STORE_UNAVAILABLE', 503, 'store unavailable'),
   notFound: define('MCPW_ERR_NOT_FOUND', 404, 'not found'),
+  conflict: define('MCPW_ERR_CONFLICT', 409, 'a record with this name already exists'),
 } as const;
 
 export function isCollectorError(e: unknown): e is CollectorError {

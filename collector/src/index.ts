@@ -1,1 +1,11 @@
-export {};
+/**
+ * @mcpwatch/collector: the collector service (buildApp, config, CA) and its store.
+ */
+export { buildApp, LOG_REDACT_PATHS, type AppDeps } from './app.js';
+export { CONFIG_TABLE, loadConfig, redactedConfig, configHelp, type CollectorConfig, type ConfigSources, type NamedSecret } from './config.js';
+export { CollectorError, Errors, isCollectorError } from './errors.js';
+export { CertificateAuthority, loadOrCreateCa, createCaMaterial, caPaths } from './ca/certificate-authority.js';
+export { CollectorMetrics } from './metrics.js';
+export { hashSecret } from './secret-hash.js';
+export { main as collectorMain } from './server-cli.js';
+export type { CollectorContext } from './collector-context.js';

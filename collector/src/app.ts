@@ -1,0 +1,119 @@
+/**
+ * `buildApp(config, deps?)`: the collector as a Fastify instance, ready for `inject()` or
+ * `listen()` (it never listens itself; server-cli.ts does).
+ *
+ * Every feature is a plugin registered from the PLUGINS list below; a new feature is one line there.
+ * Plugins read shared services from `app.collector` (collector-context.ts).
+ *
+ * Ownership: a store passed in `deps` belongs to the caller; a store buildApp opened (SQLite in
+ * dataDir or DATABASE_URL) is closed by `app.close()` after in-flight requests finish.
+ * TLS: `embedded` issues a server certificate from the CA at build time (memory only); `files`
+ * reads tlsCertFile/tlsKeyFile (unreadable -> MCPW_ERR_CONFIG naming the key); `off` serves HTTP.
+ */
+import { readFileSync } from 'node:fs';
+import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { AgentCache } from './agent-cache.js';
+import { loadOrCreateCa, type CertificateAuthority } from './ca/certificate-authority.js';
+import type { CollectorContext } from './collector-context.js';
+import type { CollectorConfig } from './config.js';
+import { Errors } from './errors.js';
+import { installErrorHandlers } from './http-errors.js';
+import { CollectorMetrics } from './metrics.js';
+import { retentionPlugin } from './retention.js';
+import { batchRoutes } from './routes/batches.js';
+import { enrollRoutes } from './routes/enroll.js';
+import { healthRoutes } from './routes/health.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/types.js';
+
+/** Collaborators tests (or an embedding program) may supply. */
+export interface AppDeps {
+  /** The store; default: createStore() from config (SQLite in dataDir, or DATABASE_URL). */
+  store?: Store;
+  /** The CA; default: loaded or created per config. */
+  ca?: CertificateAuthority;
+  /** Milliseconds clock; default Date.now. */
+  now?: () => number;
+  /** A pino logger to use; default: a pino logger at config.logLevel on stdout. false: silent. */
+  logger?: FastifyBaseLogger | false;
+}
+
+/**
+ * The plugins, in registration order. Each entry is one feature; add yours here.
+ * (H5: query and admin routes; H7: outbox drainers.)
+ */
+const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
+  ['health', healthRoutes],
+  ['enroll', enrollRoutes],
+  ['batches', batchRoutes],
+  ['retention', retentionPlugin],
+];
+
+/** Paths pino must never print (secrets in headers; enroll secrets are only ever in headers). */
+export const LOG_REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  `req.headers["x-mcpwatch-signature"]`,
+  'headers.authorization',
+  'authorization',
+  'enrollSecrets',
+  'adminToken',
+  'databaseUrl',
+];
+
+function tlsOptions(config: CollectorConfig, ca: CertificateAuthority): { https: { key: string; cert: string } | null; fingerprint: string | null } {
+  if (config.tls === 'off') return { https: null, fingerprint: null };
+  if (config.tls === 'files') {
+    const read = (path: string, keyName: string): string => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (e) {
+        throw Errors.config(`invalid configuration: ${keyName}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+      }
+    };
+    return { https: { cert: read(config.tlsCertFile, 'tlsCertFile'), key: read(config.tlsKeyFile, 'tlsKeyFile') }, fingerprint: null };
+  }
+  const server = ca.issueServerCertificate(config.serverNames);
+  return { https: { cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem }, fingerprint: server.fingerprint };
+}
+
+/** Builds the collector app (see module comment). The returned instance is ready to inject or listen. */
+export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const now = deps.now ?? Date.now;
+  const ca = deps.ca ?? loadOrCreateCa(config);
+  const tls = tlsOptions(config, ca);
+  const ownStore = deps.store === undefined;
+  const store = deps.store ?? (await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
+
+  const loggerOpts =
+    deps.logger === false
+      ? { logger: false }
+      : deps.logger
+        ? { loggerInstance: deps.logger }
+        : { logger: { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' } } };
+  const app = fastify({
+    ...loggerOpts,
+    ...(tls.https ? { https: tls.https } : {}),
+    disableRequestLogging: true,
+    requestTimeout: 60_000,
+    keepAliveTimeout: 75_000,
+    return503OnClosing: true,
+  }) as unknown as FastifyInstance;
+
+  const context: CollectorContext = {
+    config,
+    store,
+    ca,
+    metrics: new CollectorMetrics(),
+    agentCache: new AgentCache(store, { ttlMs: config.agentCacheTtlMs, max: config.agentCacheMax, now }),
+    now,
+    tls: { mode: config.tls === 'off' ? 'off' : config.tls === 'files' ? 'files' : 'embedded', serverFingerprint: tls.fingerprint },
+  };
+  app.decorate('collector', context);
+  installErrorHandlers(app);
+  if (ownStore) app.addHook('onClose', async () => store.close());
+
+  // Each plugin is its own encapsulated scope (batches replaces the content-type parsers in its own).
+  for (const [, plugin] of PLUGINS) await app.register(plugin);
+  return app;
+}

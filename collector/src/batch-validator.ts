@@ -1,0 +1,74 @@
+/**
+ * Schema validation of an inflated batch against the shared Batch schema, compiled once with ajv.
+ *
+ * The shared McpEvent schema is a union of 15 event envelopes (`anyOf`). Validating that as is makes
+ * ajv try every branch for every event and report the errors of all of them; here the union is
+ * recompiled as a `oneOf` with ajv's `discriminator` on `type`, so each event is checked against
+ * exactly its own envelope (faster, and the error names the real problem). Same schema, same
+ * accepted set: the envelopes are disjoint by their `type` literal.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { Batch, McpEvent } from '@mcpwatch/shared';
+import { Errors } from './errors.js';
+
+type FormatsPlugin = (ajv: Ajv) => Ajv;
+const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as unknown as FormatsPlugin;
+
+/** Plain JSON copy of a TypeBox schema, nested `$id`s removed (they repeat: ServerEntry, ...). */
+function plain(schema: unknown): Record<string, unknown> {
+  const copy = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+  const strip = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(strip);
+    else if (v !== null && typeof v === 'object') {
+      delete (v as Record<string, unknown>).$id;
+      Object.values(v).forEach(strip);
+    }
+  };
+  strip(copy);
+  return copy;
+}
+
+/** The Batch schema with the event union as a discriminated oneOf. */
+export function discriminatedBatchSchema(): Record<string, unknown> {
+  const batch = plain(Batch);
+  const events = plain(McpEvent) as { anyOf: unknown[] };
+  const props = batch.properties as Record<string, Record<string, unknown>>;
+  props.events = {
+    ...props.events,
+    items: { type: 'object', required: ['type'], discriminator: { propertyName: 'type' }, oneOf: events.anyOf },
+  };
+  return batch;
+}
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv({ discriminator: true, allErrors: false, strict: false });
+    addFormats(ajv);
+    compiled = ajv.compile(discriminatedBatchSchema());
+  }
+  return compiled;
+}
+
+function describe(e: ErrorObject): string {
+  const where = e.instancePath === '' ? 'batch' : e.instancePath;
+  const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
+  return `${where} ${e.message ?? e.keyword}${extra}`;
+}
+
+/** Compiles the validator now (at startup) instead of on the first batch. */
+export function warmBatchValidator(): void {
+  validator();
+}
+
+/** Returns `doc` typed as a Batch, or throws MCPW_ERR_SCHEMA naming the first violation. */
+export function validateBatch(doc: unknown): Batch {
+  const v = validator();
+  if (!v(doc)) {
+    const first = v.errors?.[0];
+    throw Errors.schema(`batch does not match the schema: ${first ? describe(first) : 'invalid'}`);
+  }
+  return doc as Batch;
+}

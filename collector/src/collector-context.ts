@@ -1,0 +1,28 @@
+/**
+ * What every route plugin of the collector shares, decorated on the Fastify instance as
+ * `app.collector` (fastify's decorate habit): the frozen config, the store, the CA, metrics, the
+ * agent key cache and the clock. Plugins read it; nothing else is global.
+ */
+import type { CertificateAuthority } from './ca/certificate-authority.js';
+import type { AgentCache } from './agent-cache.js';
+import type { CollectorConfig } from './config.js';
+import type { CollectorMetrics } from './metrics.js';
+import type { Store } from './store/types.js';
+
+export interface CollectorContext {
+  readonly config: CollectorConfig;
+  readonly store: Store;
+  readonly ca: CertificateAuthority;
+  readonly metrics: CollectorMetrics;
+  readonly agentCache: AgentCache;
+  /** Milliseconds clock (Date.now unless a test injects one). */
+  readonly now: () => number;
+  /** How this app serves: protocol and, for embedded TLS, the server certificate's fingerprint. */
+  readonly tls: { mode: 'embedded' | 'files' | 'off'; serverFingerprint: string | null };
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    collector: CollectorContext;
+  }
+}

@@ -1,0 +1,159 @@
+/**
+ * POST /v1/batches — signed, gzip-compressed event batches from enrolled agents.
+ *
+ * Wire format (the agent follows exactly this):
+ *   POST /v1/batches
+ *   Content-Type: application/json
+ *   Content-Encoding: gzip
+ *   x-mcpwatch-agent: <agentId>
+ *   x-mcpwatch-seq: <seq, decimal, >= 1>
+ *   x-mcpwatch-timestamp: <unix milliseconds when signed>
+ *   x-mcpwatch-signature: <base64 RSA-PSS-SHA256 (salt 32) over
+ *       "mcpwatch-batch-v1\n{agentId}\n{seq}\n{timestamp}\n{sha256 hex of the gzip bytes as sent}">
+ *   body: gzip(JSON Batch { agentId, seq, prevHash, sentAt, events })
+ *     prevHash = sha256 hex of the previous batch's UNCOMPRESSED JSON body ('' for seq 1);
+ *     every event's endpointId must be the agent's endpointId from enrollment.
+ *
+ * Order of checks (cheapest refusal first, signature before any decompression):
+ *   headers (400) -> agent known (401) / not revoked (403) -> timestamp window (401) ->
+ *   signature over the raw bytes (401) -> per-agent rate limit (429 + Retry-After) ->
+ *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) -> schema (400) ->
+ *   header/body agreement (400) -> ONE store transaction -> 200 {acked: seq}.
+ * Replies: 200 {acked} for a new batch and for a re-sent identical one (idempotent); 409 when a
+ * different batch was accepted under this seq; 413 body over maxBodyBytes; 415 other content
+ * type or encoding; 503 + Retry-After when the store is unavailable. Agents retry 429/503 only.
+ * Error body: { statusCode, code: "MCPW_ERR_*", message }.
+ */
+import { gunzip, gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { FastifyPluginAsync } from 'fastify';
+import { HEADERS, sha256Hex, verifyBatch } from '@mcpwatch/shared';
+import { validateBatch, warmBatchValidator } from '../batch-validator.js';
+import { Errors, isCollectorError } from '../errors.js';
+import { toCollectorError } from '../http-errors.js';
+import { RateLimiter } from '../rate-limiter.js';
+
+const gunzipAsync = promisify(gunzip);
+/** Bodies up to this size are inflated synchronously (cheaper than a thread-pool round trip). */
+const SYNC_GUNZIP_MAX_BYTES = 64 * 1024;
+
+function oneHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+function positiveInt(v: string | undefined, name: string): number {
+  if (v === undefined || !/^\d{1,15}$/.test(v)) throw Errors.malformed(`header ${name} must be a positive integer`);
+  const n = Number(v);
+  if (n < 1) throw Errors.malformed(`header ${name} must be a positive integer`);
+  return n;
+}
+
+/** Inflates `body`, refusing output over `maxBytes` (zip bomb -> 413) and corrupt data (400). */
+export async function boundedGunzip(body: Buffer, maxBytes: number): Promise<Buffer> {
+  try {
+    return body.length <= SYNC_GUNZIP_MAX_BYTES
+      ? gunzipSync(body, { maxOutputLength: maxBytes })
+      : await gunzipAsync(body, { maxOutputLength: maxBytes });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+      throw Errors.tooLarge(`batch inflates past the limit of ${maxBytes} bytes`, { cause: e });
+    }
+    throw Errors.malformed(`body is not valid gzip: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/** Store failures that are not already coded become 503 (retryable: the agent keeps the batch). */
+function storeFailure(e: unknown): never {
+  if (isCollectorError(e)) throw e;
+  throw Errors.storeUnavailable(`store failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+}
+
+export const batchRoutes: FastifyPluginAsync = async (app) => {
+  const { store, config, metrics, now, agentCache } = app.collector;
+  const limiter = new RateLimiter({ ratePerS: config.rateLimitPerAgentPerS, burst: config.rateLimitBurst, maxKeys: config.agentCacheMax, now });
+  const windowMs = config.timestampWindowS * 1000;
+  warmBatchValidator();
+
+  // This scope accepts only application/json, delivered raw: the signature covers the bytes as sent.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: config.maxBodyBytes }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  app.addHook('onError', async (_req, _reply, err) => {
+    metrics.batchRejects.inc({ reason: toCollectorError(err).code });
+  });
+  app.addHook('onResponse', async (_req, reply) => {
+    metrics.batchLatency.observe(reply.elapsedTime / 1000);
+  });
+
+  app.post<{ Body: Buffer }>('/v1/batches', { bodyLimit: config.maxBodyBytes }, async (req, reply) => {
+    const h = req.headers;
+    const encoding = oneHeader(h['content-encoding'])?.trim().toLowerCase();
+    if (encoding !== 'gzip') throw Errors.contentType('Content-Encoding must be gzip (body: gzip of the JSON batch)');
+    const agentId = oneHeader(h[HEADERS.agentId]);
+    if (!agentId || agentId.length > 128) throw Errors.malformed(`header ${HEADERS.agentId} is missing or too long`);
+    const seq = positiveInt(oneHeader(h[HEADERS.seq]), HEADERS.seq);
+    const timestampMs = positiveInt(oneHeader(h[HEADERS.timestamp]), HEADERS.timestamp);
+    const signature = oneHeader(h[HEADERS.signature]);
+    if (!signature) throw Errors.signatureInvalid(`header ${HEADERS.signature} is missing`);
+    const body = req.body;
+    if (!Buffer.isBuffer(body) || body.length === 0) throw Errors.malformed('empty body');
+
+    const agent = await agentCache.get(agentId).catch(storeFailure);
+    if (!agent) throw Errors.unknownAgent();
+    if (agent.row.revokedAt) throw Errors.agentRevoked();
+    const nowMs = now();
+    const skewMs = timestampMs - nowMs;
+    if (Math.abs(skewMs) > windowMs) {
+      throw Errors.timestampSkew(
+        `batch timestamp is ${Math.round(skewMs / 1000)} s from the collector clock (window ±${config.timestampWindowS} s); check the clock`,
+      );
+    }
+    if (!verifyBatch(agent.publicKey, agentId, seq, timestampMs, body, signature)) throw Errors.signatureInvalid();
+    const rate = limiter.take(agentId);
+    if (!rate.ok) throw Errors.rateLimited(`agent over ${config.rateLimitPerAgentPerS} batches/s`, { retryAfterS: rate.retryAfterS });
+
+    const inflated = await boundedGunzip(body, config.maxInflatedBytes);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(inflated.toString('utf8'));
+    } catch (e) {
+      throw Errors.malformed(`batch is not valid JSON: ${(e as Error).message}`, { cause: e });
+    }
+    const batch = validateBatch(doc);
+    if (batch.agentId !== agentId) throw Errors.headerMismatch(`body agentId does not match header ${HEADERS.agentId}`);
+    if (batch.seq !== seq) throw Errors.headerMismatch(`body seq ${batch.seq} does not match header ${HEADERS.seq} ${seq}`);
+    const endpointId = agent.row.endpointId;
+    for (let i = 0; i < batch.events.length; i++) {
+      if (batch.events[i]!.endpointId !== endpointId) throw Errors.endpointMismatch(`events/${i} names endpoint ${batch.events[i]!.endpointId}, not this agent's`);
+    }
+
+    const result = await store
+      .ingestBatch({
+        agent: agent.row,
+        seq,
+        prevHash: batch.prevHash,
+        bodyHash: sha256Hex(inflated),
+        sentAt: batch.sentAt,
+        receivedAt: new Date(nowMs).toISOString(),
+        events: batch.events,
+        sinks: [...config.sinks],
+      })
+      .catch(storeFailure);
+    switch (result.status) {
+      case 'accepted':
+        metrics.batchesAccepted.inc();
+        metrics.eventsAccepted.inc({}, batch.events.length);
+        if (result.gap) metrics.chainBreaks.inc({ kind: 'gap' });
+        if (result.chainBroken) metrics.chainBreaks.inc({ kind: 'chain' });
+        return reply.send({ acked: result.acked });
+      case 'duplicate':
+        metrics.batchesDuplicate.inc();
+        return reply.send({ acked: result.acked });
+      case 'conflict':
+        throw Errors.seqConflict(`seq ${result.seq} was already accepted with a different body`);
+    }
+  });
+};

@@ -1,0 +1,112 @@
+/**
+ * `mcpwatch-collector`: parses the configuration (flags, env, optional --config file), builds the
+ * app, listens, prints where and the CA fingerprint agents pin, and shuts down gracefully on
+ * SIGTERM/SIGINT (stop accepting, finish in-flight batches, close the store; exit anyway after
+ * shutdownTimeoutMs).
+ *
+ *   MCPWATCH_ENROLL_SECRET=... MCPWATCH_ADMIN_TOKEN=... npx mcpwatch-collector --data-dir DIR --listen 127.0.0.1:PORT
+ *
+ * Exit codes: 0 after a clean shutdown, 1 when the collector cannot start (store, CA, port),
+ * 2 for invalid configuration (the message names the key). Human-readable lines go to stderr; pino
+ * JSON logs to stdout. Neither ever contains a secret.
+ */
+import { mkdirSync } from 'node:fs';
+import pino from 'pino';
+import { colonFingerprint } from '@mcpwatch/shared';
+import { buildApp, LOG_REDACT_PATHS } from './app.js';
+import { configHelp, loadConfig, redactedConfig, type CollectorConfig } from './config.js';
+import { isCollectorError } from './errors.js';
+
+const USAGE = `usage: mcpwatch-collector [--data-dir DIR] [--listen HOST:PORT] [--config FILE] [options]
+
+Runs the mcpwatch collector: agents enroll (POST /v1/enroll) and send signed batches (POST /v1/batches).
+Secrets come from the environment only: MCPWATCH_ENROLL_SECRET ("name:secret,name2:secret2" or one
+secret) and MCPWATCH_ADMIN_TOKEN. DATABASE_URL=postgres://... uses PostgreSQL instead of SQLite in DIR.
+`;
+
+export interface CliIo {
+  env: Record<string, string | undefined>;
+  stderr: (line: string) => void;
+  /** Where to install SIGTERM/SIGINT handlers (process by default). */
+  signals: Pick<NodeJS.Process, 'once' | 'removeListener'>;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Runs the collector until a signal stops it; resolves with the exit code. */
+export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const stderr = io.stderr ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const signals = io.signals ?? process;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    stderr(`${USAGE}\n${configHelp()}`);
+    return 0;
+  }
+
+  let config: CollectorConfig;
+  try {
+    config = loadConfig({ argv, env });
+  } catch (e) {
+    stderr(`mcpwatch-collector: ${(e as Error).message}`);
+    return 2;
+  }
+
+  const logger = pino({ level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' } });
+  if (config.enrollSecrets.length === 0) stderr('mcpwatch-collector: warning: MCPWATCH_ENROLL_SECRET is not set; no agent can enroll');
+
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+    app = await buildApp(config, { logger });
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+  } catch (e) {
+    const code = isCollectorError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'error');
+    stderr(`mcpwatch-collector: cannot start: ${code}: ${(e as Error).message}`);
+    logger.error({ err: e }, 'startup failed');
+    return isCollectorError(e) && e.code === 'MCPW_ERR_CONFIG' ? 2 : 1;
+  }
+
+  const { ca, tls, store } = app.collector;
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.listen.port;
+  const url = `${tls.mode === 'off' ? 'http' : 'https'}://${urlHost(config.listen.host)}:${port}`;
+  logger.info({ url, store: store.engine, config: redactedConfig(config), caOrigin: ca.origin }, 'collector listening');
+  stderr(`mcpwatch-collector listening on ${url} (store: ${store.engine}, tls: ${tls.mode})`);
+  stderr(`CA fingerprint (sha256, pin this in agents): ${ca.fingerprint}`);
+  stderr(`CA fingerprint (colon form): ${colonFingerprint(ca.fingerprint)}`);
+  if (tls.serverFingerprint) stderr(`server certificate fingerprint (sha256): ${tls.serverFingerprint}`);
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      signals.removeListener('SIGTERM', onTerm);
+      signals.removeListener('SIGINT', onInt);
+      logger.info({ signal }, 'shutting down: finishing in-flight requests');
+      const timer = setTimeout(() => {
+        logger.error({ timeoutMs: config.shutdownTimeoutMs }, 'shutdown timed out; exiting');
+        resolve(1);
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      app.close().then(
+        () => {
+          clearTimeout(timer);
+          logger.info('collector stopped');
+          resolve(0);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          logger.error({ err: e }, 'error while shutting down');
+          resolve(1);
+        },
+      );
+    };
+    const onTerm = (): void => stop('SIGTERM');
+    const onInt = (): void => stop('SIGINT');
+    signals.once('SIGTERM', onTerm);
+    signals.once('SIGINT', onInt);
+  });
+}

@@ -1,0 +1,86 @@
+/**
+ * Test fixture: a collector app over a real store (SQLite in a temp dir; PostgreSQL in a fresh
+ * schema when `engine: 'postgres'`), with an injectable clock, and a test agent enrolled through
+ * `inject()`.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, type AppDeps } from '../../src/app.js';
+import { loadCaForTests } from './ca-cache.js';
+import { loadConfig, type ConfigKey } from '../../src/config.js';
+import { createStore } from '../../src/store/index.js';
+import type { Store } from '../../src/store/types.js';
+import { injectTransport, TestAgent, type Transport } from '../../../test/src/harness/test-agent.js';
+
+export const ENROLL_SECRET = 'fleet-secret-0123456789';
+
+export interface Fixture {
+  app: FastifyInstance;
+  store: Store;
+  transport: Transport;
+  dataDir: string;
+  clock: { nowMs: number };
+  enroll(host?: Parameters<typeof TestAgent.enroll>[1]['host']): Promise<TestAgent>;
+  close(): Promise<void>;
+}
+
+export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** Builds an app on a fresh store. `overrides` are config values by key (raw, as in env/file). */
+export async function makeFixture(
+  opts: { overrides?: Partial<Record<ConfigKey, unknown>>; engine?: 'sqlite' | 'postgres'; wrapStore?: (s: Store) => Store; deps?: AppDeps } = {},
+): Promise<Fixture> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-collector-'));
+  const clock = { nowMs: Date.parse('2026-06-01T12:00:00Z') };
+  const now = (): number => clock.nowMs;
+  const config = loadConfig({
+    overrides: { dataDir, tls: 'off', enrollSecrets: `fleet:${ENROLL_SECRET}`, ...(opts.overrides ?? {}) },
+  });
+  const pgSchema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const real = await createStore(
+    opts.engine === 'postgres' ? { databaseUrl: PG_URL, pgSchema, now: () => new Date(now()) } : { dataDir, now: () => new Date(now()) },
+  );
+  const store = opts.wrapStore ? opts.wrapStore(real) : real;
+  const app = await buildApp(config, { store, now, logger: false, ca: loadCaForTests(), ...(opts.deps ?? {}) });
+  await app.ready();
+  const transport = injectTransport(app);
+  return {
+    app,
+    store,
+    transport,
+    dataDir,
+    clock,
+    enroll: (host) => TestAgent.enroll(transport, { enrollSecret: ENROLL_SECRET, now, ...(host ? { host } : {}) }),
+    close: async () => {
+      await app.close();
+      await real.close();
+    },
+  };
+}
+
+/** A store whose chosen methods fail like an unreachable database (for 503 tests). */
+export function failing(store: Store, methods: ReadonlyArray<keyof Store>, error: () => unknown): Store & { healthy: boolean } {
+  const state = { healthy: false };
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'healthy') return state.healthy;
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      if (!state.healthy && (methods as readonly PropertyKey[]).includes(prop)) {
+        return async () => {
+          throw error();
+        };
+      }
+      return (v as (...a: unknown[]) => unknown).bind(target);
+    },
+    set(_t, prop, value) {
+      if (prop === 'healthy') {
+        state.healthy = value as boolean;
+        return true;
+      }
+      return false;
+    },
+  }) as Store & { healthy: boolean };
+}
