@@ -3,6 +3,8 @@
  * config. Client signatures come from the catalog (one place); this module only applies them.
  */
 
+import { splitCommandLine } from './command-line.js';
+
 /**
  * A client's process signature for one OS, with its patterns compiled (the catalog's
  * processSignatures(platform) gives these).
@@ -30,8 +32,10 @@ export function matchClientSignature(look: ProcessLook, signatures: readonly Cli
   const name = stripExe(look.name);
   const exePath = look.path || '';
   const exe = exePath ? stripExe(exePath.split(/[\\/]/).pop() ?? '') : null;
+  // argv[0] as the process was started (a symlinked or renamed launcher keeps its name there).
+  const argv0 = stripExe((splitCommandLine(look.cmd)[0] ?? '').split(/[\\/]/).pop() ?? '');
   for (const sig of signatures) {
-    if (sig.names.some((n) => stripExe(n) === name || stripExe(n) === exe)) return sig.client;
+    if (sig.names.some((n) => [name, exe, argv0].includes(stripExe(n)))) return sig.client;
     if (exePath && sig.pathPatterns.some((re) => re.test(exePath))) return sig.client;
     if (sig.cmdlinePatterns.some((re) => re.test(look.cmd))) return sig.client;
   }

@@ -101,10 +101,16 @@ function needleHits(needle: Needle, tokens: readonly string[]): boolean {
 export function matchServers(cmd: string, matchers: readonly ServerMatcher[], preferClient: string | null): ServerEntry[] {
   const tokens = processTokens(cmd);
   if (tokens.length === 0) return [];
-  const hits = matchers.filter((m) => m.needles.every((n) => needleHits(n, tokens))).map((m) => m.entry);
-  return hits.sort((a, b) => {
-    const pa = a.client === preferClient ? 0 : 1;
-    const pb = b.client === preferClient ? 0 : 1;
-    return pa - pb || (a.disabled === b.disabled ? 0 : a.disabled ? 1 : -1) || a.serverKey.localeCompare(b.serverKey);
-  });
+  const present = new Set(tokens);
+  // Among entries whose needles all hit, the one with more of its own args on the command line
+  // wins (one binary configured twice: `server stdio` and `server streamableHttp`).
+  const argScore = (e: ServerEntry): number => e.args.filter((a) => present.has(a.toLowerCase())).length;
+  const hits = matchers.filter((m) => m.needles.every((n) => needleHits(n, tokens))).map((m) => ({ entry: m.entry, score: argScore(m.entry) }));
+  return hits
+    .sort((a, b) => {
+      const pa = a.entry.client === preferClient ? 0 : 1;
+      const pb = b.entry.client === preferClient ? 0 : 1;
+      return b.score - a.score || pa - pb || (a.entry.disabled === b.entry.disabled ? 0 : a.entry.disabled ? 1 : -1) || a.entry.serverKey.localeCompare(b.entry.serverKey);
+    })
+    .map((h) => h.entry);
 }

@@ -34,6 +34,7 @@ describe('client signatures', () => {
     expect(matchClientSignature({ name: 'Claude', cmd: 'x', path: '/Applications/Claude.app/Contents/MacOS/Claude' }, SIGNATURES)).toBe('claude-desktop');
     expect(matchClientSignature({ name: 'node', cmd: 'node /usr/lib/node_modules/@anthropic-ai/claude-code/cli.js' }, SIGNATURES)).toBe('claude-code');
     expect(matchClientSignature({ name: 'Cursor.exe', cmd: '' }, SIGNATURES)).toBe('cursor');
+    expect(matchClientSignature({ name: 'node', cmd: '/tmp/bin/claude-desktop --inspect', path: '/usr/bin/node' }, SIGNATURES)).toBe('claude-desktop');
     expect(matchClientSignature({ name: 'bash', cmd: 'bash' }, SIGNATURES)).toBeNull();
   });
 });
@@ -83,6 +84,14 @@ describe('matchServers', () => {
     expect(names('node /home/u/other/build/index.js')).toEqual([]);
     expect(names('python -m http.server')).toEqual([]);
     expect(names('/usr/bin/vim notes.txt')).toEqual([]);
+  });
+
+  it('tells one binary configured twice apart by its args', () => {
+    const a = server({ name: 'a', command: '/opt/bin/mcp-server-everything', args: ['stdio'] });
+    const b = server({ name: 'b', command: '/opt/bin/mcp-server-everything', args: ['streamableHttp'] });
+    const m = buildServerMatchers([a, b]);
+    expect(matchServers('node /opt/bin/mcp-server-everything streamableHttp', m, null)[0]?.name).toBe('b');
+    expect(matchServers('node /opt/bin/mcp-server-everything stdio', m, null)[0]?.name).toBe('a');
   });
 
   it('prefers the entry of the client found up the parent chain', () => {
