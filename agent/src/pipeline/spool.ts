@@ -500,3 +500,41 @@ export class Spool {
     }
   }
 }
+
+/**
+ * Read-only look at a spool directory (for `status` while an agent may be running): counts the
+ * records after the durable cursor. Never modifies anything; a torn tail is simply not counted.
+ */
+export function inspectSpool(dir: string, maxRecordBytes = 16 * MiB): { depth: number; pendingBytes: number; diskBytes: number; segments: number } | null {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => SEGMENT_RE.test(n)).sort();
+  } catch {
+    return null;
+  }
+  let cursor: SpoolPosition = { segment: 0, offset: 0 };
+  try {
+    cursor = readJsonFile<SpoolPosition>(path.join(dir, 'cursor.json')) ?? cursor;
+  } catch {
+    // unreadable cursor: count everything
+  }
+  let depth = 0;
+  let pendingBytes = 0;
+  let diskBytes = 0;
+  for (const name of names) {
+    const index = Number(SEGMENT_RE.exec(name)![1]);
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(path.join(dir, name));
+    } catch {
+      continue;
+    }
+    diskBytes += buf.length;
+    if (index < cursor.segment) continue;
+    const from = index === cursor.segment ? Math.min(cursor.offset, buf.length) : 0;
+    const scan = scanBuffer(buf, from, maxRecordBytes);
+    depth += scan.frames.length;
+    pendingBytes += (scan.tornAt ?? buf.length) - from;
+  }
+  return { depth, pendingBytes, diskBytes, segments: names.length };
+}

@@ -1,0 +1,395 @@
+/**
+ * The agent in run mode: watchers → events → spool → shipper, in one low-priority process.
+ *
+ * Contract:
+ * - Events reach the spool (write before you send) through one EventSink; policy filters them
+ *   first (policy.ts). The shipper is nudged after each append.
+ * - On start: a full `inventory.snapshot` (the watch engine's first scan) and a heartbeat; then a
+ *   heartbeat every heartbeatMs and a snapshot every snapshotEveryHours. Every timer is unref()'d.
+ * - Self-limits: each heartbeat samples CPU % and RSS; over budget, the process-poll interval is
+ *   multiplied (self-limit.ts) and the heartbeat says so.
+ * - Policy from the collector (enrollment reply, batch acks) is applied without a restart: new
+ *   intervals go to the watch engine (its setter when it has one, else a lossless restart that diffs
+ *   the old inventory against the new one), rule switches and allow-lists to the sink.
+ * - 401 unknown agent: re-enrolls when a secret is configured. A certificate close to expiry is
+ *   renewed the same way (checked at start and every 6 hours).
+ * - Never throws out of timers; errors go to `log` and the last one is reported in the heartbeat.
+ *   shutdown() is idempotent and bounded: stops watching, flushes briefly, closes the spool.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { makeEvent, type AgentSettings, type HostInfo, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
+import type { AgentConfig } from '../config/config-table.js';
+import { Spool } from './spool.js';
+import { Shipper, type ShipperReport } from './shipper.js';
+import { HttpClient } from './http-client.js';
+import { enroll, loadIdentity, renewalDue, type AgentIdentity } from './enroll-client.js';
+import { ProcessMeter, SelfLimiter } from './self-limit.js';
+import { applyPolicy, effectivePolicy, policyChanged, type EffectivePolicy } from './policy.js';
+import { buildHeartbeat } from './heartbeat.js';
+import { readJsonFile, writeFileDurable } from './durable-file.js';
+import { describeError, PipelineCodes, PipelineError } from './pipeline-errors.js';
+import { AGENT_VERSION } from './agent-version.js';
+
+/** Where the watch engine pushes events. */
+export interface EventSink {
+  push(event: McpEvent): void;
+}
+
+/** The part of the watch engine (watch/inventory-watcher.ts) the runtime drives. */
+export interface WatchEngine {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  current(): InventoryDocument | null;
+  /** Changes the process/socket poll interval in place, when the engine supports it. */
+  setProcessIntervalMs?(ms: number): void;
+}
+
+export interface WatchEngineOptions {
+  endpointId: string;
+  processIntervalMs: number;
+  /** Emit the start scan as an inventory.snapshot (true on the first start, false on restarts). */
+  emitSnapshot: boolean;
+  onEvent: (event: McpEvent) => void;
+  onError: (error: Error) => void;
+}
+
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+export type Logger = (level: LogLevel, message: string) => void;
+
+export interface AgentRuntimeOptions {
+  config: AgentConfig;
+  createWatcher: (opts: WatchEngineOptions) => WatchEngine;
+  /** Diff of two inventories as events (diff.ts), used to bridge a watch-engine restart. */
+  diff?: (prev: InventoryDocument, next: InventoryDocument, endpointId: string) => McpEvent[];
+  /** Host facts for (re-)enrollment. */
+  hostInfo: () => Promise<HostInfo>;
+  log: Logger;
+  /** Clock of signatures and event times (tests inject skew). */
+  now?: () => number;
+}
+
+/** Health written to `<stateDir>/health.json` at every heartbeat (read by `status`). */
+export interface HealthFile {
+  pid: number;
+  writtenAt: string;
+  heartbeat: ReturnType<typeof buildHeartbeat>;
+  lastShipAt: string | null;
+  lastSeq: number;
+}
+
+const RENEW_CHECK_MS = 6 * 3600_000;
+
+export class AgentRuntime implements EventSink {
+  private readonly cfg: AgentConfig;
+  private readonly now: () => number;
+  private readonly startedAtMs: number;
+  private identity: AgentIdentity | null = null;
+  private spool: Spool | null = null;
+  private shipper: Shipper | null = null;
+  private http: HttpClient | null = null;
+  private watcher: WatchEngine | null = null;
+  private policy: EffectivePolicy;
+  private readonly meter = new ProcessMeter();
+  private readonly limiter: SelfLimiter;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private snapshotTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private lastError: string | null = null;
+  private stopping: Promise<void> | null = null;
+  private reenrolling: Promise<boolean> | null = null;
+  private watcherSwap: Promise<void> = Promise.resolve();
+
+  constructor(private readonly o: AgentRuntimeOptions) {
+    this.cfg = o.config;
+    this.now = o.now ?? Date.now;
+    this.startedAtMs = Date.now();
+    this.limiter = new SelfLimiter({ cpuBudgetPercent: this.cfg.cpuBudgetPercent, rssBudgetMb: this.cfg.rssBudgetMb });
+    this.policy = effectivePolicy(this.cfg, null);
+  }
+
+  /** The endpoint id events carry. */
+  get endpointId(): string {
+    return this.identity?.record.endpointId ?? '';
+  }
+
+  /** Starts everything. Rejects with MCPW_ERR_NOT_ENROLLED when there is no identity. */
+  async start(): Promise<void> {
+    const stateDir = this.cfg.stateDir;
+    this.identity = loadIdentity(stateDir);
+    if (!this.identity) {
+      throw new PipelineError(PipelineCodes.notEnrolled, `not enrolled (no identity in ${stateDir}); run: mcpwatch-agent enroll --server URL --secret S`);
+    }
+    await this.renewIfDue();
+    this.http = new HttpClient({ pinSha256: this.identity.record.caFingerprint ?? this.cfg.caFingerprint, timeoutMs: this.cfg.requestTimeoutMs });
+    this.spool = Spool.open({
+      dir: path.join(stateDir, 'spool'),
+      maxBytes: this.cfg.spoolMaxBytes,
+      fsync: this.cfg.spoolFsync,
+      fsyncIntervalMs: this.cfg.spoolFsyncIntervalMs,
+      onDrop: (d) => {
+        this.o.log('warn', `spool full: dropped the oldest ${d.records} events (${d.bytes} bytes)`);
+        this.push(makeEvent('agent.dropped', this.endpointId, { count: d.records, bytes: d.bytes, reason: `spool over its ${this.cfg.spoolMaxBytes}-byte bound: oldest segment dropped` }, new Date(this.now())));
+      },
+    });
+    const st = this.spool.stats();
+    if (st.tornTails > 0 || st.corruptedRecords > 0) {
+      this.o.log('warn', `spool recovered: ${st.tornTails} torn tail(s) cut, ${st.corruptedRecords} corrupted record(s) skipped; ${st.depth} events pending`);
+    }
+    this.shipper = new Shipper({
+      spool: this.spool,
+      stateDir,
+      http: this.http,
+      identity: () => (this.identity ? { agentId: this.identity.record.agentId, privateKey: this.identity.privateKey, server: this.identity.record.server } : null),
+      batchMaxEvents: this.cfg.batchMaxEvents,
+      batchMaxBytes: this.cfg.batchMaxBytes,
+      batchMaxWaitMs: this.cfg.batchMaxWaitMs,
+      retryBaseMs: this.cfg.retryBaseMs,
+      retryMaxMs: this.cfg.retryMaxMs,
+      reconnectJitterMs: this.cfg.reconnectJitterMs,
+      now: this.now,
+      onUnknownAgent: () => this.reenroll('the collector does not know this agent'),
+      onSettings: (s) => this.applySettings(s),
+      onReport: (r) => this.onShipperReport(r),
+    });
+    this.policy = effectivePolicy(this.cfg, this.servedSettings());
+    this.shipper.start();
+    this.watcher = this.o.createWatcher(this.watcherOptions(true));
+    await this.watcher.start();
+    this.heartbeat();
+    this.scheduleHeartbeat();
+    this.scheduleSnapshot();
+    this.renewTimer = setInterval(() => void this.renewIfDue(), RENEW_CHECK_MS);
+    this.renewTimer.unref();
+  }
+
+  private watcherOptions(emitSnapshot: boolean): WatchEngineOptions {
+    return {
+      endpointId: this.endpointId,
+      processIntervalMs: this.processIntervalMs(),
+      emitSnapshot,
+      onEvent: (e) => this.push(e),
+      onError: (e) => this.reportError(e),
+    };
+  }
+
+  private processIntervalMs(): number {
+    return Math.round(this.policy.processPollMs * this.limiter.current().factor);
+  }
+
+  /** EventSink: policy, then the spool, then a nudge to the shipper. Never throws. */
+  push(event: McpEvent): void {
+    if (!this.spool || this.stopping) return;
+    const e = applyPolicy(event, this.policy);
+    if (!e) return;
+    try {
+      this.spool.append(Buffer.from(JSON.stringify(e), 'utf8'));
+      this.shipper?.notify();
+    } catch (err) {
+      this.reportError(err);
+    }
+  }
+
+  private reportError(e: unknown): void {
+    this.lastError = describeError(e);
+    this.o.log('error', this.lastError);
+  }
+
+  private onShipperReport(r: ShipperReport): void {
+    if (r.level !== 'info') this.lastError = `${r.code}: ${r.message}`.slice(0, 2048);
+    this.o.log(r.level, r.message);
+  }
+
+  // ---- health ---------------------------------------------------------------------------------
+
+  private scheduleHeartbeat(): void {
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.policy.heartbeatMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private heartbeat(): void {
+    if (!this.spool || this.stopping) return;
+    try {
+      const sample = this.meter.sample();
+      const decision = this.limiter.evaluate(sample);
+      if (decision.changed) {
+        this.o.log('warn', decision.reason ?? `back within budget: intervals x${decision.factor}`);
+        this.applyIntervals();
+      }
+      const shipperState = this.shipper?.snapshot();
+      const data = buildHeartbeat({
+        version: AGENT_VERSION,
+        startedAtMs: this.startedAtMs,
+        nowMs: Date.now(),
+        sample,
+        spool: this.spool.stats(),
+        lastError: this.lastError ?? shipperState?.lastError ?? null,
+        intervalsMs: { processPollMs: this.processIntervalMs(), heartbeatMs: this.policy.heartbeatMs, snapshotMs: Math.round(this.policy.snapshotEveryHours * 3600_000) },
+        throttled: decision.throttled,
+        throttleReason: decision.reason,
+      });
+      this.push(makeEvent('agent.heartbeat', this.endpointId, data, new Date(this.now())));
+      const health: HealthFile = { pid: process.pid, writtenAt: new Date().toISOString(), heartbeat: data, lastShipAt: shipperState?.lastShipAt ?? null, lastSeq: shipperState?.lastSeq ?? 0 };
+      writeFileDurable(path.join(this.cfg.stateDir, 'health.json'), JSON.stringify(health));
+    } catch (e) {
+      this.reportError(e);
+    }
+  }
+
+  private scheduleSnapshot(): void {
+    if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    this.snapshotTimer = setInterval(() => this.snapshot(), Math.max(1000, Math.round(this.policy.snapshotEveryHours * 3600_000)));
+    this.snapshotTimer.unref();
+  }
+
+  /** Pushes a full inventory.snapshot of the current inventory. */
+  snapshot(): void {
+    const d = this.watcher?.current();
+    if (!d) return;
+    this.push(
+      makeEvent('inventory.snapshot', this.endpointId, { host: d.host, clients: d.clients, servers: d.servers, processes: d.processes, sockets: d.sockets, findings: d.findings, errors: d.errors }, new Date(this.now())),
+    );
+  }
+
+  // ---- policy ---------------------------------------------------------------------------------
+
+  private servedSettings(): AgentSettings {
+    let fromAck: AgentSettings | null = null;
+    try {
+      fromAck = readJsonFile<AgentSettings>(path.join(this.cfg.stateDir, 'settings.json'));
+    } catch {
+      fromAck = null;
+    }
+    return { ...(this.identity?.record.settings ?? {}), ...(fromAck ?? {}) };
+  }
+
+  /** Applies settings served by the collector, without a restart. */
+  applySettings(settings: AgentSettings): void {
+    const next = effectivePolicy(this.cfg, settings);
+    if (!policyChanged(this.policy, next)) return;
+    const prev = this.policy;
+    this.policy = next;
+    try {
+      writeFileDurable(path.join(this.cfg.stateDir, 'settings.json'), JSON.stringify(settings));
+    } catch (e) {
+      this.reportError(e);
+    }
+    this.o.log('info', `policy from the collector applied: process poll ${next.processPollMs} ms, heartbeat ${next.heartbeatMs} ms, ${next.disabledRules.size} rule(s) off, ${next.allowServers.size} allow-listed`);
+    if (prev.heartbeatMs !== next.heartbeatMs) this.scheduleHeartbeat();
+    if (prev.snapshotEveryHours !== next.snapshotEveryHours) this.scheduleSnapshot();
+    if (prev.processPollMs !== next.processPollMs) this.applyIntervals();
+  }
+
+  /** Current effective policy (status, tests). */
+  currentPolicy(): EffectivePolicy {
+    return this.policy;
+  }
+
+  private applyIntervals(): void {
+    const w = this.watcher;
+    if (!w || this.stopping) return;
+    const ms = this.processIntervalMs();
+    if (typeof w.setProcessIntervalMs === 'function') {
+      w.setProcessIntervalMs(ms);
+      return;
+    }
+    // Lossless restart: the new engine's first scan is diffed against the old engine's inventory.
+    this.watcherSwap = this.watcherSwap.then(async () => {
+      if (this.stopping || this.watcher !== w) return;
+      const prev = w.current();
+      await w.stop();
+      const next = this.o.createWatcher(this.watcherOptions(false));
+      this.watcher = next;
+      await next.start();
+      const cur = next.current();
+      if (prev && cur && this.o.diff) for (const e of this.o.diff(prev, cur, this.endpointId)) this.push(e);
+    }).catch((e) => this.reportError(e));
+  }
+
+  // ---- identity -------------------------------------------------------------------------------
+
+  private async renewIfDue(): Promise<void> {
+    const id = this.identity;
+    if (!id || !renewalDue(id.record, this.now(), this.cfg.certRenewBeforeDays)) return;
+    await this.reenroll(`certificate expires ${id.record.certNotAfter}`);
+  }
+
+  /** Re-enrolls with the configured secret; false when there is none or it failed. */
+  reenroll(why: string): Promise<boolean> {
+    this.reenrolling ??= (async () => {
+      const secret = this.cfg.enrollSecret;
+      const server = this.identity?.record.server ?? this.cfg.server;
+      if (!secret || !server) {
+        this.lastError = `${PipelineCodes.enroll}: ${why}, and no enroll secret is configured to enroll again (set MCPWATCH_ENROLL_SECRET)`;
+        this.o.log('error', this.lastError);
+        return false;
+      }
+      try {
+        const pin = this.identity?.record.caFingerprint ?? this.cfg.caFingerprint;
+        this.identity = await enroll({
+          server,
+          secret,
+          caFingerprint: pin,
+          stateDir: this.cfg.stateDir,
+          host: await this.o.hostInfo(),
+          agentVersion: AGENT_VERSION,
+          timeoutMs: this.cfg.requestTimeoutMs,
+          now: this.now,
+        });
+        this.o.log('warn', `re-enrolled (${why}): agent ${this.identity.record.agentId}, endpoint ${this.identity.record.endpointId}`);
+        return true;
+      } catch (e) {
+        this.reportError(e);
+        return false;
+      }
+    })().finally(() => (this.reenrolling = null));
+    return this.reenrolling;
+  }
+
+  // ---- lifecycle ------------------------------------------------------------------------------
+
+  /** Flushes the spool to the collector now (bounded). */
+  flush(timeoutMs = 5000): Promise<boolean> {
+    return this.shipper ? this.shipper.flush(timeoutMs) : Promise.resolve(true);
+  }
+
+  /** Stops watching and shipping; bounded by timeoutMs. Idempotent. */
+  shutdown(timeoutMs = 3000): Promise<void> {
+    this.stopping ??= (async () => {
+      for (const t of [this.heartbeatTimer, this.snapshotTimer, this.renewTimer]) if (t) clearInterval(t);
+      await this.watcherSwap.catch(() => undefined);
+      await Promise.race([this.watcher?.stop(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      await this.shipper?.shutdown(timeoutMs);
+      this.spool?.close();
+      this.http?.close();
+    })();
+    return this.stopping;
+  }
+}
+
+/** true when `stateDir` holds a `run.lock` of a live process other than this one. */
+export function acquireRunLock(stateDir: string): { ok: true; release: () => void } | { ok: false; pid: number } {
+  const file = path.join(stateDir, 'run.lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx', mode: 0o600 });
+      return { ok: true, release: () => fs.rmSync(file, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const pid = Number(fs.readFileSync(file, 'utf8'));
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) return { ok: false, pid };
+      fs.rmSync(file, { force: true }); // stale: the previous run died (kill -9, power loss)
+    }
+  }
+  return { ok: false, pid: -1 };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
