@@ -32,8 +32,14 @@ export interface McpFixture {
   home: string;
   configPath: string;
   httpPort: number;
+  /** The stand-in client (after start()). */
   client: ChildProcess;
+  /** Pids of the servers it launched (stdio, http). */
   childPids: number[];
+  /** Starts the stand-in client and its servers (startMcpFixture does unless told not to). */
+  start: () => Promise<void>;
+  /** Stops the client and its servers, keeps the home. */
+  stop: () => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -43,8 +49,8 @@ export const PROCESS_CANARIES = {
   envValue: 'sk-ant-api03-CanaryEnvValue0123456789abcdefghijklmnop',
 } as const;
 
-/** Writes the fixture home and starts the stand-in client with both servers. */
-export async function startMcpFixture(): Promise<McpFixture> {
+/** Writes the fixture home and (unless `start` is false) starts the stand-in client with both servers. */
+export async function startMcpFixture(options: { start?: boolean } = {}): Promise<McpFixture> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'mcpw-proc-'));
   const home = path.join(root, 'alice');
   const configDir = path.join(home, '.config', 'Claude');
@@ -64,30 +70,39 @@ export async function startMcpFixture(): Promise<McpFixture> {
   mkdirSync(binDir);
   const launcher = path.join(binDir, 'claude-desktop');
   symlinkSync(process.execPath, launcher);
-  const client = spawn(launcher, [path.join(HERE, 'stand-in-client.mjs'), configPath], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const childPids = await new Promise<number[]>((resolve, reject) => {
-    let buf = '';
-    client.stdout?.on('data', (d: Buffer) => {
-      buf += d.toString();
-      const m = /ready ([\d,]+)\n/.exec(buf);
-      if (m) resolve((m[1] as string).split(',').map(Number));
+  const fx = { root, home, configPath, httpPort, client: null as unknown as ChildProcess, childPids: [] as number[] } as McpFixture;
+  fx.start = async () => {
+    const client = spawn(launcher, [path.join(HERE, 'stand-in-client.mjs'), configPath], { stdio: ['pipe', 'pipe', 'inherit'] });
+    fx.client = client;
+    fx.childPids = await new Promise<number[]>((resolve, reject) => {
+      let buf = '';
+      client.stdout?.on('data', (d: Buffer) => {
+        buf += d.toString();
+        const m = /ready ([\d,]+)\n/.exec(buf);
+        if (m) resolve((m[1] as string).split(',').map(Number));
+      });
+      client.once('exit', (code) => reject(new Error(`stand-in client exited with ${code}`)));
     });
-    client.once('exit', (code) => reject(new Error(`stand-in client exited with ${code}`)));
-  });
-  const close = async (): Promise<void> => {
-    if (client.exitCode === null) {
+  };
+  fx.stop = async () => {
+    const client = fx.client;
+    if (client && client.exitCode === null && client.signalCode === null) {
       const exited = new Promise((r) => client.once('exit', r));
       client.kill('SIGTERM');
       await exited;
     }
-    for (const pid of childPids) {
+    for (const pid of fx.childPids) {
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
         // already gone
       }
     }
+  };
+  fx.close = async () => {
+    await fx.stop();
     rmSync(root, { recursive: true, force: true });
   };
-  return { root, home, configPath, httpPort, client, childPids, close };
+  if (options.start !== false) await fx.start();
+  return fx;
 }

@@ -1,0 +1,106 @@
+/**
+ * Watch mode as a child process (the built bin): config files written into a fixture home that
+ * did not hold them (nor their folders) at start give server.added; a malformed file gives
+ * config.error; a delete gives server.removed; real MCP server processes started and stopped give
+ * process and socket events. Every printed event is checked against the shared McpEvent schema.
+ */
+import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { McpEvent } from '@mcpwatch/shared';
+import { schemaErrors, validateEvent } from '../helpers/schemas.js';
+import { startMcpFixture } from '../support/mcp-fixture.js';
+import { startWatch, type WatchProcess } from '../support/watch-process.js';
+
+const dataName = (e: McpEvent): string | undefined => (e.data as { name?: string }).name;
+
+function expectAllValid(w: WatchProcess): void {
+  expect(w.events.length).toBeGreaterThan(0);
+  for (const e of w.events) expect(`${e.type}: ${schemaErrors(validateEvent, e)}`).toBe(`${e.type}: `);
+}
+
+describe('watch (config files)', () => {
+  let root: string;
+  let home: string;
+  let w: WatchProcess;
+
+  beforeAll(async () => {
+    root = mkdtempSync(path.join(os.tmpdir(), 'mcpw-watch-'));
+    home = path.join(root, 'bob');
+    mkdirSync(home);
+    w = startWatch(['--home', home, '--platform', 'linux', '--debounce-ms', '50']);
+    await w.ready;
+  });
+
+  afterAll(async () => {
+    await w?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('starts with an inventory snapshot', async () => {
+    const snap = await w.waitFor((e) => e.type === 'inventory.snapshot');
+    expect(snap.type === 'inventory.snapshot' && snap.data.servers).toEqual([]);
+  });
+
+  it('prints server.added for a config written into folders that did not exist', async () => {
+    const dir = path.join(home, '.config', 'Claude');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(path.join(dir, 'claude_desktop_config.json'), JSON.stringify({ mcpServers: { weather: { command: 'npx', args: ['-y', 'weather-mcp-server@1.0.0'] } } }));
+    const added = await w.waitFor((e) => e.type === 'server.added' && dataName(e) === 'weather');
+    expect(added.data).toMatchObject({ client: 'claude-desktop', scope: 'user', transport: 'stdio', command: 'npx' });
+    await w.waitFor((e) => e.type === 'client.detected' && (e.data as { client: string }).client === 'claude-desktop');
+  });
+
+  it('prints server.changed with the changed fields when an entry is edited', async () => {
+    const file = path.join(home, '.config', 'Claude', 'claude_desktop_config.json');
+    writeFileSync(file, JSON.stringify({ mcpServers: { weather: { command: 'npx', args: ['-y', 'weather-mcp-server@2.0.0'], env: { UNITS: 'metric' } } } }));
+    const changed = await w.waitFor((e) => e.type === 'server.changed' && dataName(e) === 'weather');
+    expect(changed.type === 'server.changed' && changed.data.changedFields).toEqual(expect.arrayContaining(['args', 'envKeys', 'fingerprint', 'package']));
+  });
+
+  it('prints config.error for a malformed file', async () => {
+    mkdirSync(path.join(home, '.cursor'), { recursive: true });
+    writeFileSync(path.join(home, '.cursor', 'mcp.json'), '{ "mcpServers": { "x": ');
+    const err = await w.waitFor((e) => e.type === 'config.error' && (e.data as { path: string }).path.endsWith(path.join('.cursor', 'mcp.json')));
+    expect(err.data).toMatchObject({ client: 'cursor', code: expect.any(String), reason: expect.any(String) });
+  });
+
+  it('prints server.removed when the file is deleted', async () => {
+    unlinkSync(path.join(home, '.config', 'Claude', 'claude_desktop_config.json'));
+    const removed = await w.waitFor((e) => e.type === 'server.removed' && dataName(e) === 'weather');
+    expect(removed.data).toMatchObject({ client: 'claude-desktop' });
+  });
+
+  it('prints only schema-valid events and stops cleanly on SIGTERM', async () => {
+    expectAllValid(w);
+    const code = await w.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(w.stderr()).toContain('stopped');
+  });
+});
+
+describe('watch (processes and sockets)', () => {
+  it('reports real server processes and their socket going away, and stops on SIGINT', async () => {
+    const fx = await startMcpFixture();
+    const w = startWatch(['--home', fx.home, '--platform', 'linux', '--sources', 'configs,processes,sockets', '--process-interval-ms', '300']);
+    try {
+      await w.ready;
+      const [, httpPid] = fx.childPids;
+      // The HTTP server may need a poll or two before it listens.
+      await w.waitFor((e) => (e.type === 'socket.opened' && e.data.pid === httpPid) || (e.type === 'inventory.snapshot' && e.data.sockets.some((s) => s.pid === httpPid)));
+      await fx.stop();
+      const stopped = await w.waitFor((e) => e.type === 'process.stopped' && e.data.pid === httpPid);
+      expect(stopped.data).toMatchObject({ kind: 'server', client: 'claude-desktop', match: 'config' });
+      await w.waitFor((e) => e.type === 'socket.closed' && e.data.pid === httpPid);
+      await w.waitFor((e) => e.type === 'process.stopped' && e.data.pid === fx.client.pid);
+      await fx.start();
+      const started = await w.waitFor((e) => e.type === 'process.started' && e.data.kind === 'client' && e.data.pid === fx.client.pid);
+      expect(started.data).toMatchObject({ client: 'claude-desktop' });
+      expectAllValid(w);
+      expect(await w.stop('SIGINT')).toBe(0);
+    } finally {
+      await w.stop();
+      await fx.close();
+    }
+  });
+});
