@@ -19,10 +19,11 @@ import type { ConfigFormat, EntryDialect, Platform } from '../types.js';
  * - system: machine-wide (managed) locations, prefixed by ScanContext.systemRoot; on Windows
  *   relative to the system drive (C:\).
  * - project: a project / workspace folder.
+ * - pluginDir: an installed plugin's folder, as the client's own install registry records it.
  * - env:NAME: the directory (or, with no segments, the file) named by environment variable NAME;
  *   the location is skipped when NAME is unset.
  */
-export type BaseDir = 'home' | 'appData' | 'localAppData' | 'xdgConfig' | 'system' | 'project' | `env:${string}`;
+export type BaseDir = 'home' | 'appData' | 'localAppData' | 'xdgConfig' | 'system' | 'project' | 'pluginDir' | `env:${string}`;
 
 /** Where server entries sit inside a parsed document. */
 export interface ServerSection {
@@ -81,15 +82,18 @@ export interface ConfigLocation {
   inputsPath?: readonly string[];
 }
 
-/** A file from which a client's recorded project folders are read. */
+/**
+ * A file in which a client records folders: project folders (claude-projects: keys of
+ * `projects`; vscode-storage: VS Code's globalStorage/storage.json) or installed plugin folders
+ * (claude-installed-plugins: installPath of each entry of plugins/installed_plugins.json).
+ */
 export interface ProjectSource {
   id: string;
   os: readonly Platform[];
   base: BaseDir;
   path: readonly string[];
   format: ConfigFormat;
-  /** claude-projects: keys of `projects`; vscode-storage: VS Code's globalStorage/storage.json. */
-  kind: 'claude-projects' | 'vscode-storage';
+  kind: 'claude-projects' | 'vscode-storage' | 'claude-installed-plugins';
 }
 
 /** How one client's processes look on one OS. Regexes are written as source strings. */

@@ -113,6 +113,7 @@ const CLAUDE_CODE_USER_SECTIONS: readonly ServerSection[] = [
   { path: ['projects', '*', 'mcpServers'], shape: 'map', projectKeyIndex: 1, scope: 'project' },
 ];
 const PLUGIN_MCP: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', rootFallback: true }];
+const PLUGIN_MANIFEST: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', allowPathReference: true }];
 const OPENCODE_SECTIONS: readonly ServerSection[] = [{ path: ['mcp'], shape: 'map', unwrapKey: 'servers' }];
 const MSIX_CLAUDE = ['Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude'] as const;
 const DXT_SECTIONS: readonly ServerSection[] = [{ path: ['server', 'mcp_config'], shape: 'single', namePath: ['name'] }];
@@ -155,11 +156,16 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('user', 'user', 'home', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS }),
       loc('config-dir', 'user', 'env:CLAUDE_CONFIG_DIR', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS }),
       loc('project', 'project', 'project', ['.mcp.json']),
-      loc('plugin-mcp', 'plugin', 'home', ['.claude', 'plugins', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
-      loc('plugin-manifest', 'plugin', 'home', ['.claude', 'plugins', '**', '.claude-plugin', 'plugin.json'], {
-        sections: [{ path: ['mcpServers'], shape: 'map', allowPathReference: true }],
+      // Plugins: the folders installed_plugins.json records, and the install cache. Marketplace
+      // checkouts (plugins/marketplaces/**) list plugins that are available, not installed.
+      loc('installed-plugin-mcp', 'plugin', 'pluginDir', ['.mcp.json'], { sections: PLUGIN_MCP }),
+      loc('installed-plugin-manifest', 'plugin', 'pluginDir', ['.claude-plugin', 'plugin.json'], { sections: PLUGIN_MANIFEST }),
+      loc('plugin-cache-mcp', 'plugin', 'home', ['.claude', 'plugins', 'cache', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
+      loc('plugin-cache-manifest', 'plugin', 'home', ['.claude', 'plugins', 'cache', '**', '.claude-plugin', 'plugin.json'], { sections: PLUGIN_MANIFEST }),
+      loc('config-dir-plugin-cache-mcp', 'plugin', 'env:CLAUDE_CONFIG_DIR', ['plugins', 'cache', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
+      loc('config-dir-plugin-cache-manifest', 'plugin', 'env:CLAUDE_CONFIG_DIR', ['plugins', 'cache', '**', '.claude-plugin', 'plugin.json'], {
+        sections: PLUGIN_MANIFEST,
       }),
-      loc('config-dir-plugin-mcp', 'plugin', 'env:CLAUDE_CONFIG_DIR', ['plugins', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
       loc('managed-macos', 'managed', 'system', ['Library', 'Application Support', 'ClaudeCode', 'managed-mcp.json'], { os: MAC }),
       loc('managed-linux', 'managed', 'system', ['etc', 'claude-code', 'managed-mcp.json'], { os: LINUX }),
       loc('managed-windows-programdata', 'managed', 'system', ['ProgramData', 'ClaudeCode', 'managed-mcp.json'], { os: WIN }),
@@ -168,6 +174,15 @@ export const CLIENTS: readonly ClientDefinition[] = [
     projectSources: [
       { id: 'projects', os: ALL, base: 'home', path: ['.claude.json'], format: 'json', kind: 'claude-projects' },
       { id: 'config-dir-projects', os: ALL, base: 'env:CLAUDE_CONFIG_DIR', path: ['.claude.json'], format: 'json', kind: 'claude-projects' },
+      { id: 'installed-plugins', os: ALL, base: 'home', path: ['.claude', 'plugins', 'installed_plugins.json'], format: 'json', kind: 'claude-installed-plugins' },
+      {
+        id: 'config-dir-installed-plugins',
+        os: ALL,
+        base: 'env:CLAUDE_CONFIG_DIR',
+        path: ['plugins', 'installed_plugins.json'],
+        format: 'json',
+        kind: 'claude-installed-plugins',
+      },
     ],
     processes: {
       darwin: sig(['claude'], ['/\\.local/bin/claude$', '/claude/versions/'], ['@anthropic-ai/claude-code', '(^|/)claude( |$)']),

@@ -56,7 +56,8 @@ export function homeBases(ctx: Pick<ScanContext, 'platform' | 'env' | 'homes' | 
         case 'system':
           return systemRootDir(ctx);
         case 'project':
-          return null;
+        case 'pluginDir':
+          return null; // per folder, not per home
         default:
           return env(base.slice('env:'.length)) ?? null;
       }

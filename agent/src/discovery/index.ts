@@ -8,7 +8,7 @@
  * values and never leave the agent. Everything is bounded (glob and project walks, file size,
  * entries per file, number of projects).
  */
-import { resolve } from 'node:path';
+import { normalize, posix, win32 } from 'node:path';
 import type { ClientRecord, ConfigError } from '@mcpwatch/shared';
 import { CLIENTS, locationsFor, projectMarkers, type ClientDefinition, type ConfigLocation, type ProjectSource } from '../catalog/index.js';
 import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '../types.js';
@@ -16,19 +16,32 @@ import { homeBases, systemRootDir, type BaseResolver } from './base-dirs.js';
 import { readConfigFile } from './config-reader.js';
 import { extractEntries } from './entry-extractor.js';
 import { expandPath, watchPathFor } from './path-expander.js';
-import { claudeProjects, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
+import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
 
 export { DEFAULT_MAX_FILE_BYTES, lineColumnAt, parseConfigText, readConfigFile, type ParseResult, type ReadOptions, type ReadResult } from './config-reader.js';
 export { extractEntries, MAX_ENTRIES_PER_FILE } from './entry-extractor.js';
 export { defaultHomes, injectedHome, realHomeDeps, usersRoot, type HomeDeps } from './home-finder.js';
 export { envAppliesTo, homeBases } from './base-dirs.js';
-export { pathFromFileUri, vscodeStorageProjects, claudeProjects, walkProjectRoots } from './project-finder.js';
+export { claudeInstalledPlugins, claudeProjects, pathFromFileUri, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
 
 /** Upper bound on project folders read per scan (recorded + walked). */
 export const MAX_PROJECTS = 2000;
+/** Upper bound on installed plugin folders read per scan. */
+export const MAX_PLUGINS = 1000;
 
 interface Owner {
   user: string | null;
+}
+
+/**
+ * A recorded folder as a lookup key: normalized, without a trailing separator. null for a
+ * relative path (a recorded folder can only be located when absolute, on either OS's rules; the
+ * scan's cwd means nothing for it).
+ */
+function folderKey(path: string): string | null {
+  if (!posix.isAbsolute(path) && !win32.isAbsolute(path)) return null;
+  const n = normalize(path);
+  return n.length > 1 && /[\\/]$/.test(n) ? n.slice(0, -1) : n;
 }
 
 /** Mutable state of one discovery run. */
@@ -38,6 +51,8 @@ class Run {
   /** Parsed documents by path, so a file read as config is not re-read as a project source. */
   readonly documents = new Map<string, Record<string, unknown> | null>();
   readonly projects = new Map<string, Owner>();
+  /** Installed plugin folders, keyed by client id then folder. */
+  readonly plugins = new Map<string, Map<string, Owner>>();
   private readonly seenFiles = new Set<string>();
 
   constructor(readonly ctx: ScanContext) {}
@@ -60,9 +75,26 @@ class Run {
     this.files.push({ ...base, entries, errors, stat: result.stat, document: result.document });
   }
 
+  /** Expands `location` below `baseDir` (bounded) and reads every candidate file. */
+  async readBelow(baseDir: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null): Promise<void> {
+    const expanded = await expandPath(baseDir, location.path);
+    this.errors.push(...expanded.errors);
+    if (expanded.truncated) {
+      this.errors.push({
+        path: watchPathFor(baseDir, location.path),
+        client: client.id,
+        code: 'walk-truncated',
+        reason: `search for ${location.path.join('/')} stopped at its directory/match limit; some files were not read`,
+        line: null,
+        column: null,
+      });
+    }
+    for (const path of expanded.paths) await this.readFile(path, client, location, user, projectPath);
+  }
+
   addProject(path: string, owner: Owner): void {
-    const key = resolve(path);
-    if (this.projects.has(key)) return;
+    const key = folderKey(path);
+    if (key === null || this.projects.has(key)) return;
     if (this.projects.size >= MAX_PROJECTS) {
       if (!this.errors.some((e) => e.code === 'too-many-projects')) {
         this.errors.push({ path, code: 'too-many-projects', reason: `more than ${MAX_PROJECTS} project folders; the rest were not read`, line: null, column: null });
@@ -71,17 +103,23 @@ class Run {
     }
     this.projects.set(key, owner);
   }
+
+  addPlugin(client: string, path: string, owner: Owner): void {
+    const forClient = this.plugins.get(client) ?? new Map<string, Owner>();
+    this.plugins.set(client, forClient);
+    const total = [...this.plugins.values()].reduce((n, m) => n + m.size, 0);
+    const key = folderKey(path);
+    if (key === null || forClient.has(key) || total >= MAX_PLUGINS) return;
+    forClient.set(key, owner);
+  }
 }
 
 async function readLocation(run: Run, bases: BaseResolver, client: ClientDefinition, location: ConfigLocation, user: string | null): Promise<void> {
   const baseDir = bases.dir(location.base);
-  if (baseDir === null) return;
-  const expanded = await expandPath(baseDir, location.path);
-  run.errors.push(...expanded.errors);
-  for (const path of expanded.paths) await run.readFile(path, client, location, user, null);
+  if (baseDir !== null) await run.readBelow(baseDir, client, location, user, null);
 }
 
-async function readProjectSource(run: Run, bases: BaseResolver, source: ProjectSource, home: UserHome): Promise<void> {
+async function readProjectSource(run: Run, bases: BaseResolver, client: ClientDefinition, source: ProjectSource, home: UserHome): Promise<void> {
   const baseDir = bases.dir(source.base);
   if (baseDir === null) return;
   const expanded = await expandPath(baseDir, source.path);
@@ -94,6 +132,10 @@ async function readProjectSource(run: Run, bases: BaseResolver, source: ProjectS
       run.documents.set(path, doc);
     }
     if (!doc) continue;
+    if (source.kind === 'claude-installed-plugins') {
+      for (const p of claudeInstalledPlugins(doc)) run.addPlugin(client.id, p, { user: home.user });
+      continue;
+    }
     const found = source.kind === 'claude-projects' ? claudeProjects(doc) : vscodeStorageProjects(doc, run.ctx.platform);
     for (const p of found) run.addProject(p, { user: home.user });
   }
@@ -134,12 +176,17 @@ export async function discover(ctx: ScanContext): Promise<DiscoveryResult> {
     for (const home of ctx.homes) {
       const bases = homeBases(ctx, home);
       for (const { client, location } of all) {
-        if (location.base === 'project' || isMachineWide(location)) continue;
+        if (location.base === 'project' || location.base === 'pluginDir' || isMachineWide(location)) continue;
         await readLocation(run, bases, client, location, home.user);
       }
       for (const client of CLIENTS) {
-        for (const source of client.projectSources ?? []) if (source.os.includes(ctx.platform)) await readProjectSource(run, bases, source, home);
+        for (const source of client.projectSources ?? []) if (source.os.includes(ctx.platform)) await readProjectSource(run, bases, client, source, home);
       }
+    }
+    // 1b. Installed plugin folders the clients' registries record.
+    for (const { client, location } of all) {
+      if (location.base !== 'pluginDir') continue;
+      for (const [dir, owner] of run.plugins.get(client.id) ?? []) await run.readBelow(dir, client, location, owner.user, null);
     }
     // 2. Machine-wide (managed) locations: once, owned by no user. env:-based ones resolve per home.
     const machineBases = ctx.homes.length ? ctx.homes.map((h) => homeBases(ctx, h)) : [homeBases(ctx, { user: '', home: systemRootDir(ctx) })];
@@ -157,11 +204,7 @@ export async function discover(ctx: ScanContext): Promise<DiscoveryResult> {
     // 4. Project-relative locations in every project folder.
     const projectLocations = all.filter(({ location }) => location.base === 'project');
     for (const [projectPath, owner] of run.projects) {
-      for (const { client, location } of projectLocations) {
-        const expanded = await expandPath(projectPath, location.path);
-        run.errors.push(...expanded.errors);
-        for (const path of expanded.paths) await run.readFile(path, client, location, owner.user, projectPath);
-      }
+      for (const { client, location } of projectLocations) await run.readBelow(projectPath, client, location, owner.user, projectPath);
     }
   } catch (err) {
     // Defensive: discovery reports rather than throws (a bug here must not stop the agent).

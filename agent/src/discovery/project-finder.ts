@@ -26,6 +26,21 @@ export function claudeProjects(doc: Record<string, unknown>): string[] {
 }
 
 /**
+ * Installed plugin folders from Claude Code's plugins/installed_plugins.json: `installPath` of
+ * every entry (v2: {plugins: {id: [entry, ...]}}; v1: {plugins: {id: entry}}).
+ */
+export function claudeInstalledPlugins(doc: Record<string, unknown>): string[] {
+  if (!isPlainObject(doc.plugins)) return [];
+  const paths: string[] = [];
+  for (const value of Object.values(doc.plugins)) {
+    for (const entry of Array.isArray(value) ? value : [value]) {
+      if (isPlainObject(entry) && typeof entry.installPath === 'string' && entry.installPath.trim() !== '') paths.push(entry.installPath);
+    }
+  }
+  return [...new Set(paths)];
+}
+
+/**
  * A local filesystem path from a VS Code folder URI (file:///home/u/p, file:///c%3A/Users/u/p);
  * null for remote (vscode-remote://...) or malformed URIs.
  */

@@ -81,14 +81,14 @@ describe('extractEntries', () => {
   });
 
   it('reads a plugin .mcp.json written with or without the mcpServers wrapper', () => {
-    const l = location('claude-code', 'plugin-mcp');
+    const l = location('claude-code', 'plugin-cache-mcp');
     expect(extractEntries({ mcpServers: { a: { command: 'x' } } }, l, meta('claude-code')).entries.map((e) => e.name)).toEqual(['a']);
     expect(extractEntries({ b: { command: 'x' }, c: { url: 'https://y' } }, l, meta('claude-code')).entries.map((e) => e.name)).toEqual(['b', 'c']);
     expect(extractEntries({ name: 'not-a-server-map' }, l, meta('claude-code')).entries).toEqual([]);
   });
 
   it('accepts plugin.json mcpServers naming another file without an error', () => {
-    const r = extractEntries({ name: 'p', mcpServers: './mcp.json' }, location('claude-code', 'plugin-manifest'), meta('claude-code'));
+    const r = extractEntries({ name: 'p', mcpServers: './mcp.json' }, location('claude-code', 'installed-plugin-manifest'), meta('claude-code'));
     expect(r).toEqual({ entries: [], errors: [] });
   });
 

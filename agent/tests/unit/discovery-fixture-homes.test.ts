@@ -151,7 +151,8 @@ describe.each<Platform>(['darwin', 'win32', 'linux'])('discover() on the %s fixt
     const home = ctx.homes[0]!.home;
     const targets = watchTargets(ctx, result.projects);
     expect(targets).toContain(join(home, '.cursor', 'mcp.json'));
-    expect(targets).toContain(join(home, '.claude', 'plugins'));
+    expect(targets).toContain(join(home, '.claude', 'plugins', 'cache'));
+    expect(targets).toContain(join(home, '.claude', 'plugins', 'installed_plugins.json'));
     expect(targets).toContain(join(home, '.kiro', 'settings', 'mcp.json'));
     expect(targets).toContain(join(home, 'code', 'webapp', '.mcp.json'));
     expect(targets).toContain(join(home, 'code', 'webapp', '.continue', 'mcpServers'));

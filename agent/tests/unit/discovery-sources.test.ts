@@ -88,7 +88,7 @@ describe('project folders', () => {
     const project = join(root, `proj${n++}`);
     put(join(project, '.mcp.json'), server('from-recorded-project'));
     put(join(project, '.cursor', 'mcp.json'), server('cursor-in-recorded'));
-    put(join(home, '.claude.json'), { projects: { [project]: { mcpServers: {} }, '/does/not/exist': {} } });
+    put(join(home, '.claude.json'), { projects: { [project]: { mcpServers: {} }, '/does/not/exist': {}, 'relative/dir': {}, [`${project}/`]: {} } });
     const r = await discover(ctxFor(home));
     expect(r.files.flatMap((f) => f.entries.map((e) => [e.name, e.projectPath, e.user]))).toEqual(
       expect.arrayContaining([
@@ -96,7 +96,29 @@ describe('project folders', () => {
         ['cursor-in-recorded', project, 'u'],
       ]),
     );
-    expect(r.projects).toEqual(expect.arrayContaining([project, '/does/not/exist']));
+    // Absolute folders only (relative ones cannot be located), each once.
+    expect(r.projects).toEqual([project, '/does/not/exist']);
+  });
+
+  it('reads the plugins installed_plugins.json records (v1 and v2), not marketplace checkouts', async () => {
+    const home = freshHome();
+    const pluginA = join(root, `plugin-a-${n++}`);
+    const pluginB = join(root, `plugin-b-${n++}`);
+    put(join(pluginA, '.mcp.json'), { 'bare-plugin-server': { command: '${CLAUDE_PLUGIN_ROOT}/bin/s' } });
+    put(join(pluginB, '.claude-plugin', 'plugin.json'), { name: 'b', mcpServers: { 'inline-plugin-server': { url: 'https://p.example.com/mcp' } } });
+    put(join(home, '.claude', 'plugins', 'marketplaces', 'm', 'plugins', 'x', '.mcp.json'), server('marketplace-only'));
+    put(join(home, '.claude', 'plugins', 'installed_plugins.json'), {
+      version: 2,
+      plugins: { 'a@m': [{ scope: 'user', installPath: pluginA, version: '1.0.0' }], 'b@m': [{ installPath: pluginB }, { installPath: 42 }] },
+    });
+    const r = await discover(ctxFor(home));
+    expect(r.files.flatMap((f) => f.entries.map((e) => [e.name, e.scope, e.client, e.user]))).toEqual([
+      ['bare-plugin-server', 'plugin', 'claude-code', 'u'],
+      ['inline-plugin-server', 'plugin', 'claude-code', 'u'],
+    ]);
+    const v1 = freshHome();
+    put(join(v1, '.claude', 'plugins', 'installed_plugins.json'), { version: 1, plugins: { 'a@m': { installPath: pluginA } } });
+    expect(await names(ctxFor(v1))).toEqual(['claude-code:bare-plugin-server']);
   });
 
   it("reads project files in VS Code / Cursor recent workspaces (storage.json)", async () => {
