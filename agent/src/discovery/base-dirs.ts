@@ -21,7 +21,8 @@ export interface BaseResolver {
 export function envAppliesTo(ctx: Pick<ScanContext, 'env' | 'homes'>, home: string): boolean {
   const envHome = ctx.env.HOME ?? ctx.env.USERPROFILE;
   if (envHome === undefined || envHome === '') return ctx.homes.length === 1;
-  return ctx.env.HOME === home || ctx.env.USERPROFILE === home;
+  // USERPROFILE is a Windows path: drive letters and names compare case-insensitively there.
+  return ctx.env.HOME === home || ctx.env.USERPROFILE?.toLowerCase() === home.toLowerCase();
 }
 
 function nonEmpty(v: string | undefined): string | undefined {

@@ -7,7 +7,7 @@
  * collaborators as arguments so tests run every platform's logic on Linux.
  */
 import { execFileSync } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
 import type { Platform, UserHome } from '../types.js';
@@ -19,6 +19,25 @@ export interface HomeDeps {
   currentUser(): UserHome;
   /** Sub-directory names of a folder (no symlinks / junctions); [] when it cannot be read. */
   listDirectories(dir: string): Promise<string[]>;
+  /** Linux: login accounts from /etc/passwd (homes outside /home, e.g. CI runners); [] elsewhere. */
+  accountHomes?(): Promise<UserHome[]>;
+}
+
+/**
+ * Login accounts of a passwd(5) file: uid 0 or 1000..65533, a real shell, a real home.
+ * Service accounts (nologin / false shells, uid < 1000) are left out.
+ */
+export function parsePasswd(text: string): UserHome[] {
+  const out: UserHome[] = [];
+  for (const line of text.split('\n')) {
+    const [user, , uidText, , , home, shell] = line.trim().split(':');
+    if (!user || !home || line.startsWith('#')) continue;
+    const uid = Number(uidText);
+    const loginUid = uid === 0 || (uid >= 1000 && uid < 65534);
+    const loginShell = shell !== undefined && shell !== '' && !/(nologin|false|sync|halt|shutdown)$/.test(shell);
+    if (loginUid && loginShell && home !== '/' && home !== '/nonexistent') out.push({ user, home });
+  }
+  return out;
 }
 
 /** Folders under C:\Users that are not a person's home. */
@@ -48,6 +67,14 @@ export function realHomeDeps(env: Record<string, string | undefined> = process.e
       }
       return { user, home: homedir() };
     },
+    async accountHomes(): Promise<UserHome[]> {
+      if (process.platform !== 'linux') return [];
+      try {
+        return parsePasswd(await readFile('/etc/passwd', 'utf8'));
+      } catch {
+        return [];
+      }
+    },
     async listDirectories(dir: string): Promise<string[]> {
       try {
         const entries = await readdir(dir, { withFileTypes: true });
@@ -76,7 +103,11 @@ export async function defaultHomes(platform: Platform, deps: HomeDeps = realHome
   const root = usersDir ?? usersRoot(platform);
   const names = (await deps.listDirectories(root)).filter((n) => !n.startsWith('.') && !isNonUser(platform, n));
   const homes: UserHome[] = names.sort().map((n) => ({ user: n, home: join(root, n) }));
-  if (platform === 'linux') homes.push({ user: 'root', home: usersDir ? join(usersDir, '..', 'root') : '/root' });
+  if (platform === 'linux') {
+    homes.push({ user: 'root', home: usersDir ? join(usersDir, '..', 'root') : '/root' });
+    // Accounts whose home is elsewhere (/var/lib/jenkins, /srv/app, /opt/runner ...).
+    if (!usersDir) for (const h of (await deps.accountHomes?.()) ?? []) if (!homes.some((x) => x.user === h.user)) homes.push(h);
+  }
   if (platform === 'darwin') homes.push({ user: 'root', home: usersDir ? join(usersDir, '..', 'var', 'root') : '/var/root' });
   return homes.length ? dedupeHomes(homes) : [current];
 }

@@ -20,7 +20,7 @@ import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, walkProj
 
 export { DEFAULT_MAX_FILE_BYTES, lineColumnAt, parseConfigText, readConfigFile, type ParseResult, type ReadOptions, type ReadResult } from './config-reader.js';
 export { extractEntries, MAX_ENTRIES_PER_FILE } from './entry-extractor.js';
-export { defaultHomes, injectedHome, realHomeDeps, usersRoot, type HomeDeps } from './home-finder.js';
+export { defaultHomes, injectedHome, parsePasswd, realHomeDeps, usersRoot, type HomeDeps } from './home-finder.js';
 export { envAppliesTo, homeBases } from './base-dirs.js';
 export { claudeInstalledPlugins, claudeProjects, pathFromFileUri, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
 

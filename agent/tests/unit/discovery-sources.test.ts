@@ -6,7 +6,7 @@
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { defaultHomes, discover, envAppliesTo, injectedHome, pathFromFileUri, walkProjectRoots, watchTargets, type HomeDeps } from '../../src/discovery/index.js';
+import { defaultHomes, discover, envAppliesTo, injectedHome, parsePasswd, pathFromFileUri, walkProjectRoots, watchTargets, type HomeDeps } from '../../src/discovery/index.js';
 import { projectMarkers } from '../../src/catalog/index.js';
 import type { Platform, ScanContext } from '../../src/types.js';
 
@@ -79,6 +79,9 @@ describe('environment overrides', () => {
     expect(envAppliesTo({ env, homes: [{ user: 'u', home }] }, home)).toBe(false);
     expect(envAppliesTo({ env: { HOME: home }, homes: [{ user: 'u', home }, { user: 'v', home: '/x' }] }, home)).toBe(true);
     expect(envAppliesTo({ env: {}, homes: [{ user: 'u', home }, { user: 'v', home: '/x' }] }, home)).toBe(false);
+    const winHomes = [{ user: 'a', home: 'C:\\Users\\A' }, { user: 'b', home: 'C:\\Users\\b' }];
+    expect(envAppliesTo({ env: { USERPROFILE: 'c:\\users\\a' }, homes: winHomes }, 'C:\\Users\\A')).toBe(true);
+    expect(envAppliesTo({ env: { USERPROFILE: 'c:\\users\\a' }, homes: winHomes }, 'C:\\Users\\b')).toBe(false);
   });
 });
 
@@ -202,6 +205,29 @@ describe('homes', () => {
     expect(r.clients.map((c) => [c.client, c.user, c.serverCount])).toEqual([
       ['cursor', 'alice', 1],
       ['cursor', 'bob', 1],
+    ]);
+  });
+
+  it('adds login accounts with homes outside /home from /etc/passwd on Linux', async () => {
+    const passwd = [
+      'root:x:0:0:root:/root:/bin/bash',
+      'daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin',
+      'alice:x:1000:1000:Alice:/home/alice:/bin/zsh',
+      'jenkins:x:1001:1001::/var/lib/jenkins:/bin/bash',
+      'svc:x:1002:1002::/srv/svc:/bin/false',
+      'nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin',
+      '# comment',
+    ].join('\n');
+    expect(parsePasswd(passwd)).toEqual([
+      { user: 'root', home: '/root' },
+      { user: 'alice', home: '/home/alice' },
+      { user: 'jenkins', home: '/var/lib/jenkins' },
+    ]);
+    const homes = await defaultHomes('linux', { ...deps(true, ['alice']), accountHomes: async () => parsePasswd(passwd) });
+    expect(homes).toEqual([
+      { user: 'alice', home: '/home/alice' },
+      { user: 'root', home: '/root' },
+      { user: 'jenkins', home: '/var/lib/jenkins' },
     ]);
   });
 
