@@ -156,7 +156,7 @@ export class AgentRuntime implements EventSink {
     this.shipper.start();
     this.watcher = this.o.createWatcher(this.watcherOptions(true));
     await this.watcher.start();
-    this.heartbeat();
+    this.heartbeat(false);
     this.scheduleHeartbeat();
     this.scheduleSnapshot();
     this.renewTimer = setInterval(() => void this.renewIfDue(), RENEW_CHECK_MS);
@@ -204,18 +204,22 @@ export class AgentRuntime implements EventSink {
 
   private scheduleHeartbeat(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.policy.heartbeatMs);
+    this.heartbeatTimer = setInterval(() => this.heartbeat(true), this.policy.heartbeatMs);
     this.heartbeatTimer.unref();
   }
 
-  private heartbeat(): void {
+  /**
+   * Samples, self-limits and pushes one heartbeat. The start heartbeat (`limit` false) does not
+   * self-limit: it measures the start scan, which is expected to cost more than steady state.
+   */
+  private heartbeat(limit: boolean): void {
     if (!this.spool || this.stopping) return;
     try {
       const sample = this.meter.sample();
-      const decision = this.limiter.evaluate(sample);
+      const decision = limit ? this.limiter.evaluate(sample) : { ...this.limiter.current(), changed: false };
       if (decision.changed) {
         this.o.log('warn', decision.reason ?? `back within budget: intervals x${decision.factor}`);
-        this.applyIntervals();
+        this.applyIntervals(false);
       }
       const shipperState = this.shipper?.snapshot();
       const data = buildHeartbeat({
@@ -278,7 +282,7 @@ export class AgentRuntime implements EventSink {
     this.o.log('info', `policy from the collector applied: process poll ${next.processPollMs} ms, heartbeat ${next.heartbeatMs} ms, ${next.disabledRules.size} rule(s) off, ${next.allowServers.size} allow-listed`);
     if (prev.heartbeatMs !== next.heartbeatMs) this.scheduleHeartbeat();
     if (prev.snapshotEveryHours !== next.snapshotEveryHours) this.scheduleSnapshot();
-    if (prev.processPollMs !== next.processPollMs) this.applyIntervals();
+    if (prev.processPollMs !== next.processPollMs) this.applyIntervals(true);
   }
 
   /** Current effective policy (status, tests). */
@@ -286,7 +290,12 @@ export class AgentRuntime implements EventSink {
     return this.policy;
   }
 
-  private applyIntervals(): void {
+  /**
+   * Gives the watch engine the current interval. An engine without a setter is restarted only for
+   * a policy change (`restartIfNeeded`); for self-limiting a restart (a full rescan) would cost
+   * more than it saves.
+   */
+  private applyIntervals(restartIfNeeded: boolean): void {
     const w = this.watcher;
     if (!w || this.stopping) return;
     const ms = this.processIntervalMs();
@@ -294,6 +303,7 @@ export class AgentRuntime implements EventSink {
       w.setProcessIntervalMs(ms);
       return;
     }
+    if (!restartIfNeeded) return;
     // Lossless restart: the new engine's first scan is diffed against the old engine's inventory.
     this.watcherSwap = this.watcherSwap.then(async () => {
       if (this.stopping || this.watcher !== w) return;

@@ -9,8 +9,8 @@
  *   Without a pin the system CAs (plus an optional CA PEM) validate the chain as usual.
  * - http is allowed only to loopback hosts (127.0.0.0/8, ::1, localhost); anything else is refused
  *   with MCPW_ERR_INSECURE_URL before connecting.
- * - Bounded: a request timeout and a response size limit; sockets are unref()'d so a pending
- *   request never holds the process open.
+ * - Bounded: a request timeout and a response size limit. A request in flight holds the process
+ *   (a CLI command waits for its answer); idle keep-alive sockets do not (Node unrefs free sockets).
  * - Never throws for HTTP statuses: the caller gets {status, headers, body}. Network failures reject
  *   with PipelineError MCPW_ERR_NETWORK (or MCPW_ERR_CERT_PIN_MISMATCH).
  */
@@ -143,7 +143,6 @@ export class HttpClient {
           res.on('error', (e) => reject(wrapNetwork(url, e)));
         },
       );
-      r.on('socket', (s) => s.unref());
       r.on('timeout', () => r.destroy(new PipelineError(PipelineCodes.network, `request to ${url.origin} timed out after ${this.timeoutMs} ms`)));
       r.on('error', (e) => reject(wrapNetwork(url, e)));
       r.end(req.body ? Buffer.from(req.body) : undefined);

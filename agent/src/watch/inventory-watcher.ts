@@ -127,6 +127,18 @@ export class InventoryWatcher {
     this.debounceTimer.unref();
   }
 
+  /**
+   * Changes the process/socket poll interval of a running watch in place (agent policy and
+   * self-limits); takes effect from the next tick. No-op when polling is off or stopped.
+   */
+  setProcessIntervalMs(ms: number): void {
+    this.options.processIntervalMs = Math.max(200, Math.round(ms));
+    if (!this.pollTimer || this.stopped) return;
+    clearInterval(this.pollTimer);
+    this.pollTimer = setInterval(() => this.enqueue(() => this.runtimePass()), this.options.processIntervalMs);
+    this.pollTimer.unref();
+  }
+
   /** Runs a process/socket pass now (tests and callers that know something changed). */
   pollNow(): Promise<void> {
     return this.enqueue(() => this.runtimePass());
