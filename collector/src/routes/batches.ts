@@ -19,7 +19,7 @@
  *   signature over the raw bytes (401) -> per-agent rate limit (429 + Retry-After) ->
  *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) -> schema (400) ->
  *   header/body agreement (400) -> ONE store transaction -> 200 {acked: seq}.
- * Replies: 200 {acked} for a new batch and for a re-sent identical one (idempotent); 409 when a
+ * Replies: 200 {acked, settings} (settings: the AgentSettings policy agents apply without a restart) for a new batch and for a re-sent identical one (idempotent); 409 when a
  * different batch was accepted under this seq; 413 body over maxBodyBytes; 415 other content
  * type or encoding; 503 + Retry-After when the store is unavailable. Agents retry 429/503 only.
  * Error body: { statusCode, code: "MCPW_ERR_*", message }.
@@ -148,10 +148,10 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
         metrics.eventsAccepted.inc({}, batch.events.length);
         if (result.gap) metrics.chainBreaks.inc({ kind: 'gap' });
         if (result.chainBroken) metrics.chainBreaks.inc({ kind: 'chain' });
-        return reply.send({ acked: result.acked });
+        return reply.send({ acked: result.acked, settings: config.agentSettings });
       case 'duplicate':
         metrics.batchesDuplicate.inc();
-        return reply.send({ acked: result.acked });
+        return reply.send({ acked: result.acked, settings: config.agentSettings });
       case 'conflict':
         throw Errors.seqConflict(`seq ${result.seq} was already accepted with a different body`);
     }

@@ -20,9 +20,6 @@ export const Batch = Type.Object(
 );
 export type Batch = Omit<Static<typeof Batch>, 'events'> & { events: McpEvent[] };
 
-export const BatchAck = Type.Object({ acked: Type.Integer({ minimum: 1 }) }, { $id: 'BatchAck' });
-export type BatchAck = Static<typeof BatchAck>;
-
 export const EnrollRequest = Type.Object(
   {
     /** PEM PKCS#10 certificate signing request made with node-forge. */
@@ -47,6 +44,14 @@ export const AgentSettings = Type.Object(
   { $id: 'AgentSettings' },
 );
 export type AgentSettings = Static<typeof AgentSettings>;
+
+/** The collector's answer to an accepted (or identical re-sent) batch; `settings` is the policy
+ * the agent applies without a restart (optional: older collectors send only `acked`). */
+export const BatchAck = Type.Object(
+  { acked: Type.Integer({ minimum: 1 }), settings: Type.Optional(AgentSettings) },
+  { $id: 'BatchAck' },
+);
+export type BatchAck = Static<typeof BatchAck>;
 
 export const EnrollResponse = Type.Object(
   {
