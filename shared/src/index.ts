@@ -11,3 +11,4 @@ export * from './schemas/batch.js';
 export * from './severity.js';
 export * from './event-builder.js';
 export * from './cert-fingerprint.js';
+export * from './native-rsa-signer.js';

@@ -10,14 +10,16 @@
  *   issues a client certificate whose subject CN is the agent id. A bad CSR is MCPW_ERR_CSR_INVALID.
  * - `issueServerCertificate()` makes a fresh key and a server certificate for the embedded HTTPS
  *   listener (kept in memory only). Agents pin the CA's fingerprint, so it may change per start.
- * Keys are generated with Node's crypto (fast); node-forge builds and signs the certificates.
+ * Keys are generated and certificates signed with Node's crypto (native; node-forge's pure-JS RSA
+ * private-key operation takes about a second on a small machine); node-forge builds the certificate
+ * structures and parses/verifies CSRs.
  */
-import { generateKeyPairSync, randomBytes, X509Certificate } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { certificateFingerprint } from '@mcpwatch/shared';
+import { certificateFingerprint, NativeRsaSigner } from '@mcpwatch/shared';
 import { Errors } from '../errors.js';
 
 const { pki } = forge;
@@ -55,17 +57,20 @@ export class CertificateAuthority {
   /** Where it came from: 'created' on first start, 'data-dir' or 'files'. */
   readonly origin: 'created' | 'data-dir' | 'files';
   private readonly cert: forge.pki.Certificate;
-  private readonly key: forge.pki.rsa.PrivateKey;
+  private readonly key: NativeRsaSigner;
 
   constructor(certificatePem: string, keyPem: string, origin: CertificateAuthority['origin']) {
+    let keyObject: KeyObject;
     try {
       this.cert = pki.certificateFromPem(certificatePem);
-      this.key = pki.privateKeyFromPem(keyPem) as forge.pki.rsa.PrivateKey;
+      keyObject = createPrivateKey(keyPem);
     } catch (e) {
       throw Errors.ca(`cannot parse the CA certificate or key: ${(e as Error).message}`, { cause: e });
     }
-    const pub = this.cert.publicKey as forge.pki.rsa.PublicKey;
-    if (pub.n.compareTo(this.key.n) !== 0) throw Errors.ca('the CA key does not belong to the CA certificate');
+    const certKey = createPublicKey(certificatePem).export({ type: 'spki', format: 'der' });
+    const ownKey = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
+    if (!certKey.equals(ownKey)) throw Errors.ca('the CA key does not belong to the CA certificate');
+    this.key = new NativeRsaSigner(keyObject);
     this.certificatePem = certificatePem;
     this.fingerprint = certificateFingerprint(certificatePem);
     this.origin = origin;
@@ -106,7 +111,7 @@ export class CertificateAuthority {
       { name: 'subjectKeyIdentifier' },
       { name: 'authorityKeyIdentifier', keyIdentifier: this.keyIdentifier() },
     ]);
-    cert.sign(this.key, forge.md.sha256.create());
+    cert.sign(this.key as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
     const certificatePem = pki.certificateToPem(cert);
     return {
       certificatePem,
@@ -135,7 +140,7 @@ export class CertificateAuthority {
       { name: 'subjectKeyIdentifier' },
       { name: 'authorityKeyIdentifier', keyIdentifier: this.keyIdentifier() },
     ]);
-    cert.sign(this.key, forge.md.sha256.create());
+    cert.sign(this.key as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
     const certificatePem = pki.certificateToPem(cert);
     return { certificatePem, keyPem, fingerprint: certificateFingerprint(certificatePem) };
   }
@@ -167,7 +172,6 @@ function serialNumber(): string {
 export function createCaMaterial(now: Date = new Date()): { certificatePem: string; keyPem: string } {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-  const key = pki.privateKeyFromPem(keyPem);
   const cert = pki.createCertificate();
   cert.publicKey = pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
   cert.serialNumber = serialNumber();
@@ -184,7 +188,7 @@ export function createCaMaterial(now: Date = new Date()): { certificatePem: stri
     { name: 'keyUsage', critical: true, keyCertSign: true, cRLSign: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  cert.sign(key, forge.md.sha256.create());
+  cert.sign(new NativeRsaSigner(privateKey) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   return { certificatePem: pki.certificateToPem(cert), keyPem };
 }
 
@@ -238,9 +242,4 @@ export function loadOrCreateCa(loc: CaLocation): CertificateAuthority {
     if ((e as { code?: string }).code?.startsWith('MCPW_ERR_')) throw e;
     throw Errors.ca(`cannot create the CA in ${p.dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
-}
-
-/** The validity end of a PEM certificate (native parse). */
-export function certificateNotAfter(pem: string): Date {
-  return new Date(new X509Certificate(pem).validTo);
 }

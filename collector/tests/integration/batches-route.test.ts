@@ -22,7 +22,7 @@ describe('POST /v1/batches (SQLite store)', () => {
   test('accepts a signed batch and acks its seq', async () => {
     const res = await agent.sendEvents(10);
     expect(res.status).toBe(200);
-    expect(res.json).toEqual({ acked: 1 });
+    expect(res.json).toEqual({ acked: 1, settings: {} });
     expect(agent.nextSeq).toBe(2);
     expect(fx.app.collector.metrics.eventsAccepted.get()).toBeGreaterThanOrEqual(10);
   });
@@ -209,7 +209,7 @@ describe('revocation, rate limit and store failures', () => {
       expect(res.headers['retry-after']).toBe(retryAfter);
       expect((res.json as { message: string }).message).not.toMatch(/ECONNREFUSED.*at /);
       wrapped!.healthy = true;
-      expect((await a.send(p)).json).toEqual({ acked: 1 });
+      expect((await a.send(p)).json).toMatchObject({ acked: 1 });
     } finally {
       await fx.close();
     }

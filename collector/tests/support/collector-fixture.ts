@@ -12,7 +12,7 @@ import { loadCaForTests } from './ca-cache.js';
 import { loadConfig, type ConfigKey } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
-import { injectTransport, TestAgent, type Transport } from '../../../test/src/harness/test-agent.js';
+import { injectTransport, pooledKeyPair, TestAgent, type Transport } from '../../../test/src/harness/test-agent.js';
 
 export const ENROLL_SECRET = 'fleet-secret-0123456789';
 
@@ -46,13 +46,14 @@ export async function makeFixture(
   const app = await buildApp(config, { store, now, logger: false, ca: loadCaForTests(), ...(opts.deps ?? {}) });
   await app.ready();
   const transport = injectTransport(app);
+  let enrolled = 0;
   return {
     app,
     store,
     transport,
     dataDir,
     clock,
-    enroll: (host) => TestAgent.enroll(transport, { enrollSecret: ENROLL_SECRET, now, ...(host ? { host } : {}) }),
+    enroll: (host) => TestAgent.enroll(transport, { enrollSecret: ENROLL_SECRET, now, keys: pooledKeyPair(enrolled++ % 4), ...(host ? { host } : {}) }),
     close: async () => {
       await app.close();
       await real.close();

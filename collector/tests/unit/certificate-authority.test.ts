@@ -1,17 +1,13 @@
-import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import { makeCsr, makeKeyPair, pooledKeyPair } from '../../../test/src/harness/test-agent.js';
 import { caPaths, createCaMaterial, loadOrCreateCa } from '../../src/ca/certificate-authority.js';
 
-function makeCsr(bits = 2048, cn = 'ignored'): { csrPem: string; publicKeyPem: string } {
-  const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: bits });
-  const csr = forge.pki.createCertificationRequest();
-  csr.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
-  csr.setSubject([{ name: 'commonName', value: cn }]);
-  csr.sign(forge.pki.privateKeyFromPem(privateKey.export({ type: 'pkcs1', format: 'pem' }) as string), forge.md.sha256.create());
-  return { csrPem: forge.pki.certificationRequestToPem(csr), publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
+function csrOf(bits = 2048, cn = 'ignored'): { csrPem: string; publicKeyPem: string } {
+  const keys = bits === 2048 ? pooledKeyPair(0) : makeKeyPair(bits);
+  return { csrPem: makeCsr(keys, cn), publicKeyPem: keys.publicKeyPem };
 }
 
 describe('certificate authority', () => {
@@ -50,7 +46,7 @@ describe('certificate authority', () => {
   });
 
   test('issues an agent certificate naming the agent id, chained to the CA', () => {
-    const { csrPem, publicKeyPem } = makeCsr();
+    const { csrPem, publicKeyPem } = csrOf();
     const issued = ca.issueAgentCertificate(csrPem, 'agent-123', 30, new Date('2026-01-01T00:00:00Z'));
     const x = new X509Certificate(issued.certificatePem);
     expect(x.subject).toContain('CN=agent-123');
@@ -63,12 +59,12 @@ describe('certificate authority', () => {
 
   test.each([
     ['garbage', 'not a csr', /does not parse/],
-    ['a small key', makeCsr(1024).csrPem, /at least 2048/],
+    ['a small key', csrOf(1024).csrPem, /at least 2048/],
     [
       'a tampered CSR',
       (() => {
         // Flip the subject CN inside the signed bytes: the self-signature no longer matches.
-        const { csrPem } = makeCsr(2048, 'original');
+        const { csrPem } = csrOf(2048, 'original');
         const der = Buffer.from(csrPem.replace(/-----[^-]+-----/g, '').replace(/\s+/g, ''), 'base64');
         const at = der.indexOf(Buffer.from('original'));
         der.write('tampered', at);

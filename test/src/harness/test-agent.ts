@@ -18,6 +18,7 @@ import { gzipSync } from 'node:zlib';
 import forge from 'node-forge';
 import {
   HEADERS,
+  NativeRsaSigner,
   computeFingerprint,
   computeServerKey,
   makeEvent,
@@ -128,12 +129,26 @@ export function makeKeyPair(bits = 2048): KeyMaterial {
   return { privateKey: createPrivateKey(privateKeyPem), privateKeyPem, publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }) as string };
 }
 
+const pool: KeyMaterial[] = [];
+
+/**
+ * The `index`-th key of a process-wide pool, generated on first use. RSA key generation takes
+ * ~1 s on a small machine; tests that do not care about key identity reuse pooled keys.
+ * Distinct indexes are distinct keys.
+ */
+export function pooledKeyPair(index: number): KeyMaterial {
+  while (pool.length <= index) pool.push(makeKeyPair());
+  return pool[index] as KeyMaterial;
+}
+
+let forgery: KeyMaterial | undefined;
+
 /** A PEM PKCS#10 CSR for `keys`, made with node-forge as the real agent does. */
 export function makeCsr(keys: KeyMaterial, commonName = 'mcpwatch-agent'): string {
   const csr = forge.pki.createCertificationRequest();
   csr.publicKey = forge.pki.publicKeyFromPem(keys.publicKeyPem);
   csr.setSubject([{ name: 'commonName', value: commonName }]);
-  csr.sign(forge.pki.privateKeyFromPem(keys.privateKeyPem), forge.md.sha256.create());
+  csr.sign(new NativeRsaSigner(keys.privateKey) as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
   return forge.pki.certificationRequestToPem(csr);
 }
 
@@ -291,7 +306,6 @@ export class TestAgent {
   nextSeq = 1;
   /** prevHash for the next batch. */
   prevHash = '';
-  private forgeKey: KeyMaterial | undefined;
 
   constructor(
     readonly transport: Transport,
@@ -335,7 +349,7 @@ export class TestAgent {
     const headerAgent = knobs.headerAgentId ?? this.agentId;
     const headerSeq = knobs.headerSeq ?? seq;
     let key = this.keys.privateKey;
-    if (knobs.forgeSignature) key = (this.forgeKey ??= makeKeyPair()).privateKey;
+    if (knobs.forgeSignature) key = (forgery ??= makeKeyPair()).privateKey;
     const headers: Record<string, string> = {
       'content-type': knobs.contentType ?? 'application/json',
       [HEADERS.agentId]: headerAgent,
