@@ -82,10 +82,13 @@ export interface ConfigState {
   errors: ConfigError[];
 }
 
-/** A raw OS snapshot (kept by watch mode so a config change can re-match without a new ps). */
+/**
+ * A raw OS snapshot (kept by watch mode so a config change can re-match without a new ps).
+ * `sockets` stays null until needed: the socket table is only read when MCP processes exist.
+ */
 export interface RuntimeSnapshot {
   rows: ProcessRow[];
-  sockets: SocketRow[];
+  sockets: SocketRow[] | null;
   errors: ConfigError[];
 }
 
@@ -143,21 +146,13 @@ function compareServers(a: ServerEntry, b: ServerEntry): number {
   return a.client.localeCompare(b.client) || a.configPath.localeCompare(b.configPath) || a.name.localeCompare(b.name);
 }
 
-/** Takes the OS snapshot the sources ask for. Never throws. */
-export async function snapshotRuntime(
-  sources: ScanSources,
-  deps: Pick<ScanDeps, 'processSource' | 'socketSource'>,
-): Promise<RuntimeSnapshot> {
-  const out: RuntimeSnapshot = { rows: [], sockets: [], errors: [] };
+/** Takes the process snapshot the sources ask for (sockets are read later, when needed). Never throws. */
+export async function snapshotRuntime(sources: ScanSources, deps: Pick<ScanDeps, 'processSource'>): Promise<RuntimeSnapshot> {
+  const out: RuntimeSnapshot = { rows: [], sockets: null, errors: [] };
   if (!sources.processes && !sources.sockets) return out;
-  const [procs, socks] = await Promise.all([
-    safe(() => deps.processSource()),
-    sources.sockets ? safe(() => deps.socketSource()) : Promise.resolve({ ok: true as const, rows: [] as SocketRow[] }),
-  ]);
+  const procs = await safe(() => deps.processSource());
   if (procs.ok) out.rows = procs.rows;
   else out.errors.push(errorRecord('(processes)', 'collect-failed', procs.error));
-  if (socks.ok) out.sockets = socks.rows;
-  else out.errors.push(errorRecord('(sockets)', 'collect-failed', socks.error));
   return out;
 }
 
@@ -175,9 +170,10 @@ export async function classifyRuntime(
   sources: ScanSources,
   snapshot: RuntimeSnapshot,
   servers: readonly ServerEntry[],
-  deps: Pick<ScanDeps, 'resolveHosts' | 'resolveUser' | 'redact' | 'signatures' | 'selfPids'>,
+  deps: Pick<ScanDeps, 'socketSource' | 'resolveHosts' | 'resolveUser' | 'redact' | 'signatures' | 'selfPids'>,
 ): Promise<RuntimeState> {
   const errors = [...snapshot.errors];
+  const socketErrors: ConfigError[] = [];
   try {
     const processes = classifyProcesses({
       rows: snapshot.rows,
@@ -188,12 +184,17 @@ export async function classifyRuntime(
       excludePids: deps.selfPids,
     });
     let sockets: SocketRecord[] = [];
-    if (sources.sockets && snapshot.sockets.length > 0 && processes.length > 0) {
+    if (sources.sockets && processes.length > 0) {
+      if (snapshot.sockets === null) {
+        const socks = await safe(() => deps.socketSource());
+        snapshot.sockets = socks.ok ? socks.rows : [];
+        if (!socks.ok) socketErrors.push(errorRecord('(sockets)', 'collect-failed', socks.error));
+      }
       const hosts = remoteTargets(servers).map((t) => t.host);
-      const resolved = hosts.length > 0 && processes.length > 0 ? await deps.resolveHosts(hosts) : new Map<string, string[]>();
+      const resolved = hosts.length > 0 ? await deps.resolveHosts(hosts) : new Map<string, string[]>();
       sockets = collectSockets({ sockets: snapshot.sockets, rows: snapshot.rows, processes, servers, resolved });
     }
-    return { processes: sources.processes ? processes : [], sockets, errors };
+    return { processes: sources.processes ? processes : [], sockets, errors: [...errors, ...socketErrors] };
   } catch (error) {
     return { processes: [], sockets: [], errors: [...errors, errorRecord('(processes)', 'collect-failed', error)] };
   }

@@ -60,5 +60,6 @@ export const SERVER_NAME_PATTERNS: readonly RegExp[] = [
 
 /** true when the command line looks like an MCP server by name. */
 export function looksLikeMcpServer(cmd: string): boolean {
-  return SERVER_NAME_PATTERNS.some((re) => re.test(cmd));
+  // Every pattern names mcp or modelcontextprotocol: skip the regexes for the many that do not.
+  return /mcp|modelcontextprotocol/i.test(cmd) && SERVER_NAME_PATTERNS.some((re) => re.test(cmd));
 }

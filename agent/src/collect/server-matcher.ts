@@ -21,6 +21,8 @@ type Needle =
 export interface ServerMatcher {
   entry: ServerEntry;
   needles: Needle[];
+  /** Lower-case text every matching command line contains (a cheap pre-filter). */
+  hint: string;
 }
 
 const SKIP_WORDS = new Set(['-y', '--yes', 'exec', 'run', 'x', 'dlx', 'tool', 'uvx', '--', 'run-script']);
@@ -31,9 +33,22 @@ export function buildServerMatchers(servers: readonly ServerEntry[]): ServerMatc
   const out: ServerMatcher[] = [];
   for (const entry of servers) {
     const needles = needlesOf(entry);
-    if (needles.length > 0) out.push({ entry, needles });
+    const first = needles[0];
+    if (first) out.push({ entry, needles, hint: hintOf(first) });
   }
   return out;
+}
+
+function hintOf(needle: Needle): string {
+  switch (needle.kind) {
+    case 'pkg':
+      return needle.name;
+    case 'path':
+      return baseName(needle.value);
+    case 'module':
+    case 'base':
+      return needle.value;
+  }
 }
 
 function needlesOf(entry: ServerEntry): Needle[] {
@@ -99,13 +114,16 @@ function needleHits(needle: Needle, tokens: readonly string[]): boolean {
  * `preferClient` (the client found up the parent chain) before others, then by serverKey.
  */
 export function matchServers(cmd: string, matchers: readonly ServerMatcher[], preferClient: string | null): ServerEntry[] {
+  const lower = cmd.toLowerCase();
+  const candidates = matchers.filter((m) => lower.includes(m.hint));
+  if (candidates.length === 0) return [];
   const tokens = processTokens(cmd);
   if (tokens.length === 0) return [];
   const present = new Set(tokens);
   // Among entries whose needles all hit, the one with more of its own args on the command line
   // wins (one binary configured twice: `server stdio` and `server streamableHttp`).
   const argScore = (e: ServerEntry): number => e.args.filter((a) => present.has(a.toLowerCase())).length;
-  const hits = matchers.filter((m) => m.needles.every((n) => needleHits(n, tokens))).map((m) => ({ entry: m.entry, score: argScore(m.entry) }));
+  const hits = candidates.filter((m) => m.needles.every((n) => needleHits(n, tokens))).map((m) => ({ entry: m.entry, score: argScore(m.entry) }));
   return hits
     .sort((a, b) => {
       const pa = a.entry.client === preferClient ? 0 : 1;

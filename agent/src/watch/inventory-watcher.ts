@@ -10,7 +10,7 @@
  * unref()'d. Nothing throws out of here: failures go to onError and the watch goes on.
  * stop() is idempotent and resolves once watchers are closed and the running pass finished.
  */
-import { makeEvent, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
+import { canonicalJson, makeEvent, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
 import { diffInventories } from '../diff.js';
 import { AgentError } from '../errors.js';
 import {
@@ -56,7 +56,7 @@ export interface InventoryWatcherOptions {
 /** A running watch. */
 export class InventoryWatcher {
   private config: ConfigState | null = null;
-  private snapshot: RuntimeSnapshot = { rows: [], sockets: [], errors: [] };
+  private snapshot: RuntimeSnapshot = { rows: [], sockets: null, errors: [] };
   private runtime: RuntimeState = EMPTY_RUNTIME;
   private last: InventoryDocument | null = null;
   private queue: Promise<void> = Promise.resolve();
@@ -167,8 +167,11 @@ export class InventoryWatcher {
   private async runtimePass(): Promise<void> {
     const { ctx, sources } = this.options;
     this.snapshot = await snapshotRuntime(sources, this.deps);
-    this.runtime = await classifyRuntime(ctx, sources, this.snapshot, this.config?.servers ?? [], this.deps);
-    await this.publish();
+    const next = await classifyRuntime(ctx, sources, this.snapshot, this.config?.servers ?? [], this.deps);
+    // Steady state: nothing MCP-related moved, so rules, assembly and diff are skipped.
+    const unchanged = canonicalJson(next) === canonicalJson(this.runtime);
+    this.runtime = next;
+    if (!unchanged) await this.publish();
   }
 
   private async publish(): Promise<void> {

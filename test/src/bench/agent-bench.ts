@@ -1,0 +1,245 @@
+/**
+ * `npm run bench:agent`: the agent's scan and watch figures against the budgets in DESIGN.md.
+ *
+ *  1. scan time: in-process runScan() over a fixture home holding every client's configs, per
+ *     OS layout (median of BENCH_SCAN_RUNS, default 20), plus the CLI's wall time (node start
+ *     included, median of 5);
+ *  2. watch steady state: `mcpwatch-agent watch` (configs + processes + sockets, default
+ *     intervals) for BENCH_SECONDS (default 60) on a machine padded to 300+ processes, CPU % of
+ *     one core (itself, and with the `ps` / `netstat` children it reaps) and RSS sampled from
+ *     /proc, next to an idle `node -e "setInterval(()=>{},1000)"` measured over the same window;
+ *  3. config write → printed event latency (median and p95 over BENCH_WRITES, default 30).
+ *
+ * Each section is an exported function returning table rows, so other sections (run mode) can be
+ * added next to them. Linux only (reads /proc).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
+import type { McpEvent } from '@mcpwatch/shared';
+import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, readCpu, readRssBytes, sleep } from './bench-stats.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
+const FIXTURES = path.join(REPO_ROOT, 'agent/tests/fixtures/homes');
+const FIXTURE_HOME: Record<Platform, { home: string; system: string }> = {
+  linux: { home: path.join(FIXTURES, 'linux/home/alice'), system: path.join(FIXTURES, 'linux/system') },
+  darwin: { home: path.join(FIXTURES, 'darwin/Users/alice'), system: path.join(FIXTURES, 'darwin/system') },
+  win32: { home: path.join(FIXTURES, 'win32/Users/alice'), system: path.join(FIXTURES, 'win32/system') },
+};
+
+const envInt = (name: string, fallback: number): number => {
+  const n = Number(process.env[name]);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+};
+
+/** Scan time per OS layout, in-process and through the CLI. */
+export async function benchScan(runs = envInt('BENCH_SCAN_RUNS', 20)): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  const deps = defaultScanDeps();
+  for (const platform of ['linux', 'darwin', 'win32'] as const) {
+    const fx = FIXTURE_HOME[platform];
+    const ctx = await buildScanContext({ platform, home: fx.home, projectRoots: [], systemRoot: fx.system });
+    const sources = { configs: true, processes: false, sockets: false };
+    const first = await runScan({ ctx, sources }, deps);
+    const times: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      await runScan({ ctx, sources }, deps);
+      times.push(performance.now() - t0);
+    }
+    const d = first.document;
+    rows.push({
+      what: `scan, ${platform} fixture home (in-process)`,
+      value: fmtMs(median(times)),
+      note: `${d.clients.length} clients, ${d.servers.length} servers, ${d.findings.length} findings, ${d.errors.length} errors; median of ${runs}`,
+    });
+  }
+  const cli: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    await runChild(process.execPath, [AGENT_BIN, 'scan', '--json', '--home', FIXTURE_HOME.linux.home, '--system-root', FIXTURE_HOME.linux.system, '--platform', 'linux']);
+    cli.push(performance.now() - t0);
+  }
+  rows.push({ what: 'scan, linux fixture home (CLI, node start included)', value: fmtMs(median(cli)), note: 'median of 5' });
+  const t0 = performance.now();
+  const self = await buildScanContext({ platform: os.platform() as Platform, home: null, projectRoots: [], systemRoot: null });
+  const live = await runScan({ ctx: self }, deps);
+  rows.push({
+    what: 'scan, this machine (configs + processes + sockets)',
+    value: fmtMs(performance.now() - t0),
+    note: `${live.document.processes.length} MCP processes among ${processCount()}`,
+  });
+  return rows;
+}
+
+function runChild(cmd: string, args: string[]): Promise<number | null> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: 'ignore' });
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+/** A watch child with its events. */
+interface WatchChild {
+  child: ChildProcess;
+  ready: Promise<void>;
+  next: (pred: (e: McpEvent) => boolean, timeoutMs: number) => Promise<number | null>;
+  stop: () => Promise<void>;
+}
+
+function startWatchChild(args: string[]): WatchChild {
+  const child = spawn(process.execPath, [AGENT_BIN, 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let pending = '';
+  let waiter: { pred: (e: McpEvent) => boolean; resolve: (t: number | null) => void } | null = null;
+  child.stdout?.on('data', (d: Buffer) => {
+    pending += d.toString();
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (!waiter || !line) continue;
+      const e = JSON.parse(line) as McpEvent;
+      if (waiter.pred(e)) {
+        const w = waiter;
+        waiter = null;
+        w.resolve(performance.now());
+      }
+    }
+  });
+  const ready = new Promise<void>((resolve) => {
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('watching')) resolve();
+    });
+  });
+  return {
+    child,
+    ready,
+    next: (pred, timeoutMs) =>
+      new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          waiter = null;
+          resolve(null);
+        }, timeoutMs);
+        waiter = { pred, resolve: (t) => { clearTimeout(timer); resolve(t); } };
+      }),
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Starts `sleep` processes until the machine holds at least `target` processes; returns a stopper. */
+function padProcesses(target: number): () => void {
+  const extra: ChildProcess[] = [];
+  const missing = Math.min(1000, Math.max(0, target - processCount()));
+  for (let i = 0; i < missing; i++) extra.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
+  return () => {
+    for (const c of extra) c.kill('SIGKILL');
+  };
+}
+
+/** Steady-state CPU and RSS of watch mode next to an idle node baseline. */
+export async function benchWatchResources(seconds = envInt('BENCH_SECONDS', 60)): Promise<BenchRow[]> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-bench-'));
+  const home = path.join(tmp, 'alice');
+  cpSync(FIXTURE_HOME.linux.home, home, { recursive: true });
+  const unpad = padProcesses(320);
+  const watch = startWatchChild(['--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets']);
+  const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
+  try {
+    await watch.ready;
+    await sleep(3000); // past start-up: steady state only
+    const pids = { watch: watch.child.pid as number, idle: idle.pid as number };
+    const cpu0 = { watch: readCpu(pids.watch), idle: readCpu(pids.idle) };
+    const t0 = performance.now();
+    const rss: Record<'watch' | 'idle', number[]> = { watch: [], idle: [] };
+    const procs: number[] = [];
+    while (performance.now() - t0 < seconds * 1000) {
+      await sleep(1000);
+      for (const k of ['watch', 'idle'] as const) {
+        const r = readRssBytes(pids[k]);
+        if (r !== null) rss[k].push(r);
+      }
+      procs.push(processCount());
+    }
+    const elapsedS = (performance.now() - t0) / 1000;
+    const cpu1 = { watch: readCpu(pids.watch), idle: readCpu(pids.idle) };
+    const pct = (a: number | undefined, b: number | undefined): string =>
+      a === undefined || b === undefined ? 'n/a' : `${(((b - a) / elapsedS) * 100).toFixed(2)} %`;
+    const note = `${elapsedS.toFixed(0)} s window, ${median(procs)} processes on the machine`;
+    return [
+      { what: 'watch CPU (agent process)', value: pct(cpu0.watch?.selfS, cpu1.watch?.selfS), budget: '≤ 0.5 % of one core', note },
+      { what: 'watch CPU (agent + ps/netstat children)', value: pct(cpu0.watch?.withChildrenS, cpu1.watch?.withChildrenS), note: 'poll every 5 s' },
+      { what: 'watch RSS (median / max)', value: `${fmtMb(median(rss.watch))} / ${fmtMb(Math.max(...rss.watch))}`, budget: '≤ 80 MB' },
+      { what: 'idle node baseline CPU', value: pct(cpu0.idle?.selfS, cpu1.idle?.selfS), note: 'same window' },
+      { what: 'idle node baseline RSS (median)', value: fmtMb(median(rss.idle)) },
+    ];
+  } finally {
+    idle.kill('SIGKILL');
+    await watch.stop();
+    unpad();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Latency from writing a config file to the printed server event. */
+export async function benchWatchLatency(writes = envInt('BENCH_WRITES', 30)): Promise<BenchRow[]> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-bench-'));
+  const home = path.join(tmp, 'alice');
+  cpSync(FIXTURE_HOME.linux.home, home, { recursive: true });
+  const file = path.join(home, '.cursor', 'mcp.json');
+  const watch = startWatchChild(['--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets']);
+  const latencies: number[] = [];
+  let missed = 0;
+  try {
+    await watch.ready;
+    for (let i = 0; i < writes; i++) {
+      const name = `bench-${i}`;
+      const waiting = watch.next((e) => e.type === 'server.added' && (e.data as { name?: string }).name === name, 5000);
+      const t0 = performance.now();
+      writeFileSync(file, JSON.stringify({ mcpServers: { [name]: { command: 'npx', args: ['-y', `bench-mcp-server@1.0.${i}`] } } }));
+      const t1 = await waiting;
+      if (t1 === null) missed++;
+      else latencies.push(t1 - t0);
+      await sleep(250);
+    }
+  } finally {
+    await watch.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  const note = `${latencies.length} writes${missed ? `, ${missed} missed (5 s timeout)` : ''}; debounce 150 ms`;
+  return [
+    { what: 'config write → event printed (median)', value: fmtMs(median(latencies)), note },
+    { what: 'config write → event printed (p95)', value: fmtMs(percentile(latencies, 95)), budget: '≤ 1 s to the collector (p95)' },
+  ];
+}
+
+/** Every agent section, printed as one table. */
+export async function runAgentBench(): Promise<BenchRow[]> {
+  const rows: BenchRow[] = [];
+  rows.push(...(await benchScan()));
+  rows.push(...(await benchWatchResources()));
+  rows.push(...(await benchWatchLatency()));
+  return rows;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  if (os.platform() !== 'linux') {
+    console.error('bench:agent reads /proc and runs on Linux only');
+    process.exitCode = 2;
+  } else {
+    console.error(`bench:agent: BENCH_SECONDS=${envInt('BENCH_SECONDS', 60)} (watch window); this takes about ${envInt('BENCH_SECONDS', 60) + 30} s`);
+    const rows = await runAgentBench();
+    console.log(formatRows(`mcpwatch agent benchmark (${os.cpus().length} CPUs, node ${process.version})`, rows));
+  }
+}

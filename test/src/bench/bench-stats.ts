@@ -1,0 +1,92 @@
+/**
+ * Small helpers shared by the benchmarks: order statistics, /proc sampling of a process's CPU
+ * time and RSS (Linux), and a results table. No timers left running; nothing here throws on a
+ * process that already exited (samples come back null).
+ */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+
+/** Median of the values (NaN for none). */
+export function median(values: readonly number[]): number {
+  return percentile(values, 50);
+}
+
+/** Nearest-rank percentile (p in 0..100). */
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p / 100) * sorted.length)));
+  return sorted[rank - 1] as number;
+}
+
+let clockTicks: number | null = null;
+/** Kernel clock ticks per second (getconf CLK_TCK; 100 when unknown). */
+export function clkTck(): number {
+  if (clockTicks === null) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** CPU seconds of a process from /proc/<pid>/stat: itself, and itself plus reaped children. */
+export interface CpuSample {
+  selfS: number;
+  withChildrenS: number;
+}
+
+export function readCpu(pid: number): CpuSample | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
+    const tck = clkTck();
+    return { selfS: ((utime ?? 0) + (stime ?? 0)) / tck, withChildrenS: ((utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0)) / tck };
+  } catch {
+    return null;
+  }
+}
+
+/** Resident set size in bytes from /proc/<pid>/status (VmRSS). */
+export function readRssBytes(pid: number): number | null {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Number of processes on this machine (entries of /proc that are pids). */
+export function processCount(): number {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ')[3]?.split('/').map(Number)[1] ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** One row of a results table. */
+export interface BenchRow {
+  what: string;
+  value: string;
+  budget?: string;
+  note?: string;
+}
+
+/** Prints rows as an aligned table. */
+export function formatRows(title: string, rows: readonly BenchRow[]): string {
+  const header = ['what', 'value', 'budget', 'note'];
+  const cells = rows.map((r) => [r.what, r.value, r.budget ?? '', r.note ?? '']);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]): string => c.map((x, i) => x.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  return [title, line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+}
+
+export const fmtMs = (ms: number): string => `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
+export const fmtMb = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
