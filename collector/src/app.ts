@@ -23,6 +23,9 @@ import { retentionPlugin } from './retention.js';
 import { batchRoutes } from './routes/batches.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
+import { openapiPlugin } from './openapi.js';
+import { queryRoutes } from './routes/query.js';
+import { adminRoutes } from './routes/admin.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
 
@@ -43,10 +46,13 @@ export interface AppDeps {
  * (H5: query and admin routes; H7: outbox drainers.)
  */
 const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
+  ['openapi', openapiPlugin],
   ['health', healthRoutes],
   ['enroll', enrollRoutes],
   ['batches', batchRoutes],
   ['retention', retentionPlugin],
+  ['query', queryRoutes],
+  ['admin', adminRoutes],
 ];
 
 /** Paths pino must never print (secrets in headers; enroll secrets are only ever in headers). */

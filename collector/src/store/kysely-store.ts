@@ -65,12 +65,15 @@ const UNAVAILABLE_MESSAGES = [
   'Cannot use a pool after calling end', 'driver has already been destroyed',
 ];
 
-/** Maps a database failure to MCPW_ERR_STORE_UNAVAILABLE when it is one of reachability. */
+/** Maps a database failure to MCPW_ERR_STORE_UNAVAILABLE when it is one of reachability, a unique violation to MCPW_ERR_CONFLICT. */
 export function classifyStoreError(e: unknown): unknown {
   if (isCollectorError(e)) return e;
   const err = e as { code?: unknown; message?: unknown };
   const code = typeof err?.code === 'string' ? err.code : '';
   const message = typeof err?.message === 'string' ? err.message : '';
+  if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    return Errors.conflict('a record with this name or key already exists', { cause: e });
+  }
   if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR') || UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) {
     return Errors.storeUnavailable(`store unavailable: ${message || code}`, { cause: e, retryAfterS: 1 });
   }

@@ -1,0 +1,156 @@
+/**
+ * TypeBox schemas of the query and admin API: they validate requests, shape replies and feed the
+ * OpenAPI document (/v1/openapi.json). Nested records (inventory entries, event data) are open
+ * objects: their exact shapes are the shared schemas, documented there.
+ */
+import { Type, type TSchema } from '@sinclair/typebox';
+import type { FastifyRequest } from 'fastify';
+import { Errors } from '../errors.js';
+
+const Str = (maxLength = 512) => Type.String({ maxLength });
+const Nullable = <T extends TSchema>(t: T) => Type.Union([t, Type.Null()]);
+const Open = (description: string) => Type.Object({}, { additionalProperties: true, description });
+
+export const SeverityParam = Type.Union(
+  ['info', 'low', 'medium', 'high', 'critical'].map((s) => Type.Literal(s)),
+  { description: 'at or above this severity' },
+);
+export const TimeParam = Type.String({ format: 'date-time', maxLength: 64 });
+
+export const PageQuery = {
+  cursor: Type.Optional(Type.String({ maxLength: 2048, description: 'nextCursor of the previous page' })),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
+};
+
+export const ErrorReply = Type.Object({ statusCode: Type.Integer(), code: Str(64), message: Str(4096) }, { description: 'a coded error' });
+
+const pageOf = <T extends TSchema>(item: T) => Type.Object({ items: Type.Array(item), nextCursor: Nullable(Type.String()) });
+
+export const EndpointSummary = Type.Object({
+  endpointId: Str(),
+  hostname: Str(),
+  platform: Str(),
+  osName: Nullable(Str()),
+  osRelease: Nullable(Str()),
+  arch: Nullable(Str()),
+  agentId: Nullable(Str()),
+  agentVersion: Nullable(Str()),
+  firstSeen: Str(),
+  lastSeen: Str(),
+  lastHeartbeatAt: Nullable(Str()),
+  duplicateOf: Nullable(Str()),
+});
+export const EndpointPage = pageOf(EndpointSummary);
+
+export const EndpointDetail = Type.Object({
+  endpoint: Type.Composite([
+    EndpointSummary,
+    Type.Object({ hardwareUuid: Nullable(Str()), users: Type.Array(Str()), health: Nullable(Open('last agent.heartbeat data')), lastSnapshotAt: Nullable(Str()) }),
+  ]),
+  clients: Type.Array(Open('ClientRecord + firstSeen, lastSeen')),
+  servers: Type.Array(Open('ServerEntry + firstSeen, lastSeen')),
+  processes: Type.Array(Open('ProcessRecord + firstSeen, lastSeen')),
+  sockets: Type.Array(Open('SocketRecord + firstSeen, lastSeen')),
+  configErrors: Type.Array(Open('ConfigError + firstSeen, lastSeen')),
+  findings: Type.Array(Open('Finding + status, resolvedAt, firstSeen, lastSeen')),
+  recentEvents: Type.Array(Open('event envelope')),
+});
+
+export const ServerGroup = Type.Object({
+  fingerprint: Str(),
+  names: Type.Array(Str()),
+  transport: Str(),
+  command: Nullable(Str(4096)),
+  url: Nullable(Str(4096)),
+  packageEcosystem: Nullable(Str()),
+  packageName: Nullable(Str()),
+  packageVersion: Nullable(Str()),
+  endpointCount: Type.Integer(),
+  entryCount: Type.Integer(),
+  clients: Type.Array(Str()),
+  maxSeverity: Nullable(Str()),
+  firstSeen: Str(),
+  lastSeen: Str(),
+});
+export const ServerPage = pageOf(ServerGroup);
+
+export const ServerEndpoint = Type.Object({
+  endpointId: Str(),
+  hostname: Str(),
+  platform: Str(),
+  serverKey: Str(),
+  name: Str(),
+  client: Str(),
+  user: Nullable(Str()),
+  configPath: Str(4096),
+  firstSeen: Str(),
+  lastSeen: Str(),
+});
+export const ServerEndpointPage = pageOf(ServerEndpoint);
+
+export const FindingView = Type.Object({
+  endpointId: Str(),
+  hostname: Str(),
+  findingId: Str(),
+  ruleId: Str(),
+  severity: Str(),
+  title: Str(),
+  status: Str(),
+  resolvedAt: Nullable(Str()),
+  serverKey: Nullable(Str()),
+  serverName: Nullable(Str()),
+  client: Nullable(Str()),
+  firstSeen: Str(),
+  lastSeen: Str(),
+  finding: Open('the Finding as reported'),
+});
+export const FindingPage = pageOf(FindingView);
+
+export const StoredEvent = Type.Object({
+  v: Type.Integer(),
+  id: Str(),
+  type: Str(),
+  time: Str(),
+  endpointId: Str(),
+  data: Type.Unknown(),
+});
+export const EventPage = pageOf(StoredEvent);
+
+export const AgentView = Type.Object({
+  agentId: Str(),
+  endpointId: Str(),
+  hostname: Str(),
+  hardwareUuid: Nullable(Str()),
+  certFingerprint: Str(),
+  certNotAfter: Str(),
+  enrolledAt: Str(),
+  revokedAt: Nullable(Str()),
+  enrollSecretName: Nullable(Str()),
+  lastSeq: Type.Integer(),
+  duplicateOf: Nullable(Str()),
+});
+
+export const NameParam = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' });
+
+export const EnrollSecretView = Type.Object({ name: Str(), createdAt: Str(), revokedAt: Nullable(Str()) });
+export const ApiTokenView = Type.Object({ tokenId: Str(), name: Str(), scope: Str(), createdAt: Str(), revokedAt: Nullable(Str()), lastUsedAt: Nullable(Str()) });
+export const Scope = Type.Union([Type.Literal('read'), Type.Literal('admin')]);
+
+/**
+ * A preValidation hook refusing query parameters and top-level body fields the route does not
+ * define (Fastify's validator would silently drop them, so a misspelt filter would return
+ * everything): 400 MCPW_ERR_SCHEMA naming them.
+ */
+export async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
+  const schema = req.routeOptions.schema as { querystring?: unknown; body?: unknown } | undefined;
+  const check = (where: string, value: unknown, s: unknown) => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return;
+    const allowed = (s as { properties?: Record<string, unknown> } | undefined)?.properties ?? {};
+    const unknown = Object.keys(value).filter((k) => !(k in allowed));
+    if (unknown.length === 0) return;
+    const known = Object.keys(allowed);
+    throw Errors.schema(`unknown ${where} ${unknown.map((k) => JSON.stringify(k.slice(0, 64))).join(', ')}; this route takes ${known.length ? known.join(', ') : 'none'}`);
+  };
+  check('query parameter', req.query, schema?.querystring);
+  check('body field', req.body, schema?.body);
+}
