@@ -15,7 +15,7 @@ mcpwatch_enroll_if_needed() {
   install -d -m 0700 "$MCPWATCH_STATE_DIR"
   install -d -m 0750 "$MCPWATCH_LOG_DIR"
   if [ ! -f "$MCPWATCH_CONFIG" ]; then
-    echo "mcpwatch-agent: $MCPWATCH_CONFIG not found; write it (serverUrl, enrollSecret, caFingerprint) and run: mcpwatch-agent enroll --state-dir $MCPWATCH_STATE_DIR" >&2
+    echo "mcpwatch-agent: $MCPWATCH_CONFIG not found; write it (server, enrollSecret, caFingerprint) and run: mcpwatch-agent enroll --state-dir $MCPWATCH_STATE_DIR" >&2
     return 0
   fi
   if [ -n "$(ls -A "$MCPWATCH_STATE_DIR" 2>/dev/null)" ]; then

@@ -1,7 +1,9 @@
 /**
  * macOS constants and generated documents: install paths, the launchd daemon, the managed
- * preferences profile (ServerURL, EnrollSecret, CAFingerprint in domain com.mcpwatch.agent, which
- * macOS writes to /Library/Managed Preferences/com.mcpwatch.agent.plist for the agent to read) and
+ * preferences profile (server URL, enroll secret, CA fingerprint in domain com.mcpwatch.agent, which
+ * macOS writes to /Library/Managed Preferences/com.mcpwatch.agent.plist for the agent to read; the
+ * keys are the agent's config keys `server`, `enrollSecret`, `caFingerprint`, see
+ * agent/src/config/config-table.ts and managed-sources.ts) and
  * the PPPC profile granting Full Disk Access (SystemPolicyAllFiles) to the signed agent.
  */
 import { toPlistXml, stableUuid } from '../scripts/lib/plist-xml.mjs';
@@ -17,6 +19,9 @@ export const MACOS = Object.freeze({
   logDir: '/Library/Logs/mcpwatch',
   daemonPlist: '/Library/LaunchDaemons/com.mcpwatch.agent.plist',
 });
+
+/** Managed preference keys: the agent reads its config table's keys from the managed plist. */
+export const MANAGED_KEYS = Object.freeze({ serverUrl: 'server', enrollSecret: 'enrollSecret', caFingerprint: 'caFingerprint' });
 
 /** The launchd daemon: restarted on failure, background priority, logs to /Library/Logs/mcpwatch. */
 export function launchDaemonPlist() {
@@ -81,10 +86,10 @@ export function managedPreferencesProfile({ serverUrl, enrollSecret, caFingerpri
   try {
     url = new URL(serverUrl);
   } catch (error) {
-    throw new PackagingError(PACKAGING_ERROR_CODES.BAD_CONFIG_VALUE, `ServerURL "${serverUrl}" is not a URL`, error);
+    throw new PackagingError(PACKAGING_ERROR_CODES.BAD_CONFIG_VALUE, `server URL "${serverUrl}" is not a URL`, error);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new PackagingError(PACKAGING_ERROR_CODES.BAD_CONFIG_VALUE, `ServerURL must be http(s), got ${url.protocol}`);
-  if (!enrollSecret) throw new PackagingError(PACKAGING_ERROR_CODES.BAD_CONFIG_VALUE, 'EnrollSecret is empty');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new PackagingError(PACKAGING_ERROR_CODES.BAD_CONFIG_VALUE, `server URL must be http(s), got ${url.protocol}`);
+  if (!enrollSecret) throw new PackagingError(PACKAGING_ERROR_CODES.BAD_CONFIG_VALUE, 'the enroll secret is empty');
   const identifier = `${MACOS.preferenceDomain}.settings`;
   return profile({
     identifier,
@@ -97,9 +102,9 @@ export function managedPreferencesProfile({ serverUrl, enrollSecret, caFingerpri
       PayloadIdentifier: `${identifier}.${MACOS.preferenceDomain}`,
       PayloadUUID: stableUuid(`${identifier}.${MACOS.preferenceDomain}`),
       PayloadDisplayName: 'mcpwatch agent',
-      ServerURL: serverUrl,
-      EnrollSecret: enrollSecret,
-      CAFingerprint: caFingerprint || undefined,
+      [MANAGED_KEYS.serverUrl]: serverUrl,
+      [MANAGED_KEYS.enrollSecret]: enrollSecret,
+      [MANAGED_KEYS.caFingerprint]: caFingerprint || undefined,
     }],
   });
 }

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 import { PackagingError, PACKAGING_ERROR_CODES } from './packaging-error.mjs';
 
@@ -32,12 +33,30 @@ export function patchPsListSource(source) {
     + source.replace(PS_LIST_HELPER_LINE, "const binaryPath = __mcpwatchResolveFastlist(binary, path.join(__dirname, 'vendor', binary));");
 }
 
-/** esbuild plugin: resolves the entry's CLI import and patches ps-list. */
-function agentPlugin(agentCli) {
+/**
+ * Packages whose "main" is a UMD build with requires esbuild cannot follow (they stay as runtime
+ * `require('./x')`, which a SEA cannot load): bundle their ES module build instead.
+ */
+const ESM_BUILDS = Object.freeze({ 'jsonc-parser': 'lib/esm/main.js' });
+
+/**
+ * Relative `require()` calls left in the bundle. Inside a SEA `require` loads only built-in
+ * modules, so any of these would fail at run time: the build refuses them.
+ */
+export function findUnbundledRequires(code) {
+  return [...code.matchAll(/\brequire\(\s*["'](\.{1,2}\/[^"']*)["']\s*\)/g)].map((m) => m[1]);
+}
+
+/** esbuild plugin: resolves the entry's CLI import, picks ESM builds and patches ps-list. */
+function agentPlugin(agentCli, repoRoot) {
+  const fromAgent = createRequire(path.join(repoRoot, 'agent', 'package.json'));
   return {
     name: 'mcpwatch-agent',
     setup(build) {
       build.onResolve({ filter: /^mcpwatch-agent-cli$/ }, () => ({ path: agentCli }));
+      build.onResolve({ filter: new RegExp(`^(${Object.keys(ESM_BUILDS).join('|')})$`) }, (args) => ({
+        path: path.join(path.dirname(fromAgent.resolve(`${args.path}/package.json`)), ESM_BUILDS[args.path]),
+      }));
       build.onLoad({ filter: /[\\/]ps-list[\\/]index\.js$/ }, (args) => ({
         contents: patchPsListSource(readFileSync(args.path, 'utf8')),
         loader: 'js',
@@ -74,9 +93,13 @@ export async function bundleAgent({ repoRoot, outFile, build, agentCli = path.jo
         'import.meta.url': 'import_meta_url',
         __MCPWATCH_BUILD__: JSON.stringify(build),
       },
-      plugins: [agentPlugin(agentCli)],
+      plugins: [agentPlugin(agentCli, repoRoot)],
     });
     const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+    const leftovers = findUnbundledRequires(readFileSync(outFile, 'utf8'));
+    if (leftovers.length > 0) {
+      throw new PackagingError(PACKAGING_ERROR_CODES.BUNDLE_FAILED, `the bundle still requires ${leftovers.slice(0, 5).join(', ')} at run time (a single executable cannot load files): add the package to ESM_BUILDS in bundle-agent.mjs`);
+    }
     return { outFile, bytes };
   } catch (error) {
     if (error instanceof PackagingError) throw error;

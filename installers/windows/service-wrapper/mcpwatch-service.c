@@ -13,7 +13,7 @@
  *       is crash-safe by design) and reports SERVICE_STOPPED.
  *
  *   mcpwatch-service.exe write-config PATH SERVER_URL ENROLL_SECRET CA_FINGERPRINT
- *       writes {"serverUrl","enrollSecret","caFingerprint"} as JSON to PATH (atomically, via
+ *       writes {"server","enrollSecret","caFingerprint"} (the agent config keys) as JSON to PATH (via
  *       PATH.tmp), readable by SYSTEM and Administrators only (0600 elsewhere). An empty SERVER_URL
  *       leaves an existing file alone (upgrade/repair without properties keeps the configuration).
  *       Exit 0 on success or no-op, 2 on a bad value (MCPW_ERR_SERVICE_BAD_CONFIG), 3 on an I/O
@@ -125,7 +125,7 @@ static int write_config(const char *path, const char *server_url, const char *se
     fprintf(stderr, "mcpwatch-service: MCPW_ERR_SERVICE_IO: cannot restrict access to %s\n", tmp);
     return EXIT_IO;
   }
-  fputs("{\n  \"serverUrl\": \"", out);
+  fputs("{\n  \"server\": \"", out);
   json_escape(out, server_url);
   fputs("\"", out);
   if (secret[0] != '\0') {
