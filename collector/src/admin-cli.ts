@@ -1,0 +1,332 @@
+/**
+ * `mcpwatch`: the query and admin CLI over the collector's HTTP API.
+ *
+ *   mcpwatch [--server URL] [--token T] [--ca FILE | --insecure] [--json] COMMAND [ARGS] [FILTERS]
+ *
+ * The server and token also come from MCPWATCH_SERVER / MCPWATCH_TOKEN (prefer the environment
+ * for the token: command lines are visible to other users). Output is a table by default, the
+ * API's JSON with --json. The token is sent only in the Authorization header, never printed.
+ *
+ * Exit codes: 0 success, 1 the request failed (the collector's coded error is printed), 2 usage.
+ */
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+
+const USAGE = `usage: mcpwatch [--server URL] [--token TOKEN] [--ca FILE | --insecure] [--json] COMMAND
+
+query (token scope read):
+  endpoints [--os X] [--hostname X] [--user X] [--client X] [--server-name X] [--severity S]
+            [--last-seen-after T] [--last-seen-before T]
+  endpoint ID [--events N]            current inventory and recent events of one endpoint
+  servers [--name X] [--package X] [--transport T] [--client X] [--risk S]
+  server FINGERPRINT                  which endpoints run this server
+  findings [--severity S] [--rule R] [--status open|resolved] [--endpoint ID]
+  events [--since T] [--until T] [--endpoint ID] [--type T]
+  lists also take [--limit N] [--cursor C] [--all]
+admin (token scope admin):
+  agents [--revoked]                  agents revoke ID    agents restore ID
+  secrets                             secrets create NAME [--secret S]    secrets revoke NAME
+  tokens                              tokens create NAME --scope read|admin    tokens revoke ID
+
+environment: MCPWATCH_SERVER (e.g. https://collector:8443), MCPWATCH_TOKEN, MCPWATCH_CA_FILE
+`;
+
+/** Where the CLI reads and writes (injectable for tests). */
+export interface AdminCliIo {
+  env: Record<string, string | undefined>;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+class UsageError extends Error {}
+
+interface Parsed {
+  positional: string[];
+  flags: Map<string, string | true>;
+}
+
+/** Flags that take no value. */
+const BOOLEAN_FLAGS = new Set(['json', 'insecure', 'all', 'revoked', 'help']);
+
+function parseArgs(argv: string[]): Parsed {
+  const positional: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '-h') {
+      flags.set('help', true);
+    } else if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (eq > 0) flags.set(name, a.slice(eq + 1));
+      else if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
+      else {
+        const v = argv[++i];
+        if (v === undefined) throw new UsageError(`--${name} needs a value`);
+        flags.set(name, v);
+      }
+    } else {
+      positional.push(a);
+    }
+  }
+  return { positional, flags };
+}
+
+interface Client {
+  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+}
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function makeClient(server: string, token: string, opts: { ca?: string; insecure: boolean }): Client {
+  let base: URL;
+  try {
+    base = new URL(server);
+  } catch {
+    throw new UsageError(`--server ${JSON.stringify(server)} is not a URL (e.g. https://127.0.0.1:8443)`);
+  }
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError('--server must be an http:// or https:// URL');
+  const lib = base.protocol === 'https:' ? https : http;
+  return {
+    request: (method, path, body) =>
+      new Promise((resolve, reject) => {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        const req = lib.request(
+          new URL(path, base),
+          {
+            method,
+            headers: {
+              authorization: `Bearer ${token}`,
+              accept: 'application/json',
+              ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+            },
+            timeout: 30_000,
+            ...(base.protocol === 'https:' ? { ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: !opts.insecure } : {}),
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            let size = 0;
+            res.on('data', (c: Buffer) => {
+              size += c.length;
+              if (size > 64 * 1024 * 1024) req.destroy(new Error('reply larger than 64 MiB'));
+              else chunks.push(c);
+            });
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              let json: unknown;
+              try {
+                json = text ? JSON.parse(text) : null;
+              } catch {
+                json = null;
+              }
+              const status = res.statusCode ?? 0;
+              if (status >= 200 && status < 300) return resolve(json);
+              const err = (json ?? {}) as { code?: string; message?: string };
+              reject(new ApiError(status, err.code ?? 'HTTP_ERROR', err.message ?? (text.slice(0, 200) || `HTTP ${status}`)));
+            });
+          },
+        );
+        req.on('timeout', () => req.destroy(new Error('no reply within 30 s')));
+        req.on('error', reject);
+        req.end(payload);
+      }),
+  };
+}
+
+/** Query string from flag names (CLI, kebab-case) to API parameter names. */
+function query(p: Parsed, mapping: Record<string, string>): string {
+  const qs = new URLSearchParams();
+  for (const [flag, param] of Object.entries({ ...mapping, limit: 'limit' })) {
+    const v = p.flags.get(flag);
+    if (typeof v === 'string') qs.set(param, v);
+  }
+  const s = qs.toString();
+  return s ? `?${s}` : '';
+}
+
+type Row = Record<string, unknown>;
+type Column = [header: string, value: (r: Row) => unknown];
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '-';
+  const s = Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  const flat = s.replace(/\s+/g, ' ');
+  return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
+}
+
+/** A plain text table: a header line, then one line per row, columns padded to their widest cell. */
+export function renderTable(rows: Row[], columns: Column[]): string {
+  const cells = rows.map((r) => columns.map(([, f]) => cell(f(r))));
+  const widths = columns.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
+  const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(columns.map(([h]) => h)), ...cells.map(line)].join('\n') + '\n';
+}
+
+const col = (header: string, key: string): Column => [header, (r) => r[key]];
+
+const COLUMNS: Record<string, Column[]> = {
+  endpoints: [col('ENDPOINT', 'endpointId'), col('HOSTNAME', 'hostname'), col('OS', 'platform'), col('AGENT', 'agentVersion'), col('LAST SEEN', 'lastSeen'), col('DUPLICATE OF', 'duplicateOf')],
+  servers: [col('FINGERPRINT', 'fingerprint'), col('NAMES', 'names'), col('TRANSPORT', 'transport'), ['PACKAGE', (r) => (r.packageName ? `${r.packageName}${r.packageVersion ? `@${r.packageVersion}` : ''}` : (r.url ?? r.command))], col('ENDPOINTS', 'endpointCount'), col('RISK', 'maxSeverity')],
+  server: [col('ENDPOINT', 'endpointId'), col('HOSTNAME', 'hostname'), col('NAME', 'name'), col('CLIENT', 'client'), col('USER', 'user'), col('CONFIG', 'configPath')],
+  findings: [col('SEVERITY', 'severity'), col('RULE', 'ruleId'), col('STATUS', 'status'), col('HOSTNAME', 'hostname'), col('TITLE', 'title'), col('LAST SEEN', 'lastSeen')],
+  events: [col('TIME', 'time'), col('TYPE', 'type'), col('ENDPOINT', 'endpointId'), col('ID', 'id')],
+  agents: [col('AGENT', 'agentId'), col('ENDPOINT', 'endpointId'), col('HOSTNAME', 'hostname'), col('ENROLLED', 'enrolledAt'), col('REVOKED', 'revokedAt'), col('LAST SEQ', 'lastSeq')],
+  secrets: [col('NAME', 'name'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt')],
+  tokens: [col('TOKEN ID', 'tokenId'), col('NAME', 'name'), col('SCOPE', 'scope'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt'), col('LAST USED', 'lastUsedAt')],
+};
+
+function need(p: Parsed, index: number, what: string): string {
+  const v = p.positional[index];
+  if (!v) throw new UsageError(`missing ${what}`);
+  return v;
+}
+
+const seg = (s: string) => encodeURIComponent(s);
+
+/** Runs one command; returns what to print. */
+async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
+  const [cmd, sub] = p.positional;
+  const out = (value: unknown, columns?: Column[], rows?: Row[]) =>
+    json || !columns ? `${JSON.stringify(value, null, 2)}\n` : renderTable(rows ?? ((value as { items: Row[] }).items ?? []), columns);
+
+  /** GETs a list; with --all follows nextCursor (at most 1000 pages). */
+  const list = async (path: string, name: string) => {
+    type Page = { items: Row[]; nextCursor?: string | null };
+    const at = (cursor: string | undefined) => (cursor ? `${path}${path.includes('?') ? '&' : '?'}cursor=${seg(cursor)}` : path);
+    const given = p.flags.get('cursor');
+    const first = (await client.request('GET', at(typeof given === 'string' ? given : undefined))) as Page;
+    const items = [...first.items];
+    let next = first.nextCursor ?? null;
+    for (let i = 0; p.flags.get('all') === true && next && i < 1000; i++) {
+      const page = (await client.request('GET', at(next))) as Page;
+      items.push(...page.items);
+      next = page.nextCursor ?? null;
+    }
+    const value = { items, nextCursor: next };
+    const text = out(value, COLUMNS[name]);
+    return !json && next ? `${text}(more: --cursor ${next} or --all)\n` : text;
+  };
+
+  switch (cmd) {
+    case 'endpoints':
+      return list(
+        `/v1/endpoints${query(p, { os: 'os', hostname: 'hostname', user: 'user', client: 'client', 'server-name': 'server', severity: 'severity', 'last-seen-after': 'lastSeenAfter', 'last-seen-before': 'lastSeenBefore' })}`,
+        'endpoints',
+      );
+    case 'endpoint': {
+      const id = need(p, 1, 'endpoint ID');
+      const d = (await client.request('GET', `/v1/endpoints/${seg(id)}${query(p, { events: 'events' })}`)) as Record<string, Row[]> & { endpoint: Row };
+      if (json) return out(d);
+      const e = d.endpoint;
+      const parts = [
+        `endpoint ${e.endpointId}  ${e.hostname}  ${e.platform} ${e.osName ?? ''} ${e.osRelease ?? ''}`.trimEnd(),
+        `users: ${cell(e.users)}   first seen ${e.firstSeen}   last seen ${e.lastSeen}${e.duplicateOf ? `   DUPLICATE OF ${e.duplicateOf}` : ''}`,
+        '',
+        'SERVERS',
+        renderTable(d.servers ?? [], [col('NAME', 'name'), col('CLIENT', 'client'), col('TRANSPORT', 'transport'), ['RUNS', (r) => (r.url ?? [r.command, ...((r.args as string[]) ?? [])].join(' '))], col('FINGERPRINT', 'fingerprint')]),
+        'FINDINGS',
+        renderTable(d.findings ?? [], [col('SEVERITY', 'severity'), col('RULE', 'ruleId'), col('STATUS', 'status'), col('TITLE', 'title')]),
+        'CLIENTS',
+        renderTable(d.clients ?? [], [col('CLIENT', 'client'), col('USER', 'user'), col('SERVERS', 'serverCount')]),
+        'RECENT EVENTS',
+        renderTable(d.recentEvents ?? [], COLUMNS.events!),
+      ];
+      return parts.join('\n');
+    }
+    case 'servers':
+      return list(`/v1/servers${query(p, { name: 'name', package: 'package', transport: 'transport', client: 'client', risk: 'risk' })}`, 'servers');
+    case 'server':
+      return list(`/v1/servers/${seg(need(p, 1, 'server FINGERPRINT'))}/endpoints${query(p, {})}`, 'server');
+    case 'findings':
+      return list(`/v1/findings${query(p, { severity: 'severity', rule: 'rule', status: 'status', endpoint: 'endpoint' })}`, 'findings');
+    case 'events':
+      return list(`/v1/events${query(p, { since: 'since', until: 'until', endpoint: 'endpoint', type: 'type' })}`, 'events');
+    case 'agents': {
+      if (sub === 'revoke' || sub === 'restore') {
+        const a = (await client.request('POST', `/v1/agents/${seg(need(p, 2, 'agent ID'))}/${sub}`)) as Row;
+        return out(a, COLUMNS.agents, [a]);
+      }
+      if (sub !== undefined && sub !== 'list') throw new UsageError(`unknown agents command ${sub}`);
+      return list(`/v1/agents${p.flags.get('revoked') === true ? '?revoked=true' : ''}`, 'agents');
+    }
+    case 'secrets': {
+      if (sub === 'create') {
+        const secret = p.flags.get('secret');
+        const r = (await client.request('POST', '/v1/enroll-secrets', { name: need(p, 2, 'secret NAME'), ...(typeof secret === 'string' ? { secret } : {}) })) as { name: string; secret: string };
+        return json ? out(r) : `enroll secret ${r.name} created; it is shown only now:\n${r.secret}\n`;
+      }
+      if (sub === 'revoke') {
+        await client.request('POST', `/v1/enroll-secrets/${seg(need(p, 2, 'secret NAME'))}/revoke`);
+        return json ? out({ ok: true }) : `enroll secret ${p.positional[2]} revoked\n`;
+      }
+      if (sub !== undefined && sub !== 'list') throw new UsageError(`unknown secrets command ${sub}`);
+      return list('/v1/enroll-secrets', 'secrets');
+    }
+    case 'tokens': {
+      if (sub === 'create') {
+        const scope = p.flags.get('scope');
+        if (scope !== 'read' && scope !== 'admin') throw new UsageError('tokens create needs --scope read or --scope admin');
+        const r = (await client.request('POST', '/v1/tokens', { name: need(p, 2, 'token NAME'), scope })) as { tokenId: string; token: string };
+        return json ? out(r) : `token ${r.tokenId} (${scope}) created; it is shown only now:\n${r.token}\n`;
+      }
+      if (sub === 'revoke') {
+        await client.request('POST', `/v1/tokens/${seg(need(p, 2, 'token ID'))}/revoke`);
+        return json ? out({ ok: true }) : `token ${p.positional[2]} revoked\n`;
+      }
+      if (sub !== undefined && sub !== 'list') throw new UsageError(`unknown tokens command ${sub}`);
+      return list('/v1/tokens', 'tokens');
+    }
+    default:
+      throw new UsageError(cmd ? `unknown command ${cmd}` : 'no command given');
+  }
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: string[], io: Partial<AdminCliIo> = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const stdout = io.stdout ?? ((t: string) => process.stdout.write(t));
+  const stderr = io.stderr ?? ((t: string) => process.stderr.write(t));
+  try {
+    const p = parseArgs(argv);
+    if (p.flags.get('help') === true) {
+      stdout(USAGE);
+      return 0;
+    }
+    const server = (p.flags.get('server') as string | undefined) ?? env.MCPWATCH_SERVER;
+    const token = (p.flags.get('token') as string | undefined) ?? env.MCPWATCH_TOKEN;
+    if (!server) throw new UsageError('no collector given: --server URL or MCPWATCH_SERVER');
+    if (!token) throw new UsageError('no token given: MCPWATCH_TOKEN (or --token)');
+    const caFile = (p.flags.get('ca') as string | undefined) ?? env.MCPWATCH_CA_FILE;
+    let ca: string | undefined;
+    if (caFile) {
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (e) {
+        throw new UsageError(`cannot read --ca ${caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      }
+    }
+    const client = makeClient(server, token, { ...(ca ? { ca } : {}), insecure: p.flags.get('insecure') === true });
+    stdout(await run(client, p, p.flags.get('json') === true));
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError) {
+      stderr(`mcpwatch: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (e instanceof ApiError) {
+      stderr(`mcpwatch: ${e.status} ${e.code}: ${e.message}\n`);
+      return 1;
+    }
+    stderr(`mcpwatch: cannot reach the collector: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
