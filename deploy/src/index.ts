@@ -1,0 +1,2 @@
+export { CollectorStack, CONTAINER_PORT, type CollectorStackProps } from './collector-stack.js';
+export { buildCdkApp } from './app.js';
