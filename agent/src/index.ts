@@ -31,3 +31,4 @@ export type { ProcessRow, ProcessSource } from './collect/process-source.js';
 export type { SocketRow, SocketSource } from './collect/socket-source.js';
 export { AgentError, UsageError } from './errors.js';
 export type * from './types.js';
+export * from './pipeline/index.js';

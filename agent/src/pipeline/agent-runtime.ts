@@ -184,6 +184,7 @@ export class AgentRuntime implements EventSink {
     if (!e) return;
     try {
       this.spool.append(Buffer.from(JSON.stringify(e), 'utf8'));
+      this.o.log('debug', `spooled ${e.type} ${e.id}`);
       this.shipper?.notify();
     } catch (err) {
       this.reportError(err);
