@@ -11,7 +11,7 @@
  * reads tlsCertFile/tlsKeyFile (unreadable -> MCPW_ERR_CONFIG naming the key); `off` serves HTTP.
  */
 import { readFileSync } from 'node:fs';
-import fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { AgentCache } from './agent-cache.js';
 import { loadOrCreateCa, type CertificateAuthority } from './ca/certificate-authority.js';
 import type { CollectorContext } from './collector-context.js';
@@ -19,6 +19,7 @@ import type { CollectorConfig } from './config.js';
 import { Errors } from './errors.js';
 import { installErrorHandlers } from './http-errors.js';
 import { CollectorMetrics } from './metrics.js';
+import { outboxPlugin } from './outbox/outbox-plugin.js';
 import { retentionPlugin } from './retention.js';
 import { batchRoutes } from './routes/batches.js';
 import { enrollRoutes } from './routes/enroll.js';
@@ -51,6 +52,7 @@ const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
   ['enroll', enrollRoutes],
   ['batches', batchRoutes],
   ['retention', retentionPlugin],
+  ['outbox', outboxPlugin()],
   ['query', queryRoutes],
   ['admin', adminRoutes],
 ];
@@ -100,7 +102,7 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
   const app = fastify({
     ...loggerOpts,
     ...(tls.https ? { https: tls.https } : {}),
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     requestTimeout: 60_000,
     keepAliveTimeout: 75_000,
     return503OnClosing: true,
@@ -118,6 +120,15 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
   app.decorate('collector', context);
   installErrorHandlers(app);
   if (ownStore) app.addHook('onClose', async () => store.close());
+  // Graceful shutdown: responses finished while closing tell keep-alive clients to hang up, so the
+  // server's close is not held open by idle sockets until keepAliveTimeout.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
+  });
 
   // Each plugin is its own encapsulated scope (batches replaces the content-type parsers in its own).
   for (const [, plugin] of PLUGINS) await app.register(plugin);
