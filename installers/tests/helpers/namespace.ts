@@ -4,7 +4,7 @@
  * /etc/mcpwatch is a private directory, while `deb-systemd-invoke` and `systemctl` are recording
  * stubs. Everything else (dpkg database, /usr, /var/lib) is the real machine: tests clean up.
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { run, type RunResult } from './artifacts.js';
@@ -15,6 +15,8 @@ export interface SystemdSandbox {
   /** Lines "<tool> <args>" recorded by the stubs, in order. */
   calls(): string[];
   sh(script: string): Promise<RunResult>;
+  /** Deletes the sandbox and the host's /etc/mcpwatch mount point if this sandbox created it (and it is empty). */
+  dispose(): void;
 }
 
 const STUBBED = ['deb-systemd-invoke', 'systemctl'];
@@ -43,8 +45,13 @@ export function createSystemdSandbox(): SystemdSandbox {
     writeFileSync(stub, `#!/bin/sh\necho "${tool} $*" >> "${log}"\nexit 0\n`);
     chmodSync(stub, 0o755);
   }
-  if (!existsSync('/etc/mcpwatch')) mkdirSync('/etc/mcpwatch');
+  const createdMountPoint = !existsSync('/etc/mcpwatch');
+  if (createdMountPoint) mkdirSync('/etc/mcpwatch');
   return {
+    dispose: () => {
+      rmSync(root, { recursive: true, force: true });
+      if (createdMountPoint && existsSync('/etc/mcpwatch') && readdirSync('/etc/mcpwatch').length === 0) rmdirSync('/etc/mcpwatch');
+    },
     etcDir,
     calls: () => readFileSync(log, 'utf8').split('\n').filter(Boolean),
     sh: (script) => run('unshare', ['--mount', 'sh', '-ec', `

@@ -6,7 +6,7 @@
  * /etc/mcpwatch/agent.json; upgrade keeps the enrollment; remove stops the service; purge deletes
  * the state. The RPM's scriptlets run the same way.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, rmdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AGENT_VERSION, INSTALLERS_DIR, artifact, hasTool, itWhen, run } from '../helpers/artifacts.js';
@@ -95,7 +95,6 @@ describe('.deb', () => {
     let collector: CollectorProcess | undefined;
     let work: string;
     let allowed = false;
-    const createdEtc = !existsSync('/etc/mcpwatch');
 
     beforeAll(async () => {
       allowed = existsSync(deb) && hasTool('dpkg') && (await canUnshare());
@@ -112,7 +111,7 @@ describe('.deb', () => {
       await run('dpkg', ['--purge', 'mcpwatch-agent']);
       await collector?.stop();
       rmSync(work, { recursive: true, force: true });
-      if (createdEtc && existsSync('/etc/mcpwatch') && readdirSync('/etc/mcpwatch').length === 0) rmdirSync('/etc/mcpwatch');
+      sandbox.dispose();
     });
 
     itWhen({ artifacts: [DEB], tools: ['dpkg', 'unshare'], root: true })('installs, enrolls, starts; upgrades keeping state; remove stops; purge deletes', async () => {
@@ -206,6 +205,7 @@ describe('.rpm', () => {
         'systemctl disable --now mcpwatch-agent.service',
       ]);
     } finally {
+      sandbox.dispose();
       rmSync(work, { recursive: true, force: true });
       if (createdState) rmSync(STATE_DIR, { recursive: true, force: true });
       if (createdState) rmSync('/var/log/mcpwatch', { recursive: true, force: true });
