@@ -30,10 +30,24 @@ export type ProcessSource = () => Promise<SourceResult<ProcessRow>>;
 /** Upper bound on processes taken from one snapshot (a runaway host must not blow the agent up). */
 export const MAX_PROCESS_ROWS = 20000;
 
-/** The real process source for `platform` (the OS this agent runs on). */
+/**
+ * The real process source for `platform` (the OS this agent runs on): /proc on Linux (ps-list
+ * when /proc cannot be read), ps-list on macOS, systeminformation on Windows.
+ */
 export function systemProcessSource(platform: Platform = os.platform() as Platform): ProcessSource {
-  return platform === 'win32' ? windowsProcessSource : psListSource;
+  if (platform === 'win32') return windowsProcessSource;
+  if (platform === 'linux') {
+    return async () => {
+      const { readProcProcesses } = await import('./linux-proc-source.js');
+      const rows = await readProcProcesses();
+      return rows.ok ? rows : psListSource();
+    };
+  }
+  return psListSource;
 }
+
+/** The ps-list source on any OS (exported for comparison tests). */
+export const psListProcessSource: ProcessSource = () => psListSource();
 
 async function psListSource(): Promise<SourceResult<ProcessRow>> {
   try {

@@ -4,8 +4,8 @@
  *  1. scan time: in-process runScan() over a fixture home holding every client's configs, per
  *     OS layout (median of BENCH_SCAN_RUNS, default 20), plus the CLI's wall time (node start
  *     included, median of 5);
- *  2. watch steady state: `mcpwatch-agent watch` (configs + processes + sockets, default
- *     intervals) for BENCH_SECONDS (default 60) on a machine padded to 300+ processes, CPU % of
+ *  2. watch steady state: `mcpwatch-agent watch` as `npx` runs it (the npm-linked launcher and
+ *     its shebang flags), configs + processes + sockets, default intervals, for BENCH_SECONDS (default 60) on a machine padded to 300+ processes, CPU % of
  *     one core (itself, and with the `ps` / `netstat` children it reaps) and RSS sampled from
  *     /proc, next to an idle `node -e "setInterval(()=>{},1000)"` measured over the same window;
  *  3. config write → printed event latency (median and p95 over BENCH_WRITES, default 30).
@@ -25,6 +25,8 @@ import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCou
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
+/** The launcher npm links for `npx mcpwatch-agent` (run through its shebang, flags included). */
+const AGENT_EXEC = path.join(REPO_ROOT, 'node_modules/.bin/mcpwatch-agent');
 const FIXTURES = path.join(REPO_ROOT, 'agent/tests/fixtures/homes');
 const FIXTURE_HOME: Record<Platform, { home: string; system: string }> = {
   linux: { home: path.join(FIXTURES, 'linux/home/alice'), system: path.join(FIXTURES, 'linux/system') },
@@ -93,7 +95,7 @@ interface WatchChild {
 }
 
 function startWatchChild(args: string[]): WatchChild {
-  const child = spawn(process.execPath, [AGENT_BIN, 'watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(AGENT_EXEC, ['watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let pending = '';
   let waiter: { pred: (e: McpEvent) => boolean; resolve: (t: number | null) => void } | null = null;
   child.stdout?.on('data', (d: Buffer) => {

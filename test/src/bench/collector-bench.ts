@@ -1,0 +1,285 @@
+/**
+ * `npm run bench:collector`: events/s the collector accepts for signed, gzipped 100-event batches,
+ * one collector process (the real `mcpwatch-collector` binary, plain HTTP on loopback), with
+ * SQLite and with PostgreSQL, against a bare-Fastify baseline (POST + gunzip + JSON.parse of the
+ * same batches, no verification, no validation, no store) measured in the same run.
+ *
+ * Method: several test agents enroll, then send concurrently (each its own batches in seq order,
+ * one in flight per agent). Batches are built, signed and gzipped BEFORE each timed round, so the
+ * round measures the server, not the sender's signing. One warm-up round, then ROUNDS timed
+ * rounds; reported: median events/s over rounds, p50/p99 batch latency over all timed requests,
+ * collector CPU seconds per 100k events, and the ratio to the baseline.
+ *
+ * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 40), BENCH_ROUNDS (5),
+ * BENCH_EVENTS (events per batch, 100), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test;
+ * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,postgres).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { httpTransport, pooledKeyPair, TestAgent, type PreparedBatch, type Transport } from '../harness/test-agent.js';
+import { median, percentile, readCpu } from './bench-stats.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const COLLECTOR_BIN = resolve(here, '../../../collector/bin/mcpwatch-collector.js');
+const BASELINE_SERVER = join(here, 'bare-fastify-server.js');
+
+const AGENTS = Number(process.env.BENCH_AGENTS ?? 16);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
+const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,postgres').split(',');
+const ENROLL_SECRET = 'bench-enroll-secret-0123456789';
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Starts a child process and waits for `pattern` on stdout or stderr; group 1 is the URL or port. */
+function startChild(args: string[], env: Record<string, string>, pattern: RegExp, toUrl: (m: string) => string): Promise<Server> {
+  return new Promise((resolveServer, reject) => {
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out.slice(-2000)}`)), 60_000);
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      const m = pattern.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout?.removeAllListeners('data');
+        child.stderr?.removeAllListeners('data');
+        child.stdout?.resume();
+        child.stderr?.resume();
+        resolveServer({
+          url: toUrl(m[1] as string),
+          child,
+          stop: () =>
+            new Promise<void>((done) => {
+              if (child.exitCode !== null) return done();
+              child.once('exit', () => done());
+              child.kill('SIGTERM');
+            }),
+        });
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${out.slice(-2000)}`));
+    });
+  });
+}
+
+function startCollector(dataDir: string, databaseUrl: string): Promise<Server> {
+  return startChild(
+    [COLLECTOR_BIN, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
+    {
+      MCPWATCH_ENROLL_SECRET: `bench:${ENROLL_SECRET}`,
+      MCPWATCH_ADMIN_TOKEN: 'bench-admin-token-0123456789',
+      MCPWATCH_RATE_LIMIT_PER_AGENT_PER_S: '1000000',
+      MCPWATCH_RATE_LIMIT_BURST: '1000000',
+      MCPWATCH_TIMESTAMP_WINDOW_S: '3600',
+      DATABASE_URL: databaseUrl,
+    },
+    /listening on (http:\/\/\S+)/,
+    (u) => u,
+  );
+}
+
+function startBaseline(): Promise<Server> {
+  return startChild([BASELINE_SERVER], {}, /listening (\d+)/, (p) => `http://127.0.0.1:${p}`);
+}
+
+interface RoundResult {
+  eventsPerS: number;
+  latenciesMs: number[];
+  cpuS: number | null;
+  events: number;
+}
+
+/** Enrolls agents; for the baseline (no enroll route) makes unenrolled agents with made-up ids. */
+async function makeAgents(transport: Transport, enroll: boolean): Promise<TestAgent[]> {
+  const agents: TestAgent[] = [];
+  for (let i = 0; i < AGENTS; i++) {
+    const keys = pooledKeyPair(i % 2);
+    if (enroll) {
+      agents.push(
+        await TestAgent.enroll(transport, {
+          enrollSecret: ENROLL_SECRET,
+          keys,
+          host: { hostname: `bench-${i}`, hardwareUuid: `bench-hw-${i}-${process.pid}` },
+        }),
+      );
+    } else {
+      agents.push(new TestAgent(transport, `ag_baseline_${i}`, `ep_baseline_${i}`, keys, '', '', {}, { hostname: `bench-${i}`, platform: 'linux', users: [] }));
+    }
+  }
+  return agents;
+}
+
+/** Builds the round's batches for each agent in seq order (advancing the agent's chain locally). */
+function prepareRound(agents: TestAgent[]): PreparedBatch[][] {
+  return agents.map((a) => {
+    const out: PreparedBatch[] = [];
+    for (let b = 0; b < BATCHES; b++) {
+      const p = a.prepare(a.events(EVENTS));
+      out.push(p);
+      a.nextSeq = p.seq + 1;
+      a.prevHash = p.bodyHash;
+    }
+    return out;
+  });
+}
+
+async function runRound(agents: TestAgent[], batches: PreparedBatch[][], pid: number | undefined): Promise<RoundResult> {
+  const latencies: number[] = [];
+  const cpu0 = pid ? readCpu(pid) : null;
+  const t0 = process.hrtime.bigint();
+  let failures = 0;
+  let lastFailure = '';
+  await Promise.all(
+    agents.map(async (a, i) => {
+      for (const p of batches[i] as PreparedBatch[]) {
+        const s = process.hrtime.bigint();
+        const res = await a.transport({ method: 'POST', path: '/v1/batches', headers: p.headers, body: p.body });
+        latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+        if (res.status !== 200) {
+          failures++;
+          lastFailure = `${res.status} ${res.body.slice(0, 200)}`;
+        }
+      }
+    }),
+  );
+  const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const cpu1 = pid ? readCpu(pid) : null;
+  if (failures > 0) throw new Error(`${failures} batches were not accepted; last: ${lastFailure}`);
+  const events = agents.length * BATCHES * EVENTS;
+  return { eventsPerS: events / elapsedS, latenciesMs: latencies, cpuS: cpu0 && cpu1 ? cpu1.selfS - cpu0.selfS : null, events };
+}
+
+interface TargetResult {
+  name: string;
+  medianEventsPerS: number;
+  rounds: number[];
+  p50Ms: number;
+  p99Ms: number;
+  cpuSPer100k: number | null;
+}
+
+async function benchTarget(name: string, server: Server, enroll: boolean): Promise<TargetResult> {
+  const transport = httpTransport(server.url, { maxSockets: AGENTS });
+  try {
+    const agents = await makeAgents(transport, enroll);
+    await runRound(agents, prepareRound(agents), server.child.pid); // warm-up
+    const rounds: RoundResult[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const batches = prepareRound(agents);
+      rounds.push(await runRound(agents, batches, server.child.pid));
+      process.stderr.write(`  ${name} round ${r + 1}: ${Math.round(rounds[r]!.eventsPerS)} events/s\n`);
+    }
+    const all = rounds.flatMap((r) => r.latenciesMs);
+    const cpu = rounds.every((r) => r.cpuS !== null) ? rounds.reduce((s, r) => s + (r.cpuS as number), 0) : null;
+    const events = rounds.reduce((s, r) => s + r.events, 0);
+    return {
+      name,
+      rounds: rounds.map((r) => r.eventsPerS),
+      medianEventsPerS: median(rounds.map((r) => r.eventsPerS)),
+      p50Ms: percentile(all, 50),
+      p99Ms: percentile(all, 99),
+      cpuSPer100k: cpu === null ? null : (cpu / events) * 100_000,
+    };
+  } finally {
+    transport.close();
+  }
+}
+
+/** A fresh PostgreSQL database for the run (dropped afterwards); null when PostgreSQL is not reachable. */
+async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
+  if (PG_URL === 'off') return null;
+  const name = `mcpw_bench_${process.pid}_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: PG_URL });
+  try {
+    await admin.connect();
+    await admin.query(`create database ${name}`);
+  } catch (e) {
+    process.stderr.write(`PostgreSQL skipped: ${(e as Error).message}\n`);
+    await admin.end().catch(() => undefined);
+    return null;
+  }
+  const u = new URL(PG_URL);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    drop: async () => {
+      await admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
+      await admin.end().catch(() => undefined);
+    },
+  };
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+async function main(): Promise<void> {
+  process.stderr.write(`collector bench: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events per round, ${ROUNDS} rounds (+1 warm-up)\n`);
+  const results: TargetResult[] = [];
+  if (TARGETS.includes('baseline')) {
+    const server = await startBaseline();
+    try {
+      results.push(await benchTarget('bare Fastify (gunzip + JSON.parse)', server, false));
+    } finally {
+      await server.stop();
+    }
+  }
+  if (TARGETS.includes('sqlite')) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-sqlite-'));
+    const server = await startCollector(dataDir, '');
+    try {
+      results.push(await benchTarget('collector, SQLite', server, true));
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  if (TARGETS.includes('postgres')) {
+    const db = await freshPgDatabase();
+    if (db) {
+      const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-pg-'));
+      const server = await startCollector(dataDir, db.url);
+      try {
+        results.push(await benchTarget('collector, PostgreSQL', server, true));
+      } finally {
+        await server.stop();
+        await db.drop();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    }
+  }
+  const baseline = results.find((r) => r.name.startsWith('bare'));
+  const lines = [
+    '',
+    `| target | events/s (median of ${ROUNDS}) | rounds | ratio to baseline | p50 batch | p99 batch | server CPU s / 100k events |`,
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${fmt(r.medianEventsPerS)} | ${r.rounds.map(fmt).join(' / ')} | ${baseline ? (r.medianEventsPerS / baseline.medianEventsPerS).toFixed(2) : '-'} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuSPer100k === null ? '-' : r.cpuSPer100k.toFixed(2)} |`,
+    ),
+    '',
+    `budget (DESIGN.md): >= 100,000 events/s with SQLite; concurrency ${AGENTS} agents over loopback HTTP; senders share the machine (${(await import('node:os')).cpus().length} CPUs).`,
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    process.stderr.write(`collector bench failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  },
+);
