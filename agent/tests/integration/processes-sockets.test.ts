@@ -1,8 +1,9 @@
 /**
  * Real processes: a stand-in Claude Desktop launches the real @modelcontextprotocol/server-everything
  * over stdio and over streamable HTTP; `scan` must find the client, both servers matched to their
- * config entries with the client link and user, and the HTTP server's listening socket (bound to
- * all interfaces), without any planted secret in its output.
+ * config entries with the client link and user, the HTTP server's listening socket (bound to all
+ * interfaces), and the client's connection to the same server configured as a remote URL, without
+ * any planted secret in its output.
  */
 import type { InventoryDocument } from '@mcpwatch/shared';
 import os from 'node:os';
@@ -36,8 +37,8 @@ async function scanUntil(ready: (doc: InventoryDocument) => boolean): Promise<{ 
   }
 }
 
-test('scan finds the client, both server processes matched to config, and the listening socket', async () => {
-  const { doc, stdout } = await scanUntil((d) => d.sockets.some((s) => s.localPort === fx.httpPort));
+test('scan finds the client, both server processes matched to config, the listening socket and the client\'s remote connection', async () => {
+  const { doc, stdout } = await scanUntil((d) => d.sockets.some((s) => s.localPort === fx.httpPort) && d.sockets.some((s) => s.kind === 'remote'));
   expect(schemaErrors(validateInventory, doc)).toBe('');
   const stdio = doc.servers.find((s) => s.name === 'everything-stdio');
   const http = doc.servers.find((s) => s.name === 'everything-http');
@@ -60,6 +61,11 @@ test('scan finds the client, both server processes matched to config, and the li
 
   const listen = doc.sockets.find((s) => s.kind === 'listen' && s.localPort === fx.httpPort);
   expect(listen).toMatchObject({ pid: httpPid, allInterfaces: true, serverKey: http?.serverKey, client: 'claude-desktop' });
+
+  const remote = doc.servers.find((s) => s.name === 'everything-remote');
+  expect(doc.sockets).toContainEqual(
+    expect.objectContaining({ kind: 'remote', pid: fx.client.pid, peerPort: fx.httpPort, serverKey: remote?.serverKey, client: 'claude-desktop', allInterfaces: false }),
+  );
 
   for (const canary of Object.values(PROCESS_CANARIES)) expect(stdout).not.toContain(canary);
   const stdioCmd = doc.processes.find((p) => p.pid === stdioPid)?.cmd ?? '';

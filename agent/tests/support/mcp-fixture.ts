@@ -1,6 +1,7 @@
 /**
  * Real MCP servers for integration tests: a fixture home whose Claude Desktop config names the
- * installed @modelcontextprotocol/server-everything over stdio and over streamable HTTP, and a
+ * installed @modelcontextprotocol/server-everything over stdio and over streamable HTTP (and that
+ * HTTP server once more as a remote server by URL), and a
  * stand-in Claude Desktop process (node started through a `claude-desktop` symlink, so it looks
  * like the client by name) that launches them as its children.
  */
@@ -63,6 +64,8 @@ export async function startMcpFixture(options: { start?: boolean } = {}): Promis
       mcpServers: {
         'everything-stdio': { command: EVERYTHING_BIN, args: ['stdio', '--token', PROCESS_CANARIES.argToken], env: { ANTHROPIC_API_KEY: PROCESS_CANARIES.envValue } },
         'everything-http': { command: EVERYTHING_BIN, args: ['streamableHttp'], env: { PORT: String(httpPort) } },
+        // The same HTTP server used as a remote server by URL: the client connects to it.
+        'everything-remote': { url: `http://localhost:${httpPort}/mcp` },
       },
     }),
   );
