@@ -96,6 +96,13 @@ export class CollectorMetrics {
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
   ]);
 
+  private readonly sections: Array<() => string> = [];
+
+  /** Adds a block of exposition text, rendered after the built-in metrics (the outbox drainers' own). */
+  addSection(render: () => string): void {
+    this.sections.push(render);
+  }
+
   /** The exposition text; `outboxDepth` is read at scrape time (null when the store cannot say). */
   render(outboxDepth: Record<string, number> | null): string {
     const parts = [
@@ -116,6 +123,7 @@ export class CollectorMetrics {
       '# TYPE mcpwatch_store_up gauge',
       `mcpwatch_store_up ${outboxDepth === null ? 0 : 1}`,
     );
+    for (const section of this.sections) parts.push(section());
     return parts.join('\n') + '\n';
   }
 }
