@@ -26,14 +26,17 @@ try {
   });
   if (!values['out-dir'] || !values['server-url']) throw new PackagingError(PACKAGING_ERROR_CODES.BAD_ARGUMENT, '--server-url and --out-dir are required');
   const secret = values['enroll-secret-file'] ? readFileSync(values['enroll-secret-file'], 'utf8').trim() : (process.env.MCPWATCH_ENROLL_SECRET ?? '');
+  // Build both documents first: bad input writes nothing.
+  const settingsXml = managedPreferencesProfile({ serverUrl: values['server-url'], enrollSecret: secret, caFingerprint: values['ca-fingerprint'], organization: values.organization });
+  const pppcXml = values['team-id'] ? fullDiskAccessProfile({ teamId: values['team-id'], organization: values.organization }) : undefined;
   mkdirSync(values['out-dir'], { recursive: true });
   const settings = path.join(values['out-dir'], 'mcpwatch-agent-settings.mobileconfig');
-  writeFileSync(settings, managedPreferencesProfile({ serverUrl: values['server-url'], enrollSecret: secret, caFingerprint: values['ca-fingerprint'], organization: values.organization }), { mode: 0o600 });
+  writeFileSync(settings, settingsXml, { mode: 0o600 });
   chmodSync(settings, 0o600);
   process.stdout.write(`${settings}\n`);
-  if (values['team-id']) {
+  if (pppcXml) {
     const pppc = path.join(values['out-dir'], 'mcpwatch-agent-full-disk-access.mobileconfig');
-    writeFileSync(pppc, fullDiskAccessProfile({ teamId: values['team-id'], organization: values.organization }));
+    writeFileSync(pppc, pppcXml);
     process.stdout.write(`${pppc}\n`);
   }
 } catch (error) {
