@@ -78,9 +78,9 @@ export interface CollectorHandle {
 }
 
 /** Starts the real collector (SQLite in dataDir, plain HTTP on loopback) and waits until it listens. */
-export async function startCollector(dataDir: string, port: number, logDir: string): Promise<CollectorHandle> {
+export async function startCollector(dataDir: string, port: number, logDir: string, env: Record<string, string> = {}): Promise<CollectorHandle> {
   const proc = spawn(process.execPath, [COLLECTOR_BIN, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off'], {
-    env: { ...process.env, MCPWATCH_ENROLL_SECRET: ENROLL_SECRET, MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN, MCPWATCH_TIMESTAMP_WINDOW_S: '60', MCPWATCH_LOG_LEVEL: 'warn' },
+    env: { ...process.env, MCPWATCH_ENROLL_SECRET: ENROLL_SECRET, MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN, MCPWATCH_TIMESTAMP_WINDOW_S: '60', MCPWATCH_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const child = new Child(proc, path.join(logDir, 'collector.log'));
@@ -150,13 +150,15 @@ export interface StoredEvent {
 }
 
 /**
- * Events one agent sent, in the collector's store, in insertion order (rowid). By agent, not by
- * endpoint: agents enrolled from one machine share the endpoint (same hardware UUID + hostname).
+ * Events one agent sent, in the collector's store, in arrival order: by batch seq (the order the
+ * collector accepted the batches), then by event id (ULIDs, monotonic per agent process; the
+ * events table is clustered by id, so there is no insertion rowid). By agent, not by endpoint:
+ * agents enrolled from one machine share the endpoint (same hardware UUID + hostname).
  */
 export function storedEvents(dataDir: string, agentId: string): StoredEvent[] {
   const db = new Database(path.join(dataDir, 'mcpwatch.sqlite'), { readonly: true, fileMustExist: true });
   try {
-    return db.prepare('SELECT id, type, batch_seq, data FROM events WHERE agent_id = ? ORDER BY rowid').all(agentId) as StoredEvent[];
+    return db.prepare('SELECT id, type, batch_seq, data FROM events WHERE agent_id = ? ORDER BY batch_seq, id').all(agentId) as StoredEvent[];
   } finally {
     db.close();
   }
