@@ -107,7 +107,7 @@ export function parseNpmSpec(spec: string, runner: string): PackageIdentity {
 
 /** `name==1.2.3`, `name@1.2.3`, `name[extra]>=1`, `git+https://...@rev` → PyPI identity. */
 export function parsePypiSpec(spec: string, runner: string): PackageIdentity {
-  const vcs = /^(git\+[^@\s]+?)(?:@([^@\s]+))?$/.exec(spec);
+  const vcs = /^(git\+[^@\s]+)(?:@([^@\s]+))?$/.exec(spec);
   if (vcs) {
     const rev = vcs[2] ?? null;
     return { ecosystem: 'pypi', name: vcs[1] as string, version: rev, pinned: rev !== null && /^[0-9a-f]{40}$/.test(rev), runner };

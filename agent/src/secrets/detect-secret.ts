@@ -40,7 +40,8 @@ const PLACEHOLDER_PATTERNS: readonly RegExp[] = [
   /^\[[^[\]]{1,200}\]$/, // [YOUR_KEY]
   /^(?:x{3,}|\*{3,}|\.{3,}|-+|_+|0+|1234(?:5678?)?9?|null|none|undefined|true|false|redacted|\[redacted\])$/i,
   /x{4,}|\*{4,}|\.\.\./i, // sk-xxxx, ghp_****, sk-...
-  /\b(?:your|my|insert|enter|put|add|replace|paste|fill)[-_ ]?(?:[a-z0-9]+[-_ ]?){0,6}(?:here|key|token|secret|password|id|url)\b/i,
+  // Words are separated by exactly one [-_ ]: no ambiguous splits, so no catastrophic backtracking.
+  /\b(?:your|my|insert|enter|put|add|replace|paste|fill)[-_ ]?(?:[a-z0-9]{1,40}[-_ ]){0,6}(?:here|key|token|secret|password|id|url)\b/i,
   /^your[-_]/i,
   /(?:^|[-_ ])(?:placeholder|changeme|change[-_]me|replace[-_]?me|dummy|example|sample|fake|todo|tbd|redacted)(?:$|[-_ ])/i,
   /EXAMPLE/, // AWS documentation keys (AKIAIOSFODNN7EXAMPLE)

@@ -107,12 +107,15 @@ export interface RedactedText {
   kinds: string[];
 }
 
+/** Longest free text redactText scans; the rest is dropped. */
+export const MAX_TEXT_CHARS = 65_536;
+
 const GLOBAL_PATTERNS = SECRET_PATTERNS.map(({ kind, pattern }) => ({ kind, re: new RegExp(pattern.source, 'g') }));
 /** `name=value`, `name: value`, `"name": "value"` inside free text, for credential-ish names. */
 const NAMED_VALUE = /([A-Za-z_][A-Za-z0-9_.-]{1,64})(["']?\s*[:=]\s*["']?)([^\s"'&,;]{6,})/g;
 const AUTH_HEADER = /\b(Authorization|Proxy-Authorization)(\s*:\s*)(?:(Bearer|Basic|Token)\s+)?([^\s"',;]+)/gi;
 /** URLs with userinfo or a query inside free text. */
-const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]+/g;
+const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s"'<>]+/g;
 
 /**
  * Mask every detected secret inside a free string (a process command line, a header line, a
@@ -122,7 +125,8 @@ const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]+/g;
 export function redactTextDetailed(input: string): RedactedText {
   if (typeof input !== 'string' || input.length === 0) return { text: typeof input === 'string' ? input : '', kinds: [] };
   const kinds: string[] = [];
-  let text = input;
+  // Bounded work: text beyond MAX_TEXT_CHARS is cut off (and so cannot leak), not scanned.
+  let text = input.length > MAX_TEXT_CHARS ? input.slice(0, MAX_TEXT_CHARS) : input;
   for (const { kind, re } of GLOBAL_PATTERNS) {
     text = text.replace(re, (m) => {
       if (isPlaceholder(m)) return m;

@@ -167,3 +167,34 @@ describe('redactText', () => {
     expect(redactText(line)).toBe(line);
   });
 });
+
+describe('pathological input', () => {
+  // Each of these once made a regular expression backtrack for minutes; they must simply finish
+  // (Jest's test timeout is the only limit) and return strings.
+  const inputs = [
+    'your' + 'a'.repeat(5000) + '!',
+    'your-' + 'ab-'.repeat(3000),
+    'a='.repeat(20000),
+    'x'.repeat(60000),
+    ('Authorization: ' + 'b'.repeat(100) + ' ').repeat(500),
+    'https://' + 'a@'.repeat(5000),
+    '-----BEGIN PRIVATE KEY-----' + 'A'.repeat(50000),
+    'eyJ' + 'a'.repeat(30000),
+    '"'.repeat(10000) + "'".repeat(10000),
+    'sk-' + 'a-'.repeat(10000),
+    'git+' + 'a'.repeat(20000),
+  ];
+  it.each(inputs.map((s) => [s.slice(0, 16), s]))('handles %j', (_label, input) => {
+    expect(typeof redactText(input)).toBe('string');
+    expect(typeof redactUrl(input)).toBe('string');
+    expect(redactArgs([input])).toHaveLength(1);
+    expect(detectSecret(input) === null || typeof detectSecret(input)?.kind === 'string').toBe(true);
+  });
+
+  it('cuts free text beyond the scan limit instead of passing it through unscanned', () => {
+    const long = 'a '.repeat(40000) + 'gh' + 'p_' + 'Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb';
+    const out = redactText(long);
+    expect(out.length).toBeLessThanOrEqual(65536);
+    expect(out).not.toContain('Zq8Xw7Vu6Ts5Rq4Po3Nm2Lk1Jh0Gf9Ed8Cb');
+  });
+});
