@@ -10,7 +10,7 @@
  * rounds; reported: median events/s over rounds, p50/p99 batch latency over all timed requests,
  * collector CPU seconds per 100k events, and the ratio to the baseline.
  *
- * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 40), BENCH_ROUNDS (5),
+ * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 20), BENCH_ROUNDS (5),
  * BENCH_EVENTS (events per batch, 100), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test;
  * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,postgres).
  */
@@ -28,7 +28,7 @@ const COLLECTOR_BIN = resolve(here, '../../../collector/bin/mcpwatch-collector.j
 const BASELINE_SERVER = join(here, 'bare-fastify-server.js');
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 16);
-const BATCHES = Number(process.env.BENCH_BATCHES ?? 40);
+const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
