@@ -5,7 +5,7 @@
  *
  * Failure contract:
  * - A retryable failure releases the rows with jittered exponential backoff on their attempt
- *   count (at least the service's Retry-After). A non-retryable one releases them with the maximum
+ *   count (500 ms doubling, at most 30 s; at least the service's Retry-After). A non-retryable one releases them with the maximum
  *   backoff and reports it: rows are never dropped, they stay visible in the outbox depth.
  * - A store failure (claim/complete/release) is logged and retried after a backoff; rows whose
  *   completion failed are sent again after their lease (duplicates, not loss).
@@ -31,7 +31,11 @@ export interface DrainerOptions {
   batchSize?: number;
   leaseMs?: number;
   idlePollMs?: number;
+  /** First retry delay of a failed row; doubles per attempt (default 500 ms). */
   baseBackoffMs?: number;
+  /** Longest delay before a retryable failure is tried again (default 30 s). */
+  maxRetryBackoffMs?: number;
+  /** Delay before rows the sink rejected as not retryable are tried again (default 5 min). */
   maxBackoffMs?: number;
   stopTimeoutMs?: number;
   metrics?: OutletMetrics;
@@ -61,7 +65,8 @@ export class OutboxDrainer {
       batchSize: 500,
       leaseMs: 60_000,
       idlePollMs: 250,
-      baseBackoffMs: 1000,
+      baseBackoffMs: 500,
+      maxRetryBackoffMs: 30_000,
       maxBackoffMs: 300_000,
       stopTimeoutMs: 30_000,
       log: quietLog,
@@ -113,8 +118,8 @@ export class OutboxDrainer {
     if (!retryable) return this.o.maxBackoffMs;
     const attempts = Math.min(...rows.map((r) => r.attempts));
     // Floor of half the cap so consecutive failures really slow down (jitter spreads the rest).
-    const cap = Math.min(this.o.maxBackoffMs, this.o.baseBackoffMs * 2 ** Math.min(attempts, 30));
-    return Math.max(retryAfterMs ?? 0, Math.floor(cap / 2) + backoffMs(0, Math.ceil(cap / 2), this.o.maxBackoffMs, this.o.random));
+    const cap = Math.min(this.o.maxRetryBackoffMs, this.o.baseBackoffMs * 2 ** Math.min(attempts, 30));
+    return Math.max(retryAfterMs ?? 0, Math.floor(cap / 2) + backoffMs(0, Math.ceil(cap / 2), this.o.maxRetryBackoffMs, this.o.random));
   }
 
   /** Starts the background loop (idempotent). */
