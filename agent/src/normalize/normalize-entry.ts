@@ -68,7 +68,7 @@ function normalizeUnsafe(raw: RawServerEntry): NormalizeResult {
   }
   const warnings = fields.problems.map((p) => entryError(raw, 'invalid-field', `server entry "${raw.name}": ${p}`));
 
-  const transport = resolveTransport(fields.explicitType, fields.command, fields.url, fields.urlKey);
+  const transport = resolveTransport(fields.explicitType, fields.command, fields.url, fields.urlKey, raw.client);
   const isStdio = transport === 'stdio' || (transport === 'unknown' && fields.command !== null);
   const launch = isStdio ? identifyLaunch(fields.command, fields.args) : { package: null, wrappers: [], remoteUrl: null };
 

@@ -10,7 +10,7 @@
  * - `disabledRules` drops rules by id; `allowServers` (server name, serverKey, fingerprint or
  *   package name) silences server findings for those servers, except secrets in config, which
  *   are reported regardless (an allow-list accepts a server, not a leaked credential).
- * - Output is bounded (MAX_FINDINGS) and sorted by severity (highest first), then id.
+ * - Output is bounded (MAX_FINDINGS) and sorted: severity (highest first), rule, client, server, id.
  */
 import { computeServerKey, severityRank, stableId, type Finding, type ServerEntry } from '@mcpwatch/shared';
 import { AgentError } from '../errors.js';
@@ -109,7 +109,15 @@ export function evaluateRules(input: RulesInput, opts: RulesOptions = {}): Findi
       });
     }
   }
-  return [...findings.values()].sort((a, b) => severityRank(b.severity) - severityRank(a.severity) || a.id.localeCompare(b.id));
+  const ruleOrder = new Map((opts.rules ?? RULES).map((r, i) => [r.id, i]));
+  const where = (f: Finding) => `${f.subject.client ?? ''}\u0000${f.subject.serverName ?? ''}\u0000${f.subject.configPath ?? ''}`;
+  return [...findings.values()].sort(
+    (a, b) =>
+      severityRank(b.severity) - severityRank(a.severity) ||
+      (ruleOrder.get(a.ruleId) ?? 0) - (ruleOrder.get(b.ruleId) ?? 0) ||
+      where(a).localeCompare(where(b)) ||
+      a.id.localeCompare(b.id),
+  );
 }
 
 function clampEvidence(e: NonNullable<Finding['evidence']>): NonNullable<Finding['evidence']> {

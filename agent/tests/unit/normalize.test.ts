@@ -44,6 +44,20 @@ describe('transport', () => {
     expect(ok(raw).transport).toBe(transport);
   });
 
+  it('reads a bare url as SSE for the clients that do (Gemini CLI, Cline, Roo Code), as HTTP for the rest', () => {
+    const as = (client: string, raw: unknown) => {
+      const r = normalizeEntry({ ...entry(raw), client });
+      return r.ok ? r.server.transport : r.error.code;
+    };
+    expect(as('gemini-cli', { url: 'https://h/mcp' })).toBe('sse');
+    expect(as('gemini-cli', { httpUrl: 'https://h/mcp' })).toBe('http');
+    expect(as('cline', { url: 'https://h/mcp' })).toBe('sse');
+    expect(as('cline', { type: 'streamableHttp', url: 'https://h/mcp' })).toBe('http');
+    expect(as('roo-code', { url: 'https://h/mcp' })).toBe('sse');
+    expect(as('cursor', { url: 'https://h/mcp' })).toBe('http');
+    expect(as('windsurf', { serverUrl: 'https://h/mcp' })).toBe('http');
+  });
+
   it('reports an entry with neither command nor url as invalid-entry, and a non-object too', () => {
     const a = normalizeEntry(entry({ env: { A: '1' } }));
     expect(a).toEqual({ ok: false, error: expect.objectContaining({ code: 'invalid-entry', entry: 'srv', path: '/home/u/.config/x.json' }) });
