@@ -14,7 +14,7 @@ export {
   snapshotRuntime,
   type ConfigState,
   type NormalizeOutcome,
-  type RulesInput,
+  type ScanRulesInput,
   type RuntimeSnapshot,
   type RuntimeState,
   type ScanDeps,

@@ -45,7 +45,7 @@ export const ALL_SOURCES: Readonly<ScanSources> = Object.freeze({ configs: true,
 export type NormalizeOutcome = { ok: true; server: ServerEntry; warnings: ConfigError[] } | { ok: false; error: ConfigError };
 
 /** What rules see. */
-export interface RulesInput {
+export interface ScanRulesInput {
   ctx: ScanContext;
   files: readonly ConfigFileResult[];
   servers: readonly ServerEntry[];
@@ -60,7 +60,7 @@ export interface RulesInput {
 export interface ScanDeps {
   discover: (ctx: ScanContext) => Promise<DiscoveryResult>;
   normalize: (raw: RawServerEntry) => NormalizeOutcome;
-  evaluateRules: (input: RulesInput) => Finding[];
+  evaluateRules: (input: ScanRulesInput) => Finding[];
   processSource: ProcessSource;
   socketSource: SocketSource;
   hostFacts: HostFactsSource;

@@ -32,6 +32,7 @@ export class ConfigWatcher {
   private roots = new Map<string, number>();
   private specs: WatchSpec[] = [];
   private closed = false;
+  private replanning: Promise<void> = Promise.resolve();
   private readonly stat: StatKind;
 
   constructor(private readonly options: ConfigWatcherOptions) {
@@ -47,8 +48,15 @@ export class ConfigWatcher {
     await this.replan();
   }
 
-  /** Recomputes the roots from the current specs and adjusts the watchers. */
-  async replan(): Promise<void> {
+  /** Recomputes the roots from the current specs and adjusts the watchers (one at a time). */
+  replan(): Promise<void> {
+    this.replanning = this.replanning.then(() => this.replanNow()).catch((error: unknown) => {
+      this.options.onError(new AgentError('MCPW_ERR_WATCH', 'could not adjust the watched folders', { cause: error }));
+    });
+    return this.replanning;
+  }
+
+  private async replanNow(): Promise<void> {
     if (this.closed) return;
     try {
       this.specs = this.options.specs();
@@ -102,6 +110,7 @@ export class ConfigWatcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.replanning;
     const all = [...this.watchers.values()];
     this.watchers.clear();
     await Promise.all(all.map((w) => w.close().catch(() => undefined)));
