@@ -136,6 +136,8 @@ export function classifySecret(name: string | null, value: string): SecretHit | 
   const v = value.trim();
   if (v.length < 6 || isReference(v) || isPlaceholder(v)) return null;
   if (/^(?:\d+|true|false|yes|no|on|off|bearer|basic|token)$/i.test(v)) return null;
+  // An upper-case identifier names a variable that holds the secret (env_key = "OPENAI_API_KEY").
+  if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(v)) return null;
   if (/^(?:https?|wss?):\/\/[^@\s]*$/i.test(v)) return null; // a plain URL without credentials
   if (/^(?:[./~]|[A-Za-z]:[\\/])/.test(v)) return null; // a path (e.g. *_KEY_FILE-like values)
   const bare = v.replace(/^(?:Bearer|Basic|Token)\s+/i, '');

@@ -10,8 +10,9 @@ import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { parse as parseToml } from 'smol-toml';
 import { Value } from '@sinclair/typebox/value';
 import { ServerEntry } from '@mcpwatch/shared';
-import { normalizeEntry } from '../../src/normalize/index.js';
-import type { EntryDialect, RawServerEntry } from '../../src/types.js';
+import { normalizeEntry, readEntryFields } from '../../src/normalize/index.js';
+import { evaluateRules } from '../../src/rules/index.js';
+import type { ConfigFileResult, EntryDialect, RawServerEntry } from '../../src/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const CORPUS = join(here, '../../../../shared/corpus/real-configs');
@@ -31,6 +32,7 @@ interface Label {
   kind: string;
   parse: 'ok' | 'jsonc' | 'malformed';
   servers: LabelServer[];
+  secrets_present: boolean;
 }
 
 const labels: Label[] = JSON.parse(readFileSync(join(CORPUS, 'labels.json'), 'utf8'));
@@ -125,6 +127,27 @@ describe('normalization of the real-config corpus', () => {
           expect(s.wrapper ?? s.package?.name ?? null).not.toBeNull();
         }
         expect(Value.Check(ServerEntry, s)).toBe(true);
+      }
+    });
+
+    it(`${label.file}: secret findings match the label (secrets_present: ${label.secrets_present}) and no value leaks`, () => {
+      const { doc } = parseFile(label.file);
+      const dialect = section!.dialect;
+      const raw = Object.entries(at(doc, section!.path)).map(([name, value]) => rawEntry(label, name, value, dialect));
+      const servers = raw.map(normalizeEntry).flatMap((r) => (r.ok ? [r.server] : []));
+      const file: ConfigFileResult = {
+        path: `/corpus/${label.file}`, client: label.kind, scope: 'user', user: null, projectPath: null,
+        format: label.file.endsWith('.toml') ? 'toml' : 'jsonc', entries: raw, errors: [], stat: null, document: doc,
+      };
+      const findings = evaluateRules({ files: [file], raw, servers, platform: 'linux' });
+      const secrets = findings.filter((f) => f.ruleId === 'secret-in-config');
+      expect(secrets.length > 0).toBe(label.secrets_present);
+      // No env value of any server (names only leave the agent) shows up in servers or findings.
+      const out = JSON.stringify({ servers, findings });
+      for (const r of raw) {
+        for (const value of Object.values(readEntryFields(r.raw, r.dialect)?.env ?? {})) {
+          if (value.length >= 12 && !/^[$/]/.test(value)) expect(out).not.toContain(value);
+        }
       }
     });
   }

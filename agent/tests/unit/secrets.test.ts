@@ -94,6 +94,8 @@ describe('isReference / classifySecret', () => {
     expect(classifySecret('MAX_TOKENS', '4096')).toBeNull();
     expect(classifySecret('TOKEN_FILE', '/etc/secret/token')).toBeNull();
     expect(classifySecret('GITHUB_USERNAME', 'octocat-the-great')).toBeNull();
+    expect(classifySecret('env_key', 'SAKANA_API_KEY')).toBeNull(); // names a variable
+    expect(classifySecret('API_KEY', 'OPENAI_API_KEY')).toBeNull();
   });
 });
 
