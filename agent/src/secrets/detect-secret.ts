@@ -132,6 +132,9 @@ export function classifySecret(name: string | null, value: string): SecretHit | 
   if (typeof value !== 'string') return null;
   const hit = detectSecret(value);
   if (hit) return hit;
+  // `Bearer <token>` is a credential whatever the name it sits under (AUTH_HEADER, ...).
+  const scheme = /^\s*(?:Bearer|Basic|Token)\s+(\S{8,})\s*$/i.exec(value);
+  if (scheme && !isReference(scheme[1] as string) && !isPlaceholder(scheme[1] as string)) return { kind: 'authorization-header' };
   if (name === null || !isSecretName(name)) return null;
   const v = value.trim();
   if (v.length < 6 || isReference(v) || isPlaceholder(v)) return null;

@@ -41,4 +41,4 @@ export const SECRET_NAME_PATTERN =
 
 /** Names that contain a secret-ish word but hold no secret (limits, flags, paths). */
 export const NON_SECRET_NAME_PATTERN =
-  /(?:_|^)(?:path|file|dir|url|uri|host|port|user(?:name)?|id|name|enabled?|mode|type|timeout|ttl|limit|count|max|min|size|length|expiry|expires|header|env|var|source|region|scope|scopes|format)$|(?:^|_)env_(?:key|var|name)s?$/i;
+  /(?:_|^)(?:path|file|dir|url|uri|host|port|user(?:name)?|id|name|enabled?|mode|type|timeout|ttl|limit|count|max|min|size|length|expiry|expires|env|var|source|region|scope|scopes|format)$|(?:^|_)env_(?:key|var|name)s?$/i;

@@ -95,6 +95,8 @@ describe('isReference / classifySecret', () => {
     expect(classifySecret('TOKEN_FILE', '/etc/secret/token')).toBeNull();
     expect(classifySecret('GITHUB_USERNAME', 'octocat-the-great')).toBeNull();
     expect(classifySecret('env_key', 'SAKANA_API_KEY')).toBeNull(); // names a variable
+    expect(classifySecret('AUTH_HEADER', 'Bearer plainvalue1234')).toEqual({ kind: 'authorization-header' });
+    expect(classifySecret('SOMETHING', 'Bearer ${TOKEN}')).toBeNull();
     expect(classifySecret('API_KEY', 'OPENAI_API_KEY')).toBeNull();
   });
 });
