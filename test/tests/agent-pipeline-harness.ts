@@ -22,8 +22,11 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `cond` every 100 ms until true or `timeoutMs`; throws with `what` on timeout. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+/**
+ * Polls `cond` every 100 ms until true or `timeoutMs`; throws with `what` on timeout. Generous by
+ * default: a loaded CI machine can take tens of seconds to start a collector or an agent.
+ */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await cond()) return;
@@ -124,7 +127,6 @@ export function startAgent(o: AgentOptions): Child {
         MCPWATCH_RETRY_MAX_MS: '1000',
         MCPWATCH_RECONNECT_JITTER_MS: '100',
         MCPWATCH_BATCH_MAX_WAIT_MS: '50',
-        MCPWATCH_SPOOL_FSYNC: 'always',
         ...o.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -45,7 +45,7 @@ const CANARY_ENV = 'ghp_canaryE2Ea1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6';
 const CANARY_PASS = 'canaryUrlPass77x';
 const CANARY_HEADER = 'canaryHeaderValue55q';
 
-const TIMEOUT_MS = 120_000 + OUTAGE_S * 1000 * 2;
+const TIMEOUT_MS = 300_000 + OUTAGE_S * 1000 * 2;
 
 const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-e2e-pipeline-'));
 const logs = path.join(base, 'logs');

@@ -21,6 +21,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
 import type { McpEvent } from '@mcpwatch/shared';
+import { runAgentRunBench } from './agent-run-bench.js';
 import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, readCpu, readRssBytes, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -232,6 +233,7 @@ export async function runAgentBench(): Promise<BenchRow[]> {
   rows.push(...(await benchScan()));
   rows.push(...(await benchWatchResources()));
   rows.push(...(await benchWatchLatency()));
+  rows.push(...(await runAgentRunBench()));
   return rows;
 }
 

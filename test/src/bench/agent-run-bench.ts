@@ -1,0 +1,214 @@
+/**
+ * Run-mode section of `npm run bench:agent` (invoked from agent-bench.ts): the agent as a service
+ * (`mcpwatch-agent run`: watch engine → spool → signed shipper) against a real collector on
+ * loopback (SQLite, plain HTTP), at default intervals.
+ *
+ *  1. steady state: CPU % of one core and RSS of the run-mode agent over BENCH_SECONDS (default
+ *     120), on a machine padded to 300+ processes, next to an idle `node` baseline measured over
+ *     the same window (the collector runs too, but is not measured);
+ *  2. config write → event stored at the collector (queryable through GET /v1/events), median and
+ *     p95 over BENCH_WRITES (default 30).
+ * Linux only (reads /proc).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { type BenchRow, fmtMb, fmtMs, median, percentile, processCount, readCpu, readRssBytes, sleep } from './bench-stats.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
+const COLLECTOR_BIN = path.join(REPO_ROOT, 'collector/bin/mcpwatch-collector.js');
+const FIXTURE_HOME = path.join(REPO_ROOT, 'agent/tests/fixtures/homes/linux/home/alice');
+const ENROLL_SECRET = 'bench-enroll-secret-0001';
+const ADMIN_TOKEN = 'bench-admin-token-000000001';
+
+const envInt = (name: string, fallback: number): number => {
+  const n = Number(process.env[name]);
+  return Number.isFinite(n) && n > 0 ? n : fallback;
+};
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const t = setTimeout(() => reject(new Error(`timed out waiting for "${needle}": ${text.slice(-2000)}`)), timeoutMs);
+    const on = (d: Buffer) => {
+      text += d.toString();
+      if (text.includes(needle)) {
+        clearTimeout(t);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', on);
+    child.stderr?.on('data', on);
+    child.once('exit', (code) => {
+      clearTimeout(t);
+      if (!text.includes(needle)) reject(new Error(`exited ${code} before "${needle}": ${text.slice(-2000)}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(t);
+}
+
+function getJson(url: string): Promise<unknown> {
+  return new Promise((resolve) => {
+    const req = http.get(url, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => {
+        try {
+          resolve(JSON.parse(body));
+        } catch {
+          resolve(null);
+        }
+      });
+    });
+    req.on('error', () => resolve(null));
+  });
+}
+
+/** A collector and an enrolled, running agent on a copy of the Linux fixture home. */
+interface RunRig {
+  url: string;
+  home: string;
+  agent: ChildProcess;
+  stop: () => Promise<void>;
+}
+
+async function startRunRig(): Promise<RunRig> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-run-bench-'));
+  const home = path.join(tmp, 'alice');
+  cpSync(FIXTURE_HOME, home, { recursive: true });
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const collector = spawn(process.execPath, [COLLECTOR_BIN, '--data-dir', path.join(tmp, 'collector'), '--listen', `127.0.0.1:${port}`, '--tls', 'off'], {
+    env: { ...process.env, MCPWATCH_ENROLL_SECRET: ENROLL_SECRET, MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN, MCPWATCH_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(collector, 'listening on', 60_000);
+  const stateDir = path.join(tmp, 'agent');
+  const enroll = spawn(process.execPath, [AGENT_BIN, 'enroll', '--server', url, '--state-dir', stateDir], {
+    env: { ...process.env, MCPWATCH_ENROLL_SECRET: ENROLL_SECRET },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(enroll, 'enrolled with', 60_000);
+  const agent = spawn(process.execPath, [AGENT_BIN, 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  await waitForOutput(agent, 'running (endpoint', 60_000);
+  return {
+    url,
+    home,
+    agent,
+    stop: async () => {
+      await stopChild(agent);
+      await stopChild(collector);
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts `sleep` processes until the machine holds at least `target`; returns a stopper. */
+function padProcesses(target: number): () => void {
+  const extra: ChildProcess[] = [];
+  const missing = Math.min(1000, Math.max(0, target - processCount()));
+  for (let i = 0; i < missing; i++) extra.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
+  return () => {
+    for (const c of extra) c.kill('SIGKILL');
+  };
+}
+
+/** Steady-state CPU and RSS of run mode next to an idle node baseline over the same window. */
+export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120)): Promise<BenchRow[]> {
+  const unpad = padProcesses(320);
+  const rig = await startRunRig();
+  const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
+  try {
+    await sleep(5000); // past the start scan, snapshot and first heartbeat
+    const pids = { run: rig.agent.pid as number, idle: idle.pid as number };
+    const cpu0 = { run: readCpu(pids.run), idle: readCpu(pids.idle) };
+    const t0 = performance.now();
+    const rss: Record<'run' | 'idle', number[]> = { run: [], idle: [] };
+    const procs: number[] = [];
+    while (performance.now() - t0 < seconds * 1000) {
+      await sleep(1000);
+      for (const k of ['run', 'idle'] as const) {
+        const r = readRssBytes(pids[k]);
+        if (r !== null) rss[k].push(r);
+      }
+      procs.push(processCount());
+    }
+    const elapsedS = (performance.now() - t0) / 1000;
+    const cpu1 = { run: readCpu(pids.run), idle: readCpu(pids.idle) };
+    const pct = (a: number | undefined, b: number | undefined): string =>
+      a === undefined || b === undefined ? 'n/a' : `${(((b - a) / elapsedS) * 100).toFixed(2)} %`;
+    const note = `${elapsedS.toFixed(0)} s window, ${median(procs)} processes, default intervals (poll 5 s, heartbeat 60 s)`;
+    return [
+      { what: 'run CPU (agent process)', value: pct(cpu0.run?.selfS, cpu1.run?.selfS), budget: '≤ 0.5 % of one core', note },
+      { what: 'run CPU (agent + ps/netstat children)', value: pct(cpu0.run?.withChildrenS, cpu1.run?.withChildrenS), note: 'same window' },
+      { what: 'run RSS (median / max)', value: `${fmtMb(median(rss.run))} / ${fmtMb(Math.max(...rss.run))}`, budget: '≤ 80 MB' },
+      { what: 'idle node baseline CPU (run window)', value: pct(cpu0.idle?.selfS, cpu1.idle?.selfS) },
+      { what: 'idle node baseline RSS (run window, median)', value: fmtMb(median(rss.idle)) },
+    ];
+  } finally {
+    idle.kill('SIGKILL');
+    await rig.stop();
+    unpad();
+  }
+}
+
+/** Config write → server.added stored at the collector (visible through the query API). */
+export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30)): Promise<BenchRow[]> {
+  const rig = await startRunRig();
+  const file = path.join(rig.home, '.cursor', 'mcp.json');
+  const latencies: number[] = [];
+  let missed = 0;
+  try {
+    await sleep(2000);
+    for (let i = 0; i < writes; i++) {
+      const name = `run-bench-${i}`;
+      const t0 = performance.now();
+      writeFileSync(file, JSON.stringify({ mcpServers: { [name]: { command: 'npx', args: ['-y', `bench-mcp-server@1.0.${i}`] } } }));
+      let seen: number | null = null;
+      while (performance.now() - t0 < 10_000 && seen === null) {
+        const page = (await getJson(`${rig.url}/v1/events?type=server.added&limit=5`)) as { items?: { data: { name?: string } }[] } | null;
+        if (page?.items?.some((e) => e.data.name === name)) seen = performance.now();
+        else await sleep(20);
+      }
+      if (seen === null) missed++;
+      else latencies.push(seen - t0);
+      await sleep(300);
+    }
+  } finally {
+    await rig.stop();
+  }
+  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce 150 ms, batch wait 200 ms, API polled every 20 ms`;
+  return [
+    { what: 'config write → stored at collector (median)', value: fmtMs(median(latencies)), note },
+    { what: 'config write → stored at collector (p95)', value: fmtMs(percentile(latencies, 95)), budget: '≤ 1 s (p95)' },
+  ];
+}
+
+/** The run-mode rows (called from agent-bench.ts). */
+export async function runAgentRunBench(): Promise<BenchRow[]> {
+  return [...(await benchRunResources()), ...(await benchRunLatency())];
+}
