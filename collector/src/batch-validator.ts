@@ -12,7 +12,7 @@ import addFormatsModule from 'ajv-formats';
 import { Batch, McpEvent } from '@mcpwatch/shared';
 import { Errors } from './errors.js';
 
-type FormatsPlugin = (ajv: Ajv) => Ajv;
+type FormatsPlugin = (ajv: Ajv, formats?: string[]) => Ajv;
 const addFormats = ((addFormatsModule as unknown as { default?: FormatsPlugin }).default ?? addFormatsModule) as unknown as FormatsPlugin;
 
 /** Plain JSON copy of a TypeBox schema, nested `$id`s removed (they repeat: ServerEntry, ...). */
@@ -41,12 +41,51 @@ export function discriminatedBatchSchema(): Record<string, unknown> {
   return batch;
 }
 
+/** ajv-formats' full RFC 3339 date-time check (the reference this module must agree with). */
+const fullDateTime = (() => {
+  const probe = new Ajv({ strict: false });
+  addFormats(probe, ['date-time'] as never);
+  const f = probe.formats['date-time'] as { validate?: (s: string) => boolean } | ((s: string) => boolean);
+  return typeof f === 'function' ? f : (f.validate as (s: string) => boolean);
+})();
+
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/;
+const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * `date-time` as ajv-formats checks it, with a fast path for what agents send (`toISOString()`:
+ * UTC, `T`, `Z`). Anything the fast path does not clearly accept goes to the full check, so the
+ * accepted set is exactly ajv-formats'.
+ */
+export function isDateTime(s: string): boolean {
+  const m = ISO_UTC.exec(s);
+  if (m) {
+    const month = +m[2]!;
+    const day = +m[3]!;
+    const year = +m[1]!;
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= (month === 2 && !leap ? 28 : DAYS_IN_MONTH[month]!) &&
+      +m[4]! <= 23 &&
+      +m[5]! <= 59 &&
+      +m[6]! <= 59
+    ) {
+      return true;
+    }
+  }
+  return fullDateTime(s);
+}
+
 let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
     const ajv = new Ajv({ discriminator: true, allErrors: false, strict: false });
     addFormats(ajv);
+    ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
     compiled = ajv.compile(discriminatedBatchSchema());
   }
   return compiled;

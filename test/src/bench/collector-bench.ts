@@ -12,7 +12,8 @@
  *
  * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 20), BENCH_ROUNDS (5),
  * BENCH_EVENTS (events per batch, 100), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test;
- * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,postgres).
+ * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,postgres),
+ * BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector, e.g. --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +35,8 @@ const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,postgres').split(',');
 const ENROLL_SECRET = 'bench-enroll-secret-0123456789';
+/** Extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to find the bottleneck. */
+const NODE_ARGS = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
 interface Server {
   url: string;
@@ -79,7 +82,7 @@ function startChild(args: string[], env: Record<string, string>, pattern: RegExp
 
 function startCollector(dataDir: string, databaseUrl: string): Promise<Server> {
   return startChild(
-    [COLLECTOR_BIN, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
+    [...NODE_ARGS, COLLECTOR_BIN, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
     {
       MCPWATCH_ENROLL_SECRET: `bench:${ENROLL_SECRET}`,
       MCPWATCH_ADMIN_TOKEN: 'bench-admin-token-0123456789',
