@@ -262,7 +262,7 @@ const DOCKER_VALUED = new Set([
 ]);
 
 function runContainer(runner: string): Launcher {
-  return (args, out, depth) => {
+  return (args, out) => {
     const g = scanOptions(args, 0, new Set(['--context', '-c', '--host', '-H', '--config', '--log-level', '-l']));
     const sub = args[g.index];
     if (sub === 'mcp' && args[g.index + 1] === 'gateway') {
@@ -274,7 +274,6 @@ function runContainer(runner: string): Launcher {
     const { index } = scanOptions(args, start, DOCKER_VALUED);
     const image = args[index];
     if (image) out.package = parseImageRef(image, runner);
-    void depth;
   };
 }
 
@@ -282,7 +281,7 @@ const SCRIPT_VALUED = new Set(['-r', '--require', '--import', '--loader', '--env
 
 function runScript(runner: string): Launcher {
   return (args, out, depth) => {
-    const { values, index } = scanOptions(args, 0, SCRIPT_VALUED);
+    const { index } = scanOptions(args, 0, SCRIPT_VALUED);
     if (/^python/.test(runner) || runner === 'py') {
       const mIdx = args.indexOf('-m');
       if (mIdx >= 0 && mIdx < index + 1 && args[mIdx + 1]) {
@@ -294,14 +293,13 @@ function runScript(runner: string): Launcher {
     if (!target) return;
     if (runner === 'deno' && (target === 'run' || target === 'x')) target = args[scanOptions(args, index + 1, new Set(['--config', '-c', '--import-map', '--env-file'])).index];
     if (!target) return;
-    if (runner === 'bun' && (target === 'x')) return runNpm('bun', args, index + 1, out, depth);
+    if (runner === 'bun' && target === 'x') return runNpm('bun', args, index + 1, out, depth);
     if (runner === 'bun' && target === 'run') target = args[index + 1];
     if (!target) return;
     if (target.startsWith('npm:')) {
       seeThrough(parseNpmSpec(target.slice(4), runner), args.slice(index + 1), out, depth);
       return;
     }
-    void values;
     out.package = local(target, runner);
   };
 }

@@ -5,7 +5,8 @@
  * `kind`. Detection errs toward flagging credentials in known formats; the generic
  * high-entropy check deliberately leaves alone paths, URLs, UUIDs, package specs, version
  * strings, placeholders ("your-api-key-here", "<TOKEN>", "xxx") and references to variables
- * (`${input:x}`, `${env:X}`, `${VAR}`, `$VAR`, `%VAR%`, `{{x}}`), which are not secrets.
+ * (`${input:x}`, `${env:X}`, `${VAR}`, `$VAR`, `%VAR%`, `{{x}}`, OpenCode `{env:X}` / `{file:p}`),
+ * which are not secrets.
  */
 import { NON_SECRET_NAME_PATTERN, SECRET_NAME_PATTERN, SECRET_PATTERNS } from './secret-patterns.js';
 
@@ -19,7 +20,7 @@ const MAX_VALUE_CHARS = 16_384;
 
 /** One variable reference in any of the syntaxes MCP clients and shells expand. */
 const REFERENCE_SOURCE =
-  String.raw`\$\{[^}\s]{1,256}\}|\$[A-Za-z_][A-Za-z0-9_]{0,255}|%[A-Za-z_][A-Za-z0-9_()]{0,255}%|\{\{[^}]{1,256}\}\}`;
+  String.raw`\$\{[^}\s]{1,256}\}|\$[A-Za-z_][A-Za-z0-9_]{0,255}|%[A-Za-z_][A-Za-z0-9_()]{0,255}%|\{\{[^}]{1,256}\}\}|\{(?:env|file):[^}\s]{1,256}\}`;
 const REFERENCE_ONLY = new RegExp(
   String.raw`^\s*(?:(?:Bearer|Basic|Token)\s+)?(?:${REFERENCE_SOURCE})(?:\s*(?:${REFERENCE_SOURCE}))*\s*$`,
   'i',

@@ -78,7 +78,7 @@ describe('detectSecret', () => {
 
 describe('isReference / classifySecret', () => {
   it('recognises references in every syntax', () => {
-    for (const v of ['${input:x}', '${env:X}', '${X}', '$X', '%X%', '{{ secrets.X }}', 'Bearer ${X}']) {
+    for (const v of ['${input:x}', '${env:X}', '${X}', '$X', '%X%', '{{ secrets.X }}', 'Bearer ${X}', '{env:X}', 'Bearer {file:~/.tok}', '${X:-default}']) {
       expect(isReference(v)).toBe(true);
     }
     expect(isReference('abc${X}')).toBe(false);
