@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { Errors } from '../../src/errors.js';
 import { failing, makeFixture, type Fixture } from '../support/collector-fixture.js';
+import { engineCases } from '../support/pg.js';
 import type { TestAgent, WireResponse } from '../../../test/src/harness/test-agent.js';
 
 function expectError(res: WireResponse, status: number, code: string, message?: RegExp): void {
@@ -9,12 +10,12 @@ function expectError(res: WireResponse, status: number, code: string, message?: 
   if (message) expect((res.json as { message: string }).message).toMatch(message);
 }
 
-describe('POST /v1/batches (SQLite store)', () => {
+describe.each(await engineCases())('POST /v1/batches (%s store)', (engine) => {
   let fx: Fixture;
   let agent: TestAgent;
 
   beforeAll(async () => {
-    fx = await makeFixture({ overrides: { maxBodyBytes: 256 * 1024, maxInflatedBytes: 1024 * 1024, rateLimitPerAgentPerS: 1000, rateLimitBurst: 1000 } });
+    fx = await makeFixture({ engine, overrides: { maxBodyBytes: 256 * 1024, maxInflatedBytes: 1024 * 1024, rateLimitPerAgentPerS: 1000, rateLimitBurst: 1000 } });
     agent = await fx.enroll();
   });
   afterAll(async () => fx.close());

@@ -1,7 +1,7 @@
 /**
  * Test fixture: a collector app over a real store (SQLite in a temp dir; PostgreSQL in a fresh
- * schema when `engine: 'postgres'`), with an injectable clock, and a test agent enrolled through
- * `inject()`.
+ * schema when `engine: 'postgres'`, dropped on close), with an injectable clock, and test agents
+ * enrolled through `inject()`.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,8 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppDeps } from '../../src/app.js';
 import { loadCaForTests } from './ca-cache.js';
 import { loadConfig, type ConfigKey } from '../../src/config.js';
-import { createStore } from '../../src/store/index.js';
+import { openTestStore } from './test-store.js';
+import type { EngineName } from './pg.js';
 import type { Store } from '../../src/store/types.js';
 import { injectTransport, pooledKeyPair, TestAgent, type Transport } from '../../../test/src/harness/test-agent.js';
 
@@ -26,11 +27,9 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
 /** Builds an app on a fresh store. `overrides` are config values by key (raw, as in env/file). */
 export async function makeFixture(
-  opts: { overrides?: Partial<Record<ConfigKey, unknown>>; engine?: 'sqlite' | 'postgres'; wrapStore?: (s: Store) => Store; deps?: AppDeps } = {},
+  opts: { overrides?: Partial<Record<ConfigKey, unknown>>; engine?: EngineName; wrapStore?: (s: Store) => Store; deps?: AppDeps } = {},
 ): Promise<Fixture> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-collector-'));
   const clock = { nowMs: Date.parse('2026-06-01T12:00:00Z') };
@@ -38,10 +37,8 @@ export async function makeFixture(
   const config = loadConfig({
     overrides: { dataDir, tls: 'off', enrollSecrets: `fleet:${ENROLL_SECRET}`, ...(opts.overrides ?? {}) },
   });
-  const pgSchema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
-  const real = await createStore(
-    opts.engine === 'postgres' ? { databaseUrl: PG_URL, pgSchema, now: () => new Date(now()) } : { dataDir, now: () => new Date(now()) },
-  );
+  const opened = await openTestStore(opts.engine ?? 'sqlite', { now: () => new Date(now()) });
+  const real = opened.store;
   const store = opts.wrapStore ? opts.wrapStore(real) : real;
   const app = await buildApp(config, { store, now, logger: false, ca: loadCaForTests(), ...(opts.deps ?? {}) });
   await app.ready();
@@ -56,7 +53,7 @@ export async function makeFixture(
     enroll: (host) => TestAgent.enroll(transport, { enrollSecret: ENROLL_SECRET, now, keys: pooledKeyPair(enrolled++ % 4), ...(host ? { host } : {}) }),
     close: async () => {
       await app.close();
-      await real.close();
+      await opened.cleanup();
     },
   };
 }
