@@ -5,6 +5,7 @@
  */
 import type { ServerEntry, Severity } from '@mcpwatch/shared';
 import { executableBaseName } from '../normalize/index.js';
+import { serverApprovals } from './approval-rules.js';
 import { serverSubject, type Rule, type RuleContext, type RuleHit } from './rule-types.js';
 
 // ---- command in a temp / shared / download folder ----
@@ -238,15 +239,17 @@ export const execCapableServerRule: Rule = {
     'with the user\'s rights. Keep it only where needed, restrict its roots, and never auto-approve its tools.',
   evaluate(ctx: RuleContext): RuleHit[] {
     const hits: RuleHit[] = [];
-    for (const { server } of ctx.views) {
+    for (const { server, raw } of ctx.views) {
       const cap = execCapability(server);
       if (!cap) continue;
+      // Command execution whose calls are auto-approved is remote code execution for any prompt injection.
+      const autoApproved = raw !== null && serverApprovals(raw.raw).length > 0;
       hits.push({
         key: server.serverKey,
         subject: serverSubject(server),
-        evidence: { field: 'package', kind: cap[2], detail: cap[0] },
-        severity: cap[1],
-        title: `${server.name} ${cap[0]}`,
+        evidence: { field: 'package', kind: cap[2], detail: autoApproved ? `${cap[0]}; tools auto-approved` : cap[0] },
+        severity: autoApproved ? 'critical' : cap[1],
+        title: `${server.name} ${cap[0]}${autoApproved ? ' with auto-approved tools' : ''}`,
       });
     }
     return hits;

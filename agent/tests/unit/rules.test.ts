@@ -261,6 +261,7 @@ describe('exec-capable-server', () => {
         raw('fsproj', { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem', '/Users/me/proj'] }),
         raw('claude', { command: 'claude', args: ['mcp', 'serve'] }),
         raw('fetch', { command: 'uvx', args: ['mcp-server-fetch'] }),
+        raw('shell-auto', { command: 'uvx', args: ['mcp-shell-server'], alwaysAllow: ['run_command'] }),
       ]),
       'exec-capable-server',
     );
@@ -271,6 +272,7 @@ describe('exec-capable-server', () => {
         ['dc', 'high'],
         ['fsroot', 'high'],
         ['k8s', 'medium'],
+        ['shell-auto', 'critical'],
         ['smithery', 'high'],
       ].sort(),
     );
