@@ -17,6 +17,8 @@ import { loadCaForTests } from '../support/ca-cache.js';
 import { ENROLL_SECRET } from '../support/collector-fixture.js';
 import { httpTransport, pooledKeyPair, TestAgent } from '../../../test/src/harness/test-agent.js';
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { probePostgres, TEST_PG_URL, uniqueSchemaName } from '../support/pg.js';
 
 function tmp(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -125,6 +127,48 @@ test('CLI main(): flags + env only, SQLite in the data dir, prints the CA finger
   expect(await running).toBe(0);
   expect(lines.join('\n')).not.toContain('CANARY');
   expect(lines.join('\n')).not.toContain(ENROLL_SECRET);
+});
+
+test('CLI main(): DATABASE_URL switches to PostgreSQL', async () => {
+  const probe = await probePostgres();
+  if (!probe.ok) {
+    if (process.env.CI === 'true') throw new Error(probe.reason);
+    console.warn(`SKIPPED CLI PostgreSQL test: ${probe.reason}`);
+    return;
+  }
+  const schema = uniqueSchemaName('cli');
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  const url = new URL(TEST_PG_URL);
+  url.searchParams.set('options', `-c search_path=${schema}`);
+  const lines: string[] = [];
+  const signals = new EventEmitter();
+  const running = main(['--data-dir', tmp('mcpw-clipg-'), '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'silent'], {
+    env: { MCPWATCH_ENROLL_SECRET: `fleet:${ENROLL_SECRET}`, DATABASE_URL: url.toString() },
+    stderr: (l) => lines.push(l),
+    signals: signals as unknown as NodeJS.Process,
+  });
+  try {
+    const deadline = Date.now() + 30_000;
+    while (!lines.some((l) => /listening on|cannot start/.test(l)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const base = /listening on (\S+) \(store: postgres/.exec(lines.join('\n'))?.[1];
+    expect(base).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const transport = httpTransport(base!);
+    try {
+      const agent = await TestAgent.enroll(transport, { enrollSecret: ENROLL_SECRET, keys: pooledKeyPair(3) });
+      expect((await agent.sendEvents(4)).status).toBe(200);
+    } finally {
+      transport.close();
+    }
+    const stored = await admin.query(`select count(*)::int as n from ${schema}.events`);
+    expect(stored.rows[0].n).toBeGreaterThanOrEqual(4);
+  } finally {
+    signals.emit('SIGTERM');
+    expect(await running).toBe(0);
+    await admin.query(`drop schema if exists ${schema} cascade`);
+    await admin.end();
+  }
 });
 
 test('CLI main(): a bad value stops it with exit code 2 naming the key', async () => {
