@@ -52,20 +52,23 @@ export function splitCommandLine(line: string): string[] {
 const WINDOWS_EXE_PREFIX = /^([A-Za-z]:[\\/][^"'*?<>|]*?\.(?:exe|cmd|bat|com|ps1))(?=\s|$)/i;
 
 /**
- * Resolve a `command` field that may hold a whole command line. When `args` is empty and the
- * command contains whitespace it is split quote-aware, except that an unquoted Windows path to
- * an executable keeps its spaces. With non-empty `args` a command with spaces is taken as one
- * path (a client would spawn it as written).
+ * Resolve a `command` field that may hold a whole command line (`"npx -y pkg"`). A command with
+ * whitespace is split quote-aware, and its words go before `args`, when it is quoted, when its
+ * first word is a bare program name (no path separator: `npx -y pkg`), or when `args` is empty.
+ * An unquoted Windows path to an executable keeps its spaces (`C:\Program Files\x\node.exe a`).
+ * A path with spaces followed by non-empty `args` is taken as one path, as a client would spawn it.
  */
 export function splitCommandField(command: string, args: string[]): { command: string; args: string[] } {
   const trimmed = command.trim();
   if (!/\s/.test(trimmed)) return { command: trimmed, args };
-  if (args.length > 0 && !/^["']/.test(trimmed)) return { command: trimmed, args };
-  const exe = WINDOWS_EXE_PREFIX.exec(trimmed);
-  if (exe && !/^["']/.test(trimmed)) {
+  const quoted = /^["']/.test(trimmed);
+  const exe = quoted ? null : WINDOWS_EXE_PREFIX.exec(trimmed);
+  if (exe) {
     const head = exe[1] as string;
     return { command: head, args: [...splitCommandLine(trimmed.slice(head.length)), ...args] };
   }
+  const firstWord = trimmed.split(/\s/, 1)[0] as string;
+  if (!quoted && args.length > 0 && /[\\/]/.test(firstWord)) return { command: trimmed, args };
   const words = splitCommandLine(trimmed);
   if (words.length === 0) return { command: trimmed, args };
   return { command: words[0] as string, args: [...words.slice(1), ...args] };

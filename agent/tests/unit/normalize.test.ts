@@ -92,6 +92,8 @@ describe('command lines', () => {
       args: ['C:\\srv\\index.js'],
     });
     expect(splitCommandField('/Users/me/My Tools/server', ['--x'])).toEqual({ command: '/Users/me/My Tools/server', args: ['--x'] });
+    expect(splitCommandField('npx -y pkg', ['--stdio'])).toEqual({ command: 'npx', args: ['-y', 'pkg', '--stdio'] });
+    expect(splitCommandField('"/Users/me/My Tools/server" --v', ['--x'])).toEqual({ command: '/Users/me/My Tools/server', args: ['--v', '--x'] });
   });
 
   it('normalizes a one-string command into command + args', () => {
