@@ -105,7 +105,7 @@ export function configDefaults(platform: NodeJS.Platform = process.platform, env
     spoolFsyncIntervalMs: 1000,
     batchMaxEvents: 500,
     batchMaxBytes: MiB,
-    batchMaxWaitMs: 200,
+    batchMaxWaitMs: 100,
     retryBaseMs: 1000,
     retryMaxMs: 60_000,
     reconnectJitterMs: 5000,

@@ -138,7 +138,7 @@ export class Shipper {
     this.o = {
       batchMaxEvents: opts.batchMaxEvents ?? 500,
       batchMaxBytes: opts.batchMaxBytes ?? 1024 * 1024,
-      batchMaxWaitMs: opts.batchMaxWaitMs ?? 200,
+      batchMaxWaitMs: opts.batchMaxWaitMs ?? 100,
       retryBaseMs: opts.retryBaseMs ?? 1000,
       retryMaxMs: opts.retryMaxMs ?? 60_000,
       reconnectJitterMs: opts.reconnectJitterMs ?? 2000,

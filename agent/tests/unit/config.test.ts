@@ -70,7 +70,7 @@ describe('loadConfig', () => {
     expect(config.heartbeatMs).toBe(2000);
     expect(config.batchMaxEvents).toBe(8);
     expect(config.retryBaseMs).toBe(11);
-    expect(config.batchMaxWaitMs).toBe(200);
+    expect(config.batchMaxWaitMs).toBe(100);
     expect(sources).toMatchObject({ server: 'command line', heartbeatMs: 'environment', batchMaxEvents: 'config file', retryBaseMs: 'system config', batchMaxWaitMs: 'default' });
     expect(Object.isFrozen(config)).toBe(true);
   });

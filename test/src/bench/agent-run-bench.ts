@@ -22,6 +22,8 @@ import { type BenchRow, fmtMb, fmtMs, median, percentile, processCount, readCpu,
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
+/** The launcher npm links for `npx mcpwatch-agent` (its shebang carries the V8 flags). */
+const AGENT_EXEC = path.join(REPO_ROOT, 'node_modules/.bin/mcpwatch-agent');
 const COLLECTOR_BIN = path.join(REPO_ROOT, 'collector/bin/mcpwatch-collector.js');
 const FIXTURE_HOME = path.join(REPO_ROOT, 'agent/tests/fixtures/homes/linux/home/alice');
 const ENROLL_SECRET = 'bench-enroll-secret-0001';
@@ -111,7 +113,7 @@ async function startRunRig(): Promise<RunRig> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(enroll, 'enrolled with', 60_000);
-  const agent = spawn(process.execPath, [AGENT_BIN, 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+  const agent = spawn(AGENT_EXEC, ['run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(agent, 'running (endpoint', 60_000);
@@ -201,7 +203,7 @@ export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30)): Prom
   } finally {
     await rig.stop();
   }
-  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce 150 ms, batch wait 200 ms, API polled every 20 ms`;
+  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce 150 ms, batch wait 100 ms, API polled every 20 ms`;
   return [
     { what: 'config write → stored at collector (median)', value: fmtMs(median(latencies)), note },
     { what: 'config write → stored at collector (p95)', value: fmtMs(percentile(latencies, 95)), budget: '≤ 1 s (p95)' },
