@@ -14,6 +14,7 @@ import pg from 'pg';
 import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { KyselyStore, classifyStoreError } from './kysely-store.js';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 import { CachingSqliteDatabase } from './sqlite-statement-cache.js';
 import type { Store } from './types.js';
 
@@ -59,20 +60,23 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store & Kys
 function openSqlite(opts: CreateStoreOptions): KyselyStore {
   if (!opts.dataDir) throw Errors.config('store: dataDir is required when DATABASE_URL is not set');
   let raw: BetterSqlite3.Database;
+  const file = join(opts.dataDir, SQLITE_FILE);
   try {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    raw = new BetterSqlite3(join(opts.dataDir, SQLITE_FILE));
+    raw = new BetterSqlite3(file);
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
     raw.pragma('busy_timeout = 5000');
-    // Checkpoint every ~16 MiB of WAL rather than 4 MiB: fewer foreground fsyncs under ingest.
-    raw.pragma('wal_autocheckpoint = 4000');
+    // Checkpoints run in a worker (sqlite-checkpointer.ts); this threshold (~128 MiB of WAL) is
+    // only the backstop if that worker stops.
+    raw.pragma('wal_autocheckpoint = 32768');
     raw.pragma('foreign_keys = OFF');
   } catch (e) {
     throw Errors.storeUnavailable(`cannot open SQLite database in ${opts.dataDir}: ${(e as Error).message}`, { cause: e });
   }
+  const checkpointer = startCheckpointer(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) });
-  return new KyselyStore({ engine: 'sqlite', db, ...(opts.now ? { now: opts.now } : {}) });
+  return new KyselyStore({ engine: 'sqlite', db, ...(checkpointer ? { beforeClose: () => checkpointer.stop() } : {}), ...(opts.now ? { now: opts.now } : {}) });
 }
 
 function openPostgres(opts: CreateStoreOptions): KyselyStore {

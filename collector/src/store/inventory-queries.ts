@@ -24,6 +24,23 @@ import type {
   StoredEvent,
 } from './types.js';
 
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The 10-character time prefix of a ULID made at `ms` (Crockford base32, 48-bit milliseconds).
+ * Every event id made at or after `ms` sorts at or after this string, so a time bound on events is
+ * an id range on the primary key.
+ */
+export function ulidTimePrefix(ms: number): string {
+  let t = Math.max(0, Math.min(Math.floor(ms), 2 ** 48 - 1));
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[t % 32]! + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 
@@ -178,7 +195,6 @@ export class InventoryQueries {
         .selectFrom('events')
         .select(['id', 'type', 'time', 'endpoint_id', 'data'])
         .where('endpoint_id', '=', endpointId)
-        .orderBy('time', 'desc')
         .orderBy('id', 'desc')
         .limit(Math.max(0, Math.min(recentEvents, MAX_PAGE_SIZE)))
         .execute(),
@@ -360,18 +376,25 @@ export class InventoryQueries {
     return page(items, n, () => encodeCursor({ o: offset + n }));
   }
 
+  /**
+   * Events newest first (by id: a ULID, whose prefix is the event time). `since`/`until` bound both
+   * the id (an index range) and the recorded time.
+   */
   async listEvents(f: EventFilter): Promise<Page<StoredEvent>> {
     const n = pageSize(f.limit);
     let q = this.db.selectFrom('events').select(['id', 'type', 'time', 'endpoint_id', 'data']);
-    if (f.since !== undefined) q = q.where('time', '>=', time(f.since, 'since'));
-    if (f.until !== undefined) q = q.where('time', '<', time(f.until, 'until'));
+    if (f.since !== undefined) {
+      const since = time(f.since, 'since');
+      q = q.where('id', '>=', ulidTimePrefix(Date.parse(since))).where('time', '>=', since);
+    }
+    if (f.until !== undefined) {
+      const until = time(f.until, 'until');
+      q = q.where('id', '<', ulidTimePrefix(Date.parse(until) + 1)).where('time', '<', until);
+    }
     if (f.endpointId !== undefined) q = q.where('endpoint_id', '=', f.endpointId);
     if (f.type !== undefined) q = q.where('type', '=', f.type);
-    if (f.cursor !== undefined) {
-      const [t, id] = decodeCursor(f.cursor, isKeyPair);
-      q = q.where((eb) => eb.or([eb('time', '<', t), eb.and([eb('time', '=', t), eb('id', '<', id)])]));
-    }
-    const rows = await q.orderBy('time', 'desc').orderBy('id', 'desc').limit(n + 1).execute();
-    return page(rows.map(storedEvent), n, (last) => encodeCursor([last.time, last.id]));
+    if (f.cursor !== undefined) q = q.where('id', '<', decodeCursor(f.cursor, isString));
+    const rows = await q.orderBy('id', 'desc').limit(n + 1).execute();
+    return page(rows.map(storedEvent), n, (last) => encodeCursor(last.id));
   }
 }

@@ -16,7 +16,7 @@ import { PRESENCE_TABLES } from './db-schema.js';
 import { inCodeMigrations } from './migrations.js';
 import { canonicalTime, projectBatch, type ProjectionDelta } from './projection.js';
 import { sinkWantsEvent } from './sink-routing.js';
-import { InventoryQueries } from './inventory-queries.js';
+import { InventoryQueries, ulidTimePrefix } from './inventory-queries.js';
 import type {
   AgentRow,
   ApiTokenRow,
@@ -52,6 +52,8 @@ export interface KyselyStoreOptions {
   pgSchema?: string;
   /** Clock, for tests. */
   now?: () => Date;
+  /** Runs (awaited) before the database closes, e.g. to stop SQLite's checkpoint worker. */
+  beforeClose?: () => Promise<void>;
 }
 
 /** Error codes and messages that mean "the database is not reachable now" (retry later). */
@@ -144,6 +146,7 @@ export class KyselyStore implements Store {
   readonly #pgSchema: string | undefined;
   readonly #now: () => Date;
   readonly #queries: InventoryQueries;
+  readonly #beforeClose: (() => Promise<void>) | undefined;
   #closed = false;
 
   constructor(opts: KyselyStoreOptions) {
@@ -152,6 +155,7 @@ export class KyselyStore implements Store {
     this.#pgSchema = opts.pgSchema;
     this.#now = opts.now ?? (() => new Date());
     this.#queries = new InventoryQueries(this.db);
+    this.#beforeClose = opts.beforeClose;
   }
 
   /** Runs `fn`, mapping reachability failures to MCPW_ERR_STORE_UNAVAILABLE. */
@@ -178,7 +182,7 @@ export class KyselyStore implements Store {
       }
       const migrator = new Migrator({
         db: this.db,
-        provider: inCodeMigrations,
+        provider: inCodeMigrations(this.engine),
         ...(this.engine === 'postgres' && this.#pgSchema ? { migrationTableSchema: this.#pgSchema } : {}),
       });
       const { error } = await migrator.migrateToLatest();
@@ -199,6 +203,7 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#beforeClose?.().catch(() => undefined);
     await this.db.destroy();
   }
 
@@ -359,11 +364,11 @@ export class KyselyStore implements Store {
 
     // Append the events; an id already held (re-sent under another seq) is skipped everywhere below.
     const inserted = new Set<string>();
-    const dataJson = new Map<McpEvent, string>();
+    const encoded = new Map<McpEvent, { data: string; time: string }>();
     const eventRows = input.events.map((e) => {
-      const data = JSON.stringify(e.data);
-      dataJson.set(e, data);
-      return { id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: canonicalTime(e.time, receivedAt), received_at: receivedAt, batch_seq: input.seq, data };
+      const enc = { data: JSON.stringify(e.data), time: canonicalTime(e.time, receivedAt) };
+      encoded.set(e, enc);
+      return { id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: enc.time, received_at: receivedAt, batch_seq: input.seq, data: enc.data };
     });
     for (const chunk of chunkRows(eventRows, 8)) {
       const rows = await trx.insertInto('events').values(chunk).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
@@ -383,7 +388,7 @@ export class KyselyStore implements Store {
         .execute();
     }
 
-    await this.#applyProjection(trx, endpointId, projectBatch(endpointId, fresh, receivedAt, (e) => dataJson.get(e)!), receivedAt);
+    await this.#applyProjection(trx, endpointId, projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => encoded.get(e)!.data, time: (e) => encoded.get(e)!.time }), receivedAt);
 
     const outbox = [];
     for (const e of fresh) {
@@ -407,7 +412,7 @@ export class KyselyStore implements Store {
       }
     }
     for (const chunk of chunkRows(outbox, 13)) {
-      await trx.insertInto('outbox').values(chunk).onConflict((oc) => oc.column('id').doNothing()).execute();
+      await trx.insertInto('outbox').values(chunk).onConflict((oc) => oc.columns(['sink', 'id']).doNothing()).execute();
     }
 
     // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
@@ -467,7 +472,6 @@ export class KyselyStore implements Store {
         .where('sink', '=', sink)
         .where('available_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .orderBy('available_at')
         .orderBy('id')
         .limit(n);
       // Several collectors on one PostgreSQL: each takes rows nobody else holds.
@@ -479,7 +483,7 @@ export class KyselyStore implements Store {
         .returningAll()
         .execute();
     });
-    rows.sort((a, b) => (a.available_at < b.available_at ? -1 : a.available_at > b.available_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     if (rows.length === 0) return [];
     const events = new Map<string, Database['events']>();
     await this.#run(async () => {
@@ -541,6 +545,7 @@ export class KyselyStore implements Store {
       // Events still waiting in the outbox are kept until published.
       const res = await this.db
         .deleteFrom('events')
+        .where('id', '<', ulidTimePrefix(olderThan.getTime()))
         .where('time', '<', cutoff)
         .where('id', 'not in', (eb) => eb.selectFrom('outbox').select('event_id'))
         .executeTakeFirst();

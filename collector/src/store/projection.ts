@@ -172,19 +172,23 @@ function findingRow(endpointId: string, at: string, open: boolean, f: Finding): 
   };
 }
 
+/** Per-event values the caller already computed for the event history (reused, not recomputed). */
+export interface EncodedEvents {
+  dataJson(e: McpEvent): string;
+  /** The event's canonical time. */
+  time(e: McpEvent): string;
+}
+
 /**
  * Folds a batch's events, in order, into one delta for `endpointId` (the enrolled agent's
  * endpoint; the envelope's endpointId is not trusted for placement). Later events win.
  */
-export function projectBatch(
-  endpointId: string,
-  events: readonly McpEvent[],
-  receivedAt: string,
-  dataJson: (e: McpEvent) => string = (e) => JSON.stringify(e.data),
-): ProjectionDelta {
+export function projectBatch(endpointId: string, events: readonly McpEvent[], receivedAt: string, encoded?: EncodedEvents): ProjectionDelta {
+  const dataJson = encoded?.dataJson ?? ((e: McpEvent) => JSON.stringify(e.data));
+  const timeOf = encoded?.time ?? ((e: McpEvent) => canonicalTime(e.time, receivedAt));
   let d = emptyDelta();
   for (const e of events) {
-    const at = canonicalTime(e.time, receivedAt);
+    const at = timeOf(e);
     switch (e.type) {
       case 'inventory.snapshot': {
         const heartbeat = d.heartbeat;

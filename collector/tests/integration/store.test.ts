@@ -7,7 +7,7 @@ import { sha256Hex } from '@mcpwatch/shared';
 import { createStore } from '../../src/store/index.js';
 import { engineCases } from '../support/pg.js';
 import { openTestStore, type TestStore } from '../support/test-store.js';
-import { enrolled, enrollInput, event, finding, hostInfo, serverEntry, snapshot } from '../support/store-fixtures.js';
+import { enrolled, enrollInput, event, finding, hostInfo, pastEvent, serverEntry, snapshot } from '../support/store-fixtures.js';
 
 describe.each(await engineCases())('store (%s)', (engine) => {
   let t: TestStore;
@@ -190,7 +190,7 @@ describe.each(await engineCases())('store (%s)', (engine) => {
   test('pruneEvents deletes history older than the cutoff, keeps events still waiting in the outbox and the current inventory', async () => {
     const { agent, sender } = await enrolled(t.store);
     const old = new Date('2020-01-01T00:00:00.000Z');
-    await sender.send([event('server.added', agent.endpointId, serverEntry('old'), old), event('server.added', agent.endpointId, serverEntry('old2'), old)]);
+    await sender.send([pastEvent('server.added', agent.endpointId, serverEntry('old'), old), pastEvent('server.added', agent.endpointId, serverEntry('old2'), old)]);
     await sender.send([event('server.added', agent.endpointId, serverEntry('new'))]);
     const claimed = await t.store.claimOutbox('file', 1, 60_000, 'w');
     expect(claimed[0]!.event.time).toBe(old.toISOString());

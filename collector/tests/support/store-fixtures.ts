@@ -2,7 +2,7 @@
  * Builders of realistic store inputs for tests: host facts, server entries, findings, events and
  * ingest inputs. Values follow the shared schemas.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import {
   computeFingerprint,
   computeServerKey,
@@ -77,6 +77,23 @@ export function finding(ruleId: string, severity: Severity, server?: ServerEntry
 
 export function event<K extends EventType>(type: K, endpointId: string, data: EventOf<K>['data'], at = new Date()): EventOf<K> {
   return makeEvent(type, endpointId, data, at);
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * An event whose ULID id carries `at` as its time (makeEvent's monotonic ids never go back in
+ * time, so events "from the past" need their id made here).
+ */
+export function pastEvent<K extends EventType>(type: K, endpointId: string, data: EventOf<K>['data'], at: Date): EventOf<K> {
+  let t = at.getTime();
+  let prefix = '';
+  for (let i = 0; i < 10; i++) {
+    prefix = CROCKFORD[t % 32]! + prefix;
+    t = Math.floor(t / 32);
+  }
+  const random = Array.from(randomBytes(16), (b) => CROCKFORD[b % 32]).join('');
+  return { ...makeEvent(type, endpointId, data, at), id: prefix + random };
 }
 
 export function snapshot(endpointId: string, host: HostInfo, parts: { servers?: ServerEntry[]; findings?: Finding[] } = {}, at = new Date()) {
