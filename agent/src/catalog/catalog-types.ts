@@ -80,6 +80,12 @@ export interface ConfigLocation {
   sections: readonly ServerSection[];
   /** Path to the VS Code style `inputs` array ([{id,...}]), recorded in fileContext.inputIds. */
   inputsPath?: readonly string[];
+  /**
+   * Size limit for this file when the client itself writes files larger than the scan's default
+   * (Claude Code keeps per-project history in ~/.claude.json, which grows past 5 MiB). The
+   * larger of this and ScanContext.maxFileBytes applies.
+   */
+  minMaxFileBytes?: number;
 }
 
 /**

@@ -28,6 +28,7 @@ const MCP_SERVERS = [map('mcpServers')] as const;
 
 interface LocOpts {
   os?: readonly Platform[];
+  minMaxFileBytes?: number;
   format?: ConfigFormat;
   dialect?: EntryDialect;
   sections?: readonly ServerSection[];
@@ -46,6 +47,7 @@ function loc(id: string, scope: ConfigScope, base: BaseDir, path: readonly strin
     dialect: o.dialect ?? 'standard',
     sections: o.sections ?? MCP_SERVERS,
     ...(o.inputsPath ? { inputsPath: o.inputsPath } : {}),
+    ...(o.minMaxFileBytes ? { minMaxFileBytes: o.minMaxFileBytes } : {}),
   };
 }
 
@@ -108,6 +110,8 @@ function vscodeStorage(userDir: string): ProjectSource {
   return { id: 'storage', os: ALL, base: 'appData', path: [userDir, 'User', 'globalStorage', 'storage.json'], format: 'json', kind: 'vscode-storage' };
 }
 
+/** ~/.claude.json also holds Claude Code's per-project history and grows to tens of MiB. */
+const CLAUDE_JSON_MAX_BYTES = 32 * 1024 * 1024;
 const CLAUDE_CODE_USER_SECTIONS: readonly ServerSection[] = [
   map('mcpServers'),
   { path: ['projects', '*', 'mcpServers'], shape: 'map', projectKeyIndex: 1, scope: 'project' },
@@ -153,8 +157,8 @@ export const CLIENTS: readonly ClientDefinition[] = [
     id: 'claude-code',
     displayName: 'Claude Code',
     locations: [
-      loc('user', 'user', 'home', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS }),
-      loc('config-dir', 'user', 'env:CLAUDE_CONFIG_DIR', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS }),
+      loc('user', 'user', 'home', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS, minMaxFileBytes: CLAUDE_JSON_MAX_BYTES }),
+      loc('config-dir', 'user', 'env:CLAUDE_CONFIG_DIR', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS, minMaxFileBytes: CLAUDE_JSON_MAX_BYTES }),
       loc('project', 'project', 'project', ['.mcp.json']),
       // Plugins: the folders installed_plugins.json records, and the install cache. Marketplace
       // checkouts (plugins/marketplaces/**) list plugins that are available, not installed.

@@ -13,7 +13,7 @@ import type { ClientRecord, ConfigError } from '@mcpwatch/shared';
 import { CLIENTS, locationsFor, projectMarkers, type ClientDefinition, type ConfigLocation, type ProjectSource } from '../catalog/index.js';
 import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '../types.js';
 import { homeBases, systemRootDir, type BaseResolver } from './base-dirs.js';
-import { readConfigFile } from './config-reader.js';
+import { DEFAULT_MAX_FILE_BYTES, readConfigFile } from './config-reader.js';
 import { extractEntries } from './entry-extractor.js';
 import { expandPath, watchPathFor } from './path-expander.js';
 import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
@@ -44,6 +44,11 @@ function folderKey(path: string): string | null {
   return n.length > 1 && /[\\/]$/.test(n) ? n.slice(0, -1) : n;
 }
 
+/** The size limit for one location's files: the scan's, raised where the catalog says so. */
+function fileLimit(ctx: ScanContext, location: ConfigLocation): number {
+  return Math.max(ctx.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES, location.minMaxFileBytes ?? 0);
+}
+
 /** Mutable state of one discovery run. */
 class Run {
   readonly files: ConfigFileResult[] = [];
@@ -62,7 +67,7 @@ class Run {
     const key = `${client.id}\0${path}`;
     if (this.seenFiles.has(key)) return;
     this.seenFiles.add(key);
-    const result = await readConfigFile(path, { format: location.format, maxFileBytes: this.ctx.maxFileBytes, client: client.id });
+    const result = await readConfigFile(path, { format: location.format, maxFileBytes: fileLimit(this.ctx, location), client: client.id });
     if (result.status === 'missing') return;
     const base = { path, client: client.id, scope: location.scope, user, projectPath, format: location.format };
     if (result.status === 'error') {

@@ -257,4 +257,14 @@ describe('unusable files next to good ones', () => {
     const r = await discover(ctxFor(home, { maxFileBytes: 1024 }));
     expect(r.files[0]!.errors[0]).toMatchObject({ code: 'too-large' });
   });
+
+  it("reads a ~/.claude.json past the default limit (Claude Code's history grows it), up to its own bound", async () => {
+    const home = freshHome();
+    const history = Array.from({ length: 2000 }, (_, i) => ({ display: `prompt ${i} ${'z'.repeat(3000)}` }));
+    put(join(home, '.claude.json'), { mcpServers: { 'big-file-server': { command: 'x' } }, projects: { '/p': { history } } });
+    const r = await discover(ctxFor(home));
+    expect(r.files[0]!.stat!.size).toBeGreaterThan(5 * 1024 * 1024);
+    expect(r.files[0]!.errors).toEqual([]);
+    expect(r.files[0]!.entries.map((e) => e.name)).toEqual(['big-file-server']);
+  });
 });
