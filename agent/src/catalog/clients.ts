@@ -253,6 +253,8 @@ export const CLIENTS: readonly ClientDefinition[] = [
         sections: [map('context_servers')],
       }),
       loc('user-macos', 'user', 'home', ['.config', 'zed', 'settings.json'], { os: MAC, format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
+      // Some integrations write the macOS settings under Application Support; listed as a candidate.
+      loc('user-macos-app-support', 'user', 'appData', ['Zed', 'settings.json'], { os: MAC, format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
       loc('user-windows', 'user', 'appData', ['Zed', 'settings.json'], { os: WIN, format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
       loc('project', 'project', 'project', ['.zed', 'settings.json'], { format: 'jsonc', dialect: 'zed', sections: [map('context_servers')] }),
     ],
@@ -322,6 +324,11 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('system-macos', 'managed', 'system', ['Library', 'Application Support', 'GeminiCli', 'settings.json'], { os: MAC, format: 'jsonc' }),
       loc('system-windows', 'managed', 'system', ['ProgramData', 'gemini-cli', 'settings.json'], { os: WIN, format: 'jsonc' }),
       loc('system-env', 'managed', 'env:GEMINI_CLI_SYSTEM_SETTINGS_PATH', [], { format: 'jsonc' }),
+      // System defaults (lowest precedence, but servers defined there still load).
+      loc('defaults-linux', 'managed', 'system', ['etc', 'gemini-cli', 'system-defaults.json'], { os: LINUX, format: 'jsonc' }),
+      loc('defaults-macos', 'managed', 'system', ['Library', 'Application Support', 'GeminiCli', 'system-defaults.json'], { os: MAC, format: 'jsonc' }),
+      loc('defaults-windows', 'managed', 'system', ['ProgramData', 'gemini-cli', 'system-defaults.json'], { os: WIN, format: 'jsonc' }),
+      loc('defaults-env', 'managed', 'env:GEMINI_CLI_SYSTEM_DEFAULTS_PATH', [], { format: 'jsonc' }),
     ],
     processes: {
       darwin: sig(['gemini'], [], ['@google/gemini-cli']),
