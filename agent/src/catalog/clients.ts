@@ -374,6 +374,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('ide-agents', 'user', 'home', ['.aws', 'amazonq', 'agents', '*.json']),
       loc('cli-agents', 'user', 'home', ['.aws', 'amazonq', 'cli-agents', '*.json']),
       loc('project', 'project', 'project', ['.amazonq', 'mcp.json']),
+      loc('project-ide-agents', 'project', 'project', ['.amazonq', 'agents', '*.json']),
       loc('project-cli-agents', 'project', 'project', ['.amazonq', 'cli-agents', '*.json']),
     ],
     processes: {
