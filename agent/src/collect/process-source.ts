@@ -37,9 +37,10 @@ export const MAX_PROCESS_ROWS = 20000;
 export function systemProcessSource(platform: Platform = os.platform() as Platform): ProcessSource {
   if (platform === 'win32') return windowsProcessSource;
   if (platform === 'linux') {
+    let proc: ProcessSource | null = null;
     return async () => {
-      const { readProcProcesses } = await import('./linux-proc-source.js');
-      const rows = await readProcProcesses();
+      proc ??= (await import('./linux-proc-source.js')).createProcProcessSource();
+      const rows = await proc();
       return rows.ok ? rows : psListSource();
     };
   }

@@ -35,81 +35,109 @@ interface Direct {
   entry: ServerEntry | null;
 }
 
+/**
+ * Per-row results that do not depend on the rest of the snapshot, remembered across snapshots
+ * for rows the source hands back unchanged (the /proc source returns the same object for the
+ * same process): the client signature match, and the config / pattern match against one list of
+ * servers. Keyed weakly by the row, so they go when the row goes.
+ */
+const clientMemo = new WeakMap<ProcessRow, { signatures: readonly ClientProcessSignature[]; client: string | null }>();
+const serverMemo = new WeakMap<ProcessRow, { servers: readonly ServerEntry[]; launchedBy: string | null; entry: ServerEntry | null; pattern: boolean }>();
+
+/** What a process inherits from its ancestors. */
+interface Lineage {
+  /** Nearest client process up the chain. */
+  client: string | null;
+  /** Nearest config-matched server up the chain. */
+  entry: ServerEntry | null;
+  /** Any server process up the chain. */
+  underServer: boolean;
+}
+
+const NO_LINEAGE: Lineage = { client: null, entry: null, underServer: false };
+
 /** Classifies a snapshot; returns records sorted by pid. */
 export function classifyProcesses(input: ClassifyInput): ProcessRecord[] {
   const byPid = new Map<number, ProcessRow>();
   for (const row of input.rows) byPid.set(row.pid, row);
   const exclude = input.excludePids ?? new Set<number>();
-  const matchers = buildServerMatchers(input.servers);
+  let matchers: ReturnType<typeof buildServerMatchers> | null = null;
 
-  const ancestors = (row: ProcessRow): ProcessRow[] => {
-    const out: ProcessRow[] = [];
-    const seen = new Set<number>([row.pid]);
-    let cur = row.ppid;
-    while (cur !== null && cur > 0 && out.length < MAX_ANCESTOR_DEPTH && !seen.has(cur)) {
-      seen.add(cur);
-      const parent = byPid.get(cur);
-      if (!parent) break;
-      out.push(parent);
-      cur = parent.ppid;
+  const clientOf = (row: ProcessRow): string | null => {
+    const memo = clientMemo.get(row);
+    if (memo && memo.signatures === input.signatures) return memo.client;
+    const client = matchClientSignature(row, input.signatures);
+    clientMemo.set(row, { signatures: input.signatures, client });
+    return client;
+  };
+
+  // Direct classification of one row (needs the client up its chain to prefer that client's entry).
+  const directMemo = new Map<number, Direct | null>();
+  const lineageMemo = new Map<number, Lineage>();
+  const direct = (row: ProcessRow): Direct | null => {
+    if (directMemo.has(row.pid)) return directMemo.get(row.pid) ?? null;
+    directMemo.set(row.pid, null); // cycle guard
+    let out: Direct | null = null;
+    if (!exclude.has(row.pid)) {
+      const client = clientOf(row);
+      if (client) out = { kind: 'client', client, entry: null };
+      else {
+        const launchedBy = lineage(row).client;
+        const memo = serverMemo.get(row);
+        let entry: ServerEntry | null;
+        let pattern: boolean;
+        if (memo && memo.servers === input.servers && memo.launchedBy === launchedBy) {
+          ({ entry, pattern } = memo);
+        } else {
+          matchers ??= buildServerMatchers(input.servers);
+          entry = matchServers(row.cmd, matchers, launchedBy)[0] ?? null;
+          pattern = !entry && looksLikeMcpServer(row.cmd);
+          serverMemo.set(row, { servers: input.servers, launchedBy, entry, pattern });
+        }
+        if (entry || pattern) out = { kind: 'server', client: launchedBy, entry };
+      }
     }
+    directMemo.set(row.pid, out);
     return out;
   };
 
-  // Pass 1: clients by signature.
-  const clientOf = new Map<number, string>();
-  for (const row of input.rows) {
-    const client = matchClientSignature(row, input.signatures);
-    if (client) clientOf.set(row.pid, client);
-  }
-  const nearestClient = (chain: ProcessRow[]): string | null => {
-    for (const a of chain) {
-      const c = clientOf.get(a.pid);
-      if (c) return c;
+  // What a row inherits from its parent chain (memoized; bounded depth; cycles cut).
+  const lineage = (row: ProcessRow, depth = 0): Lineage => {
+    const memo = lineageMemo.get(row.pid);
+    if (memo) return memo;
+    lineageMemo.set(row.pid, NO_LINEAGE); // cycle guard
+    const parent = row.ppid !== null && row.ppid > 0 && row.ppid !== row.pid ? byPid.get(row.ppid) : undefined;
+    let out = NO_LINEAGE;
+    if (parent && depth < MAX_ANCESTOR_DEPTH) {
+      const up = lineage(parent, depth + 1);
+      const client = exclude.has(parent.pid) ? null : clientOf(parent);
+      const d = client ? null : direct(parent);
+      out = {
+        client: client ?? up.client,
+        entry: d?.entry ?? up.entry,
+        underServer: d?.kind === 'server' || up.underServer,
+      };
     }
-    return null;
+    lineageMemo.set(row.pid, out);
+    return out;
   };
 
-  // Pass 2: servers matched directly (config first, then name pattern).
-  const direct = new Map<number, Direct>();
-  const chains = new Map<number, ProcessRow[]>();
-  for (const row of input.rows) {
-    if (exclude.has(row.pid)) continue;
-    const chain = ancestors(row);
-    chains.set(row.pid, chain);
-    const client = clientOf.get(row.pid);
-    if (client) {
-      direct.set(row.pid, { kind: 'client', client, entry: null });
-      continue;
-    }
-    const launchedBy = nearestClient(chain);
-    const [entry] = matchServers(row.cmd, matchers, launchedBy);
-    if (entry) direct.set(row.pid, { kind: 'server', client: launchedBy, entry });
-    else if (looksLikeMcpServer(row.cmd)) direct.set(row.pid, { kind: 'server', client: launchedBy, entry: null });
-  }
-
-  // Pass 3: records. A server inherits the config match of a server ancestor (npm exec → node);
-  // descendants of a server are reported as part of it; nested client helpers are collapsed.
+  // A server inherits the config match of a server ancestor (npm exec → node); descendants of a
+  // server are reported as part of it; nested client helpers are collapsed into the top one.
   const out: ProcessRecord[] = [];
   for (const row of input.rows) {
     if (exclude.has(row.pid)) continue;
-    const chain = chains.get(row.pid) ?? [];
-    const self = direct.get(row.pid);
+    const self = direct(row);
+    const up = lineage(row);
     if (self?.kind === 'client') {
-      if (chain.some((a) => clientOf.get(a.pid) === self.client)) continue;
+      if (up.client === self.client) continue;
       out.push(record(row, input, 'client', self.client, null, null));
-      continue;
-    }
-    // Nearest server ancestor with a config match, and whether any ancestor is a server at all.
-    const ancestorServers = chain.map((a) => direct.get(a.pid)).filter((d): d is Direct => d?.kind === 'server');
-    const ancestorEntry = ancestorServers.find((d) => d.entry)?.entry ?? null;
-    const launchedBy = nearestClient(chain);
-    if (self?.entry) {
-      out.push(record(row, input, 'server', launchedBy, self.entry.serverKey, 'config'));
-    } else if (ancestorEntry) {
-      out.push(record(row, input, 'server', launchedBy, ancestorEntry.serverKey, 'config'));
-    } else if (self || ancestorServers.length > 0) {
-      out.push(record(row, input, 'server', launchedBy, null, 'pattern'));
+    } else if (self?.entry) {
+      out.push(record(row, input, 'server', up.client, self.entry.serverKey, 'config'));
+    } else if (up.entry && (self || up.underServer)) {
+      out.push(record(row, input, 'server', up.client, up.entry.serverKey, 'config'));
+    } else if (self || up.underServer) {
+      out.push(record(row, input, 'server', up.client, null, 'pattern'));
     }
   }
   return out.sort((a, b) => a.pid - b.pid);

@@ -132,6 +132,13 @@ describe('classifyProcesses', () => {
     expect(github?.user).toBeNull();
   });
 
+  it('re-matches remembered rows when the configured servers change', () => {
+    const rows = [row(10, 1, 'npm exec @modelcontextprotocol/server-everything')];
+    expect(classifyProcesses(input({ rows, servers: [] }))[0]).toMatchObject({ match: 'pattern', serverKey: null });
+    expect(classifyProcesses(input({ rows, servers: [everything] }))[0]).toMatchObject({ match: 'config', serverKey: everything.serverKey });
+    expect(classifyProcesses(input({ rows, servers: [] }))[0]).toMatchObject({ match: 'pattern', serverKey: null });
+  });
+
   it('survives parent cycles and never leaks a command line when redaction fails', () => {
     const rows = [row(5, 6, 'npm exec mcp-server-x ghp_secretsecretsecret'), row(6, 5, 'npm exec mcp-server-y')];
     const out = classifyProcesses(input({ rows, redact: () => { throw new Error('boom'); } }));

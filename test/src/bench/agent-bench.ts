@@ -5,10 +5,12 @@
  *     OS layout (median of BENCH_SCAN_RUNS, default 20), plus the CLI's wall time (node start
  *     included, median of 5);
  *  2. watch steady state: `mcpwatch-agent watch` as `npx` runs it (the npm-linked launcher and
- *     its shebang flags), configs + processes + sockets, default intervals, for BENCH_SECONDS (default 60) on a machine padded to 300+ processes, CPU % of
- *     one core (itself, and with the `ps` / `netstat` children it reaps) and RSS sampled from
- *     /proc, next to an idle `node -e "setInterval(()=>{},1000)"` measured over the same window;
- *  3. config write → printed event latency (median and p95 over BENCH_WRITES, default 30).
+ *     its shebang flags), configs + processes + sockets, default intervals, for BENCH_SECONDS
+ *     (default 60) on a machine padded to 300+ processes: CPU % of one core (itself, and with any
+ *     children it reaps) and RSS sampled from /proc, next to an idle
+ *     `node -e "setInterval(()=>{},1000)"` measured over the same window;
+ *  3. config write → printed event latency (median and p95 over BENCH_WRITES, default 30);
+ *  4. new MCP server process → printed process.started (BENCH_PROCESS_STARTS, default 6).
  *
  * Each section is an exported function returning table rows, so other sections (run mode) can be
  * added next to them. Linux only (reads /proc).
@@ -182,7 +184,7 @@ export async function benchWatchResources(seconds = envInt('BENCH_SECONDS', 60))
     const note = `${elapsedS.toFixed(0)} s window, ${median(procs)} processes on the machine`;
     return [
       { what: 'watch CPU (agent process)', value: pct(cpu0.watch?.selfS, cpu1.watch?.selfS), budget: '≤ 0.5 % of one core', note },
-      { what: 'watch CPU (agent + ps/netstat children)', value: pct(cpu0.watch?.withChildrenS, cpu1.watch?.withChildrenS), note: 'poll every 5 s' },
+      { what: 'watch CPU (agent + reaped children)', value: pct(cpu0.watch?.withChildrenS, cpu1.watch?.withChildrenS), note: 'poll every 5 s' },
       { what: 'watch RSS (median / max)', value: `${fmtMb(median(rss.watch))} / ${fmtMb(Math.max(...rss.watch))}`, budget: '≤ 80 MB' },
       { what: 'idle node baseline CPU', value: pct(cpu0.idle?.selfS, cpu1.idle?.selfS), note: 'same window' },
       { what: 'idle node baseline RSS (median)', value: fmtMb(median(rss.idle)) },
@@ -227,12 +229,44 @@ export async function benchWatchLatency(writes = envInt('BENCH_WRITES', 30)): Pr
   ];
 }
 
+/** Time from a new MCP server process starting to its printed process.started event. */
+export async function benchProcessLatency(starts = envInt('BENCH_PROCESS_STARTS', 6)): Promise<BenchRow[]> {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-bench-'));
+  const home = path.join(tmp, 'alice');
+  cpSync(FIXTURE_HOME.linux.home, home, { recursive: true });
+  const watch = startWatchChild(['--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets']);
+  const latencies: number[] = [];
+  try {
+    await watch.ready;
+    for (let i = 0; i < starts; i++) {
+      // A process recognised by name (mcp-server-*), started at a random phase of the poll.
+      await sleep(Math.floor(Math.random() * 5000));
+      let pid = -1;
+      const waiting = watch.next((e) => e.type === 'process.started' && e.data.pid === pid, 15_000);
+      const t0 = performance.now();
+      const child = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)', `mcp-server-bench-${i}`], { stdio: 'ignore' });
+      pid = child.pid as number;
+      const t1 = await waiting;
+      child.kill('SIGKILL');
+      if (t1 !== null) latencies.push(t1 - t0);
+    }
+  } finally {
+    await watch.stop();
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return [
+    { what: 'new server process → event printed (median)', value: fmtMs(median(latencies)), note: `${latencies.length} of ${starts} starts seen` },
+    { what: 'new server process → event printed (max)', value: fmtMs(Math.max(...latencies)), budget: '≤ one poll interval (5 s)' },
+  ];
+}
+
 /** Every agent section, printed as one table. */
 export async function runAgentBench(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   rows.push(...(await benchScan()));
   rows.push(...(await benchWatchResources()));
   rows.push(...(await benchWatchLatency()));
+  rows.push(...(await benchProcessLatency()));
   rows.push(...(await runAgentRunBench()));
   return rows;
 }
