@@ -112,7 +112,8 @@ export const MAX_TEXT_CHARS = 65_536;
 
 const GLOBAL_PATTERNS = SECRET_PATTERNS.map(({ kind, pattern }) => ({ kind, re: new RegExp(pattern.source, 'g') }));
 /** `name=value`, `name: value`, `"name": "value"` inside free text, for credential-ish names. */
-const NAMED_VALUE = /([A-Za-z_][A-Za-z0-9_.-]{1,64})(["']?\s*[:=]\s*["']?)([^\s"'&,;]{6,})/g;
+// The look-behind makes only word starts candidates, so long runs of name characters stay linear.
+const NAMED_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{1,64})(["']?\s*[:=]\s*["']?)([^\s"'&,;]{6,})/g;
 const AUTH_HEADER = /\b(Authorization|Proxy-Authorization)(\s*:\s*)(?:(Bearer|Basic|Token)\s+)?([^\s"',;]+)/gi;
 /** URLs with userinfo or a query inside free text. */
 const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s"'<>]+/g;

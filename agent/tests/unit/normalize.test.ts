@@ -77,6 +77,34 @@ describe('transport', () => {
   });
 });
 
+describe('odd and oversized input', () => {
+  it('reports each wrongly typed field with a reason and keeps the rest', () => {
+    const r = normalizeEntry(entry({ command: 'node', args: ['a.js', { x: 1 }, 7], headers: ['x'], env: { A: { nested: true }, B: null } }));
+    if (!r.ok) throw new Error(r.error.reason);
+    expect(r.server.args).toEqual(['a.js', '7']);
+    expect(r.server.envKeys).toEqual(['A', 'B']);
+    expect(r.warnings.map((w) => [w.code, w.entry, w.reason])).toEqual([
+      ['invalid-field', 'srv', 'server entry "srv": args holds a non-string item (ignored)'],
+      ['invalid-field', 'srv', 'server entry "srv": headers is not an object (ignored)'],
+    ]);
+    const c = normalizeEntry(entry({ command: { path: 'x' }, url: 'https://h.example.com/mcp' }));
+    expect(c.ok && c.server.transport === 'http' && c.warnings[0]?.reason.includes('command is neither')).toBe(true);
+  });
+
+  it('bounds every field to the schema limits', () => {
+    const s = ok({ command: 'node', args: Array.from({ length: 2000 }, (_, i) => `arg${i}-` + 'a'.repeat(9000)), env: Object.fromEntries(Array.from({ length: 900 }, (_, i) => [`K${i}`, 'v'])) });
+    expect(s.args).toHaveLength(512);
+    expect(s.args[0]!.length).toBeLessThanOrEqual(8192);
+    expect(s.envKeys).toHaveLength(512);
+  });
+
+  it('accepts string booleans for disabled/enabled and ignores other values', () => {
+    expect(ok({ command: 'x', disabled: 'true' }).disabled).toBe(true);
+    expect(ok({ command: 'x', enabled: 'false' }).disabled).toBe(true);
+    expect(ok({ command: 'x', disabled: 'maybe' }).disabled).toBe(false);
+  });
+});
+
 describe('command lines', () => {
   it('splits quote-aware and keeps Windows backslashes', () => {
     expect(splitCommandLine(`npx -y "@scope/pkg" --dir 'My Dir' C:\\Users\\me\\x.js a\\ b`)).toEqual([
