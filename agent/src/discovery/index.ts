@@ -8,7 +8,7 @@
  * values and never leave the agent. Everything is bounded (glob and project walks, file size,
  * entries per file, number of projects).
  */
-import { normalize, posix, win32 } from 'node:path';
+import { dirname, normalize, posix, sep, win32 } from 'node:path';
 import type { ClientRecord, ConfigError } from '@mcpwatch/shared';
 import { CLIENTS, locationsFor, projectMarkers, type ClientDefinition, type ConfigLocation, type ProjectSource } from '../catalog/index.js';
 import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '../types.js';
@@ -70,6 +70,12 @@ class Run {
     const result = await readConfigFile(path, { format: location.format, maxFileBytes: fileLimit(this.ctx, location), client: client.id });
     if (result.status === 'missing') return;
     const base = { path, client: client.id, scope: location.scope, user, projectPath, format: location.format };
+    if (result.status === 'error' && result.stat === null) {
+      // stat itself failed (EACCES / EPERM on a parent folder, ELOOP ...): whether the file exists
+      // is unknown, so this is the folder's error, reported once per folder, not a file record.
+      this.noteFolderError({ ...result.error, path: dirname(path), reason: `cannot look into this folder (${result.error.reason}); config files below it were not checked` });
+      return;
+    }
     if (result.status === 'error') {
       this.documents.set(path, null);
       this.files.push({ ...base, entries: [], errors: [result.error], stat: result.stat });
@@ -80,10 +86,17 @@ class Run {
     this.files.push({ ...base, entries, errors, stat: result.stat, document: result.document });
   }
 
+  /** Records a folder that could not be searched, unless it or a folder above it already was. */
+  noteFolderError(error: ConfigError): void {
+    const inside = (folder: string, ancestor: string): boolean => folder === ancestor || folder.startsWith(ancestor.endsWith(sep) ? ancestor : ancestor + sep);
+    if (this.errors.some((e) => e.code === 'unreadable' && inside(error.path, e.path))) return;
+    this.errors.push(error);
+  }
+
   /** Expands `location` below `baseDir` (bounded) and reads every candidate file. */
   async readBelow(baseDir: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null): Promise<void> {
     const expanded = await expandPath(baseDir, location.path);
-    this.errors.push(...expanded.errors);
+    for (const e of expanded.errors) this.noteFolderError({ ...e, client: client.id });
     if (expanded.truncated) {
       this.errors.push({
         path: watchPathFor(baseDir, location.path),
@@ -200,7 +213,7 @@ export async function discover(ctx: ScanContext): Promise<DiscoveryResult> {
     }
     // 3. Project folders under --project-root.
     const walked = await walkProjectRoots(ctx.projectRoots, projectMarkers());
-    run.errors.push(...walked.errors);
+    for (const e of walked.errors) run.noteFolderError(e);
     if (walked.truncated) {
       run.errors.push({ path: ctx.projectRoots.join(', '), code: 'walk-truncated', reason: 'project walk stopped at its directory/depth limit; deeper folders were not read', line: null, column: null });
     }

@@ -251,6 +251,20 @@ describe('unusable files next to good ones', () => {
     expect(r.clients.find((c) => c.client === 'cursor')).toMatchObject({ serverCount: 0, configPaths: [join(home, '.cursor', 'mcp.json')] });
   });
 
+  it('reports a folder it cannot look into once, not a file per candidate', async () => {
+    const home = freshHome();
+    // A symlink loop makes every stat below ~/.aws fail (ELOOP), as EACCES/EPERM would.
+    symlinkSync(join(home, 'loop-b'), join(home, 'loop-a'));
+    symlinkSync(join(home, 'loop-a'), join(home, 'loop-b'));
+    symlinkSync(join(home, 'loop-a'), join(home, '.aws'));
+    put(join(home, '.cursor', 'mcp.json'), server('still-found'));
+    const r = await discover(ctxFor(home));
+    expect(r.files.flatMap((f) => f.entries.map((e) => e.name))).toEqual(['still-found']);
+    expect(r.errors).toEqual([
+      expect.objectContaining({ path: join(home, '.aws', 'amazonq'), code: 'unreadable', client: 'amazon-q', reason: expect.stringMatching(/ELOOP.*not checked/) }),
+    ]);
+  });
+
   it('refuses a too-large file by size', async () => {
     const home = freshHome();
     put(join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { a: { command: 'x', args: ['y'.repeat(3000)] } } }));
