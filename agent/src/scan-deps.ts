@@ -51,7 +51,8 @@ export function defaultScanDeps(rules: RulesOptions = {}): WatchDeps {
     signatures: (platform) => {
       let sigs = signatureCache.get(platform);
       if (!sigs) {
-        sigs = processSignatures(platform).filter((s) => s.names.length + s.pathPatterns.length + s.cmdlinePatterns.length > 0);
+        // Extensions (no patterns of their own) stay in the list for their hostedBy links.
+        sigs = processSignatures(platform).filter((s) => s.names.length + s.pathPatterns.length + s.cmdlinePatterns.length + s.hostedBy.length > 0);
         signatureCache.set(platform, sigs);
       }
       return sigs;

@@ -18,6 +18,8 @@ export interface ClientProcessSignature {
   pathPatterns: readonly RegExp[];
   /** Tested against the full command line. */
   cmdlinePatterns: readonly RegExp[];
+  /** Clients whose processes run this one (an editor extension such as Cline has none of its own). */
+  hostedBy?: readonly string[];
 }
 
 /** What a process looks like to the matcher. */

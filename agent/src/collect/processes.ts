@@ -62,6 +62,16 @@ export function classifyProcesses(input: ClassifyInput): ProcessRecord[] {
   for (const row of input.rows) byPid.set(row.pid, row);
   const exclude = input.excludePids ?? new Set<number>();
   let matchers: ReturnType<typeof buildServerMatchers> | null = null;
+  // host client → the extension clients it runs (vscode → cline, roo-code, continue).
+  const hosted = new Map<string, Set<string>>();
+  for (const sig of input.signatures) {
+    for (const host of sig.hostedBy ?? []) hosted.set(host, (hosted.get(host) ?? new Set([host])).add(sig.client));
+  }
+  const preferred = (launchedBy: string | null): ReadonlySet<string> | string | null =>
+    launchedBy === null ? null : (hosted.get(launchedBy) ?? launchedBy);
+  /** The client to report for a server: its entry's client when the launching app hosts it. */
+  const clientFor = (launchedBy: string | null, entry: ServerEntry | null): string | null =>
+    entry && launchedBy && entry.client !== launchedBy && hosted.get(launchedBy)?.has(entry.client) ? entry.client : launchedBy;
 
   const clientOf = (row: ProcessRow): string | null => {
     const memo = clientMemo.get(row);
@@ -90,7 +100,7 @@ export function classifyProcesses(input: ClassifyInput): ProcessRecord[] {
           ({ entry, pattern } = memo);
         } else {
           matchers ??= buildServerMatchers(input.servers);
-          entry = matchServers(row.cmd, matchers, launchedBy)[0] ?? null;
+          entry = matchServers(row.cmd, matchers, preferred(launchedBy))[0] ?? null;
           pattern = !entry && looksLikeMcpServer(row.cmd);
           serverMemo.set(row, { servers: input.servers, launchedBy, entry, pattern });
         }
@@ -133,9 +143,9 @@ export function classifyProcesses(input: ClassifyInput): ProcessRecord[] {
       if (up.client === self.client) continue;
       out.push(record(row, input, 'client', self.client, null, null));
     } else if (self?.entry) {
-      out.push(record(row, input, 'server', up.client, self.entry.serverKey, 'config'));
+      out.push(record(row, input, 'server', clientFor(up.client, self.entry), self.entry.serverKey, 'config'));
     } else if (up.entry && (self || up.underServer)) {
-      out.push(record(row, input, 'server', up.client, up.entry.serverKey, 'config'));
+      out.push(record(row, input, 'server', clientFor(up.client, up.entry), up.entry.serverKey, 'config'));
     } else if (self || up.underServer) {
       out.push(record(row, input, 'server', up.client, null, 'pattern'));
     }

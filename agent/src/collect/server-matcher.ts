@@ -110,10 +110,12 @@ function needleHits(needle: Needle, tokens: readonly string[]): boolean {
 }
 
 /**
- * The configured entries whose needles all appear in `cmd`, best first: an entry of
- * `preferClient` (the client found up the parent chain) before others, then by serverKey.
+ * The configured entries whose needles all appear in `cmd`, best first: the one with more of its
+ * args on the command line, then an entry of a `preferClients` client (the client found up the
+ * parent chain, and the extensions it hosts) before others, then by serverKey.
  */
-export function matchServers(cmd: string, matchers: readonly ServerMatcher[], preferClient: string | null): ServerEntry[] {
+export function matchServers(cmd: string, matchers: readonly ServerMatcher[], preferClients: string | null | ReadonlySet<string>): ServerEntry[] {
+  const prefer = preferClients === null ? new Set<string>() : typeof preferClients === 'string' ? new Set([preferClients]) : preferClients;
   const lower = cmd.toLowerCase();
   const candidates = matchers.filter((m) => lower.includes(m.hint));
   if (candidates.length === 0) return [];
@@ -126,8 +128,8 @@ export function matchServers(cmd: string, matchers: readonly ServerMatcher[], pr
   const hits = candidates.filter((m) => m.needles.every((n) => needleHits(n, tokens))).map((m) => ({ entry: m.entry, score: argScore(m.entry) }));
   return hits
     .sort((a, b) => {
-      const pa = a.entry.client === preferClient ? 0 : 1;
-      const pb = b.entry.client === preferClient ? 0 : 1;
+      const pa = prefer.has(a.entry.client) ? 0 : 1;
+      const pb = prefer.has(b.entry.client) ? 0 : 1;
       return b.score - a.score || pa - pb || (a.entry.disabled === b.entry.disabled ? 0 : a.entry.disabled ? 1 : -1) || a.entry.serverKey.localeCompare(b.entry.serverKey);
     })
     .map((h) => h.entry);

@@ -132,6 +132,18 @@ describe('classifyProcesses', () => {
     expect(github?.user).toBeNull();
   });
 
+  it('credits a server to the editor extension that configured it (Cline inside VS Code)', () => {
+    const signatures: ClientProcessSignature[] = [
+      { client: 'vscode', names: ['code'], pathPatterns: [], cmdlinePatterns: [] },
+      { client: 'cline', names: [], pathPatterns: [], cmdlinePatterns: [], hostedBy: ['vscode'] },
+    ];
+    const inCline = server({ name: 'brave', client: 'cline', command: 'npx', args: ['-y', '@acme/server-brave'], package: npmPackage('@acme/server-brave') });
+    const inCursor = { ...inCline, client: 'cursor', serverKey: 'cursor-brave-key-000' };
+    const rows = [row(20, 1, '/usr/share/code/code', { name: 'code' }), row(21, 20, 'npm exec @acme/server-brave')];
+    const out = classifyProcesses(input({ rows, servers: [inCursor, inCline], signatures }));
+    expect(out.find((p) => p.pid === 21)).toMatchObject({ client: 'cline', serverKey: inCline.serverKey, match: 'config' });
+  });
+
   it('re-matches remembered rows when the configured servers change', () => {
     const rows = [row(10, 1, 'npm exec @modelcontextprotocol/server-everything')];
     expect(classifyProcesses(input({ rows, servers: [] }))[0]).toMatchObject({ match: 'pattern', serverKey: null });
