@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Platform, ScanContext } from '../../src/types.js';
 import { discover, watchTargets } from '../../src/discovery/index.js';
 import { CLIENTS } from '../../src/catalog/index.js';
+import { normalizeEntry } from '../../src/normalize/index.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'homes');
 const HOME_REL: Record<Platform, string> = { darwin: 'Users/alice', win32: 'Users/alice', linux: 'home/alice' };
@@ -144,6 +145,18 @@ describe.each<Platform>(['darwin', 'win32', 'linux'])('discover() on the %s fixt
   it('keeps the raw entry (values included) for normalization', () => {
     const e = result.files.flatMap((f) => f.entries).find((x) => x.name === 'desktop-github');
     expect(e?.raw).toEqual({ command: 'npx', args: ['-y', '@acme/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_CANARYCANARYCANARYCANARYCANARY12345' } });
+  });
+
+  it('hands normalization entries it accepts, and the canary secrets stay behind', () => {
+    const entries = result.files.flatMap((f) => f.entries);
+    expect(JSON.stringify(entries.map((e) => e.raw))).toContain('CANARY'); // the fixtures do plant them
+    const servers = entries.map((e) => {
+      const n = normalizeEntry(e);
+      if (!n.ok) throw new Error(`${e.client}/${e.name}: ${n.error.reason}`);
+      return n.server;
+    });
+    expect(servers).toHaveLength(entries.length);
+    expect(JSON.stringify(servers)).not.toContain('CANARY');
   });
 
   it('lists watch targets for files that do not exist yet and for glob folders', () => {
