@@ -416,6 +416,10 @@ export const CLIENTS: readonly ClientDefinition[] = [
     displayName: 'OpenCode',
     locations: [
       ...opencodeFiles('user', 'user', 'xdgConfig', ['opencode']),
+      // The original global file name, still read; and opencode.json(c) in the home itself, which
+      // OpenCode's upward search from any project below it reaches.
+      loc('user-config-json', 'user', 'xdgConfig', ['opencode', 'config.json'], { format: 'jsonc', dialect: 'opencode', sections: OPENCODE_SECTIONS }),
+      ...opencodeFiles('home', 'user', 'home', []),
       loc('env', 'user', 'env:OPENCODE_CONFIG', [], { format: 'jsonc', dialect: 'opencode', sections: OPENCODE_SECTIONS }),
       ...opencodeFiles('project', 'project', 'project', []),
       ...opencodeFiles('project-dir', 'project', 'project', ['.opencode']),
