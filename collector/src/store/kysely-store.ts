@@ -8,7 +8,7 @@
  * else is a programming error and propagates. ingestBatch is one transaction: all or nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { sql, type Kysely, type Transaction, Migrator } from 'kysely';
+import { CompiledQuery, sql, type Compilable, type Kysely, type Transaction, Migrator } from 'kysely';
 import { newEventId, type McpEvent } from '@mcpwatch/shared';
 import { Errors, isCollectorError } from '../errors.js';
 import type { Database, PresenceTable } from './db-schema.js';
@@ -93,21 +93,48 @@ function chunkRows<T>(rows: T[], columns: number): T[][] {
 type AnyTrx = Transaction<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /**
+ * SQL text of multi-row INSERTs, compiled by Kysely once per shape (table, columns, row count,
+ * conflict clause) and reused with fresh parameters: building and compiling the query tree of a
+ * 100-row insert costs more than SQLite's work for it. A shape is cached only after checking that
+ * the parameters Kysely produced are exactly the rows' values in column order.
+ */
+class InsertShapes {
+  readonly #sql = new Map<string, string | null>();
+  readonly #max = 2048;
+
+  async run<R>(trx: AnyTrx, shape: string, rows: Record<string, unknown>[], build: (rows: Record<string, unknown>[]) => Compilable<R>): Promise<R[]> {
+    const columns = Object.keys(rows[0]!);
+    const key = `${shape}|${columns.join(',')}|${rows.length}`;
+    const params: unknown[] = [];
+    for (const r of rows) for (const c of columns) params.push(r[c]);
+    const cached = this.#sql.get(key);
+    if (cached) return (await trx.executeQuery(CompiledQuery.raw(cached, params))).rows as R[];
+    const compiled = build(rows).compile();
+    if (cached === undefined && this.#sql.size < this.#max) {
+      const same = compiled.parameters.length === params.length && compiled.parameters.every((p, i) => p === params[i]);
+      this.#sql.set(key, same ? compiled.sql : null);
+    }
+    return (await trx.executeQuery(compiled)).rows;
+  }
+}
+
+/**
  * Multi-row upsert: inserts `rows`; on a key conflict updates every column except the key
  * columns and `first_seen` (so first seen survives).
  */
-async function upsertRows(trx: AnyTrx, table: string, keyColumns: string[], rows: Record<string, unknown>[]): Promise<void> {
+async function upsertRows(shapes: InsertShapes, trx: AnyTrx, table: string, keyColumns: string[], rows: Record<string, unknown>[]): Promise<void> {
   if (rows.length === 0) return;
   const columns = Object.keys(rows[0]!);
   const updated = columns.filter((c) => !keyColumns.includes(c) && c !== 'first_seen');
   for (const chunk of chunkRows(rows, columns.length)) {
-    await trx
-      .insertInto(table)
-      .values(chunk)
-      .onConflict((oc) =>
-        oc.columns(keyColumns as never).doUpdateSet((eb) => Object.fromEntries(updated.map((c) => [c, eb.ref(`excluded.${c}`)])) as never),
-      )
-      .execute();
+    await shapes.run(trx, `upsert:${table}:${keyColumns.join(',')}`, chunk, (values) =>
+      trx
+        .insertInto(table)
+        .values(values)
+        .onConflict((oc) =>
+          oc.columns(keyColumns as never).doUpdateSet((eb) => Object.fromEntries(updated.map((c) => [c, eb.ref(`excluded.${c}`)])) as never),
+        ),
+    );
   }
 }
 
@@ -147,6 +174,8 @@ export class KyselyStore implements Store {
   readonly #now: () => Date;
   readonly #queries: InventoryQueries;
   readonly #beforeClose: (() => Promise<void>) | undefined;
+  /** Per store: the SQL text differs by engine. */
+  readonly #shapes = new InsertShapes();
   #closed = false;
 
   constructor(opts: KyselyStoreOptions) {
@@ -282,7 +311,7 @@ export class KyselyStore implements Store {
           })
           .execute();
         const host = input.host;
-        await upsertRows(trx as AnyTrx, 'endpoints', ['endpoint_id'], [
+        await upsertRows(this.#shapes, trx as AnyTrx, 'endpoints', ['endpoint_id'], [
           {
             endpoint_id: endpointId,
             hostname: host.hostname,
@@ -306,7 +335,7 @@ export class KyselyStore implements Store {
 
   async #upsertUsers(trx: AnyTrx, endpointId: string, users: readonly string[], at: string): Promise<void> {
     const unique = [...new Set(users)];
-    await upsertRows(trx, 'endpoint_users', ['endpoint_id', 'user_name'], unique.map((u) => ({ endpoint_id: endpointId, user_name: u, first_seen: at, last_seen: at, present: 1 })));
+    await upsertRows(this.#shapes, trx, 'endpoint_users', ['endpoint_id', 'user_name'], unique.map((u) => ({ endpoint_id: endpointId, user_name: u, first_seen: at, last_seen: at, present: 1 })));
   }
 
   async getAgent(agentId: string): Promise<AgentRow | null> {
@@ -371,8 +400,10 @@ export class KyselyStore implements Store {
       return { id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: enc.time, received_at: receivedAt, batch_seq: input.seq, data: enc.data };
     });
     for (const chunk of chunkRows(eventRows, 8)) {
-      const rows = await trx.insertInto('events').values(chunk).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
-      for (const r of rows) inserted.add(r.id as string);
+      const rows = await this.#shapes.run(trx, 'append:events', chunk, (values) =>
+        trx.insertInto('events').values(values).onConflict((oc) => oc.column('id').doNothing()).returning('id'),
+      );
+      for (const r of rows) inserted.add((r as { id: string }).id);
     }
     const fresh = inserted.size === input.events.length ? input.events : input.events.filter((e) => inserted.has(e.id));
 
@@ -412,7 +443,7 @@ export class KyselyStore implements Store {
       }
     }
     for (const chunk of chunkRows(outbox, 13)) {
-      await trx.insertInto('outbox').values(chunk).onConflict((oc) => oc.columns(['sink', 'id']).doNothing()).execute();
+      await this.#shapes.run(trx, 'append:outbox', chunk, (values) => trx.insertInto('outbox').values(values).onConflict((oc) => oc.columns(['sink', 'id']).doNothing()));
     }
 
     // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
@@ -436,12 +467,12 @@ export class KyselyStore implements Store {
       await trx.updateTable('endpoint_users').set({ present: 0 }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       if (d.host) await this.#upsertUsers(trx, endpointId, d.host.users, at);
     }
-    await upsertRows(trx, 'servers', ['endpoint_id', 'server_key'], [...d.servers.values()] as never);
-    await upsertRows(trx, 'clients', ['endpoint_id', 'client_key'], [...d.clients.values()] as never);
-    await upsertRows(trx, 'processes', ['endpoint_id', 'process_key'], [...d.processes.values()] as never);
-    await upsertRows(trx, 'sockets', ['endpoint_id', 'socket_key'], [...d.sockets.values()] as never);
-    await upsertRows(trx, 'config_errors', ['endpoint_id', 'error_key'], [...d.configErrors.values()] as never);
-    await upsertRows(trx, 'findings', ['endpoint_id', 'finding_id'], [...d.findings.values()] as never);
+    await upsertRows(this.#shapes, trx, 'servers', ['endpoint_id', 'server_key'], [...d.servers.values()] as never);
+    await upsertRows(this.#shapes, trx, 'clients', ['endpoint_id', 'client_key'], [...d.clients.values()] as never);
+    await upsertRows(this.#shapes, trx, 'processes', ['endpoint_id', 'process_key'], [...d.processes.values()] as never);
+    await upsertRows(this.#shapes, trx, 'sockets', ['endpoint_id', 'socket_key'], [...d.sockets.values()] as never);
+    await upsertRows(this.#shapes, trx, 'config_errors', ['endpoint_id', 'error_key'], [...d.configErrors.values()] as never);
+    await upsertRows(this.#shapes, trx, 'findings', ['endpoint_id', 'finding_id'], [...d.findings.values()] as never);
 
     const update: Partial<Database['endpoints']> = { last_seen: receivedAt };
     if (d.host && at) {
