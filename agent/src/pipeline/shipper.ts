@@ -417,23 +417,36 @@ export class Shipper {
 
   /**
    * Ships everything in the spool now (ignoring batchMaxWaitMs), until drained or `timeoutMs`.
-   * Resolves true when the spool is empty.
+   * Bounded: a request still in flight at the deadline is left to finish (or time out) on its
+   * own. Resolves true when the spool is empty.
    */
   async flush(timeoutMs = 5000): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
-    while (this.inFlight) await this.inFlight;
+    const within = <T>(p: Promise<T>): Promise<T | 'timeout'> => {
+      let t: NodeJS.Timeout | undefined;
+      const timer = new Promise<'timeout'>((r) => {
+        t = setTimeout(() => r('timeout'), Math.max(0, deadline - Date.now()));
+        t.unref();
+      });
+      return Promise.race([p, timer]).finally(() => clearTimeout(t));
+    };
+    if (this.inFlight && (await within(this.inFlight)) === 'timeout') return false;
     while (Date.now() < deadline) {
       if (this.opts.spool.stats().depth === 0 && !fs.existsSync(this.inflightFile())) return true;
+      if (this.busy) return false; // a timer-driven attempt is running; it owns the spool
       this.busy = true;
-      let wait: number | null;
-      try {
-        wait = await this.shipOnce();
-      } catch (e) {
-        this.recordError(describeError(e));
-        wait = 100;
-      } finally {
-        this.busy = false;
-      }
+      const attempt = this.shipOnce()
+        .catch((e: unknown) => {
+          this.recordError(describeError(e));
+          return 100;
+        })
+        .finally(() => {
+          this.busy = false;
+        });
+      this.inFlight = attempt.then(() => undefined);
+      const wait = await within(attempt);
+      if (wait === 'timeout') return false;
+      this.inFlight = null;
       if (wait !== null && wait > 0) {
         if (Date.now() + wait >= deadline) return false;
         await new Promise((r) => setTimeout(r, wait).unref());
