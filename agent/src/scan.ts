@@ -23,7 +23,7 @@ import {
 } from '@mcpwatch/shared';
 import type { ClientProcessSignature } from './collect/process-signatures.js';
 import type { ProcessRow, ProcessSource } from './collect/process-source.js';
-import type { SocketRow, SocketSource } from './collect/socket-source.js';
+import type { SocketRow, SocketScope, SocketSource } from './collect/socket-source.js';
 import type { HostFactsSource } from './collect/host-facts.js';
 import type { HostResolver } from './collect/host-resolver.js';
 import type { UserNameResolver } from './collect/user-names.js';
@@ -164,6 +164,36 @@ async function safe<T>(fn: () => Promise<{ ok: true; rows: T[] } | { ok: false; 
   }
 }
 
+/** Upper bound on processes whose sockets are read in one pass. */
+const MAX_SOCKET_SCOPE = 5000;
+
+/** The processes whose sockets matter: MCP server processes, and every process of a client's tree. */
+function socketScope(rows: readonly ProcessRow[], processes: readonly ProcessRecord[]): SocketScope {
+  const pids = new Set<number>();
+  const children = new Map<number, number[]>();
+  for (const r of rows) {
+    if (r.ppid === null) continue;
+    const list = children.get(r.ppid) ?? [];
+    list.push(r.pid);
+    children.set(r.ppid, list);
+  }
+  const queue: number[] = [];
+  for (const p of processes) {
+    pids.add(p.pid);
+    if (p.kind === 'client') queue.push(p.pid);
+  }
+  while (queue.length > 0 && pids.size < MAX_SOCKET_SCOPE) {
+    for (const child of children.get(queue.pop() as number) ?? []) {
+      if (!pids.has(child)) {
+        pids.add(child);
+        queue.push(child);
+      }
+    }
+  }
+  const names = new Map(rows.filter((r) => pids.has(r.pid)).map((r) => [r.pid, r.name]));
+  return { pids, names };
+}
+
 /** Matches a snapshot against the configured servers. Never throws. */
 export async function classifyRuntime(
   ctx: ScanContext,
@@ -186,7 +216,8 @@ export async function classifyRuntime(
     let sockets: SocketRecord[] = [];
     if (sources.sockets && processes.length > 0) {
       if (snapshot.sockets === null) {
-        const socks = await safe(() => deps.socketSource());
+        const scope = socketScope(snapshot.rows, processes);
+        const socks = await safe(() => deps.socketSource(scope));
         snapshot.sockets = socks.ok ? socks.rows : [];
         if (!socks.ok) socketErrors.push(errorRecord('(sockets)', 'collect-failed', socks.error));
       }

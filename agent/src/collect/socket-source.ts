@@ -1,6 +1,7 @@
 /**
- * Socket snapshot source: TCP connections and listeners with their owning pid, from
- * systeminformation's networkConnections(). Tests inject rows. Never throws.
+ * Socket snapshot source: TCP connections and listeners with their owning pid, from /proc on
+ * Linux (linux-socket-source.ts) or systeminformation's networkConnections(). Tests inject rows.
+ * Never throws.
  */
 import type { SourceResult } from './process-source.js';
 
@@ -17,12 +18,31 @@ export interface SocketRow {
   processName: string;
 }
 
-export type SocketSource = () => Promise<SourceResult<SocketRow>>;
+/** Which processes' sockets are wanted (a source may return more; the collector filters). */
+export interface SocketScope {
+  pids: ReadonlySet<number>;
+  names: ReadonlyMap<number, string>;
+}
+
+export type SocketSource = (scope?: SocketScope) => Promise<SourceResult<SocketRow>>;
 
 export const MAX_SOCKET_ROWS = 50000;
 
-/** The real socket source (systeminformation). */
-export const systemSocketSource: SocketSource = async () => {
+/**
+ * The real socket source: on Linux /proc for the processes in scope (systeminformation when /proc
+ * cannot be read or no scope is given), elsewhere systeminformation's networkConnections().
+ */
+export const systemSocketSource: SocketSource = async (scope) => {
+  if (process.platform === 'linux' && scope) {
+    const { readProcSockets } = await import('./linux-socket-source.js');
+    const rows = await readProcSockets(scope.pids, scope.names);
+    if (rows.ok) return rows;
+  }
+  return systemInformationSockets();
+};
+
+/** All TCP/UDP sockets with owners, from systeminformation. */
+export const systemInformationSockets = async (): Promise<SourceResult<SocketRow>> => {
   try {
     const si = await import('systeminformation');
     const conns = await si.default.networkConnections();

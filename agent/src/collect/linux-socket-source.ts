@@ -1,0 +1,146 @@
+/**
+ * Linux TCP sockets of chosen processes straight from /proc, without spawning `ss`/`netstat`:
+ * /proc/net/tcp and /proc/net/tcp6 give the sockets with their inode, /proc/<pid>/fd links
+ * (`socket:[inode]`) give the owner. Only the pids asked for are looked at (the MCP processes and
+ * their clients' trees), so a poll costs a few hundred syscalls. Never throws: a /proc that cannot
+ * be read comes back as `{ ok: false }` (the caller falls back to systeminformation).
+ */
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import type { SourceResult } from './process-source.js';
+import type { SocketRow } from './socket-source.js';
+import { MAX_SOCKET_ROWS } from './socket-source.js';
+
+/** TCP states of /proc/net/tcp (include/net/tcp_states.h). */
+const TCP_STATES: Record<string, string> = {
+  '01': 'ESTABLISHED', '02': 'SYN_SENT', '03': 'SYN_RECV', '04': 'FIN_WAIT1', '05': 'FIN_WAIT2', '06': 'TIME_WAIT',
+  '07': 'CLOSE', '08': 'CLOSE_WAIT', '09': 'LAST_ACK', '0A': 'LISTEN', '0B': 'CLOSING',
+};
+const MAX_FDS_PER_PROCESS = 4096;
+const MAX_NET_BYTES = 32 * 1024 * 1024;
+
+/** Decodes a /proc/net address (`0100007F:0CEA`, IPv6 as four little-endian words). */
+export function decodeProcAddress(hex: string): { address: string; port: number } | null {
+  const [addr, portHex] = hex.split(':');
+  if (!addr || !portHex) return null;
+  const port = parseInt(portHex, 16);
+  if (addr.length === 8) {
+    const n = parseInt(addr, 16);
+    return { address: [n & 255, (n >>> 8) & 255, (n >>> 16) & 255, (n >>> 24) & 255].join('.'), port };
+  }
+  if (addr.length !== 32) return null;
+  const bytes: number[] = [];
+  for (let w = 0; w < 4; w++) {
+    const word = addr.slice(w * 8, w * 8 + 8);
+    for (let b = 3; b >= 0; b--) bytes.push(parseInt(word.slice(b * 2, b * 2 + 2), 16));
+  }
+  // IPv4-mapped (::ffff:a.b.c.d): give the IPv4 form, as ss and netstat do.
+  if (bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 255 && bytes[11] === 255) {
+    return { address: bytes.slice(12).join('.'), port };
+  }
+  const groups: string[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((((bytes[i] ?? 0) << 8) | (bytes[i + 1] ?? 0)).toString(16));
+  return { address: compressIpv6(groups), port };
+}
+
+function compressIpv6(groups: string[]): string {
+  let best = -1;
+  let bestLen = 0;
+  for (let i = 0; i < groups.length; ) {
+    if (groups[i] !== '0') {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < groups.length && groups[j] === '0') j++;
+    if (j - i > bestLen && j - i > 1) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  if (best < 0) return groups.join(':');
+  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
+}
+
+/** One parsed line of /proc/net/tcp[6]. */
+export interface ProcNetSocket {
+  protocol: 'tcp' | 'tcp6';
+  local: { address: string; port: number };
+  peer: { address: string; port: number };
+  state: string;
+  inode: number;
+}
+
+/** Parses the text of /proc/net/tcp or /proc/net/tcp6. Bad lines are skipped. */
+export function parseProcNet(text: string, protocol: 'tcp' | 'tcp6'): ProcNetSocket[] {
+  const out: ProcNetSocket[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10) continue;
+    const local = decodeProcAddress(f[1] ?? '');
+    const peer = decodeProcAddress(f[2] ?? '');
+    const inode = Number(f[9]);
+    if (!local || !peer || !Number.isInteger(inode)) continue;
+    out.push({ protocol, local, peer, state: TCP_STATES[(f[3] ?? '').toUpperCase()] ?? 'UNKNOWN', inode });
+  }
+  return out;
+}
+
+/** Socket inodes a process holds, from its fd links. */
+function socketInodes(procRoot: string, pid: number): number[] {
+  const dir = `${procRoot}/${pid}/fd`;
+  let fds: string[];
+  try {
+    fds = readdirSync(dir).slice(0, MAX_FDS_PER_PROCESS);
+  } catch {
+    return [];
+  }
+  const out: number[] = [];
+  for (const fd of fds) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(readlinkSync(`${dir}/${fd}`));
+      if (m) out.push(Number(m[1]));
+    } catch {
+      // fd closed meanwhile
+    }
+  }
+  return out;
+}
+
+/** TCP sockets owned by `pids` (name of each process from `names`). */
+export async function readProcSockets(
+  pids: ReadonlySet<number>,
+  names: ReadonlyMap<number, string> = new Map(),
+  procRoot = '/proc',
+): Promise<SourceResult<SocketRow>> {
+  const owner = new Map<number, number>();
+  for (const pid of pids) for (const inode of socketInodes(procRoot, pid)) owner.set(inode, pid);
+  const rows: SocketRow[] = [];
+  let readAny = false;
+  for (const protocol of ['tcp', 'tcp6'] as const) {
+    let text: string;
+    try {
+      text = readFileSync(`${procRoot}/net/${protocol}`, 'utf8').slice(0, MAX_NET_BYTES);
+      readAny = true;
+    } catch {
+      continue;
+    }
+    if (owner.size === 0) continue;
+    for (const s of parseProcNet(text, protocol)) {
+      const pid = owner.get(s.inode);
+      if (pid === undefined || rows.length >= MAX_SOCKET_ROWS) continue;
+      rows.push({
+        protocol,
+        localAddress: s.local.address,
+        localPort: s.local.port,
+        peerAddress: s.state === 'LISTEN' ? null : s.peer.address,
+        peerPort: s.state === 'LISTEN' ? null : s.peer.port,
+        state: s.state,
+        pid,
+        processName: names.get(pid) ?? '',
+      });
+    }
+  }
+  if (!readAny) return { ok: false, error: new Error(`cannot read ${procRoot}/net/tcp`) };
+  return { ok: true, rows };
+}
