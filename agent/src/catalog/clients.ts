@@ -71,7 +71,7 @@ function extensionGlobalStorage(idPrefix: string, extensionId: string, file: rea
 }
 
 /** VS Code / Insiders: user mcp.json, profiles, settings.json (both spellings), workspace files. */
-function vscodeLocations(userDir: string, serverDir: string, withWorkspace: boolean): ConfigLocation[] {
+function vscodeLocations(userDir: string, serverDir: string, withWorkspace: boolean, flatpakId?: string): ConfigLocation[] {
   const settingsSections = [map('mcp', 'servers'), map('mcp.servers')];
   const settingsInputs = ['mcp', 'inputs'];
   const servers = [map('servers')];
@@ -85,6 +85,22 @@ function vscodeLocations(userDir: string, serverDir: string, withWorkspace: bool
       inputsPath: settingsInputs,
     }),
     loc('server-mcp', 'user', 'home', [serverDir, 'data', 'User', 'mcp.json'], { os: LINUX, format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
+    ...(flatpakId
+      ? [
+          loc('flatpak-mcp', 'user', 'home', ['.var', 'app', flatpakId, 'config', userDir, 'User', 'mcp.json'], {
+            os: LINUX,
+            format: 'jsonc',
+            sections: servers,
+            inputsPath: ['inputs'],
+          }),
+          loc('flatpak-settings', 'user', 'home', ['.var', 'app', flatpakId, 'config', userDir, 'User', 'settings.json'], {
+            os: LINUX,
+            format: 'jsonc',
+            sections: settingsSections,
+            inputsPath: settingsInputs,
+          }),
+        ]
+      : []),
     loc('server-settings', 'user', 'home', [serverDir, 'data', 'Machine', 'settings.json'], {
       os: LINUX,
       format: 'jsonc',
@@ -208,10 +224,10 @@ export const CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'vscode',
     displayName: 'Visual Studio Code',
-    locations: vscodeLocations('Code', '.vscode-server', true),
+    locations: vscodeLocations('Code', '.vscode-server', true, 'com.visualstudio.code'),
     projectSources: [vscodeStorage('Code')],
     processes: {
-      darwin: sig(['Code', 'Electron'], ['/Visual Studio Code\\.app/Contents/MacOS/']),
+      darwin: sig(['Code'], ['/Visual Studio Code\\.app/Contents/MacOS/']),
       win32: sig(['Code.exe'], ['\\\\Microsoft VS Code\\\\Code\\.exe$']),
       linux: sig(['code'], ['/usr/share/code/code$', '/snap/code/', '/opt/visual-studio-code/code$'], ['\\.vscode-server/.*/server-main\\.js']),
     },
@@ -225,6 +241,17 @@ export const CLIENTS: readonly ClientDefinition[] = [
       darwin: sig(['Code - Insiders'], ['/Visual Studio Code - Insiders\\.app/Contents/MacOS/']),
       win32: sig(['Code - Insiders.exe'], ['\\\\Microsoft VS Code Insiders\\\\']),
       linux: sig(['code-insiders'], ['/code-insiders/'], ['\\.vscode-server-insiders/']),
+    },
+  },
+  {
+    id: 'vscodium',
+    displayName: 'VSCodium',
+    locations: vscodeLocations('VSCodium', '.vscodium-server', false, 'com.vscodium.codium'),
+    projectSources: [vscodeStorage('VSCodium')],
+    processes: {
+      darwin: sig(['VSCodium'], ['/VSCodium\\.app/Contents/MacOS/']),
+      win32: sig(['VSCodium.exe'], ['\\\\VSCodium\\\\VSCodium\\.exe$']),
+      linux: sig(['codium'], ['/codium/codium$', '/vscodium/'], ['\\.vscodium-server/']),
     },
   },
   {

@@ -71,6 +71,8 @@ describe('processSignatures', () => {
     ['linux', '/home/a/.local/bin/claude', 'claude --resume', 'claude-code'],
     ['linux', '/usr/share/code/code', '/usr/share/code/code --unity-launch', 'vscode'],
     ['linux', '/usr/bin/goose', 'goose session', 'goose'],
+    ['linux', '/usr/share/codium/codium', '/usr/share/codium/codium', 'vscodium'],
+    ['win32', 'C:\\Program Files\\VSCodium\\VSCodium.exe', 'VSCodium.exe', 'vscodium'],
   ])('on %s recognises %s', (platform, exe, cmdline, client) => {
     expect(match(processSignatures(platform), exe, cmdline)).toBe(client);
   });

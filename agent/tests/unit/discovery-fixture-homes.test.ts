@@ -45,6 +45,7 @@ const COMMON: Array<[string, string, string]> = [
   ['vscode', 'project-vscode-settings', 'workspace'],
   ['vscode-insiders', 'insiders-flat-git', 'user'],
   ['vscode-insiders', 'insiders-everything', 'user'],
+  ['vscodium', 'vscodium-memory', 'user'],
   ['windsurf', 'windsurf-remote', 'user'],
   ['windsurf', 'windsurf-aws', 'user'],
   ['zed', 'zed-postgres', 'user'],
@@ -83,6 +84,7 @@ const PER_OS: Record<Platform, Array<[string, string, string]>> = {
   linux: [
     ['claude-code', 'managed-claude-code', 'managed'],
     ['vscode', 'vscode-server-remote-fs', 'user'],
+    ['vscode', 'vscode-flatpak-git', 'user'],
   ],
   win32: [
     ['claude-desktop', 'desktop-store-memory', 'user'],
