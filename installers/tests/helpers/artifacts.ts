@@ -4,14 +4,15 @@
  * with a console message naming what to install or run (never a silent pass).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const INSTALLERS_DIR = fileURLToPath(new URL('../..', import.meta.url));
 export const REPO_ROOT = path.resolve(INSTALLERS_DIR, '..');
 export const TEST_OUT = process.env.MCPWATCH_TEST_PACKAGE_OUT ?? path.join(INSTALLERS_DIR, '.cache', 'test-out');
-export const AGENT_VERSION: string = (JSON.parse(spawnSync('cat', [path.join(REPO_ROOT, 'agent', 'package.json')], { encoding: 'utf8' }).stdout) as { version: string }).version;
+/** The version the packages are stamped with (agent/package.json; MCPWATCH_VERSION is not used in tests). */
+export const AGENT_VERSION: string = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'agent', 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Path of a built artifact in the test output directory (it may not exist). */
 export function artifact(name: string): string {
@@ -33,7 +34,6 @@ export function itWhen(requirements: { artifacts?: string[]; tools?: string[]; r
     ...(requirements.root && process.getuid?.() !== 0 ? ['root privileges'] : []),
   ];
   if (missing.length === 0) return it;
-  // eslint-disable-next-line no-console
   console.warn(`installers tests skipped, missing: ${missing.join('; ')}`);
   return it.skip;
 }

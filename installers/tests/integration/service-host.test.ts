@@ -13,7 +13,7 @@ import { buildNativeServiceHost } from '../helpers/service-host.js';
 
 const SECRET = 'CANARY-msi-secret "quoted" \\ back\tslash';
 const describeWithCc = hasTool('cc') ? describe : describe.skip;
-if (!hasTool('cc')) console.warn('service host tests skipped: no C compiler (cc)'); // eslint-disable-line no-console
+if (!hasTool('cc')) console.warn('service host tests skipped: no C compiler (cc)');
 
 describeWithCc('mcpwatch-service (native build)', () => {
   let host: string;

@@ -13,7 +13,7 @@ import { REPO_ROOT } from '../helpers/artifacts.js';
 
 const SECRET = 'CANARY-mac-secret <&> "x"';
 const describePlist = HAS_PYTHON ? describe : describe.skip;
-if (!HAS_PYTHON) console.warn('macOS plist tests skipped: python3 (plistlib) not available'); // eslint-disable-line no-console
+if (!HAS_PYTHON) console.warn('macOS plist tests skipped: python3 (plistlib) not available');
 
 type Dict = Record<string, unknown>;
 
