@@ -8,8 +8,6 @@ export { CertificateAuthority, loadOrCreateCa, createCaMaterial, caPaths } from 
 export { CollectorMetrics } from './metrics.js';
 export { validateBatch, warmBatchValidator } from './batch-validator.js';
 export { boundedGunzip } from './routes/batches.js';
-export { validateBatch, warmBatchValidator } from './batch-validator.js';
-export { boundedGunzip } from './routes/batches.js';
 export { hashSecret } from './secret-hash.js';
 export { main as collectorMain } from './server-cli.js';
 export type { CollectorContext } from './collector-context.js';
