@@ -66,6 +66,9 @@ export function shannonEntropy(value: string): number {
   return bits;
 }
 
+/** One pass that tells whether any known format occurs at all (the common case is: none). */
+const ANY_KNOWN_PATTERN = new RegExp(SECRET_PATTERNS.map(({ pattern }) => `(?:${pattern.source})`).join('|'));
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOKENISH = /^[A-Za-z0-9+/=_\-.~]{20,512}$/;
 const HEX = /^[0-9a-fA-F]+$/;
@@ -97,9 +100,11 @@ export function detectSecret(value: string): SecretHit | null {
   if (typeof value !== 'string' || value.length < 8) return null;
   const text = value.length > MAX_VALUE_CHARS ? value.slice(0, MAX_VALUE_CHARS) : value;
   if (isReference(text)) return null;
-  for (const { kind, pattern } of SECRET_PATTERNS) {
-    const m = pattern.exec(text);
-    if (m && !isPlaceholder(m[0])) return { kind };
+  if (ANY_KNOWN_PATTERN.test(text)) {
+    for (const { kind, pattern } of SECRET_PATTERNS) {
+      const m = pattern.exec(text);
+      if (m && !isPlaceholder(m[0])) return { kind };
+    }
   }
   const bare = text.replace(REFERENCE_ANY, '').replace(/^\s*(?:Bearer|Basic|Token)\s+/i, '').trim();
   if (bare.length === 0 || /\s/.test(bare) || isPlaceholder(bare)) return null;

@@ -111,6 +111,8 @@ export interface RedactedText {
 export const MAX_TEXT_CHARS = 65_536;
 
 const GLOBAL_PATTERNS = SECRET_PATTERNS.map(({ kind, pattern }) => ({ kind, re: new RegExp(pattern.source, 'g') }));
+/** One pass that tells whether any known format occurs at all (the common case is: none). */
+const ANY_KNOWN_PATTERN = new RegExp(SECRET_PATTERNS.map(({ pattern }) => `(?:${pattern.source})`).join('|'));
 /** `name=value`, `name: value`, `"name": "value"` inside free text, for credential-ish names. */
 // The look-behind makes only word starts candidates, so long runs of name characters stay linear.
 const NAMED_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{1,64})(["']?\s*[:=]\s*["']?)([^\s"'&,;]{6,})/g;
@@ -124,29 +126,33 @@ const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s"'<>]+/g;
  * pairs, URL userinfo and secret query values, and whitespace-separated high-entropy tokens.
  */
 export function redactTextDetailed(input: string): RedactedText {
-  if (typeof input !== 'string' || input.length === 0) return { text: typeof input === 'string' ? input : '', kinds: [] };
+  if (typeof input !== 'string') return { text: '', kinds: [] };
+  if (input.length < 6) return { text: input, kinds: [] }; // nothing this short is a credential
   const kinds: string[] = [];
   // Bounded work: text beyond MAX_TEXT_CHARS is cut off (and so cannot leak), not scanned.
   let text = input.length > MAX_TEXT_CHARS ? input.slice(0, MAX_TEXT_CHARS) : input;
-  for (const { kind, re } of GLOBAL_PATTERNS) {
-    text = text.replace(re, (m) => {
-      if (isPlaceholder(m)) return m;
-      kinds.push(kind);
-      return REDACTED;
-    });
+  if (ANY_KNOWN_PATTERN.test(text)) {
+    for (const { kind, re } of GLOBAL_PATTERNS) {
+      text = text.replace(re, (m) => {
+        if (isPlaceholder(m)) return m;
+        kinds.push(kind);
+        return REDACTED;
+      });
+    }
   }
-  text = text.replace(URL_IN_TEXT, (m) => {
+  // Each pass runs only when its cheap precondition holds (most command lines hold no secret).
+  if (text.includes('://')) text = text.replace(URL_IN_TEXT, (m) => {
     if (!/@|\?|#/.test(m)) return m;
     const r = redactUrlDetailed(m, { keepUserinfoMarker: true });
     for (const h of r.hits) kinds.push(h.kind);
     return r.url;
   });
-  text = text.replace(AUTH_HEADER, (m, name: string, sep: string, scheme: string | undefined, value: string) => {
+  if (/authorization/i.test(text)) text = text.replace(AUTH_HEADER, (m, name: string, sep: string, scheme: string | undefined, value: string) => {
     if (value === REDACTED || isReference(value) || isPlaceholder(value)) return m;
     kinds.push('authorization-header');
     return `${name}${sep}${scheme ? `${scheme} ` : ''}${REDACTED}`;
   });
-  text = text.replace(NAMED_VALUE, (m, name: string, sep: string, value: string) => {
+  if (/[:=]/.test(text)) text = text.replace(NAMED_VALUE, (m, name: string, sep: string, value: string) => {
     if (value.startsWith(REDACTED) || value.includes('://') || /^(?:proxy-)?authorization$/i.test(name)) return m;
     const hit = classifySecret(name, value);
     if (!hit) return m;
