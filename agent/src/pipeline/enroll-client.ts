@@ -17,6 +17,7 @@
  * code and message when it answered) or MCPW_ERR_NETWORK / MCPW_ERR_CERT_PIN_MISMATCH.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
@@ -75,8 +76,10 @@ export function makeCsr(privateKeyPem: string, publicKeyPem: string, commonName:
 /** Restricts a file or directory to its owner (Unix 0600/0700) or SYSTEM + Administrators (Windows). */
 export function restrictToOwner(target: string, platform: NodeJS.Platform = process.platform): void {
   if (platform === 'win32') {
-    // Platform-gated: icacls exists only on Windows.
-    execFileSync('icacls', [target, '/inheritance:r', '/grant:r', '*S-1-5-18:F', '/grant:r', '*S-1-5-32-544:F'], {
+    // Platform-gated: icacls exists only on Windows. SYSTEM (the service account), Administrators,
+    // and the account running the agent (a user-mode run must still read its own key).
+    const self = `${process.env.USERDOMAIN ? `${process.env.USERDOMAIN}\\` : ''}${os.userInfo().username}:F`;
+    execFileSync('icacls', [target, '/inheritance:r', '/grant:r', '*S-1-5-18:F', '/grant:r', '*S-1-5-32-544:F', '/grant:r', self], {
       windowsHide: true,
       stdio: 'ignore',
       timeout: 10_000,
