@@ -16,7 +16,7 @@
  * added next to them. Linux only (reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -93,6 +93,8 @@ function runChild(cmd: string, args: string[]): Promise<number | null> {
 interface WatchChild {
   child: ChildProcess;
   ready: Promise<void>;
+  /** Processes and sockets in the printed inventory.snapshot. */
+  snapshot: Promise<{ processes: number; sockets: number }>;
   next: (pred: (e: McpEvent) => boolean, timeoutMs: number) => Promise<number | null>;
   stop: () => Promise<void>;
 }
@@ -101,14 +103,18 @@ function startWatchChild(args: string[]): WatchChild {
   const child = spawn(AGENT_EXEC, ['watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let pending = '';
   let waiter: { pred: (e: McpEvent) => boolean; resolve: (t: number | null) => void } | null = null;
+  let gotSnapshot: (v: { processes: number; sockets: number }) => void = () => undefined;
+  const snapshot = new Promise<{ processes: number; sockets: number }>((r) => (gotSnapshot = r));
   child.stdout?.on('data', (d: Buffer) => {
     pending += d.toString();
     let nl: number;
     while ((nl = pending.indexOf('\n')) >= 0) {
       const line = pending.slice(0, nl);
       pending = pending.slice(nl + 1);
-      if (!waiter || !line) continue;
+      if (!line) continue;
       const e = JSON.parse(line) as McpEvent;
+      if (e.type === 'inventory.snapshot') gotSnapshot({ processes: e.data.processes.length, sockets: e.data.sockets.length });
+      if (!waiter) continue;
       if (waiter.pred(e)) {
         const w = waiter;
         waiter = null;
@@ -126,6 +132,7 @@ function startWatchChild(args: string[]): WatchChild {
   return {
     child,
     ready,
+    snapshot,
     next: (pred, timeoutMs) =>
       new Promise((resolve) => {
         const timer = setTimeout(() => {
@@ -153,12 +160,42 @@ function padProcesses(target: number): () => void {
   };
 }
 
-/** Steady-state CPU and RSS of watch mode next to an idle node baseline. */
+const EVERYTHING_BIN = path.join(REPO_ROOT, 'node_modules/.bin/mcp-server-everything');
+
+/** A stand-in client: launches every server of a Claude Desktop config that runs EVERYTHING_BIN. */
+const STAND_IN_CLIENT = `
+const { spawn } = require('node:child_process');
+const cfg = JSON.parse(require('node:fs').readFileSync(process.argv[1], 'utf8'));
+const kids = Object.values(cfg.mcpServers).filter((e) => e.command === ${JSON.stringify(EVERYTHING_BIN)})
+  .map((e) => spawn(e.command, e.args, { env: { ...process.env, ...(e.env || {}) }, stdio: ['pipe', 'ignore', 'ignore'] }));
+process.on('SIGTERM', () => { for (const k of kids) k.kill('SIGKILL'); process.exit(0); });
+setInterval(() => {}, 1 << 30);
+`;
+
+/**
+ * Adds real MCP servers to the home's Claude Desktop config (3 over stdio, 1 over HTTP) and
+ * starts them under a stand-in client process named claude-desktop; returns a stopper.
+ */
+async function startMcpServers(home: string, tmp: string): Promise<() => void> {
+  const file = path.join(home, '.config', 'Claude', 'claude_desktop_config.json');
+  const cfg = JSON.parse(readFileSync(file, 'utf8')) as { mcpServers: Record<string, unknown> };
+  for (let i = 0; i < 3; i++) cfg.mcpServers[`bench-stdio-${i}`] = { command: EVERYTHING_BIN, args: ['stdio', `--n=${i}`] };
+  cfg.mcpServers['bench-http'] = { command: EVERYTHING_BIN, args: ['streamableHttp'], env: { PORT: '0' } };
+  writeFileSync(file, JSON.stringify(cfg));
+  const launcher = path.join(tmp, 'claude-desktop');
+  symlinkSync(process.execPath, launcher);
+  const client = spawn(launcher, ['-e', STAND_IN_CLIENT, file], { stdio: 'ignore' });
+  await sleep(2000);
+  return () => client.kill('SIGTERM');
+}
+
+/** Steady-state CPU and RSS of watch mode (with real MCP servers running) next to an idle node. */
 export async function benchWatchResources(seconds = envInt('BENCH_SECONDS', 60)): Promise<BenchRow[]> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-bench-'));
   const home = path.join(tmp, 'alice');
   cpSync(FIXTURE_HOME.linux.home, home, { recursive: true });
   const unpad = padProcesses(320);
+  const stopServers = await startMcpServers(home, tmp);
   const watch = startWatchChild(['--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets']);
   const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
@@ -181,7 +218,8 @@ export async function benchWatchResources(seconds = envInt('BENCH_SECONDS', 60))
     const cpu1 = { watch: readCpu(pids.watch), idle: readCpu(pids.idle) };
     const pct = (a: number | undefined, b: number | undefined): string =>
       a === undefined || b === undefined ? 'n/a' : `${(((b - a) / elapsedS) * 100).toFixed(2)} %`;
-    const note = `${elapsedS.toFixed(0)} s window, ${median(procs)} processes on the machine`;
+    const seen = await watch.snapshot;
+    const note = `${elapsedS.toFixed(0)} s window, ${median(procs)} processes; ${seen.processes} MCP processes and ${seen.sockets} sockets in the inventory`;
     return [
       { what: 'watch CPU (agent process)', value: pct(cpu0.watch?.selfS, cpu1.watch?.selfS), budget: '≤ 0.5 % of one core', note },
       { what: 'watch CPU (agent + reaped children)', value: pct(cpu0.watch?.withChildrenS, cpu1.watch?.withChildrenS), note: 'poll every 5 s' },
@@ -192,6 +230,7 @@ export async function benchWatchResources(seconds = envInt('BENCH_SECONDS', 60))
   } finally {
     idle.kill('SIGKILL');
     await watch.stop();
+    stopServers();
     unpad();
     rmSync(tmp, { recursive: true, force: true });
   }
