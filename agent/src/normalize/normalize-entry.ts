@@ -48,6 +48,17 @@ function cleanPackage(p: PackageIdentity | null): PackageIdentity | null {
   };
 }
 
+/** Header names a bridge sends upstream: `--header "Name: value"`, `-H Name:value`. */
+function bridgeHeaderNames(args: readonly string[]): string[] {
+  const names: string[] = [];
+  args.forEach((a, i) => {
+    if (i === 0 || !['--header', '-H', '--headers'].includes(args[i - 1] as string)) return;
+    const m = /^\s*([A-Za-z0-9_-]{1,128})\s*:/.exec(a);
+    if (m) names.push(m[1] as string);
+  });
+  return names;
+}
+
 /**
  * Normalize one raw entry. See the module contract: never throws, never returns secret values.
  */
@@ -98,7 +109,7 @@ function normalizeUnsafe(raw: RawServerEntry): NormalizeResult {
     args,
     url,
     envKeys: sortedNames([...Object.keys(fields.env), ...fields.extraEnvKeys]),
-    headerKeys: sortedNames([...Object.keys(fields.headers), ...fields.extraHeaderKeys]),
+    headerKeys: sortedNames([...Object.keys(fields.headers), ...fields.extraHeaderKeys, ...(remoteUrl ? bridgeHeaderNames(fields.args) : [])]),
     cwd: fields.cwd !== null ? cut(redactText(fields.cwd), LIMITS.str) : null,
     disabled: fields.disabled,
     package: pkg,

@@ -285,5 +285,6 @@ describe('no secret values in a normalized entry', () => {
   it('keeps references to variables as written', () => {
     const s = ok({ command: 'npx', args: ['-y', 'mcp-remote', 'https://h.example.com/mcp', '--header', 'Authorization: Bearer ${AUTH}'], env: { AUTH: '${input:auth}' } });
     expect(s.args).toContain('Authorization: Bearer ${AUTH}');
+    expect(s.headerKeys).toEqual(['Authorization']); // names of headers the bridge sends upstream
   });
 });
