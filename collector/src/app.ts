@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { AgentCache } from './agent-cache.js';
-import { loadOrCreateCa, type CertificateAuthority } from './ca/certificate-authority.js';
+import { loadOrCreateCa, loadOrCreateServerKey, type CertificateAuthority } from './ca/certificate-authority.js';
 import type { CollectorContext } from './collector-context.js';
 import type { CollectorConfig } from './config.js';
 import { Errors } from './errors.js';
@@ -81,7 +81,7 @@ function tlsOptions(config: CollectorConfig, ca: CertificateAuthority): { https:
     };
     return { https: { cert: read(config.tlsCertFile, 'tlsCertFile'), key: read(config.tlsKeyFile, 'tlsKeyFile') }, fingerprint: null };
   }
-  const server = ca.issueServerCertificate(config.serverNames);
+  const server = ca.issueServerCertificate(config.serverNames, new Date(), loadOrCreateServerKey(config.dataDir));
   return { https: { cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem }, fingerprint: server.fingerprint };
 }
 

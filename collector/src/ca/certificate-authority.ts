@@ -121,11 +121,12 @@ export class CertificateAuthority {
     };
   }
 
-  /** A fresh key and server certificate for `names` (DNS names and IP addresses), valid 397 days. */
-  issueServerCertificate(names: readonly string[], now: Date = new Date()): ServerCertificate {
-    const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const keyPem = privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
-    const pub = pki.publicKeyFromPem(publicKey.export({ type: 'spki', format: 'pem' }) as string);
+  /**
+   * A server certificate for `names` (DNS names and IP addresses), valid 397 days, for `keyPem`
+   * (default: a fresh key; `loadOrCreateServerKey` keeps one in the data dir so restarts skip keygen).
+   */
+  issueServerCertificate(names: readonly string[], now: Date = new Date(), keyPem: string = newRsaKeyPem()): ServerCertificate {
+    const pub = pki.publicKeyFromPem(createPublicKey(keyPem).export({ type: 'spki', format: 'pem' }) as string);
     const cert = this.newCertificate(pub, now, 397);
     const cn = names.find((n) => isIP(n) === 0) ?? names[0] ?? 'localhost';
     cert.setSubject([
@@ -166,6 +167,30 @@ function serialNumber(): string {
   const b = randomBytes(16);
   b[0] = (b[0] as number) & 0x7f;
   return b.toString('hex');
+}
+
+function newRsaKeyPem(): string {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return privateKey.export({ type: 'pkcs1', format: 'pem' }) as string;
+}
+
+/**
+ * The embedded HTTPS server's private key, kept in `dataDir/ca/server-key.pem` (0600) so a restart
+ * does not pay for RSA key generation (seconds on a small, busy machine). Created on first use.
+ */
+export function loadOrCreateServerKey(dataDir: string): string {
+  const path = join(caPaths(dataDir).dir, 'server-key.pem');
+  if (exists(path)) return readPem(path, 'server key');
+  try {
+    mkdirSync(caPaths(dataDir).dir, { recursive: true, mode: 0o700 });
+    const keyPem = newRsaKeyPem();
+    const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    writeFileSync(tmp, keyPem, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, path);
+    return keyPem;
+  } catch (e) {
+    throw Errors.ca(`cannot create the server key in ${caPaths(dataDir).dir}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
+  }
 }
 
 /** Creates a new self-signed CA (RSA 2048 key, 10 years). */

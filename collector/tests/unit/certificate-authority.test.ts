@@ -3,7 +3,7 @@ import { mkdtempSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCsr, makeKeyPair, pooledKeyPair } from '../../../test/src/harness/test-agent.js';
-import { caPaths, createCaMaterial, loadOrCreateCa } from '../../src/ca/certificate-authority.js';
+import { caPaths, createCaMaterial, loadOrCreateCa, loadOrCreateServerKey } from '../../src/ca/certificate-authority.js';
 
 function csrOf(bits = 2048, cn = 'ignored'): { csrPem: string; publicKeyPem: string } {
   const keys = bits === 2048 ? pooledKeyPair(0) : makeKeyPair(bits);
@@ -80,6 +80,16 @@ describe('certificate authority', () => {
       expect((e as { code: string; statusCode: number }).code).toBe('MCPW_ERR_CSR_INVALID');
       expect((e as { statusCode: number }).statusCode).toBe(400);
     }
+  });
+
+  test('the embedded server key is kept owner-only in the data dir and reused', () => {
+    const first = loadOrCreateServerKey(dataDir);
+    expect(statSync(join(caPaths(dataDir).dir, 'server-key.pem')).mode & 0o777).toBe(0o600);
+    expect(loadOrCreateServerKey(dataDir)).toBe(first);
+    const a = ca.issueServerCertificate(['localhost'], new Date(), first);
+    const b = ca.issueServerCertificate(['localhost'], new Date(), first);
+    expect(a.fingerprint).not.toBe(b.fingerprint); // new certificate, same key
+    expect(new X509Certificate(b.certificatePem).checkPrivateKey(createPrivateKey(first))).toBe(true);
   });
 
   test('server certificate carries DNS and IP names', () => {
