@@ -1,19 +1,28 @@
 /**
  * The CLI's command table. Registering a command is one line here (plus its file).
+ *
+ * Commands are loaded when run, not when the CLI starts: `scan` and a long-running `watch` do not
+ * pay for the enrollment and shipping code (node-forge, HTTP client) in start-up time or memory.
+ * The summary written here is what the usage text shows.
  */
-import type { Command } from './command.js';
-import { scanCommand } from './scan.js';
-import { watchCommand } from './watch.js';
-import { enrollCommand } from './enroll.js';
-import { runCommand } from './run.js';
-import { statusCommand } from './status.js';
+import type { Command, CommandIO } from './command.js';
+
+/** A command whose module is imported on first run. */
+export function lazyCommand(name: string, summary: string, load: () => Promise<Command>): Command {
+  return {
+    name,
+    summary,
+    options: [],
+    run: async (argv: readonly string[], io: CommandIO) => (await load()).run(argv, io),
+  };
+}
 
 export const COMMANDS: readonly Command[] = [
-  scanCommand,
-  watchCommand,
-  enrollCommand,
-  runCommand,
-  statusCommand,
+  lazyCommand('scan', 'print the MCP inventory of this machine (clients, servers, processes, sockets, findings, errors)', async () => (await import('./scan.js')).scanCommand),
+  lazyCommand('watch', 'print changes (server.added, process.started, ...) as JSON lines as they happen', async () => (await import('./watch.js')).watchCommand),
+  lazyCommand('enroll', 'enroll this machine with a collector (key pair, CSR, pinned certificate)', async () => (await import('./enroll.js')).enrollCommand),
+  lazyCommand('run', 'run as the agent service: watch, spool and ship signed batches to the collector', async () => (await import('./run.js')).runCommand),
+  lazyCommand('status', 'show enrollment, collector reachability, spool depth and last ship', async () => (await import('./status.js')).statusCommand),
 ];
 
 export type { Command, CommandIO } from './command.js';

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { parseOptions, scanOptionsFrom } from '../../src/cli-options.js';
 import { UsageError } from '../../src/errors.js';
+import { COMMANDS, lazyCommand } from '../../src/commands/index.js';
 import type { ProcessSource } from '../../src/collect/process-source.js';
 import { runCli } from '../helpers/cli-run.js';
 import { schemaErrors, validateInventory } from '../helpers/schemas.js';
@@ -47,6 +48,26 @@ describe('option parsing', () => {
     expect(scanOptionsFrom({ home: LINUX_HOME }, 'linux').sources).toEqual({ configs: true, processes: false, sockets: false });
     expect(scanOptionsFrom({ platform: 'win32' }, 'linux').sources).toEqual({ configs: true, processes: false, sockets: false });
     expect(scanOptionsFrom({ home: LINUX_HOME, sources: ['configs', 'processes'] }, 'linux').sources).toEqual({ configs: true, processes: true, sockets: false });
+  });
+});
+
+describe('command table', () => {
+  it('loads a command module only when the command runs', async () => {
+    let loads = 0;
+    const cmd = lazyCommand('demo', 'a demo', async () => {
+      loads++;
+      return { name: 'demo', summary: 'x', options: [], run: async (argv) => argv.length };
+    });
+    expect(loads).toBe(0);
+    const io = { stdout: () => undefined, stderr: () => undefined, env: {}, signal: new AbortController().signal };
+    expect(await cmd.run(['a', 'b'], io)).toBe(2);
+    expect(loads).toBe(1);
+  });
+
+  it('lists every command in the usage text', async () => {
+    const help = await runCli(['--help']);
+    for (const c of COMMANDS) expect(help.stdout).toContain(`  ${c.name}`);
+    expect(COMMANDS.map((c) => c.name)).toEqual(expect.arrayContaining(['scan', 'watch']));
   });
 });
 
