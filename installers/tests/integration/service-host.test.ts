@@ -28,6 +28,7 @@ describeWithCc('mcpwatch-service (native build)', () => {
     expect(result.status).toBe(0);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual({ server: 'https://collector.example:8443', enrollSecret: SECRET, caFingerprint: 'ab'.repeat(32) });
     expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(dir).mode & 0o777).toBe(0o700); // the data directory is locked too (an ACL on Windows)
     expect(existsSync(`${file}.tmp`)).toBe(false);
     expect(result.stdout + result.stderr).not.toContain('CANARY');
   });
@@ -54,6 +55,13 @@ describeWithCc('mcpwatch-service (native build)', () => {
     expect(result.stderr).toContain('MCPW_ERR_SERVICE_BAD_CONFIG');
     expect(result.stderr).not.toContain('CANARY');
     expect(readFileSync(file, 'utf8')).toBe('{"server":"https://kept.example"}');
+  });
+
+  it('write-config refuses a relative path with MCPW_ERR_SERVICE_BAD_CONFIG', async () => {
+    const result = await run(host, ['write-config', 'agent.json', 'https://c.example', SECRET, ''], { cwd: dir });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('must be absolute');
+    expect(existsSync(path.join(dir, 'agent.json'))).toBe(false);
   });
 
   it('write-config into a missing directory fails with MCPW_ERR_SERVICE_IO (exit 3)', async () => {
@@ -85,6 +93,7 @@ describeWithCc('mcpwatch-service (native build)', () => {
       expect(result.status).toBe(0);
       expect(agent.calls()).toEqual([`enroll --state-dir ${state} --config ${path.join(dir, 'agent.json')}`]);
       expect(result.stderr).toContain('enrolled');
+      expect(statSync(dir).mode & 0o777).toBe(0o700);
     });
 
     it('does nothing when the state dir already holds an enrollment (upgrade)', async () => {

@@ -14,13 +14,15 @@
  *
  *   mcpwatch-service.exe write-config PATH SERVER_URL ENROLL_SECRET CA_FINGERPRINT
  *       writes {"server","enrollSecret","caFingerprint"} (the agent config keys) as JSON to PATH (via
- *       PATH.tmp), readable by SYSTEM and Administrators only (0600 elsewhere). An empty SERVER_URL
+ *       PATH.tmp), readable by SYSTEM and Administrators only (0600 elsewhere); PATH's directory
+ *       gets a protected, inherited SYSTEM + Administrators ACL first (0700 elsewhere). An empty SERVER_URL
  *       leaves an existing file alone (upgrade/repair without properties keeps the configuration).
  *       Exit 0 on success or no-op, 2 on a bad value (MCPW_ERR_SERVICE_BAD_CONFIG), 3 on an I/O
  *       error (MCPW_ERR_SERVICE_IO). Values are never printed.
  *
  *   mcpwatch-service.exe enroll-if-needed AGENT_EXE STATE_DIR CONFIG
- *       when STATE_DIR is missing or empty, runs AGENT_EXE enroll --state-dir STATE_DIR --config
+ *       restricts STATE_DIR's parent (the data directory) as write-config does; then, when
+ *       STATE_DIR is missing or empty, runs AGENT_EXE enroll --state-dir STATE_DIR --config
  *       CONFIG and waits (at most 120 s). Always exits 0: a failed enrollment must not roll back
  *       the installation; the result goes to stderr / the MSI log.
  *
@@ -89,6 +91,48 @@ static int restrict_file(const char *path) {
 #endif
 }
 
+/*
+ * Restricts the agent's data directory (%ProgramData%\mcpwatch) to SYSTEM and Administrators,
+ * inherited by everything below it (state, logs, agent.json): ProgramData lets ordinary users create
+ * and read files, and the agent's key and spool must not be readable by them. 0700 elsewhere.
+ */
+static int restrict_dir(const char *dir) {
+#ifdef _WIN32
+  PSECURITY_DESCRIPTOR sd = NULL;
+  BOOL present = FALSE, defaulted = FALSE;
+  PACL dacl = NULL;
+  DWORD rc;
+  if (!ConvertStringSecurityDescriptorToSecurityDescriptorA("D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)", SDDL_REVISION_1, &sd, NULL)) return -1;
+  if (!GetSecurityDescriptorDacl(sd, &present, &dacl, &defaulted)) { LocalFree(sd); return -1; }
+  rc = SetNamedSecurityInfoA((LPSTR)dir, SE_FILE_OBJECT, DACL_SECURITY_INFORMATION | PROTECTED_DACL_SECURITY_INFORMATION, NULL, NULL, dacl, NULL);
+  LocalFree(sd);
+  return rc == ERROR_SUCCESS ? 0 : -1;
+#else
+  return chmod(dir, 0700);
+#endif
+}
+
+/* 1 for an absolute path: "/x" (POSIX), "C:\\x" or "\\\\server\\x" (Windows). */
+static int is_absolute(const char *path) {
+#ifdef _WIN32
+  return (path[0] != '\0' && path[1] == ':' && (path[2] == '\\' || path[2] == '/')) || (path[0] == '\\' && path[1] == '\\');
+#else
+  return path[0] == '/';
+#endif
+}
+
+/* The directory part of an absolute path; false when it does not fit. */
+static int parent_dir(const char *path, char *out, size_t size) {
+  const char *slash = strrchr(path, '/');
+  const char *backslash = strrchr(path, '\\');
+  const char *last = backslash > slash ? backslash : slash;
+  size_t length = last ? (size_t)(last - path) : 0;
+  if (length == 0 || length + 1 > size) return 0;
+  memcpy(out, path, length);
+  out[length] = '\0';
+  return 1;
+}
+
 static int replace_file(const char *from, const char *to) {
 #ifdef _WIN32
   return MoveFileExA(from, to, MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH) ? 0 : -1;
@@ -108,11 +152,22 @@ static int write_config(const char *path, const char *server_url, const char *se
     fprintf(stderr, "mcpwatch-service: MCPW_ERR_SERVICE_BAD_CONFIG: SERVER_URL must start with https:// or http://\n");
     return EXIT_BAD_CONFIG;
   }
+  if (!is_absolute(path)) {
+    fprintf(stderr, "mcpwatch-service: MCPW_ERR_SERVICE_BAD_CONFIG: the config path must be absolute\n");
+    return EXIT_BAD_CONFIG;
+  }
   if (strlen(path) + 5 >= sizeof tmp) {
     fprintf(stderr, "mcpwatch-service: MCPW_ERR_SERVICE_BAD_CONFIG: config path too long\n");
     return EXIT_BAD_CONFIG;
   }
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  {
+    char dir[4096];
+    if (!parent_dir(path, dir, sizeof dir) || restrict_dir(dir) != 0) {
+      fprintf(stderr, "mcpwatch-service: MCPW_ERR_SERVICE_IO: cannot restrict access to the directory of %s\n", path);
+      return EXIT_IO;
+    }
+  }
   out = fopen(tmp, "wb");
   if (!out) {
     fprintf(stderr, "mcpwatch-service: MCPW_ERR_SERVICE_IO: cannot write %s: %s\n", tmp, strerror(errno));
@@ -178,6 +233,11 @@ static int dir_is_empty(const char *dir) {
 
 static int enroll_if_needed(const char *agent, const char *state_dir, const char *config) {
   int status = -1;
+  char data_dir[4096];
+  /* Runs on every install and upgrade, with or without properties: lock the data directory. */
+  if (!is_absolute(state_dir) || !parent_dir(state_dir, data_dir, sizeof data_dir) || restrict_dir(data_dir) != 0) {
+    fprintf(stderr, "mcpwatch-service: MCPW_ERR_SERVICE_IO: cannot restrict access to the directory of %s\n", state_dir);
+  }
   if (!dir_is_empty(state_dir)) {
     fprintf(stderr, "mcpwatch-service: %s is not empty: already enrolled, nothing to do\n", state_dir);
     return 0;
