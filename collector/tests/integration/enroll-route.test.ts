@@ -6,12 +6,13 @@ import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
 import { ENROLL_SECRET, makeFixture, type Fixture } from '../support/collector-fixture.js';
 import { loadCaForTests } from '../support/ca-cache.js';
+import { engineCases } from '../support/pg.js';
 import { enrollRequest, injectTransport, makeKeyPair, pooledKeyPair, TestAgent } from '../../../test/src/harness/test-agent.js';
 
-describe('POST /v1/enroll (SQLite store)', () => {
+describe.each(await engineCases())('POST /v1/enroll (%s store)', (engine) => {
   let fx: Fixture;
   beforeAll(async () => {
-    fx = await makeFixture();
+    fx = await makeFixture({ engine });
   });
   afterAll(async () => fx.close());
 
@@ -43,6 +44,7 @@ describe('POST /v1/enroll (SQLite store)', () => {
 
   test('a revoked enroll secret is refused; other secrets keep working', async () => {
     const config = loadConfig({ overrides: { dataDir: fx.dataDir, tls: 'off', enrollSecrets: `old:old-secret-123456,new:new-secret-123456` } });
+    // (a second app on the same store: what a restart, or a second collector process, sees)
     const app = await buildApp(config, { store: fx.store, logger: false, ca: loadCaForTests() });
     try {
       const t = injectTransport(app);
