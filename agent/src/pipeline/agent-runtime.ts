@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeEvent, type AgentSettings, type HostInfo, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
 import type { AgentConfig } from '../config/config-table.js';
-import { Spool } from './spool.js';
+import { Spool, type SpoolDropInfo } from './spool.js';
 import { Shipper, type ShipperReport } from './shipper.js';
 import { HttpClient } from './http-client.js';
 import { enroll, loadIdentity, renewalDue, type AgentIdentity } from './enroll-client.js';
@@ -127,10 +127,8 @@ export class AgentRuntime implements EventSink {
       maxBytes: this.cfg.spoolMaxBytes,
       fsync: this.cfg.spoolFsync,
       fsyncIntervalMs: this.cfg.spoolFsyncIntervalMs,
-      onDrop: (d) => {
-        this.o.log('warn', `spool full: dropped the oldest ${d.records} events (${d.bytes} bytes)`);
-        this.push(makeEvent('agent.dropped', this.endpointId, { count: d.records, bytes: d.bytes, reason: `spool over its ${this.cfg.spoolMaxBytes}-byte bound: oldest segment dropped` }, new Date(this.now())));
-      },
+      carryMarker: '"type":"agent.dropped"',
+      onDrop: (d) => this.onSpoolDrop(d),
     });
     const st = this.spool.stats();
     if (st.tornTails > 0 || st.corruptedRecords > 0) {
@@ -189,6 +187,29 @@ export class AgentRuntime implements EventSink {
     } catch (err) {
       this.reportError(err);
     }
+  }
+
+  /**
+   * Turns a spool drop into one agent.dropped event. Drop reports that were themselves dropped are
+   * carried into this one (their counts added, the report records themselves not counted), so the
+   * collector's sum of agent.dropped counts is every event lost, whatever was lost with it.
+   */
+  private onSpoolDrop(d: SpoolDropInfo): void {
+    let count = d.records;
+    let bytes = d.bytes;
+    for (const payload of d.carried) {
+      try {
+        const e = JSON.parse(payload.toString('utf8')) as McpEvent;
+        if (e.type !== 'agent.dropped') continue;
+        count += e.data.count - 1;
+        bytes += e.data.bytes - payload.length;
+      } catch {
+        // not a report after all: counted as a record
+      }
+    }
+    this.o.log('warn', `spool full: dropped the oldest ${count} events (${bytes} bytes)`);
+    const reason = `spool over its ${this.cfg.spoolMaxBytes}-byte bound: oldest events dropped`;
+    this.push(makeEvent('agent.dropped', this.endpointId, { count: Math.max(0, count), bytes: Math.max(0, bytes), reason }, new Date(this.now())));
   }
 
   private reportError(e: unknown): void {

@@ -46,12 +46,19 @@ export interface SpoolOptions {
   maxRecordBytes?: number;
   /** Called (synchronously, after the append that caused it) when records were dropped. */
   onDrop?: (info: SpoolDropInfo) => void;
+  /** Dropped records whose payload contains these bytes are handed to onDrop (see SpoolDropInfo). */
+  carryMarker?: string;
 }
 
 export interface SpoolDropInfo {
   records: number;
   bytes: number;
   segments: number;
+  /**
+   * Payloads among the dropped records that contain `carryMarker` (the agent's own drop reports),
+   * so a report that is itself dropped can be carried into the next one. Empty without a marker.
+   */
+  carried: Buffer[];
 }
 
 /** A position in the spool: a segment index and a byte offset in it. */
@@ -167,6 +174,7 @@ export class Spool {
   private readonly fsyncPolicy: FsyncPolicy;
   private readonly maxRecordBytes: number;
   private readonly onDrop: ((info: SpoolDropInfo) => void) | undefined;
+  private readonly carryMarker: Buffer | null;
   private segments: Segment[] = [];
   private cursor: SpoolPosition = { segment: 1, offset: 0 };
   /** Valid records in the cursor's segment that lie before the cursor. */
@@ -177,6 +185,7 @@ export class Spool {
   private fsyncTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private reportingDrop = false;
+  private pendingDrop: SpoolDropInfo = { records: 0, bytes: 0, segments: 0, carried: [] };
   private readonly counters = { droppedRecords: 0, droppedBytes: 0, corruptedRecords: 0, tornTails: 0 };
 
   private constructor(opts: SpoolOptions) {
@@ -186,6 +195,7 @@ export class Spool {
     this.fsyncPolicy = opts.fsync ?? 'interval';
     this.maxRecordBytes = opts.maxRecordBytes ?? 16 * MiB;
     this.onDrop = opts.onDrop;
+    this.carryMarker = opts.carryMarker ? Buffer.from(opts.carryMarker, 'utf8') : null;
     if (this.fsyncPolicy === 'interval') {
       this.fsyncTimer = setInterval(() => this.sync(), Math.max(10, opts.fsyncIntervalMs ?? 1000));
       this.fsyncTimer.unref();
@@ -331,7 +341,7 @@ export class Spool {
 
   /** Deletes the oldest segments until `incoming` more bytes fit under maxBytes. */
   private makeRoom(incoming: number): SpoolDropInfo {
-    const info: SpoolDropInfo = { records: 0, bytes: 0, segments: 0 };
+    const info: SpoolDropInfo = { records: 0, bytes: 0, segments: 0, carried: [] };
     while (this.diskBytes() + incoming > this.maxBytes) {
       if (this.segments.length === 1) {
         if (this.lastSegment().bytes === 0) break; // a single record larger than the bound: allowed
@@ -341,6 +351,7 @@ export class Spool {
       const isCursorSeg = oldest.index === this.cursor.segment;
       const lostRecords = isCursorSeg ? oldest.records - this.recordsBeforeCursor : this.cursor.segment > oldest.index ? 0 : oldest.records;
       const lostBytes = isCursorSeg ? oldest.bytes - this.bytesBeforeCursor : this.cursor.segment > oldest.index ? 0 : oldest.bytes;
+      if (this.carryMarker && lostRecords > 0) info.carried.push(...this.carriedIn(oldest, isCursorSeg ? this.bytesBeforeCursor : 0));
       fs.rmSync(oldest.file, { force: true });
       info.records += lostRecords;
       info.bytes += lostBytes;
@@ -360,11 +371,38 @@ export class Spool {
     return info;
   }
 
+  /** Payloads holding the carry marker in a segment about to be dropped, from `from` on. */
+  private carriedIn(seg: Segment, from: number): Buffer[] {
+    try {
+      const buf = fs.readFileSync(seg.file);
+      if (!this.carryMarker || buf.indexOf(this.carryMarker, from) === -1) return [];
+      return scanBuffer(buf, from, this.maxRecordBytes)
+        .frames.filter((f) => f.payload.includes(this.carryMarker!))
+        .map((f) => Buffer.from(f.payload));
+    } catch {
+      return []; // unreadable: its reports are lost with it, and counted as records
+    }
+  }
+
+  /**
+   * Reports drops through onDrop. The callback usually appends (an agent.dropped event), which can
+   * drop again: those drops are queued and reported after it returns, so none goes unreported.
+   */
   private reportDrop(info: SpoolDropInfo): void {
-    if (!this.onDrop || this.reportingDrop) return;
+    if (!this.onDrop) return;
+    const q = this.pendingDrop;
+    q.records += info.records;
+    q.bytes += info.bytes;
+    q.segments += info.segments;
+    q.carried.push(...info.carried);
+    if (this.reportingDrop) return;
     this.reportingDrop = true;
     try {
-      this.onDrop(info);
+      while (this.pendingDrop.segments > 0) {
+        const next = this.pendingDrop;
+        this.pendingDrop = { records: 0, bytes: 0, segments: 0, carried: [] };
+        this.onDrop(next);
+      }
     } finally {
       this.reportingDrop = false;
     }

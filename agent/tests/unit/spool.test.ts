@@ -141,6 +141,16 @@ describe('Spool', () => {
     s.close();
   });
 
+  it('hands dropped records carrying the marker to onDrop, so drop reports are never lost silently', () => {
+    const drops: SpoolDropInfo[] = [];
+    const s = Spool.open({ dir: tmpDir(), maxBytes: 8192, segmentBytes: 2048, carryMarker: '"report"', onDrop: (d) => drops.push(d) });
+    s.append(Buffer.from('{"report":1}'));
+    for (let i = 1; i <= 100; i++) s.append(rec(i, 50));
+    const carried = drops.flatMap((d) => d.carried.map((b) => b.toString()));
+    expect(carried).toEqual(['{"report":1}']);
+    s.close();
+  });
+
   it('refuses a record larger than maxRecordBytes and writes nothing', () => {
     const s = Spool.open({ dir: tmpDir(), maxRecordBytes: 100 });
     expect(() => s.append(Buffer.alloc(101))).toThrow(expect.objectContaining({ code: 'MCPW_ERR_SPOOL_RECORD_TOO_LARGE' }));
