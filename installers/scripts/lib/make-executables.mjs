@@ -6,12 +6,13 @@
  * segment. Injection invalidates the Node binaries' own signatures: macOS outputs must be re-signed
  * on a Mac (ad hoc or Developer ID) and Windows outputs Authenticode-signed (see installers/README.md).
  */
-import { copyFileSync, chmodSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { copyFileSync, chmodSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { runCommand, hasTool } from './run-command.mjs';
 import { TARGETS, HOST_TARGET, ensureNodeBinary } from './node-binaries.mjs';
 import { fastlistAssetKey } from '../sea/sea-runtime.mjs';
+import { PackagingError, PACKAGING_ERROR_CODES } from './packaging-error.mjs';
 
 /** postject's fuse sentinel for Node SEA (fixed by Node). */
 export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -61,6 +62,17 @@ async function makeBlob({ bundleFile, workDir, os, hostNode, repoRoot }) {
 }
 
 /**
+ * Checks that postject flipped the SEA fuse (`<sentinel>:0` becomes `<sentinel>:1`): without it
+ * the binary would start as plain Node and ignore the blob. Throws BUNDLE_FAILED otherwise.
+ */
+export function assertSeaFuseFlipped(file) {
+  const bytes = readFileSync(file);
+  if (!bytes.includes(Buffer.from(`${SEA_FUSE}:1`)) || bytes.includes(Buffer.from(`${SEA_FUSE}:0`))) {
+    throw new PackagingError(PACKAGING_ERROR_CODES.BUNDLE_FAILED, `${path.basename(file)}: the SEA fuse was not flipped; the blob was not injected`);
+  }
+}
+
+/**
  * Builds the executables for `targets` into `outDir`.
  * @param {{repoRoot: string, bundleFile: string, outDir: string, workDir: string, cacheDir: string, targets: string[], log?: (line: string) => void}} options
  * @returns {Promise<{target: string, file: string}[]>}
@@ -85,6 +97,7 @@ export async function makeExecutables({ repoRoot, bundleFile, outDir, workDir, c
     if (spec.macho) args.push('--macho-segment-name', 'NODE_SEA');
     log(`injecting ${target}`);
     await runCommand(process.execPath, args);
+    assertSeaFuseFlipped(file);
     built.push({ target, file });
   }
   return built;

