@@ -145,7 +145,8 @@ describe('Spool', () => {
     const drops: SpoolDropInfo[] = [];
     const s = Spool.open({ dir: tmpDir(), maxBytes: 8192, segmentBytes: 2048, carryMarker: '"report"', onDrop: (d) => drops.push(d) });
     s.append(Buffer.from('{"report":1}'));
-    for (let i = 1; i <= 100; i++) s.append(rec(i, 50));
+    for (let i = 1; i <= 300; i++) s.append(rec(i, 50));
+    expect(drops.length).toBeGreaterThan(1);
     const carried = drops.flatMap((d) => d.carried.map((b) => b.toString()));
     expect(carried).toEqual(['{"report":1}']);
     s.close();
