@@ -79,6 +79,30 @@ describe('watch (config files)', () => {
   });
 });
 
+describe('watch (project roots)', () => {
+  it('sees a project created under --project-root after the start', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'mcpw-watch-proj-'));
+    const home = path.join(root, 'eve');
+    const src = path.join(root, 'src');
+    mkdirSync(home);
+    mkdirSync(src);
+    const w = startWatch(['--home', home, '--platform', 'linux', '--project-root', src, '--debounce-ms', '50']);
+    try {
+      await w.ready;
+      mkdirSync(path.join(src, 'proj1', '.vscode'), { recursive: true });
+      writeFileSync(path.join(src, 'proj1', '.mcp.json'), JSON.stringify({ mcpServers: { p1: { command: 'uvx', args: ['mcp-server-git'] } } }));
+      const added = await w.waitFor((e) => e.type === 'server.added' && dataName(e) === 'p1');
+      expect(added.data).toMatchObject({ client: 'claude-code', scope: 'project', projectPath: path.join(src, 'proj1') });
+      writeFileSync(path.join(src, 'proj1', '.vscode', 'mcp.json'), JSON.stringify({ servers: { v1: { type: 'http', url: 'https://x.example.com/mcp' } } }));
+      await w.waitFor((e) => e.type === 'server.added' && dataName(e) === 'v1');
+      expectAllValid(w);
+    } finally {
+      await w.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('watch (processes and sockets)', () => {
   it('reports real server processes and their socket going away, and stops on SIGINT', async () => {
     const fx = await startMcpFixture();

@@ -1,0 +1,72 @@
+/**
+ * The Linux /proc sources against this machine: this process as /proc and ps-list see it, and a
+ * listening socket of this process found through its fd links.
+ */
+import { createServer, type Server } from 'node:net';
+import os from 'node:os';
+import { readProcProcesses, type ProcCache } from '../../src/collect/linux-proc-source.js';
+import { readProcSockets } from '../../src/collect/linux-socket-source.js';
+import { psListProcessSource } from '../../src/collect/process-source.js';
+
+(os.platform() === 'linux' ? describe : describe.skip)('readProcProcesses (this machine)', () => {
+  it('lists this process with its parent, command line, uid and start time', async () => {
+    const result = await readProcProcesses();
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const me = result.rows.find((r) => r.pid === process.pid);
+    expect(me).toMatchObject({ ppid: process.ppid, uid: process.getuid?.() ?? null, path: process.execPath });
+    expect(me?.cmd).toContain('jest');
+    expect(me?.cmd.split(' ')).toEqual(expect.arrayContaining(process.execArgv));
+    expect(Date.parse(me?.startedAt ?? '')).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('hands back the same row for a process it has seen, and forgets processes that are gone', async () => {
+    const cache: ProcCache = new Map();
+    cache.set(999_999_999, { startTicks: 1, row: { pid: 999_999_999, ppid: 1, name: 'gone', cmd: 'gone', uid: 0, startedAt: null } });
+    const first = await readProcProcesses({ cache });
+    const second = await readProcProcesses({ cache });
+    if (!first.ok || !second.ok) throw new Error('proc unreadable');
+    expect(second.rows.find((r) => r.pid === process.pid)).toBe(first.rows.find((r) => r.pid === process.pid));
+    expect(cache.has(999_999_999)).toBe(false);
+    expect(cache.has(process.pid)).toBe(true);
+  });
+
+  it('agrees with ps-list (the macOS source and fallback) on this process', async () => {
+    const [fromProc, fromPs] = await Promise.all([readProcProcesses(), psListProcessSource()]);
+    if (!fromProc.ok || !fromPs.ok) throw new Error('a source failed');
+    const a = fromProc.rows.find((r) => r.pid === process.pid);
+    const b = fromPs.rows.find((r) => r.pid === process.pid);
+    expect(b).toMatchObject({ ppid: a?.ppid, uid: a?.uid });
+    expect(b?.cmd.split(/\s+/)[0]).toBe(a?.cmd.split(/\s+/)[0]);
+  });
+
+  it('reports an unreadable proc root as a failure value', async () => {
+    const result = await readProcProcesses({ procRoot: '/nonexistent-proc' });
+    expect(result.ok).toBe(false);
+  });
+});
+
+(os.platform() === 'linux' ? describe : describe.skip)('readProcSockets (this machine)', () => {
+  let server: Server;
+  let port: number;
+
+  beforeAll(async () => {
+    server = createServer();
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    port = (server.address() as { port: number }).port;
+  });
+
+  afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+  it('finds the listener of the asked-for process, owned by it', async () => {
+    const result = await readProcSockets(new Set([process.pid]), new Map([[process.pid, 'jest']]));
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    expect(result.rows).toContainEqual({ protocol: 'tcp', localAddress: '127.0.0.1', localPort: port, peerAddress: null, peerPort: null, state: 'LISTEN', pid: process.pid, processName: 'jest' });
+    expect(result.rows.every((r) => r.pid === process.pid)).toBe(true);
+  });
+
+  it('reports an unreadable /proc as a failure value', async () => {
+    expect((await readProcSockets(new Set([1]), new Map(), '/nonexistent-proc')).ok).toBe(false);
+  });
+});
