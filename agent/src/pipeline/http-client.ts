@@ -95,22 +95,24 @@ export class HttpClient {
         callback: (err: Error | null, socket?: net.Socket) => void,
       ): undefined => {
         const socket = tls.connect({ ...options, rejectUnauthorized: false });
+        let settled = false;
+        const settle = (err: Error | null) => {
+          if (settled) return; // a later socket error belongs to the request, not to the connect
+          settled = true;
+          if (err) callback(err);
+          else callback(null, socket);
+        };
         socket.once('secureConnect', () => {
           const cert = socket.getPeerCertificate();
           const got = cert && cert.fingerprint256 ? normalizeFingerprint(cert.fingerprint256) : '';
           if (got !== pin) {
             socket.destroy();
-            callback(
-              new PipelineError(
-                PipelineCodes.pinMismatch,
-                `collector certificate fingerprint ${got || '(none)'} does not match the pinned ${pin}`,
-              ),
-            );
+            settle(new PipelineError(PipelineCodes.pinMismatch, `collector certificate fingerprint ${got || '(none)'} does not match the pinned ${pin}`));
             return;
           }
-          callback(null, socket);
+          settle(null);
         });
-        socket.once('error', (err) => callback(err));
+        socket.once('error', (err) => settle(err));
         return undefined;
       };
     }

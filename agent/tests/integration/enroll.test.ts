@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostInfo } from '@mcpwatch/shared';
 import { enroll, loadIdentity, renewalDue, FILES, type EnrollmentRecord } from '../../src/pipeline/enroll-client.js';
-import { checkCollectorUrl } from '../../src/pipeline/http-client.js';
+import { checkCollectorUrl, HttpClient } from '../../src/pipeline/http-client.js';
 import { FakeEnrollServer } from './pipeline-fake-enroll-server.js';
 
 const SECRET = 'canary-enroll-secret-51d2';
@@ -38,6 +38,20 @@ describe('enroll', () => {
     const loaded = loadIdentity(dir);
     expect(loaded?.record.agentId).toBe('ag_test1');
     expect(loaded?.privateKey.asymmetricKeyType).toBe('rsa');
+  });
+
+  it('keeps using a pinned https connection for later requests (keep-alive)', async () => {
+    const s = await server(true);
+    const http = new HttpClient({ pinSha256: s.tlsFingerprint.toLowerCase().replace(/:/g, ''), timeoutMs: 5000 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        const res = await http.request({ method: 'GET', url: `${s.url}/healthz` });
+        expect(res.status).toBe(401); // the fake knows only enrollment: TLS and the pin worked
+      }
+      expect(s.requests).toHaveLength(3);
+    } finally {
+      http.close();
+    }
   });
 
   it('refuses a collector whose certificate does not match the pin, before sending anything', async () => {
