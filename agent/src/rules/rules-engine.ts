@@ -19,6 +19,7 @@ import type { RawServerEntry } from '../types.js';
 import { autoApproveRule } from './approval-rules.js';
 import { commandInTempRule, execCapableServerRule, privilegedContainerRule, writableConfigRule } from './host-rules.js';
 import { listeningAllInterfacesRule, plaintextRemoteRule } from './network-rules.js';
+import { serverAsAdminRule, undeclaredServerProcessRule } from './process-rules.js';
 import type { Rule, RuleContext, RulesInput, ServerView } from './rule-types.js';
 import { secretInConfigRule } from './secret-rules.js';
 import { unpinnedPackageRule } from './supply-chain-rules.js';
@@ -34,6 +35,8 @@ export const RULES: readonly Rule[] = [
   privilegedContainerRule,
   execCapableServerRule,
   listeningAllInterfacesRule,
+  serverAsAdminRule,
+  undeclaredServerProcessRule,
 ];
 
 export const MAX_FINDINGS = 10_000;

@@ -293,6 +293,26 @@ describe('listening-all-interfaces', () => {
   });
 });
 
+describe('process rules', () => {
+  const proc = (over: Record<string, unknown>) => ({
+    pid: 42, ppid: 1, name: 'node', cmd: 'node /opt/mcp/server.js --stdio', user: 'alice', kind: 'server' as const,
+    client: 'claude-desktop', serverKey: null, match: 'pattern' as const, ...over,
+  });
+  const evalProcs = (processes: ReturnType<typeof proc>[]) => evaluateRules({ files: [], raw: [], servers: [], platform: 'linux', processes });
+
+  it('flags MCP server processes running as root or SYSTEM, with ids that survive a restart', () => {
+    const a = evalProcs([proc({ user: 'root', serverKey: 's'.repeat(32), match: 'config' }), proc({ pid: 7, user: 'NT AUTHORITY\\SYSTEM', serverKey: 't'.repeat(32), match: 'config' }), proc({ pid: 8, serverKey: 'u'.repeat(32), match: 'config' })]);
+    expect(a.filter((f) => f.ruleId === 'server-process-as-admin').map((f) => f.subject.pid).sort()).toEqual([42, 7].sort());
+    const b = evalProcs([proc({ pid: 4242, user: 'root', serverKey: 's'.repeat(32), match: 'config' })]);
+    expect(b[0]!.id).toBe(a.find((f) => f.subject.pid === 42)!.id);
+  });
+
+  it('flags server processes recognised only by pattern, not client processes or configured servers', () => {
+    const f = evalProcs([proc({}), proc({ pid: 2, kind: 'client', match: null }), proc({ pid: 3, serverKey: 'k'.repeat(32), match: 'config' })]);
+    expect(f.map((x) => [x.ruleId, x.subject.pid, x.severity])).toEqual([['undeclared-server-process', 42, 'low']]);
+  });
+});
+
 describe('engine', () => {
   const entries = [
     raw('dc', { command: 'npx', args: ['-y', 'desktop-commander'], env: { OPENAI_API_KEY: 'sk-' + 'proj-' + 'Ab3De5Gh7Jk9Lm2Np4Qr6St8Vw0Xy1Za3Cd5Ef' } }),
