@@ -3,6 +3,7 @@
  * collaborators (real ones, with any the caller injected on top). Throws UsageError only.
  */
 import os from 'node:os';
+import { UsageError } from '../errors.js';
 import { parseOptions, scanOptionsFrom, type ParsedValues, type ScanCliOptions } from '../cli-options.js';
 import { buildScanContext } from '../scan-context.js';
 import { defaultScanDeps } from '../scan-deps.js';
@@ -23,10 +24,7 @@ export interface ScanSetup {
 /** Parses argv and prepares a scan. Throws UsageError on bad usage. */
 export async function prepareScan(argv: readonly string[], io: CommandIO, allowed: readonly string[]): Promise<ScanSetup> {
   const { values, positionals } = parseOptions(argv, allowed);
-  if (positionals.length > 0) {
-    const { UsageError } = await import('../errors.js');
-    throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const options = scanOptionsFrom(values, os.platform());
   const ctx = await buildScanContext({
     platform: options.platform,

@@ -315,7 +315,8 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     console.error('bench:agent reads /proc and runs on Linux only');
     process.exitCode = 2;
   } else {
-    console.error(`bench:agent: BENCH_SECONDS=${envInt('BENCH_SECONDS', 60)} (watch window); this takes about ${envInt('BENCH_SECONDS', 60) + 30} s`);
+    const s = envInt('BENCH_SECONDS', 60);
+    console.error(`bench:agent: BENCH_SECONDS=${s} (each resource window); this takes about ${Math.round((3 * s + 120) / 60)} min`);
     const rows = await runAgentBench();
     console.log(formatRows(`mcpwatch agent benchmark (${os.cpus().length} CPUs, node ${process.version})`, rows));
   }
