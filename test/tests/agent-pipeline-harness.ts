@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { inspectSpool } from '@mcpwatch/agent';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const COLLECTOR_BIN = path.join(ROOT, 'collector', 'bin', 'mcpwatch-collector.js');
@@ -164,6 +165,12 @@ export function storedEvents(dataDir: string, agentId: string): StoredEvent[] {
   } finally {
     db.close();
   }
+}
+
+/** true when an agent's spool holds nothing unacknowledged and no batch is in flight. */
+export function drained(stateDir: string): boolean {
+  const spool = inspectSpool(path.join(stateDir, 'spool'));
+  return spool !== null && spool.depth === 0 && !fs.existsSync(path.join(stateDir, 'inflight.json'));
 }
 
 export function endpointOf(stateDir: string): { agentId: string; endpointId: string } {

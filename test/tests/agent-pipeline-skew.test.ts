@@ -3,7 +3,8 @@
  * process so its clock can be injected: a clock an hour fast gets a clear MCPW_ERR_CLOCK_SKEW error
  * and nothing is lost; once the clock is right the spooled events arrive. The settings the
  * collector serves (MCPWATCH_AGENT_SETTINGS) come back with the batch acks and are applied without
- * a restart: heartbeat and poll intervals change, rule switches filter findings.
+ * a restart: heartbeat and poll intervals change, rule switches filter findings. A collector that
+ * lost its store answers 401 unknown agent; the agent enrolls again with its configured secret.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -32,7 +33,7 @@ class QuietEngine implements WatchEngine {
 }
 
 describe('agent runtime against the real collector', () => {
-  test('reports clock skew clearly, recovers when the clock is right, and applies served policy', async () => {
+  test('reports clock skew clearly, recovers when the clock is right, applies served policy, re-enrolls when unknown', async () => {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-e2e-skew-'));
     const settings = { heartbeatMs: 5000, processPollMs: 7000, disabledRules: ['unpinned-package'] };
     collector = await startCollector(path.join(base, 'collector'), await freePort(), base, { MCPWATCH_AGENT_SETTINGS: JSON.stringify(settings) });
@@ -44,7 +45,7 @@ describe('agent runtime against the real collector', () => {
     const logs: string[] = [];
     let engine: QuietEngine | null = null;
     const runtime = new AgentRuntime({
-      config: { ...configDefaults(), stateDir, heartbeatMs: 1000, retryBaseMs: 100, retryMaxMs: 400, reconnectJitterMs: 0, batchMaxWaitMs: 20, lowPriority: false },
+      config: { ...configDefaults(), stateDir, enrollSecret: ENROLL_SECRET, heartbeatMs: 1000, retryBaseMs: 100, retryMaxMs: 400, reconnectJitterMs: 0, batchMaxWaitMs: 20, lowPriority: false },
       createWatcher: (o) => (engine = new QuietEngine(o.onEvent as never)),
       hostInfo: async () => host,
       log: (level, message) => logs.push(`${level} ${message}`),
@@ -78,8 +79,22 @@ describe('agent runtime against the real collector', () => {
       expect(runtime.currentPolicy()).toMatchObject({ heartbeatMs: 5000, processPollMs: 7000 });
       expect([...runtime.currentPolicy().disabledRules]).toEqual(['unpinned-package']);
       expect(engine).not.toBeNull();
+
+      // A collector that lost its store no longer knows the agent (401): with a secret configured,
+      // the agent enrolls again and delivers what it holds under its new identity.
+      const port = Number(new URL(collector.url).port);
+      await collector.child.stop('SIGTERM');
+      collector = await startCollector(path.join(base, 'collector-new'), port, base);
+      runtime.push(makeEvent('finding.raised', runtime.endpointId, finding('after-reset')));
+      await waitFor('re-enrollment', () => logs.some((l) => l.includes('re-enrolled (the collector does not know this agent)')));
+      const again = JSON.parse(fs.readFileSync(path.join(stateDir, 'enrollment.json'), 'utf8')) as { agentId: string };
+      expect(again.agentId).not.toBe(id.record.agentId);
+      await waitFor('delivery under the new identity', () => storedEvents(collector!.dataDir, again.agentId).some((e) => e.type === 'finding.raised'));
+      expect(storedEvents(collector.dataDir, again.agentId)[0]!.batch_seq).toBe(1);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\nagent log:\n${logs.join('\n')}`);
     } finally {
       await runtime.shutdown();
     }
-  }, 90_000);
+  }, 240_000);
 });

@@ -24,6 +24,7 @@ import {
   AGENT_BIN,
   ENROLL_SECRET,
   RecordingProxy,
+  drained,
   endpointOf,
   enrollAgent,
   filesContaining,
@@ -149,6 +150,8 @@ describe('agent pipeline against the real collector', () => {
     await waitFor('A1 server.added eta', () => storedEvents(dataDir, ep.a1.agentId).map(names).includes('eta'));
 
     // ---- stop everything cleanly (SIGTERM flushes) ----------------------------------------------
+    // (a long outage leaves a long backlog: the collector's per-agent rate limit paces the drain)
+    await waitFor('every agent to drain its spool', () => ['a1', 'a2', 'a3'].every((n) => drained(agentDir(n))), 90_000 + OUTAGE_S * 1000);
     for (const c of [a1[0]!, a2[2]!, a3[0]!]) expect(await c.stop('SIGTERM')).toBe(0);
 
     // A1: every spooled event stored exactly once, in spool order, except the dead-lettered batch

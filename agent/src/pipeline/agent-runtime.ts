@@ -138,7 +138,10 @@ export class AgentRuntime implements EventSink {
       spool: this.spool,
       stateDir,
       http: this.http,
-      identity: () => (this.identity ? { agentId: this.identity.record.agentId, privateKey: this.identity.privateKey, server: this.identity.record.server } : null),
+      identity: () =>
+        this.identity
+          ? { agentId: this.identity.record.agentId, privateKey: this.identity.privateKey, server: this.identity.record.server, endpointId: this.identity.record.endpointId }
+          : null,
       batchMaxEvents: this.cfg.batchMaxEvents,
       batchMaxBytes: this.cfg.batchMaxBytes,
       batchMaxWaitMs: this.cfg.batchMaxWaitMs,

@@ -37,6 +37,9 @@ export interface ShipperIdentity {
   agentId: string;
   privateKey: KeyObject;
   server: string;
+  /** The endpoint id of this identity; spooled events naming another (made before a
+   * re-enrollment gave this machine a new endpoint id) are re-addressed when batched. */
+  endpointId?: string;
 }
 
 export interface ShipperOptions {
@@ -227,7 +230,7 @@ export class Shipper {
         this.state = { ...this.state, agentId: identity.agentId, lastSeq: 0, lastHash: '' };
         this.saveState();
       }
-      inflight = this.buildBatch(identity.agentId);
+      inflight = this.buildBatch(identity.agentId, identity.endpointId);
       if (!inflight) {
         this.pendingSince = null;
         return null;
@@ -240,7 +243,7 @@ export class Shipper {
     return this.onFailure(inflight, result);
   }
 
-  private buildBatch(agentId: string): Inflight | null {
+  private buildBatch(agentId: string, endpointId: string | undefined): Inflight | null {
     const read = this.opts.spool.read(this.o.batchMaxEvents, this.o.batchMaxBytes);
     if (read.records.length === 0) {
       this.opts.spool.ack(read.end); // skip a corrupted tail, if any
@@ -251,7 +254,17 @@ export class Shipper {
     const sentAt = new Date(this.now()).toISOString();
     // Records are JSON events written by this agent (CRC-checked): concatenated, not re-encoded.
     const head = JSON.stringify({ agentId, seq, prevHash, sentAt });
-    const body = `${head.slice(0, -1)},"events":[${read.records.map((r) => r.toString('utf8')).join(',')}]}`;
+    const marker = endpointId === undefined ? null : `"endpointId":${JSON.stringify(endpointId)}`;
+    const events = read.records.map((r) => {
+      const text = r.toString('utf8');
+      if (marker === null || text.includes(marker)) return text;
+      try {
+        return JSON.stringify({ ...(JSON.parse(text) as Record<string, unknown>), endpointId });
+      } catch {
+        return text; // not JSON (cannot happen for CRC-checked records): the collector reports it
+      }
+    });
+    const body = `${head.slice(0, -1)},"events":[${events.join(',')}]}`;
     return { agentId, seq, prevHash, end: read.end, count: read.records.length, body };
   }
 

@@ -170,18 +170,20 @@ describe('Shipper against a real HTTP server', () => {
   it('re-enrolls on 401 unknown agent and sends the same events under the new identity', async () => {
     const r = await rig();
     r.append(1, 2);
-    let id = { agentId: 'agent-gone', privateKey, server: r.collector.url };
+    let id = { agentId: 'agent-gone', privateKey, server: r.collector.url, endpointId: 'ep-1' };
     let reenrolls = 0;
     const s = r.shipper({
       identity: () => id,
       onUnknownAgent: async () => {
         reenrolls++;
-        id = { ...id, agentId: AGENT };
+        id = { ...id, agentId: AGENT, endpointId: 'ep-new' }; // the collector gave a new endpoint id
         return true;
       },
     });
     expect(await s.flush()).toBe(true);
     expect(reenrolls).toBe(1);
+    // events spooled under the old endpoint id are re-addressed to the new one
+    expect(r.collector.events().map((e) => e.endpointId)).toEqual(['ep-new', 'ep-new']);
     expect(r.collector.accepted.map((b) => [b.agentId, b.seq])).toEqual([[AGENT, 1]]);
     expect(counts(r.collector)).toEqual([1, 2]);
   });
