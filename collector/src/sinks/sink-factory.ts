@@ -59,54 +59,61 @@ export async function createSinks(config: OutletConfig, deps: SinkFactoryDeps = 
   const out: CountingSink[] = [];
   const ocsf = config.ocsf === 'on';
   const oversize = deps.onOversize ? { onOversize: deps.onOversize } : {};
-  let accountId: string | undefined;
-  const account = async (): Promise<string> => {
-    if (accountId) return accountId;
-    if (config.awsAccountId) return (accountId = config.awsAccountId);
+  // The account id first: when it cannot be found, no client has been created yet.
+  let accountId = config.awsAccountId;
+  if (config.sinks.includes('securityhub') && !accountId) {
     try {
       accountId = await (deps.resolveAccountId ?? stsAccountId)(config.awsRegion);
-      return accountId;
     } catch (e) {
       throw SinkErrors.config(`cannot determine the AWS account id for Security Hub (STS GetCallerIdentity failed: ${(e as Error).message}); set MCPWATCH_AWS_ACCOUNT_ID`, { cause: e });
     }
-  };
-  for (const name of config.sinks) {
-    if (name === 'kinesis') {
-      const client = deps.kinesisClient ?? createKinesisClient({ region: config.awsRegion, ...(config.kinesisEndpoint ? { endpoint: config.kinesisEndpoint } : {}) });
-      out.push(new KinesisSink({ streamName: config.kinesisStream, client, ocsf, sendDeadlineMs: config.sinkSendDeadlineMs, ...oversize }));
-    } else if (name === 'securityhub') {
-      const memory = new FirstSeenMemory({ path: join(config.dataDir, 'outlets-state', 'securityhub-first-seen.json') });
-      await memory.load();
-      const client = deps.securityHubClient ?? createSecurityHubClient({ region: config.awsRegion, ...(config.securityHubEndpoint ? { endpoint: config.securityHubEndpoint } : {}) });
-      out.push(
-        new SecurityHubSink({
-          accountId: await account(),
-          region: config.awsRegion,
-          memory,
-          client,
-          sendDeadlineMs: config.sinkSendDeadlineMs,
-          ...(deps.hostOf ? { hostOf: deps.hostOf } : {}),
-          ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
-        }),
-      );
-    } else if (name === 'file') {
-      const memory = new FirstSeenMemory({ path: join(config.fileSinkDir, 'first-seen.json') });
-      await memory.load();
-      out.push(
-        new FileSink({
-          dir: config.fileSinkDir,
-          memory,
-          ocsf,
-          maxFileBytes: config.fileSinkMaxBytes,
-          ...(config.awsAccountId ? { accountId: config.awsAccountId } : {}),
-          ...(config.awsRegion ? { region: config.awsRegion } : {}),
-          ...(deps.hostOf ? { hostOf: deps.hostOf } : {}),
-          ...oversize,
-        }),
-      );
-    } else {
-      throw SinkErrors.config(`unknown sink "${name}" (known: file, kinesis, securityhub)`);
-    }
+  }
+  try {
+    await build();
+  } catch (e) {
+    await Promise.all(out.map((s) => s.shutdown().catch(() => undefined)));
+    throw e;
   }
   return out;
+
+  async function build(): Promise<void> {
+    for (const name of config.sinks) {
+      if (name === 'kinesis') {
+        const client = deps.kinesisClient ?? createKinesisClient({ region: config.awsRegion, ...(config.kinesisEndpoint ? { endpoint: config.kinesisEndpoint } : {}) });
+        out.push(new KinesisSink({ streamName: config.kinesisStream, client, ocsf, sendDeadlineMs: config.sinkSendDeadlineMs, ...oversize }));
+      } else if (name === 'securityhub') {
+        const memory = new FirstSeenMemory({ path: join(config.dataDir, 'outlets-state', 'securityhub-first-seen.json') });
+        await memory.load();
+        const client = deps.securityHubClient ?? createSecurityHubClient({ region: config.awsRegion, ...(config.securityHubEndpoint ? { endpoint: config.securityHubEndpoint } : {}) });
+        out.push(
+          new SecurityHubSink({
+            accountId,
+            region: config.awsRegion,
+            memory,
+            client,
+            sendDeadlineMs: config.sinkSendDeadlineMs,
+            ...(deps.hostOf ? { hostOf: deps.hostOf } : {}),
+            ...(deps.onRejected ? { onRejected: deps.onRejected } : {}),
+          }),
+        );
+      } else if (name === 'file') {
+        const memory = new FirstSeenMemory({ path: join(config.fileSinkDir, 'first-seen.json') });
+        await memory.load();
+        out.push(
+          new FileSink({
+            dir: config.fileSinkDir,
+            memory,
+            ocsf,
+            maxFileBytes: config.fileSinkMaxBytes,
+            ...(config.awsAccountId ? { accountId: config.awsAccountId } : {}),
+            ...(config.awsRegion ? { region: config.awsRegion } : {}),
+            ...(deps.hostOf ? { hostOf: deps.hostOf } : {}),
+            ...oversize,
+          }),
+        );
+      } else {
+        throw SinkErrors.config(`unknown sink "${name}" (known: file, kinesis, securityhub)`);
+      }
+    }
+  }
 }
