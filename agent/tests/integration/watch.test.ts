@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { McpEvent } from '@mcpwatch/shared';
 import { schemaErrors, validateEvent } from '../helpers/schemas.js';
-import { startMcpFixture } from '../support/mcp-fixture.js';
+import { PROCESS_CANARIES, startMcpFixture } from '../support/mcp-fixture.js';
 import { startWatch, type WatchProcess } from '../support/watch-process.js';
 
 const dataName = (e: McpEvent): string | undefined => (e.data as { name?: string }).name;
@@ -122,6 +122,8 @@ describe('watch (processes and sockets)', () => {
       expect(started.data).toMatchObject({ client: 'claude-desktop' });
       expectAllValid(w);
       expect(await w.stop('SIGINT')).toBe(0);
+      // Command lines in process events are redacted: the secrets in the servers' argv and env never show.
+      for (const canary of Object.values(PROCESS_CANARIES)) expect(w.rawStdout() + w.stderr()).not.toContain(canary);
     } finally {
       await w.stop();
       await fx.close();
