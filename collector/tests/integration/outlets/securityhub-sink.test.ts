@@ -39,7 +39,7 @@ function sinkFor(endpoint: string, over: Partial<ConstructorParameters<typeof Se
   return { sink, rejected };
 }
 
-function findings(n: number, endpointId = 'ep-1') {
+function findings(n: number) {
   return Array.from({ length: n }, (_, i) => finding(`rule-${i % 7}`, (['info', 'low', 'medium', 'high', 'critical'] as const)[i % 5], serverEntry(`srv-${i}`, { configPath: `/home/u/p${i}/.mcp.json` })));
 }
 
