@@ -2,47 +2,11 @@
  * Builders of outbox rows (what the store's ingest transaction enqueues per sink) for the sink and
  * drainer tests. Events follow the shared schemas.
  */
-import { computeFingerprint, computeServerKey, makeEvent, type EventOf, type EventType, type Finding, type HostInfo, type ServerEntry, type Severity } from '@mcpwatch/shared';
+import { makeEvent, type EventOf, type EventType, type Finding, type HostInfo, type ServerEntry } from '@mcpwatch/shared';
 import type { OutboxRow } from '../../src/store/types.js';
+import { finding, hostInfo, serverEntry } from './store-fixtures.js';
 
-export function hostInfo(over: Partial<HostInfo> = {}): HostInfo {
-  return { hostname: 'laptop-1', platform: 'darwin', osName: 'macOS', osRelease: '15.1', arch: 'arm64', hardwareUuid: 'HW-1', users: ['alice'], ...over };
-}
-
-/** A stdio server run from an npm package. */
-export function serverEntry(name: string, over: Partial<ServerEntry> = {}): ServerEntry {
-  const base = {
-    client: 'cursor',
-    scope: 'user' as const,
-    configPath: '/Users/alice/.cursor/mcp.json',
-    user: 'alice',
-    name,
-    transport: 'stdio' as const,
-    command: 'npx',
-    args: ['-y', `@acme/${name}-mcp@1.0.0`],
-    url: null,
-    envKeys: ['GITHUB_TOKEN'],
-    headerKeys: [],
-    cwd: null,
-    disabled: false,
-    package: { ecosystem: 'npm' as const, name: `@acme/${name}-mcp`, version: '1.0.0', pinned: true, runner: 'npx' },
-    ...over,
-  };
-  return { ...base, serverKey: computeServerKey(base), fingerprint: computeFingerprint(base) };
-}
-
-/** A finding about `server` (or the host). Evidence names the variable, never a value. */
-export function finding(ruleId: string, severity: Severity, server?: ServerEntry): Finding {
-  return {
-    id: `${ruleId}:${server?.serverKey ?? 'host'}`.slice(0, 64),
-    ruleId,
-    severity,
-    title: `${ruleId} on ${server?.name ?? 'host'}`,
-    description: 'A token is stored in plain text in an MCP server configuration.',
-    subject: { serverKey: server?.serverKey ?? null, serverName: server?.name ?? null, client: server?.client ?? null, configPath: server?.configPath ?? null },
-    evidence: { field: 'env.GITHUB_TOKEN', kind: 'github-token' },
-  };
-}
+export { finding, hostInfo, serverEntry };
 
 let seq = 0;
 
