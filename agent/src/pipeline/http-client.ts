@@ -2,10 +2,12 @@
  * The agent's one HTTP(S) client for talking to the collector.
  *
  * Contract:
- * - https: when a pin (SHA-256 fingerprint of the collector's TLS certificate, hex, colons and
- *   case ignored) is configured, the connection is accepted only if the presented leaf certificate
- *   has that fingerprint; the check happens after the handshake and BEFORE any request byte is
- *   written (custom Agent.createConnection), so a wrong server never sees a secret or a batch.
+ * - https: when a pin (SHA-256 fingerprint, hex, colons and case ignored) is configured, the
+ *   connection is accepted only if the presented chain holds a certificate with that fingerprint —
+ *   the collector's TLS certificate itself, or the collector CA that issued it (what the collector
+ *   prints as "pin this in agents"), in which case every link from the leaf up to it must verify
+ *   and the leaf must be within its validity. The check happens after the handshake and BEFORE any
+ *   request byte is written (custom Agent.createConnection): a wrong server never sees a secret.
  *   Without a pin the system CAs (plus an optional CA PEM) validate the chain as usual.
  * - http is allowed only to loopback hosts (127.0.0.0/8, ::1, localhost); anything else is refused
  *   with MCPW_ERR_INSECURE_URL before connecting.
@@ -18,6 +20,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import { PipelineCodes, PipelineError } from './pipeline-errors.js';
 
 export interface HttpResponse {
@@ -103,11 +106,10 @@ export class HttpClient {
           else callback(null, socket);
         };
         socket.once('secureConnect', () => {
-          const cert = socket.getPeerCertificate();
-          const got = cert && cert.fingerprint256 ? normalizeFingerprint(cert.fingerprint256) : '';
-          if (got !== pin) {
+          const problem = checkPinnedChain(socket.getPeerCertificate(true), pin);
+          if (problem) {
             socket.destroy();
-            settle(new PipelineError(PipelineCodes.pinMismatch, `collector certificate fingerprint ${got || '(none)'} does not match the pinned ${pin}`));
+            settle(new PipelineError(PipelineCodes.pinMismatch, problem));
             return;
           }
           settle(null);
@@ -162,6 +164,37 @@ function wrapNetwork(url: URL, e: unknown): PipelineError {
   if (e instanceof PipelineError) return e;
   const code = (e as NodeJS.ErrnoException).code ?? 'error';
   return new PipelineError(PipelineCodes.network, `cannot reach the collector at ${url.origin}: ${code}`, { cause: e });
+}
+
+/**
+ * Checks a presented chain (leaf first, as getPeerCertificate(true) links it) against a pin.
+ * Returns null when it is acceptable, else a message saying why not.
+ */
+export function checkPinnedChain(leaf: tls.DetailedPeerCertificate | undefined, pin: string, nowMs = Date.now()): string | null {
+  const chain: tls.DetailedPeerCertificate[] = [];
+  for (let c = leaf; c && c.raw && chain.length < 10; c = c.issuerCertificate) {
+    chain.push(c);
+    if (c.issuerCertificate === c) break; // self-signed root links to itself
+  }
+  const first = chain[0];
+  if (!first) return 'the collector presented no certificate';
+  const at = chain.findIndex((c) => normalizeFingerprint(c.fingerprint256 ?? '') === pin);
+  if (at === -1) {
+    return `collector certificate fingerprint ${normalizeFingerprint(first.fingerprint256 ?? '')} (and its chain) does not match the pinned ${pin}`;
+  }
+  if (at === 0) return null;
+  try {
+    const certs = chain.slice(0, at + 1).map((c) => new X509Certificate(c.raw));
+    for (let i = 0; i < at; i++) {
+      if (!certs[i]!.verify(certs[i + 1]!.publicKey)) return `collector certificate chain is broken below the pinned certificate (link ${i})`;
+    }
+    const validFrom = Date.parse(certs[0]!.validFrom);
+    const validTo = Date.parse(certs[0]!.validTo);
+    if (!(nowMs >= validFrom && nowMs <= validTo)) return `collector certificate is not valid now (valid ${certs[0]!.validFrom} to ${certs[0]!.validTo})`;
+  } catch (e) {
+    return `collector certificate chain cannot be checked: ${(e as Error).message}`;
+  }
+  return null;
 }
 
 /** Parses a JSON response body; null when it is not JSON. */

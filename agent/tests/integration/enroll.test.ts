@@ -12,7 +12,7 @@ const servers: FakeEnrollServer[] = [];
 afterEach(async () => {
   for (const s of servers.splice(0)) await s.close();
 });
-async function server(tls: boolean): Promise<FakeEnrollServer> {
+async function server(tls: boolean | 'ca-issued'): Promise<FakeEnrollServer> {
   const s = new FakeEnrollServer(SECRET, tls);
   await s.listen();
   servers.push(s);
@@ -38,6 +38,19 @@ describe('enroll', () => {
     const loaded = loadIdentity(dir);
     expect(loaded?.record.agentId).toBe('ag_test1');
     expect(loaded?.privateKey.asymmetricKeyType).toBe('rsa');
+  });
+
+  it('accepts a pin of the CA that issued the collector certificate (chain verified), as the collector prints it', async () => {
+    const s = await server('ca-issued');
+    const id = await enroll({ server: s.url, secret: SECRET, caFingerprint: s.caFingerprint, stateDir: stateDir(), host, agentVersion: '0.1.0' });
+    expect(id.record.caFingerprint).toBe(s.caFingerprint);
+    const leafPinned = await enroll({ server: s.url, secret: SECRET, caFingerprint: s.tlsFingerprint, stateDir: stateDir(), host, agentVersion: '0.1.0' });
+    expect(leafPinned.record.agentId).toBe('ag_test2');
+    const other = new FakeEnrollServer(SECRET, 'ca-issued'); // another CA: same shape, different pin
+    await expect(enroll({ server: s.url, secret: SECRET, caFingerprint: other.caFingerprint, stateDir: stateDir(), host, agentVersion: '0.1.0' })).rejects.toMatchObject({
+      code: 'MCPW_ERR_CERT_PIN_MISMATCH',
+    });
+    expect(s.requests).toHaveLength(2);
   });
 
   it('keeps using a pinned https connection for later requests (keep-alive)', async () => {

@@ -34,6 +34,8 @@ export class FakeEnrollServer {
   readonly requests: { url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
   readonly secret: string;
   tlsFingerprint = '';
+  /** SHA-256 fingerprint of the CA that issues agent (and, with tls 'ca-issued', TLS) certificates. */
+  caFingerprint = '';
   url = '';
   certDays = 365;
   private server: http.Server | https.Server;
@@ -41,9 +43,11 @@ export class FakeEnrollServer {
   private readonly caCert: string;
   private n = 0;
 
-  constructor(secret: string, tls: boolean) {
+  /** tls: false (http), true (self-signed TLS certificate), 'ca-issued' (TLS certificate from the CA, chain sent). */
+  constructor(secret: string, tls: boolean | 'ca-issued') {
     this.secret = secret;
     this.caCert = makeCert('test CA', this.ca.publicKeyPem, 'test CA', this.ca.privateKeyPem, 3650, true);
+    this.caFingerprint = new X509Certificate(this.caCert).fingerprint256;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -71,9 +75,12 @@ export class FakeEnrollServer {
     };
     if (tls) {
       const k = keyPairPem();
-      const cert = makeCert('collector', k.publicKeyPem, 'collector', k.privateKeyPem, 30, false);
+      const cert =
+        tls === 'ca-issued'
+          ? makeCert('collector', k.publicKeyPem, 'test CA', this.ca.privateKeyPem, 30, false)
+          : makeCert('collector', k.publicKeyPem, 'collector', k.privateKeyPem, 30, false);
       this.tlsFingerprint = new X509Certificate(cert).fingerprint256;
-      this.server = https.createServer({ key: k.privateKeyPem, cert }, handler);
+      this.server = https.createServer({ key: k.privateKeyPem, cert: tls === 'ca-issued' ? cert + this.caCert : cert }, handler);
     } else {
       this.server = http.createServer(handler);
     }
