@@ -30,7 +30,8 @@ function usage(): string {
  * signal, SIGINT and SIGTERM stop long-running commands.
  */
 export async function main(argv: readonly string[], io: Partial<CommandIO> = {}): Promise<number> {
-  const stdout = io.stdout ?? ((s: string) => void process.stdout.write(s));
+  // A closed stdout (`watch | head`) ends long-running commands quietly instead of crashing.
+  const stdout = io.stdout ?? ((s: string) => void (process.stdout.destroyed ? undefined : process.stdout.write(s)));
   const stderr = io.stderr ?? ((s: string) => void process.stderr.write(s));
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -44,11 +45,16 @@ export async function main(argv: readonly string[], io: Partial<CommandIO> = {})
   }
   let controller: AbortController | null = null;
   const onSignal = (): void => controller?.abort();
+  const onStdoutError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') stderr(`mcpwatch-agent: stdout: ${error.message}\n`);
+    controller?.abort();
+  };
   if (!io.signal) {
     controller = new AbortController();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
+  if (!io.stdout) process.stdout.on('error', onStdoutError);
   try {
     return await command.run(rest, {
       stdout,
@@ -66,6 +72,7 @@ export async function main(argv: readonly string[], io: Partial<CommandIO> = {})
     stderr(`mcpwatch-agent ${name}: unexpected failure: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT_FAILURE;
   } finally {
+    if (!io.stdout) process.stdout.off('error', onStdoutError);
     if (controller) {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);

@@ -79,6 +79,28 @@ describe('watch (config files)', () => {
   });
 });
 
+describe('watch (closed stdout)', () => {
+  it('stops cleanly when the reader of its output goes away (watch | head)', async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'mcpw-watch-pipe-'));
+    const home = path.join(root, 'zed');
+    mkdirSync(home);
+    const w = startWatch(['--home', home, '--platform', 'linux', '--debounce-ms', '50']);
+    try {
+      await w.ready;
+      w.child.stdout?.destroy();
+      mkdirSync(path.join(home, '.cursor'));
+      writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { a: { command: 'x' } } }));
+      const code = await new Promise<number | null>((resolve) => w.child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(0);
+      expect(w.stderr()).toContain('stopped');
+      expect(w.stderr()).not.toContain('Unhandled');
+    } finally {
+      await w.stop();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('watch (project roots)', () => {
   it('sees a project created under --project-root after the start', async () => {
     const root = mkdtempSync(path.join(os.tmpdir(), 'mcpw-watch-proj-'));
