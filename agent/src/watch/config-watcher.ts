@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import { FSWatcher } from 'chokidar';
 import { AgentError } from '../errors.js';
-import { planWatchRoots, relevanceOf, type StatKind, type WatchRoot, type WatchSpec } from './watch-plan.js';
+import { createRelevance, MAX_WATCH_ROOTS, planWatchRoots, type Relevance, type StatKind, type WatchRoot, type WatchSpec } from './watch-plan.js';
 
 export interface ConfigWatcherOptions {
   specs: () => WatchSpec[];
@@ -30,8 +30,9 @@ const realStat: StatKind = (p) => {
 export class ConfigWatcher {
   private readonly watchers = new Map<number, FSWatcher>();
   private roots = new Map<string, number>();
-  private specs: WatchSpec[] = [];
+  private relevance: (p: string) => Relevance = () => 'none';
   private closed = false;
+  private limitReported = false;
   private replanning: Promise<void> = Promise.resolve();
   private readonly stat: StatKind;
 
@@ -58,13 +59,19 @@ export class ConfigWatcher {
 
   private async replanNow(): Promise<void> {
     if (this.closed) return;
+    let specs: WatchSpec[];
     try {
-      this.specs = this.options.specs();
+      specs = this.options.specs();
+      this.relevance = createRelevance(specs);
     } catch (error) {
       this.options.onError(new AgentError('MCPW_ERR_WATCH_TARGETS', 'could not compute watch targets', { cause: error }));
       return;
     }
-    const next = new Map(planWatchRoots(this.specs, this.stat).map((r) => [r.dir, r.depth]));
+    const next = new Map(planWatchRoots(specs, this.stat).map((r) => [r.dir, r.depth]));
+    if (next.size >= MAX_WATCH_ROOTS && !this.limitReported) {
+      this.limitReported = true;
+      this.options.onError(new AgentError('MCPW_ERR_WATCH_LIMIT', `more than ${MAX_WATCH_ROOTS} folders to watch; the rest are picked up by the periodic re-plan and the next scans only`));
+    }
     const ready: Promise<void>[] = [];
     for (const [dir, depth] of this.roots) {
       if (next.get(dir) !== depth) this.watchers.get(depth)?.unwatch(dir);
@@ -86,7 +93,7 @@ export class ConfigWatcher {
       persistent: true,
       followSymlinks: false,
       // Only targets, folders on the way to them and the roots themselves are looked at.
-      ignored: (p: string) => !this.roots.has(p) && relevanceOf(p, this.specs) === 'none',
+      ignored: (p: string) => !this.roots.has(p) && this.relevance(p) === 'none',
     });
     this.watchers.set(depth, watcher);
     watcher.on('all', (event, p) => this.onEvent(event, p));
@@ -98,7 +105,7 @@ export class ConfigWatcher {
 
   private onEvent(event: string, p: string): void {
     if (this.closed) return;
-    const rel = relevanceOf(p, this.specs);
+    const rel = this.relevance(p);
     if (rel === 'none') return;
     if (event === 'addDir' || event === 'unlinkDir' || rel === 'ancestor') {
       void this.replan();

@@ -40,7 +40,10 @@ export function nearestExistingDir(p: string, stat: StatKind): string | null {
   return null;
 }
 
-/** Watch roots for the specs: deduplicated, the deeper depth kept for a repeated dir. */
+/** Upper bound on watched folders (a machine with thousands of homes stays bounded). */
+export const MAX_WATCH_ROOTS = 5000;
+
+/** Watch roots for the specs: deduplicated, the deeper depth kept for a repeated dir; at most MAX_WATCH_ROOTS. */
 export function planWatchRoots(specs: readonly WatchSpec[], stat: StatKind): WatchRoot[] {
   const roots = new Map<string, number>();
   const add = (dir: string, depth: number): void => {
@@ -57,27 +60,48 @@ export function planWatchRoots(specs: readonly WatchSpec[], stat: StatKind): Wat
     const dir = nearestExistingDir(from, stat);
     if (dir) add(dir, 0);
   }
-  return [...roots].map(([dir, depth]) => ({ dir, depth })).sort((a, b) => a.dir.localeCompare(b.dir));
+  return [...roots].map(([dir, depth]) => ({ dir, depth })).sort((a, b) => a.dir.localeCompare(b.dir)).slice(0, MAX_WATCH_ROOTS);
 }
 
 /** How an event path relates to the specs. */
 export type Relevance = 'target' | 'ancestor' | 'none';
 
 /**
- * 'target' when `p` is a file target or inside a dir target; 'ancestor' when `p` is a directory on
- * the way to a target (its appearance or removal changes the plan); else 'none'.
+ * A relevance test for a set of specs, indexed once (sets of targets, of folder targets and of
+ * every folder on the way to a target) so each call costs O(path depth), not O(specs): chokidar
+ * asks for every entry of every watched folder, and a privileged agent watches every user's home.
+ * 'target' when `p` is a file target or inside a dir target; 'ancestor' when `p` is a directory
+ * on the way to a target (its appearance or removal changes the plan); else 'none'.
  */
-export function relevanceOf(p: string, specs: readonly WatchSpec[]): Relevance {
-  let ancestor = false;
+export function createRelevance(specs: readonly WatchSpec[]): (p: string) => Relevance {
+  const targets = new Set<string>();
+  const dirTargets = new Set<string>();
+  const ancestors = new Set<string>();
   for (const spec of specs) {
-    if (p === spec.path) return 'target';
-    if (spec.kind === 'dir' && isInside(p, spec.path)) return 'target';
-    if (isInside(spec.path, p)) ancestor = true;
+    targets.add(spec.path);
+    if (spec.kind === 'dir') dirTargets.add(spec.path);
+    let cur = path.dirname(spec.path);
+    for (let i = 0; i < MAX_CLIMB && !ancestors.has(cur); i++) {
+      ancestors.add(cur);
+      const up = path.dirname(cur);
+      if (up === cur) break;
+      cur = up;
+    }
   }
-  return ancestor ? 'ancestor' : 'none';
+  return (p) => {
+    if (targets.has(p)) return 'target';
+    let cur = path.dirname(p);
+    for (let i = 0; i < MAX_CLIMB; i++) {
+      if (dirTargets.has(cur)) return 'target';
+      const up = path.dirname(cur);
+      if (up === cur) break;
+      cur = up;
+    }
+    return ancestors.has(p) ? 'ancestor' : 'none';
+  };
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+/** One-off relevance of `p` (see createRelevance; index once when testing many paths). */
+export function relevanceOf(p: string, specs: readonly WatchSpec[]): Relevance {
+  return createRelevance(specs)(p);
 }

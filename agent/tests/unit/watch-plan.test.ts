@@ -1,4 +1,4 @@
-import { nearestExistingDir, planWatchRoots, relevanceOf, type StatKind, type WatchSpec } from '../../src/watch/watch-plan.js';
+import { createRelevance, MAX_WATCH_ROOTS, nearestExistingDir, planWatchRoots, relevanceOf, type StatKind, type WatchSpec } from '../../src/watch/watch-plan.js';
 
 function fakeFs(dirs: string[], files: string[] = []): StatKind {
   return (p) => (dirs.includes(p) ? 'dir' : files.includes(p) ? 'file' : null);
@@ -43,5 +43,19 @@ describe('watch plan', () => {
     expect(relevanceOf('/h/.config/Claude', specs)).toBe('ancestor');
     expect(relevanceOf('/h/.bashrc', specs)).toBe('none');
     expect(relevanceOf('/h/.cursor/other.json', specs)).toBe('none');
+  });
+
+  it('indexes many homes once and stays bounded', () => {
+    const many: WatchSpec[] = [];
+    for (let i = 0; i < 6000; i++) {
+      many.push({ path: `/home/u${i}/.cursor/mcp.json`, kind: 'file', depth: 0 }, { path: `/home/u${i}/.claude/plugins`, kind: 'dir', depth: 6 });
+    }
+    const rel = createRelevance(many);
+    expect(rel('/home/u5999/.cursor/mcp.json')).toBe('target');
+    expect(rel('/home/u42/.claude/plugins/a/b/.mcp.json')).toBe('target');
+    expect(rel('/home/u42/.claude')).toBe('ancestor');
+    expect(rel('/home/u42/Documents')).toBe('none');
+    const roots = planWatchRoots(many, (p) => (p.split('/').length <= 3 ? 'dir' : null));
+    expect(roots).toHaveLength(MAX_WATCH_ROOTS);
   });
 });
