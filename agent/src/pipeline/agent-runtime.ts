@@ -96,6 +96,7 @@ export class AgentRuntime implements EventSink {
   private snapshotTimer: NodeJS.Timeout | null = null;
   private renewTimer: NodeJS.Timeout | null = null;
   private lastError: string | null = null;
+  private lastErrorFromShipper = false;
   private stopping: Promise<void> | null = null;
   private reenrolling: Promise<boolean> | null = null;
   private watcherSwap: Promise<void> = Promise.resolve();
@@ -217,11 +218,19 @@ export class AgentRuntime implements EventSink {
 
   private reportError(e: unknown): void {
     this.lastError = describeError(e);
+    this.lastErrorFromShipper = false;
     this.o.log('error', this.lastError);
   }
 
+  /** Shipper news: an error becomes lastError; recovery clears a shipping error (not others). */
   private onShipperReport(r: ShipperReport): void {
-    if (r.level !== 'info') this.lastError = `${r.code}: ${r.message}`.slice(0, 2048);
+    if (r.level !== 'info') {
+      this.lastError = `${r.code}: ${r.message}`.slice(0, 2048);
+      this.lastErrorFromShipper = true;
+    } else if (this.lastErrorFromShipper) {
+      this.lastError = null;
+      this.lastErrorFromShipper = false;
+    }
     this.o.log(r.level, r.message);
   }
 
