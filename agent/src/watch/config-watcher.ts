@@ -70,7 +70,7 @@ export class ConfigWatcher {
     const next = new Map(planWatchRoots(specs, this.stat).map((r) => [r.dir, r.depth]));
     if (next.size >= MAX_WATCH_ROOTS && !this.limitReported) {
       this.limitReported = true;
-      this.options.onError(new AgentError('MCPW_ERR_WATCH_LIMIT', `more than ${MAX_WATCH_ROOTS} folders to watch; the rest are picked up by the periodic re-plan and the next scans only`));
+      this.options.onError(new AgentError('MCPW_ERR_WATCH_LIMIT', `more than ${MAX_WATCH_ROOTS} folders to watch; changes in the others are seen by the periodic full rescan only`));
     }
     const ready: Promise<void>[] = [];
     for (const [dir, depth] of this.roots) {

@@ -5,6 +5,8 @@
  *  - config files (chokidar, see config-watcher.ts): a change, debounced, re-reads the configs
  *    and re-matches the last process snapshot against them (no new ps);
  *  - processes and sockets: polled every `processIntervalMs` (default 5 s);
+ *  - configs re-read every FULL_RESCAN_INTERVAL_MS even without file events (missed events,
+ *    folders beyond the watch cap);
  *  - each pass diffs against the last inventory and emits the events in order.
  * Passes never overlap (one queue); a change during a pass schedules one more. All timers are
  * unref()'d. Nothing throws out of here: failures go to onError and the watch goes on.
@@ -34,6 +36,8 @@ export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 export const DEFAULT_DEBOUNCE_MS = 150;
 /** How often the watch plan is recomputed even without events (a watched folder may vanish). */
 export const REPLAN_INTERVAL_MS = 30_000;
+/** How often configs are re-read even without events (a safety net for missed file events). */
+export const FULL_RESCAN_INTERVAL_MS = 10 * 60_000;
 
 export interface WatchDeps extends ScanDeps {
   /** What to watch for `ctx` (from the catalog). */
@@ -64,6 +68,7 @@ export class InventoryWatcher {
   private debounceTimer: NodeJS.Timeout | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private replanTimer: NodeJS.Timeout | null = null;
+  private rescanTimer: NodeJS.Timeout | null = null;
   private watcher: ConfigWatcher | null = null;
   private stopped = false;
   private stopping: Promise<void> | null = null;
@@ -106,6 +111,8 @@ export class InventoryWatcher {
       await this.watcher.start();
       this.replanTimer = setInterval(() => void this.watcher?.replan(), REPLAN_INTERVAL_MS);
       this.replanTimer.unref();
+      this.rescanTimer = setInterval(() => this.enqueue(() => this.configPass()), FULL_RESCAN_INTERVAL_MS);
+      this.rescanTimer.unref();
     }
     if (sources.processes || sources.sockets) {
       const every = this.options.processIntervalMs ?? DEFAULT_PROCESS_INTERVAL_MS;
@@ -207,6 +214,7 @@ export class InventoryWatcher {
       this.stopped = true;
       for (const t of [this.debounceTimer, this.pollTimer]) if (t) clearTimeout(t);
       if (this.replanTimer) clearInterval(this.replanTimer);
+      if (this.rescanTimer) clearInterval(this.rescanTimer);
       if (this.pollTimer) clearInterval(this.pollTimer);
       await this.watcher?.close();
       await this.queue.catch(() => undefined);
