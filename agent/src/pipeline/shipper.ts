@@ -3,7 +3,8 @@
  *
  * Contract:
  * - One batch in flight. A batch is cut when the spool holds batchMaxEvents events or
- *   batchMaxBytes bytes, or the oldest pending event has waited batchMaxWaitMs.
+ *   batchMaxBytes bytes, or the oldest pending event has waited batchMaxWaitMs — right away when
+ *   nothing was sent for batchMaxWaitMs (a lone config change is not held back).
  * - Before the first byte goes out, the batch (seq, prevHash, body, spool end position) is written
  *   durably to `inflight.json` in the state dir. After a crash the SAME bytes are sent again under
  *   the same seq, so the collector's idempotency (same batch → same ack) makes kill -9 mid-batch
@@ -134,6 +135,8 @@ export class Shipper {
   private attempt = 0;
   private pendingSince: number | null = null;
   private inFlight: Promise<void> | null = null;
+  /** When the last POST finished (ms since epoch); 0 before the first. */
+  private lastPostAtMs = 0;
   /** Timestamp of the first failure of the current outage; null while healthy. */
   private outageSince: number | null = null;
 
@@ -166,8 +169,13 @@ export class Shipper {
     if (this.pendingSince === null) this.pendingSince = Date.now();
     if (this.busy || this.outageSince !== null) return; // the retry timer is in charge
     const st = this.opts.spool.stats();
+    const now = Date.now();
     if (st.depth >= this.o.batchMaxEvents || st.pendingBytes >= this.o.batchMaxBytes) this.schedule(0);
-    else this.schedule(Math.max(0, this.pendingSince + this.o.batchMaxWaitMs - Date.now()));
+    // Idle for a whole max-wait: ship on the next turn of the event loop (the events of one watch
+    // pass are appended in one turn, so they still travel together). Otherwise batch up to
+    // batchMaxWaitMs, so a busy agent sends at most about one batch per max-wait.
+    else if (now - this.lastPostAtMs >= this.o.batchMaxWaitMs) this.schedule(0);
+    else this.schedule(Math.max(0, this.pendingSince + this.o.batchMaxWaitMs - now));
   }
 
   /** Read-only copy of the persisted progress. */
@@ -238,6 +246,7 @@ export class Shipper {
       writeFileDurable(this.inflightFile(), JSON.stringify(inflight));
     }
     const result = await this.post(identity, inflight);
+    this.lastPostAtMs = Date.now();
     this.state.lastAttemptAt = new Date(this.now()).toISOString();
     if (result.ok) return this.onAcked(inflight);
     return this.onFailure(inflight, result);
