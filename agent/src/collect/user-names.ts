@@ -1,9 +1,10 @@
 /**
- * uid → user name, from /etc/passwd (Linux, and local accounts on macOS), cached. A uid that is
- * not in the file comes back as its number in text (`uid:501`) for the current user's uid the
- * name comes from os.userInfo(). Never throws.
+ * uid → user name, from /etc/passwd (Linux, and local accounts on macOS), then from the owners of
+ * the folders under /Users and /home (macOS directory-service and LDAP accounts that passwd does
+ * not list), cached. The current user's uid resolves through os.userInfo(); anything else comes
+ * back as its number in text (`uid:501`). Never throws.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import os from 'node:os';
 
 export type UserNameResolver = (uid: number | null) => string | null;
@@ -11,9 +12,16 @@ export type UserNameResolver = (uid: number | null) => string | null;
 /** Reload the passwd file at most this often when an unknown uid is seen. */
 const RELOAD_MIN_MS = 60_000;
 const MAX_PASSWD_BYTES = 4 * 1024 * 1024;
+const MAX_HOME_DIRS = 10_000;
 
 export interface UserNameOptions {
   passwdPath?: string;
+  /** Folders whose sub-folders are homes named after their owner (default /Users, /home). */
+  homeRoots?: string[];
+  /** uid owning a folder; injectable for tests. */
+  ownerOf?: (dir: string) => number | null;
+  /** Sub-folder names; injectable for tests. */
+  listDir?: (dir: string) => string[];
   /** Reads the passwd file; injectable for tests. */
   readText?: (path: string) => string;
   now?: () => number;
@@ -24,6 +32,9 @@ export function createUserNameResolver(options: UserNameOptions = {}): UserNameR
   const passwdPath = options.passwdPath ?? '/etc/passwd';
   const readText = options.readText ?? ((p: string) => readFileSync(p, 'utf8'));
   const now = options.now ?? Date.now;
+  const homeRoots = options.homeRoots ?? ['/Users', '/home'];
+  const listDir = options.listDir ?? ((d: string) => readdirSync(d));
+  const ownerOf = options.ownerOf ?? ((d: string) => statSync(d).uid);
   let names = new Map<number, string>();
   let loadedAt = -Infinity;
 
@@ -34,6 +45,22 @@ export function createUserNameResolver(options: UserNameOptions = {}): UserNameR
       names = parsePasswd(text);
     } catch {
       names = new Map();
+    }
+    for (const root of homeRoots) {
+      let entries: string[] = [];
+      try {
+        entries = listDir(root).slice(0, MAX_HOME_DIRS);
+      } catch {
+        continue;
+      }
+      for (const name of entries) {
+        try {
+          const uid = ownerOf(`${root}/${name}`);
+          if (uid !== null && uid > 0 && !names.has(uid)) names.set(uid, name);
+        } catch {
+          // vanished or unreadable
+        }
+      }
     }
   };
 

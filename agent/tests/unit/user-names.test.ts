@@ -10,7 +10,7 @@ describe('user names', () => {
     let reads = 0;
     let now = 0;
     let text = 'root:x:0:0::/root:/bin/sh\n';
-    const resolve = createUserNameResolver({ readText: () => (reads++, text), now: () => now });
+    const resolve = createUserNameResolver({ readText: () => (reads++, text), now: () => now, homeRoots: [] });
     expect(resolve(0)).toBe('root');
     expect(resolve(null)).toBeNull();
     expect(resolve(4242)).toBe('uid:4242');
@@ -23,7 +23,20 @@ describe('user names', () => {
   });
 
   it('survives an unreadable passwd file', () => {
-    const resolve = createUserNameResolver({ readText: () => { throw new Error('EACCES'); } });
+    const resolve = createUserNameResolver({ readText: () => { throw new Error('EACCES'); }, homeRoots: [] });
     expect(resolve(77777)).toBe('uid:77777');
+  });
+
+  it('names uids that passwd does not list after the home folders they own (macOS, LDAP)', () => {
+    const resolve = createUserNameResolver({
+      readText: () => 'root:x:0:0::/root:/bin/sh\n',
+      homeRoots: ['/Users', '/missing'],
+      listDir: (d) => {
+        if (d === '/Users') return ['Shared', 'alice', 'bob'];
+        throw new Error('ENOENT');
+      },
+      ownerOf: (d) => ({ '/Users/Shared': 0, '/Users/alice': 501, '/Users/bob': 502 })[d] ?? null,
+    });
+    expect([resolve(0), resolve(501), resolve(502), resolve(503)]).toEqual(['root', 'alice', 'bob', 'uid:503']);
   });
 });
