@@ -499,19 +499,24 @@ export class KyselyStore implements Store {
     const rows = await this.#run(async () => {
       let pick = this.db
         .selectFrom('outbox')
-        .select('id')
+        .select(['sink', 'id'])
         .where('sink', '=', sink)
         .where('available_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .orderBy('id')
         .limit(n);
-      // Several collectors on one PostgreSQL: each takes rows nobody else holds.
+      // Several collectors on one PostgreSQL: each takes rows nobody else holds. The pick is a
+      // materialized CTE so it runs exactly once (as `IN (subquery)` PostgreSQL may re-run it and
+      // lease more than `limit` rows).
       if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
       return this.db
+        .with((cte) => cte('picked').materialized(), () => pick)
         .updateTable('outbox')
+        .from('picked')
         .set({ lease_owner: owner, lease_until: until })
-        .where('id', 'in', pick)
-        .returningAll()
+        .whereRef('outbox.sink', '=', 'picked.sink')
+        .whereRef('outbox.id', '=', 'picked.id')
+        .returning(['outbox.id', 'outbox.sink', 'outbox.event_id', 'outbox.endpoint_id', 'outbox.agent_id', 'outbox.batch_seq', 'outbox.cert_fingerprint', 'outbox.attempts', 'outbox.created_at'])
         .execute();
     });
     rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -600,7 +605,10 @@ export class KyselyStore implements Store {
     return this.#run(async () => {
       const r = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
       if (!r) return null;
-      const now = this.#iso();
+      // Record use at most once a minute: a busy API client must not turn reads into writes.
+      const nowMs = this.#now().getTime();
+      if (r.last_used_at !== null && nowMs - Date.parse(r.last_used_at) < 60_000) return toTokenRow(r);
+      const now = new Date(nowMs).toISOString();
       await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('token_id', '=', r.token_id).execute();
       return toTokenRow({ ...r, last_used_at: now });
     });

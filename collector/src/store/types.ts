@@ -116,7 +116,7 @@ export interface Store {
   // admin: agents and API tokens
   listAgents(filter?: { revoked?: boolean; endpointId?: string }): Promise<AgentRow[]>;
   addApiToken(input: { tokenId: string; name: string; tokenHash: string; scope: TokenScope }): Promise<void>;
-  /** The live (not revoked) token with this hash, or null. Records its use. */
+  /** The live (not revoked) token with this hash, or null. Records its use (at most once a minute). */
   findApiToken(tokenHash: string): Promise<ApiTokenRow | null>;
   listApiTokens(): Promise<ApiTokenRow[]>;
   revokeApiToken(tokenId: string): Promise<boolean>;

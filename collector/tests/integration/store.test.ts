@@ -3,6 +3,9 @@
  * enrollment, idempotent ingest with the hash chain, the inventory projection, the outbox, tokens
  * and retention.
  */
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sha256Hex } from '@mcpwatch/shared';
 import { createStore } from '../../src/store/index.js';
 import { engineCases } from '../support/pg.js';
@@ -273,5 +276,27 @@ describe.each(await engineCases())('store projection (%s)', (engine) => {
     expect(d.endpoint.users).toEqual(['alice']);
     expect(d.endpoint.hostname).toBe('renamed');
     expect(d.recentEvents.length).toBe(10);
+  });
+});
+
+describe('createStore refuses what it cannot open, with coded errors', () => {
+  test('an unreachable PostgreSQL is MCPW_ERR_STORE_UNAVAILABLE (503)', async () => {
+    await expect(createStore({ databaseUrl: 'postgres://postgres@127.0.0.1:1/test', pgSchema: 't_unreachable' })).rejects.toMatchObject({ code: 'MCPW_ERR_STORE_UNAVAILABLE', statusCode: 503 });
+  });
+  test.each([
+    [{ databaseUrl: 'mysql://x@127.0.0.1/db' }, /postgres:\/\//],
+    [{ databaseUrl: 'postgres://postgres@127.0.0.1/test', pgSchema: 'x; drop schema public' }, /pgSchema must be letters/],
+    [{}, /dataDir is required/],
+  ])('%j is MCPW_ERR_CONFIG', async (opts, message) => {
+    await expect(createStore(opts)).rejects.toMatchObject({ code: 'MCPW_ERR_CONFIG', message: expect.stringMatching(message) });
+  });
+  test('a data dir that cannot be created (a file is in the way) is MCPW_ERR_STORE_UNAVAILABLE', async () => {
+    const file = join(tmpdir(), `mcpw-not-a-dir-${process.pid}`);
+    writeFileSync(file, 'x');
+    try {
+      await expect(createStore({ dataDir: join(file, 'data') })).rejects.toMatchObject({ code: 'MCPW_ERR_STORE_UNAVAILABLE' });
+    } finally {
+      rmSync(file, { force: true });
+    }
   });
 });

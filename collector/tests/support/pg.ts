@@ -14,22 +14,26 @@ export const TEST_PG_URL = process.env.MCPWATCH_TEST_PG_URL ?? 'postgres://postg
 
 export type PgProbe = { ok: true } | { ok: false; reason: string };
 
-let probe: Promise<PgProbe> | undefined;
+const probes = new Map<string, Promise<PgProbe>>();
 
-/** Whether the test PostgreSQL answers `select 1` (probed once per process). */
-export function probePostgres(): Promise<PgProbe> {
-  probe ??= (async () => {
-    const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 3000 });
-    try {
-      await client.connect();
-      await client.query('select 1');
-      return { ok: true } as const;
-    } catch (e) {
-      return { ok: false, reason: `PostgreSQL at ${TEST_PG_URL} is unreachable: ${(e as Error).message}` } as const;
-    } finally {
-      await client.end().catch(() => undefined);
-    }
-  })();
+/** Whether the PostgreSQL at `url` answers `select 1` (probed once per process and URL). */
+export function probePostgres(url: string = TEST_PG_URL): Promise<PgProbe> {
+  let probe = probes.get(url);
+  if (!probe) {
+    probe = (async () => {
+      const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3000 });
+      try {
+        await client.connect();
+        await client.query('select 1');
+        return { ok: true } as const;
+      } catch (e) {
+        return { ok: false, reason: `PostgreSQL at ${url.replace(/\/\/[^@/]*@/, '//')} is unreachable: ${(e as Error).message}` } as const;
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    })();
+    probes.set(url, probe);
+  }
   return probe;
 }
 
@@ -56,10 +60,12 @@ export type EngineName = 'sqlite' | 'postgres';
  * not, a warning names the reason; under CI=true the unreachable server throws (a failure).
  * Use with top-level await: `describe.each(await engineCases())('store (%s)', ...)`.
  */
-export async function engineCases(): Promise<EngineName[]> {
-  const p = await probePostgres();
+export async function engineCases(
+  opts: { url?: string; env?: Record<string, string | undefined>; warn?: (message: string) => void } = {},
+): Promise<EngineName[]> {
+  const p = await probePostgres(opts.url);
   if (p.ok) return ['sqlite', 'postgres'];
-  if (process.env.CI === 'true') throw new Error(`CI=true and ${p.reason}: PostgreSQL tests must run under CI`);
-  console.warn(`SKIPPED PostgreSQL store tests: ${p.reason}`);
+  if ((opts.env ?? process.env).CI === 'true') throw new Error(`CI=true and ${p.reason}: PostgreSQL tests must run under CI`);
+  (opts.warn ?? console.warn)(`SKIPPED PostgreSQL store tests: ${p.reason}`);
   return ['sqlite'];
 }
