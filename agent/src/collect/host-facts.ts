@@ -1,8 +1,10 @@
 /**
- * Host facts for the inventory (hostname, OS, arch, hardware UUID, serial, scanned users), from
- * systeminformation and node:os. The slow part (OS release, UUID) is read once per process and
- * cached. Never throws: unreadable facts are null.
+ * Host facts for the inventory (hostname, OS, arch, hardware UUID, serial, scanned users): on
+ * Linux from /etc/os-release, /sys/class/dmi/id and /etc/machine-id (no commands spawned, and
+ * systeminformation is not loaded at all); elsewhere from systeminformation. Read once per
+ * process and cached. Never throws: unreadable facts are null.
  */
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { HostInfo } from '@mcpwatch/shared';
 import type { Platform } from '../types.js';
@@ -27,7 +29,38 @@ export const systemHostFacts: HostFactsSource = () => {
   return cached;
 };
 
+function readText(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8').slice(0, 64 * 1024).trim() || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Value of KEY in os-release(5) text (quotes removed). */
+export function osReleaseField(text: string, key: string): string | null {
+  const m = new RegExp(`^${key}=(.*)$`, 'm').exec(text);
+  return m?.[1] ? m[1].trim().replace(/^(["'])(.*)\1$/, '$2') || null : null;
+}
+
+const NO_SERIAL = /^(-|none|default string|0|to be filled by o\.e\.m\.|not specified)$/i;
+
+/** Linux facts from files (root = '' on a real machine; tests point it at a fixture). */
+export function linuxHostFacts(root = ''): StaticHostFacts {
+  const release = readText(`${root}/etc/os-release`) ?? readText(`${root}/usr/lib/os-release`) ?? '';
+  const serial = readText(`${root}/sys/class/dmi/id/product_serial`);
+  return {
+    hostname: os.hostname(),
+    osName: osReleaseField(release, 'NAME') ?? os.type(),
+    osRelease: osReleaseField(release, 'VERSION_ID') ?? os.release(),
+    arch: os.arch(),
+    hardwareUuid: (readText(`${root}/sys/class/dmi/id/product_uuid`) ?? readText(`${root}/etc/machine-id`) ?? '').slice(0, 128) || null,
+    serial: serial && !NO_SERIAL.test(serial) ? serial.slice(0, 128) : null,
+  };
+}
+
 async function readHostFacts(): Promise<StaticHostFacts> {
+  if (os.platform() === 'linux') return linuxHostFacts();
   const base: StaticHostFacts = {
     hostname: os.hostname(),
     osName: os.type(),
@@ -49,7 +82,7 @@ async function readHostFacts(): Promise<StaticHostFacts> {
       base.arch = info.arch || base.arch;
     }
     base.hardwareUuid = (system?.uuid || uuid?.hardware || uuid?.os || '').slice(0, 128) || null;
-    base.serial = (system?.serial && !/^(-|none|default string|0)$/i.test(system.serial) ? system.serial : '').slice(0, 128) || null;
+    base.serial = (system?.serial && !NO_SERIAL.test(system.serial) ? system.serial : '').slice(0, 128) || null;
   } catch {
     // systeminformation unavailable: keep node:os facts
   }
