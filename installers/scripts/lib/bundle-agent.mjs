@@ -66,6 +66,19 @@ function agentPlugin(agentCli, repoRoot) {
   };
 }
 
+/** esbuild normally bundles the agent in well under a second; a panic inside it never settles. */
+const BUNDLE_TIMEOUT_MS = 120_000;
+
+/** Rejects with BUNDLE_FAILED when `promise` has not settled after `ms`. */
+function withTimeout(promise, ms) {
+  let timer;
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new PackagingError(PACKAGING_ERROR_CODES.BUNDLE_FAILED, `esbuild did not finish in ${ms / 1000} s (see its panic output above)`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /**
  * Bundles the agent.
  * @param {{repoRoot: string, outFile: string, build: {version: string, commit: string, nodeVersion: string}, agentCli?: string}} options
@@ -77,7 +90,7 @@ export async function bundleAgent({ repoRoot, outFile, build, agentCli = path.jo
     throw new PackagingError(PACKAGING_ERROR_CODES.AGENT_NOT_BUILT, `${agentCli} does not exist: build the agent first (npm run build)`);
   }
   try {
-    const result = await esbuild.build({
+    const result = await withTimeout(esbuild.build({
       entryPoints: [SEA_ENTRY],
       outfile: outFile,
       bundle: true,
@@ -86,6 +99,11 @@ export async function bundleAgent({ repoRoot, outFile, build, agentCli = path.jo
       target: 'node22',
       minify: false,
       legalComments: 'none',
+      // The build stamp as globalThis.__MCPWATCH_BUILD__, set before any module is evaluated so the
+      // agent can report the version it was built as (a banner, not code using the define: esbuild
+      // 0.25 panics on a define used inside an injected file).
+      // The banner starts with the strict directive: the bundle's own comes after it.
+      banner: { js: `'use strict';\nObject.defineProperty(globalThis, '__MCPWATCH_BUILD__', { value: Object.freeze(${JSON.stringify(build)}) });` },
       logLevel: 'silent',
       metafile: true,
       inject: [SEA_RUNTIME],
@@ -94,7 +112,7 @@ export async function bundleAgent({ repoRoot, outFile, build, agentCli = path.jo
         __MCPWATCH_BUILD__: JSON.stringify(build),
       },
       plugins: [agentPlugin(agentCli, repoRoot)],
-    });
+    }), BUNDLE_TIMEOUT_MS);
     const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
     const leftovers = findUnbundledRequires(readFileSync(outFile, 'utf8'));
     if (leftovers.length > 0) {
