@@ -203,7 +203,7 @@ export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30)): Prom
   } finally {
     await rig.stop();
   }
-  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce 150 ms, batch wait 100 ms, API polled every 20 ms`;
+  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce 150 ms, batch sent at once when idle (else ≤ 100 ms wait), API polled every 20 ms`;
   return [
     { what: 'config write → stored at collector (median)', value: fmtMs(median(latencies)), note },
     { what: 'config write → stored at collector (p95)', value: fmtMs(percentile(latencies, 95)), budget: '≤ 1 s (p95)' },
