@@ -123,7 +123,9 @@ async function main(): Promise<void> {
         const runRaw = async () => {
           const t = performance.now();
           for (const chunk of chunkRecords(records)) {
-            const out = await client.send(new PutRecordsCommand({ StreamName: rawStream, Records: chunk.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) }));
+            const cmd = new PutRecordsCommand({ StreamName: rawStream, Records: chunk.map((r) => ({ Data: r.data, PartitionKey: r.partitionKey })) });
+            // A keep-alive socket the emulator closed while idle fails once (ECONNRESET): resend.
+            const out = await client.send(cmd).catch(() => client.send(cmd));
             if (out.FailedRecordCount) throw new Error(`raw PutRecords: ${out.FailedRecordCount} failed`);
           }
           raw.push(records.length / ((performance.now() - t) / 1000));

@@ -9,6 +9,7 @@ import { SecurityHubFake } from '../../../../test/src/fakes/securityhub-fake.js'
 import { createSecurityHubClient, SecurityHubSink } from '../../../src/sinks/securityhub-sink.js';
 import { FirstSeenMemory } from '../../../src/sinks/first-seen-memory.js';
 import { TokenBucket } from '../../../src/sinks/rate-limiter.js';
+import { stsAccountId } from '../../../src/sinks/sink-factory.js';
 import { asffId } from '../../../src/sinks/asff.js';
 import { finding, findingRow, processRow, serverEntry } from '../../support/outbox-fixtures.js';
 
@@ -212,5 +213,15 @@ describeMoto('SecurityHubSink against moto_server', () => {
     expect(mine[0]!.RecordState).toBe('ARCHIVED');
     expect(mine[0]!.CreatedAt).toMatch(/^2026-01-01T00:00:00/);
     await sink.shutdown();
+  });
+
+  it('finds the account id through STS GetCallerIdentity (default credential chain)', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ENDPOINT_URL_STS: endpoint, AWS_ACCESS_KEY_ID: creds.accessKeyId, AWS_SECRET_ACCESS_KEY: creds.secretAccessKey });
+    try {
+      expect(await stsAccountId(REGION)).toMatch(/^\d{12}$/);
+    } finally {
+      process.env = saved;
+    }
   });
 });
