@@ -81,6 +81,7 @@ export interface OutboxRow {
   batchSeq: number;
   certFingerprint: string;
   event: McpEvent;
+  /** Failed deliveries so far (releaseOutbox increments it); 0 on the first claim. */
   attempts: number;
   createdAt: string;
 }
@@ -104,9 +105,18 @@ export interface Store {
   ingestBatch(input: IngestInput): Promise<IngestResult>;
 
   // outbox (drained by the sinks' drainers)
+  /**
+   * Leases up to `limit` rows of `sink` that are available (not leased, or lease expired; past
+   * their retry delay) to `owner` for `leaseMs`, oldest event first. Rows leased by another
+   * process are skipped (PostgreSQL: FOR UPDATE SKIP LOCKED), so concurrent claimers get
+   * disjoint rows. A lease that expires makes its rows claimable again (at-least-once).
+   */
   claimOutbox(sink: string, limit: number, leaseMs: number, owner: string): Promise<OutboxRow[]>;
+  /** Deletes delivered rows. */
   completeOutbox(sink: string, ids: string[]): Promise<void>;
+  /** Ends the lease of undelivered rows: `attempts` + 1, available again after `retryAfterMs`. */
   releaseOutbox(sink: string, ids: string[], error: string, retryAfterMs: number): Promise<void>;
+  /** Rows waiting per sink (leased or not). */
   outboxDepth(): Promise<Record<string, number>>;
 
   // retention
