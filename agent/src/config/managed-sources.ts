@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { execFile } from 'node:child_process';
 import * as plist from 'plist';
+import { DOMParser } from '@xmldom/xmldom';
 
 export const MANAGED_DOMAIN = 'com.mcpwatch.agent';
 export const REGISTRY_KEY = 'HKLM\\SOFTWARE\\Policies\\mcpwatch';
@@ -71,7 +72,12 @@ export function readPlistSource(file: string): SourceResult {
   try {
     const buf = readBounded(file);
     if (!buf) return { name, values: null, warnings: [] };
-    const doc = buf.subarray(0, 8).toString('latin1') === 'bplist00' ? plist.parseBinary(buf) : plist.parse(buf.toString('utf8'));
+    const binary = buf.subarray(0, 8).toString('latin1') === 'bplist00';
+    if (!binary) {
+      const problem = xmlProblem(buf.toString('utf8'));
+      if (problem) return { name, values: null, warnings: [`${name} (${file}): cannot be parsed (${problem}); ignored`] };
+    }
+    const doc = binary ? plist.parseBinary(buf) : plist.parse(buf.toString('utf8'));
     if (doc === null || typeof doc !== 'object' || Array.isArray(doc) || doc instanceof Date || Buffer.isBuffer(doc)) {
       return { name, values: null, warnings: [`${name} (${file}): expected a dictionary; ignored`] };
     }
@@ -79,6 +85,24 @@ export function readPlistSource(file: string): SourceResult {
   } catch (e) {
     return { name, values: null, warnings: [`${name} (${file}): cannot be parsed (${(e as Error).message}); ignored`] };
   }
+}
+
+/**
+ * The first well-formedness error of an XML text, or null. Checked before plist.parse so a broken
+ * profile becomes one warning instead of parser noise on stderr.
+ */
+function xmlProblem(xml: string): string | null {
+  let problem: string | null = null;
+  try {
+    new DOMParser({
+      onError: (level: string, message: string) => {
+        if (level !== 'warning' && problem === null) problem = message.split('\n')[0]!.trim();
+      },
+    }).parseFromString(xml, 'text/xml');
+  } catch (e) {
+    problem ??= (e as Error).message.split('\n')[0]!.trim();
+  }
+  return problem;
 }
 
 /**
