@@ -67,6 +67,8 @@ function openSqlite(opts: CreateStoreOptions): KyselyStore {
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
     raw.pragma('busy_timeout = 5000');
+    // 64 MiB page cache: the fleet's index working set (servers by fingerprint, events by endpoint).
+    raw.pragma('cache_size = -65536');
     // Checkpoints run in a worker (sqlite-checkpointer.ts); this threshold (~128 MiB of WAL) is
     // only the backstop if that worker stops.
     raw.pragma('wal_autocheckpoint = 32768');

@@ -121,6 +121,15 @@ describe.each(await engineCases())('store (%s)', (engine) => {
     expect(await t.store.outboxDepth()).toEqual({ file: 1 });
   });
 
+  test('an event repeated inside one batch is stored and enqueued once', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    const e = event('server.added', agent.endpointId, serverEntry('twice'));
+    expect((await sender.send([e, e])).result).toMatchObject({ status: 'accepted', acked: 1 });
+    expect((await t.store.listEvents({ endpointId: agent.endpointId })).items.map((x) => x.id)).toEqual([e.id]);
+    expect(await t.store.outboxDepth()).toEqual({ file: 1 });
+    expect((await t.store.getEndpoint(agent.endpointId))!.servers.map((s) => s.name)).toEqual(['twice']);
+  });
+
   test('outbox rows per sink: Security Hub receives findings only', async () => {
     const { agent, sender } = await enrolled(t.store, hostInfo(), ['kinesis', 'securityhub']);
     const s = serverEntry('shell');
