@@ -45,9 +45,13 @@ export interface HttpRequest {
   body?: Uint8Array;
 }
 
-/** Normalises a fingerprint to lower-case hex without separators. */
+/** Normalises a fingerprint to lower-case hex without separators (an optional `sha256:` prefix dropped). */
 export function normalizeFingerprint(fp: string): string {
-  return fp.replace(/[^0-9a-fA-F]/g, '').toLowerCase();
+  return fp
+    .trim()
+    .replace(/^sha-?256\s*[:=]\s*/i, '')
+    .replace(/[^0-9a-fA-F]/g, '')
+    .toLowerCase();
 }
 
 /** true for hosts that never leave this machine. */

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostInfo } from '@mcpwatch/shared';
 import { enroll, loadIdentity, renewalDue, FILES, type EnrollmentRecord } from '../../src/pipeline/enroll-client.js';
-import { checkCollectorUrl, HttpClient } from '../../src/pipeline/http-client.js';
+import { checkCollectorUrl, HttpClient, normalizeFingerprint } from '../../src/pipeline/http-client.js';
 import { FakeEnrollServer } from './pipeline-fake-enroll-server.js';
 
 const SECRET = 'canary-enroll-secret-51d2';
@@ -100,6 +100,13 @@ describe('enroll', () => {
     expect(() => checkCollectorUrl('http://10.0.0.1')).toThrow(expect.objectContaining({ code: 'MCPW_ERR_INSECURE_URL' }));
     expect(() => checkCollectorUrl('https://u:p@collector.example.com')).toThrow(expect.objectContaining({ code: 'MCPW_ERR_INSECURE_URL' }));
     expect(() => checkCollectorUrl('not a url')).toThrow(expect.objectContaining({ code: 'MCPW_ERR_INSECURE_URL' }));
+  });
+
+  it('normalises pins written in any of the usual forms', () => {
+    const hex = 'ab'.repeat(32);
+    for (const form of [hex, hex.toUpperCase(), `sha256:${hex}`, `SHA256=${hex}`, `SHA-256: ${hex}`, hex.match(/../g)!.join(':').toUpperCase()]) {
+      expect(normalizeFingerprint(form)).toBe(hex);
+    }
   });
 
   it('decides renewal a margin before expiry', () => {
