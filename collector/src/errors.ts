@@ -34,7 +34,6 @@ export const Errors = {
   signatureInvalid: define('MCPW_ERR_SIGNATURE_INVALID', 401, 'batch signature does not verify'),
   unknownAgent: define('MCPW_ERR_UNKNOWN_AGENT', 401, 'unknown agent: enroll again'),
   enrollSecretInvalid: define('MCPW_ERR_ENROLL_SECRET', 401, 'enroll secret is not valid'),
-  enrollSecretRevoked: define('MCPW_ERR_ENROLL_SECRET_REVOKED', 403, 'enroll secret was revoked; ask for a new one'),
   csrInvalid: define('MCPW_ERR_CSR_INVALID', 400, 'certificate signing request is not valid'),
   headerMismatch: define('MCPW_ERR_HEADER_MISMATCH', 400, 'batch headers do not match the batch body'),
   endpointMismatch: define('MCPW_ERR_ENDPOINT_MISMATCH', 400, 'an event names an endpoint that is not this agent\'s'),
