@@ -245,6 +245,7 @@ export class Shipper {
       }
       writeFileDurable(this.inflightFile(), JSON.stringify(inflight));
     }
+    this.opts.spool.reserve(inflight.end);
     const result = await this.post(identity, inflight);
     this.lastPostAtMs = Date.now();
     this.state.lastAttemptAt = new Date(this.now()).toISOString();
@@ -431,6 +432,7 @@ export class Shipper {
 
   private clearInflight(): void {
     fs.rmSync(this.inflightFile(), { force: true });
+    this.opts.spool.reserve(null);
   }
 
   private saveState(): void {

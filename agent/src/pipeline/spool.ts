@@ -185,6 +185,7 @@ export class Spool {
   private fsyncTimer: NodeJS.Timeout | null = null;
   private closed = false;
   private reportingDrop = false;
+  private reserved: SpoolPosition | null = null;
   private pendingDrop: SpoolDropInfo = { records: 0, bytes: 0, segments: 0, carried: [] };
   private readonly counters = { droppedRecords: 0, droppedBytes: 0, corruptedRecords: 0, tornTails: 0 };
 
@@ -349,9 +350,20 @@ export class Spool {
       }
       const oldest = this.segments.shift()!;
       const isCursorSeg = oldest.index === this.cursor.segment;
-      const lostRecords = isCursorSeg ? oldest.records - this.recordsBeforeCursor : this.cursor.segment > oldest.index ? 0 : oldest.records;
-      const lostBytes = isCursorSeg ? oldest.bytes - this.bytesBeforeCursor : this.cursor.segment > oldest.index ? 0 : oldest.bytes;
-      if (this.carryMarker && lostRecords > 0) info.carried.push(...this.carriedIn(oldest, isCursorSeg ? this.bytesBeforeCursor : 0));
+      let lostRecords = isCursorSeg ? oldest.records - this.recordsBeforeCursor : this.cursor.segment > oldest.index ? 0 : oldest.records;
+      let lostBytes = isCursorSeg ? oldest.bytes - this.bytesBeforeCursor : this.cursor.segment > oldest.index ? 0 : oldest.bytes;
+      let lostFrom = isCursorSeg ? this.bytesBeforeCursor : 0;
+      const r = this.reserved;
+      if (r && r.segment > oldest.index) {
+        lostRecords = 0; // all of it was handed to the shipper (a batch in flight): not lost
+        lostBytes = 0;
+      } else if (r && r.segment === oldest.index && r.offset > lostFrom) {
+        const kept = this.countFrom(oldest, r.offset);
+        lostRecords = kept.records;
+        lostBytes = kept.bytes;
+        lostFrom = r.offset;
+      }
+      if (this.carryMarker && lostRecords > 0) info.carried.push(...this.carriedIn(oldest, lostFrom));
       fs.rmSync(oldest.file, { force: true });
       info.records += lostRecords;
       info.bytes += lostBytes;
@@ -369,6 +381,25 @@ export class Spool {
       this.writeCursor();
     }
     return info;
+  }
+
+  /**
+   * Marks everything before `end` as handed off (a batch persisted by the shipper and in flight):
+   * if the spool must drop it before the ack, it is not counted as lost. null clears the mark.
+   */
+  reserve(end: SpoolPosition | null): void {
+    this.reserved = end ? { ...end } : null;
+  }
+
+  /** Valid records (and their framed bytes) of a segment from `offset` on. */
+  private countFrom(seg: Segment, offset: number): { records: number; bytes: number } {
+    try {
+      const buf = fs.readFileSync(seg.file);
+      const frames = scanBuffer(buf, Math.min(offset, buf.length), this.maxRecordBytes).frames;
+      return { records: frames.length, bytes: frames.reduce((n, f) => n + HEADER_BYTES + f.length, 0) };
+    } catch {
+      return { records: seg.records, bytes: seg.bytes };
+    }
   }
 
   /** Payloads holding the carry marker in a segment about to be dropped, from `from` on. */

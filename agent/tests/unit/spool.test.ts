@@ -152,6 +152,21 @@ describe('Spool', () => {
     s.close();
   });
 
+  it('does not count records handed to the shipper (reserved) as lost when their segment is dropped', () => {
+    const plain = Spool.open({ dir: tmpDir(), maxBytes: 8192, segmentBytes: 2048 });
+    const held = Spool.open({ dir: tmpDir(), maxBytes: 8192, segmentBytes: 2048 });
+    for (const s of [plain, held]) for (let i = 1; i <= 20; i++) s.append(rec(i, 50));
+    const batch = held.read(10, 1 << 20); // a batch of 10 in flight
+    held.reserve(batch.end);
+    for (const s of [plain, held]) for (let i = 21; i <= 300; i++) s.append(rec(i, 50));
+    expect(plain.stats().droppedRecords - held.stats().droppedRecords).toBe(10);
+    expect(held.stats().droppedRecords + held.stats().depth + 10).toBe(300);
+    held.ack(batch.end); // the ack of a batch whose segment is gone changes nothing
+    expect(held.stats().droppedRecords + held.stats().depth + 10).toBe(300);
+    plain.close();
+    held.close();
+  });
+
   it('refuses a record larger than maxRecordBytes and writes nothing', () => {
     const s = Spool.open({ dir: tmpDir(), maxRecordBytes: 100 });
     expect(() => s.append(Buffer.alloc(101))).toThrow(expect.objectContaining({ code: 'MCPW_ERR_SPOOL_RECORD_TOO_LARGE' }));
