@@ -32,6 +32,10 @@ export interface StatusReport {
   deadLettered: number;
   lastHeartbeatAt: string | null;
   agentPid: number | null;
+  /** From the last heartbeat: self-limiting and the intervals in force. */
+  throttled: boolean | null;
+  throttleReason: string | null;
+  intervalsMs: Record<string, number> | null;
 }
 
 export const statusCommand: Command = {
@@ -89,6 +93,9 @@ export const statusCommand: Command = {
       deadLettered: shipper.deadLettered,
       lastHeartbeatAt: health?.writtenAt ?? null,
       agentPid: health?.pid ?? null,
+      throttled: health?.heartbeat.throttled ?? null,
+      throttleReason: health?.heartbeat.throttleReason ?? null,
+      intervalsMs: health?.heartbeat.intervalsMs ?? null,
     };
     if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -99,6 +106,7 @@ export const statusCommand: Command = {
         `spool:         ${report.spool ? `${report.spool.depth} events pending (${report.spool.pendingBytes} bytes; ${report.spool.diskBytes} bytes on disk)` : 'none yet'}`,
         `last ship:     ${report.lastShipAt ?? 'never'} (seq ${report.lastSeq})`,
         `last heartbeat:${report.lastHeartbeatAt ? ` ${report.lastHeartbeatAt} (pid ${report.agentPid})` : ' never'}`,
+        `self-limit:    ${report.throttled === null ? 'unknown (no heartbeat yet)' : report.throttled ? `throttled: ${report.throttleReason}` : 'within budget'}${report.intervalsMs ? ` (${Object.entries(report.intervalsMs).map(([k, v]) => `${k} ${v}`).join(', ')})` : ''}`,
         `dead letters:  ${report.deadLettered}`,
         `last error:    ${report.lastError ?? 'none'}`,
       ];
