@@ -376,6 +376,8 @@ export class KyselyStore implements Store {
     const agent = await agentQuery.executeTakeFirst();
     if (!agent) throw Errors.unknownAgent();
 
+    // A separate statement on purpose: on PostgreSQL (READ COMMITTED) it takes a fresh snapshot
+    // after the agent lock above, so it sees a batch a concurrent collector just committed.
     const prior = await trx.selectFrom('batches').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq).executeTakeFirst();
     if (prior) {
       return prior.body_hash === input.bodyHash ? { status: 'duplicate', acked: input.seq } : { status: 'conflict', seq: input.seq };

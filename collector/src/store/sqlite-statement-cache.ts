@@ -1,6 +1,7 @@
 /**
  * A better-sqlite3 database for Kysely's SqliteDialect that keeps prepared statements, so the same
- * query text is compiled by SQLite once (Kysely would prepare every statement afresh). Bounded:
+ * query text is compiled by SQLite once (Kysely would prepare every statement afresh), and whose
+ * transactions begin IMMEDIATE. Bounded:
  * past `maxStatements` the least recently used statement is dropped.
  */
 import type BetterSqlite3 from 'better-sqlite3';
@@ -17,6 +18,10 @@ export class CachingSqliteDatabase implements SqliteDatabase {
   }
 
   prepare(sql: string): SqliteStatement {
+    // Kysely opens transactions with a plain (deferred) BEGIN; every store transaction writes, so
+    // take the write lock at BEGIN: another process then waits (busy_timeout) instead of failing
+    // when it would upgrade a read lock.
+    if (sql === 'begin') sql = 'begin immediate';
     const hit = this.#cache.get(sql);
     if (hit) {
       // Re-insert to mark it most recently used.

@@ -199,6 +199,24 @@ describe.each(await engineCases())('store (%s)', (engine) => {
     }
   });
 
+  // Several collectors share PostgreSQL; a SQLite file belongs to one collector process.
+  (engine === 'postgres' ? test : test.skip)('two collectors receiving the same batch at once: one accepts it, the other answers duplicate; a rival batch gets conflict', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    const second = await createStore(t.options);
+    try {
+      const input = sender.input([event('server.added', agent.endpointId, serverEntry('race'))]);
+      const results = await Promise.all([t.store.ingestBatch(input), second.ingestBatch(input)]);
+      expect(results.map((r) => r.status).sort()).toEqual(['accepted', 'duplicate']);
+      const rival = sender.input([event('server.added', agent.endpointId, serverEntry('rival'))], { seq: 2, prevHash: input.bodyHash });
+      const other = sender.input([event('server.added', agent.endpointId, serverEntry('other'))], { seq: 2, prevHash: input.bodyHash });
+      const raced = await Promise.all([t.store.ingestBatch(rival), second.ingestBatch(other)]);
+      expect(raced.map((r) => r.status).sort()).toEqual(['accepted', 'conflict']);
+      expect(await t.store.outboxDepth()).toEqual({ file: 2 });
+    } finally {
+      await second.close();
+    }
+  });
+
   test('pruneEvents deletes history older than the cutoff, keeps events still waiting in the outbox and the current inventory', async () => {
     const { agent, sender } = await enrolled(t.store);
     const old = new Date('2020-01-01T00:00:00.000Z');
