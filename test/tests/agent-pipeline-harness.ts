@@ -89,10 +89,15 @@ export async function startCollector(dataDir: string, port: number, logDir: stri
   });
   const child = new Child(proc, path.join(logDir, 'collector.log'));
   const url = `http://127.0.0.1:${port}`;
-  await waitFor('the collector to listen', async () => {
-    if (proc.exitCode !== null) throw new Error(`collector exited ${proc.exitCode}: ${child.text()}`);
-    return child.text().includes('listening on');
-  });
+  try {
+    await waitFor('the collector to listen', async () => {
+      if (proc.exitCode !== null) throw new Error(`collector exited ${proc.exitCode}: ${child.text()}`);
+      return child.text().includes('listening on');
+    });
+  } catch (e) {
+    proc.kill('SIGKILL'); // never leave a collector behind a failed start
+    throw e;
+  }
   return { child, url, port, dataDir };
 }
 
