@@ -7,7 +7,7 @@ import { processSignatures } from './catalog/index.js';
 import { createHostResolver } from './collect/host-resolver.js';
 import { systemHostFacts } from './collect/host-facts.js';
 import { systemProcessSource } from './collect/process-source.js';
-import { systemSocketSource } from './collect/socket-source.js';
+import { createSystemSocketSource } from './collect/socket-source.js';
 import { createUserNameResolver } from './collect/user-names.js';
 import { discover } from './discovery/index.js';
 import { normalizeEntry } from './normalize/index.js';
@@ -42,7 +42,7 @@ export function defaultScanDeps(rules: RulesOptions = {}): WatchDeps {
         rules,
       ),
     processSource: systemProcessSource(),
-    socketSource: systemSocketSource,
+    socketSource: createSystemSocketSource(),
     hostFacts: systemHostFacts,
     resolveHosts: createHostResolver(),
     resolveUser: createUserNameResolver(),

@@ -2,7 +2,8 @@
  * Linux TCP sockets of chosen processes straight from /proc, without spawning `ss`/`netstat`:
  * /proc/net/tcp and /proc/net/tcp6 give the sockets with their inode, /proc/<pid>/fd links
  * (`socket:[inode]`) give the owner. Only the pids asked for are looked at (the MCP processes and
- * their clients' trees), so a poll costs a few hundred syscalls. Never throws: a /proc that cannot
+ * their clients' trees), and the tables are re-read only when those processes' sockets change
+ * (see ProcSocketCache). Never throws: a /proc that cannot
  * be read comes back as `{ ok: false }` (the caller falls back to systeminformation).
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
@@ -107,17 +108,46 @@ function socketInodes(procRoot: string, pid: number): number[] {
   return out;
 }
 
+/**
+ * What the last read of the socket tables found, for the same set of socket inodes. Reading
+ * /proc/net/tcp costs the kernel a walk of its whole connection hash table (milliseconds even on
+ * a quiet machine), so while the processes in scope hold exactly the same sockets, all of them
+ * listening or established, the tables are not read again (up to maxAgeMs).
+ */
+export interface ProcSocketCache {
+  key: string;
+  rows: SocketRow[];
+  at: number;
+}
+
+export interface ProcSocketOptions {
+  procRoot?: string;
+  cache?: { current: ProcSocketCache | null };
+  maxAgeMs?: number;
+  now?: () => number;
+}
+
+const STABLE_STATES = new Set(['LISTEN', 'ESTABLISHED']);
+
 /** TCP sockets owned by `pids` (name of each process from `names`). */
 export async function readProcSockets(
   pids: ReadonlySet<number>,
   names: ReadonlyMap<number, string> = new Map(),
-  procRoot = '/proc',
+  options: ProcSocketOptions = {},
 ): Promise<SourceResult<SocketRow>> {
+  const procRoot = options.procRoot ?? '/proc';
+  const now = options.now ?? Date.now;
   const owner = new Map<number, number>();
   for (const pid of pids) for (const inode of socketInodes(procRoot, pid)) owner.set(inode, pid);
+  const key = [...owner].sort((a, b) => a[0] - b[0]).map(([i, p]) => `${i}:${p}`).join(',');
+  const cached = options.cache?.current;
+  if (cached && cached.key === key && now() - cached.at < (options.maxAgeMs ?? 60_000)) {
+    return { ok: true, rows: cached.rows.map((r) => ({ ...r, processName: names.get(r.pid ?? -1) ?? r.processName })) };
+  }
   const rows: SocketRow[] = [];
   let readAny = false;
   for (const protocol of ['tcp', 'tcp6'] as const) {
+    if (owner.size === 0 && readAny) break;
     let text: string;
     try {
       text = readFileSync(`${procRoot}/net/${protocol}`, 'utf8').slice(0, MAX_NET_BYTES);
@@ -125,7 +155,7 @@ export async function readProcSockets(
     } catch {
       continue;
     }
-    if (owner.size === 0) continue;
+    if (owner.size === 0) break;
     for (const s of parseProcNet(text, protocol)) {
       const pid = owner.get(s.inode);
       if (pid === undefined || rows.length >= MAX_SOCKET_ROWS) continue;
@@ -142,5 +172,8 @@ export async function readProcSockets(
     }
   }
   if (!readAny) return { ok: false, error: new Error(`cannot read ${procRoot}/net/tcp`) };
+  if (options.cache) {
+    options.cache.current = rows.every((r) => STABLE_STATES.has(r.state)) ? { key, rows, at: now() } : null;
+  }
   return { ok: true, rows };
 }

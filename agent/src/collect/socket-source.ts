@@ -32,14 +32,17 @@ export const MAX_SOCKET_ROWS = 50000;
  * The real socket source: on Linux /proc for the processes in scope (systeminformation when /proc
  * cannot be read or no scope is given), elsewhere systeminformation's networkConnections().
  */
-export const systemSocketSource: SocketSource = async (scope) => {
-  if (process.platform === 'linux' && scope) {
-    const { readProcSockets } = await import('./linux-socket-source.js');
-    const rows = await readProcSockets(scope.pids, scope.names);
-    if (rows.ok) return rows;
-  }
-  return systemInformationSockets();
-};
+export function createSystemSocketSource(): SocketSource {
+  const cache: { current: import('./linux-socket-source.js').ProcSocketCache | null } = { current: null };
+  return async (scope) => {
+    if (process.platform === 'linux' && scope) {
+      const { readProcSockets } = await import('./linux-socket-source.js');
+      const rows = await readProcSockets(scope.pids, scope.names, { cache });
+      if (rows.ok) return rows;
+    }
+    return systemInformationSockets();
+  };
+}
 
 /** All TCP/UDP sockets with owners, from systeminformation. */
 export const systemInformationSockets = async (): Promise<SourceResult<SocketRow>> => {

@@ -23,9 +23,14 @@ export interface RemoteTarget {
   client: string;
 }
 
-/** Host and port of every remote server (url or a bridge's remoteUrl). */
+const targetMemo = new WeakMap<readonly ServerEntry[], RemoteTarget[]>();
+
+/** Host and port of every remote server (url or a bridge's remoteUrl); remembered per servers list. */
 export function remoteTargets(servers: readonly ServerEntry[]): RemoteTarget[] {
+  const memo = targetMemo.get(servers);
+  if (memo) return memo;
   const out: RemoteTarget[] = [];
+  targetMemo.set(servers, out);
   for (const s of servers) {
     for (const raw of [s.url, s.remoteUrl]) {
       if (!raw) continue;

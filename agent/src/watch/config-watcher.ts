@@ -2,7 +2,7 @@
  * chokidar over the catalog's targets, existing or not (see watch-plan.ts). Emits `onChange`
  * (debounced by the caller) whenever a target file or something inside a target folder is added,
  * changed or removed, and re-plans its roots when a directory on the way to a target appears or
- * goes. One chokidar watcher per depth in use (chokidar's depth is per watcher). Never throws:
+ * goes. Roots added together share a chokidar watcher (chokidar's depth is per watcher). Never throws:
  * watcher errors go to `onError`.
  */
 import { statSync } from 'node:fs';
@@ -26,12 +26,20 @@ const realStat: StatKind = (p) => {
   }
 };
 
-/** Watches config targets; `start()` resolves when chokidar is ready. */
+/**
+ * Watches config targets; `start()` resolves when chokidar is ready. Folders added by a re-plan
+ * get their own chokidar watcher; once it is ready, a change is reported, because a file may have
+ * been written into the folder before the watch on it was in place.
+ */
 export class ConfigWatcher {
-  private readonly watchers = new Map<number, FSWatcher>();
+  /** Which watcher watches each root. */
+  private readonly owners = new Map<string, FSWatcher>();
+  /** Roots each watcher still watches (closed when none is left). */
+  private readonly watched = new Map<FSWatcher, Set<string>>();
   private roots = new Map<string, number>();
   private relevance: (p: string) => Relevance = () => 'none';
   private closed = false;
+  private started = false;
   private limitReported = false;
   private replanning: Promise<void> = Promise.resolve();
   private readonly stat: StatKind;
@@ -47,6 +55,7 @@ export class ConfigWatcher {
 
   async start(): Promise<void> {
     await this.replan();
+    this.started = true;
   }
 
   /** Recomputes the roots from the current specs and adjusts the watchers (one at a time). */
@@ -72,21 +81,36 @@ export class ConfigWatcher {
       this.limitReported = true;
       this.options.onError(new AgentError('MCPW_ERR_WATCH_LIMIT', `more than ${MAX_WATCH_ROOTS} folders to watch; changes in the others are seen by the periodic full rescan only`));
     }
-    const ready: Promise<void>[] = [];
-    for (const [dir, depth] of this.roots) {
-      if (next.get(dir) !== depth) this.watchers.get(depth)?.unwatch(dir);
-    }
+    const added = new Map<number, string[]>();
     for (const [dir, depth] of next) {
-      if (this.roots.get(dir) === depth) continue;
-      const existing = this.watchers.get(depth);
-      if (existing) existing.add(dir);
-      else ready.push(this.createWatcher(depth, dir));
+      if (this.roots.get(dir) !== depth) added.set(depth, [...(added.get(depth) ?? []), dir]);
     }
+    const gone = [...this.roots].filter(([dir, depth]) => next.get(dir) !== depth).map(([dir]) => dir);
     this.roots = next;
-    await Promise.all(ready);
+    for (const dir of gone) await this.unwatch(dir);
+    await Promise.all([...added].map(([depth, dirs]) => this.watch(depth, dirs)));
+    if (this.started && added.size > 0 && !this.closed) {
+      const first = added.values().next().value?.[0];
+      if (first) this.options.onChange(first);
+    }
   }
 
-  private createWatcher(depth: number, dir: string): Promise<void> {
+  private async unwatch(dir: string): Promise<void> {
+    const watcher = this.owners.get(dir);
+    if (!watcher) return;
+    this.owners.delete(dir);
+    const dirs = this.watched.get(watcher);
+    dirs?.delete(dir);
+    if (dirs && dirs.size > 0) {
+      watcher.unwatch(dir);
+      return;
+    }
+    this.watched.delete(watcher);
+    await watcher.close().catch(() => undefined);
+  }
+
+  /** A new chokidar watcher over `dirs` at `depth`; resolves when it is ready. */
+  private watch(depth: number, dirs: string[]): Promise<void> {
     const watcher = new FSWatcher({
       depth,
       ignoreInitial: true,
@@ -95,12 +119,13 @@ export class ConfigWatcher {
       // Only targets, folders on the way to them and the roots themselves are looked at.
       ignored: (p: string) => !this.roots.has(p) && this.relevance(p) === 'none',
     });
-    this.watchers.set(depth, watcher);
+    this.watched.set(watcher, new Set(dirs));
+    for (const dir of dirs) this.owners.set(dir, watcher);
     watcher.on('all', (event, p) => this.onEvent(event, p));
     watcher.on('error', (error) => this.options.onError(new AgentError('MCPW_ERR_WATCH', `watcher error: ${String((error as Error)?.message ?? error)}`, { cause: error })));
-    const readyP = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-    watcher.add(dir);
-    return readyP;
+    const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    watcher.add(dirs);
+    return ready;
   }
 
   private onEvent(event: string, p: string): void {
@@ -118,8 +143,9 @@ export class ConfigWatcher {
     if (this.closed) return;
     this.closed = true;
     await this.replanning;
-    const all = [...this.watchers.values()];
-    this.watchers.clear();
+    const all = [...this.watched.keys()];
+    this.watched.clear();
+    this.owners.clear();
     await Promise.all(all.map((w) => w.close().catch(() => undefined)));
   }
 }

@@ -5,7 +5,7 @@
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import { readProcProcesses, type ProcCache } from '../../src/collect/linux-proc-source.js';
-import { readProcSockets } from '../../src/collect/linux-socket-source.js';
+import { readProcSockets, type ProcSocketCache } from '../../src/collect/linux-socket-source.js';
 import { psListProcessSource } from '../../src/collect/process-source.js';
 
 (os.platform() === 'linux' ? describe : describe.skip)('readProcProcesses (this machine)', () => {
@@ -66,7 +66,25 @@ import { psListProcessSource } from '../../src/collect/process-source.js';
     expect(result.rows.every((r) => r.pid === process.pid)).toBe(true);
   });
 
+  it('reuses the last table read while the same sockets stay open, and re-reads when they change', async () => {
+    const cache: { current: ProcSocketCache | null } = { current: null };
+    const first = await readProcSockets(new Set([process.pid]), new Map(), { cache });
+    expect(first.ok && first.rows.some((r) => r.localPort === port)).toBe(true);
+    expect(cache.current).not.toBeNull();
+    const second = await readProcSockets(new Set([process.pid]), new Map([[process.pid, 'renamed']]), { cache });
+    expect(second.ok && second.rows.find((r) => r.localPort === port)?.processName).toBe('renamed');
+    const other = createServer();
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', () => r()));
+    try {
+      const otherPort = (other.address() as { port: number }).port;
+      const third = await readProcSockets(new Set([process.pid]), new Map(), { cache });
+      expect(third.ok && third.rows.some((r) => r.localPort === otherPort)).toBe(true);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
+  });
+
   it('reports an unreadable /proc as a failure value', async () => {
-    expect((await readProcSockets(new Set([1]), new Map(), '/nonexistent-proc')).ok).toBe(false);
+    expect((await readProcSockets(new Set([1]), new Map(), { procRoot: '/nonexistent-proc' })).ok).toBe(false);
   });
 });
