@@ -179,7 +179,8 @@ async function main() {
   }
 
   // 3. run the agent on this machine
-  const agent = spawn(process.execPath, [AGENT_BIN, 'run', '--state-dir', stateDir], {
+  // --max-semi-space-size=2: the flag the agent's launcher shebang carries (smaller RSS for a long run)
+  const agent = spawn(process.execPath, ['--max-semi-space-size=2', AGENT_BIN, 'run', '--state-dir', stateDir], {
     env: { ...process.env, MCPWATCH_ENROLL_SECRET: enrollSecret, MCPWATCH_SERVER: url },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
