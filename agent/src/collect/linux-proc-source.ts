@@ -43,14 +43,25 @@ function readSmall(path: string): string {
   }
 }
 
-/** Parses /proc/<pid>/stat: name (inside the last parentheses), ppid, start time in ticks. */
+/**
+ * Parses /proc/<pid>/stat: name (inside the last parentheses), ppid, start time in ticks. Walks
+ * the fields instead of splitting the line (this runs for every process on every poll).
+ */
 export function parseProcStat(text: string): { name: string; ppid: number; startTicks: number } | null {
   const open = text.indexOf('(');
   const close = text.lastIndexOf(')');
   if (open < 0 || close < open) return null;
-  const fields = text.slice(close + 2).split(' ');
-  const ppid = Number(fields[1]);
-  const startTicks = Number(fields[19]);
+  // Fields after ") ": state(0) ppid(1) ... starttime(19).
+  let pos = close + 2;
+  let ppid = Number.NaN;
+  let startTicks = Number.NaN;
+  for (let field = 0; field <= 19 && pos < text.length; field++) {
+    let end = text.indexOf(' ', pos);
+    if (end < 0) end = text.length;
+    if (field === 1) ppid = Number(text.slice(pos, end));
+    else if (field === 19) startTicks = Number(text.slice(pos, end));
+    pos = end + 1;
+  }
   if (!Number.isInteger(ppid)) return null;
   return { name: text.slice(open + 1, close), ppid, startTicks };
 }

@@ -35,7 +35,7 @@ import type { StatKind, WatchSpec } from './watch-plan.js';
 export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 export const DEFAULT_DEBOUNCE_MS = 150;
 /** How often the watch plan is recomputed even without events (a watched folder may vanish). */
-export const REPLAN_INTERVAL_MS = 30_000;
+export const REPLAN_INTERVAL_MS = 60_000;
 /** How often configs are re-read even without events (a safety net for missed file events). */
 export const FULL_RESCAN_INTERVAL_MS = 10 * 60_000;
 

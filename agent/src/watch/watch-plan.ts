@@ -44,7 +44,13 @@ export function nearestExistingDir(p: string, stat: StatKind): string | null {
 export const MAX_WATCH_ROOTS = 5000;
 
 /** Watch roots for the specs: deduplicated, the deeper depth kept for a repeated dir; at most MAX_WATCH_ROOTS. */
-export function planWatchRoots(specs: readonly WatchSpec[], stat: StatKind): WatchRoot[] {
+export function planWatchRoots(specs: readonly WatchSpec[], statRaw: StatKind): WatchRoot[] {
+  // Specs share most of their ancestors: each path is stat'ed once per plan.
+  const seen = new Map<string, ReturnType<StatKind>>();
+  const stat: StatKind = (p) => {
+    if (!seen.has(p)) seen.set(p, statRaw(p));
+    return seen.get(p) ?? null;
+  };
   const roots = new Map<string, number>();
   const add = (dir: string, depth: number): void => {
     const prev = roots.get(dir);
