@@ -10,8 +10,8 @@ import { REPO_ROOT } from './artifacts.js';
 
 export interface CollectorProcess {
   url: string;
-  /** sha256 of the collector's TLS certificate (what the agent pins as caFingerprint). */
-  serverFingerprint: string;
+  /** sha256 of the collector's CA certificate, as it prints it for agents to pin (caFingerprint). */
+  caFingerprint: string;
   enrollSecret: string;
   events(endpointId: string): Promise<{ type: string; endpointId: string }[]>;
   stop(): Promise<void>;
@@ -39,13 +39,13 @@ export function startCollector(dataDir: string, enrollSecret: string): Promise<C
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
       stderr = (stderr + chunk).slice(-20_000);
       const url = /listening on (https?:\/\/[^\s]+)/.exec(stderr)?.[1];
-      const serverFingerprint = /server certificate fingerprint \(sha256\): ([0-9a-f]{64})/.exec(stderr)?.[1];
-      if (!url || !serverFingerprint) return;
+      const caFingerprint = /CA fingerprint \(sha256, pin this in agents\): ([0-9a-f]{64})/.exec(stderr)?.[1];
+      if (!url || !caFingerprint) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
       resolve({
         url,
-        serverFingerprint,
+        caFingerprint,
         enrollSecret,
         stop,
         events: (endpointId) => new Promise((res, rej) => {

@@ -74,7 +74,7 @@ describe('linux-x64 single executable', () => {
       const stateDir = path.join(work, 'state');
       const config = path.join(work, 'agent.json');
       const serviceHost = await buildNativeServiceHost();
-      const written = await run(serviceHost, ['write-config', config, c.url, c.enrollSecret, c.serverFingerprint]);
+      const written = await run(serviceHost, ['write-config', config, c.url, c.enrollSecret, c.caFingerprint]);
       expect(written.status).toBe(0);
 
       const enrolled = await run(exe, ['enroll', '--state-dir', stateDir, '--config', config], { env: { PATH: process.env.PATH } });

@@ -103,7 +103,7 @@ describe('.deb', () => {
       await run('dpkg', ['--purge', 'mcpwatch-agent']); // a leftover from an interrupted run
       sandbox = createSystemdSandbox();
       collector = await startCollector(path.join(work, 'collector'), SECRET_CANARY);
-      writeFileSync(path.join(sandbox.etcDir, 'agent.json'), JSON.stringify({ server: collector.url, enrollSecret: SECRET_CANARY, caFingerprint: collector.serverFingerprint }));
+      writeFileSync(path.join(sandbox.etcDir, 'agent.json'), JSON.stringify({ server: collector.url, enrollSecret: SECRET_CANARY, caFingerprint: collector.caFingerprint }));
     }, 150_000);
 
     afterAll(async () => {
