@@ -127,7 +127,8 @@ export async function loadConfig(input: LoadConfigInput = {}): Promise<LoadedCon
   for (const layer of layers) {
     warnings.push(...layer.warnings);
     if (!layer.values) continue;
-    for (const [key, raw] of Object.entries(layer.values)) {
+    for (const [written, raw] of Object.entries(layer.values)) {
+      const key = MANAGED_ALIASES[written] ?? written;
       if (!(key in CONFIG_TABLE)) {
         if (layer.name !== 'environment') warnings.push(`${layer.name}: unknown setting "${key}"; ignored`);
         continue;
@@ -146,6 +147,22 @@ export async function loadConfig(input: LoadConfigInput = {}): Promise<LoadedCon
   }
   return { config: Object.freeze(config as unknown as AgentConfig), sources: Object.freeze(sources), warnings: Object.freeze(warnings) };
 }
+
+/**
+ * Names an MDM payload may use for the enrollment settings (the configuration profile keys
+ * ServerURL, EnrollSecret, CAFingerprint of the installers' documentation, and the MSI property
+ * spellings), mapped to the config table's keys. The table's own names work everywhere too.
+ */
+export const MANAGED_ALIASES: Readonly<Record<string, string>> = Object.freeze({
+  ServerURL: 'server',
+  ServerUrl: 'server',
+  SERVER_URL: 'server',
+  EnrollSecret: 'enrollSecret',
+  ENROLL_SECRET: 'enrollSecret',
+  CAFingerprint: 'caFingerprint',
+  CaFingerprint: 'caFingerprint',
+  CA_FINGERPRINT: 'caFingerprint',
+});
 
 /** Key → value lines for `status`, secrets masked. */
 export function describeConfig(loaded: LoadedConfig): string[] {

@@ -128,6 +128,15 @@ describe('loadConfig', () => {
     expect(c.warnings.join()).toMatch(/managed preferences .*cannot be parsed/);
   });
 
+  it('accepts the profile names ServerURL, EnrollSecret and CAFingerprint for the enrollment settings', async () => {
+    const prefs = { ServerURL: 'https://mdm.example', EnrollSecret: CANARY, CAFingerprint: 'ab'.repeat(32) };
+    const root = fixtureRoot({ 'Library/Managed Preferences/com.mcpwatch.agent.plist': plist.build(prefs) });
+    const r = await loadConfig({ platform: 'darwin', systemRoot: root, env: {} });
+    expect(r.config).toMatchObject({ server: 'https://mdm.example', enrollSecret: CANARY, caFingerprint: 'ab'.repeat(32) });
+    expect(r.sources.enrollSecret).toBe('managed preferences');
+    expect(r.warnings.join()).not.toMatch(/unknown setting/);
+  });
+
   it('parses captured reg query output', () => {
     const { values, warnings } = parseRegQueryOutput(REG_OUTPUT);
     expect(values).toEqual({
