@@ -50,7 +50,9 @@ export function outboxPlugin(deps: SinkFactoryDeps = {}): FastifyPluginAsync {
           batchSize: config.outboxBatchSize,
           leaseMs: config.outboxLeaseMs,
           idlePollMs: config.outboxPollMs,
-          stopTimeoutMs: Math.max(1000, config.shutdownTimeoutMs),
+          // Half the process's shutdown budget: a slow send must not make the whole shutdown overrun;
+          // rows of a cycle cut short stay leased and are sent again after the lease.
+          stopTimeoutMs: Math.max(500, Math.floor(config.shutdownTimeoutMs / 2)),
           metrics: outletMetrics,
           log: app.log,
         }),
