@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
 import type { McpEvent } from '@mcpwatch/shared';
 import { runAgentRunBench } from './agent-run-bench.js';
-import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, readCpu, readRssBytes, sleep } from './bench-stats.js';
+import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, sampleResourceWindow, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -201,31 +201,15 @@ export async function benchWatchResources(seconds = envInt('BENCH_SECONDS', 60))
   try {
     await watch.ready;
     await sleep(3000); // past start-up: steady state only
-    const pids = { watch: watch.child.pid as number, idle: idle.pid as number };
-    const cpu0 = { watch: readCpu(pids.watch), idle: readCpu(pids.idle) };
-    const t0 = performance.now();
-    const rss: Record<'watch' | 'idle', number[]> = { watch: [], idle: [] };
-    const procs: number[] = [];
-    while (performance.now() - t0 < seconds * 1000) {
-      await sleep(1000);
-      for (const k of ['watch', 'idle'] as const) {
-        const r = readRssBytes(pids[k]);
-        if (r !== null) rss[k].push(r);
-      }
-      procs.push(processCount());
-    }
-    const elapsedS = (performance.now() - t0) / 1000;
-    const cpu1 = { watch: readCpu(pids.watch), idle: readCpu(pids.idle) };
-    const pct = (a: number | undefined, b: number | undefined): string =>
-      a === undefined || b === undefined ? 'n/a' : `${(((b - a) / elapsedS) * 100).toFixed(2)} %`;
+    const w = await sampleResourceWindow(watch.child.pid as number, idle.pid as number, seconds);
     const seen = await watch.snapshot;
-    const note = `${elapsedS.toFixed(0)} s window, ${median(procs)} processes; ${seen.processes} MCP processes and ${seen.sockets} sockets in the inventory`;
+    const note = `${w.elapsedS.toFixed(0)} s window, ${w.processes} processes; ${seen.processes} MCP processes and ${seen.sockets} sockets in the inventory`;
     return [
-      { what: 'watch CPU (agent process)', value: pct(cpu0.watch?.selfS, cpu1.watch?.selfS), budget: '≤ 0.5 % of one core', note },
-      { what: 'watch CPU (agent + reaped children)', value: pct(cpu0.watch?.withChildrenS, cpu1.watch?.withChildrenS), note: 'poll every 5 s' },
-      { what: 'watch RSS (median / max)', value: `${fmtMb(median(rss.watch))} / ${fmtMb(Math.max(...rss.watch))}`, budget: '≤ 80 MB' },
-      { what: 'idle node baseline CPU', value: pct(cpu0.idle?.selfS, cpu1.idle?.selfS), note: 'same window' },
-      { what: 'idle node baseline RSS (median)', value: fmtMb(median(rss.idle)) },
+      { what: 'watch CPU (agent process)', value: w.subjectCpu.self, budget: '≤ 0.5 % of one core', note },
+      { what: 'watch CPU (agent + reaped children)', value: w.subjectCpu.withChildren, note: 'poll every 5 s' },
+      { what: 'watch RSS (median / max)', value: `${fmtMb(median(w.subjectRss))} / ${fmtMb(Math.max(...w.subjectRss))}`, budget: '≤ 80 MB' },
+      { what: 'idle node baseline CPU', value: w.idleCpu, note: 'same window' },
+      { what: 'idle node baseline RSS (median)', value: fmtMb(median(w.idleRss)) },
     ];
   } finally {
     idle.kill('SIGKILL');

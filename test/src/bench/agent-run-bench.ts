@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, fmtMb, fmtMs, median, percentile, processCount, readCpu, readRssBytes, sleep } from './bench-stats.js';
+import { type BenchRow, fmtMb, fmtMs, median, percentile, processCount, sampleResourceWindow, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -146,30 +146,14 @@ export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120)):
   const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
     await sleep(5000); // past the start scan, snapshot and first heartbeat
-    const pids = { run: rig.agent.pid as number, idle: idle.pid as number };
-    const cpu0 = { run: readCpu(pids.run), idle: readCpu(pids.idle) };
-    const t0 = performance.now();
-    const rss: Record<'run' | 'idle', number[]> = { run: [], idle: [] };
-    const procs: number[] = [];
-    while (performance.now() - t0 < seconds * 1000) {
-      await sleep(1000);
-      for (const k of ['run', 'idle'] as const) {
-        const r = readRssBytes(pids[k]);
-        if (r !== null) rss[k].push(r);
-      }
-      procs.push(processCount());
-    }
-    const elapsedS = (performance.now() - t0) / 1000;
-    const cpu1 = { run: readCpu(pids.run), idle: readCpu(pids.idle) };
-    const pct = (a: number | undefined, b: number | undefined): string =>
-      a === undefined || b === undefined ? 'n/a' : `${(((b - a) / elapsedS) * 100).toFixed(2)} %`;
-    const note = `${elapsedS.toFixed(0)} s window, ${median(procs)} processes, default intervals (poll 5 s, heartbeat 60 s)`;
+    const w = await sampleResourceWindow(rig.agent.pid as number, idle.pid as number, seconds);
+    const note = `${w.elapsedS.toFixed(0)} s window, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s)`;
     return [
-      { what: 'run CPU (agent process)', value: pct(cpu0.run?.selfS, cpu1.run?.selfS), budget: '≤ 0.5 % of one core', note },
-      { what: 'run CPU (agent + ps/netstat children)', value: pct(cpu0.run?.withChildrenS, cpu1.run?.withChildrenS), note: 'same window' },
-      { what: 'run RSS (median / max)', value: `${fmtMb(median(rss.run))} / ${fmtMb(Math.max(...rss.run))}`, budget: '≤ 80 MB' },
-      { what: 'idle node baseline CPU (run window)', value: pct(cpu0.idle?.selfS, cpu1.idle?.selfS) },
-      { what: 'idle node baseline RSS (run window, median)', value: fmtMb(median(rss.idle)) },
+      { what: 'run CPU (agent process)', value: w.subjectCpu.self, budget: '≤ 0.5 % of one core', note },
+      { what: 'run CPU (agent + ps/netstat children)', value: w.subjectCpu.withChildren, note: 'same window' },
+      { what: 'run RSS (median / max)', value: `${fmtMb(median(w.subjectRss))} / ${fmtMb(Math.max(...w.subjectRss))}`, budget: '≤ 80 MB' },
+      { what: 'idle node baseline CPU (run window)', value: w.idleCpu },
+      { what: 'idle node baseline RSS (run window, median)', value: fmtMb(median(w.idleRss)) },
     ];
   } finally {
     idle.kill('SIGKILL');

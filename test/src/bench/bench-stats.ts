@@ -90,3 +90,49 @@ export function formatRows(title: string, rows: readonly BenchRow[]): string {
 export const fmtMs = (ms: number): string => `${ms.toFixed(ms < 10 ? 2 : 1)} ms`;
 export const fmtMb = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** CPU and RSS of a measured process next to an idle baseline process over one window. */
+export interface ResourceWindow {
+  elapsedS: number;
+  /** Median number of processes on the machine during the window. */
+  processes: number;
+  subjectCpu: { self: string; withChildren: string };
+  idleCpu: string;
+  subjectRss: number[];
+  idleRss: number[];
+}
+
+/**
+ * Samples `subjectPid` and `idlePid` once a second for `seconds`: CPU % of one core over the
+ * window (from /proc/<pid>/stat), RSS samples, and the machine's process count.
+ */
+export async function sampleResourceWindow(subjectPid: number, idlePid: number, seconds: number): Promise<ResourceWindow> {
+  const cpu0 = { subject: readCpu(subjectPid), idle: readCpu(idlePid) };
+  const t0 = performance.now();
+  const subjectRss: number[] = [];
+  const idleRss: number[] = [];
+  const procs: number[] = [];
+  while (performance.now() - t0 < seconds * 1000) {
+    await sleep(1000);
+    const s = readRssBytes(subjectPid);
+    if (s !== null) subjectRss.push(s);
+    const i = readRssBytes(idlePid);
+    if (i !== null) idleRss.push(i);
+    procs.push(processCount());
+  }
+  const elapsedS = (performance.now() - t0) / 1000;
+  const cpu1 = { subject: readCpu(subjectPid), idle: readCpu(idlePid) };
+  const pct = (a: number | undefined, b: number | undefined): string =>
+    a === undefined || b === undefined ? 'n/a' : `${(((b - a) / elapsedS) * 100).toFixed(2)} %`;
+  return {
+    elapsedS,
+    processes: median(procs),
+    subjectCpu: {
+      self: pct(cpu0.subject?.selfS, cpu1.subject?.selfS),
+      withChildren: pct(cpu0.subject?.withChildrenS, cpu1.subject?.withChildrenS),
+    },
+    idleCpu: pct(cpu0.idle?.selfS, cpu1.idle?.selfS),
+    subjectRss,
+    idleRss,
+  };
+}
