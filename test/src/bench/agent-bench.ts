@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
 import type { McpEvent } from '@mcpwatch/shared';
 import { runAgentRunBench } from './agent-run-bench.js';
-import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, sampleResourceWindow, sleep } from './bench-stats.js';
+import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -147,16 +147,6 @@ function startWatchChild(args: string[]): WatchChild {
       child.kill('SIGTERM');
       await exited;
     },
-  };
-}
-
-/** Starts `sleep` processes until the machine holds at least `target` processes; returns a stopper. */
-function padProcesses(target: number): () => void {
-  const extra: ChildProcess[] = [];
-  const missing = Math.min(1000, Math.max(0, target - processCount()));
-  for (let i = 0; i < missing; i++) extra.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
-  return () => {
-    for (const c of extra) c.kill('SIGKILL');
   };
 }
 

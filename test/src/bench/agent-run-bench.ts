@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, fmtMb, fmtMs, median, percentile, processCount, sampleResourceWindow, sleep } from './bench-stats.js';
+import { type BenchRow, fmtMb, fmtMs, median, percentile, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -126,16 +126,6 @@ async function startRunRig(): Promise<RunRig> {
       await stopChild(collector);
       rmSync(tmp, { recursive: true, force: true });
     },
-  };
-}
-
-/** Starts `sleep` processes until the machine holds at least `target`; returns a stopper. */
-function padProcesses(target: number): () => void {
-  const extra: ChildProcess[] = [];
-  const missing = Math.min(1000, Math.max(0, target - processCount()));
-  for (let i = 0; i < missing; i++) extra.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
-  return () => {
-    for (const c of extra) c.kill('SIGKILL');
   };
 }
 

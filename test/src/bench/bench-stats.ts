@@ -4,7 +4,7 @@
  * process that already exited (samples come back null).
  */
 import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 /** Median of the values (NaN for none). */
 export function median(values: readonly number[]): number {
@@ -134,5 +134,15 @@ export async function sampleResourceWindow(subjectPid: number, idlePid: number, 
     idleCpu: pct(cpu0.idle?.selfS, cpu1.idle?.selfS),
     subjectRss,
     idleRss,
+  };
+}
+
+/** Starts `sleep` processes until the machine holds at least `target` processes; returns a stopper. */
+export function padProcesses(target: number): () => void {
+  const extra: ChildProcess[] = [];
+  const missing = Math.min(1000, Math.max(0, target - processCount()));
+  for (let i = 0; i < missing; i++) extra.push(spawn('sleep', ['3600'], { stdio: 'ignore' }));
+  return () => {
+    for (const c of extra) c.kill('SIGKILL');
   };
 }
