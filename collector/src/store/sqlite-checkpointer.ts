@@ -55,9 +55,13 @@ export function startCheckpointer(file: string, opts: { intervalMs?: number; onE
       stopped ??= new Promise<void>((resolve) => {
         void exit.then(resolve);
         if (exited) return;
+        // Keep the process alive until the worker has exited: unref'd, a caller awaiting stop()
+        // (store.close()) in a process with nothing else to do would see the process end first.
+        worker.ref();
         worker.postMessage('stop');
         // Bounded: a worker stuck in a checkpoint is terminated.
-        setTimeout(() => void worker.terminate(), 2000).unref();
+        const kill = setTimeout(() => void worker.terminate(), 2000);
+        void exit.then(() => clearTimeout(kill));
       });
       return stopped;
     },
