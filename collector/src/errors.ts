@@ -42,6 +42,7 @@ export const Errors = {
   unauthorized: define('MCPW_ERR_UNAUTHORIZED', 401, 'missing or invalid bearer token'),
   forbidden: define('MCPW_ERR_FORBIDDEN', 403, 'token lacks the scope for this route'),
   agentRevoked: define('MCPW_ERR_AGENT_REVOKED', 403, 'agent is revoked'),
+  certExpired: define('MCPW_ERR_CERT_EXPIRED', 401, 'agent certificate has expired: enroll again'),
   timestampSkew: define('MCPW_ERR_TIMESTAMP_SKEW', 401, 'batch timestamp is outside the accepted window; check the clock'),
   seqConflict: define('MCPW_ERR_SEQ_CONFLICT', 409, 'a different batch was already accepted under this seq'),
   tooLarge: define('MCPW_ERR_TOO_LARGE', 413, 'body too large'),

@@ -11,8 +11,9 @@
  * - Policy from the collector (enrollment reply, batch acks) is applied without a restart: new
  *   intervals go to the watch engine (its setter when it has one, else a lossless restart that diffs
  *   the old inventory against the new one), rule switches and allow-lists to the sink.
- * - 401 unknown agent: re-enrolls when a secret is configured. A certificate close to expiry is
- *   renewed the same way (checked at start and every 6 hours).
+ * - 401 unknown agent or expired certificate: re-enrolls when a secret is configured, then the
+ *   shipper resends what it holds. A certificate close to expiry is renewed the same way (checked
+ *   at start and every 6 hours).
  * - Never throws out of timers; errors go to `log` and the last one is reported in the heartbeat.
  *   shutdown() is idempotent and bounded: stops watching, flushes briefly, closes the spool.
  */
@@ -21,7 +22,7 @@ import * as path from 'node:path';
 import { makeEvent, type AgentSettings, type HostInfo, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
 import type { AgentConfig } from '../config/config-table.js';
 import { Spool, type SpoolDropInfo } from './spool.js';
-import { Shipper, type ShipperReport } from './shipper.js';
+import { CERT_EXPIRED, Shipper, type ShipperReport } from './shipper.js';
 import { HttpClient } from './http-client.js';
 import { enroll, loadIdentity, renewalDue, type AgentIdentity } from './enroll-client.js';
 import { ProcessMeter, SelfLimiter } from './self-limit.js';
@@ -150,7 +151,8 @@ export class AgentRuntime implements EventSink {
       retryMaxMs: this.cfg.retryMaxMs,
       reconnectJitterMs: this.cfg.reconnectJitterMs,
       now: this.now,
-      onUnknownAgent: () => this.reenroll('the collector does not know this agent'),
+      onUnknownAgent: (code) =>
+        this.reenroll(code === CERT_EXPIRED ? "the collector says this agent's certificate has expired" : 'the collector does not know this agent'),
       onSettings: (s) => this.applySettings(s),
       onReport: (r) => this.onShipperReport(r),
     });

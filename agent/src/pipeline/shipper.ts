@@ -12,8 +12,9 @@
  * - Events leave the spool only on an ack for that seq (spool.ack), then seq/prevHash advance in
  *   `shipper-state.json`. prevHash = sha256 hex of the previous batch's uncompressed JSON body.
  * - Failures: network errors, 408, 429, 5xx and a 401 clock-skew answer are retried forever with
- *   jittered, capped exponential backoff honouring Retry-After. A 401 "unknown agent" calls
- *   onUnknownAgent (re-enroll) and, if that succeeded, rebuilds the batch for the new identity.
+ *   jittered, capped exponential backoff honouring Retry-After. A 401 "unknown agent" or
+ *   "certificate expired" calls onUnknownAgent (re-enroll) and, if that succeeded, rebuilds the
+ *   batch for the new identity; if it did not (no enroll secret), the batch is retried, not dropped.
  *   Any other 4xx moves the batch to `dead-letter/` (bounded by bytes, oldest dropped and
  *   counted), reports it through onReport, and releases it: never a silent drop.
  * - Never throws out of its timers: errors go to onReport and the last one is kept for health.
@@ -60,8 +61,11 @@ export interface ShipperOptions {
   /** Clock for the signature timestamp and sentAt (injected in tests to simulate skew). */
   now?: () => number;
   random?: () => number;
-  /** 401 unknown agent: re-enroll; resolve true when a new identity is in place. */
-  onUnknownAgent?: () => Promise<boolean>;
+  /**
+   * 401 unknown agent (MCPW_ERR_UNKNOWN_AGENT) or expired certificate (MCPW_ERR_CERT_EXPIRED):
+   * re-enroll; resolve true when a new identity is in place. `code` says which.
+   */
+  onUnknownAgent?: (code: string) => Promise<boolean>;
   /** Settings carried by an ack (policy), when the collector sends them. */
   onSettings?: (settings: AgentSettings) => void;
   /** Something worth telling a person (dead letter, clock skew, re-enroll). Never throws. */
@@ -118,6 +122,10 @@ export function readShipperState(stateDir: string): ShipperState {
 
 /** Error codes of the collector the shipper treats specially. */
 const UNKNOWN_AGENT = 'MCPW_ERR_UNKNOWN_AGENT';
+/** The collector's answer to a batch signed under a certificate past its notAfter. */
+export const CERT_EXPIRED = 'MCPW_ERR_CERT_EXPIRED';
+/** Answers that mean "this identity is no longer accepted": enroll again, then resend. */
+const REENROLL_CODES: ReadonlySet<string> = new Set([UNKNOWN_AGENT, CERT_EXPIRED]);
 const TIMESTAMP_SKEW = 'MCPW_ERR_TIMESTAMP_SKEW';
 const SEQ_CONFLICT_STATUS = 409;
 
@@ -305,7 +313,7 @@ export class Shipper {
     const code = json?.code;
     const message = `${res.status} ${code ?? ''} ${json?.message ?? res.body.toString('utf8').slice(0, 200)}`.trim();
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-    const retryable = res.status === 408 || res.status === 429 || res.status >= 500 || code === TIMESTAMP_SKEW || code === UNKNOWN_AGENT;
+    const retryable = res.status === 408 || res.status === 429 || res.status >= 500 || code === TIMESTAMP_SKEW || (code !== undefined && REENROLL_CODES.has(code));
     const out: SendResult = { ok: false, retryable, status: res.status, error: message };
     if (code !== undefined) out.code = code;
     if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
@@ -330,9 +338,10 @@ export class Shipper {
   }
 
   private async onFailure(b: Inflight, r: Extract<SendResult, { ok: false }>): Promise<number | null> {
-    if (r.code === UNKNOWN_AGENT && this.opts.onUnknownAgent) {
-      this.report({ level: 'warn', code: UNKNOWN_AGENT, message: 'collector does not know this agent; re-enrolling', seq: b.seq });
-      const ok = await this.opts.onUnknownAgent().catch(() => false);
+    if (r.code !== undefined && REENROLL_CODES.has(r.code) && this.opts.onUnknownAgent) {
+      const why = r.code === CERT_EXPIRED ? "this agent's certificate has expired" : 'collector does not know this agent';
+      this.report({ level: 'warn', code: r.code, message: `${why}; re-enrolling`, seq: b.seq });
+      const ok = await this.opts.onUnknownAgent(r.code).catch(() => false);
       if (ok) {
         this.clearInflight();
         return 0;

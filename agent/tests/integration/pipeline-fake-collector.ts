@@ -2,7 +2,9 @@
  * A small real HTTP collector for the agent's pipeline tests: verifies the batch signature over the
  * raw gzip bytes with the agent's public key (shared verifyBatch), gunzips, checks the timestamp
  * window and the seq/prevHash chain, answers a re-sent batch idempotently, and records everything.
- * `respond` lets a test force an answer (status, body, headers) for the next requests.
+ * `forced` lets a test force an answer (status, body, headers) for the next requests; agents in
+ * `expired` are answered 401 MCPW_ERR_CERT_EXPIRED (their certificate is past its notAfter), as
+ * the collector does; `addAgent` stands for an enrollment.
  */
 import * as http from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -20,6 +22,7 @@ export class FakeCollector {
   readonly accepted: Batch[] = [];
   readonly requests: { headers: http.IncomingHttpHeaders; raw: Buffer; status: number }[] = [];
   readonly forced: Forced[] = [];
+  readonly expired = new Set<string>();
   windowMs = 5 * 60_000;
   now: () => number = Date.now;
   private byAgent = new Map<string, { lastSeq: number; lastHash: string; bodies: Map<number, string> }>();
@@ -51,6 +54,11 @@ export class FakeCollector {
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 
+  /** Knows `agentId` from now on (what an enrollment does). */
+  addAgent(agentId: string, publicKey: KeyObject): void {
+    this.keys.set(agentId, publicKey);
+  }
+
   /** Events accepted, in arrival order. */
   events() {
     return this.accepted.flatMap((b) => b.events);
@@ -65,6 +73,7 @@ export class FakeCollector {
     const sig = String(req.headers[HEADERS.signature] ?? '');
     const key = this.keys.get(agentId);
     if (!key) return { status: 401, body: { code: 'MCPW_ERR_UNKNOWN_AGENT', message: 'unknown agent' } };
+    if (this.expired.has(agentId)) return { status: 401, body: { code: 'MCPW_ERR_CERT_EXPIRED', message: 'agent certificate has expired: enroll again' } };
     if (!verifyBatch(key, agentId, seq, ts, raw, sig)) return { status: 401, body: { code: 'MCPW_ERR_SIGNATURE_INVALID', message: 'bad signature' } };
     if (Math.abs(this.now() - ts) > this.windowMs) return { status: 401, body: { code: 'MCPW_ERR_TIMESTAMP_SKEW', message: 'timestamp outside window' } };
     const body = gunzipSync(raw).toString('utf8');

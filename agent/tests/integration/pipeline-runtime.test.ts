@@ -120,4 +120,17 @@ describe('AgentRuntime', () => {
     expect(await runtime.reenroll('the collector does not know this agent')).toBe(false);
     expect(logs.join('\n')).toMatch(/MCPW_ERR_ENROLL: the collector does not know this agent, and no enroll secret is configured/);
   });
+
+  it('asks to re-enroll when the collector says its certificate has expired, and keeps the events', async () => {
+    const logs: string[] = [];
+    collector.expired.add(AGENT);
+    const dir = stateDir();
+    runtime = makeRuntime(dir, {}, [], logs, [doc(['alice'])]);
+    await runtime.start();
+    expect(await runtime.flush(300)).toBe(false);
+    expect(logs.join('\n')).toMatch(/MCPW_ERR_ENROLL: the collector says this agent's certificate has expired, and no enroll secret is configured/);
+    expect(collector.accepted).toHaveLength(0);
+    expect(collector.requests.every((q) => q.status === 401)).toBe(true);
+    expect(fs.existsSync(path.join(dir, 'dead-letter'))).toBe(false);
+  });
 });

@@ -188,6 +188,58 @@ describe('Shipper against a real HTTP server', () => {
     expect(counts(r.collector)).toEqual([1, 2]);
   });
 
+  it('re-enrolls on 401 certificate expired and sends the same events under the new identity', async () => {
+    const r = await rig();
+    r.append(1, 3);
+    r.collector.expired.add(AGENT);
+    let id = { agentId: AGENT, privateKey, server: r.collector.url, endpointId: 'ep-1' };
+    const codes: string[] = [];
+    const s = r.shipper({
+      identity: () => id,
+      onUnknownAgent: async (code) => {
+        codes.push(code);
+        // enrollment: a new key pair, a new agent id, a fresh certificate
+        const fresh = keyPair();
+        r.collector.addAgent('agent-renewed', fresh.publicKey);
+        id = { ...id, agentId: 'agent-renewed', privateKey: fresh.privateKey };
+        return true;
+      },
+    });
+    expect(await s.flush()).toBe(true);
+    expect(codes).toEqual(['MCPW_ERR_CERT_EXPIRED']);
+    expect(r.reports.find((x) => x.code === 'MCPW_ERR_CERT_EXPIRED')?.message).toMatch(/certificate has expired; re-enrolling/);
+    expect(r.collector.requests.map((q) => [q.headers['x-mcpwatch-agent'], q.status])).toEqual([
+      [AGENT, 401],
+      ['agent-renewed', 200],
+    ]);
+    expect(r.collector.accepted.map((b) => [b.agentId, b.seq])).toEqual([['agent-renewed', 1]]);
+    expect(counts(r.collector)).toEqual([1, 2, 3]);
+    expect(fs.existsSync(path.join(r.dir, 'state', 'dead-letter'))).toBe(false);
+  });
+
+  it('keeps the batch on 401 certificate expired when it cannot re-enroll, and sends it once enrolled again', async () => {
+    const r = await rig();
+    r.append(1, 2);
+    r.collector.expired.add(AGENT);
+    let id = { agentId: AGENT, privateKey, server: r.collector.url };
+    const s = r.shipper({ identity: () => id }); // no enroll secret: no onUnknownAgent
+    expect(await s.flush(150)).toBe(false);
+    expect(r.collector.requests.length).toBeGreaterThan(0);
+    expect(r.collector.requests.every((q) => q.status === 401)).toBe(true);
+    expect(r.spool.stats().depth).toBe(2);
+    expect(fs.existsSync(path.join(r.dir, 'state', 'dead-letter'))).toBe(false);
+    expect(s.snapshot().lastError).toMatch(/MCPW_ERR_CERT_EXPIRED/);
+
+    // an operator enrolls the agent again (mcpwatch-agent enroll): the held events go out
+    const fresh = keyPair();
+    r.collector.addAgent('agent-manual', fresh.publicKey);
+    id = { agentId: 'agent-manual', privateKey: fresh.privateKey, server: r.collector.url };
+    expect(await s.flush()).toBe(true);
+    expect(r.collector.accepted.map((b) => [b.agentId, b.seq])).toEqual([['agent-manual', 1]]);
+    expect(counts(r.collector)).toEqual([1, 2]);
+    expect(s.snapshot().deadLettered).toBe(0);
+  });
+
   it('dead-letters a batch whose signature the collector rejects (tampered in transit)', async () => {
     const r = await rig();
     r.append(1, 1);

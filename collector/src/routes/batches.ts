@@ -15,7 +15,8 @@
  *     every event's endpointId must be the agent's endpointId from enrollment.
  *
  * Order of checks (cheapest refusal first, signature before any decompression):
- *   headers (400) -> agent known (401) / not revoked (403) -> timestamp window (401) ->
+ *   headers (400) -> agent known (401) / not revoked (403) / certificate not expired (401) ->
+ *   timestamp window (401) ->
  *   signature over the raw bytes (401) -> per-agent rate limit (429 + Retry-After) ->
  *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) -> schema (400) ->
  *   header/body agreement (400) -> ONE store transaction -> 200 {acked: seq}.
@@ -105,6 +106,9 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
     if (!agent) throw Errors.unknownAgent();
     if (agent.row.revokedAt) throw Errors.agentRevoked();
     const nowMs = now();
+    if (Date.parse(agent.row.certNotAfter) < nowMs) {
+      throw Errors.certExpired(`agent certificate expired at ${agent.row.certNotAfter} (collector clock ${new Date(nowMs).toISOString()}); enroll again`);
+    }
     const skewMs = timestampMs - nowMs;
     if (Math.abs(skewMs) > windowMs) {
       throw Errors.timestampSkew(

@@ -176,6 +176,31 @@ describe('revocation, rate limit and store failures', () => {
     }
   });
 
+  test('an agent whose certificate has expired gets 401 MCPW_ERR_CERT_EXPIRED and nothing is stored', async () => {
+    const fx = await makeFixture({ overrides: { agentCertValidityDays: 1 } });
+    try {
+      const a = await fx.enroll();
+      expect((await a.sendEvents(2)).status).toBe(200);
+      const notAfter = (await fx.store.getAgent(a.agentId))!.certNotAfter;
+      const stored = async () => (await fx.store.listEvents({ endpointId: a.endpointId, limit: 1000 })).items.length;
+      const before = await stored();
+      expect(before).toBe(2);
+
+      fx.clock.nowMs = Date.parse(notAfter) + 1; // the collector clock moves past the certificate's notAfter
+      const seq = a.nextSeq;
+      expectError(await a.sendEvents(3), 401, 'MCPW_ERR_CERT_EXPIRED', new RegExp(`expired at ${notAfter.replace(/[.]/g, '[.]')}.*enroll again`));
+      expect(a.nextSeq).toBe(seq);
+      expect(await stored()).toBe(before);
+      expect((await fx.app.inject({ method: 'GET', url: '/metrics' })).body).toMatch(/mcpwatch_batch_rejects_total\{reason="MCPW_ERR_CERT_EXPIRED"\} 1/);
+
+      // a fresh enrollment at the new time is accepted again
+      const renewed = await fx.enroll();
+      expect((await renewed.sendEvents(1)).status).toBe(200);
+    } finally {
+      await fx.close();
+    }
+  });
+
   test('per-agent rate limit: 429 with Retry-After, then accepted again', async () => {
     const fx = await makeFixture({ overrides: { rateLimitPerAgentPerS: 1, rateLimitBurst: 2 } });
     try {
