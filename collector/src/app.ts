@@ -6,7 +6,10 @@
  * Plugins read shared services from `app.collector` (collector-context.ts).
  *
  * Ownership: a store passed in `deps` belongs to the caller; a store buildApp opened (SQLite in
- * dataDir or DATABASE_URL) is closed by `app.close()` after in-flight requests finish.
+ * dataDir or DATABASE_URL) is closed by `app.close()` after in-flight requests finish — also after
+ * a failed `app.ready()`/`listen()` (Fastify runs onClose then too). When buildApp itself fails
+ * after opening the store (bad TLS material, a plugin that throws while registering), it closes
+ * what it started (the app's onClose hooks, then the store) before rethrowing.
  * TLS: `embedded` issues a server certificate from the CA at build time (memory only); `files`
  * reads tlsCertFile/tlsKeyFile (unreadable -> MCPW_ERR_CONFIG naming the key); `off` serves HTTP.
  */
@@ -92,7 +95,27 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
   const tls = tlsOptions(config, ca);
   const ownStore = deps.store === undefined;
   const store = deps.store ?? (await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
+  let app: FastifyInstance | undefined;
+  try {
+    app = newApp(config, deps, { now, ca, tls, store, ownStore });
+    // Each plugin is its own encapsulated scope (batches replaces the content-type parsers in its own).
+    for (const [, plugin] of PLUGINS) await app.register(plugin);
+    return app;
+  } catch (e) {
+    // Close what was started, then report the startup error itself (not a close error).
+    await app?.close().catch(() => undefined);
+    if (ownStore) await store.close().catch(() => undefined);
+    throw e;
+  }
+}
 
+/** The Fastify instance around an open store: logger, TLS, context and lifecycle hooks (no plugins yet). */
+function newApp(
+  config: CollectorConfig,
+  deps: AppDeps,
+  parts: { now: () => number; ca: CertificateAuthority; tls: ReturnType<typeof tlsOptions>; store: Store; ownStore: boolean },
+): FastifyInstance {
+  const { now, ca, tls, store, ownStore } = parts;
   const loggerOpts =
     deps.logger === false
       ? { logger: false }
@@ -129,8 +152,5 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
   app.addHook('onSend', async (_req, reply) => {
     if (closing) void reply.header('connection', 'close');
   });
-
-  // Each plugin is its own encapsulated scope (batches replaces the content-type parsers in its own).
-  for (const [, plugin] of PLUGINS) await app.register(plugin);
   return app;
 }
