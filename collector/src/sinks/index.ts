@@ -13,6 +13,7 @@ export { KinesisSink, createKinesisClient, type KinesisSender, type KinesisSinkO
 export { SecurityHubSink, FindingRenderer, createSecurityHubClient, chunkFindings, type SecurityHubSender, type SecurityHubSinkOptions, type HostLookup } from './securityhub-sink.js';
 export { FileSink, PLACEHOLDER_ACCOUNT_ID, type FileSinkOptions } from './file-sink.js';
 export { FirstSeenMemory, type FindingTimes } from './first-seen-memory.js';
-export { toAsff, asffId, productArn, ASFF_SCHEMA_VERSION, ASFF_LIMITS, type AsffFinding } from './asff.js';
+export { toAsff, asffId, collectorEventAsff, collectorAsffId, productArn, ASFF_SCHEMA_VERSION, ASFF_LIMITS, type AsffFinding } from './asff.js';
+export { collectorFindingText, isCollectorEvent } from './collector-findings.js';
 export { toOcsf, OCSF_VERSION, type OcsfEvent } from './ocsf.js';
 export { createSinks, stsAccountId, type OutletConfig, type SinkFactoryDeps } from './sink-factory.js';

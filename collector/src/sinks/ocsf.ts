@@ -11,16 +11,22 @@
  * | finding.raised / finding.resolved       | 2004 Detection Finding (Create / Close)     |
  * | socket.opened / socket.closed           | 4001 Network Activity (Open / Close)        |
  * | agent.heartbeat / agent.dropped         | 0 Base Event                                |
+ * | collector.seq_gap (Medium)              | 2004 Detection Finding (Create)             |
+ * | collector.chain_broken (High)           | 2004 Detection Finding (Create)             |
  *
  * Every rendering carries the base attributes OCSF requires (activity_id, category_uid, class_uid,
  * type_uid = class_uid*100+activity_id, severity_id, time in epoch ms, metadata.product and
  * metadata.version) and the class's required objects (process/actor, file/actor, package, device,
  * finding_info). The mcpwatch provenance (endpoint, agent, certificate fingerprint, batch seq, event
  * id and type) is in `unmapped.mcpwatch`; metadata.uid is the event id (suffixed `#n` for the n-th
- * rendering of one event) so a resend is recognisable. Pure functions: no I/O.
+ * rendering of one event) so a resend is recognisable. The collector's own events (a batch seq
+ * gap, a broken hash chain) are findings about the endpoint: their agent id and seq are in
+ * `unmapped.mcpwatch.batch`, their finding_info.uid is stable per endpoint + kind + seq.
+ * Pure functions: no I/O.
  */
-import type { ClientRecord, EventOf, Finding, McpEvent, ServerEntry } from '@mcpwatch/shared';
-import type { OutboxRow } from '../store/types.js';
+import type { ClientRecord, EventOf, Finding, ServerEntry } from '@mcpwatch/shared';
+import type { CollectorEvent, OutboxRow } from '../store/types.js';
+import { collectorFindingKey, collectorFindingText } from './collector-findings.js';
 
 export const OCSF_VERSION = '1.1.0';
 export const PRODUCT = { name: 'mcpwatch', vendor_name: 'mcpwatch', version: '0.1.0' } as const;
@@ -200,9 +206,30 @@ function detection(row: OutboxRow, n: number, f: Finding, resolved: boolean, hos
   );
 }
 
+/** A collector tamper/gap event as a new Detection Finding about the endpoint. */
+function collectorDetection(row: OutboxRow, e: CollectorEvent): OcsfEvent {
+  const t = collectorFindingText(e);
+  return base(
+    row,
+    0,
+    { classUid: 2004, activityId: 1, activityName: 'Create', severity: t.severity, statusId: 1, status: 'New', message: t.message },
+    {
+      finding_info: {
+        uid: collectorFindingKey(row.endpointId, e),
+        title: t.title,
+        desc: t.description,
+        types: [e.type],
+        analytic: { uid: e.type, name: e.type, type_id: 1, type: 'Rule' },
+      },
+      resources: [{ uid: row.endpointId, type: 'Endpoint' }],
+      mcp_batch: e.data,
+    },
+  );
+}
+
 /** Renders one outbox row as OCSF events (one for most types, several for a snapshot). */
 export function toOcsf(row: OutboxRow): OcsfEvent[] {
-  const e: McpEvent = row.event;
+  const e = row.event;
   switch (e.type) {
     case 'process.started':
     case 'process.stopped': {
@@ -283,6 +310,9 @@ export function toOcsf(row: OutboxRow): OcsfEvent[] {
     case 'agent.heartbeat':
     case 'agent.dropped':
       return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: e.type }, { mcp_agent: e.data })];
+    case 'collector.seq_gap':
+    case 'collector.chain_broken':
+      return [collectorDetection(row, e)];
   }
 }
 

@@ -3,8 +3,10 @@
  *
  * Contract:
  * - Rows of `finding.raised` / `finding.resolved` become one ASFF finding each (resolved =
- *   RecordState ARCHIVED); an `inventory.snapshot` row contributes every finding it lists (ACTIVE).
- *   Other rows have nothing to publish here: they count as `skipped` and are accepted.
+ *   RecordState ARCHIVED); an `inventory.snapshot` row contributes every finding it lists (ACTIVE);
+ *   a `collector.seq_gap` / `collector.chain_broken` row becomes one finding about the endpoint
+ *   (MEDIUM / HIGH, Id stable per endpoint + kind + seq, see asff.ts). Other rows have nothing to
+ *   publish here: they count as `skipped` and are accepted.
  * - Within one send, findings with the same Id collapse to the latest state; a retried row whose
  *   state is older than one already sent is skipped (FirstSeenMemory), so a retry never reopens a
  *   resolved finding. CreatedAt is the first raise, UpdatedAt rises.
@@ -24,8 +26,9 @@ import type { Finding, ServerEntry } from '@mcpwatch/shared';
 import type { OutboxRow } from '../store/types.js';
 import { awsClientConfig, type AwsClientOptions } from './aws-client-config.js';
 import { chunkBy } from './batching.js';
-import { ASFF_LIMITS, asffId, measureAsff, toAsff, type AsffFinding } from './asff.js';
+import { ASFF_LIMITS, asffId, collectorAsffId, collectorEventAsff, measureAsff, toAsff, type AsffFinding } from './asff.js';
 import { classifyAwsError, isThrottle } from './aws-errors.js';
+import { isCollectorEvent } from './collector-findings.js';
 import { FirstSeenMemory } from './first-seen-memory.js';
 import { TokenBucket } from './rate-limiter.js';
 import { withRetry, type RetryOptions } from './retry.js';
@@ -44,6 +47,13 @@ export type HostLookup = (row: OutboxRow) => Promise<string | null>;
 export interface RenderedFinding {
   asff: AsffFinding;
   rowIds: string[];
+}
+
+/** One finding a row carries: its ASFF Id, and its ASFF once the times are known. */
+interface RowFinding {
+  id: string;
+  generatorId: string;
+  render: (times: { createdAt: string; updatedAt: string }) => AsffFinding;
 }
 
 export interface FindingRendererOptions {
@@ -71,45 +81,38 @@ export class FindingRenderer {
     };
     for (const row of rows) {
       const e = row.event;
-      let items: Array<{ f: Finding; resolved: boolean; host: string | null; user: string | null }>;
+      const where = { accountId: this.opts.accountId, region: this.opts.region, endpointId: row.endpointId, agentId: row.agentId, eventId: e.id };
+      const fromFinding = (f: Finding, resolved: boolean, host: string | null, user: string | null): RowFinding => ({
+        id: asffId(row.endpointId, f),
+        generatorId: f.ruleId,
+        render: (times) => toAsff(f, { ...where, ...times, host, user, resolved }),
+      });
+      let items: RowFinding[];
       if (e.type === 'finding.raised' || e.type === 'finding.resolved') {
-        items = [{ f: e.data, resolved: e.type === 'finding.resolved', host: await hostOf(row), user: null }];
+        items = [fromFinding(e.data, e.type === 'finding.resolved', await hostOf(row), null)];
       } else if (e.type === 'inventory.snapshot') {
         const servers = new Map<string, ServerEntry>(e.data.servers.map((s) => [s.serverKey, s]));
-        items = e.data.findings.map((f) => ({
-          f,
-          resolved: false,
-          host: e.data.host.hostname,
-          user: (f.subject.serverKey ? servers.get(f.subject.serverKey)?.user : null) ?? null,
-        }));
+        items = e.data.findings.map((f) => fromFinding(f, false, e.data.host.hostname, (f.subject.serverKey ? servers.get(f.subject.serverKey)?.user : null) ?? null));
+      } else if (isCollectorEvent(e)) {
+        const host = await hostOf(row);
+        items = [{ id: collectorAsffId(row.endpointId, e), generatorId: e.type, render: (times) => collectorEventAsff(e, { ...where, ...times, host }) }];
       } else {
         items = [];
       }
       if (items.length === 0) counters.skipped++;
       for (const it of items) {
-        const id = asffId(row.endpointId, it.f);
+        const id = it.id;
         const times = this.opts.memory.stamp(id, e.time);
         const prev = byId.get(id);
         if (!times) {
           counters.skipped++;
           continue;
         }
-        const asff = toAsff(it.f, {
-          accountId: this.opts.accountId,
-          region: this.opts.region,
-          endpointId: row.endpointId,
-          agentId: row.agentId,
-          eventId: e.id,
-          host: it.host,
-          user: it.user,
-          createdAt: times.createdAt,
-          updatedAt: times.updatedAt,
-          resolved: it.resolved,
-        });
+        const asff = it.render(times);
         if (measureAsff(asff) > ASFF_LIMITS.bytesPerFinding) {
           counters.oversizeSummarised++;
           asff.Resources[0]!.Details.Other = {};
-          asff.ProductFields = { 'mcpwatch/ruleId': it.f.ruleId, 'mcpwatch/summarised': 'finding over 240 KB' };
+          asff.ProductFields = { 'mcpwatch/ruleId': it.generatorId, 'mcpwatch/summarised': 'finding over 240 KB' };
         }
         byId.delete(id); // re-insert so the map's order is the order of the latest state
         byId.set(id, { asff, rowIds: prev ? [...new Set([...prev.rowIds, row.id])] : [row.id] });

@@ -80,7 +80,8 @@ export interface OutboxRow {
   agentId: string;
   batchSeq: number;
   certFingerprint: string;
-  event: McpEvent;
+  /** An agent's event, or one the collector recorded about the endpoint (collector.seq_gap / chain_broken). */
+  event: StoredEvent;
   /** Failed deliveries so far (releaseOutbox increments it); 0 on the first claim. */
   attempts: number;
   createdAt: string;

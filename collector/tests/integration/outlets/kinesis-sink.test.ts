@@ -7,6 +7,7 @@ import { createKinesisClient, KinesisSink } from '../../../src/sinks/kinesis-sin
 import { RECORD_SCHEMA } from '../../../src/sinks/kinesis-records.js';
 import type { OutboxRow } from '../../../src/store/types.js';
 import { processRow, serverEntry, snapshotRow } from '../../support/outbox-fixtures.js';
+import { chainBrokenRow, seqGapRow } from '../../unit/sinks/collector-event-rows.js';
 
 describe('KinesisSink against kinesalite', () => {
   let k: Kinesalite;
@@ -15,6 +16,7 @@ describe('KinesisSink against kinesalite', () => {
     await k.createStream('events', 4);
     await k.createStream('ocsf', 1);
     await k.createStream('big', 1);
+    await k.createStream('tamper', 1);
   });
   afterAll(async () => k.stop());
 
@@ -52,6 +54,17 @@ describe('KinesisSink against kinesalite', () => {
     await s.shutdown();
     const [r] = await k.readAll('ocsf');
     expect(JSON.parse(r!.data.toString('utf8'))).toMatchObject({ class_uid: 1007, type_uid: 100701, device: { uid: 'ep-x' } });
+  });
+
+  it('publishes the collector\'s seq-gap and broken-chain events in order with the agent\'s events of the endpoint', async () => {
+    const s = sink('tamper');
+    const rows = [processRow('kinesis', 1, { endpointId: 'ep-t' }), seqGapRow('kinesis', 9, 7, { endpointId: 'ep-t' }), chainBrokenRow('kinesis', 9, { endpointId: 'ep-t' })];
+    expect(await s.send(rows)).toEqual({ ok: true });
+    await s.shutdown();
+    const got = (await k.readAll('tamper')).map((r) => ({ key: r.partitionKey, body: JSON.parse(r.data.toString('utf8')) as { endpointId: string; event: { id: string; type: string; endpointId: string; data: unknown } } }));
+    expect(got.map((g) => g.body.event)).toEqual(rows.map((r) => r.event));
+    expect(got.map((g) => g.body.event.type)).toEqual(['process.started', 'collector.seq_gap', 'collector.chain_broken']);
+    expect(got.every((g) => g.key === 'ep-t' && g.body.endpointId === 'ep-t')).toBe(true);
   });
 
   it('splits a snapshot over 1 MiB into parts kinesalite accepts, counted', async () => {

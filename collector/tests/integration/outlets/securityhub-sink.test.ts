@@ -12,6 +12,7 @@ import { TokenBucket } from '../../../src/sinks/rate-limiter.js';
 import { stsAccountId } from '../../../src/sinks/sink-factory.js';
 import { asffId } from '../../../src/sinks/asff.js';
 import { finding, findingRow, processRow, serverEntry } from '../../support/outbox-fixtures.js';
+import { chainBrokenRow, seqGapRow } from '../../unit/sinks/collector-event-rows.js';
 
 const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-test-key' };
 const ACCOUNT = '123456789012';
@@ -125,6 +126,24 @@ describe('SecurityHubSink against the Security Hub fake', () => {
     const { sink } = sinkFor(fake.endpoint);
     const res = await sink.send([findingRow('securityhub', finding('r', 'low'))]);
     expect(res).toMatchObject({ ok: false, retryable: false, error: { code: 'MCPW_ERR_SINK_REJECTED' } });
+  });
+
+  it('imports the collector\'s seq-gap and broken-chain events as valid findings; a resend updates, never duplicates', async () => {
+    const { sink, rejected } = sinkFor(fake.endpoint);
+    const gap = seqGapRow('securityhub', 12, 9, { agentId: 'ag-1', at: new Date('2026-01-01T00:00:00Z') });
+    const broken = chainBrokenRow('securityhub', 12, { agentId: 'ag-1', at: new Date('2026-01-01T00:00:00Z') });
+    expect(await sink.send([gap, broken])).toEqual({ ok: true });
+    expect(await sink.send([seqGapRow('securityhub', 12, 9, { agentId: 'ag-1', at: new Date('2026-01-01T01:00:00Z') })])).toEqual({ ok: true });
+    expect(rejected).toEqual([]);
+    expect(fake.calls.map((c) => [c.count, c.failed])).toEqual([[2, 0], [1, 0]]);
+    expect(fake.findings.size).toBe(2);
+    const storedGap = fake.get('mcpwatch/ep-1/collector.seq_gap/12')!;
+    expect(storedGap).toMatchObject({ GeneratorId: 'collector.seq_gap', Severity: { Label: 'MEDIUM' }, RecordState: 'ACTIVE', CreatedAt: '2026-01-01T00:00:00.000Z', UpdatedAt: '2026-01-01T01:00:00.000Z' });
+    expect(storedGap['Title']).toBe('Batch sequence gap from agent ag-1 at seq 12');
+    expect((storedGap['Resources'] as Array<{ Id: string; Details: { Other: Record<string, string> } }>)[0]).toMatchObject({ Id: 'ep-1', Details: { Other: { host: 'mac-42', agentId: 'ag-1', seq: '12' } } });
+    expect(fake.get('mcpwatch/ep-1/collector.chain_broken/12')).toMatchObject({ Severity: { Label: 'HIGH' }, Types: ['Unusual Behaviors/Application/BatchHashChainBroken'] });
+    expect([...fake.importsPerFinding.values()].sort()).toEqual([1, 2]);
+    expect(sink.counters.sent).toBe(3);
   });
 
   it('accepts rows with nothing to publish (not findings) without calling the service', async () => {

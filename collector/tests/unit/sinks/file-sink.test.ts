@@ -6,6 +6,7 @@ import { FirstSeenMemory } from '../../../src/sinks/first-seen-memory.js';
 import { renderKinesisRecords } from '../../../src/sinks/kinesis-records.js';
 import { newCounters } from '../../../src/sinks/types.js';
 import { finding, findingRow, processRow, serverEntry } from '../../support/outbox-fixtures.js';
+import { chainBrokenRow, seqGapRow } from './collector-event-rows.js';
 
 describe('FileSink', () => {
   let dir: string;
@@ -35,6 +36,21 @@ describe('FileSink', () => {
     await sink.send([processRow('file', 1)]);
     await sink.shutdown();
     expect(JSON.parse(lines('kinesis.jsonl')[0]!)).toMatchObject({ class_uid: 1007 });
+  });
+
+  it('writes the collector\'s seq-gap and broken-chain events as OCSF Detection Findings and as ASFF findings', async () => {
+    const sink = new FileSink({ dir, memory: new FirstSeenMemory(), ocsf: true });
+    expect(await sink.send([seqGapRow('file', 7, 5), chainBrokenRow('file', 8)])).toEqual({ ok: true });
+    await sink.shutdown();
+    expect(lines('kinesis.jsonl').map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ class_uid: 2004, severity_id: 3, message: 'batch sequence gap: expected seq 5, got 7' }),
+      expect.objectContaining({ class_uid: 2004, severity_id: 4, message: 'batch hash chain broken at seq 8' }),
+    ]);
+    expect(lines('securityhub.jsonl').map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({ Id: 'mcpwatch/ep-1/collector.seq_gap/7', Severity: expect.objectContaining({ Label: 'MEDIUM' }), AwsAccountId: PLACEHOLDER_ACCOUNT_ID }),
+      expect.objectContaining({ Id: 'mcpwatch/ep-1/collector.chain_broken/8', Severity: expect.objectContaining({ Label: 'HIGH' }) }),
+    ]);
+    expect(sink.counters.sent).toBe(4);
   });
 
   it('rotates by size, keeps at most maxFiles rotated files, counts what it deleted, never splits a line', async () => {
