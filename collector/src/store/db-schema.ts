@@ -163,14 +163,18 @@ export interface FindingsTable {
   data: string;
 }
 
+/** One row per (sink, batch or part of one): the ids of the events still to deliver (migration 0002). */
 export interface OutboxTable {
+  /** The row's first event id when it was written (rows are claimed in id order). */
   id: string;
   sink: string;
-  event_id: string;
   endpoint_id: string;
   agent_id: string;
   batch_seq: number;
   cert_fingerprint: string;
+  /** JSON array of event ids, oldest first. */
+  event_ids: string;
+  event_count: number;
   attempts: number;
   created_at: string;
   available_at: string;

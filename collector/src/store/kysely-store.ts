@@ -54,12 +54,22 @@ export interface KyselyStoreOptions {
   now?: () => Date;
   /** Runs (awaited) before the database closes, e.g. to stop SQLite's checkpoint worker. */
   beforeClose?: () => Promise<void>;
+  /** Most batches committed together by one ingest transaction (group commit; default 64). */
+  maxIngestGroup?: number;
+  /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
+  maxConcurrentIngestGroups?: number;
+}
+
+interface PendingIngest {
+  input: IngestInput;
+  resolve(r: IngestResult): void;
+  reject(e: unknown): void;
 }
 
 /** Error codes and messages that mean "the database is not reachable now" (retry later). */
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006',
+  '57P01', '57P02', '57P03', '53300', '40P01', '40001', '08000', '08001', '08003', '08004', '08006',
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_READONLY',
 ]);
 const UNAVAILABLE_MESSAGES = [
@@ -82,6 +92,14 @@ export function classifyStoreError(e: unknown): unknown {
   return e;
 }
 
+/** Most event ids one outbox row holds (a bigger batch gets several rows per sink). */
+export const OUTBOX_ROW_MAX_EVENTS = 100;
+
+function parseIds(json: string): string[] {
+  const v = JSON.parse(json) as unknown;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
 /** Rows per multi-row INSERT, so no statement passes SQLite's 32766 bound parameters. */
 function chunkRows<T>(rows: T[], columns: number): T[][] {
   const size = Math.max(1, Math.floor(30000 / Math.max(1, columns)));
@@ -102,19 +120,24 @@ class InsertShapes {
   readonly #sql = new Map<string, string | null>();
   readonly #max = 2048;
 
-  async run<R>(trx: AnyTrx, shape: string, rows: Record<string, unknown>[], build: (rows: Record<string, unknown>[]) => Compilable<R>): Promise<R[]> {
+  /** A multi-row INSERT of `rows` (the shape includes the column list and the row count). */
+  insert<R>(trx: AnyTrx, shape: string, rows: Record<string, unknown>[], build: (rows: Record<string, unknown>[]) => Compilable<R>): Promise<R[]> {
     const columns = Object.keys(rows[0]!);
-    const key = `${shape}|${columns.join(',')}|${rows.length}`;
     const params: unknown[] = [];
     for (const r of rows) for (const c of columns) params.push(r[c]);
-    const cached = this.#sql.get(key);
+    return this.run(trx, `${shape}|${columns.join(',')}|${rows.length}`, params, () => build(rows));
+  }
+
+  /** Any statement whose SQL text depends only on `shape` and whose parameters are `params`, in order. */
+  async run<R>(trx: AnyTrx, shape: string, params: unknown[], build: () => Compilable<R>): Promise<R[]> {
+    const cached = this.#sql.get(shape);
     if (cached) return (await trx.executeQuery(CompiledQuery.raw(cached, params))).rows as R[];
-    const compiled = build(rows).compile();
+    const compiled = build().compile();
     if (cached === undefined && this.#sql.size < this.#max) {
       const same = compiled.parameters.length === params.length && compiled.parameters.every((p, i) => p === params[i]);
-      this.#sql.set(key, same ? compiled.sql : null);
+      this.#sql.set(shape, same ? compiled.sql : null);
     }
-    return (await trx.executeQuery(compiled)).rows;
+    return (await trx.executeQuery(compiled)).rows as R[];
   }
 }
 
@@ -127,7 +150,7 @@ async function upsertRows(shapes: InsertShapes, trx: AnyTrx, table: string, keyC
   const columns = Object.keys(rows[0]!);
   const updated = columns.filter((c) => !keyColumns.includes(c) && c !== 'first_seen');
   for (const chunk of chunkRows(rows, columns.length)) {
-    await shapes.run(trx, `upsert:${table}:${keyColumns.join(',')}`, chunk, (values) =>
+    await shapes.insert(trx, `upsert:${table}:${keyColumns.join(',')}`, chunk, (values) =>
       trx
         .insertInto(table)
         .values(values)
@@ -177,6 +200,11 @@ export class KyselyStore implements Store {
   /** Per store: the SQL text differs by engine. */
   readonly #shapes = new InsertShapes();
   #closed = false;
+  /** Group commit (see ingestBatch): waiting batches, groups in flight and their bounds. */
+  readonly #ingestQueue: PendingIngest[] = [];
+  #groupsRunning = 0;
+  readonly #maxGroup: number;
+  readonly #maxConcurrentGroups: number;
 
   constructor(opts: KyselyStoreOptions) {
     this.engine = opts.engine;
@@ -185,6 +213,9 @@ export class KyselyStore implements Store {
     this.#now = opts.now ?? (() => new Date());
     this.#queries = new InventoryQueries(this.db);
     this.#beforeClose = opts.beforeClose;
+    this.#maxGroup = Math.max(1, opts.maxIngestGroup ?? 64);
+    // SQLite has one writer: one group at a time. PostgreSQL: a few groups on their own connections.
+    this.#maxConcurrentGroups = Math.max(1, opts.maxConcurrentIngestGroups ?? (opts.engine === 'sqlite' ? 1 : 4));
   }
 
   /** Runs `fn`, mapping reachability failures to MCPW_ERR_STORE_UNAVAILABLE. */
@@ -232,6 +263,8 @@ export class KyselyStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // Batches already queued or in a transaction finish (their callers get their answers) first.
+    while (this.#groupsRunning > 0 || this.#ingestQueue.length > 0) await new Promise((r) => setTimeout(r, 5));
     await this.#beforeClose?.().catch(() => undefined);
     await this.db.destroy();
   }
@@ -363,8 +396,73 @@ export class KyselyStore implements Store {
 
   // ---- ingest ----
 
-  async ingestBatch(input: IngestInput): Promise<IngestResult> {
-    return this.#run(() => this.db.transaction().execute((trx) => this.#ingest(trx as AnyTrx, input)));
+  /**
+   * Group commit. Batches that arrive while a transaction is running wait in a queue; the next
+   * transaction takes up to `#maxGroup` of them, each inside its own SAVEPOINT, so each batch is
+   * still all-or-nothing (a batch that fails rolls back to its savepoint and only its caller sees
+   * the error) while the commit -- the single most expensive statement of an ingest on SQLite --
+   * is paid once per group. No caller is answered before the COMMIT that holds its batch; a failed
+   * COMMIT fails every batch of the group (503: the agents keep and resend them).
+   *
+   * Within a group, batches run in (agent, seq) order so that row locks (PostgreSQL: the agent row
+   * FOR UPDATE) are always taken in the same order: two collectors sharing PostgreSQL cannot
+   * deadlock on each other's groups.
+   */
+  ingestBatch(input: IngestInput): Promise<IngestResult> {
+    if (this.#closed) return Promise.reject(Errors.storeUnavailable('store is closed'));
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.#ingestQueue.push({ input, resolve, reject });
+      this.#startGroups();
+    });
+  }
+
+  #startGroups(): void {
+    while (this.#groupsRunning < this.#maxConcurrentGroups && this.#ingestQueue.length > 0) {
+      const group = this.#ingestQueue.splice(0, this.#maxGroup);
+      this.#groupsRunning++;
+      void this.#runGroup(group).finally(() => {
+        this.#groupsRunning--;
+        this.#startGroups();
+      });
+    }
+  }
+
+  async #runGroup(group: PendingIngest[]): Promise<void> {
+    group.sort((a, b) => (a.input.agent.agentId < b.input.agent.agentId ? -1 : a.input.agent.agentId > b.input.agent.agentId ? 1 : a.input.seq - b.input.seq));
+    const outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }> = [];
+    try {
+      // Not #run: a group queued before close() still runs (close waits for it).
+      await this.db
+        .transaction()
+        .execute(async (trx) => {
+          outcomes.length = 0;
+          for (const item of group) {
+            if (group.length === 1) {
+              outcomes.push({ ok: true, value: await this.#ingest(trx as AnyTrx, item.input) });
+              continue;
+            }
+            await sql`savepoint mcpw_batch`.execute(trx);
+            try {
+              outcomes.push({ ok: true, value: await this.#ingest(trx as AnyTrx, item.input) });
+              await sql`release savepoint mcpw_batch`.execute(trx);
+            } catch (e) {
+              // Only this batch's writes are undone; a failure to roll back fails the group.
+              await sql`rollback to savepoint mcpw_batch`.execute(trx);
+              await sql`release savepoint mcpw_batch`.execute(trx);
+              outcomes.push({ ok: false, error: classifyStoreError(e) });
+            }
+          }
+        });
+    } catch (e) {
+      const error = classifyStoreError(e);
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
   }
 
   async #ingest(trx: AnyTrx, input: IngestInput): Promise<IngestResult> {
@@ -402,12 +500,13 @@ export class KyselyStore implements Store {
       return { id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: enc.time, received_at: receivedAt, batch_seq: input.seq, data: enc.data };
     });
     for (const chunk of chunkRows(eventRows, 8)) {
-      const rows = await this.#shapes.run(trx, 'append:events', chunk, (values) =>
+      const rows = await this.#shapes.insert(trx, 'append:events', chunk, (values) =>
         trx.insertInto('events').values(values).onConflict((oc) => oc.column('id').doNothing()).returning('id'),
       );
       for (const r of rows) inserted.add((r as { id: string }).id);
     }
-    const fresh = inserted.size === input.events.length ? input.events : input.events.filter((e) => inserted.has(e.id));
+    // Inserted now, each id once (an event repeated inside the batch counts once).
+    const fresh = inserted.size === input.events.length ? input.events : input.events.filter((e) => inserted.delete(e.id));
 
     const tamper: CollectorEvent[] = [];
     if (gap) tamper.push(this.#collectorEvent('collector.seq_gap', endpointId, receivedAt, { agentId, seq: input.seq, expectedSeq: lastSeq + 1 }));
@@ -423,18 +522,25 @@ export class KyselyStore implements Store {
 
     await this.#applyProjection(trx, endpointId, projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => encoded.get(e)!.data, time: (e) => encoded.get(e)!.time }), receivedAt);
 
+    // One outbox row per sink (per OUTBOX_ROW_MAX_EVENTS events), holding the ids of the events
+    // that sink wants; the payload is the events rows themselves.
     const outbox = [];
-    for (const e of fresh) {
-      for (const sink of input.sinks) {
-        if (!sinkWantsEvent(sink, e.type)) continue;
+    for (const sink of input.sinks) {
+      const ids = [];
+      for (const e of fresh) if (sinkWantsEvent(sink, e.type)) ids.push(e.id);
+      // The collector's own gap / chain-broken events go out too: a SIEM must see tampering.
+      for (const e of tamper) if (sinkWantsEvent(sink, e.type)) ids.push(e.id);
+      for (let i = 0; i < ids.length; i += OUTBOX_ROW_MAX_EVENTS) {
+        const part = ids.slice(i, i + OUTBOX_ROW_MAX_EVENTS);
         outbox.push({
-          id: `${e.id}:${sink}`,
+          id: part[0]!,
           sink,
-          event_id: e.id,
-          endpoint_id: endpointId,
           agent_id: agentId,
+          endpoint_id: endpointId,
           batch_seq: input.seq,
           cert_fingerprint: input.agent.certFingerprint,
+          event_ids: JSON.stringify(part),
+          event_count: part.length,
           attempts: 0,
           created_at: receivedAt,
           available_at: receivedAt,
@@ -444,8 +550,8 @@ export class KyselyStore implements Store {
         });
       }
     }
-    for (const chunk of chunkRows(outbox, 13)) {
-      await this.#shapes.run(trx, 'append:outbox', chunk, (values) => trx.insertInto('outbox').values(values).onConflict((oc) => oc.columns(['sink', 'id']).doNothing()));
+    for (const chunk of chunkRows(outbox, 14)) {
+      await this.#shapes.insert(trx, 'append:outbox', chunk, (values) => trx.insertInto('outbox').values(values as never).onConflict((oc) => oc.columns(['sink', 'id']).doNothing()));
     }
 
     // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
@@ -469,12 +575,12 @@ export class KyselyStore implements Store {
       await trx.updateTable('endpoint_users').set({ present: 0 }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       if (d.host) await this.#upsertUsers(trx, endpointId, d.host.users, at);
     }
-    await upsertRows(this.#shapes, trx, 'servers', ['endpoint_id', 'server_key'], [...d.servers.values()] as never);
-    await upsertRows(this.#shapes, trx, 'clients', ['endpoint_id', 'client_key'], [...d.clients.values()] as never);
-    await upsertRows(this.#shapes, trx, 'processes', ['endpoint_id', 'process_key'], [...d.processes.values()] as never);
-    await upsertRows(this.#shapes, trx, 'sockets', ['endpoint_id', 'socket_key'], [...d.sockets.values()] as never);
-    await upsertRows(this.#shapes, trx, 'config_errors', ['endpoint_id', 'error_key'], [...d.configErrors.values()] as never);
-    await upsertRows(this.#shapes, trx, 'findings', ['endpoint_id', 'finding_id'], [...d.findings.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'servers', 'server_key', 'present', [...d.servers.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'clients', 'client_key', 'present', [...d.clients.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'processes', 'process_key', 'present', [...d.processes.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'sockets', 'socket_key', 'present', [...d.sockets.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'config_errors', 'error_key', 'present', [...d.configErrors.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'findings', 'finding_id', 'status', [...d.findings.values()] as never);
 
     const update: Partial<Database['endpoints']> = { last_seen: receivedAt };
     if (d.host && at) {
@@ -491,90 +597,223 @@ export class KyselyStore implements Store {
     await trx.updateTable('endpoints').set(update).where('endpoint_id', '=', endpointId).execute();
   }
 
+  /**
+   * Upserts one endpoint's inventory rows, writing only what changed. Agents report the same
+   * servers, clients and findings again and again (every snapshot, every re-raise); rewriting an
+   * unchanged row rewrites every index entry of it (servers: three), which was the largest part of
+   * an ingest's inventory cost. So: read the current `data` and state of these keys (one
+   * primary-key lookup each), upsert the rows that are new or differ in data or state, and for the
+   * unchanged ones only move `last_seen` forward (no indexed column is written).
+   * Every other column of these tables is derived from `data` and the state (present / status),
+   * so equal data and state mean an equal row.
+   */
+  async #upsertInventory(trx: AnyTrx, endpointId: string, table: string, keyColumn: string, stateColumn: 'present' | 'status', rows: Array<Record<string, unknown>>): Promise<void> {
+    if (rows.length === 0) return;
+    const current = new Map<unknown, { data: string; state: unknown; last_seen: string }>();
+    for (const chunk of chunkRows(rows, 1)) {
+      const keys = chunk.map((r) => r[keyColumn]);
+      const found = await this.#shapes.run<{ k: unknown; data: string; state: unknown; last_seen: string }>(trx, `current:${table}:${keys.length}`, [endpointId, ...keys], () =>
+        trx
+          .selectFrom(table)
+          .select([`${keyColumn} as k`, 'data', `${stateColumn} as state`, 'last_seen'])
+          .where('endpoint_id', '=', endpointId)
+          .where(keyColumn, 'in', keys),
+      );
+      for (const f of found) current.set(f.k, f);
+    }
+    const changed: Array<Record<string, unknown>> = [];
+    const touch = new Map<string, unknown[]>();
+    for (const r of rows) {
+      const cur = current.get(r[keyColumn]);
+      if (!cur || cur.data !== r.data || String(cur.state) !== String(r[stateColumn])) {
+        changed.push(r);
+        continue;
+      }
+      const seen = r.last_seen as string;
+      if (cur.last_seen >= seen) continue;
+      const keys = touch.get(seen) ?? [];
+      keys.push(r[keyColumn]);
+      touch.set(seen, keys);
+    }
+    await upsertRows(this.#shapes, trx, table, ['endpoint_id', keyColumn], changed);
+    for (const [seen, keys] of touch) {
+      for (const chunk of chunkRows(keys, 1)) {
+        await this.#shapes.run(trx, `touch:${table}:${chunk.length}`, [seen, endpointId, ...chunk], () =>
+          trx.updateTable(table).set({ last_seen: seen }).where('endpoint_id', '=', endpointId).where(keyColumn, 'in', chunk),
+        );
+      }
+    }
+  }
+
   // ---- outbox ----
 
+  /**
+   * Leases up to `limit` events of `sink`, oldest row first. Rows are leased whole; the last one is
+   * split when only part of it fits (the rest becomes a new, unleased row). PostgreSQL: rows
+   * another collector holds are skipped (FOR UPDATE SKIP LOCKED), so claims are disjoint.
+   */
   async claimOutbox(sink: string, limit: number, leaseMs: number, owner: string): Promise<OutboxRow[]> {
     const n = Math.max(1, Math.min(10000, Math.floor(limit)));
     const nowMs = this.#now().getTime();
     const now = new Date(nowMs).toISOString();
     const until = new Date(nowMs + Math.max(0, leaseMs)).toISOString();
-    const rows = await this.#run(async () => {
-      let pick = this.db
-        .selectFrom('outbox')
-        .select(['sink', 'id'])
-        .where('sink', '=', sink)
-        .where('available_at', '<=', now)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .orderBy('id')
-        .limit(n);
-      // Several collectors on one PostgreSQL: each takes rows nobody else holds. The pick is a
-      // materialized CTE so it runs exactly once (as `IN (subquery)` PostgreSQL may re-run it and
-      // lease more than `limit` rows).
-      if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
-      return this.db
-        .with((cte) => cte('picked').materialized(), () => pick)
-        .updateTable('outbox')
-        .from('picked')
-        .set({ lease_owner: owner, lease_until: until })
-        .whereRef('outbox.sink', '=', 'picked.sink')
-        .whereRef('outbox.id', '=', 'picked.id')
-        .returning(['outbox.id', 'outbox.sink', 'outbox.event_id', 'outbox.endpoint_id', 'outbox.agent_id', 'outbox.batch_seq', 'outbox.cert_fingerprint', 'outbox.attempts', 'outbox.created_at'])
-        .execute();
-    });
-    rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    if (rows.length === 0) return [];
+    const leased = await this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        let pick = trx
+          .selectFrom('outbox')
+          .selectAll()
+          .where('sink', '=', sink)
+          .where('available_at', '<=', now)
+          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+          .orderBy('id')
+          .limit(n);
+        if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
+        const rows = await pick.execute();
+        const out: Array<{ row: Database['outbox']; ids: string[] }> = [];
+        let room = n;
+        for (const row of rows) {
+          if (room <= 0) break;
+          const ids = parseIds(row.event_ids);
+          const take = ids.slice(0, room);
+          if (take.length < ids.length) await this.#splitOutboxRow(trx, row, ids, take, {});
+          await trx
+            .updateTable('outbox')
+            .set({ lease_owner: owner, lease_until: until })
+            .where('sink', '=', sink)
+            .where('id', '=', row.id)
+            .execute();
+          out.push({ row, ids: take });
+          room -= take.length;
+        }
+        return out;
+      }),
+    );
+    if (leased.length === 0) return [];
+    const wanted = leased.flatMap((l) => l.ids);
+    const events = await this.#eventsById(wanted);
+    // An event that is gone (deleted by hand) cannot be published: drop it rather than loop on it.
+    const orphans = wanted.filter((id) => !events.has(id));
+    if (orphans.length > 0) await this.completeOutbox(sink, orphans.map((id) => `${id}:${sink}`));
+    const out: OutboxRow[] = [];
+    for (const { row, ids } of leased) {
+      for (const id of ids) {
+        const e = events.get(id);
+        if (!e) continue;
+        out.push({
+          id: `${id}:${sink}`,
+          sink,
+          endpointId: row.endpoint_id,
+          agentId: row.agent_id,
+          batchSeq: Number(row.batch_seq),
+          certFingerprint: row.cert_fingerprint,
+          event: { v: 1, id: e.id, type: e.type, time: e.time, endpointId: e.endpoint_id, data: JSON.parse(e.data) } as StoredEvent,
+          attempts: Number(row.attempts),
+          createdAt: row.created_at,
+        });
+      }
+    }
+    out.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+    return out;
+  }
+
+  async #eventsById(ids: string[]): Promise<Map<string, Database['events']>> {
     const events = new Map<string, Database['events']>();
     await this.#run(async () => {
-      for (const chunk of chunkRows([...new Set(rows.map((r) => r.event_id))], 1)) {
+      for (const chunk of chunkRows([...new Set(ids)], 1)) {
         for (const e of await this.db.selectFrom('events').selectAll().where('id', 'in', chunk).execute()) events.set(e.id, e);
       }
     });
-    // A row whose event is gone (deleted by hand) cannot be published: drop it rather than loop on it.
-    const orphans = rows.filter((r) => !events.has(r.event_id)).map((r) => r.id);
-    if (orphans.length > 0) await this.completeOutbox(sink, orphans);
-    return rows
-      .filter((r) => events.has(r.event_id))
-      .map((r) => {
-        const e = events.get(r.event_id)!;
-        return {
-          id: r.id,
-          sink: r.sink,
-          endpointId: r.endpoint_id,
-          agentId: r.agent_id,
-          batchSeq: Number(r.batch_seq),
-          certFingerprint: r.cert_fingerprint,
-          event: { v: 1, id: e.id, type: e.type, time: e.time, endpointId: e.endpoint_id, data: JSON.parse(e.data) } as McpEvent,
-          attempts: Number(r.attempts),
-          createdAt: r.created_at,
-        };
-      });
+    return events;
+  }
+
+  /**
+   * Moves `subset` of `row`'s events (`ids`) into a row of their own with `set` applied; the rest
+   * stays in `row` unchanged. The part holding the row's own id keeps the row (ids are unique per
+   * sink: an event that names a row is never in another row).
+   */
+  async #splitOutboxRow(trx: Transaction<Database>, row: Database['outbox'], ids: string[], subset: string[], set: Partial<Database['outbox']>): Promise<void> {
+    const inSubset = new Set(subset);
+    const rest = ids.filter((id) => !inSubset.has(id));
+    const keepSubset = inSubset.has(row.id);
+    const stay = keepSubset ? subset : rest;
+    const move = keepSubset ? rest : subset;
+    await trx
+      .updateTable('outbox')
+      .set({ event_ids: JSON.stringify(stay), event_count: stay.length, ...(keepSubset ? set : {}) })
+      .where('sink', '=', row.sink)
+      .where('id', '=', row.id)
+      .execute();
+    await trx
+      .insertInto('outbox')
+      .values({ ...row, id: move[0]!, event_ids: JSON.stringify(move), event_count: move.length, ...(keepSubset ? {} : set) })
+      .execute();
+  }
+
+  /**
+   * The outbox rows of `sink` that hold the events named by per-event row ids (`${eventId}:${sink}`),
+   * with the ids each holds, found through the batch each event came in.
+   */
+  async #rowsHolding(trx: Transaction<Database>, sink: string, rowIds: string[]): Promise<Array<{ row: Database['outbox']; ids: string[]; hit: string[] }>> {
+    const suffix = `:${sink}`;
+    const wanted = new Set(rowIds.map((id) => (id.endsWith(suffix) ? id.slice(0, -suffix.length) : id)));
+    const batches = new Map<string, { agent: string; seq: number }>();
+    for (const chunk of chunkRows([...wanted], 1)) {
+      const found = await trx.selectFrom('events').select(['agent_id', 'batch_seq']).distinct().where('id', 'in', chunk).execute();
+      for (const b of found) batches.set(`${b.agent_id}\n${b.batch_seq}`, { agent: b.agent_id, seq: Number(b.batch_seq) });
+    }
+    const out: Array<{ row: Database['outbox']; ids: string[]; hit: string[] }> = [];
+    const seen = new Set<string>();
+    const consider = (row: Database['outbox']): void => {
+      if (seen.has(row.id)) return;
+      seen.add(row.id);
+      const ids = parseIds(row.event_ids);
+      const hit = ids.filter((id) => wanted.has(id));
+      if (hit.length > 0) out.push({ row, ids, hit });
+    };
+    for (const b of batches.values()) {
+      const rows = await trx.selectFrom('outbox').selectAll().where('agent_id', '=', b.agent).where('batch_seq', '=', b.seq).where('sink', '=', sink).execute();
+      rows.forEach(consider);
+    }
+    // Events whose history row is gone (deleted by hand): look them up by row id directly.
+    const found = new Set(out.flatMap((o) => o.hit));
+    const missing = [...wanted].filter((id) => !found.has(id));
+    for (const chunk of chunkRows(missing, 1)) {
+      (await trx.selectFrom('outbox').selectAll().where('sink', '=', sink).where('id', 'in', chunk).execute()).forEach(consider);
+    }
+    return out;
   }
 
   async completeOutbox(sink: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
-    await this.#run(async () => {
-      for (const chunk of chunkRows(ids, 1)) await this.db.deleteFrom('outbox').where('sink', '=', sink).where('id', 'in', chunk).execute();
-    });
+    await this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        for (const { row, ids: held, hit } of await this.#rowsHolding(trx, sink, ids)) {
+          const done = new Set(hit);
+          const rest = held.filter((id) => !done.has(id));
+          if (rest.length === 0) await trx.deleteFrom('outbox').where('sink', '=', sink).where('id', '=', row.id).execute();
+          else await trx.updateTable('outbox').set({ event_ids: JSON.stringify(rest), event_count: rest.length }).where('sink', '=', sink).where('id', '=', row.id).execute();
+        }
+      }),
+    );
   }
 
   async releaseOutbox(sink: string, ids: string[], error: string, retryAfterMs: number): Promise<void> {
     if (ids.length === 0) return;
     const availableAt = new Date(this.#now().getTime() + Math.max(0, retryAfterMs)).toISOString();
-    await this.#run(async () => {
-      for (const chunk of chunkRows(ids, 1)) {
-        await this.db
-          .updateTable('outbox')
-          .set((eb) => ({ lease_owner: null, lease_until: null, available_at: availableAt, last_error: error.slice(0, 2048), attempts: eb('attempts', '+', 1) }))
-          .where('sink', '=', sink)
-          .where('id', 'in', chunk)
-          .execute();
-      }
-    });
+    await this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        for (const { row, ids: held, hit } of await this.#rowsHolding(trx, sink, ids)) {
+          const set = { lease_owner: null, lease_until: null, available_at: availableAt, last_error: error.slice(0, 2048), attempts: Number(row.attempts) + 1 };
+          if (hit.length === held.length) await trx.updateTable('outbox').set(set).where('sink', '=', sink).where('id', '=', row.id).execute();
+          else await this.#splitOutboxRow(trx, row, held, hit, set);
+        }
+      }),
+    );
   }
 
   async outboxDepth(): Promise<Record<string, number>> {
-    const rows = await this.#run(() => this.db.selectFrom('outbox').select(['sink', (eb) => eb.fn.countAll<string | number>().as('n')]).groupBy('sink').execute());
-    return Object.fromEntries(rows.map((r) => [r.sink, Number(r.n)]));
+    const rows = await this.#run(() => this.db.selectFrom('outbox').select(['sink', (eb) => eb.fn.sum<string | number>('event_count').as('n')]).groupBy('sink').execute());
+    return Object.fromEntries(rows.filter((r) => Number(r.n) > 0).map((r) => [r.sink, Number(r.n)]));
   }
 
   async pruneEvents(olderThan: Date): Promise<number> {
@@ -585,7 +824,7 @@ export class KyselyStore implements Store {
         .deleteFrom('events')
         .where('id', '<', ulidTimePrefix(olderThan.getTime()))
         .where('time', '<', cutoff)
-        .where('id', 'not in', (eb) => eb.selectFrom('outbox').select('event_id'))
+        .where('id', 'not in', () => (this.engine === 'postgres' ? sql`(select jsonb_array_elements_text(event_ids::jsonb) from outbox)` : sql`(select j.value from outbox, json_each(outbox.event_ids) j)`) as never)
         .executeTakeFirst();
       await this.db.deleteFrom('batches').where('received_at', '<', cutoff).execute();
       return Number(res.numDeletedRows);

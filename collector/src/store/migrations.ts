@@ -16,6 +16,17 @@ function clustered<T extends CreateTableBuilder<string, string>>(engine: Engine,
   return (engine === 'sqlite' ? t.modifyEnd(sql`without rowid`) : t) as T;
 }
 
+/** The delivery-state columns of an outbox table (retry count, timing, lease, last error). */
+function deliveryColumns<T extends CreateTableBuilder<string, string>>(t: T) {
+  return t
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('available_at', 'text', (c) => c.notNull())
+    .addColumn('lease_owner', 'text')
+    .addColumn('lease_until', 'text')
+    .addColumn('last_error', 'text');
+}
+
 /** Adds the columns every current-inventory table shares. */
 function inventoryTable(db: AnyDb, name: string, keyColumn: string) {
   return db.schema
@@ -205,7 +216,7 @@ const m0001 = (engine: Engine): Migration => ({
     await db.schema.createIndex('findings_rule').on('findings').columns(['rule_id', 'status']).execute();
 
     // Keyed by (sink, id): a claim walks one sink's rows in id (= event time) order on the key itself.
-    await clustered(engine, db.schema
+    await clustered(engine, deliveryColumns(db.schema
       .createTable('outbox')
       .addColumn('id', 'text', (c) => c.notNull())
       .addColumn('sink', 'text', (c) => c.notNull())
@@ -214,13 +225,7 @@ const m0001 = (engine: Engine): Migration => ({
       .addColumn('endpoint_id', 'text', (c) => c.notNull())
       .addColumn('agent_id', 'text', (c) => c.notNull())
       .addColumn('batch_seq', 'integer', (c) => c.notNull())
-      .addColumn('cert_fingerprint', 'text', (c) => c.notNull())
-      .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
-      .addColumn('created_at', 'text', (c) => c.notNull())
-      .addColumn('available_at', 'text', (c) => c.notNull())
-      .addColumn('lease_owner', 'text')
-      .addColumn('lease_until', 'text')
-      .addColumn('last_error', 'text')
+      .addColumn('cert_fingerprint', 'text', (c) => c.notNull()))
       .addPrimaryKeyConstraint('outbox_pk', ['sink', 'id'] as never))
       .execute();
 
@@ -237,10 +242,41 @@ const m0001 = (engine: Engine): Migration => ({
   },
 });
 
+/**
+ * 0002: the outbox holds one row per (sink, batch) -- up to OUTBOX_ROW_MAX_EVENTS event ids in
+ * `event_ids` (a JSON array, oldest first) -- instead of one row per (sink, event). Enqueueing a
+ * 100-event batch writes one row per sink instead of 100, and draining deletes one. Rows split
+ * when a claim takes part of one or a release returns part of one. `id` is the row's first event
+ * id at creation (ordering: oldest first). Existing rows move over as one-event rows.
+ */
+const m0002 = (engine: Engine): Migration => ({
+  async up(db: AnyDb) {
+    await clustered(engine, deliveryColumns(db.schema
+      .createTable('outbox_v2')
+      .addColumn('id', 'text', (c) => c.notNull())
+      .addColumn('sink', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('batch_seq', 'integer', (c) => c.notNull())
+      .addColumn('cert_fingerprint', 'text', (c) => c.notNull())
+      .addColumn('event_ids', 'text', (c) => c.notNull())
+      .addColumn('event_count', 'integer', (c) => c.notNull()))
+      .addPrimaryKeyConstraint('outbox_v2_pk', ['sink', 'id'] as never))
+      .execute();
+    await sql`insert into outbox_v2 (id, sink, agent_id, endpoint_id, batch_seq, cert_fingerprint, event_ids, event_count, attempts, created_at, available_at, lease_owner, lease_until, last_error)
+      select event_id, sink, agent_id, endpoint_id, batch_seq, cert_fingerprint, '["' || event_id || '"]', 1, attempts, created_at, available_at, lease_owner, lease_until, last_error from outbox`.execute(db);
+    await db.schema.dropTable('outbox').execute();
+    await db.schema.alterTable('outbox_v2').renameTo('outbox').execute();
+    // completeOutbox/releaseOutbox find a row by the batch its events came in.
+    await db.schema.createIndex('outbox_batch').on('outbox').columns(['agent_id', 'batch_seq']).execute();
+  },
+});
+
 /** Every migration, in order. Names sort in application order. */
 export function migrationsFor(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': m0001(engine),
+    '0002_outbox_per_batch': m0002(engine),
   };
 }
 

@@ -63,7 +63,8 @@ export interface IngestInput {
   /**
    * Sinks to enqueue outbox rows for (e.g. ['file'] or ['kinesis','securityhub']). Each event is
    * enqueued only for the sinks that want it (see `sinkWantsEvent` in ./sink-routing.ts:
-   * 'securityhub' takes finding.* events only; every other sink takes every agent event).
+   * 'securityhub' takes finding.* events and the collector's tamper events; every other sink takes
+   * every event, the collector's own included).
    */
   sinks: string[];
 }
@@ -144,7 +145,10 @@ export interface Store {
 
 // ---- collector-side events (never on the agent's wire schema) ----
 
-/** Events the collector itself records about an endpoint. They land in the event history only. */
+/**
+ * Events the collector itself records about an endpoint (a seq gap, a broken hash chain). They
+ * land in the event history and are published through the outbox like the agent's events.
+ */
 export const COLLECTOR_EVENT_TYPES = ['collector.seq_gap', 'collector.chain_broken'] as const;
 export type CollectorEventType = (typeof COLLECTOR_EVENT_TYPES)[number];
 
