@@ -92,6 +92,9 @@ export function classifyStoreError(e: unknown): unknown {
   return e;
 }
 
+/** Outbox rows a claim reads per step while choosing rows (each holds up to OUTBOX_ROW_MAX_EVENTS events). */
+const CLAIM_SCAN_ROWS = 16;
+
 /** Most event ids one outbox row holds (a bigger batch gets several rows per sink). */
 export const OUTBOX_ROW_MAX_EVENTS = 100;
 
@@ -203,6 +206,7 @@ export class KyselyStore implements Store {
   /** Group commit (see ingestBatch): waiting batches, groups in flight and their bounds. */
   readonly #ingestQueue: PendingIngest[] = [];
   #groupsRunning = 0;
+  #startScheduled = false;
   readonly #maxGroup: number;
   readonly #maxConcurrentGroups: number;
 
@@ -417,6 +421,18 @@ export class KyselyStore implements Store {
   }
 
   #startGroups(): void {
+    // Start on the next turn of the event loop, not now: better-sqlite3 runs a whole transaction
+    // without yielding to I/O, so starting at once would take one batch per group. Waiting one
+    // setImmediate lets the requests that arrived meanwhile reach the queue first.
+    if (this.#startScheduled) return;
+    this.#startScheduled = true;
+    setImmediate(() => {
+      this.#startScheduled = false;
+      this.#startGroupsNow();
+    });
+  }
+
+  #startGroupsNow(): void {
     while (this.#groupsRunning < this.#maxConcurrentGroups && this.#ingestQueue.length > 0) {
       const group = this.#ingestQueue.splice(0, this.#maxGroup);
       this.#groupsRunning++;
@@ -659,20 +675,38 @@ export class KyselyStore implements Store {
     const until = new Date(nowMs + Math.max(0, leaseMs)).toISOString();
     const leased = await this.#run(() =>
       this.db.transaction().execute(async (trx) => {
-        let pick = trx
-          .selectFrom('outbox')
-          .selectAll()
-          .where('sink', '=', sink)
-          .where('available_at', '<=', now)
-          .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-          .orderBy('id')
-          .limit(n);
-        if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
-        const rows = await pick.execute();
+        // Light columns first (a row's id list can be long), a few rows at a time until `n` events
+        // are covered: choose the rows, then read their ids.
+        const chosen: Array<Omit<Database['outbox'], 'event_ids'>> = [];
+        let after: string | null = null;
+        for (let room = n; room > 0; ) {
+          let pick = trx
+            .selectFrom('outbox')
+            .select(['id', 'sink', 'agent_id', 'endpoint_id', 'batch_seq', 'cert_fingerprint', 'event_count', 'attempts', 'created_at', 'available_at', 'lease_owner', 'lease_until', 'last_error'])
+            .where('sink', '=', sink)
+            .where('available_at', '<=', now)
+            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+            .orderBy('id')
+            .limit(CLAIM_SCAN_ROWS);
+          if (after !== null) pick = pick.where('id', '>', after);
+          if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
+          const page = await pick.execute();
+          for (const r of page) {
+            if (room <= 0) break;
+            chosen.push(r);
+            room -= Number(r.event_count);
+          }
+          if (page.length < CLAIM_SCAN_ROWS) break;
+          after = page[page.length - 1]!.id;
+        }
+        const idLists = new Map<string, string>();
+        for (const chunk of chunkRows(chosen.map((r) => r.id), 1)) {
+          for (const r of await trx.selectFrom('outbox').select(['id', 'event_ids']).where('sink', '=', sink).where('id', 'in', chunk).execute()) idLists.set(r.id, r.event_ids);
+        }
         const out: Array<{ row: Database['outbox']; ids: string[] }> = [];
         let room = n;
-        for (const row of rows) {
-          if (room <= 0) break;
+        for (const light of chosen) {
+          const row = { ...light, event_ids: idLists.get(light.id) ?? '[]' };
           const ids = parseIds(row.event_ids);
           const take = ids.slice(0, room);
           if (take.length < ids.length) await this.#splitOutboxRow(trx, row, ids, take, {});

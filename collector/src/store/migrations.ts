@@ -259,12 +259,13 @@ const m0002 = (engine: Engine): Migration => ({
       .addColumn('endpoint_id', 'text', (c) => c.notNull())
       .addColumn('batch_seq', 'integer', (c) => c.notNull())
       .addColumn('cert_fingerprint', 'text', (c) => c.notNull())
-      .addColumn('event_ids', 'text', (c) => c.notNull())
       .addColumn('event_count', 'integer', (c) => c.notNull()))
+      // Last: a long list spills to overflow pages, which a claim's scan of the columns before it never reads.
+      .addColumn('event_ids', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('outbox_v2_pk', ['sink', 'id'] as never))
       .execute();
-    await sql`insert into outbox_v2 (id, sink, agent_id, endpoint_id, batch_seq, cert_fingerprint, event_ids, event_count, attempts, created_at, available_at, lease_owner, lease_until, last_error)
-      select event_id, sink, agent_id, endpoint_id, batch_seq, cert_fingerprint, '["' || event_id || '"]', 1, attempts, created_at, available_at, lease_owner, lease_until, last_error from outbox`.execute(db);
+    await sql`insert into outbox_v2 (id, sink, agent_id, endpoint_id, batch_seq, cert_fingerprint, event_count, attempts, created_at, available_at, lease_owner, lease_until, last_error, event_ids)
+      select event_id, sink, agent_id, endpoint_id, batch_seq, cert_fingerprint, 1, attempts, created_at, available_at, lease_owner, lease_until, last_error, '["' || event_id || '"]' from outbox`.execute(db);
     await db.schema.dropTable('outbox').execute();
     await db.schema.alterTable('outbox_v2').renameTo('outbox').execute();
     // completeOutbox/releaseOutbox find a row by the batch its events came in.
