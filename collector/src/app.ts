@@ -94,7 +94,7 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
   const ca = deps.ca ?? loadOrCreateCa(config);
   const tls = tlsOptions(config, ca);
   const ownStore = deps.store === undefined;
-  const store = deps.store ?? (await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
+  const store = deps.store ?? (await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ingestThread: config.sqliteIngestThread === 'on' }));
   let app: FastifyInstance | undefined;
   try {
     app = newApp(config, deps, { now, ca, tls, store, ownStore });

@@ -15,6 +15,7 @@ import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { KyselyStore, classifyStoreError } from './kysely-store.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
+import { SqliteIngestWriter } from './sqlite-ingest-writer.js';
 import { CachingSqliteDatabase } from './sqlite-statement-cache.js';
 import type { Store } from './types.js';
 
@@ -22,6 +23,9 @@ export * from './types.js';
 export { KyselyStore, classifyStoreError } from './kysely-store.js';
 export { sinkWantsEvent, SECURITY_HUB_SINK } from './sink-routing.js';
 export { encodeCursor, decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './inventory-queries.js';
+
+/** How long a SQLite connection waits for another's write lock before MCPW_ERR_STORE_UNAVAILABLE. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /** File name of the SQLite database inside the data dir. */
 export const SQLITE_FILE = 'mcpwatch.sqlite';
@@ -39,6 +43,12 @@ export interface CreateStoreOptions {
   migrate?: boolean;
   /** Clock, for tests. */
   now?: () => Date;
+  /**
+   * SQLite: run batch ingest on a worker thread with its own connection (sqlite-ingest-writer.ts),
+   * so the main thread never waits on an ingest transaction. Default true, except with an injected
+   * `now` (a clock cannot cross to another thread).
+   */
+  ingestThread?: boolean;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -66,7 +76,7 @@ function openSqlite(opts: CreateStoreOptions): KyselyStore {
     raw = new BetterSqlite3(file);
     raw.pragma('journal_mode = WAL');
     raw.pragma('synchronous = NORMAL');
-    raw.pragma('busy_timeout = 5000');
+    raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     // 64 MiB page cache: the fleet's index working set (servers by fingerprint, events by endpoint).
     raw.pragma('cache_size = -65536');
     // Checkpoints run in a worker (sqlite-checkpointer.ts); this threshold (~128 MiB of WAL) is
@@ -78,7 +88,15 @@ function openSqlite(opts: CreateStoreOptions): KyselyStore {
   }
   const checkpointer = startCheckpointer(file);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) });
-  return new KyselyStore({ engine: 'sqlite', db, ...(checkpointer ? { beforeClose: () => checkpointer.stop() } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  // Started on the first batch, so after createStore's migrations.
+  const writer = (opts.ingestThread ?? !opts.now) ? new SqliteIngestWriter({ file, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS }) : undefined;
+  return new KyselyStore({
+    engine: 'sqlite',
+    db,
+    beforeClose: () => checkpointer.stop(),
+    ...(writer ? { ingestWriter: writer } : {}),
+    ...(opts.now ? { now: opts.now } : {}),
+  });
 }
 
 function openPostgres(opts: CreateStoreOptions): KyselyStore {

@@ -54,6 +54,11 @@ export interface KyselyStoreOptions {
   now?: () => Date;
   /** Runs (awaited) before the database closes, e.g. to stop SQLite's checkpoint worker. */
   beforeClose?: () => Promise<void>;
+  /**
+   * Runs ingestBatch elsewhere (SQLite: sqlite-ingest-writer.ts, a worker thread with its own
+   * connection); stopped by close() before the database closes.
+   */
+  ingestWriter?: { ingest(input: IngestInput): Promise<IngestResult>; stop(): Promise<void> };
   /** Most batches committed together by one ingest transaction (group commit; default 64). */
   maxIngestGroup?: number;
   /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
@@ -200,6 +205,7 @@ export class KyselyStore implements Store {
   readonly #now: () => Date;
   readonly #queries: InventoryQueries;
   readonly #beforeClose: (() => Promise<void>) | undefined;
+  readonly #ingestWriter: KyselyStoreOptions['ingestWriter'];
   /** Per store: the SQL text differs by engine. */
   readonly #shapes = new InsertShapes();
   #closed = false;
@@ -217,6 +223,7 @@ export class KyselyStore implements Store {
     this.#now = opts.now ?? (() => new Date());
     this.#queries = new InventoryQueries(this.db);
     this.#beforeClose = opts.beforeClose;
+    this.#ingestWriter = opts.ingestWriter;
     this.#maxGroup = Math.max(1, opts.maxIngestGroup ?? 64);
     // SQLite has one writer: one group at a time. PostgreSQL: a few groups on their own connections.
     this.#maxConcurrentGroups = Math.max(1, opts.maxConcurrentIngestGroups ?? (opts.engine === 'sqlite' ? 1 : 4));
@@ -269,6 +276,7 @@ export class KyselyStore implements Store {
     this.#closed = true;
     // Batches already queued or in a transaction finish (their callers get their answers) first.
     while (this.#groupsRunning > 0 || this.#ingestQueue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    await this.#ingestWriter?.stop().catch(() => undefined);
     await this.#beforeClose?.().catch(() => undefined);
     await this.db.destroy();
   }
@@ -414,6 +422,7 @@ export class KyselyStore implements Store {
    */
   ingestBatch(input: IngestInput): Promise<IngestResult> {
     if (this.#closed) return Promise.reject(Errors.storeUnavailable('store is closed'));
+    if (this.#ingestWriter) return this.#ingestWriter.ingest(input);
     return new Promise<IngestResult>((resolve, reject) => {
       this.#ingestQueue.push({ input, resolve, reject });
       this.#startGroups();

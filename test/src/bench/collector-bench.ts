@@ -12,7 +12,8 @@
  *
  * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 20), BENCH_ROUNDS (5),
  * BENCH_EVENTS (events per batch, 100), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test;
- * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,postgres),
+ * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,sqlite-inline,postgres;
+ * sqlite-inline runs SQLite ingest on the main thread, MCPWATCH_SQLITE_INGEST_THREAD=off),
  * BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector, e.g. --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,7 +37,7 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,postgres').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-inline,postgres').split(',');
 const ENROLL_SECRET = 'bench-enroll-secret-0123456789';
 /** Extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to find the bottleneck. */
 const NODE_ARGS = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -83,7 +84,7 @@ function startChild(args: string[], env: Record<string, string>, pattern: RegExp
   });
 }
 
-function startCollector(dataDir: string, databaseUrl: string): Promise<Server> {
+function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<Server> {
   return startChild(
     [...NODE_ARGS, COLLECTOR_BIN, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
     {
@@ -93,6 +94,7 @@ function startCollector(dataDir: string, databaseUrl: string): Promise<Server> {
       MCPWATCH_RATE_LIMIT_BURST: '1000000',
       MCPWATCH_TIMESTAMP_WINDOW_S: '3600',
       DATABASE_URL: databaseUrl,
+      ...extraEnv,
     },
     /listening on (http:\/\/\S+)/,
     (u) => u,
@@ -334,6 +336,16 @@ async function main(): Promise<void> {
     const server = await startCollector(dataDir, '');
     try {
       results.push(await benchTarget('collector, SQLite', server, true));
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  if (TARGETS.includes('sqlite-inline')) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-sqlite-inline-'));
+    const server = await startCollector(dataDir, '', { MCPWATCH_SQLITE_INGEST_THREAD: 'off' });
+    try {
+      results.push(await benchTarget('collector, SQLite, ingest on the main thread', server, true));
     } finally {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
