@@ -83,7 +83,7 @@ describe('SQLite ingest worker', () => {
   });
 
   test('close() lets the batches already handed to the worker finish, then refuses new ones', async () => {
-    const store = await createStore({ dataDir: tempDir() });
+    const store = await createStore({ dataDir: tempDir(), ingestThread: true });
     const agents = await Promise.all([1, 2, 3, 4].map(async (i) => enrolled(store, { hostname: `h${i}`, platform: 'linux', users: ['u'], hardwareUuid: `hw-${i}-${Math.random()}` })));
     const inFlight = agents.map(({ agent, sender }) => store.ingestBatch(sender.input([event('server.added', agent.endpointId, serverEntry('x'))])));
     const closed = store.close();

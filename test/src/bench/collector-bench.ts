@@ -12,8 +12,8 @@
  *
  * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 20), BENCH_ROUNDS (5),
  * BENCH_EVENTS (events per batch, 100), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test;
- * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,sqlite-inline,postgres;
- * sqlite-inline runs SQLite ingest on the main thread, MCPWATCH_SQLITE_INGEST_THREAD=off),
+ * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,sqlite-thread,postgres;
+ * sqlite-thread runs SQLite ingest on its worker thread, MCPWATCH_SQLITE_INGEST_THREAD=on),
  * BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector, e.g. --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -37,7 +37,7 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-inline,postgres').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-thread,postgres').split(',');
 const ENROLL_SECRET = 'bench-enroll-secret-0123456789';
 /** Extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to find the bottleneck. */
 const NODE_ARGS = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -341,11 +341,11 @@ async function main(): Promise<void> {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  if (TARGETS.includes('sqlite-inline')) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-sqlite-inline-'));
-    const server = await startCollector(dataDir, '', { MCPWATCH_SQLITE_INGEST_THREAD: 'off' });
+  if (TARGETS.includes('sqlite-thread')) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-sqlite-thread-'));
+    const server = await startCollector(dataDir, '', { MCPWATCH_SQLITE_INGEST_THREAD: 'on' });
     try {
-      results.push(await benchTarget('collector, SQLite, ingest on the main thread', server, true));
+      results.push(await benchTarget('collector, SQLite, ingest thread on', server, true));
     } finally {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
