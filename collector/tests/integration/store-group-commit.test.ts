@@ -1,0 +1,73 @@
+/**
+ * Group commit and the outbox migration, on both engines:
+ * - batches ingested at once share one transaction, yet each is all or nothing: a batch that fails
+ *   half-way (after its events were written) is rolled back to its savepoint and refused alone;
+ * - migration 0002 (outbox per batch) keeps the rows an older collector left in the outbox.
+ */
+import { Migrator, sql } from 'kysely';
+import { inCodeMigrations } from '../../src/store/migrations.js';
+import type { ServerEntry } from '@mcpwatch/shared';
+import { engineCases } from '../support/pg.js';
+import { openTestStore, type TestStore } from '../support/test-store.js';
+import { enrolled, event, hostInfo, serverEntry } from '../support/store-fixtures.js';
+
+describe.each(await engineCases())('group commit and outbox migration (%s)', (engine) => {
+  let t: TestStore | undefined;
+  afterEach(async () => {
+    await t?.cleanup();
+    t = undefined;
+  });
+
+  test('batches ingested at once each succeed or fail alone; a batch failing after its first writes leaves nothing behind', async () => {
+    t = await openTestStore(engine);
+    const store = t.store;
+    const agents = await Promise.all([1, 2, 3].map((i) => enrolled(store, hostInfo({ hostname: `g${i}`, hardwareUuid: `hw-g${i}-${Date.now()}` }))));
+    const [a, b, c] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];
+    // A server entry without a name passes the store's event insert, then breaks the servers row
+    // (name NOT NULL): the failure comes after the batch and its events were written.
+    const broken = { ...serverEntry('broken'), name: null } as unknown as ServerEntry;
+    const brokenInput = b.sender.input([event('server.added', b.agent.endpointId, serverEntry('before')), event('server.added', b.agent.endpointId, broken)]);
+    const ghost = { ...c.sender.input([event('server.added', c.agent.endpointId, serverEntry('ghost'))]), agent: { ...c.agent, agentId: 'ghost' } };
+    const okA = a.sender.input([event('server.added', a.agent.endpointId, serverEntry('a1'))]);
+    const okC = c.sender.input([event('server.added', c.agent.endpointId, serverEntry('c1'))]);
+    // Called in one tick: queued together, so they run in one group.
+    const settled = await Promise.allSettled([store.ingestBatch(okA), store.ingestBatch(brokenInput), store.ingestBatch(ghost), store.ingestBatch(okC)]);
+    expect(settled[0]).toMatchObject({ status: 'fulfilled', value: { status: 'accepted', acked: 1 } });
+    expect(settled[1].status).toBe('rejected');
+    expect(settled[2]).toMatchObject({ status: 'rejected', reason: { code: 'MCPW_ERR_UNKNOWN_AGENT' } });
+    expect(settled[3]).toMatchObject({ status: 'fulfilled', value: { status: 'accepted', acked: 1 } });
+
+    expect((await store.listEvents({ endpointId: a.agent.endpointId })).items.map((e) => e.type)).toEqual(['server.added']);
+    expect((await store.listEvents({ endpointId: c.agent.endpointId })).items).toHaveLength(1);
+    // Nothing of the failed batch: no events, no outbox rows, its seq still free, chain head unmoved.
+    expect((await store.listEvents({ endpointId: b.agent.endpointId })).items).toHaveLength(0);
+    expect(await store.outboxDepth()).toEqual({ file: 2 });
+    expect((await store.getAgent(b.agent.agentId))).toMatchObject({ lastSeq: 0, lastHash: '' });
+    const fixed = b.sender.input([event('server.added', b.agent.endpointId, serverEntry('before'))]);
+    expect(await store.ingestBatch(fixed)).toMatchObject({ status: 'accepted', acked: 1 });
+  });
+
+  test('migration 0002 moves the outbox rows an older collector left into the per-batch outbox; they are delivered', async () => {
+    t = await openTestStore(engine, { migrate: false });
+    const store = t.store;
+    const schema = t.options.pgSchema;
+    if (engine === 'postgres' && schema) await sql`create schema if not exists ${sql.id(schema)}`.execute(store.db);
+    const migrator = new Migrator({ db: store.db, provider: inCodeMigrations(engine), ...(engine === 'postgres' && schema ? { migrationTableSchema: schema } : {}) });
+    const first = await migrator.migrateTo('0001_initial');
+    expect(first.error).toBeUndefined();
+    // What a collector on migration 0001 left behind: two events of one batch, one row per event.
+    const { agent } = await enrolled(store);
+    const at = new Date().toISOString();
+    const ids = ['01JAAAAAAAAAAAAAAAAAAAAAA1', '01JAAAAAAAAAAAAAAAAAAAAAA2'];
+    for (const id of ids) {
+      await sql`insert into events (id, endpoint_id, agent_id, type, time, received_at, batch_seq, data) values (${id}, ${agent.endpointId}, ${agent.agentId}, 'server.added', ${at}, ${at}, 1, ${JSON.stringify(serverEntry(id))})`.execute(store.db);
+      await sql`insert into outbox (id, sink, event_id, endpoint_id, agent_id, batch_seq, cert_fingerprint, attempts, created_at, available_at) values (${`${id}:file`}, 'file', ${id}, ${agent.endpointId}, ${agent.agentId}, 1, ${agent.certFingerprint}, 2, ${at}, ${at})`.execute(store.db);
+    }
+    await store.migrate();
+    expect(await store.outboxDepth()).toEqual({ file: 2 });
+    const rows = await store.claimOutbox('file', 10, 60_000, 'w');
+    expect(rows.map((r) => [r.id, r.event.id, r.attempts, r.agentId, r.batchSeq])).toEqual(ids.map((id) => [`${id}:file`, id, 2, agent.agentId, 1]));
+    await store.completeOutbox('file', rows.map((r) => r.id));
+    expect(await store.outboxDepth()).toEqual({});
+  });
+});
