@@ -109,6 +109,8 @@ interface RoundResult {
   eventsPerS: number;
   latenciesMs: number[];
   cpuS: number | null;
+  /** The sender's (this process's) CPU seconds during the round. */
+  senderCpuS: number;
   events: number;
 }
 
@@ -149,6 +151,7 @@ function prepareRound(agents: TestAgent[]): PreparedBatch[][] {
 async function runRound(agents: TestAgent[], batches: PreparedBatch[][], pid: number | undefined): Promise<RoundResult> {
   const latencies: number[] = [];
   const cpu0 = pid ? readCpu(pid) : null;
+  const sender0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let failures = 0;
   let lastFailure = '';
@@ -167,9 +170,10 @@ async function runRound(agents: TestAgent[], batches: PreparedBatch[][], pid: nu
   );
   const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu1 = pid ? readCpu(pid) : null;
+  const sender = process.cpuUsage(sender0);
   if (failures > 0) throw new Error(`${failures} batches were not accepted; last: ${lastFailure}`);
   const events = agents.length * BATCHES * EVENTS;
-  return { eventsPerS: events / elapsedS, latenciesMs: latencies, cpuS: cpu0 && cpu1 ? cpu1.selfS - cpu0.selfS : null, events };
+  return { eventsPerS: events / elapsedS, latenciesMs: latencies, cpuS: cpu0 && cpu1 ? cpu1.selfS - cpu0.selfS : null, senderCpuS: (sender.user + sender.system) / 1e6, events };
 }
 
 interface TargetResult {
@@ -179,6 +183,7 @@ interface TargetResult {
   p50Ms: number;
   p99Ms: number;
   cpuSPer100k: number | null;
+  senderCpuSPer100k: number;
 }
 
 async function benchTarget(name: string, server: Server, enroll: boolean): Promise<TargetResult> {
@@ -202,6 +207,7 @@ async function benchTarget(name: string, server: Server, enroll: boolean): Promi
       p50Ms: percentile(all, 50),
       p99Ms: percentile(all, 99),
       cpuSPer100k: cpu === null ? null : (cpu / events) * 100_000,
+      senderCpuSPer100k: (rounds.reduce((sum, r) => sum + r.senderCpuS, 0) / events) * 100_000,
     };
   } finally {
     transport.close();
@@ -368,11 +374,11 @@ async function main(): Promise<void> {
   const baseline = results.find((r) => r.name.startsWith('bare'));
   const lines = [
     '',
-    `| target | events/s (median of ${ROUNDS}) | rounds | ratio to baseline | p50 batch | p99 batch | server CPU s / 100k events |`,
-    '| --- | --- | --- | --- | --- | --- | --- |',
+    `| target | events/s (median of ${ROUNDS}) | rounds | ratio to baseline | p50 batch | p99 batch | server CPU s / 100k events | sender CPU s / 100k events |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.name} | ${fmt(r.medianEventsPerS)} | ${r.rounds.map(fmt).join(' / ')} | ${baseline ? (r.medianEventsPerS / baseline.medianEventsPerS).toFixed(2) : '-'} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuSPer100k === null ? '-' : r.cpuSPer100k.toFixed(2)} |`,
+        `| ${r.name} | ${fmt(r.medianEventsPerS)} | ${r.rounds.map(fmt).join(' / ')} | ${baseline ? (r.medianEventsPerS / baseline.medianEventsPerS).toFixed(2) : '-'} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuSPer100k === null ? '-' : r.cpuSPer100k.toFixed(2)} | ${r.senderCpuSPer100k.toFixed(2)} |`,
     ),
     '',
     `budget (DESIGN.md): >= 100,000 events/s with SQLite; concurrency ${AGENTS} agents over loopback HTTP; senders share the machine (${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end).`,
