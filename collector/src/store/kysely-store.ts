@@ -59,7 +59,11 @@ export interface KyselyStoreOptions {
    * connection); stopped by close() before the database closes.
    */
   ingestWriter?: { ingest(input: IngestInput): Promise<IngestResult>; stop(): Promise<void> };
-  /** Most batches committed together by one ingest transaction (group commit; default 64). */
+  /**
+   * Most batches committed together by one ingest transaction (group commit; default 16). On
+   * SQLite the transaction runs on the event loop's thread (unless the ingest thread is on), so
+   * this also bounds how long one group holds HTTP and API requests: ~16 batches' work, tens of ms.
+   */
   maxIngestGroup?: number;
   /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
   maxConcurrentIngestGroups?: number;
@@ -224,7 +228,7 @@ export class KyselyStore implements Store {
     this.#queries = new InventoryQueries(this.db);
     this.#beforeClose = opts.beforeClose;
     this.#ingestWriter = opts.ingestWriter;
-    this.#maxGroup = Math.max(1, opts.maxIngestGroup ?? 64);
+    this.#maxGroup = Math.max(1, opts.maxIngestGroup ?? 16);
     // SQLite has one writer: one group at a time. PostgreSQL: a few groups on their own connections.
     this.#maxConcurrentGroups = Math.max(1, opts.maxConcurrentIngestGroups ?? (opts.engine === 'sqlite' ? 1 : 4));
   }
