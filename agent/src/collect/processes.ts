@@ -43,6 +43,11 @@ interface Direct {
  */
 const clientMemo = new WeakMap<ProcessRow, { signatures: readonly ClientProcessSignature[]; client: string | null }>();
 const serverMemo = new WeakMap<ProcessRow, { servers: readonly ServerEntry[]; launchedBy: string | null; entry: ServerEntry | null; pattern: boolean }>();
+/**
+ * The redacted command line of a reported row, per redaction function (redaction is a pure
+ * function of the text; its secret patterns cost more than anything else per record and poll).
+ */
+const redactMemo = new WeakMap<ProcessRow, { redact: (text: string) => string; cmd: string }>();
 
 /** What a process inherits from its ancestors. */
 interface Lineage {
@@ -162,10 +167,15 @@ function record(
   match: 'config' | 'pattern' | null,
 ): ProcessRecord {
   let cmd: string;
-  try {
-    cmd = input.redact(row.cmd);
-  } catch {
-    cmd = row.name; // redaction failed: never risk the raw command line
+  const memo = redactMemo.get(row);
+  if (memo && memo.redact === input.redact) cmd = memo.cmd;
+  else {
+    try {
+      cmd = input.redact(row.cmd);
+      redactMemo.set(row, { redact: input.redact, cmd });
+    } catch {
+      cmd = row.name; // redaction failed: never risk the raw command line
+    }
   }
   return {
     pid: row.pid,

@@ -64,13 +64,15 @@ export function collectSockets(input: SocketCollectInput): SocketRecord[] {
     if (p.kind === 'server') serverProc.set(p.pid, p);
     else if (p.client) clientPid.set(p.pid, p.client);
   }
-  const byPid = new Map(input.rows.map((r) => [r.pid, r]));
+  // Built only for a socket that needs it (most polls have none: listeners carry their record).
+  let byPid: Map<number, ProcessRow> | null = null;
+  const rowOf = (pid: number): ProcessRow | undefined => (byPid ??= new Map(input.rows.map((r) => [r.pid, r]))).get(pid);
   const clientTree = (pid: number): string | null => {
     let cur: number | null = pid;
     for (let i = 0; cur !== null && i <= MAX_ANCESTOR_DEPTH; i++) {
       const c = clientPid.get(cur);
       if (c) return c;
-      cur = byPid.get(cur)?.ppid ?? null;
+      cur = rowOf(cur)?.ppid ?? null;
     }
     return null;
   };
@@ -118,7 +120,7 @@ export function collectSockets(input: SocketCollectInput): SocketRecord[] {
     if (!target) continue;
     out.push({
       pid: s.pid,
-      processName: (proc?.name || s.processName || byPid.get(s.pid)?.name || '').slice(0, 512),
+      processName: (proc?.name || s.processName || rowOf(s.pid)?.name || '').slice(0, 512),
       protocol,
       localAddress: s.localAddress.slice(0, 128),
       localPort: s.localPort,

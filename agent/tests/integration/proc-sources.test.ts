@@ -2,9 +2,11 @@
  * The Linux /proc sources against this machine: this process as /proc and ps-list see it, and a
  * listening socket of this process found through its fd links.
  */
+import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
-import { readProcProcesses, type ProcCache } from '../../src/collect/linux-proc-source.js';
+import { readProcProcesses, releaseProcCache, type ProcCache } from '../../src/collect/linux-proc-source.js';
 import { readProcSockets, type ProcSocketCache } from '../../src/collect/linux-socket-source.js';
 import { psListProcessSource } from '../../src/collect/process-source.js';
 
@@ -29,6 +31,44 @@ import { psListProcessSource } from '../../src/collect/process-source.js';
     expect(second.rows.find((r) => r.pid === process.pid)).toBe(first.rows.find((r) => r.pid === process.pid));
     expect(cache.has(999_999_999)).toBe(false);
     expect(cache.has(process.pid)).toBe(true);
+    releaseProcCache(cache);
+  });
+
+  it('keeps the stat file of a process seen twice open, and closes it and forgets the process once it exits', async () => {
+    const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const pid = child.pid as number;
+    const exited = new Promise((r) => child.once('exit', r));
+    const cache: ProcCache = new Map();
+    const linkOf = (fd: number): string | null => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return null;
+      }
+    };
+    try {
+      const first = await readProcProcesses({ cache });
+      const second = await readProcProcesses({ cache });
+      if (!first.ok || !second.ok) throw new Error('proc unreadable');
+      const row = second.rows.find((r) => r.pid === pid);
+      expect(row).toBe(first.rows.find((r) => r.pid === pid));
+      expect(row?.cmd).toBe('sleep 600');
+      const fd = cache.get(pid)?.fd;
+      if (fd === undefined) throw new Error('no descriptor held for the child');
+      expect(linkOf(fd)).toBe(`/proc/${pid}/stat`);
+
+      child.kill('SIGKILL');
+      await exited;
+      const third = await readProcProcesses({ cache });
+      if (!third.ok) throw new Error('proc unreadable');
+      expect(third.rows.some((r) => r.pid === pid)).toBe(false);
+      expect(cache.has(pid)).toBe(false);
+      expect(cache.heldFds?.has(fd)).toBe(false);
+      expect(linkOf(fd)).not.toBe(`/proc/${pid}/stat`);
+    } finally {
+      child.kill('SIGKILL');
+      releaseProcCache(cache);
+    }
   });
 
   it('agrees with ps-list (the macOS source and fallback) on this process', async () => {

@@ -157,4 +157,37 @@ describe('classifyProcesses', () => {
     expect(out.map((p) => p.pid)).toEqual([5, 6]);
     expect(out.every((p) => !p.cmd.includes('secret'))).toBe(true);
   });
+
+  it('redacts the command line of a row it reported before only once per redaction function', () => {
+    const calls: string[] = [];
+    const redact = (s: string): string => {
+      calls.push(s);
+      return s.replace(/ghp_[A-Za-z0-9]+/g, '[REDACTED]');
+    };
+    const server = row(7, 1, 'npx -y mcp-server-github --token ghp_abcdef123456');
+    const first = classifyProcesses(input({ rows: [server], redact }));
+    const again = classifyProcesses(input({ rows: [server], redact }));
+    expect(again).toEqual(first);
+    expect(first[0]?.cmd).toBe('npx -y mcp-server-github --token [REDACTED]');
+    expect(calls).toHaveLength(1);
+
+    // Another redaction function, or a new row for the pid (another process), is redacted afresh.
+    const stricter = (s: string): string => s.replace(/--token \S+/g, '--token [REDACTED]');
+    expect(classifyProcesses(input({ rows: [server], redact: stricter }))[0]?.cmd).toBe('npx -y mcp-server-github --token [REDACTED]');
+    const reused = row(7, 1, 'npx -y mcp-server-github --token ghp_zzzzzz999999 --read-only');
+    expect(classifyProcesses(input({ rows: [reused], redact }))[0]?.cmd).toBe('npx -y mcp-server-github --token [REDACTED] --read-only');
+    expect(calls).toEqual([server.cmd, reused.cmd]);
+  });
+
+  it('a failed redaction is not remembered: the next pass tries again', () => {
+    let fail = true;
+    const redact = (s: string): string => {
+      if (fail) throw new Error('boom');
+      return s.replace(/ghp_[A-Za-z0-9]+/g, '[REDACTED]');
+    };
+    const server = row(8, 1, 'npx -y mcp-server-github ghp_abcdef123456');
+    expect(classifyProcesses(input({ rows: [server], redact }))[0]?.cmd).toBe('npx');
+    fail = false;
+    expect(classifyProcesses(input({ rows: [server], redact }))[0]?.cmd).toBe('npx -y mcp-server-github [REDACTED]');
+  });
 });
