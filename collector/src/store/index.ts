@@ -8,24 +8,20 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { KyselyStore, classifyStoreError } from './kysely-store.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { SqliteIngestWriter } from './sqlite-ingest-writer.js';
-import { CachingSqliteDatabase } from './sqlite-statement-cache.js';
+import { openSqliteConnection } from './sqlite-connection.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
 export { KyselyStore, classifyStoreError } from './kysely-store.js';
 export { sinkWantsEvent, SECURITY_HUB_SINK } from './sink-routing.js';
 export { encodeCursor, decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './inventory-queries.js';
-
-/** How long a SQLite connection waits for another's write lock before MCPW_ERR_STORE_UNAVAILABLE. */
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 /** File name of the SQLite database inside the data dir. */
 export const SQLITE_FILE = 'mcpwatch.sqlite';
@@ -71,27 +67,17 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store & Kys
 
 function openSqlite(opts: CreateStoreOptions): KyselyStore {
   if (!opts.dataDir) throw Errors.config('store: dataDir is required when DATABASE_URL is not set');
-  let raw: BetterSqlite3.Database;
   const file = join(opts.dataDir, SQLITE_FILE);
+  let db: Kysely<Database>;
   try {
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
-    raw = new BetterSqlite3(file);
-    raw.pragma('journal_mode = WAL');
-    raw.pragma('synchronous = NORMAL');
-    raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-    // 64 MiB page cache: the fleet's index working set (servers by fingerprint, events by endpoint).
-    raw.pragma('cache_size = -65536');
-    // Checkpoints run in a worker (sqlite-checkpointer.ts); this threshold (~128 MiB of WAL) is
-    // only the backstop if that worker stops.
-    raw.pragma('wal_autocheckpoint = 32768');
-    raw.pragma('foreign_keys = OFF');
+    db = openSqliteConnection(file);
   } catch (e) {
     throw Errors.storeUnavailable(`cannot open SQLite database in ${opts.dataDir}: ${(e as Error).message}`, { cause: e });
   }
   const checkpointer = startCheckpointer(file);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) });
   // Started on the first batch, so after createStore's migrations.
-  const writer = opts.ingestThread === true && !opts.now ? new SqliteIngestWriter({ file, busyTimeoutMs: SQLITE_BUSY_TIMEOUT_MS }) : undefined;
+  const writer = opts.ingestThread === true && !opts.now ? new SqliteIngestWriter({ file }) : undefined;
   return new KyselyStore({
     engine: 'sqlite',
     db,

@@ -217,6 +217,8 @@ export class KyselyStore implements Store {
   readonly #ingestQueue: PendingIngest[] = [];
   #groupsRunning = 0;
   #startScheduled = false;
+  /** close() waiting for the queue and the groups in flight to finish. */
+  readonly #onIngestIdle: Array<() => void> = [];
   readonly #maxGroup: number;
   readonly #maxConcurrentGroups: number;
 
@@ -279,7 +281,7 @@ export class KyselyStore implements Store {
     if (this.#closed) return;
     this.#closed = true;
     // Batches already queued or in a transaction finish (their callers get their answers) first.
-    while (this.#groupsRunning > 0 || this.#ingestQueue.length > 0) await new Promise((r) => setTimeout(r, 5));
+    if (this.#groupsRunning > 0 || this.#ingestQueue.length > 0) await new Promise<void>((resolve) => this.#onIngestIdle.push(resolve));
     await this.#ingestWriter?.stop().catch(() => undefined);
     await this.#beforeClose?.().catch(() => undefined);
     await this.db.destroy();
@@ -451,7 +453,8 @@ export class KyselyStore implements Store {
       this.#groupsRunning++;
       void this.#runGroup(group).finally(() => {
         this.#groupsRunning--;
-        this.#startGroups();
+        if (this.#ingestQueue.length > 0) this.#startGroups();
+        else if (this.#groupsRunning === 0) this.#onIngestIdle.splice(0).forEach((resolve) => resolve());
       });
     }
   }
@@ -464,7 +467,6 @@ export class KyselyStore implements Store {
       await this.db
         .transaction()
         .execute(async (trx) => {
-          outcomes.length = 0;
           for (const item of group) {
             if (group.length === 1) {
               outcomes.push({ ok: true, value: await this.#ingest(trx as AnyTrx, item.input) });

@@ -3,21 +3,13 @@
  * the same KyselyStore ingest code, one message per batch. Not imported by anything but the writer.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import type { Database } from './db-schema.js';
 import { KyselyStore } from './kysely-store.js';
-import { CachingSqliteDatabase } from './sqlite-statement-cache.js';
+import { openSqliteConnection } from './sqlite-connection.js';
 import type { IngestInput } from './types.js';
 import type { WriterData, WriterReply } from './sqlite-ingest-writer.js';
 
 const data = workerData as WriterData;
-const raw = new BetterSqlite3(data.file, { fileMustExist: true });
-raw.pragma('synchronous = NORMAL');
-raw.pragma(`busy_timeout = ${Math.max(0, Math.floor(data.busyTimeoutMs))}`);
-raw.pragma('cache_size = -65536');
-raw.pragma('wal_autocheckpoint = 32768');
-const store = new KyselyStore({ engine: 'sqlite', db: new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) }) });
+const store = new KyselyStore({ engine: 'sqlite', db: openSqliteConnection(data.file, { mustExist: true }) });
 const port = parentPort!;
 
 port.on('message', (m: { id: number; input: IngestInput } | { close: true }) => {

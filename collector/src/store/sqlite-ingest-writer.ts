@@ -24,8 +24,8 @@ export type WriterReply =
   | { id: number; error: { code?: string; statusCode?: number; message: string; retryAfterS?: number } };
 
 export interface WriterData {
+  /** The database file (already migrated by the main connection). */
   file: string;
-  busyTimeoutMs: number;
 }
 
 /**

@@ -59,7 +59,7 @@ describe('SQLite ingest worker', () => {
     const store = await createStore({ dataDir: dir, ingestThread: false });
     const { agent, sender } = await enrolled(store);
     const file = join(dir, SQLITE_FILE);
-    const writer = new SqliteIngestWriter({ file: `${file}.moved`, busyTimeoutMs: 1000 });
+    const writer = new SqliteIngestWriter({ file: `${file}.moved` });
     try {
       // The database is not where the worker looks: it dies at start.
       const lost = await writer.ingest(sender.input([event('server.added', agent.endpointId, serverEntry('a'))])).catch((e: unknown) => e);

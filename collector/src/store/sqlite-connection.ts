@@ -1,0 +1,33 @@
+/**
+ * One SQLite connection as the store uses it: better-sqlite3 with the store's pragmas, wrapped for
+ * Kysely with prepared-statement caching (sqlite-statement-cache.ts). Used by the main connection
+ * (index.ts) and by the ingest worker's own connection (sqlite-ingest-worker.ts), so both run with
+ * the same settings.
+ */
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import type { Database } from './db-schema.js';
+import { CachingSqliteDatabase } from './sqlite-statement-cache.js';
+
+/** How long a connection waits for another's write lock before SQLITE_BUSY (-> 503). */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+
+/** Opens `file` (created unless `mustExist`) with the store's pragmas; throws what better-sqlite3 throws. */
+export function openSqliteConnection(file: string, opts: { mustExist?: boolean } = {}): Kysely<Database> {
+  const raw = new BetterSqlite3(file, { fileMustExist: opts.mustExist === true });
+  try {
+    raw.pragma('journal_mode = WAL');
+    raw.pragma('synchronous = NORMAL');
+    raw.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    // 64 MiB page cache: the fleet's index working set (servers by fingerprint, events by endpoint).
+    raw.pragma('cache_size = -65536');
+    // Checkpoints run in a worker (sqlite-checkpointer.ts); this threshold (~128 MiB of WAL) is
+    // only the backstop if that worker stops.
+    raw.pragma('wal_autocheckpoint = 32768');
+    raw.pragma('foreign_keys = OFF');
+  } catch (e) {
+    raw.close();
+    throw e;
+  }
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) });
+}
