@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
 import { ENROLL_SECRET, makeFixture, type Fixture } from '../support/collector-fixture.js';
 import { loadCaForTests } from '../support/ca-cache.js';
+import { craftedCsr } from '../support/crafted-csr.js';
 import { engineCases } from '../support/pg.js';
 import { enrollRequest, injectTransport, makeKeyPair, pooledKeyPair, TestAgent } from '../../../test/src/harness/test-agent.js';
 
@@ -76,6 +77,9 @@ describe.each(await engineCases())('POST /v1/enroll (%s store)', (engine) => {
   test.each([
     ['a CSR that is not PEM', 'x'.repeat(200), 'MCPW_ERR_CSR_INVALID', /does not parse/],
     ['a 1024-bit key', undefined, 'MCPW_ERR_CSR_INVALID', /at least 2048/],
+    // Issue 10 item 11: bounded before node-forge's verify (which would spin for minutes).
+    ['a 16384-bit key', craftedCsr({ modulusBits: 16384, exponent: 65537n }), 'MCPW_ERR_CSR_INVALID', /at most 4096 bits/],
+    ['a huge public exponent', craftedCsr({ modulusBits: 4096, exponent: (1n << 4000n) + 1n }), 'MCPW_ERR_CSR_INVALID', /exponent/],
   ])('%s is 400', async (_what, csr, code, message) => {
     const opts = csr ? { enrollSecret: ENROLL_SECRET, csr } : { enrollSecret: ENROLL_SECRET, keys: makeKeyPair(1024) };
     const { response } = await enrollRequest(fx.transport, opts);
