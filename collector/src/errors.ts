@@ -47,6 +47,8 @@ export const Errors = {
   seqConflict: define('MCPW_ERR_SEQ_CONFLICT', 409, 'a different batch was already accepted under this seq'),
   tooLarge: define('MCPW_ERR_TOO_LARGE', 413, 'body too large'),
   rateLimited: define('MCPW_ERR_RATE_LIMITED', 429, 'too many requests'),
+  overloaded: define('MCPW_ERR_OVERLOADED', 503, 'the collector is overloaded; retry later'),
+  keyReused: define('MCPW_ERR_KEY_REUSED', 409, 'this public key is already enrolled under too many agent ids; make a new key pair'),
   storeUnavailable: define('MCPW_ERR_STORE_UNAVAILABLE', 503, 'store unavailable'),
   notFound: define('MCPW_ERR_NOT_FOUND', 404, 'not found'),
   conflict: define('MCPW_ERR_CONFLICT', 409, 'a record with this name already exists'),
