@@ -10,13 +10,14 @@
  * a failed `app.ready()`/`listen()` (Fastify runs onClose then too). When buildApp itself fails
  * after opening the store (bad TLS material, a plugin that throws while registering), it closes
  * what it started (the app's onClose hooks, then the store) before rethrowing.
- * TLS: `embedded` issues a server certificate from the CA at build time (memory only); `files`
+ * TLS: `embedded` serves the server certificate kept in dataDir/ca (issued by the CA on first
+ * start, renewed before expiry or when serverNames change: ca/certificate-authority.ts); `files`
  * reads tlsCertFile/tlsKeyFile (unreadable -> MCPW_ERR_CONFIG naming the key); `off` serves HTTP.
  */
 import { readFileSync } from 'node:fs';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { AgentCache } from './agent-cache.js';
-import { loadOrCreateCa, loadOrCreateServerKey, type CertificateAuthority } from './ca/certificate-authority.js';
+import { loadOrCreateCa, loadOrCreateServerCertificate, type CertificateAuthority, type ServerCertificateOrigin } from './ca/certificate-authority.js';
 import type { CollectorContext } from './collector-context.js';
 import type { CollectorConfig } from './config.js';
 import { Errors } from './errors.js';
@@ -72,7 +73,14 @@ export const LOG_REDACT_PATHS = [
   'databaseUrl',
 ];
 
-function tlsOptions(config: CollectorConfig, ca: CertificateAuthority): { https: { key: string; cert: string } | null; fingerprint: string | null } {
+interface TlsSetup {
+  https: { key: string; cert: string } | null;
+  fingerprint: string | null;
+  notAfter?: string;
+  origin?: ServerCertificateOrigin;
+}
+
+function tlsOptions(config: CollectorConfig, ca: CertificateAuthority): TlsSetup {
   if (config.tls === 'off') return { https: null, fingerprint: null };
   if (config.tls === 'files') {
     const read = (path: string, keyName: string): string => {
@@ -84,8 +92,8 @@ function tlsOptions(config: CollectorConfig, ca: CertificateAuthority): { https:
     };
     return { https: { cert: read(config.tlsCertFile, 'tlsCertFile'), key: read(config.tlsKeyFile, 'tlsKeyFile') }, fingerprint: null };
   }
-  const server = ca.issueServerCertificate(config.serverNames, new Date(), loadOrCreateServerKey(config.dataDir));
-  return { https: { cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem }, fingerprint: server.fingerprint };
+  const server = loadOrCreateServerCertificate(ca, config.dataDir, config.serverNames);
+  return { https: { cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem }, fingerprint: server.fingerprint, notAfter: server.notAfter, origin: server.origin };
 }
 
 /** Builds the collector app (see module comment). The returned instance is ready to inject or listen. */
@@ -138,7 +146,12 @@ function newApp(
     metrics: new CollectorMetrics(),
     agentCache: new AgentCache(store, { ttlMs: config.agentCacheTtlMs, max: config.agentCacheMax, now }),
     now,
-    tls: { mode: config.tls === 'off' ? 'off' : config.tls === 'files' ? 'files' : 'embedded', serverFingerprint: tls.fingerprint },
+    tls: {
+      mode: config.tls === 'off' ? 'off' : config.tls === 'files' ? 'files' : 'embedded',
+      serverFingerprint: tls.fingerprint,
+      serverNotAfter: tls.notAfter ?? null,
+      serverOrigin: tls.origin ?? null,
+    },
   };
   app.decorate('collector', context);
   installErrorHandlers(app);

@@ -3,7 +3,7 @@
  * `app.collector` (fastify's decorate habit): the frozen config, the store, the CA, metrics, the
  * agent key cache and the clock. Plugins read it; nothing else is global.
  */
-import type { CertificateAuthority } from './ca/certificate-authority.js';
+import type { CertificateAuthority, ServerCertificateOrigin } from './ca/certificate-authority.js';
 import type { AgentCache } from './agent-cache.js';
 import type { CollectorConfig } from './config.js';
 import type { CollectorMetrics } from './metrics.js';
@@ -17,8 +17,16 @@ export interface CollectorContext {
   readonly agentCache: AgentCache;
   /** Milliseconds clock (Date.now unless a test injects one). */
   readonly now: () => number;
-  /** How this app serves: protocol and, for embedded TLS, the server certificate's fingerprint. */
-  readonly tls: { mode: 'embedded' | 'files' | 'off'; serverFingerprint: string | null };
+  /**
+   * How this app serves: protocol and, for embedded TLS, the server certificate (informational:
+   * agents pin the CA, never this certificate) and why it was issued or kept at this start.
+   */
+  readonly tls: {
+    mode: 'embedded' | 'files' | 'off';
+    serverFingerprint: string | null;
+    serverNotAfter?: string | null;
+    serverOrigin?: ServerCertificateOrigin | null;
+  };
 }
 
 declare module 'fastify' {

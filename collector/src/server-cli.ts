@@ -1,6 +1,8 @@
 /**
  * `mcpwatch-collector`: parses the configuration (flags, env, optional --config file), builds the
- * app, listens, prints where and the CA fingerprint agents pin, and shuts down gracefully on
+ * app, listens, prints where and the CA fingerprint agents pin (the only fingerprint it prints:
+ * the embedded server certificate is kept in the data dir and renewed under the same CA, so agents
+ * must never pin it; its validity is printed for information), and shuts down gracefully on
  * SIGTERM/SIGINT (stop accepting, finish in-flight batches, close the store; exit anyway after
  * shutdownTimeoutMs).
  *
@@ -14,6 +16,7 @@ import { mkdirSync } from 'node:fs';
 import pino from 'pino';
 import { colonFingerprint } from '@mcpwatch/shared';
 import { buildApp, LOG_REDACT_PATHS } from './app.js';
+import type { ServerCertificateOrigin } from './ca/certificate-authority.js';
 import { configHelp, loadConfig, redactedConfig, type CollectorConfig } from './config.js';
 import { isCollectorError } from './errors.js';
 
@@ -30,6 +33,15 @@ export interface CliIo {
   /** Where to install SIGTERM/SIGINT handlers (process by default). */
   signals: Pick<NodeJS.Process, 'once' | 'removeListener'>;
 }
+
+const SERVER_ORIGIN_TEXT: Record<ServerCertificateOrigin, string> = {
+  kept: 'kept from the data dir',
+  created: 'created',
+  renewed: 'renewed before expiry',
+  'names-changed': 'issued again: serverNames changed',
+  'ca-changed': 'issued again: the CA changed',
+  unreadable: 'issued again: the stored one was unusable',
+};
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -72,11 +84,16 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.listen.port;
   const url = `${tls.mode === 'off' ? 'http' : 'https'}://${urlHost(config.listen.host)}:${port}`;
-  logger.info({ url, store: store.engine, config: redactedConfig(config), caOrigin: ca.origin }, 'collector listening');
+  logger.info(
+    { url, store: store.engine, config: redactedConfig(config), caOrigin: ca.origin, serverCertificate: tls.serverFingerprint ? { fingerprint: tls.serverFingerprint, notAfter: tls.serverNotAfter, origin: tls.serverOrigin } : null },
+    'collector listening',
+  );
   stderr(`mcpwatch-collector listening on ${url} (store: ${store.engine}, tls: ${tls.mode})`);
   stderr(`CA fingerprint (sha256, pin this in agents): ${ca.fingerprint}`);
   stderr(`CA fingerprint (colon form): ${colonFingerprint(ca.fingerprint)}`);
-  if (tls.serverFingerprint) stderr(`server certificate fingerprint (sha256): ${tls.serverFingerprint}`);
+  if (tls.mode === 'embedded' && tls.serverNotAfter) {
+    stderr(`server certificate: issued by this CA, valid until ${tls.serverNotAfter} (${SERVER_ORIGIN_TEXT[tls.serverOrigin ?? 'kept']}); renewed automatically, do not pin it`);
+  }
 
   return new Promise<number>((resolve) => {
     let stopping = false;

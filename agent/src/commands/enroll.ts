@@ -19,14 +19,16 @@ const HELP = `usage: mcpwatch-agent enroll --server URL --secret S [--ca-fingerp
 
   --server URL          collector base URL (https; http only for loopback)   [MCPWATCH_SERVER]
   --secret S            enroll secret (prefer the environment variable)      [MCPWATCH_ENROLL_SECRET]
-  --ca-fingerprint F    SHA-256 fingerprint of the collector's TLS certificate to pin [MCPWATCH_CA_FINGERPRINT]
+  --ca-fingerprint F    SHA-256 fingerprint of the collector's CA to pin (printed by the collector as
+                        "CA fingerprint (sha256, pin this in agents)"; never the server certificate's)
+                                                                             [MCPWATCH_CA_FINGERPRINT]
   --state-dir DIR       where the key, certificate and state are kept        [MCPWATCH_STATE_DIR]
   --config FILE         a JSON config file                                   [MCPWATCH_CONFIG]
 `;
 
 export const enrollCommand: Command = {
   name: 'enroll',
-  summary: 'enroll this machine with a collector (key pair, CSR, pinned certificate)',
+  summary: 'enroll this machine with a collector (key pair, CSR, pinned collector CA)',
   options: ['help'],
   async run(argv, io) {
     if (argv.includes('--help') || argv.includes('-h')) {

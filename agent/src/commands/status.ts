@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { splitConfigArgs } from '../config/config-argv.js';
 import { UsageError } from '../errors.js';
-import { loadIdentity } from '../pipeline/enroll-client.js';
+import { collectorTrust, loadIdentity } from '../pipeline/enroll-client.js';
 import { HttpClient } from '../pipeline/http-client.js';
 import { inspectSpool } from '../pipeline/spool.js';
 import { readShipperState } from '../pipeline/shipper.js';
@@ -57,7 +57,8 @@ export const statusCommand: Command = {
     const server = id?.record.server ?? loaded.config.server;
     const collector: StatusReport['collector'] = { reachable: false, status: null, latencyMs: null, error: null };
     if (server) {
-      const http = new HttpClient({ pinSha256: id?.record.caFingerprint ?? loaded.config.caFingerprint, timeoutMs: 5000 });
+      const trust = collectorTrust(id, stateDir);
+      const http = new HttpClient({ pinSha256: trust.pinSha256 ?? loaded.config.caFingerprint, pinnedCaPem: trust.pinnedCaPem, timeoutMs: 5000 });
       const t0 = performance.now();
       try {
         const res = await http.request({ method: 'GET', url: new URL('/healthz', server).toString() });

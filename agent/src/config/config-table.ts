@@ -27,7 +27,7 @@ export const CONFIG_TABLE = {
   // enrollment / identity
   server: { type: 'url', env: 'MCPWATCH_SERVER', flag: 'server', description: 'Collector base URL (https; http only for loopback)' },
   enrollSecret: { type: 'secret', env: 'MCPWATCH_ENROLL_SECRET', flag: 'secret', description: 'Enroll secret from the MDM profile or installer (never logged, never stored by the agent)' },
-  caFingerprint: { type: 'string', env: 'MCPWATCH_CA_FINGERPRINT', flag: 'ca-fingerprint', description: "SHA-256 fingerprint of the collector's TLS certificate to pin" },
+  caFingerprint: { type: 'string', env: 'MCPWATCH_CA_FINGERPRINT', flag: 'ca-fingerprint', description: "SHA-256 fingerprint of the collector's CA to pin (not its server certificate's)" },
   stateDir: { type: 'string', env: 'MCPWATCH_STATE_DIR', flag: 'state-dir', description: 'Directory for keys, certificate, spool and shipper state (owner-only)' },
   certRenewBeforeDays: { type: 'number', env: 'MCPWATCH_CERT_RENEW_BEFORE_DAYS', flag: 'cert-renew-before-days', min: 0, max: 3650, description: 'Re-enroll this many days before the certificate expires' },
   // spool

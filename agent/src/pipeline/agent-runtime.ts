@@ -24,7 +24,7 @@ import type { AgentConfig } from '../config/config-table.js';
 import { Spool, type SpoolDropInfo } from './spool.js';
 import { CERT_EXPIRED, Shipper, type ShipperReport } from './shipper.js';
 import { HttpClient } from './http-client.js';
-import { enroll, loadIdentity, renewalDue, type AgentIdentity } from './enroll-client.js';
+import { collectorTrust, enroll, loadIdentity, renewalDue, type AgentIdentity } from './enroll-client.js';
 import { ProcessMeter, SelfLimiter } from './self-limit.js';
 import { applyPolicy, effectivePolicy, policyChanged, type EffectivePolicy } from './policy.js';
 import { buildHeartbeat } from './heartbeat.js';
@@ -123,7 +123,9 @@ export class AgentRuntime implements EventSink {
       throw new PipelineError(PipelineCodes.notEnrolled, `not enrolled (no identity in ${stateDir}); run: mcpwatch-agent enroll --server URL --secret S`);
     }
     await this.renewIfDue();
-    this.http = new HttpClient({ pinSha256: this.identity.record.caFingerprint ?? this.cfg.caFingerprint, timeoutMs: this.cfg.requestTimeoutMs });
+    // Pinned to the collector's CA (fingerprint + the CA stored at enrollment), never to its leaf.
+    const trust = collectorTrust(this.identity, stateDir);
+    this.http = new HttpClient({ pinSha256: trust.pinSha256 ?? this.cfg.caFingerprint, pinnedCaPem: trust.pinnedCaPem, timeoutMs: this.cfg.requestTimeoutMs });
     this.spool = Spool.open({
       dir: path.join(stateDir, 'spool'),
       maxBytes: this.cfg.spoolMaxBytes,
@@ -372,11 +374,12 @@ export class AgentRuntime implements EventSink {
         return false;
       }
       try {
-        const pin = this.identity?.record.caFingerprint ?? this.cfg.caFingerprint;
+        const trust = collectorTrust(this.identity, this.cfg.stateDir);
         this.identity = await enroll({
           server,
           secret,
-          caFingerprint: pin,
+          caFingerprint: trust.pinSha256 ?? this.cfg.caFingerprint,
+          caPem: trust.pinnedCaPem,
           stateDir: this.cfg.stateDir,
           host: await this.o.hostInfo(),
           agentVersion: AGENT_VERSION,

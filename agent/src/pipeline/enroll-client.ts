@@ -12,9 +12,14 @@
  * The files are written atomically; the key is written before enrollment.json, so a crash never
  * leaves an enrollment without its key.
  *
- * The collector's TLS certificate is pinned by SHA-256 fingerprint (http-client.ts); http is
- * accepted only for loopback. Failures are PipelineError MCPW_ERR_ENROLL (with the collector's
- * code and message when it answered) or MCPW_ERR_NETWORK / MCPW_ERR_CERT_PIN_MISMATCH.
+ * The collector is pinned by its CA, whatever the agent was given (http-client.ts): a fingerprint
+ * must be the CA's (the root that issued the collector's server certificate); a server-certificate
+ * (leaf) fingerprint is refused with MCPW_ERR_CERT_PIN_IS_LEAF before anything is sent.
+ * enrollment.json's `caFingerprint` is the CA fingerprint the connection was accepted under, and
+ * `collectorTrust()` gives later connections that pin plus the stored ca-cert.pem, so a renewed or
+ * re-issued server certificate from the same CA is accepted. http is accepted only for loopback.
+ * Failures are PipelineError MCPW_ERR_ENROLL (with the collector's code and message when it
+ * answered) or MCPW_ERR_NETWORK / MCPW_ERR_CERT_PIN_MISMATCH / MCPW_ERR_CERT_PIN_IS_LEAF.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -55,7 +60,10 @@ export interface AgentIdentity {
 export interface EnrollOptions {
   server: string;
   secret: string;
+  /** SHA-256 fingerprint of the collector's CA (never its server certificate's). */
   caFingerprint?: string | null;
+  /** The CA certificate (PEM) of an earlier enrollment, trusted as well (re-enrollment). */
+  caPem?: string | null;
   stateDir: string;
   host: HostInfo;
   agentVersion: string;
@@ -103,8 +111,9 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   const publicKeyPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const csr = makeCsr(privateKeyPem, publicKeyPem, opts.host.hostname);
-  const http = new HttpClient({ pinSha256: opts.caFingerprint ?? null, timeoutMs: opts.timeoutMs ?? 15_000 });
+  const http = new HttpClient({ pinSha256: opts.caFingerprint ?? null, pinnedCaPem: opts.caPem ?? null, timeoutMs: opts.timeoutMs ?? 15_000 });
   let res;
+  let anchor: string | null = null;
   try {
     res = await http.request({
       method: 'POST',
@@ -112,6 +121,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
       headers: { authorization: `Bearer ${opts.secret}`, 'content-type': 'application/json' },
       body: Buffer.from(JSON.stringify({ csr, host: opts.host, agentVersion: opts.agentVersion })),
     });
+    anchor = http.pinnedAnchor;
   } finally {
     http.close();
   }
@@ -141,7 +151,8 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     agentId: json.agentId,
     endpointId: json.endpointId,
     server: url.toString().replace(/\/$/, ''),
-    caFingerprint: opts.caFingerprint ?? null,
+    // The CA the TLS connection was pinned to (http-client.ts): never the server certificate.
+    caFingerprint: anchor,
     enrolledAt: new Date((opts.now ?? Date.now)()).toISOString(),
     certNotBefore: new Date(cert.validFrom).toISOString(),
     certNotAfter: new Date(cert.validTo).toISOString(),
@@ -166,6 +177,23 @@ export function loadIdentity(stateDir: string): AgentIdentity | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * How to trust the collector after enrollment: the pinned CA fingerprint of the record and the CA
+ * certificate stored with it (both name the CA, so a renewed server certificate is accepted).
+ * A record without a pin (http on loopback, or system CAs) pins nothing.
+ */
+export function collectorTrust(identity: AgentIdentity | null, stateDir: string): { pinSha256: string | null; pinnedCaPem: string | null } {
+  const pin = identity?.record.caFingerprint ?? null;
+  if (!pin) return { pinSha256: null, pinnedCaPem: null };
+  let pinnedCaPem: string | null = null;
+  try {
+    pinnedCaPem = fs.readFileSync(path.join(stateDir, FILES.ca), 'utf8');
+  } catch {
+    pinnedCaPem = null;
+  }
+  return { pinSha256: pin, pinnedCaPem };
 }
 
 /** true when the certificate expires within `renewBeforeDays` (or a third of its lifetime, if shorter). */

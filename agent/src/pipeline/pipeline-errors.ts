@@ -10,6 +10,8 @@ export const PipelineCodes = {
   spoolClosed: 'MCPW_ERR_SPOOL_CLOSED',
   insecureUrl: 'MCPW_ERR_INSECURE_URL',
   pinMismatch: 'MCPW_ERR_CERT_PIN_MISMATCH',
+  /** The configured pin is the collector's server certificate (renewed), not its CA. */
+  pinIsLeaf: 'MCPW_ERR_CERT_PIN_IS_LEAF',
   network: 'MCPW_ERR_NETWORK',
   httpStatus: 'MCPW_ERR_HTTP_STATUS',
   clockSkew: 'MCPW_ERR_CLOCK_SKEW',

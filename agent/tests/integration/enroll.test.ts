@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostInfo } from '@mcpwatch/shared';
-import { enroll, loadIdentity, renewalDue, FILES, type EnrollmentRecord } from '../../src/pipeline/enroll-client.js';
+import { collectorTrust, enroll, loadIdentity, renewalDue, FILES, type EnrollmentRecord } from '../../src/pipeline/enroll-client.js';
 import { checkCollectorUrl, HttpClient, normalizeFingerprint } from '../../src/pipeline/http-client.js';
 import { FakeEnrollServer } from './pipeline-fake-enroll-server.js';
 
@@ -40,17 +40,58 @@ describe('enroll', () => {
     expect(loaded?.privateKey.asymmetricKeyType).toBe('rsa');
   });
 
-  it('accepts a pin of the CA that issued the collector certificate (chain verified), as the collector prints it', async () => {
+  it('accepts a pin of the CA that issued the collector certificate (chain verified), as the collector prints it, and stores the CA as the pin', async () => {
     const s = await server('ca-issued');
     const id = await enroll({ server: s.url, secret: SECRET, caFingerprint: s.caFingerprint, stateDir: stateDir(), host, agentVersion: '0.1.0' });
-    expect(id.record.caFingerprint).toBe(s.caFingerprint);
-    const leafPinned = await enroll({ server: s.url, secret: SECRET, caFingerprint: s.tlsFingerprint, stateDir: stateDir(), host, agentVersion: '0.1.0' });
-    expect(leafPinned.record.agentId).toBe('ag_test2');
+    expect(id.record.caFingerprint).toBe(normalizeFingerprint(s.caFingerprint));
     const other = new FakeEnrollServer(SECRET, 'ca-issued'); // another CA: same shape, different pin
     await expect(enroll({ server: s.url, secret: SECRET, caFingerprint: other.caFingerprint, stateDir: stateDir(), host, agentVersion: '0.1.0' })).rejects.toMatchObject({
       code: 'MCPW_ERR_CERT_PIN_MISMATCH',
     });
-    expect(s.requests).toHaveLength(2);
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('refuses the server certificate (leaf) fingerprint with a coded error naming the CA to pin, before sending the secret', async () => {
+    const s = await server('ca-issued');
+    const dir = stateDir();
+    for (const leafPin of [s.tlsFingerprint, normalizeFingerprint(s.tlsFingerprint), `sha256:${s.tlsFingerprint.toLowerCase()}`]) {
+      const err = await enroll({ server: s.url, secret: SECRET, caFingerprint: leafPin, stateDir: dir, host, agentVersion: '0.1.0' }).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'MCPW_ERR_CERT_PIN_IS_LEAF' });
+      expect((err as Error).message).toMatch(/pin its CA instead/);
+      expect((err as Error).message).toContain(normalizeFingerprint(s.caFingerprint));
+    }
+    expect(s.requests).toHaveLength(0);
+    expect(fs.existsSync(path.join(dir, FILES.enrollment))).toBe(false);
+  });
+
+  it('after enrollment trusts the stored CA: a re-issued server certificate from the same CA is accepted, another CA is not', async () => {
+    const s = await server('ca-issued');
+    const dir = stateDir();
+    const id = await enroll({ server: s.url, secret: SECRET, caFingerprint: s.caFingerprint, stateDir: dir, host, agentVersion: '0.1.0' });
+    await s.reissueTlsCertificate();
+    const trust = collectorTrust(id, dir);
+    expect(trust.pinSha256).toBe(normalizeFingerprint(s.caFingerprint));
+    const http = new HttpClient({ ...trust, timeoutMs: 5000 });
+    try {
+      expect((await http.request({ method: 'GET', url: `${s.url}/healthz` })).status).toBe(401);
+      expect(http.pinnedAnchor).toBe(normalizeFingerprint(s.caFingerprint));
+    } finally {
+      http.close();
+    }
+    // An identity stored before this fix pinned the leaf: the stored CA still carries it across a renewal.
+    const legacy = new HttpClient({ pinSha256: 'ab'.repeat(32), pinnedCaPem: fs.readFileSync(path.join(dir, FILES.ca), 'utf8'), timeoutMs: 5000 });
+    try {
+      expect((await legacy.request({ method: 'GET', url: `${s.url}/healthz` })).status).toBe(401);
+    } finally {
+      legacy.close();
+    }
+    const other = await server('ca-issued');
+    const wrong = new HttpClient({ ...trust, timeoutMs: 5000 });
+    try {
+      await expect(wrong.request({ method: 'GET', url: `${other.url}/healthz` })).rejects.toMatchObject({ code: 'MCPW_ERR_CERT_PIN_MISMATCH' });
+    } finally {
+      wrong.close();
+    }
   });
 
   it('keeps using a pinned https connection for later requests (keep-alive)', async () => {

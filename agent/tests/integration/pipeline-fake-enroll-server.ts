@@ -86,6 +86,14 @@ export class FakeEnrollServer {
     }
   }
 
+  /** A new TLS key and certificate from the same CA (what a collector's renewal does); 'ca-issued' only. */
+  async reissueTlsCertificate(): Promise<void> {
+    const k = keyPairPem();
+    const cert = makeCert('collector', k.publicKeyPem, 'test CA', this.ca.privateKeyPem, 30, false);
+    this.tlsFingerprint = new X509Certificate(cert).fingerprint256;
+    (this.server as https.Server).setSecureContext({ key: k.privateKeyPem, cert: cert + this.caCert });
+  }
+
   async listen(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', () => r()));
     const proto = this.server instanceof https.Server ? 'https' : 'http';
