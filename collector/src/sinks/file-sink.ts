@@ -1,8 +1,10 @@
 /**
  * File sink: the embedded default when AWS is not configured. Writes JSONL files of exactly what
  * would be published: `kinesis.jsonl` (one line per Kinesis record's data, JSON or OCSF as
- * configured) and `securityhub.jsonl` (one ASFF finding per line). Without AWS, the ASFF account
- * and region are placeholders unless configured.
+ * configured) and `securityhub.jsonl` (one ASFF finding per line, rendered by the Security Hub
+ * sink's own FindingRenderer from the same finding.raised / finding.resolved rows it takes, those
+ * the store derives from snapshots included; a snapshot adds no finding of its own). Without AWS,
+ * the ASFF account and region are placeholders unless configured.
  *
  * Contract: send() returns ok only after the lines were written and fdatasync'd. Files rotate by
  * size: past `maxFileBytes` the current file becomes NAME.1.jsonl (older ones shift up); at most

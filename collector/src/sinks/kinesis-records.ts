@@ -3,6 +3,12 @@
  * key = endpoint id so one endpoint's events stay in order on one shard. Used by the Kinesis sink
  * and by the file sink (which writes exactly these records).
  *
+ * Findings: a snapshot record is the agent's event as sent, and its `findings` array is the
+ * endpoint's inventory state, not a publication. A finding is raised or resolved on the stream
+ * only by a finding.raised / finding.resolved record (the agent's, or the one the store derives
+ * when a snapshot raises or resolves it), exactly as in Security Hub; in OCSF mode the snapshot
+ * renders no Detection Finding.
+ *
  * Size contract: a record (data + partition key) is at most 1 MiB. A larger inventory snapshot is
  * SPLIT into parts (its arrays spread over several records, each marked `part: {index, count}`);
  * any other record still too large is SUMMARISED (the event's data replaced by its size, sha256 and

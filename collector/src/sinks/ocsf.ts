@@ -7,7 +7,7 @@
  * | process.started / process.stopped       | 1007 Process Activity (Launch / Terminate)  |
  * | config.error                            | 1001 File System Activity (Read, Failure)   |
  * | server.* / client.*                     | 5020 Software Inventory Info (Log)          |
- * | inventory.snapshot                      | 5020 per server and client (Collect) + 2004 per finding |
+ * | inventory.snapshot                      | 5020 per server and client (Collect)        |
  * | finding.raised / finding.resolved       | 2004 Detection Finding (Create / Close)     |
  * | socket.opened / socket.closed           | 4001 Network Activity (Open / Close)        |
  * | agent.heartbeat / agent.dropped         | 0 Base Event                                |
@@ -22,6 +22,9 @@
  * rendering of one event) so a resend is recognisable. The collector's own events (a batch seq
  * gap, a broken hash chain) are findings about the endpoint: their agent id and seq are in
  * `unmapped.mcpwatch.batch`, their finding_info.uid is stable per endpoint + kind + seq.
+ * A snapshot's findings are not rendered from the snapshot: the store derives a finding.raised /
+ * finding.resolved event for each finding a snapshot raises or resolves (store/projection.ts), and
+ * that event is the finding's one 2004 rendering, as it is its one ASFF finding in Security Hub.
  * Pure functions: no I/O.
  */
 import type { ClientRecord, EventOf, Finding, ServerEntry } from '@mcpwatch/shared';
@@ -177,10 +180,10 @@ function clientInventory(row: OutboxRow, n: number, c: ClientRecord, activity: [
   );
 }
 
-function detection(row: OutboxRow, n: number, f: Finding, resolved: boolean, hostname?: string | null): OcsfEvent {
+function detection(row: OutboxRow, f: Finding, resolved: boolean): OcsfEvent {
   return base(
     row,
-    n,
+    0,
     {
       classUid: 2004,
       activityId: resolved ? 3 : 1,
@@ -202,7 +205,6 @@ function detection(row: OutboxRow, n: number, f: Finding, resolved: boolean, hos
       ...(f.evidence ? { evidences: [{ data: f.evidence }] } : {}),
       mcp_finding_subject: f.subject,
     },
-    hostname,
   );
 }
 
@@ -285,9 +287,9 @@ export function toOcsf(row: OutboxRow): OcsfEvent[] {
     case 'inventory.snapshot':
       return snapshot(row, e);
     case 'finding.raised':
-      return [detection(row, 0, e.data, false)];
+      return [detection(row, e.data, false)];
     case 'finding.resolved':
-      return [detection(row, 0, e.data, true)];
+      return [detection(row, e.data, true)];
     case 'socket.opened':
     case 'socket.closed': {
       const s = e.data;
@@ -321,7 +323,6 @@ function snapshot(row: OutboxRow, e: EventOf<'inventory.snapshot'>): OcsfEvent[]
   const out: OcsfEvent[] = [];
   for (const s of e.data.servers) out.push(serverInventory(row, out.length, s, [2, 'Collect'], 'present', host));
   for (const c of e.data.clients) out.push(clientInventory(row, out.length, c, [2, 'Collect'], 'present', host));
-  for (const f of e.data.findings) out.push(detection(row, out.length, f, false, host));
   if (out.length === 0) {
     out.push(base(row, 0, { classUid: 5020, activityId: 2, activityName: 'Collect', message: 'no MCP clients or servers' }, { actor: AGENT_ACTOR, package: { name: 'none', version: 'unspecified' } }, host));
   }

@@ -3,10 +3,12 @@
  *
  * Contract:
  * - Rows of `finding.raised` / `finding.resolved` become one ASFF finding each (resolved =
- *   RecordState ARCHIVED); an `inventory.snapshot` row contributes every finding it lists (ACTIVE);
- *   a `collector.seq_gap` / `collector.chain_broken` row becomes one finding about the endpoint
- *   (MEDIUM / HIGH, Id stable per endpoint + kind + seq, see asff.ts). Other rows have nothing to
- *   publish here: they count as `skipped` and are accepted.
+ *   RecordState ARCHIVED): the agent's events and those the store derives when a snapshot raises
+ *   or resolves a finding (store/projection.ts), the one path of findings to every sink (see
+ *   store/sink-routing.ts); a `collector.seq_gap` / `collector.chain_broken` row becomes one
+ *   finding about the endpoint (MEDIUM / HIGH, Id stable per endpoint + kind + seq, see asff.ts).
+ *   Other rows, `inventory.snapshot` included (its findings arrive as those derived events), have
+ *   nothing to publish here: they count as `skipped` and are accepted.
  * - Within one send, findings with the same Id collapse to the latest state; a retried row whose
  *   state is older than one already sent is skipped (FirstSeenMemory), so a retry never reopens a
  *   resolved finding. CreatedAt is the first raise, UpdatedAt rises.
@@ -22,7 +24,7 @@ import {
   type AwsSecurityFinding,
   type BatchImportFindingsCommandOutput,
 } from '@aws-sdk/client-securityhub';
-import type { Finding, ServerEntry } from '@mcpwatch/shared';
+import type { Finding } from '@mcpwatch/shared';
 import type { OutboxRow } from '../store/types.js';
 import { awsClientConfig, type AwsClientOptions } from './aws-client-config.js';
 import { chunkBy } from './batching.js';
@@ -90,9 +92,6 @@ export class FindingRenderer {
       let items: RowFinding[];
       if (e.type === 'finding.raised' || e.type === 'finding.resolved') {
         items = [fromFinding(e.data, e.type === 'finding.resolved', await hostOf(row), null)];
-      } else if (e.type === 'inventory.snapshot') {
-        const servers = new Map<string, ServerEntry>(e.data.servers.map((s) => [s.serverKey, s]));
-        items = e.data.findings.map((f) => fromFinding(f, false, e.data.host.hostname, (f.subject.serverKey ? servers.get(f.subject.serverKey)?.user : null) ?? null));
       } else if (isCollectorEvent(e)) {
         const host = await hostOf(row);
         items = [{ id: collectorAsffId(row.endpointId, e), generatorId: e.type, render: (times) => collectorEventAsff(e, { ...where, ...times, host }) }];

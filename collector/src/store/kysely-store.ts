@@ -6,6 +6,11 @@
  * Failure contract: a database that cannot be reached (connection refused/reset, pool exhausted,
  * SQLite busy/full/IO error) rejects with MCPW_ERR_STORE_UNAVAILABLE (503, retryable); anything
  * else is a programming error and propagates. ingestBatch is one transaction: all or nothing.
+ *
+ * Findings: the batch's events, the collector's tamper events and the finding.raised /
+ * finding.resolved events its snapshots cause (projection.ts reconciles each snapshot against the
+ * endpoint's open findings) are appended to the history and enqueued in the outbox in that one
+ * transaction; derived ids are deterministic, so the same batch cannot add them twice.
  */
 import { randomUUID } from 'node:crypto';
 import { CompiledQuery, sql, type Compilable, type Kysely, type Transaction, Migrator } from 'kysely';
@@ -14,7 +19,7 @@ import { Errors, isCollectorError } from '../errors.js';
 import type { Database, PresenceTable } from './db-schema.js';
 import { PRESENCE_TABLES } from './db-schema.js';
 import { inCodeMigrations } from './migrations.js';
-import { canonicalTime, projectBatch, type ProjectionDelta } from './projection.js';
+import { canonicalTime, projectBatch, type FindingTransition, type ProjectionDelta } from './projection.js';
 import { sinkWantsEvent } from './sink-routing.js';
 import { InventoryQueries, ulidTimePrefix } from './inventory-queries.js';
 import type {
@@ -551,14 +556,22 @@ export class KyselyStore implements Store {
         .execute();
     }
 
-    await this.#applyProjection(trx, endpointId, projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => encoded.get(e)!.data, time: (e) => encoded.get(e)!.time }), receivedAt);
+    // A snapshot reconciles the endpoint's findings against those open now (read only then).
+    const openFindings = fresh.some((e) => e.type === 'inventory.snapshot') ? await this.#openFindings(trx, endpointId) : undefined;
+    const delta = projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => encoded.get(e)!.data, time: (e) => encoded.get(e)!.time }, openFindings);
+    const derived = await this.#appendFindingTransitions(trx, endpointId, agentId, input.seq, receivedAt, delta.findingTransitions);
+    await this.#applyProjection(trx, endpointId, delta, receivedAt);
 
     // One outbox row per sink (per OUTBOX_ROW_MAX_EVENTS events), holding the ids of the events
-    // that sink wants; the payload is the events rows themselves.
+    // that sink wants; the payload is the events rows themselves. The finding events derived from
+    // a snapshot follow it, so every sink gets a snapshot's findings the same way: as them.
     const outbox = [];
     for (const sink of input.sinks) {
       const ids = [];
-      for (const e of fresh) if (sinkWantsEvent(sink, e.type)) ids.push(e.id);
+      for (const e of fresh) {
+        if (sinkWantsEvent(sink, e.type)) ids.push(e.id);
+        for (const t of derived.get(e.id) ?? []) if (sinkWantsEvent(sink, t.type)) ids.push(t.id);
+      }
       // The collector's own gap / chain-broken events go out too: a SIEM must see tampering.
       for (const e of tamper) if (sinkWantsEvent(sink, e.type)) ids.push(e.id);
       for (let i = 0; i < ids.length; i += OUTBOX_ROW_MAX_EVENTS) {
@@ -630,6 +643,37 @@ export class KyselyStore implements Store {
 
   /**
    * Upserts one endpoint's inventory rows, writing only what changed. Agents report the same
+  /** The endpoint's open findings (finding id -> data JSON). */
+  async #openFindings(trx: AnyTrx, endpointId: string): Promise<Map<string, string>> {
+    const rows = await trx.selectFrom('findings').select(['finding_id', 'data']).where('endpoint_id', '=', endpointId).where('status', '=', 'open').execute();
+    return new Map(rows.map((r: { finding_id: string; data: string }) => [r.finding_id, r.data]));
+  }
+
+  /**
+   * Appends the finding.raised / finding.resolved events a batch's snapshots caused to the event
+   * history (ids are deterministic: an id already held is skipped, so projecting a batch again adds
+   * nothing twice). Returns those appended now, by the id of the snapshot that caused them.
+   */
+  async #appendFindingTransitions(trx: AnyTrx, endpointId: string, agentId: string, seq: number, receivedAt: string, transitions: FindingTransition[]): Promise<Map<string, FindingTransition[]>> {
+    const out = new Map<string, FindingTransition[]>();
+    if (transitions.length === 0) return out;
+    const rows = transitions.map((t) => ({ id: t.id, endpoint_id: endpointId, agent_id: agentId, type: t.type, time: t.time, received_at: receivedAt, batch_seq: seq, data: t.dataJson }));
+    const inserted = new Set<string>();
+    for (const chunk of chunkRows(rows, 8)) {
+      const done = await this.#shapes.insert(trx, 'append:events', chunk, (values) =>
+        trx.insertInto('events').values(values).onConflict((oc) => oc.column('id').doNothing()).returning('id'),
+      );
+      for (const r of done) inserted.add((r as { id: string }).id);
+    }
+    for (const t of transitions) {
+      if (!inserted.delete(t.id)) continue;
+      const list = out.get(t.snapshotId) ?? [];
+      list.push(t);
+      out.set(t.snapshotId, list);
+    }
+    return out;
+  }
+
    * servers, clients and findings again and again (every snapshot, every re-raise); rewriting an
    * unchanged row rewrites every index entry of it (servers: three), which was the largest part of
    * an ingest's inventory cost. So: read the current `data` and state of these keys (one
@@ -745,10 +789,12 @@ export class KyselyStore implements Store {
     if (orphans.length > 0) await this.completeOutbox(sink, orphans.map((id) => `${id}:${sink}`));
     const out: OutboxRow[] = [];
     for (const { row, ids } of leased) {
-      for (const id of ids) {
+      let key = '';
+      for (const [pos, id] of ids.entries()) {
+        if (id > key) key = id;
         const e = events.get(id);
         if (!e) continue;
-        out.push({
+        const item: OutboxRow = {
           id: `${id}:${sink}`,
           sink,
           endpointId: row.endpoint_id,
@@ -758,10 +804,17 @@ export class KyselyStore implements Store {
           event: { v: 1, id: e.id, type: e.type, time: e.time, endpointId: e.endpoint_id, data: JSON.parse(e.data) } as StoredEvent,
           attempts: Number(row.attempts),
           createdAt: row.created_at,
-        });
+        };
+        out.push(item);
+        place.set(item, [key, pos]);
       }
     }
-    out.sort((a, b) => (a.event.id < b.event.id ? -1 : a.event.id > b.event.id ? 1 : 0));
+    const cmp = (x: string | number, y: string | number): number => (x < y ? -1 : x > y ? 1 : 0);
+    out.sort((a, b) => {
+      const pa = place.get(a)!;
+      const pb = place.get(b)!;
+      return cmp(pa[0], pb[0]) || cmp(pa[1], pb[1]) || cmp(a.event.id, b.event.id);
+    });
     return out;
   }
 
@@ -782,6 +835,10 @@ export class KyselyStore implements Store {
    */
   async #splitOutboxRow(trx: Transaction<Database>, row: Database['outbox'], ids: string[], subset: string[], set: Partial<Database['outbox']>): Promise<void> {
     const inSubset = new Set(subset);
+    // Oldest event first, by id; but an event listed after a greater id in its row (a finding event
+    // derived from a snapshot: its id shares the snapshot's millisecond, not its order) sorts right
+    // after that greater id, so it keeps its place in the batch, before the agent's next event.
+    const place = new Map<OutboxRow, [key: string, pos: number]>();
     const rest = ids.filter((id) => !inSubset.has(id));
     const keepSubset = inSubset.has(row.id);
     const stay = keepSubset ? subset : rest;

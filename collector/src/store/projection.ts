@@ -5,13 +5,23 @@
  * Rules (each table keeps first seen / last seen; removal keeps the row with present=0):
  * - inventory.snapshot replaces the endpoint's current inventory: everything not in the snapshot
  *   becomes absent (findings: resolved). Changes earlier in the same batch are superseded by it.
+ * - A snapshot also RECONCILES the endpoint's findings against what is open at that point (the
+ *   store's open findings before the batch, `openFindings`, as changed by the batch's earlier
+ *   finding.raised / finding.resolved events): a finding in the snapshot that is not open, or open
+ *   with other content, is RAISED; an open finding absent from the snapshot is RESOLVED; an open
+ *   finding the snapshot repeats unchanged is nothing. Each is a `FindingTransition` with a
+ *   deterministic event id (endpoint + snapshot id + type + finding id, time prefix of the snapshot
+ *   id): the store records it as a finding.raised / finding.resolved event in the history and the
+ *   outbox, the one path by which a snapshot's findings reach any sink (see sink-routing.ts).
  * - server.added|changed / server.removed, client.detected / client.removed, process.started /
  *   process.stopped, socket.opened / socket.closed upsert one row present or absent.
  * - finding.raised opens a finding, finding.resolved resolves it.
  * - config.error records a current error of a config file (cleared by the next snapshot).
  * - agent.heartbeat updates the endpoint's health; agent.dropped only lands in the event history.
  */
+import { createHash } from 'node:crypto';
 import {
+  canonicalJson,
   severityRank,
   type ClientRecord,
   type ConfigError,
@@ -45,6 +55,68 @@ export interface ProjectionDelta {
   sockets: Map<string, SocketsTable>;
   configErrors: Map<string, ConfigErrorsTable>;
   findings: Map<string, FindingsTable>;
+  /** Finding state changes caused by the batch's snapshots, in order (see the header). */
+  findingTransitions: FindingTransition[];
+}
+
+/** A finding raised or resolved by a snapshot: published as an event the store derives. */
+export interface FindingTransition {
+  /** Deterministic event id (a ULID in form): the same batch projected again gives the same id. */
+  id: string;
+  type: 'finding.raised' | 'finding.resolved';
+  /** The snapshot's canonical time. */
+  time: string;
+  /** The finding as JSON text: the snapshot's when raised, the last one stored when resolved. */
+  dataJson: string;
+  findingId: string;
+  /** Id of the inventory.snapshot event that caused it. */
+  snapshotId: string;
+}
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ULID = /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/;
+
+/** The 10-character ULID time part of `ms`. */
+function ulidTime(ms: number): string {
+  let t = Math.max(0, Math.floor(ms));
+  let out = '';
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[t % 32]! + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
+}
+
+/**
+ * The id of the event a snapshot's finding transition becomes: the snapshot id's time part (so it
+ * sorts with the snapshot) and 80 bits of sha256(endpoint, snapshot id, type, finding id).
+ */
+export function findingTransitionId(endpointId: string, snapshotId: string, snapshotTime: string, type: FindingTransition['type'], findingId: string): string {
+  const prefix = ULID.test(snapshotId) ? snapshotId.slice(0, 10) : ulidTime(Date.parse(snapshotTime) || 0);
+  const digest = createHash('sha256').update(JSON.stringify(['mcpwatch.finding-transition/v1', endpointId, snapshotId, type, findingId])).digest();
+  let bits = 0;
+  let acc = 0;
+  let out = '';
+  for (const byte of digest) {
+    acc = (acc << 8) | byte;
+    bits += 8;
+    while (bits >= 5 && out.length < 16) {
+      out += CROCKFORD[(acc >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+    acc &= (1 << bits) - 1;
+    if (out.length === 16) break;
+  }
+  return prefix + out;
+}
+
+/** Same content, whatever the key order of the two texts. */
+function sameFinding(storedJson: string, f: Finding): boolean {
+  try {
+    return canonicalJson(JSON.parse(storedJson)) === canonicalJson(f);
+  } catch {
+    return false;
+  }
 }
 
 /** An ISO timestamp in the store's canonical form; `fallback` when `t` does not parse. */
@@ -71,6 +143,7 @@ function emptyDelta(): ProjectionDelta {
     sockets: new Map(),
     configErrors: new Map(),
     findings: new Map(),
+    findingTransitions: [],
   };
 }
 
@@ -185,15 +258,41 @@ export interface EncodedEvents {
 /**
  * Folds a batch's events, in order, into one delta for `endpointId` (the enrolled agent's
  * endpoint; the envelope's endpointId is not trusted for placement). Later events win.
+ * `openFindings`: the endpoint's open findings before this batch (finding id -> data JSON), which
+ * its snapshots are reconciled against; absent = none open.
  */
-export function projectBatch(endpointId: string, events: readonly McpEvent[], receivedAt: string, encoded?: EncodedEvents): ProjectionDelta {
+export function projectBatch(
+  endpointId: string,
+  events: readonly McpEvent[],
+  receivedAt: string,
+  encoded?: EncodedEvents,
+  openFindings?: ReadonlyMap<string, string>,
+): ProjectionDelta {
   const dataJson = encoded?.dataJson ?? ((e: McpEvent) => JSON.stringify(e.data));
   const timeOf = encoded?.time ?? ((e: McpEvent) => canonicalTime(e.time, receivedAt));
   let d = emptyDelta();
+  const transitions: FindingTransition[] = [];
+  // What is open as the sinks know it, event by event: the store's state, then this batch's changes.
+  let open = new Map<string, string>(openFindings ?? []);
   for (const e of events) {
     const at = timeOf(e);
     switch (e.type) {
       case 'inventory.snapshot': {
+        const next = new Map<string, string>();
+        const transition = (type: FindingTransition['type'], findingId: string, json: string): void => {
+          transitions.push({ id: findingTransitionId(endpointId, e.id, at, type, findingId), type, time: at, dataJson: json, findingId, snapshotId: e.id });
+        };
+        // Two entries with one id: the later wins, as for the findings rows below.
+        const listed = new Map<string, Finding>();
+        for (const f of e.data.findings) listed.set(f.id, f);
+        for (const [id, f] of listed) {
+          const json = JSON.stringify(f);
+          next.set(id, json);
+          const was = open.get(id);
+          if (was === undefined || !sameFinding(was, f)) transition('finding.raised', id, json);
+        }
+        for (const [id, json] of open) if (!next.has(id)) transition('finding.resolved', id, json);
+        open = next;
         const heartbeat = d.heartbeat;
         d = emptyDelta();
         d.heartbeat = heartbeat;
@@ -204,7 +303,7 @@ export function projectBatch(endpointId: string, events: readonly McpEvent[], re
         for (const c of e.data.clients) d.clients.set(clientKey(c), clientRow(endpointId, at, true, c));
         for (const p of e.data.processes) d.processes.set(processKey(p), processRow(endpointId, at, true, p));
         for (const s of e.data.sockets) d.sockets.set(socketKey(s), socketRow(endpointId, at, true, s));
-        for (const f of e.data.findings) d.findings.set(f.id, findingRow(endpointId, at, true, f));
+        for (const [id, json] of next) d.findings.set(id, findingRow(endpointId, at, true, listed.get(id)!, json));
         for (const x of e.data.errors) d.configErrors.set(configErrorKey(x), configErrorRow(endpointId, at, x));
         break;
       }
@@ -232,9 +331,13 @@ export function projectBatch(endpointId: string, events: readonly McpEvent[], re
         d.sockets.set(socketKey(e.data), socketRow(endpointId, at, e.type === 'socket.opened', e.data, dataJson(e)));
         break;
       case 'finding.raised':
-      case 'finding.resolved':
-        d.findings.set(e.data.id, findingRow(endpointId, at, e.type === 'finding.raised', e.data, dataJson(e)));
+      case 'finding.resolved': {
+        const json = dataJson(e);
+        d.findings.set(e.data.id, findingRow(endpointId, at, e.type === 'finding.raised', e.data, json));
+        if (e.type === 'finding.raised') open.set(e.data.id, json);
+        else open.delete(e.data.id);
         break;
+      }
       case 'config.error':
         d.configErrors.set(configErrorKey(e.data), configErrorRow(endpointId, at, e.data, dataJson(e)));
         break;
@@ -245,5 +348,6 @@ export function projectBatch(endpointId: string, events: readonly McpEvent[], re
         break;
     }
   }
+  d.findingTransitions = transitions;
   return d;
 }

@@ -1,13 +1,19 @@
 /**
  * Which sinks want which events. The store enqueues an outbox row for an event only for the sinks
  * that want it, so a drainer never has to skip rows.
+ *
+ * One routing decision for findings, the same for every sink: a finding is published only as a
+ * `finding.raised` / `finding.resolved` event, either the agent's own or one the store derives
+ * when a snapshot raises or resolves a finding (projection.ts; a snapshot repeating an open finding
+ * unchanged derives nothing). A snapshot's `findings` array is inventory state: no sink renders it
+ * as findings (ASFF, OCSF detections), so nothing reaches one sink by a path another lacks.
  */
 import { COLLECTOR_EVENT_TYPES } from './types.js';
 
 /** Sink name of AWS Security Hub; it takes findings (the agents' and the collector's) only. */
 export const SECURITY_HUB_SINK = 'securityhub';
 
-/** What Security Hub publishes: the agents' findings and the collector's tamper/gap events. */
+/** What Security Hub publishes: finding events (the agents' and those derived from snapshots) and the collector's tamper/gap events. */
 const SECURITY_HUB_TYPES: ReadonlySet<string> = new Set(['finding.raised', 'finding.resolved', ...COLLECTOR_EVENT_TYPES]);
 
 /** true when `sink` should receive events of `type`. */

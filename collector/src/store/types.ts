@@ -64,7 +64,8 @@ export interface IngestInput {
    * Sinks to enqueue outbox rows for (e.g. ['file'] or ['kinesis','securityhub']). Each event is
    * enqueued only for the sinks that want it (see `sinkWantsEvent` in ./sink-routing.ts:
    * 'securityhub' takes finding.* events and the collector's tamper events; every other sink takes
-   * every event, the collector's own included).
+   * every event, the collector's own included). The finding.raised / finding.resolved events the
+   * batch's snapshots cause (projection.ts) are recorded and enqueued like the agent's.
    */
   sinks: string[];
 }
@@ -81,7 +82,10 @@ export interface OutboxRow {
   agentId: string;
   batchSeq: number;
   certFingerprint: string;
-  /** An agent's event, or one the collector recorded about the endpoint (collector.seq_gap / chain_broken). */
+  /**
+   * An agent's event, one the collector recorded about the endpoint (collector.seq_gap /
+   * chain_broken), or a finding.raised / finding.resolved the store derived from a snapshot.
+   */
   event: StoredEvent;
   /** Failed deliveries so far (releaseOutbox increments it); 0 on the first claim. */
   attempts: number;

@@ -5,7 +5,7 @@ import { FileSink, PLACEHOLDER_ACCOUNT_ID } from '../../../src/sinks/file-sink.j
 import { FirstSeenMemory } from '../../../src/sinks/first-seen-memory.js';
 import { renderKinesisRecords } from '../../../src/sinks/kinesis-records.js';
 import { newCounters } from '../../../src/sinks/types.js';
-import { finding, findingRow, processRow, serverEntry } from '../../support/outbox-fixtures.js';
+import { finding, findingRow, processRow, serverEntry, snapshotRow } from '../../support/outbox-fixtures.js';
 import { chainBrokenRow, seqGapRow } from './collector-event-rows.js';
 
 describe('FileSink', () => {
@@ -29,6 +29,21 @@ describe('FileSink', () => {
     expect(asff).toMatchObject({ SchemaVersion: '2018-10-08', AwsAccountId: PLACEHOLDER_ACCOUNT_ID, GeneratorId: 'plaintext-secret', RecordState: 'ACTIVE' });
     // The first-raise memory was persisted for the next start.
     expect(JSON.parse(readFileSync(join(dir, 'first-seen.json'), 'utf8'))).toHaveLength(1);
+  });
+
+  it('renders a snapshot\'s findings nowhere: its finding events (derived by the store) are their one ASFF line', async () => {
+    const sink = new FileSink({ dir, memory: new FirstSeenMemory() });
+    const s = serverEntry('github');
+    const f = finding('secret-in-config', 'critical', s);
+    const snap = snapshotRow('file', [s], [f]);
+    const raised = findingRow('file', f, false, { at: new Date('2026-01-01T00:00:00.001Z') });
+    expect(await sink.send([snap, raised])).toEqual({ ok: true });
+    await sink.shutdown();
+    const asff = lines('securityhub.jsonl').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(asff.map((a) => [a['Id'], a['RecordState']])).toEqual([[`mcpwatch/ep-1/${f.ruleId}/${f.id}`, 'ACTIVE']]);
+    expect(asff[0]!['ProductFields']).toMatchObject({ 'mcpwatch/eventId': raised.event.id });
+    // The snapshot itself is still a Kinesis record (inventory state), once.
+    expect(lines('kinesis.jsonl').map((l) => (JSON.parse(l) as { event: { type: string } }).event.type)).toEqual(['inventory.snapshot', 'finding.raised']);
   });
 
   it('writes OCSF renderings when configured', async () => {
