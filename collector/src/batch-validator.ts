@@ -1,6 +1,21 @@
 /**
  * Schema validation of an inflated batch against the shared Batch schema, compiled once with ajv.
  *
+ * Unknown properties: the shared schemas close every object agents send (`additionalProperties:
+ * false`), so a property they do not name, on the batch envelope, an event envelope or anywhere in
+ * an event's data, refuses the batch (MCPW_ERR_SCHEMA, 400, naming it): junk never reaches the
+ * store, and a 400 is not retried. Agents emit exactly what the schemas name (their tests validate
+ * their output against the same schemas); a new field is a schema version bump (DESIGN.md).
+ * Every string, array and record is bounded by the shared schemas.
+ *
+ * Nesting depth: JSON.parse in V8 is iterative (any depth parses without a stack overflow), and
+ * since every object is closed and every array typed, ajv refuses a deep value at its first level
+ * without walking into it; what passes is at most as deep as the schema (about 7 levels), so
+ * nothing downstream (JSON.stringify in the store, structured clone to the ingest worker) can
+ * overflow the stack on a batch's content. A depth pre-scan of the text would cost about half of
+ * JSON.parse per batch and guard nothing more. (The route still maps any RangeError from parsing,
+ * validating or storing a batch to a 400.)
+ *
  * The shared McpEvent schema is a union of 15 event envelopes (`anyOf`). Validating that as is makes
  * ajv try every branch for every event and report the errors of all of them; here the union is
  * recompiled as a `oneOf` with ajv's `discriminator` on `type`, so each event is checked against
@@ -83,6 +98,7 @@ let compiled: ValidateFunction | undefined;
 
 function validator(): ValidateFunction {
   if (!compiled) {
+    // No removeAdditional / coercion: the batch is validated exactly as signed and refused whole.
     const ajv = new Ajv({ discriminator: true, allErrors: false, strict: false });
     addFormats(ajv);
     ajv.addFormat('date-time', { type: 'string', validate: isDateTime });

@@ -18,11 +18,14 @@
  *   headers (400) -> agent known (401) / not revoked (403) / certificate not expired (401) ->
  *   timestamp window (401) ->
  *   signature over the raw bytes (401) -> per-agent rate limit (429 + Retry-After) ->
- *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) -> schema (400) ->
+ *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) ->
+ *   schema (400: a property the schema does not name, at any level, or a string/array/record over
+ *   its bound) ->
  *   header/body agreement (400) -> ONE store transaction -> 200 {acked: seq}.
  * Replies: 200 {acked, settings} (settings: the AgentSettings policy agents apply without a restart) for a new batch and for a re-sent identical one (idempotent); 409 when a
  * different batch was accepted under this seq; 413 body over maxBodyBytes; 415 other content
- * type or encoding; 503 + Retry-After when the store is unavailable. Agents retry 429/503 only.
+ * type or encoding; 503 + Retry-After when the store is unavailable. Agents retry 429/503 only, so
+ * a failure caused by the batch's content is always a 4xx (never 503: it would be retried forever).
  * Error body: { statusCode, code: "MCPW_ERR_*", message }.
  */
 import { gunzip, gunzipSync } from 'node:zlib';
@@ -64,9 +67,14 @@ export async function boundedGunzip(body: Buffer, maxBytes: number): Promise<Buf
   }
 }
 
-/** Store failures that are not already coded become 503 (retryable: the agent keeps the batch). */
+/**
+ * Store failures that are not already coded become 503 (retryable: the agent keeps the batch).
+ * A RangeError (stack or string length exceeded while encoding the events) comes from the
+ * batch's content, not from an outage: 400, so the agent does not retry it forever.
+ */
 function storeFailure(e: unknown): never {
   if (isCollectorError(e)) throw e;
+  if (e instanceof RangeError) throw Errors.malformed(`batch content cannot be stored: ${e.message}`, { cause: e });
   throw Errors.storeUnavailable(`store failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
 }
 
@@ -126,7 +134,13 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
     } catch (e) {
       throw Errors.malformed(`batch is not valid JSON: ${(e as Error).message}`, { cause: e });
     }
-    const batch = validateBatch(doc);
+    let batch;
+    try {
+      batch = validateBatch(doc);
+    } catch (e) {
+      if (e instanceof RangeError) throw Errors.malformed(`batch cannot be validated: ${e.message}`, { cause: e });
+      throw e;
+    }
     if (batch.agentId !== agentId) throw Errors.headerMismatch(`body agentId does not match header ${HEADERS.agentId}`);
     if (batch.seq !== seq) throw Errors.headerMismatch(`body seq ${batch.seq} does not match header ${HEADERS.seq} ${seq}`);
     const endpointId = agent.row.endpointId;

@@ -2,9 +2,15 @@
  * Read queries over the current inventory and the event history, shared by both engines.
  * Every filter value reaches the database as a bound parameter; LIKE patterns escape % _ and \,
  * so SQL metacharacters in a filter only ever match themselves.
- * Pagination: opaque cursors (base64url JSON); a cursor that does not decode is MCPW_ERR_MALFORMED.
+ * Pagination: opaque cursors (base64url JSON). A cursor is checked fully before it reaches a query
+ * (alphabet, length, JSON, shape, and every value's type and range: offsets are safe integers up to
+ * MAX_CURSOR_OFFSET, ids are bounded printable strings, event ids ULIDs); anything else, tampered
+ * or garbage, is MCPW_ERR_MALFORMED (400), never a database error.
+ * Page size: `limit` 1..MAX_PAGE_SIZE, and pages carrying stored JSON (events, findings) also stop
+ * early once MAX_PAGE_BYTES of it are in the page (at least one row per page), returning a cursor:
+ * a page of big events never holds the event loop for long or grows a reply without bound.
  */
-import { sql, type Expression, type Kysely, type SqlBool } from 'kysely';
+import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { SEVERITIES, severityRank, type Severity } from '@mcpwatch/shared';
 import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
@@ -43,6 +49,13 @@ export function ulidTimePrefix(ms: number): string {
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
+/** Bytes of stored JSON (event data, finding records) one page or one endpoint detail carries at most. */
+export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+/** Largest offset a cursor may carry (int4: both engines bind it as an integer). */
+export const MAX_CURSOR_OFFSET = 2 ** 31 - 1;
+/** Longest cursor accepted (the ones made here are far shorter). */
+const MAX_CURSOR_CHARS = 1024;
+const CURSOR_ALPHABET = /^[A-Za-z0-9_-]+$/;
 
 function pageSize(limit: number | undefined): number {
   if (limit === undefined) return DEFAULT_PAGE_SIZE;
@@ -55,21 +68,49 @@ export function encodeCursor(value: unknown): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-/** Decodes a cursor made by encodeCursor, checking its shape with `check`. */
-export function decodeCursor<T>(cursor: string, check: (v: unknown) => v is T): T {
+const BAD_CURSOR = 'cursor is not valid: pass back a nextCursor unchanged';
+
+/**
+ * Decodes a cursor made by encodeCursor, checking its shape with `check`; anything else (not a
+ * string, wrong alphabet, too long, not JSON, wrong shape or range) is MCPW_ERR_MALFORMED.
+ */
+export function decodeCursor<T>(cursor: unknown, check: (v: unknown) => v is T): T {
+  if (typeof cursor !== 'string' || cursor.length === 0 || cursor.length > MAX_CURSOR_CHARS || !CURSOR_ALPHABET.test(cursor)) {
+    throw Errors.malformed(BAD_CURSOR);
+  }
   let v: unknown;
   try {
     v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch (e) {
-    throw Errors.malformed('cursor is not valid: pass back a nextCursor unchanged', { cause: e });
+    throw Errors.malformed(BAD_CURSOR, { cause: e });
   }
-  if (!check(v)) throw Errors.malformed('cursor is not valid: pass back a nextCursor unchanged');
+  if (!check(v)) throw Errors.malformed(BAD_CURSOR);
   return v;
 }
 
-const isOffset = (v: unknown): v is { o: number } => typeof v === 'object' && v !== null && Number.isInteger((v as { o: unknown }).o) && (v as { o: number }).o >= 0;
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isKeyPair = (v: unknown): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string');
+/** `{ o }`: a safe integer offset in 0..MAX_CURSOR_OFFSET, and nothing else. */
+const isOffset = (v: unknown): v is { o: number } => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  const o = (v as { o?: unknown }).o;
+  return keys.length === 1 && keys[0] === 'o' && Number.isSafeInteger(o) && (o as number) >= 0 && (o as number) <= MAX_CURSOR_OFFSET;
+};
+/** An id as stored (endpoint id, server key): 1..128 characters, well-formed, no control characters. */
+// eslint-disable-next-line no-control-regex
+const NOT_IN_ID = /[\u0000-\u001f\u007f-\u009f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 128 && !NOT_IN_ID.test(v);
+const isEventId = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(v);
+const isKeyPair = (v: unknown): v is [string, string] => Array.isArray(v) && v.length === 2 && isId(v[0]) && isId(v[1]);
+
+/** How many of `sizes` (bytes of stored JSON per row, in page order) fit MAX_PAGE_BYTES: at least 1 when any. */
+function withinBudget(sizes: readonly number[], maxBytes: number = MAX_PAGE_BYTES): number {
+  let bytes = 0;
+  for (let i = 0; i < sizes.length; i++) {
+    bytes += sizes[i]!;
+    if (bytes > maxBytes) return Math.max(1, i);
+  }
+  return sizes.length;
+}
 
 function time(value: string, name: string): string {
   const t = canonicalTime(value, '');
@@ -110,14 +151,22 @@ function endpointSummary(r: Database['endpoints']): EndpointSummary {
   };
 }
 
-function storedEvent(r: Pick<Database['events'], 'id' | 'type' | 'time' | 'endpoint_id' | 'data'>): StoredEvent {
+type EventRow = Pick<Database['events'], 'id' | 'type' | 'time' | 'endpoint_id' | 'data'>;
+
+function storedEvent(r: EventRow): StoredEvent {
   return { v: 1, id: r.id, type: r.type, time: r.time, endpointId: r.endpoint_id, data: JSON.parse(r.data) } as StoredEvent;
 }
 
-function page<T>(rows: T[], n: number, next: (last: T) => string): Page<T> {
-  if (rows.length <= n) return { items: rows, nextCursor: null };
-  const items = rows.slice(0, n);
-  return { items, nextCursor: next(items[items.length - 1]!) };
+/**
+ * A page from up to n + 1 rows: the first n (fewer when `size` is given and their stored JSON
+ * passes MAX_PAGE_BYTES), and a cursor made from the last item and the count kept, when more remain.
+ */
+function page<T>(rows: T[], n: number, next: (last: T, kept: number) => string, size?: (row: T) => number): Page<T> {
+  let keep = Math.min(rows.length, n);
+  if (size) keep = withinBudget(rows.slice(0, keep).map(size));
+  if (rows.length <= keep) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, keep);
+  return { items, nextCursor: next(items[items.length - 1]!, keep) };
 }
 
 export class InventoryQueries {
@@ -157,7 +206,7 @@ export class InventoryQueries {
     }
     if (f.lastSeenAfter !== undefined) q = q.where('e.last_seen', '>=', time(f.lastSeenAfter, 'lastSeenAfter'));
     if (f.lastSeenBefore !== undefined) q = q.where('e.last_seen', '<', time(f.lastSeenBefore, 'lastSeenBefore'));
-    if (f.cursor !== undefined) q = q.where('e.endpoint_id', '>', decodeCursor(f.cursor, isString));
+    if (f.cursor !== undefined) q = q.where('e.endpoint_id', '>', decodeCursor(f.cursor, isId));
     const rows = await q.orderBy('e.endpoint_id').limit(n + 1).execute();
     return page(rows.map(endpointSummary), n, (last) => encodeCursor(last.endpointId));
   }
@@ -191,13 +240,7 @@ export class InventoryQueries {
         .orderBy('finding_id')
         .limit(10000)
         .execute(),
-      this.db
-        .selectFrom('events')
-        .select(['id', 'type', 'time', 'endpoint_id', 'data'])
-        .where('endpoint_id', '=', endpointId)
-        .orderBy('id', 'desc')
-        .limit(Math.max(0, Math.min(recentEvents, MAX_PAGE_SIZE)))
-        .execute(),
+      this.eventsWithinBudget(this.db.selectFrom('events').where('endpoint_id', '=', endpointId), Math.max(0, Math.min(recentEvents, MAX_PAGE_SIZE))).then((r) => r.rows),
     ]);
     return {
       endpoint: {
@@ -310,7 +353,7 @@ export class InventoryQueries {
         lastSeen: r.last_seen ?? '',
       };
     });
-    return page(groups, n, () => encodeCursor({ o: offset + n }));
+    return page(groups, n, (_last, kept) => encodeCursor({ o: offset + kept }));
   }
 
   async serverEndpoints(fingerprint: string, req: PageRequest): Promise<Page<ServerEndpoint>> {
@@ -357,7 +400,8 @@ export class InventoryQueries {
       .limit(n + 1)
       .offset(offset)
       .execute();
-    const items = rows.map((r) => ({
+    const p = page(rows, n, (_last, kept) => encodeCursor({ o: offset + kept }), (r) => r.data.length);
+    const items = p.items.map((r) => ({
       endpointId: r.endpoint_id,
       hostname: r.hostname,
       findingId: r.finding_id,
@@ -373,7 +417,7 @@ export class InventoryQueries {
       lastSeen: r.last_seen,
       finding: JSON.parse(r.data),
     }));
-    return page(items, n, () => encodeCursor({ o: offset + n }));
+    return { items, nextCursor: p.nextCursor };
   }
 
   /**
@@ -382,7 +426,7 @@ export class InventoryQueries {
    */
   async listEvents(f: EventFilter): Promise<Page<StoredEvent>> {
     const n = pageSize(f.limit);
-    let q = this.db.selectFrom('events').select(['id', 'type', 'time', 'endpoint_id', 'data']);
+    let q = this.db.selectFrom('events');
     if (f.since !== undefined) {
       const since = time(f.since, 'since');
       q = q.where('id', '>=', ulidTimePrefix(Date.parse(since))).where('time', '>=', since);
@@ -393,8 +437,28 @@ export class InventoryQueries {
     }
     if (f.endpointId !== undefined) q = q.where('endpoint_id', '=', f.endpointId);
     if (f.type !== undefined) q = q.where('type', '=', f.type);
-    if (f.cursor !== undefined) q = q.where('id', '<', decodeCursor(f.cursor, isString));
-    const rows = await q.orderBy('id', 'desc').limit(n + 1).execute();
-    return page(rows.map(storedEvent), n, (last) => encodeCursor(last.id));
+    if (f.cursor !== undefined) q = q.where('id', '<', decodeCursor(f.cursor, isEventId));
+    const { rows, more } = await this.eventsWithinBudget(q, n);
+    const items = rows.map(storedEvent);
+    return { items, nextCursor: more && items.length > 0 ? encodeCursor(items[items.length - 1]!.id) : null };
+  }
+
+  /**
+   * The newest `n` events of `q` whose stored data fits MAX_PAGE_BYTES (at least one), and whether
+   * more remain. Two steps: ids with their data sizes first, then the data of the ids kept only, so
+   * a page never loads (or parses) more than its budget.
+   */
+  private async eventsWithinBudget(q: SelectQueryBuilder<Database, 'events', object>, n: number): Promise<{ rows: EventRow[]; more: boolean }> {
+    if (n <= 0) return { rows: [], more: false };
+    const sized = await q
+      .select(['id', sql<number | string>`length(data)`.as('size')])
+      .orderBy('id', 'desc')
+      .limit(n + 1)
+      .execute();
+    const keep = withinBudget(sized.slice(0, n).map((r) => Number(r.size)));
+    const ids = sized.slice(0, keep).map((r) => r.id);
+    if (ids.length === 0) return { rows: [], more: false };
+    const rows = await this.db.selectFrom('events').select(['id', 'type', 'time', 'endpoint_id', 'data']).where('id', 'in', ids).orderBy('id', 'desc').execute();
+    return { rows, more: sized.length > keep };
   }
 }

@@ -3,7 +3,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { McpEvent } from './events.js';
-import { HostInfo } from './inventory.js';
+import { CLOSED_OBJECT, HostInfo } from './inventory.js';
 
 export const MAX_EVENTS_PER_BATCH = 5000;
 
@@ -16,7 +16,7 @@ export const Batch = Type.Object(
     sentAt: Type.String({ maxLength: 64 }),
     events: Type.Array(McpEvent, { maxItems: MAX_EVENTS_PER_BATCH }),
   },
-  { $id: 'Batch' },
+  { $id: 'Batch', ...CLOSED_OBJECT },
 );
 export type Batch = Omit<Static<typeof Batch>, 'events'> & { events: McpEvent[] };
 
@@ -27,7 +27,7 @@ export const EnrollRequest = Type.Object(
     host: HostInfo,
     agentVersion: Type.String({ maxLength: 64 }),
   },
-  { $id: 'EnrollRequest' },
+  { $id: 'EnrollRequest', ...CLOSED_OBJECT },
 );
 export type EnrollRequest = Static<typeof EnrollRequest>;
 
@@ -38,8 +38,8 @@ export const AgentSettings = Type.Object(
     socketPollMs: Type.Optional(Type.Integer({ minimum: 1000 })),
     heartbeatMs: Type.Optional(Type.Integer({ minimum: 5000 })),
     snapshotEveryHours: Type.Optional(Type.Number({ minimum: 0.01 })),
-    disabledRules: Type.Optional(Type.Array(Type.String({ maxLength: 64 }))),
-    allowServers: Type.Optional(Type.Array(Type.String({ maxLength: 512 }))),
+    disabledRules: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
+    allowServers: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 10_000 })),
   },
   { $id: 'AgentSettings' },
 );
@@ -55,10 +55,10 @@ export type BatchAck = Static<typeof BatchAck>;
 
 export const EnrollResponse = Type.Object(
   {
-    agentId: Type.String(),
-    endpointId: Type.String(),
-    certificate: Type.String(),
-    caCertificate: Type.String(),
+    agentId: Type.String({ maxLength: 128 }),
+    endpointId: Type.String({ maxLength: 128 }),
+    certificate: Type.String({ maxLength: 65536 }),
+    caCertificate: Type.String({ maxLength: 65536 }),
     settings: AgentSettings,
   },
   { $id: 'EnrollResponse' },

@@ -4,25 +4,28 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ServerEntry } from './server.js';
-import { ClientRecord, ConfigError, Finding, HostInfo, ProcessRecord, SocketRecord } from './inventory.js';
+import { CLOSED_OBJECT, ClientRecord, ConfigError, Finding, HostInfo, INVENTORY_LIMITS, ProcessRecord, SocketRecord } from './inventory.js';
 
 export const EVENT_VERSION = 1;
 
-export const InventorySnapshotData = Type.Object({
-  host: HostInfo,
-  clients: Type.Array(ClientRecord),
-  servers: Type.Array(ServerEntry),
-  processes: Type.Array(ProcessRecord),
-  sockets: Type.Array(SocketRecord),
-  findings: Type.Array(Finding),
-  errors: Type.Array(ConfigError),
-});
+export const InventorySnapshotData = Type.Object(
+  {
+    host: HostInfo,
+    clients: Type.Array(ClientRecord, { maxItems: INVENTORY_LIMITS.clients }),
+    servers: Type.Array(ServerEntry, { maxItems: INVENTORY_LIMITS.servers }),
+    processes: Type.Array(ProcessRecord, { maxItems: INVENTORY_LIMITS.processes }),
+    sockets: Type.Array(SocketRecord, { maxItems: INVENTORY_LIMITS.sockets }),
+    findings: Type.Array(Finding, { maxItems: INVENTORY_LIMITS.findings }),
+    errors: Type.Array(ConfigError, { maxItems: INVENTORY_LIMITS.errors }),
+  },
+  CLOSED_OBJECT,
+);
 export type InventorySnapshotData = Static<typeof InventorySnapshotData>;
 
-export const ServerChangedData = Type.Composite([
-  ServerEntry,
-  Type.Object({ changedFields: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }) }),
-]);
+export const ServerChangedData = Type.Composite(
+  [ServerEntry, Type.Object({ changedFields: Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 }) })],
+  CLOSED_OBJECT,
+);
 export type ServerChangedData = Static<typeof ServerChangedData>;
 
 export const HeartbeatData = Type.Object({
@@ -35,18 +38,18 @@ export const HeartbeatData = Type.Object({
   droppedCount: Type.Integer({ minimum: 0 }),
   lastError: Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]),
   /** Current polling intervals (after any self-limiting). */
-  intervalsMs: Type.Record(Type.String(), Type.Integer({ minimum: 0 })),
+  intervalsMs: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { maxProperties: 64, propertyNames: { maxLength: 64 } }),
   /** true when the agent lengthened its intervals because it went over its CPU/RSS budget. */
   throttled: Type.Boolean(),
   throttleReason: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
-});
+}, CLOSED_OBJECT);
 export type HeartbeatData = Static<typeof HeartbeatData>;
 
 export const DroppedData = Type.Object({
   count: Type.Integer({ minimum: 0 }),
   bytes: Type.Integer({ minimum: 0 }),
   reason: Type.String({ maxLength: 256 }),
-});
+}, CLOSED_OBJECT);
 export type DroppedData = Static<typeof DroppedData>;
 
 /** Every event type and the schema of its `data`. */
@@ -79,7 +82,7 @@ function envelope<T extends EventType>(type: T) {
     time: Type.String({ format: 'date-time', maxLength: 64 }),
     endpointId: Type.String({ minLength: 1, maxLength: 128 }),
     data: EVENT_DATA[type],
-  });
+  }, CLOSED_OBJECT);
 }
 
 export const McpEvent = Type.Union(

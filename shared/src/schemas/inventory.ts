@@ -7,6 +7,24 @@ import { ServerEntry } from './server.js';
 const Str = (max = 1024) => Type.String({ maxLength: max });
 const NullableStr = (max = 1024) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
 
+/**
+ * Objects agents send name every property they may hold (`additionalProperties: false`): the
+ * collector refuses a batch holding a property the schema does not name, and the agent's tests
+ * fail when it emits one. Every string, array and record is bounded; the limits are generous for
+ * real inventories (tens of thousands of servers, processes, findings per endpoint).
+ */
+export const CLOSED_OBJECT = { additionalProperties: false } as const;
+
+/** Bounds of the inventory lists (per snapshot / scan document). */
+export const INVENTORY_LIMITS = {
+  clients: 2_000,
+  servers: 20_000,
+  processes: 20_000,
+  sockets: 20_000,
+  findings: 50_000,
+  errors: 20_000,
+} as const;
+
 export const Severity = Type.Union(
   [Type.Literal('info'), Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')],
   { $id: 'Severity' },
@@ -28,7 +46,7 @@ export const HostInfo = Type.Object(
     /** OS users whose homes were scanned. */
     users: Type.Array(Str(256), { maxItems: 10000 }),
   },
-  { $id: 'HostInfo' },
+  { $id: 'HostInfo', ...CLOSED_OBJECT },
 );
 export type HostInfo = Static<typeof HostInfo>;
 
@@ -42,7 +60,7 @@ export const ClientRecord = Type.Object(
     configPaths: Type.Array(Str(4096), { maxItems: 10000 }),
     serverCount: Type.Integer({ minimum: 0 }),
   },
-  { $id: 'ClientRecord' },
+  { $id: 'ClientRecord', ...CLOSED_OBJECT },
 );
 export type ClientRecord = Static<typeof ClientRecord>;
 
@@ -64,7 +82,7 @@ export const ProcessRecord = Type.Object(
     match: Type.Optional(Type.Union([Type.Literal('config'), Type.Literal('pattern'), Type.Null()])),
     startedAt: Type.Optional(NullableStr(64)),
   },
-  { $id: 'ProcessRecord' },
+  { $id: 'ProcessRecord', ...CLOSED_OBJECT },
 );
 export type ProcessRecord = Static<typeof ProcessRecord>;
 
@@ -84,7 +102,7 @@ export const SocketRecord = Type.Object(
     serverKey: Type.Optional(NullableStr(64)),
     client: Type.Optional(NullableStr(64)),
   },
-  { $id: 'SocketRecord' },
+  { $id: 'SocketRecord', ...CLOSED_OBJECT },
 );
 export type SocketRecord = Static<typeof SocketRecord>;
 
@@ -103,17 +121,17 @@ export const Finding = Type.Object(
       client: Type.Optional(NullableStr(64)),
       configPath: Type.Optional(NullableStr(4096)),
       pid: Type.Optional(Type.Union([Type.Integer(), Type.Null()])),
-    }),
+    }, CLOSED_OBJECT),
     /** Where it was seen (e.g. field env.GITHUB_TOKEN, kind github-token). Never the value. */
     evidence: Type.Optional(
       Type.Object({
         field: Type.Optional(NullableStr(1024)),
         kind: Type.Optional(NullableStr(128)),
         detail: Type.Optional(NullableStr(1024)),
-      }),
+      }, CLOSED_OBJECT),
     ),
   },
-  { $id: 'Finding' },
+  { $id: 'Finding', ...CLOSED_OBJECT },
 );
 export type Finding = Static<typeof Finding>;
 
@@ -129,7 +147,7 @@ export const ConfigError = Type.Object(
     /** For invalid-entry: the server name whose entry was skipped. */
     entry: Type.Optional(NullableStr(512)),
   },
-  { $id: 'ConfigError' },
+  { $id: 'ConfigError', ...CLOSED_OBJECT },
 );
 export type ConfigError = Static<typeof ConfigError>;
 
@@ -140,13 +158,13 @@ export const InventoryDocument = Type.Object(
     schema: Type.Literal(INVENTORY_SCHEMA_ID),
     generatedAt: Str(64),
     host: HostInfo,
-    clients: Type.Array(ClientRecord),
-    servers: Type.Array(ServerEntry),
-    processes: Type.Array(ProcessRecord),
-    sockets: Type.Array(SocketRecord),
-    findings: Type.Array(Finding),
-    errors: Type.Array(ConfigError),
+    clients: Type.Array(ClientRecord, { maxItems: INVENTORY_LIMITS.clients }),
+    servers: Type.Array(ServerEntry, { maxItems: INVENTORY_LIMITS.servers }),
+    processes: Type.Array(ProcessRecord, { maxItems: INVENTORY_LIMITS.processes }),
+    sockets: Type.Array(SocketRecord, { maxItems: INVENTORY_LIMITS.sockets }),
+    findings: Type.Array(Finding, { maxItems: INVENTORY_LIMITS.findings }),
+    errors: Type.Array(ConfigError, { maxItems: INVENTORY_LIMITS.errors }),
   },
-  { $id: 'InventoryDocument' },
+  { $id: 'InventoryDocument', ...CLOSED_OBJECT },
 );
 export type InventoryDocument = Static<typeof InventoryDocument>;

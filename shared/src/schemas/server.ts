@@ -38,7 +38,7 @@ export const PackageIdentity = Type.Object(
     /** The launcher that fetches it: npx, bunx, pnpm, yarn, uvx, pipx, uv, docker, podman, ... */
     runner: Type.Optional(Type.Union([Type.String({ maxLength: 64 }), Type.Null()])),
   },
-  { $id: 'PackageIdentity' },
+  { $id: 'PackageIdentity', additionalProperties: false },
 );
 export type PackageIdentity = Static<typeof PackageIdentity>;
 
@@ -69,6 +69,6 @@ export const ServerEntry = Type.Object(
     serverKey: Type.String({ minLength: 8, maxLength: 64 }),
     fingerprint: Type.String({ minLength: 8, maxLength: 64 }),
   },
-  { $id: 'ServerEntry' },
+  { $id: 'ServerEntry', additionalProperties: false },
 );
 export type ServerEntry = Static<typeof ServerEntry>;
