@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { installAbuseGuard } from './abuse-guard.js';
 import { AgentCache } from './agent-cache.js';
 import { loadOrCreateCa, loadOrCreateServerCertificate, type CertificateAuthority, type ServerCertificateOrigin } from './ca/certificate-authority.js';
 import type { CollectorContext } from './collector-context.js';
@@ -96,6 +97,30 @@ function tlsOptions(config: CollectorConfig, ca: CertificateAuthority): TlsSetup
   return { https: { cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem }, fingerprint: server.fingerprint, notAfter: server.notAfter, origin: server.origin };
 }
 
+/**
+ * Timeouts and caps for the listener, http and https alike (issue 10 item 14): idle sockets are
+ * reaped (connectionTimeout = socket inactivity; keepAliveTimeout between requests), headers and
+ * whole requests are bounded in time (slowloris), and Node checks those deadlines often enough for
+ * small values to take effect. The https options object is also what https.createServer reads.
+ */
+function listenerOptions(config: CollectorConfig, https: { key: string; cert: string } | null): Record<string, unknown> {
+  const headersTimeout = Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs);
+  const server = {
+    headersTimeout,
+    requestTimeout: config.httpRequestTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    // How often Node looks for connections past headersTimeout/requestTimeout (default 30 s).
+    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
+  };
+  return {
+    ...(https ? { https: { ...https, ...server } } : { http: server }),
+    connectionTimeout: config.httpIdleTimeoutMs,
+    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
+    requestTimeout: config.httpRequestTimeoutMs,
+    ...(config.httpMaxRequestsPerSocket > 0 ? { maxRequestsPerSocket: config.httpMaxRequestsPerSocket } : {}),
+  };
+}
+
 /** Builds the collector app (see module comment). The returned instance is ready to inject or listen. */
 export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
@@ -106,6 +131,8 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
   let app: FastifyInstance | undefined;
   try {
     app = newApp(config, deps, { now, ca, tls, store, ownStore });
+    // Root scope, before the routes: failed-auth throttling, enrollment caps, load shedding.
+    await installAbuseGuard(app, config, app.collector.metrics);
     // Each plugin is its own encapsulated scope (batches replaces the content-type parsers in its own).
     for (const [, plugin] of PLUGINS) await app.register(plugin);
     return app;
@@ -132,12 +159,12 @@ function newApp(
         : { logger: { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' } } };
   const app = fastify({
     ...loggerOpts,
-    ...(tls.https ? { https: tls.https } : {}),
     logController: new LogController({ disableRequestLogging: true }),
-    requestTimeout: 60_000,
-    keepAliveTimeout: 75_000,
+    ...listenerOptions(config, tls.https),
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
+  // A cap on concurrent connections: past it the listener refuses at accept, before descriptors run out.
+  app.server.maxConnections = config.httpMaxConnections;
 
   const context: CollectorContext = {
     config,

@@ -8,7 +8,9 @@
  * logged or echoed.
  *
  * Errors: 401 MCPW_ERR_UNAUTHORIZED (missing, malformed, unknown or revoked token — one answer on
- * purpose), 403 MCPW_ERR_FORBIDDEN (valid token without the scope), 503 when the store is down.
+ * purpose), 403 MCPW_ERR_FORBIDDEN (valid token without the scope), 503 when the store is down,
+ * 429 MCPW_ERR_RATE_LIMITED + Retry-After when the source address has failed authFailureLimit times
+ * in the window (checked before the token is looked at; every 401 counts: abuse-guard.ts).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
@@ -57,7 +59,16 @@ export async function authenticate(store: Store, bootstrapTokenHash: string | nu
 export function requireScope(store: Store, bootstrapToken: string, scope: TokenScope): (req: FastifyRequest) => Promise<void> {
   const bootstrapHash = bootstrapToken ? hashSecret(bootstrapToken) : null;
   return async (req: FastifyRequest) => {
-    const principal = await authenticate(store, bootstrapHash, req.headers.authorization);
+    // The guard is decorated on the root app by buildApp; an app assembled without it skips throttling.
+    const guard = req.server.hasDecorator('abuseGuard') ? req.server.abuseGuard : undefined;
+    await guard?.refuseIfOverFailureBudget(req, 'token');
+    let principal: Principal;
+    try {
+      principal = await authenticate(store, bootstrapHash, req.headers.authorization);
+    } catch (e) {
+      if ((e as { code?: string }).code === Errors.unauthorized.code) await guard?.recordFailure(req, 'token');
+      throw e;
+    }
     if (scope === 'admin' && principal.scope !== 'admin') throw Errors.forbidden(`this route needs a token with scope admin; token "${principal.name}" has scope ${principal.scope}`);
     req.principal = principal;
   };

@@ -92,6 +92,9 @@ export class CollectorMetrics {
   readonly chainBreaks = new Counter('mcpwatch_batch_chain_breaks_total', 'Accepted batches whose prevHash did not chain (tamper) or whose seq skipped (gap).');
   readonly enrollments = new Counter('mcpwatch_enrollments_total', 'Agents enrolled, by outcome.');
   readonly enrollRejects = new Counter('mcpwatch_enroll_rejects_total', 'Enrollments refused, by reason code.');
+  readonly authFailures = new Counter('mcpwatch_auth_failures_total', 'Failed authentications, by kind (token, enroll, agent).');
+  readonly throttled = new Counter('mcpwatch_throttled_total', 'Requests refused with 429 by the abuse guard, by reason (auth-failures-*, enroll-per-secret, enroll-global, enroll-key-reused).');
+  readonly overloadRejects = new Counter('mcpwatch_overload_rejects_total', 'Requests shed with 503 under event-loop or heap pressure, by type.');
   readonly batchLatency = new Histogram('mcpwatch_batch_duration_seconds', 'Time from request start to response for POST /v1/batches.', [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
   ]);
@@ -103,8 +106,11 @@ export class CollectorMetrics {
     this.sections.push(render);
   }
 
-  /** The exposition text; `outboxDepth` is read at scrape time (null when the store cannot say). */
-  render(outboxDepth: Record<string, number> | null): string {
+  /**
+   * The exposition text; `outboxDepth` is read at scrape time (null when the store cannot say);
+   * `storeUp`: the store's health check at scrape time (default: the depth could be read).
+   */
+  render(outboxDepth: Record<string, number> | null, storeUp: boolean = outboxDepth !== null): string {
     const parts = [
       this.batchesAccepted,
       this.batchesDuplicate,
@@ -113,15 +119,18 @@ export class CollectorMetrics {
       this.chainBreaks,
       this.enrollments,
       this.enrollRejects,
+      this.authFailures,
+      this.throttled,
+      this.overloadRejects,
       this.batchLatency,
     ].map((m) => m.render());
     const depth = ['# HELP mcpwatch_outbox_depth Outbox rows waiting per sink.', '# TYPE mcpwatch_outbox_depth gauge'];
     for (const [sink, n] of Object.entries(outboxDepth ?? {})) depth.push(`mcpwatch_outbox_depth${labelText({ sink })} ${n}`);
     parts.push(depth.join('\n'));
     parts.push(
-      '# HELP mcpwatch_store_up 1 when the store answered the last scrape.',
+      '# HELP mcpwatch_store_up 1 when the store passed its health check (there, same file, readable) at this scrape.',
       '# TYPE mcpwatch_store_up gauge',
-      `mcpwatch_store_up ${outboxDepth === null ? 0 : 1}`,
+      `mcpwatch_store_up ${storeUp ? 1 : 0}`,
     );
     for (const section of this.sections) parts.push(section());
     return parts.join('\n') + '\n';

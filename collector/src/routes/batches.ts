@@ -15,7 +15,8 @@
  *     every event's endpointId must be the agent's endpointId from enrollment.
  *
  * Order of checks (cheapest refusal first, signature before any decompression):
- *   headers (400) -> agent known (401) / not revoked (403) / certificate not expired (401) ->
+ *   headers (400) -> agent known (401; 429 + Retry-After once this address sent unknownAgentLimit
+ *   unknown-agent or bad-signature batches in the window) / not revoked (403) / certificate not expired (401) ->
  *   timestamp window (401) ->
  *   signature over the raw bytes (401) -> per-agent rate limit (429 + Retry-After) ->
  *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) ->
@@ -80,6 +81,8 @@ function storeFailure(e: unknown): never {
 
 export const batchRoutes: FastifyPluginAsync = async (app) => {
   const { store, config, metrics, now, agentCache } = app.collector;
+  // Unknown agents and bad signatures count per source IP; past unknownAgentLimit they get 429 (abuse-guard.ts).
+  const guard = app.abuseGuard;
   const limiter = new RateLimiter({ ratePerS: config.rateLimitPerAgentPerS, burst: config.rateLimitBurst, maxKeys: config.agentCacheMax, now });
   const windowMs = config.timestampWindowS * 1000;
   warmBatchValidator();
@@ -111,7 +114,7 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
     if (!Buffer.isBuffer(body) || body.length === 0) throw Errors.malformed('empty body');
 
     const agent = await agentCache.get(agentId).catch(storeFailure);
-    if (!agent) throw Errors.unknownAgent();
+    if (!agent) throw (await guard.recordFailure(req, 'agent')) ?? Errors.unknownAgent();
     if (agent.row.revokedAt) throw Errors.agentRevoked();
     const nowMs = now();
     if (Date.parse(agent.row.certNotAfter) < nowMs) {
@@ -123,7 +126,7 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
         `batch timestamp is ${Math.round(skewMs / 1000)} s from the collector clock (window ±${config.timestampWindowS} s); check the clock`,
       );
     }
-    if (!verifyBatch(agent.publicKey, agentId, seq, timestampMs, body, signature)) throw Errors.signatureInvalid();
+    if (!verifyBatch(agent.publicKey, agentId, seq, timestampMs, body, signature)) throw (await guard.recordFailure(req, 'agent')) ?? Errors.signatureInvalid();
     const rate = limiter.take(agentId);
     if (!rate.ok) throw Errors.rateLimited(`agent over ${config.rateLimitPerAgentPerS} batches/s`, { retryAfterS: rate.retryAfterS });
 

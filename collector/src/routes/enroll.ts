@@ -13,18 +13,23 @@
  * hardware UUID apart (the newcomer is flagged as a duplicate: counted and logged).
  *
  * Errors: 401 MCPW_ERR_ENROLL_SECRET (missing, unknown or revoked secret — indistinguishable on
- * purpose), 400 MCPW_ERR_CSR_INVALID, 400 MCPW_ERR_SCHEMA, 503 store unavailable.
+ * purpose), 400 MCPW_ERR_CSR_INVALID (also a key outside 2048..4096 bits or with an odd exponent
+ * over 2^32, refused before any crypto), 400 MCPW_ERR_SCHEMA, 409 MCPW_ERR_KEY_REUSED (the key is
+ * enrolled under enrollMaxAgentsPerKey ids already), 429 MCPW_ERR_RATE_LIMITED + Retry-After (this
+ * address failed the secret authFailureLimit times in the window — checked before the secret, and
+ * before the body is read; or the secret / the collector is over its enrollment cap), 503 store
+ * unavailable. (abuse-guard.ts)
  *
  * At startup the configured enroll secrets are added to the store (hashed) unless a secret of that
  * name already exists there: a secret revoked through the admin API stays revoked.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { EnrollRequest, EnrollResponse, newEventId, type AgentSettings } from '@mcpwatch/shared';
 import type { NamedSecret } from '../config.js';
 import { Errors } from '../errors.js';
 import { toCollectorError } from '../http-errors.js';
 import { hashSecret } from '../secret-hash.js';
-import type { Store } from '../store/types.js';
+import type { EnrollSecretRow, Store } from '../store/types.js';
 
 /** Adds configured secrets the store does not know by name. Refuses a known name with a different secret. */
 export async function seedEnrollSecrets(store: Store, secrets: readonly NamedSecret[]): Promise<void> {
@@ -55,9 +60,29 @@ export function newAgentId(nowMs: number): string {
   return `ag_${newEventId(nowMs).toLowerCase()}`;
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    enrollSecretRow?: EnrollSecretRow;
+  }
+}
+
 export const enrollRoutes: FastifyPluginAsync = async (app) => {
   const { store, ca, config, metrics, now, agentCache } = app.collector;
+  const guard = app.abuseGuard;
   await seedEnrollSecrets(store, config.enrollSecrets);
+  app.decorateRequest('enrollSecretRow', undefined);
+
+  /** The secret is checked first, before the body is read: a wrong guess costs a hash and a lookup. */
+  const checkSecret = async (req: FastifyRequest): Promise<void> => {
+    await guard.refuseIfOverFailureBudget(req, 'enroll');
+    const secret = bearer(req.headers.authorization);
+    const secretRow = secret ? await store.findEnrollSecret(hashSecret(secret)) : null;
+    if (!secretRow || secretRow.revokedAt) {
+      await guard.recordFailure(req, 'enroll');
+      throw secret ? Errors.enrollSecretInvalid() : Errors.enrollSecretInvalid('missing Authorization: Bearer <enroll secret>');
+    }
+    req.enrollSecretRow = secretRow;
+  };
 
   app.post<{ Body: EnrollRequest }>(
     '/v1/enroll',
@@ -67,15 +92,15 @@ export const enrollRoutes: FastifyPluginAsync = async (app) => {
       onError: async (_req, _reply, err) => {
         metrics.enrollRejects.inc({ reason: toCollectorError(err).code });
       },
+      onRequest: checkSecret,
     },
     async (req) => {
-      const secret = bearer(req.headers.authorization);
-      if (!secret) throw Errors.enrollSecretInvalid('missing Authorization: Bearer <enroll secret>');
-      const secretRow = await store.findEnrollSecret(hashSecret(secret));
-      if (!secretRow || secretRow.revokedAt) throw Errors.enrollSecretInvalid();
+      const secretRow = req.enrollSecretRow!;
+      await guard.takeEnrollment(req, secretRow.name);
       const nowMs = now();
       const agentId = newAgentId(nowMs);
       const issued = ca.issueAgentCertificate(req.body.csr, agentId, config.agentCertValidityDays, new Date(nowMs));
+      guard.takePublicKey(issued.publicKeyPem);
       const outcome = await store.enrollAgent({
         agentId,
         host: req.body.host,

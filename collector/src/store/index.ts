@@ -82,6 +82,7 @@ function openSqlite(opts: CreateStoreOptions): KyselyStore {
     engine: 'sqlite',
     db,
     beforeClose: () => checkpointer.stop(),
+    sqliteFile: file,
     ...(writer ? { ingestWriter: writer } : {}),
     ...(opts.now ? { now: opts.now } : {}),
   });

@@ -22,6 +22,7 @@ import { inCodeMigrations } from './migrations.js';
 import { canonicalTime, projectBatch, type FindingTransition, type ProjectionDelta } from './projection.js';
 import { sinkWantsEvent } from './sink-routing.js';
 import { InventoryQueries, ulidTimePrefix } from './inventory-queries.js';
+import { deepCheckSqlite, SqliteFileIdentity, type HealthResult } from './sqlite-health.js';
 import type {
   AgentRow,
   ApiTokenRow,
@@ -72,6 +73,8 @@ export interface KyselyStoreOptions {
   maxIngestGroup?: number;
   /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
   maxConcurrentIngestGroups?: number;
+  /** SQLite: the database file, whose identity health() and every write check (sqlite-health.ts). */
+  sqliteFile?: string;
 }
 
 interface PendingIngest {
@@ -218,6 +221,8 @@ export class KyselyStore implements Store {
   /** Per store: the SQL text differs by engine. */
   readonly #shapes = new InsertShapes();
   #closed = false;
+  /** SQLite: the database file as opened (dev+ino); writes refuse once it is deleted or replaced. */
+  readonly #fileIdentity: SqliteFileIdentity | undefined;
   /** Group commit (see ingestBatch): waiting batches, groups in flight and their bounds. */
   readonly #ingestQueue: PendingIngest[] = [];
   #groupsRunning = 0;
@@ -235,6 +240,7 @@ export class KyselyStore implements Store {
     this.#queries = new InventoryQueries(this.db);
     this.#beforeClose = opts.beforeClose;
     this.#ingestWriter = opts.ingestWriter;
+    this.#fileIdentity = opts.sqliteFile ? new SqliteFileIdentity(opts.sqliteFile) : undefined;
     this.#maxGroup = Math.max(1, opts.maxIngestGroup ?? 16);
     // SQLite has one writer: one group at a time. PostgreSQL: a few groups on their own connections.
     this.#maxConcurrentGroups = Math.max(1, opts.maxConcurrentIngestGroups ?? (opts.engine === 'sqlite' ? 1 : 4));
@@ -282,6 +288,32 @@ export class KyselyStore implements Store {
     }
   }
 
+  /**
+   * Whether the store is really there and readable. Shallow (every write runs it): SQLite's file is
+   * still the one opened. Deep (readiness): plus SQLite's deepCheckSqlite (fresh read-only
+   * connection, schema and a row of each table, bounded quick_check); PostgreSQL `select 1` and a
+   * read of the agents table. Never throws.
+   */
+  async health(opts: { deep?: boolean } = {}): Promise<HealthResult> {
+    if (this.#closed) return { ok: false, reason: 'store is closed' };
+    const identity = this.#fileIdentity?.check() ?? { ok: true };
+    if (!identity.ok || !opts.deep) return identity;
+    try {
+      await sql`select 1`.execute(this.db);
+      if (this.#fileIdentity) return deepCheckSqlite(this.#fileIdentity.file);
+      await this.db.selectFrom('agents').select('agent_id').limit(1).execute();
+      return { ok: true };
+    } catch (e) {
+      return { ok: false, reason: `store query failed: ${(e as Error).message}` };
+    }
+  }
+
+  /** Refuses a write (503, retryable) when the SQLite file was deleted or replaced under us. */
+  #assertFileIntact(): void {
+    const id = this.#fileIdentity?.check();
+    if (id && !id.ok) throw Errors.storeUnavailable(id.reason);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -322,6 +354,7 @@ export class KyselyStore implements Store {
   // ---- agents ----
 
   async enrollAgent(input: EnrollInput): Promise<EnrollOutcome> {
+    this.#assertFileIntact();
     return this.#run(() =>
       this.db.transaction().execute(async (trx) => {
         const now = this.#iso();
@@ -433,6 +466,11 @@ export class KyselyStore implements Store {
    */
   ingestBatch(input: IngestInput): Promise<IngestResult> {
     if (this.#closed) return Promise.reject(Errors.storeUnavailable('store is closed'));
+    try {
+      this.#assertFileIntact();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.#ingestWriter) return this.#ingestWriter.ingest(input);
     return new Promise<IngestResult>((resolve, reject) => {
       this.#ingestQueue.push({ input, resolve, reject });

@@ -96,6 +96,12 @@ export interface Store {
   readonly engine: 'sqlite' | 'postgres';
   migrate(): Promise<void>;
   ping(): Promise<boolean>;
+  /**
+   * Readiness: is the store really there and readable? `deep: false` is cheap enough for every
+   * write (SQLite: the file at its path is the one opened); `deep: true` also reads (see the
+   * engines). Never throws.
+   */
+  health(opts?: { deep?: boolean }): Promise<{ ok: true } | { ok: false; reason: string }>;
   close(): Promise<void>;
 
   // enroll secrets and agents
