@@ -9,7 +9,9 @@
  * Contract: nothing here throws. A failing phase becomes an entry in `errors` (code
  * `discovery-failed`, `normalize-failed`, `collect-failed`, `rules-failed`) and the rest of the
  * inventory is still produced. Nothing with a secret value leaves: RawServerEntry stays inside,
- * command lines are redacted, records come from the normalizer which drops values.
+ * command lines are redacted, records come from the normalizer which drops values, and every
+ * error's reason is redacted here, in the one place all outputs are built from (parsers quote
+ * lines of the file and the tokens in them).
  */
 import {
   INVENTORY_SCHEMA_ID,
@@ -30,6 +32,7 @@ import type { UserNameResolver } from './collect/user-names.js';
 import { classifyProcesses } from './collect/processes.js';
 import { collectSockets, remoteTargets } from './collect/sockets.js';
 import { hostInfo } from './collect/host-facts.js';
+import { redactConfigError } from './secrets/index.js';
 import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from './types.js';
 
 /** Which parts of the machine to look at. */
@@ -262,7 +265,7 @@ export async function assembleInventory(
     processes: runtime.processes,
     sockets: runtime.sockets,
     findings: [...unique.values()].sort((a, b) => a.id.localeCompare(b.id)),
-    errors,
+    errors: errors.map((e) => redactConfigError(e)),
   };
 }
 

@@ -9,12 +9,17 @@
  *   `warnings` (code `invalid-field`), so nothing is lost silently.
  * - The returned ServerEntry carries no secret values: env and header NAMES only, the URL and
  *   bridge URL without userinfo and with secret query values and path segments redacted, and
- *   secret-looking arguments (and command words) replaced by REDACTED. Identity (serverKey,
- *   fingerprint) is computed from the redacted form, so no secret influences a hash either.
+ *   secret-looking arguments (and command words) replaced by REDACTED. Env and header keys that
+ *   carry a value (`"API_KEY=sk-…"`, `"Authorization: Bearer …"` written as the key) are reported
+ *   by their name only. The package identity (name, version, remote URL of a bridge) is derived
+ *   from the REDACTED command line, so a credential in an install spec (`uvx --from
+ *   git+https://user:token@host/…`) cannot reach a package name, a finding title or evidence.
+ *   Identity (serverKey, fingerprint) is computed from the redacted form, so no secret
+ *   influences a hash either.
  * - Output strings and lists are bounded to the ServerEntry schema limits.
  */
 import { computeFingerprint, computeServerKey, type ConfigError, type PackageIdentity, type ServerEntry } from '@mcpwatch/shared';
-import { redactArgs, redactText, redactUrl } from '../secrets/index.js';
+import { redactArgs, redactKeyName, redactText, redactUrl } from '../secrets/index.js';
 import type { RawServerEntry } from '../types.js';
 import { readEntryFields } from './entry-fields.js';
 import { identifyLaunch } from './package-identity.js';
@@ -28,8 +33,9 @@ const LIMITS = { str: 4096, arg: 8192, args: 512, keys: 512, key: 512, name: 512
 
 const cut = (s: string, max: number): string => (s.length > max ? s.slice(0, max) : s);
 
+/** Env/header names, sorted and unique, each without a value it may carry. */
 function sortedNames(names: Iterable<string>): string[] {
-  return [...new Set([...names].filter((n) => n.length > 0).map((n) => cut(n, LIMITS.key)))].sort().slice(0, LIMITS.keys);
+  return [...new Set([...names].map((n) => redactKeyName(n)).filter((n) => n.length > 0).map((n) => cut(n, LIMITS.key)))].sort().slice(0, LIMITS.keys);
 }
 
 function entryError(raw: RawServerEntry, code: string, reason: string): ConfigError {
@@ -38,7 +44,9 @@ function entryError(raw: RawServerEntry, code: string, reason: string): ConfigEr
 
 function cleanPackage(p: PackageIdentity | null): PackageIdentity | null {
   if (!p) return null;
-  const name = p.ecosystem === 'local' || /:\/\//.test(p.name) ? redactUrl(redactText(p.name)) : p.name;
+  // Derived from the redacted command line already; a second pass costs little and keeps the
+  // promise if a launcher parser ever reads a field the redaction did not see.
+  const name = /[:@]/.test(p.name) || p.ecosystem === 'local' ? redactUrl(redactText(p.name)) : redactText(p.name);
   return {
     ...p,
     name: cut(name, 512),
@@ -81,10 +89,13 @@ function normalizeUnsafe(raw: RawServerEntry): NormalizeResult {
 
   const transport = resolveTransport(fields.explicitType, fields.command, fields.url, fields.urlKey, raw.client);
   const isStdio = transport === 'stdio' || (transport === 'unknown' && fields.command !== null);
-  const launch = isStdio ? identifyLaunch(fields.command, fields.args) : { package: null, wrappers: [], remoteUrl: null };
+  // Redact first, then derive: package names, versions and bridge URLs come from the redacted words.
+  const redactedCommand = isStdio && fields.command !== null ? redactText(fields.command) : null;
+  const redactedArgs = isStdio ? redactArgs(fields.args.slice(0, LIMITS.args)) : [];
+  const launch = isStdio ? identifyLaunch(redactedCommand, redactedArgs) : { package: null, wrappers: [], remoteUrl: null };
 
-  const command = isStdio && fields.command !== null ? cut(redactText(fields.command), LIMITS.str) : null;
-  const args = isStdio ? redactArgs(fields.args.slice(0, LIMITS.args)).map((a) => cut(a, LIMITS.arg)) : [];
+  const command = redactedCommand !== null ? cut(redactedCommand, LIMITS.str) : null;
+  const args = redactedArgs.map((a) => cut(a, LIMITS.arg));
   const url = fields.url !== null && !isStdio ? cut(redactUrl(fields.url), LIMITS.str) : null;
   const remoteUrl = launch.remoteUrl !== null ? cut(redactUrl(launch.remoteUrl), LIMITS.str) : null;
   const pkg = cleanPackage(launch.package);

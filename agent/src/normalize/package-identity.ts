@@ -107,17 +107,37 @@ export function parseNpmSpec(spec: string, runner: string): PackageIdentity {
 
 /** `name==1.2.3`, `name@1.2.3`, `name[extra]>=1`, `git+https://...@rev` → PyPI identity. */
 export function parsePypiSpec(spec: string, runner: string): PackageIdentity {
-  const vcs = /^(git\+[^@\s]+)(?:@([^@\s]+))?$/.exec(spec);
-  if (vcs) {
-    const rev = vcs[2] ?? null;
-    return { ecosystem: 'pypi', name: vcs[1] as string, version: rev, pinned: rev !== null && /^[0-9a-f]{40}$/.test(rev), runner };
+  // PEP 508 direct reference: `name[extra] @ git+https://…` or `name @ https://…/x.whl`.
+  const direct = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*@\s*([A-Za-z][\w+.-]*:\/\/\S+)$/.exec(spec.trim());
+  if (direct) {
+    const url = parseVcsUrl(direct[2] as string);
+    return { ecosystem: 'pypi', name: direct[1] as string, version: url?.rev ?? null, pinned: url?.pinned ?? false, runner };
   }
+  const vcs = parseVcsUrl(spec.trim());
+  if (vcs) return { ecosystem: 'pypi', name: vcs.name, version: vcs.rev, pinned: vcs.pinned, runner };
   const m = /^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?\s*(?:(==|===|@|>=|<=|~=|!=|>|<)\s*(.+))?$/.exec(spec.trim());
   if (!m) return { ecosystem: 'pypi', name: spec, version: null, pinned: false, runner };
   const op = m[2] ?? null;
   const ver = m[3]?.trim() ?? null;
   const exact = (op === '==' || op === '===' || op === '@') && ver !== null && /^\d+(?:\.\d+)*(?:(?:a|b|rc|\.post|\.dev)\d+)*$/.test(ver);
   return { ecosystem: 'pypi', name: m[1] as string, version: ver === null ? null : op === '@' || op === '==' ? ver : `${op}${ver}`, pinned: exact, runner };
+}
+
+/**
+ * `git+https://user:token@host/org/repo@rev#egg=x` → name `git+https://host/org/repo`, rev `rev`.
+ * Userinfo never becomes part of the name; the revision is the last `@` in the path (pip's VCS
+ * syntax). Null when the spec is not a `<vcs>+<scheme>://` URL.
+ */
+function parseVcsUrl(spec: string): { name: string; rev: string | null; pinned: boolean } | null {
+  const m = /^((?:git|hg|svn|bzr)\+[A-Za-z][\w+.-]*:\/\/)([^/?#]*)([^?#]*)/.exec(spec);
+  if (!m) return null;
+  const authority = m[2] as string;
+  const host = authority.slice(authority.lastIndexOf('@') + 1);
+  const path = m[3] as string;
+  const at = path.lastIndexOf('@');
+  const rev = at >= 0 && at < path.length - 1 ? path.slice(at + 1) : null;
+  const name = `${m[1]}${host}${at >= 0 ? path.slice(0, at) : path}`;
+  return { name, rev, pinned: rev !== null && /^[0-9a-f]{40}$/.test(rev) };
 }
 
 /** `registry:5000/org/name:tag@sha256:...` → OCI identity (pinned only with a digest). */

@@ -2,7 +2,10 @@
  * Secrets written into MCP configuration: in a server's env values, headers, arguments, command
  * and URL, and anywhere else in a config document (a misplaced server block, a top-level key).
  * Findings name the field (env.GITHUB_TOKEN, headers.Authorization, args[3] (--api-key),
- * url.userinfo) and the kind of credential, never the value.
+ * url.userinfo) and the kind of credential, never the value. Field names are built from keys as
+ * written, so a key that carries its value (`"API_KEY=sk-…"` as an env key, `"Authorization:
+ * Bearer …"` as a header key, either in env_keys-style name lists too) is reported by its name
+ * only (redactKeyName), with the carried value classified like a value.
  */
 import { computeServerKey, type Severity } from '@mcpwatch/shared';
 import { readEntryFields } from '../normalize/index.js';
@@ -11,8 +14,11 @@ import {
   classifySecret,
   isSecretName,
   redactArgsDetailed,
+  redactKeyName,
   redactTextDetailed,
   redactUrlDetailed,
+  splitKeyName,
+  type SecretHit,
 } from '../secrets/index.js';
 import type { RawServerEntry } from '../types.js';
 import { serverSubject, type Rule, type RuleContext, type RuleHit } from './rule-types.js';
@@ -29,14 +35,16 @@ export function secretFieldsOf(raw: RawServerEntry): Array<[string, string]> {
   const f = readEntryFields(raw.raw, raw.dialect);
   if (!f) return [];
   const out: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(f.env)) {
-    const hit = classifySecret(name, value);
-    if (hit) out.push([`env.${name}`, hit.kind]);
-  }
-  for (const [name, value] of Object.entries(f.headers)) {
-    const hit = classifyHeader(name, value);
-    if (hit) out.push([`headers.${name}`, hit.kind]);
-  }
+  // A key may carry its own value (`API_KEY=sk-…`): classify that value too, report the name only.
+  const named = (prefix: string, key: string, value: string, classify: (n: string, v: string) => SecretHit | null): void => {
+    const split = splitKeyName(key);
+    const hit = (split.value !== null ? classify(split.name, split.value) : null) ?? classify(split.name, value);
+    if (hit) out.push([`${prefix}.${redactKeyName(key)}`, hit.kind]);
+  };
+  for (const [name, value] of Object.entries(f.env)) named('env', name, value, classifySecret);
+  for (const name of f.extraEnvKeys) named('env', name, '', classifySecret);
+  for (const [name, value] of Object.entries(f.headers)) named('headers', name, value, classifyHeader);
+  for (const name of f.extraHeaderKeys) named('headers', name, '', classifyHeader);
   if (f.command) for (const kind of redactTextDetailed(f.command).kinds) out.push(['command', kind]);
   for (const h of redactArgsDetailed(f.args).hits) out.push([h.field, h.kind]);
   if (f.url) for (const h of redactUrlDetailed(f.url).hits) out.push([h.field, h.kind]);
@@ -64,7 +72,15 @@ function documentSecrets(doc: unknown, skip: Set<unknown>): Array<[string, strin
       return;
     }
     if (node !== null && typeof node === 'object') {
-      for (const [k, v] of Object.entries(node as Record<string, unknown>)) walk(v, path ? `${path}.${k}` : k, k);
+      for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+        const name = redactKeyName(k);
+        const carried = splitKeyName(k).value;
+        if (carried !== null) {
+          const hit = classifySecret(name, carried);
+          if (hit) out.push([path ? `${path}.${name}` : name, hit.kind]);
+        }
+        walk(v, path ? `${path}.${name}` : name, splitKeyName(k).name);
+      }
     }
   };
   walk(doc, '', null);

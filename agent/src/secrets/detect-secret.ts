@@ -2,13 +2,28 @@
  * Secret detection over single values.
  *
  * Contract: pure functions, never throw, never log or return the value they inspect — only a
- * `kind`. Detection errs toward flagging credentials in known formats; the generic
- * high-entropy check deliberately leaves alone paths, URLs, UUIDs, package specs, version
- * strings, placeholders ("your-api-key-here", "<TOKEN>", "xxx") and references to variables
- * (`${input:x}`, `${env:X}`, `${VAR}`, `$VAR`, `%VAR%`, `{{x}}`, OpenCode `{env:X}` / `{file:p}`),
- * which are not secrets.
+ * `kind`. Detection errs toward flagging credentials in known formats; the generic checks
+ * deliberately leave alone paths, URLs, package specs (`@scope/name`, `name@1.2.3`, `org/image`),
+ * version strings, hostnames, words (also run together or with a year: `mcpserverpostgres2024`),
+ * snake_case identifiers, placeholders ("your-api-key-here", "<TOKEN>", "xxx") and references to
+ * variables (`${input:x}`, `${env:X}`, `${VAR}`, `$VAR`, `%VAR%`, `{{x}}`, OpenCode `{env:X}` /
+ * `{file:p}`), which are not secrets.
+ *
+ * Generic (prefix-less) tokens, judged on one whitespace-free value:
+ * - mixed-case alphanumeric / base64 / base64url of 20+ characters with an entropy random
+ *   credentials reach (as before);
+ * - hexadecimal of 32+ characters (API keys of Datadog, Todoist, Trello, 40-hex classic tokens;
+ *   a commit or content hash redacted by mistake costs nothing);
+ * - single-case alphanumeric runs (vendor personal access tokens): 32+ characters, or 20+, whose
+ *   letters and digits alternate the way random strings do (counted as letter/digit switches) —
+ *   words with a number (`python311`, `ubuntu2204lts`) switch once or twice;
+ * - base32 (A-Z2-7, either case, optional `=` padding) of 16+ characters with several digits
+ *   (TOTP seeds and similar).
+ * UUID-shaped values are NOT flagged on their own: as positional arguments they are almost always
+ * identifiers (workspace, project, tenant ids). Under a credential-ish name (`--api-key <uuid>`,
+ * `API_KEY=<uuid>`, an env value) they are still redacted by `classifySecret`.
  */
-import { NON_SECRET_NAME_PATTERN, SECRET_NAME_PATTERN, SECRET_PATTERNS } from './secret-patterns.js';
+import { NON_SECRET_NAME_PATTERN, PASSWORD_NAME_PATTERN, SECRET_NAME_PATTERN, SECRET_PATTERNS, SESSION_NAME_PATTERN } from './secret-patterns.js';
 
 /** What a detector found: the kind of credential, never the value. */
 export interface SecretHit {
@@ -70,13 +85,42 @@ export function shannonEntropy(value: string): number {
 const ANY_KNOWN_PATTERN = new RegExp(SECRET_PATTERNS.map(({ pattern }) => `(?:${pattern.source})`).join('|'));
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TOKENISH = /^[A-Za-z0-9+/=_\-.~]{20,512}$/;
+const TOKENISH = /^[A-Za-z0-9+/=_\-.~]{16,512}$/;
 const HEX = /^[0-9a-fA-F]+$/;
+/** `name.example.com`: labels of letters, digits and dashes, ending in an alphabetic TLD. */
+const HOSTNAME = /^(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,24}$/;
+
+/** How often a string switches between letters and digits (random tokens switch often). */
+function letterDigitSwitches(run: string): number {
+  let switches = 0;
+  let prevDigit: boolean | null = null;
+  for (const ch of run) {
+    const digit = ch >= '0' && ch <= '9';
+    if (prevDigit !== null && digit !== prevDigit) switches++;
+    prevDigit = digit;
+  }
+  return switches;
+}
+
+/** A single-case run of letters and digits that looks random rather than made of words. */
+function isRandomSingleCaseRun(run: string): boolean {
+  if (run.length < 16 || !/[0-9]/.test(run) || !/[A-Za-z]/.test(run)) return false;
+  if (/[a-z]/.test(run) && /[A-Z]/.test(run)) return false; // mixed case: judged elsewhere
+  const switches = letterDigitSwitches(run);
+  const digits = run.replace(/[^0-9]/g, '').length;
+  if (HEX.test(run) && run.length >= 32) return shannonEntropy(run) >= 3.0;
+  if (/^[A-Za-z2-7]+$/.test(run)) {
+    // base32 alphabet: 16+ characters with several digits spread through it.
+    if (run.length >= 16 && digits >= 2 && switches >= 4) return true;
+  }
+  if (run.length >= 32) return switches >= 4 && shannonEntropy(run) >= 3.3;
+  if (run.length >= 20) return digits >= 3 && switches >= 6 && shannonEntropy(run) >= 3.5;
+  return false;
+}
 
 /**
- * Generic high-entropy check for one whitespace-free token. Requires letters and digits mixed
- * (so package names, words-with-dashes and versions pass), both cases unless it is long hex,
- * and an entropy that random credentials reach but identifiers do not.
+ * Generic high-entropy check for one whitespace-free token. See the module header for what is
+ * flagged and what is deliberately left alone.
  */
 function isHighEntropyToken(token: string): boolean {
   if (!TOKENISH.test(token)) return false;
@@ -84,8 +128,16 @@ function isHighEntropyToken(token: string): boolean {
   if (/^[./~]|^[A-Za-z]:[\\/]|\\/.test(token)) return false; // a path
   if (/^@?[a-z0-9][a-z0-9._-]*\/[a-z0-9._-]+(?:@[\w.^~<>=*-]+)?$/.test(token)) return false; // scope/pkg, org/image (lower case)
   if (/^[\w.-]+@\d+\.\d+/.test(token)) return false; // name@1.2.3
+  if (HOSTNAME.test(token)) return false;
   if (!/[0-9]/.test(token) || !/[A-Za-z]/.test(token)) return false;
-  if (HEX.test(token)) return token.length >= 32 && shannonEntropy(token) >= 3.0;
+  // base32 with padding, or one single-case run (after a vendor prefix such as `napi_`).
+  const unpadded = token.replace(/=+$/, '');
+  if (/^[A-Z2-7]{16,}$/.test(unpadded) || /^[a-z2-7]{16,}$/.test(unpadded)) {
+    if (isRandomSingleCaseRun(unpadded)) return true;
+  }
+  for (const run of token.split(/[^A-Za-z0-9]+/)) if (isRandomSingleCaseRun(run)) return true;
+  if (token.length < 20) return false;
+  if (HEX.test(token)) return false; // short hex: ids and abbreviated hashes
   if (!/[a-z]/.test(token) || !/[A-Z]/.test(token)) return false;
   const threshold = token.length >= 32 ? 4.0 : 3.7;
   return shannonEntropy(token) >= threshold;
@@ -116,7 +168,8 @@ function normalName(name: string): string {
   return name
     .replace(/^-+/, '')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/[-.\s]+/g, '_')
+    .replace(/[-.\s[\]]+/g, '_')
+    .replace(/^_+|_+$/g, '')
     .toLowerCase();
 }
 
@@ -124,6 +177,7 @@ function normalName(name: string): string {
 export function isSecretName(name: string): boolean {
   const n = normalName(name);
   if (n.length === 0 || n.length > 256) return false;
+  if (SESSION_NAME_PATTERN.test(n)) return true;
   if (NON_SECRET_NAME_PATTERN.test(n)) return false;
   return SECRET_NAME_PATTERN.test(n);
 }
@@ -143,8 +197,11 @@ export function classifySecret(name: string | null, value: string): SecretHit | 
   if (scheme && !isReference(scheme[1] as string) && !isPlaceholder(scheme[1] as string)) return { kind: 'authorization-header' };
   if (name === null || !isSecretName(name)) return null;
   const v = value.trim();
-  if (v.length < 6 || isReference(v) || isPlaceholder(v)) return null;
-  if (/^(?:\d+|true|false|yes|no|on|off|bearer|basic|token)$/i.test(v)) return null;
+  // A password is a password however short or numeric; other names need a credential-sized value.
+  const password = PASSWORD_NAME_PATTERN.test(normalName(name));
+  if (v.length < (password ? 3 : 6) || isReference(v) || isPlaceholder(v)) return null;
+  if (/^(?:true|false|yes|no|on|off|null|none|bearer|basic|token)$/i.test(v)) return null;
+  if (!password && /^\d+$/.test(v)) return null;
   // An upper-case identifier names a variable that holds the secret (env_key = "OPENAI_API_KEY").
   if (/^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$/.test(v)) return null;
   if (/^(?:https?|wss?):\/\/[^@\s]*$/i.test(v)) return null; // a plain URL without credentials

@@ -2,11 +2,20 @@
  * Redaction: turning strings that may hold credentials into strings that do not.
  *
  * Contract: every function here returns a string (or array) in which each detected secret is
- * replaced by REDACTED, everything else kept as written (no re-serialization of URLs, so a
- * stripped URL compares equal to what the user wrote minus the secret). Variable references are
+ * replaced by REDACTED, everything else kept as written (no re-serialization of URLs or JSON, so a
+ * stripped value compares equal to what the user wrote minus the secret). Variable references are
  * kept: they name where a secret comes from, they are not one. Functions never throw.
+ *
+ * Shapes covered: known credential formats and prefix-less tokens anywhere (detect-secret.ts);
+ * URLs (userinfo, query parameters split on `&` and `;`, `;name=value` matrix parameters in the
+ * path, fragments such as `#access_token=`); arguments (`--flag value`, `--flag=value`,
+ * `--flag:value`, `/flag:value`, `-Dname=value`, `KEY=VALUE`, `-H "Name: value"`); JSON or
+ * JS-object text, also escaped one or more times inside a string (`{\"apiKey\":\"…\"}`) and
+ * also when it does not parse (scanned as `"key": "value"` pairs); names that carry a value
+ * (`API_KEY=…` or `Authorization: Bearer …` written as an env or header key); and the reasons of
+ * config errors, which may quote a line of the file.
  */
-import { REDACTED } from '@mcpwatch/shared';
+import { REDACTED, type ConfigError } from '@mcpwatch/shared';
 import { classifySecret, detectSecret, isPlaceholder, isReference, isSecretName, type SecretHit } from './detect-secret.js';
 import { SECRET_PATTERNS } from './secret-patterns.js';
 
@@ -47,7 +56,8 @@ export function redactUrlDetailed(input: string, opts: { keepUserinfoMarker?: bo
     const host = authority.slice(at + 1);
     const hasPassword = userinfo.includes(':');
     const password = hasPassword ? safeDecode(userinfo.slice(userinfo.indexOf(':') + 1)) : safeDecode(userinfo);
-    const userHit = hasPassword ? null : detectSecret(password);
+    // A user name alone is a credential when it looks like one (`https://<token>@github.com`).
+    const userHit = hasPassword ? null : detectSecret(password) ?? (looksLikeTokenUser(password) ? { kind: 'url-credentials' } : null);
     if (userHit) hits.push({ kind: userHit.kind, field: 'url.userinfo' });
     else if (hasPassword && password.length > 0 && !isReference(password) && !isPlaceholder(password)) {
       hits.push({ kind: detectSecret(password)?.kind ?? 'url-credentials', field: 'url.userinfo' });
@@ -58,31 +68,28 @@ export function redactUrlDetailed(input: string, opts: { keepUserinfoMarker?: bo
   path = path
     .split('/')
     .map((segment) => {
-      const hit = detectSecret(safeDecode(segment));
-      if (!hit) return segment;
-      hits.push({ kind: hit.kind, field: 'url.path' });
-      return REDACTED;
+      // `;name=value` matrix parameters (`/mcp;token=x`, `;jsessionid=x`) are classified by name.
+      const [head, ...params] = segment.split(';');
+      const hit = detectSecret(safeDecode(head as string));
+      if (hit) hits.push({ kind: hit.kind, field: 'url.path' });
+      const kept = params.map((p) => redactParam(p, 'url.path', hits));
+      return [hit ? REDACTED : head, ...kept].join(';');
     })
     .join('/');
 
   if (query.length > 1) {
-    const parts = query.slice(1).split('&').map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      const key = safeDecode(pair.slice(0, eq));
-      const value = safeDecode(pair.slice(eq + 1));
-      const hit = classifySecret(key, value);
-      if (!hit) return pair;
-      hits.push({ kind: hit.kind, field: `url.query.${key}` });
-      return `${pair.slice(0, eq)}=${REDACTED}`;
-    });
-    query = `?${parts.join('&')}`;
+    // `&` and the older `;` both separate parameters.
+    query = `?${query.slice(1).split(/([&;])/).map((part, i) => (i % 2 === 1 ? part : redactParam(part, 'url.query', hits))).join('')}`;
   }
 
   if (fragment.length > 1) {
-    const text = redactTextDetailed(safeDecode(fragment.slice(1)));
-    if (text.kinds.length > 0 || /(?:access_token|id_token|token)=/i.test(fragment)) {
-      hits.push({ kind: text.kinds[0] ?? 'credential', field: 'url.fragment' });
+    // Implicit-flow and SPA fragments carry parameters too: `#access_token=x&…`, `#/cb?id_token=x`.
+    const body = safeDecode(fragment.slice(1));
+    const fragmentHits: RedactionHit[] = [];
+    for (const part of body.split(/[&;?#/]/)) redactParam(part, 'url.fragment', fragmentHits);
+    const text = redactTextDetailed(body);
+    if (fragmentHits.length > 0 || text.kinds.length > 0 || /(?:access_token|id_token|token)=/i.test(fragment)) {
+      hits.push({ kind: fragmentHits[0]?.kind ?? text.kinds[0] ?? 'credential', field: 'url.fragment' });
       fragment = '';
     }
   }
@@ -92,6 +99,23 @@ export function redactUrlDetailed(input: string, opts: { keepUserinfoMarker?: bo
 /** `redactUrlDetailed(url).url`: the URL without userinfo or secret query values. */
 export function redactUrl(url: string): string {
   return redactUrlDetailed(url).url;
+}
+
+/** A URL user name that is a token rather than a login (`git`, `deploy`, `oauth2`, `alice`). */
+function looksLikeTokenUser(user: string): boolean {
+  return user.length >= 12 && /[0-9]/.test(user) && /[A-Za-z]/.test(user) && !isReference(user) && !isPlaceholder(user);
+}
+
+/** One `name=value` URL parameter, its value replaced when the name or the value marks a secret. */
+function redactParam(pair: string, field: string, hits: RedactionHit[]): string {
+  const eq = pair.indexOf('=');
+  if (eq < 0) return pair;
+  const key = safeDecode(pair.slice(0, eq));
+  const value = safeDecode(pair.slice(eq + 1));
+  const hit = classifySecret(key, value);
+  if (!hit) return pair;
+  hits.push({ kind: hit.kind, field: `${field}.${redactKeyName(key)}` });
+  return `${pair.slice(0, eq)}=${REDACTED}`;
 }
 
 function safeDecode(s: string): string {
@@ -126,6 +150,13 @@ const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s"'<>]+/g;
  * pairs, URL userinfo and secret query values, and whitespace-separated high-entropy tokens.
  */
 export function redactTextDetailed(input: string): RedactedText {
+  return redactTextAt(input, 0);
+}
+
+/** Nesting depth up to which JSON found inside text is looked into (values that hold JSON). */
+const MAX_TEXT_DEPTH = 2;
+
+function redactTextAt(input: string, depth: number): RedactedText {
   if (typeof input !== 'string') return { text: '', kinds: [] };
   if (input.length < 6) return { text: input, kinds: [] }; // nothing this short is a credential
   const kinds: string[] = [];
@@ -142,11 +173,12 @@ export function redactTextDetailed(input: string): RedactedText {
   }
   // Each pass runs only when its cheap precondition holds (most command lines hold no secret).
   if (text.includes('://')) text = text.replace(URL_IN_TEXT, (m) => {
-    if (!/@|\?|#/.test(m)) return m;
+    if (!/@|\?|#|;/.test(m)) return m;
     const r = redactUrlDetailed(m, { keepUserinfoMarker: true });
     for (const h of r.hits) kinds.push(h.kind);
     return r.url;
   });
+  if (depth < MAX_TEXT_DEPTH && /["']/.test(text) && /[:=]/.test(text)) text = redactQuotedPairs(text, kinds, depth);
   if (/authorization/i.test(text)) text = text.replace(AUTH_HEADER, (m, name: string, sep: string, scheme: string | undefined, value: string) => {
     if (value === REDACTED || isReference(value) || isPlaceholder(value)) return m;
     kinds.push('authorization-header');
@@ -174,7 +206,12 @@ export function redactTextDetailed(input: string): RedactedText {
         kinds.push(detectSecret(core)?.kind ?? 'credential');
         return tok.replace(core, REDACTED);
       }
-      if (core.length < 20) return tok;
+      const form = redactArgForm(core);
+      if (form) {
+        kinds.push(form.kind);
+        return tok.replace(core, form.text);
+      }
+      if (core.length < 16) return tok;
       const hit = detectSecret(core);
       if (!hit) return tok;
       kinds.push(hit.kind);
@@ -182,6 +219,114 @@ export function redactTextDetailed(input: string): RedactedText {
     })
     .join('');
   return { text, kinds };
+}
+
+// ---- JSON and JS-object text, also escaped inside a string ----
+
+/** How many levels of `\"` escaping are looked through (`"{\"a\":\"{\\\"b\\\":…}\"}"`). */
+const MAX_ESCAPE_LEVELS = 3;
+/** `"key": "value"` / `'key': 'value'` / `key: "value"` with `:` or `=`; an unterminated value runs to the end. */
+const QUOTED_PAIR =
+  /(?:(["'])([^"'\\\s:={},]{1,128})\1|(?<![\w$.[\]-])([A-Za-z_$][\w$.[\]-]{0,127}))\s*[:=]\s*(?:"((?:[^"\\]|\\.){0,8192})(?:"|$)|'((?:[^'\\]|\\.){0,8192})(?:'|$))/g;
+
+/** `value` escaped `levels` times as the inside of a JSON string. */
+function escapeLevels(value: string, levels: number): string {
+  let out = value;
+  for (let i = 0; i < levels; i++) out = out.replace(/[\\"]/g, (c) => `\\${c}`);
+  return out;
+}
+
+function decodeJsonString(inner: string): string {
+  if (!inner.includes('\\')) return inner;
+  try {
+    const v: unknown = JSON.parse(`"${inner}"`);
+    return typeof v === 'string' ? v : inner;
+  } catch {
+    return inner;
+  }
+}
+
+/** A named value: header rules for header names, credential rules for the rest. */
+function classifyNamed(name: string, value: string): SecretHit | null {
+  if (/^(?:proxy-)?authorization$|^cookie$|^x-api-key$/i.test(name)) return classifyHeader(name, value);
+  return classifySecret(name, value);
+}
+
+/**
+ * Values in `"key": "value"` pairs (JSON, JS objects, YAML flow maps), at every escape level the
+ * text holds, whether or not it parses: a value under a credential-ish key is replaced whole; any
+ * other value is redacted as text. Arrays of strings that parse as JSON are redacted as argv.
+ * Replacement is done in the original text, quotes included, so the rest stays as written.
+ */
+function redactQuotedPairs(input: string, kinds: string[], depth: number): string {
+  let text = input;
+  let variant = input;
+  for (let level = 0; level <= MAX_ESCAPE_LEVELS; level++) {
+    if (level > 0) {
+      if (!variant.includes('\\"') && !variant.includes("\\'")) break;
+      variant = variant.replace(/\\(["'\\])/g, '$1');
+    }
+    const q = escapeLevels('"', level);
+    const replacements: Array<[string, string]> = [];
+    for (const m of variant.matchAll(QUOTED_PAIR)) {
+      const name = m[2] ?? m[3] ?? '';
+      const dq = m[4];
+      const rawValue = dq ?? m[5] ?? '';
+      if (rawValue.length === 0 || rawValue.startsWith(REDACTED)) continue;
+      const value = dq !== undefined ? decodeJsonString(rawValue) : rawValue;
+      const quote = dq !== undefined ? q : "'";
+      const close = m[0].endsWith(dq !== undefined ? '"' : "'") ? quote : '';
+      const hit = classifyNamed(name, value);
+      let redacted: string;
+      if (hit) {
+        kinds.push(hit.kind);
+        redacted = REDACTED;
+      } else {
+        const inner = redactTextAt(value, depth + 1);
+        if (inner.kinds.length === 0) continue;
+        kinds.push(...inner.kinds);
+        redacted = dq !== undefined ? JSON.stringify(inner.text).slice(1, -1) : inner.text;
+      }
+      replacements.push([`${quote}${escapeLevels(rawValue, level)}${close}`, `${quote}${escapeLevels(redacted, level)}${close}`]);
+    }
+    for (const arr of stringArrays(variant)) {
+      const r = redactArgsDetailed(arr);
+      r.args.forEach((out, i) => {
+        const before = arr[i] as string;
+        if (out === before) return;
+        const enc = (v: string) => `${q}${escapeLevels(JSON.stringify(v).slice(1, -1), level)}${q}`;
+        replacements.push([enc(before), enc(out)]);
+      });
+      for (const h of r.hits) kinds.push(h.kind);
+    }
+    for (const [from, to] of replacements) if (from.length > 0) text = text.split(from).join(to);
+  }
+  return text;
+}
+
+/** Arrays of strings in a text that parses as JSON (an argv passed as one argument). */
+function stringArrays(variant: string): string[][] {
+  const t = variant.trim();
+  if (!/^[[{]/.test(t) || !t.includes('[')) return [];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(t);
+  } catch {
+    return [];
+  }
+  const out: string[][] = [];
+  let budget = 10_000;
+  const walk = (node: unknown): void => {
+    if (budget-- <= 0 || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      if (node.length > 0 && node.every((x) => typeof x === 'string')) out.push(node as string[]);
+      else node.forEach(walk);
+      return;
+    }
+    for (const v of Object.values(node as Record<string, unknown>)) walk(v);
+  };
+  walk(doc);
+  return out;
 }
 
 /** `redactTextDetailed(text).text`: the string with every detected secret masked. */
@@ -203,11 +348,52 @@ export interface RedactedArgs {
   hits: RedactionHit[];
 }
 
+/** A value under a credential name: its kind, or null for references, placeholders and empties. */
+function namedValueHit(name: string, value: string): SecretHit | null {
+  return classifySecret(name, value) ?? (isReference(value) || isPlaceholder(value) || value.trim().length < 4 ? null : { kind: 'credential' });
+}
+
+/**
+ * One argument in a `name<sep>value` form, redacted when the name marks a credential:
+ * `--api-key=x`, `--api-key:x`, `/password:x` (Windows style), `-Dapi.key=x` (Java properties),
+ * `--env=API_KEY=x`, `KEY=VALUE`, `auth[token]=x`. Null when the argument is none of these or
+ * holds no secret. `name` is the name the finding reports.
+ */
+function redactArgForm(arg: string): { text: string; kind: string; name: string } | null {
+  // -Dname=value: the property name decides (`-Dspring.datasource.password=x`).
+  const prop = /^(-D)([A-Za-z_][\w.[\]-]{0,255})=(.*)$/s.exec(arg);
+  if (prop) {
+    const hit = classifySecret(prop[2] as string, prop[3] as string);
+    return hit ? { text: `${prop[1]}${prop[2]}=${REDACTED}`, kind: hit.kind, name: prop[2] as string } : null;
+  }
+  // --env=NAME=value (docker, podman): the variable's name decides.
+  const env = /^(--env=|--environment=)([A-Za-z_][\w.-]{0,255})=(.*)$/s.exec(arg);
+  if (env) {
+    const hit = classifySecret(env[2] as string, env[3] as string);
+    return hit ? { text: `${env[1]}${env[2]}=${REDACTED}`, kind: hit.kind, name: env[2] as string } : null;
+  }
+  // --flag=value, --flag:value, /flag:value for credential flags.
+  const flag = /^(--?[A-Za-z][\w.-]{0,127}|\/[A-Za-z][\w-]{0,127})([=:])(?!\/\/)(.+)$/s.exec(arg);
+  if (flag && isSecretName((flag[1] as string).replace(/^\//, ''))) {
+    const hit = namedValueHit(flag[1] as string, flag[3] as string);
+    return hit ? { text: `${flag[1]}${flag[2]}${REDACTED}`, kind: hit.kind, name: flag[1] as string } : null;
+  }
+  // KEY=VALUE (env assignments, config overrides, `db.password=x`, `auth[token]=x`).
+  const kv = /^([A-Za-z_][\w.[\]-]{0,255})=(.*)$/s.exec(arg);
+  if (kv) {
+    const hit = classifySecret(kv[1] as string, kv[2] as string);
+    return hit ? { text: `${kv[1]}=${REDACTED}`, kind: hit.kind, name: kv[1] as string } : null;
+  }
+  return null;
+}
+
 /**
  * Redact an argument vector: the value after a credential flag (`--token x`, `--api-key x`,
- * `--key x`), `--flag=value` for credential flags, header arguments (`-H "Authorization: Bearer
- * x"`), `KEY=VALUE` for credential-ish keys (`-e API_KEY=x`), URLs with credentials, and any
- * argument holding a detected secret. References are kept.
+ * `--key x`), `--flag=value` / `--flag:value` / `-Dname=value` for credential names, header
+ * arguments (`-H "Authorization: Bearer x"`), `KEY=VALUE` for credential-ish keys (`-e API_KEY=x`),
+ * URLs with credentials (also inside install specs: `git+https://user:token@host/...`), JSON
+ * passed as one argument (also escaped), and any argument holding a detected secret.
+ * References are kept.
  */
 export function redactArgsDetailed(args: readonly string[]): RedactedArgs {
   const out: string[] = [];
@@ -217,7 +403,7 @@ export function redactArgsDetailed(args: readonly string[]): RedactedArgs {
     const prev = i > 0 ? String(args[i - 1] ?? '') : '';
     const field = `args[${i}]`;
     if (isSecretFlag(prev) && (!arg.startsWith('-') || arg.startsWith('-----BEGIN'))) {
-      const hit = classifySecret(prev, arg) ?? (isReference(arg) || isPlaceholder(arg) || arg.length < 4 ? null : { kind: 'credential' });
+      const hit = namedValueHit(prev, arg);
       if (hit) {
         hits.push({ kind: hit.kind, field: `${field} (${prev})` });
         out.push(REDACTED);
@@ -232,24 +418,11 @@ export function redactArgsDetailed(args: readonly string[]): RedactedArgs {
         continue;
       }
     }
-    const flagValue = /^(--?[A-Za-z][A-Za-z0-9_.-]*)=(.*)$/s.exec(arg);
-    if (flagValue && isSecretName(flagValue[1] ?? '')) {
-      const value = flagValue[2] ?? '';
-      const hit = classifySecret(flagValue[1] ?? null, value) ?? (isReference(value) || isPlaceholder(value) || value.length < 4 ? null : { kind: 'credential' });
-      if (hit) {
-        hits.push({ kind: hit.kind, field: `${field} (${flagValue[1]})` });
-        out.push(`${flagValue[1]}=${REDACTED}`);
-        continue;
-      }
-    }
-    const kv = /^([A-Za-z_][A-Za-z0-9_.-]{0,255})=(.*)$/s.exec(arg);
-    if (kv) {
-      const hit = classifySecret(kv[1] ?? null, kv[2] ?? '');
-      if (hit) {
-        hits.push({ kind: hit.kind, field: `${field} (${kv[1]})` });
-        out.push(`${kv[1]}=${REDACTED}`);
-        continue;
-      }
+    const form = redactArgForm(arg);
+    if (form) {
+      hits.push({ kind: form.kind, field: `${field} (${redactKeyName(form.name)})` });
+      out.push(form.text);
+      continue;
     }
     if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\/\S+$/.test(arg)) {
       const r = redactUrlDetailed(arg, { keepUserinfoMarker: true });
@@ -293,4 +466,38 @@ export function classifyHeader(name: string, value: string): SecretHit | null {
     return detectSecret(bare) ?? { kind: lower === 'cookie' ? 'cookie' : 'authorization-header' };
   }
   return classifySecret(name, value);
+}
+
+/**
+ * A key as written may carry its value (`"API_KEY=sk-…"` as an env key, `"Authorization: Bearer
+ * …"` as a header key). Splits it into the name and the carried value (null when there is none).
+ */
+export function splitKeyName(key: string): { name: string; value: string | null } {
+  const m = /^\s*([^=:\s]{1,256}?)(\s*[=:]\s*)(.*)$/s.exec(String(key));
+  if (!m || (m[3] ?? '').length === 0) return { name: String(key), value: null };
+  const name = m[1] as string;
+  const value = m[3] as string;
+  // `a:b` without a space is also how some keys are written (`github.copilot:enabled`, a URL):
+  // split at `:` only when what follows reads as a value.
+  if (!m[2]?.includes('=') && !/\s/.test(m[2] ?? '') && !classifyNamed(name, value) && !detectSecret(value)) return { name: String(key), value: null };
+  return { name, value };
+}
+
+/**
+ * The name to report for a key: without a carried value (`API_KEY=sk-…` → `API_KEY`,
+ * `Authorization: Bearer …` → `Authorization`), and REDACTED when the name itself is a secret.
+ */
+export function redactKeyName(key: string): string {
+  const { name } = splitKeyName(key);
+  if (detectSecret(name)) return REDACTED;
+  const text = redactTextDetailed(name);
+  return text.kinds.length > 0 ? text.text : name;
+}
+
+/** A config error with its reason (and entry name) redacted: parsers quote lines of the file. */
+export function redactConfigError<E extends Pick<ConfigError, 'reason'> & { entry?: string | null }>(error: E): E {
+  const reason = redactText(String(error.reason ?? ''));
+  const entry = typeof error.entry === 'string' ? redactText(error.entry) : error.entry;
+  if (reason === error.reason && entry === error.entry) return error;
+  return { ...error, reason, ...(entry !== undefined ? { entry } : {}) };
 }

@@ -33,12 +33,22 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
 ];
 
 /**
- * Names (env vars, headers, query parameters, CLI flags, KEY=VALUE keys) whose values are
- * credentials. Matched case-insensitively against the name with `-`/`.` read as `_`.
+ * Names (env vars, headers, query parameters, CLI flags, KEY=VALUE keys, JSON keys) whose values
+ * are credentials. Matched case-insensitively against the name with `-`, `.`, spaces and brackets
+ * read as `_` and camelCase split (`auth[token]` → `auth_token`, `apiKey` → `api_key`).
  */
 export const SECRET_NAME_PATTERN =
-  /(?:^|_)(?:token|secret|passw(?:or)?d|pwd|api_?key|apikey|auth|authorization|credentials?|private_?key|access_?key|secret_?key|client_?secret|session|cookie|bearer|signature|sig|key|pat|dsn|conn(?:ection)?_?string)(?:$|_)|(?:token|secret|password|apikey)$/i;
+  /(?:^|_)(?:token|secret|passw(?:or)?d|pwd|api_?key|apikey|auth|authorization|credentials?|private_?key|access_?key|secret_?key|client_?secret|session|cookie|bearer|signature|sig|key|pat|dsn|conn(?:ection)?_?string)(?:$|_)|(?:token|secret|password|passwd|apikey)$|(?:^|_)pass$/i;
+
+/**
+ * Names that hold a credential although they end like an identifier (`_id`): session ids are
+ * bearer credentials (`session_id`, `sessionid`, `PHPSESSID`, `jsessionid`, `sid`).
+ */
+export const SESSION_NAME_PATTERN = /^(?:(?:[a-z0-9]+_)*[a-z]*sess(?:ion)?_?id|sid)$/i;
 
 /** Names that contain a secret-ish word but hold no secret (limits, flags, paths). */
 export const NON_SECRET_NAME_PATTERN =
   /(?:_|^)(?:path|file|dir|url|uri|host|port|user(?:name)?|id|name|enabled?|mode|type|timeout|ttl|limit|count|max|min|size|length|expiry|expires|env|var|source|region|scope|scopes|format)$|(?:^|_)env_(?:key|var|name)s?$/i;
+
+/** Names whose value is a password: any non-empty value counts, however short. */
+export const PASSWORD_NAME_PATTERN = /(?:^|_)(?:passw(?:or)?d|pass|pwd|passphrase)$/i;
