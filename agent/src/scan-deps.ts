@@ -17,9 +17,29 @@ import type { ClientProcessSignature } from './collect/process-signatures.js';
 import type { WatchDeps } from './watch/inventory-watcher.js';
 import { watchSpecs } from './watch/watch-specs.js';
 import type { Platform } from './types.js';
+import type { ScanDeps } from './scan.js';
+
+/**
+ * The rules engine as a scan dependency. `rules` is read at every evaluation (a function: the
+ * running agent's current policy and error reporting, so served settings apply without a restart).
+ */
+export function rulesEvaluator(rules: RulesOptions | (() => RulesOptions) = {}): ScanDeps['evaluateRules'] {
+  return (input) =>
+    evaluateRules(
+      {
+        files: [...input.files],
+        raw: input.files.flatMap((f) => f.entries),
+        servers: [...input.servers],
+        platform: input.ctx.platform,
+        processes: [...input.processes],
+        sockets: [...input.sockets],
+      },
+      typeof rules === 'function' ? rules() : rules,
+    );
+}
 
 /** Real dependencies for scan and watch; `rules` passes disabled rules / allow-lists on. */
-export function defaultScanDeps(rules: RulesOptions = {}): WatchDeps {
+export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {}): WatchDeps {
   const signatureCache = new Map<Platform, ClientProcessSignature[]>();
   let lastProjects: readonly string[] = [];
   return {
@@ -29,18 +49,7 @@ export function defaultScanDeps(rules: RulesOptions = {}): WatchDeps {
       return result;
     },
     normalize: normalizeEntry,
-    evaluateRules: (input) =>
-      evaluateRules(
-        {
-          files: [...input.files],
-          raw: input.files.flatMap((f) => f.entries),
-          servers: [...input.servers],
-          platform: input.ctx.platform,
-          processes: [...input.processes],
-          sockets: [...input.sockets],
-        },
-        rules,
-      ),
+    evaluateRules: rulesEvaluator(rules),
     processSource: systemProcessSource(),
     socketSource: createSystemSocketSource(),
     hostFacts: systemHostFacts,

@@ -22,6 +22,7 @@ import { ensurePrivateDir } from '../pipeline/durable-file.js';
 import { CONFIG_TABLE } from '../config/config-table.js';
 import type { Command } from './command.js';
 import { prepareScan } from './scan-setup.js';
+import { rulesEvaluator } from '../scan-deps.js';
 
 const SCAN_FLAGS = ['home', 'platform', 'project-root', 'system-root', 'sources', 'debounce-ms', 'help'] as const;
 
@@ -71,7 +72,10 @@ export const runCommand: Command = {
       }
     }
     const debounceMs = setup.values['debounce-ms'] as number | undefined;
-    const runtime = new AgentRuntime({
+    // Rule switches and allow-lists served by the collector go into the rules engine, once; a rule
+    // that throws is reported through the runtime (log + heartbeat lastError).
+    const deps = { ...setup.deps, evaluateRules: io.deps?.evaluateRules ?? rulesEvaluator(() => runtime.rulesOptions()) };
+    const runtime: AgentRuntime = new AgentRuntime({
       config,
       log,
       hostInfo: host,
@@ -91,7 +95,7 @@ export const runCommand: Command = {
             },
             onError: (e) => o.onError(e),
           },
-          setup.deps,
+          deps,
         ),
     });
     const stopped = new Promise<void>((resolve) => {

@@ -2,15 +2,20 @@
  * The agent in run mode: watchers → events → spool → shipper, in one low-priority process.
  *
  * Contract:
- * - Events reach the spool (write before you send) through one EventSink; policy filters them
- *   first (policy.ts). The shipper is nudged after each append.
+ * - Events reach the spool (write before you send) through one EventSink, as the watch engine made
+ *   them (no second filter: rule switches and allow-lists are applied once, in the rules engine,
+ *   through `rulesOptions()`). The shipper is nudged after each append.
  * - On start: a full `inventory.snapshot` (the watch engine's first scan) and a heartbeat; then a
  *   heartbeat every heartbeatMs and a snapshot every snapshotEveryHours. Every timer is unref()'d.
  * - Self-limits: each heartbeat samples CPU % and RSS; over budget, the process-poll interval is
  *   multiplied (self-limit.ts) and the heartbeat says so.
  * - Policy from the collector (enrollment reply, batch acks) is applied without a restart: new
  *   intervals go to the watch engine (its setter when it has one, else a lossless restart that diffs
- *   the old inventory against the new one), rule switches and allow-lists to the sink.
+ *   the old inventory against the new one); rule switches and allow-lists to the rules engine
+ *   (`rulesOptions()`, read at every evaluation), then the engine re-evaluates (its configChanged
+ *   when it has one, else the same lossless restart) so findings are raised/resolved at once.
+ * - A rule that throws is reported through `rulesOptions().reportError`: logged as an error and
+ *   carried as the heartbeat's lastError (MCPW_ERR_RULE_FAILED); the other rules still run.
  * - 401 unknown agent or expired certificate: re-enrolls when a secret is configured, then the
  *   shipper resends what it holds. A certificate close to expiry is renewed the same way (checked
  *   at start and every 6 hours).
@@ -26,7 +31,8 @@ import { CERT_EXPIRED, Shipper, type ShipperReport } from './shipper.js';
 import { HttpClient } from './http-client.js';
 import { collectorTrust, enroll, loadIdentity, renewalDue, type AgentIdentity } from './enroll-client.js';
 import { ProcessMeter, SelfLimiter } from './self-limit.js';
-import { applyPolicy, effectivePolicy, policyChanged, type EffectivePolicy } from './policy.js';
+import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged, type EffectivePolicy } from './policy.js';
+import type { Rule, RulesOptions } from '../rules/index.js';
 import { buildHeartbeat } from './heartbeat.js';
 import { readJsonFile, writeFileDurable } from './durable-file.js';
 import { describeError, PipelineCodes, PipelineError } from './pipeline-errors.js';
@@ -44,6 +50,8 @@ export interface WatchEngine {
   current(): InventoryDocument | null;
   /** Changes the process/socket poll interval in place, when the engine supports it. */
   setProcessIntervalMs?(ms: number): void;
+  /** Re-reads configs and re-evaluates the rules (debounced), when the engine supports it. */
+  configChanged?(): void;
 }
 
 export interface WatchEngineOptions {
@@ -68,6 +76,8 @@ export interface AgentRuntimeOptions {
   log: Logger;
   /** Clock of signatures and event times (tests inject skew). */
   now?: () => number;
+  /** Rules to run instead of the engine's own list (tests: a rule that throws). */
+  rules?: readonly Rule[];
 }
 
 /** Health written to `<stateDir>/health.json` at every heartbeat (read by `status`). */
@@ -183,11 +193,9 @@ export class AgentRuntime implements EventSink {
     return Math.round(this.policy.processPollMs * this.limiter.current().factor);
   }
 
-  /** EventSink: policy, then the spool, then a nudge to the shipper. Never throws. */
-  push(event: McpEvent): void {
+  /** EventSink: the spool, then a nudge to the shipper. Never throws. */
+  push(e: McpEvent): void {
     if (!this.spool || this.stopping) return;
-    const e = applyPolicy(event, this.policy);
-    if (!e) return;
     try {
       this.spool.append(Buffer.from(JSON.stringify(e), 'utf8'));
       this.o.log('debug', `spooled ${e.type} ${e.id}`);
@@ -320,7 +328,29 @@ export class AgentRuntime implements EventSink {
     this.o.log('info', `policy from the collector applied: process poll ${next.processPollMs} ms, heartbeat ${next.heartbeatMs} ms, ${next.disabledRules.size} rule(s) off, ${next.allowServers.size} allow-listed`);
     if (prev.heartbeatMs !== next.heartbeatMs) this.scheduleHeartbeat();
     if (prev.snapshotEveryHours !== next.snapshotEveryHours) this.scheduleSnapshot();
-    if (prev.processPollMs !== next.processPollMs) this.applyIntervals(true);
+    // A restarted engine evaluates the rules under the new policy anyway; otherwise ask it to.
+    const restarted = prev.processPollMs !== next.processPollMs && this.applyIntervals(true);
+    if (!restarted && rulesPolicyChanged(prev, next)) this.reevaluateRules();
+  }
+
+  /** Findings again under the current rules policy: the engine's rescan, else a lossless restart. */
+  private reevaluateRules(): void {
+    const w = this.watcher;
+    if (!w || this.stopping) return;
+    if (typeof w.configChanged === 'function') {
+      w.configChanged();
+      return;
+    }
+    this.restartWatcher(w);
+  }
+
+  /**
+   * What the rules engine runs with now: the served rule switches and allow-list, and this
+   * runtime's error reporting for a rule that fails. The composition root passes this to the
+   * engine (commands/run.ts); it is read at every evaluation, so a new policy applies at once.
+   */
+  rulesOptions(): RulesOptions {
+    return { ...rulesOptionsOf(this.policy), reportError: (e) => this.reportError(e), ...(this.o.rules ? { rules: this.o.rules } : {}) };
   }
 
   /** Current effective policy (status, tests). */
@@ -331,18 +361,23 @@ export class AgentRuntime implements EventSink {
   /**
    * Gives the watch engine the current interval. An engine without a setter is restarted only for
    * a policy change (`restartIfNeeded`); for self-limiting a restart (a full rescan) would cost
-   * more than it saves.
+   * more than it saves. true when a restart was scheduled.
    */
-  private applyIntervals(restartIfNeeded: boolean): void {
+  private applyIntervals(restartIfNeeded: boolean): boolean {
     const w = this.watcher;
-    if (!w || this.stopping) return;
+    if (!w || this.stopping) return false;
     const ms = this.processIntervalMs();
     if (typeof w.setProcessIntervalMs === 'function') {
       w.setProcessIntervalMs(ms);
-      return;
+      return false;
     }
-    if (!restartIfNeeded) return;
-    // Lossless restart: the new engine's first scan is diffed against the old engine's inventory.
+    if (!restartIfNeeded) return false;
+    this.restartWatcher(w);
+    return true;
+  }
+
+  /** Lossless restart: the new engine's first scan is diffed against the old engine's inventory. */
+  private restartWatcher(w: WatchEngine): void {
     this.watcherSwap = this.watcherSwap.then(async () => {
       if (this.stopping || this.watcher !== w) return;
       const prev = w.current();

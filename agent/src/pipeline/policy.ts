@@ -4,11 +4,13 @@
  * restart. Settings arrive with enrollment and with every batch ack that carries them (the agent
  * ships at least one heartbeat per heartbeatMs, so a change is picked up within one heartbeat).
  *
- * Rule switches and allow-lists are applied at the agent's event sink: `finding.*` events of a
- * disabled rule, or about an allow-listed server (by name, serverKey or fingerprint), are not
- * spooled, and they are removed from inventory snapshots. Pure functions.
+ * Rule switches and allow-lists are decided once, in the rules engine (rules/rules-engine.ts: a
+ * disabled rule does not run; an allow-listed server loses its findings except secrets in its
+ * configuration): `rulesOptionsOf()` hands them to it, and nothing downstream filters findings
+ * again. Pure functions.
  */
-import type { AgentSettings, Finding, McpEvent } from '@mcpwatch/shared';
+import type { AgentSettings } from '@mcpwatch/shared';
+import type { RulesOptions } from '../rules/index.js';
 
 export interface EffectivePolicy {
   processPollMs: number;
@@ -41,37 +43,16 @@ export function effectivePolicy(local: LocalDefaults, served: AgentSettings | nu
 
 /** true when two policies differ in anything that needs re-applying. */
 export function policyChanged(a: EffectivePolicy, b: EffectivePolicy): boolean {
+  return a.processPollMs !== b.processPollMs || a.heartbeatMs !== b.heartbeatMs || a.snapshotEveryHours !== b.snapshotEveryHours || rulesPolicyChanged(a, b);
+}
+
+/** true when the rule switches or the allow-list differ (findings must be evaluated again). */
+export function rulesPolicyChanged(a: EffectivePolicy, b: EffectivePolicy): boolean {
   const sameSet = (x: ReadonlySet<string>, y: ReadonlySet<string>) => x.size === y.size && [...x].every((v) => y.has(v));
-  return (
-    a.processPollMs !== b.processPollMs ||
-    a.heartbeatMs !== b.heartbeatMs ||
-    a.snapshotEveryHours !== b.snapshotEveryHours ||
-    !sameSet(a.disabledRules, b.disabledRules) ||
-    !sameSet(a.allowServers, b.allowServers)
-  );
+  return !sameSet(a.disabledRules, b.disabledRules) || !sameSet(a.allowServers, b.allowServers);
 }
 
-/** Whether policy suppresses a finding. `fingerprintOf` maps a serverKey to its fingerprint. */
-export function findingSuppressed(f: Finding, p: EffectivePolicy, fingerprintOf: (serverKey: string) => string | undefined = () => undefined): boolean {
-  if (p.disabledRules.has(f.ruleId)) return true;
-  if (p.allowServers.size === 0) return false;
-  const { serverKey, serverName } = f.subject;
-  if (serverName && p.allowServers.has(serverName)) return true;
-  if (serverKey && p.allowServers.has(serverKey)) return true;
-  const fp = serverKey ? fingerprintOf(serverKey) : undefined;
-  return fp !== undefined && p.allowServers.has(fp);
-}
-
-/** The event as policy lets it through: null to drop, or a (possibly filtered) copy. */
-export function applyPolicy(event: McpEvent, p: EffectivePolicy): McpEvent | null {
-  if (p.disabledRules.size === 0 && p.allowServers.size === 0) return event;
-  if (event.type === 'finding.raised' || event.type === 'finding.resolved') {
-    return findingSuppressed(event.data, p) ? null : event;
-  }
-  if (event.type === 'inventory.snapshot') {
-    const fps = new Map(event.data.servers.map((s) => [s.serverKey, s.fingerprint]));
-    const findings = event.data.findings.filter((f) => !findingSuppressed(f, p, (k) => fps.get(k)));
-    return findings.length === event.data.findings.length ? event : { ...event, data: { ...event.data, findings } };
-  }
-  return event;
+/** What the rules engine takes from a policy: the one place rule switches and allow-lists apply. */
+export function rulesOptionsOf(p: EffectivePolicy): Pick<RulesOptions, 'disabledRules' | 'allowServers'> {
+  return { disabledRules: [...p.disabledRules], allowServers: [...p.allowServers] };
 }

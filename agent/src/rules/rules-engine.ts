@@ -2,8 +2,12 @@
  * The findings rules engine.
  *
  * Contract:
- * - `evaluateRules` never throws: a rule that fails is skipped and reported through
- *   `opts.reportError` (coded MCPW_ERR_RULE_FAILED); the other rules still run.
+ * - `evaluateRules` never throws: a rule that fails (throws, returns no list, yields a malformed
+ *   hit) is skipped whole and reported through `opts.reportError` (coded MCPW_ERR_RULE_FAILED,
+ *   naming the rule; the running agent logs it and carries it as the heartbeat's lastError); the
+ *   other rules still run.
+ * - Rule switches and allow-lists (local or served by the collector) are applied here and only
+ *   here: nothing downstream filters findings again.
  * - Finding ids are stable: stableId(rule id + hit key), so a re-scan yields the same id for the
  *   same problem, and Security Hub updates rather than duplicates.
  * - Findings carry names and kinds, never secret values (rules read values only to detect).
@@ -20,7 +24,7 @@ import { autoApproveRule } from './approval-rules.js';
 import { commandInTempRule, execCapableServerRule, privilegedContainerRule, writableConfigRule } from './host-rules.js';
 import { listeningAllInterfacesRule, plaintextRemoteRule } from './network-rules.js';
 import { serverAsAdminRule, undeclaredServerProcessRule } from './process-rules.js';
-import type { Rule, RuleContext, RulesInput, ServerView } from './rule-types.js';
+import type { Rule, RuleContext, RuleHit, RulesInput, ServerView } from './rule-types.js';
 import { secretInConfigRule } from './secret-rules.js';
 import { unpinnedPackageRule } from './supply-chain-rules.js';
 
@@ -77,39 +81,38 @@ function isAllowed(server: ServerEntry | undefined, allow: Set<string>): boolean
 export function evaluateRules(input: RulesInput, opts: RulesOptions = {}): Finding[] {
   const disabled = new Set(opts.disabledRules ?? []);
   const allow = new Set(opts.allowServers ?? []);
+  // A failing reporter must not break the promise that this never throws.
+  const report = (err: AgentError): void => {
+    try {
+      opts.reportError?.(err);
+    } catch {
+      // nothing more to do: the rule was skipped either way
+    }
+  };
   let ctx: RuleContext;
   try {
     ctx = buildContext(input);
   } catch (cause) {
-    opts.reportError?.(new AgentError('MCPW_ERR_RULE_FAILED', 'rules input could not be joined', { cause }));
+    report(new AgentError('MCPW_ERR_RULE_FAILED', 'rules input could not be joined', { cause }));
     return [];
   }
   const serverByKey = new Map(input.servers.map((s) => [s.serverKey, s]));
   const findings = new Map<string, Finding>();
   for (const rule of opts.rules ?? RULES) {
     if (disabled.has(rule.id)) continue;
-    let hits;
+    // A rule's findings count only when the whole rule succeeded (its hits included): a rule that
+    // throws, returns something other than a list, or yields a malformed hit is reported and skipped.
+    // The message names the rule, never the cause's text (it may quote a value the rule read).
+    let produced: Finding[];
     try {
-      hits = rule.evaluate(ctx);
+      produced = findingsOf(rule, rule.evaluate(ctx), serverByKey, allow);
     } catch (cause) {
-      opts.reportError?.(new AgentError('MCPW_ERR_RULE_FAILED', `rule ${rule.id} failed and was skipped`, { cause }));
+      report(new AgentError('MCPW_ERR_RULE_FAILED', `rule ${rule.id} failed and was skipped`, { cause }));
       continue;
     }
-    for (const hit of hits) {
+    for (const f of produced) {
       if (findings.size >= MAX_FINDINGS) break;
-      const key = hit.subject.serverKey ?? undefined;
-      if (!hit.notAllowListable && key && isAllowed(serverByKey.get(key), allow)) continue;
-      const id = stableId(['finding/v1', rule.id, hit.key]);
-      if (findings.has(id)) continue;
-      findings.set(id, {
-        id,
-        ruleId: rule.id,
-        severity: hit.severity ?? rule.severity,
-        title: (hit.title ?? rule.title).slice(0, 512),
-        description: rule.rationale.slice(0, 4096),
-        subject: hit.subject,
-        ...(hit.evidence ? { evidence: clampEvidence(hit.evidence) } : {}),
-      });
+      if (!findings.has(f.id)) findings.set(f.id, f);
     }
   }
   const ruleOrder = new Map((opts.rules ?? RULES).map((r, i) => [r.id, i]));
@@ -121,6 +124,26 @@ export function evaluateRules(input: RulesInput, opts: RulesOptions = {}): Findi
       where(a).localeCompare(where(b)) ||
       a.id.localeCompare(b.id),
   );
+}
+
+/** The findings of one rule's hits, allow-list applied. Throws on a malformed result (caller reports). */
+function findingsOf(rule: Rule, hits: unknown, serverByKey: ReadonlyMap<string, ServerEntry>, allow: Set<string>): Finding[] {
+  if (!Array.isArray(hits)) throw new TypeError('evaluate() did not return a list of hits');
+  const out: Finding[] = [];
+  for (const hit of hits as RuleHit[]) {
+    const key = hit.subject.serverKey ?? undefined;
+    if (!hit.notAllowListable && key && isAllowed(serverByKey.get(key), allow)) continue;
+    out.push({
+      id: stableId(['finding/v1', rule.id, hit.key]),
+      ruleId: rule.id,
+      severity: hit.severity ?? rule.severity,
+      title: (hit.title ?? rule.title).slice(0, 512),
+      description: rule.rationale.slice(0, 4096),
+      subject: hit.subject,
+      ...(hit.evidence ? { evidence: clampEvidence(hit.evidence) } : {}),
+    });
+  }
+  return out;
 }
 
 function clampEvidence(e: NonNullable<Finding['evidence']>): NonNullable<Finding['evidence']> {

@@ -4,7 +4,7 @@
  * window and the seq/prevHash chain, answers a re-sent batch idempotently, and records everything.
  * `forced` lets a test force an answer (status, body, headers) for the next requests; agents in
  * `expired` are answered 401 MCPW_ERR_CERT_EXPIRED (their certificate is past its notAfter), as
- * the collector does; `addAgent` stands for an enrollment.
+ * the collector does; `addAgent` stands for an enrollment; `settings` are served in every ack.
  */
 import * as http from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -24,6 +24,8 @@ export class FakeCollector {
   readonly forced: Forced[] = [];
   readonly expired = new Set<string>();
   windowMs = 5 * 60_000;
+  /** Settings every ack carries (what the collector serves to agents), when set. */
+  settings: Record<string, unknown> | null = null;
   now: () => number = Date.now;
   private byAgent = new Map<string, { lastSeq: number; lastHash: string; bodies: Map<number, string> }>();
   private server: http.Server;
@@ -88,6 +90,6 @@ export class FakeCollector {
     st.lastSeq = seq;
     st.lastHash = sha256Hex(body);
     this.accepted.push(batch);
-    return { status: 200, body: { acked: seq } };
+    return { status: 200, body: { acked: seq, ...(this.settings ? { settings: this.settings } : {}) } };
   }
 }

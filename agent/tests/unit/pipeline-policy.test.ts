@@ -1,5 +1,4 @@
-import { makeEvent, type Finding, type InventorySnapshotData } from '@mcpwatch/shared';
-import { applyPolicy, effectivePolicy, findingSuppressed, policyChanged } from '../../src/pipeline/policy.js';
+import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged } from '../../src/pipeline/policy.js';
 import { ProcessMeter, SelfLimiter } from '../../src/pipeline/self-limit.js';
 import { buildHeartbeat } from '../../src/pipeline/heartbeat.js';
 import { backoffDelayMs, parseRetryAfter, reconnectJitterMs } from '../../src/pipeline/retry.js';
@@ -8,7 +7,6 @@ import { HeartbeatData } from '@mcpwatch/shared';
 import { Value } from '@sinclair/typebox/value';
 
 const local = { processPollMs: 5000, heartbeatMs: 60_000, snapshotEveryHours: 6 };
-const finding = (ruleId: string, subject: Finding['subject'] = {}): Finding => ({ id: `f-${ruleId}`, ruleId, severity: 'high', title: 't', description: 'd', subject });
 
 describe('policy', () => {
   it('takes served settings over local defaults and ignores out-of-bound values', () => {
@@ -19,27 +17,13 @@ describe('policy', () => {
     expect(policyChanged(p, effectivePolicy(local, null))).toBe(true);
   });
 
-  it('drops findings of disabled rules and allow-listed servers, in events and snapshots', () => {
+  it('hands rule switches and allow-lists to the rules engine (the one place they apply) and says when findings need evaluating again', () => {
     const p = effectivePolicy(local, { disabledRules: ['unpinned-package'], allowServers: ['trusted', 'fp-allowed'] });
-    expect(applyPolicy(makeEvent('finding.raised', 'ep', finding('unpinned-package')), p)).toBeNull();
-    expect(applyPolicy(makeEvent('finding.resolved', 'ep', finding('secret-in-env', { serverName: 'trusted' })), p)).toBeNull();
-    const kept = makeEvent('finding.raised', 'ep', finding('secret-in-env', { serverName: 'other' }));
-    expect(applyPolicy(kept, p)).toBe(kept);
-    expect(findingSuppressed(finding('x', { serverKey: 'k1' }), p, (k) => (k === 'k1' ? 'fp-allowed' : undefined))).toBe(true);
-
-    const snap: InventorySnapshotData = {
-      host: { hostname: 'h', platform: 'linux', users: [] },
-      clients: [],
-      servers: [],
-      processes: [],
-      sockets: [],
-      findings: [finding('unpinned-package'), finding('secret-in-env', { serverName: 'other' })],
-      errors: [],
-    };
-    const out = applyPolicy(makeEvent('inventory.snapshot', 'ep', snap), p);
-    expect(out?.type === 'inventory.snapshot' && out.data.findings.map((f) => f.ruleId)).toEqual(['secret-in-env']);
-    const hb = makeEvent('agent.dropped', 'ep', { count: 1, bytes: 1, reason: 'r' });
-    expect(applyPolicy(hb, p)).toBe(hb);
+    expect(rulesOptionsOf(p)).toEqual({ disabledRules: ['unpinned-package'], allowServers: ['trusted', 'fp-allowed'] });
+    expect(rulesOptionsOf(effectivePolicy(local, null))).toEqual({ disabledRules: [], allowServers: [] });
+    expect(rulesPolicyChanged(p, effectivePolicy(local, { disabledRules: ['unpinned-package'], allowServers: ['fp-allowed', 'trusted'], processPollMs: 9000 }))).toBe(false);
+    expect(rulesPolicyChanged(p, effectivePolicy(local, { disabledRules: ['unpinned-package'], allowServers: ['trusted'] }))).toBe(true);
+    expect(rulesPolicyChanged(p, effectivePolicy(local, { allowServers: ['trusted', 'fp-allowed'] }))).toBe(true);
   });
 });
 

@@ -349,4 +349,28 @@ describe('engine', () => {
     expect(errors.map((e) => e.code)).toEqual(['MCPW_ERR_RULE_FAILED']);
     expect((errors[0]!.cause as Error).message).toBe('boom');
   });
+
+  it('skips whole a rule that returns no list or a malformed hit, keeps the others, and never throws (even when the reporter does)', () => {
+    const gh = raw('gh', { command: 'npx', args: ['-y', 'srv'], env: { GITHUB_TOKEN: GH } });
+    const notAList: Rule = { id: 'not-a-list', severity: 'low', title: 'returns no list of hits', rationale: 'x'.repeat(70), evaluate: () => null as unknown as [] };
+    const halfBad: Rule = {
+      id: 'half-bad',
+      severity: 'low',
+      title: 'one good hit, then a malformed one',
+      rationale: 'x'.repeat(70),
+      evaluate: () => [{ key: 'ok', subject: {} }, null as unknown as { key: string; subject: object }],
+    };
+    const errors: AgentError[] = [];
+    const findings = run([gh], { rules: [notAList, halfBad, ...RULES], reportError: (e) => errors.push(e) });
+    expect(errors.map((e) => e.message)).toEqual(['rule not-a-list failed and was skipped', 'rule half-bad failed and was skipped']);
+    expect(findings.some((f) => f.ruleId === 'half-bad' || f.ruleId === 'not-a-list')).toBe(false);
+    expect(byRule(findings, 'secret-in-config')).toHaveLength(1);
+    expect(byRule(findings, 'unpinned-package')).toHaveLength(1);
+    const throwingReporter = () => {
+      throw new Error('reporter down');
+    };
+    expect(() => run([gh], { rules: [notAList, ...RULES], reportError: throwingReporter })).not.toThrow();
+    // The message names the rule only: a cause quoting a value the rule read never leaves through it.
+    expect(errors.every((e) => !e.message.includes(GH))).toBe(true);
+  });
 });
