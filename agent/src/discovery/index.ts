@@ -70,7 +70,7 @@ class Run {
     const result = await readConfigFile(path, { format: location.format, maxFileBytes: fileLimit(this.ctx, location), client: client.id });
     if (result.status === 'missing') return;
     const base = { path, client: client.id, scope: location.scope, user, projectPath, format: location.format };
-    if (result.status === 'error' && result.stat === null) {
+    if (result.status === 'error' && result.stat === null && result.error.code !== 'read-timeout') {
       // stat itself failed (EACCES / EPERM on a parent folder, ELOOP ...): whether the file exists
       // is unknown, so this is the folder's error, reported once per folder, not a file record.
       this.noteFolderError({ ...result.error, path: dirname(path), reason: `cannot look into this folder (${result.error.reason}); config files below it were not checked` });
