@@ -2,6 +2,11 @@
  * Secrets never leave: canary values planted in a fixture home (env values, arguments, headers,
  * URL userinfo, query tokens, and a malformed file around a secret) must not appear in the table,
  * in --json, nor in anything watch prints (snapshot and change events), on stdout or stderr.
+ * The second set (issue 10, items 2-5) plants the shapes that used to leak: credentials in
+ * install specs (uvx --from, pipx --spec, uv tool run in Codex TOML, docker -e), prefix-less
+ * lower-case / hex / base32 tokens, JSON (also escaped) and --flag:value / -Dname=value
+ * arguments, other spellings of secret query parameters, env and header keys that carry their
+ * value, and a YAML file whose parser error quotes the token.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +23,25 @@ const CANARIES = {
   userinfo: 'canaryUserPw9Xq2Lr5Tz',
   query: 'canaryQueryTok8Hn3Jd6Ws1',
   malformed: 'sk-proj-CanaryMalformed0011223344556677889900aabbccdd',
+  // issue 10, items 2-5
+  specPass: 'canarySpecPw4Kq9Zt',
+  specTok: 'canarySpecTok7Lm2Xw',
+  codexSpec: 'canaryCodexSpec3Rb8',
+  dockerEnv: 'canaryDockerEnv5Hn2Jd',
+  hexTok: '9f8e7d6c5b4a39281706f5e4d3c2b1a0c0ffee42',
+  lowerTok: 'k3x9q2m7w4p8z1r6t5y0u3v8n2b7c4d9f6g1h5j0',
+  base32: 'MFRGGZDF2MZTWQ3LK4NNWG5TP',
+  jsonKey: 'canaryJsonKey6Tp3Vc',
+  jsonEsc: 'canaryJsonEsc2Wq8Ys',
+  colonFlag: 'canaryColonFlag9Mb4',
+  dprop: 'canaryDprop1Gh7Kd',
+  envKeyVal: 'canaryEnvKeyVal8Zx3',
+  hdrKeyVal: 'canaryHdrKeyVal4Qs9',
+  qPass: 'canaryQpass3Nd7',
+  qSess: 'canaryQsess6Rf1',
+  matrix: 'canaryMatrix2Vb5',
+  authBracket: 'canaryAuthBr5Lp2',
+  yamlAlias: 'q7w2e9r4t1y8u3i6o5p0a2s7d4f9g1h6j3k8l5z0',
 } as const;
 
 function writeJson(file: string, value: unknown): void {
@@ -33,13 +57,50 @@ function plantSecrets(home: string, suffix = ''): void {
         args: ['-y', '@modelcontextprotocol/server-github', '--api-key', CANARIES.argFlag, CANARIES.argPositional],
         env: { GITHUB_PERSONAL_ACCESS_TOKEN: CANARIES.envToken, SOME_SETTING: CANARIES.envValue },
       },
+      [`spec-uvx${suffix}`]: {
+        command: 'uvx',
+        args: ['--from', `git+https://deploy:${CANARIES.specPass}@git.example.com/org/repo-mcp@v1.2.0`, 'repo-mcp'],
+      },
+      [`spec-pipx${suffix}`]: { command: 'pipx', args: ['run', '--spec', `git+https://${CANARIES.specTok}@github.com/org/tool.git`, 'tool'] },
+      [`docker${suffix}`]: {
+        command: 'docker',
+        args: ['run', '-i', '--rm', '-e', `GITHUB_PERSONAL_ACCESS_TOKEN=${CANARIES.dockerEnv}`, 'ghcr.io/github/github-mcp-server'],
+      },
+      [`tokens${suffix}`]: { command: 'npx', args: ['-y', '@vendor/mcp-server', CANARIES.hexTok, CANARIES.lowerTok, CANARIES.base32] },
+      [`forms${suffix}`]: {
+        command: 'npx',
+        args: [
+          '-y', 'srv', '--config', JSON.stringify({ apiKey: CANARIES.jsonKey, region: 'eu' }),
+          `{\\"token\\":\\"${CANARIES.jsonEsc}\\"}`, `--api-key:${CANARIES.colonFlag}`, `-Dauth.password=${CANARIES.dprop}`,
+        ],
+        env: { [`API_KEY=${CANARIES.envKeyVal}`]: '' },
+      },
     },
   });
+  writeJson(path.join(home, '.codex', 'config.toml'), [
+    `[mcp_servers.codexspec${suffix}]`,
+    'command = "uv"',
+    `args = ["tool", "run", "--from", "git+https://oauth2:${CANARIES.codexSpec}@gitlab.example.com/g/p.git", "p"]`,
+    '',
+  ].join('\n'));
+  writeJson(path.join(home, '.config', 'goose', 'config.yaml'), [
+    'extensions:',
+    `  gh${suffix}:`,
+    '    type: stdio',
+    '    cmd: npx',
+    '    envs:',
+    `      GITHUB_TOKEN: *${CANARIES.yamlAlias}`,
+    '',
+  ].join('\n'));
   writeJson(path.join(home, '.cursor', 'mcp.json'), {
     mcpServers: {
       [`remote${suffix}`]: {
         url: `https://deploy:${CANARIES.userinfo}@mcp.example.com/mcp?token=${CANARIES.query}&region=eu`,
         headers: { Authorization: `Bearer ${CANARIES.header}` },
+      },
+      [`params${suffix}`]: {
+        url: `https://mcp.example.com/app;token=${CANARIES.matrix}/mcp?pass=${CANARIES.qPass}&session_id=${CANARIES.qSess}&auth[token]=${CANARIES.authBracket}`,
+        headers: { [`Authorization: Bearer ${CANARIES.hdrKeyVal}`]: '' },
       },
     },
   });
@@ -81,6 +142,23 @@ describe('secret canaries', () => {
     expect(remote.headerKeys).toEqual(['Authorization']);
     expect(doc.findings.length).toBeGreaterThan(0);
     expect(doc.errors.some((e: { path: string }) => e.path.endsWith('settings.json'))).toBe(true);
+    expectNoCanary(r.stdout + r.stderr);
+  });
+
+  it('--json holds none of the shapes that used to leak (issue 10), yet reports them', async () => {
+    const r = await runCli(['scan', '--json', '--home', home, '--platform', 'linux']);
+    const doc = JSON.parse(r.stdout);
+    const names = doc.servers.map((s: { name: string }) => s.name);
+    expect(names).toEqual(expect.arrayContaining(['spec-uvx', 'spec-pipx', 'docker', 'tokens', 'forms', 'params', 'codexspec']));
+    const byName = (n: string) => doc.servers.find((s: { name: string }) => s.name === n);
+    expect(byName('forms').envKeys).toEqual(['API_KEY']);
+    expect(byName('params').headerKeys).toEqual(['Authorization']);
+    expect(byName('spec-uvx').package).toMatchObject({ name: 'git+https://git.example.com/org/repo-mcp', version: 'v1.2.0' });
+    expect(doc.errors.some((e: { path: string }) => e.path.endsWith(path.join('goose', 'config.yaml')))).toBe(true);
+    const secretFindings = doc.findings.filter((f: { ruleId: string }) => f.ruleId === 'secret-in-config');
+    for (const n of ['spec-uvx', 'spec-pipx', 'docker', 'tokens', 'forms', 'params', 'codexspec']) {
+      expect(`${n}: ${secretFindings.some((f: { subject: { serverName?: string } }) => f.subject.serverName === n)}`).toBe(`${n}: true`);
+    }
     expectNoCanary(r.stdout + r.stderr);
   });
 
