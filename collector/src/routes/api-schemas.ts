@@ -54,6 +54,7 @@ export const EndpointDetail = Type.Object({
   configErrors: Type.Array(Open('ConfigError + firstSeen, lastSeen')),
   findings: Type.Array(Open('Finding + status, resolvedAt, firstSeen, lastSeen')),
   recentEvents: Type.Array(Open('event envelope')),
+  truncated: Type.Array(Str(64), { description: 'lists above cut short at the byte budget (4 MiB of stored JSON each) or 10,000 rows; empty when whole' }),
 });
 
 export const ServerGroup = Type.Object({

@@ -9,8 +9,13 @@
  *   GET /v1/events                            filters since, until, endpoint, type
  *
  * Lists page with `limit` (1..1000, default 100) and an opaque `cursor` (the previous page's
- * `nextCursor`). Filters are matched as values, never as SQL (see store/inventory-queries.ts).
- * Errors: 400 MCPW_ERR_SCHEMA / MCPW_ERR_MALFORMED (bad filter or cursor), 401, 403, 404, 503.
+ * `nextCursor`). Pages of stored JSON (events, findings, an endpoint's recent events) also stop
+ * early at MAX_PAGE_BYTES (4 MiB) of it, with a `nextCursor` when more remain: a page may hold
+ * fewer than `limit` items, so walk until `nextCursor` is null. Filters are matched as values,
+ * never as SQL (see store/inventory-queries.ts).
+ * Errors: 400 MCPW_ERR_SCHEMA / MCPW_ERR_MALFORMED (bad filter, or any cursor this API did not
+ * hand out: tampered, out of range, wrong type, not base64url, over 1024 characters), 401, 403,
+ * 404, 503.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';

@@ -51,6 +51,8 @@ export const DEFAULT_PAGE_SIZE = 100;
 export const MAX_PAGE_SIZE = 1000;
 /** Bytes of stored JSON (event data, finding records) one page or one endpoint detail carries at most. */
 export const MAX_PAGE_BYTES = 4 * 1024 * 1024;
+/** Rows one list of an endpoint's detail carries at most. */
+export const DETAIL_MAX_ROWS = 10_000;
 /** Largest offset a cursor may carry (int4: both engines bind it as an integer). */
 export const MAX_CURSOR_OFFSET = 2 ** 31 - 1;
 /** Longest cursor accepted (the ones made here are far shorter). */
@@ -214,33 +216,68 @@ export class InventoryQueries {
   async getEndpoint(endpointId: string, recentEvents: number): Promise<EndpointDetail | null> {
     const e = await this.db.selectFrom('endpoints').selectAll().where('endpoint_id', '=', endpointId).executeTakeFirst();
     if (!e) return null;
-    const present = <T extends 'clients' | 'servers' | 'processes' | 'sockets' | 'config_errors'>(table: T) =>
+    // Each list: at most DETAIL_MAX_ROWS rows and about MAX_PAGE_BYTES of stored JSON (a row is kept
+    // while the rows before it hold less); a list cut short is named in `truncated`.
+    const truncated: string[] = [];
+    const present = <T extends 'clients' | 'servers' | 'processes' | 'sockets' | 'config_errors'>(table: T, name: string) =>
       this.db
-        .selectFrom(table as 'servers')
-        .select(['data', 'first_seen', 'last_seen'])
-        .where('endpoint_id', '=', endpointId)
-        .where('present', '=', 1)
+        .selectFrom((eb) =>
+          eb
+            .selectFrom(table as 'servers')
+            .select([
+              'data',
+              'first_seen',
+              'last_seen',
+              sql<number | string>`coalesce(sum(length(data)) over (order by first_seen rows between unbounded preceding and 1 preceding), 0)`.as('before'),
+              sql<number | string>`count(*) over ()`.as('total'),
+            ])
+            .where('endpoint_id', '=', endpointId)
+            .where('present', '=', 1)
+            .as('t'),
+        )
+        .selectAll()
+        .where('before', '<', MAX_PAGE_BYTES)
         .orderBy('first_seen')
-        .limit(10000)
+        .limit(DETAIL_MAX_ROWS)
         .execute()
-        .then((rows) => rows.map((r) => ({ ...JSON.parse(r.data), firstSeen: r.first_seen, lastSeen: r.last_seen })));
+        .then((rows) => {
+          if (rows.length > 0 && rows.length < Number(rows[0]!.total)) truncated.push(name);
+          return rows.map((r) => ({ ...JSON.parse(r.data), firstSeen: r.first_seen, lastSeen: r.last_seen }));
+        });
     const [users, clients, servers, processes, sockets, configErrors, findings, events] = await Promise.all([
       this.db.selectFrom('endpoint_users').select('user_name').where('endpoint_id', '=', endpointId).where('present', '=', 1).orderBy('user_name').execute(),
-      present('clients'),
-      present('servers'),
-      present('processes'),
-      present('sockets'),
-      present('config_errors'),
+      present('clients', 'clients'),
+      present('servers', 'servers'),
+      present('processes', 'processes'),
+      present('sockets', 'sockets'),
+      present('config_errors', 'configErrors'),
       this.db
-        .selectFrom('findings')
+        .selectFrom((eb) =>
+          eb
+            .selectFrom('findings')
+            .selectAll()
+            .select([
+              sql<number | string>`coalesce(sum(length(data)) over (order by status, severity_rank desc, finding_id rows between unbounded preceding and 1 preceding), 0)`.as('before'),
+              sql<number | string>`count(*) over ()`.as('total'),
+            ])
+            .where('endpoint_id', '=', endpointId)
+            .as('t'),
+        )
         .selectAll()
-        .where('endpoint_id', '=', endpointId)
+        .where('before', '<', MAX_PAGE_BYTES)
         .orderBy('status')
         .orderBy('severity_rank', 'desc')
         .orderBy('finding_id')
-        .limit(10000)
-        .execute(),
-      this.eventsWithinBudget(this.db.selectFrom('events').where('endpoint_id', '=', endpointId), Math.max(0, Math.min(recentEvents, MAX_PAGE_SIZE))).then((r) => r.rows),
+        .limit(DETAIL_MAX_ROWS)
+        .execute()
+        .then((rows) => {
+          if (rows.length > 0 && rows.length < Number(rows[0]!.total)) truncated.push('findings');
+          return rows;
+        }),
+      this.eventsWithinBudget(this.db.selectFrom('events').where('endpoint_id', '=', endpointId), Math.max(0, Math.min(recentEvents, MAX_PAGE_SIZE))).then((r) => {
+        if (r.cut) truncated.push('recentEvents');
+        return r.rows;
+      }),
     ]);
     return {
       endpoint: {
@@ -263,6 +300,7 @@ export class InventoryQueries {
         lastSeen: f.last_seen,
       })),
       recentEvents: events.map(storedEvent),
+      truncated,
     };
   }
 
@@ -444,12 +482,12 @@ export class InventoryQueries {
   }
 
   /**
-   * The newest `n` events of `q` whose stored data fits MAX_PAGE_BYTES (at least one), and whether
-   * more remain. Two steps: ids with their data sizes first, then the data of the ids kept only, so
+   * The newest `n` events of `q` whose stored data fits MAX_PAGE_BYTES (at least one), whether
+   * more remain, and whether the budget (not `n`) ended the page. Two steps: ids with their data sizes first, then the data of the ids kept only, so
    * a page never loads (or parses) more than its budget.
    */
-  private async eventsWithinBudget(q: SelectQueryBuilder<Database, 'events', object>, n: number): Promise<{ rows: EventRow[]; more: boolean }> {
-    if (n <= 0) return { rows: [], more: false };
+  private async eventsWithinBudget(q: SelectQueryBuilder<Database, 'events', object>, n: number): Promise<{ rows: EventRow[]; more: boolean; cut: boolean }> {
+    if (n <= 0) return { rows: [], more: false, cut: false };
     const sized = await q
       .select(['id', sql<number | string>`length(data)`.as('size')])
       .orderBy('id', 'desc')
@@ -457,8 +495,8 @@ export class InventoryQueries {
       .execute();
     const keep = withinBudget(sized.slice(0, n).map((r) => Number(r.size)));
     const ids = sized.slice(0, keep).map((r) => r.id);
-    if (ids.length === 0) return { rows: [], more: false };
+    if (ids.length === 0) return { rows: [], more: false, cut: false };
     const rows = await this.db.selectFrom('events').select(['id', 'type', 'time', 'endpoint_id', 'data']).where('id', 'in', ids).orderBy('id', 'desc').execute();
-    return { rows, more: sized.length > keep };
+    return { rows, more: sized.length > keep, cut: keep < Math.min(n, sized.length) };
   }
 }

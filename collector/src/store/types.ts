@@ -261,6 +261,8 @@ export interface EndpointDetail {
   /** Open findings and those resolved in the retained history. */
   findings: Seen<Finding & FindingState>[];
   recentEvents: StoredEvent[];
+  /** Lists above cut short at the byte budget or row cap (store/inventory-queries.ts); empty when whole. */
+  truncated: string[];
 }
 
 export interface ServerFilter extends PageRequest {

@@ -134,10 +134,19 @@ describe.each(await engineCases())('query API bounds (%s store)', (engine) => {
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.filter((id) => bigIds.has(id)).sort()).toEqual([...bigIds].sort());
 
+    // the endpoint's detail: its recent events and its (now big) server list are cut at the budget, and say so
     const detail = await get(`/v1/endpoints/${agent.endpointId}?events=1000`);
     expect(detail.statusCode).toBe(200);
-    const recent = (detail.json() as { recentEvents: unknown[] }).recentEvents;
-    expect(recent.length).toBeGreaterThan(0);
-    expect(JSON.stringify(recent).length).toBeLessThanOrEqual(MAX_PAGE_BYTES + 64 * 1024);
+    const d = detail.json() as { recentEvents: unknown[]; servers: { name: string }[]; truncated: string[] };
+    expect(d.recentEvents.length).toBeGreaterThan(0);
+    expect(JSON.stringify(d.recentEvents).length).toBeLessThanOrEqual(MAX_PAGE_BYTES + 64 * 1024);
+    const oneServerBytes = JSON.stringify(big[0]!.data).length;
+    expect(JSON.stringify(d.servers).length).toBeLessThanOrEqual(MAX_PAGE_BYTES + oneServerBytes + 64 * 1024);
+    expect(d.servers.filter((s) => s.name.startsWith('big-')).length).toBeLessThan(6);
+    expect(d.truncated).toEqual(expect.arrayContaining(['recentEvents', 'servers']));
+
+    // a small endpoint's detail is whole
+    const small = (await get(`/v1/endpoints/${(await fx.enroll()).endpointId}`)).json() as { truncated: string[] };
+    expect(small.truncated).toEqual([]);
   });
 });
