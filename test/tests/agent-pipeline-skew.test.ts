@@ -3,7 +3,8 @@
  * process so its clock can be injected: a clock an hour fast gets a clear MCPW_ERR_CLOCK_SKEW error
  * and nothing is lost; once the clock is right the spooled events arrive. The settings the
  * collector serves (MCPWATCH_AGENT_SETTINGS) come back with the batch acks and are applied without
- * a restart: heartbeat and poll intervals change, rule switches filter findings. A collector that
+ * a restart: heartbeat and poll intervals change, rule switches reach the rules engine (the one
+ * place they apply: the sink ships what the engine produced, unfiltered). A collector that
  * lost its store answers 401 unknown agent; the agent enrolls again with its configured secret.
  */
 import * as fs from 'node:fs';
@@ -62,7 +63,7 @@ describe('agent runtime against the real collector', () => {
       expect(storedEvents(collector.dataDir, id.record.agentId)).toEqual([]);
       expect(readShipperState(stateDir).lastError).toMatch(/MCPW_ERR_CLOCK_SKEW/);
 
-      // a finding of a rule the collector switched off is not shipped; another one is
+      // the sink does not filter findings again: rule switches are the rules engine's (rulesOptions)
       const finding = (ruleId: string) => ({ id: `f-${ruleId}`, ruleId, severity: 'medium' as const, title: 't', description: 'd', subject: { serverName: 's' } });
       runtime.push(makeEvent('finding.raised', runtime.endpointId, finding('unpinned-package')));
       runtime.push(makeEvent('finding.raised', runtime.endpointId, finding('plain-http-remote')));
@@ -72,12 +73,13 @@ describe('agent runtime against the real collector', () => {
       await runtime.flush(5000);
       const stored = storedEvents(collector.dataDir, id.record.agentId);
       expect(stored.filter((e) => e.type === 'agent.heartbeat').length).toBeGreaterThan(0);
-      expect(stored.filter((e) => e.type === 'finding.raised').map((e) => (JSON.parse(e.data) as { ruleId: string }).ruleId)).toEqual(['plain-http-remote']);
+      expect(stored.filter((e) => e.type === 'finding.raised').map((e) => (JSON.parse(e.data) as { ruleId: string }).ruleId)).toEqual(['unpinned-package', 'plain-http-remote']);
       expect(readShipperState(stateDir).lastError).toBeNull();
       expect(logs.some((l) => l.includes('collector reachable again'))).toBe(true);
       // served settings applied without a restart
       expect(runtime.currentPolicy()).toMatchObject({ heartbeatMs: 5000, processPollMs: 7000 });
       expect([...runtime.currentPolicy().disabledRules]).toEqual(['unpinned-package']);
+      expect(runtime.rulesOptions()).toMatchObject({ disabledRules: ['unpinned-package'], allowServers: [] });
       expect(engine).not.toBeNull();
 
       // A collector that lost its store no longer knows the agent (401): with a secret configured,
