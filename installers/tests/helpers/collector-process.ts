@@ -1,7 +1,8 @@
 /**
  * A real collector (collector/bin/mcpwatch-collector.js) as a child process on a loopback port with
  * SQLite in a temporary data dir, for the executable and package tests. Resolves once it prints
- * its URL and certificate fingerprints; `events()` reads the query API with the admin token.
+ * its URL and the CA fingerprint (the only one it prints: agents pin the CA, never the server
+ * certificate, which the collector keeps and renews); `events()` reads the query API with the admin token.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
