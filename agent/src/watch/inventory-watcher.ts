@@ -8,11 +8,16 @@
  *  - configs re-read every FULL_RESCAN_INTERVAL_MS even without file events (missed events,
  *    folders beyond the watch cap);
  *  - each pass diffs against the last inventory and emits the events in order.
+ * A file that exists but can no longer be read or parsed (a syntax error mid-edit, a file nested
+ * too deeply, a FIFO put in its place) is that file's config.error only: its servers, and the
+ * files it pointed discovery to, keep their last known entries (see keepLastKnown), so no
+ * server.removed or finding.resolved is reported for what is merely unreadable for now.
  * Passes never overlap (one queue); a change during a pass schedules one more. All timers are
  * unref()'d. Nothing throws out of here: failures go to onError and the watch goes on.
  * stop() is idempotent and resolves once watchers are closed and the running pass finished.
  */
-import { canonicalJson, makeEvent, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
+import { statSync } from 'node:fs';
+import { canonicalJson, makeEvent, type InventoryDocument, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { diffInventories } from '../diff.js';
 import { AgentError } from '../errors.js';
 import {
@@ -28,7 +33,7 @@ import {
   type ScanDeps,
   type ScanSources,
 } from '../scan.js';
-import type { ScanContext } from '../types.js';
+import type { ConfigFileResult, ScanContext } from '../types.js';
 import { ConfigWatcher } from './config-watcher.js';
 import type { StatKind, WatchSpec } from './watch-plan.js';
 
@@ -166,7 +171,7 @@ export class InventoryWatcher {
   private async configPass(): Promise<void> {
     this.configPassQueued = false;
     const { ctx, sources } = this.options;
-    this.config = await scanConfigs(ctx, this.deps);
+    this.config = keepLastKnown(this.config, await scanConfigs(ctx, this.deps));
     this.runtime = await classifyRuntime(ctx, sources, this.snapshot, this.config.servers, this.deps);
     await this.publish();
   }
@@ -221,4 +226,62 @@ export class InventoryWatcher {
     })();
     return this.stopping;
   }
+}
+
+/** A file that exists but could not be used as a whole: its entries are unknown, not none. */
+function unusable(f: ConfigFileResult): boolean {
+  return f.document === undefined && f.entries.length === 0 && f.errors.length > 0;
+}
+
+const fileKey = (client: string, path: string): string => `${client}\0${path}`;
+
+function stillAFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The config state to publish after a pass: `next`, except that a file which could be used before
+ * and now cannot (read/parse error) keeps its previous entries, document and servers, with the new
+ * error attached. While any file is unusable, files read last time that still exist but were not
+ * reached this time (their project was recorded in the file that failed) are kept as well. A file
+ * that is gone, or that parses to fewer servers, still gives its removals.
+ */
+export function keepLastKnown(prev: ConfigState | null, next: ConfigState): ConfigState {
+  if (!prev || !next.files.some(unusable)) return next;
+  const before = new Map(prev.files.map((f) => [fileKey(f.client, f.path), f]));
+  const kept = new Set<string>();
+  const files = next.files.map((f) => {
+    const old = before.get(fileKey(f.client, f.path));
+    if (!unusable(f) || !old || unusable(old)) return f;
+    kept.add(fileKey(f.client, f.path));
+    return { ...old, errors: f.errors, stat: f.stat ?? old.stat };
+  });
+  const read = new Set(next.files.map((f) => fileKey(f.client, f.path)));
+  for (const [key, old] of before) {
+    if (read.has(key) || unusable(old) || !stillAFile(old.path)) continue;
+    kept.add(key);
+    files.push(old);
+  }
+  if (kept.size === 0) return next;
+  const byKey = new Map(next.servers.map((s) => [s.serverKey, s]));
+  for (const s of prev.servers) if (kept.has(fileKey(s.client, s.configPath)) && !byKey.has(s.serverKey)) byKey.set(s.serverKey, s);
+  const servers = [...byKey.values()].sort(compareServers);
+  const clients = next.clients.map((c) => ({
+    ...c,
+    serverCount: servers.filter((s) => s.client === c.client && (c.user == null || s.user == null || s.user === c.user)).length,
+  }));
+  for (const c of prev.clients) {
+    if (!clients.some((n) => n.client === c.client && n.user === c.user) && servers.some((s) => s.client === c.client && c.configPaths.includes(s.configPath))) clients.push(c);
+  }
+  clients.sort((a, b) => a.client.localeCompare(b.client) || (a.user ?? '').localeCompare(b.user ?? ''));
+  const projects = [...new Set([...next.projects, ...prev.projects])];
+  return { ...next, files, servers, clients, projects };
+}
+
+function compareServers(a: ServerEntry, b: ServerEntry): number {
+  return a.client.localeCompare(b.client) || a.configPath.localeCompare(b.configPath) || a.name.localeCompare(b.name);
 }
