@@ -101,6 +101,8 @@ export class SecurityHubFake {
   readonly findings = new Map<string, StoredFinding>();
   /** How many times each finding key was imported (1 = created, more = updated). */
   readonly importsPerFinding = new Map<string, number>();
+  /** Every finding imported, in order: its Id and RecordState (the state history of each finding). */
+  readonly imported: Array<{ id: string; recordState: string }> = [];
   readonly calls: ImportCall[] = [];
   readonly enabledAccounts: Set<string>;
   private readonly accounts: Record<string, string>;
@@ -254,6 +256,7 @@ export class SecurityHubFake {
       const key = `${f.ProductArn}|${f.Id}`;
       this.findings.set(key, f);
       this.importsPerFinding.set(key, (this.importsPerFinding.get(key) ?? 0) + 1);
+      this.imported.push({ id: f.Id, recordState: typeof f['RecordState'] === 'string' ? f['RecordState'] : 'ACTIVE' });
     }
     this.calls.push({ account, region, count: list.length, bytes, failed: failed.length, at: Date.now() });
     this.send(res, 200, { FailedCount: failed.length, SuccessCount: list.length - failed.length, FailedFindings: failed });
