@@ -12,7 +12,7 @@ import { createUserNameResolver } from './collect/user-names.js';
 import { discover } from './discovery/index.js';
 import { normalizeEntry } from './normalize/index.js';
 import { evaluateRules, type RulesOptions } from './rules/index.js';
-import { redactArgs, redactText } from './secrets/index.js';
+import { redactCommandLine } from './collect/command-line.js';
 import type { ClientProcessSignature } from './collect/process-signatures.js';
 import type { WatchDeps } from './watch/inventory-watcher.js';
 import { watchSpecs } from './watch/watch-specs.js';
@@ -55,8 +55,8 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
     hostFacts: systemHostFacts,
     resolveHosts: createHostResolver(),
     resolveUser: createUserNameResolver(),
-    // Command lines: argument-aware first (`--password X`), then free-text patterns.
-    redact: (text) => redactText(redactArgs(text.split(' ')).join(' ')),
+    // Command lines: quote-aware argument redaction first (`--password "X Y"`), then free-text patterns.
+    redact: redactCommandLine,
     signatures: (platform) => {
       let sigs = signatureCache.get(platform);
       if (!sigs) {

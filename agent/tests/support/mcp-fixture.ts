@@ -48,6 +48,11 @@ export interface McpFixture {
 export const PROCESS_CANARIES = {
   argToken: 'ghp_CanaryArgToken0123456789abcdefghijkl',
   envValue: 'sk-ant-api03-CanaryEnvValue0123456789abcdefghijklmnop',
+  // Shapes a process command line shows unquoted (issue 10): JSON with spaces, --flag:value, a
+  // prefix-less lower-case token.
+  jsonArg: 'canaryProcJson4Wz8',
+  colonFlag: 'canaryProcColon7Qm2',
+  lowerTok: 'p4k9x2w7m3q8z1r6t5y0u3v8n2b7c4d9f6g1h5j0',
 } as const;
 
 /** Writes the fixture home and (unless `start` is false) starts the stand-in client with both servers. */
@@ -62,7 +67,10 @@ export async function startMcpFixture(options: { start?: boolean } = {}): Promis
     configPath,
     JSON.stringify({
       mcpServers: {
-        'everything-stdio': { command: EVERYTHING_BIN, args: ['stdio', '--token', PROCESS_CANARIES.argToken], env: { ANTHROPIC_API_KEY: PROCESS_CANARIES.envValue } },
+        'everything-stdio': { command: EVERYTHING_BIN, args: [
+            'stdio', '--token', PROCESS_CANARIES.argToken, '--config', `{"apiKey": "${PROCESS_CANARIES.jsonArg}", "region": "eu"}`,
+            `--api-key:${PROCESS_CANARIES.colonFlag}`, PROCESS_CANARIES.lowerTok,
+          ], env: { ANTHROPIC_API_KEY: PROCESS_CANARIES.envValue } },
         'everything-http': { command: EVERYTHING_BIN, args: ['streamableHttp'], env: { PORT: String(httpPort) } },
         // The same HTTP server used as a remote server by URL: the client connects to it.
         'everything-remote': { url: `http://localhost:${httpPort}/mcp` },
