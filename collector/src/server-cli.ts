@@ -2,7 +2,8 @@
  * `mcpwatch-collector`: parses the configuration (flags, env, optional --config file), builds the
  * app, listens, prints where and the CA fingerprint agents pin (the only fingerprint it prints:
  * the embedded server certificate is kept in the data dir and renewed under the same CA, so agents
- * must never pin it; its validity is printed for information), and shuts down gracefully on
+ * must never pin it; its validity is printed for information; while running it is checked every
+ * 12 hours and renewed in place, under the same CA, before it expires), and shuts down gracefully on
  * SIGTERM/SIGINT (stop accepting, finish in-flight batches, close the store; exit anyway after
  * shutdownTimeoutMs).
  *
@@ -16,7 +17,9 @@ import { mkdirSync } from 'node:fs';
 import pino from 'pino';
 import { colonFingerprint } from '@mcpwatch/shared';
 import { buildApp, LOG_REDACT_PATHS } from './app.js';
-import type { ServerCertificateOrigin } from './ca/certificate-authority.js';
+import type { Server as TlsServer } from 'node:tls';
+import type { FastifyInstance } from 'fastify';
+import { loadOrCreateServerCertificate, type ServerCertificateOrigin } from './ca/certificate-authority.js';
 import { configHelp, loadConfig, redactedConfig, type CollectorConfig } from './config.js';
 import { isCollectorError } from './errors.js';
 
@@ -42,6 +45,24 @@ const SERVER_ORIGIN_TEXT: Record<ServerCertificateOrigin, string> = {
   'ca-changed': 'issued again: the CA changed',
   unreadable: 'issued again: the stored one was unusable',
 };
+
+/** How often a running collector checks its embedded server certificate for renewal. */
+const SERVER_CERT_CHECK_MS = 12 * 3600_000;
+
+/**
+ * Renews the embedded server certificate of a running app in place when it is due (fewer than 30
+ * days left, names or CA changed; see loadOrCreateServerCertificate): the listener's secure
+ * context is swapped, so new connections get the new certificate and open ones are not cut.
+ * Returns why it was (or was not) issued. Throws MCPW_ERR_CA when the data dir cannot be written.
+ */
+export function refreshServerCertificate(app: FastifyInstance, config: CollectorConfig, now: Date = new Date()): ServerCertificateOrigin {
+  const { ca } = app.collector;
+  const server = loadOrCreateServerCertificate(ca, config.dataDir, config.serverNames, now);
+  if (server.origin !== 'kept') {
+    (app.server as unknown as TlsServer).setSecureContext({ cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem });
+  }
+  return server.origin;
+}
 
 function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -95,11 +116,25 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     stderr(`server certificate: issued by this CA, valid until ${tls.serverNotAfter} (${SERVER_ORIGIN_TEXT[tls.serverOrigin ?? 'kept']}); renewed automatically, do not pin it`);
   }
 
+  let renewTimer: NodeJS.Timeout | null = null;
+  if (tls.mode === 'embedded') {
+    renewTimer = setInterval(() => {
+      try {
+        const origin = refreshServerCertificate(app, config);
+        if (origin !== 'kept') logger.warn({ origin }, 'embedded server certificate issued again under the same CA');
+      } catch (e) {
+        logger.error({ err: e }, 'cannot renew the embedded server certificate; still serving the current one');
+      }
+    }, SERVER_CERT_CHECK_MS);
+    renewTimer.unref();
+  }
+
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
       if (stopping) return;
       stopping = true;
+      if (renewTimer) clearInterval(renewTimer);
       signals.removeListener('SIGTERM', onTerm);
       signals.removeListener('SIGINT', onInt);
       logger.info({ signal }, 'shutting down: finishing in-flight requests');
