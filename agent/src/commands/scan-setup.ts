@@ -3,7 +3,7 @@
  * collaborators (real ones, with any the caller injected on top). Throws UsageError only.
  */
 import os from 'node:os';
-import { UsageError } from '../errors.js';
+import { UsageError, type AgentError } from '../errors.js';
 import { parseOptions, scanOptionsFrom, type ParsedValues, type ScanCliOptions } from '../cli-options.js';
 import { buildScanContext } from '../scan-context.js';
 import { defaultScanDeps } from '../scan-deps.js';
@@ -33,6 +33,8 @@ export async function prepareScan(argv: readonly string[], io: CommandIO, allowe
     systemRoot: options.systemRoot,
     env: io.env,
   });
-  const deps: WatchDeps = { ...defaultScanDeps(), ...(io.deps ?? {}) };
+  // A rule that fails is said on stderr (the rules engine skips it and runs the others).
+  const reportError = (e: AgentError) => io.stderr(`mcpwatch-agent: ${e.code}: ${e.message}\n`);
+  const deps: WatchDeps = { ...defaultScanDeps({ reportError }), ...(io.deps ?? {}) };
   return { values, options, ctx, deps };
 }
