@@ -1,0 +1,81 @@
+/**
+ * What the run-mode runtime itself ships (start snapshot envelope, agent.heartbeat, agent.dropped
+ * after a spool overflow, and the batch envelopes) matches the shared schemas exactly: every object
+ * in them is closed (`additionalProperties: false`) and the collector refuses a batch holding a
+ * property they do not name, so an agent emitting one would lose whole batches. The watch engine's
+ * own events and the scan document are checked the same way in watch.test.ts and cli.test.ts.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
+import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument } from '@mcpwatch/shared';
+import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/pipeline/agent-runtime.js';
+import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
+import { FakeCollector } from './pipeline-fake-collector.js';
+import { schemaErrors, validateEvent } from '../helpers/schemas.js';
+
+const AGENT = 'ag_schema';
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const BATCH_KEYS = ['agentId', 'events', 'prevHash', 'sentAt', 'seq'];
+
+const inventory: InventoryDocument = {
+  schema: INVENTORY_SCHEMA_ID,
+  generatedAt: new Date().toISOString(),
+  host: { hostname: 'h', platform: 'linux', osName: 'Linux', osRelease: '6.1', arch: 'x64', hardwareUuid: null, serial: null, users: ['alice'] },
+  clients: [],
+  servers: [],
+  processes: [],
+  sockets: [],
+  findings: [],
+  errors: [],
+};
+
+class StubEngine implements WatchEngine {
+  constructor(readonly o: WatchEngineOptions) {}
+  async start(): Promise<void> {
+    const { host, clients, servers, processes, sockets, findings, errors } = inventory;
+    if (this.o.emitSnapshot) this.o.onEvent(makeEvent('inventory.snapshot', this.o.endpointId, { host, clients, servers, processes, sockets, findings, errors }));
+  }
+  async stop(): Promise<void> {}
+  current(): InventoryDocument {
+    return inventory;
+  }
+}
+
+let collector: FakeCollector;
+let runtime: AgentRuntime | null = null;
+beforeEach(async () => {
+  collector = new FakeCollector(new Map([[AGENT, publicKey]]));
+  await collector.listen();
+});
+afterEach(async () => {
+  await runtime?.shutdown();
+  runtime = null;
+  await collector.close();
+});
+
+function stateDir(): string {
+  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-schema-')), 'state');
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'agent-key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+  const record = { agentId: AGENT, endpointId: 'ep_schema', server: collector.url, caFingerprint: null, enrolledAt: new Date().toISOString(), certNotBefore: new Date().toISOString(), certNotAfter: new Date(Date.now() + 365 * 86_400_000).toISOString(), settings: {} };
+  fs.writeFileSync(path.join(dir, 'enrollment.json'), JSON.stringify(record));
+  return dir;
+}
+
+test('the runtime ships only what the shared schemas name: snapshot, heartbeat, agent.dropped and batch envelopes', async () => {
+  const config: AgentConfig = { ...configDefaults(), stateDir: stateDir(), spoolMaxBytes: 65536, heartbeatMs: 60_000, retryBaseMs: 10, retryMaxMs: 50, reconnectJitterMs: 0, batchMaxWaitMs: 10, lowPriority: false, enrollSecret: null };
+  runtime = new AgentRuntime({ config, createWatcher: (o) => new StubEngine(o), hostInfo: async () => inventory.host, log: () => undefined });
+  await runtime.start();
+  expect(await runtime.flush(10_000)).toBe(true); // the start snapshot and heartbeat are delivered
+  collector.forced.push({ status: 503 }, { status: 503 }); // then an outage overflows the spool
+  for (let i = 0; i < 60; i++) runtime.push(makeEvent('config.error', 'ep_schema', { path: `/p/${i}`, client: 'cursor', code: 'parse', reason: 'x'.repeat(2000) }));
+  expect(await runtime.flush(10_000)).toBe(true);
+
+  const events = collector.events();
+  expect(new Set(events.map((e) => e.type))).toEqual(new Set(['inventory.snapshot', 'agent.heartbeat', 'agent.dropped', 'config.error']));
+  for (const e of events) expect(`${e.type}: ${schemaErrors(validateEvent, e)}`).toBe(`${e.type}: `);
+  expect(collector.accepted.length).toBeGreaterThan(0);
+  for (const b of collector.accepted) expect(Object.keys(b).sort()).toEqual(BATCH_KEYS);
+});
