@@ -80,8 +80,8 @@ export const runCommand: Command = {
       log,
       hostInfo: host,
       diff: (prev, next, endpointId) => diffInventories(prev, next, endpointId),
-      createWatcher: (o): WatchEngine =>
-        new InventoryWatcher(
+      createWatcher: (o): WatchEngine => {
+        const w = new InventoryWatcher(
           {
             ctx: setup.ctx,
             sources: setup.options.sources,
@@ -96,7 +96,12 @@ export const runCommand: Command = {
             onError: (e) => o.onError(e),
           },
           deps,
-        ),
+        );
+        // Re-evaluating the rules through configChanged() would read config files; without the
+        // configs source the runtime falls back to a lossless restart of the engine instead.
+        if (setup.options.sources.configs) return w;
+        return { start: () => w.start(), stop: () => w.stop(), current: () => w.current(), setProcessIntervalMs: (ms) => w.setProcessIntervalMs(ms) };
+      },
     });
     const stopped = new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();
