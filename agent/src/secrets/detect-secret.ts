@@ -14,9 +14,10 @@
  *   credentials reach (as before);
  * - hexadecimal of 32+ characters (API keys of Datadog, Todoist, Trello, 40-hex classic tokens;
  *   a commit or content hash redacted by mistake costs nothing);
- * - single-case alphanumeric runs (vendor personal access tokens): 32+ characters, or 20+, whose
- *   letters and digits alternate the way random strings do (counted as letter/digit switches) —
- *   words with a number (`python311`, `ubuntu2204lts`) switch once or twice;
+ * - single-case alphanumeric runs (vendor personal access tokens): 32+ characters whose letters
+ *   and digits alternate the way random strings do (counted as letter/digit switches) or that
+ *   have few vowels (random: about 1 in 7; words run together: about 1 in 3), or 20+ characters
+ *   that switch often — words with a number (`python311`, `ubuntu2204lts`) switch once or twice;
  * - base32 (A-Z2-7, either case, optional `=` padding) of 16+ characters with several digits
  *   (TOTP seeds and similar).
  * UUID-shaped values are NOT flagged on their own: as positional arguments they are almost always
@@ -102,6 +103,11 @@ function letterDigitSwitches(run: string): number {
   return switches;
 }
 
+/** Share of vowels among the characters of a run. */
+function vowelShare(run: string): number {
+  return run.replace(/[^aeiouAEIOU]/g, '').length / run.length;
+}
+
 /** A single-case run of letters and digits that looks random rather than made of words. */
 function isRandomSingleCaseRun(run: string): boolean {
   if (run.length < 16 || !/[0-9]/.test(run) || !/[A-Za-z]/.test(run)) return false;
@@ -113,7 +119,9 @@ function isRandomSingleCaseRun(run: string): boolean {
     // base32 alphabet: 16+ characters with several digits spread through it.
     if (run.length >= 16 && digits >= 2 && switches >= 4) return true;
   }
-  if (run.length >= 32) return switches >= 4 && shannonEntropy(run) >= 3.3;
+  // Long runs: random alphanumerics switch often or have few vowels (about 1 in 7 characters;
+  // words run together have about 1 in 3).
+  if (run.length >= 32) return (switches >= 4 || vowelShare(run) < 0.25) && shannonEntropy(run) >= 3.3;
   if (run.length >= 20) return digits >= 3 && switches >= 6 && shannonEntropy(run) >= 3.5;
   return false;
 }

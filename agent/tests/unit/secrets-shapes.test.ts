@@ -108,6 +108,8 @@ describe('item 3: tokens without a known prefix or mixed case', () => {
     ['base64 blob', 'dXNlcjpjb3JyZWN0aG9yc2ViYXR0ZXJ5c3RhcGxl'],
     ['base64url blob', 'q8Zk3_Lm-7Xw2Rt9Vb4Nc6Hp'],
     ['prefixed lower-case', `napi_${LOWER36}`],
+    ['typed-looking lower-case', 'abcdefghijklmnopqrstuvwxyz123456'],
+    ['upper-case alnum', 'X7K9P2M4Q8R1T6Y5U3V0W8'],
   ])('redacts %s as a positional argument', (_label, token) => {
     const args = ['-y', '@vendor/mcp-server', token];
     expect(redactArgs(args)).toEqual(['-y', '@vendor/mcp-server', REDACTED]);
@@ -123,6 +125,7 @@ describe('item 3: tokens without a known prefix or mixed case', () => {
     ['port', '8080'],
     ['semver', '1.12.0-beta.3'],
     ['words', 'modelcontextprotocolserverfilesystem'],
+    ['words with a digit', 'modelcontextprotocolserverfilesystem2'],
     ['word with a year', 'mcpserverpostgres2024release'],
     ['hostname', 'abc123def456ghi.execute-api.us-east-1.amazonaws.com'],
     ['snake_case', 'GOOGLE_MAPS_ENABLED_TOOLS_maps_geocode'],
@@ -141,7 +144,7 @@ describe('item 3: tokens without a known prefix or mixed case', () => {
 describe('item 4: JSON arguments and KEY=VALUE / --flag:VALUE forms', () => {
   const V = 'jsonVal4Marker';
   const SPACED = 'correct horse 4Marker staple';
-  const json = JSON.stringify({ apiKey: `${V}a1`, nested: { auth: { token: `${V}b2` } }, headers: { Authorization: `Bearer ${V}c3` }, password: SPACED, region: 'eu-west-1' });
+  const json = JSON.stringify({ apiKey: `${V}a1`, nested: { auth: { token: `${V}b2` } }, headers: { Authorization: `Bearer ${V}c3` }, password: SPACED, region: 'eu-west-1', accessToken: `${V}d4`, refresh_token: `${V}e5` });
   const escaped = JSON.stringify(json).slice(1, -1); // {\"apiKey\":\"...\"}
   const broken = json.slice(0, -12); // does not parse
   const cases: Array<[string, string[]]> = [
@@ -201,6 +204,10 @@ describe('item 5: query spellings, keys carrying values, error reasons', () => {
     ['fragment access_token', `https://h.example.com/cb#access_token=${Q}x1&token_type=bearer`],
     ['fragment route', `https://h.example.com/#/cb?id_token=${Q}x1`],
     ['fragment api_key', `https://h.example.com/mcp#api_key=${Q}x1`],
+    ['passphrase', `https://h.example.com/mcp?passphrase=${Q}x1`],
+    ['X-Amz-Signature', `https://b.s3.amazonaws.com/k?X-Amz-Credential=AK%2F1&X-Amz-Signature=${Q}x1`],
+    ['client_secret', `https://h.example.com/token?client_id=app&client_secret=${Q}x1`],
+    ['credentials[password]', `https://h.example.com/login?credentials[password]=${Q}x1`],
   ])('redacts %s', (_label, url) => {
     expect(redactUrl(url)).not.toContain(Q);
     expect(redactText(`see ${url} now`)).not.toContain(Q);
