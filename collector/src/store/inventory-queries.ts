@@ -7,8 +7,11 @@
  * MAX_CURSOR_OFFSET, ids are bounded printable strings, event ids ULIDs); anything else, tampered
  * or garbage, is MCPW_ERR_MALFORMED (400), never a database error.
  * Page size: `limit` 1..MAX_PAGE_SIZE, and pages carrying stored JSON (events, findings) also stop
- * early once MAX_PAGE_BYTES of it are in the page (at least one row per page), returning a cursor:
- * a page of big events never holds the event loop for long or grows a reply without bound.
+ * early once about MAX_PAGE_BYTES of it (characters, plus ROW_OVERHEAD_BYTES a row) are in the
+ * page (at least one row per page), returning a cursor: a page of big events never holds the event
+ * loop for long or grows a reply without bound. An endpoint's detail bounds each of its lists the
+ * same way (DETAIL_MAX_ROWS rows, about MAX_PAGE_BYTES each) and names the lists cut short in
+ * `truncated`.
  */
 import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import { SEVERITIES, severityRank, type Severity } from '@mcpwatch/shared';
@@ -104,11 +107,17 @@ const isId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1
 const isEventId = (v: unknown): v is string => typeof v === 'string' && /^[0-9A-HJKMNP-TV-Z]{26}$/.test(v);
 const isKeyPair = (v: unknown): v is [string, string] => Array.isArray(v) && v.length === 2 && isId(v[0]) && isId(v[1]);
 
-/** How many of `sizes` (bytes of stored JSON per row, in page order) fit MAX_PAGE_BYTES: at least 1 when any. */
+/** What a row adds to a reply besides its stored JSON (ids, times, names: each bounded). */
+const ROW_OVERHEAD_BYTES = 1024;
+
+/**
+ * How many of `sizes` (characters of stored JSON per row, in page order) fit MAX_PAGE_BYTES with
+ * ROW_OVERHEAD_BYTES each: at least 1 when any.
+ */
 function withinBudget(sizes: readonly number[], maxBytes: number = MAX_PAGE_BYTES): number {
   let bytes = 0;
   for (let i = 0; i < sizes.length; i++) {
-    bytes += sizes[i]!;
+    bytes += sizes[i]! + ROW_OVERHEAD_BYTES;
     if (bytes > maxBytes) return Math.max(1, i);
   }
   return sizes.length;
@@ -438,7 +447,7 @@ export class InventoryQueries {
       .limit(n + 1)
       .offset(offset)
       .execute();
-    const p = page(rows, n, (_last, kept) => encodeCursor({ o: offset + kept }), (r) => r.data.length);
+    const p = page(rows, n, (_last, kept) => encodeCursor({ o: offset + kept }), (r) => r.data.length + r.title.length);
     const items = p.items.map((r) => ({
       endpointId: r.endpoint_id,
       hostname: r.hostname,

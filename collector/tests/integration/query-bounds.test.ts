@@ -59,6 +59,23 @@ describe.each(await engineCases())('query API bounds (%s store)', (engine) => {
   });
   afterAll(async () => fx.close());
 
+  /** Walks `path` page by page; checks every reply against the budget; returns the ids seen and the page count. */
+  async function walk(path: string, id: (item: Record<string, unknown>) => string): Promise<{ ids: string[]; pages: number }> {
+    const ids: string[] = [];
+    let url = path;
+    for (let pages = 1; pages <= 50; pages++) {
+      const res = await get(url);
+      expect(res.statusCode).toBe(200);
+      expect(res.body.length).toBeLessThanOrEqual(MAX_PAGE_BYTES + 64 * 1024);
+      const body = res.json() as { items: Record<string, unknown>[]; nextCursor: string | null };
+      expect(body.items.length).toBeGreaterThan(0);
+      ids.push(...body.items.map(id));
+      if (!body.nextCursor) return { ids, pages };
+      url = `${path}&cursor=${encodeURIComponent(body.nextCursor)}`;
+    }
+    throw new Error(`${path} did not end within 50 pages`);
+  }
+
   async function expectBadCursor(path: string, cursor: string): Promise<void> {
     const res = await get(`${path}${path.includes('?') ? '&' : '?'}cursor=${encodeURIComponent(cursor)}`);
     expect({ status: res.statusCode, code: (res.json() as { code?: string }).code }).toEqual({
@@ -106,6 +123,27 @@ describe.each(await engineCases())('query API bounds (%s store)', (engine) => {
     }
     expect(new Set(seen).size).toBe(seen.length);
     expect(seen.length).toBeGreaterThanOrEqual(8);
+  });
+
+  test('a page of big findings stays under the byte budget, and its cursor walks them all', async () => {
+    const other = await fx.enroll();
+    const server = makeServerEntry('many-findings');
+    // 700 findings of about 7 KB each (within the schema): about 5 MB in one page of limit=1000
+    const findings = Array.from({ length: 700 }, (_, i) => ({
+      id: `big-finding-${i}`,
+      ruleId: 'secret-in-env',
+      severity: 'high' as const,
+      title: `Finding ${i}`.padEnd(500, '.'),
+      description: 'd'.repeat(4000),
+      subject: { serverKey: server.serverKey, serverName: server.name, client: server.client, configPath: server.configPath },
+      evidence: { field: 'f'.repeat(1000), kind: 'github-token', detail: 'x'.repeat(1000) },
+    }));
+    const snap = makeEvent('inventory.snapshot', other.endpointId, { host: other.host, clients: [], servers: [server], processes: [], sockets: [], findings, errors: [] }, new Date(other.now()));
+    expect((await other.sendEvents([snap])).status).toBe(200);
+    const { ids, pages } = await walk(`/v1/findings?endpoint=${other.endpointId}&limit=1000`, (f) => f.findingId as string);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.sort()).toEqual(findings.map((f) => f.id).sort());
   });
 
   test('a page of big events stays under the byte budget, and its cursor walks them all', async () => {
