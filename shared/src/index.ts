@@ -12,3 +12,4 @@ export * from './severity.js';
 export * from './event-builder.js';
 export * from './cert-fingerprint.js';
 export * from './native-rsa-signer.js';
+export * from './terminal-text.js';

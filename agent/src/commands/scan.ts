@@ -3,7 +3,7 @@
  * table or, with --json, as the InventoryDocument. Exit 1 when a finding is at or above
  * --fail-on, 2 on usage errors, else 0.
  */
-import { atOrAbove } from '@mcpwatch/shared';
+import { atOrAbove, jsonTerminalSafe } from '@mcpwatch/shared';
 import { optionsHelp } from '../cli-options.js';
 import { formatInventoryTable } from '../format/inventory-table.js';
 import { runScan } from '../scan.js';
@@ -21,7 +21,8 @@ export const scanCommand: Command = {
       return 0;
     }
     const { document } = await runScan({ ctx: setup.ctx, sources: setup.options.sources }, setup.deps);
-    io.stdout(setup.options.json ? `${JSON.stringify(document, null, 2)}\n` : formatInventoryTable(document));
+    // Both forms are terminal-safe: no raw control, C1 or bidi character reaches the terminal.
+    io.stdout(setup.options.json ? `${jsonTerminalSafe(JSON.stringify(document, null, 2))}\n` : formatInventoryTable(document));
     const failOn = setup.options.failOn;
     if (failOn && document.findings.some((f) => atOrAbove(f.severity, failOn))) {
       io.stderr(`mcpwatch-agent: findings at or above ${failOn}\n`);

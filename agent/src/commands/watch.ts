@@ -3,7 +3,7 @@
  * change to configs (chokidar, debounced), processes and sockets (polled). Status and errors go to
  * stderr. Stops cleanly when the IO signal aborts (the CLI wires SIGINT/SIGTERM to it).
  */
-import { stableId } from '@mcpwatch/shared';
+import { jsonTerminalSafe, stableId, terminalSafe } from '@mcpwatch/shared';
 import { optionsHelp } from '../cli-options.js';
 import { InventoryWatcher } from '../watch/inventory-watcher.js';
 import type { Command } from './command.js';
@@ -35,10 +35,10 @@ export const watchCommand: Command = {
         ...(processIntervalMs !== undefined ? { processIntervalMs } : {}),
         ...(debounceMs !== undefined ? { debounceMs } : {}),
         onEvent: (event) => {
-          io.stdout(`${JSON.stringify(event)}\n`);
+          io.stdout(`${jsonTerminalSafe(JSON.stringify(event))}\n`);
           io.onEvent?.(event);
         },
-        onError: (error) => io.stderr(`mcpwatch-agent: ${error.code}: ${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}\n`),
+        onError: (error) => io.stderr(`mcpwatch-agent: ${error.code}: ${terminalSafe(`${error.message}${error.cause instanceof Error ? `: ${error.cause.message}` : ''}`)}\n`),
       },
       setup.deps,
     );

@@ -1,29 +1,34 @@
 /**
  * The readable form of an inventory: sections CLIENTS, SERVERS, PROCESSES, SOCKETS, FINDINGS,
  * ERRORS as aligned text tables, with a one-line summary. Only fields of the (already
- * secret-free) records are printed; long cells are cut with an ellipsis. Pure.
+ * secret-free) records are printed; long cells are cut with an ellipsis. Every value from the
+ * inventory (names, hostnames, titles, paths, commands) is shown with control, format and bidi
+ * characters as visible escapes (`\x1b`, `\n`, `\u202e`: shared terminalSafe), so a hostile config
+ * cannot drive the terminal or disguise a row. Pure.
  */
-import { SEVERITIES, type InventoryDocument } from '@mcpwatch/shared';
+import { SEVERITIES, terminalSafe, type InventoryDocument } from '@mcpwatch/shared';
 
 const MAX_CELL = 60;
 
 function cell(v: unknown): string {
-  const s = v === null || v === undefined || v === '' ? '-' : String(v).replace(/\s+/g, ' ');
+  const s = v === null || v === undefined || v === '' ? '-' : terminalSafe(String(v)).replace(/\s+/g, ' ');
   return s.length > MAX_CELL ? `${s.slice(0, MAX_CELL - 1)}…` : s;
 }
 
 /** Keeps the end of a long path (the file name matters more than the top folders). */
-function tail(p: string | null | undefined): string | null {
-  if (!p) return null;
+function tail(raw: string | null | undefined): string | null {
+  if (!raw) return null;
+  const p = terminalSafe(raw);
   return p.length > MAX_CELL ? `…${p.slice(p.length - MAX_CELL + 1)}` : p;
 }
 
 /** Renders rows under a header as aligned columns. */
 export function renderTable(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
+  const head = header.map(terminalSafe);
   const cells = rows.map((r) => r.map(cell));
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? '').length)));
   const line = (r: readonly string[]): string => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
+  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...cells.map(line)].join('\n');
 }
 
 function section(title: string, header: readonly string[], rows: readonly (readonly unknown[])[]): string {
@@ -34,7 +39,7 @@ function section(title: string, header: readonly string[], rows: readonly (reado
 export function formatInventoryTable(doc: InventoryDocument): string {
   const parts: string[] = [];
   parts.push(
-    `mcpwatch inventory of ${doc.host.hostname} (${doc.host.platform}) at ${doc.generatedAt}: ` +
+    `mcpwatch inventory of ${terminalSafe(doc.host.hostname)} (${terminalSafe(doc.host.platform)}) at ${terminalSafe(doc.generatedAt)}: ` +
       `${doc.clients.length} clients, ${doc.servers.length} servers, ${doc.processes.length} processes, ` +
       `${doc.sockets.length} sockets, ${doc.findings.length} findings, ${doc.errors.length} errors`,
   );

@@ -156,3 +156,25 @@ describe('watch when the file that records projects turns unusable', () => {
     }
   });
 });
+
+describe('scan output with terminal escapes in a config file', () => {
+  /** What a terminal may act on: C0 (but line breaks between rows/lines), DEL, C1, bidi and other format characters. */
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/u;
+  const NAMES = ['evil\u001b]0;pwned\u0007\u001b[2J', 'c1\u009b31mred', 'bidi\u202egnp.exe', 'line\r\nbreak\u0000', 'bell\u0007\b\bback'];
+
+  it('prints no raw escape in the table or in --json, and --json still holds the exact names', async () => {
+    const home = path.join(root, 'escapes-home');
+    writeJson(path.join(home, '.cursor', 'mcp.json'), {
+      mcpServers: Object.fromEntries(NAMES.map((n) => [n, { command: `npx\u001b[8m`, args: ['-y', `pkg\u009d0;t\u009c`], cwd: `/tmp/\u202ex` }])),
+    });
+    const table = await agent(['scan', '--home', home, '--platform', 'linux']);
+    expect(table.code).toBe(0);
+    expect(table.stdout).not.toMatch(RAW);
+    expect(table.stdout).toContain('evil\\x1b]0;pwned\\x07');
+    expect(table.stdout).toContain('bidi\\u202egnp.exe');
+    const json = await agent(['scan', '--home', home, '--platform', 'linux', '--json']);
+    expect(json.stdout).not.toMatch(RAW);
+    expect((JSON.parse(json.stdout) as InventoryDocument).servers.map((s) => s.name).sort()).toEqual([...NAMES].sort());
+  });
+});
