@@ -17,4 +17,5 @@ export { OutboxDrainer, type DrainerOptions, type CycleResult } from './outbox/d
 export { OutletMetrics } from './outbox/outlet-metrics.js';
 export { outboxPlugin, outletsOf, type Outlets } from './outbox/outbox-plugin.js';
 export { createStore, type CreateStoreOptions } from './store/index.js';
+export { findingTransitionId } from './store/projection.js';
 export type { Store, OutboxRow, IngestInput, EnrollInput, AgentRow } from './store/types.js';

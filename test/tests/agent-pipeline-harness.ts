@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { inspectSpool } from '@mcpwatch/agent';
+import { findingTransitionId } from '@mcpwatch/collector';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const COLLECTOR_BIN = path.join(ROOT, 'collector', 'bin', 'mcpwatch-collector.js');
@@ -165,11 +166,24 @@ export interface StoredEvent {
  */
 export function storedEvents(dataDir: string, agentId: string): StoredEvent[] {
   const db = new Database(path.join(dataDir, 'mcpwatch.sqlite'), { readonly: true, fileMustExist: true });
+  let rows: Array<StoredEvent & { endpoint_id: string; time: string }>;
   try {
-    return db.prepare('SELECT id, type, batch_seq, data FROM events WHERE agent_id = ? ORDER BY batch_seq, id').all(agentId) as StoredEvent[];
+    rows = db.prepare('SELECT id, type, batch_seq, data, endpoint_id, time FROM events WHERE agent_id = ? ORDER BY batch_seq, id').all(agentId) as typeof rows;
   } finally {
     db.close();
   }
+  // Not the agent's: the finding.raised / finding.resolved events the collector derives when a
+  // snapshot raises or resolves a finding (their ids are a function of the snapshot, see
+  // findingTransitionId).
+  const derived = new Set<string>();
+  for (const s of rows) {
+    if (s.type !== 'inventory.snapshot') continue;
+    for (const f of rows) {
+      if (f.batch_seq !== s.batch_seq || (f.type !== 'finding.raised' && f.type !== 'finding.resolved')) continue;
+      if (f.id === findingTransitionId(f.endpoint_id, s.id, s.time, f.type, (JSON.parse(f.data) as { id: string }).id)) derived.add(f.id);
+    }
+  }
+  return rows.filter((e) => !derived.has(e.id)).map(({ id, type, batch_seq, data }) => ({ id, type, batch_seq, data }));
 }
 
 /** true when an agent's spool holds nothing unacknowledged and no batch is in flight. */

@@ -55,7 +55,8 @@ describe.each(await engineCases())('query API (%s)', (engine) => {
     expect(d.servers.map((s: { name: string }) => s.name).sort()).toEqual(['github', 'shell']);
     expect(d.servers[0].envKeys).toEqual(['GITHUB_TOKEN']);
     expect(d.findings).toEqual([expect.objectContaining({ id: fx.fleet.highFinding.id, status: 'open', severity: 'high' })]);
-    expect(d.recentEvents.map((e: { type: string }) => e.type)).toEqual(['inventory.snapshot']);
+    // The snapshot, and the finding.raised the store derived from its finding.
+    expect(d.recentEvents.map((e: { type: string }) => e.type).sort()).toEqual(['finding.raised', 'inventory.snapshot']);
     const missing = await fx.get('/v1/endpoints/nope');
     expect(missing.statusCode).toBe(404);
     expect(missing.json().code).toBe('MCPW_ERR_NOT_FOUND');
@@ -94,10 +95,12 @@ describe.each(await engineCases())('query API (%s)', (engine) => {
     expect(await types(`endpoint=${fx.fleet.c.agent.endpointId}`)).toEqual(['config.error', 'inventory.snapshot']);
     expect(await types('type=config.error')).toEqual(['config.error']);
     expect(await types('until=2000-01-01T00:00:00Z')).toEqual([]);
-    expect(await types('since=2000-01-01T00:00:00Z')).toHaveLength(4);
-    const p1 = (await fx.get('/v1/events?limit=3')).json() as { items: unknown[]; nextCursor: string };
-    const p2 = (await fx.get(`/v1/events?limit=3&cursor=${p1.nextCursor}`)).json() as { items: unknown[]; nextCursor: string | null };
-    expect([p1.items.length, p2.items.length, p2.nextCursor]).toEqual([3, 1, null]);
+    // 4 sent, and a finding.raised derived from each of the two snapshots that hold a finding.
+    expect(await types('since=2000-01-01T00:00:00Z')).toHaveLength(6);
+    expect(await types('type=finding.raised')).toEqual(['finding.raised', 'finding.raised']);
+    const p1 = (await fx.get('/v1/events?limit=4')).json() as { items: unknown[]; nextCursor: string };
+    const p2 = (await fx.get(`/v1/events?limit=4&cursor=${p1.nextCursor}`)).json() as { items: unknown[]; nextCursor: string | null };
+    expect([p1.items.length, p2.items.length, p2.nextCursor]).toEqual([4, 2, null]);
   });
 
   test.each([
