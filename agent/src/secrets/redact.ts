@@ -178,7 +178,13 @@ function redactTextAt(input: string, depth: number): RedactedText {
     for (const h of r.hits) kinds.push(h.kind);
     return r.url;
   });
-  if (depth < MAX_TEXT_DEPTH && /["']/.test(text) && /[:=]/.test(text)) text = redactQuotedPairs(text, kinds, depth);
+  if (depth < MAX_TEXT_DEPTH && /["']/.test(text) && /[:=]/.test(text)) {
+    try {
+      text = redactQuotedPairs(text, kinds, depth);
+    } catch {
+      // Bounded by construction; should it still fail, the passes below run on the text as is.
+    }
+  }
   if (/authorization/i.test(text)) text = text.replace(AUTH_HEADER, (m, name: string, sep: string, scheme: string | undefined, value: string) => {
     if (value === REDACTED || isReference(value) || isPlaceholder(value)) return m;
     kinds.push('authorization-header');
@@ -314,18 +320,20 @@ function stringArrays(variant: string): string[][] {
   } catch {
     return [];
   }
+  // Iterative and bounded (nodes and depth): a deeply nested argument must not overflow the stack.
   const out: string[][] = [];
+  const stack: Array<[unknown, number]> = [[doc, 0]];
   let budget = 10_000;
-  const walk = (node: unknown): void => {
-    if (budget-- <= 0 || node === null || typeof node !== 'object') return;
+  while (stack.length > 0 && budget-- > 0) {
+    const [node, depth] = stack.pop() as [unknown, number];
+    if (node === null || typeof node !== 'object' || depth > 64) continue;
     if (Array.isArray(node)) {
       if (node.length > 0 && node.every((x) => typeof x === 'string')) out.push(node as string[]);
-      else node.forEach(walk);
-      return;
+      else for (const v of node) stack.push([v, depth + 1]);
+      continue;
     }
-    for (const v of Object.values(node as Record<string, unknown>)) walk(v);
-  };
-  walk(doc);
+    for (const v of Object.values(node as Record<string, unknown>)) stack.push([v, depth + 1]);
+  }
   return out;
 }
 

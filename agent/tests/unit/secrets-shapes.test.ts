@@ -169,6 +169,17 @@ describe('item 4: JSON arguments and KEY=VALUE / --flag:VALUE forms', () => {
     expectGone(line, V, SPACED);
   });
 
+  it.each([
+    ['deeply nested JSON', '{"a":' + '['.repeat(5000) + ']'.repeat(5000) + '}'],
+    ['many escaped quotes', '{\\"'.repeat(20000)],
+    ['many unterminated pairs', 'a:"'.repeat(20000)],
+    ['long argv array', '[' + '"--token","x",'.repeat(3000) + '"z"]'],
+  ])('finishes on %s', (_label, input) => {
+    expect(typeof redactText(input)).toBe('string');
+    expect(redactArgs([input])).toHaveLength(1);
+    expect(typeof redactCommandLine(input)).toBe('string');
+  });
+
   it('keeps the rest of a JSON argument as written', () => {
     const out = redactArgs([JSON.stringify({ apiKey: `${V}a1`, region: 'eu-west-1' })]);
     expect(out).toEqual([`{"apiKey":"${REDACTED}","region":"eu-west-1"}`]);
