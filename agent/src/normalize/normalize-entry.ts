@@ -50,7 +50,8 @@ function cleanPackage(p: PackageIdentity | null): PackageIdentity | null {
   return {
     ...p,
     name: cut(name, 512),
-    version: p.version === null ? null : cut(redactText(p.version), 256),
+    // A pinned VCS revision is a commit hash, not a token: keep it readable.
+    version: p.version === null ? null : cut(p.pinned && /^[0-9a-f]{40}$/.test(p.version) ? p.version : redactText(p.version), 256),
     digest: p.digest ? cut(p.digest, 128) : (p.digest ?? null),
     runner: p.runner ? cut(p.runner, 64) : null,
   };

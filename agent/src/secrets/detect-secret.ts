@@ -171,6 +171,9 @@ export function detectSecret(value: string): SecretHit | null {
   return isHighEntropyToken(bare) ? { kind: 'generic-high-entropy' } : null;
 }
 
+/** Names of hash algorithms: what sits under them is a digest. */
+const DIGEST_NAME = /^(?:sha(?:_?(?:1|224|256|384|512))?|sha3_\d+|md5|blake2[bs]?|blake3|digest|checksum|hash)$/;
+
 /** Normalizes a name (env var, header, flag, query key) for SECRET_NAME_PATTERN. */
 function normalName(name: string): string {
   return name
@@ -198,6 +201,8 @@ export function isSecretName(name: string): boolean {
  */
 export function classifySecret(name: string | null, value: string): SecretHit | null {
   if (typeof value !== 'string') return null;
+  // `sha256:<hex>` (an image digest), `"sha512": "<hex>"`: a content hash named as one is no secret.
+  if (name !== null && DIGEST_NAME.test(normalName(name)) && /^[0-9a-f]{32,128}$/i.test(value.trim())) return null;
   const hit = detectSecret(value);
   if (hit) return hit;
   // `Bearer <token>` is a credential whatever the name it sits under (AUTH_HEADER, ...).

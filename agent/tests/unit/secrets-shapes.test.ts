@@ -91,6 +91,17 @@ describe('item 2: credentials in install specs', () => {
     expect(d.ok && d.server.args).toContain(`TOKEN=${REDACTED}`);
   });
 
+  it('keeps digests and commit revisions, which are not secrets, so pinning is still seen', () => {
+    const digest = `sha256:${HEX40}${HEX40.slice(0, 24)}`;
+    const d = normalizeEntry(raw('d', { command: 'docker', args: ['run', '-i', `ghcr.io/org/img@${digest}`] }));
+    expect(d.ok && d.server.package).toMatchObject({ pinned: true, digest });
+    expect(d.ok && d.server.args).toContain(`ghcr.io/org/img@${digest}`);
+    const g = normalizeEntry(raw('g', { command: 'uvx', args: ['--from', `git+https://${TOK}@github.com/org/repo@${HEX40}`, 'repo'] }));
+    expect(g.ok && g.server.package).toMatchObject({ name: 'git+https://github.com/org/repo', version: HEX40, pinned: true });
+    const text = everything([raw('d', { command: 'docker', args: ['run', '-i', `ghcr.io/org/img@${digest}`] })]);
+    expect(JSON.parse(text).findings.filter((f: { ruleId: string }) => f.ruleId === 'unpinned-package')).toEqual([]);
+  });
+
   it('reports the credential in the spec as a finding', () => {
     const findings = JSON.parse(everything([raw('spec', { command: 'uvx', args: ['--from', `git+https://${TOK}@github.com/o/r`, 'r'] })])).findings;
     expect(findings.some((f: { ruleId: string }) => f.ruleId === 'secret-in-config')).toBe(true);
