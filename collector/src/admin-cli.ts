@@ -7,18 +7,25 @@
  * for the token: command lines are visible to other users). Output is a table by default, the
  * API's JSON with --json. The token is sent only in the Authorization header, never printed.
  *
+ * Everything printed that came from the collector (names, hostnames, titles, paths, commands,
+ * error messages) is terminal-safe: control, C1, format and bidi characters are shown as visible
+ * escapes in tables and text (shared terminalSafe) and as \uXXXX escapes in JSON
+ * (jsonTerminalSafe), so an agent's data cannot drive the analyst's terminal.
+ *
  * Exit codes: 0 success, 1 the request failed (the collector's coded error is printed), 2 usage.
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
+import { jsonTerminalSafe, terminalSafe } from '@mcpwatch/shared';
 
 const USAGE = `usage: mcpwatch [--server URL] [--token TOKEN] [--ca FILE | --insecure] [--json] COMMAND
 
 query (token scope read):
   endpoints [--os X] [--hostname X] [--user X] [--client X] [--server-name X] [--severity S]
             [--last-seen-after T] [--last-seen-before T]
-  endpoint ID [--events N]            current inventory and recent events of one endpoint
+  endpoint ID [--events N]            current inventory (servers, findings, clients, processes,
+                                      sockets, config errors) and recent events of one endpoint
   servers [--name X] [--package X] [--transport T] [--client X] [--risk S]
   server FINGERPRINT                  which endpoints run this server
   findings [--severity S] [--rule R] [--status open|resolved] [--endpoint ID]
@@ -159,7 +166,7 @@ type Column = [header: string, value: (r: Row) => unknown];
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '-';
   const s = Array.isArray(v) ? v.join(',') : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  const flat = s.replace(/\s+/g, ' ');
+  const flat = terminalSafe(s).replace(/\s+/g, ' ');
   return flat.length > 60 ? `${flat.slice(0, 59)}…` : flat;
 }
 
@@ -168,7 +175,7 @@ export function renderTable(rows: Row[], columns: Column[]): string {
   const cells = rows.map((r) => columns.map(([, f]) => cell(f(r))));
   const widths = columns.map(([h], i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
   const line = (values: string[]) => values.map((v, i) => (i === values.length - 1 ? v : v.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(columns.map(([h]) => h)), ...cells.map(line)].join('\n') + '\n';
+  return [line(columns.map(([h]) => terminalSafe(h))), ...cells.map(line)].join('\n') + '\n';
 }
 
 const col = (header: string, key: string): Column => [header, (r) => r[key]];
@@ -196,7 +203,7 @@ const seg = (s: string) => encodeURIComponent(s);
 async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
   const [cmd, sub] = p.positional;
   const out = (value: unknown, columns?: Column[], rows?: Row[]) =>
-    json || !columns ? `${JSON.stringify(value, null, 2)}\n` : renderTable(rows ?? ((value as { items: Row[] }).items ?? []), columns);
+    json || !columns ? `${jsonTerminalSafe(JSON.stringify(value, null, 2))}\n` : renderTable(rows ?? ((value as { items: Row[] }).items ?? []), columns);
 
   /** GETs a list; with --all follows nextCursor (at most 1000 pages). */
   const list = async (path: string, name: string) => {
@@ -213,7 +220,7 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
     }
     const value = { items, nextCursor: next };
     const text = out(value, COLUMNS[name]);
-    return !json && next ? `${text}(more: --cursor ${next} or --all)\n` : text;
+    return !json && next ? `${text}(more: --cursor ${terminalSafe(next)} or --all)\n` : text;
   };
 
   switch (cmd) {
@@ -227,9 +234,11 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       const d = (await client.request('GET', `/v1/endpoints/${seg(id)}${query(p, { events: 'events' })}`)) as Record<string, Row[]> & { endpoint: Row };
       if (json) return out(d);
       const e = d.endpoint;
+      const t = (v: unknown): string => (v === null || v === undefined ? '' : terminalSafe(String(v)));
+      const addr = (host: unknown, port: unknown): string | null => (host === null || host === undefined ? null : `${String(host)}:${String(port ?? '-')}`);
       const parts = [
-        `endpoint ${e.endpointId}  ${e.hostname}  ${e.platform} ${e.osName ?? ''} ${e.osRelease ?? ''}`.trimEnd(),
-        `users: ${cell(e.users)}   first seen ${e.firstSeen}   last seen ${e.lastSeen}${e.duplicateOf ? `   DUPLICATE OF ${e.duplicateOf}` : ''}`,
+        `endpoint ${t(e.endpointId)}  ${t(e.hostname)}  ${t(e.platform)} ${t(e.osName)} ${t(e.osRelease)}`.trimEnd(),
+        `users: ${cell(e.users)}   first seen ${t(e.firstSeen)}   last seen ${t(e.lastSeen)}${e.duplicateOf ? `   DUPLICATE OF ${t(e.duplicateOf)}` : ''}`,
         '',
         'SERVERS',
         renderTable(d.servers ?? [], [col('NAME', 'name'), col('CLIENT', 'client'), col('TRANSPORT', 'transport'), ['RUNS', (r) => (r.url ?? [r.command, ...((r.args as string[]) ?? [])].join(' '))], col('FINGERPRINT', 'fingerprint')]),
@@ -237,6 +246,21 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
         renderTable(d.findings ?? [], [col('SEVERITY', 'severity'), col('RULE', 'ruleId'), col('STATUS', 'status'), col('TITLE', 'title')]),
         'CLIENTS',
         renderTable(d.clients ?? [], [col('CLIENT', 'client'), col('USER', 'user'), col('SERVERS', 'serverCount')]),
+        'PROCESSES',
+        renderTable(d.processes ?? [], [col('PID', 'pid'), col('KIND', 'kind'), col('CLIENT', 'client'), col('USER', 'user'), col('MATCH', 'match'), col('COMMAND', 'cmd'), col('LAST SEEN', 'lastSeen')]),
+        'SOCKETS',
+        renderTable(d.sockets ?? [], [
+          col('PID', 'pid'),
+          col('PROCESS', 'processName'),
+          col('KIND', 'kind'),
+          col('PROTO', 'protocol'),
+          ['LOCAL', (r) => addr(r.localAddress, r.localPort)],
+          ['PEER', (r) => addr(r.peerAddress, r.peerPort)],
+          ['ALL INTERFACES', (r) => (r.allInterfaces === true ? 'yes' : r.allInterfaces === false ? 'no' : null)],
+          col('CLIENT', 'client'),
+        ]),
+        'CONFIG ERRORS',
+        renderTable(d.configErrors ?? [], [col('CODE', 'code'), col('CLIENT', 'client'), col('PATH', 'path'), col('REASON', 'reason')]),
         'RECENT EVENTS',
         renderTable(d.recentEvents ?? [], COLUMNS.events!),
       ];
@@ -262,11 +286,11 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       if (sub === 'create') {
         const secret = p.flags.get('secret');
         const r = (await client.request('POST', '/v1/enroll-secrets', { name: need(p, 2, 'secret NAME'), ...(typeof secret === 'string' ? { secret } : {}) })) as { name: string; secret: string };
-        return json ? out(r) : `enroll secret ${r.name} created; it is shown only now:\n${r.secret}\n`;
+        return json ? out(r) : `enroll secret ${terminalSafe(r.name)} created; it is shown only now:\n${terminalSafe(r.secret)}\n`;
       }
       if (sub === 'revoke') {
         await client.request('POST', `/v1/enroll-secrets/${seg(need(p, 2, 'secret NAME'))}/revoke`);
-        return json ? out({ ok: true }) : `enroll secret ${p.positional[2]} revoked\n`;
+        return json ? out({ ok: true }) : `enroll secret ${terminalSafe(p.positional[2] ?? '')} revoked\n`;
       }
       if (sub !== undefined && sub !== 'list') throw new UsageError(`unknown secrets command ${sub}`);
       return list('/v1/enroll-secrets', 'secrets');
@@ -276,11 +300,11 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
         const scope = p.flags.get('scope');
         if (scope !== 'read' && scope !== 'admin') throw new UsageError('tokens create needs --scope read or --scope admin');
         const r = (await client.request('POST', '/v1/tokens', { name: need(p, 2, 'token NAME'), scope })) as { tokenId: string; token: string };
-        return json ? out(r) : `token ${r.tokenId} (${scope}) created; it is shown only now:\n${r.token}\n`;
+        return json ? out(r) : `token ${terminalSafe(r.tokenId)} (${scope}) created; it is shown only now:\n${terminalSafe(r.token)}\n`;
       }
       if (sub === 'revoke') {
         await client.request('POST', `/v1/tokens/${seg(need(p, 2, 'token ID'))}/revoke`);
-        return json ? out({ ok: true }) : `token ${p.positional[2]} revoked\n`;
+        return json ? out({ ok: true }) : `token ${terminalSafe(p.positional[2] ?? '')} revoked\n`;
       }
       if (sub !== undefined && sub !== 'list') throw new UsageError(`unknown tokens command ${sub}`);
       return list('/v1/tokens', 'tokens');
@@ -319,14 +343,14 @@ export async function main(argv: string[], io: Partial<AdminCliIo> = {}): Promis
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {
-      stderr(`mcpwatch: ${e.message}\n\n${USAGE}`);
+      stderr(`mcpwatch: ${terminalSafe(e.message)}\n\n${USAGE}`);
       return 2;
     }
     if (e instanceof ApiError) {
-      stderr(`mcpwatch: ${e.status} ${e.code}: ${e.message}\n`);
+      stderr(`mcpwatch: ${e.status} ${terminalSafe(e.code)}: ${terminalSafe(e.message)}\n`);
       return 1;
     }
-    stderr(`mcpwatch: cannot reach the collector: ${(e as Error).message}\n`);
+    stderr(`mcpwatch: cannot reach the collector: ${terminalSafe(String((e as Error)?.message ?? e))}\n`);
     return 1;
   }
 }

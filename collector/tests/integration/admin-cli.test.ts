@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { seedFleet } from '../support/query-fixture.js';
+import { enrolled, event, finding, hostInfo, serverEntry } from '../support/store-fixtures.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const TOKEN = 'CANARY-admin-token-5d1e8c0b77a4';
@@ -153,4 +154,88 @@ test.each([
   const r = await cli(args as string[], env as Record<string, string>);
   expect(r.code).toBe(code);
   expect(r.stderr).toMatch(message);
+});
+
+/** An endpoint whose inventory holds MCP processes and sockets, and hostile text everywhere. */
+async function seedEndpoint(hostname: string, text: (s: string) => string) {
+  const host = hostInfo({ hostname, platform: 'linux', osName: text('Ubuntu'), users: [text('dave')] });
+  const e = await enrolled(store, host);
+  const srv = { ...serverEntry(text('srv'), { pkg: 'proc-mcp' }), command: text('npx'), configPath: text('/home/dave/.cursor/mcp.json') };
+  await e.sender.send([
+    event('inventory.snapshot', e.agent.endpointId, {
+      host,
+      clients: [{ client: 'cursor', displayName: text('Cursor'), user: text('dave'), configPaths: [text('/p')], serverCount: 1 }],
+      servers: [srv],
+      processes: [
+        { pid: 4242, ppid: 1, name: 'node', cmd: text('node /opt/proc-mcp/server.js --port 7777'), user: text('dave'), kind: 'server', client: 'cursor', serverKey: srv.serverKey, match: 'config', startedAt: null },
+        { pid: 4100, ppid: 1, name: 'cursor', cmd: '/usr/share/cursor/cursor', user: 'dave', kind: 'client', client: 'cursor', serverKey: null, match: null, startedAt: null },
+      ],
+      sockets: [
+        { pid: 4242, processName: text('node'), protocol: 'tcp', localAddress: '0.0.0.0', localPort: 7777, peerAddress: null, peerPort: null, kind: 'listen', allInterfaces: true, serverKey: srv.serverKey, client: 'cursor' },
+        { pid: 4100, processName: 'cursor', protocol: 'tcp', localAddress: '10.0.0.5', localPort: 51000, peerAddress: text('mcp.example.com'), peerPort: 443, kind: 'remote', allInterfaces: false, serverKey: null, client: 'cursor' },
+      ],
+      findings: [{ ...finding('shell-exec', 'high', srv), title: text('Shell access') }],
+      errors: [{ path: text('/home/dave/.vscode/mcp.json'), client: 'vscode', code: 'parse', reason: text('bad'), line: 1, column: 2 }],
+    }),
+  ]);
+  return e;
+}
+
+test('endpoint ID shows the processes and sockets (and config errors) the API returns', async () => {
+  const e = await seedEndpoint('proc-host', (s) => s);
+  const r = await cli(['endpoint', e.agent.endpointId]);
+  expect(r.code).toBe(0);
+  expect(r.stdout).toMatch(/PROCESSES\nPID\s+KIND\s+CLIENT\s+USER\s+MATCH\s+COMMAND/);
+  expect(r.stdout).toMatch(/4242\s+server\s+cursor\s+dave\s+config\s+node \/opt\/proc-mcp\/server\.js --port 7777/);
+  expect(r.stdout).toMatch(/4100\s+client\s+cursor/);
+  expect(r.stdout).toMatch(/SOCKETS\nPID\s+PROCESS\s+KIND\s+PROTO\s+LOCAL\s+PEER\s+ALL INTERFACES/);
+  expect(r.stdout).toMatch(/4242\s+node\s+listen\s+tcp\s+0\.0\.0\.0:7777\s+-\s+yes/);
+  expect(r.stdout).toMatch(/4100\s+cursor\s+remote\s+tcp\s+10\.0\.0\.5:51000\s+mcp\.example\.com:443\s+no/);
+  expect(r.stdout).toMatch(/CONFIG ERRORS\nCODE[\s\S]*parse\s+vscode\s+\/home\/dave\/\.vscode\/mcp\.json/);
+});
+
+describe('terminal escapes from agents never reach the terminal raw', () => {
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/u;
+  const EVIL = '\u001b]0;owned\u0007\u001b[2J\u009b31m\u202e\r\n\b\u0000';
+  let endpointId: string;
+  let fingerprint: string;
+
+  beforeAll(async () => {
+    const e = await seedEndpoint(`evil${EVIL}host`, (s) => `${s}${EVIL}`);
+    endpointId = e.agent.endpointId;
+    fingerprint = (await cli(['endpoint', endpointId, '--json'])).stdout.match(/"fingerprint": "([^"]+)"/)?.[1] ?? '';
+  });
+
+  it.each([
+    [['endpoint', '<id>']],
+    [['endpoints']],
+    [['endpoints', '--json']],
+    [['servers']],
+    [['server', '<fp>']],
+    [['findings']],
+    [['findings', '--json']],
+    [['events', '--endpoint', '<id>']],
+    [['agents']],
+    [['endpoint', '<id>', '--json']],
+  ])('mcpwatch %j', async (args) => {
+    const r = await cli(args.map((a) => (a === '<id>' ? endpointId : a === '<fp>' ? fingerprint : a)));
+    expect(r.code).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(RAW);
+    if (!args.includes('--json') && args[0] !== 'events') expect(r.stdout).toMatch(/\\x1b\]0;owned\\x07|\\u202e/);
+  });
+
+  it('keeps the exact values in --json', async () => {
+    const r = await cli(['endpoint', endpointId, '--json']);
+    const d = JSON.parse(r.stdout) as { endpoint: { hostname: string }; processes: { cmd: string }[] };
+    expect(d.endpoint.hostname).toBe(`evil${EVIL}host`);
+    expect(d.processes.map((p) => p.cmd)).toContain(`node /opt/proc-mcp/server.js --port 7777${EVIL}`);
+  });
+
+  it('escapes what an error message quotes back', async () => {
+    const r = await cli(['endpoint', `nope${EVIL.replace('\u0000', '')}`]); // argv cannot hold NUL
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/404/);
+    expect(r.stdout + r.stderr).not.toMatch(RAW);
+  });
 });
