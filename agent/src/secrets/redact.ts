@@ -481,9 +481,9 @@ export function classifyHeader(name: string, value: string): SecretHit | null {
  * …"` as a header key). Splits it into the name and the carried value (null when there is none).
  */
 export function splitKeyName(key: string): { name: string; value: string | null } {
-  const m = /^\s*([^=:\s]{1,256}?)(\s*[=:]\s*)(.*)$/s.exec(String(key));
+  const m = /^\s*([^=:]{1,256}?)(\s*[=:]\s*)(.*)$/s.exec(String(key));
   if (!m || (m[3] ?? '').length === 0) return { name: String(key), value: null };
-  const name = m[1] as string;
+  const name = (m[1] as string).trim();
   const value = m[3] as string;
   // `a:b` without a space is also how some keys are written (`github.copilot:enabled`, a URL):
   // split at `:` only when what follows reads as a value.
