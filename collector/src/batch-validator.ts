@@ -16,6 +16,9 @@
  * JSON.parse per batch and guard nothing more. (The route still maps any RangeError from parsing,
  * validating or storing a batch to a 400.)
  *
+ * NUL characters: valid JSON and valid by the schema, but PostgreSQL text cannot store them;
+ * `hasNulEscape` + `replaceNulCharacters` turn them into U+FFFD (the route calls them).
+ *
  * The shared McpEvent schema is a union of 15 event envelopes (`anyOf`). Validating that as is makes
  * ajv try every branch for every event and report the errors of all of them; here the union is
  * recompiled as a `oneOf` with ajv's `discriminator` on `type`, so each event is checked against
@@ -111,6 +114,49 @@ function describe(e: ErrorObject): string {
   const where = e.instancePath === '' ? 'batch' : e.instancePath;
   const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
   return `${where} ${e.message ?? e.keyword}${extra}`;
+}
+
+const NUL_ESCAPE = Buffer.from('\\u0000');
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether the JSON text holds a `\u0000` escape (the only way JSON carries a NUL character; an
+ * escaped backslash followed by `u0000` is not one). A native search: near free for batches
+ * without one.
+ */
+export function hasNulEscape(json: Buffer): boolean {
+  for (let i = json.indexOf(NUL_ESCAPE); i >= 0; i = json.indexOf(NUL_ESCAPE, i + 1)) {
+    let backslashes = 1;
+    while (i - backslashes >= 0 && json[i - backslashes] === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 1) return true;
+  }
+  return false;
+}
+
+/**
+ * Replaces NUL characters in every string of a validated batch with U+FFFD, in place. PostgreSQL
+ * text cannot hold NUL (the insert fails, which would look like an outage and be retried forever),
+ * and a NUL planted in a config must not make an endpoint's batches unstorable: the batch is kept,
+ * on both engines alike, with the character marked as replaced. Recursion is bounded by the
+ * schema's depth (the batch is validated first).
+ */
+export function replaceNulCharacters(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('\u0000') ? value.replaceAll('\u0000', '\uFFFD') : value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = replaceNulCharacters(value[i]);
+  } else if (value !== null && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      const v = replaceNulCharacters(o[k]);
+      if (k.includes('\u0000')) {
+        delete o[k];
+        o[k.replaceAll('\u0000', '\uFFFD')] = v;
+      } else {
+        o[k] = v;
+      }
+    }
+  }
+  return value;
 }
 
 /** Compiles the validator now (at startup) instead of on the first batch. */

@@ -22,7 +22,8 @@
  *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) ->
  *   schema (400: a property the schema does not name, at any level, or a string/array/record over
  *   its bound) ->
- *   header/body agreement (400) -> ONE store transaction -> 200 {acked: seq}.
+ *   header/body agreement (400) -> NUL characters in strings replaced by U+FFFD (PostgreSQL text
+ *   cannot hold them) -> ONE store transaction -> 200 {acked: seq}.
  * Replies: 200 {acked, settings} (settings: the AgentSettings policy agents apply without a restart) for a new batch and for a re-sent identical one (idempotent); 409 when a
  * different batch was accepted under this seq; 413 body over maxBodyBytes; 415 other content
  * type or encoding; 503 + Retry-After when the store is unavailable. Agents retry 429/503 only, so
@@ -33,7 +34,7 @@ import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyPluginAsync } from 'fastify';
 import { HEADERS, sha256Hex, verifyBatch } from '@mcpwatch/shared';
-import { validateBatch, warmBatchValidator } from '../batch-validator.js';
+import { hasNulEscape, replaceNulCharacters, validateBatch, warmBatchValidator } from '../batch-validator.js';
 import { Errors, isCollectorError } from '../errors.js';
 import { toCollectorError } from '../http-errors.js';
 import { RateLimiter } from '../rate-limiter.js';
@@ -144,6 +145,7 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
       if (e instanceof RangeError) throw Errors.malformed(`batch cannot be validated: ${e.message}`, { cause: e });
       throw e;
     }
+    if (hasNulEscape(inflated)) replaceNulCharacters(batch);
     if (batch.agentId !== agentId) throw Errors.headerMismatch(`body agentId does not match header ${HEADERS.agentId}`);
     if (batch.seq !== seq) throw Errors.headerMismatch(`body seq ${batch.seq} does not match header ${HEADERS.seq} ${seq}`);
     const endpointId = agent.row.endpointId;

@@ -134,6 +134,29 @@ describe.each(await engineCases())('POST /v1/batches: unknown properties, bounds
     await expectRefused(batchText(agent, mutate, deepArray), 'MCPW_ERR_SCHEMA');
   });
 
+  test('NUL characters in strings (server name, hostname, finding title, user) are stored as U+FFFD on both engines, never a 503', async () => {
+    const server = makeServerEntry('nul\u0000name', { args: ['--x', 'a\u0000b'] });
+    const snap = snapshotEvent(agent, [server]);
+    const host = (snap.data as { host: Record<string, unknown> }).host;
+    host.hostname = 'host\u0000name';
+    host.users = ['al\u0000ice'];
+    const [, , finding] = agent.events(3);
+    (finding!.data as { title: string }).title = 'title \u0000 here';
+    const res = await agent.sendEvents([makeEvent('server.added', agent.endpointId, server, new Date(agent.now())), snap, finding!]);
+    expect(codeOf(res)).toEqual({ status: 200, code: undefined });
+    const text = JSON.stringify(await stored());
+    expect(text).not.toContain('\\u0000');
+    for (const s of ['nul\uFFFDname', 'a\uFFFDb', 'host\uFFFDname', 'al\uFFFDice', 'title \uFFFD here']) expect(text).toContain(s);
+    const endpoint = await fx.store.getEndpoint(agent.endpointId);
+    expect(endpoint?.endpoint.hostname).toBe('host\uFFFDname');
+  });
+
+  test('an escaped backslash before u0000 is text, not a NUL, and is stored as sent', async () => {
+    const server = makeServerEntry('C:\\u0000dir');
+    expect((await agent.sendEvents([makeEvent('server.added', agent.endpointId, server, new Date(agent.now()))])).status).toBe(200);
+    expect(JSON.stringify(await stored())).toContain(JSON.stringify('C:\\u0000dir').slice(1, -1));
+  });
+
   test('a snapshot of 2,000 servers (a large real inventory) is accepted and stored whole', async () => {
     const servers = Array.from({ length: 2000 }, (_, i) =>
       makeServerEntry(`server-${i}`, { configPath: `/home/alice/projects/p${i}/.mcp.json`, scope: 'project', projectPath: `/home/alice/projects/p${i}`, args: ['-y', `@example/server-${i}@1.0.${i}`, '--root', `/home/alice/projects/p${i}`] }),
