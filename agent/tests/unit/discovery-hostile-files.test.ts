@@ -159,6 +159,19 @@ describe('prototype keys', () => {
     expect(Object.prototype).not.toHaveProperty('polluted');
   });
 
+  it.each([
+    ['json', '{"__proto__": {"polluted": 1}, "constructor": {"prototype": {"polluted": 2}}}'],
+    ['jsonc', '{"a": [{"__proto__": {"polluted": 3}}],}'],
+    ['yaml', '__proto__: {polluted: 4}\nconstructor: {prototype: {polluted: 5}}\n'],
+    ['toml', '[__proto__]\npolluted = 6\n[constructor.prototype]\npolluted = 7\n'],
+  ] as const)('%s: prototype keys at any level stay own keys and pollute nothing', (format, text) => {
+    const r = parseConfigText(text, format, 'f');
+    expect(r.ok).toBe(true);
+    expect(Object.keys(r.ok ? r.document : {}).length).toBeGreaterThan(0);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.prototype).not.toHaveProperty('polluted');
+  });
+
   it('discovery extracts prototype-named servers from a JSONC client config', async () => {
     const home = join(dir, 'proto-home');
     mkdirSync(join(home, '.cursor'), { recursive: true });
