@@ -155,3 +155,22 @@ export async function rejectUnknownFields(req: FastifyRequest): Promise<void> {
   check('query parameter', req.query, schema?.querystring);
   check('body field', req.body, schema?.body);
 }
+
+/**
+ * A preValidation hook refusing a NUL character in any query parameter or path parameter: 400
+ * MCPW_ERR_MALFORMED. PostgreSQL text cannot hold NUL (the query would fail as a 500), and no
+ * stored value holds one (ingest stores NUL as U+FFFD), so such a filter could match nothing.
+ */
+export async function rejectNulCharacters(req: FastifyRequest): Promise<void> {
+  const check = (where: string, record: unknown) => {
+    if (record === null || typeof record !== 'object') return;
+    for (const [k, v] of Object.entries(record)) {
+      const values = Array.isArray(v) ? v : [v];
+      if (k.includes('\u0000') || values.some((x) => typeof x === 'string' && x.includes('\u0000'))) {
+        throw Errors.malformed(`${where} ${JSON.stringify(k.slice(0, 64))} holds a NUL character`);
+      }
+    }
+  };
+  check('query parameter', req.query);
+  check('path parameter', req.params);
+}

@@ -13,9 +13,9 @@
  * early at MAX_PAGE_BYTES (4 MiB) of it, with a `nextCursor` when more remain: a page may hold
  * fewer than `limit` items, so walk until `nextCursor` is null. Filters are matched as values,
  * never as SQL (see store/inventory-queries.ts).
- * Errors: 400 MCPW_ERR_SCHEMA / MCPW_ERR_MALFORMED (bad filter, or any cursor this API did not
- * hand out: tampered, out of range, wrong type, not base64url, over 1024 characters), 401, 403,
- * 404, 503.
+ * Errors: 400 MCPW_ERR_SCHEMA / MCPW_ERR_MALFORMED (bad filter, a NUL character in any parameter,
+ * or any cursor this API did not hand out: tampered, out of range, wrong type, not base64url,
+ * over 1024 characters), 401, 403, 404, 503.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -33,6 +33,7 @@ import {
   ServerPage,
   SeverityParam,
   TimeParam,
+  rejectNulCharacters,
   rejectUnknownFields,
 } from './api-schemas.js';
 
@@ -99,6 +100,7 @@ function defined<T extends object>(o: T): T {
 export const queryRoutes: FastifyPluginAsync = async (app) => {
   const { store, config } = app.collector;
   app.addHook('preValidation', rejectUnknownFields);
+  app.addHook('preValidation', rejectNulCharacters);
   app.addHook('onRequest', requireScope(store, config.adminToken, 'read'));
 
   app.get<{ Querystring: Static<typeof EndpointsQuery> }>(

@@ -112,6 +112,17 @@ describe.each(await engineCases())('query API bounds (%s store)', (engine) => {
     await expectBadCursor('/v1/servers/abcdef0123456789/endpoints', cursor);
   });
 
+  test.each([
+    '/v1/endpoints?hostname=', '/v1/endpoints?os=', '/v1/endpoints?user=', '/v1/endpoints?client=', '/v1/endpoints?server=',
+    '/v1/servers?name=', '/v1/servers?package=', '/v1/servers?client=', '/v1/findings?rule=', '/v1/findings?endpoint=',
+    '/v1/events?endpoint=', '/v1/events?type=', '/v1/endpoints/', '/v1/servers/',
+  ])('a NUL character in %s… is 400 MCPW_ERR_MALFORMED, not a database error', async (prefix) => {
+    const value = encodeURIComponent('a\u0000b');
+    const url = prefix === '/v1/servers/' ? `/v1/servers/${value}/endpoints` : `${prefix}${value}`;
+    const res = await get(url);
+    expect({ status: res.statusCode, code: (res.json() as { code?: string }).code }).toEqual({ status: 400, code: 'MCPW_ERR_MALFORMED' });
+  });
+
   test('cursors handed out still walk every page', async () => {
     const seen: string[] = [];
     let url = '/v1/events?limit=3';
