@@ -27,6 +27,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { EnrollRequest, EnrollResponse, newEventId, type AgentSettings } from '@mcpwatch/shared';
 import type { NamedSecret } from '../config.js';
 import { Errors } from '../errors.js';
+import { replaceNulCharacters } from '../batch-validator.js';
 import { toCollectorError } from '../http-errors.js';
 import { hashSecret } from '../secret-hash.js';
 import type { EnrollSecretRow, Store } from '../store/types.js';
@@ -93,6 +94,9 @@ export const enrollRoutes: FastifyPluginAsync = async (app) => {
         metrics.enrollRejects.inc({ reason: toCollectorError(err).code });
       },
       onRequest: checkSecret,
+      // After validation (closed schema, bounded depth): NUL characters become U+FFFD, as in batches
+      // (PostgreSQL text cannot hold NUL; the insert failed as a 500).
+      preHandler: async (req) => void replaceNulCharacters(req.body),
     },
     async (req) => {
       const secretRow = req.enrollSecretRow!;
