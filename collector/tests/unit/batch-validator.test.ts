@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { isDateTime, validateBatch } from '../../src/batch-validator.js';
+import { hasNulEscape, isDateTime, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
 import { makeEvents } from '../../../test/src/harness/test-agent.js';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
@@ -26,5 +26,28 @@ describe('batch validator', () => {
     const wrongVersion = structuredClone(good);
     (wrongVersion.events[2] as { v: number }).v = 2;
     expect(() => validateBatch(wrongVersion)).toThrow(/events\/2\/v must be equal to constant/);
+  });
+
+  test('refuses a property the schemas do not name at any level, naming it', () => {
+    const good = () => ({ agentId: 'a', seq: 1, prevHash: '', sentAt: 'now', events: makeEvents('ep', 4) });
+    const top = { ...good(), extra: 1 };
+    expect(() => validateBatch(top)).toThrow(/batch must NOT have additional properties \(extra\)/);
+    const envelope = good();
+    (envelope.events[1] as unknown as Record<string, unknown>).extra = 1;
+    expect(() => validateBatch(envelope)).toThrow(/events\/1 must NOT have additional properties \(extra\)/);
+    const nested = good();
+    ((nested.events[0]!.data as { package: Record<string, unknown> }).package).extra = 1;
+    expect(() => validateBatch(nested)).toThrow(/events\/0\/data\/package must NOT have additional properties \(extra\)/);
+  });
+
+  test('finds a real \\u0000 escape only (not an escaped backslash before u0000), and replaces NUL in strings and keys', () => {
+    const json = (v: unknown) => Buffer.from(JSON.stringify(v));
+    expect(hasNulEscape(json({ a: 'plain' }))).toBe(false);
+    expect(hasNulEscape(json({ a: 'x\u0000y' }))).toBe(true);
+    expect(hasNulEscape(json({ a: '\\u0000' }))).toBe(false);
+    expect(hasNulEscape(json({ a: '\\\u0000' }))).toBe(true);
+    expect(hasNulEscape(json({ a: '\\\\u0000' }))).toBe(false);
+    const doc = { s: 'a\u0000b', list: ['\u0000'], rec: { ['k\u0000']: 1 }, n: 3, z: null };
+    expect(replaceNulCharacters(doc)).toEqual({ s: 'a\uFFFDb', list: ['\uFFFD'], rec: { ['k\uFFFD']: 1 }, n: 3, z: null });
   });
 });
