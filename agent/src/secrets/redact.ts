@@ -109,6 +109,12 @@ function looksLikeTokenUser(user: string): boolean {
 /** One `name=value` URL parameter, its value replaced when the name or the value marks a secret. */
 function redactParam(pair: string, field: string, hits: RedactionHit[]): string {
   const eq = pair.indexOf('=');
+  // A bare token as the whole parameter (`?<token>`) or as its name.
+  const bare = detectSecret(safeDecode(eq < 0 ? pair : pair.slice(0, eq)));
+  if (bare) {
+    hits.push({ kind: bare.kind, field });
+    return REDACTED;
+  }
   if (eq < 0) return pair;
   const key = safeDecode(pair.slice(0, eq));
   const value = safeDecode(pair.slice(eq + 1));

@@ -230,6 +230,7 @@ describe('item 5: query spellings, keys carrying values, error reasons', () => {
     ['X-Amz-Signature', `https://b.s3.amazonaws.com/k?X-Amz-Credential=AK%2F1&X-Amz-Signature=${Q}x1`],
     ['client_secret', `https://h.example.com/token?client_id=app&client_secret=${Q}x1`],
     ['credentials[password]', `https://h.example.com/login?credentials[password]=${Q}x1`],
+    ['bare token as the query', `https://h.example.com/mcp?${Q}${'k3x9q2m7w4p8z1r6t5y0u3v8n2b7c4d9'}`],
   ])('redacts %s', (_label, url) => {
     expect(redactUrl(url)).not.toContain(Q);
     expect(redactText(`see ${url} now`)).not.toContain(Q);
