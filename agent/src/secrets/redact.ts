@@ -267,7 +267,8 @@ function classifyNamed(name: string, value: string): SecretHit | null {
 /**
  * Values in `"key": "value"` pairs (JSON, JS objects, YAML flow maps), at every escape level the
  * text holds, whether or not it parses: a value under a credential-ish key is replaced whole; any
- * other value is redacted as text. Arrays of strings that parse as JSON are redacted as argv.
+ * other value is redacted as text. Arrays of strings that parse as JSON are redacted item by item
+ * under a credential-ish key, and as an argv otherwise.
  * Replacement is done in the original text, quotes included, so the rest stays as written.
  */
 function redactQuotedPairs(input: string, kinds: string[], depth: number): string {
@@ -301,13 +302,22 @@ function redactQuotedPairs(input: string, kinds: string[], depth: number): strin
       }
       replacements.push([`${quote}${escapeLevels(rawValue, level)}${close}`, `${quote}${escapeLevels(redacted, level)}${close}`]);
     }
-    for (const arr of stringArrays(variant)) {
-      const r = redactArgsDetailed(arr);
+    const enc = (v: string) => `${q}${escapeLevels(JSON.stringify(v).slice(1, -1), level)}${q}`;
+    for (const { key, items } of stringArrays(variant)) {
+      if (key !== null && isSecretName(key)) {
+        // A list under a credential name (`"tokens": ["…"]`): each item is a value of that name.
+        for (const item of items) {
+          const hit = classifyNamed(key, item);
+          if (!hit) continue;
+          kinds.push(hit.kind);
+          replacements.push([enc(item), enc(REDACTED)]);
+        }
+        continue;
+      }
+      const r = redactArgsDetailed(items);
       r.args.forEach((out, i) => {
-        const before = arr[i] as string;
-        if (out === before) return;
-        const enc = (v: string) => `${q}${escapeLevels(JSON.stringify(v).slice(1, -1), level)}${q}`;
-        replacements.push([enc(before), enc(out)]);
+        const before = items[i] as string;
+        if (out !== before) replacements.push([enc(before), enc(out)]);
       });
       for (const h of r.hits) kinds.push(h.kind);
     }
@@ -317,7 +327,7 @@ function redactQuotedPairs(input: string, kinds: string[], depth: number): strin
 }
 
 /** Arrays of strings in a text that parses as JSON (an argv passed as one argument). */
-function stringArrays(variant: string): string[][] {
+function stringArrays(variant: string): Array<{ key: string | null; items: string[] }> {
   const t = variant.trim();
   if (!/^[[{]/.test(t) || !t.includes('[')) return [];
   let doc: unknown;
@@ -327,18 +337,18 @@ function stringArrays(variant: string): string[][] {
     return [];
   }
   // Iterative and bounded (nodes and depth): a deeply nested argument must not overflow the stack.
-  const out: string[][] = [];
-  const stack: Array<[unknown, number]> = [[doc, 0]];
+  const out: Array<{ key: string | null; items: string[] }> = [];
+  const stack: Array<[unknown, number, string | null]> = [[doc, 0, null]];
   let budget = 10_000;
   while (stack.length > 0 && budget-- > 0) {
-    const [node, depth] = stack.pop() as [unknown, number];
+    const [node, depth, key] = stack.pop() as [unknown, number, string | null];
     if (node === null || typeof node !== 'object' || depth > 64) continue;
     if (Array.isArray(node)) {
-      if (node.length > 0 && node.every((x) => typeof x === 'string')) out.push(node as string[]);
-      else for (const v of node) stack.push([v, depth + 1]);
+      if (node.length > 0 && node.every((x) => typeof x === 'string')) out.push({ key, items: node as string[] });
+      else for (const v of node) stack.push([v, depth + 1, key]);
       continue;
     }
-    for (const v of Object.values(node as Record<string, unknown>)) stack.push([v, depth + 1]);
+    for (const [k, v] of Object.entries(node as Record<string, unknown>)) stack.push([v, depth + 1, k]);
   }
   return out;
 }

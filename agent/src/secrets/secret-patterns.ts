@@ -38,7 +38,7 @@ export const SECRET_PATTERNS: readonly SecretPattern[] = [
  * read as `_` and camelCase split (`auth[token]` → `auth_token`, `apiKey` → `api_key`).
  */
 export const SECRET_NAME_PATTERN =
-  /(?:^|_)(?:token|secret|passw(?:or)?d|pwd|api_?key|apikey|auth|authorization|credentials?|private_?key|access_?key|secret_?key|client_?secret|session|cookie|bearer|signature|sig|key|pat|dsn|conn(?:ection)?_?string)(?:$|_)|(?:token|secret|password|passwd|passphrase|apikey)$|(?:^|_)(?:pass|jwt)$/i;
+  /(?:^|_)(?:token|secret|passw(?:or)?d|pwd|api_?key|apikey|auth|authorization|credentials?|private_?key|access_?key|secret_?key|client_?secret|session|cookie|bearer|signature|sig|key|pat|dsn|conn(?:ection)?_?string)(?:$|_)|(?:token|secret|password|passwd|passphrase|apikey)$|(?:^|_)(?:pass|jwt)$|(?:^|_)(?:api_?keys|apikeys|secrets|passwords|access_?keys|secret_?keys|private_?keys)$/i;
 
 /**
  * Names that hold a credential although they end like an identifier (`_id`): session ids are

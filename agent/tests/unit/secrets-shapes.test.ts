@@ -166,6 +166,7 @@ describe('item 4: JSON arguments and KEY=VALUE / --flag:VALUE forms', () => {
     ['JSON that does not parse', [broken]],
     ['single-quoted JS object', [`{apiKey: '${V}a1', token: "${V}b2", password: '${SPACED}', x: 1}`]],
     ['JSON array of argv', [JSON.stringify(['--token', `${V}a1`, `--password=${SPACED}`])]],
+    ['JSON list under a secret name', [JSON.stringify({ apiKeys: [`${V}a1`, SPACED], hosts: ['a.example.com'] })]],
     ['KEY=VALUE', [`API_KEY=${V}a1`, `db.password=${SPACED}`, `auth[token]=${V}b2`]],
     ['--flag=VALUE', [`--api-key=${V}a1`, `--client-secret=${V}b2`, `--pass=${V}c3`]],
     ['--flag:VALUE', [`--api-key:${V}a1`, `--token:${V}b2`, `/password:${V}c3`]],
