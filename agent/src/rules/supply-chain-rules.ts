@@ -1,6 +1,11 @@
 /**
  * Supply-chain rules: packages fetched at launch without a fixed version.
+ *
+ * Titles and evidence quote the package identity, which the normalizer derives from the redacted
+ * command line (a credential in an install spec never reaches it); they pass the text redactor
+ * once more so that no future launcher parser can put a secret into a finding title (ASFF Title).
  */
+import { redactText } from '../secrets/index.js';
 import { serverSubject, type Rule, type RuleContext, type RuleHit } from './rule-types.js';
 
 export const unpinnedPackageRule: Rule = {
@@ -21,10 +26,10 @@ export const unpinnedPackageRule: Rule = {
       hits.push({
         key: server.serverKey,
         subject: serverSubject(server),
-        evidence: { field: 'package', kind: p.ecosystem, detail: spec },
+        evidence: { field: 'package', kind: p.ecosystem, detail: redactText(spec) },
         // A fixed image tag without digest can still be re-pushed, but is less exposed than a floating one.
         severity: p.ecosystem === 'oci' && !floating ? 'low' : 'medium',
-        title: floating ? `Unpinned package ${p.name} (${p.version ?? 'no version'})` : `Package ${p.name} not pinned exactly (${p.version})`,
+        title: redactText(floating ? `Unpinned package ${p.name} (${p.version ?? 'no version'})` : `Package ${p.name} not pinned exactly (${p.version})`),
       });
     }
     return hits;
