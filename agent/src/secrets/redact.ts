@@ -149,6 +149,11 @@ const NAMED_VALUE = /(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{1,64})(["']?\s*
 const AUTH_HEADER = /\b(Authorization|Proxy-Authorization)(\s*:\s*)(?:(Bearer|Basic|Token)\s+)?([^\s"',;]+)/gi;
 /** URLs with userinfo or a query inside free text. */
 const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]{0,31}:\/\/[^\s"'<>]+/g;
+/**
+ * `user:password@host` without a scheme (proxy settings, database and Redis shorthands, scp-style
+ * specs): the host has a dot or is localhost. `mailto:`/`sip:`-style prefixes are not a user.
+ */
+const SCHEMELESS_USERINFO = /(?<![\w.%+\-/:@[])([A-Za-z0-9._%+-]{1,64}):([^@\s/:"'[\]]{1,256})@((?:[A-Za-z0-9-]+\.)+[A-Za-z0-9-]+|localhost)(?=[:/\s"',;]|$)/g;
 
 /**
  * Mask every detected secret inside a free string (a process command line, a header line, a
@@ -183,6 +188,11 @@ function redactTextAt(input: string, depth: number): RedactedText {
     const r = redactUrlDetailed(m, { keepUserinfoMarker: true });
     for (const h of r.hits) kinds.push(h.kind);
     return r.url;
+  });
+  if (text.includes('@') && text.includes(':')) text = text.replace(SCHEMELESS_USERINFO, (m, user: string, password: string, host: string) => {
+    if (/^(?:mailto|sip|sips|tel|xmpp|im|news)$/i.test(user) || password === REDACTED || isReference(password) || isPlaceholder(password)) return m;
+    kinds.push(detectSecret(password)?.kind ?? 'url-credentials');
+    return `${user}:${REDACTED}@${host}`;
   });
   if (depth < MAX_TEXT_DEPTH && /["']/.test(text) && /[:=]/.test(text)) {
     try {

@@ -74,6 +74,7 @@ describe('item 2: credentials in install specs', () => {
     ['pip PEP 508', 'pip', ['install', `repo @ git+https://${TOK}@host.example.com/org/repo`]],
     ['docker -e', 'docker', ['run', '-i', '--rm', '-e', `GITHUB_PERSONAL_ACCESS_TOKEN=${TOK}`, '-e', `DB_PASSWORD=${PASS}`, 'ghcr.io/github/github-mcp-server']],
     ['docker --env=', 'docker', ['run', '-i', `--env=API_KEY=${PASS}`, '--env', `SOME_SETTING=${LOWER36}`, 'mcp/x']],
+    ['scheme-less user:password@host', 'node', ['srv.js', '--proxy', `svc:${PASS}@proxy.example.com:3128`, `--redis=default:${TOK}@cache.internal.example.com:6379`]],
     ['userinfo anywhere', 'node', ['srv.js', `--upstream=https://svc:${PASS}@api.example.com/v1`, `postgres://app:${TOK}@db.example.com/x`]],
   ];
   it.each(cases)('%s: no output holds the credential', (_label, command, args) => {
@@ -146,6 +147,9 @@ describe('item 3: tokens without a known prefix or mixed case', () => {
     ['image', 'ghcr.io/github/github-mcp-server:v0.4.0'],
     ['flag', '--allowed-directories'],
     ['python module', 'mcp_server_git.server'],
+    ['ssh spec', 'git@github.com:org/repo.git'],
+    ['mailto', 'mailto:alice@example.com'],
+    ['image with tag and digest', 'node:20@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'],
   ])('leaves %s alone', (_label, arg) => {
     expect(redactArgs(['x', arg])).toEqual(['x', arg]);
     expect(detectSecret(arg)).toBeNull();
