@@ -75,6 +75,7 @@ afterAll(async () => {
   await agent?.stop('SIGKILL');
   await collector?.child.stop('SIGKILL');
   await proxy.close();
+  fs.rmSync(base, { recursive: true, force: true });
 });
 
 describe('secret shapes through the whole pipeline', () => {
