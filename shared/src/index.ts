@@ -8,6 +8,7 @@ export * from './schemas/server.js';
 export * from './schemas/inventory.js';
 export * from './schemas/events.js';
 export * from './schemas/batch.js';
+export * from './schemas/fit.js';
 export * from './severity.js';
 export * from './event-builder.js';
 export * from './cert-fingerprint.js';
