@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { splitConfigArgs } from '../config/config-argv.js';
 import { UsageError } from '../errors.js';
+import { jsonTerminalSafe, terminalSafe } from '@mcpwatch/shared';
 import { collectorTrust, loadIdentity } from '../pipeline/enroll-client.js';
 import { HttpClient } from '../pipeline/http-client.js';
 import { inspectSpool } from '../pipeline/spool.js';
@@ -98,7 +99,7 @@ export const statusCommand: Command = {
       throttleReason: health?.heartbeat.throttleReason ?? null,
       intervalsMs: health?.heartbeat.intervalsMs ?? null,
     };
-    if (json) io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+    if (json) io.stdout(`${jsonTerminalSafe(JSON.stringify(report, null, 2))}\n`);
     else {
       const lines = [
         `state dir:     ${report.stateDir}`,
@@ -111,7 +112,7 @@ export const statusCommand: Command = {
         `dead letters:  ${report.deadLettered}`,
         `last error:    ${report.lastError ?? 'none'}`,
       ];
-      io.stdout(`${lines.join('\n')}\n`);
+      io.stdout(`${lines.map(terminalSafe).join('\n')}\n`);
     }
     return report.enrolled && collector.reachable ? 0 : 1;
   },

@@ -74,7 +74,8 @@ function readStringMap(v: unknown, field: string, problems: string[]): Record<st
     problems.push(`${field} is not an object (ignored)`);
     return {};
   }
-  const out: Record<string, string> = {};
+  // Null prototype: a variable named __proto__ (or constructor) is kept like any other name.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, val] of Object.entries(v)) {
     // A non-string value (object, list) still names a variable; keep the name with its JSON text so
     // that secret detection sees it.

@@ -71,6 +71,20 @@ describe('agent pipeline commands', () => {
     expect(r.err.join('')).toMatch(/not enrolled .* run: mcpwatch-agent enroll --server URL --secret S/);
   });
 
+  it('status neutralises terminal escapes in what it prints (a collector error quoted back, a hostile last error)', async () => {
+    const stateDir = tmp();
+    fs.writeFileSync(path.join(stateDir, 'shipper-state.json'), JSON.stringify({ lastError: 'boom \u001b]0;pwned\u0007\u001b[2J\u009b31m\u202eevil\r\nforged line' }));
+    for (const json of [false, true]) {
+      const s = io();
+      await main(['status', '--state-dir', stateDir, ...(json ? ['--json'] : [])], s.io);
+      const out = s.out.join('');
+      expect(out).toMatch(/boom/);
+      // eslint-disable-next-line no-control-regex -- the test looks for raw control characters
+      expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+      expect(out).not.toContain('\r\nforged');
+    }
+  });
+
   it('run: a second agent on the same state dir is refused', async () => {
     const { acquireRunLock } = await import('../../src/pipeline/agent-runtime.js');
     const dir = tmp();

@@ -288,3 +288,12 @@ describe('no secret values in a normalized entry', () => {
     expect(s.headerKeys).toEqual(['Authorization']); // names of headers the bridge sends upstream
   });
 });
+
+describe('prototype names in env and headers', () => {
+  it('keeps __proto__ / constructor as ordinary variable and header names', () => {
+    const raw = JSON.parse('{"command":"node","env":{"__proto__":"x1","constructor":"x2","A":"1"},"headers":{"__proto__":"h"}}') as unknown;
+    const s = ok(raw);
+    expect(s.envKeys).toEqual(expect.arrayContaining(['__proto__', 'constructor', 'A']));
+    expect(({} as Record<string, unknown>).x1).toBeUndefined();
+  });
+});
