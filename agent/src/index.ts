@@ -21,14 +21,24 @@ export {
   type ScanOptions,
   type ScanOutcome,
   type ScanSources,
-} from './scan.js';
-export { defaultScanDeps } from './scan-deps.js';
-export { buildScanContext, type ContextOptions } from './scan-context.js';
-export { diffInventories, EMPTY_INVENTORY, type DiffableInventory } from './diff.js';
-export { InventoryWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_PROCESS_INTERVAL_MS, type InventoryWatcherOptions, type WatchDeps } from './watch/inventory-watcher.js';
-export { formatInventoryTable } from './format/inventory-table.js';
+} from './inventory/scan.js';
+export { defaultScanDeps } from './inventory/scan-deps.js';
+export { buildScanContext, type ContextOptions } from './inventory/scan-context.js';
+export { diffInventories, EMPTY_INVENTORY, type DiffableInventory } from './inventory/diff.js';
+export { InventoryWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_PROCESS_INTERVAL_MS, type InventoryWatcherOptions, type WatchDeps } from './inventory/inventory-watcher.js';
+export { formatInventoryTable } from './inventory/inventory-table.js';
 export type { ProcessRow, ProcessSource } from './collect/process-source.js';
 export type { SocketRow, SocketSource } from './collect/socket-source.js';
-export { AgentError, UsageError } from './errors.js';
 export type * from './types.js';
-export * from './pipeline/index.js';
+// Run mode: spool, shipper, enrollment, runtime, config.
+export { Spool, inspectSpool, encodeFrame, type SpoolOptions, type SpoolStats, type SpoolPosition, type FsyncPolicy } from './spool/spool.js';
+export { Shipper, readShipperState, type ShipperOptions, type ShipperState, type ShipperReport } from './ship/shipper.js';
+export { HttpClient, checkCollectorUrl, normalizeFingerprint, type HttpClientOptions } from './ship/http-client.js';
+export { enroll, loadIdentity, renewalDue, makeCsr, type AgentIdentity, type EnrollmentRecord } from './enroll/enroll-client.js';
+export { AgentRuntime, acquireRunLock, type EventSink, type WatchEngine, type WatchEngineOptions, type Logger, type LogLevel } from './runtime/agent-runtime.js';
+export { createLogger } from './runtime/logger.js';
+export { AgentError, UsageError, PipelineError, AgentCodes } from './errors.js';
+export { AGENT_VERSION } from './runtime/agent-version.js';
+export { crc32 } from './spool/crc32.js';
+export { loadConfig, describeConfig } from './config/load-config.js';
+export { CONFIG_TABLE, configDefaults, type AgentConfig } from './config/config-table.js';

@@ -3,7 +3,7 @@
  * config. Client signatures come from the catalog (one place); this module only applies them.
  */
 
-import { splitCommandLine } from './command-line.js';
+import { splitCommandLine } from './process-command-line.js';
 
 /**
  * A client's process signature for one OS, with its patterns compiled (the catalog's

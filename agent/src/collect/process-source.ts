@@ -39,7 +39,7 @@ export function systemProcessSource(platform: Platform = os.platform() as Platfo
   if (platform === 'linux') {
     let proc: ProcessSource | null = null;
     return async () => {
-      proc ??= (await import('./linux-proc-source.js')).createProcProcessSource();
+      proc ??= (await import('../platform/linux/proc-source.js')).createProcProcessSource();
       const rows = await proc();
       return rows.ok ? rows : psListSource();
     };

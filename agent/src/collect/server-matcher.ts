@@ -9,7 +9,7 @@
  * Pure functions; never throw.
  */
 import { REDACTED, type ServerEntry } from '@mcpwatch/shared';
-import { GENERIC_LAUNCHERS, baseName, normPath, splitCommandLine, stripCmdWrapper } from './command-line.js';
+import { GENERIC_LAUNCHERS, baseName, normPath, splitCommandLine, stripCmdWrapper } from './process-command-line.js';
 
 type Needle =
   | { kind: 'pkg'; name: string; ecosystem: string }

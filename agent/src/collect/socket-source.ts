@@ -33,10 +33,10 @@ export const MAX_SOCKET_ROWS = 50000;
  * cannot be read or no scope is given), elsewhere systeminformation's networkConnections().
  */
 export function createSystemSocketSource(): SocketSource {
-  const cache: { current: import('./linux-socket-source.js').ProcSocketCache | null } = { current: null };
+  const cache: { current: import('../platform/linux/socket-source.js').ProcSocketCache | null } = { current: null };
   return async (scope) => {
     if (process.platform === 'linux' && scope) {
-      const { readProcSockets } = await import('./linux-socket-source.js');
+      const { readProcSockets } = await import('../platform/linux/socket-source.js');
       const rows = await readProcSockets(scope.pids, scope.names, { cache });
       if (rows.ok) return rows;
     }

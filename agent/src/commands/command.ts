@@ -4,7 +4,7 @@
  * object, and resolves to the exit code; it never throws (the CLI maps a stray UsageError to 2).
  */
 import type { McpEvent } from '@mcpwatch/shared';
-import type { WatchDeps } from '../watch/inventory-watcher.js';
+import type { WatchDeps } from '../inventory/inventory-watcher.js';
 
 /** Where a command writes and what it may be given instead of the real machine. */
 export interface CommandIO {

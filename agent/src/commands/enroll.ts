@@ -9,9 +9,9 @@ import { loadConfig } from '../config/load-config.js';
 import { splitConfigArgs } from '../config/config-argv.js';
 import { systemHostFacts, hostInfo } from '../collect/host-facts.js';
 import { UsageError } from '../errors.js';
-import { enroll } from '../pipeline/enroll-client.js';
-import { describeError } from '../pipeline/pipeline-errors.js';
-import { AGENT_VERSION } from '../pipeline/agent-version.js';
+import { enroll } from '../enroll/enroll-client.js';
+import { describeError } from '../errors.js';
+import { AGENT_VERSION } from '../runtime/agent-version.js';
 import type { Platform } from '../types.js';
 import type { Command } from './command.js';
 

@@ -4,11 +4,11 @@
  */
 import os from 'node:os';
 import { UsageError, type AgentError } from '../errors.js';
-import { parseOptions, scanOptionsFrom, type ParsedValues, type ScanCliOptions } from '../cli-options.js';
-import { buildScanContext } from '../scan-context.js';
-import { defaultScanDeps } from '../scan-deps.js';
+import { parseOptions, scanOptionsFrom, type ParsedValues, type ScanCliOptions } from './cli-options.js';
+import { buildScanContext } from '../inventory/scan-context.js';
+import { defaultScanDeps } from '../inventory/scan-deps.js';
 import type { ScanContext } from '../types.js';
-import type { WatchDeps } from '../watch/inventory-watcher.js';
+import type { WatchDeps } from '../inventory/inventory-watcher.js';
 import type { CommandIO } from './command.js';
 
 /** Options every scanning command takes. */

@@ -4,9 +4,9 @@
  * --fail-on, 2 on usage errors, else 0.
  */
 import { atOrAbove, jsonTerminalSafe } from '@mcpwatch/shared';
-import { optionsHelp } from '../cli-options.js';
-import { formatInventoryTable } from '../format/inventory-table.js';
-import { runScan } from '../scan.js';
+import { optionsHelp } from './cli-options.js';
+import { formatInventoryTable } from '../inventory/inventory-table.js';
+import { runScan } from '../inventory/scan.js';
 import type { Command } from './command.js';
 import { prepareScan, SCAN_OPTIONS } from './scan-setup.js';
 

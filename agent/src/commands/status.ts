@@ -9,13 +9,13 @@ import { loadConfig } from '../config/load-config.js';
 import { splitConfigArgs } from '../config/config-argv.js';
 import { UsageError } from '../errors.js';
 import { jsonTerminalSafe, terminalSafe } from '@mcpwatch/shared';
-import { collectorTrust, loadIdentity } from '../pipeline/enroll-client.js';
-import { HttpClient } from '../pipeline/http-client.js';
-import { inspectSpool } from '../pipeline/spool.js';
-import { readShipperState } from '../pipeline/shipper.js';
-import { readJsonFile } from '../pipeline/durable-file.js';
-import { describeError } from '../pipeline/pipeline-errors.js';
-import type { HealthFile } from '../pipeline/agent-runtime.js';
+import { collectorTrust, loadIdentity } from '../enroll/enroll-client.js';
+import { HttpClient } from '../ship/http-client.js';
+import { inspectSpool } from '../spool/spool.js';
+import { readShipperState } from '../ship/shipper.js';
+import { readJsonFile } from '../spool/durable-file.js';
+import { describeError } from '../errors.js';
+import type { HealthFile } from '../runtime/agent-runtime.js';
 import type { Command } from './command.js';
 
 export interface StatusReport {

@@ -4,8 +4,8 @@
  * stderr. Stops cleanly when the IO signal aborts (the CLI wires SIGINT/SIGTERM to it).
  */
 import { jsonTerminalSafe, stableId, terminalSafe } from '@mcpwatch/shared';
-import { optionsHelp } from '../cli-options.js';
-import { InventoryWatcher } from '../watch/inventory-watcher.js';
+import { optionsHelp } from './cli-options.js';
+import { InventoryWatcher } from '../inventory/inventory-watcher.js';
 import type { Command } from './command.js';
 import { prepareScan, SCAN_OPTIONS } from './scan-setup.js';
 

@@ -17,7 +17,7 @@
  * - Output is bounded (MAX_FINDINGS) and sorted: severity (highest first), rule, client, server, id.
  */
 import { computeServerKey, severityRank, stableId, type Finding, type ServerEntry } from '@mcpwatch/shared';
-import { AgentError } from '../errors.js';
+import { AgentCodes, AgentError } from '../errors.js';
 import { readEntryFields } from '../normalize/index.js';
 import type { RawServerEntry } from '../types.js';
 import { autoApproveRule } from './approval-rules.js';
@@ -93,7 +93,7 @@ export function evaluateRules(input: RulesInput, opts: RulesOptions = {}): Findi
   try {
     ctx = buildContext(input);
   } catch (cause) {
-    report(new AgentError('MCPW_ERR_RULE_FAILED', 'rules input could not be joined', { cause }));
+    report(new AgentError(AgentCodes.ruleFailed, 'rules input could not be joined', { cause }));
     return [];
   }
   const serverByKey = new Map(input.servers.map((s) => [s.serverKey, s]));
@@ -107,7 +107,7 @@ export function evaluateRules(input: RulesInput, opts: RulesOptions = {}): Findi
     try {
       produced = findingsOf(rule, rule.evaluate(ctx), serverByKey, allow);
     } catch (cause) {
-      report(new AgentError('MCPW_ERR_RULE_FAILED', `rule ${rule.id} failed and was skipped`, { cause }));
+      report(new AgentError(AgentCodes.ruleFailed, `rule ${rule.id} failed and was skipped`, { cause }));
       continue;
     }
     for (const f of produced) {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument } from '@mcpwatch/shared';
-import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/pipeline/agent-runtime.js';
+import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
 import { FakeCollector } from './pipeline-fake-collector.js';
 import { schemaErrors, validateEvent } from '../helpers/schemas.js';

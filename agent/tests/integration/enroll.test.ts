@@ -2,8 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { HostInfo } from '@mcpwatch/shared';
-import { collectorTrust, enroll, loadIdentity, renewalDue, FILES, type EnrollmentRecord } from '../../src/pipeline/enroll-client.js';
-import { checkCollectorUrl, HttpClient, normalizeFingerprint } from '../../src/pipeline/http-client.js';
+import { collectorTrust, enroll, loadIdentity, renewalDue, FILES, type EnrollmentRecord } from '../../src/enroll/enroll-client.js';
+import { checkCollectorUrl, HttpClient, normalizeFingerprint } from '../../src/ship/http-client.js';
 import { FakeEnrollServer } from './pipeline-fake-enroll-server.js';
 
 const SECRET = 'canary-enroll-secret-51d2';

@@ -86,7 +86,7 @@ describe('agent pipeline commands', () => {
   });
 
   it('run: a second agent on the same state dir is refused', async () => {
-    const { acquireRunLock } = await import('../../src/pipeline/agent-runtime.js');
+    const { acquireRunLock } = await import('../../src/runtime/agent-runtime.js');
     const dir = tmp();
     fs.writeFileSync(path.join(dir, 'run.lock'), String(process.ppid));
     const held = acquireRunLock(dir);

@@ -17,11 +17,11 @@ import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Finding, McpEvent } from '@mcpwatch/shared';
 import { main } from '../../src/cli.js';
-import { AgentRuntime } from '../../src/pipeline/agent-runtime.js';
+import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
-import { InventoryWatcher } from '../../src/watch/inventory-watcher.js';
-import { buildScanContext } from '../../src/scan-context.js';
-import { defaultScanDeps, rulesEvaluator } from '../../src/scan-deps.js';
+import { InventoryWatcher } from '../../src/inventory/inventory-watcher.js';
+import { buildScanContext } from '../../src/inventory/scan-context.js';
+import { defaultScanDeps, rulesEvaluator } from '../../src/inventory/scan-deps.js';
 import { RULES, type Rule } from '../../src/rules/index.js';
 import { FakeCollector } from './pipeline-fake-collector.js';
 

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import os from 'node:os';
-import { readProcProcesses, releaseProcCache, type ProcCache } from '../../src/collect/linux-proc-source.js';
-import { readProcSockets, type ProcSocketCache } from '../../src/collect/linux-socket-source.js';
+import { readProcProcesses, releaseProcCache, type ProcCache } from '../../src/platform/linux/proc-source.js';
+import { readProcSockets, type ProcSocketCache } from '../../src/platform/linux/socket-source.js';
 import { psListProcessSource } from '../../src/collect/process-source.js';
 
 (os.platform() === 'linux' ? describe : describe.skip)('readProcProcesses (this machine)', () => {

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { makeEvent } from '@mcpwatch/shared';
-import { Spool } from '../../src/pipeline/spool.js';
-import { Shipper, readShipperState, type ShipperOptions, type ShipperReport } from '../../src/pipeline/shipper.js';
-import { HttpClient } from '../../src/pipeline/http-client.js';
+import { Spool } from '../../src/spool/spool.js';
+import { Shipper, readShipperState, type ShipperOptions, type ShipperReport } from '../../src/ship/shipper.js';
+import { HttpClient } from '../../src/ship/http-client.js';
 import { FakeCollector } from './pipeline-fake-collector.js';
 
 const AGENT = 'agent-1';

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import { parseOptions, scanOptionsFrom } from '../../src/cli-options.js';
+import { parseOptions, scanOptionsFrom } from '../../src/commands/cli-options.js';
 import { UsageError } from '../../src/errors.js';
 import { COMMANDS, lazyCommand } from '../../src/commands/index.js';
 import type { ProcessSource } from '../../src/collect/process-source.js';

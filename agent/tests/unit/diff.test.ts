@@ -1,4 +1,4 @@
-import { EMPTY_INVENTORY, changedFields, diffInventories, type DiffableInventory } from '../../src/diff.js';
+import { EMPTY_INVENTORY, changedFields, diffInventories, type DiffableInventory } from '../../src/inventory/diff.js';
 import { finding, proc, server } from '../helpers/records.js';
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');

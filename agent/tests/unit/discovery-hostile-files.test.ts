@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { discover, parseConfigText, readConfigFile } from '../../src/discovery/index.js';
-import { buildScanContext } from '../../src/scan-context.js';
+import { buildScanContext } from '../../src/inventory/scan-context.js';
 
 let dir: string;
 beforeAll(() => {

@@ -3,7 +3,7 @@
  * from an inventory as visible escapes: nothing from a config file reaches the terminal raw.
  */
 import { INVENTORY_SCHEMA_ID, jsonTerminalSafe, terminalSafe, type InventoryDocument } from '@mcpwatch/shared';
-import { formatInventoryTable } from '../../src/format/inventory-table.js';
+import { formatInventoryTable } from '../../src/inventory/inventory-table.js';
 import { finding, proc, server } from '../helpers/records.js';
 
 /** Everything a terminal may act on: C0 (but the table's own line breaks), DEL, C1, format/bidi characters, separators. */

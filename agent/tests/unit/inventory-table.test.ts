@@ -1,5 +1,5 @@
 import { INVENTORY_SCHEMA_ID, type InventoryDocument } from '@mcpwatch/shared';
-import { formatInventoryTable, renderTable } from '../../src/format/inventory-table.js';
+import { formatInventoryTable, renderTable } from '../../src/inventory/inventory-table.js';
 import { finding, npmPackage, proc, server } from '../helpers/records.js';
 
 function doc(over: Partial<InventoryDocument> = {}): InventoryDocument {

@@ -5,7 +5,7 @@ import {
   releaseProcCache,
   type ProcCache,
   type ProcFs,
-} from '../../src/collect/linux-proc-source.js';
+} from '../../src/platform/linux/proc-source.js';
 
 describe('parseProcStat', () => {
   it('takes the name from inside the last parentheses, even with spaces and parentheses in it', () => {

@@ -1,4 +1,4 @@
-import { decodeProcAddress, parseProcNet } from '../../src/collect/linux-socket-source.js';
+import { decodeProcAddress, parseProcNet } from '../../src/platform/linux/socket-source.js';
 
 describe('/proc/net parsing', () => {
   it.each([

@@ -1,7 +1,7 @@
-import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged } from '../../src/pipeline/policy.js';
-import { ProcessMeter, SelfLimiter } from '../../src/pipeline/self-limit.js';
-import { buildHeartbeat } from '../../src/pipeline/heartbeat.js';
-import { backoffDelayMs, parseRetryAfter, reconnectJitterMs } from '../../src/pipeline/retry.js';
+import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged } from '../../src/rules/policy.js';
+import { ProcessMeter, SelfLimiter } from '../../src/runtime/self-limit.js';
+import { buildHeartbeat } from '../../src/runtime/heartbeat.js';
+import { backoffDelayMs, parseRetryAfter, reconnectJitterMs } from '../../src/ship/retry.js';
 import { splitConfigArgs } from '../../src/config/config-argv.js';
 import { HeartbeatData } from '@mcpwatch/shared';
 import { Value } from '@sinclair/typebox/value';

@@ -1,7 +1,7 @@
 import { classifyProcesses, type ClassifyInput } from '../../src/collect/processes.js';
 import { buildServerMatchers, matchServers } from '../../src/collect/server-matcher.js';
 import { looksLikeMcpServer, matchClientSignature, type ClientProcessSignature } from '../../src/collect/process-signatures.js';
-import { splitCommandLine, stripCmdWrapper } from '../../src/collect/command-line.js';
+import { splitCommandLine, stripCmdWrapper } from '../../src/collect/process-command-line.js';
 import { npmPackage, row, server } from '../helpers/records.js';
 
 const SIGNATURES: ClientProcessSignature[] = [

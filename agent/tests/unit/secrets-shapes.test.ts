@@ -8,8 +8,8 @@
 import { REDACTED, type ConfigError } from '@mcpwatch/shared';
 import { normalizeEntry } from '../../src/normalize/index.js';
 import { evaluateRules } from '../../src/rules/index.js';
-import { assembleInventory } from '../../src/scan.js';
-import { redactCommandLine } from '../../src/collect/command-line.js';
+import { assembleInventory } from '../../src/inventory/scan.js';
+import { redactCommandLine } from '../../src/collect/process-command-line.js';
 import {
   detectSecret,
   redactArgs,

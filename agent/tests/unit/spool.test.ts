@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { crc32, crc32Table } from '../../src/pipeline/crc32.js';
-import { Spool, HEADER_BYTES, type SpoolDropInfo } from '../../src/pipeline/spool.js';
+import { crc32, crc32Table } from '../../src/spool/crc32.js';
+import { Spool, HEADER_BYTES, type SpoolDropInfo } from '../../src/spool/spool.js';
 
 function tmpDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-spool-'));

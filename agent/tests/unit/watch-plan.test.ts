@@ -1,4 +1,4 @@
-import { createRelevance, MAX_WATCH_ROOTS, nearestExistingDir, planWatchRoots, relevanceOf, type StatKind, type WatchSpec } from '../../src/watch/watch-plan.js';
+import { createRelevance, MAX_WATCH_ROOTS, nearestExistingDir, planWatchRoots, relevanceOf, type StatKind, type WatchSpec } from '../../src/discovery/watch-plan.js';
 
 function fakeFs(dirs: string[], files: string[] = []): StatKind {
   return (p) => (dirs.includes(p) ? 'dir' : files.includes(p) ? 'file' : null);

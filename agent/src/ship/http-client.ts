@@ -26,7 +26,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
-import { PipelineCodes, PipelineError, type PipelineCode } from './pipeline-errors.js';
+import { AgentCodes, PipelineError, type AgentCode } from '../errors.js';
 
 export interface HttpResponse {
   status: number;
@@ -75,15 +75,15 @@ export function checkCollectorUrl(raw: string): URL {
   try {
     u = new URL(raw);
   } catch (e) {
-    throw new PipelineError(PipelineCodes.insecureUrl, `collector URL is not a valid URL: ${raw}`, { cause: e });
+    throw new PipelineError(AgentCodes.insecureUrl, `collector URL is not a valid URL: ${raw}`, { cause: e });
   }
   if (u.username || u.password) {
-    throw new PipelineError(PipelineCodes.insecureUrl, 'collector URL must not carry credentials');
+    throw new PipelineError(AgentCodes.insecureUrl, 'collector URL must not carry credentials');
   }
   if (u.protocol === 'https:') return u;
   if (u.protocol === 'http:' && isLoopbackHost(u.hostname)) return u;
   throw new PipelineError(
-    PipelineCodes.insecureUrl,
+    AgentCodes.insecureUrl,
     `collector URL ${u.origin} must use https (plain http is allowed only for loopback addresses)`,
   );
 }
@@ -156,7 +156,7 @@ export class HttpClient {
             size += c.length;
             if (size > this.maxResponseBytes) {
               res.destroy();
-              reject(new PipelineError(PipelineCodes.network, `response from ${url.origin} exceeds ${this.maxResponseBytes} bytes`));
+              reject(new PipelineError(AgentCodes.network, `response from ${url.origin} exceeds ${this.maxResponseBytes} bytes`));
               return;
             }
             chunks.push(c);
@@ -165,7 +165,7 @@ export class HttpClient {
           res.on('error', (e) => reject(wrapNetwork(url, e)));
         },
       );
-      r.on('timeout', () => r.destroy(new PipelineError(PipelineCodes.network, `request to ${url.origin} timed out after ${this.timeoutMs} ms`)));
+      r.on('timeout', () => r.destroy(new PipelineError(AgentCodes.network, `request to ${url.origin} timed out after ${this.timeoutMs} ms`)));
       r.on('error', (e) => reject(wrapNetwork(url, e)));
       r.end(req.body ? Buffer.from(req.body) : undefined);
     });
@@ -181,7 +181,7 @@ export class HttpClient {
 function wrapNetwork(url: URL, e: unknown): PipelineError {
   if (e instanceof PipelineError) return e;
   const code = (e as NodeJS.ErrnoException).code ?? 'error';
-  return new PipelineError(PipelineCodes.network, `cannot reach the collector at ${url.origin}: ${code}`, { cause: e });
+  return new PipelineError(AgentCodes.network, `cannot reach the collector at ${url.origin}: ${code}`, { cause: e });
 }
 
 /** What a pinned connection must reach: a CA fingerprint and/or the CA certificate stored at enrollment. */
@@ -190,7 +190,7 @@ export interface PinnedTrust {
   caPem?: string | null;
 }
 
-export type PinVerdict = { ok: true; anchor: string } | { ok: false; code: PipelineCode; message: string };
+export type PinVerdict = { ok: true; anchor: string } | { ok: false; code: AgentCode; message: string };
 
 const fp256 = (c: X509Certificate): string => normalizeFingerprint(c.fingerprint256);
 
@@ -218,7 +218,7 @@ function chainProblem(certs: X509Certificate[], top: number, nowMs: number): str
  * CA (see the module contract). Never throws.
  */
 export function checkPinnedChain(leaf: tls.DetailedPeerCertificate | undefined, trust: PinnedTrust, nowMs = Date.now()): PinVerdict {
-  const mismatch = (message: string): PinVerdict => ({ ok: false, code: PipelineCodes.pinMismatch, message });
+  const mismatch = (message: string): PinVerdict => ({ ok: false, code: AgentCodes.pinMismatch, message });
   const raw: Buffer[] = [];
   for (let c = leaf; c && c.raw && raw.length < 10; c = c.issuerCertificate) {
     raw.push(c.raw);
@@ -265,7 +265,7 @@ export function checkPinnedChain(leaf: tls.DetailedPeerCertificate | undefined, 
         const root = certs.length > 1 ? fps[fps.length - 1] : null;
         return {
           ok: false,
-          code: PipelineCodes.pinIsLeaf,
+          code: AgentCodes.pinIsLeaf,
           message:
             `the pinned fingerprint ${pin} is the collector's server certificate, which the collector renews: pin its CA instead ` +
             `(the fingerprint the collector prints as "CA fingerprint (sha256, pin this in agents)")` +

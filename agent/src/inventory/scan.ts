@@ -23,17 +23,17 @@ import {
   type ServerEntry,
   type SocketRecord,
 } from '@mcpwatch/shared';
-import type { ClientProcessSignature } from './collect/process-signatures.js';
-import type { ProcessRow, ProcessSource } from './collect/process-source.js';
-import type { SocketRow, SocketScope, SocketSource } from './collect/socket-source.js';
-import type { HostFactsSource } from './collect/host-facts.js';
-import type { HostResolver } from './collect/host-resolver.js';
-import type { UserNameResolver } from './collect/user-names.js';
-import { classifyProcesses } from './collect/processes.js';
-import { collectSockets, remoteTargets } from './collect/sockets.js';
-import { hostInfo } from './collect/host-facts.js';
-import { redactConfigError } from './secrets/index.js';
-import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from './types.js';
+import type { ClientProcessSignature } from '../collect/process-signatures.js';
+import type { ProcessRow, ProcessSource } from '../collect/process-source.js';
+import type { SocketRow, SocketScope, SocketSource } from '../collect/socket-source.js';
+import type { HostFactsSource } from '../collect/host-facts.js';
+import type { HostResolver } from '../collect/host-resolver.js';
+import type { UserNameResolver } from '../collect/user-names.js';
+import { classifyProcesses } from '../collect/processes.js';
+import { collectSockets, remoteTargets } from '../collect/sockets.js';
+import { hostInfo } from '../collect/host-facts.js';
+import { redactConfigError } from '../secrets/index.js';
+import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from '../types.js';
 
 /** Which parts of the machine to look at. */
 export interface ScanSources {

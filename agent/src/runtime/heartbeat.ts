@@ -4,7 +4,7 @@
  * when (every heartbeatMs, timer unref()'d).
  */
 import type { HeartbeatData } from '@mcpwatch/shared';
-import type { SpoolStats } from './spool.js';
+import type { SpoolStats } from '../spool/spool.js';
 import type { ResourceSample } from './self-limit.js';
 
 export interface HeartbeatInput {

@@ -10,7 +10,7 @@
  * again. Pure functions.
  */
 import type { AgentSettings } from '@mcpwatch/shared';
-import type { RulesOptions } from '../rules/index.js';
+import type { RulesOptions } from './index.js';
 
 export interface EffectivePolicy {
   processPollMs: number;

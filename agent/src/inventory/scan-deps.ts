@@ -3,20 +3,20 @@
  * their modules, ps-list / systeminformation sources, /etc/passwd user names, cached DNS, the
  * catalog's process signatures. Built once per command; tests replace any of them.
  */
-import { processSignatures } from './catalog/index.js';
-import { createHostResolver } from './collect/host-resolver.js';
-import { systemHostFacts } from './collect/host-facts.js';
-import { systemProcessSource } from './collect/process-source.js';
-import { createSystemSocketSource } from './collect/socket-source.js';
-import { createUserNameResolver } from './collect/user-names.js';
-import { discover } from './discovery/index.js';
-import { normalizeEntry } from './normalize/index.js';
-import { evaluateRules, type RulesOptions } from './rules/index.js';
-import { redactCommandLine } from './collect/command-line.js';
-import type { ClientProcessSignature } from './collect/process-signatures.js';
-import type { WatchDeps } from './watch/inventory-watcher.js';
-import { watchSpecs } from './watch/watch-specs.js';
-import type { Platform } from './types.js';
+import { processSignatures } from '../catalog/index.js';
+import { createHostResolver } from '../collect/host-resolver.js';
+import { systemHostFacts } from '../collect/host-facts.js';
+import { systemProcessSource } from '../collect/process-source.js';
+import { createSystemSocketSource } from '../collect/socket-source.js';
+import { createUserNameResolver } from '../collect/user-names.js';
+import { discover } from '../discovery/index.js';
+import { normalizeEntry } from '../normalize/index.js';
+import { evaluateRules, type RulesOptions } from '../rules/index.js';
+import { redactCommandLine } from '../collect/process-command-line.js';
+import type { ClientProcessSignature } from '../collect/process-signatures.js';
+import type { WatchDeps } from './inventory-watcher.js';
+import { watchSpecs } from '../discovery/watch-specs.js';
+import type { Platform } from '../types.js';
 import type { ScanDeps } from './scan.js';
 
 /**

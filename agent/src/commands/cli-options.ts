@@ -6,9 +6,9 @@
 import { statSync } from 'node:fs';
 import path from 'node:path';
 import { isSeverity, type Severity } from '@mcpwatch/shared';
-import { UsageError } from './errors.js';
-import type { ScanSources } from './scan.js';
-import type { Platform } from './types.js';
+import { UsageError } from '../errors.js';
+import type { ScanSources } from '../inventory/scan.js';
+import type { Platform } from '../types.js';
 
 export type OptionType = 'boolean' | 'string' | 'list' | 'integer';
 

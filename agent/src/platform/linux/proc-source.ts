@@ -16,8 +16,8 @@
  * back as `{ ok: false }` (the caller falls back to ps-list).
  */
 import * as nodeFs from 'node:fs';
-import type { ProcessRow, SourceResult } from './process-source.js';
-import { MAX_PROCESS_ROWS } from './process-source.js';
+import type { ProcessRow, SourceResult } from '../../collect/process-source.js';
+import { MAX_PROCESS_ROWS } from '../../collect/process-source.js';
 
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_S = 100;

@@ -8,8 +8,8 @@
  *    home-finder); this process's environment; the real system root.
  * Never throws.
  */
-import { defaultHomes, injectedHome } from './discovery/index.js';
-import type { Platform, ScanContext } from './types.js';
+import { defaultHomes, injectedHome } from '../discovery/index.js';
+import type { Platform, ScanContext } from '../types.js';
 
 export interface ContextOptions {
   platform: Platform;

@@ -5,11 +5,11 @@
  * MAX_WATCH_DEPTH); a project root is watched two levels down (new projects' marker folders).
  */
 import { CLIENTS, locationsFor } from '../catalog/index.js';
-import { homeBases, watchTargets } from '../discovery/index.js';
+import { homeBases, watchTargets } from './index.js';
 import type { ScanContext } from '../types.js';
 import { MAX_WATCH_DEPTH, type WatchSpec } from './watch-plan.js';
-import { watchPathFor } from '../discovery/path-expander.js';
-import { systemRootDir } from '../discovery/base-dirs.js';
+import { watchPathFor } from './path-expander.js';
+import { systemRootDir } from './base-dirs.js';
 
 const PROJECT_ROOT_DEPTH = 2;
 

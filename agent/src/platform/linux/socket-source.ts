@@ -7,9 +7,9 @@
  * be read comes back as `{ ok: false }` (the caller falls back to systeminformation).
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import type { SourceResult } from './process-source.js';
-import type { SocketRow } from './socket-source.js';
-import { MAX_SOCKET_ROWS } from './socket-source.js';
+import type { SourceResult } from '../../collect/process-source.js';
+import type { SocketRow } from '../../collect/socket-source.js';
+import { MAX_SOCKET_ROWS } from '../../collect/socket-source.js';
 
 /** TCP states of /proc/net/tcp (include/net/tcp_states.h). */
 const TCP_STATES: Record<string, string> = {

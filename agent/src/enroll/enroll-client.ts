@@ -28,9 +28,9 @@ import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import type { AgentSettings, EnrollResponse, HostInfo } from '@mcpwatch/shared';
-import { ensurePrivateDir, readJsonFile, writeFileDurable } from './durable-file.js';
-import { HttpClient, checkCollectorUrl, jsonBody } from './http-client.js';
-import { PipelineCodes, PipelineError } from './pipeline-errors.js';
+import { ensurePrivateDir, readJsonFile, writeFileDurable } from '../spool/durable-file.js';
+import { HttpClient, checkCollectorUrl, jsonBody } from '../ship/http-client.js';
+import { AgentCodes, PipelineError } from '../errors.js';
 
 export const FILES = {
   key: 'agent-key.pem',
@@ -128,7 +128,7 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
   const json = jsonBody<EnrollResponse & { code?: string; message?: string }>(res);
   if (res.status !== 200 || !json) {
     throw new PipelineError(
-      PipelineCodes.enroll,
+      AgentCodes.enroll,
       `enrollment refused by ${url.origin}: ${res.status} ${json?.code ?? ''} ${json?.message ?? ''}`.replace(/\s+/g, ' ').trim(),
       { status: res.status },
     );
@@ -139,13 +139,13 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     cert = new X509Certificate(json.certificate);
     ca = new X509Certificate(json.caCertificate);
   } catch (e) {
-    throw new PipelineError(PipelineCodes.enroll, 'enrollment reply carries an unreadable certificate', { cause: e });
+    throw new PipelineError(AgentCodes.enroll, 'enrollment reply carries an unreadable certificate', { cause: e });
   }
   if (cert.publicKey.export({ type: 'spki', format: 'pem' }).toString() !== publicKeyPem) {
-    throw new PipelineError(PipelineCodes.enroll, 'enrollment reply: the certificate is not for this agent\'s key');
+    throw new PipelineError(AgentCodes.enroll, 'enrollment reply: the certificate is not for this agent\'s key');
   }
   if (!cert.verify(ca.publicKey)) {
-    throw new PipelineError(PipelineCodes.enroll, 'enrollment reply: the certificate was not issued by the returned CA');
+    throw new PipelineError(AgentCodes.enroll, 'enrollment reply: the certificate was not issued by the returned CA');
   }
   const record: EnrollmentRecord = {
     agentId: json.agentId,

@@ -18,8 +18,8 @@
  */
 import { statSync } from 'node:fs';
 import { canonicalJson, makeEvent, type InventoryDocument, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
-import { diffInventories } from '../diff.js';
-import { AgentError } from '../errors.js';
+import { diffInventories } from './diff.js';
+import { AgentCodes, AgentError } from '../errors.js';
 import {
   assembleInventory,
   classifyRuntime,
@@ -32,10 +32,10 @@ import {
   type RuntimeState,
   type ScanDeps,
   type ScanSources,
-} from '../scan.js';
+} from './scan.js';
 import type { ConfigFileResult, ScanContext } from '../types.js';
-import { ConfigWatcher } from './config-watcher.js';
-import type { StatKind, WatchSpec } from './watch-plan.js';
+import { ConfigWatcher } from '../discovery/config-watcher.js';
+import type { StatKind, WatchSpec } from '../discovery/watch-plan.js';
 
 export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 export const DEFAULT_DEBOUNCE_MS = 150;
@@ -162,7 +162,7 @@ export class InventoryWatcher {
       try {
         await task();
       } catch (error) {
-        this.reportError(new AgentError('MCPW_ERR_WATCH_PASS', 'watch pass failed', { cause: error }));
+        this.reportError(new AgentError(AgentCodes.watchPass, 'watch pass failed', { cause: error }));
       }
     });
     return this.queue;
@@ -200,7 +200,7 @@ export class InventoryWatcher {
       try {
         this.options.onEvent(e);
       } catch (error) {
-        this.reportError(new AgentError('MCPW_ERR_WATCH_SINK', 'event consumer failed', { cause: error }));
+        this.reportError(new AgentError(AgentCodes.watchSink, 'event consumer failed', { cause: error }));
       }
     }
   }

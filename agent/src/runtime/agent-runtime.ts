@@ -26,16 +26,16 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeEvent, type AgentSettings, type HostInfo, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
 import type { AgentConfig } from '../config/config-table.js';
-import { Spool, type SpoolDropInfo } from './spool.js';
-import { CERT_EXPIRED, Shipper, type ShipperReport } from './shipper.js';
-import { HttpClient } from './http-client.js';
-import { collectorTrust, enroll, loadIdentity, renewalDue, type AgentIdentity } from './enroll-client.js';
+import { Spool, type SpoolDropInfo } from '../spool/spool.js';
+import { CERT_EXPIRED, Shipper, type ShipperReport } from '../ship/shipper.js';
+import { HttpClient } from '../ship/http-client.js';
+import { collectorTrust, enroll, loadIdentity, renewalDue, type AgentIdentity } from '../enroll/enroll-client.js';
 import { ProcessMeter, SelfLimiter } from './self-limit.js';
-import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged, type EffectivePolicy } from './policy.js';
+import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged, type EffectivePolicy } from '../rules/policy.js';
 import type { Rule, RulesOptions } from '../rules/index.js';
 import { buildHeartbeat } from './heartbeat.js';
-import { readJsonFile, writeFileDurable } from './durable-file.js';
-import { describeError, PipelineCodes, PipelineError } from './pipeline-errors.js';
+import { readJsonFile, writeFileDurable } from '../spool/durable-file.js';
+import { describeError, AgentCodes, PipelineError } from '../errors.js';
 import { AGENT_VERSION } from './agent-version.js';
 
 /** Where the watch engine pushes events. */
@@ -130,7 +130,7 @@ export class AgentRuntime implements EventSink {
     const stateDir = this.cfg.stateDir;
     this.identity = loadIdentity(stateDir);
     if (!this.identity) {
-      throw new PipelineError(PipelineCodes.notEnrolled, `not enrolled (no identity in ${stateDir}); run: mcpwatch-agent enroll --server URL --secret S`);
+      throw new PipelineError(AgentCodes.notEnrolled, `not enrolled (no identity in ${stateDir}); run: mcpwatch-agent enroll --server URL --secret S`);
     }
     await this.renewIfDue();
     // Pinned to the collector's CA (fingerprint + the CA stored at enrollment), never to its leaf.
@@ -404,7 +404,7 @@ export class AgentRuntime implements EventSink {
       const secret = this.cfg.enrollSecret;
       const server = this.identity?.record.server ?? this.cfg.server;
       if (!secret || !server) {
-        this.lastError = `${PipelineCodes.enroll}: ${why}, and no enroll secret is configured to enroll again (set MCPWATCH_ENROLL_SECRET)`;
+        this.lastError = `${AgentCodes.enroll}: ${why}, and no enroll secret is configured to enroll again (set MCPWATCH_ENROLL_SECRET)`;
         this.o.log('error', this.lastError);
         return false;
       }

@@ -30,7 +30,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from './crc32.js';
 import { ensurePrivateDir, fsyncDir, readJsonFile, writeFileDurable } from './durable-file.js';
-import { PipelineCodes, PipelineError } from './pipeline-errors.js';
+import { AgentCodes, PipelineError } from '../errors.js';
 
 export type FsyncPolicy = 'always' | 'interval' | 'never';
 
@@ -163,7 +163,7 @@ function segmentName(index: number): string {
 }
 
 function io(what: string, e: unknown): PipelineError {
-  return new PipelineError(PipelineCodes.spoolIo, `spool: ${what}: ${(e as Error).message}`, { cause: e });
+  return new PipelineError(AgentCodes.spoolIo, `spool: ${what}: ${(e as Error).message}`, { cause: e });
 }
 
 /** See the module comment. Create with `Spool.open()`. */
@@ -299,10 +299,10 @@ export class Spool {
    * MCPW_ERR_SPOOL_IO (the partial write rolled back).
    */
   append(payload: Uint8Array): void {
-    if (this.closed || this.fd === null) throw new PipelineError(PipelineCodes.spoolClosed, 'spool is closed');
+    if (this.closed || this.fd === null) throw new PipelineError(AgentCodes.spoolClosed, 'spool is closed');
     if (payload.length > this.maxRecordBytes) {
       throw new PipelineError(
-        PipelineCodes.spoolRecordTooLarge,
+        AgentCodes.spoolRecordTooLarge,
         `record of ${payload.length} bytes exceeds the spool's maxRecordBytes ${this.maxRecordBytes}`,
       );
     }
@@ -499,7 +499,7 @@ export class Spool {
    * A position at or before the cursor (e.g. after a drop moved it on) is ignored.
    */
   ack(end: SpoolPosition): void {
-    if (this.closed) throw new PipelineError(PipelineCodes.spoolClosed, 'spool is closed');
+    if (this.closed) throw new PipelineError(AgentCodes.spoolClosed, 'spool is closed');
     const c = this.cursor;
     if (end.segment < c.segment || (end.segment === c.segment && end.offset <= c.offset)) return;
     const target = this.segments.find((s) => s.index === end.segment);

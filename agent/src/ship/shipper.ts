@@ -25,12 +25,12 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
 import { batchHeaders, sha256Hex, type AgentSettings } from '@mcpwatch/shared';
-import type { Spool, SpoolPosition } from './spool.js';
-import { ensurePrivateDir, readJsonFile, writeFileDurable } from './durable-file.js';
+import type { Spool, SpoolPosition } from '../spool/spool.js';
+import { ensurePrivateDir, readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import type { HttpClient } from './http-client.js';
 import { jsonBody } from './http-client.js';
 import { backoffDelayMs, parseRetryAfter, reconnectJitterMs, type SendResult } from './retry.js';
-import { describeError, PipelineCodes, PipelineError } from './pipeline-errors.js';
+import { describeError, AgentCodes, PipelineError } from '../errors.js';
 
 const gzip = promisify(gzipCb);
 
@@ -227,7 +227,7 @@ export class Shipper {
   async shipOnce(): Promise<number | null> {
     const identity = this.opts.identity();
     if (!identity) {
-      this.recordError(`${PipelineCodes.notEnrolled}: agent is not enrolled; run mcpwatch-agent enroll`);
+      this.recordError(`${AgentCodes.notEnrolled}: agent is not enrolled; run mcpwatch-agent enroll`);
       return backoffDelayMs(this.attempt++, this.backoff());
     }
     let inflight = this.loadInflight();
@@ -299,8 +299,8 @@ export class Shipper {
     try {
       res = await this.opts.http.request({ method: 'POST', url: new URL('/v1/batches', identity.server).toString(), headers, body: gz });
     } catch (e) {
-      const code = e instanceof PipelineError ? e.code : PipelineCodes.network;
-      return { ok: false, retryable: code !== PipelineCodes.insecureUrl, code, error: describeError(e) };
+      const code = e instanceof PipelineError ? e.code : AgentCodes.network;
+      return { ok: false, retryable: code !== AgentCodes.insecureUrl, code, error: describeError(e) };
     }
     const json = jsonBody<{ acked?: number; settings?: AgentSettings; code?: string; message?: string }>(res);
     if (res.status >= 200 && res.status < 300) {
@@ -351,10 +351,10 @@ export class Shipper {
       const first = this.outageSince === null;
       if (first) this.outageSince = this.now();
       const msg = r.code === TIMESTAMP_SKEW
-        ? `${PipelineCodes.clockSkew}: the collector rejected the batch timestamp (${new Date(this.now()).toISOString()}); check this machine's clock (${r.error})`
-        : `${r.code ?? PipelineCodes.httpStatus}: ${r.error}`;
+        ? `${AgentCodes.clockSkew}: the collector rejected the batch timestamp (${new Date(this.now()).toISOString()}); check this machine's clock (${r.error})`
+        : `${r.code ?? AgentCodes.httpStatus}: ${r.error}`;
       this.recordError(msg);
-      if (first || r.code === TIMESTAMP_SKEW) this.report({ level: 'warn', code: r.code ?? PipelineCodes.network, message: msg, seq: b.seq });
+      if (first || r.code === TIMESTAMP_SKEW) this.report({ level: 'warn', code: r.code ?? AgentCodes.network, message: msg, seq: b.seq });
       const wait = backoffDelayMs(this.attempt++, this.backoff(), r.retryAfterMs);
       return wait;
     }
@@ -377,12 +377,12 @@ export class Shipper {
       this.state.lastHash = '';
     }
     this.state.deadLettered++;
-    const msg = `${PipelineCodes.deadLetter}: batch seq ${b.seq} (${b.count} events) rejected by the collector (${r.error}); kept in ${file}`;
+    const msg = `${AgentCodes.deadLetter}: batch seq ${b.seq} (${b.count} events) rejected by the collector (${r.error}); kept in ${file}`;
     this.state.lastError = msg;
     this.saveState();
     this.clearInflight();
     this.attempt = 0;
-    this.report({ level: 'error', code: PipelineCodes.deadLetter, message: msg, seq: b.seq });
+    this.report({ level: 'error', code: AgentCodes.deadLetter, message: msg, seq: b.seq });
   }
 
   private boundDeadLetters(dir: string): void {
@@ -433,7 +433,7 @@ export class Shipper {
     try {
       return readJsonFile<Inflight>(this.inflightFile());
     } catch {
-      this.report({ level: 'warn', code: PipelineCodes.stateCorrupt, message: 'inflight.json unreadable; the batch is rebuilt from the spool' });
+      this.report({ level: 'warn', code: AgentCodes.stateCorrupt, message: 'inflight.json unreadable; the batch is rebuilt from the spool' });
       this.clearInflight();
       return null;
     }

@@ -7,7 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { FSWatcher } from 'chokidar';
-import { AgentError } from '../errors.js';
+import { AgentCodes, AgentError } from '../errors.js';
 import { createRelevance, MAX_WATCH_ROOTS, planWatchRoots, type Relevance, type StatKind, type WatchRoot, type WatchSpec } from './watch-plan.js';
 
 export interface ConfigWatcherOptions {
@@ -61,7 +61,7 @@ export class ConfigWatcher {
   /** Recomputes the roots from the current specs and adjusts the watchers (one at a time). */
   replan(): Promise<void> {
     this.replanning = this.replanning.then(() => this.replanNow()).catch((error: unknown) => {
-      this.options.onError(new AgentError('MCPW_ERR_WATCH', 'could not adjust the watched folders', { cause: error }));
+      this.options.onError(new AgentError(AgentCodes.watch, 'could not adjust the watched folders', { cause: error }));
     });
     return this.replanning;
   }
@@ -73,13 +73,13 @@ export class ConfigWatcher {
       specs = this.options.specs();
       this.relevance = createRelevance(specs);
     } catch (error) {
-      this.options.onError(new AgentError('MCPW_ERR_WATCH_TARGETS', 'could not compute watch targets', { cause: error }));
+      this.options.onError(new AgentError(AgentCodes.watchTargets, 'could not compute watch targets', { cause: error }));
       return;
     }
     const next = new Map(planWatchRoots(specs, this.stat).map((r) => [r.dir, r.depth]));
     if (next.size >= MAX_WATCH_ROOTS && !this.limitReported) {
       this.limitReported = true;
-      this.options.onError(new AgentError('MCPW_ERR_WATCH_LIMIT', `more than ${MAX_WATCH_ROOTS} folders to watch; changes in the others are seen by the periodic full rescan only`));
+      this.options.onError(new AgentError(AgentCodes.watchLimit, `more than ${MAX_WATCH_ROOTS} folders to watch; changes in the others are seen by the periodic full rescan only`));
     }
     const added = new Map<number, string[]>();
     for (const [dir, depth] of next) {
@@ -122,7 +122,7 @@ export class ConfigWatcher {
     this.watched.set(watcher, new Set(dirs));
     for (const dir of dirs) this.owners.set(dir, watcher);
     watcher.on('all', (event, p) => this.onEvent(event, p));
-    watcher.on('error', (error) => this.options.onError(new AgentError('MCPW_ERR_WATCH', `watcher error: ${String((error as Error)?.message ?? error)}`, { cause: error })));
+    watcher.on('error', (error) => this.options.onError(new AgentError(AgentCodes.watch, `watcher error: ${String((error as Error)?.message ?? error)}`, { cause: error })));
     const ready = new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     watcher.add(dirs);
     return ready;
