@@ -1,0 +1,178 @@
+/**
+ * Discovery over the fixture homes in tests/fixtures/homes/{darwin,win32,linux}: each holds a
+ * config file for every client at that OS's path, a project folder with every project-scope file
+ * and the machine-wide managed files under system/. Discovery runs with the platform and home
+ * injected (on Linux) and must find every client and every server, at the right scope.
+ */
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Platform, ScanContext } from '../../../src/types.js';
+import { discover, watchTargets } from '../../../src/discovery/index.js';
+import { CLIENTS } from '../../../src/catalog/index.js';
+import { normalizeEntry } from '../../../src/normalize/index.js';
+
+const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'fixtures', 'homes');
+const HOME_REL: Record<Platform, string> = { darwin: 'Users/alice', win32: 'Users/alice', linux: 'home/alice' };
+
+function fixtureContext(platform: Platform): ScanContext {
+  const home = join(FIXTURES, platform, HOME_REL[platform]);
+  return {
+    platform,
+    homes: [{ user: 'alice', home }],
+    env: {},
+    projectRoots: [join(home, 'code')],
+    systemRoot: join(FIXTURES, platform, 'system'),
+  };
+}
+
+/** [client, server name, scope] found on every OS. */
+const COMMON: Array<[string, string, string]> = [
+  ['claude-desktop', 'desktop-github', 'user'],
+  ['claude-desktop', 'desktop-fs', 'user'],
+  ['claude-desktop', 'dxt-filesystem', 'plugin'],
+  ['claude-code', 'code-user-remote', 'user'],
+  ['claude-code', 'code-local-postgres', 'project'],
+  ['claude-code', 'code-plugin-db', 'plugin'],
+  ['claude-code', 'code-plugin-inline', 'plugin'],
+  ['claude-code', 'project-mcpjson', 'project'],
+  ['cursor', 'cursor-slack', 'user'],
+  ['cursor', 'cursor-remote', 'user'],
+  ['cursor', 'project-cursor', 'project'],
+  ['vscode', 'vscode-github', 'user'],
+  ['vscode', 'vscode-profile-fetch', 'profile'],
+  ['vscode', 'vscode-settings-time', 'user'],
+  ['vscode', 'project-vscode', 'workspace'],
+  ['vscode', 'project-vscode-settings', 'workspace'],
+  ['vscode-insiders', 'insiders-flat-git', 'user'],
+  ['vscode-insiders', 'insiders-everything', 'user'],
+  ['vscodium', 'vscodium-memory', 'user'],
+  ['windsurf', 'windsurf-remote', 'user'],
+  ['windsurf', 'windsurf-aws', 'user'],
+  ['zed', 'zed-postgres', 'user'],
+  ['zed', 'zed-remote', 'user'],
+  ['zed', 'project-zed', 'project'],
+  ['cline', 'cline-brave', 'user'],
+  ['roo-code', 'roo-puppeteer', 'user'],
+  ['roo-code', 'project-roo', 'project'],
+  ['continue', 'continue-sqlite', 'user'],
+  ['continue', 'continue-remote', 'user'],
+  ['continue', 'continue-block-playwright', 'user'],
+  ['continue', 'project-continue-json', 'project'],
+  ['gemini-cli', 'gemini-http', 'user'],
+  ['gemini-cli', 'gemini-stdio', 'user'],
+  ['gemini-cli', 'gemini-ext-acme', 'plugin'],
+  ['gemini-cli', 'project-gemini', 'project'],
+  ['codex', 'codex-docs', 'user'],
+  ['codex', 'codex-remote', 'user'],
+  ['codex', 'project-codex', 'project'],
+  ['copilot-cli', 'copilot-playwright', 'user'],
+  ['amazon-q', 'amazonq-aws-docs', 'user'],
+  ['amazon-q', 'amazonq-agent-git', 'user'],
+  ['amazon-q', 'project-amazonq', 'project'],
+  ['lm-studio', 'lmstudio-hf', 'user'],
+  ['goose', 'developer', 'user'],
+  ['goose', 'goose-github', 'user'],
+  ['opencode', 'opencode-local', 'user'],
+  ['opencode', 'opencode-remote', 'user'],
+  ['opencode', 'project-opencode', 'project'],
+  ['kiro', 'kiro-fetch', 'user'],
+  ['kiro', 'project-kiro', 'project'],
+];
+
+const PER_OS: Record<Platform, Array<[string, string, string]>> = {
+  darwin: [['claude-code', 'managed-claudecode', 'managed']],
+  linux: [
+    ['claude-code', 'managed-claude-code', 'managed'],
+    ['vscode', 'vscode-server-remote-fs', 'user'],
+    ['vscode', 'vscode-flatpak-git', 'user'],
+  ],
+  win32: [
+    ['claude-desktop', 'desktop-store-memory', 'user'],
+    ['claude-desktop', 'dxt-store-notes', 'plugin'],
+    ['claude-code', 'managed-claudecode', 'managed'], // C:\ProgramData\ClaudeCode
+    ['claude-code', 'managed-claudecode', 'managed'], // C:\Program Files\ClaudeCode
+  ],
+};
+
+describe.each<Platform>(['darwin', 'win32', 'linux'])('discover() on the %s fixture home', (platform) => {
+  let result: Awaited<ReturnType<typeof discover>>;
+  beforeAll(async () => {
+    result = await discover(fixtureContext(platform));
+  });
+
+  it('reads every file without errors', () => {
+    expect(result.errors).toEqual([]);
+    expect(result.files.flatMap((f) => f.errors)).toEqual([]);
+  });
+
+  it('finds exactly the expected servers, each with its client and scope', () => {
+    const found = result.files.flatMap((f) => f.entries.map((e) => [e.client, e.name, e.scope]));
+    const expected = [...COMMON, ...PER_OS[platform]];
+    expect(found.map((x) => x.join(' ')).sort()).toEqual(expected.map((x) => x.join(' ')).sort());
+  });
+
+  it('detects every client in the catalog with its config paths and server count', () => {
+    const detected = new Set(result.clients.map((c) => c.client));
+    for (const c of CLIENTS) expect(detected).toContain(c.id);
+    const cursor = result.clients.find((c) => c.client === 'cursor' && c.user === 'alice');
+    expect(cursor).toMatchObject({ displayName: 'Cursor', serverCount: 3 });
+    expect(cursor?.configPaths).toHaveLength(2);
+    const managed = result.clients.find((c) => c.client === 'claude-code' && c.user === null);
+    expect(managed?.configPaths.every((p) => p.startsWith(join(FIXTURES, platform, 'system')))).toBe(true);
+  });
+
+  it('records the project folder and user on project entries', () => {
+    const home = fixtureContext(platform).homes[0]!.home;
+    const project = join(home, 'code', 'webapp');
+    const e = result.files.flatMap((f) => f.entries).find((x) => x.name === 'project-mcpjson');
+    expect(e).toMatchObject({ projectPath: project, user: 'alice', configPath: join(project, '.mcp.json'), dialect: 'standard' });
+    const local = result.files.flatMap((f) => f.entries).find((x) => x.name === 'code-local-postgres');
+    expect(local?.projectPath).toMatch(/code\/webapp$/);
+    expect(result.projects).toContain(project);
+  });
+
+  it('tags dialects and VS Code inputs', () => {
+    const entries = result.files.flatMap((f) => f.entries);
+    const dialect = (name: string): string | undefined => entries.find((e) => e.name === name)?.dialect;
+    expect(dialect('zed-postgres')).toBe('zed');
+    expect(dialect('goose-github')).toBe('goose');
+    expect(dialect('opencode-local')).toBe('opencode');
+    expect(dialect('codex-docs')).toBe('codex');
+    expect(dialect('continue-sqlite')).toBe('continue');
+    expect(dialect('project-continue-json')).toBe('standard');
+    expect(entries.find((e) => e.name === 'vscode-github')?.fileContext?.inputIds).toEqual(['gh-token']);
+    expect(entries.find((e) => e.name === 'project-vscode')?.fileContext).toEqual({ section: 'servers', inputIds: ['api-key'] });
+  });
+
+  it('keeps the raw entry (values included) for normalization', () => {
+    const e = result.files.flatMap((f) => f.entries).find((x) => x.name === 'desktop-github');
+    expect(e?.raw).toEqual({ command: 'npx', args: ['-y', '@acme/server-github'], env: { GITHUB_PERSONAL_ACCESS_TOKEN: 'ghp_CANARYCANARYCANARYCANARYCANARY12345' } });
+  });
+
+  it('hands normalization entries it accepts, and the canary secrets stay behind', () => {
+    const entries = result.files.flatMap((f) => f.entries);
+    expect(JSON.stringify(entries.map((e) => e.raw))).toContain('CANARY'); // the fixtures do plant them
+    const servers = entries.map((e) => {
+      const n = normalizeEntry(e);
+      if (!n.ok) throw new Error(`${e.client}/${e.name}: ${n.error.reason}`);
+      return n.server;
+    });
+    expect(servers).toHaveLength(entries.length);
+    expect(JSON.stringify(servers)).not.toContain('CANARY');
+  });
+
+  it('lists watch targets for files that do not exist yet and for glob folders', () => {
+    const ctx = fixtureContext(platform);
+    const home = ctx.homes[0]!.home;
+    const targets = watchTargets(ctx, result.projects);
+    expect(targets).toContain(join(home, '.cursor', 'mcp.json'));
+    expect(targets).toContain(join(home, '.claude', 'plugins', 'cache'));
+    expect(targets).toContain(join(home, '.claude', 'plugins', 'installed_plugins.json'));
+    expect(targets).toContain(join(home, '.kiro', 'settings', 'mcp.json'));
+    expect(targets).toContain(join(home, 'code', 'webapp', '.mcp.json'));
+    expect(targets).toContain(join(home, 'code', 'webapp', '.continue', 'mcpServers'));
+    expect(targets).toContain(join(home, 'code'));
+    expect(targets.some((t) => t.startsWith(ctx.systemRoot) && t.endsWith('managed-mcp.json'))).toBe(true);
+    expect(new Set(targets).size).toBe(targets.length);
+  });
+});
