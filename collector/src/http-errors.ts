@@ -43,7 +43,7 @@ export function installErrorHandlers(app: FastifyInstance): void {
     else req.log.info({ code: ce.code, url: req.routeOptions.url }, ce.message);
     const retryAfterS = ce.retryAfterS ?? (ce.statusCode === 503 ? DEFAULT_RETRY_AFTER_S : undefined);
     if (retryAfterS !== undefined) void reply.header('retry-after', String(retryAfterS));
-    const message = ce.statusCode >= 500 && ce.code === 'MCPW_ERR_INTERNAL' ? 'internal error' : ce.message;
+    const message = ce.statusCode >= 500 && ce.code === Errors.internal.code ? 'internal error' : ce.message;
     return reply.code(ce.statusCode).send({ statusCode: ce.statusCode, code: ce.code, message });
   });
   app.setNotFoundHandler((req, reply) => {

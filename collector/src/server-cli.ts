@@ -21,7 +21,7 @@ import type { Server as TlsServer } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import { loadOrCreateServerCertificate, type ServerCertificateOrigin } from './ca/certificate-authority.js';
 import { configHelp, loadConfig, redactedConfig, type CollectorConfig } from './config.js';
-import { isCollectorError } from './errors.js';
+import { Errors, isCollectorError } from './errors.js';
 
 const USAGE = `usage: mcpwatch-collector [--data-dir DIR] [--listen HOST:PORT] [--config FILE] [options]
 
@@ -98,7 +98,7 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     const code = isCollectorError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'error');
     stderr(`mcpwatch-collector: cannot start: ${code}: ${(e as Error).message}`);
     logger.error({ err: e }, 'startup failed');
-    return isCollectorError(e) && e.code === 'MCPW_ERR_CONFIG' ? 2 : 1;
+    return isCollectorError(e) && e.code === Errors.config.code ? 2 : 1;
   }
 
   const { ca, tls, store } = app.collector;

@@ -3,7 +3,7 @@
  * SHA-256 of the certificate's DER bytes (the same value `openssl x509 -fingerprint -sha256`
  * shows, without colons). Pure: decodes the PEM's base64 body, no I/O.
  */
-import { sha256Hex } from './hash.js';
+import { sha256Hex } from './protocol/hash.js';
 
 /** SHA-256 hex of the DER of the first certificate in `pem`. Throws on text with no certificate. */
 export function certificateFingerprint(pem: string): string {

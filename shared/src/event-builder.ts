@@ -1,4 +1,4 @@
-import { newEventId } from './ids.js';
+import { newEventId } from './event-id.js';
 import { EVENT_VERSION, type EventOf, type EventType } from './schemas/events.js';
 import { fitEvent } from './schemas/fit.js';
 

@@ -7,7 +7,7 @@
  * the headers below. The collector verifies over the raw bytes before decompressing.
  */
 import { constants, createSign, createVerify, type KeyLike } from 'node:crypto';
-import { sha256Hex } from './hash.js';
+import { sha256Hex } from './protocol/hash.js';
 
 export const SIGNATURE_VERSION = 'mcpwatch-batch-v1';
 

@@ -8,7 +8,8 @@
  * as `uv tool uvx pkg`, `cmd /c npx …` as the inner command, `docker run mcp/x` keeps the image.
  * Pure functions; never throw.
  */
-import { REDACTED, type ServerEntry } from '@mcpwatch/shared';
+import { REDACTED } from '@mcpwatch/shared/protocol';
+import type { ServerEntry } from '@mcpwatch/shared';
 import { GENERIC_LAUNCHERS, baseName, normPath, splitCommandLine, stripCmdWrapper } from './process-command-line.js';
 
 type Needle =

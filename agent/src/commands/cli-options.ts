@@ -5,7 +5,8 @@
  */
 import { statSync } from 'node:fs';
 import path from 'node:path';
-import { isSeverity, type Severity } from '@mcpwatch/shared';
+import { isSeverity } from '@mcpwatch/shared/protocol';
+import type { Severity } from '@mcpwatch/shared';
 import { UsageError } from '../errors.js';
 import type { ScanSources } from '../inventory/scan.js';
 import type { Platform } from '../types.js';

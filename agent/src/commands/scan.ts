@@ -3,7 +3,7 @@
  * table or, with --json, as the InventoryDocument. Exit 1 when a finding is at or above
  * --fail-on, 2 on usage errors, else 0.
  */
-import { atOrAbove, jsonTerminalSafe } from '@mcpwatch/shared';
+import { atOrAbove, jsonTerminalSafe } from '@mcpwatch/shared/protocol';
 import { optionsHelp } from './cli-options.js';
 import { formatInventoryTable } from '../inventory/inventory-table.js';
 import { runScan } from '../inventory/scan.js';

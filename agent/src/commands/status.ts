@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { loadConfig } from '../config/load-config.js';
 import { splitConfigArgs } from '../config/config-argv.js';
 import { UsageError } from '../errors.js';
-import { jsonTerminalSafe, terminalSafe } from '@mcpwatch/shared';
+import { jsonTerminalSafe, terminalSafe } from '@mcpwatch/shared/protocol';
 import { collectorTrust, loadIdentity } from '../enroll/enroll-client.js';
 import { HttpClient } from '../ship/http-client.js';
 import { inspectSpool } from '../spool/spool.js';

@@ -3,7 +3,7 @@
  * change to configs (chokidar, debounced), processes and sockets (polled). Status and errors go to
  * stderr. Stops cleanly when the IO signal aborts (the CLI wires SIGINT/SIGTERM to it).
  */
-import { jsonTerminalSafe, stableId, terminalSafe } from '@mcpwatch/shared';
+import { jsonTerminalSafe, stableId, terminalSafe } from '@mcpwatch/shared/protocol';
 import { optionsHelp } from './cli-options.js';
 import { InventoryWatcher } from '../inventory/inventory-watcher.js';
 import type { Command } from './command.js';

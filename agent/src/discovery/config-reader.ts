@@ -27,8 +27,12 @@ import { constants as fsConstants } from 'node:fs';
 import { open, stat as fsStat, type FileHandle } from 'node:fs/promises';
 import type { ConfigError } from '@mcpwatch/shared';
 import { printParseErrorCode, visit as visitJsonc, type ParseErrorCode } from 'jsonc-parser';
-import { parse as parseToml, TomlError } from 'smol-toml';
-import { parseDocument } from 'yaml';
+// YAML and TOML parsers are loaded on the first file of that format (a scan of a home without any
+// starts without them; yaml alone costs about 50 ms of start-up).
+type YamlModule = typeof import('yaml');
+type TomlModule = typeof import('smol-toml');
+let yamlModule: Promise<YamlModule> | undefined;
+let tomlModule: Promise<TomlModule> | undefined;
 import type { ConfigFormat } from '../types.js';
 
 /** Default upper bound on one config file's size. */
@@ -255,9 +259,13 @@ function isStackOverflow(err: unknown): boolean {
  * @returns the top-level object (a null-prototype tree), or a coded ConfigError
  *   (parse | not-object | too-deep | too-large).
  */
-export function parseConfigText(text: string, format: ConfigFormat, path: string, client: string | null = null): ParseResult {
+export async function parseConfigText(text: string, format: ConfigFormat, path: string, client: string | null = null): Promise<ParseResult> {
+  const parsers = {
+    yaml: format === 'yaml' ? await (yamlModule ??= import('yaml')) : undefined,
+    toml: format === 'toml' ? await (tomlModule ??= import('smol-toml')) : undefined,
+  };
   try {
-    return parseUnguarded(text, format, path, client);
+    return parseUnguarded(text, format, path, client, parsers);
   } catch (err) {
     // Defensive: a parser that recursed too deep (or failed otherwise) costs this file only.
     if (isStackOverflow(err)) return { ok: false, error: configError(path, 'too-deep', 'nested too deeply to parse; not read', { client }) };
@@ -265,7 +273,7 @@ export function parseConfigText(text: string, format: ConfigFormat, path: string
   }
 }
 
-function parseUnguarded(text: string, format: ConfigFormat, path: string, client: string | null): ParseResult {
+function parseUnguarded(text: string, format: ConfigFormat, path: string, client: string | null, parsers: { yaml?: YamlModule | undefined; toml?: TomlModule | undefined }): ParseResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') return { ok: true, document: Object.create(null) as Record<string, unknown> };
   const maxBytes = Math.max(EXPANSION_FACTOR * body.length, MIN_EXPANDED_BYTES);
@@ -294,7 +302,7 @@ function parseUnguarded(text: string, format: ConfigFormat, path: string, client
     return topLevel(document, path, client);
   }
   if (format === 'yaml') {
-    const doc = parseDocument(body, { uniqueKeys: false, prettyErrors: false });
+    const doc = (parsers.yaml as YamlModule).parseDocument(body, { uniqueKeys: false, prettyErrors: false });
     const first = doc.errors[0];
     if (first) {
       const { line, column } = lineColumnAt(body, first.pos[0]);
@@ -311,9 +319,9 @@ function parseUnguarded(text: string, format: ConfigFormat, path: string, client
   }
   let value: unknown;
   try {
-    value = parseToml(body);
+    value = (parsers.toml as TomlModule).parse(body);
   } catch (err) {
-    if (err instanceof TomlError) {
+    if (err instanceof (parsers.toml as TomlModule).TomlError) {
       return {
         ok: false,
         error: configError(path, 'parse', `invalid TOML: ${err.message.split('\n')[0]}`, { client, line: err.line, column: err.column }),
@@ -377,7 +385,7 @@ export async function readConfigFile(path: string, opts: ReadOptions): Promise<R
   if (!hasUtf16Bom(bytes) && bytes.subarray(0, BINARY_SNIFF_BYTES).includes(0)) {
     return { status: 'error', error: configError(path, 'binary', 'file contains NUL bytes: binary, not a text config', { client }), stat: st };
   }
-  const parsed = parseConfigText(decode(bytes), opts.format, path, client);
+  const parsed = await parseConfigText(decode(bytes), opts.format, path, client);
   return parsed.ok ? { status: 'ok', document: parsed.document, stat: st } : { status: 'error', error: parsed.error, stat: st };
 }
 

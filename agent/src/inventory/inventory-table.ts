@@ -6,7 +6,8 @@
  * characters as visible escapes (`\x1b`, `\n`, `\u202e`: shared terminalSafe), so a hostile config
  * cannot drive the terminal or disguise a row. Pure.
  */
-import { SEVERITIES, terminalSafe, type InventoryDocument } from '@mcpwatch/shared';
+import { SEVERITIES, terminalSafe } from '@mcpwatch/shared/protocol';
+import type { InventoryDocument } from '@mcpwatch/shared';
 
 const MAX_CELL = 60;
 

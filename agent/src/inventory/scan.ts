@@ -13,16 +13,8 @@
  * error's reason is redacted here, in the one place all outputs are built from (parsers quote
  * lines of the file and the tokens in them).
  */
-import {
-  INVENTORY_SCHEMA_ID,
-  type ClientRecord,
-  type ConfigError,
-  type Finding,
-  type InventoryDocument,
-  type ProcessRecord,
-  type ServerEntry,
-  type SocketRecord,
-} from '@mcpwatch/shared';
+import { INVENTORY_SCHEMA_ID } from '@mcpwatch/shared/protocol';
+import type { ClientRecord, ConfigError, Finding, InventoryDocument, ProcessRecord, ServerEntry, SocketRecord } from '@mcpwatch/shared';
 import type { ClientProcessSignature } from '../collect/process-signatures.js';
 import type { ProcessRow, ProcessSource } from '../collect/process-source.js';
 import type { SocketRow, SocketScope, SocketSource } from '../collect/socket-source.js';

@@ -18,7 +18,8 @@
  *   influences a hash either.
  * - Output strings and lists are bounded to the ServerEntry schema limits.
  */
-import { computeFingerprint, computeServerKey, type ConfigError, type PackageIdentity, type ServerEntry } from '@mcpwatch/shared';
+import { computeFingerprint, computeServerKey } from '@mcpwatch/shared/protocol';
+import type { ConfigError, PackageIdentity, ServerEntry } from '@mcpwatch/shared';
 import { redactArgs, redactKeyName, redactText, redactUrl } from '../secrets/index.js';
 import type { RawServerEntry } from '../types.js';
 import { readEntryFields } from './entry-fields.js';

@@ -3,7 +3,7 @@
  * processes that no configuration on this machine declares. They read ProcessRecords, whose
  * command lines the collector has already redacted.
  */
-import { stableId } from '@mcpwatch/shared';
+import { stableId } from '@mcpwatch/shared/protocol';
 import type { Rule, RuleContext, RuleHit } from './rule-types.js';
 
 /** Accounts with full control of the machine, as process owners appear on each OS. */

@@ -16,7 +16,8 @@
  *   are reported regardless (an allow-list accepts a server, not a leaked credential).
  * - Output is bounded (MAX_FINDINGS) and sorted: severity (highest first), rule, client, server, id.
  */
-import { computeServerKey, severityRank, stableId, type Finding, type ServerEntry } from '@mcpwatch/shared';
+import { computeServerKey, severityRank, stableId } from '@mcpwatch/shared/protocol';
+import type { Finding, ServerEntry } from '@mcpwatch/shared';
 import { AgentCodes, AgentError } from '../errors.js';
 import { readEntryFields } from '../normalize/index.js';
 import type { RawServerEntry } from '../types.js';

@@ -7,7 +7,8 @@
  * Bearer …"` as a header key, either in env_keys-style name lists too) is reported by its name
  * only (redactKeyName), with the carried value classified like a value.
  */
-import { computeServerKey, type Severity } from '@mcpwatch/shared';
+import { computeServerKey } from '@mcpwatch/shared/protocol';
+import type { Severity } from '@mcpwatch/shared';
 import { readEntryFields } from '../normalize/index.js';
 import {
   classifyHeader,

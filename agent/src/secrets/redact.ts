@@ -15,7 +15,8 @@
  * (`API_KEY=…` or `Authorization: Bearer …` written as an env or header key); and the reasons of
  * config errors, which may quote a line of the file.
  */
-import { REDACTED, type ConfigError } from '@mcpwatch/shared';
+import { REDACTED } from '@mcpwatch/shared/protocol';
+import type { ConfigError } from '@mcpwatch/shared';
 import { classifySecret, detectSecret, isPlaceholder, isReference, isSecretName, type SecretHit } from './detect-secret.js';
 import { SECRET_PATTERNS } from './secret-patterns.js';
 

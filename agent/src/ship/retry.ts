@@ -3,13 +3,13 @@
  * [base/2, min(max, base * 2^n)]), never less than a Retry-After the collector asked for (plus a
  * little jitter so a fleet told "come back in 30 s" does not return in the same millisecond), and a
  * random delay on reconnect/start so a fleet does not stampede a collector that just came back.
- * Pure functions; randomness injected for tests.
+ * Pure functions; randomness injected for tests. The formula is the one in @mcpwatch/shared
+ * (backoffDelayMs, floorFraction 0.5); this module adds only the Retry-After spread and cap.
  */
+import { backoffDelayMs as cappedBackoffMs, type SendResult as ProtocolSendResult } from '@mcpwatch/shared/protocol';
 
-/** Failures are values (STYLE.md habit 2). */
-export type SendResult =
-  | { ok: true }
-  | { ok: false; retryable: boolean; retryAfterMs?: number; status?: number; code?: string; error: string };
+/** Failures are values (STYLE.md habit 2): shared SendResult, with the HTTP status and wire code. */
+export type SendResult = ProtocolSendResult<string, { status?: number; code?: string }>;
 
 export interface BackoffOptions {
   baseMs: number;
@@ -23,8 +23,7 @@ export const MAX_RETRY_AFTER_MS = 10 * 60_000;
 /** The wait before retry number `attempt` (0-based). */
 export function backoffDelayMs(attempt: number, opts: BackoffOptions, retryAfterMs?: number): number {
   const random = opts.random ?? Math.random;
-  const cap = Math.min(opts.maxMs, opts.baseMs * 2 ** Math.min(attempt, 30));
-  const jittered = Math.floor(cap / 2 + random() * (cap / 2));
+  const jittered = cappedBackoffMs(attempt, { baseMs: opts.baseMs, maxMs: opts.maxMs, floorFraction: 0.5, random });
   if (retryAfterMs !== undefined && retryAfterMs > 0) {
     const after = Math.min(retryAfterMs, MAX_RETRY_AFTER_MS);
     return Math.max(jittered, after + Math.floor(random() * Math.min(after * 0.2, 5000)));

@@ -24,7 +24,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
-import { batchHeaders, sha256Hex, type AgentSettings } from '@mcpwatch/shared';
+import { batchHeaders, sha256Hex, WireErrorCodes, type AgentSettings } from '@mcpwatch/shared';
 import type { Spool, SpoolPosition } from '../spool/spool.js';
 import { ensurePrivateDir, readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import type { HttpClient } from './http-client.js';
@@ -121,12 +121,12 @@ export function readShipperState(stateDir: string): ShipperState {
 }
 
 /** Error codes of the collector the shipper treats specially. */
-const UNKNOWN_AGENT = 'MCPW_ERR_UNKNOWN_AGENT';
+const UNKNOWN_AGENT = WireErrorCodes.unknownAgent;
 /** The collector's answer to a batch signed under a certificate past its notAfter. */
-export const CERT_EXPIRED = 'MCPW_ERR_CERT_EXPIRED';
+export const CERT_EXPIRED = WireErrorCodes.certExpired;
 /** Answers that mean "this identity is no longer accepted": enroll again, then resend. */
 const REENROLL_CODES: ReadonlySet<string> = new Set([UNKNOWN_AGENT, CERT_EXPIRED]);
-const TIMESTAMP_SKEW = 'MCPW_ERR_TIMESTAMP_SKEW';
+const TIMESTAMP_SKEW = WireErrorCodes.timestampSkew;
 const SEQ_CONFLICT_STATUS = 409;
 
 export class Shipper {

@@ -13,8 +13,8 @@
  * `stop()` ends the loop after the cycle in flight (bounded by `stopTimeoutMs`), then shuts the
  * sink down once. Timers are unref()'d.
  */
+import { backoffDelayMs } from '@mcpwatch/shared';
 import type { OutboxRow, Store } from '../store/types.js';
-import { backoffMs } from '../sinks/retry.js';
 import { asError, type SendResult, type Sink } from '../sinks/types.js';
 import type { OutletMetrics } from './outlet-metrics.js';
 
@@ -118,8 +118,7 @@ export class OutboxDrainer {
     if (!retryable) return this.o.maxBackoffMs;
     const attempts = Math.min(...rows.map((r) => r.attempts));
     // Floor of half the cap so consecutive failures really slow down (jitter spreads the rest).
-    const cap = Math.min(this.o.maxRetryBackoffMs, this.o.baseBackoffMs * 2 ** Math.min(attempts, 30));
-    return Math.max(retryAfterMs ?? 0, Math.floor(cap / 2) + backoffMs(0, Math.ceil(cap / 2), this.o.maxRetryBackoffMs, this.o.random));
+    return backoffDelayMs(attempts, { baseMs: this.o.baseBackoffMs, maxMs: this.o.maxRetryBackoffMs, floorFraction: 0.5, random: this.o.random }, retryAfterMs);
   }
 
   /** Starts the background loop (idempotent). */
@@ -158,7 +157,7 @@ export class OutboxDrainer {
       } catch (e) {
         this.storeFailures++;
         this.o.metrics?.failure(this.o.sink.name, 'store');
-        const wait = backoffMs(this.storeFailures, 200, 10_000, this.o.random) + 100;
+        const wait = backoffDelayMs(this.storeFailures, { baseMs: 200, maxMs: 10_000, random: this.o.random }) + 100;
         this.o.log.warn({ sink: this.o.sink.name, err: (e as Error).message, retryInMs: wait }, 'outbox: store unavailable to the drainer');
         if (this.running) await this.sleep(wait);
         continue;

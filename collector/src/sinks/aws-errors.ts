@@ -3,7 +3,7 @@
  * service/network faults are retryable; validation and permission errors are not (a resend of the
  * same request fails the same way — the rows stay in the outbox and the error is reported).
  */
-import { SinkErrors } from './sink-errors.js';
+import { SinkErrors } from '../errors.js';
 import { asError, type SendResult } from './types.js';
 
 const THROTTLE = new Set([

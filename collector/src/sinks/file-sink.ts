@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import type { OutboxRow } from '../store/types.js';
 import { FindingRenderer, type FindingRendererOptions } from './securityhub-sink.js';
 import { renderKinesisRecords, type RenderOptions } from './kinesis-records.js';
-import { SinkErrors } from './sink-errors.js';
+import { SinkErrors } from '../errors.js';
 import { newCounters, once, type CountingSink, type SendResult } from './types.js';
 
 /** Placeholder account for ASFF rendered without AWS configuration. */

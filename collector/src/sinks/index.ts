@@ -3,11 +3,11 @@
  * file), their renderings (Kinesis records, OCSF, ASFF) and the retry/rate-limit helpers.
  */
 export * from './types.js';
-export { withRetry, backoffMs, unrefSleep, type RetryOptions } from './retry.js';
+export { withRetry, unrefSleep, type RetryOptions } from './retry.js';
 export { TokenBucket, type RateLimiterOptions } from './rate-limiter.js';
 export { awsClientConfig, type AwsClientOptions } from './aws-client-config.js';
 export { classifyAwsError, isThrottle } from './aws-errors.js';
-export { SinkErrors } from './sink-errors.js';
+export { SinkErrors } from '../errors.js';
 export { renderKinesisRecords, chunkRecords, KINESIS_LIMITS, RECORD_SCHEMA, type KinesisRecordSpec, type RenderOptions } from './kinesis-records.js';
 export { KinesisSink, createKinesisClient, type KinesisSender, type KinesisSinkOptions } from './kinesis-sink.js';
 export { SecurityHubSink, FindingRenderer, createSecurityHubClient, chunkFindings, type SecurityHubSender, type SecurityHubSinkOptions, type HostLookup } from './securityhub-sink.js';

@@ -19,7 +19,7 @@ import { awsClientConfig, type AwsClientOptions } from './aws-client-config.js';
 import { classifyAwsError, isThrottle } from './aws-errors.js';
 import { chunkRecords, renderKinesisRecords, type KinesisRecordSpec, type RenderOptions } from './kinesis-records.js';
 import { withRetry, type RetryOptions } from './retry.js';
-import { SinkErrors } from './sink-errors.js';
+import { SinkErrors } from '../errors.js';
 import { newCounters, once, type CountingSink, type SendResult } from './types.js';
 
 /** The one call the sink makes (a KinesisClient satisfies it; tests pass a stub). */

@@ -1,12 +1,14 @@
 /**
  * The one retry wrapper (STYLE.md habit 2). Calls `attempt` until it returns ok, a non-retryable
- * failure, or the deadline would pass: jittered exponential backoff ("full jitter": a random wait
- * in [0, min(maxMs, baseMs * 2^n)]), never less than a `retryAfterMs` the service asked for.
+ * failure, or the deadline would pass: the shared backoff (@mcpwatch/shared backoffDelayMs, full
+ * jitter: a random wait in [0, min(maxMs, baseMs * 2^n)]), never less than a `retryAfterMs` the
+ * service asked for.
  *
  * `attempt` receives the result of the previous attempt so it can resend only what failed (Kinesis
  * failed records, Security Hub FailedFindings). Clock, sleep and randomness are injected so unit
  * tests run without real waiting.
  */
+import { backoffDelayMs } from '@mcpwatch/shared';
 import type { SendResult } from './types.js';
 
 export interface RetryOptions {
@@ -22,12 +24,6 @@ export interface RetryOptions {
 /** A sleep whose timer does not hold the process open. */
 export function unrefSleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** The backoff before retry number `n` (0-based), with full jitter, at least `retryAfterMs`. */
-export function backoffMs(n: number, baseMs: number, maxMs: number, random: () => number, retryAfterMs = 0): number {
-  const cap = Math.min(maxMs, baseMs * 2 ** Math.min(n, 30));
-  return Math.max(retryAfterMs, Math.floor(random() * cap));
 }
 
 /**
@@ -48,7 +44,7 @@ export async function withRetry(
   for (let n = 0; ; n++) {
     result = await attempt(result, n);
     if (result.ok || !result.retryable) return result;
-    const wait = backoffMs(n, baseMs, maxMs, random, result.retryAfterMs);
+    const wait = backoffDelayMs(n, { baseMs, maxMs, random }, result.retryAfterMs);
     if (now() + wait > deadline) return result;
     await sleep(wait);
   }

@@ -34,7 +34,7 @@ import { isCollectorEvent } from './collector-findings.js';
 import { FirstSeenMemory } from './first-seen-memory.js';
 import { TokenBucket } from './rate-limiter.js';
 import { withRetry, type RetryOptions } from './retry.js';
-import { SinkErrors } from './sink-errors.js';
+import { SinkErrors } from '../errors.js';
 import { newCounters, once, type CountingSink, type SendResult, type SinkCounters } from './types.js';
 
 /** The one call the sink makes (a SecurityHubClient satisfies it; tests pass a stub). */

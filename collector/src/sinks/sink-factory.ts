@@ -13,7 +13,7 @@ import { FirstSeenMemory } from './first-seen-memory.js';
 import { createKinesisClient, KinesisSink, type KinesisSender } from './kinesis-sink.js';
 import type { RenderOptions } from './kinesis-records.js';
 import { createSecurityHubClient, SecurityHubSink, type HostLookup, type SecurityHubSender } from './securityhub-sink.js';
-import { SinkErrors } from './sink-errors.js';
+import { SinkErrors } from '../errors.js';
 import type { CountingSink } from './types.js';
 
 export type OutletConfig = Pick<

@@ -11,11 +11,11 @@
  * `flush()` finishes buffered work; `shutdown()` runs once (later calls return the same promise),
  * flushes, then releases downstream resources (HTTP agents, file handles).
  */
+import type { SendResult as ProtocolSendResult } from '@mcpwatch/shared';
 import type { OutboxRow } from '../store/types.js';
 
-export type SendResult =
-  | { ok: true }
-  | { ok: false; retryable: boolean; retryAfterMs?: number; error: Error; failedIds?: string[] };
+/** The shared SendResult, told as an Error, with the rows the service did not accept. */
+export type SendResult = ProtocolSendResult<Error, { failedIds?: string[] }>;
 
 export interface Sink {
   /** The sink name outbox rows are enqueued under (`kinesis`, `securityhub`, `file`). */

@@ -2,6 +2,7 @@
  * Records that make up one endpoint's MCP inventory, and the `scan --json` document.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { INVENTORY_SCHEMA_ID } from '../protocol/constants.js';
 import { ServerEntry } from './server.js';
 
 const Str = (max = 1024) => Type.String({ maxLength: max });
@@ -30,8 +31,6 @@ export const Severity = Type.Union(
   { $id: 'Severity' },
 );
 export type Severity = Static<typeof Severity>;
-/** Severities in rising order. */
-export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 
 export const HostInfo = Type.Object(
   {
@@ -151,7 +150,6 @@ export const ConfigError = Type.Object(
 );
 export type ConfigError = Static<typeof ConfigError>;
 
-export const INVENTORY_SCHEMA_ID = 'mcpwatch.inventory/v1';
 
 export const InventoryDocument = Type.Object(
   {

@@ -5,8 +5,6 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 
-/** Placeholder that replaces a secret value wherever one was found. */
-export const REDACTED = '[REDACTED]';
 
 export const ServerTransport = Type.Union(
   [Type.Literal('stdio'), Type.Literal('sse'), Type.Literal('http'), Type.Literal('ws'), Type.Literal('unknown')],

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { signBatch, verifyBatch, signingString } from '../../src/signing.js';
-import { canonicalJson, sha256Hex } from '../../src/hash.js';
+import { canonicalJson, sha256Hex } from '../../src/protocol/hash.js';
 
 describe('batch signing', () => {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -23,40 +23,40 @@ function file(name: string, content: string | Buffer): string {
 }
 
 describe('parseConfigText', () => {
-  it('parses JSONC with comments and trailing commas', () => {
-    const r = parseConfigText('{\n // c\n "mcpServers": {"a": {"command": "x",},},\n /* block */ }', 'jsonc', 'f.json');
+  it('parses JSONC with comments and trailing commas', async () => {
+    const r = await parseConfigText('{\n // c\n "mcpServers": {"a": {"command": "x",},},\n /* block */ }', 'jsonc', 'f.json');
     expect(r).toEqual({ ok: true, document: { mcpServers: { a: { command: 'x' } } } });
   });
 
-  it('reports JSON syntax errors with 1-based line and column, also after CRLF lines', () => {
-    const r = parseConfigText('{\r\n  "a": 1,\r\n  "b": ]\r\n}', 'json', 'f.json');
+  it('reports JSON syntax errors with 1-based line and column, also after CRLF lines', async () => {
+    const r = await parseConfigText('{\r\n  "a": 1,\r\n  "b": ]\r\n}', 'json', 'f.json');
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatchObject({ path: 'f.json', code: 'parse', line: 3, column: 8 });
     expect(r.error.reason).toMatch(/invalid JSON: ValueExpected at line 3, column 8/);
   });
 
-  it('strips a UTF-8 BOM', () => {
-    expect(parseConfigText('\ufeff{"servers": {}}', 'json', 'f')).toEqual({ ok: true, document: { servers: {} } });
+  it('strips a UTF-8 BOM', async () => {
+    expect(await parseConfigText('\ufeff{"servers": {}}', 'json', 'f')).toEqual({ ok: true, document: { servers: {} } });
   });
 
-  it('treats an empty or whitespace-only file as an empty document', () => {
-    expect(parseConfigText('  \n', 'json', 'f')).toEqual({ ok: true, document: {} });
-    expect(parseConfigText('', 'yaml', 'f')).toEqual({ ok: true, document: {} });
+  it('treats an empty or whitespace-only file as an empty document', async () => {
+    expect(await parseConfigText('  \n', 'json', 'f')).toEqual({ ok: true, document: {} });
+    expect(await parseConfigText('', 'yaml', 'f')).toEqual({ ok: true, document: {} });
   });
 
-  it('refuses a top level that is not an object', () => {
+  it('refuses a top level that is not an object', async () => {
     for (const [text, kind] of [['[1,2]', 'an array'], ['"just a string"', 'a string'], ['42', 'a number']] as const) {
-      const r = parseConfigText(text, 'json', 'f');
+      const r = await parseConfigText(text, 'json', 'f');
       expect(r.ok ? null : r.error).toMatchObject({ code: 'not-object', reason: `top level is ${kind}, not an object` });
     }
-    const y = parseConfigText('- a\n- b\n', 'yaml', 'f');
+    const y = await parseConfigText('- a\n- b\n', 'yaml', 'f');
     expect(y.ok ? null : y.error.code).toBe('not-object');
   });
 
-  it('parses YAML and reports YAML errors with line and column', () => {
-    expect(parseConfigText('extensions:\n  gh:\n    cmd: npx\n', 'yaml', 'c.yaml')).toEqual({ ok: true, document: { extensions: { gh: { cmd: 'npx' } } } });
-    const r = parseConfigText('extensions:\n  gh: [unclosed\n', 'yaml', 'c.yaml');
+  it('parses YAML and reports YAML errors with line and column', async () => {
+    expect(await parseConfigText('extensions:\n  gh:\n    cmd: npx\n', 'yaml', 'c.yaml')).toEqual({ ok: true, document: { extensions: { gh: { cmd: 'npx' } } } });
+    const r = await parseConfigText('extensions:\n  gh: [unclosed\n', 'yaml', 'c.yaml');
     expect(r.ok).toBe(false);
     if (!r.ok) {
       expect(r.error.code).toBe('parse');
@@ -65,17 +65,17 @@ describe('parseConfigText', () => {
     }
   });
 
-  it('refuses YAML alias bombs instead of expanding them', () => {
+  it('refuses YAML alias bombs instead of expanding them', async () => {
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]'];
     for (let i = 1; i < 8; i++) lines.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(',')}]`);
-    const r = parseConfigText(lines.join('\n'), 'yaml', 'bomb.yaml');
+    const r = await parseConfigText(lines.join('\n'), 'yaml', 'bomb.yaml');
     expect(r.ok ? null : r.error.code).toBe('parse');
   });
 
-  it('parses TOML and reports TOML errors with line and column', () => {
-    const ok = parseConfigText('[mcp_servers.docs]\ncommand = "npx"\nargs = ["-y", "x"]\n', 'toml', 'c.toml');
+  it('parses TOML and reports TOML errors with line and column', async () => {
+    const ok = await parseConfigText('[mcp_servers.docs]\ncommand = "npx"\nargs = ["-y", "x"]\n', 'toml', 'c.toml');
     expect(ok).toEqual({ ok: true, document: { mcp_servers: { docs: { command: 'npx', args: ['-y', 'x'] } } } });
-    const bad = parseConfigText('[mcp_servers.docs]\ncommand = npx\n', 'toml', 'c.toml');
+    const bad = await parseConfigText('[mcp_servers.docs]\ncommand = npx\n', 'toml', 'c.toml');
     expect(bad.ok ? null : bad.error).toMatchObject({ code: 'parse', line: 2 });
   });
 });

@@ -67,20 +67,20 @@ describe('nesting depth', () => {
     ['yaml', `${Array.from({ length: 1_000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n')} 1\n`],
     ['toml', `x = ${deep(100_000, '[', ']')}\n`],
     ['toml', `x = ${deep(5_000, '{a=', '}')}\n`],
-  ] as const)('%s nested far too deep is one coded error, not a crash (case %#)', (format, text) => {
-    const r = parseConfigText(text, format, 'deep');
+  ] as const)('%s nested far too deep is one coded error, not a crash (case %#)', async (format, text) => {
+    const r = await parseConfigText(text, format, 'deep');
     expect(r.ok).toBe(false);
     expect(r.ok ? null : r.error.code).toMatch(/^(too-deep|parse)$/);
   });
 
-  it('says how deep and where for JSON', () => {
-    const r = parseConfigText(`{\n "x": ${'['.repeat(1000)}`, 'json', 'deep.json');
+  it('says how deep and where for JSON', async () => {
+    const r = await parseConfigText(`{\n "x": ${'['.repeat(1000)}`, 'json', 'deep.json');
     expect(r.ok ? null : r.error).toMatchObject({ code: 'too-deep', line: 2, reason: expect.stringMatching(/nested deeper than \d+ levels/) });
   });
 
-  it('does not count brackets inside strings and comments', () => {
+  it('does not count brackets inside strings and comments', async () => {
     const text = `{"a": {"command": "${'['.repeat(5000)}"}, // ${'{'.repeat(5000)}\n /* ${'['.repeat(5000)} */ "b": 1}`;
-    expect(parseConfigText(text, 'jsonc', 'f').ok).toBe(true);
+    expect((await parseConfigText(text, 'jsonc', 'f')).ok).toBe(true);
   });
 
   it('one deeply nested file does not stop discovery of the other clients', async () => {
@@ -110,27 +110,27 @@ describe('YAML alias expansion', () => {
     return `${lines.join('\n')}\n`;
   }
 
-  it('refuses aliases that expand a large node many times, under the alias count', () => {
-    const r = parseConfigText(laughs(), 'yaml', 'bomb.yaml');
+  it('refuses aliases that expand a large node many times, under the alias count', async () => {
+    const r = await parseConfigText(laughs(), 'yaml', 'bomb.yaml');
     expect(r.ok ? null : r.error).toMatchObject({ code: 'too-large', reason: expect.stringMatching(/expands .*aliases/) });
   });
 
-  it('refuses a few aliases of one big collection', () => {
+  it('refuses a few aliases of one big collection', async () => {
     const big = `big: &big [${Array.from({ length: 20_000 }, (_, i) => `"item-${i}-${'y'.repeat(40)}"`).join(', ')}]`;
     const text = `${big}\nmcpServers:\n${Array.from({ length: 40 }, (_, i) => `  s${i}: {command: npx, args: *big}`).join('\n')}\n`;
-    expect(parseConfigText(text, 'yaml', 'wide.yaml')).toMatchObject({ ok: false, error: { code: 'too-large' } });
+    expect(await parseConfigText(text, 'yaml', 'wide.yaml')).toMatchObject({ ok: false, error: { code: 'too-large' } });
   });
 
-  it('keeps ordinary anchors and aliases (expanded into a plain tree)', () => {
-    const r = parseConfigText('defaults: &d {command: npx, args: [-y, pkg]}\nmcpServers:\n  a: *d\n  b: *d\n', 'yaml', 'ok.yaml');
+  it('keeps ordinary anchors and aliases (expanded into a plain tree)', async () => {
+    const r = await parseConfigText('defaults: &d {command: npx, args: [-y, pkg]}\nmcpServers:\n  a: *d\n  b: *d\n', 'yaml', 'ok.yaml');
     expect(r.ok).toBe(true);
     const doc = r.ok ? (r.document as { mcpServers: Record<string, unknown> }) : null;
     expect(doc?.mcpServers.a).toEqual({ command: 'npx', args: ['-y', 'pkg'] });
     expect(doc?.mcpServers.a).not.toBe(doc?.mcpServers.b);
   });
 
-  it('refuses a recursive alias', () => {
-    const r = parseConfigText('a: &a\n  b: *a\n', 'yaml', 'cycle.yaml');
+  it('refuses a recursive alias', async () => {
+    const r = await parseConfigText('a: &a\n  b: *a\n', 'yaml', 'cycle.yaml');
     expect(r.ok).toBe(false);
   });
 });
@@ -145,8 +145,8 @@ describe('prototype keys', () => {
     toml: PROTO_NAMES.map((n) => `[mcpServers.${n}]\ncommand = "npx"\nargs = ["${n}"]\n[mcpServers.${n}.__proto__]\npolluted = true\n`).join('\n'),
   };
 
-  it.each(Object.keys(texts) as Array<keyof typeof texts>)('%s keeps every prototype-named server as an ordinary own key', (format) => {
-    const r = parseConfigText(texts[format], format, 'f');
+  it.each(Object.keys(texts) as Array<keyof typeof texts>)('%s keeps every prototype-named server as an ordinary own key', async (format) => {
+    const r = await parseConfigText(texts[format], format, 'f');
     expect(r.ok).toBe(true);
     const mcp = (r.ok ? r.document.mcpServers : null) as Record<string, { command: string; args: string[] }>;
     expect(Object.keys(mcp).sort()).toEqual([...PROTO_NAMES].sort());
@@ -164,8 +164,8 @@ describe('prototype keys', () => {
     ['jsonc', '{"a": [{"__proto__": {"polluted": 3}}],}'],
     ['yaml', '__proto__: {polluted: 4}\nconstructor: {prototype: {polluted: 5}}\n'],
     ['toml', '[__proto__]\npolluted = 6\n[constructor.prototype]\npolluted = 7\n'],
-  ] as const)('%s: prototype keys at any level stay own keys and pollute nothing', (format, text) => {
-    const r = parseConfigText(text, format, 'f');
+  ] as const)('%s: prototype keys at any level stay own keys and pollute nothing', async (format, text) => {
+    const r = await parseConfigText(text, format, 'f');
     expect(r.ok).toBe(true);
     expect(Object.keys(r.ok ? r.document : {}).length).toBeGreaterThan(0);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

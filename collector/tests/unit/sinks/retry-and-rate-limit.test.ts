@@ -1,4 +1,4 @@
-import { backoffMs, withRetry } from '../../../src/sinks/retry.js';
+import { withRetry } from '../../../src/sinks/retry.js';
 import { TokenBucket } from '../../../src/sinks/rate-limiter.js';
 import type { SendResult } from '../../../src/sinks/types.js';
 
@@ -62,11 +62,6 @@ describe('withRetry', () => {
     expect(out).toMatchObject({ ok: false, retryable: true });
     expect(c.sleeps.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1000);
     expect(calls).toBe(c.sleeps.length + 1);
-  });
-
-  it('caps the backoff at maxMs', () => {
-    expect(backoffMs(40, 100, 10_000, () => 0.999)).toBe(9990);
-    expect(backoffMs(0, 100, 10_000, () => 0.5, 2500)).toBe(2500);
   });
 });
 

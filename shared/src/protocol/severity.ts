@@ -1,4 +1,11 @@
-import { SEVERITIES, type Severity } from './schemas/inventory.js';
+/**
+ * Severities in rising order and their comparisons. Part of the protocol vocabulary: loaded
+ * without TypeBox (the schema's Severity union is imported as a type only).
+ */
+import type { Severity } from '../schemas/inventory.js';
+
+/** Severities in rising order. */
+export const SEVERITIES: readonly Severity[] = ['info', 'low', 'medium', 'high', 'critical'];
 
 /** Rank of a severity (info=0 .. critical=4); -1 for an unknown string. */
 export function severityRank(s: string): number {

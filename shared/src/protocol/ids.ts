@@ -1,16 +1,8 @@
 /**
- * Identifiers: ULIDs for events, stable hashes for server entries.
+ * Identifiers: stable hashes for server entries (event ULIDs are in ../event-id.ts).
  */
-import { monotonicFactory } from 'ulid';
 import { stableId } from './hash.js';
-import type { PackageIdentity, ServerTransport } from './schemas/server.js';
-
-const nextUlid = monotonicFactory();
-
-/** A new ULID (monotonic within this process). */
-export function newEventId(now: number = Date.now()): string {
-  return nextUlid(now);
-}
+import type { PackageIdentity, ServerTransport } from '../schemas/server.js';
 
 /** Inputs of a server entry's identity on one endpoint. */
 export interface ServerKeyInput {
