@@ -113,7 +113,8 @@ function listenerOptions(config: CollectorConfig, https: { key: string; cert: st
     connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
   };
   return {
-    ...(https ? { https: { ...https, ...server } } : { http: server }),
+    // TLS: a client that connects and never completes the handshake is cut after headersTimeout too.
+    ...(https ? { https: { ...https, ...server, handshakeTimeout: headersTimeout } } : { http: server }),
     connectionTimeout: config.httpIdleTimeoutMs,
     keepAliveTimeout: config.httpKeepAliveTimeoutMs,
     requestTimeout: config.httpRequestTimeoutMs,

@@ -474,7 +474,7 @@ export const CONFIG_TABLE = {
     parse: kinds.int(1, 1e6),
   }),
   pressureMaxEventLoopDelayMs: key({
-    default: 1000,
+    default: 2000,
     env: ['MCPWATCH_PRESSURE_MAX_EVENT_LOOP_DELAY_MS'],
     description: 'Mean event-loop delay over which requests (except /healthz, /readyz, /metrics) get 503 + Retry-After; 0 disables.',
     parse: kinds.int(0, 600_000),
@@ -488,8 +488,8 @@ export const CONFIG_TABLE = {
   pressureSampleIntervalMs: key({
     default: 1000,
     env: ['MCPWATCH_PRESSURE_SAMPLE_INTERVAL_MS'],
-    description: 'How often event-loop delay and heap use are sampled.',
-    parse: kinds.int(10, 60_000),
+    description: 'How often event-loop delay and heap use are sampled (at least 100 ms: a shorter window may hold no delay sample, which reads as overload).',
+    parse: kinds.int(100, 60_000),
   }),
   logLevel: key({
     default: 'info' as LogLevel,
