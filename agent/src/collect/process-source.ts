@@ -5,30 +5,9 @@
  */
 import os from 'node:os';
 import type { Platform } from '../types.js';
+import { MAX_PROCESS_ROWS, type ProcessRow, type ProcessSource, type SourceResult } from '../platform/source-types.js';
 
-/** One running process as the collectors see it. `cmd` is the raw command line (may hold secrets). */
-export interface ProcessRow {
-  pid: number;
-  ppid: number | null;
-  /** Executable name (comm). */
-  name: string;
-  /** Full command line, raw. Never leaves the agent without redaction. */
-  cmd: string;
-  /** Executable path when known. */
-  path?: string | null;
-  uid: number | null;
-  /** User name when the source knows it (systeminformation on Windows). */
-  user?: string | null;
-  startedAt: string | null;
-}
-
-export type SourceResult<T> = { ok: true; rows: T[] } | { ok: false; error: Error };
-
-/** Returns a snapshot of running processes. */
-export type ProcessSource = () => Promise<SourceResult<ProcessRow>>;
-
-/** Upper bound on processes taken from one snapshot (a runaway host must not blow the agent up). */
-export const MAX_PROCESS_ROWS = 20000;
+export { MAX_PROCESS_ROWS, type ProcessRow, type ProcessSource, type SourceResult } from '../platform/source-types.js';
 
 /**
  * The real process source for `platform` (the OS this agent runs on): /proc on Linux (ps-list
@@ -46,9 +25,6 @@ export function systemProcessSource(platform: Platform = os.platform() as Platfo
   }
   return psListSource;
 }
-
-/** The ps-list source on any OS (exported for comparison tests). */
-export const psListProcessSource: ProcessSource = () => psListSource();
 
 async function psListSource(): Promise<SourceResult<ProcessRow>> {
   try {

@@ -3,30 +3,9 @@
  * Linux (linux-socket-source.ts) or systeminformation's networkConnections(). Tests inject rows.
  * Never throws.
  */
-import type { SourceResult } from './process-source.js';
+import { MAX_SOCKET_ROWS, type SocketRow, type SocketSource, type SourceResult } from '../platform/source-types.js';
 
-/** One socket as the collectors see it. */
-export interface SocketRow {
-  protocol: string;
-  localAddress: string;
-  localPort: number;
-  peerAddress: string | null;
-  peerPort: number | null;
-  /** LISTEN, ESTABLISHED, ... (upper case). */
-  state: string;
-  pid: number | null;
-  processName: string;
-}
-
-/** Which processes' sockets are wanted (a source may return more; the collector filters). */
-export interface SocketScope {
-  pids: ReadonlySet<number>;
-  names: ReadonlyMap<number, string>;
-}
-
-export type SocketSource = (scope?: SocketScope) => Promise<SourceResult<SocketRow>>;
-
-export const MAX_SOCKET_ROWS = 50000;
+export { MAX_SOCKET_ROWS, type SocketRow, type SocketScope, type SocketSource } from '../platform/source-types.js';
 
 /**
  * The real socket source: on Linux /proc for the processes in scope (systeminformation when /proc

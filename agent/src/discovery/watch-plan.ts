@@ -106,8 +106,3 @@ export function createRelevance(specs: readonly WatchSpec[]): (p: string) => Rel
     return ancestors.has(p) ? 'ancestor' : 'none';
   };
 }
-
-/** One-off relevance of `p` (see createRelevance; index once when testing many paths). */
-export function relevanceOf(p: string, specs: readonly WatchSpec[]): Relevance {
-  return createRelevance(specs)(p);
-}

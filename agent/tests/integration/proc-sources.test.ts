@@ -8,7 +8,10 @@ import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import { readProcProcesses, releaseProcCache, type ProcCache } from '../../src/platform/linux/proc-source.js';
 import { readProcSockets, type ProcSocketCache } from '../../src/platform/linux/socket-source.js';
-import { psListProcessSource } from '../../src/collect/process-source.js';
+import { systemProcessSource } from '../../src/collect/process-source.js';
+
+/** ps-list: the macOS source (and the Linux fallback). */
+const psListProcessSource = systemProcessSource('darwin');
 
 (os.platform() === 'linux' ? describe : describe.skip)('readProcProcesses (this machine)', () => {
   it('lists this process with its parent, command line, uid and start time', async () => {

@@ -16,8 +16,7 @@
  * back as `{ ok: false }` (the caller falls back to ps-list).
  */
 import * as nodeFs from 'node:fs';
-import type { ProcessRow, SourceResult } from '../../collect/process-source.js';
-import { MAX_PROCESS_ROWS } from '../../collect/process-source.js';
+import { MAX_PROCESS_ROWS, type ProcessRow, type SourceResult } from '../source-types.js';
 
 /** USER_HZ: 100 on every Linux architecture Node runs on. */
 const CLOCK_TICKS_PER_S = 100;

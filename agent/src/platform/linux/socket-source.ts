@@ -7,9 +7,7 @@
  * be read comes back as `{ ok: false }` (the caller falls back to systeminformation).
  */
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
-import type { SourceResult } from '../../collect/process-source.js';
-import type { SocketRow } from '../../collect/socket-source.js';
-import { MAX_SOCKET_ROWS } from '../../collect/socket-source.js';
+import { MAX_SOCKET_ROWS, type SocketRow, type SourceResult } from '../source-types.js';
 
 /** TCP states of /proc/net/tcp (include/net/tcp_states.h). */
 const TCP_STATES: Record<string, string> = {

@@ -1,4 +1,7 @@
-import { createRelevance, MAX_WATCH_ROOTS, nearestExistingDir, planWatchRoots, relevanceOf, type StatKind, type WatchSpec } from '../../../src/discovery/watch-plan.js';
+import { createRelevance, MAX_WATCH_ROOTS, nearestExistingDir, planWatchRoots, type StatKind, type WatchSpec } from '../../../src/discovery/watch-plan.js';
+
+/** One-off relevance of `p` through the real index. */
+const relevanceOf = (p: string, specs: readonly WatchSpec[]) => createRelevance(specs)(p);
 
 function fakeFs(dirs: string[], files: string[] = []): StatKind {
   return (p) => (dirs.includes(p) ? 'dir' : files.includes(p) ? 'file' : null);
