@@ -16,9 +16,29 @@ export interface RateLimiterOptions {
   now?: () => number;
 }
 
-interface Bucket {
+/** One token bucket's state: tokens saved up (fractional) as of `atMs`. */
+export interface Bucket {
   tokens: number;
   atMs: number;
+}
+
+/** The one token-bucket arithmetic (ingest limits here, the sinks' call quotas in sinks/): adds the
+ * tokens earned since `b.atMs`, at most `burst`, and moves `b.atMs` to `nowMs`. */
+export function refillBucket(b: Bucket, nowMs: number, ratePerS: number, burst: number): void {
+  b.tokens = Math.min(burst, b.tokens + ((nowMs - b.atMs) / 1000) * ratePerS);
+  b.atMs = nowMs;
+}
+
+/** Spends one token when there is one. */
+export function takeToken(b: Bucket): boolean {
+  if (b.tokens < 1) return false;
+  b.tokens -= 1;
+  return true;
+}
+
+/** Milliseconds until `b` holds one whole token. */
+export function msUntilToken(b: Bucket, ratePerS: number): number {
+  return ((1 - b.tokens) / ratePerS) * 1000;
 }
 
 /** Token-bucket rate limiter keyed by string. */
@@ -40,8 +60,7 @@ export class RateLimiter {
     let b = this.buckets.get(key);
     if (b) {
       this.buckets.delete(key); // re-insert below: Map order is recency
-      b.tokens = Math.min(burst, b.tokens + ((now - b.atMs) / 1000) * ratePerS);
-      b.atMs = now;
+      refillBucket(b, now, ratePerS, burst);
     } else {
       b = { tokens: burst, atMs: now };
       if (this.buckets.size >= this.maxKeys) {
@@ -50,10 +69,7 @@ export class RateLimiter {
       }
     }
     this.buckets.set(key, b);
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return { ok: true };
-    }
+    if (takeToken(b)) return { ok: true };
     return { ok: false, retryAfterS: Math.max(1, Math.ceil((1 - b.tokens) / ratePerS)) };
   }
 }

@@ -4,7 +4,7 @@
  * `npm exec`, uvx → `uv tool uvx`, `cmd /c`, node/python script runners), and redact a command
  * line for output (`redactCommandLine`). Pure functions; none throws.
  */
-import { splitCommandLine } from '../normalize/index.js';
+import { commandLineSpans, splitCommandLine } from '../normalize/index.js';
 import { redactArgs, redactText } from '../secrets/index.js';
 
 export { splitCommandLine };
@@ -41,9 +41,6 @@ export function stripCmdWrapper(argv: string[]): string[] {
   return argv;
 }
 
-/** Longest command line redacted word by word; the free-text pass still covers (and cuts) the rest. */
-const MAX_REDACT_WORDS = 512;
-
 /**
  * A process command line with every secret masked, as written otherwise. Words are found
  * quote-aware (`--password "two words"`, `--config '{"apiKey": "x"}'` are one word each), redacted
@@ -52,7 +49,7 @@ const MAX_REDACT_WORDS = 512;
  * redactor. Never returns the input unscanned.
  */
 export function redactCommandLine(line: string): string {
-  const spans = wordSpans(line);
+  const spans = commandLineSpans(line);
   const words = spans.map((s) => s.word);
   const redacted = redactArgs(words);
   let out = '';
@@ -64,38 +61,4 @@ export function redactCommandLine(line: string): string {
     at = s.end;
   });
   return redactText(out + line.slice(at));
-}
-
-/** Words of a command line with where each sits (quotes included), like splitCommandLine. */
-function wordSpans(line: string): Array<{ word: string; start: number; end: number }> {
-  const spans: Array<{ word: string; start: number; end: number }> = [];
-  let word = '';
-  let start = -1;
-  let quote: '"' | "'" | null = null;
-  for (let i = 0; i < line.length && spans.length < MAX_REDACT_WORDS; i++) {
-    const ch = line[i] as string;
-    const next = line[i + 1];
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === '\\' && quote === '"' && (next === '"' || next === '\\')) {
-        word += next;
-        i++;
-      } else word += ch;
-      continue;
-    }
-    if (/\s/.test(ch)) {
-      if (start >= 0) spans.push({ word, start, end: i });
-      word = '';
-      start = -1;
-      continue;
-    }
-    if (start < 0) start = i;
-    if (ch === '"' || ch === "'") quote = ch;
-    else if (ch === '\\' && (next === ' ' || next === '"' || next === "'")) {
-      word += next;
-      i++;
-    } else word += ch;
-  }
-  if (start >= 0 && spans.length < MAX_REDACT_WORDS) spans.push({ word, start, end: line.length });
-  return spans;
 }

@@ -7,45 +7,51 @@
  */
 const MAX_WORDS = 512;
 
-/** Split one command string into words, quote-aware. */
-export function splitCommandLine(line: string): string[] {
-  const words: string[] = [];
-  let current = '';
-  let inWord = false;
+/** One word of a command line and where it sits in the line (quotes included). */
+export interface WordSpan {
+  word: string;
+  start: number;
+  end: number;
+}
+
+/** The words of a command line with their places, quote-aware (the one tokenizer: splitCommandLine
+ * and the process command-line redactor both use it). */
+export function commandLineSpans(line: string): WordSpan[] {
+  const spans: WordSpan[] = [];
+  let word = '';
+  let start = -1;
   let quote: '"' | "'" | null = null;
-  for (let i = 0; i < line.length && words.length < MAX_WORDS; i++) {
+  for (let i = 0; i < line.length && spans.length < MAX_WORDS; i++) {
     const ch = line[i] as string;
     const next = line[i + 1];
     if (quote) {
       if (ch === quote) quote = null;
       else if (ch === '\\' && quote === '"' && (next === '"' || next === '\\')) {
-        current += next;
+        word += next;
         i++;
-      } else current += ch;
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
-      quote = ch;
-      inWord = true;
-      continue;
-    }
-    if (ch === '\\' && (next === ' ' || next === '"' || next === "'")) {
-      current += next;
-      inWord = true;
-      i++;
+      } else word += ch;
       continue;
     }
     if (/\s/.test(ch)) {
-      if (inWord) words.push(current);
-      current = '';
-      inWord = false;
+      if (start >= 0) spans.push({ word, start, end: i });
+      word = '';
+      start = -1;
       continue;
     }
-    current += ch;
-    inWord = true;
+    if (start < 0) start = i;
+    if (ch === '"' || ch === "'") quote = ch;
+    else if (ch === '\\' && (next === ' ' || next === '"' || next === "'")) {
+      word += next;
+      i++;
+    } else word += ch;
   }
-  if (inWord && words.length < MAX_WORDS) words.push(current);
-  return words;
+  if (start >= 0 && spans.length < MAX_WORDS) spans.push({ word, start, end: line.length });
+  return spans;
+}
+
+/** Split one command string into words, quote-aware. */
+export function splitCommandLine(line: string): string[] {
+  return commandLineSpans(line).map((s) => s.word);
 }
 
 /** An unquoted Windows executable path that may contain spaces: `C:\Program Files\x\node.exe ...`. */

@@ -6,4 +6,4 @@ export { normalizeEntry, type NormalizeResult } from './normalize-entry.js';
 export { readEntryFields, type EntryFields } from './entry-fields.js';
 export { identifyLaunch, parseImageRef, parseNpmSpec, parsePypiSpec, type LaunchIdentity } from './package-identity.js';
 export { resolveTransport, transportFromName, transportFromUrl } from './transport.js';
-export { executableBaseName, splitCommandField, splitCommandLine } from './command-line.js';
+export { commandLineSpans, executableBaseName, splitCommandField, splitCommandLine, type WordSpan } from './command-line.js';

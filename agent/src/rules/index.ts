@@ -6,5 +6,5 @@ export { evaluateRules, MAX_FINDINGS, RULES, type RulesOptions } from './rules-e
 export type { Rule, RuleContext, RuleHit, RulesInput, ServerView } from './rule-types.js';
 export { containerIssues } from './host-rules.js';
 export { documentApprovals, serverApprovals } from './approval-rules.js';
-export { isLoopbackHost, isPrivateHost, urlHost } from './network-rules.js';
+export { isPrivateHost, urlHost } from './network-rules.js';
 export { secretFieldsOf } from './secret-rules.js';

@@ -1,6 +1,7 @@
 /**
  * Network rules: remote servers reached without TLS, local servers listening on every interface.
  */
+import { isLoopbackHost } from '@mcpwatch/shared/protocol';
 import { serverSubject, type Rule, type RuleContext, type RuleHit } from './rule-types.js';
 
 /** Host part of a URL as written (no userinfo, no port), lower case; null when not parseable. */
@@ -9,11 +10,6 @@ export function urlHost(url: string): string | null {
   return m ? (m[1] as string).toLowerCase() : null;
 }
 
-/** true for loopback hosts (localhost, 127/8, ::1, *.localhost). */
-export function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '');
-  return h === 'localhost' || h.endsWith('.localhost') || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::1' || h === '0:0:0:0:0:0:0:1' || h === '::ffff:127.0.0.1';
-}
 
 /** true for private-network hosts (RFC 1918, link-local, unique-local, .local, docker host alias). */
 export function isPrivateHost(host: string): boolean {

@@ -26,6 +26,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { X509Certificate } from 'node:crypto';
+import { isLoopbackHost } from '@mcpwatch/shared/protocol';
 import { AgentCodes, PipelineError, type AgentCode } from '../errors.js';
 
 export interface HttpResponse {
@@ -59,14 +60,6 @@ export function normalizeFingerprint(fp: string): string {
     .replace(/^sha-?256\s*[:=]\s*/i, '')
     .replace(/[^0-9a-fA-F]/g, '')
     .toLowerCase();
-}
-
-/** true for hosts that never leave this machine. */
-export function isLoopbackHost(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (h === 'localhost' || h === '::1') return true;
-  if (net.isIPv4(h)) return h.startsWith('127.');
-  return false;
 }
 
 /** Validates a collector URL: https anywhere, http only on loopback. Throws MCPW_ERR_INSECURE_URL. */

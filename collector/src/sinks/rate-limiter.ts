@@ -1,8 +1,10 @@
 /**
  * Token bucket: `ratePerS` tokens a second, at most `burst` saved up. `acquire()` resolves when a
  * token is available (waiting if needed); Security Hub's documented quota is 10 calls/s with a
- * burst of 30 per account and region. Clock and sleep are injected for tests.
+ * burst of 30 per account and region. Clock and sleep are injected for tests. The bucket
+ * arithmetic is the ingest limiter's (../rate-limiter.ts); this class adds waiting in arrival order.
  */
+import { msUntilToken, refillBucket, takeToken, type Bucket } from '../rate-limiter.js';
 import { unrefSleep } from './retry.js';
 
 export interface RateLimiterOptions {
@@ -13,8 +15,7 @@ export interface RateLimiterOptions {
 }
 
 export class TokenBucket {
-  private tokens: number;
-  private last: number;
+  private readonly bucket: Bucket;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   /** Serialises waiters so they take tokens in arrival order. */
@@ -26,31 +27,20 @@ export class TokenBucket {
     if (!(opts.ratePerS > 0) || !(opts.burst >= 1)) throw new RangeError('TokenBucket needs ratePerS > 0 and burst >= 1');
     this.now = opts.now ?? Date.now;
     this.sleep = opts.sleep ?? unrefSleep;
-    this.tokens = opts.burst;
-    this.last = this.now();
-  }
-
-  private refill(): void {
-    const t = this.now();
-    this.tokens = Math.min(this.opts.burst, this.tokens + ((t - this.last) / 1000) * this.opts.ratePerS);
-    this.last = t;
+    this.bucket = { tokens: opts.burst, atMs: this.now() };
   }
 
   /** Takes one token without waiting; false when none is available. */
   tryTake(): boolean {
-    this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
+    refillBucket(this.bucket, this.now(), this.opts.ratePerS, this.opts.burst);
+    return takeToken(this.bucket);
   }
 
   /** Resolves once a token was taken. */
   acquire(): Promise<void> {
     const run = async (): Promise<void> => {
       while (!this.tryTake()) {
-        const waitMs = Math.ceil(((1 - this.tokens) / this.opts.ratePerS) * 1000);
+        const waitMs = Math.ceil(msUntilToken(this.bucket, this.opts.ratePerS));
         this.waitedMs += waitMs;
         await this.sleep(waitMs);
       }

@@ -11,3 +11,4 @@ export * from './terminal-text.js';
 export * from './wire-errors.js';
 export * from './send-result.js';
 export * from './backoff.js';
+export * from './hosts.js';
