@@ -20,6 +20,7 @@ import { statSync } from 'node:fs';
 import { canonicalJson, makeEvent, type InventoryDocument, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { diffInventories } from './diff.js';
 import { AgentCodes, AgentError } from '../errors.js';
+import { snapshotEvent } from './snapshot-event.js';
 import {
   assembleInventory,
   classifyRuntime,
@@ -97,12 +98,7 @@ export class InventoryWatcher {
     this.runtime = outcome.runtime;
     this.last = outcome.document;
     if (this.options.emitSnapshot !== false) {
-      const d = outcome.document;
-      this.emit([
-        makeEvent('inventory.snapshot', this.options.endpointId, {
-          host: d.host, clients: d.clients, servers: d.servers, processes: d.processes, sockets: d.sockets, findings: d.findings, errors: d.errors,
-        }),
-      ]);
+      this.emit([snapshotEvent(outcome.document, this.options.endpointId)]);
     }
     this.emit(outcome.document.errors.map((e) => makeEvent('config.error', this.options.endpointId, e)));
     if (this.stopped) return;

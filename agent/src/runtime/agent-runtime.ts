@@ -31,6 +31,7 @@ import { CERT_EXPIRED, Shipper, type ShipperReport } from '../ship/shipper.js';
 import { HttpClient } from '../ship/http-client.js';
 import { collectorTrust, enroll, loadIdentity, renewalDue, type AgentIdentity } from '../enroll/enroll-client.js';
 import { ProcessMeter, SelfLimiter } from './self-limit.js';
+import { snapshotEvent } from '../inventory/snapshot-event.js';
 import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged, type EffectivePolicy } from '../rules/policy.js';
 import type { Rule, RulesOptions } from '../rules/index.js';
 import { buildHeartbeat } from './heartbeat.js';
@@ -297,9 +298,7 @@ export class AgentRuntime implements EventSink {
   snapshot(): void {
     const d = this.watcher?.current();
     if (!d) return;
-    this.push(
-      makeEvent('inventory.snapshot', this.endpointId, { host: d.host, clients: d.clients, servers: d.servers, processes: d.processes, sockets: d.sockets, findings: d.findings, errors: d.errors }, new Date(this.now())),
-    );
+    this.push(snapshotEvent(d, this.endpointId, new Date(this.now())));
   }
 
   // ---- policy ---------------------------------------------------------------------------------
