@@ -12,7 +12,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument } from '@mcpwatch/shared';
 import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
-import { FakeCollector } from './pipeline-fake-collector.js';
+import { FakeCollector } from '@mcpwatch/testkit';
 import { schemaErrors, validateEvent } from '../helpers/schemas.js';
 
 const AGENT = 'ag_schema';

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import type { HostInfo } from '@mcpwatch/shared';
 import { collectorTrust, enroll, loadIdentity, renewalDue, FILES, type EnrollmentRecord } from '../../src/enroll/enroll-client.js';
 import { checkCollectorUrl, HttpClient, normalizeFingerprint } from '../../src/ship/http-client.js';
-import { FakeEnrollServer } from './pipeline-fake-enroll-server.js';
+import { FakeEnrollServer } from '@mcpwatch/testkit';
 
 const SECRET = 'canary-enroll-secret-51d2';
 const host: HostInfo = { hostname: 'test-host', platform: 'linux', users: ['alice'], hardwareUuid: 'uuid-1' };

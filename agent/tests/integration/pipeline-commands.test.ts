@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { main } from '../../src/cli.js';
-import { FakeEnrollServer } from './pipeline-fake-enroll-server.js';
+import { FakeEnrollServer } from '@mcpwatch/testkit';
 
 function io(env: Record<string, string | undefined> = {}) {
   const out: string[] = [];

@@ -23,7 +23,7 @@ import { InventoryWatcher } from '../../src/inventory/inventory-watcher.js';
 import { buildScanContext } from '../../src/inventory/scan-context.js';
 import { defaultScanDeps, rulesEvaluator } from '../../src/inventory/scan-deps.js';
 import { RULES, type Rule } from '../../src/rules/index.js';
-import { FakeCollector } from './pipeline-fake-collector.js';
+import { FakeCollector } from '@mcpwatch/testkit';
 
 const AGENT = 'ag_rules_policy';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

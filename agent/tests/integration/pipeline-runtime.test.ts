@@ -11,7 +11,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
 import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
-import { FakeCollector } from './pipeline-fake-collector.js';
+import { FakeCollector } from '@mcpwatch/testkit';
 
 const AGENT = 'ag_runtime';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });

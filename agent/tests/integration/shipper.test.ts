@@ -7,7 +7,7 @@ import { makeEvent } from '@mcpwatch/shared';
 import { Spool } from '../../src/spool/spool.js';
 import { Shipper, readShipperState, type ShipperOptions, type ShipperReport } from '../../src/ship/shipper.js';
 import { HttpClient } from '../../src/ship/http-client.js';
-import { FakeCollector } from './pipeline-fake-collector.js';
+import { FakeCollector } from '@mcpwatch/testkit';
 
 const AGENT = 'agent-1';
 function keyPair(): { privateKey: KeyObject; publicKey: KeyObject } {

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { ENROLL_SECRET, makeFixture, type Fixture } from '../support/collector-fixture.js';
-import { enrollRequest, injectTransport, makeKeyPair, pooledKeyPair, TestAgent, type Transport } from '../../../test/src/harness/test-agent.js';
+import { enrollRequest, injectTransport, makeKeyPair, pooledKeyPair, TestAgent, type Transport } from '@mcpwatch/testkit';
 
 const ADMIN = 'admin-token-0123456789';
 

@@ -8,7 +8,7 @@
 import { makeEvent, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { makeFixture, type Fixture } from '../support/collector-fixture.js';
 import { engineCases } from '../support/pg.js';
-import { makeServerEntry, type TestAgent, type WireResponse } from '../../../test/src/harness/test-agent.js';
+import { makeServerEntry, type TestAgent, type WireResponse } from '@mcpwatch/testkit';
 
 /** Placeholder replaced in the JSON text by a deeply nested value. */
 const DEEP = '__DEEP_VALUE__';

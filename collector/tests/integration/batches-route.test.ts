@@ -3,7 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { Errors } from '../../src/errors.js';
 import { failing, makeFixture, type Fixture } from '../support/collector-fixture.js';
 import { engineCases } from '../support/pg.js';
-import type { TestAgent, WireResponse } from '../../../test/src/harness/test-agent.js';
+import { type TestAgent, type WireResponse } from '@mcpwatch/testkit';
 
 function expectError(res: WireResponse, status: number, code: string, message?: RegExp): void {
   expect({ status: res.status, code: (res.json as { code?: string })?.code }).toEqual({ status, code });

@@ -15,7 +15,7 @@ import { createStore } from '../../src/store/index.js';
 import type { Store } from '../../src/store/types.js';
 import { loadCaForTests } from '../support/ca-cache.js';
 import { ENROLL_SECRET } from '../support/collector-fixture.js';
-import { httpTransport, pooledKeyPair, TestAgent } from '../../../test/src/harness/test-agent.js';
+import { httpTransport, pooledKeyPair, TestAgent } from '@mcpwatch/testkit';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { probePostgres, TEST_PG_URL, uniqueSchemaName } from '../support/pg.js';

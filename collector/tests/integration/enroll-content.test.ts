@@ -5,7 +5,7 @@
  */
 import { makeFixture, ENROLL_SECRET, type Fixture } from '../support/collector-fixture.js';
 import { engineCases } from '../support/pg.js';
-import { enrollRequest } from '../../../test/src/harness/test-agent.js';
+import { enrollRequest } from '@mcpwatch/testkit';
 
 describe.each(await engineCases())('POST /v1/enroll content (%s store)', (engine) => {
   let fx: Fixture;

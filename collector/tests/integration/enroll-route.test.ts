@@ -8,7 +8,7 @@ import { ENROLL_SECRET, makeFixture, type Fixture } from '../support/collector-f
 import { loadCaForTests } from '../support/ca-cache.js';
 import { craftedCsr } from '../support/crafted-csr.js';
 import { engineCases } from '../support/pg.js';
-import { enrollRequest, injectTransport, makeKeyPair, pooledKeyPair, TestAgent } from '../../../test/src/harness/test-agent.js';
+import { enrollRequest, injectTransport, makeKeyPair, pooledKeyPair, TestAgent } from '@mcpwatch/testkit';
 
 describe.each(await engineCases())('POST /v1/enroll (%s store)', (engine) => {
   let fx: Fixture;

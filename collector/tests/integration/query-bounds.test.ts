@@ -6,7 +6,7 @@
 import { makeEvent, type McpEvent } from '@mcpwatch/shared';
 import { makeFixture, type Fixture } from '../support/collector-fixture.js';
 import { engineCases } from '../support/pg.js';
-import { makeServerEntry, type TestAgent } from '../../../test/src/harness/test-agent.js';
+import { makeServerEntry, type TestAgent } from '@mcpwatch/testkit';
 import { MAX_PAGE_BYTES } from '../../src/store/inventory-queries.js';
 
 const ADMIN_TOKEN = 'bootstrap-admin-token-0123456789';

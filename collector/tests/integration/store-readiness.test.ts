@@ -13,7 +13,7 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { SQLITE_FILE } from '../../src/store/index.js';
 import { loadCaForTests } from '../support/ca-cache.js';
-import { injectTransport, pooledKeyPair, TestAgent } from '../../../test/src/harness/test-agent.js';
+import { injectTransport, pooledKeyPair, TestAgent } from '@mcpwatch/testkit';
 
 const SECRET = 'readiness-secret-0123456789';
 

@@ -13,7 +13,7 @@ import { loadConfig, type ConfigKey } from '../../src/config.js';
 import { openTestStore } from './test-store.js';
 import type { EngineName } from './pg.js';
 import type { Store } from '../../src/store/types.js';
-import { injectTransport, pooledKeyPair, TestAgent, type Transport } from '../../../test/src/harness/test-agent.js';
+import { injectTransport, pooledKeyPair, TestAgent, type Transport } from '@mcpwatch/testkit';
 
 export const ENROLL_SECRET = 'fleet-secret-0123456789';
 

@@ -1,7 +1,7 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { hasNulEscape, isDateTime, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
-import { makeEvents } from '../../../test/src/harness/test-agent.js';
+import { makeEvents } from '@mcpwatch/testkit';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
 

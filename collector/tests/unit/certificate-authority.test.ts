@@ -2,7 +2,7 @@ import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCsr, makeKeyPair, pooledKeyPair } from '../../../test/src/harness/test-agent.js';
+import { makeCsr, makeKeyPair, pooledKeyPair } from '@mcpwatch/testkit';
 import { caPaths, createCaMaterial, loadOrCreateCa, loadOrCreateServerKey } from '../../src/ca/certificate-authority.js';
 
 function csrOf(bits = 2048, cn = 'ignored'): { csrPem: string; publicKeyPem: string } {

@@ -4,7 +4,7 @@
  * The crafted CSRs carry fake key bytes and a garbage signature: only a check that runs before
  * verification can name the key as the reason.
  */
-import { makeCsr, pooledKeyPair } from '../../../test/src/harness/test-agent.js';
+import { makeCsr, pooledKeyPair } from '@mcpwatch/testkit';
 import { checkCsrBounds, MAX_CSR_PEM_CHARS } from '../../src/ca/certificate-authority.js';
 import { loadCaForTests } from '../support/ca-cache.js';
 import { craftedCsr } from '../support/crafted-csr.js';

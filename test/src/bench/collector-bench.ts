@@ -25,7 +25,7 @@ import { createPublicKey } from 'node:crypto';
 import pg from 'pg';
 import { boundedGunzip, createStore, validateBatch, warmBatchValidator, type Store } from '@mcpwatch/collector';
 import { HEADERS, verifyBatch, type Batch } from '@mcpwatch/shared';
-import { httpTransport, makeHost, pooledKeyPair, TestAgent, type PreparedBatch, type Transport } from '../harness/test-agent.js';
+import { httpTransport, makeHost, pooledKeyPair, TestAgent, type PreparedBatch, type Transport } from '@mcpwatch/testkit';
 import { median, percentile, readCpu } from './bench-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -30,8 +30,8 @@ import {
   type Store,
 } from '@mcpwatch/collector';
 import { sha256Hex, type McpEvent } from '@mcpwatch/shared';
-import { Kinesalite, TEST_CREDENTIALS, TEST_REGION } from '../fakes/kinesalite-server.js';
-import { makeEvents, makeHost } from '../harness/test-agent.js';
+import { Kinesalite, TEST_CREDENTIALS, TEST_REGION } from '@mcpwatch/testkit';
+import { makeEvents, makeHost } from '@mcpwatch/testkit';
 import { formatRows, median, type BenchRow } from './bench-stats.js';
 
 const envInt = (name: string, fallback: number): number => {

@@ -10,9 +10,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { httpTransport, pooledKeyPair, TestAgent } from '../../../../test/src/harness/test-agent.js';
-import { FaultProxy } from '../../../../test/src/fakes/fault-proxy.js';
-import { Kinesalite } from '../../../../test/src/fakes/kinesalite-server.js';
+import { httpTransport, pooledKeyPair, TestAgent, FaultProxy, Kinesalite } from '@mcpwatch/testkit';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const BIN = resolve(here, '../../../bin/mcpwatch-collector.js');

@@ -17,9 +17,7 @@ import { createStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { loadCaForTests } from '../../support/ca-cache.js';
 import { ENROLL_SECRET } from '../../support/collector-fixture.js';
-import { injectTransport, pooledKeyPair, TestAgent } from '../../../../test/src/harness/test-agent.js';
-import { FaultProxy } from '../../../../test/src/fakes/fault-proxy.js';
-import { Kinesalite, TEST_CREDENTIALS } from '../../../../test/src/fakes/kinesalite-server.js';
+import { injectTransport, pooledKeyPair, TestAgent, FaultProxy, Kinesalite, TEST_CREDENTIALS } from '@mcpwatch/testkit';
 
 const FULL = process.env.MCPWATCH_FULL_OUTAGE === '1';
 const OUTAGE_MS = FULL ? 120_000 : 10_000;

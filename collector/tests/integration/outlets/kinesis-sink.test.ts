@@ -2,7 +2,7 @@
  * The Kinesis sink against kinesalite (a real Kinesis emulator on 127.0.0.1): every record is read
  * back and one endpoint's events are checked to be in order on one shard.
  */
-import { Kinesalite, TEST_CREDENTIALS, TEST_REGION } from '../../../../test/src/fakes/kinesalite-server.js';
+import { Kinesalite, TEST_CREDENTIALS, TEST_REGION } from '@mcpwatch/testkit';
 import { createKinesisClient, KinesisSink } from '../../../src/sinks/kinesis-sink.js';
 import { RECORD_SCHEMA } from '../../../src/sinks/kinesis-records.js';
 import type { OutboxRow } from '../../../src/store/types.js';

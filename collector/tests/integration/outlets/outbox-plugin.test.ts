@@ -14,9 +14,7 @@ import { outletsOf } from '../../../src/outbox/outbox-plugin.js';
 import { createStore } from '../../../src/store/index.js';
 import { loadCaForTests } from '../../support/ca-cache.js';
 import { ENROLL_SECRET } from '../../support/collector-fixture.js';
-import { injectTransport, makeHost, pooledKeyPair, TestAgent } from '../../../../test/src/harness/test-agent.js';
-import { Kinesalite, TEST_CREDENTIALS } from '../../../../test/src/fakes/kinesalite-server.js';
-import { SecurityHubFake } from '../../../../test/src/fakes/securityhub-fake.js';
+import { injectTransport, makeHost, pooledKeyPair, TestAgent, Kinesalite, TEST_CREDENTIALS, SecurityHubFake } from '@mcpwatch/testkit';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const savedEnv = { ...process.env };

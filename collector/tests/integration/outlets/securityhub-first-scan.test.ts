@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnableSecurityHubCommand, GetFindingsCommand, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { FastifyInstance } from 'fastify';
-import { SecurityHubFake } from '../../../../test/src/fakes/securityhub-fake.js';
+import { SecurityHubFake } from '@mcpwatch/testkit';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { createSecurityHubClient } from '../../../src/sinks/securityhub-sink.js';

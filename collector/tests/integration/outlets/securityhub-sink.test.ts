@@ -5,7 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import { SecurityHubClient, EnableSecurityHubCommand, GetFindingsCommand } from '@aws-sdk/client-securityhub';
-import { SecurityHubFake } from '../../../../test/src/fakes/securityhub-fake.js';
+import { SecurityHubFake } from '@mcpwatch/testkit';
 import { createSecurityHubClient, SecurityHubSink } from '../../../src/sinks/securityhub-sink.js';
 import { FirstSeenMemory } from '../../../src/sinks/first-seen-memory.js';
 import { TokenBucket } from '../../../src/sinks/rate-limiter.js';
