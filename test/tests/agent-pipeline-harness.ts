@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { inspectSpool } from '@mcpwatch/agent';
 import { findingTransitionId } from '@mcpwatch/collector';
+import { waitFor as waitForCondition } from '@mcpwatch/testkit';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const COLLECTOR_BIN = path.join(ROOT, 'collector', 'bin', 'mcpwatch-collector.js');
@@ -29,12 +30,7 @@ export function sleep(ms: number): Promise<void> {
  * default: a loaded CI machine can take tens of seconds to start a collector or an agent.
  */
 export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs = 90_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await cond()) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+  await waitForCondition(what, cond, timeoutMs, 100);
 }
 
 export async function freePort(): Promise<number> {

@@ -8,3 +8,4 @@ export * from './fakes/fake-enroll-server.js';
 export * from './fakes/fault-proxy.js';
 export * from './fakes/kinesalite-server.js';
 export * from './fakes/securityhub-fake.js';
+export * from './wait-for.js';

@@ -23,7 +23,7 @@ import { InventoryWatcher } from '../../src/inventory/inventory-watcher.js';
 import { buildScanContext } from '../../src/inventory/scan-context.js';
 import { defaultScanDeps, rulesEvaluator } from '../../src/inventory/scan-deps.js';
 import { RULES, type Rule } from '../../src/rules/index.js';
-import { FakeCollector } from '@mcpwatch/testkit';
+import { FakeCollector, waitFor } from '@mcpwatch/testkit';
 
 const AGENT = 'ag_rules_policy';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -53,14 +53,6 @@ function fixture(settings: Record<string, unknown>): { stateDir: string; home: s
   };
   fs.writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers }, null, 2));
   return { stateDir, home };
-}
-
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 60_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 const findingsOf = (events: McpEvent[], type: 'finding.raised' | 'finding.resolved'): Finding[] =>

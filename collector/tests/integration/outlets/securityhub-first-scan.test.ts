@@ -15,7 +15,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnableSecurityHubCommand, GetFindingsCommand, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { FastifyInstance } from 'fastify';
-import { SecurityHubFake } from '@mcpwatch/testkit';
+import { SecurityHubFake, waitFor } from '@mcpwatch/testkit';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { createSecurityHubClient } from '../../../src/sinks/securityhub-sink.js';
@@ -36,17 +36,6 @@ async function freePort(): Promise<number> {
       s.close(() => ok(p));
     });
   });
-}
-
-/** Polls `cond` until it holds (no fixed sleeps: a condition, with a generous bound for a loaded machine). */
-async function waitFor<T>(what: string, cond: () => T | undefined | Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** The Claude Desktop config of the fake home (linux layout), with or without the token. */
