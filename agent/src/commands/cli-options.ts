@@ -7,6 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { isSeverity } from '@mcpwatch/shared/protocol';
 import type { Severity } from '@mcpwatch/shared';
+import { tokenizeArgv } from '../argv.js';
 import { UsageError } from '../errors.js';
 import type { ScanSources } from '../inventory/scan.js';
 import type { Platform } from '../types.js';
@@ -41,44 +42,38 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = Object.freeze({
 
 export type ParsedValues = Record<string, boolean | string | string[] | number | undefined>;
 
+/** Options that take a value (every non-boolean one in OPTIONS). */
+const VALUE_OPTIONS = Object.values(OPTIONS).filter((s) => s.type !== 'boolean').map((s) => s.name);
+
 /** Parses argv against the options `allowed` (names from OPTIONS). Throws UsageError. */
 export function parseOptions(argv: readonly string[], allowed: readonly string[]): { values: ParsedValues; positionals: string[] } {
   const values: ParsedValues = {};
   const positionals: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('--')) {
-      if (arg.startsWith('-') && arg !== '-') {
-        if (arg === '-h' && allowed.includes('help')) {
-          values.help = true;
-          continue;
-        }
-        throw new UsageError(`unknown option ${arg}`);
-      }
-      positionals.push(arg);
+  for (const t of tokenizeArgv(argv, VALUE_OPTIONS)) {
+    if (t.kind === 'option-terminator') continue;
+    if (t.kind === 'positional') {
+      positionals.push(t.value);
       continue;
     }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq >= 0 ? eq : undefined);
+    if (!t.rawName.startsWith('--')) {
+      // A short option: only -h (help); a group such as -hx is named as written.
+      const written = argv[t.index] as string;
+      if (written === '-h' && allowed.includes('help')) {
+        values.help = true;
+        continue;
+      }
+      throw new UsageError(`unknown option ${written}`);
+    }
+    const name = t.name;
     const spec = OPTIONS[name];
     if (!spec || !allowed.includes(name)) throw new UsageError(`unknown option --${name}`);
     if (spec.type === 'boolean') {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      if (t.inlineValue) throw new UsageError(`--${name} takes no value`);
       values[name] = true;
       continue;
     }
-    let raw: string | undefined;
-    if (eq >= 0) raw = arg.slice(eq + 1);
-    else {
-      raw = argv[i + 1];
-      if (raw === undefined || raw.startsWith('--')) throw new UsageError(`--${name} needs a value (${spec.value ?? 'VALUE'})`);
-      i++;
-    }
-    if (raw === '') throw new UsageError(`--${name} needs a value (${spec.value ?? 'VALUE'})`);
+    const raw = t.value;
+    if (raw === undefined || raw === '' || (!t.inlineValue && raw.startsWith('--'))) throw new UsageError(`--${name} needs a value (${spec.value ?? 'VALUE'})`);
     if (spec.type === 'integer') {
       const n = Number(raw);
       if (!Number.isInteger(n) || n < (spec.min ?? 0)) throw new UsageError(`--${name} must be an integer >= ${spec.min ?? 0}, got "${raw}"`);
