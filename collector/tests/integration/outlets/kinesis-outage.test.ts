@@ -17,13 +17,19 @@ import { createStore } from '../../../src/store/index.js';
 import type { Store } from '../../../src/store/types.js';
 import { loadCaForTests } from '../../support/ca-cache.js';
 import { ENROLL_SECRET } from '../../support/collector-fixture.js';
-import { injectTransport, pooledKeyPair, TestAgent, FaultProxy, Kinesalite, TEST_CREDENTIALS } from '@mcpwatch/testkit';
+import { injectTransport, pooledKeyPair, TestAgent, FaultProxy, Kinesalite, TEST_CREDENTIALS, waitFor } from '@mcpwatch/testkit';
 
 const FULL = process.env.MCPWATCH_FULL_OUTAGE === '1';
 const OUTAGE_MS = FULL ? 120_000 : 10_000;
 console.info(`Kinesis outage test: ${OUTAGE_MS / 1000} s outage${FULL ? '' : ' (set MCPWATCH_FULL_OUTAGE=1 for the 2-minute run)'}`);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Records the Kinesis sink has had accepted so far (the /metrics counter). */
+async function sentTotal(app: FastifyInstance): Promise<number> {
+  const m = /mcpwatch_outbox_sent_total\{sink="kinesis"\} (\d+)/.exec((await app.inject({ method: 'GET', url: '/metrics' })).body);
+  return m ? Number(m[1]) : 0;
+}
 
 async function depth(store: Store): Promise<number> {
   return (await store.outboxDepth())['kinesis'] ?? 0;
@@ -85,21 +91,23 @@ describe('Kinesis down during steady ingest', () => {
       }
     })();
 
-    await sleep(1500);
+    // Steady state first: events are reaching Kinesis through the proxy.
+    await waitFor('the first records in Kinesis', async () => (await k.readAll('events')).length > 0, 60_000);
     await proxy.down();
     const atCut = await depth(store);
     await sleep(OUTAGE_MS);
     const atEnd = await depth(store);
     expect(atEnd).toBeGreaterThan(atCut);
     expect(atEnd).toBeGreaterThan(100);
+    const sentAtEnd = await sentTotal(app);
     await proxy.up();
-    await sleep(1000);
+    // Ingest continues until a send got through the restored proxy.
+    await waitFor('a send to Kinesis after the outage', async () => (await sentTotal(app)) > sentAtEnd, 90_000, 100);
     ingesting = false;
     await ingest;
 
     // Drains after the outage (bounded wait; rows retry with at most 30 s backoff).
-    const deadline = Date.now() + 90_000;
-    while ((await depth(store)) > 0 && Date.now() < deadline) await sleep(250);
+    await waitFor('the outbox to drain', async () => (await depth(store)) === 0, 90_000, 250);
     expect(await depth(store)).toBe(0);
 
     const got = await k.readAll('events');
