@@ -30,6 +30,7 @@ import { ensurePrivateDir, readJsonFile, writeFileDurable } from '../spool/durab
 import type { HttpClient } from './http-client.js';
 import { jsonBody } from './http-client.js';
 import { backoffDelayMs, parseRetryAfter, reconnectJitterMs, type SendResult } from './retry.js';
+import { isRetryableAnswer, REENROLL_CODES } from './is-retryable.js';
 import { describeError, AgentCodes, PipelineError } from '../errors.js';
 
 const gzip = promisify(gzipCb);
@@ -120,12 +121,8 @@ export function readShipperState(stateDir: string): ShipperState {
   }
 }
 
-/** Error codes of the collector the shipper treats specially. */
-const UNKNOWN_AGENT = WireErrorCodes.unknownAgent;
 /** The collector's answer to a batch signed under a certificate past its notAfter. */
 export const CERT_EXPIRED = WireErrorCodes.certExpired;
-/** Answers that mean "this identity is no longer accepted": enroll again, then resend. */
-const REENROLL_CODES: ReadonlySet<string> = new Set([UNKNOWN_AGENT, CERT_EXPIRED]);
 const TIMESTAMP_SKEW = WireErrorCodes.timestampSkew;
 const SEQ_CONFLICT_STATUS = 409;
 
@@ -275,12 +272,7 @@ export class Shipper {
     const marker = endpointId === undefined ? null : `"endpointId":${JSON.stringify(endpointId)}`;
     const events = read.records.map((r) => {
       const text = r.toString('utf8');
-      if (marker === null || text.includes(marker)) return text;
-      try {
-        return JSON.stringify({ ...(JSON.parse(text) as Record<string, unknown>), endpointId });
-      } catch {
-        return text; // not JSON (cannot happen for CRC-checked records): the collector reports it
-      }
+      return marker === null || text.includes(marker) ? text : withEndpointId(text, endpointId as string);
     });
     const body = `${head.slice(0, -1)},"events":[${events.join(',')}]}`;
     return { agentId, seq, prevHash, end: read.end, count: read.records.length, body };
@@ -313,7 +305,7 @@ export class Shipper {
     const code = json?.code;
     const message = `${res.status} ${code ?? ''} ${json?.message ?? res.body.toString('utf8').slice(0, 200)}`.trim();
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-    const retryable = res.status === 408 || res.status === 429 || res.status >= 500 || code === TIMESTAMP_SKEW || (code !== undefined && REENROLL_CODES.has(code));
+    const retryable = isRetryableAnswer(res.status, code);
     const out: SendResult = { ok: false, retryable, status: res.status, error: message };
     if (code !== undefined) out.code = code;
     if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
@@ -497,4 +489,20 @@ export class Shipper {
       await Promise.race([this.inFlight, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     }
   }
+}
+
+/**
+ * A spooled event with its envelope's endpointId set to `endpointId` (events spooled before
+ * enrollment, or before a re-enrollment gave a new endpoint id), spliced in place: the record is
+ * not parsed and re-encoded. The envelope is written by makeEvent with `endpointId` before `data`,
+ * and a quote inside any string value is escaped, so the first `"endpointId":"` is the envelope's.
+ * A record without one (cannot happen for events this agent wrote) is sent as it is.
+ */
+function withEndpointId(text: string, endpointId: string): string {
+  const key = '"endpointId":"';
+  const at = text.indexOf(key);
+  if (at < 0) return text;
+  let end = at + key.length;
+  while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
+  return `${text.slice(0, at)}"endpointId":${JSON.stringify(endpointId)}${text.slice(end + 1)}`;
 }
