@@ -17,7 +17,7 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
-import { jsonTerminalSafe, terminalSafe } from '@mcpwatch/shared';
+import { jsonTerminalSafe, terminalSafe, tokenizeArgv } from '@mcpwatch/shared';
 
 const USAGE = `usage: mcpwatch [--server URL] [--token TOKEN] [--ca FILE | --insecure] [--json] COMMAND
 
@@ -56,26 +56,25 @@ interface Parsed {
 /** Flags that take no value. */
 const BOOLEAN_FLAGS = new Set(['json', 'insecure', 'all', 'revoked', 'help']);
 
+/** Parses argv with the shared tokenizer (util.parseArgs): every flag but BOOLEAN_FLAGS takes a value. */
 function parseArgs(argv: string[]): Parsed {
   const positional: string[] = [];
   const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '-h') {
-      flags.set('help', true);
-    } else if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (eq > 0) flags.set(name, a.slice(eq + 1));
-      else if (BOOLEAN_FLAGS.has(name)) flags.set(name, true);
-      else {
-        const v = argv[++i];
-        if (v === undefined) throw new UsageError(`--${name} needs a value`);
-        flags.set(name, v);
-      }
-    } else {
-      positional.push(a);
-    }
+  const valueFlags = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0] as string).filter((n) => n !== '' && !BOOLEAN_FLAGS.has(n));
+  let shortIndex = -1;
+  for (const t of tokenizeArgv(argv, valueFlags)) {
+    if (t.kind === 'positional') positional.push(t.value);
+    else if (t.kind === 'option-terminator') positional.push('--');
+    else if (!t.rawName.startsWith('--')) {
+      // Short options: -h is help; anything else (a group such as -xy once) is an argument as written.
+      if (t.index === shortIndex) continue;
+      shortIndex = t.index;
+      if (argv[t.index] === '-h') flags.set('help', true);
+      else positional.push(argv[t.index] as string);
+    } else if (t.inlineValue) flags.set(t.name, t.value as string);
+    else if (BOOLEAN_FLAGS.has(t.name)) flags.set(t.name, true);
+    else if (t.value === undefined) throw new UsageError(`--${t.name} needs a value`);
+    else flags.set(t.name, t.value);
   }
   return { positional, flags };
 }

@@ -4,6 +4,7 @@
  */
 export * from './protocol/index.js';
 export * from './event-id.js';
+export * from './argv.js';
 export * from './signing.js';
 export * from './schemas/server.js';
 export * from './schemas/inventory.js';

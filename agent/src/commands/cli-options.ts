@@ -7,7 +7,7 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { isSeverity } from '@mcpwatch/shared/protocol';
 import type { Severity } from '@mcpwatch/shared';
-import { tokenizeArgv } from '../argv.js';
+import { tokenizeArgv } from '@mcpwatch/shared/argv';
 import { UsageError } from '../errors.js';
 import type { ScanSources } from '../inventory/scan.js';
 import type { Platform } from '../types.js';

@@ -4,7 +4,7 @@
  * A config flag takes a value (`--flag V` or `--flag=V`); a bool flag may stand alone (= true).
  * Throws UsageError when a config flag lacks its value.
  */
-import { tokenizeArgv, type ArgToken } from '../argv.js';
+import { tokenizeArgv, type ArgToken } from '@mcpwatch/shared/argv';
 import { UsageError } from '../errors.js';
 import { CONFIG_TABLE } from './config-table.js';
 

@@ -1,8 +1,8 @@
 /**
- * The agent's one argv tokenizer: Node's own `util.parseArgs` (tokens mode, non-strict), so
- * `--name V`, `--name=V`, `--` and short options are read the way Node reads them. The command
- * option table (commands/cli-options.ts) and the agent-config flags (config/config-argv.ts) both
- * interpret these tokens; neither walks argv by hand. Pure; never throws.
+ * mcpwatch's one argv tokenizer: Node's own `util.parseArgs` (tokens mode, non-strict), so
+ * `--name V`, `--name=V`, `--` and short options are read the way Node reads them. The agent's
+ * command options and config flags and the collector's admin CLI interpret these tokens; none
+ * walks argv by hand. Pure; never throws. Also loadable alone as @mcpwatch/shared/argv.
  */
 import { parseArgs } from 'node:util';
 
