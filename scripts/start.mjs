@@ -23,6 +23,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
+import { tokenizeArgv } from '@mcpwatch/shared/argv';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const COLLECTOR_BIN = path.join(ROOT, 'collector', 'bin', 'mcpwatch-collector.js');
@@ -30,18 +31,20 @@ const AGENT_BIN = path.join(ROOT, 'agent', 'bin', 'mcpwatch-agent.js');
 
 function parseArgs(argv) {
   const out = { dir: path.join(ROOT, '.mcpwatch'), port: null, check: false };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--check') out.check = true;
-    else if (a === '--dir' && argv[i + 1]) out.dir = path.resolve(argv[++i]);
-    else if (a === '--port' && /^\d+$/.test(argv[i + 1] ?? '')) out.port = Number(argv[++i]);
-    else if (a === '--help' || a === '-h') {
+  const unknown = (a) => {
+    process.stderr.write(`start: unknown argument ${a}\n`);
+    process.exit(2);
+  };
+  for (const t of tokenizeArgv(argv, ['dir', 'port'])) {
+    const written = argv[t.index];
+    if (t.kind !== 'option' || t.inlineValue) unknown(written);
+    else if (t.rawName === '--check') out.check = true;
+    else if (t.rawName === '--dir' && t.value) out.dir = path.resolve(t.value);
+    else if (t.rawName === '--port' && /^\d+$/.test(t.value ?? '')) out.port = Number(t.value);
+    else if (t.rawName === '--help' || written === '-h') {
       process.stdout.write('usage: node scripts/start.mjs [--dir DIR] [--port PORT] [--check]\n');
       process.exit(0);
-    } else {
-      process.stderr.write(`start: unknown argument ${a}\n`);
-      process.exit(2);
-    }
+    } else unknown(written);
   }
   return out;
 }
