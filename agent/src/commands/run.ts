@@ -1,6 +1,6 @@
 /**
  * `mcpwatch-agent run [--state-dir DIR] [--home DIR --platform P] [config flags]`: the agent as a
- * service — watch engine → events → spool → signed shipper (pipeline/agent-runtime.ts), at low
+ * service — watch engine → events → spool → signed shipper (wired in runtime/composition.ts), at low
  * priority (os.setPriority), every timer unref()'d. Enrolls first when it is not enrolled and a
  * server and secret are configured (the MDM / installer path). Runs until SIGINT/SIGTERM (the
  * IO signal). Exit 0 after a clean stop, 2 on usage errors, 3 when it cannot start (not enrolled,
@@ -10,10 +10,9 @@ import os from 'node:os';
 import { loadConfig } from '../config/load-config.js';
 import { splitConfigArgs } from '../config/config-argv.js';
 import { hostInfo } from '../collect/host-facts.js';
-import { diffInventories } from '../inventory/diff.js';
 import { optionsHelp } from './cli-options.js';
-import { InventoryWatcher } from '../inventory/inventory-watcher.js';
-import { AgentRuntime, acquireRunLock, type WatchEngine } from '../runtime/agent-runtime.js';
+import { acquireRunLock } from '../runtime/agent-runtime.js';
+import { composeAgent } from '../runtime/composition.js';
 import { enroll, loadIdentity } from '../enroll/enroll-client.js';
 import { createLogger } from '../runtime/logger.js';
 import { describeError } from '../errors.js';
@@ -22,7 +21,6 @@ import { ensurePrivateDir } from '../spool/durable-file.js';
 import { CONFIG_TABLE } from '../config/config-table.js';
 import type { Command } from './command.js';
 import { prepareScan } from './scan-setup.js';
-import { rulesEvaluator } from '../inventory/scan-deps.js';
 
 const SCAN_FLAGS = ['home', 'platform', 'project-root', 'system-root', 'sources', 'debounce-ms', 'help'] as const;
 
@@ -71,37 +69,13 @@ export const runCommand: Command = {
         log('info', `could not lower the process priority: ${describeError(e)}`);
       }
     }
-    const debounceMs = setup.values['debounce-ms'] as number | undefined;
-    // Rule switches and allow-lists served by the collector go into the rules engine, once; a rule
-    // that throws is reported through the runtime (log + heartbeat lastError).
-    const deps = { ...setup.deps, evaluateRules: io.deps?.evaluateRules ?? rulesEvaluator(() => runtime.rulesOptions()) };
-    const runtime: AgentRuntime = new AgentRuntime({
+    const runtime = composeAgent({
       config,
       log,
       hostInfo: host,
-      diff: (prev, next, endpointId) => diffInventories(prev, next, endpointId),
-      createWatcher: (o): WatchEngine => {
-        const w = new InventoryWatcher(
-          {
-            ctx: setup.ctx,
-            sources: setup.options.sources,
-            endpointId: o.endpointId,
-            processIntervalMs: o.processIntervalMs,
-            emitSnapshot: o.emitSnapshot,
-            ...(debounceMs !== undefined ? { debounceMs } : {}),
-            onEvent: (e) => {
-              o.onEvent(e);
-              io.onEvent?.(e);
-            },
-            onError: (e) => o.onError(e),
-          },
-          deps,
-        );
-        // Re-evaluating the rules through configChanged() would read config files; without the
-        // configs source the runtime falls back to a lossless restart of the engine instead.
-        if (setup.options.sources.configs) return w;
-        return { start: () => w.start(), stop: () => w.stop(), current: () => w.current(), setProcessIntervalMs: (ms) => w.setProcessIntervalMs(ms) };
-      },
+      setup,
+      ...(io.deps?.evaluateRules ? { evaluateRules: io.deps.evaluateRules } : {}),
+      ...(io.onEvent ? { onEvent: io.onEvent } : {}),
     });
     const stopped = new Promise<void>((resolve) => {
       if (io.signal.aborted) resolve();

@@ -1,0 +1,64 @@
+/**
+ * The composition root of run mode: wires the watch engine (inventory/), the rules engine with the
+ * collector-served policy (rules/), and the runtime that spools and ships (runtime/, spool/, ship/).
+ * It holds no logic of its own; each piece decides in its own folder. Served settings reach the
+ * rules engine here, once (through `runtime.rulesOptions()`, read at every evaluation), and a rule
+ * that throws is reported through the runtime (log + heartbeat lastError).
+ */
+import type { McpEvent } from '@mcpwatch/shared';
+import type { AgentConfig } from '../config/config-table.js';
+import type { ScanSetup } from '../commands/scan-setup.js';
+import { diffInventories } from '../inventory/diff.js';
+import { InventoryWatcher } from '../inventory/inventory-watcher.js';
+import { rulesEvaluator } from '../inventory/scan-deps.js';
+import type { ScanDeps } from '../inventory/scan.js';
+import { AgentRuntime, type Logger, type WatchEngine } from './agent-runtime.js';
+import type { HostInfo } from '@mcpwatch/shared';
+
+export interface CompositionOptions {
+  config: AgentConfig;
+  log: Logger;
+  hostInfo: () => Promise<HostInfo>;
+  /** Parsed scan options, context and collaborators of this run. */
+  setup: ScanSetup;
+  /** Replaces the rules evaluation (tests). */
+  evaluateRules?: ScanDeps['evaluateRules'];
+  /** Observes every event as the watch engine emits it (tests, benchmarks). */
+  onEvent?: (event: McpEvent) => void;
+}
+
+/** The agent of run mode, wired and not yet started. */
+export function composeAgent(o: CompositionOptions): AgentRuntime {
+  const { setup } = o;
+  const debounceMs = setup.values['debounce-ms'] as number | undefined;
+  const deps = { ...setup.deps, evaluateRules: o.evaluateRules ?? rulesEvaluator(() => runtime.rulesOptions()) };
+  const runtime: AgentRuntime = new AgentRuntime({
+    config: o.config,
+    log: o.log,
+    hostInfo: o.hostInfo,
+    diff: (prev, next, endpointId) => diffInventories(prev, next, endpointId),
+    createWatcher: (w): WatchEngine => {
+      const watcher = new InventoryWatcher(
+        {
+          ctx: setup.ctx,
+          sources: setup.options.sources,
+          endpointId: w.endpointId,
+          processIntervalMs: w.processIntervalMs,
+          emitSnapshot: w.emitSnapshot,
+          ...(debounceMs !== undefined ? { debounceMs } : {}),
+          onEvent: (e) => {
+            w.onEvent(e);
+            o.onEvent?.(e);
+          },
+          onError: (e) => w.onError(e),
+        },
+        deps,
+      );
+      // Re-evaluating the rules through configChanged() would read config files; without the
+      // configs source the runtime falls back to a lossless restart of the engine instead.
+      if (setup.options.sources.configs) return watcher;
+      return { start: () => watcher.start(), stop: () => watcher.stop(), current: () => watcher.current(), setProcessIntervalMs: (ms) => watcher.setProcessIntervalMs(ms) };
+    },
+  });
+  return runtime;
+}
