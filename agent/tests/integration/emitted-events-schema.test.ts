@@ -5,14 +5,11 @@
  * property they do not name, so an agent emitting one would lose whole batches. The watch engine's
  * own events and the scan document are checked the same way in watch.test.ts and cli.test.ts.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument } from '@mcpwatch/shared';
 import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
-import { FakeCollector } from '@mcpwatch/testkit';
+import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
 import { schemaErrors, validateEvent } from '../helpers/schemas.js';
 
 const AGENT = 'ag_schema';
@@ -56,12 +53,7 @@ afterEach(async () => {
 });
 
 function stateDir(): string {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-schema-')), 'state');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'agent-key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const record = { agentId: AGENT, endpointId: 'ep_schema', server: collector.url, caFingerprint: null, enrolledAt: new Date().toISOString(), certNotBefore: new Date().toISOString(), certNotAfter: new Date(Date.now() + 365 * 86_400_000).toISOString(), settings: {} };
-  fs.writeFileSync(path.join(dir, 'enrollment.json'), JSON.stringify(record));
-  return dir;
+  return enrolledStateDir({ agentId: AGENT, endpointId: 'ep_schema', server: collector.url, privateKey, prefix: 'mcpw-schema-' });
 }
 
 test('the runtime ships only what the shared schemas name: snapshot, heartbeat, agent.dropped and batch envelopes', async () => {

@@ -12,7 +12,6 @@
  *    rules' findings still appear.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import type { Finding, McpEvent } from '@mcpwatch/shared';
@@ -23,7 +22,7 @@ import { InventoryWatcher } from '../../src/inventory/inventory-watcher.js';
 import { buildScanContext } from '../../src/inventory/scan-context.js';
 import { defaultScanDeps, rulesEvaluator } from '../../src/inventory/scan-deps.js';
 import { RULES, type Rule } from '../../src/rules/index.js';
-import { FakeCollector, waitFor } from '@mcpwatch/testkit';
+import { enrolledStateDir, FakeCollector, waitFor } from '@mcpwatch/testkit';
 
 const AGENT = 'ag_rules_policy';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -39,12 +38,8 @@ afterEach(async () => {
 });
 
 function fixture(settings: Record<string, unknown>): { stateDir: string; home: string } {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-rules-policy-'));
-  const stateDir = path.join(root, 'state');
-  fs.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  fs.writeFileSync(path.join(stateDir, 'agent-key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-  const record = { agentId: AGENT, endpointId: 'ep_rules', server: collector.url, caFingerprint: null, enrolledAt: new Date().toISOString(), certNotBefore: new Date().toISOString(), certNotAfter: new Date(Date.now() + 365 * 86_400_000).toISOString(), settings };
-  fs.writeFileSync(path.join(stateDir, 'enrollment.json'), JSON.stringify(record), { mode: 0o600 });
+  const stateDir = enrolledStateDir({ agentId: AGENT, endpointId: 'ep_rules', server: collector.url, privateKey, settings, prefix: 'mcpw-rules-policy-' });
+  const root = path.dirname(stateDir);
   const home = path.join(root, 'home');
   fs.mkdirSync(path.join(home, '.cursor'), { recursive: true });
   const mcpServers = {

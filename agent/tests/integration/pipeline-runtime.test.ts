@@ -5,13 +5,12 @@
  * clearly when no secret is configured.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
 import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
-import { FakeCollector } from '@mcpwatch/testkit';
+import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
 
 const AGENT = 'ag_runtime';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -48,12 +47,7 @@ afterEach(async () => {
 });
 
 function stateDir(): string {
-  const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-runtime-')), 'state');
-  fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, 'agent-key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
-  const record = { agentId: AGENT, endpointId: 'ep_rt', server: collector.url, caFingerprint: null, enrolledAt: new Date().toISOString(), certNotBefore: new Date().toISOString(), certNotAfter: new Date(Date.now() + 365 * 86_400_000).toISOString(), settings: {} };
-  fs.writeFileSync(path.join(dir, 'enrollment.json'), JSON.stringify(record));
-  return dir;
+  return enrolledStateDir({ agentId: AGENT, endpointId: 'ep_rt', server: collector.url, privateKey, prefix: 'mcpw-runtime-' });
 }
 
 function makeRuntime(dir: string, extra: Partial<AgentConfig>, engines: StubEngine[], logs: string[], docs: InventoryDocument[]) {
