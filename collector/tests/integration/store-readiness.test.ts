@@ -13,6 +13,8 @@ import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { SQLITE_FILE } from '../../src/store/index.js';
 import { loadCaForTests } from '../support/ca-cache.js';
+import { dropSchema, engineCases } from '../support/pg.js';
+import { openTestStore } from '../support/test-store.js';
 import { injectTransport, pooledKeyPair, TestAgent } from '@mcpwatch/testkit';
 
 const SECRET = 'readiness-secret-0123456789';
@@ -108,6 +110,28 @@ describe('readiness means the store is really there (SQLite)', () => {
       expect(await storeUp(app)).toBe('0');
     } finally {
       await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+const engines = await engineCases();
+
+describe.each(engines.filter((e) => e === 'postgres'))('readiness means the store is really there (%s)', (engine) => {
+  test('its tables gone (schema dropped under the collector): /readyz 503 and store_up 0', async () => {
+    const opened = await openTestStore(engine);
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-ready-pg-'));
+    const config = loadConfig({ overrides: { dataDir, tls: 'off', enrollSecrets: `fleet:${SECRET}` } });
+    const app = await buildApp(config, { store: opened.store, logger: false, ca: loadCaForTests() });
+    try {
+      expect((await readyz(app)).status).toBe(200);
+      expect(await storeUp(app)).toBe('1');
+      await dropSchema(opened.options.pgSchema!);
+      expect((await readyz(app)).status).toBe(503);
+      expect(await storeUp(app)).toBe('0');
+    } finally {
+      await app.close();
+      await opened.cleanup();
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
