@@ -15,7 +15,8 @@
  * - @fastify/under-pressure sheds requests with 503 MCPW_ERR_OVERLOADED + Retry-After when the event
  *   loop delay or heap use is over its bound; /healthz, /readyz and /metrics are always served.
  * Every refusal is counted in metrics (mcpwatch_auth_failures_total, mcpwatch_throttled_total,
- * mcpwatch_overload_rejects_total). Behind a proxy, the source IP is the proxy's (no trustProxy).
+ * mcpwatch_overload_rejects_total). The source IP is req.ip: behind a load balancer listed in config
+ * trustProxy, the client named by X-Forwarded-For; otherwise the socket peer.
  */
 import { createHash } from 'node:crypto';
 import { getHeapStatistics } from 'node:v8';

@@ -119,6 +119,8 @@ function listenerOptions(config: CollectorConfig, https: { key: string; cert: st
     keepAliveTimeout: config.httpKeepAliveTimeoutMs,
     requestTimeout: config.httpRequestTimeoutMs,
     ...(config.httpMaxRequestsPerSocket > 0 ? { maxRequestsPerSocket: config.httpMaxRequestsPerSocket } : {}),
+    // Behind a load balancer, the client address (per-source throttling) comes from X-Forwarded-For.
+    ...(config.trustProxy.length > 0 ? { trustProxy: [...config.trustProxy] } : {}),
   };
 }
 

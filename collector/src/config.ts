@@ -431,6 +431,13 @@ export const CONFIG_TABLE = {
     description: 'Requests served on one keep-alive connection before it is closed; 0: no limit.',
     parse: kinds.int(0, 1e9),
   }),
+  trustProxy: key({
+    default: [] as string[],
+    env: ['MCPWATCH_TRUST_PROXY'],
+    description:
+      'Addresses or CIDRs of load balancers / proxies whose X-Forwarded-For names the client (comma-separated); empty: the socket peer is the client. Per-source throttling keys on it.',
+    parse: kinds.list(/^[0-9A-Fa-f:.]+(\/\d{1,3})?$/),
+  }),
   authFailureLimit: key({
     default: 20,
     env: ['MCPWATCH_AUTH_FAILURE_LIMIT'],

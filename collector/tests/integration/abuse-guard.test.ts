@@ -83,6 +83,23 @@ describe('failed authentication is throttled per source address', () => {
   });
 });
 
+describe('behind a trusted load balancer', () => {
+  test('failures are counted per client named by X-Forwarded-For, not per balancer', async () => {
+    const fx = await makeFixture({ overrides: { adminToken: ADMIN, authFailureLimit: 2, trustProxy: '10.0.0.0/8' } });
+    try {
+      const viaLb = async (client: string, token: string): Promise<number> =>
+        (await fx.app.inject({ method: 'GET', url: '/v1/agents', remoteAddress: '10.1.2.3', headers: { authorization: `Bearer ${token}`, 'x-forwarded-for': client } })).statusCode;
+      for (let i = 0; i < 2; i++) expect(await viaLb('198.51.100.20', 'wrong-token-xxxxxxxx')).toBe(401);
+      expect(await viaLb('198.51.100.20', 'wrong-token-xxxxxxxx')).toBe(429);
+      // Another client behind the same balancer is not held back by the first one's failures.
+      expect(await viaLb('198.51.100.21', ADMIN)).toBe(200);
+      expect(await viaLb('198.51.100.21', 'wrong-token-xxxxxxxx')).toBe(401);
+    } finally {
+      await fx.close();
+    }
+  });
+});
+
 describe('enrollment is capped', () => {
   test('per secret and globally per window (429 + Retry-After), counted in metrics', async () => {
     const fx = await makeFixture({
