@@ -92,6 +92,8 @@ function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<s
       MCPWATCH_ADMIN_TOKEN: 'bench-admin-token-0123456789',
       MCPWATCH_RATE_LIMIT_PER_AGENT_PER_S: '1000000',
       MCPWATCH_RATE_LIMIT_BURST: '1000000',
+      // The bench's agents share two pooled keys (no keygen per agent): allow any BENCH_AGENTS.
+      MCPWATCH_ENROLL_MAX_AGENTS_PER_KEY: '1000000',
       MCPWATCH_TIMESTAMP_WINDOW_S: '3600',
       DATABASE_URL: databaseUrl,
       ...extraEnv,
