@@ -13,6 +13,9 @@
  * TLS: `embedded` serves the server certificate kept in dataDir/ca (issued by the CA on first
  * start, renewed before expiry or when serverNames change: ca/certificate-authority.ts); `files`
  * reads tlsCertFile/tlsKeyFile (unreadable -> MCPW_ERR_CONFIG naming the key); `off` serves HTTP.
+ * Listener (http and https alike): idle, keep-alive, headers, request and TLS-handshake timeouts and
+ * a connection cap from config (listenerOptions). Before the plugins, the abuse guard
+ * (abuse-guard.ts: failed-auth throttling, enrollment caps, load shedding) is installed at the root.
  */
 import { readFileSync } from 'node:fs';
 import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
