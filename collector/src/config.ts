@@ -483,7 +483,7 @@ export const CONFIG_TABLE = {
   pressureMaxEventLoopDelayMs: key({
     default: 2000,
     env: ['MCPWATCH_PRESSURE_MAX_EVENT_LOOP_DELAY_MS'],
-    description: 'Mean event-loop delay over which requests (except /healthz, /readyz, /metrics) get 503 + Retry-After; 0 disables.',
+    description: 'Mean event-loop delay over which, for 3 sample intervals in a row, requests (except /healthz, /readyz, /metrics) get 503 + Retry-After; 0 disables.',
     parse: kinds.int(0, 600_000),
   }),
   pressureMaxHeapUsedBytes: key({

@@ -159,4 +159,36 @@ describe('load shedding under pressure', () => {
       await fx.close();
     }
   });
+
+  /** Holds the event loop (the stimulus: a long synchronous task), then lets timers run once. */
+  async function blockLoop(ms: number): Promise<void> {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      // busy: a synchronous task
+    }
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+
+  test('one slow event-loop interval is not overload; the delay sustained over several intervals is', async () => {
+    const fx = await makeFixture({ overrides: { pressureMaxEventLoopDelayMs: 100, pressureSampleIntervalMs: 100 } });
+    try {
+      // A single long task: under-pressure's sample reads it as saturated, requests are still served.
+      await blockLoop(400);
+      while (fx.app.memoryUsage().eventLoopDelay <= 100) await blockLoop(400);
+      expect((await fx.app.inject({ method: 'GET', url: '/v1/endpoints' })).statusCode).not.toBe(503);
+      // Saturated interval after interval: shed with 503 + Retry-After.
+      let res = await fx.app.inject({ method: 'GET', url: '/v1/endpoints' });
+      for (let i = 0; i < 50 && res.statusCode !== 503; i++) {
+        await blockLoop(300);
+        res = await fx.app.inject({ method: 'GET', url: '/v1/endpoints' });
+      }
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ code: 'MCPW_ERR_OVERLOADED' });
+      expect(res.headers['retry-after']).toBeDefined();
+      expect((await fx.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
+    } finally {
+      await fx.close();
+    }
+  }, 30_000);
 });
