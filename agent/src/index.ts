@@ -27,8 +27,7 @@ export { buildScanContext, type ContextOptions } from './inventory/scan-context.
 export { diffInventories, EMPTY_INVENTORY, type DiffableInventory } from './inventory/diff.js';
 export { InventoryWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_PROCESS_INTERVAL_MS, type InventoryWatcherOptions, type WatchDeps } from './inventory/inventory-watcher.js';
 export { formatInventoryTable } from './inventory/inventory-table.js';
-export type { ProcessRow, ProcessSource } from './collect/process-source.js';
-export type { SocketRow, SocketSource } from './collect/socket-source.js';
+export type { ProcessRow, ProcessSource, SocketRow, SocketSource } from './platform/source-types.js';
 export type * from './types.js';
 // Run mode: spool, shipper, enrollment, runtime, config.
 export { Spool, inspectSpool, encodeFrame, type SpoolOptions, type SpoolStats, type SpoolPosition, type FsyncPolicy } from './spool/spool.js';

@@ -9,7 +9,7 @@
  * secret in argv never leaves. Pure apart from the injected functions; never throws.
  */
 import type { ProcessRecord, ServerEntry } from '@mcpwatch/shared';
-import type { ProcessRow } from './process-source.js';
+import type { ProcessRow } from '../platform/source-types.js';
 import { type ClientProcessSignature, looksLikeMcpServer, matchClientSignature } from './process-signatures.js';
 import { buildServerMatchers, matchServers } from './server-matcher.js';
 import type { UserNameResolver } from './user-names.js';

@@ -7,8 +7,7 @@
  * Pure; host names are resolved by the caller (see host-resolver.ts). Never throws.
  */
 import type { ProcessRecord, ServerEntry, SocketRecord } from '@mcpwatch/shared';
-import type { ProcessRow } from './process-source.js';
-import type { SocketRow } from './socket-source.js';
+import type { ProcessRow, SocketRow } from '../platform/source-types.js';
 import { MAX_ANCESTOR_DEPTH } from './processes.js';
 
 const ALL_INTERFACES = new Set(['0.0.0.0', '::', '*', '::0', '[::]', '']);

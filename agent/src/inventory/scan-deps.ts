@@ -6,8 +6,7 @@
 import { processSignatures } from '../catalog/index.js';
 import { createHostResolver } from '../collect/host-resolver.js';
 import { systemHostFacts } from '../collect/host-facts.js';
-import { systemProcessSource } from '../collect/process-source.js';
-import { createSystemSocketSource } from '../collect/socket-source.js';
+import { platformSources } from '../platform/index.js';
 import { createUserNameResolver } from '../collect/user-names.js';
 import { discover } from '../discovery/index.js';
 import { normalizeEntry } from '../normalize/index.js';
@@ -50,8 +49,8 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
     },
     normalize: normalizeEntry,
     evaluateRules: rulesEvaluator(rules),
-    processSource: systemProcessSource(),
-    socketSource: createSystemSocketSource(),
+    processSource: platformSources().processSource(),
+    socketSource: platformSources().socketSource(),
     hostFacts: systemHostFacts,
     resolveHosts: createHostResolver(),
     resolveUser: createUserNameResolver(),

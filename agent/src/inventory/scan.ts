@@ -16,8 +16,7 @@
 import { INVENTORY_SCHEMA_ID } from '@mcpwatch/shared/protocol';
 import type { ClientRecord, ConfigError, Finding, InventoryDocument, ProcessRecord, ServerEntry, SocketRecord } from '@mcpwatch/shared';
 import type { ClientProcessSignature } from '../collect/process-signatures.js';
-import type { ProcessRow, ProcessSource } from '../collect/process-source.js';
-import type { SocketRow, SocketScope, SocketSource } from '../collect/socket-source.js';
+import type { ProcessRow, ProcessSource, SocketRow, SocketScope, SocketSource } from '../platform/source-types.js';
 import type { HostFactsSource } from '../collect/host-facts.js';
 import type { HostResolver } from '../collect/host-resolver.js';
 import type { UserNameResolver } from '../collect/user-names.js';

@@ -1,6 +1,6 @@
 /** Builders of inventory records for unit tests (valid per the shared schemas). */
 import { computeFingerprint, computeServerKey, type Finding, type PackageIdentity, type ProcessRecord, type ServerEntry } from '@mcpwatch/shared';
-import type { ProcessRow } from '../../src/collect/process-source.js';
+import type { ProcessRow } from '../../src/platform/source-types.js';
 
 export function server(over: Partial<ServerEntry> & { name: string }): ServerEntry {
   const base = {

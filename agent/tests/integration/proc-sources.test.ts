@@ -8,10 +8,10 @@ import { createServer, type Server } from 'node:net';
 import os from 'node:os';
 import { readProcProcesses, releaseProcCache, type ProcCache } from '../../src/platform/linux/proc-source.js';
 import { readProcSockets, type ProcSocketCache } from '../../src/platform/linux/socket-source.js';
-import { systemProcessSource } from '../../src/collect/process-source.js';
+import { platformSources } from '../../src/platform/index.js';
 
 /** ps-list: the macOS source (and the Linux fallback). */
-const psListProcessSource = systemProcessSource('darwin');
+const psListProcessSource = platformSources('darwin').processSource();
 
 (os.platform() === 'linux' ? describe : describe.skip)('readProcProcesses (this machine)', () => {
   it('lists this process with its parent, command line, uid and start time', async () => {

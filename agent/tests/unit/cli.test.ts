@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseOptions, scanOptionsFrom } from '../../src/commands/cli-options.js';
 import { UsageError } from '../../src/errors.js';
 import { COMMANDS, lazyCommand } from '../../src/commands/index.js';
-import type { ProcessSource } from '../../src/collect/process-source.js';
+import type { ProcessSource } from '../../src/platform/source-types.js';
 import { runCli } from '../helpers/cli-run.js';
 import { schemaErrors, validateInventory } from '../helpers/schemas.js';
 

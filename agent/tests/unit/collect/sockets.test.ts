@@ -1,6 +1,6 @@
 import { collectSockets, remoteTargets } from '../../../src/collect/sockets.js';
 import { createHostResolver } from '../../../src/collect/host-resolver.js';
-import type { SocketRow } from '../../../src/collect/socket-source.js';
+import type { SocketRow } from '../../../src/platform/source-types.js';
 import { proc, row, server } from '../../helpers/records.js';
 
 function sock(over: Partial<SocketRow>): SocketRow {

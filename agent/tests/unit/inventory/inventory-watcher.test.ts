@@ -1,6 +1,5 @@
 import type { McpEvent } from '@mcpwatch/shared';
-import type { ProcessRow } from '../../../src/collect/process-source.js';
-import type { SocketRow } from '../../../src/collect/socket-source.js';
+import type { ProcessRow, SocketRow } from '../../../src/platform/source-types.js';
 import { InventoryWatcher, type WatchDeps } from '../../../src/inventory/inventory-watcher.js';
 import type { ScanContext } from '../../../src/types.js';
 import { row } from '../../helpers/records.js';

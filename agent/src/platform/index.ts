@@ -1,0 +1,60 @@
+/**
+ * The operating system behind one interface, selected once: where the running processes and their
+ * sockets come from on this OS. Each OS's implementation lives in its folder (platform/linux,
+ * platform/win32; macOS uses the portable ps-list and systeminformation sources), and nothing
+ * outside platform/ asks which OS it runs on to pick a source. Heavy modules (ps-list,
+ * systeminformation, /proc readers) load on first use, so a `scan --home` never loads them.
+ */
+import os from 'node:os';
+import type { Platform } from '../types.js';
+import { psListSource } from './ps-list-source.js';
+import type { ProcessSource, SocketSource } from './source-types.js';
+import { systemInformationSockets } from './system-information-sockets.js';
+
+/** Where this OS's processes and sockets come from. */
+export interface PlatformSources {
+  processSource(): ProcessSource;
+  socketSource(): SocketSource;
+}
+
+/** Linux: /proc (no ps spawned), ps-list / systeminformation when /proc cannot be read. */
+const linux: PlatformSources = {
+  processSource() {
+    let proc: ProcessSource | null = null;
+    return async () => {
+      proc ??= (await import('./linux/proc-source.js')).createProcProcessSource();
+      const rows = await proc();
+      return rows.ok ? rows : psListSource();
+    };
+  },
+  socketSource() {
+    const cache: { current: import('./linux/socket-source.js').ProcSocketCache | null } = { current: null };
+    return async (scope) => {
+      if (scope) {
+        const { readProcSockets } = await import('./linux/socket-source.js');
+        const rows = await readProcSockets(scope.pids, scope.names, { cache });
+        if (rows.ok) return rows;
+      }
+      return systemInformationSockets();
+    };
+  },
+};
+
+/** macOS (and any other Unix): ps-list and systeminformation. */
+const darwin: PlatformSources = {
+  processSource: () => () => psListSource(),
+  socketSource: () => () => systemInformationSockets(),
+};
+
+/** Windows: systeminformation for both (ps-list has no command lines there). */
+const win32: PlatformSources = {
+  processSource: () => async () => (await import('./win32/process-source.js')).windowsProcessSource(),
+  socketSource: () => () => systemInformationSockets(),
+};
+
+const BY_OS: Readonly<Record<Platform, PlatformSources>> = { linux, darwin, win32 };
+
+/** The sources of `platform` (default: the OS this agent runs on; another Unix is taken as macOS). */
+export function platformSources(platform: string = os.platform()): PlatformSources {
+  return BY_OS[platform as Platform] ?? darwin;
+}
