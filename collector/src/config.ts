@@ -15,6 +15,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { tokenizeArgv } from '@mcpwatch/shared/argv';
 import { Errors } from './errors.js';
 
 /** One named enroll secret (MCPWATCH_ENROLL_SECRET="name:secret,name2:secret2" or a bare secret). */
@@ -537,29 +538,21 @@ function configError(keyName: string, source: string, problem: string, cause?: u
   return Errors.config(`invalid configuration: ${keyName} (from ${source}): ${problem}`, cause !== undefined ? { cause } : undefined);
 }
 
-/** Splits argv into table flags (by key) and `--config`. Unknown flags are errors. */
+/** Splits argv into table flags (by key) and `--config`. Unknown flags are errors. Read with the
+ * shared tokenizer (Node's util.parseArgs): every table flag and --config takes a value. */
 function parseArgv(argv: readonly string[]): { values: Map<ConfigKey, string>; configFile?: string } {
   const values = new Map<ConfigKey, string>();
   let configFile: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    const eq = arg.indexOf('=');
-    const flag = eq > 0 ? arg.slice(0, eq) : arg;
-    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
-    const takeValue = (): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[i + 1];
-      if (next === undefined || next.startsWith('--')) throw configError(flag, 'command line', 'needs a value');
-      i++;
-      return next;
-    };
-    if (flag === '--config') {
-      configFile = takeValue();
-      continue;
-    }
-    const k = FLAG_TO_KEY.get(flag);
-    if (!k) throw configError(flag, 'command line', 'unknown option (see --help)');
-    values.set(k, takeValue());
+  const valueOptions = [...FLAG_TO_KEY.keys(), '--config'].map((f) => f.slice(2));
+  for (const t of tokenizeArgv(argv, valueOptions)) {
+    const written = argv[t.index] as string;
+    if (t.kind !== 'option' || !t.rawName.startsWith('--')) throw configError(written.split('=')[0] as string, 'command line', 'unknown option (see --help)');
+    const flag = t.rawName;
+    const k = flag === '--config' ? undefined : FLAG_TO_KEY.get(flag);
+    if (flag !== '--config' && !k) throw configError(flag, 'command line', 'unknown option (see --help)');
+    if (t.value === undefined || (!t.inlineValue && t.value.startsWith('--'))) throw configError(flag, 'command line', 'needs a value');
+    if (k) values.set(k, t.value);
+    else configFile = t.value;
   }
   return configFile !== undefined ? { values, configFile } : { values };
 }
