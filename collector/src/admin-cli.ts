@@ -30,11 +30,20 @@ query (token scope read):
   server FINGERPRINT                  which endpoints run this server
   findings [--severity S] [--rule R] [--status open|resolved] [--endpoint ID]
   events [--since T] [--until T] [--endpoint ID] [--type T]
-  lists also take [--limit N] [--cursor C] [--all]
+  lists also take [--limit N] [--cursor C] [--all]; tables end with the time the data is
+  complete up to (the projection's lag behind ingest)
 admin (token scope admin):
   agents [--revoked]                  agents revoke ID    agents restore ID
   secrets                             secrets create NAME [--secret S]    secrets revoke NAME
   tokens                              tokens create NAME --scope read|admin    tokens revoke ID
+  verify-history [--endpoint ID] [--since T]  re-verify the stored batch log (signatures, hash
+                                      chain); lists rows that do not verify, exit 1 if any
+  quarantine ENDPOINT SERVERKEY --reason R   take a server out of effect on an endpoint (signed
+                                             command, delivered in the agent's next batch ack)
+  restore ENDPOINT SERVERKEY --reason R      put it back
+  status [--endpoint ID] [--server-key K]    containment audit trail and state (scope read)
+analyst MCP server (stdio; for Claude Desktop, Claude Code, Cursor):
+  mcp                                 reads MCPWATCH_SERVER, MCPWATCH_TOKEN, MCPWATCH_CA_FILE
 
 environment: MCPWATCH_SERVER (e.g. https://collector:8443), MCPWATCH_TOKEN, MCPWATCH_CA_FILE
 `;
@@ -79,11 +88,24 @@ function parseArgs(argv: string[]): Parsed {
   return { positional, flags };
 }
 
-interface Client {
+/** The collector's HTTP API as the CLI and the analyst MCP server call it. */
+export interface Client {
   request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  /** The last query reply's freshness (x-mcpwatch-complete-up-to, x-mcpwatch-projection-lag-seconds). */
+  freshness?: { completeUpTo: string; lagSeconds: number } | undefined;
 }
 
-class ApiError extends Error {
+/** verify-history found rows that do not verify: printed, exit code 1. */
+class VerifyFailed extends Error {}
+
+/** The footer of a query table: how fresh the answer is. */
+function freshnessFooter(client: Client): string {
+  const f = client.freshness;
+  return f ? `(data complete up to ${terminalSafe(f.completeUpTo)}; projection lag ${f.lagSeconds.toFixed(1)} s)\n` : '';
+}
+
+/** A non-2xx reply: status and the collector's coded error. */
+export class ApiError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
@@ -93,7 +115,8 @@ class ApiError extends Error {
   }
 }
 
-function makeClient(server: string, token: string, opts: { ca?: string; insecure: boolean }): Client {
+/** A client for `server` with `token` (sent only in the Authorization header). */
+export function makeClient(server: string, token: string, opts: { ca?: string; insecure: boolean }): Client {
   let base: URL;
   try {
     base = new URL(server);
@@ -102,7 +125,7 @@ function makeClient(server: string, token: string, opts: { ca?: string; insecure
   }
   if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new UsageError('--server must be an http:// or https:// URL');
   const lib = base.protocol === 'https:' ? https : http;
-  return {
+  const client: Client = {
     request: (method, path, body) =>
       new Promise((resolve, reject) => {
         const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -119,6 +142,8 @@ function makeClient(server: string, token: string, opts: { ca?: string; insecure
             ...(base.protocol === 'https:' ? { ...(opts.ca ? { ca: opts.ca } : {}), rejectUnauthorized: !opts.insecure } : {}),
           },
           (res) => {
+            const upTo = res.headers['x-mcpwatch-complete-up-to'];
+            if (typeof upTo === 'string') client.freshness = { completeUpTo: upTo, lagSeconds: Number(res.headers['x-mcpwatch-projection-lag-seconds'] ?? 0) };
             const chunks: Buffer[] = [];
             let size = 0;
             res.on('data', (c: Buffer) => {
@@ -146,6 +171,7 @@ function makeClient(server: string, token: string, opts: { ca?: string; insecure
         req.end(payload);
       }),
   };
+  return client;
 }
 
 /** Query string from flag names (CLI, kebab-case) to API parameter names. */
@@ -187,6 +213,7 @@ const COLUMNS: Record<string, Column[]> = {
   events: [col('TIME', 'time'), col('TYPE', 'type'), col('ENDPOINT', 'endpointId'), col('ID', 'id')],
   agents: [col('AGENT', 'agentId'), col('ENDPOINT', 'endpointId'), col('HOSTNAME', 'hostname'), col('ENROLLED', 'enrolledAt'), col('REVOKED', 'revokedAt'), col('LAST SEQ', 'lastSeq')],
   secrets: [col('NAME', 'name'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt')],
+  containment: [col('REQUESTED', 'requestedAt'), col('ACTION', 'action'), col('ENDPOINT', 'endpointId'), col('SERVER KEY', 'serverKey'), col('STATUS', 'status'), ['BY', (r) => (r.actor as Row | undefined)?.name], col('REASON', 'reason'), col('RESULT', 'resultDetail')],
   tokens: [col('TOKEN ID', 'tokenId'), col('NAME', 'name'), col('SCOPE', 'scope'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt'), col('LAST USED', 'lastUsedAt')],
 };
 
@@ -219,7 +246,8 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
     }
     const value = { items, nextCursor: next };
     const text = out(value, COLUMNS[name]);
-    return !json && next ? `${text}(more: --cursor ${terminalSafe(next)} or --all)\n` : text;
+    if (json) return text;
+    return `${text}${next ? `(more: --cursor ${terminalSafe(next)} or --all)\n` : ''}${freshnessFooter(client)}`;
   };
 
   switch (cmd) {
@@ -262,6 +290,7 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
         renderTable(d.configErrors ?? [], [col('CODE', 'code'), col('CLIENT', 'client'), col('PATH', 'path'), col('REASON', 'reason')]),
         'RECENT EVENTS',
         renderTable(d.recentEvents ?? [], COLUMNS.events!),
+        freshnessFooter(client),
       ];
       return parts.join('\n');
     }
@@ -273,6 +302,15 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       return list(`/v1/findings${query(p, { severity: 'severity', rule: 'rule', status: 'status', endpoint: 'endpoint' })}`, 'findings');
     case 'events':
       return list(`/v1/events${query(p, { since: 'since', until: 'until', endpoint: 'endpoint', type: 'type' })}`, 'events');
+    case 'verify-history': {
+      const r = (await client.request('GET', `/v1/admin/verify-history${query(p, { endpoint: 'endpoint', since: 'since' })}`)) as { checked: number; problems: Row[]; truncated: boolean };
+      const text = json
+        ? out(r)
+        : `${r.problems.length > 0 ? renderTable(r.problems, [col('AGENT', 'agentId'), col('SEQ', 'seq'), col('ENDPOINT', 'endpointId'), col('RECEIVED', 'receivedAt'), col('PROBLEM', 'problem'), col('DETAIL', 'detail')]) : ''}` +
+          `${r.checked} batches checked, ${r.problems.length}${r.truncated ? '+' : ''} do not verify\n`;
+      if (r.problems.length > 0) throw new VerifyFailed(text);
+      return text;
+    }
     case 'agents': {
       if (sub === 'revoke' || sub === 'restore') {
         const a = (await client.request('POST', `/v1/agents/${seg(need(p, 2, 'agent ID'))}/${sub}`)) as Row;
@@ -308,6 +346,17 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       if (sub !== undefined && sub !== 'list') throw new UsageError(`unknown tokens command ${sub}`);
       return list('/v1/tokens', 'tokens');
     }
+    case 'quarantine':
+    case 'restore': {
+      const reason = p.flags.get('reason');
+      if (typeof reason !== 'string' || reason === '') throw new UsageError(`${cmd} needs --reason R (kept in the audit trail)`);
+      const r = (await client.request('POST', '/v1/admin/containment', { endpointId: need(p, 1, 'ENDPOINT'), serverKey: need(p, 2, 'SERVERKEY'), action: cmd, reason })) as Row;
+      return json ? out(r) : `${cmd} command ${terminalSafe(String(r.commandId))} queued for endpoint ${terminalSafe(String(r.endpointId))}; it is delivered with the agent's next batch ack (mcpwatch status shows the result)\n`;
+    }
+    case 'status': {
+      const r = (await client.request('GET', `/v1/admin/containment${query(p, { endpoint: 'endpoint', 'server-key': 'serverKey' })}`)) as { items: Row[] };
+      return out(r, COLUMNS.containment);
+    }
     default:
       throw new UsageError(cmd ? `unknown command ${cmd}` : 'no command given');
   }
@@ -318,6 +367,11 @@ export async function main(argv: string[], io: Partial<AdminCliIo> = {}): Promis
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? ((t: string) => process.stdout.write(t));
   const stderr = io.stderr ?? ((t: string) => process.stderr.write(t));
+  if (argv[0] === 'mcp') {
+    // The analyst MCP server on stdio (mcp/analyst-mcp-server.ts); loaded only for this command.
+    const { runAnalystMcpServer } = await import('./mcp/analyst-mcp-server.js');
+    return runAnalystMcpServer(argv.slice(1), { env, stderr });
+  }
   try {
     const p = parseArgs(argv);
     if (p.flags.get('help') === true) {
@@ -341,6 +395,10 @@ export async function main(argv: string[], io: Partial<AdminCliIo> = {}): Promis
     stdout(await run(client, p, p.flags.get('json') === true));
     return 0;
   } catch (e) {
+    if (e instanceof VerifyFailed) {
+      stdout(e.message);
+      return 1;
+    }
     if (e instanceof UsageError) {
       stderr(`mcpwatch: ${terminalSafe(e.message)}\n\n${USAGE}`);
       return 2;

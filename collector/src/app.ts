@@ -30,6 +30,7 @@ import { CollectorMetrics } from './metrics.js';
 import { outboxPlugin } from './outbox/outbox-plugin.js';
 import { retentionPlugin } from './retention.js';
 import { batchRoutes } from './routes/batches.js';
+import { containmentPlugin } from './containment/containment-plugin.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
 import { openapiPlugin } from './openapi.js';
@@ -58,6 +59,8 @@ const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
   ['openapi', openapiPlugin],
   ['health', healthRoutes],
   ['enroll', enrollRoutes],
+  // Before batches: it decorates `containment`, which the ack reads (commands) and feeds (results).
+  ['containment', containmentPlugin],
   ['batches', batchRoutes],
   ['retention', retentionPlugin],
   ['outbox', outboxPlugin()],

@@ -6,6 +6,8 @@ export * from './protocol/index.js';
 export * from './event-id.js';
 export * from './argv.js';
 export * from './signing.js';
+export * from './command-signing.js';
+export * from './schemas/command.js';
 export * from './schemas/server.js';
 export * from './schemas/inventory.js';
 export * from './schemas/events.js';

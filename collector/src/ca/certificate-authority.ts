@@ -28,7 +28,7 @@ import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'n
 import { isIP } from 'node:net';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { certificateFingerprint, NativeRsaSigner } from '@mcpwatch/shared';
+import { certificateFingerprint, NativeRsaSigner, signCommand, type SignedCommand, type UnsignedCommand } from '@mcpwatch/shared';
 import { Errors } from '../errors.js';
 
 const { pki } = forge;
@@ -87,6 +87,8 @@ export class CertificateAuthority {
   readonly origin: 'created' | 'data-dir' | 'files';
   private readonly cert: forge.pki.Certificate;
   private readonly key: NativeRsaSigner;
+  /** The CA key as a Node KeyObject: signs containment commands (shared command-signing.ts). */
+  readonly #commandKey: KeyObject;
 
   constructor(certificatePem: string, keyPem: string, origin: CertificateAuthority['origin']) {
     let keyObject: KeyObject;
@@ -100,9 +102,19 @@ export class CertificateAuthority {
     const ownKey = createPublicKey(keyObject).export({ type: 'spki', format: 'der' });
     if (!certKey.equals(ownKey)) throw Errors.ca('the CA key does not belong to the CA certificate');
     this.key = new NativeRsaSigner(keyObject);
+    this.#commandKey = keyObject;
     this.certificatePem = certificatePem;
     this.fingerprint = certificateFingerprint(certificatePem);
     this.origin = origin;
+  }
+
+  /**
+   * Signs a containment command with the CA key, which every agent pinned at enrollment
+   * (`caCertificate`); the signing string is versioned (mcpwatch-command-v1), so it cannot pass
+   * for a certificate or batch signature.
+   */
+  signCommand(command: UnsignedCommand): SignedCommand {
+    return signCommand(this.#commandKey, command);
   }
 
   /**
@@ -218,7 +230,7 @@ export function checkCsrBounds(csrPem: string): void {
   let spkiDer: Buffer;
   try {
     const der = Buffer.from((m[1] as string).replace(/\s+/g, ''), 'base64');
-    const req = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')), { strict: true, parseAllBytes: true });
+    const req = forge.asn1.fromDer(forge.util.createBuffer(der.toString('binary')), true);
     const info = asn1Children(req)[0];
     // CertificationRequestInfo ::= SEQUENCE { version, subject, subjectPKInfo, attributes [0] }
     const spki = info ? asn1Children(info)[2] : undefined;

@@ -33,7 +33,7 @@
 import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyPluginAsync } from 'fastify';
-import { HEADERS, sha256Hex, verifyBatch } from '@mcpwatch/shared';
+import { HEADERS, sha256Hex, verifyBatch, type BatchAck } from '@mcpwatch/shared';
 import { hasNulEscape, replaceNulCharacters, validateBatch, warmBatchValidator } from '../batch-validator.js';
 import { Errors, isCollectorError } from '../errors.js';
 import { toCollectorError } from '../http-errors.js';
@@ -87,6 +87,13 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
   const limiter = new RateLimiter({ ratePerS: config.rateLimitPerAgentPerS, burst: config.rateLimitBurst, maxKeys: config.agentCacheMax, now });
   const windowMs = config.timestampWindowS * 1000;
   warmBatchValidator();
+  // Containment hook (containment/containment-plugin.ts): the ack carries this endpoint's pending
+  // signed commands, and the batch's command results are recorded. Absent: plain acks.
+  const containmentHook = app.hasDecorator('containment') ? app.containment : null;
+  const ack = async (acked: number, endpointId: string): Promise<BatchAck> => {
+    const commands = containmentHook ? await containmentHook.commandsFor(endpointId) : [];
+    return commands.length > 0 ? { acked, settings: config.agentSettings, commands } : { acked, settings: config.agentSettings };
+  };
 
   // This scope accepts only application/json, delivered raw: the signature covers the bytes as sent.
   app.removeAllContentTypeParsers();
@@ -171,10 +178,11 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
         metrics.eventsAccepted.inc({}, batch.events.length);
         if (result.gap) metrics.chainBreaks.inc({ kind: 'gap' });
         if (result.chainBroken) metrics.chainBreaks.inc({ kind: 'chain' });
-        return reply.send({ acked: result.acked, settings: config.agentSettings });
+        await containmentHook?.recordResults(endpointId, batch.events).catch((e) => req.log.warn({ err: e }, 'containment: results not recorded'));
+        return reply.send(await ack(result.acked, endpointId));
       case 'duplicate':
         metrics.batchesDuplicate.inc();
-        return reply.send({ acked: result.acked, settings: config.agentSettings });
+        return reply.send(await ack(result.acked, endpointId));
       case 'conflict':
         throw Errors.seqConflict(`seq ${result.seq} was already accepted with a different body`);
     }

@@ -312,6 +312,10 @@ export function toOcsf(row: OutboxRow): OcsfEvent[] {
     case 'agent.heartbeat':
     case 'agent.dropped':
       return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: e.type }, { mcp_agent: e.data })];
+    case 'server.quarantined':
+    case 'server.restored':
+    case 'command.failed':
+      return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: `containment: ${e.type}` }, { mcp_containment: e.data })];
     case 'collector.seq_gap':
     case 'collector.chain_broken':
       return [collectorDetection(row, e)];

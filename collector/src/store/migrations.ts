@@ -3,6 +3,7 @@
  * Applied by Kysely's Migrator, which takes a lock on PostgreSQL so several collectors starting at
  * once migrate exactly once. Migrations are append-only: never edit one that has shipped.
  */
+import { containmentMigration } from '../containment/containment-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -278,6 +279,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': m0001(engine),
     '0002_outbox_per_batch': m0002(engine),
+    '0004_containment': containmentMigration(),
   };
 }
 

@@ -2,6 +2,7 @@
  * A batch of events as the agent sends it (gzip-compressed JSON), and the enrollment exchange.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { MAX_COMMANDS_PER_ACK, SignedCommand } from './command.js';
 import { McpEvent } from './events.js';
 import { CLOSED_OBJECT, HostInfo } from './inventory.js';
 
@@ -46,9 +47,14 @@ export const AgentSettings = Type.Object(
 export type AgentSettings = Static<typeof AgentSettings>;
 
 /** The collector's answer to an accepted (or identical re-sent) batch; `settings` is the policy
- * the agent applies without a restart (optional: older collectors send only `acked`). */
+ * the agent applies without a restart (optional: older collectors send only `acked`); `commands`
+ * are signed containment commands for this endpoint (absent when none are pending). */
 export const BatchAck = Type.Object(
-  { acked: Type.Integer({ minimum: 1 }), settings: Type.Optional(AgentSettings) },
+  {
+    acked: Type.Integer({ minimum: 1 }),
+    settings: Type.Optional(AgentSettings),
+    commands: Type.Optional(Type.Array(SignedCommand, { maxItems: MAX_COMMANDS_PER_ACK })),
+  },
   { $id: 'BatchAck' },
 );
 export type BatchAck = Static<typeof BatchAck>;

@@ -2,6 +2,7 @@
  * The event envelope `{ v: 1, id, type, time, endpointId, data }` and the data of each type.
  * These are the contract between agent and collector (DESIGN.md, "Events").
  */
+import { COMMAND_RESULT_EVENT_DATA } from './command.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ServerEntry } from './server.js';
 import { CLOSED_OBJECT, ClientRecord, ConfigError, Finding, HostInfo, INVENTORY_LIMITS, ProcessRecord, SocketRecord } from './inventory.js';
@@ -69,6 +70,8 @@ export const EVENT_DATA = {
   'config.error': ConfigError,
   'agent.heartbeat': HeartbeatData,
   'agent.dropped': DroppedData,
+  // Containment results (schemas/command.ts): the agent reports each command's outcome.
+  ...COMMAND_RESULT_EVENT_DATA,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EVENT_DATA;

@@ -1,0 +1,220 @@
+/**
+ * Containment on the collector side (issue 16): issues quarantine / restore commands for a server
+ * on an endpoint, keeps the audit trail (who, when, why, result), queues the signed commands for
+ * the endpoint's next batch ack, and records the agent's answers (server.quarantined,
+ * server.restored, command.failed).
+ *
+ * Promises:
+ * - A command is signed with the CA key (the key the agent pinned at enrollment) over the shared
+ *   `mcpwatch-command-v1` string, carries id, endpoint, expiry (issuedAt + ttlMs) and a 128-bit nonce.
+ * - Delivery is at least once: a command rides in every ack for its endpoint until its result is
+ *   recorded or it expires (the agent acts once per command id and ignores repeats).
+ * - The ack path asks the database only for endpoints known to have pending commands: a set kept in
+ *   memory, refreshed every `pendingRefreshMs` (so a command issued through another collector sharing
+ *   PostgreSQL is delivered within that interval) and at once for commands issued here.
+ * - Listeners (the webhook notifier) hear every issued command and every result; a listener that
+ *   throws is ignored.
+ * Failure: store errors reject (routes turn them into 503); `commandsFor` never rejects (an ack
+ * must not fail because containment is unavailable: it returns [] and reports the error).
+ */
+import { randomBytes } from 'node:crypto';
+import { newEventId, MAX_COMMANDS_PER_ACK, type CommandAction, type SignedCommand, type UnsignedCommand } from '@mcpwatch/shared';
+import { ContainmentStore, type ContainmentRecord } from './containment-store.js';
+
+export interface ContainmentRequest {
+  endpointId: string;
+  serverKey: string;
+  action: CommandAction;
+  reason: string;
+  actor: { tokenId: string; name: string };
+}
+
+export type ContainmentNotice =
+  | { kind: 'issued'; record: ContainmentRecord }
+  | { kind: 'result'; record: ContainmentRecord };
+
+/** The state of one server on one endpoint, as the dashboard, the API and the MCP server show it. */
+export interface ServerContainmentState {
+  endpointId: string;
+  serverKey: string;
+  /** From the latest command the agent confirmed: quarantined or restored; none when never contained. */
+  state: 'quarantined' | 'restored' | 'none';
+  /** A command still waiting for the agent's answer, if any. */
+  pending: { commandId: string; action: CommandAction; status: string; requestedAt: string } | null;
+  lastCommand: ContainmentRecord | null;
+}
+
+export interface ContainmentOptions {
+  /** Signs a command (the CA's signCommand). */
+  sign: (c: UnsignedCommand) => SignedCommand;
+  now: () => number;
+  /** How long a command stays valid; default 24 h. */
+  ttlMs?: number;
+  /** How often the set of endpoints with pending commands is re-read; default 2000 ms. */
+  pendingRefreshMs?: number;
+  reportError?: (e: unknown) => void;
+}
+
+/** Event types that answer a command, and the status each records. */
+const RESULT_STATUS: Record<string, 'succeeded' | 'failed'> = {
+  'server.quarantined': 'succeeded',
+  'server.restored': 'succeeded',
+  'command.failed': 'failed',
+};
+
+export class Containment {
+  readonly #store: ContainmentStore;
+  readonly #opts: Required<Omit<ContainmentOptions, 'reportError'>> & { reportError: (e: unknown) => void };
+  #pending = new Set<string>();
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<void> | undefined;
+  readonly #listeners: Array<(n: ContainmentNotice) => void> = [];
+
+  constructor(store: ContainmentStore, opts: ContainmentOptions) {
+    this.#store = store;
+    this.#opts = { ttlMs: 24 * 3600_000, pendingRefreshMs: 2000, reportError: () => undefined, ...opts };
+  }
+
+  /** Loads the pending set and starts its refresh timer (unref'd). */
+  async start(): Promise<void> {
+    await this.refreshPending();
+    this.#timer = setInterval(() => void this.refreshPending().catch(this.#opts.reportError), this.#opts.pendingRefreshMs);
+    this.#timer.unref();
+  }
+
+  shutdown(): void {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  onNotice(listener: (n: ContainmentNotice) => void): void {
+    this.#listeners.push(listener);
+  }
+
+  #notify(n: ContainmentNotice): void {
+    for (const l of this.#listeners) {
+      try {
+        l(n);
+      } catch (e) {
+        this.#opts.reportError(e);
+      }
+    }
+  }
+
+  #nowIso(): string {
+    return new Date(this.#opts.now()).toISOString();
+  }
+
+  /** Re-reads which endpoints have pending commands (and expires the ones past their time). */
+  async refreshPending(): Promise<void> {
+    this.#refreshing ??= (async () => {
+      try {
+        const now = this.#nowIso();
+        await this.#store.expire(now);
+        this.#pending = new Set(await this.#store.endpointsWithPending(now));
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  /** Creates, signs, records and queues a command; returns its audit record. */
+  async issue(req: ContainmentRequest): Promise<ContainmentRecord> {
+    const nowMs = this.#opts.now();
+    const unsigned: UnsignedCommand = {
+      id: `cmd_${newEventId(nowMs)}`,
+      endpointId: req.endpointId,
+      action: req.action,
+      serverKey: req.serverKey,
+      issuedAt: new Date(nowMs).toISOString(),
+      expiresAt: new Date(nowMs + this.#opts.ttlMs).toISOString(),
+      nonce: randomBytes(16).toString('base64url'),
+    };
+    const signed = this.#opts.sign(unsigned);
+    const record: ContainmentRecord = {
+      commandId: unsigned.id,
+      endpointId: req.endpointId,
+      serverKey: req.serverKey,
+      action: req.action,
+      reason: req.reason,
+      actor: req.actor,
+      requestedAt: unsigned.issuedAt,
+      expiresAt: unsigned.expiresAt,
+      status: 'queued',
+      deliveredAt: null,
+      resultAt: null,
+      resultDetail: null,
+    };
+    await this.#store.insert(record, signed);
+    this.#pending.add(req.endpointId);
+    this.#notify({ kind: 'issued', record });
+    return record;
+  }
+
+  /**
+   * The signed commands to put in this endpoint's ack (at most MAX_COMMANDS_PER_ACK). Marks queued
+   * ones delivered. Never rejects.
+   */
+  async commandsFor(endpointId: string): Promise<SignedCommand[]> {
+    if (!this.#pending.has(endpointId)) return [];
+    try {
+      const now = this.#nowIso();
+      const rows = await this.#store.pendingFor(endpointId, now, MAX_COMMANDS_PER_ACK);
+      if (rows.length === 0) {
+        this.#pending.delete(endpointId);
+        return [];
+      }
+      await this.#store.markDelivered(rows.filter((r) => r.status === 'queued').map((r) => r.commandId), now);
+      return rows.map((r) => r.signed);
+    } catch (e) {
+      this.#opts.reportError(e);
+      return [];
+    }
+  }
+
+  /**
+   * Records the results among `events` (server.quarantined / server.restored / command.failed) of
+   * `endpointId`. Events of other types are skipped; a result for an unknown command is ignored.
+   */
+  async recordResults(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<number> {
+    let recorded = 0;
+    for (const e of events) {
+      const status = RESULT_STATUS[e.type];
+      if (!status) continue;
+      const data = e.data as { commandId?: string; reason?: string; message?: string; configPath?: string; mode?: string };
+      if (!data.commandId) continue;
+      const detail = status === 'failed' ? `${data.reason ?? 'error'}: ${data.message ?? ''}`.trim() : `${e.type}${data.configPath ? ` in ${data.configPath}` : ''}${data.mode ? ` (${data.mode})` : ''}`;
+      if (await this.#store.recordResult(data.commandId, endpointId, status, detail, this.#nowIso())) {
+        recorded++;
+        const record = await this.#store.get(data.commandId);
+        if (record) this.#notify({ kind: 'result', record });
+      }
+    }
+    return recorded;
+  }
+
+  /** The audit trail, newest first. */
+  list(filter: { endpointId?: string; serverKey?: string; limit: number; before?: string }): Promise<ContainmentRecord[]> {
+    return this.#store.list(filter);
+  }
+
+  /** Effective containment state of the servers of `endpointIds` that ever had a command. */
+  async states(endpointIds: string[]): Promise<ServerContainmentState[]> {
+    const rows = await this.#store.states(endpointIds);
+    const by = new Map<string, ServerContainmentState>();
+    for (const r of rows) {
+      const key = `${r.endpointId}\u0000${r.serverKey}`;
+      const s = by.get(key) ?? { endpointId: r.endpointId, serverKey: r.serverKey, state: 'none' as const, pending: null, lastCommand: null };
+      if (r.status === 'succeeded') {
+        s.state = r.action === 'quarantine' ? 'quarantined' : 'restored';
+        if (s.pending && s.pending.requestedAt <= r.requestedAt) s.pending = null;
+      } else if (Date.parse(r.expiresAt) > this.#opts.now()) {
+        s.pending = { commandId: r.commandId, action: r.action, status: r.status, requestedAt: r.requestedAt };
+      }
+      s.lastCommand = r;
+      by.set(key, s);
+    }
+    return [...by.values()];
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * Queries over `containment_commands` (containment-migration.ts), for both engines through
+ * Kysely. Kept apart from the inventory store: the containment service owns these rows.
+ * Every method may reject with the database's error; callers map it (routes: 503).
+ */
+import type { Kysely } from 'kysely';
+import type { CommandAction, SignedCommand } from '@mcpwatch/shared';
+
+type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export type CommandStatus = 'queued' | 'delivered' | 'succeeded' | 'failed' | 'expired';
+
+/** One row of the audit trail. */
+export interface ContainmentRecord {
+  commandId: string;
+  endpointId: string;
+  serverKey: string;
+  action: CommandAction;
+  reason: string;
+  actor: { tokenId: string; name: string };
+  requestedAt: string;
+  expiresAt: string;
+  status: CommandStatus;
+  deliveredAt: string | null;
+  resultAt: string | null;
+  resultDetail: string | null;
+}
+
+const PENDING: CommandStatus[] = ['queued', 'delivered'];
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+function toRecord(r: any): ContainmentRecord {
+  return {
+    commandId: r.command_id,
+    endpointId: r.endpoint_id,
+    serverKey: r.server_key,
+    action: r.action,
+    reason: r.reason,
+    actor: { tokenId: r.actor_token_id, name: r.actor_name },
+    requestedAt: r.requested_at,
+    expiresAt: r.expires_at,
+    status: r.status,
+    deliveredAt: r.delivered_at ?? null,
+    resultAt: r.result_at ?? null,
+    resultDetail: r.result_detail ?? null,
+  };
+}
+
+const RECORD_COLUMNS = [
+  'command_id',
+  'endpoint_id',
+  'server_key',
+  'action',
+  'reason',
+  'actor_token_id',
+  'actor_name',
+  'requested_at',
+  'expires_at',
+  'status',
+  'delivered_at',
+  'result_at',
+  'result_detail',
+] as const;
+
+export class ContainmentStore {
+  constructor(private readonly db: AnyDb) {}
+
+  async insert(rec: ContainmentRecord, signed: SignedCommand): Promise<void> {
+    await this.db
+      .insertInto('containment_commands')
+      .values({
+        command_id: rec.commandId,
+        endpoint_id: rec.endpointId,
+        server_key: rec.serverKey,
+        action: rec.action,
+        reason: rec.reason,
+        actor_token_id: rec.actor.tokenId,
+        actor_name: rec.actor.name,
+        requested_at: rec.requestedAt,
+        expires_at: rec.expiresAt,
+        status: rec.status,
+        signed_command: JSON.stringify(signed),
+      })
+      .execute();
+  }
+
+  /** The audit trail, newest first; filters by endpoint and server; `before` pages by requestedAt. */
+  async list(filter: { endpointId?: string; serverKey?: string; limit: number; before?: string }): Promise<ContainmentRecord[]> {
+    let q = this.db.selectFrom('containment_commands').select([...RECORD_COLUMNS]);
+    if (filter.endpointId) q = q.where('endpoint_id', '=', filter.endpointId);
+    if (filter.serverKey) q = q.where('server_key', '=', filter.serverKey);
+    if (filter.before) q = q.where('requested_at', '<', filter.before);
+    const rows = await q.orderBy('requested_at', 'desc').orderBy('command_id', 'desc').limit(filter.limit).execute();
+    return rows.map(toRecord);
+  }
+
+  async get(commandId: string): Promise<ContainmentRecord | null> {
+    const r = await this.db.selectFrom('containment_commands').select([...RECORD_COLUMNS]).where('command_id', '=', commandId).executeTakeFirst();
+    return r ? toRecord(r) : null;
+  }
+
+  /** Signed commands for `endpointId` not yet answered and not expired at `nowIso`, oldest first. */
+  async pendingFor(endpointId: string, nowIso: string, limit: number): Promise<Array<{ commandId: string; status: CommandStatus; signed: SignedCommand }>> {
+    const rows = await this.db
+      .selectFrom('containment_commands')
+      .select(['command_id', 'status', 'signed_command'])
+      .where('endpoint_id', '=', endpointId)
+      .where('status', 'in', PENDING)
+      .where('expires_at', '>', nowIso)
+      .orderBy('requested_at', 'asc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => ({ commandId: r.command_id, status: r.status, signed: JSON.parse(r.signed_command) as SignedCommand }));
+  }
+
+  async markDelivered(commandIds: string[], nowIso: string): Promise<void> {
+    if (commandIds.length === 0) return;
+    await this.db.updateTable('containment_commands').set({ status: 'delivered', delivered_at: nowIso }).where('command_id', 'in', commandIds).where('status', '=', 'queued').execute();
+  }
+
+  /** Records the agent's answer; true when a pending command of this endpoint took it. */
+  async recordResult(commandId: string, endpointId: string, status: 'succeeded' | 'failed', detail: string, nowIso: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('containment_commands')
+      .set({ status, result_at: nowIso, result_detail: detail })
+      .where('command_id', '=', commandId)
+      .where('endpoint_id', '=', endpointId)
+      .where('status', 'in', [...PENDING, 'expired'])
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) > 0;
+  }
+
+  /** Marks pending commands past their expiry as expired; returns how many. */
+  async expire(nowIso: string): Promise<number> {
+    const r = await this.db.updateTable('containment_commands').set({ status: 'expired', result_at: nowIso }).where('status', 'in', PENDING).where('expires_at', '<=', nowIso).executeTakeFirst();
+    return Number(r.numUpdatedRows);
+  }
+
+  /** Endpoints with at least one pending command (the ack path asks the database only for these). */
+  async endpointsWithPending(nowIso: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('containment_commands').select('endpoint_id').distinct().where('status', 'in', PENDING).where('expires_at', '>', nowIso).execute();
+    return rows.map((r) => r.endpoint_id as string);
+  }
+
+  /**
+   * Effective containment per server of an endpoint (or of every endpoint given), from the latest
+   * succeeded command: `quarantined` or `restored`; plus a pending action if one waits.
+   */
+  async states(endpointIds: string[]): Promise<ContainmentRecord[]> {
+    if (endpointIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('containment_commands')
+      .select([...RECORD_COLUMNS])
+      .where('endpoint_id', 'in', endpointIds)
+      .where('status', 'in', ['queued', 'delivered', 'succeeded'])
+      .orderBy('requested_at', 'asc')
+      .execute();
+    return rows.map(toRecord);
+  }
+}
