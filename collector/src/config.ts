@@ -283,8 +283,33 @@ export const CONFIG_TABLE = {
     default: [] as string[],
     env: ['MCPWATCH_SINKS'],
     description:
-      'Sinks each accepted event is enqueued for in the outbox (comma-separated: file, kinesis, securityhub). Empty: kinesis when kinesisStream is set, securityhub when securityHub=on, else file.',
-    parse: kinds.list(/^(file|kinesis|securityhub)$/),
+      'Sinks each accepted event is enqueued for in the outbox (comma-separated: file, kinesis, securityhub, webhook). Empty: kinesis when kinesisStream is set, securityhub when securityHub=on, else file; plus webhook when webhookUrl is set.',
+    parse: kinds.list(/^(file|kinesis|securityhub|webhook)$/),
+  }),
+  webhookUrl: key({
+    default: '',
+    env: ['MCPWATCH_WEBHOOK_URL'],
+    description: 'Incoming-webhook URL (Slack, or any JSON receiver with webhookFormat=json) for findings at or above webhookMinSeverity and containment results; setting it turns the webhook sink on.',
+    secret: true,
+    parse: kinds.url(),
+  }),
+  webhookFormat: key({
+    default: 'slack' as 'slack' | 'json',
+    env: ['MCPWATCH_WEBHOOK_FORMAT'],
+    description: 'slack: Slack incoming-webhook JSON ({text, blocks}); json: a generic document ({source, sentAt, notifications}) for Teams workflows and others.',
+    parse: kinds.oneOf<'slack' | 'json'>(['slack', 'json']),
+  }),
+  webhookMinSeverity: key({
+    default: 'high' as 'info' | 'low' | 'medium' | 'high' | 'critical',
+    env: ['MCPWATCH_WEBHOOK_MIN_SEVERITY'],
+    description: 'Lowest finding severity the webhook sink posts (containment results are always posted).',
+    parse: kinds.oneOf<'info' | 'low' | 'medium' | 'high' | 'critical'>(['info', 'low', 'medium', 'high', 'critical']),
+  }),
+  webhookRatePerS: key({
+    default: 1,
+    env: ['MCPWATCH_WEBHOOK_RATE_PER_S'],
+    description: 'Posts per second to the webhook (burst 3); Slack allows about one a second.',
+    parse: kinds.number(0.01, 1000),
   }),
   // ---- outlets (outbox drainers and sinks) ----
   kinesisStream: key({
@@ -660,8 +685,9 @@ function finishOutlets(c: Mutable<CollectorConfig>, abs: (p: string) => string):
   c.fileSinkDir = c.fileSinkDir === '' ? resolve(c.dataDir, 'outlets') : abs(c.fileSinkDir);
   if (c.sinks.length === 0) {
     const aws = [...(c.kinesisStream !== '' ? ['kinesis'] : []), ...(c.securityHub === 'on' ? ['securityhub'] : [])];
-    c.sinks = aws.length > 0 ? aws : ['file'];
+    c.sinks = [...(aws.length > 0 ? aws : ['file']), ...(c.webhookUrl !== '' ? ['webhook'] : [])];
   }
+  if (c.sinks.includes('webhook') && c.webhookUrl === '') throw configError('webhookUrl', 'sinks', 'the webhook sink needs MCPWATCH_WEBHOOK_URL');
   if (c.sinks.includes('kinesis') && c.kinesisStream === '') throw configError('kinesisStream', 'sinks', 'the kinesis sink needs MCPWATCH_KINESIS_STREAM');
   if ((c.sinks.includes('kinesis') || c.sinks.includes('securityhub')) && c.awsRegion === '') {
     throw configError('awsRegion', 'sinks', 'the kinesis and securityhub sinks need a region (AWS_REGION)');

@@ -12,6 +12,7 @@ export { renderKinesisRecords, chunkRecords, KINESIS_LIMITS, RECORD_SCHEMA, type
 export { KinesisSink, createKinesisClient, type KinesisSender, type KinesisSinkOptions } from './kinesis-sink.js';
 export { SecurityHubSink, FindingRenderer, createSecurityHubClient, chunkFindings, type SecurityHubSender, type SecurityHubSinkOptions, type HostLookup } from './securityhub-sink.js';
 export { FileSink, PLACEHOLDER_ACCOUNT_ID, type FileSinkOptions } from './file-sink.js';
+export { WebhookSink, slackMessage, jsonMessage, toNotification, type WebhookSinkOptions, type WebhookNotification, type WebhookFormat } from './webhook-sink.js';
 export { FirstSeenMemory, type FindingTimes } from './first-seen-memory.js';
 export { toAsff, asffId, collectorEventAsff, collectorAsffId, productArn, ASFF_SCHEMA_VERSION, ASFF_LIMITS, type AsffFinding } from './asff.js';
 export { collectorFindingText, isCollectorEvent } from './collector-findings.js';

@@ -1,7 +1,7 @@
 /**
  * Builds the configured sinks from the collector's configuration (config.ts, "outlets" keys):
  * `kinesis` (MCPWATCH_KINESIS_STREAM), `securityhub` (MCPWATCH_SECURITYHUB=on) and `file` (the
- * default without AWS). Credentials come from the default AWS provider chain; the account id for
+ * default without AWS), `webhook` (MCPWATCH_WEBHOOK_URL). Credentials come from the default AWS provider chain; the account id for
  * ASFF from MCPWATCH_AWS_ACCOUNT_ID, else STS GetCallerIdentity. Clients may be injected (tests).
  */
 import { join } from 'node:path';
@@ -14,6 +14,7 @@ import { createKinesisClient, KinesisSink, type KinesisSender } from './kinesis-
 import type { RenderOptions } from './kinesis-records.js';
 import { createSecurityHubClient, SecurityHubSink, type HostLookup, type SecurityHubSender } from './securityhub-sink.js';
 import { SinkErrors } from '../errors.js';
+import { WebhookSink } from './webhook-sink.js';
 import type { CountingSink } from './types.js';
 
 export type OutletConfig = Pick<
@@ -30,6 +31,10 @@ export type OutletConfig = Pick<
   | 'fileSinkDir'
   | 'fileSinkMaxBytes'
   | 'sinkSendDeadlineMs'
+  | 'webhookUrl'
+  | 'webhookFormat'
+  | 'webhookMinSeverity'
+  | 'webhookRatePerS'
 >;
 
 export interface SinkFactoryDeps {
@@ -40,6 +45,8 @@ export interface SinkFactoryDeps {
   hostOf?: HostLookup;
   onOversize?: RenderOptions['onOversize'];
   onRejected?: (info: { id: string; errorCode: string; errorMessage: string; rowIds: string[] }) => void;
+  /** The webhook sink's HTTP client (default global fetch). */
+  fetch?: typeof fetch;
 }
 
 /** The calling identity's account id, from STS. */
@@ -111,8 +118,20 @@ export async function createSinks(config: OutletConfig, deps: SinkFactoryDeps = 
             ...oversize,
           }),
         );
+      } else if (name === 'webhook') {
+        out.push(
+          new WebhookSink({
+            url: config.webhookUrl,
+            format: config.webhookFormat,
+            minSeverity: config.webhookMinSeverity,
+            ratePerS: config.webhookRatePerS,
+            sendDeadlineMs: config.sinkSendDeadlineMs,
+            ...(deps.hostOf ? { hostOf: deps.hostOf } : {}),
+            ...(deps.fetch ? { fetch: deps.fetch } : {}),
+          }),
+        );
       } else {
-        throw SinkErrors.config(`unknown sink "${name}" (known: file, kinesis, securityhub)`);
+        throw SinkErrors.config(`unknown sink "${name}" (known: file, kinesis, securityhub, webhook)`);
       }
     }
   }

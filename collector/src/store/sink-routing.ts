@@ -16,8 +16,15 @@ export const SECURITY_HUB_SINK = 'securityhub';
 /** What Security Hub publishes: finding events (the agents' and those derived from snapshots) and the collector's tamper/gap events. */
 const SECURITY_HUB_TYPES: ReadonlySet<string> = new Set(['finding.raised', 'finding.resolved', ...COLLECTOR_EVENT_TYPES]);
 
+/** Sink name of the webhook (Slack-compatible or generic JSON notifications: sinks/webhook-sink.ts). */
+export const WEBHOOK_SINK = 'webhook';
+
+/** What the webhook notifies about: raised findings (it filters by severity) and containment results. */
+export const WEBHOOK_TYPES: ReadonlySet<string> = new Set(['finding.raised', 'server.quarantined', 'server.restored', 'command.failed']);
+
 /** true when `sink` should receive events of `type`. */
 export function sinkWantsEvent(sink: string, type: string): boolean {
   if (sink === SECURITY_HUB_SINK) return SECURITY_HUB_TYPES.has(type);
+  if (sink === WEBHOOK_SINK) return WEBHOOK_TYPES.has(type);
   return true;
 }
