@@ -31,6 +31,7 @@ import { outboxPlugin } from './outbox/outbox-plugin.js';
 import { retentionPlugin } from './retention.js';
 import { batchRoutes } from './routes/batches.js';
 import { containmentPlugin } from './containment/containment-plugin.js';
+import { dashboardPlugin } from './dashboard/dashboard-plugin.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
 import { openapiPlugin } from './openapi.js';
@@ -66,6 +67,8 @@ const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
   ['outbox', outboxPlugin()],
   ['query', queryRoutes],
   ['admin', adminRoutes],
+  // The dashboard at /ui (static app + session API), in its own scope with cookie/CSRF/helmet.
+  ['dashboard', dashboardPlugin()],
 ];
 
 /** Paths pino must never print (secrets in headers; enroll secrets are only ever in headers). */

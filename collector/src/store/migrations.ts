@@ -4,6 +4,7 @@
  * once migrate exactly once. Migrations are append-only: never edit one that has shipped.
  */
 import { containmentMigration } from '../containment/containment-migration.js';
+import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -280,6 +281,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0001_initial': m0001(engine),
     '0002_outbox_per_batch': m0002(engine),
     '0004_containment': containmentMigration(),
+    '0005_ui_sessions': dashboardSessionsMigration(),
   };
 }
 

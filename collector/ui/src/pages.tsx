@@ -1,0 +1,383 @@
+import { useState } from 'preact/hooks';
+import { useLocation, useRoute } from 'preact-iso';
+import { api, qs } from './api';
+import { BarChart, Filters, Pager, Severity, Status, Table, TimeChart, useApi, useQuery, When, type Row } from './components';
+
+const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
+const enc = encodeURIComponent;
+const endpointLink = (id: string, label?: string) => <a href={`/ui/endpoints/${enc(id)}`}>{label ?? id}</a>;
+const pkg = (r: Row) => (r.packageName ? `${r.packageName}${r.packageVersion ? `@${r.packageVersion}` : ''}` : (r.url ?? r.command ?? '–'));
+
+export function Overview() {
+  const { data, loading, error } = useApi('/overview');
+  return (
+    <>
+      <h1>Fleet overview</h1>
+      <Status loading={loading && !data} error={error} />
+      {data && (
+        <>
+          <section aria-labelledby="h-endpoints" class="cards">
+            <h2 id="h-endpoints" class="visually-hidden">Endpoints</h2>
+            <div class="card"><span class="big">{data.endpoints.total}</span> endpoints</div>
+            <div class="card"><span class="big">{data.endpoints.reporting}</span> reporting</div>
+            <div class="card"><span class="big">{data.endpoints.stale}</span> stale (no report in {data.endpoints.staleAfterHours} h)</div>
+            <div class="card">
+              <span class="big">{Object.values(data.openFindingsBySeverity as Record<string, number>).reduce((a, b) => a + b, 0)}</span> open findings
+            </div>
+          </section>
+          <div class="grid">
+            <section aria-labelledby="h-sev">
+              <h2 id="h-sev">Findings by severity over time</h2>
+              <TimeChart title="Findings first seen per day, by severity (numbers in the table below)" points={data.findingsOverTime} />
+              <Table
+                caption="Findings first seen per day"
+                columns={[{ h: 'Day', cell: (r) => r.day }, { h: 'Severity', cell: (r) => <Severity value={r.severity} /> }, { h: 'Findings', cell: (r) => r.count, class: 'num' }]}
+                rows={data.findingsOverTime}
+                empty="No findings in the last 30 days."
+              />
+              <Table
+                caption="Open findings by severity"
+                columns={[{ h: 'Severity', cell: (r) => <Severity value={r.s} /> }, { h: 'Open', cell: (r) => r.n, class: 'num' }]}
+                rows={SEVERITIES.map((s) => ({ s, n: data.openFindingsBySeverity[s] ?? 0 }))}
+              />
+            </section>
+            <section aria-labelledby="h-prev">
+              <h2 id="h-prev">Servers by prevalence</h2>
+              <BarChart title="Endpoints per server" bars={data.topServers.map((s: Row) => ({ label: s.names[0] ?? s.fingerprint, value: s.endpointCount }))} />
+              <Table
+                caption="Most prevalent MCP servers"
+                columns={[
+                  { h: 'Server', cell: (r) => <a href={`/ui/servers${qs({ fingerprint: r.fingerprint })}`}>{r.names.join(', ')}</a> },
+                  { h: 'Package', cell: pkg },
+                  { h: 'Endpoints', cell: (r) => r.endpointCount, class: 'num' },
+                  { h: 'Risk', cell: (r) => <Severity value={r.maxSeverity} /> },
+                ]}
+                rows={data.topServers}
+              />
+              <h2 id="h-ver">Agent versions</h2>
+              <BarChart title="Endpoints per agent version" bars={data.agentVersions.map((v: Row) => ({ label: v.version, value: v.count }))} />
+              <Table caption="Agent versions" columns={[{ h: 'Version', cell: (r) => r.version }, { h: 'Endpoints', cell: (r) => r.count, class: 'num' }]} rows={data.agentVersions} />
+            </section>
+          </div>
+        </>
+      )}
+    </>
+  );
+}
+
+export function Endpoints() {
+  const q = useQuery();
+  const { data, loading, error } = useApi(`/endpoints${qs({ hostname: q.hostname, os: q.os, client: q.client, server: q.server, severity: q.severity, cursor: q.cursor, limit: q.limit })}`);
+  return (
+    <>
+      <h1>Endpoints</h1>
+      <Filters
+        label="Filter endpoints"
+        fields={[
+          { name: 'hostname', label: 'Hostname' },
+          { name: 'os', label: 'OS' },
+          { name: 'client', label: 'MCP client' },
+          { name: 'server', label: 'Server name' },
+          { name: 'severity', label: 'Open finding at', options: SEVERITIES },
+        ]}
+      />
+      <Status loading={loading} error={error} />
+      {data && (
+        <>
+          <Table
+            caption="Endpoints"
+            columns={[
+              { h: 'Hostname', cell: (r) => endpointLink(r.endpointId, r.hostname) },
+              { h: 'OS', cell: (r) => `${r.platform} ${r.osName ?? ''} ${r.osRelease ?? ''}` },
+              { h: 'Agent', cell: (r) => r.agentVersion ?? '–' },
+              { h: 'Last seen', cell: (r) => <When iso={r.lastSeen} /> },
+            ]}
+            rows={data.items}
+            rowKey={(r) => r.endpointId}
+          />
+          <Pager nextCursor={data.nextCursor} label="Endpoints" />
+        </>
+      )}
+    </>
+  );
+}
+
+function WhoRuns({ fingerprint }: { fingerprint: string }) {
+  const [cursor, setCursor] = useState<string | null>(null);
+  const { data, loading, error } = useApi(`/servers/${enc(fingerprint)}/endpoints${qs({ cursor, limit: 50 })}`);
+  return (
+    <div class="whoruns">
+      <Status loading={loading} error={error} />
+      {data && (
+        <>
+          <Table
+            caption="Endpoints that run this server"
+            columns={[
+              { h: 'Endpoint', cell: (r) => endpointLink(r.endpointId, r.hostname) },
+              { h: 'Name', cell: (r) => r.name },
+              { h: 'Client', cell: (r) => r.client },
+              { h: 'User', cell: (r) => r.user ?? '–' },
+              { h: 'Config', cell: (r) => <code>{r.configPath}</code> },
+            ]}
+            rows={data.items}
+          />
+          {data.nextCursor && <button type="button" onClick={() => setCursor(data.nextCursor)}>More endpoints</button>}
+        </>
+      )}
+    </div>
+  );
+}
+
+export function Servers() {
+  const q = useQuery();
+  const [open, setOpen] = useState<string | null>(q.fingerprint ?? null);
+  const { data, loading, error } = useApi(`/servers${qs({ name: q.name, package: q.package, transport: q.transport, client: q.client, risk: q.risk, cursor: q.cursor, limit: q.limit })}`);
+  return (
+    <>
+      <h1>Servers</h1>
+      <p class="hint">Grouped by fingerprint (what the server runs), most prevalent first.</p>
+      <Filters
+        label="Filter servers"
+        fields={[
+          { name: 'name', label: 'Name' },
+          { name: 'package', label: 'Package' },
+          { name: 'client', label: 'MCP client' },
+          { name: 'transport', label: 'Transport', options: ['stdio', 'sse', 'http', 'ws', 'unknown'] },
+          { name: 'risk', label: 'Risk at least', options: SEVERITIES },
+        ]}
+      />
+      <Status loading={loading} error={error} />
+      {data && (
+        <>
+          <Table
+            caption="MCP servers across the fleet"
+            columns={[
+              { h: 'Names', cell: (r) => r.names.join(', ') },
+              { h: 'Transport', cell: (r) => r.transport },
+              { h: 'Package', cell: pkg },
+              { h: 'Pinning', cell: (r) => (r.packageName ? (r.packageVersion ? 'pinned' : 'floating') : '–') },
+              { h: 'Clients', cell: (r) => r.clients.join(', ') },
+              { h: 'Endpoints', cell: (r) => r.endpointCount, class: 'num' },
+              { h: 'Risk', cell: (r) => <Severity value={r.maxSeverity} /> },
+              {
+                h: 'Where',
+                cell: (r) => (
+                  <button type="button" aria-expanded={open === r.fingerprint} onClick={() => setOpen(open === r.fingerprint ? null : r.fingerprint)}>
+                    {open === r.fingerprint ? 'Hide endpoints' : 'Which endpoints run this'}
+                  </button>
+                ),
+              },
+            ]}
+            rows={data.items}
+            rowKey={(r) => r.fingerprint}
+          />
+          {open && (
+            <section aria-labelledby="h-who">
+              <h2 id="h-who">Endpoints running {data.items.find((s: Row) => s.fingerprint === open)?.names.join(', ') ?? open}</h2>
+              <WhoRuns fingerprint={open} />
+            </section>
+          )}
+          <Pager nextCursor={data.nextCursor} label="Servers" />
+        </>
+      )}
+    </>
+  );
+}
+
+export function Findings() {
+  const q = useQuery();
+  const { data, loading, error } = useApi(`/findings${qs({ severity: q.severity, rule: q.rule, status: q.status, endpoint: q.endpoint, cursor: q.cursor, limit: q.limit })}`);
+  return (
+    <>
+      <h1>Findings</h1>
+      <Filters
+        label="Filter findings"
+        fields={[
+          { name: 'severity', label: 'Severity', options: SEVERITIES },
+          { name: 'status', label: 'Status', options: ['open', 'resolved'] },
+          { name: 'rule', label: 'Rule' },
+          { name: 'endpoint', label: 'Endpoint id' },
+        ]}
+      />
+      <Status loading={loading} error={error} />
+      {data && (
+        <>
+          <Table
+            caption="Findings, most severe first"
+            columns={[
+              { h: 'Severity', cell: (r) => <Severity value={r.severity} /> },
+              { h: 'Rule', cell: (r) => <code>{r.ruleId}</code> },
+              { h: 'Title', cell: (r) => r.title },
+              { h: 'Server', cell: (r) => r.serverName ?? '–' },
+              { h: 'Status', cell: (r) => r.status },
+              { h: 'Endpoint', cell: (r) => endpointLink(r.endpointId, r.hostname) },
+              { h: 'First seen', cell: (r) => <When iso={r.firstSeen} /> },
+              { h: 'Last seen', cell: (r) => <When iso={r.lastSeen} /> },
+            ]}
+            rows={data.items}
+          />
+          <Pager nextCursor={data.nextCursor} label="Findings" />
+        </>
+      )}
+    </>
+  );
+}
+
+/** Client processes with the server processes they launched (by parent pid), then the rest. */
+function ProcessTree({ processes }: { processes: Row[] }) {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  const roots = processes.filter((p) => p.kind === 'client' || !byPid.has(p.ppid));
+  const children = (pid: number) => processes.filter((p) => p.ppid === pid && p !== byPid.get(pid));
+  const item = (p: Row, depth: number): any => (
+    <li key={p.pid}>
+      <span class={`proc proc-${p.kind}`}>{p.kind}</span> <strong>{p.name}</strong> pid {p.pid}
+      {p.user ? <> · user <em>{p.user}</em></> : null}
+      {p.client ? <> · {p.client}</> : null}
+      <div class="cmd"><code>{p.cmd}</code></div>
+      {depth < 6 && children(p.pid).length > 0 && <ul>{children(p.pid).map((c) => item(c, depth + 1))}</ul>}
+    </li>
+  );
+  if (processes.length === 0) return <p class="muted">No MCP client or server processes running.</p>;
+  return <ul class="tree" aria-label="Process tree: MCP clients and the servers they launched">{roots.map((r) => item(r, 0))}</ul>;
+}
+
+function ContainButton({ endpointId, server, state, admin, onDone }: { endpointId: string; server: Row; state: Row | undefined; admin: boolean; onDone: () => void }) {
+  const [msg, setMsg] = useState<string | null>(null);
+  if (!admin) return <span class="muted">admin only</span>;
+  const action = state?.state === 'quarantined' ? 'restore' : 'quarantine';
+  const run = async () => {
+    const reason = window.prompt(`Reason to ${action} ${server.name} (kept in the audit trail)`);
+    if (!reason) return;
+    try {
+      const r = await api('POST', '/containment', { endpointId, serverKey: server.serverKey, action, reason });
+      setMsg(`${action} queued (${r.commandId})`);
+      onDone();
+    } catch (e) {
+      setMsg((e as Error).message);
+    }
+  };
+  return (
+    <>
+      <button type="button" class={action === 'quarantine' ? 'danger' : ''} onClick={run} disabled={Boolean(state?.pending)}>
+        {action === 'quarantine' ? 'Quarantine' : 'Restore'}
+      </button>
+      {msg && <span role="status"> {msg}</span>}
+    </>
+  );
+}
+
+export function Endpoint({ me }: { me: { scope: string } }) {
+  const { params } = useRoute();
+  const id = params.id as string;
+  const { data, loading, error, reload } = useApi(`/endpoints/${enc(id)}`);
+  if (!data) return <><h1>Endpoint</h1><Status loading={loading} error={error} /></>;
+  const e = data.endpoint;
+  const stateOf = new Map((data.containment as Row[]).map((s) => [s.serverKey, s]));
+  const stateText = (s: Row | undefined) => (!s ? 'in effect' : s.pending ? `${s.state === 'none' ? 'in effect' : s.state}, ${s.pending.action} pending` : s.state === 'quarantined' ? 'quarantined' : 'in effect (restored)');
+  return (
+    <>
+      <h1>{e.hostname}</h1>
+      <dl class="facts">
+        <dt>Endpoint</dt><dd><code>{e.endpointId}</code></dd>
+        <dt>OS</dt><dd>{e.platform} {e.osName} {e.osRelease} {e.arch}</dd>
+        <dt>Users</dt><dd>{(e.users ?? []).join(', ') || '–'}</dd>
+        <dt>Agent</dt><dd>{e.agentVersion ?? '–'}</dd>
+        <dt>Last seen</dt><dd><When iso={e.lastSeen} /></dd>
+      </dl>
+      <section aria-labelledby="h-clients">
+        <h2 id="h-clients">MCP clients</h2>
+        <Table caption="Clients on this endpoint" columns={[{ h: 'Client', cell: (r) => r.displayName ?? r.client }, { h: 'User', cell: (r) => r.user ?? '–' }, { h: 'Servers', cell: (r) => r.serverCount, class: 'num' }]} rows={data.clients} />
+      </section>
+      <section aria-labelledby="h-servers">
+        <h2 id="h-servers">Servers</h2>
+        <Table
+          caption="Configured MCP servers and their effective state"
+          columns={[
+            { h: 'Name', cell: (r) => r.name },
+            { h: 'Client', cell: (r) => `${r.client} (${r.scope})` },
+            { h: 'Runs', cell: (r) => <code>{r.url ?? [r.command, ...(r.args ?? [])].join(' ')}</code> },
+            { h: 'Effective state', cell: (r) => (r.disabled ? 'disabled in config' : stateText(stateOf.get(r.serverKey))) },
+            { h: 'Containment', cell: (r) => <ContainButton endpointId={e.endpointId} server={r} state={stateOf.get(r.serverKey)} admin={me.scope === 'admin'} onDone={reload} /> },
+          ]}
+          rows={data.servers}
+          rowKey={(r) => r.serverKey}
+        />
+      </section>
+      <section aria-labelledby="h-procs">
+        <h2 id="h-procs">Process tree</h2>
+        <ProcessTree processes={data.processes} />
+      </section>
+      <section aria-labelledby="h-sockets">
+        <h2 id="h-sockets">Sockets</h2>
+        <Table
+          caption="Sockets of MCP processes"
+          columns={[
+            { h: 'Process', cell: (r) => `${r.processName} (${r.pid})` },
+            { h: 'Kind', cell: (r) => r.kind },
+            { h: 'Local', cell: (r) => `${r.localAddress}:${r.localPort}` },
+            { h: 'Peer', cell: (r) => (r.peerAddress ? `${r.peerAddress}:${r.peerPort ?? ''}` : '–') },
+            { h: 'All interfaces', cell: (r) => (r.allInterfaces ? 'yes' : 'no') },
+          ]}
+          rows={data.sockets}
+        />
+      </section>
+      <section aria-labelledby="h-findings">
+        <h2 id="h-findings">Findings</h2>
+        <Table
+          caption="Findings on this endpoint"
+          columns={[{ h: 'Severity', cell: (r) => <Severity value={r.severity} /> }, { h: 'Rule', cell: (r) => <code>{r.ruleId}</code> }, { h: 'Title', cell: (r) => r.title }, { h: 'Status', cell: (r) => r.status }, { h: 'First seen', cell: (r) => <When iso={r.firstSeen} /> }]}
+          rows={data.findings}
+        />
+      </section>
+      <section aria-labelledby="h-timeline">
+        <h2 id="h-timeline">Timeline</h2>
+        <ol class="timeline" aria-label="Recent events, newest first">
+          {(data.recentEvents as Row[]).map((ev) => (
+            <li key={ev.id}><When iso={ev.time} /> <code>{ev.type}</code></li>
+          ))}
+        </ol>
+      </section>
+    </>
+  );
+}
+
+export function Login({ onSignedIn }: { onSignedIn: (me: { name: string; scope: string }) => void }) {
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const { route } = useLocation();
+  const submit = async (ev: Event) => {
+    ev.preventDefault();
+    const form = ev.currentTarget as HTMLFormElement;
+    const token = String(new FormData(form).get('token') ?? '');
+    setBusy(true);
+    setError(null);
+    try {
+      const { csrfToken } = await api('GET', '/csrf');
+      const { setCsrf } = await import('./api');
+      setCsrf(csrfToken);
+      const me = await api('POST', '/session', { token });
+      setCsrf(me.csrfToken);
+      form.reset();
+      onSignedIn(me);
+      route('/ui/');
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <main id="main" class="login">
+      <h1>Sign in to mcpwatch</h1>
+      <p>Use an API token (scope read or admin). It is exchanged for a session cookie and not kept in this browser.</p>
+      <form onSubmit={submit}>
+        <label>
+          <span>API token</span>
+          <input name="token" type="password" autoComplete="off" required />
+        </label>
+        <button type="submit" disabled={busy}>Sign in</button>
+        {error && <p class="error" role="alert">{error}</p>}
+      </form>
+    </main>
+  );
+}
