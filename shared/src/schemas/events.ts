@@ -1,13 +1,20 @@
 /**
- * The event envelope `{ v: 1, id, type, time, endpointId, data }` and the data of each type.
+ * The event envelope `{ v, id, type, time, endpointId, data }` and the data of each type.
  * These are the contract between agent and collector (DESIGN.md, "Events").
+ *
+ * Versions: agents of this release stamp every event `v: 2`. The types of version 1 are accepted
+ * as `v: 1` or `v: 2` (agents not yet upgraded keep sending 1); a type added in version 2 is only
+ * valid as `v: 2`. A new type is added to EVENT_DATA (and, when it is new in a version, the
+ * version is bumped on purpose and the previous types listed in the previous version's list).
  */
-import { COMMAND_RESULT_EVENT_DATA } from './command.js';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ServerEntry } from './server.js';
+import { COMMAND_RESULT_EVENT_DATA } from './command.js';
 import { CLOSED_OBJECT, ClientRecord, ConfigError, Finding, HostInfo, INVENTORY_LIMITS, ProcessRecord, SocketRecord } from './inventory.js';
 
-export const EVENT_VERSION = 1;
+export const EVENT_VERSION = 2;
+/** Envelope versions a collector of this release accepts. */
+export type EventVersion = 1 | 2;
 
 export const InventorySnapshotData = Type.Object(
   {
@@ -53,8 +60,8 @@ export const DroppedData = Type.Object({
 }, CLOSED_OBJECT);
 export type DroppedData = Static<typeof DroppedData>;
 
-/** Every event type and the schema of its `data`. */
-export const EVENT_DATA = {
+/** The event types of version 1 and the schema of their `data`. */
+export const EVENT_DATA_V1 = {
   'inventory.snapshot': InventorySnapshotData,
   'client.detected': ClientRecord,
   'client.removed': ClientRecord,
@@ -70,16 +77,27 @@ export const EVENT_DATA = {
   'config.error': ConfigError,
   'agent.heartbeat': HeartbeatData,
   'agent.dropped': DroppedData,
+} as const satisfies Record<string, TSchema>;
+
+/** Every event type and the schema of its `data` (version 1's and those added in version 2). */
+export const EVENT_DATA = {
+  ...EVENT_DATA_V1,
   // Containment results (schemas/command.ts): the agent reports each command's outcome.
   ...COMMAND_RESULT_EVENT_DATA,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EVENT_DATA;
 export const EVENT_TYPES = Object.keys(EVENT_DATA) as EventType[];
+const V1_TYPES: ReadonlySet<string> = new Set(Object.keys(EVENT_DATA_V1));
+
+/** The envelope versions under which events of `type` are valid. */
+export function eventVersionsOf(type: string): readonly EventVersion[] {
+  return V1_TYPES.has(type) ? [1, 2] : [2];
+}
 
 function envelope<T extends EventType>(type: T) {
   return Type.Object({
-    v: Type.Literal(EVENT_VERSION),
+    v: V1_TYPES.has(type) ? Type.Union([Type.Literal(1), Type.Literal(2)]) : Type.Literal(EVENT_VERSION),
     id: Type.String({ pattern: '^[0-9A-HJKMNP-TV-Z]{26}$' }),
     type: Type.Literal(type),
     time: Type.String({ format: 'date-time', maxLength: 64 }),
@@ -96,7 +114,7 @@ export const McpEvent = Type.Union(
 /** A typed event: `type` narrows `data`. */
 export type McpEvent = {
   [K in EventType]: {
-    v: typeof EVENT_VERSION;
+    v: EventVersion;
     id: string;
     type: K;
     time: string;

@@ -22,7 +22,7 @@ describe('diffInventories', () => {
     const changed = events[1];
     expect(changed?.type === 'server.changed' && changed.data.changedFields).toEqual(['args', 'envKeys']);
     for (const e of events) {
-      expect(e).toMatchObject({ v: 1, endpointId: 'ep1', time: NOW.toISOString() });
+      expect(e).toMatchObject({ v: 2, endpointId: 'ep1', time: NOW.toISOString() });
       expect(e.id).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     }
   });
