@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ServerEntry } from './server.js';
 import { COMMAND_RESULT_EVENT_DATA } from './command.js';
+import { TOOL_EVENT_DATA } from './tools.js';
 import { CLOSED_OBJECT, ClientRecord, ConfigError, Finding, HostInfo, INVENTORY_LIMITS, ProcessRecord, SocketRecord } from './inventory.js';
 
 export const EVENT_VERSION = 2;
@@ -84,6 +85,8 @@ export const EVENT_DATA = {
   ...EVENT_DATA_V1,
   // Containment results (schemas/command.ts): the agent reports each command's outcome.
   ...COMMAND_RESULT_EVENT_DATA,
+  // Tool inventory (schemas/tools.ts): tool.added|changed|removed.
+  ...TOOL_EVENT_DATA,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EVENT_DATA;

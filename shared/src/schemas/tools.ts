@@ -1,0 +1,85 @@
+/**
+ * Tool-level visibility (issue 12): the tools an MCP server exposes, as the agent saw them, and
+ * the events `tool.added|changed|removed` (added in event envelope version 2).
+ *
+ * Contract:
+ * - A tool is identified on an endpoint by (serverId, name). `serverId` is the server's
+ *   fingerprint when a config names it, else `listener:<bind>:<port>` for a probed socket server
+ *   nobody configured.
+ * - Hashes always ship: SHA-256 (hex) of the description, of the canonical JSON of the input
+ *   schema and of the annotations, and of the server's `instructions`. The description TEXT only
+ *   ships when the endpoint's policy allows it (`description` is absent otherwise): tool
+ *   descriptions can be internal and can carry secrets pasted by their authors.
+ * - `source` says where the agent learned the tools: `probe` (it asked the server over the
+ *   network) or `client-cache` (a client's own cache on disk, path in `sourcePath`).
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { CLOSED_OBJECT } from './inventory.js';
+
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+const NullableSha256 = Type.Union([Sha256, Type.Null()]);
+const NullableStr = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
+
+/** The behaviour hints of the MCP spec (ToolAnnotations); absent hints stay absent. */
+export const ToolAnnotationHints = Type.Object(
+  {
+    readOnlyHint: Type.Optional(Type.Boolean()),
+    destructiveHint: Type.Optional(Type.Boolean()),
+    idempotentHint: Type.Optional(Type.Boolean()),
+    openWorldHint: Type.Optional(Type.Boolean()),
+  },
+  CLOSED_OBJECT,
+);
+export type ToolAnnotationHints = Static<typeof ToolAnnotationHints>;
+
+export const TOOL_CAPABILITIES = ['shell-exec', 'file-write', 'network-fetch', 'credential-access'] as const;
+export type ToolCapability = (typeof TOOL_CAPABILITIES)[number];
+
+export const ToolRecord = Type.Object(
+  {
+    serverId: Type.String({ minLength: 1, maxLength: 256 }),
+    /** serverKey of the configured entry, when a config names this server. */
+    serverKey: Type.Optional(NullableStr(64)),
+    serverName: NullableStr(512),
+    serverVersion: NullableStr(128),
+    protocolVersion: Type.Optional(NullableStr(64)),
+    source: Type.Union([Type.Literal('probe'), Type.Literal('client-cache')]),
+    sourcePath: Type.Optional(NullableStr(4096)),
+    name: Type.String({ minLength: 1, maxLength: 256 }),
+    title: Type.Optional(NullableStr(512)),
+    descriptionSha256: NullableSha256,
+    inputSchemaSha256: NullableSha256,
+    annotationsSha256: NullableSha256,
+    annotations: ToolAnnotationHints,
+    instructionsSha256: NullableSha256,
+    /** Capabilities inferred on the endpoint from name, description, schema and annotations. */
+    capabilities: Type.Array(Type.Union(TOOL_CAPABILITIES.map((c) => Type.Literal(c))), { maxItems: TOOL_CAPABILITIES.length }),
+    /** Only when policy allows shipping descriptions. */
+    description: Type.Optional(Type.String({ maxLength: 16_384 })),
+  },
+  { $id: 'ToolRecord', ...CLOSED_OBJECT },
+);
+export type ToolRecord = Static<typeof ToolRecord>;
+
+export const TOOL_CHANGE_FIELDS = ['description', 'inputSchema', 'annotations', 'instructions', 'title', 'serverVersion'] as const;
+
+export const ToolChangedData = Type.Composite(
+  [
+    ToolRecord,
+    Type.Object({
+      changedFields: Type.Array(Type.Union(TOOL_CHANGE_FIELDS.map((f) => Type.Literal(f))), { maxItems: TOOL_CHANGE_FIELDS.length }),
+      previousDescriptionSha256: NullableSha256,
+      previousInputSchemaSha256: NullableSha256,
+      previousServerVersion: NullableStr(128),
+    }),
+  ],
+  CLOSED_OBJECT,
+);
+export type ToolChangedData = Static<typeof ToolChangedData>;
+
+/** The tool event types (version 2) and the schema of their `data`. */
+export const TOOL_EVENT_DATA = {
+  'tool.added': ToolRecord,
+  'tool.changed': ToolChangedData,
+  'tool.removed': ToolRecord,
+} as const;
