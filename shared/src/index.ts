@@ -8,6 +8,7 @@ export * from './argv.js';
 export * from './signing.js';
 export * from './command-signing.js';
 export * from './schemas/command.js';
+export * from './schemas/tool-calls.js';
 export * from './schemas/server.js';
 export * from './schemas/inventory.js';
 export * from './schemas/events.js';

@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ServerEntry } from './server.js';
 import { COMMAND_RESULT_EVENT_DATA } from './command.js';
+import { TOOL_CALL_EVENT_DATA } from './tool-calls.js';
 import { TOOL_EVENT_DATA } from './tools.js';
 import { CLOSED_OBJECT, ClientRecord, ConfigError, Finding, HostInfo, INVENTORY_LIMITS, ProcessRecord, SocketRecord } from './inventory.js';
 
@@ -87,6 +88,8 @@ export const EVENT_DATA = {
   ...COMMAND_RESULT_EVENT_DATA,
   // Tool inventory (schemas/tools.ts): tool.added|changed|removed.
   ...TOOL_EVENT_DATA,
+  // Tool calls through client hooks and hook state (schemas/tool-calls.ts).
+  ...TOOL_CALL_EVENT_DATA,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EVENT_DATA;
