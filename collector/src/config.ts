@@ -16,6 +16,7 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { tokenizeArgv } from '@mcpwatch/shared/argv';
+import { STRICT_URL_POLICY, redactUrl } from '@mcpwatch/shared/protocol';
 import { Errors } from './errors.js';
 
 /** One named enroll secret (MCPWATCH_ENROLL_SECRET="name:secret,name2:secret2" or a bare secret). */
@@ -711,25 +712,12 @@ export function redactedConfig(c: CollectorConfig): Record<string, unknown> {
   for (const k of Object.keys(CONFIG_TABLE) as ConfigKey[]) {
     const spec = CONFIG_TABLE[k] as KeySpec<unknown>;
     const v = c[k];
-    if (k === 'databaseUrl') out[k] = redactUrl(c.databaseUrl);
+    if (k === 'databaseUrl') out[k] = redactUrl(c.databaseUrl, STRICT_URL_POLICY);
     else if (k === 'enrollSecrets') out[k] = c.enrollSecrets.map((s) => `${s.name}:[REDACTED]`);
     else if (spec.secret) out[k] = v === '' ? '' : '[REDACTED]';
     else out[k] = v;
   }
   return out;
-}
-
-/** A URL without its password (and query, which may carry credentials). */
-export function redactUrl(url: string): string {
-  if (url === '') return '';
-  try {
-    const u = new URL(url);
-    if (u.password !== '') u.password = 'REDACTED';
-    u.search = '';
-    return u.toString();
-  } catch {
-    return '[REDACTED]';
-  }
 }
 
 /** `--help` text generated from the table. */

@@ -15,7 +15,7 @@
  * (`API_KEY=…` or `Authorization: Bearer …` written as an env or header key); and the reasons of
  * config errors, which may quote a line of the file.
  */
-import { REDACTED } from '@mcpwatch/shared/protocol';
+import { REDACTED, redactUrlDetailed as sharedRedactUrlDetailed, type UrlSecretPolicy } from '@mcpwatch/shared/protocol';
 import type { ConfigError } from '@mcpwatch/shared';
 import { classifySecret, detectSecret, isPlaceholder, isReference, isSecretName, type SecretHit } from './detect-secret.js';
 import { SECRET_PATTERNS } from './secret-patterns.js';
@@ -31,70 +31,26 @@ export interface RedactedUrl {
   hits: RedactionHit[];
 }
 
-const URL_SHAPE = /^([A-Za-z][A-Za-z0-9+.-]*:\/\/)([^/?#]*)([^?#]*)(\?[^#]*)?(#.*)?$/s;
+/** The agent's answer to "which parts of a URL are secrets": its secret detector. */
+const AGENT_URL_POLICY: UrlSecretPolicy = {
+  password: (p) => (p.length > 0 && !isReference(p) && !isPlaceholder(p) ? detectSecret(p)?.kind ?? 'url-credentials' : null),
+  // A user name alone is a credential when it looks like one (`https://<token>@github.com`).
+  user: (u) => detectSecret(u)?.kind ?? (looksLikeTokenUser(u) ? 'url-credentials' : null),
+  value: (v) => detectSecret(v)?.kind ?? null,
+  param: (name, value) => classifySecret(name, value)?.kind ?? null,
+  paramField: (name) => redactKeyName(name),
+  text: (input) => redactTextDetailed(input),
+  fragmentHasToken: (fragment) => /(?:access_token|id_token|token)=/i.test(fragment),
+};
 
 /**
- * Strip credentials from a URL: userinfo removed entirely (or replaced by REDACTED when
+ * Strip credentials from a URL (the shared redactor, shared/protocol/redact-url.ts, with the
+ * agent's secret detector): userinfo removed entirely (or replaced by REDACTED when
  * `keepUserinfoMarker`), secret-looking query values and path segments replaced by REDACTED,
  * a fragment holding a secret dropped. Not-a-URL input is returned through redactText.
  */
 export function redactUrlDetailed(input: string, opts: { keepUserinfoMarker?: boolean } = {}): RedactedUrl {
-  const m = URL_SHAPE.exec(input);
-  if (!m) {
-    const text = redactTextDetailed(input);
-    return { url: text.text, hits: text.kinds.map((kind) => ({ kind, field: 'url' })) };
-  }
-  const scheme = m[1] ?? '';
-  let authority = m[2] ?? '';
-  let path = m[3] ?? '';
-  let query = m[4] ?? '';
-  let fragment = m[5] ?? '';
-  const hits: RedactionHit[] = [];
-
-  const at = authority.lastIndexOf('@');
-  if (at >= 0) {
-    const userinfo = authority.slice(0, at);
-    const host = authority.slice(at + 1);
-    const hasPassword = userinfo.includes(':');
-    const password = hasPassword ? safeDecode(userinfo.slice(userinfo.indexOf(':') + 1)) : safeDecode(userinfo);
-    // A user name alone is a credential when it looks like one (`https://<token>@github.com`).
-    const userHit = hasPassword ? null : detectSecret(password) ?? (looksLikeTokenUser(password) ? { kind: 'url-credentials' } : null);
-    if (userHit) hits.push({ kind: userHit.kind, field: 'url.userinfo' });
-    else if (hasPassword && password.length > 0 && !isReference(password) && !isPlaceholder(password)) {
-      hits.push({ kind: detectSecret(password)?.kind ?? 'url-credentials', field: 'url.userinfo' });
-    }
-    authority = opts.keepUserinfoMarker && userinfo.length > 0 ? `${REDACTED}@${host}` : host;
-  }
-
-  path = path
-    .split('/')
-    .map((segment) => {
-      // `;name=value` matrix parameters (`/mcp;token=x`, `;jsessionid=x`) are classified by name.
-      const [head, ...params] = segment.split(';');
-      const hit = detectSecret(safeDecode(head as string));
-      if (hit) hits.push({ kind: hit.kind, field: 'url.path' });
-      const kept = params.map((p) => redactParam(p, 'url.path', hits));
-      return [hit ? REDACTED : head, ...kept].join(';');
-    })
-    .join('/');
-
-  if (query.length > 1) {
-    // `&` and the older `;` both separate parameters.
-    query = `?${query.slice(1).split(/([&;])/).map((part, i) => (i % 2 === 1 ? part : redactParam(part, 'url.query', hits))).join('')}`;
-  }
-
-  if (fragment.length > 1) {
-    // Implicit-flow and SPA fragments carry parameters too: `#access_token=x&…`, `#/cb?id_token=x`.
-    const body = safeDecode(fragment.slice(1));
-    const fragmentHits: RedactionHit[] = [];
-    for (const part of body.split(/[&;?#/]/)) redactParam(part, 'url.fragment', fragmentHits);
-    const text = redactTextDetailed(body);
-    if (fragmentHits.length > 0 || text.kinds.length > 0 || /(?:access_token|id_token|token)=/i.test(fragment)) {
-      hits.push({ kind: fragmentHits[0]?.kind ?? text.kinds[0] ?? 'credential', field: 'url.fragment' });
-      fragment = '';
-    }
-  }
-  return { url: `${scheme}${authority}${path}${query}${fragment}`, hits };
+  return sharedRedactUrlDetailed(input, AGENT_URL_POLICY, opts);
 }
 
 /** `redactUrlDetailed(url).url`: the URL without userinfo or secret query values. */
@@ -105,32 +61,6 @@ export function redactUrl(url: string): string {
 /** A URL user name that is a token rather than a login (`git`, `deploy`, `oauth2`, `alice`). */
 function looksLikeTokenUser(user: string): boolean {
   return user.length >= 12 && /[0-9]/.test(user) && /[A-Za-z]/.test(user) && !isReference(user) && !isPlaceholder(user);
-}
-
-/** One `name=value` URL parameter, its value replaced when the name or the value marks a secret. */
-function redactParam(pair: string, field: string, hits: RedactionHit[]): string {
-  const eq = pair.indexOf('=');
-  // A bare token as the whole parameter (`?<token>`) or as its name.
-  const bare = detectSecret(safeDecode(eq < 0 ? pair : pair.slice(0, eq)));
-  if (bare) {
-    hits.push({ kind: bare.kind, field });
-    return REDACTED;
-  }
-  if (eq < 0) return pair;
-  const key = safeDecode(pair.slice(0, eq));
-  const value = safeDecode(pair.slice(eq + 1));
-  const hit = classifySecret(key, value);
-  if (!hit) return pair;
-  hits.push({ kind: hit.kind, field: `${field}.${redactKeyName(key)}` });
-  return `${pair.slice(0, eq)}=${REDACTED}`;
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
 }
 
 export interface RedactedText {

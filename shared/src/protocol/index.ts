@@ -1,7 +1,7 @@
 /**
  * @mcpwatch/shared/protocol: the vocabulary both sides of the wire use, without the schemas
  * (no TypeBox is loaded: a `scan` starts without it). Hashes and ids, severities, constants,
- * terminal-safe text, wire error codes, SendResult and the one backoff.
+ * terminal-safe text, wire error codes, SendResult, the one backoff and the one URL redactor.
  */
 export * from './hash.js';
 export * from './ids.js';
@@ -12,3 +12,4 @@ export * from './wire-errors.js';
 export * from './send-result.js';
 export * from './backoff.js';
 export * from './hosts.js';
+export * from './redact-url.js';
