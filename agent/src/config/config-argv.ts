@@ -1,15 +1,18 @@
 /**
- * Splits a command's argv into the agent-config flags (CONFIG_TABLE flags and --config FILE), which
+ * Splits a command's argv into the agent-config flags (CONFIG_TABLE and DEPRECATED_SETTINGS flags,
+ * --config FILE), which
  * go to loadConfig, and everything else, which goes to the scan option parser (cli-options.ts).
  * A config flag takes a value (`--flag V` or `--flag=V`); a bool flag may stand alone (= true).
  * Throws UsageError when a config flag lacks its value.
  */
 import { tokenizeArgv, type ArgToken } from '@mcpwatch/shared/argv';
 import { UsageError } from '../errors.js';
-import { CONFIG_TABLE } from './config-table.js';
+import { CONFIG_TABLE, DEPRECATED_SETTINGS } from './config-table.js';
 
 const FLAGS = new Map<string, string>(Object.values(CONFIG_TABLE).map((s) => [s.flag, s.type]));
 FLAGS.set('config', 'string');
+// Deprecated settings still take their value (loadConfig warns and ignores it).
+for (const d of Object.values(DEPRECATED_SETTINGS)) FLAGS.set(d.flag, 'int');
 
 export function splitConfigArgs(argv: readonly string[]): { config: Record<string, string | boolean>; rest: string[] } {
   const config: Record<string, string | boolean> = {};

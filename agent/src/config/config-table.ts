@@ -46,7 +46,6 @@ export const CONFIG_TABLE = {
   heartbeatMs: { type: 'int', env: 'MCPWATCH_HEARTBEAT_MS', flag: 'heartbeat-ms', min: 1000, max: 86_400_000, description: 'Heartbeat period' },
   snapshotEveryHours: { type: 'number', env: 'MCPWATCH_SNAPSHOT_EVERY_HOURS', flag: 'snapshot-every-hours', min: 0.001, max: 720, description: 'Full inventory.snapshot period (one is always sent at start)' },
   processPollMs: { type: 'int', env: 'MCPWATCH_PROCESS_POLL_MS', flag: 'process-poll-ms', min: 500, max: 3_600_000, description: 'Process polling period' },
-  socketPollMs: { type: 'int', env: 'MCPWATCH_SOCKET_POLL_MS', flag: 'socket-poll-ms', min: 500, max: 3_600_000, description: 'Socket polling period' },
   cpuBudgetPercent: { type: 'number', env: 'MCPWATCH_CPU_BUDGET_PERCENT', flag: 'cpu-budget-percent', min: 0.01, max: 100, description: "Agent's own CPU budget (% of one core, averaged over a heartbeat); above it intervals lengthen" },
   rssBudgetMb: { type: 'int', env: 'MCPWATCH_RSS_BUDGET_MB', flag: 'rss-budget-mb', min: 16, max: 16384, description: "Agent's own RSS budget; above it intervals lengthen" },
   lowPriority: { type: 'bool', env: 'MCPWATCH_LOW_PRIORITY', flag: 'low-priority', description: 'Lower the process priority (os.setPriority) in run mode' },
@@ -54,6 +53,17 @@ export const CONFIG_TABLE = {
 } as const satisfies Record<string, ConfigSpec>;
 
 export type ConfigKey = keyof typeof CONFIG_TABLE;
+
+/**
+ * Settings that are still accepted (flag, env var, config file, managed place) but no longer do
+ * anything: each is warned about once with its reason, never an error, so an older installer or
+ * MDM profile keeps working.
+ */
+export const DEPRECATED_SETTINGS: Readonly<Record<string, { env: string; flag: string; reason: string }>> = Object.freeze({
+  // Decided: sockets are read in the process poll, scoped to the MCP processes that poll has just
+  // found; a socket poll of its own would read the sockets of a stale process list.
+  socketPollMs: { env: 'MCPWATCH_SOCKET_POLL_MS', flag: 'socket-poll-ms', reason: 'sockets are read with every process poll; set processPollMs instead' },
+});
 
 export interface AgentConfig {
   server: string | null;
@@ -74,7 +84,6 @@ export interface AgentConfig {
   heartbeatMs: number;
   snapshotEveryHours: number;
   processPollMs: number;
-  socketPollMs: number;
   cpuBudgetPercent: number;
   rssBudgetMb: number;
   lowPriority: boolean;
@@ -113,7 +122,6 @@ export function configDefaults(platform: NodeJS.Platform = process.platform, env
     heartbeatMs: 60_000,
     snapshotEveryHours: 6,
     processPollMs: 5000,
-    socketPollMs: 5000,
     cpuBudgetPercent: 0.5,
     rssBudgetMb: 80,
     lowPriority: true,

@@ -2,10 +2,11 @@
  * Loads the agent's configuration from, in order of precedence: the command line, the environment,
  * a config file (--config / MCPWATCH_CONFIG), and the managed places an MDM writes (see
  * managed-sources.ts). Every value is checked against CONFIG_TABLE; an unknown key or a bad value
- * is warned about and the next source's value (or the default) is used. Never throws.
+ * is warned about and the next source's value (or the default) is used; a deprecated setting
+ * (DEPRECATED_SETTINGS) is warned about and ignored. Never throws.
  * The result is frozen. Secret values never appear in warnings or in describeConfig().
  */
-import { CONFIG_TABLE, configDefaults, type AgentConfig, type ConfigKey, type ConfigSpec } from './config-table.js';
+import { CONFIG_TABLE, DEPRECATED_SETTINGS, configDefaults, type AgentConfig, type ConfigKey, type ConfigSpec } from './config-table.js';
 import { readJsonSource, readManagedSources, realRegQuery, type ManagedPlaces, type RawValues, type SourceResult } from './managed-sources.js';
 
 export interface LoadConfigInput {
@@ -28,6 +29,7 @@ export interface LoadedConfig {
 
 const KEYS = Object.keys(CONFIG_TABLE) as ConfigKey[];
 const BY_FLAG = new Map<string, ConfigKey>(KEYS.map((k) => [CONFIG_TABLE[k].flag, k]));
+const DEPRECATED_BY_FLAG = new Map<string, string>(Object.entries(DEPRECATED_SETTINGS).map(([k, d]) => [d.flag, k]));
 /** Flags the commands use that are not config keys. */
 const NON_CONFIG_FLAGS = new Set(['config', 'home', 'platform', 'json', 'project-root', 'help', 'once']);
 
@@ -85,7 +87,9 @@ function fromCli(cli: NonNullable<LoadConfigInput['cli']>, warnings: string[]): 
   for (const [flag, v] of Object.entries(cli)) {
     if (v === undefined) continue;
     const key = BY_FLAG.get(flag) ?? (flag in CONFIG_TABLE ? (flag as ConfigKey) : undefined);
+    const deprecated = DEPRECATED_BY_FLAG.get(flag);
     if (key) out[key] = v;
+    else if (deprecated) out[deprecated] = v;
     else if (!NON_CONFIG_FLAGS.has(flag)) warnings.push(`command line: unknown option --${flag}; ignored`);
   }
   return out;
@@ -95,6 +99,10 @@ function fromEnv(env: NodeJS.ProcessEnv): RawValues {
   const out: RawValues = {};
   for (const key of KEYS) {
     const v = env[CONFIG_TABLE[key].env];
+    if (v !== undefined && v !== '') out[key] = v;
+  }
+  for (const [key, d] of Object.entries(DEPRECATED_SETTINGS)) {
+    const v = env[d.env];
     if (v !== undefined && v !== '') out[key] = v;
   }
   return out;
@@ -129,6 +137,11 @@ export async function loadConfig(input: LoadConfigInput = {}): Promise<LoadedCon
     if (!layer.values) continue;
     for (const [written, raw] of Object.entries(layer.values)) {
       const key = MANAGED_ALIASES[written] ?? written;
+      const deprecated = DEPRECATED_SETTINGS[key];
+      if (deprecated) {
+        warnings.push(`${layer.name}: ${key} is deprecated and ignored (${deprecated.reason})`);
+        continue;
+      }
       if (!(key in CONFIG_TABLE)) {
         if (layer.name !== 'environment') warnings.push(`${layer.name}: unknown setting "${key}"; ignored`);
         continue;

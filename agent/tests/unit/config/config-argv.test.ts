@@ -6,6 +6,8 @@ describe('config argv', () => {
       config: { 'state-dir': '/s', 'low-priority': 'false', 'heartbeat-ms': '5000' },
       rest: ['--home', '/h', '--platform', 'linux'],
     });
+    // A deprecated setting's flag still takes its value (loadConfig warns about it).
+    expect(splitConfigArgs(['--socket-poll-ms', '1000', '--once'])).toEqual({ config: { 'socket-poll-ms': '1000' }, rest: ['--once'] });
     expect(() => splitConfigArgs(['--server'])).toThrow(expect.objectContaining({ code: 'MCPW_ERR_USAGE' }));
   });
 });

@@ -100,6 +100,24 @@ describe('loadConfig', () => {
     expect(describeConfig({ config, sources: {} as never, warnings }).join('\n')).not.toContain(CANARY);
   });
 
+  it('accepts the deprecated socketPollMs from every source with a warning, and keeps no such setting', async () => {
+    const root = fixtureRoot({ 'etc/mcpwatch/agent.json': JSON.stringify({ socketPollMs: 2000, heartbeatMs: 9000 }) });
+    const { config, warnings } = await loadConfig({
+      platform: 'linux',
+      systemRoot: root,
+      cli: { 'socket-poll-ms': '1000' },
+      env: { MCPWATCH_SOCKET_POLL_MS: '3000' },
+    });
+    expect(warnings).toEqual([
+      'command line: socketPollMs is deprecated and ignored (sockets are read with every process poll; set processPollMs instead)',
+      'environment: socketPollMs is deprecated and ignored (sockets are read with every process poll; set processPollMs instead)',
+      'system config: socketPollMs is deprecated and ignored (sockets are read with every process poll; set processPollMs instead)',
+    ]);
+    expect(config).not.toHaveProperty('socketPollMs');
+    expect(config.heartbeatMs).toBe(9000);
+    expect(config.processPollMs).toBe(5000);
+  });
+
   it('survives an unreadable, non-object or missing config file with a warning', async () => {
     const root = fixtureRoot({ 'etc/mcpwatch/agent.json': '{ not json', 'arr.json': '[1,2]' });
     const a = await loadConfig({ platform: 'linux', systemRoot: root, env: {} });
