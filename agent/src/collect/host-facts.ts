@@ -2,12 +2,14 @@
  * Host facts for the inventory (hostname, OS, arch, hardware UUID, serial, scanned users): on
  * Linux from /etc/os-release, /sys/class/dmi/id and /etc/machine-id (no commands spawned, and
  * systeminformation is not loaded at all); elsewhere from systeminformation. Read once per
- * process and cached. Never throws: unreadable facts are null.
+ * process and cached. Never throws: unreadable facts are null, and off Linux each failed read is
+ * listed in `errors` (MCPW_ERR_HOST_FACTS) so the inventory says which fact is missing and why.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { HostInfo } from '@mcpwatch/shared';
 import type { Platform } from '../types.js';
+import { AgentCodes } from '../errors.js';
 
 /** Facts that do not change while the agent runs. */
 export interface StaticHostFacts {
@@ -17,6 +19,8 @@ export interface StaticHostFacts {
   arch: string | null;
   hardwareUuid: string | null;
   serial: string | null;
+  /** Facts that could not be read and why (the inventory shows each as an error record). */
+  errors?: readonly { code: string; reason: string }[];
 }
 
 export type HostFactsSource = () => Promise<StaticHostFacts>;
@@ -49,14 +53,18 @@ const NO_SERIAL = /^(-|none|default string|0|to be filled by o\.e\.m\.|not speci
 export function linuxHostFacts(root = ''): StaticHostFacts {
   const release = readText(`${root}/etc/os-release`) ?? readText(`${root}/usr/lib/os-release`) ?? '';
   const serial = readText(`${root}/sys/class/dmi/id/product_serial`);
-  return {
+  const hardwareUuid = (readText(`${root}/sys/class/dmi/id/product_uuid`) ?? readText(`${root}/etc/machine-id`) ?? '').slice(0, 128) || null;
+  const facts: StaticHostFacts = {
     hostname: os.hostname(),
     osName: osReleaseField(release, 'NAME') ?? os.type(),
     osRelease: osReleaseField(release, 'VERSION_ID') ?? os.release(),
     arch: os.arch(),
-    hardwareUuid: (readText(`${root}/sys/class/dmi/id/product_uuid`) ?? readText(`${root}/etc/machine-id`) ?? '').slice(0, 128) || null,
+    hardwareUuid,
     serial: serial && !NO_SERIAL.test(serial) ? serial.slice(0, 128) : null,
   };
+  if (!release) facts.errors = [{ code: AgentCodes.hostFacts, reason: 'neither /etc/os-release nor /usr/lib/os-release could be read; OS name and release are from node:os' }];
+  if (!hardwareUuid) facts.errors = [...(facts.errors ?? []), { code: AgentCodes.hostFacts, reason: 'neither /sys/class/dmi/id/product_uuid nor /etc/machine-id could be read; the host has no hardware id' }];
+  return facts;
 }
 
 async function readHostFacts(): Promise<StaticHostFacts> {
@@ -69,13 +77,14 @@ async function readHostFacts(): Promise<StaticHostFacts> {
     hardwareUuid: null,
     serial: null,
   };
+  const errors: { code: string; reason: string }[] = [];
+  const failed = (what: string) => (error: unknown) => {
+    errors.push({ code: AgentCodes.hostFacts, reason: `${what} failed: ${error instanceof Error ? error.message : String(error)}` });
+    return null;
+  };
   try {
     const si = (await import('systeminformation')).default;
-    const [info, uuid, system] = await Promise.all([
-      si.osInfo().catch(() => null),
-      si.uuid().catch(() => null),
-      si.system().catch(() => null),
-    ]);
+    const [info, uuid, system] = await Promise.all([si.osInfo().catch(failed('osInfo')), si.uuid().catch(failed('uuid')), si.system().catch(failed('system'))]);
     if (info) {
       base.osName = info.distro || base.osName;
       base.osRelease = info.release || base.osRelease;
@@ -83,10 +92,11 @@ async function readHostFacts(): Promise<StaticHostFacts> {
     }
     base.hardwareUuid = (system?.uuid || uuid?.hardware || uuid?.os || '').slice(0, 128) || null;
     base.serial = (system?.serial && !NO_SERIAL.test(system.serial) ? system.serial : '').slice(0, 128) || null;
-  } catch {
-    // systeminformation unavailable: keep node:os facts
+    if (!base.hardwareUuid) errors.push({ code: AgentCodes.hostFacts, reason: 'no hardware or OS UUID could be read' });
+  } catch (error) {
+    failed('systeminformation')(error); // unavailable: keep node:os facts
   }
-  return base;
+  return errors.length > 0 ? { ...base, errors } : base;
 }
 
 /** Builds the inventory's HostInfo from the facts, the scanned platform and users. */

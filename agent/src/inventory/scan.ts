@@ -8,7 +8,9 @@
  *
  * Contract: nothing here throws. A failing phase becomes an entry in `errors` (code
  * `discovery-failed`, `normalize-failed`, `collect-failed`, `rules-failed`) and the rest of the
- * inventory is still produced. Nothing with a secret value leaves: RawServerEntry stays inside,
+ * inventory is still produced. A process, socket or host-facts source that cannot run is such an
+ * entry (path `(processes)`, `(sockets)`, `(host)`; reason led by its MCPW_ERR_* code), never an
+ * empty list. Nothing with a secret value leaves: RawServerEntry stays inside,
  * command lines are redacted, records come from the normalizer which drops values, and every
  * error's reason is redacted here, in the one place all outputs are built from (parsers quote
  * lines of the file and the tokens in them).
@@ -24,6 +26,7 @@ import { classifyProcesses } from '../collect/processes.js';
 import { collectSockets, remoteTargets } from '../collect/sockets.js';
 import { hostInfo } from '../collect/host-facts.js';
 import { redactConfigError } from '../secrets/index.js';
+import { AgentCodes, AgentError } from '../errors.js';
 import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from '../types.js';
 
 /** Which parts of the machine to look at. */
@@ -96,8 +99,9 @@ export interface RuntimeState {
 export const EMPTY_RUNTIME: RuntimeState = Object.freeze({ processes: [], sockets: [], errors: [] }) as RuntimeState;
 const EMPTY_CONFIG: ConfigState = { files: [], projects: [], clients: [], servers: [], errors: [] };
 
+/** A coded source failure (AgentError) keeps its MCPW_ERR_* code at the head of the reason. */
 function errorRecord(path: string, code: string, error: unknown): ConfigError {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = error instanceof AgentError ? `${error.code}: ${error.message}` : error instanceof Error ? error.message : String(error);
   return { path, client: null, code, reason: reason.slice(0, 2048) };
 }
 
@@ -244,8 +248,10 @@ export async function assembleInventory(
   let facts;
   try {
     facts = await deps.hostFacts();
-  } catch {
+    for (const problem of facts.errors ?? []) errors.push({ path: '(host)', client: null, code: 'collect-failed', reason: `${problem.code}: ${problem.reason}`.slice(0, 2048) });
+  } catch (error) {
     facts = { hostname: 'unknown', osName: null, osRelease: null, arch: null, hardwareUuid: null, serial: null };
+    errors.push(errorRecord('(host)', 'collect-failed', new AgentError(AgentCodes.hostFacts, `host facts failed: ${error instanceof Error ? error.message : String(error)}`)));
   }
   return {
     schema: INVENTORY_SCHEMA_ID,

@@ -1,7 +1,8 @@
 /**
  * The operating system behind one interface, selected once: where the running processes and their
  * sockets come from on this OS. Each OS's implementation lives in its folder (platform/linux,
- * platform/win32; macOS uses the portable ps-list and systeminformation sources), and nothing
+ * platform/win32: fastlist and netstat, no PowerShell; macOS uses the portable ps-list and
+ * systeminformation sources), and nothing
  * outside platform/ asks which OS it runs on to pick a source. Heavy modules (ps-list,
  * systeminformation, /proc readers) load on first use, so a `scan --home` never loads them.
  */
@@ -46,10 +47,10 @@ const darwin: PlatformSources = {
   socketSource: () => () => systemInformationSockets(),
 };
 
-/** Windows: systeminformation for both (ps-list has no command lines there). */
+/** Windows: fastlist for processes and `netstat -ano` for sockets (neither needs PowerShell or WMI). */
 const win32: PlatformSources = {
   processSource: () => async () => (await import('./win32/process-source.js')).windowsProcessSource(),
-  socketSource: () => () => systemInformationSockets(),
+  socketSource: () => async (scope) => (await import('./win32/netstat-sockets.js')).createNetstatSocketSource()(scope),
 };
 
 const BY_OS: Readonly<Record<Platform, PlatformSources>> = { linux, darwin, win32 };

@@ -28,6 +28,21 @@ describe('host facts', () => {
     }
   });
 
+  it('lists the Linux facts it could not read (no os-release, no machine id) as MCPW_ERR_HOST_FACTS', () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), 'mcpw-host-'));
+    try {
+      expect(linuxHostFacts(root)).toMatchObject({
+        hardwareUuid: null,
+        errors: [
+          { code: 'MCPW_ERR_HOST_FACTS', reason: expect.stringContaining('/etc/os-release') },
+          { code: 'MCPW_ERR_HOST_FACTS', reason: expect.stringContaining('/etc/machine-id') },
+        ],
+      });
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it('builds HostInfo with the scanned platform and sorted unique users', () => {
     const facts = { hostname: 'h', osName: null, osRelease: null, arch: 'x64', hardwareUuid: null, serial: null };
     expect(hostInfo(facts, 'win32', ['bob', 'alice', 'bob'])).toEqual({ ...facts, platform: 'win32', users: ['alice', 'bob'] });
