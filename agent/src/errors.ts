@@ -66,12 +66,6 @@ export const AgentCodes = {
   socketSource: 'MCPW_ERR_SOCKET_SOURCE',
   /** Host facts could not be read (the inventory keeps node:os facts). */
   hostFacts: 'MCPW_ERR_HOST_FACTS',
-  /** A process source could not list processes (helper missing, failed, timed out or listed none). */
-  processSource: 'MCPW_ERR_PROCESS_SOURCE',
-  /** A socket source could not list sockets, or could not tie them to processes. */
-  socketSource: 'MCPW_ERR_SOCKET_SOURCE',
-  /** Host facts could not be read (the inventory keeps node:os facts). */
-  hostFacts: 'MCPW_ERR_HOST_FACTS',
   /** A probe target the agent refuses to contact (remote without policy probeRemote, credentials in the URL). */
   probeTarget: 'MCPW_ERR_PROBE_TARGET',
   /** The tool pin file could not be read or written (pinning restarts from what is seen now). */

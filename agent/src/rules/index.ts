@@ -3,8 +3,9 @@
  * rules-engine.ts for the contract (stable ids, no secret values, never throws).
  */
 export { evaluateRules, MAX_FINDINGS, RULES, type RulesOptions } from './rules-engine.js';
-export type { Rule, RuleContext, RuleHit, RulesInput, ServerView } from './rule-types.js';
+export type { Rule, RuleContext, RuleHit, RulesInput, ServerView, ToolRuleView } from './rule-types.js';
 export { containerIssues } from './host-rules.js';
 export { documentApprovals, serverApprovals } from './approval-rules.js';
 export { isPrivateHost, urlHost } from './network-rules.js';
 export { secretFieldsOf } from './secret-rules.js';
+export { hiddenInstructionSignals, TOOL_RULES } from './tool-rules.js';

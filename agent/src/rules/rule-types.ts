@@ -11,6 +11,13 @@
 import type { Finding, ProcessRecord, ServerEntry, Severity, SocketRecord } from '@mcpwatch/shared';
 import type { EntryFields } from '../normalize/index.js';
 import type { ConfigFileResult, Platform, RawServerEntry } from '../types.js';
+import type { ToolView } from '../tools/tool-inventory.js';
+import type { ToolPin } from '../tools/tool-pins.js';
+
+/** A tool as the tool rules see it: its record, its local text, and the pin that applied before this observation. */
+export interface ToolRuleView extends ToolView {
+  pin: ToolPin | null;
+}
 
 /** What evaluateRules is given. */
 export interface RulesInput {
@@ -20,6 +27,8 @@ export interface RulesInput {
   platform: Platform;
   processes?: ProcessRecord[];
   sockets?: SocketRecord[];
+  /** Tools of probed or cached servers, with their first-seen pins (tool-rules.ts). */
+  tools?: ToolRuleView[];
 }
 
 /** A raw entry joined to its normalized form and its dialect-independent fields. */

@@ -28,6 +28,7 @@ import { serverAsAdminRule, undeclaredServerProcessRule } from './process-rules.
 import type { Rule, RuleContext, RuleHit, RulesInput, ServerView } from './rule-types.js';
 import { secretInConfigRule } from './secret-rules.js';
 import { unpinnedPackageRule } from './supply-chain-rules.js';
+import { TOOL_RULES } from './tool-rules.js';
 
 /** Every rule, in reporting order. */
 export const RULES: readonly Rule[] = [
@@ -42,6 +43,7 @@ export const RULES: readonly Rule[] = [
   listeningAllInterfacesRule,
   serverAsAdminRule,
   undeclaredServerProcessRule,
+  ...TOOL_RULES,
 ];
 
 export const MAX_FINDINGS = 10_000;

@@ -1,0 +1,247 @@
+/**
+ * Ask one network endpoint whether it speaks MCP, with the official SDK client, and if so what it
+ * offers: `initialize`, then `tools/list`, `prompts/list`, `resources/list` (paginated, bounded).
+ *
+ * Contract (the agent lives on someone's laptop; the listener may be anything):
+ * - Never calls a tool, never reads a resource or gets a prompt: only the three list methods.
+ * - Never sends credentials: every request goes through `guardedFetch`, which drops
+ *   Authorization / Cookie / Proxy-Authorization headers, sends no URL userinfo, and never
+ *   follows a redirect (`redirect: 'manual'`; a 3xx answer means "not MCP here").
+ * - Contacts only loopback / this machine's own addresses unless `allowRemote` is set (policy
+ *   probeRemote); a refused target is an MCPW_ERR_PROBE_TARGET outcome, not a request.
+ * - Bounded in time: each request has `requestTimeoutMs` (default 1500 ms), the whole probe
+ *   `deadlineMs` (default 4000 ms); a listener that accepts and never answers costs at most that.
+ * - Bounded in size: at most `maxPages` pages per list and `maxItems` items per list
+ *   (`truncated` says when a bound cut the list).
+ * - Never throws: returns `{ kind: 'mcp' | 'auth-required' | 'not-mcp' | 'refused' }`.
+ */
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { AgentCodes } from '../errors.js';
+import { AGENT_VERSION } from '../runtime/agent-version.js';
+
+export type ProbeTransport = 'streamable-http' | 'sse';
+
+/** One tool as the server listed it (kept on the endpoint; see tools/tool-inventory.ts). */
+export interface ProbedTool {
+  name: string;
+  title: string | null;
+  description: string | null;
+  inputSchema: unknown;
+  annotations: Record<string, unknown> | null;
+}
+
+export interface McpProbeResult {
+  kind: 'mcp';
+  url: string;
+  transport: ProbeTransport;
+  serverName: string | null;
+  serverVersion: string | null;
+  protocolVersion: string | null;
+  instructions: string | null;
+  tools: ProbedTool[];
+  prompts: string[];
+  resources: string[];
+  /** true when a page or item bound cut a list short. */
+  truncated: boolean;
+}
+
+export type ProbeOutcome =
+  | McpProbeResult
+  | { kind: 'auth-required'; url: string; transport: ProbeTransport; status: number }
+  | { kind: 'not-mcp'; reason: string }
+  | { kind: 'refused'; code: string; reason: string };
+
+export interface ProbeTarget {
+  /** Host to connect to (an IP literal or a name); for an all-interface bind pass the loopback. */
+  host: string;
+  port: number;
+  /** Path from a config URL naming this listener; tried first. A path ending in /sse uses SSE. */
+  pathHint?: string | null;
+  /** The host is known to be this machine (an address the socket source reported as local). */
+  local?: boolean;
+}
+
+export interface ProbeOptions {
+  requestTimeoutMs?: number;
+  deadlineMs?: number;
+  maxPages?: number;
+  maxItems?: number;
+  /** Policy probeRemote: contact a host that is not this machine. */
+  allowRemote?: boolean;
+  /** Paths tried when no hint is given, in order. */
+  paths?: readonly string[];
+}
+
+export const PROBE_DEFAULTS = {
+  requestTimeoutMs: 1500,
+  deadlineMs: 4000,
+  maxPages: 10,
+  maxItems: 500,
+  paths: ['/mcp', '/', '/sse'] as readonly string[],
+} as const;
+
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
+
+function isLoopbackLiteral(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\./.test(h) || h === '0:0:0:0:0:0:0:1';
+}
+
+function hostForUrl(host: string): string {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h.includes(':') ? `[${h}]` : h;
+}
+
+/** The probe's fetch: no redirects, no credentials, a per-request timeout tied to the probe deadline. */
+function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[]) {
+  return async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const url = new URL(String(input));
+    url.username = '';
+    url.password = '';
+    const headers = new Headers(init?.headers);
+    for (const h of CREDENTIAL_HEADERS) headers.delete(h);
+    const signals = [deadline, AbortSignal.timeout(requestTimeoutMs)];
+    if (init?.signal) signals.push(init.signal);
+    // A long-lived SSE stream (GET) may outlive one request timeout: it is bounded by the deadline only.
+    const isStream = (init?.method ?? 'GET').toUpperCase() === 'GET';
+    const signal = AbortSignal.any(isStream ? [deadline, ...(init?.signal ? [init.signal] : [])] : signals);
+    const res = await fetch(url, { ...init, headers, redirect: 'manual', signal, credentials: 'omit' });
+    statuses.push(res.status);
+    if (isStream && res.ok && !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
+      // An SSE endpoint must answer with an event stream; anything else is not MCP (and must not hang us).
+      await res.body?.cancel().catch(() => undefined);
+      throw new Error(`not an event stream (${res.headers.get('content-type') ?? 'no content-type'})`);
+    }
+    return res;
+  };
+}
+
+async function listAll<T>(
+  fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor?: string | undefined }>,
+  maxPages: number,
+  maxItems: number,
+): Promise<{ items: T[]; truncated: boolean }> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  const seen = new Set<string>();
+  for (let page = 0; page < maxPages; page++) {
+    const res = await fetchPage(cursor);
+    for (const it of res.items) {
+      if (items.length >= maxItems) return { items, truncated: true };
+      items.push(it);
+    }
+    if (!res.nextCursor) return { items, truncated: false };
+    if (seen.has(res.nextCursor)) return { items, truncated: true }; // a server that loops its cursor
+    seen.add(res.nextCursor);
+    cursor = res.nextCursor;
+  }
+  return { items, truncated: true };
+}
+
+function str(v: unknown, max: number): string | null {
+  return typeof v === 'string' ? v.slice(0, max) : null;
+}
+
+async function probePath(
+  base: string,
+  path: string,
+  opts: Required<Omit<ProbeOptions, 'allowRemote' | 'paths'>>,
+  deadline: AbortSignal,
+): Promise<ProbeOutcome> {
+  const url = new URL(path, base);
+  const transportKind: ProbeTransport = /\/sse\/?$/.test(url.pathname) ? 'sse' : 'streamable-http';
+  const statuses: number[] = [];
+  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses);
+  const transport: Transport =
+    transportKind === 'sse'
+      ? new SSEClientTransport(url, { fetch: fetchFn, eventSourceInit: { fetch: fetchFn } })
+      : new StreamableHTTPClientTransport(url, { fetch: fetchFn, reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1e9, maxReconnectionDelay: 1e9, reconnectionDelayGrowFactor: 1 } });
+  const client = new Client({ name: 'mcpwatch-agent-probe', version: AGENT_VERSION }, { capabilities: {} });
+  const reqOpts = { timeout: opts.requestTimeoutMs, signal: deadline };
+  try {
+    await client.connect(transport, reqOpts);
+    const info = client.getServerVersion();
+    const caps = client.getServerCapabilities() ?? {};
+    const tools = caps.tools
+      ? await listAll(async (cursor) => {
+          const r = await client.listTools(cursor ? { cursor } : undefined, reqOpts);
+          return { items: r.tools, nextCursor: r.nextCursor };
+        }, opts.maxPages, opts.maxItems)
+      : { items: [], truncated: false };
+    const prompts = caps.prompts
+      ? await listAll(async (cursor) => {
+          const r = await client.listPrompts(cursor ? { cursor } : undefined, reqOpts);
+          return { items: r.prompts.map((p) => p.name), nextCursor: r.nextCursor };
+        }, opts.maxPages, opts.maxItems)
+      : { items: [], truncated: false };
+    const resources = caps.resources
+      ? await listAll(async (cursor) => {
+          const r = await client.listResources(cursor ? { cursor } : undefined, reqOpts);
+          return { items: r.resources.map((x) => x.uri), nextCursor: r.nextCursor };
+        }, opts.maxPages, opts.maxItems)
+      : { items: [], truncated: false };
+    return {
+      kind: 'mcp',
+      url: url.toString(),
+      transport: transportKind,
+      serverName: str(info?.name, 512),
+      serverVersion: str(info?.version, 128),
+      protocolVersion: str((transport as { protocolVersion?: unknown }).protocolVersion, 64),
+      instructions: str(client.getInstructions(), 65_536),
+      tools: tools.items.map((t) => ({
+        name: String(t.name).slice(0, 256),
+        title: str(t.title ?? t.annotations?.title, 512),
+        description: str(t.description, 65_536),
+        inputSchema: t.inputSchema ?? null,
+        annotations: t.annotations ? { ...t.annotations } : null,
+      })),
+      prompts: prompts.items.map((p) => String(p).slice(0, 256)),
+      resources: resources.items.map((r) => String(r).slice(0, 2048)),
+      truncated: tools.truncated || prompts.truncated || resources.truncated,
+    };
+  } catch (e) {
+    const auth = statuses.find((s) => s === 401 || s === 403);
+    if (auth !== undefined) return { kind: 'auth-required', url: url.toString(), transport: transportKind, status: auth };
+    const last = statuses.at(-1);
+    const reason = last !== undefined ? `http-${last}` : (e instanceof Error && /abort|timeout/i.test(`${e.name} ${e.message}`) ? 'timeout' : 'no-http');
+    return { kind: 'not-mcp', reason };
+  } finally {
+    await client.close().catch(() => undefined);
+  }
+}
+
+/** Probe one target; never throws. */
+export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}): Promise<ProbeOutcome> {
+  const opts = {
+    requestTimeoutMs: options.requestTimeoutMs ?? PROBE_DEFAULTS.requestTimeoutMs,
+    deadlineMs: options.deadlineMs ?? PROBE_DEFAULTS.deadlineMs,
+    maxPages: options.maxPages ?? PROBE_DEFAULTS.maxPages,
+    maxItems: options.maxItems ?? PROBE_DEFAULTS.maxItems,
+  };
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
+    return { kind: 'refused', code: AgentCodes.probeTarget, reason: `port ${String(target.port)} is not a TCP port` };
+  }
+  if (!target.local && !isLoopbackLiteral(target.host) && !options.allowRemote) {
+    return { kind: 'refused', code: AgentCodes.probeTarget, reason: `${target.host} is not this machine and policy probeRemote is off` };
+  }
+  const base = `http://${hostForUrl(target.host)}:${target.port}/`;
+  const hinted = target.pathHint ? [target.pathHint] : [];
+  const paths = [...new Set([...hinted, ...(options.paths ?? PROBE_DEFAULTS.paths)])];
+  const deadline = AbortSignal.timeout(opts.deadlineMs);
+  let last: ProbeOutcome = { kind: 'not-mcp', reason: 'no-path' };
+  try {
+    for (const path of paths) {
+      if (deadline.aborted) return { kind: 'not-mcp', reason: 'timeout' };
+      last = await probePath(base, path, opts, deadline);
+      if (last.kind !== 'not-mcp') return last;
+      // Nothing speaks HTTP there (raw TCP, closed, silent): other paths would only cost time.
+      if (last.reason === 'no-http' || last.reason === 'timeout') return last;
+    }
+    return last;
+  } catch (e) {
+    return { kind: 'not-mcp', reason: e instanceof Error ? e.name : 'error' };
+  }
+}
