@@ -129,7 +129,7 @@ function frameAt(buf: Buffer, at: number, maxRecordBytes: number): Frame | null 
 }
 
 /** Outcome of scanning a whole segment buffer. */
-interface SegmentScan {
+export interface SegmentScan {
   frames: Frame[];
   /** Corrupted regions skipped between valid frames. */
   corrupted: number;
@@ -137,7 +137,8 @@ interface SegmentScan {
   tornAt: number | null;
 }
 
-function scanBuffer(buf: Buffer, from: number, maxRecordBytes: number): SegmentScan {
+/** Scans `buf` from `from` for valid frames (also used by the hook journal: one framing, one reader). */
+export function scanBuffer(buf: Buffer, from: number, maxRecordBytes: number): SegmentScan {
   const frames: Frame[] = [];
   let corrupted = 0;
   let at = from;

@@ -1,0 +1,162 @@
+/**
+ * Which MCP clients let mcpwatch see (and decide) each MCP tool call, and how: the hook file per
+ * scope and OS, the event names, the shape of the JSON the client writes to the hook's stdin, and
+ * how the hook answers. Data only; hook-protocol.ts reads the inputs and writes the answers,
+ * hook-installer.ts edits the files. Each entry names the documentation it was taken from.
+ *
+ * Not here, on purpose:
+ * - VS Code (Copilot agent hooks are a preview that reads Claude Code's settings files and
+ *   `.github/hooks/*.json`; covered by the claude-code entry for the user file) and Codex CLI
+ *   (no documented per-call hook for MCP tools at the time of writing).
+ * - GitHub Copilot CLI is parsed and answered (its preToolUse protocol is documented) but not
+ *   installed: its documented hook files live in the repository (`.github/hooks/*.json`), and
+ *   mcpwatch does not write into users' repositories.
+ */
+import * as path from 'node:path';
+import type { Platform } from '../types.js';
+
+export type HookClientId = 'claude-code' | 'cursor' | 'gemini-cli' | 'copilot-cli' | 'windsurf';
+export type HookScope = 'user' | 'managed';
+/** How the file holding the hooks is laid out (hook-installer.ts knows each). */
+export type HookFileLayout = 'matcher-groups' | 'cursor-hooks' | 'windsurf-hooks';
+
+export interface HookClientSpec {
+  id: HookClientId;
+  displayName: string;
+  /** Where the protocol below was read. */
+  sources: readonly string[];
+  /** Hook event names before and after an MCP tool call. */
+  preEvent: string;
+  postEvent: string;
+  /** Tool-name regex that selects MCP tools (matcher-groups layout only). */
+  matcher?: string;
+  /** Timeout field written into the hook entry, in the unit the client reads. */
+  timeout?: { field: string; value: number };
+  /** Whether the client can ask the user (`ask`); otherwise ask is answered as a deny naming the approval needed. */
+  supportsAsk: boolean;
+  /** How a deny is expressed: JSON on stdout (exit 0) or exit code 2 with the reason on stderr. */
+  denyBy: 'json' | 'exit-2';
+  layout: HookFileLayout | null;
+  /** The hook file for a scope on an OS; null when the client documents none there. */
+  file: (scope: HookScope, platform: Platform, home: string, systemRoot: string) => string | null;
+}
+
+function under(root: string, platform: Platform, ...parts: string[]): string {
+  const p = platform === 'win32' ? path.win32 : path.posix;
+  return p.join(root, ...parts);
+}
+
+/** Machine-wide locations are joined under systemRoot ('/' or 'C:\' on a real machine; a fixture dir in tests). */
+function managedPath(platform: Platform, systemRoot: string, byOs: Record<Platform, string[]>): string {
+  return under(systemRoot, platform, ...byOs[platform]);
+}
+
+export const HOOK_CLIENTS: Readonly<Record<HookClientId, HookClientSpec>> = Object.freeze({
+  'claude-code': {
+    id: 'claude-code',
+    displayName: 'Claude Code',
+    sources: [
+      'https://code.claude.com/docs/en/hooks (PreToolUse/PostToolUse, stdin JSON, hookSpecificOutput.permissionDecision allow|deny|ask, exit 2)',
+      'https://docs.anthropic.com/en/docs/claude-code/settings (user ~/.claude/settings.json; managed-settings.json per OS)',
+    ],
+    preEvent: 'PreToolUse',
+    postEvent: 'PostToolUse',
+    // MCP tools are named mcp__<server>__<tool>; a bare server prefix matches nothing.
+    matcher: 'mcp__.*',
+    timeout: { field: 'timeout', value: 10 }, // seconds
+    supportsAsk: true,
+    denyBy: 'json',
+    layout: 'matcher-groups',
+    file: (scope, platform, home, systemRoot) =>
+      scope === 'user'
+        ? under(home, platform, '.claude', 'settings.json')
+        : managedPath(platform, systemRoot, {
+            darwin: ['Library', 'Application Support', 'ClaudeCode', 'managed-settings.json'],
+            linux: ['etc', 'claude-code', 'managed-settings.json'],
+            win32: ['Program Files', 'ClaudeCode', 'managed-settings.json'],
+          }),
+  },
+  cursor: {
+    id: 'cursor',
+    displayName: 'Cursor',
+    sources: [
+      'https://cursor.com/docs/agent/hooks (hooks.json version 1; beforeMCPExecution/afterMCPExecution; answer {permission: allow|deny|ask, user_message, agent_message}; user ~/.cursor/hooks.json; enterprise /Library/Application Support/Cursor/hooks.json, /etc/cursor/hooks.json, C:\\ProgramData\\Cursor\\hooks.json)',
+    ],
+    preEvent: 'beforeMCPExecution',
+    postEvent: 'afterMCPExecution',
+    supportsAsk: true,
+    denyBy: 'json',
+    layout: 'cursor-hooks',
+    file: (scope, platform, home, systemRoot) =>
+      scope === 'user'
+        ? under(home, platform, '.cursor', 'hooks.json')
+        : managedPath(platform, systemRoot, {
+            darwin: ['Library', 'Application Support', 'Cursor', 'hooks.json'],
+            linux: ['etc', 'cursor', 'hooks.json'],
+            win32: ['ProgramData', 'Cursor', 'hooks.json'],
+          }),
+  },
+  'gemini-cli': {
+    id: 'gemini-cli',
+    displayName: 'Gemini CLI',
+    sources: [
+      'https://geminicli.com/docs/hooks/reference (settings.json hooks.BeforeTool/AfterTool matcher groups; stdin JSON tool_name/tool_input; stdout {decision, reason}; exit 2 blocks)',
+      'https://github.com/google-gemini/gemini-cli/commit/0d60d68cf99cce5b14829cb974b4c31f0af697ab (MCP tool FQN mcp_<server>_<tool>, server ends at the first underscore)',
+      'https://geminicli.com/docs/get-started/configuration (system settings /etc/gemini-cli, C:\\ProgramData\\gemini-cli, /Library/Application Support/GeminiCli)',
+    ],
+    preEvent: 'BeforeTool',
+    postEvent: 'AfterTool',
+    matcher: 'mcp_.*',
+    timeout: { field: 'timeout', value: 10_000 }, // milliseconds
+    supportsAsk: false,
+    denyBy: 'json',
+    layout: 'matcher-groups',
+    file: (scope, platform, home, systemRoot) =>
+      scope === 'user'
+        ? under(home, platform, '.gemini', 'settings.json')
+        : managedPath(platform, systemRoot, {
+            darwin: ['Library', 'Application Support', 'GeminiCli', 'settings.json'],
+            linux: ['etc', 'gemini-cli', 'settings.json'],
+            win32: ['ProgramData', 'gemini-cli', 'settings.json'],
+          }),
+  },
+  'copilot-cli': {
+    id: 'copilot-cli',
+    displayName: 'GitHub Copilot CLI',
+    sources: [
+      'https://docs.github.com/en/copilot/reference/copilot-cli-reference/cli-hooks-reference (version 1 hook files in .github/hooks/*.json; preToolUse stdin {timestamp, cwd, toolName, toolArgs}; answer {permissionDecision: allow|deny|ask, permissionDecisionReason})',
+    ],
+    preEvent: 'preToolUse',
+    postEvent: 'postToolUse',
+    supportsAsk: true,
+    denyBy: 'json',
+    layout: null,
+    file: () => null,
+  },
+  windsurf: {
+    id: 'windsurf',
+    displayName: 'Windsurf (Cascade)',
+    sources: [
+      'https://docs.windsurf.com/windsurf/cascade/hooks (pre_mcp_tool_use/post_mcp_tool_use; stdin {agent_action_name, trajectory_id, tool_info:{mcp_server_name, mcp_tool_name, mcp_tool_arguments}}; exit 2 blocks; user ~/.codeium/windsurf/hooks.json; system /Library/Application Support/Windsurf/hooks.json, /etc/windsurf/hooks.json, C:\\ProgramData\\Windsurf\\hooks.json)',
+    ],
+    preEvent: 'pre_mcp_tool_use',
+    postEvent: 'post_mcp_tool_use',
+    supportsAsk: false,
+    denyBy: 'exit-2',
+    layout: 'windsurf-hooks',
+    file: (scope, platform, home, systemRoot) =>
+      scope === 'user'
+        ? under(home, platform, '.codeium', 'windsurf', 'hooks.json')
+        : managedPath(platform, systemRoot, {
+            darwin: ['Library', 'Application Support', 'Windsurf', 'hooks.json'],
+            linux: ['etc', 'windsurf', 'hooks.json'],
+            win32: ['ProgramData', 'Windsurf', 'hooks.json'],
+          }),
+  },
+});
+
+export const HOOK_CLIENT_IDS = Object.keys(HOOK_CLIENTS) as HookClientId[];
+
+export function isHookClientId(id: string): id is HookClientId {
+  return Object.prototype.hasOwnProperty.call(HOOK_CLIENTS, id);
+}

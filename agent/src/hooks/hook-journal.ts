@@ -1,0 +1,168 @@
+/**
+ * The hook journal: where `mcpwatch-agent hook` leaves one record per MCP tool call for the
+ * running agent to ship as `tool.called` events. No network on the hook's path.
+ *
+ * On disk: `<stateDir>/hook-journal/journal-<10 digit index>.log`, each record framed exactly as
+ * the spool frames its records (spool/spool.ts encodeFrame: magic, length, CRC-32, payload) and
+ * read back with the spool's scanner, so a torn or corrupted record is skipped, never parsed.
+ *
+ * Promises:
+ * - appendJournal() writes one frame with ONE write(2) on a file opened O_APPEND, so concurrent
+ *   hook processes (a client runs hooks in parallel) do not interleave within a record.
+ * - Bounded: files roll past maxBytes/4; past maxBytes in all, the oldest files are deleted and
+ *   their records counted into `dropped.json` ({records, bytes}), which readJournal reports.
+ * - Never throws: failures come back as `{ ok: false, code: MCPW_ERR_HOOK_JOURNAL_IO, message }`.
+ * - readJournal(after) returns records in append order after a cursor ({file index, offset}); the
+ *   reader owns the cursor and deletes files wholly behind it with pruneJournal().
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { encodeFrame, scanBuffer } from '../spool/spool.js';
+import { AgentCodes } from '../errors.js';
+
+export const JOURNAL_DIR = 'hook-journal';
+export const DEFAULT_JOURNAL_MAX_BYTES = 4 * 1024 * 1024;
+const MAX_RECORD_BYTES = 64 * 1024;
+const FILE_RE = /^journal-(\d{10})\.log$/;
+
+export interface JournalOptions {
+  /** All journal files together stay under this (plus one record). Default 4 MiB. */
+  maxBytes?: number;
+}
+
+export type JournalWrite = { ok: true; dropped: number } | { ok: false; code: string; message: string };
+
+export interface JournalCursor {
+  file: number;
+  offset: number;
+}
+
+export interface JournalRead {
+  records: unknown[];
+  cursor: JournalCursor;
+  /** Records deleted unread at the size bound, in total since the journal began. */
+  dropped: { records: number; bytes: number };
+  corrupted: number;
+}
+
+function fileName(index: number): string {
+  return `journal-${String(index).padStart(10, '0')}.log`;
+}
+
+function listFiles(dir: string): { index: number; file: string; bytes: number }[] {
+  const out: { index: number; file: string; bytes: number }[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    const m = FILE_RE.exec(name);
+    if (!m) continue;
+    const file = path.join(dir, name);
+    try {
+      out.push({ index: Number(m[1]), file, bytes: fs.statSync(file).size });
+    } catch {
+      // deleted by a concurrent hook's pruning
+    }
+  }
+  return out.sort((a, b) => a.index - b.index);
+}
+
+function readDropped(dir: string): { records: number; bytes: number } {
+  try {
+    const d = JSON.parse(fs.readFileSync(path.join(dir, 'dropped.json'), 'utf8')) as { records?: unknown; bytes?: unknown };
+    return { records: typeof d.records === 'number' ? d.records : 0, bytes: typeof d.bytes === 'number' ? d.bytes : 0 };
+  } catch {
+    return { records: 0, bytes: 0 };
+  }
+}
+
+/** Appends one record. Never throws. */
+export function appendJournal(stateDir: string, record: unknown, opts: JournalOptions = {}): JournalWrite {
+  const maxBytes = opts.maxBytes ?? DEFAULT_JOURNAL_MAX_BYTES;
+  const rollBytes = Math.max(1024, Math.floor(maxBytes / 4));
+  const dir = path.join(stateDir, JOURNAL_DIR);
+  try {
+    const payload = Buffer.from(JSON.stringify(record), 'utf8');
+    if (payload.length > MAX_RECORD_BYTES) return { ok: false, code: AgentCodes.hookJournalIo, message: `journal record of ${payload.length} bytes exceeds ${MAX_RECORD_BYTES}` };
+    const frame = encodeFrame(payload);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    let files = listFiles(dir);
+    let last = files[files.length - 1];
+    if (!last || last.bytes + frame.length > rollBytes) {
+      last = { index: (last?.index ?? 0) + 1, file: path.join(dir, fileName((last?.index ?? 0) + 1)), bytes: 0 };
+      files = [...files, last];
+    }
+    let dropped = 0;
+    let total = files.reduce((n, f) => n + f.bytes, 0) + frame.length;
+    // Drop the oldest files (never the one being written) until the bound holds; count what they held.
+    while (total > maxBytes && files.length > 1) {
+      const oldest = files.shift() as (typeof files)[number];
+      let records = 0;
+      try {
+        records = scanBuffer(fs.readFileSync(oldest.file), 0, MAX_RECORD_BYTES).frames.length;
+        fs.unlinkSync(oldest.file);
+      } catch {
+        records = 0; // a concurrent hook deleted it first and counted it
+        total -= oldest.bytes;
+        continue;
+      }
+      dropped += records;
+      total -= oldest.bytes;
+      const prev = readDropped(dir);
+      fs.writeFileSync(path.join(dir, 'dropped.json'), JSON.stringify({ records: prev.records + records, bytes: prev.bytes + oldest.bytes }), { mode: 0o600 });
+    }
+    const fd = fs.openSync(last.file, 'a', 0o600);
+    try {
+      fs.writeSync(fd, frame);
+    } finally {
+      fs.closeSync(fd);
+    }
+    return { ok: true, dropped };
+  } catch (e) {
+    return { ok: false, code: AgentCodes.hookJournalIo, message: `hook journal ${dir}: ${(e as Error).message}` };
+  }
+}
+
+/** Records after `after` (or from the start). A missing journal is empty. Never throws. */
+export function readJournal(stateDir: string, after: JournalCursor = { file: 0, offset: 0 }): JournalRead {
+  const dir = path.join(stateDir, JOURNAL_DIR);
+  const records: unknown[] = [];
+  let cursor = after;
+  let corrupted = 0;
+  let files: ReturnType<typeof listFiles> = [];
+  try {
+    files = listFiles(dir);
+  } catch {
+    return { records, cursor, dropped: { records: 0, bytes: 0 }, corrupted };
+  }
+  for (const f of files) {
+    if (f.index < after.file) continue;
+    let buf: Buffer;
+    try {
+      buf = fs.readFileSync(f.file);
+    } catch {
+      continue;
+    }
+    const from = f.index === after.file ? after.offset : 0;
+    const scan = scanBuffer(buf, from, MAX_RECORD_BYTES);
+    corrupted += scan.corrupted;
+    for (const fr of scan.frames) {
+      try {
+        records.push(JSON.parse(fr.payload.toString('utf8')));
+      } catch {
+        corrupted++;
+      }
+    }
+    // A torn tail may be a record still being written by a hook: stop before it, read it next time.
+    const end = scan.tornAt ?? buf.length;
+    cursor = { file: f.index, offset: end };
+  }
+  return { records, cursor, dropped: readDropped(dir), corrupted };
+}
+
+/** Deletes journal files wholly before the cursor's file. Never throws. */
+export function pruneJournal(stateDir: string, cursor: JournalCursor): void {
+  const dir = path.join(stateDir, JOURNAL_DIR);
+  try {
+    for (const f of listFiles(dir)) if (f.index < cursor.file) fs.unlinkSync(f.file);
+  } catch {
+    // the next prune retries
+  }
+}

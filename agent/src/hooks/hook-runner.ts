@@ -1,0 +1,123 @@
+/**
+ * One run of `mcpwatch-agent hook <client>`: input bytes in, the client's answer out, one journal
+ * record written. The command (commands/hook.ts) only reads stdin within its bounds and prints.
+ *
+ * Promises: runHook() never throws and never touches the network. Any internal failure (bad input,
+ * unreadable policy, journal not writable) is answered as allow in audit mode, and as the policy's
+ * failMode (default allow) in enforce mode, and is reported: its code goes into the journal record
+ * when the journal can take it, and one line goes to stderr (clients show hook stderr in their
+ * logs/verbose views; Windsurf only on exit 2).
+ * Audit mode answers allow and records the decision the policy would have made (enforced: false).
+ */
+import { createHash } from 'node:crypto';
+import * as os from 'node:os';
+import type { HookClientId } from './hook-catalog.js';
+import { parseHookInput, renderAnswer, type HookAnswer, type HookPhase } from './hook-protocol.js';
+import { decideToolCall, readToolPolicy, userMessage, type PolicyDecision, type ToolPolicy } from './tool-policy.js';
+import { appendJournal, type JournalOptions } from './hook-journal.js';
+
+/** The journal record: the `data` of a `tool.called` event (shared schemas/tool-calls.ts ToolCalledData). */
+export interface ToolCallRecord {
+  client: string;
+  user?: string;
+  sessionHash?: string;
+  phase: HookPhase;
+  server: string;
+  tool: string;
+  argumentNames: string[];
+  decision: 'allow' | 'deny' | 'ask';
+  enforced: boolean;
+  mode: 'audit' | 'enforce';
+  rule: string;
+  reason?: string;
+  durationMs?: number;
+  success?: boolean;
+  calledAt: string;
+  error?: string;
+}
+
+export interface HookRunInput {
+  client: HookClientId;
+  /** The stdin bytes, or the reason they could not be read within the bounds. */
+  input: { text: string } | { error: { code: string; message: string } };
+  stateDir: string;
+  now?: () => Date;
+  user?: string | null;
+  journal?: JournalOptions;
+}
+
+export interface HookRunResult extends HookAnswer {
+  record: ToolCallRecord | null;
+  /** Internal failures reported (codes). */
+  errors: string[];
+}
+
+export function hashSession(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 32);
+}
+
+function currentUser(): string | undefined {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return undefined;
+  }
+}
+
+/** See the module comment. */
+export function runHook(req: HookRunInput): HookRunResult {
+  const errors: { code: string; message: string }[] = [];
+  const now = (req.now ?? (() => new Date()))();
+  const user = req.user === undefined ? currentUser() : req.user ?? undefined;
+  try {
+    const { policy, error: policyError } = readToolPolicy(req.stateDir);
+    if (policyError) errors.push(policyError);
+    const mode: ToolPolicy['mode'] = policy?.mode ?? 'audit';
+    const parsed = 'text' in req.input ? parseHookInput(req.client, req.input.text) : ({ ok: false, ...req.input.error } as const);
+
+    let answer: HookAnswer;
+    let record: ToolCallRecord | null;
+    if (!parsed.ok) {
+      errors.push({ code: parsed.code, message: parsed.message });
+      const failDecision = mode === 'enforce' && policy?.failMode === 'deny' ? 'deny' : 'allow';
+      const message = `mcpwatch could not check this MCP tool call (${parsed.code}); ${failDecision === 'deny' ? 'policy fails closed, so it was refused' : 'it was allowed'}.`;
+      answer = renderAnswer(req.client, 'pre', failDecision, message);
+      record = {
+        client: req.client, ...(user ? { user } : {}), phase: 'pre', server: '', tool: '', argumentNames: [],
+        decision: failDecision, enforced: true, mode, rule: 'error', reason: parsed.message.slice(0, 512), calledAt: now.toISOString(), error: parsed.code,
+      };
+    } else {
+      const call = parsed.call;
+      if (!call.isMcp) return { ...renderAnswer(req.client, call.phase, 'allow', ''), record: null, errors: errors.map((e) => e.code) };
+      const subject = { server: call.server, tool: call.tool };
+      const d: PolicyDecision = decideToolCall(policy, subject);
+      const answered = mode === 'enforce' ? d.decision : 'allow';
+      answer = renderAnswer(req.client, call.phase, answered, userMessage(subject, d, policy));
+      record = {
+        client: req.client,
+        ...(user ? { user } : {}),
+        ...(call.sessionId ? { sessionHash: hashSession(call.sessionId) } : {}),
+        phase: call.phase,
+        server: call.server.slice(0, 256),
+        tool: call.tool.slice(0, 256),
+        argumentNames: call.argumentNames,
+        decision: d.decision,
+        enforced: answered === d.decision,
+        mode,
+        rule: d.rule,
+        reason: d.reason.slice(0, 512),
+        ...(call.durationMs !== null ? { durationMs: call.durationMs } : {}),
+        ...(call.success !== null ? { success: call.success } : {}),
+        calledAt: now.toISOString(),
+        ...(policyError ? { error: policyError.code } : {}),
+      };
+    }
+    const wrote = appendJournal(req.stateDir, record, req.journal);
+    if (!wrote.ok) errors.push({ code: wrote.code, message: wrote.message });
+    const stderr = errors.map((e) => `mcpwatch hook: ${e.code}: ${e.message}\n`).join('');
+    return { ...answer, stderr: answer.stderr + stderr, record, errors: errors.map((e) => e.code) };
+  } catch (e) {
+    // Last resort: an unexpected bug never blocks the user's tool.
+    return { ...renderAnswer(req.client, 'pre', 'allow', ''), stderr: `mcpwatch hook: internal error: ${(e as Error).message}\n`, record: null, errors: ['internal'] };
+  }
+}
