@@ -86,6 +86,8 @@ export interface ConfigLocation {
    * larger of this and ScanContext.maxFileBytes applies.
    */
   minMaxFileBytes?: number;
+  /** Where this location was confirmed: a documentation URL or a source file of the client. */
+  source?: string;
 }
 
 /**
@@ -123,4 +125,9 @@ export interface ClientDefinition {
   processes: Partial<Record<Platform, ProcessSignature>>;
   /** Clients whose processes run this one (extensions: cline, roo-code, continue). */
   hostedBy?: readonly string[];
+  /**
+   * Where the client's locations were checked (documentation URLs, source files). A location's own
+   * `source` names the page for that one file when it differs.
+   */
+  sources?: readonly string[];
 }

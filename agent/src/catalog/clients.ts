@@ -14,61 +14,10 @@
  * (.continue/mcpServers/*.yaml and JSON files copied from other clients).
  */
 import type { ConfigScope } from '@mcpwatch/shared';
-import type { ConfigFormat, EntryDialect, Platform } from '../types.js';
-import type { BaseDir, ClientDefinition, ConfigLocation, ProcessSignature, ProjectSource, ServerSection } from './catalog-types.js';
-
-const ALL: readonly Platform[] = ['darwin', 'win32', 'linux'];
-const MAC: readonly Platform[] = ['darwin'];
-const WIN: readonly Platform[] = ['win32'];
-const LINUX: readonly Platform[] = ['linux'];
-
-/** A section holding a {name: entry} map at `path`. */
-const map = (...path: string[]): ServerSection => ({ path, shape: 'map' });
-const MCP_SERVERS = [map('mcpServers')] as const;
-
-interface LocOpts {
-  os?: readonly Platform[];
-  minMaxFileBytes?: number;
-  format?: ConfigFormat;
-  dialect?: EntryDialect;
-  sections?: readonly ServerSection[];
-  inputsPath?: readonly string[];
-}
-
-/** Builds one location; defaults: every OS, JSON, standard dialect, `mcpServers` map. */
-function loc(id: string, scope: ConfigScope, base: BaseDir, path: readonly string[], o: LocOpts = {}): ConfigLocation {
-  return {
-    id,
-    scope,
-    base,
-    path,
-    os: o.os ?? ALL,
-    format: o.format ?? 'json',
-    dialect: o.dialect ?? 'standard',
-    sections: o.sections ?? MCP_SERVERS,
-    ...(o.inputsPath ? { inputsPath: o.inputsPath } : {}),
-    ...(o.minMaxFileBytes ? { minMaxFileBytes: o.minMaxFileBytes } : {}),
-  };
-}
-
-function sig(names: string[], pathPatterns: string[] = [], cmdlinePatterns: string[] = []): ProcessSignature {
-  return { names, pathPatterns, cmdlinePatterns };
-}
-
-/** VS Code family user-data folder names (under appData) that host Cline / Roo Code. */
-const EXTENSION_HOST_DIRS = ['Code', 'Code - Insiders', 'Cursor', 'Windsurf', 'VSCodium', 'Kiro'] as const;
-/** VS Code Server data dirs on remote Linux hosts (home-relative). */
-const VSCODE_SERVER_DIRS = ['.vscode-server', '.vscode-server-insiders', '.cursor-server', '.windsurf-server'] as const;
-
-function extensionGlobalStorage(idPrefix: string, extensionId: string, file: readonly string[]): ConfigLocation[] {
-  const fromDesktop = EXTENSION_HOST_DIRS.map((dir) =>
-    loc(`${idPrefix}-${dir.toLowerCase().replace(/[^a-z]+/g, '-')}`, 'user', 'appData', [dir, 'User', 'globalStorage', extensionId, ...file]),
-  );
-  const fromServer = VSCODE_SERVER_DIRS.map((dir) =>
-    loc(`${idPrefix}${dir.replace(/[^a-z]+/g, '-')}`, 'user', 'home', [dir, 'data', 'User', 'globalStorage', extensionId, ...file], { os: LINUX }),
-  );
-  return [...fromDesktop, ...fromServer];
-}
+import type { Platform } from '../types.js';
+import type { BaseDir, ClientDefinition, ConfigLocation, ProjectSource, ServerSection } from './catalog-types.js';
+import { ALL, LINUX, MAC, SERVERS_OR_MCP_SERVERS, UNIX, WIN, extensionGlobalStorage, loc, map, sig } from './location-builders.js';
+import { MORE_CLIENTS } from './more-clients.js';
 
 /** VS Code / Insiders: user mcp.json, profiles, settings.json (both spellings), workspace files. */
 function vscodeLocations(userDir: string, serverDir: string, withWorkspace: boolean, flatpakId?: string): ConfigLocation[] {
@@ -110,6 +59,9 @@ function vscodeLocations(userDir: string, serverDir: string, withWorkspace: bool
   ];
   if (withWorkspace) {
     out.push(
+      // Dev containers: customizations.vscode.mcp.servers in .devcontainer/devcontainer.json.
+      loc('devcontainer', 'workspace', 'project', ['.devcontainer', 'devcontainer.json'], { format: 'jsonc', sections: [map('customizations', 'vscode', 'mcp', 'servers')] }),
+      loc('user-home-mcp', 'user', 'home', ['.vscode', 'mcp.json'], { format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
       loc('workspace-mcp', 'workspace', 'project', ['.vscode', 'mcp.json'], { format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
       loc('workspace-settings', 'workspace', 'project', ['.vscode', 'settings.json'], {
         format: 'jsonc',
@@ -137,6 +89,8 @@ const PLUGIN_MANIFEST: readonly ServerSection[] = [{ path: ['mcpServers'], shape
 const OPENCODE_SECTIONS: readonly ServerSection[] = [{ path: ['mcp'], shape: 'map', unwrapKey: 'servers' }];
 const MSIX_CLAUDE = ['Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude'] as const;
 const DXT_SECTIONS: readonly ServerSection[] = [{ path: ['server', 'mcp_config'], shape: 'single', namePath: ['name'] }];
+/** Codex user config: [mcp_servers.x], and profile overlays [profiles.<name>.mcp_servers.x] (issue 14). */
+const CODEX_USER_SECTIONS: readonly ServerSection[] = [map('mcp_servers'), { path: ['profiles', '*', 'mcp_servers'], shape: 'map', scope: 'profile' }];
 const CONTINUE_LIST: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'list' }];
 const CONTINUE_JSON: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'auto', mapDialect: 'standard' }];
 
@@ -345,6 +299,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
     displayName: 'Gemini CLI',
     locations: [
       loc('user', 'user', 'home', ['.gemini', 'settings.json'], { format: 'jsonc' }),
+      loc('cli-home', 'user', 'env:GEMINI_CLI_HOME', ['.gemini', 'settings.json'], { format: 'jsonc' }),
       loc('project', 'project', 'project', ['.gemini', 'settings.json'], { format: 'jsonc' }),
       loc('extension', 'plugin', 'home', ['.gemini', 'extensions', '*', 'gemini-extension.json'], { format: 'jsonc' }),
       loc('system-linux', 'managed', 'system', ['etc', 'gemini-cli', 'settings.json'], { os: LINUX, format: 'jsonc' }),
@@ -367,9 +322,12 @@ export const CLIENTS: readonly ClientDefinition[] = [
     id: 'codex',
     displayName: 'Codex CLI',
     locations: [
-      loc('user', 'user', 'home', ['.codex', 'config.toml'], { format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
-      loc('codex-home', 'user', 'env:CODEX_HOME', ['config.toml'], { format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
+      loc('user', 'user', 'home', ['.codex', 'config.toml'], { format: 'toml', dialect: 'codex', sections: CODEX_USER_SECTIONS }),
+      loc('codex-home', 'user', 'env:CODEX_HOME', ['config.toml'], { format: 'toml', dialect: 'codex', sections: CODEX_USER_SECTIONS }),
       loc('project', 'project', 'project', ['.codex', 'config.toml'], { format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
+      // System config (issue 14): /etc/codex/config.toml, %ProgramData%\OpenAI\Codex\config.toml.
+      loc('system-unix', 'managed', 'system', ['etc', 'codex', 'config.toml'], { os: UNIX, format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
+      loc('system-windows', 'managed', 'system', ['ProgramData', 'OpenAI', 'Codex', 'config.toml'], { os: WIN, format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
     ],
     processes: {
       darwin: sig(['codex'], [], ['@openai/codex']),
@@ -386,6 +344,8 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('xdg', 'user', 'env:XDG_CONFIG_HOME', ['.copilot', 'mcp-config.json']),
       // Earlier docs: "in the ~/.config directory ... changed by XDG_CONFIG_HOME".
       loc('xdg-legacy', 'user', 'xdgConfig', ['mcp-config.json']),
+      // Repository-level config the CLI reads (issue 14); `.mcp.json` is attributed to Claude Code.
+      loc('project-github', 'project', 'project', ['.github', 'mcp.json'], { sections: SERVERS_OR_MCP_SERVERS }),
     ],
     processes: {
       darwin: sig(['copilot'], [], ['@github/copilot']),
@@ -463,7 +423,12 @@ export const CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'kiro',
     displayName: 'Kiro',
-    locations: [loc('user', 'user', 'home', ['.kiro', 'settings', 'mcp.json']), loc('project', 'project', 'project', ['.kiro', 'settings', 'mcp.json'])],
+    locations: [
+      // Powers (issue 14): powers.mcpServers in the user file; installed powers carry an mcp.json.
+      loc('user', 'user', 'home', ['.kiro', 'settings', 'mcp.json'], { sections: [map('mcpServers'), { path: ['powers', 'mcpServers'], shape: 'map', scope: 'plugin' }] }),
+      loc('project', 'project', 'project', ['.kiro', 'settings', 'mcp.json']),
+      loc('powers', 'plugin', 'home', ['.kiro', 'powers', 'installed', '*', 'mcp.json']),
+    ],
     projectSources: [vscodeStorage('Kiro')],
     processes: {
       darwin: sig(['Kiro'], ['/Kiro\\.app/Contents/MacOS/']),
@@ -471,4 +436,6 @@ export const CLIENTS: readonly ClientDefinition[] = [
       linux: sig(['kiro'], ['/kiro/kiro$']),
     },
   },
+  // Clients added for discovery coverage (issue 14), with their sources.
+  ...MORE_CLIENTS,
 ];

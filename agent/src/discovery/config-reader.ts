@@ -302,7 +302,7 @@ function parseUnguarded(text: string, format: ConfigFormat, path: string, client
     return topLevel(document, path, client);
   }
   if (format === 'yaml') {
-    const doc = (parsers.yaml as YamlModule).parseDocument(body, { uniqueKeys: false, prettyErrors: false });
+    const doc = (parsers.yaml as YamlModule).parseDocument(body, { uniqueKeys: false, prettyErrors: false, merge: true }); // `<<: *anchor` merge keys, as PyYAML (Hermes, Goose) reads them
     const first = doc.errors[0];
     if (first) {
       const { line, column } = lineColumnAt(body, first.pos[0]);

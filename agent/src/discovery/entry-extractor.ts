@@ -15,7 +15,7 @@ import type { EntryDialect, RawServerEntry } from '../types.js';
 export const MAX_ENTRIES_PER_FILE = 5000;
 
 /** Keys that make an object look like a server entry rather than a container of them. */
-const SERVER_KEYS = ['command', 'url', 'type', 'transport', 'args', 'serverUrl', 'httpUrl', 'cmd', 'uri'];
+const SERVER_KEYS = ['command', 'url', 'type', 'transport', 'args', 'serverUrl', 'httpUrl', 'cmd', 'uri', 'baseUrl'];
 
 export interface ExtractMeta {
   client: string;

@@ -23,8 +23,8 @@ export interface EntryFields {
   /** Header NAMES whose values come from elsewhere (codex env_http_headers, bearer_token_env_var). */
   extraHeaderKeys: string[];
   url: string | null;
-  /** Which key held the URL: url, serverUrl, httpUrl, uri. */
-  urlKey: 'url' | 'serverUrl' | 'httpUrl' | 'uri' | null;
+  /** Which key held the URL: url, serverUrl, httpUrl, uri, baseUrl (MCPorter). */
+  urlKey: 'url' | 'serverUrl' | 'httpUrl' | 'uri' | 'baseUrl' | null;
   cwd: string | null;
   disabled: boolean;
   /** Zed extension-provided servers, goose builtin/platform extensions: no command or url by design. */
@@ -119,7 +119,7 @@ function readType(o: Obj): string | null {
 }
 
 function readUrl(o: Obj, f: EntryFields): void {
-  for (const key of ['url', 'serverUrl', 'httpUrl', 'uri'] as const) {
+  for (const key of ['url', 'serverUrl', 'httpUrl', 'uri', 'baseUrl'] as const) {
     const v = o[key];
     if (typeof v === 'string' && v.trim().length > 0) {
       f.url = v.trim();

@@ -79,6 +79,75 @@ const COMMON: Array<[string, string, string]> = [
   ['kiro', 'project-kiro', 'project'],
 ];
 
+/** Clients and locations added for issue 14, found on every OS. */
+const COVERAGE_COMMON: Array<[string, string, string]> = [
+  ['jetbrains-ai-assistant', 'jb-ai-postgres', 'user'],
+  ['jetbrains-ai-assistant', 'project-jb-ai', 'project'],
+  ['junie', 'junie-playwright', 'user'],
+  ['junie', 'project-junie', 'project'],
+  ['copilot-jetbrains', 'copilot-jb-github', 'user'],
+  ['windsurf-jetbrains', 'windsurf-jb-time', 'user'],
+  ['antigravity', 'antigravity-firebase', 'user'],
+  ['antigravity', 'antigravity-remote', 'user'],
+  ['antigravity', 'nowledge-mem', 'plugin'],
+  ['amp', 'amp-playwright', 'user'],
+  ['amp', 'amp-linear', 'user'],
+  ['amp', 'project-amp', 'project'],
+  ['amp', 'managed-amp', 'managed'],
+  ['crush', 'crush-filesystem', 'user'],
+  ['crush', 'crush-github', 'user'],
+  ['crush', 'project-crush', 'project'],
+  ['factory-droid', 'droid-linear', 'user'],
+  ['factory-droid', 'project-droid', 'project'],
+  ['augment', 'auggie-context7', 'user'],
+  ['trae', 'project-trae', 'project'],
+  ['kilo-code', 'kilo-brave', 'user'],
+  ['kilo-code', 'kilo-cli-git', 'user'],
+  ['kilo-code', 'project-kilo', 'project'],
+  ['qwen-code', 'qwen-http', 'user'],
+  ['qwen-code', 'project-qwen', 'project'],
+  ['grok-cli', 'grok-linear', 'user'],
+  ['grok-cli', 'project-grok', 'project'],
+  ['mistral-vibe', 'vibe-fetch', 'user'],
+  ['mistral-vibe', 'vibe-remote', 'user'],
+  ['mistral-vibe', 'project-vibe', 'project'],
+  ['kimi', 'kimi-filesystem', 'user'],
+  ['kimi', 'kimi-linear', 'user'],
+  ['kimi', 'kimi-legacy-context7', 'user'],
+  ['kimi', 'project-kimi', 'project'],
+  ['hermes', 'hermes-filesystem', 'user'],
+  ['hermes', 'hermes-remote', 'user'],
+  ['rovo-dev', 'rovo-firecrawl', 'user'],
+  ['mcporter', 'mcporter-linear', 'user'],
+  ['mcporter', 'project-mcporter', 'project'],
+  ['pi', 'pi-chrome-devtools', 'user'],
+  ['pi', 'project-pi', 'project'],
+  ['anythingllm', 'anythingllm-face-generator', 'user'],
+  // New places of clients covered before.
+  ['codex', 'managed-codex', 'managed'],
+  ['codex', 'codex-profile-jira', 'profile'],
+  ['kiro', 'kiro-power-stripe', 'plugin'],
+  ['kiro', 'kiro-power-figma', 'plugin'],
+  ['vscode', 'devcontainer-fetch', 'workspace'],
+  ['vscode', 'vscode-home-memory', 'user'],
+  ['copilot-cli', 'project-copilot-github', 'project'],
+];
+
+const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
+  darwin: [
+    ['factory-droid', 'bridge-sqlite', 'user'],
+    ['trae', 'trae-figma', 'user'],
+  ],
+  linux: [],
+  win32: [
+    ['factory-droid', 'bridge-sqlite', 'user'],
+    ['trae', 'trae-figma', 'user'],
+    ['visual-studio', 'vs-user-github', 'user'],
+    ['visual-studio', 'vs-solution-fs', 'project'],
+    ['visual-studio', 'vs-solution-servers', 'project'],
+  ],
+};
+
 const PER_OS: Record<Platform, Array<[string, string, string]>> = {
   darwin: [['claude-code', 'managed-claudecode', 'managed']],
   linux: [
@@ -107,13 +176,13 @@ describe.each<Platform>(['darwin', 'win32', 'linux'])('discover() on the %s fixt
 
   it('finds exactly the expected servers, each with its client and scope', () => {
     const found = result.files.flatMap((f) => f.entries.map((e) => [e.client, e.name, e.scope]));
-    const expected = [...COMMON, ...PER_OS[platform]];
+    const expected = [...COMMON, ...PER_OS[platform], ...COVERAGE_COMMON, ...COVERAGE_PER_OS[platform]];
     expect(found.map((x) => x.join(' ')).sort()).toEqual(expected.map((x) => x.join(' ')).sort());
   });
 
   it('detects every client in the catalog with its config paths and server count', () => {
     const detected = new Set(result.clients.map((c) => c.client));
-    for (const c of CLIENTS) expect(detected).toContain(c.id);
+    for (const c of CLIENTS.filter((x) => x.locations.some((l) => l.os.includes(platform)))) expect(detected).toContain(c.id);
     const cursor = result.clients.find((c) => c.client === 'cursor' && c.user === 'alice');
     expect(cursor).toMatchObject({ displayName: 'Cursor', serverCount: 3 });
     expect(cursor?.configPaths).toHaveLength(2);

@@ -1,0 +1,243 @@
+/**
+ * Catalog entries added for issue 14 (discovery coverage): agentic clients beyond the first 19,
+ * each with its config files per OS and scope, the source that documents them, and its process
+ * signature. Data only; the same shapes as clients.ts (catalog-types.ts), merged into CLIENTS there.
+ *
+ * Sources: each client lists the pages its locations were checked against (search tool, docs and
+ * code corpora, 2026-12-06). Where a path is only named by issue 14 and no public page was found,
+ * the source says "issue 14 (unverified)": the location is still read (a missing file costs one
+ * stat), so a real file there is never silently missed.
+ *
+ * Files read by more than one client (a project's `.mcp.json`) are attributed once: Claude Code
+ * owns its `mcpServers`; Visual Studio owns its `servers` key (see visual-studio below), so the same
+ * server is not counted twice.
+ */
+import type { ClientDefinition } from './catalog-types.js';
+import { MAC, SERVERS_OR_MCP_SERVERS, UNIX, WIN, extensionGlobalStorage, list, loc, map, sig } from './location-builders.js';
+
+const JETBRAINS_IDE_NAMES = ['idea', 'pycharm', 'webstorm', 'goland', 'phpstorm', 'rubymine', 'clion', 'rider', 'datagrip', 'rustrover', 'studio'];
+const jetbrainsSig = (exe: (n: string) => string) => sig(JETBRAINS_IDE_NAMES.map(exe), ['JetBrains', '/Toolbox/apps/']);
+/** The JetBrains IDE process hosts AI Assistant, Junie's IDE plugin, Copilot and Windsurf plugins. */
+const JETBRAINS_PROCESSES = {
+  darwin: sig(JETBRAINS_IDE_NAMES, ['/(IntelliJ IDEA|PyCharm|WebStorm|GoLand|PhpStorm|RubyMine|CLion|Rider|DataGrip|RustRover)[^/]*\\.app/Contents/MacOS/']),
+  win32: jetbrainsSig((n) => `${n}64.exe`),
+  linux: jetbrainsSig((n) => `${n}.sh`),
+} as const;
+
+export const MORE_CLIENTS: readonly ClientDefinition[] = [
+  {
+    id: 'visual-studio',
+    displayName: 'Visual Studio',
+    sources: ['https://learn.microsoft.com/visualstudio/ide/mcp-servers (per issue 14: %USERPROFILE%\\.mcp.json, <solution>\\.vs\\mcp.json, <solution>\\.mcp.json; `servers` key)'],
+    locations: [
+      loc('user', 'user', 'home', ['.mcp.json'], { os: WIN, sections: SERVERS_OR_MCP_SERVERS }),
+      loc('solution-vs', 'project', 'project', ['.vs', 'mcp.json'], { os: WIN, sections: SERVERS_OR_MCP_SERVERS }),
+      // <solution>\.mcp.json: its `mcpServers` are Claude Code's project entries; `servers` is VS's key.
+      loc('solution-mcp', 'project', 'project', ['.mcp.json'], { os: WIN, sections: [map('servers')] }),
+    ],
+    processes: { win32: sig(['devenv.exe'], ['\\\\Microsoft Visual Studio\\\\.*\\\\devenv\\.exe$']) },
+  },
+  {
+    id: 'jetbrains-ai-assistant',
+    displayName: 'JetBrains AI Assistant',
+    sources: ['issue 14 (~/.ai/mcp/mcp.json, project .ai/mcp/mcp.json; unverified). Not read: options/llm.mcpServers.xml (XML)'],
+    locations: [loc('user', 'user', 'home', ['.ai', 'mcp', 'mcp.json']), loc('project', 'project', 'project', ['.ai', 'mcp', 'mcp.json'])],
+    processes: JETBRAINS_PROCESSES,
+  },
+  {
+    id: 'junie',
+    displayName: 'JetBrains Junie',
+    sources: ['https://www.jetbrains.com/help/junie/model-context-protocol-mcp.html', 'issue 14 (~/.junie/mcp/mcp.json, .junie/mcp/mcp.json)'],
+    locations: [loc('user', 'user', 'home', ['.junie', 'mcp', 'mcp.json']), loc('project', 'project', 'project', ['.junie', 'mcp', 'mcp.json'])],
+    hostedBy: ['jetbrains-ai-assistant'],
+    processes: { darwin: sig(['junie'], [], ['@jetbrains/junie']), win32: sig(['junie.exe'], [], ['@jetbrains[\\\\/]junie']), linux: sig(['junie'], [], ['@jetbrains/junie']) },
+  },
+  {
+    id: 'copilot-jetbrains',
+    displayName: 'GitHub Copilot for JetBrains',
+    sources: ['issue 14 (github-copilot/intellij/mcp.json; unverified): ~/.config on macOS/Linux, %LOCALAPPDATA% on Windows'],
+    locations: [
+      loc('user', 'user', 'xdgConfig', ['github-copilot', 'intellij', 'mcp.json'], { os: UNIX, sections: SERVERS_OR_MCP_SERVERS }),
+      loc('user-windows', 'user', 'localAppData', ['github-copilot', 'intellij', 'mcp.json'], { os: WIN, sections: SERVERS_OR_MCP_SERVERS }),
+    ],
+    hostedBy: ['jetbrains-ai-assistant'],
+    processes: {},
+  },
+  {
+    id: 'windsurf-jetbrains',
+    displayName: 'Windsurf plugin for JetBrains',
+    sources: ['issue 14 (~/.codeium/mcp_config.json; unverified)'],
+    locations: [loc('user', 'user', 'home', ['.codeium', 'mcp_config.json'])],
+    hostedBy: ['jetbrains-ai-assistant'],
+    processes: {},
+  },
+  {
+    id: 'antigravity',
+    displayName: 'Google Antigravity',
+    sources: ['issue 14 (~/.gemini/antigravity/mcp_config.json)', 'https://mem.nowledge.co/zh-tw/integrations/google-antigravity (plugins under ~/.gemini/config/plugins)'],
+    locations: [
+      loc('user', 'user', 'home', ['.gemini', 'antigravity', 'mcp_config.json']),
+      loc('plugin', 'plugin', 'home', ['.gemini', 'config', 'plugins', '*', '.mcp.json'], { sections: [{ path: ['mcpServers'], shape: 'map', rootFallback: true }] }),
+    ],
+    processes: {
+      darwin: sig(['Antigravity'], ['/Antigravity\\.app/Contents/MacOS/']),
+      win32: sig(['Antigravity.exe'], ['\\\\Antigravity\\\\Antigravity\\.exe$']),
+      linux: sig(['antigravity'], ['/antigravity/antigravity$'], ['(^|/)agy( |$)']),
+    },
+  },
+  {
+    id: 'amp',
+    displayName: 'Amp',
+    sources: ['https://ampcode.com/manual (amp.mcpServers in ~/.config/amp/settings.json, %USERPROFILE%\\.config\\amp\\settings.json, managed-settings.json; not found in the search corpus)'],
+    locations: [
+      loc('user', 'user', 'xdgConfig', ['amp', 'settings.json'], { os: UNIX, format: 'jsonc', sections: [map('amp.mcpServers')] }),
+      loc('user-windows', 'user', 'home', ['.config', 'amp', 'settings.json'], { os: WIN, format: 'jsonc', sections: [map('amp.mcpServers')] }),
+      loc('project', 'project', 'project', ['.amp', 'settings.json'], { format: 'jsonc', sections: [map('amp.mcpServers')] }),
+      loc('managed-macos', 'managed', 'system', ['Library', 'Application Support', 'ampcode', 'managed-settings.json'], { os: MAC, format: 'jsonc', sections: [map('amp.mcpServers')] }),
+      loc('managed-linux', 'managed', 'system', ['etc', 'ampcode', 'managed-settings.json'], { os: ['linux'], format: 'jsonc', sections: [map('amp.mcpServers')] }),
+      loc('managed-windows', 'managed', 'system', ['ProgramData', 'ampcode', 'managed-settings.json'], { os: WIN, format: 'jsonc', sections: [map('amp.mcpServers')] }),
+    ],
+    processes: { darwin: sig(['amp'], [], ['@sourcegraph/amp']), win32: sig(['amp.exe'], [], ['@sourcegraph[\\\\/]amp']), linux: sig(['amp'], [], ['@sourcegraph/amp']) },
+  },
+  {
+    id: 'crush',
+    displayName: 'Crush',
+    sources: ['https://mintlify.com/charmbracelet/crush/configuration/mcp (crush.json, key `mcp`)', 'https://raw.githubusercontent.com/charmbracelet/crush/main/docs/config/README.md (newer crushrc is a bash script: not parsed)'],
+    locations: [
+      loc('user', 'user', 'xdgConfig', ['crush', 'crush.json'], { os: UNIX, sections: [map('mcp')] }),
+      loc('user-windows', 'user', 'localAppData', ['crush', 'crush.json'], { os: WIN, sections: [map('mcp')] }),
+      loc('project', 'project', 'project', ['crush.json'], { sections: [map('mcp')] }),
+      loc('project-hidden', 'project', 'project', ['.crush.json'], { sections: [map('mcp')] }),
+    ],
+    processes: { darwin: sig(['crush']), win32: sig(['crush.exe']), linux: sig(['crush']) },
+  },
+  {
+    id: 'factory-droid',
+    displayName: 'Factory Droid',
+    sources: ['https://docs.factory.ai/factory-cli/configuration/mcp', 'https://docs.factory.ai/user-guides/factory-bridge/model-context-protocol (Bridge: ~/Library/Application Support/Factory Bridge/mcp.json, %APPDATA%\\Factory Bridge\\mcp.json)'],
+    locations: [
+      loc('user', 'user', 'home', ['.factory', 'mcp.json']),
+      loc('project', 'project', 'project', ['.factory', 'mcp.json']),
+      loc('bridge', 'user', 'appData', ['Factory Bridge', 'mcp.json'], { os: [...MAC, ...WIN] }),
+    ],
+    processes: { darwin: sig(['droid', 'Factory Bridge']), win32: sig(['droid.exe', 'Factory Bridge.exe']), linux: sig(['droid']) },
+  },
+  {
+    id: 'augment',
+    displayName: 'Augment (Auggie CLI)',
+    sources: ['https://www.augmentcode.com/changelog/auggie-cli-0-5-4-release-notes (~/.augment/settings.json)', 'https://docs.augmentcode.com/cli/integrations'],
+    locations: [loc('user', 'user', 'home', ['.augment', 'settings.json'])],
+    processes: { darwin: sig(['auggie'], [], ['@augmentcode/auggie']), win32: sig(['auggie.exe'], [], ['@augmentcode[\\\\/]auggie']), linux: sig(['auggie'], [], ['@augmentcode/auggie']) },
+  },
+  {
+    id: 'trae',
+    displayName: 'Trae',
+    sources: ['issue 14 (unverified): Trae is a VS Code fork; user mcp.json beside its settings, project .trae/mcp.json'],
+    locations: [
+      loc('user', 'user', 'appData', ['Trae', 'User', 'mcp.json'], { os: [...MAC, ...WIN] }),
+      loc('user-cn', 'user', 'appData', ['Trae CN', 'User', 'mcp.json'], { os: [...MAC, ...WIN] }),
+      loc('project', 'project', 'project', ['.trae', 'mcp.json']),
+    ],
+    processes: { darwin: sig(['Trae', 'Trae CN'], ['/Trae( CN)?\\.app/Contents/MacOS/']), win32: sig(['Trae.exe', 'Trae CN.exe']) },
+  },
+  {
+    id: 'kilo-code',
+    displayName: 'Kilo Code',
+    sources: ['https://kilo.ai/docs/automate/mcp/using-in-cli (CLI ~/.kilocode/cli/global/settings/mcp_settings.json; project .kilocode/mcp.json; VS Code globalStorage)'],
+    locations: [
+      ...extensionGlobalStorage('user', 'kilocode.kilo-code', ['settings', 'mcp_settings.json']),
+      loc('cli', 'user', 'home', ['.kilocode', 'cli', 'global', 'settings', 'mcp_settings.json']),
+      loc('project', 'project', 'project', ['.kilocode', 'mcp.json']),
+    ],
+    hostedBy: ['vscode', 'vscode-insiders', 'cursor', 'windsurf', 'kiro'],
+    processes: { darwin: sig(['kilocode'], [], ['@kilocode/cli']), win32: sig(['kilocode.exe'], [], ['@kilocode[\\\\/]cli']), linux: sig(['kilocode'], [], ['@kilocode/cli']) },
+  },
+  {
+    id: 'qwen-code',
+    displayName: 'Qwen Code',
+    sources: ['https://qwenlm.github.io/qwen-code-docs/en/users/features/mcp/ (~/.qwen/settings.json, .qwen/settings.json)', 'https://qwenlm.github.io/qwen-code-docs/1.x/en/users/mcp/ (.qwen/settings.local.json; project .mcp.json, read as Claude Code\'s)'],
+    locations: [
+      loc('user', 'user', 'home', ['.qwen', 'settings.json'], { format: 'jsonc' }),
+      loc('project', 'project', 'project', ['.qwen', 'settings.json'], { format: 'jsonc' }),
+      loc('project-local', 'project', 'project', ['.qwen', 'settings.local.json'], { format: 'jsonc' }),
+    ],
+    processes: { darwin: sig(['qwen'], [], ['@qwen-code/qwen-code']), win32: sig(['qwen.exe'], [], ['@qwen-code[\\\\/]qwen-code']), linux: sig(['qwen'], [], ['@qwen-code/qwen-code']) },
+  },
+  {
+    id: 'grok-cli',
+    displayName: 'Grok CLI',
+    sources: ['superagent-ai/grok-cli README.md (~/.grok/user-settings.json)', 'grok-cli src/mcp/config.ts (process.cwd()/.grok/settings.json mcpServers)'],
+    locations: [loc('user', 'user', 'home', ['.grok', 'user-settings.json']), loc('project', 'project', 'project', ['.grok', 'settings.json'])],
+    processes: { darwin: sig(['grok'], [], ['@vibe-kit/grok-cli']), win32: sig(['grok.exe'], [], ['@vibe-kit[\\\\/]grok-cli']), linux: sig(['grok'], [], ['@vibe-kit/grok-cli']) },
+  },
+  {
+    id: 'mistral-vibe',
+    displayName: 'Mistral Vibe',
+    sources: ['https://docs.mistral.ai/mistral-vibe/introduction/configuration#mcp-server-configuration ([[mcp_servers]] arrays of tables with name, transport)', 'shun095/mistral-vibe README.md (~/.vibe)'],
+    locations: [
+      loc('user', 'user', 'home', ['.vibe', 'config.toml'], { format: 'toml', sections: [list('mcp_servers')] }),
+      loc('vibe-home', 'user', 'env:VIBE_HOME', ['config.toml'], { format: 'toml', sections: [list('mcp_servers')] }),
+      loc('project', 'project', 'project', ['.vibe', 'config.toml'], { format: 'toml', sections: [list('mcp_servers')] }),
+    ],
+    processes: { darwin: sig(['vibe'], [], ['mistral[-_]vibe']), win32: sig(['vibe.exe'], [], ['mistral[-_]vibe']), linux: sig(['vibe'], [], ['mistral[-_]vibe']) },
+  },
+  {
+    id: 'kimi',
+    displayName: 'Kimi Code CLI',
+    sources: ['https://moonshotai.github.io/kimi-code/zh/customization/mcp (~/.kimi-code/mcp.json, $KIMI_CODE_HOME/mcp.json, .kimi-code/mcp.json)', 'https://moonshotai.github.io/kimi-cli/en/reference/kimi-mcp.html (~/.kimi)'],
+    locations: [
+      loc('user', 'user', 'home', ['.kimi-code', 'mcp.json']),
+      loc('home-env', 'user', 'env:KIMI_CODE_HOME', ['mcp.json']),
+      loc('legacy', 'user', 'home', ['.kimi', 'mcp.json']),
+      loc('project', 'project', 'project', ['.kimi-code', 'mcp.json']),
+    ],
+    processes: { darwin: sig(['kimi']), win32: sig(['kimi.exe']), linux: sig(['kimi'], [], ['kimi[-_]cli']) },
+  },
+  {
+    id: 'hermes',
+    displayName: 'Hermes Agent',
+    sources: ['https://www.mintlify.com/NousResearch/hermes-agent/user-guide/features/mcp (mcp_servers in ~/.hermes/config.yaml)'],
+    locations: [loc('user', 'user', 'home', ['.hermes', 'config.yaml'], { format: 'yaml', sections: [map('mcp_servers')] })],
+    processes: { darwin: sig(['hermes'], [], ['hermes[-_]agent']), win32: sig(['hermes.exe'], [], ['hermes[-_]agent']), linux: sig(['hermes'], [], ['hermes[-_]agent']) },
+  },
+  {
+    id: 'rovo-dev',
+    displayName: 'Rovo Dev CLI',
+    sources: ['https://support.atlassian.com/rovo/docs/connect-to-an-mcp-server-in-rovo-dev-cli (~/.rovodev/mcp.json, mcpServers)', 'https://docs.pieces.app/products/mcp/rovo-dev-cli (the same file written with `servers`)'],
+    locations: [loc('user', 'user', 'home', ['.rovodev', 'mcp.json'], { sections: SERVERS_OR_MCP_SERVERS })],
+    processes: { darwin: sig([], [], ['acli.* rovodev']), win32: sig([], [], ['acli(\\.exe)?.* rovodev']), linux: sig([], [], ['acli.* rovodev']) },
+  },
+  {
+    id: 'mcporter',
+    displayName: 'MCPorter',
+    sources: ['https://raw.githubusercontent.com/openclaw/mcporter/HEAD/docs/config.md (config/mcporter.json, baseUrl)', 'https://github.com/openclaw/mcporter/releases/tag/v0.6.0 (~/.mcporter/mcporter.json[c], MCPORTER_CONFIG)'],
+    locations: [
+      loc('user', 'user', 'home', ['.mcporter', 'mcporter.json'], { format: 'jsonc' }),
+      loc('user-jsonc', 'user', 'home', ['.mcporter', 'mcporter.jsonc'], { format: 'jsonc' }),
+      loc('env', 'user', 'env:MCPORTER_CONFIG', [], { format: 'jsonc' }),
+      loc('project', 'project', 'project', ['config', 'mcporter.json'], { format: 'jsonc' }),
+    ],
+    processes: { darwin: sig(['mcporter'], [], ['(^|/)mcporter( |$)']), win32: sig(['mcporter.exe'], [], ['[\\\\/]mcporter[\\\\/]']), linux: sig(['mcporter'], [], ['(^|/)mcporter( |$)']) },
+  },
+  {
+    id: 'pi',
+    displayName: 'Pi coding agent (pi-mcp-adapter)',
+    sources: ['https://raw.githubusercontent.com/K-Dense-AI/scientific-agent-skills/HEAD/skills/pi-agent/references/pi-mcp-adapter.md (precedence: ~/.config/mcp/mcp.json, ~/.agents/mcp.json, ~/.agents/mcp/mcp.json, ~/.pi/agent/mcp.json or $PI_CODING_AGENT_DIR/mcp.json, .mcp.json, .pi/mcp.json)'],
+    locations: [
+      loc('user', 'user', 'home', ['.pi', 'agent', 'mcp.json']),
+      loc('agent-dir', 'user', 'env:PI_CODING_AGENT_DIR', ['mcp.json']),
+      loc('shared-config', 'user', 'home', ['.config', 'mcp', 'mcp.json']),
+      loc('shared-agents', 'user', 'home', ['.agents', 'mcp.json']),
+      loc('shared-agents-dir', 'user', 'home', ['.agents', 'mcp', 'mcp.json']),
+      loc('project', 'project', 'project', ['.pi', 'mcp.json']),
+    ],
+    processes: { darwin: sig(['pi'], [], ['@earendil-works/pi-coding-agent', '@mariozechner/pi-coding-agent']), win32: sig(['pi.exe'], [], ['pi-coding-agent']), linux: sig(['pi'], [], ['@earendil-works/pi-coding-agent', '@mariozechner/pi-coding-agent']) },
+  },
+  {
+    id: 'anythingllm',
+    displayName: 'AnythingLLM Desktop',
+    sources: ['AnythingLLM docs, MCP compatibility (storage/plugins/anythingllm_mcp_servers.json under the desktop app data folder; not found in the search corpus)'],
+    locations: [loc('user', 'user', 'appData', ['anythingllm-desktop', 'storage', 'plugins', 'anythingllm_mcp_servers.json'])],
+    processes: { darwin: sig(['AnythingLLM'], ['/AnythingLLM\\.app/']), win32: sig(['AnythingLLM.exe']), linux: sig(['anythingllm-desktop'], ['AnythingLLMDesktop.*\\.AppImage']) },
+  },
+];
