@@ -24,6 +24,7 @@ export const COMMANDS: readonly Command[] = [
   lazyCommand('run', 'run as the agent service: watch, spool and ship signed batches to the collector', async () => (await import('./run.js')).runCommand),
   lazyCommand('status', 'show enrollment, collector reachability, spool depth and last ship', async () => (await import('./status.js')).statusCommand),
   lazyCommand('hook', "answer a client's MCP tool-call hook from the cached policy and journal the call (run by the client)", async () => (await import('./hook.js')).hookCommand),
+  lazyCommand('hooks', "install, remove or show mcpwatch's MCP tool-call hook in the clients' hook files", async () => (await import('./hooks.js')).hooksCommand),
 ];
 
 export type { Command, CommandIO } from './command.js';

@@ -1,0 +1,287 @@
+/**
+ * Installs, removes and checks mcpwatch's hook in a client's hook file (hook-catalog.ts says
+ * where and in which layout), keeping the user's own hooks, comments and formatting: edits are
+ * jsonc-parser modify/applyEdits insertions and removals of our entries only, written atomically
+ * (config-edit/writeFileAtomic) so the client never reads a torn file.
+ *
+ * Promises:
+ * - install is idempotent: a second install with the same command writes nothing.
+ * - Backup first: before the first change to a file, its original bytes (or the fact that it did
+ *   not exist) are kept under `<stateDir>/hooks/` with a record of what was installed.
+ * - uninstall restores the original bytes exactly when the file is still what install wrote
+ *   (nothing else changed); otherwise it removes only our entries and leaves the rest.
+ * - status tells installed / missing / tampered (our entry removed or its command changed after
+ *   install) / error (unreadable or unparsable file) / unsupported (no documented file there).
+ * - Never throws: failures are results with a code (MCPW_ERR_HOOK_FILE, MCPW_ERR_HOOK_UNSUPPORTED);
+ *   a file that does not parse is never written.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import { applyEdits, modify, parse, type FormattingOptions, type ParseError } from 'jsonc-parser';
+import { writeFileAtomic } from '../config-edit/atomic-write.js';
+import { AgentCodes } from '../errors.js';
+import type { Platform } from '../types.js';
+import { HOOK_CLIENTS, type HookClientId, type HookClientSpec, type HookScope } from './hook-catalog.js';
+
+export interface HookTarget {
+  client: HookClientId;
+  scope: HookScope;
+  platform: Platform;
+  home: string;
+  /** Prefix of machine-wide locations ('/' or 'C:\\' on a machine; a fixture dir in tests). */
+  systemRoot: string;
+}
+
+export interface HookInstallContext {
+  /** Where backups and install records live. */
+  stateDir: string;
+  /** The command line the client runs for `client`. */
+  command: string;
+}
+
+export type HookState = 'installed' | 'missing' | 'tampered' | 'error' | 'unsupported';
+
+export interface HookResult {
+  client: HookClientId;
+  scope: HookScope;
+  path: string | null;
+  action: 'installed' | 'unchanged' | 'restored' | 'removed' | 'absent' | 'unsupported' | 'error';
+  code?: string;
+  message?: string;
+}
+
+export interface HookStatus {
+  client: HookClientId;
+  scope: HookScope;
+  path: string | null;
+  state: HookState;
+  detail?: string;
+}
+
+interface InstallRecord {
+  path: string;
+  existed: boolean;
+  command: string;
+  installedSha256: string;
+}
+
+const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+function recordPaths(stateDir: string, t: HookTarget): { record: string; backup: string } {
+  const base = path.join(stateDir, 'hooks', `${t.client}-${t.scope}`);
+  return { record: `${base}.json`, backup: `${base}.orig` };
+}
+
+function readRecord(stateDir: string, t: HookTarget): InstallRecord | null {
+  try {
+    return JSON.parse(fs.readFileSync(recordPaths(stateDir, t).record, 'utf8')) as InstallRecord;
+  } catch {
+    return null;
+  }
+}
+
+/** The hook file of a target, or null when the client documents none for that scope. */
+export function hookFileOf(t: HookTarget): string | null {
+  const spec = HOOK_CLIENTS[t.client];
+  return spec.layout ? spec.file(t.scope, t.platform, t.home, t.systemRoot) : null;
+}
+
+/** Whether a hook command line is mcpwatch's hook for `client`. */
+export function isOurCommand(command: unknown, client: HookClientId): boolean {
+  return typeof command === 'string' && /mcpwatch/i.test(command) && new RegExp(`\\bhook\\s+"?${client}"?(\\s|$)`).test(command);
+}
+
+function formatting(text: string): FormattingOptions {
+  const indent = /\n([ \t]+)\S/.exec(text)?.[1];
+  const eol = text.includes('\r\n') ? '\r\n' : '\n';
+  if (indent?.startsWith('\t')) return { insertSpaces: false, tabSize: 1, eol };
+  return { insertSpaces: true, tabSize: indent ? indent.length : 2, eol };
+}
+
+function parseJsonc(text: string): { doc: unknown; error: string | null } {
+  if (text.trim() === '') return { doc: {}, error: null };
+  const errors: ParseError[] = [];
+  const doc = parse(text, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0) return { doc, error: `not valid JSON/JSONC (error ${errors[0]?.error} at offset ${errors[0]?.offset})` };
+  if (text.trim() !== '' && (typeof doc !== 'object' || doc === null || Array.isArray(doc))) return { doc, error: 'not a JSON object' };
+  return { doc: doc ?? {}, error: null };
+}
+
+type Json = Record<string, unknown>;
+
+function entryFor(spec: HookClientSpec, command: string): unknown {
+  if (spec.layout === 'matcher-groups') {
+    const hook: Json = { type: 'command', command };
+    if (spec.id === 'gemini-cli') hook.name = 'mcpwatch';
+    if (spec.timeout) hook[spec.timeout.field] = spec.timeout.value;
+    return { matcher: spec.matcher, hooks: [hook] };
+  }
+  if (spec.layout === 'windsurf-hooks') return { command, show_output: true };
+  return { command };
+}
+
+/** Our commands in one event's array: for each entry index, the command found (matcher groups: inner hooks). */
+function oursIn(spec: HookClientSpec, list: unknown): { index: number; inner: number | null; command: string }[] {
+  if (!Array.isArray(list)) return [];
+  const out: { index: number; inner: number | null; command: string }[] = [];
+  list.forEach((entry, index) => {
+    if (typeof entry !== 'object' || entry === null) return;
+    if (spec.layout === 'matcher-groups') {
+      const hooks = (entry as Json).hooks;
+      if (!Array.isArray(hooks)) return;
+      hooks.forEach((h, inner) => {
+        const c = (h as Json | null)?.command;
+        if (isOurCommand(c, spec.id)) out.push({ index, inner: hooks.length === 1 ? null : inner, command: c as string });
+      });
+    } else if (isOurCommand((entry as Json).command, spec.id)) out.push({ index, inner: null, command: (entry as Json).command as string });
+  });
+  return out;
+}
+
+function eventList(doc: unknown, event: string): unknown {
+  const hooks = (doc as Json | null)?.hooks;
+  return typeof hooks === 'object' && hooks !== null ? (hooks as Json)[event] : undefined;
+}
+
+function removeOurs(text: string, spec: HookClientSpec): { text: string; removed: number } {
+  let removed = 0;
+  for (const event of [spec.preEvent, spec.postEvent]) {
+    const found = oursIn(spec, eventList(parseJsonc(text).doc, event));
+    // From the end, so earlier indexes stay valid.
+    for (const f of found.reverse()) {
+      const p = f.inner === null ? ['hooks', event, f.index] : ['hooks', event, f.index, 'hooks', f.inner];
+      text = applyEdits(text, modify(text, p, undefined, { formattingOptions: formatting(text) }));
+      removed++;
+    }
+  }
+  return { text, removed };
+}
+
+function addOurs(text: string, spec: HookClientSpec, command: string): string {
+  const base = text.trim() === '' ? '{}' : text;
+  let out = base;
+  if (spec.layout === 'cursor-hooks' && (parseJsonc(out).doc as Json).version === undefined) {
+    out = applyEdits(out, modify(out, ['version'], 1, { formattingOptions: formatting(out) }));
+  }
+  for (const event of [spec.preEvent, spec.postEvent]) {
+    const list = eventList(parseJsonc(out).doc, event);
+    const entry = entryFor(spec, command);
+    const edits = Array.isArray(list)
+      ? modify(out, ['hooks', event, -1], entry, { formattingOptions: formatting(out), isArrayInsertion: true })
+      : modify(out, ['hooks', event], [entry], { formattingOptions: formatting(out) });
+    out = applyEdits(out, edits);
+  }
+  return out;
+}
+
+function readText(file: string): { text: string; existed: boolean } {
+  try {
+    return { text: fs.readFileSync(file, 'utf8'), existed: true };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { text: '', existed: false };
+    throw e;
+  }
+}
+
+function writeText(file: string, text: string, existed: boolean): void {
+  if (existed) writeFileAtomic(file, text);
+  else {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text, { mode: 0o644, flag: 'wx' });
+  }
+}
+
+function fail(t: HookTarget, file: string | null, code: string, message: string): HookResult {
+  return { client: t.client, scope: t.scope, path: file, action: code === AgentCodes.hookUnsupported ? 'unsupported' : 'error', code, message };
+}
+
+function unsupported(t: HookTarget): HookResult {
+  return fail(t, null, AgentCodes.hookUnsupported, `${HOOK_CLIENTS[t.client].displayName} documents no ${t.scope} hook file mcpwatch installs into`);
+}
+
+/** Installs our hook for the target's client (pre and post events). */
+export function installHook(t: HookTarget, ctx: HookInstallContext): HookResult {
+  const spec = HOOK_CLIENTS[t.client];
+  const file = hookFileOf(t);
+  if (!file) return unsupported(t);
+  try {
+    const { text, existed } = readText(file);
+    const parsed = parseJsonc(text);
+    if (parsed.error) return fail(t, file, AgentCodes.hookFile, `${file}: ${parsed.error}; not changed`);
+    const pre = oursIn(spec, eventList(parsed.doc, spec.preEvent));
+    const post = oursIn(spec, eventList(parsed.doc, spec.postEvent));
+    if (pre.length === 1 && post.length === 1 && pre[0]?.command === ctx.command && post[0]?.command === ctx.command) {
+      return { client: t.client, scope: t.scope, path: file, action: 'unchanged' };
+    }
+    const paths = recordPaths(ctx.stateDir, t);
+    let record = readRecord(ctx.stateDir, t);
+    if (!record || record.path !== file) {
+      fs.mkdirSync(path.dirname(paths.record), { recursive: true, mode: 0o700 });
+      if (existed) fs.writeFileSync(paths.backup, text, { mode: 0o600 });
+      else fs.rmSync(paths.backup, { force: true });
+      record = { path: file, existed, command: ctx.command, installedSha256: '' };
+    }
+    const next = addOurs(removeOurs(text, spec).text, spec, ctx.command);
+    writeText(file, next, existed);
+    fs.writeFileSync(paths.record, JSON.stringify({ ...record, command: ctx.command, installedSha256: sha256(next) }), { mode: 0o600 });
+    return { client: t.client, scope: t.scope, path: file, action: 'installed' };
+  } catch (e) {
+    return fail(t, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
+  }
+}
+
+/** Removes our hook: the original bytes when nothing else changed since install, else our entries only. */
+export function uninstallHook(t: HookTarget, ctx: Pick<HookInstallContext, 'stateDir'>): HookResult {
+  const spec = HOOK_CLIENTS[t.client];
+  const file = hookFileOf(t);
+  if (!file) return unsupported(t);
+  const paths = recordPaths(ctx.stateDir, t);
+  try {
+    const record = readRecord(ctx.stateDir, t);
+    const { text, existed } = readText(file);
+    let action: HookResult['action'];
+    if (record && record.path === file && existed && sha256(text) === record.installedSha256) {
+      if (record.existed) writeFileAtomic(file, fs.readFileSync(paths.backup));
+      else fs.rmSync(file);
+      action = 'restored';
+    } else if (existed) {
+      const parsed = parseJsonc(text);
+      if (parsed.error) return fail(t, file, AgentCodes.hookFile, `${file}: ${parsed.error}; not changed`);
+      const { text: next, removed } = removeOurs(text, spec);
+      if (removed > 0) writeFileAtomic(file, next);
+      action = removed > 0 ? 'removed' : 'absent';
+    } else action = 'absent';
+    fs.rmSync(paths.record, { force: true });
+    fs.rmSync(paths.backup, { force: true });
+    return { client: t.client, scope: t.scope, path: file, action };
+  } catch (e) {
+    return fail(t, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
+  }
+}
+
+/** The state of our hook in the target's file. `command` is what should be there. */
+export function hookStatus(t: HookTarget, ctx: HookInstallContext): HookStatus {
+  const spec = HOOK_CLIENTS[t.client];
+  const file = hookFileOf(t);
+  const base = { client: t.client, scope: t.scope, path: file };
+  if (!file) return { ...base, state: 'unsupported', detail: unsupported(t).message as string };
+  try {
+    const record = readRecord(ctx.stateDir, t);
+    const { text, existed } = readText(file);
+    const parsed = parseJsonc(text);
+    if (parsed.error) return { ...base, state: 'error', detail: `${AgentCodes.hookFile}: ${parsed.error}` };
+    const pre = oursIn(spec, eventList(parsed.doc, spec.preEvent));
+    const post = oursIn(spec, eventList(parsed.doc, spec.postEvent));
+    const expected = record?.command ?? ctx.command;
+    if (pre.length === 1 && post.length === 1 && pre[0]?.command === expected && post[0]?.command === expected) return { ...base, state: 'installed' };
+    if (!record) return { ...base, state: 'missing', ...(existed ? {} : { detail: 'file does not exist' }) };
+    const detail =
+      pre.length === 0 && post.length === 0
+        ? `mcpwatch's hook was removed from ${file} after it was installed`
+        : `mcpwatch's hook in ${file} was changed after it was installed (${spec.preEvent}: ${pre.length}, ${spec.postEvent}: ${post.length} entries)`;
+    return { ...base, state: 'tampered', detail };
+  } catch (e) {
+    return { ...base, state: 'error', detail: `${AgentCodes.hookFile}: ${(e as Error).message}` };
+  }
+}
