@@ -10,6 +10,7 @@ import type { Severity } from '@mcpwatch/shared';
 import { tokenizeArgv } from '@mcpwatch/shared/argv';
 import { UsageError } from '../errors.js';
 import type { ScanSources } from '../inventory/scan.js';
+import { PLATFORMS } from '../platform/os.js';
 import type { Platform } from '../types.js';
 
 export type OptionType = 'boolean' | 'string' | 'list' | 'integer';
@@ -90,7 +91,6 @@ export function parseOptions(argv: readonly string[], allowed: readonly string[]
   return { values, positionals };
 }
 
-const PLATFORMS: readonly Platform[] = ['darwin', 'win32', 'linux'];
 const SOURCE_NAMES = ['configs', 'processes', 'sockets'] as const;
 
 /** The scan-related options after validation. */

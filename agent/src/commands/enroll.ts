@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import { enroll } from '../enroll/enroll-client.js';
 import { describeError } from '../errors.js';
 import { AGENT_VERSION } from '../runtime/agent-version.js';
-import type { Platform } from '../types.js';
+import { hostPlatform } from '../platform/os.js';
 import type { Command } from './command.js';
 
 const HELP = `usage: mcpwatch-agent enroll --server URL --secret S [--ca-fingerprint F] [--state-dir DIR] [--config FILE]
@@ -42,7 +42,7 @@ export const enrollCommand: Command = {
     const { server, enrollSecret, caFingerprint, stateDir } = loaded.config;
     if (!server) throw new UsageError('--server URL is required (or MCPWATCH_SERVER)');
     if (!enrollSecret) throw new UsageError('--secret S is required (or MCPWATCH_ENROLL_SECRET)');
-    const platform = (['darwin', 'win32', 'linux'].includes(process.platform) ? process.platform : 'linux') as Platform;
+    const platform = hostPlatform();
     try {
       const facts = await systemHostFacts();
       const id = await enroll({

@@ -2,7 +2,7 @@
  * What `scan` and `watch` share: parsing their options, building the ScanContext, and the
  * collaborators (real ones, with any the caller injected on top). Throws UsageError only.
  */
-import os from 'node:os';
+import { hostPlatform } from '../platform/os.js';
 import { UsageError, type AgentError } from '../errors.js';
 import { parseOptions, scanOptionsFrom, type ParsedValues, type ScanCliOptions } from './cli-options.js';
 import { buildScanContext } from '../inventory/scan-context.js';
@@ -25,7 +25,7 @@ export interface ScanSetup {
 export async function prepareScan(argv: readonly string[], io: CommandIO, allowed: readonly string[]): Promise<ScanSetup> {
   const { values, positionals } = parseOptions(argv, allowed);
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const options = scanOptionsFrom(values, os.platform());
+  const options = scanOptionsFrom(values, hostPlatform());
   const ctx = await buildScanContext({
     platform: options.platform,
     home: options.home,

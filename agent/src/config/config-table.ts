@@ -5,7 +5,7 @@
  * never fatal, because the agent runs unattended on someone's laptop.
  */
 import * as os from 'node:os';
-import * as path from 'node:path';
+import { hostOs, hostPlatform, isKnownPlatform, osSpec } from '../platform/os.js';
 
 export type ConfigType = 'string' | 'secret' | 'int' | 'number' | 'bool' | 'enum' | 'url';
 
@@ -91,18 +91,14 @@ export interface AgentConfig {
 }
 
 /** Where the agent keeps its state when nothing says otherwise. */
-export function defaultStateDir(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env, isRoot = isPrivileged()): string {
-  if (platform === 'win32') return path.win32.join(env.ProgramData ?? 'C:\\ProgramData', 'mcpwatch', 'state');
-  if (isRoot) return platform === 'darwin' ? '/Library/Application Support/mcpwatch/state' : '/var/lib/mcpwatch';
-  return path.join(os.homedir(), '.mcpwatch', 'agent');
-}
-
-function isPrivileged(): boolean {
-  return typeof process.getuid === 'function' && process.getuid() === 0;
+export function defaultStateDir(platform: string = hostPlatform(), env: NodeJS.ProcessEnv = process.env, isRoot?: boolean): string {
+  const spec = isKnownPlatform(platform) ? osSpec(platform) : hostOs();
+  // Privilege is this machine's, asked only by an OS whose default depends on it.
+  return spec.defaultStateDir(env, () => isRoot ?? hostOs().isPrivileged(env), os.homedir());
 }
 
 /** Defaults of every key. */
-export function configDefaults(platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+export function configDefaults(platform: string = hostPlatform(), env: NodeJS.ProcessEnv = process.env): AgentConfig {
   return {
     server: null,
     enrollSecret: null,

@@ -7,7 +7,8 @@
  * The result is frozen. Secret values never appear in warnings or in describeConfig().
  */
 import { CONFIG_TABLE, DEPRECATED_SETTINGS, configDefaults, type AgentConfig, type ConfigKey, type ConfigSpec } from './config-table.js';
-import { readJsonSource, readManagedSources, realRegQuery, type ManagedPlaces, type RawValues, type SourceResult } from './managed-sources.js';
+import { hostOs, hostPlatform } from '../platform/os.js';
+import { readJsonSource, readManagedSources, type ManagedPlaces, type RawValues, type SourceResult } from './managed-sources.js';
 
 export interface LoadConfigInput {
   /** Parsed command-line flags, by flag name (`state-dir`) or key (`stateDir`). */
@@ -111,7 +112,7 @@ function fromEnv(env: NodeJS.ProcessEnv): RawValues {
 /** Loads and freezes the configuration. Never throws; problems become `warnings`. */
 export async function loadConfig(input: LoadConfigInput = {}): Promise<LoadedConfig> {
   const env = input.env ?? process.env;
-  const platform = input.platform ?? process.platform;
+  const platform = input.platform ?? hostPlatform();
   const warnings: string[] = [];
   const layers: SourceResult[] = [];
   layers.push({ name: 'command line', values: fromCli(input.cli ?? {}, warnings), warnings: [] });
@@ -126,7 +127,7 @@ export async function loadConfig(input: LoadConfigInput = {}): Promise<LoadedCon
   if (input.programData !== undefined) managed.programData = input.programData;
   else if (env.ProgramData) managed.programData = env.ProgramData;
   if (input.regQuery) managed.regQuery = input.regQuery;
-  else if (platform === 'win32' && process.platform === 'win32' && !input.systemRoot) managed.regQuery = realRegQuery;
+  else if (!input.systemRoot && platform === hostPlatform() && hostOs().regQuery) managed.regQuery = hostOs().regQuery;
   layers.push(...(await readManagedSources(managed)));
 
   const config = configDefaults(platform, env) as unknown as Record<string, unknown>;

@@ -8,16 +8,17 @@
  * - Windows: registry policy key `HKLM\SOFTWARE\Policies\mcpwatch` (via `reg query`, parsed from its
  *   text output) and `C:\ProgramData\mcpwatch\agent.json`.
  * - Linux (and any Unix): `/etc/mcpwatch/agent.json`.
- * Every root is injectable so tests run each platform's logic on Linux against fixture files.
+ * Which places an OS has is its OsSpec's `managedPlaces` (platform/); every root is injectable so
+ * tests run each platform's logic on Linux against fixture files.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { execFile } from 'node:child_process';
 import * as plist from 'plist';
 import { DOMParser } from '@xmldom/xmldom';
+import { osSpec, isKnownPlatform, hostOs } from '../platform/os.js';
+import { REGISTRY_KEY } from '../platform/win32/os.js';
 
-export const MANAGED_DOMAIN = 'com.mcpwatch.agent';
-export const REGISTRY_KEY = 'HKLM\\SOFTWARE\\Policies\\mcpwatch';
+export { MANAGED_DOMAIN } from '../platform/posix.js';
+export { REGISTRY_KEY };
 /** Largest managed file read. */
 const MAX_FILE_BYTES = 1024 * 1024;
 
@@ -32,12 +33,6 @@ export interface SourceResult {
 /** Runs `reg query KEY` and returns its stdout ('' when the key is missing). Injectable for tests. */
 export type RegQuery = (key: string) => Promise<string>;
 
-export const realRegQuery: RegQuery = (key) =>
-  new Promise((resolve) => {
-    execFile('reg', ['query', key], { windowsHide: true, timeout: 5000, maxBuffer: MAX_FILE_BYTES }, (err, stdout) => {
-      resolve(err ? '' : String(stdout));
-    });
-  });
 
 function readBounded(file: string): Buffer | null {
   let st: fs.Stats;
@@ -145,7 +140,7 @@ export async function readRegistrySource(query: RegQuery, key = REGISTRY_KEY): P
 }
 
 export interface ManagedPlaces {
-  platform: NodeJS.Platform;
+  platform: string;
   /** Prefix for system locations ('' in production; a fixture directory in tests). */
   systemRoot: string;
   /** %ProgramData% on Windows. */
@@ -153,20 +148,15 @@ export interface ManagedPlaces {
   regQuery?: RegQuery;
 }
 
-/** The managed places of `platform`, highest precedence first. */
+/** The managed places of `platform` (its OsSpec's list), highest precedence first. */
 export async function readManagedSources(p: ManagedPlaces): Promise<SourceResult[]> {
-  const root = (f: string) => (p.systemRoot ? path.join(p.systemRoot, f.replace(/^[A-Za-z]:/, '')) : f);
-  if (p.platform === 'darwin') {
-    return [
-      readPlistSource(root(`/Library/Managed Preferences/${MANAGED_DOMAIN}.plist`)),
-      readJsonSource('system config', root('/etc/mcpwatch/agent.json')),
-    ];
-  }
-  if (p.platform === 'win32') {
-    const programData = p.programData ?? 'C:\\ProgramData';
-    const registry = p.regQuery ? await readRegistrySource(p.regQuery) : { name: 'registry policy', values: null, warnings: [] };
-    const file = p.systemRoot ? path.join(p.systemRoot, 'ProgramData', 'mcpwatch', 'agent.json') : path.win32.join(programData, 'mcpwatch', 'agent.json');
-    return [registry, readJsonSource('ProgramData config', file)];
-  }
-  return [readJsonSource('system config', root('/etc/mcpwatch/agent.json'))];
+  const spec = isKnownPlatform(p.platform) ? osSpec(p.platform) : hostOs();
+  const env = p.programData !== undefined ? { ProgramData: p.programData } : {};
+  return Promise.all(
+    spec.managedPlaces(p.systemRoot, env).map((place) => {
+      if (place.kind === 'plist') return readPlistSource(place.path);
+      if (place.kind === 'json') return readJsonSource(place.name, place.path);
+      return p.regQuery ? readRegistrySource(p.regQuery, place.key) : { name: 'registry policy', values: null, warnings: [] };
+    }),
+  );
 }

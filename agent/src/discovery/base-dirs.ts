@@ -10,7 +10,8 @@
  */
 import { join } from 'node:path';
 import type { BaseDir } from '../catalog/index.js';
-import type { Platform, ScanContext, UserHome } from '../types.js';
+import { osSpec } from '../platform/os.js';
+import type { ScanContext, UserHome } from '../types.js';
 
 export interface BaseResolver {
   /** Absolute directory for `base`, or null when it does not exist on this platform / is unset. */
@@ -32,17 +33,17 @@ function nonEmpty(v: string | undefined): string | undefined {
 /** Root of machine-wide locations: systemRoot, else / (POSIX) or the system drive (Windows). */
 export function systemRootDir(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>): string {
   if (ctx.systemRoot !== '') return ctx.systemRoot;
-  return ctx.platform === 'win32' ? `${nonEmpty(ctx.env.SystemDrive) ?? 'C:'}\\` : '/';
+  return osSpec(ctx.platform).systemRoot(ctx.env);
 }
 
 /** Base resolver for one user's home. */
 export function homeBases(ctx: Pick<ScanContext, 'platform' | 'env' | 'homes' | 'systemRoot'>, home: UserHome): BaseResolver {
   const useEnv = envAppliesTo(ctx, home.home);
   const env = (name: string): string | undefined => (useEnv ? nonEmpty(ctx.env[name]) : undefined);
-  const p: Platform = ctx.platform;
+  const spec = osSpec(ctx.platform);
   const xdgConfig = env('XDG_CONFIG_HOME') ?? join(home.home, '.config');
-  const appData = p === 'win32' ? (env('APPDATA') ?? join(home.home, 'AppData', 'Roaming')) : p === 'darwin' ? join(home.home, 'Library', 'Application Support') : xdgConfig;
-  const localAppData = p === 'win32' ? (env('LOCALAPPDATA') ?? join(home.home, 'AppData', 'Local')) : null;
+  const appData = spec.appData(home.home, env);
+  const localAppData = spec.localAppData(home.home, env);
   return {
     dir(base: BaseDir): string | null {
       switch (base) {

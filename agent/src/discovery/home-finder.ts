@@ -3,13 +3,14 @@
  * under the platform's users folder (/Users/*, /home/* and /root, C:\Users\* without Public,
  * Default, All Users ...). Otherwise: the current user's home. `--home DIR` gives exactly one.
  *
- * The real OS calls sit in realHomeDeps() and are platform-gated; everything else takes its
- * collaborators as arguments so tests run every platform's logic on Linux.
+ * Each OS's layout (users folder, folders that are not a person, root's home) comes from its
+ * OsSpec (platform/); the real OS calls sit in realHomeDeps() and go through hostOs(). Everything
+ * else takes its collaborators as arguments so tests run every platform's logic on Linux.
  */
-import { execFileSync } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
+import { hostOs, osSpec } from '../platform/os.js';
 import type { Platform, UserHome } from '../types.js';
 
 export interface HomeDeps {
@@ -40,23 +41,11 @@ export function parsePasswd(text: string): UserHome[] {
   return out;
 }
 
-/** Folders under C:\Users that are not a person's home. */
-const WINDOWS_NON_USERS = new Set(['public', 'default', 'default user', 'all users', 'shared', 'defaultapppool', 'wdagutilityaccount']);
-const DARWIN_NON_USERS = new Set(['shared', 'guest', 'deleted users']);
-
 /** Real collaborators for the running OS. */
 export function realHomeDeps(env: Record<string, string | undefined> = process.env): HomeDeps {
   return {
     isPrivileged(): boolean {
-      if (process.platform !== 'win32') return typeof process.getuid === 'function' && process.getuid() === 0;
-      if ((env.USERPROFILE ?? '').toLowerCase().includes('\\systemprofile')) return true;
-      try {
-        // `net session` succeeds only in an elevated (Administrator) process.
-        execFileSync('net', ['session'], { stdio: 'ignore', windowsHide: true, timeout: 5000 });
-        return true;
-      } catch {
-        return false;
-      }
+      return hostOs().isPrivileged(env);
     },
     currentUser(): UserHome {
       let user: string;
@@ -68,7 +57,7 @@ export function realHomeDeps(env: Record<string, string | undefined> = process.e
       return { user, home: homedir() };
     },
     async accountHomes(): Promise<UserHome[]> {
-      if (process.platform !== 'linux') return [];
+      if (!hostOs().listsPasswdAccounts) return [];
       try {
         return parsePasswd(await readFile('/etc/passwd', 'utf8'));
       } catch {
@@ -88,9 +77,7 @@ export function realHomeDeps(env: Record<string, string | undefined> = process.e
 
 /** The users folder of a platform (C:\Users uses the system drive). */
 export function usersRoot(platform: Platform, env: Record<string, string | undefined> = {}): string {
-  if (platform === 'darwin') return '/Users';
-  if (platform === 'win32') return `${env.SystemDrive ?? 'C:'}\\Users`;
-  return '/home';
+  return osSpec(platform).usersRoot(env);
 }
 
 /**
@@ -100,23 +87,14 @@ export function usersRoot(platform: Platform, env: Record<string, string | undef
 export async function defaultHomes(platform: Platform, deps: HomeDeps = realHomeDeps(), usersDir?: string): Promise<UserHome[]> {
   const current = deps.currentUser();
   if (!deps.isPrivileged()) return [current];
-  const root = usersDir ?? usersRoot(platform);
-  const names = (await deps.listDirectories(root)).filter((n) => !n.startsWith('.') && !isNonUser(platform, n));
+  const spec = osSpec(platform);
+  const root = usersDir ?? spec.usersRoot({});
+  const names = (await deps.listDirectories(root)).filter((n) => !n.startsWith('.') && !spec.isNonUserFolder(n.toLowerCase()));
   const homes: UserHome[] = names.sort().map((n) => ({ user: n, home: join(root, n) }));
-  if (platform === 'linux') {
-    homes.push({ user: 'root', home: usersDir ? join(usersDir, '..', 'root') : '/root' });
-    // Accounts whose home is elsewhere (/var/lib/jenkins, /srv/app, /opt/runner ...).
-    if (!usersDir) for (const h of (await deps.accountHomes?.()) ?? []) if (!homes.some((x) => x.user === h.user)) homes.push(h);
-  }
-  if (platform === 'darwin') homes.push({ user: 'root', home: usersDir ? join(usersDir, '..', 'var', 'root') : '/var/root' });
+  homes.push(...spec.systemHomes(usersDir));
+  // Accounts whose home is elsewhere (/var/lib/jenkins, /srv/app, /opt/runner ...).
+  if (spec.listsPasswdAccounts && !usersDir) for (const h of (await deps.accountHomes?.()) ?? []) if (!homes.some((x) => x.user === h.user)) homes.push(h);
   return homes.length ? dedupeHomes(homes) : [current];
-}
-
-function isNonUser(platform: Platform, name: string): boolean {
-  const n = name.toLowerCase();
-  if (platform === 'win32') return WINDOWS_NON_USERS.has(n);
-  if (platform === 'darwin') return DARWIN_NON_USERS.has(n);
-  return n === 'lost+found';
 }
 
 function dedupeHomes(homes: UserHome[]): UserHome[] {

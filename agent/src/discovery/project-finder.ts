@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path';
 import type { ConfigError } from '@mcpwatch/shared';
+import { osSpec } from '../platform/os.js';
 import type { Platform } from '../types.js';
 import { isPlainObject } from './entry-extractor.js';
 import { listDir, SKIPPED_DIRS } from './path-expander.js';
@@ -55,12 +56,7 @@ export function pathFromFileUri(uri: string, platform: Platform): string | null 
   } catch {
     return null;
   }
-  if (platform === 'win32') {
-    if (host !== '') return `\\\\${host}${decoded.replace(/\//g, '\\')}`; // UNC
-    if (/^\/[a-zA-Z]:/.test(decoded)) return decoded.slice(1).replace(/\//g, '\\');
-    return decoded;
-  }
-  return host === '' || host === 'localhost' ? decoded : null;
+  return osSpec(platform).pathFromFileUri(host, decoded);
 }
 
 /** Workspace folders recorded in a VS Code family globalStorage/storage.json document. */

@@ -22,15 +22,14 @@
  * answered) or MCPW_ERR_NETWORK / MCPW_ERR_CERT_PIN_MISMATCH / MCPW_ERR_CERT_PIN_IS_LEAF.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import { createPrivateKey, generateKeyPairSync, X509Certificate, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import type { AgentSettings, EnrollResponse, HostInfo } from '@mcpwatch/shared';
 import { ensurePrivateDir, readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import { HttpClient, checkCollectorUrl, jsonBody } from '../ship/http-client.js';
 import { AgentCodes, PipelineError } from '../errors.js';
+import { hostOs, type OsSpec } from '../platform/os.js';
 
 export const FILES = {
   key: 'agent-key.pem',
@@ -68,7 +67,8 @@ export interface EnrollOptions {
   host: HostInfo;
   agentVersion: string;
   timeoutMs?: number;
-  platform?: NodeJS.Platform;
+  /** The OS whose owner-only permissions are applied (default: this machine's). */
+  os?: OsSpec;
   now?: () => number;
 }
 
@@ -81,31 +81,23 @@ export function makeCsr(privateKeyPem: string, publicKeyPem: string, commonName:
   return forge.pki.certificationRequestToPem(csr);
 }
 
-/** Restricts a file or directory to its owner (Unix 0600/0700) or SYSTEM + Administrators (Windows). */
-export function restrictToOwner(target: string, platform: NodeJS.Platform = process.platform): void {
-  if (platform === 'win32') {
-    // Platform-gated: icacls exists only on Windows. SYSTEM (the service account), Administrators,
-    // and the account running the agent (a user-mode run must still read its own key).
-    const self = `${process.env.USERDOMAIN ? `${process.env.USERDOMAIN}\\` : ''}${os.userInfo().username}:F`;
-    execFileSync('icacls', [target, '/inheritance:r', '/grant:r', '*S-1-5-18:F', '/grant:r', '*S-1-5-32-544:F', '/grant:r', self], {
-      windowsHide: true,
-      stdio: 'ignore',
-      timeout: 10_000,
-    });
-    return;
-  }
-  fs.chmodSync(target, fs.statSync(target).isDirectory() ? 0o700 : 0o600);
+/**
+ * Restricts a file or directory to its owner (Unix 0600/0700) or SYSTEM + Administrators + the
+ * running account (Windows), through this machine's OsSpec. Throws when that fails.
+ */
+export function restrictToOwner(target: string, spec: OsSpec = hostOs()): void {
+  spec.restrictToOwner(target);
 }
 
-function writePrivate(dir: string, name: string, data: string, platform: NodeJS.Platform): void {
+function writePrivate(dir: string, name: string, data: string, spec: OsSpec): void {
   const file = path.join(dir, name);
   writeFileDurable(file, data, 0o600);
-  restrictToOwner(file, platform);
+  restrictToOwner(file, spec);
 }
 
 /** Enrolls with the collector and stores the identity. See the module comment. */
 export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
-  const platform = opts.platform ?? process.platform;
+  const spec = opts.os ?? hostOs();
   const url = checkCollectorUrl(opts.server);
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
@@ -159,11 +151,11 @@ export async function enroll(opts: EnrollOptions): Promise<AgentIdentity> {
     settings: json.settings ?? {},
   };
   ensurePrivateDir(opts.stateDir);
-  restrictToOwner(opts.stateDir, platform);
-  writePrivate(opts.stateDir, FILES.key, privateKeyPem, platform);
-  writePrivate(opts.stateDir, FILES.cert, json.certificate, platform);
-  writePrivate(opts.stateDir, FILES.ca, json.caCertificate, platform);
-  writePrivate(opts.stateDir, FILES.enrollment, JSON.stringify(record, null, 2), platform);
+  restrictToOwner(opts.stateDir, spec);
+  writePrivate(opts.stateDir, FILES.key, privateKeyPem, spec);
+  writePrivate(opts.stateDir, FILES.cert, json.certificate, spec);
+  writePrivate(opts.stateDir, FILES.ca, json.caCertificate, spec);
+  writePrivate(opts.stateDir, FILES.enrollment, JSON.stringify(record, null, 2), spec);
   return { record, privateKey };
 }
 

@@ -1,10 +1,11 @@
 /**
  * The operating system behind one interface, selected once: where the running processes and their
- * sockets come from on this OS. Each OS's implementation lives in its folder (platform/linux,
- * platform/win32: fastlist and netstat, no PowerShell; macOS uses the portable ps-list and
- * systeminformation sources), and nothing
- * outside platform/ asks which OS it runs on to pick a source. Heavy modules (ps-list,
- * systeminformation, /proc readers) load on first use, so a `scan --home` never loads them.
+ * sockets come from on this OS (PlatformSources, here), and every other per-OS difference (layout,
+ * privilege, owner-only files, managed places, host facts) in OsSpec (os.ts). Each OS's
+ * implementation lives in its folder (platform/linux, platform/win32: fastlist and netstat, no
+ * PowerShell; macOS uses the portable ps-list and systeminformation sources), and nothing outside
+ * platform/ asks which OS it runs on. Heavy modules (ps-list, systeminformation, /proc readers)
+ * load on first use, so a `scan --home` never loads them.
  */
 import os from 'node:os';
 import type { Platform } from '../types.js';
@@ -59,3 +60,5 @@ const BY_OS: Readonly<Record<Platform, PlatformSources>> = { linux, darwin, win3
 export function platformSources(platform: string = os.platform()): PlatformSources {
   return BY_OS[platform as Platform] ?? darwin;
 }
+
+export { PLATFORMS, hostOs, hostPlatform, isKnownPlatform, osSpec, type OsSpec } from './os.js';

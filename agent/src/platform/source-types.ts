@@ -1,5 +1,5 @@
 /**
- * What every OS's process and socket sources return: rows, the result shape (sources never throw:
+ * What every OS's process, socket and host-fact sources return: rows, the result shape (sources never throw:
  * a failure is `{ ok: false }`) and the bounds on one snapshot. No dependencies, so the generic
  * sources (collect/) and each OS's implementation (platform/<os>/) both import it without a circle.
  */
@@ -49,3 +49,18 @@ export interface SocketScope {
 export type SocketSource = (scope?: SocketScope) => Promise<SourceResult<SocketRow>>;
 
 export const MAX_SOCKET_ROWS = 50000;
+
+/** Host facts that do not change while the agent runs. */
+export interface StaticHostFacts {
+  hostname: string;
+  osName: string | null;
+  osRelease: string | null;
+  arch: string | null;
+  hardwareUuid: string | null;
+  serial: string | null;
+  /** Facts that could not be read and why (the inventory shows each as an error record). */
+  errors?: readonly { code: string; reason: string }[];
+}
+
+/** Serial numbers vendors ship as placeholders: not a serial. */
+export const NO_SERIAL = /^(-|none|default string|0|to be filled by o\.e\.m\.|not specified)$/i;

@@ -5,6 +5,7 @@
  */
 import type { ServerEntry, Severity } from '@mcpwatch/shared';
 import { executableBaseName } from '../normalize/index.js';
+import { osSpec } from '../platform/os.js';
 import { serverApprovals } from './approval-rules.js';
 import { serverSubject, type Rule, type RuleContext, type RuleHit } from './rule-types.js';
 
@@ -69,7 +70,7 @@ export const writableConfigRule: Rule = {
     'Other local users can edit this MCP configuration and add a server, which the client then launches as its ' +
     'owner: a privilege escalation. Make the file writable by its owner only (chmod 600 or 644).',
   evaluate(ctx: RuleContext): RuleHit[] {
-    if (ctx.platform === 'win32') return []; // POSIX mode bits only mean something on unix platforms
+    if (!osSpec(ctx.platform).posixModes) return []; // mode bits mean nothing where the OS has ACLs instead
     const hits: RuleHit[] = [];
     for (const file of ctx.files) {
       if (!file.stat) continue;

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { hostOs, type OsSpec } from '../platform/os.js';
 
 /** Atomically replace `file` with `data` (mode 0600 by default). Throws the fs error on failure. */
 export function writeFileDurable(file: string, data: string | Uint8Array, mode = 0o600): void {
@@ -20,9 +21,9 @@ export function writeFileDurable(file: string, data: string | Uint8Array, mode =
   fsyncDir(path.dirname(file));
 }
 
-/** fsync a directory so a rename or unlink in it is durable. Not possible on Windows: skipped. */
-export function fsyncDir(dir: string): void {
-  if (process.platform === 'win32') return;
+/** fsync a directory so a rename or unlink in it is durable. Skipped where the OS cannot (Windows). */
+export function fsyncDir(dir: string, spec: OsSpec = hostOs()): void {
+  if (!spec.fsyncsDirectories) return;
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');
