@@ -96,7 +96,7 @@ function hostForUrl(host: string): string {
 }
 
 /** The probe's fetch: no redirects, no credentials, a per-request timeout tied to the probe deadline. */
-function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[]) {
+function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }) {
   return async (input: string | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     url.username = '';
@@ -108,7 +108,13 @@ function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses:
     // A long-lived SSE stream (GET) may outlive one request timeout: it is bounded by the deadline only.
     const isStream = (init?.method ?? 'GET').toUpperCase() === 'GET';
     const signal = AbortSignal.any(isStream ? [deadline, ...(init?.signal ? [init.signal] : [])] : signals);
-    const res = await fetch(url, { ...init, headers, redirect: 'manual', signal, credentials: 'omit' });
+    let res: Response;
+    try {
+      res = await fetch(url, { ...init, headers, redirect: 'manual', signal, credentials: 'omit' });
+    } catch (e) {
+      if (signal.aborted) timedOut.value = true;
+      throw e;
+    }
     statuses.push(res.status);
     if (isStream && res.ok && !(res.headers.get('content-type') ?? '').includes('text/event-stream')) {
       // An SSE endpoint must answer with an event stream; anything else is not MCP (and must not hang us).
@@ -154,7 +160,8 @@ async function probePath(
   const url = new URL(path, base);
   const transportKind: ProbeTransport = /\/sse\/?$/.test(url.pathname) ? 'sse' : 'streamable-http';
   const statuses: number[] = [];
-  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses);
+  const timedOut = { value: false };
+  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut);
   const transport: Transport =
     transportKind === 'sse'
       ? new SSEClientTransport(url, { fetch: fetchFn, eventSourceInit: { fetch: fetchFn } })
@@ -206,7 +213,7 @@ async function probePath(
     const auth = statuses.find((s) => s === 401 || s === 403);
     if (auth !== undefined) return { kind: 'auth-required', url: url.toString(), transport: transportKind, status: auth };
     const last = statuses.at(-1);
-    const reason = last !== undefined ? `http-${last}` : (e instanceof Error && /abort|timeout/i.test(`${e.name} ${e.message}`) ? 'timeout' : 'no-http');
+    const reason = last !== undefined ? `http-${last}` : timedOut.value || deadline.aborted || (e instanceof Error && /abort|timeout|timed out/i.test(`${e.name} ${e.message}`)) ? 'timeout' : 'no-http';
     return { kind: 'not-mcp', reason };
   } finally {
     await client.close().catch(() => undefined);

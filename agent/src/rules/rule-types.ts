@@ -13,6 +13,7 @@ import type { EntryFields } from '../normalize/index.js';
 import type { ConfigFileResult, Platform, RawServerEntry } from '../types.js';
 import type { ToolView } from '../tools/tool-inventory.js';
 import type { ToolPin } from '../tools/tool-pins.js';
+import type { SocketMcpServer } from '../probe/listener-prober.js';
 
 /** A tool as the tool rules see it: its record, its local text, and the pin that applied before this observation. */
 export interface ToolRuleView extends ToolView {
@@ -29,6 +30,8 @@ export interface RulesInput {
   sockets?: SocketRecord[];
   /** Tools of probed or cached servers, with their first-seen pins (tool-rules.ts). */
   tools?: ToolRuleView[];
+  /** Listening sockets that answered MCP (probe/listener-prober.ts). */
+  mcpListeners?: SocketMcpServer[];
 }
 
 /** A raw entry joined to its normalized form and its dialect-independent fields. */

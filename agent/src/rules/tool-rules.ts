@@ -140,5 +140,26 @@ export const toolHighRiskCapabilityRule: Rule = {
   },
 };
 
+export const unconfiguredMcpListenerRule: Rule = {
+  id: 'mcp-listener-unconfigured-all-interfaces',
+  severity: 'high',
+  title: 'Unconfigured MCP server listening on all interfaces',
+  rationale:
+    'A process on this machine answers MCP on a port bound to every network interface, and no MCP client ' +
+    'configuration here names it. Anyone who can reach the machine can list and call its tools. Bind it to ' +
+    'the loopback, put authentication in front of it, or stop it.',
+  evaluate(ctx: RuleContext): RuleHit[] {
+    return (ctx.mcpListeners ?? [])
+      .filter((l) => l.allInterfaces && !l.configured)
+      .map((l) => ({
+        key: `${l.bind}\u0000${l.port}\u0000${l.processName}`,
+        subject: { serverKey: null, serverName: l.serverName ?? `${l.processName}:${l.port}`, pid: l.pid },
+        evidence: { field: 'listener', kind: l.authRequired ? 'auth-required' : 'no-auth', detail: `${l.processName} (pid ${l.pid ?? '?'}, user ${l.user ?? '?'}) on ${l.bind}:${l.port} ${l.transport}` },
+        severity: l.authRequired ? 'medium' : 'high',
+        title: `MCP server ${l.serverName ?? l.processName} listens on ${l.bind}:${l.port} and no config names it`,
+      }));
+  },
+};
+
 /** The tool rules, in reporting order (registered in rules-engine RULES). */
-export const TOOL_RULES: readonly Rule[] = [toolHiddenInstructionsRule, toolChangedWithoutVersionRule, toolHighRiskCapabilityRule];
+export const TOOL_RULES: readonly Rule[] = [toolHiddenInstructionsRule, toolChangedWithoutVersionRule, toolHighRiskCapabilityRule, unconfiguredMcpListenerRule];

@@ -1,0 +1,232 @@
+/**
+ * Which of this machine's listening TCP sockets speak MCP: picks, per poll, a bounded number of
+ * listeners to probe (probe/mcp-probe.ts) and remembers what each one was.
+ *
+ * Contract:
+ * - Order of a poll: listeners owned by known MCP server processes (or named by a config URL)
+ *   first, then listeners already known to be MCP, then other processes' listeners — the last
+ *   group only when `probeOtherListeners` is on (policy can turn it off).
+ * - At most `maxProbesPerPoll` probes per poll (default 4); the rest wait for the next poll.
+ * - A listener known to be MCP is probed again once `reprobeMcpMs` (default 60 s) has passed, so
+ *   a changed tool shows within a minute. A listener that is not MCP is left alone for
+ *   `notMcpBackoffMs` (default 10 min), doubling on each further miss up to `maxBackoffMs` (6 h).
+ *   A new owner (pid) of the port starts afresh.
+ * - All-interface binds (0.0.0.0, ::) are probed through the loopback; other binds at their own
+ *   (local) address. Only listening sockets are considered: nothing remote is contacted here.
+ * - State is bounded (MAX_LISTENER_STATE) and forgets listeners that are gone.
+ * - `poll` never throws; probes run one after the other (no burst of connections).
+ */
+import type { SocketRow } from '../platform/source-types.js';
+import { probeMcp, type McpProbeResult, type ProbeOptions, type ProbeOutcome, type ProbeTarget } from './mcp-probe.js';
+
+export const MAX_LISTENER_STATE = 4096;
+
+export const PROBER_DEFAULTS = {
+  maxProbesPerPoll: 4,
+  reprobeMcpMs: 60_000,
+  notMcpBackoffMs: 10 * 60_000,
+  maxBackoffMs: 6 * 60 * 60_000,
+} as const;
+
+/** A listening socket the prober may look at. */
+export interface ListenerCandidate {
+  pid: number | null;
+  processName: string;
+  user?: string | null;
+  localAddress: string;
+  localPort: number;
+  /** The owner is a known MCP server process. */
+  mcpProcess: boolean;
+  /** A configured server whose URL points at this port. */
+  serverKey?: string | null;
+  fingerprint?: string | null;
+  pathHint?: string | null;
+}
+
+/** A socket MCP server: a listener that answered MCP (or asked for credentials). */
+export interface SocketMcpServer {
+  /** fingerprint of the configured server, else `listener:<bind>:<port>`. */
+  serverId: string;
+  port: number;
+  bind: string;
+  allInterfaces: boolean;
+  pid: number | null;
+  user: string | null;
+  processName: string;
+  serverKey: string | null;
+  configured: boolean;
+  url: string;
+  transport: 'streamable-http' | 'sse';
+  serverName: string | null;
+  serverVersion: string | null;
+  protocolVersion: string | null;
+  authRequired: boolean;
+  probedAt: string;
+}
+
+export interface ListenerProberOptions {
+  maxProbesPerPoll?: number;
+  reprobeMcpMs?: number;
+  notMcpBackoffMs?: number;
+  maxBackoffMs?: number;
+  probeOtherListeners?: boolean;
+  probeOptions?: ProbeOptions;
+  /** Replaces the network probe (unit tests of the scheduling only). */
+  probe?: (target: ProbeTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
+  now?: () => number;
+}
+
+interface ListenerState {
+  pid: number | null;
+  kind: 'mcp' | 'not-mcp';
+  nextAt: number;
+  misses: number;
+  server: SocketMcpServer | null;
+  result: McpProbeResult | null;
+}
+
+export interface PollResult {
+  /** Every listener currently known to be MCP (probed this poll or earlier). */
+  servers: SocketMcpServer[];
+  /** Full results of the MCP listeners probed in this poll, by serverId. */
+  probed: Map<string, McpProbeResult>;
+  probes: number;
+}
+
+const ANY = new Set(['0.0.0.0', '::', '*', '[::]', '::0', '0:0:0:0:0:0:0:0']);
+
+export function isAllInterfaces(address: string): boolean {
+  return ANY.has(address.trim());
+}
+
+function connectHost(bind: string): string {
+  const b = bind.trim();
+  if (b === '::' || b === '[::]' || b === '::0' || b === '0:0:0:0:0:0:0:0') return '::1';
+  if (ANY.has(b)) return '127.0.0.1';
+  return b.replace(/^::ffff:/i, '');
+}
+
+/** Listening TCP sockets of a socket-source snapshot as candidates. */
+export function listenerCandidates(
+  rows: readonly SocketRow[],
+  know: { mcpPids: ReadonlySet<number>; byPort?: ReadonlyMap<number, { serverKey: string; fingerprint: string; path: string | null }>; userOf?: (pid: number | null) => string | null },
+): ListenerCandidate[] {
+  const seen = new Set<string>();
+  const out: ListenerCandidate[] = [];
+  for (const r of rows) {
+    if (r.state !== 'LISTEN' || !/^tcp/i.test(r.protocol) || r.localPort <= 0) continue;
+    const key = `${r.localAddress}|${r.localPort}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const conf = know.byPort?.get(r.localPort);
+    out.push({
+      pid: r.pid,
+      processName: r.processName,
+      user: know.userOf?.(r.pid) ?? null,
+      localAddress: r.localAddress,
+      localPort: r.localPort,
+      mcpProcess: r.pid !== null && know.mcpPids.has(r.pid),
+      serverKey: conf?.serverKey ?? null,
+      fingerprint: conf?.fingerprint ?? null,
+      pathHint: conf?.path ?? null,
+    });
+  }
+  return out;
+}
+
+export class ListenerProber {
+  private readonly state = new Map<string, ListenerState>();
+  private readonly o: Required<Omit<ListenerProberOptions, 'probeOptions' | 'probe' | 'now'>> & Pick<ListenerProberOptions, 'probeOptions'>;
+  private readonly probe: (target: ProbeTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
+  private readonly now: () => number;
+
+  constructor(options: ListenerProberOptions = {}) {
+    this.o = {
+      maxProbesPerPoll: Math.max(1, options.maxProbesPerPoll ?? PROBER_DEFAULTS.maxProbesPerPoll),
+      reprobeMcpMs: Math.max(1000, options.reprobeMcpMs ?? PROBER_DEFAULTS.reprobeMcpMs),
+      notMcpBackoffMs: Math.max(1000, options.notMcpBackoffMs ?? PROBER_DEFAULTS.notMcpBackoffMs),
+      maxBackoffMs: Math.max(1000, options.maxBackoffMs ?? PROBER_DEFAULTS.maxBackoffMs),
+      probeOtherListeners: options.probeOtherListeners ?? true,
+      probeOptions: options.probeOptions,
+    };
+    this.probe = options.probe ?? probeMcp;
+    this.now = options.now ?? Date.now;
+  }
+
+  /** One poll over the current listeners. Never throws. */
+  async poll(candidates: readonly ListenerCandidate[]): Promise<PollResult> {
+    const now = this.now();
+    const live = new Set<string>();
+    const due: { c: ListenerCandidate; key: string; rank: number }[] = [];
+    for (const c of candidates) {
+      const key = `${c.localAddress}|${c.localPort}`;
+      live.add(key);
+      let st = this.state.get(key);
+      if (st && st.pid !== c.pid) {
+        this.state.delete(key); // a new owner: what the old one was says nothing
+        st = undefined;
+      }
+      const wanted = c.mcpProcess || Boolean(c.serverKey) || st?.kind === 'mcp' || this.o.probeOtherListeners;
+      if (!wanted || (st && st.nextAt > now)) continue;
+      const rank = c.mcpProcess || c.serverKey ? 0 : st?.kind === 'mcp' ? 1 : 2;
+      due.push({ c, key, rank });
+    }
+    for (const key of [...this.state.keys()]) if (!live.has(key)) this.state.delete(key);
+    due.sort((a, b) => a.rank - b.rank || (this.state.get(a.key)?.nextAt ?? 0) - (this.state.get(b.key)?.nextAt ?? 0) || a.c.localPort - b.c.localPort);
+    const probed = new Map<string, McpProbeResult>();
+    let probes = 0;
+    for (const { c, key } of due.slice(0, this.o.maxProbesPerPoll)) {
+      probes++;
+      let outcome: ProbeOutcome;
+      try {
+        outcome = await this.probe(
+          { host: connectHost(c.localAddress), port: c.localPort, pathHint: c.pathHint ?? null, local: true },
+          this.o.probeOptions ?? {},
+        );
+      } catch {
+        outcome = { kind: 'not-mcp', reason: 'probe-failed' };
+      }
+      const at = this.now();
+      const prev = this.state.get(key);
+      if (outcome.kind === 'mcp' || outcome.kind === 'auth-required') {
+        const server: SocketMcpServer = {
+          serverId: c.fingerprint ?? `listener:${c.localAddress}:${c.localPort}`,
+          port: c.localPort,
+          bind: c.localAddress,
+          allInterfaces: isAllInterfaces(c.localAddress),
+          pid: c.pid,
+          user: c.user ?? null,
+          processName: c.processName,
+          serverKey: c.serverKey ?? null,
+          configured: Boolean(c.serverKey),
+          url: outcome.url,
+          transport: outcome.transport,
+          serverName: outcome.kind === 'mcp' ? outcome.serverName : null,
+          serverVersion: outcome.kind === 'mcp' ? outcome.serverVersion : null,
+          protocolVersion: outcome.kind === 'mcp' ? outcome.protocolVersion : null,
+          authRequired: outcome.kind === 'auth-required',
+          probedAt: new Date(at).toISOString(),
+        };
+        this.state.set(key, { pid: c.pid, kind: 'mcp', nextAt: at + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null });
+        if (outcome.kind === 'mcp') probed.set(server.serverId, outcome);
+      } else {
+        const misses = prev?.kind === 'not-mcp' ? prev.misses + 1 : 0;
+        const wait = Math.min(this.o.maxBackoffMs, this.o.notMcpBackoffMs * 2 ** Math.min(misses, 20));
+        // A known MCP listener that failed once is retried at its normal pace before it is given up.
+        const keepMcp = prev?.kind === 'mcp' && prev.misses === 0 && prev.server !== null;
+        this.state.set(key, keepMcp
+          ? { ...prev, nextAt: at + this.o.reprobeMcpMs, misses: 1 }
+          : { pid: c.pid, kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null });
+      }
+      if (this.state.size > MAX_LISTENER_STATE) this.state.delete(this.state.keys().next().value as string);
+    }
+    const servers = [...this.state.values()].filter((s) => s.kind === 'mcp' && s.server).map((s) => s.server as SocketMcpServer);
+    return { servers, probed, probes };
+  }
+
+  /** What the prober knows about one listener (tests, status). */
+  stateOf(address: string, port: number): { kind: 'mcp' | 'not-mcp'; nextAt: number; misses: number } | null {
+    const st = this.state.get(`${address}|${port}`);
+    return st ? { kind: st.kind, nextAt: st.nextAt, misses: st.misses } : null;
+  }
+}

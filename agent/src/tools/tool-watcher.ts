@@ -1,0 +1,183 @@
+/**
+ * Tool watch: every `pollIntervalMs` (default 15 s) takes the listening sockets from the socket
+ * source, lets the ListenerProber probe the due ones, turns what MCP listeners list into tool
+ * records, pins them (tool-pins.ts) and emits `tool.added|changed|removed` for what moved.
+ *
+ * Contract:
+ * - Events carry hashes always and description text only when `shipDescriptions()` (policy) says
+ *   so; the text stays in memory here for the rules (`ruleViews()`).
+ * - Pins and the last observed records persist in the state dir: a restart does not re-announce
+ *   tools, and a tool changed while the agent was down still shows as changed.
+ * - `onChange` is called after a poll that changed tools or the set of MCP listeners, so the
+ *   owner can re-run the rules (the tool rules read `ruleViews()` and `listeners()`).
+ * - Polls never overlap; every timer is unref()'d; nothing throws out of here (failures go to
+ *   onError, coded). stop() is idempotent and waits for the running poll.
+ */
+import { makeEvent, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
+import { AgentCodes, AgentError } from '../errors.js';
+import type { SocketSource } from '../platform/source-types.js';
+import { ListenerProber, listenerCandidates, type ListenerProberOptions, type SocketMcpServer } from '../probe/listener-prober.js';
+import type { ToolRuleView } from '../rules/rule-types.js';
+import { diffTools, toolKey, toolViewsOf } from './tool-inventory.js';
+import { ToolPinStore } from './tool-pins.js';
+
+export const DEFAULT_TOOL_POLL_MS = 15_000;
+
+export interface ToolWatcherOptions {
+  endpointId: string;
+  stateDir: string;
+  socketSource: SocketSource;
+  /** What the inventory knows now: MCP server process pids and the configured servers. */
+  knowledge: () => { mcpPids: ReadonlySet<number>; servers: readonly ServerEntry[]; userOf?: (pid: number | null) => string | null };
+  prober?: ListenerProberOptions;
+  shipDescriptions?: () => boolean;
+  pollIntervalMs?: number;
+  onEvent: (event: McpEvent) => void;
+  onError?: (error: AgentError) => void;
+  onChange?: () => void;
+  now?: () => Date;
+}
+
+function localUrlPorts(servers: readonly ServerEntry[]): Map<number, { serverKey: string; fingerprint: string; path: string | null }> {
+  const out = new Map<number, { serverKey: string; fingerprint: string; path: string | null }>();
+  for (const s of servers) {
+    if (!s.url) continue;
+    try {
+      const u = new URL(s.url);
+      const host = u.hostname.replace(/^\[|\]$/g, '');
+      if (!(host === 'localhost' || host === '::1' || host.startsWith('127.'))) continue;
+      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+      if (!out.has(port)) out.set(port, { serverKey: s.serverKey, fingerprint: s.fingerprint, path: u.pathname || null });
+    } catch {
+      // a URL the normalizer kept but that does not parse: nothing to match
+    }
+  }
+  return out;
+}
+
+export class ToolWatcher {
+  private readonly prober: ListenerProber;
+  private readonly pins: ToolPinStore;
+  private views = new Map<string, ToolRuleView>();
+  private known: SocketMcpServer[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly o: ToolWatcherOptions) {
+    this.prober = new ListenerProber(o.prober);
+    this.pins = new ToolPinStore(o.stateDir, (e) => this.reportError(e));
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    void this.pollNow();
+    this.timer = setInterval(() => void this.pollNow(), this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS);
+    this.timer.unref();
+  }
+
+  /** The tools as the rules see them (local text included; never shipped from here). */
+  ruleViews(): ToolRuleView[] {
+    return [...this.views.values()];
+  }
+
+  /** MCP listeners known now. */
+  listeners(): SocketMcpServer[] {
+    return [...this.known];
+  }
+
+  /** One poll now (queued behind a running one). */
+  pollNow(): Promise<void> {
+    this.queue = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await this.poll();
+      } catch (cause) {
+        this.reportError(new AgentError(AgentCodes.watchPass, 'tool probe pass failed', { cause }));
+      }
+    });
+    return this.queue;
+  }
+
+  private async poll(): Promise<void> {
+    const socks = await this.o.socketSource();
+    if (!socks.ok) {
+      this.reportError(new AgentError(AgentCodes.watchPass, 'socket source failed; no listeners probed this time', { cause: socks.error }));
+      return;
+    }
+    const know = this.o.knowledge();
+    const candidates = listenerCandidates(socks.rows, { mcpPids: know.mcpPids, byPort: localUrlPorts(know.servers), ...(know.userOf ? { userOf: know.userOf } : {}) });
+    const result = await this.prober.poll(candidates);
+    const listenersChanged = JSON.stringify(result.servers.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired])) !== JSON.stringify(this.known.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired]));
+    this.known = result.servers;
+    const nowIso = (this.o.now?.() ?? new Date()).toISOString();
+    const probedIds = new Set(result.probed.keys());
+    const records = [];
+    for (const [serverId, r] of result.probed) {
+      const listener = result.servers.find((s) => s.serverId === serverId);
+      const views = toolViewsOf(
+        {
+          serverId,
+          serverKey: listener?.serverKey ?? null,
+          serverName: r.serverName,
+          serverVersion: r.serverVersion,
+          protocolVersion: r.protocolVersion,
+          instructions: r.instructions,
+          source: 'probe',
+          sourcePath: null,
+        },
+        r.tools,
+        { shipDescriptions: this.o.shipDescriptions?.() ?? false },
+      );
+      const pinsBefore = this.pins.observe(views.map((v) => v.record), nowIso);
+      for (const key of [...this.views.keys()]) if (this.views.get(key)?.record.serverId === serverId) this.views.delete(key);
+      for (const v of views) {
+        this.views.set(toolKey(v.record), { ...v, pin: pinsBefore.get(toolKey(v.record)) ?? null });
+        records.push(v.record);
+      }
+    }
+    // Tools of listeners that are gone stop counting for the rules.
+    const live = new Set(result.servers.map((s) => s.serverId));
+    for (const [key, v] of this.views) if (v.record.source === 'probe' && !live.has(v.record.serverId)) this.views.delete(key);
+    const diff = diffTools(this.pins.lastRecords(), records, probedIds);
+    this.pins.setLast(probedIds, records);
+    if (probedIds.size > 0) this.pins.save();
+    const at = this.o.now?.() ?? new Date();
+    const events: McpEvent[] = [
+      ...diff.added.map((d) => makeEvent('tool.added', this.o.endpointId, d, at)),
+      ...diff.changed.map((d) => makeEvent('tool.changed', this.o.endpointId, d, at)),
+      ...diff.removed.map((d) => makeEvent('tool.removed', this.o.endpointId, d, at)),
+    ];
+    for (const e of events) {
+      if (this.stopped) return;
+      try {
+        this.o.onEvent(e);
+      } catch (cause) {
+        this.reportError(new AgentError(AgentCodes.watchSink, 'tool event consumer failed', { cause }));
+      }
+    }
+    if ((events.length > 0 || listenersChanged) && this.o.onChange) {
+      try {
+        this.o.onChange();
+      } catch (cause) {
+        this.reportError(new AgentError(AgentCodes.watchSink, 'tool change consumer failed', { cause }));
+      }
+    }
+  }
+
+  private reportError(e: AgentError): void {
+    try {
+      this.o.onError?.(e);
+    } catch {
+      // a failing reporter must not stop the watch
+    }
+  }
+
+  /** Stops polling; resolves when the running poll finished. Idempotent. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.queue.catch(() => undefined);
+  }
+}
