@@ -1,0 +1,76 @@
+import { ListenerProber, listenerCandidates, type ListenerCandidate } from '../../../src/probe/listener-prober.js';
+import type { ProbeOutcome, ProbeTarget } from '../../../src/probe/mcp-probe.js';
+
+// Scheduling only: which listeners get probed when. The network probe itself is tested against
+// real servers in tests/integration/tool-probe.test.ts; here it answers from a table.
+const MCP: ProbeOutcome = { kind: 'mcp', url: 'http://127.0.0.1/mcp', transport: 'streamable-http', serverName: 's', serverVersion: '1', protocolVersion: '2025-06-18', instructions: null, tools: [], prompts: [], resources: [], truncated: false };
+const cand = (port: number, over: Partial<ListenerCandidate> = {}): ListenerCandidate => ({ pid: port, processName: `p${port}`, localAddress: '127.0.0.1', localPort: port, mcpProcess: false, ...over });
+
+function harness(opts: { mcpPorts: number[]; max?: number; other?: boolean }) {
+  let clock = 1_000_000;
+  const calls: ProbeTarget[] = [];
+  const prober = new ListenerProber({
+    maxProbesPerPoll: opts.max ?? 4,
+    probeOtherListeners: opts.other ?? true,
+    now: () => clock,
+    probe: async (t) => {
+      calls.push(t);
+      return opts.mcpPorts.includes(t.port) ? MCP : { kind: 'not-mcp', reason: 'http-404' };
+    },
+  });
+  return { prober, calls, advance: (ms: number) => (clock += ms) };
+}
+
+describe('ListenerProber scheduling', () => {
+  it('probes at most N per poll, MCP-process listeners first, all-interface binds through the loopback', async () => {
+    const h = harness({ mcpPorts: [9], max: 2 });
+    const r = await h.prober.poll([cand(1), cand(2), cand(9, { mcpProcess: true, localAddress: '0.0.0.0' })]);
+    expect(h.calls.map((c) => [c.host, c.port])).toEqual([['127.0.0.1', 9], ['127.0.0.1', 1]]);
+    expect(r.probes).toBe(2);
+    expect(r.servers).toMatchObject([{ port: 9, bind: '0.0.0.0', allInterfaces: true, configured: false, serverId: 'listener:0.0.0.0:9' }]);
+    await h.prober.poll([cand(1), cand(2), cand(9, { mcpProcess: true, localAddress: '0.0.0.0' })]);
+    expect(h.calls.map((c) => c.port)).toEqual([9, 1, 2]);
+  });
+
+  it('re-probes a known MCP listener after reprobeMcpMs and backs off, doubling, from a non-MCP one', async () => {
+    const h = harness({ mcpPorts: [9] });
+    const list = [cand(9), cand(80)];
+    await h.prober.poll(list);
+    expect(h.calls.map((c) => c.port)).toEqual([9, 80]);
+    h.advance(59_000);
+    await h.prober.poll(list);
+    expect(h.calls).toHaveLength(2);
+    h.advance(1_000);
+    await h.prober.poll(list);
+    expect(h.calls.map((c) => c.port)).toEqual([9, 80, 9]);
+    h.advance(9 * 60_000);
+    await h.prober.poll(list);
+    expect(h.calls.map((c) => c.port)).toEqual([9, 80, 9, 9, 80]);
+    expect(h.prober.stateOf('127.0.0.1', 80)).toMatchObject({ kind: 'not-mcp', misses: 1 });
+    h.advance(10 * 60_000);
+    await h.prober.poll(list);
+    expect(h.calls.filter((c) => c.port === 80)).toHaveLength(2); // 20 min back-off now
+  });
+
+  it('starts afresh when another process owns the port, and skips other listeners when policy turns them off', async () => {
+    const h = harness({ mcpPorts: [], other: false });
+    await h.prober.poll([cand(80), cand(81, { serverKey: 'sk', fingerprint: 'fp', pathHint: '/sse' })]);
+    expect(h.calls).toEqual([{ host: '127.0.0.1', port: 81, pathHint: '/sse', local: true }]);
+    const open = harness({ mcpPorts: [] });
+    await open.prober.poll([cand(80)]);
+    await open.prober.poll([cand(80, { pid: 4242 })]);
+    expect(open.calls.map((c) => c.port)).toEqual([80, 80]);
+  });
+
+  it('takes only listening TCP sockets from a socket snapshot, once per bind and port', () => {
+    const rows = [
+      { protocol: 'tcp', localAddress: '127.0.0.1', localPort: 5, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 3, processName: 'node' },
+      { protocol: 'tcp', localAddress: '127.0.0.1', localPort: 5, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 3, processName: 'node' },
+      { protocol: 'tcp', localAddress: '127.0.0.1', localPort: 6, peerAddress: '1.2.3.4', peerPort: 9, state: 'ESTABLISHED', pid: 3, processName: 'node' },
+      { protocol: 'udp', localAddress: '0.0.0.0', localPort: 53, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 4, processName: 'dns' },
+    ];
+    expect(listenerCandidates(rows, { mcpPids: new Set([3]) })).toEqual([
+      { pid: 3, processName: 'node', user: null, localAddress: '127.0.0.1', localPort: 5, mcpProcess: true, serverKey: null, fingerprint: null, pathHint: null },
+    ]);
+  });
+});

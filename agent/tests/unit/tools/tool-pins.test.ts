@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ToolPinStore, TOOL_PINS_FILE } from '../../../src/tools/tool-pins.js';
+import { diffTools, toolViewsOf, canonicalJson } from '../../../src/tools/tool-inventory.js';
+
+const ref = { serverId: 'fp', serverName: 's', serverVersion: '1', instructions: 'x', source: 'probe' as const };
+const rec = (description: string, version = '1') => toolViewsOf({ ...ref, serverVersion: version }, [{ name: 'add', title: null, description, inputSchema: { b: 1, a: [2, { d: 1, c: 0 }] }, annotations: null }])[0]!.record;
+
+describe('tool inventory and pins', () => {
+  it('hashes schemas canonically and diffs changed fields', () => {
+    expect(canonicalJson({ b: 1, a: [2, { d: 1, c: 0 }] })).toBe('{"a":[2,{"c":0,"d":1}],"b":1}');
+    const before = rec('one');
+    const after = rec('two');
+    expect(before.descriptionSha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(before.description).toBeUndefined();
+    expect(diffTools([before], [after], new Set(['fp'])).changed[0]).toMatchObject({ changedFields: ['description'], previousDescriptionSha256: before.descriptionSha256 });
+    expect(diffTools([before], [], new Set(['other'])).removed).toEqual([]);
+    expect(diffTools([before], [], new Set(['fp'])).removed).toEqual([before]);
+  });
+
+  it('keeps first-seen pins across restarts, re-pins on a version change, and survives a corrupt file with a coded error', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-pins-'));
+    const s1 = new ToolPinStore(dir);
+    expect(s1.observe([rec('one')], '2026-12-06T00:00:00Z').get('fp\u0000add')).toBeNull();
+    s1.setLast(new Set(['fp']), [rec('one')]);
+    expect(s1.save()).toBe(true);
+    const s2 = new ToolPinStore(dir);
+    expect(s2.lastRecords()).toHaveLength(1);
+    s2.observe([rec('two')], '2026-12-06T01:00:00Z');
+    expect(s2.pinOf({ serverId: 'fp', name: 'add' })?.descriptionSha256).toBe(rec('one').descriptionSha256);
+    s2.observe([rec('two', '2')], '2026-12-06T02:00:00Z');
+    expect(s2.pinOf({ serverId: 'fp', name: 'add' })).toMatchObject({ descriptionSha256: rec('two').descriptionSha256, serverVersion: '2' });
+
+    writeFileSync(path.join(dir, TOOL_PINS_FILE), '{"v":1,"pins":[tr');
+    const errors: string[] = [];
+    const s3 = new ToolPinStore(dir, (e) => errors.push(e.code));
+    expect(errors).toEqual(['MCPW_ERR_TOOL_PINS']);
+    expect(existsSync(path.join(dir, `${TOOL_PINS_FILE}.corrupt`))).toBe(true);
+    expect(readFileSync(path.join(dir, `${TOOL_PINS_FILE}.corrupt`), 'utf8')).toBe('{"v":1,"pins":[tr');
+    expect(s3.lastRecords()).toEqual([]);
+  });
+});
