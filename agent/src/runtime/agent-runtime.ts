@@ -79,6 +79,8 @@ export interface AgentRuntimeOptions {
   now?: () => number;
   /** Rules to run instead of the engine's own list (tests: a rule that throws). */
   rules?: readonly Rule[];
+  /** Signed commands from a batch ack, passed on unverified (the composition root's containment). */
+  onCommands?: (commands: readonly unknown[]) => void;
 }
 
 /** Health written to `<stateDir>/health.json` at every heartbeat (read by `status`). */
@@ -167,6 +169,7 @@ export class AgentRuntime implements EventSink {
       onUnknownAgent: (code) =>
         this.reenroll(code === CERT_EXPIRED ? "the collector says this agent's certificate has expired" : 'the collector does not know this agent'),
       onSettings: (s) => this.applySettings(s),
+      ...(this.o.onCommands ? { onCommands: this.o.onCommands } : {}),
       onReport: (r) => this.onShipperReport(r),
     });
     this.policy = effectivePolicy(this.cfg, this.servedSettings());

@@ -3,7 +3,9 @@
  * collector-served policy (rules/), and the runtime that spools and ships (runtime/, spool/, ship/).
  * It holds no logic of its own; each piece decides in its own folder. Served settings reach the
  * rules engine here, once (through `runtime.rulesOptions()`, read at every evaluation), and a rule
- * that throws is reported through the runtime (log + heartbeat lastError).
+ * that throws is reported through the runtime (log + heartbeat lastError). Signed commands from
+ * batch acks go from the shipper (through the runtime) to containment/, which verifies and acts
+ * on them against the watch engine's current inventory and reports through the runtime's spool.
  */
 import type { McpEvent } from '@mcpwatch/shared';
 import type { AgentConfig } from '../config/config-table.js';
@@ -13,6 +15,7 @@ import { InventoryWatcher } from '../inventory/inventory-watcher.js';
 import { rulesEvaluator } from '../inventory/scan-deps.js';
 import type { ScanDeps } from '../inventory/scan.js';
 import { AgentRuntime, type Logger, type WatchEngine } from './agent-runtime.js';
+import { ContainmentExecutor } from '../containment/index.js';
 import type { HostInfo } from '@mcpwatch/shared';
 
 export interface CompositionOptions {
@@ -32,10 +35,25 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
   const { setup } = o;
   const debounceMs = setup.values['debounce-ms'] as number | undefined;
   const deps = { ...setup.deps, evaluateRules: o.evaluateRules ?? rulesEvaluator(() => runtime.rulesOptions()) };
+  let engine: InventoryWatcher | null = null;
+  let containment: ContainmentExecutor | null = null;
   const runtime: AgentRuntime = new AgentRuntime({
     config: o.config,
     log: o.log,
     hostInfo: o.hostInfo,
+    onCommands: (commands) => {
+      containment ??= new ContainmentExecutor({
+        stateDir: o.config.stateDir,
+        endpointId: () => runtime.endpointId,
+        servers: () => engine?.current()?.servers ?? null,
+        emit: (e) => {
+          runtime.push(e);
+          o.onEvent?.(e);
+        },
+        log: o.log,
+      });
+      void containment.handle(commands);
+    },
     diff: (prev, next, endpointId) => diffInventories(prev, next, endpointId),
     createWatcher: (w): WatchEngine => {
       const watcher = new InventoryWatcher(
@@ -54,6 +72,7 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
         },
         deps,
       );
+      engine = watcher;
       // Re-evaluating the rules through configChanged() would read config files; without the
       // configs source the runtime falls back to a lossless restart of the engine instead.
       if (setup.options.sources.configs) return watcher;

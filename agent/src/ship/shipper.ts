@@ -17,6 +17,9 @@
  *   batch for the new identity; if it did not (no enroll secret), the batch is retried, not dropped.
  *   Any other 4xx moves the batch to `dead-letter/` (bounded by bytes, oldest dropped and
  *   counted), reports it through onReport, and releases it: never a silent drop.
+ * - Signed containment commands in an ack (`commands`) are handed, as received, to onCommands
+ *   (the composition root gives them to containment/, which verifies them); the shipper neither
+ *   reads nor trusts them.
  * - Never throws out of its timers: errors go to onReport and the last one is kept for health.
  */
 import * as fs from 'node:fs';
@@ -24,7 +27,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
-import { batchHeaders, sha256Hex, WireErrorCodes, type AgentSettings } from '@mcpwatch/shared';
+import { batchHeaders, MAX_COMMANDS_PER_ACK, sha256Hex, WireErrorCodes, type AgentSettings } from '@mcpwatch/shared';
 import type { Spool, SpoolPosition } from '../spool/spool.js';
 import { ensurePrivateDir, readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import type { HttpClient } from './http-client.js';
@@ -69,6 +72,8 @@ export interface ShipperOptions {
   onUnknownAgent?: (code: string) => Promise<boolean>;
   /** Settings carried by an ack (policy), when the collector sends them. */
   onSettings?: (settings: AgentSettings) => void;
+  /** Signed commands carried by an ack, unverified (at most MAX_COMMANDS_PER_ACK are passed on). */
+  onCommands?: (commands: readonly unknown[]) => void;
   /** Something worth telling a person (dead letter, clock skew, re-enroll). Never throws. */
   onReport?: (report: ShipperReport) => void;
 }
@@ -294,10 +299,12 @@ export class Shipper {
       const code = e instanceof PipelineError ? e.code : AgentCodes.network;
       return { ok: false, retryable: code !== AgentCodes.insecureUrl, code, error: describeError(e) };
     }
-    const json = jsonBody<{ acked?: number; settings?: AgentSettings; code?: string; message?: string }>(res);
+    const json = jsonBody<{ acked?: number; settings?: AgentSettings; commands?: unknown; code?: string; message?: string }>(res);
     if (res.status >= 200 && res.status < 300) {
       if (json && json.acked === b.seq) {
         if (json.settings && this.opts.onSettings) this.safe(() => this.opts.onSettings!(json.settings!));
+        const commands = json.commands;
+        if (Array.isArray(commands) && commands.length > 0 && this.opts.onCommands) this.safe(() => this.opts.onCommands!(commands.slice(0, MAX_COMMANDS_PER_ACK)));
         return { ok: true };
       }
       return { ok: false, retryable: true, status: res.status, error: `unexpected ack ${JSON.stringify(json)} for seq ${b.seq}` };
