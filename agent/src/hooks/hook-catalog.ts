@@ -41,8 +41,9 @@ export interface HookClientSpec {
   file: (scope: HookScope, platform: Platform, home: string, systemRoot: string) => string | null;
 }
 
+/** Joins with the OS's separators; a POSIX root (a fixture home on the Linux test host) keeps POSIX ones. */
 function under(root: string, platform: Platform, ...parts: string[]): string {
-  const p = platform === 'win32' ? path.win32 : path.posix;
+  const p = platform === 'win32' && !root.startsWith('/') ? path.win32 : path.posix;
   return p.join(root, ...parts);
 }
 

@@ -216,13 +216,18 @@ export function installHook(t: HookTarget, ctx: HookInstallContext): HookResult 
     }
     const paths = recordPaths(ctx.stateDir, t);
     let record = readRecord(ctx.stateDir, t);
+    const without = removeOurs(text, spec).text;
     if (!record || record.path !== file) {
       fs.mkdirSync(path.dirname(paths.record), { recursive: true, mode: 0o700 });
       if (existed) fs.writeFileSync(paths.backup, text, { mode: 0o600 });
       else fs.rmSync(paths.backup, { force: true });
       record = { path: file, existed, command: ctx.command, installedSha256: '' };
+    } else if (sha256(text) !== record.installedSha256) {
+      // Changed by someone since our install: that version (without our entries) is what uninstall gives back.
+      if (existed) fs.writeFileSync(paths.backup, without, { mode: 0o600 });
+      record = { ...record, existed };
     }
-    const next = addOurs(removeOurs(text, spec).text, spec, ctx.command);
+    const next = addOurs(without, spec, ctx.command);
     writeText(file, next, existed);
     fs.writeFileSync(paths.record, JSON.stringify({ ...record, command: ctx.command, installedSha256: sha256(next) }), { mode: 0o600 });
     return { client: t.client, scope: t.scope, path: file, action: 'installed' };
