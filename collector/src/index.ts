@@ -19,3 +19,5 @@ export { outboxPlugin, outletsOf, type Outlets } from './outbox/outbox-plugin.js
 export { createStore, type CreateStoreOptions } from './store/index.js';
 export { findingTransitionId } from './store/projection.js';
 export type { Store, OutboxRow, IngestInput, EnrollInput, AgentRow } from './store/types.js';
+// dashboard: the background server summary (timed by npm run bench:dashboard)
+export { computeServerSummary } from './dashboard/server-summary.js';

@@ -103,6 +103,8 @@ export interface Field {
   name: string;
   label: string;
   options?: string[];
+  /** For a select: the value when the URL has none (no empty "any" option then). */
+  defaultValue?: string;
 }
 
 /** A filter form whose values live in the URL query; submitting resets the page. */
@@ -125,8 +127,8 @@ export function Filters({ fields, label }: { fields: Field[]; label: string }) {
         <label key={f.name}>
           <span>{f.label}</span>
           {f.options ? (
-            <select name={f.name} value={query[f.name] ?? ''}>
-              <option value="">any</option>
+            <select name={f.name} value={query[f.name] ?? f.defaultValue ?? ''}>
+              {f.defaultValue === undefined && <option value="">any</option>}
               {f.options.map((o) => <option value={o}>{o}</option>)}
             </select>
           ) : (

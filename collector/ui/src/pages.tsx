@@ -14,6 +14,7 @@ export function Overview() {
     <>
       <h1>Fleet overview</h1>
       <Status loading={loading && !data} error={error} />
+      {data && <p class="hint">Counts as of <When iso={data.computedAt} /> (recomputed in the background).</p>}
       {data && (
         <>
           <section aria-labelledby="h-endpoints" class="cards">
@@ -67,7 +68,7 @@ export function Overview() {
 
 export function Endpoints() {
   const q = useQuery();
-  const { data, loading, error } = useApi(`/endpoints${qs({ hostname: q.hostname, os: q.os, client: q.client, server: q.server, severity: q.severity, cursor: q.cursor, limit: q.limit })}`);
+  const { data, loading, error } = useApi(`/endpoints${qs({ hostname: q.hostname, os: q.os, client: q.client, server: q.server, cursor: q.cursor, limit: q.limit })}`);
   return (
     <>
       <h1>Endpoints</h1>
@@ -78,7 +79,6 @@ export function Endpoints() {
           { name: 'os', label: 'OS' },
           { name: 'client', label: 'MCP client' },
           { name: 'server', label: 'Server name' },
-          { name: 'severity', label: 'Open finding at', options: SEVERITIES },
         ]}
       />
       <Status loading={loading} error={error} />
@@ -186,7 +186,9 @@ export function Servers() {
 
 export function Findings() {
   const q = useQuery();
-  const { data, loading, error } = useApi(`/findings${qs({ severity: q.severity, rule: q.rule, status: q.status, endpoint: q.endpoint, cursor: q.cursor, limit: q.limit })}`);
+  // Open findings by default (what an analyst works on; also the indexed, fast path at fleet scale).
+  const status = q.status === 'any' ? undefined : (q.status ?? 'open');
+  const { data, loading, error } = useApi(`/findings${qs({ severity: q.severity, rule: q.rule, status, endpoint: q.endpoint, cursor: q.cursor, limit: q.limit })}`);
   return (
     <>
       <h1>Findings</h1>
@@ -194,7 +196,7 @@ export function Findings() {
         label="Filter findings"
         fields={[
           { name: 'severity', label: 'Severity', options: SEVERITIES },
-          { name: 'status', label: 'Status', options: ['open', 'resolved'] },
+          { name: 'status', label: 'Status', options: ['open', 'resolved', 'any'], defaultValue: 'open' },
           { name: 'rule', label: 'Rule' },
           { name: 'endpoint', label: 'Endpoint id' },
         ]}

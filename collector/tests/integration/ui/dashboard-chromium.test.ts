@@ -178,7 +178,7 @@ d('dashboard in headless Chromium', () => {
     // Findings: filter by severity, then the link to the endpoint.
     await page.getByRole('link', { name: 'Findings' }).click();
     const findings = page.getByRole('table', { name: 'Findings, most severe first' });
-    await hasCount(findings.locator('tbody tr'), 3);
+    await hasCount(findings.locator('tbody tr'), 3); // open by default
     await page.getByLabel('Severity').selectOption('high');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await hasCount(findings.locator('tbody tr'), 1);
