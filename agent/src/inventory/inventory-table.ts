@@ -56,7 +56,7 @@ export function formatInventoryTable(doc: InventoryDocument): string {
         s.transport,
         s.url ?? [s.command, ...s.args].filter(Boolean).join(' '),
         s.package ? `${s.package.ecosystem}:${s.package.name}${s.package.version ? `@${s.package.version}` : ''}` : null,
-        s.disabled ? 'disabled' : 'enabled',
+        s.effective ?? (s.disabled ? 'disabled' : 'enabled'),
         tail(s.configPath),
       ]),
     ),

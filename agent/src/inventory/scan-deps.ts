@@ -17,6 +17,7 @@ import type { WatchDeps } from './inventory-watcher.js';
 import { watchSpecs } from '../discovery/watch-specs.js';
 import type { Platform } from '../types.js';
 import type { ScanDeps } from './scan.js';
+import { resolveEffectiveState } from '../discovery/effective-state.js';
 
 /**
  * The rules engine as a scan dependency. `rules` is read at every evaluation (a function: the
@@ -48,6 +49,7 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
       return result;
     },
     normalize: normalizeEntry,
+    resolveEffective: resolveEffectiveState,
     evaluateRules: rulesEvaluator(rules),
     processSource: platformSources().processSource(),
     socketSource: platformSources().socketSource(),

@@ -28,6 +28,7 @@ import { hostInfo } from '../collect/host-facts.js';
 import { redactConfigError } from '../secrets/index.js';
 import { AgentCodes, AgentError } from '../errors.js';
 import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from '../types.js';
+import { isInEffect } from '../discovery/effective-state.js';
 
 /** Which parts of the machine to look at. */
 export interface ScanSources {
@@ -67,6 +68,8 @@ export interface ScanDeps {
   signatures: (platform: ScanContext['platform']) => readonly ClientProcessSignature[];
   /** Pids never reported (the agent itself). */
   selfPids: ReadonlySet<number>;
+  /** Decides what is in effect per server (discovery/effective-state.ts); absent: no state recorded. */
+  resolveEffective?: (ctx: ScanContext, servers: readonly ServerEntry[], files: readonly ConfigFileResult[]) => Promise<{ servers: ServerEntry[]; errors: ConfigError[] }>;
 }
 
 /** Config-side state: what the files say. */
@@ -106,7 +109,7 @@ function errorRecord(path: string, code: string, error: unknown): ConfigError {
 }
 
 /** Reads and normalizes every config file. Never throws. */
-export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discover' | 'normalize'>): Promise<ConfigState> {
+export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discover' | 'normalize' | 'resolveEffective'>): Promise<ConfigState> {
   let discovery: DiscoveryResult;
   try {
     discovery = await deps.discover(ctx);
@@ -130,7 +133,12 @@ export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discov
       } else errors.push(outcome.error);
     }
   }
-  const servers = [...byKey.values()].sort(compareServers);
+  let servers = [...byKey.values()].sort(compareServers);
+  if (deps.resolveEffective) {
+    const effective = await deps.resolveEffective(ctx, servers, discovery.files);
+    servers = effective.servers;
+    errors.push(...effective.errors);
+  }
   const clients = discovery.clients
     .map((c) => ({
       ...c,
@@ -240,7 +248,8 @@ export async function assembleInventory(
   const errors = [...config.errors, ...runtime.errors];
   let findings: Finding[] = [];
   try {
-    findings = deps.evaluateRules({ ctx, files: config.files, servers: config.servers, processes: runtime.processes, sockets: runtime.sockets });
+    // Findings are raised on servers in effect; inert ones stay listed in the inventory (issue 14).
+    findings = deps.evaluateRules({ ctx, files: config.files, servers: config.servers.filter(isInEffect), processes: runtime.processes, sockets: runtime.sockets });
   } catch (error) {
     errors.push(errorRecord('(rules)', 'rules-failed', error));
   }

@@ -40,6 +40,21 @@ export const PackageIdentity = Type.Object(
 );
 export type PackageIdentity = Static<typeof PackageIdentity>;
 
+/**
+ * Whether a configured server is in effect, as its client would decide (issue 14): active; disabled
+ * (its own flag, or a client setting); blocked-by-policy (managed policy: an exclusive
+ * managed-mcp.json, a deny/allow list); shadowed (a same-named entry that wins in the same place);
+ * not-loaded (the client would not start it: a project server never approved).
+ */
+export const EffectiveState = Type.Union([
+  Type.Literal('active'),
+  Type.Literal('disabled'),
+  Type.Literal('blocked-by-policy'),
+  Type.Literal('shadowed'),
+  Type.Literal('not-loaded'),
+]);
+export type EffectiveState = Static<typeof EffectiveState>;
+
 export const ServerEntry = Type.Object(
   {
     /** Catalog id of the client whose config holds it (claude-desktop, cursor, vscode, ...). */
@@ -66,6 +81,10 @@ export const ServerEntry = Type.Object(
     remoteUrl: Type.Optional(Type.Union([Type.String({ maxLength: 4096 }), Type.Null()])),
     serverKey: Type.String({ minLength: 8, maxLength: 64 }),
     fingerprint: Type.String({ minLength: 8, maxLength: 64 }),
+    /** What is in effect (absent from agents before issue 14: read as active unless disabled). */
+    effective: Type.Optional(EffectiveState),
+    /** Why, in words a person can check (names the file or setting that decided it). */
+    effectiveReason: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   { $id: 'ServerEntry', additionalProperties: false },
 );

@@ -1,0 +1,218 @@
+/**
+ * What is in effect: for each configured server, `effective` (active | disabled | blocked-by-policy
+ * | shadowed | not-loaded) and a reason naming the file or setting that decided it, from what the
+ * client itself would do (issue 14). Inert servers stay in the inventory; only the state says so.
+ *
+ * Decided here, in this order (the first that applies wins):
+ * 1. The entry's own `disabled` flag.
+ * 2. Claude Code managed policy: a managed-mcp.json takes exclusive control (every other Claude
+ *    Code server is inert); managed-settings.json `deniedMcpServers`, `allowedMcpServers`,
+ *    `allowManagedMcpServersOnly`.
+ * 3. Claude Code project `.mcp.json` servers: `disabledMcpjsonServers` / `enabledMcpjsonServers` /
+ *    `enableAllProjectMcpServers` in ~/.claude.json (per project), ~/.claude/settings.json and the
+ *    project's .claude/settings(.local).json; a server never approved is not-loaded.
+ * 4. Claude Desktop extensions: `isEnabled: false` in Claude Extensions Settings/<id>.json.
+ * 5. VS Code family: `chat.mcp.enabled: false` or `chat.mcp.access: "none"` in the user settings.
+ * 6. Duplicate names: entries of one client, user and project with the same name; the most
+ *    specific scope wins (managed > project/workspace > profile > user > plugin; for Claude Code a
+ *    local entry in ~/.claude.json beats the project's .mcp.json), the others are shadowed.
+ *
+ * Policy files are read through the bounded config reader; one that cannot be read or parsed is
+ * returned as a ConfigError (never a silent "no policy"), and the servers it would govern keep the
+ * state the remaining evidence gives. Never throws.
+ */
+import { basename, dirname, join } from 'node:path';
+import type { ConfigError, EffectiveState, ServerEntry } from '@mcpwatch/shared';
+import type { ConfigFileResult, ScanContext } from '../types.js';
+import { systemRootDir } from './base-dirs.js';
+import { readConfigFile } from './config-reader.js';
+
+/** Reads one JSON policy file: its document, null when absent, or the error that stopped it. */
+export type PolicyReader = (path: string) => Promise<{ document: Record<string, unknown> | null; error: ConfigError | null }>;
+
+export interface EffectiveResult {
+  servers: ServerEntry[];
+  errors: ConfigError[];
+}
+
+const POLICY_MAX_BYTES = 1024 * 1024;
+
+/** The default reader: the discovery config reader (bounded, timed, coded errors), JSONC. */
+export const readPolicyFile: PolicyReader = async (path) => {
+  const r = await readConfigFile(path, { format: 'jsonc', maxFileBytes: POLICY_MAX_BYTES, client: 'policy' });
+  if (r.status === 'missing') return { document: null, error: null };
+  if (r.status === 'error') return { document: null, error: r.error };
+  return { document: r.document, error: null };
+};
+
+type Decision = { effective: EffectiveState; reason: string };
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const names = (v: unknown, key?: string): string[] =>
+  Array.isArray(v) ? v.flatMap((x) => (typeof x === 'string' ? [x] : key && isObj(x) && typeof x[key] === 'string' ? [x[key]] : [])) : [];
+
+/** Machine-wide folders of Claude Code's managed files on this platform. */
+function claudeManagedDirs(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>): string[] {
+  const root = systemRootDir(ctx);
+  if (ctx.platform === 'darwin') return [join(root, 'Library', 'Application Support', 'ClaudeCode')];
+  if (ctx.platform === 'win32') return [join(root, 'ProgramData', 'ClaudeCode'), join(root, 'Program Files', 'ClaudeCode')];
+  return [join(root, 'etc', 'claude-code')];
+}
+
+interface ClaudePolicy {
+  exclusive: string | null;
+  denied: Map<string, string>;
+  allowed: { names: Set<string>; path: string } | null;
+  managedOnly: string | null;
+}
+
+async function claudePolicy(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>, files: readonly ConfigFileResult[], read: PolicyReader, errors: ConfigError[]): Promise<ClaudePolicy> {
+  const managedMcp = files.find((f) => f.client === 'claude-code' && f.scope === 'managed' && basename(f.path) === 'managed-mcp.json' && f.document !== undefined);
+  const policy: ClaudePolicy = { exclusive: managedMcp?.path ?? null, denied: new Map(), allowed: null, managedOnly: null };
+  for (const dir of claudeManagedDirs(ctx)) {
+    const path = join(dir, 'managed-settings.json');
+    const { document, error } = await read(path);
+    if (error) errors.push({ ...error, client: 'claude-code' });
+    if (!document) continue;
+    for (const n of names(document.deniedMcpServers, 'serverName')) policy.denied.set(n, path);
+    const allowed = names(document.allowedMcpServers, 'serverName');
+    if (Array.isArray(document.allowedMcpServers)) policy.allowed = { names: new Set([...(policy.allowed?.names ?? []), ...allowed]), path };
+    if (document.allowManagedMcpServersOnly === true) policy.managedOnly = path;
+  }
+  return policy;
+}
+
+function claudePolicyDecision(s: ServerEntry, p: ClaudePolicy): Decision | null {
+  if (s.scope === 'managed') return null;
+  if (p.exclusive) return { effective: 'blocked-by-policy', reason: `managed-mcp.json (${p.exclusive}) takes exclusive control of Claude Code's MCP servers` };
+  const denied = p.denied.get(s.name);
+  if (denied) return { effective: 'blocked-by-policy', reason: `"${s.name}" is in deniedMcpServers of ${denied}` };
+  if (p.managedOnly) return { effective: 'blocked-by-policy', reason: `allowManagedMcpServersOnly is true in ${p.managedOnly}` };
+  if (p.allowed && !p.allowed.names.has(s.name)) return { effective: 'blocked-by-policy', reason: `"${s.name}" is not in allowedMcpServers of ${p.allowed.path}` };
+  return null;
+}
+
+/** Approval of a project .mcp.json server: settings files first, then ~/.claude.json's project record. */
+async function mcpjsonDecision(s: ServerEntry, files: readonly ConfigFileResult[], read: PolicyReader, errors: ConfigError[], cache: Map<string, Record<string, unknown> | null>): Promise<Decision> {
+  const project = s.projectPath ?? dirname(s.configPath);
+  const sources: Array<{ where: string; doc: Record<string, unknown> | null }> = [];
+  for (const path of [join(project, '.claude', 'settings.local.json'), join(project, '.claude', 'settings.json')]) {
+    if (!cache.has(path)) {
+      const { document, error } = await read(path);
+      if (error) errors.push({ ...error, client: 'claude-code' });
+      cache.set(path, document);
+    }
+    sources.push({ where: path, doc: cache.get(path) ?? null });
+  }
+  for (const f of files) {
+    if (f.client !== 'claude-code' || basename(f.path) !== '.claude.json' || !isObj(f.document)) continue;
+    if (s.user !== null && s.user !== undefined && f.user !== s.user) continue;
+    const projects = f.document.projects;
+    const record = isObj(projects) ? projects[project] : undefined;
+    sources.push({ where: `${f.path} (projects["${project}"])`, doc: isObj(record) ? record : null });
+    const home = dirname(f.path);
+    const userSettings = join(home, '.claude', 'settings.json');
+    if (!cache.has(userSettings)) {
+      const { document, error } = await read(userSettings);
+      if (error) errors.push({ ...error, client: 'claude-code' });
+      cache.set(userSettings, document);
+    }
+    sources.push({ where: userSettings, doc: cache.get(userSettings) ?? null });
+  }
+  for (const { where, doc } of sources) {
+    if (!doc) continue;
+    if (names(doc.disabledMcpjsonServers).includes(s.name)) return { effective: 'disabled', reason: `"${s.name}" is in disabledMcpjsonServers of ${where}` };
+  }
+  for (const { where, doc } of sources) {
+    if (!doc) continue;
+    if (doc.enableAllProjectMcpServers === true) return { effective: 'active', reason: `enableAllProjectMcpServers is true in ${where}` };
+    if (names(doc.enabledMcpjsonServers).includes(s.name)) return { effective: 'active', reason: `"${s.name}" is in enabledMcpjsonServers of ${where}` };
+  }
+  return { effective: 'not-loaded', reason: 'project .mcp.json server not approved in Claude Code (not in enabledMcpjsonServers, enableAllProjectMcpServers not set)' };
+}
+
+/** Claude Desktop extension enabled state: Claude Extensions Settings/<id>.json beside the extensions folder. */
+async function dxtDecision(s: ServerEntry, read: PolicyReader, errors: ConfigError[]): Promise<Decision | null> {
+  const extDir = dirname(s.configPath);
+  const root = dirname(extDir);
+  if (basename(root) !== 'Claude Extensions') return null;
+  const path = join(dirname(root), 'Claude Extensions Settings', `${basename(extDir)}.json`);
+  const { document, error } = await read(path);
+  if (error) errors.push({ ...error, client: 'claude-desktop' });
+  if (document?.isEnabled === false) return { effective: 'disabled', reason: `extension disabled (isEnabled false in ${path})` };
+  return null;
+}
+
+const VSCODE_FAMILY = new Set(['vscode', 'vscode-insiders', 'vscodium']);
+
+function vscodeDecision(s: ServerEntry, files: readonly ConfigFileResult[]): Decision | null {
+  if (!VSCODE_FAMILY.has(s.client)) return null;
+  for (const f of files) {
+    if (f.client !== s.client || f.scope !== 'user' || basename(f.path) !== 'settings.json' || !isObj(f.document)) continue;
+    if (s.user != null && f.user !== s.user) continue;
+    if (f.document['chat.mcp.enabled'] === false) return { effective: 'disabled', reason: `chat.mcp.enabled is false in ${f.path}` };
+    if (f.document['chat.mcp.access'] === 'none') return { effective: 'blocked-by-policy', reason: `chat.mcp.access is "none" in ${f.path}` };
+  }
+  return null;
+}
+
+const SCOPE_RANK: Record<string, number> = { managed: 5, workspace: 4, project: 4, profile: 3, user: 2, plugin: 1 };
+
+function rank(s: ServerEntry): number {
+  // Claude Code: a local entry (~/.claude.json projects.<path>) beats the project's .mcp.json.
+  const localBonus = s.client === 'claude-code' && s.scope === 'project' && basename(s.configPath) === '.claude.json' ? 0.5 : 0;
+  return (SCOPE_RANK[s.scope] ?? 0) + localBonus;
+}
+
+/** Marks same-named active entries of one client, user and project: the most specific wins. */
+function shadow(decided: Array<{ server: ServerEntry; d: Decision }>): void {
+  const groups = new Map<string, Array<{ server: ServerEntry; d: Decision }>>();
+  for (const x of decided) {
+    if (x.d.effective !== 'active') continue;
+    const k = [x.server.client, x.server.user ?? '', x.server.projectPath ?? '', x.server.name].join('\0');
+    groups.set(k, [...(groups.get(k) ?? []), x]);
+  }
+  for (const group of groups.values()) {
+    if (group.length < 2) continue;
+    const sorted = [...group].sort((a, b) => rank(b.server) - rank(a.server));
+    const winner = sorted[0]!.server;
+    for (const loser of sorted.slice(1)) {
+      loser.d = { effective: 'shadowed', reason: `"${winner.name}" is also defined in ${winner.configPath} (${winner.scope}), which wins` };
+    }
+  }
+}
+
+/** Decides `effective` and `effectiveReason` for every server. Never throws. */
+export async function resolveEffectiveState(
+  ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>,
+  servers: readonly ServerEntry[],
+  files: readonly ConfigFileResult[],
+  read: PolicyReader = readPolicyFile,
+): Promise<EffectiveResult> {
+  const errors: ConfigError[] = [];
+  try {
+    const needClaude = servers.some((s) => s.client === 'claude-code');
+    const policy = needClaude ? await claudePolicy(ctx, files, read, errors) : null;
+    const cache = new Map<string, Record<string, unknown> | null>();
+    const decided: Array<{ server: ServerEntry; d: Decision }> = [];
+    for (const s of servers) {
+      let d: Decision | null = null;
+      if (s.disabled) d = { effective: 'disabled', reason: `disabled in ${s.configPath}` };
+      if (!d && policy && s.client === 'claude-code') d = claudePolicyDecision(s, policy);
+      if (!d && s.client === 'claude-code' && s.scope === 'project' && basename(s.configPath) === '.mcp.json') d = await mcpjsonDecision(s, files, read, errors, cache);
+      if (!d && s.client === 'claude-desktop' && s.scope === 'plugin') d = await dxtDecision(s, read, errors);
+      if (!d) d = vscodeDecision(s, files);
+      decided.push({ server: s, d: d ?? { effective: 'active', reason: 'configured and enabled' } });
+    }
+    shadow(decided);
+    return { servers: decided.map(({ server, d }) => ({ ...server, effective: d.effective, effectiveReason: d.reason.slice(0, 1024) })), errors };
+  } catch (error) {
+    const reason = `effective state not decided: ${(error as Error).message}`.slice(0, 2048);
+    return { servers: [...servers], errors: [...errors, { path: '(effective-state)', client: null, code: 'effective-state-failed', reason, line: null, column: null, entry: null }] };
+  }
+}
+
+/** Whether a server is in effect (servers from agents before issue 14 carry no state: in effect unless disabled). */
+export function isInEffect(s: Pick<ServerEntry, 'effective' | 'disabled'>): boolean {
+  return s.effective === undefined ? !s.disabled : s.effective === 'active';
+}

@@ -1,0 +1,138 @@
+/**
+ * What is in effect (discovery/effective-state.ts): real config and policy files in temporary
+ * homes, discovered and normalized as a scan does, then decided. Each case names the file or
+ * setting that decided the state; a malformed policy file is a coded error, not a crash.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import type { ServerEntry } from '@mcpwatch/shared';
+import { discover } from '../../../src/discovery/index.js';
+import { isInEffect, resolveEffectiveState } from '../../../src/discovery/effective-state.js';
+import { normalizeEntry } from '../../../src/normalize/index.js';
+import type { ScanContext } from '../../../src/types.js';
+
+let root: string;
+let n = 0;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'mcpw-effective-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function put(path: string, content: unknown): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+}
+const stdio = (pkg: string) => ({ command: 'npx', args: ['-y', pkg] });
+
+async function decide(build: (home: string, project: string, sys: string) => void) {
+  const home = join(root, `h${n++}`);
+  const project = join(home, 'code', 'app');
+  const sys = join(home, 'sys');
+  mkdirSync(project, { recursive: true });
+  build(home, project, sys);
+  const ctx: ScanContext = { platform: 'linux', homes: [{ user: 'u', home }], env: {}, projectRoots: [join(home, 'code')], systemRoot: sys };
+  const found = await discover(ctx);
+  const servers: ServerEntry[] = found.files.flatMap((f) => f.entries).map((e) => {
+    const r = normalizeEntry(e);
+    if (!r.ok) throw new Error(r.error.reason);
+    return r.server;
+  });
+  const result = await resolveEffectiveState(ctx, servers, found.files);
+  const state = (name: string, client = 'claude-code') => {
+    const s = result.servers.filter((x) => x.name === name && x.client === client);
+    return s.map((x) => `${x.scope}:${x.effective}`).sort().join(' ');
+  };
+  const reason = (name: string, client = 'claude-code') => result.servers.find((x) => x.name === name && x.client === client)?.effectiveReason ?? '';
+  return { result, state, reason, project, sys, home };
+}
+
+describe('resolveEffectiveState', () => {
+  it('a managed-mcp.json makes every other Claude Code server inert, and is active itself', async () => {
+    const r = await decide((home, _p, sys) => {
+      put(join(home, '.claude.json'), { mcpServers: { mine: stdio('a') } });
+      put(join(sys, 'etc', 'claude-code', 'managed-mcp.json'), { mcpServers: { corp: stdio('corp') } });
+    });
+    expect(r.state('mine')).toBe('user:blocked-by-policy');
+    expect(r.reason('mine')).toContain('managed-mcp.json');
+    expect(r.state('corp')).toBe('managed:active');
+  });
+
+  it('applies deniedMcpServers, allowedMcpServers and allowManagedMcpServersOnly from managed-settings.json', async () => {
+    const denied = await decide((home, _p, sys) => {
+      put(join(home, '.claude.json'), { mcpServers: { evil: stdio('evil'), ok: stdio('ok') } });
+      put(join(sys, 'etc', 'claude-code', 'managed-settings.json'), { deniedMcpServers: [{ serverName: 'evil' }], allowedMcpServers: [{ serverName: 'ok' }] });
+    });
+    expect(denied.state('evil')).toBe('user:blocked-by-policy');
+    expect(denied.reason('evil')).toContain('deniedMcpServers');
+    expect(denied.state('ok')).toBe('user:active');
+    const notAllowed = await decide((home, _p, sys) => {
+      put(join(home, '.claude.json'), { mcpServers: { other: stdio('other') } });
+      put(join(sys, 'etc', 'claude-code', 'managed-settings.json'), { allowedMcpServers: [{ serverName: 'ok' }] });
+    });
+    expect(notAllowed.reason('other')).toContain('not in allowedMcpServers');
+    const only = await decide((home, _p, sys) => {
+      put(join(home, '.claude.json'), { mcpServers: { other: stdio('other') } });
+      put(join(sys, 'etc', 'claude-code', 'managed-settings.json'), { allowManagedMcpServersOnly: true });
+    });
+    expect(only.state('other')).toBe('user:blocked-by-policy');
+  });
+
+  it('project .mcp.json servers: not-loaded until approved, active when enabled, disabled when listed', async () => {
+    const r = await decide((home, project) => {
+      put(join(project, '.mcp.json'), { mcpServers: { fresh: stdio('fresh'), approved: stdio('approved'), refused: stdio('refused') } });
+      put(join(home, '.claude.json'), { projects: { [project]: { enabledMcpjsonServers: ['approved'], mcpServers: {} } } });
+      put(join(project, '.claude', 'settings.local.json'), { disabledMcpjsonServers: ['refused'] });
+    });
+    expect(r.state('fresh')).toBe('project:not-loaded');
+    expect(r.state('approved')).toBe('project:active');
+    expect(r.reason('approved')).toContain('enabledMcpjsonServers');
+    expect(r.state('refused')).toBe('project:disabled');
+    const all = await decide((_h, project) => {
+      put(join(project, '.mcp.json'), { mcpServers: { fresh: stdio('fresh') } });
+      put(join(project, '.claude', 'settings.json'), { enableAllProjectMcpServers: true });
+    });
+    expect(all.state('fresh')).toBe('project:active');
+  });
+
+  it('a local entry shadows the same name in the project .mcp.json; the user one stays active', async () => {
+    const r = await decide((home, project) => {
+      put(join(project, '.mcp.json'), { mcpServers: { db: stdio('team-db') } });
+      put(join(home, '.claude.json'), { mcpServers: { db: stdio('my-db') }, projects: { [project]: { enableAllProjectMcpServers: true, mcpServers: { db: stdio('local-db') } } } });
+    });
+    expect(r.state('db')).toBe('project:active project:shadowed user:active');
+    const shadowed = r.result.servers.find((s) => s.effective === 'shadowed')!;
+    expect(shadowed.configPath).toBe(join(r.project, '.mcp.json'));
+    expect(shadowed.effectiveReason).toContain('.claude.json');
+  });
+
+  it('own disabled flags, disabled Claude Desktop extensions and VS Code chat.mcp.enabled', async () => {
+    const r = await decide((home) => {
+      put(join(home, '.cursor', 'mcp.json'), { mcpServers: { off: { ...stdio('off'), disabled: true } } });
+      put(join(home, '.config', 'Claude', 'Claude Extensions', 'ant.fs', 'manifest.json'), { name: 'dxt-fs', server: { mcp_config: stdio('fs') } });
+      put(join(home, '.config', 'Claude', 'Claude Extensions Settings', 'ant.fs.json'), { isEnabled: false });
+      put(join(home, '.config', 'Code', 'User', 'settings.json'), '{ "chat.mcp.enabled": false, // off\n "mcp": { "servers": { "vs": { "command": "uvx", "args": ["x"] } } } }');
+    });
+    expect(r.state('off', 'cursor')).toBe('user:disabled');
+    expect(r.state('dxt-fs', 'claude-desktop')).toBe('plugin:disabled');
+    expect(r.reason('dxt-fs', 'claude-desktop')).toContain('isEnabled false');
+    expect(r.state('vs', 'vscode')).toBe('user:disabled');
+    expect(r.reason('vs', 'vscode')).toContain('chat.mcp.enabled');
+  });
+
+  it('a malformed policy file is a coded error; the servers keep the state the rest gives', async () => {
+    const r = await decide((home, _p, sys) => {
+      put(join(home, '.claude.json'), { mcpServers: { mine: stdio('a') } });
+      put(join(sys, 'etc', 'claude-code', 'managed-settings.json'), '{ "deniedMcpServers": [ ');
+    });
+    expect(r.result.errors).toEqual([expect.objectContaining({ code: 'parse', client: 'claude-code', path: join(r.sys, 'etc', 'claude-code', 'managed-settings.json') })]);
+    expect(r.state('mine')).toBe('user:active');
+  });
+
+  it('isInEffect reads servers from agents before the state existed by their disabled flag', () => {
+    expect(isInEffect({ disabled: false })).toBe(true);
+    expect(isInEffect({ disabled: true })).toBe(false);
+    expect(isInEffect({ disabled: false, effective: 'shadowed' })).toBe(false);
+    expect(isInEffect({ disabled: false, effective: 'active' })).toBe(true);
+  });
+});
