@@ -49,6 +49,13 @@ export const CONFIG_TABLE = {
   cpuBudgetPercent: { type: 'number', env: 'MCPWATCH_CPU_BUDGET_PERCENT', flag: 'cpu-budget-percent', min: 0.01, max: 100, description: "Agent's own CPU budget (% of one core, averaged over a heartbeat); above it intervals lengthen" },
   rssBudgetMb: { type: 'int', env: 'MCPWATCH_RSS_BUDGET_MB', flag: 'rss-budget-mb', min: 16, max: 16384, description: "Agent's own RSS budget; above it intervals lengthen" },
   lowPriority: { type: 'bool', env: 'MCPWATCH_LOW_PRIORITY', flag: 'low-priority', description: 'Lower the process priority (os.setPriority) in run mode' },
+  // tool probing (issue 12)
+  probeListeners: { type: 'bool', env: 'MCPWATCH_PROBE_LISTENERS', flag: 'probe-listeners', description: 'Probe local listening TCP sockets for MCP (initialize + list methods only; never calls a tool)' },
+  probeOtherListeners: { type: 'bool', env: 'MCPWATCH_PROBE_OTHER_LISTENERS', flag: 'probe-other-listeners', description: 'Also probe listeners of processes not known to be MCP servers (off: only known MCP servers and configured local URLs)' },
+  probePollMs: { type: 'int', env: 'MCPWATCH_PROBE_POLL_MS', flag: 'probe-poll-ms', min: 1000, max: 3_600_000, description: 'How often due listeners are probed' },
+  probeMaxPerPoll: { type: 'int', env: 'MCPWATCH_PROBE_MAX_PER_POLL', flag: 'probe-max-per-poll', min: 1, max: 100, description: 'Probes per poll at most' },
+  toolReprobeMs: { type: 'int', env: 'MCPWATCH_TOOL_REPROBE_MS', flag: 'tool-reprobe-ms', min: 1000, max: 86_400_000, description: 'A known MCP listener is probed again after this long (a changed tool shows within it)' },
+  shipToolDescriptions: { type: 'bool', env: 'MCPWATCH_SHIP_TOOL_DESCRIPTIONS', flag: 'ship-tool-descriptions', description: 'Send tool description text to the collector (hashes are always sent; text stays on the endpoint by default)' },
   logLevel: { type: 'enum', env: 'MCPWATCH_LOG_LEVEL', flag: 'log-level', values: ['error', 'warn', 'info', 'debug'], description: 'stderr log verbosity' },
 } as const satisfies Record<string, ConfigSpec>;
 
@@ -87,6 +94,12 @@ export interface AgentConfig {
   cpuBudgetPercent: number;
   rssBudgetMb: number;
   lowPriority: boolean;
+  probeListeners: boolean;
+  probeOtherListeners: boolean;
+  probePollMs: number;
+  probeMaxPerPoll: number;
+  toolReprobeMs: number;
+  shipToolDescriptions: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -121,6 +134,12 @@ export function configDefaults(platform: string = hostPlatform(), env: NodeJS.Pr
     cpuBudgetPercent: 0.5,
     rssBudgetMb: 80,
     lowPriority: true,
+    probeListeners: true,
+    probeOtherListeners: true,
+    probePollMs: 15_000,
+    probeMaxPerPoll: 4,
+    toolReprobeMs: 60_000,
+    shipToolDescriptions: false,
     logLevel: 'warn',
   };
 }

@@ -14,7 +14,9 @@ import { diffInventories } from '../inventory/diff.js';
 import { InventoryWatcher } from '../inventory/inventory-watcher.js';
 import { rulesEvaluator } from '../inventory/scan-deps.js';
 import type { ScanDeps } from '../inventory/scan.js';
-import { AgentRuntime, type Logger, type WatchEngine } from './agent-runtime.js';
+import { AgentRuntime, type Logger, type WatchEngine, type WatchEngineOptions } from './agent-runtime.js';
+import { withToolFindings, withToolWatch } from '../tools/tool-watch-engine.js';
+import type { ToolWatcher } from '../tools/tool-watcher.js';
 import { ContainmentExecutor } from '../containment/index.js';
 import type { HostInfo } from '@mcpwatch/shared';
 
@@ -34,7 +36,23 @@ export interface CompositionOptions {
 export function composeAgent(o: CompositionOptions): AgentRuntime {
   const { setup } = o;
   const debounceMs = setup.values['debounce-ms'] as number | undefined;
-  const deps = { ...setup.deps, evaluateRules: o.evaluateRules ?? rulesEvaluator(() => runtime.rulesOptions()) };
+  // Tool probing (tools/): the watcher joins the engine, its findings join the rules evaluation.
+  let toolWatcher: ToolWatcher | null = null;
+  const baseRules = o.evaluateRules ?? rulesEvaluator(() => runtime.rulesOptions());
+  const deps = { ...setup.deps, evaluateRules: withToolFindings(baseRules, () => toolWatcher, () => runtime.rulesOptions()) };
+  const tooled = (engine: WatchEngine, w: WatchEngineOptions): WatchEngine =>
+    withToolWatch(engine, {
+      config: o.config,
+      enabled: o.config.probeListeners && setup.options.sources.sockets,
+      endpointId: w.endpointId,
+      socketSource: setup.deps.socketSource,
+      onEvent: (e) => {
+        w.onEvent(e);
+        o.onEvent?.(e);
+      },
+      onError: (e) => w.onError(e),
+      expose: (t) => (toolWatcher = t),
+    });
   let engine: InventoryWatcher | null = null;
   let containment: ContainmentExecutor | null = null;
   const runtime: AgentRuntime = new AgentRuntime({
@@ -75,8 +93,8 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
       engine = watcher;
       // Re-evaluating the rules through configChanged() would read config files; without the
       // configs source the runtime falls back to a lossless restart of the engine instead.
-      if (setup.options.sources.configs) return watcher;
-      return { start: () => watcher.start(), stop: () => watcher.stop(), current: () => watcher.current(), setProcessIntervalMs: (ms) => watcher.setProcessIntervalMs(ms) };
+      if (setup.options.sources.configs) return tooled(watcher, w);
+      return tooled({ start: () => watcher.start(), stop: () => watcher.stop(), current: () => watcher.current(), setProcessIntervalMs: (ms) => watcher.setProcessIntervalMs(ms) }, w);
     },
   });
   return runtime;

@@ -1,0 +1,93 @@
+/**
+ * Joins tool probing to run mode's watch engine, so the composition root only wires:
+ * - `withToolWatch(engine, opts)` returns an engine that starts the ToolWatcher after the
+ *   inventory engine (it needs the first inventory to know the MCP processes and configured
+ *   local URLs) and stops it first; everything else is the inner engine's. When tools or MCP
+ *   listeners change, the inner engine's `configChanged()` re-evaluates the rules (when it has one;
+ *   otherwise tool findings refresh with the next inventory change).
+ * - `withToolFindings(base, …)` adds the tool rules' findings (tools/listeners as the watcher sees
+ *   them now) to the base rules evaluation, under the same rules options (disabled rules and
+ *   allow-lists apply in the rules engine, once).
+ * With probing off (`probeListeners` false, or the sockets source off) the engine is returned unchanged.
+ */
+import type { Finding, McpEvent } from '@mcpwatch/shared';
+import type { AgentConfig } from '../config/config-table.js';
+import type { ScanDeps } from '../inventory/scan.js';
+import type { SocketSource } from '../platform/source-types.js';
+import { evaluateRules, TOOL_RULES, type RulesOptions } from '../rules/index.js';
+import type { WatchEngine } from '../runtime/agent-runtime.js';
+import { ToolWatcher } from './tool-watcher.js';
+
+export interface ToolWatchOptions {
+  config: AgentConfig;
+  /** probeListeners and the sockets source both on. */
+  enabled: boolean;
+  endpointId: string;
+  socketSource: SocketSource;
+  onEvent: (event: McpEvent) => void;
+  onError: (error: Error) => void;
+  /** Receives the watcher (or null when probing is off), for withToolFindings. */
+  expose: (watcher: ToolWatcher | null) => void;
+}
+
+export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEngine {
+  if (!o.enabled) {
+    o.expose(null);
+    return engine;
+  }
+  const tools = new ToolWatcher({
+    endpointId: o.endpointId,
+    stateDir: o.config.stateDir,
+    socketSource: o.socketSource,
+    knowledge: () => {
+      const doc = engine.current();
+      const servers = (doc?.processes ?? []).filter((p) => p.kind === 'server');
+      const users = new Map(servers.map((p) => [p.pid, p.user ?? null]));
+      return { mcpPids: new Set(servers.map((p) => p.pid)), servers: doc?.servers ?? [], userOf: (pid) => (pid === null ? null : users.get(pid) ?? null) };
+    },
+    prober: {
+      maxProbesPerPoll: o.config.probeMaxPerPoll,
+      reprobeMcpMs: o.config.toolReprobeMs,
+      probeOtherListeners: o.config.probeOtherListeners,
+    },
+    shipDescriptions: () => o.config.shipToolDescriptions,
+    pollIntervalMs: o.config.probePollMs,
+    onEvent: o.onEvent,
+    onError: o.onError,
+    onChange: () => engine.configChanged?.(),
+  });
+  o.expose(tools);
+  const wrapped: WatchEngine = {
+    start: async () => {
+      await engine.start();
+      tools.start();
+    },
+    stop: async () => {
+      await tools.stop();
+      await engine.stop();
+    },
+    current: () => engine.current(),
+  };
+  if (engine.setProcessIntervalMs) wrapped.setProcessIntervalMs = (ms) => engine.setProcessIntervalMs?.(ms);
+  if (engine.configChanged) wrapped.configChanged = () => engine.configChanged?.();
+  return wrapped;
+}
+
+/** The base rules evaluation plus the tool rules over what the watcher sees now. */
+export function withToolFindings(
+  base: ScanDeps['evaluateRules'],
+  watcher: () => ToolWatcher | null,
+  options: () => RulesOptions,
+): ScanDeps['evaluateRules'] {
+  return (input) => {
+    const findings: Finding[] = base(input);
+    const w = watcher();
+    if (!w) return findings;
+    const extra = evaluateRules(
+      { files: [], raw: [], servers: [...input.servers], platform: input.ctx.platform, tools: w.ruleViews(), mcpListeners: w.listeners() },
+      { ...options(), rules: TOOL_RULES },
+    );
+    const ids = new Set(findings.map((f) => f.id));
+    return [...findings, ...extra.filter((f) => !ids.has(f.id))];
+  };
+}
