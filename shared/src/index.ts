@@ -13,6 +13,7 @@ export * from './schemas/server.js';
 export * from './schemas/inventory.js';
 export * from './schemas/events.js';
 export * from './schemas/tools.js';
+export * from './schemas/extensions.js';
 export * from './schemas/batch.js';
 export * from './schemas/fit.js';
 export * from './event-builder.js';

@@ -12,6 +12,7 @@ import { ServerEntry } from './server.js';
 import { COMMAND_RESULT_EVENT_DATA } from './command.js';
 import { TOOL_CALL_EVENT_DATA } from './tool-calls.js';
 import { TOOL_EVENT_DATA } from './tools.js';
+import { EXTENSION_EVENT_DATA } from './extensions.js';
 import { CLOSED_OBJECT, ClientRecord, ConfigError, Finding, HostInfo, INVENTORY_LIMITS, ProcessRecord, SocketRecord } from './inventory.js';
 
 export const EVENT_VERSION = 2;
@@ -90,6 +91,8 @@ export const EVENT_DATA = {
   ...TOOL_EVENT_DATA,
   // Tool calls through client hooks and hook state (schemas/tool-calls.ts).
   ...TOOL_CALL_EVENT_DATA,
+  // Skills, hooks and plugins (schemas/extensions.ts): extension.added|changed|removed.
+  ...EXTENSION_EVENT_DATA,
 } as const satisfies Record<string, TSchema>;
 
 export type EventType = keyof typeof EVENT_DATA;

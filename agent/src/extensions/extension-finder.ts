@@ -1,0 +1,275 @@
+/**
+ * Extensions that run code, per client and scope (issue 14): skills (Claude Code `.claude/skills`
+ * and the cross-client `.agents/skills` folders), hooks (Claude Code and Gemini CLI settings
+ * `hooks`; Cursor, Windsurf and Copilot `hooks.json` files) and Claude Code plugins (the folders
+ * plugins/installed_plugins.json records).
+ *
+ * Promises: every extension gets a stable key, a SHA-256 over its content (skills and plugins: the
+ * sorted relative paths and bytes of their files; hooks: the definition), its declared version and
+ * whether it can start a process. Hook commands are redacted with the injected redactor before
+ * they are recorded. Bounded: at most MAX_FILES_PER_EXTENSION files and MAX_BYTES_PER_EXTENSION
+ * bytes hashed per folder (past that, only names and sizes count), depth MAX_DEPTH, never through
+ * symlinks, node_modules or .git; at most MAX_EXTENSIONS records per scan.
+ * Failures: a settings file that cannot be read or parsed, or a folder that cannot be listed, is a
+ * ConfigError (code as the config reader gives it, or `unreadable`) next to the records that could
+ * be read. Never throws.
+ */
+import { createHash } from 'node:crypto';
+import { lstat, readdir, readFile } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import type { ConfigError, ConfigScope, ExtensionKind, ExtensionRecord } from '@mcpwatch/shared';
+import { readConfigFile } from '../discovery/config-reader.js';
+import { claudeInstalledPlugins } from '../discovery/project-finder.js';
+import { systemRootDir } from '../discovery/base-dirs.js';
+import type { ScanContext } from '../types.js';
+
+export const MAX_FILES_PER_EXTENSION = 500;
+export const MAX_BYTES_PER_EXTENSION = 16 * 1024 * 1024;
+export const MAX_DEPTH = 8;
+export const MAX_EXTENSIONS = 2000;
+const SETTINGS_MAX_BYTES = 5 * 1024 * 1024;
+const SCRIPT_EXTENSIONS = new Set(['.sh', '.bash', '.zsh', '.fish', '.py', '.js', '.mjs', '.cjs', '.ts', '.ps1', '.psm1', '.rb', '.pl', '.php', '.bat', '.cmd', '.exe', '.lua']);
+
+export interface ExtensionScan {
+  extensions: ExtensionRecord[];
+  errors: ConfigError[];
+}
+
+export interface ExtensionFinderDeps {
+  /** Redacts a command line (secrets replaced), as for server commands and process command lines. */
+  redact: (commandLine: string) => string;
+}
+
+interface Place {
+  client: string;
+  scope: ConfigScope;
+  user: string | null;
+  projectPath: string | null;
+}
+
+const sha256 = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function keyOf(kind: ExtensionKind, place: Place, path: string, extra = ''): string {
+  return sha256([kind, place.client, place.scope, place.user ?? '', place.projectPath ?? '', path, extra].join('\0')).slice(0, 32);
+}
+
+function folderError(path: string, client: string, err: unknown): ConfigError {
+  const code = (err as NodeJS.ErrnoException).code ?? 'error';
+  return { path, client, code: 'unreadable', reason: `cannot read this extension folder (${code}); not inventoried`.slice(0, 2048), line: null, column: null, entry: null };
+}
+
+/** Hash, file count and script presence of one folder (bounded, no symlinks). */
+async function hashFolder(root: string): Promise<{ sha: string; files: number; scripts: boolean; texts: Map<string, string> }> {
+  const entries: Array<{ rel: string; path: string; size: number; exec: boolean }> = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    if (depth > MAX_DEPTH || entries.length >= MAX_FILES_PER_EXTENSION) return;
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
+      if (entries.length >= MAX_FILES_PER_EXTENSION) return;
+      if (name === 'node_modules' || name === '.git') continue;
+      const path = join(dir, name);
+      const st = await lstat(path);
+      if (st.isSymbolicLink()) continue;
+      if (st.isDirectory()) await walk(path, depth + 1);
+      else if (st.isFile()) entries.push({ rel: relative(root, path).split(sep).join('/'), path, size: st.size, exec: (st.mode & 0o111) !== 0 });
+    }
+  };
+  await walk(root, 0);
+  const h = createHash('sha256');
+  let budget = MAX_BYTES_PER_EXTENSION;
+  const texts = new Map<string, string>();
+  for (const e of entries) {
+    h.update(`${e.rel}\0${e.size}\0`);
+    if (e.size <= budget) {
+      const bytes = await readFile(e.path);
+      budget -= bytes.length;
+      h.update(bytes);
+      if (e.rel === 'SKILL.md' || e.rel === '.claude-plugin/plugin.json') texts.set(e.rel, bytes.toString('utf8'));
+    }
+  }
+  const scripts = entries.some((e) => e.exec || SCRIPT_EXTENSIONS.has(e.rel.slice(e.rel.lastIndexOf('.')).toLowerCase()));
+  return { sha: h.digest('hex'), files: entries.length, scripts, texts };
+}
+
+/** `name:` and `version:` (top level or under `metadata:`) from SKILL.md front matter. */
+export function skillFrontMatter(text: string | undefined): { name: string | null; version: string | null } {
+  const m = text?.match(/^---\r?\n([\s\S]*?)\r?\n---/);
+  if (!m) return { name: null, version: null };
+  const field = (key: string): string | null => {
+    const f = m[1]!.match(new RegExp(`^\\s*${key}:\\s*["']?([^"'\\r\\n]+?)["']?\\s*$`, 'm'));
+    return f ? f[1]!.slice(0, 128) : null;
+  };
+  return { name: field('name'), version: field('version') };
+}
+
+async function skillsIn(dir: string, place: Place, out: ExtensionScan): Promise<void> {
+  let names: string[];
+  try {
+    names = (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') out.errors.push(folderError(dir, place.client, err));
+    return;
+  }
+  for (const name of names) {
+    if (out.extensions.length >= MAX_EXTENSIONS) return;
+    const path = join(dir, name);
+    try {
+      const st = await lstat(path);
+      if (!st.isDirectory()) continue;
+      const h = await hashFolder(path);
+      if (!h.texts.has('SKILL.md') && h.files === 0) continue;
+      const fm = skillFrontMatter(h.texts.get('SKILL.md'));
+      out.extensions.push({
+        extensionKey: keyOf('skill', place, path),
+        client: place.client,
+        kind: 'skill',
+        scope: place.scope,
+        user: place.user,
+        projectPath: place.projectPath,
+        path,
+        name: (fm.name ?? name).slice(0, 512),
+        version: fm.version,
+        contentSha256: h.sha,
+        fileCount: h.files,
+        runsCommand: h.scripts,
+      });
+    } catch (err) {
+      out.errors.push(folderError(path, place.client, err));
+    }
+  }
+}
+
+async function pluginAt(path: string, place: Place, out: ExtensionScan): Promise<void> {
+  try {
+    const h = await hashFolder(path);
+    let manifest: Record<string, unknown> = {};
+    try {
+      const parsed: unknown = JSON.parse(h.texts.get('.claude-plugin/plugin.json') ?? '{}');
+      if (isObj(parsed)) manifest = parsed;
+    } catch {
+      out.errors.push({ path: join(path, '.claude-plugin', 'plugin.json'), client: place.client, code: 'parse', reason: 'invalid JSON in plugin.json; plugin recorded by folder', line: null, column: null, entry: null });
+    }
+    const hasHooks = h.texts.size > 0 && isObj(manifest.hooks);
+    out.extensions.push({
+      extensionKey: keyOf('plugin', place, path),
+      client: place.client,
+      kind: 'plugin',
+      scope: place.scope,
+      user: place.user,
+      projectPath: place.projectPath,
+      path,
+      name: (typeof manifest.name === 'string' ? manifest.name : basename(path)).slice(0, 512),
+      version: typeof manifest.version === 'string' ? manifest.version.slice(0, 128) : null,
+      contentSha256: h.sha,
+      fileCount: h.files,
+      runsCommand: h.scripts || hasHooks,
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT') out.errors.push(folderError(path, place.client, err));
+  }
+}
+
+/** Hook definitions as Claude Code and Gemini CLI write them: {Event: [{matcher, hooks: [{type, command}]}]}. */
+function nestedHooks(hooks: Record<string, unknown>): Array<{ event: string; matcher: string | null; command: string | null }> {
+  const out: Array<{ event: string; matcher: string | null; command: string | null }> = [];
+  for (const [event, groups] of Object.entries(hooks)) {
+    for (const group of Array.isArray(groups) ? groups : []) {
+      if (!isObj(group)) continue;
+      const matcher = typeof group.matcher === 'string' ? group.matcher : null;
+      const inner = Array.isArray(group.hooks) ? group.hooks : [group];
+      for (const h of inner) if (isObj(h)) out.push({ event, matcher, command: commandOf(h) });
+    }
+  }
+  return out;
+}
+
+/** Flat hook lists as Cursor, Windsurf and Copilot write them: {event: [{command | bash | powershell}]}. */
+function commandOf(h: Record<string, unknown>): string | null {
+  for (const k of ['command', 'bash', 'powershell', 'prompt']) if (typeof h[k] === 'string') return h[k];
+  return null;
+}
+
+async function hooksIn(path: string, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
+  const r = await readConfigFile(path, { format: 'jsonc', maxFileBytes: SETTINGS_MAX_BYTES, client: place.client });
+  if (r.status === 'missing') return;
+  if (r.status === 'error') {
+    out.errors.push(r.error);
+    return;
+  }
+  const hooks = r.document.hooks;
+  if (!isObj(hooks)) return;
+  nestedHooks(hooks).forEach((h, index) => {
+    if (out.extensions.length >= MAX_EXTENSIONS) return;
+    const command = h.command === null ? null : deps.redact(h.command).slice(0, 4096);
+    out.extensions.push({
+      extensionKey: keyOf('hook', place, path, `${h.event}\0${h.matcher ?? ''}\0${index}`),
+      client: place.client,
+      kind: 'hook',
+      scope: place.scope,
+      user: place.user,
+      projectPath: place.projectPath,
+      path,
+      name: `${h.event}${h.matcher ? `:${h.matcher}` : ''}`.slice(0, 512),
+      version: null,
+      // Over the definition as written (values included) so a changed secret still changes the hash.
+      contentSha256: sha256(JSON.stringify([h.event, h.matcher, h.command])),
+      fileCount: 1,
+      runsCommand: h.command !== null,
+      hookEvent: h.event.slice(0, 128),
+      hookMatcher: h.matcher?.slice(0, 512) ?? null,
+      hookCommand: command,
+    });
+  });
+}
+
+function claudeManagedSettings(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>): string[] {
+  const root = systemRootDir(ctx);
+  if (ctx.platform === 'darwin') return [join(root, 'Library', 'Application Support', 'ClaudeCode', 'managed-settings.json')];
+  if (ctx.platform === 'win32') return [join(root, 'ProgramData', 'ClaudeCode', 'managed-settings.json'), join(root, 'Program Files', 'ClaudeCode', 'managed-settings.json')];
+  return [join(root, 'etc', 'claude-code', 'managed-settings.json')];
+}
+
+/**
+ * Every skill, hook and plugin in the users' homes, the given project folders and the machine's
+ * managed settings. Never throws.
+ */
+export async function findExtensions(ctx: ScanContext, projects: readonly string[], deps: ExtensionFinderDeps): Promise<ExtensionScan> {
+  const out: ExtensionScan = { extensions: [], errors: [] };
+  try {
+    for (const { user, home } of ctx.homes) {
+      const at = (client: string, scope: ConfigScope): Place => ({ client, scope, user, projectPath: null });
+      await skillsIn(join(home, '.claude', 'skills'), at('claude-code', 'user'), out);
+      await skillsIn(join(home, '.agents', 'skills'), at('agents-skills', 'user'), out);
+      await hooksIn(join(home, '.claude', 'settings.json'), at('claude-code', 'user'), deps, out);
+      await hooksIn(join(home, '.gemini', 'settings.json'), at('gemini-cli', 'user'), deps, out);
+      await hooksIn(join(home, '.cursor', 'hooks.json'), at('cursor', 'user'), deps, out);
+      await hooksIn(join(home, '.codeium', 'windsurf', 'hooks.json'), at('windsurf', 'user'), deps, out);
+      const installed = await readConfigFile(join(home, '.claude', 'plugins', 'installed_plugins.json'), { format: 'json', maxFileBytes: SETTINGS_MAX_BYTES, client: 'claude-code' });
+      if (installed.status === 'error') out.errors.push(installed.error);
+      if (installed.status === 'ok') for (const dir of claudeInstalledPlugins(installed.document)) await pluginAt(dir, at('claude-code', 'plugin'), out);
+    }
+    for (const project of projects) {
+      const at = (client: string): Place => ({ client, scope: 'project', user: null, projectPath: project });
+      await skillsIn(join(project, '.claude', 'skills'), at('claude-code'), out);
+      await skillsIn(join(project, '.agents', 'skills'), at('agents-skills'), out);
+      await hooksIn(join(project, '.claude', 'settings.json'), at('claude-code'), deps, out);
+      await hooksIn(join(project, '.claude', 'settings.local.json'), at('claude-code'), deps, out);
+      await hooksIn(join(project, '.gemini', 'settings.json'), at('gemini-cli'), deps, out);
+      await hooksIn(join(project, '.cursor', 'hooks.json'), at('cursor'), deps, out);
+      await hooksIn(join(project, '.windsurf', 'hooks.json'), at('windsurf'), deps, out);
+      let copilotHooks: string[] = [];
+      try {
+        copilotHooks = (await readdir(join(project, '.github', 'hooks'))).filter((n) => n.endsWith('.json')).sort();
+      } catch {
+        // no .github/hooks folder: nothing to read
+      }
+      for (const name of copilotHooks) await hooksIn(join(project, '.github', 'hooks', name), at('copilot-cli'), deps, out);
+    }
+    for (const path of claudeManagedSettings(ctx)) await hooksIn(path, { client: 'claude-code', scope: 'managed', user: null, projectPath: null }, deps, out);
+  } catch (err) {
+    out.errors.push({ path: '(extensions)', client: null, code: 'extensions-failed', reason: `extension scan stopped: ${(err as Error).message}`.slice(0, 2048), line: null, column: null, entry: null });
+  }
+  return out;
+}
