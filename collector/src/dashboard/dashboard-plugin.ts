@@ -226,7 +226,9 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
     );
     app.get<{ Querystring: Static<typeof FindingsQ> }>('/ui/api/findings', { ...read, schema: { querystring: FindingsQ } }, async (req) => {
       const q = req.query;
-      return store.listFindings(defined({ severity: q.severity as Severity | undefined, rule: q.rule, status: q.status, endpointId: q.endpoint, cursor: q.cursor, limit: q.limit }));
+      // One status at a time (default open): the store's order across both is over the page budget
+      // at 100,000 endpoints, the per-status one uses its index (npm run bench:dashboard).
+      return store.listFindings(defined({ severity: q.severity as Severity | undefined, rule: q.rule, status: q.status ?? 'open', endpointId: q.endpoint, cursor: q.cursor, limit: q.limit }));
     });
 
     // ---- admin action: containment (admin session + CSRF) ----
