@@ -32,6 +32,7 @@ import { retentionPlugin } from './retention.js';
 import { batchRoutes } from './routes/batches.js';
 import { containmentPlugin } from './containment/containment-plugin.js';
 import { dashboardPlugin } from './dashboard/dashboard-plugin.js';
+import { toolRoutes } from './tools/tool-routes.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
 import { openapiPlugin } from './openapi.js';
@@ -69,6 +70,7 @@ const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
   ['admin', adminRoutes],
   // The dashboard at /ui (static app + session API), in its own scope with cookie/CSRF/helmet.
   ['dashboard', dashboardPlugin()],
+  ['tools', toolRoutes],
 ];
 
 /** Paths pino must never print (secrets in headers; enroll secrets are only ever in headers). */

@@ -5,6 +5,7 @@
  */
 import { containmentMigration } from '../containment/containment-migration.js';
 import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
+import { toolMigration } from '../tools/tool-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -282,6 +283,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0002_outbox_per_batch': m0002(engine),
     '0004_containment': containmentMigration(),
     '0005_ui_sessions': dashboardSessionsMigration(),
+    '0006_tools': toolMigration(),
   };
 }
 

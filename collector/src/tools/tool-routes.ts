@@ -1,0 +1,75 @@
+/**
+ * The tools query API (bearer token, scope read), over the `endpoint_tools` projection:
+ *
+ *   GET /v1/tools                          fleet-wide tools with prevalence; filters name, server, capability
+ *   GET /v1/tools/divergence               same server fingerprint + version, different tool hashes on some endpoints
+ *   GET /v1/tools/:name/endpoints          which endpoints expose tool X now (?server=)
+ *   GET /v1/endpoints/:endpointId/tools    one endpoint's current tools
+ *
+ * Needs a Kysely-backed store (`store.db`); with another store every route answers 503
+ * MCPW_ERR_STORE_UNAVAILABLE. Filters are bound values. Errors: 400 (schema), 401, 403, 503.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import type { FastifyPluginAsync } from 'fastify';
+import type { Kysely } from 'kysely';
+import { TOOL_CAPABILITIES } from '@mcpwatch/shared';
+import { requireScope } from '../auth.js';
+import { Errors, isCollectorError } from '../errors.js';
+import { ErrorReply } from '../routes/api-schemas.js';
+import { endpointsExposing, fleetDivergence, listTools, toolsOfEndpoint } from './tool-queries.js';
+
+type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const Filter = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: 512, description }));
+const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 }));
+const ToolsQuery = Type.Object(
+  {
+    name: Filter('tool name'),
+    server: Filter('server fingerprint / listener id, or server name'),
+    capability: Type.Optional(Type.Union(TOOL_CAPABILITIES.map((c) => Type.Literal(c)))),
+    limit: Limit,
+  },
+  { additionalProperties: false },
+);
+const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
+const EndpointParams = Type.Object({ endpointId: Type.String({ minLength: 1, maxLength: 128 }) });
+const ServerQuery = Type.Object({ server: Filter('server fingerprint / listener id, or server name'), limit: Limit }, { additionalProperties: false });
+const LimitQuery = Type.Object({ limit: Limit }, { additionalProperties: false });
+const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply };
+const security = [{ bearer: [] }];
+
+export const toolRoutes: FastifyPluginAsync = async (app) => {
+  const { store, config } = app.collector;
+  const db = (store as unknown as { db?: AnyDb }).db ?? null;
+  app.addHook('onRequest', requireScope(store, config.adminToken, 'read'));
+  const run = async <T>(fn: (db: AnyDb) => Promise<T>): Promise<T> => {
+    if (!db) throw Errors.storeUnavailable('this store has no tool projection');
+    try {
+      return await fn(db);
+    } catch (e) {
+      if (isCollectorError(e)) throw e;
+      throw Errors.storeUnavailable(`tool query failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+    }
+  };
+
+  app.get<{ Querystring: Static<typeof ToolsQuery> }>(
+    '/v1/tools',
+    { schema: { tags: ['query'], summary: 'Tools across the fleet, with prevalence', querystring: ToolsQuery, security, response: errors } },
+    async (req) => ({ items: await run((d) => listTools(d, req.query)) }),
+  );
+  app.get<{ Querystring: Static<typeof LimitQuery> }>(
+    '/v1/tools/divergence',
+    { schema: { tags: ['query'], summary: 'Tools whose hashes differ across endpoints running the same server version', querystring: LimitQuery, security, response: errors } },
+    async (req) => ({ items: await run((d) => fleetDivergence(d, req.query.limit)) }),
+  );
+  app.get<{ Params: Static<typeof NameParams>; Querystring: Static<typeof ServerQuery> }>(
+    '/v1/tools/:name/endpoints',
+    { schema: { tags: ['query'], summary: 'Endpoints exposing a tool', params: NameParams, querystring: ServerQuery, security, response: errors } },
+    async (req) => ({ items: await run((d) => endpointsExposing(d, req.params.name, req.query.server, req.query.limit)) }),
+  );
+  app.get<{ Params: Static<typeof EndpointParams>; Querystring: Static<typeof LimitQuery> }>(
+    '/v1/endpoints/:endpointId/tools',
+    { schema: { tags: ['query'], summary: "An endpoint's current tools", params: EndpointParams, querystring: LimitQuery, security, response: errors } },
+    async (req) => ({ items: await run((d) => toolsOfEndpoint(d, req.params.endpointId, req.query.limit)) }),
+  );
+};

@@ -1,0 +1,60 @@
+/**
+ * /v1/tools over a real store (both engines): tool events go in through the store's ingest (the
+ * batch log), the projector builds endpoint_tools, the routes answer fleet questions. Auth and
+ * bad filters are refused with coded errors.
+ */
+import { makeEvent, type ToolRecord } from '@mcpwatch/shared';
+import { waitFor } from '@mcpwatch/testkit';
+import { engineCases } from '../../support/pg.js';
+import { makeQueryFixture, type QueryFixture } from '../../support/query-fixture.js';
+
+const H = (c: string) => c.repeat(64);
+const tool = (over: Partial<ToolRecord>): ToolRecord => ({
+  serverId: 'fp-github', serverKey: null, serverName: 'github', serverVersion: '1.2.0', source: 'probe', name: 'create_issue', title: null,
+  descriptionSha256: H('a'), inputSchemaSha256: H('b'), annotationsSha256: null, annotations: {}, instructionsSha256: null, capabilities: [], ...over,
+});
+
+describe.each(await engineCases())('tools API (%s)', (engine) => {
+  let f: QueryFixture;
+  beforeAll(async () => {
+    f = await makeQueryFixture(engine);
+    const { a, b } = f.fleet;
+    await a.sender.send([
+      makeEvent('tool.added', a.agent.endpointId, tool({})),
+      makeEvent('tool.added', a.agent.endpointId, tool({ serverId: 'listener:0.0.0.0:7000', serverName: 'shell', serverVersion: null, name: 'run_command', capabilities: ['shell-exec'], annotations: { destructiveHint: true } })),
+    ]);
+    await b.sender.send([makeEvent('tool.added', b.agent.endpointId, tool({ descriptionSha256: H('c') }))]);
+  });
+  afterAll(async () => f.close());
+
+  it('lists tools with prevalence and filters, names the endpoints exposing one, and an endpoint\'s tools', async () => {
+    const { a, b } = f.fleet;
+    const all = await waitFor('tools projected', async () => {
+      const r = await f.get('/v1/tools');
+      const items = r.json().items as { name: string; endpoints: number }[];
+      return items.find((t) => t.name === 'create_issue')?.endpoints === 2 && items.length === 2 ? items : undefined;
+    }, 30_000);
+    expect(all[0]).toMatchObject({ serverId: 'fp-github', name: 'create_issue', endpoints: 2, descriptionVariants: 2 });
+    const shell = await f.get('/v1/tools?capability=shell-exec');
+    expect(shell.json().items).toEqual([expect.objectContaining({ name: 'run_command', serverName: 'shell', capabilities: ['shell-exec'] })]);
+    const who = await f.get('/v1/tools/create_issue/endpoints?server=github');
+    expect(who.json().items.map((r: { endpointId: string }) => r.endpointId).sort()).toEqual([a.agent.endpointId, b.agent.endpointId].sort());
+    const mine = await f.get(`/v1/endpoints/${a.agent.endpointId}/tools`);
+    expect(mine.json().items.map((t: { name: string }) => t.name)).toEqual(['create_issue', 'run_command']);
+    expect(mine.json().items[1].annotations).toEqual({ destructiveHint: true });
+  });
+
+  it('shows fleet divergence for the same server version', async () => {
+    const r = await f.get('/v1/tools/divergence');
+    expect(r.statusCode).toBe(200);
+    expect(r.json().items).toEqual([expect.objectContaining({ serverId: 'fp-github', serverVersion: '1.2.0', name: 'create_issue' })]);
+    expect(r.json().items[0].divergent).toHaveLength(1);
+  });
+
+  it('refuses a missing token (401) and a bad filter (400) with coded errors', async () => {
+    expect((await f.get('/v1/tools', null)).statusCode).toBe(401);
+    const bad = await f.get('/v1/tools?capability=teleport');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().code).toMatch(/^MCPW_ERR_/);
+  });
+});
