@@ -312,6 +312,19 @@ export const CONFIG_TABLE = {
     description: 'Posts per second to the webhook (burst 3); Slack allows about one a second.',
     parse: kinds.number(0.01, 1000),
   }),
+  autoContainment: key({
+    default: [] as string[],
+    env: ['MCPWATCH_AUTO_CONTAINMENT'],
+    description:
+      'Automated containment, opt-in: quarantine a server when a finding of rule RULE at severity SEVERITY or above is raised for it ("RULE>=SEVERITY", comma-separated; RULE * for any rule). Empty: off.',
+    parse: kinds.list(/^[A-Za-z0-9_.:*-]{1,64}>=(info|low|medium|high|critical)$/),
+  }),
+  autoContainmentDryRun: key({
+    default: 'off' as 'on' | 'off',
+    env: ['MCPWATCH_AUTO_CONTAINMENT_DRY_RUN'],
+    description: 'on: auto-containment only records what it would quarantine (status dry-run in the audit trail); no command is sent.',
+    parse: kinds.oneOf(['on', 'off'] as const),
+  }),
   // ---- outlets (outbox drainers and sinks) ----
   kinesisStream: key({
     default: '',

@@ -20,6 +20,7 @@ import { Errors, isCollectorError } from '../errors.js';
 import { ErrorReply, rejectNulCharacters, rejectUnknownFields } from '../routes/api-schemas.js';
 import { Containment } from './containment-service.js';
 import { ContainmentStore } from './containment-store.js';
+import { parseAutoContainmentRules } from './auto-containment.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -88,6 +89,7 @@ export const containmentPlugin: FastifyPluginAsync = async (app) => {
         sign: (c) => ca.signCommand(c),
         now,
         reportError: (e) => app.log.warn({ err: e }, 'containment: background error'),
+        autoContainment: { rules: parseAutoContainmentRules(config.autoContainment), dryRun: config.autoContainmentDryRun === 'on' },
       })
     : null;
   app.decorate('containment', containment);

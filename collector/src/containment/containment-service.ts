@@ -14,12 +14,15 @@
  *   PostgreSQL is delivered within that interval) and at once for commands issued here.
  * - Listeners (the webhook notifier) hear every issued command and every result; a listener that
  *   throws is ignored.
+ * - Automated containment (auto-containment.ts), when configured: the findings of each batch whose
+ *   results are recorded may issue a quarantine (or a dry-run record) the same way.
  * Failure: store errors reject (routes turn them into 503); `commandsFor` never rejects (an ack
  * must not fail because containment is unavailable: it returns [] and reports the error).
  */
 import { randomBytes } from 'node:crypto';
 import { newEventId, MAX_COMMANDS_PER_ACK, type CommandAction, type SignedCommand, type UnsignedCommand } from '@mcpwatch/shared';
 import { ContainmentStore, type ContainmentRecord } from './containment-store.js';
+import { autoContainmentCandidates, type AutoContainmentRule } from './auto-containment.js';
 
 export interface ContainmentRequest {
   endpointId: string;
@@ -27,6 +30,8 @@ export interface ContainmentRequest {
   action: CommandAction;
   reason: string;
   actor: { tokenId: string; name: string };
+  /** Record only (status dry-run): not delivered, not notified as issued. */
+  dryRun?: boolean;
 }
 
 export type ContainmentNotice =
@@ -53,6 +58,8 @@ export interface ContainmentOptions {
   /** How often the set of endpoints with pending commands is re-read; default 2000 ms. */
   pendingRefreshMs?: number;
   reportError?: (e: unknown) => void;
+  /** Opt-in automated containment: quarantine on a finding of a rule at or above a severity. */
+  autoContainment?: { rules: AutoContainmentRule[]; dryRun: boolean };
 }
 
 /** Event types that answer a command, and the status each records. */
@@ -64,7 +71,7 @@ const RESULT_STATUS: Record<string, 'succeeded' | 'failed'> = {
 
 export class Containment {
   readonly #store: ContainmentStore;
-  readonly #opts: Required<Omit<ContainmentOptions, 'reportError'>> & { reportError: (e: unknown) => void };
+  readonly #opts: Required<Omit<ContainmentOptions, 'reportError' | 'autoContainment'>> & { reportError: (e: unknown) => void; autoContainment?: ContainmentOptions['autoContainment'] };
   #pending = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
@@ -141,12 +148,13 @@ export class Containment {
       actor: req.actor,
       requestedAt: unsigned.issuedAt,
       expiresAt: unsigned.expiresAt,
-      status: 'queued',
+      status: req.dryRun ? 'dry-run' : 'queued',
       deliveredAt: null,
       resultAt: null,
       resultDetail: null,
     };
     await this.#store.insert(record, signed);
+    if (req.dryRun) return record;
     this.#pending.add(req.endpointId);
     this.#notify({ kind: 'issued', record });
     return record;
@@ -191,7 +199,35 @@ export class Containment {
         if (record) this.#notify({ kind: 'result', record });
       }
     }
+    await this.#autoContain(endpointId, events);
     return recorded;
+  }
+
+  /** Auto-containment of the findings `events` raise (auto-containment.ts). Never rejects. */
+  async #autoContain(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<void> {
+    const auto = this.#opts.autoContainment;
+    if (!auto || auto.rules.length === 0) return;
+    try {
+      const candidates = autoContainmentCandidates(auto.rules, events);
+      if (candidates.length === 0) return;
+      // Any command pending or confirmed for the server (a quarantine, or a restore an analyst
+      // chose) wins over the policy: it never fights a person's decision.
+      const held = new Set((await this.#store.states([endpointId])).map((r) => r.serverKey));
+      const dryRuns = new Set(auto.dryRun ? (await this.#store.list({ endpointId, limit: 1000 })).filter((r) => r.status === 'dry-run').map((r) => r.serverKey) : []);
+      for (const c of candidates) {
+        if (held.has(c.serverKey) || dryRuns.has(c.serverKey)) continue;
+        await this.issue({
+          endpointId,
+          serverKey: c.serverKey,
+          action: 'quarantine',
+          reason: `auto-containment: finding ${c.ruleId} (${c.severity})${c.title ? `: ${c.title}` : ''}`.slice(0, 1024),
+          actor: { tokenId: 'policy', name: 'auto-containment' },
+          dryRun: auto.dryRun,
+        });
+      }
+    } catch (e) {
+      this.#opts.reportError(e);
+    }
   }
 
   /** The audit trail, newest first. */

@@ -8,7 +8,8 @@ import type { CommandAction, SignedCommand } from '@mcpwatch/shared';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export type CommandStatus = 'queued' | 'delivered' | 'succeeded' | 'failed' | 'expired';
+/** `dry-run`: recorded by auto-containment in dry-run mode (auto-containment.ts); never delivered. */
+export type CommandStatus = 'queued' | 'delivered' | 'succeeded' | 'failed' | 'expired' | 'dry-run';
 
 /** One row of the audit trail. */
 export interface ContainmentRecord {
