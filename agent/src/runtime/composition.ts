@@ -17,6 +17,7 @@ import type { ScanDeps } from '../inventory/scan.js';
 import { AgentRuntime, type Logger, type WatchEngine, type WatchEngineOptions } from './agent-runtime.js';
 import { withToolFindings, withToolWatch } from '../tools/tool-watch-engine.js';
 import type { ToolWatcher } from '../tools/tool-watcher.js';
+import { withExtensionFindings, withExtensionWatch, type ExtensionWatcher } from '../extensions/extension-watch.js';
 import { ContainmentExecutor } from '../containment/index.js';
 import type { HostInfo } from '@mcpwatch/shared';
 
@@ -32,6 +33,9 @@ export interface CompositionOptions {
   onEvent?: (event: McpEvent) => void;
 }
 
+/** How often run mode rescans skills, hooks and plugins (they are read whole: hashed folders). */
+const EXTENSION_SCAN_MS = 60_000;
+
 /** The agent of run mode, wired and not yet started. */
 export function composeAgent(o: CompositionOptions): AgentRuntime {
   const { setup } = o;
@@ -39,9 +43,12 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
   // Tool probing (tools/): the watcher joins the engine, its findings join the rules evaluation.
   let toolWatcher: ToolWatcher | null = null;
   const baseRules = o.evaluateRules ?? rulesEvaluator(() => runtime.rulesOptions());
-  const deps = { ...setup.deps, evaluateRules: withToolFindings(baseRules, () => toolWatcher, () => runtime.rulesOptions()) };
+  // Extensions (extensions/): skills, hooks and plugins rescanned every EXTENSION_SCAN_MS; their findings join the rules too.
+  let extensionWatcher: ExtensionWatcher | null = null;
+  const toolRules = withToolFindings(baseRules, () => toolWatcher, () => runtime.rulesOptions());
+  const deps = { ...setup.deps, evaluateRules: withExtensionFindings(toolRules, () => extensionWatcher) };
   const tooled = (engine: WatchEngine, w: WatchEngineOptions): WatchEngine =>
-    withToolWatch(engine, {
+    withExtensionWatch(withToolWatch(engine, {
       config: o.config,
       enabled: o.config.probeListeners && setup.options.sources.sockets,
       endpointId: w.endpointId,
@@ -52,6 +59,18 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
       },
       onError: (e) => w.onError(e),
       expose: (t) => (toolWatcher = t),
+    }), {
+      ctx: setup.ctx,
+      stateDir: o.config.stateDir,
+      endpointId: w.endpointId,
+      intervalMs: EXTENSION_SCAN_MS,
+      redact: setup.deps.redact,
+      onEvent: (e) => {
+        w.onEvent(e);
+        o.onEvent?.(e);
+      },
+      onError: (e) => w.onError(e),
+      expose: (x) => (extensionWatcher = x),
     });
   let engine: InventoryWatcher | null = null;
   let containment: ContainmentExecutor | null = null;
