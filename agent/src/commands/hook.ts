@@ -10,7 +10,6 @@
  * deliberate deny for a client that takes deny as exit 2 (Windsurf).
  */
 import { parseArgs } from 'node:util';
-import { defaultStateDir } from '../config/config-table.js';
 import { isHookClientId, HOOK_CLIENT_IDS } from '../hooks/hook-catalog.js';
 import { readBoundedInput, HOOK_INPUT_MAX_BYTES, HOOK_INPUT_TIMEOUT_MS } from '../hooks/bounded-stdin.js';
 import { runHook } from '../hooks/hook-runner.js';
@@ -51,7 +50,9 @@ export const hookCommand: Command = {
       io.stderr(`mcpwatch hook: unknown client ${JSON.stringify(client ?? '')}\n${USAGE}`);
       return 0;
     }
-    const stateDir = (values['state-dir'] as string | undefined) ?? io.env.MCPWATCH_STATE_DIR ?? defaultStateDir();
+    // Installed hooks pass --state-dir; the config table (and the platform layer behind it) is loaded
+    // only without it, to keep the per-call start-up small.
+    const stateDir = (values['state-dir'] as string | undefined) ?? io.env.MCPWATCH_STATE_DIR ?? (await import('../config/config-table.js')).defaultStateDir();
     const input = await readBoundedInput(process.stdin, HOOK_INPUT_MAX_BYTES, positiveInt(values['input-timeout-ms'] as string | undefined, HOOK_INPUT_TIMEOUT_MS));
     const maxBytes = values['journal-max-bytes'] !== undefined ? positiveInt(values['journal-max-bytes'] as string, 0) : 0;
     const result = runHook({ client, input, stateDir, ...(maxBytes > 0 ? { journal: { maxBytes } } : {}) });

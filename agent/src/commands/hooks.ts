@@ -78,7 +78,8 @@ export const hooksCommand: Command = {
 
     const targetOf = (id: HookClientId): HookTarget => ({ client: id, scope: scope as HookScope, platform: platform as Platform, home, systemRoot });
     const chosen = client !== undefined ? [client as HookClientId] : HOOK_CLIENT_IDS;
-    const commandOf = (id: HookClientId): string => (values.command as string | undefined) ?? defaultHookCommand(id, explicitStateDir ? stateDir : null);
+    // The state dir is always written into the command: the hook then never loads the config table.
+    const commandOf = (id: HookClientId): string => (values.command as string | undefined) ?? defaultHookCommand(id, stateDir);
     const lines: string[] = [];
     const results: unknown[] = [];
     let failed = false;

@@ -3,7 +3,7 @@
  * running agent to ship as `tool.called` events. No network on the hook's path.
  *
  * On disk: `<stateDir>/hook-journal/journal-<10 digit index>.log`, each record framed exactly as
- * the spool frames its records (spool/spool.ts encodeFrame: magic, length, CRC-32, payload) and
+ * the spool frames its records (spool/frame.ts: magic, length, CRC-32, payload) and
  * read back with the spool's scanner, so a torn or corrupted record is skipped, never parsed.
  *
  * Promises:
@@ -17,7 +17,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeFrame, scanBuffer } from '../spool/spool.js';
+import { encodeFrame, scanBuffer } from '../spool/frame.js';
 import { AgentCodes } from '../errors.js';
 
 export const JOURNAL_DIR = 'hook-journal';
