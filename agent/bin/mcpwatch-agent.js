@@ -1,6 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
-// --max-semi-space-size=2: a long-running agent keeps V8's young generation small (about 25 MB less RSS at
-// the same CPU); the flag is read when the heap is set up, so it has to be on the command line.
+#!/usr/bin/env node
 // Launcher: the compiled CLI lives in ../dist (built by `npm ci` via the root prepare script).
-import { main } from '../dist/cli.js';
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+// No V8 flag here: `run` and `watch` relaunch themselves with --max-semi-space-size=2 (see
+// dist/runtime/launch.js), so short commands such as `scan` start without paying for it.
+import { fileURLToPath } from 'node:url';
+import { launch } from '../dist/runtime/launch.js';
+
+launch(fileURLToPath(import.meta.url), process.argv.slice(2), async (argv) => (await import('../dist/cli.js')).main(argv)).then((code) => {
+  process.exitCode = code;
+});

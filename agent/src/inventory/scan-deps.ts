@@ -6,7 +6,6 @@
 import { processSignatures } from '../catalog/index.js';
 import { createHostResolver } from '../collect/host-resolver.js';
 import { systemHostFacts } from '../collect/host-facts.js';
-import { platformSources } from '../platform/index.js';
 import { createUserNameResolver } from '../collect/user-names.js';
 import { discover } from '../discovery/index.js';
 import { normalizeEntry } from '../normalize/index.js';
@@ -51,8 +50,8 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
     normalize: normalizeEntry,
     resolveEffective: resolveEffectiveState,
     evaluateRules: rulesEvaluator(rules),
-    processSource: platformSources().processSource(),
-    socketSource: platformSources().socketSource(),
+    processSource: lazyProcessSource(),
+    socketSource: lazySocketSource(),
     hostFacts: systemHostFacts,
     resolveHosts: createHostResolver(),
     resolveUser: createUserNameResolver(),
@@ -69,5 +68,23 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
     },
     selfPids: new Set([process.pid]),
     watchSpecs: (ctx) => watchSpecs(ctx, lastProjects),
+  };
+}
+
+/** This OS's process source, its modules loaded on the first snapshot (a configs-only scan never loads them). */
+function lazyProcessSource(): ScanDeps['processSource'] {
+  let source: ScanDeps['processSource'] | null = null;
+  return async () => {
+    source ??= (await import('../platform/index.js')).platformSources().processSource();
+    return source();
+  };
+}
+
+/** This OS's socket source, loaded on first use like lazyProcessSource. */
+function lazySocketSource(): ScanDeps['socketSource'] {
+  let source: ScanDeps['socketSource'] | null = null;
+  return async (scope) => {
+    source ??= (await import('../platform/index.js')).platformSources().socketSource();
+    return source(scope);
   };
 }

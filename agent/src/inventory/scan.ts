@@ -22,8 +22,6 @@ import type { ProcessRow, ProcessSource, SocketRow, SocketScope, SocketSource } 
 import type { HostFactsSource } from '../collect/host-facts.js';
 import type { HostResolver } from '../collect/host-resolver.js';
 import type { UserNameResolver } from '../collect/user-names.js';
-import { classifyProcesses } from '../collect/processes.js';
-import { collectSockets, remoteTargets } from '../collect/sockets.js';
 import { hostInfo } from '../collect/host-facts.js';
 import { redactConfigError } from '../secrets/index.js';
 import { AgentCodes, AgentError } from '../errors.js';
@@ -210,7 +208,11 @@ export async function classifyRuntime(
 ): Promise<RuntimeState> {
   const errors = [...snapshot.errors];
   const socketErrors: ConfigError[] = [];
+  if (!sources.processes && !sources.sockets) return { processes: [], sockets: [], errors };
   try {
+    // Loaded here, not at the top: a configs-only scan (`--home`) never needs them.
+    const { classifyProcesses } = await import('../collect/processes.js');
+    const { collectSockets, remoteTargets } = await import('../collect/sockets.js');
     const processes = classifyProcesses({
       rows: snapshot.rows,
       servers,

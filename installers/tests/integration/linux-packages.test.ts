@@ -40,6 +40,7 @@ describe('systemd unit', () => {
     const service = unit.Service!;
     expect(service.ExecStart).toEqual(['/usr/bin/mcpwatch-agent run --state-dir /var/lib/mcpwatch']);
     expect(service.Restart).toEqual(['on-failure']);
+    expect(service.Environment).toEqual(['NODE_OPTIONS=--max-semi-space-size=2']); // one process, small young generation
     expect(service.CPUQuota?.[0]).toMatch(/^\d+%$/);
     expect(service.MemoryMax?.[0]).toMatch(/^\d+M$/);
     expect(Number(service.Nice?.[0])).toBeGreaterThan(0);

@@ -113,7 +113,9 @@ async function startRunRig(): Promise<RunRig> {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(enroll, 'enrolled with', 60_000);
+  // NODE_OPTIONS as the service definitions set it: one process (no relaunch), the one measured.
   const agent = spawn(AGENT_EXEC, ['run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(agent, 'running (endpoint', 60_000);

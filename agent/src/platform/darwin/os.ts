@@ -7,7 +7,6 @@
 import { join } from 'node:path';
 import type { OsSpec } from '../os-spec.js';
 import { MANAGED_DOMAIN, posix, underRoot, userStateDir } from '../posix.js';
-import { systemInformationHostFacts } from '../system-information-host-facts.js';
 
 const NON_USERS = new Set(['shared', 'guest', 'deleted users']);
 
@@ -24,5 +23,5 @@ export const darwinOs: OsSpec = {
     { kind: 'plist', path: underRoot(systemRoot, `/Library/Managed Preferences/${MANAGED_DOMAIN}.plist`) },
     { kind: 'json', name: 'system config', path: underRoot(systemRoot, '/etc/mcpwatch/agent.json') },
   ],
-  hostFacts: systemInformationHostFacts,
+  hostFacts: async () => (await import('../system-information-host-facts.js')).systemInformationHostFacts(),
 };

@@ -6,7 +6,6 @@
 import { join } from 'node:path';
 import type { OsSpec } from '../os-spec.js';
 import { posix, underRoot, userStateDir } from '../posix.js';
-import { linuxHostFacts } from './host-facts.js';
 
 export const linuxOs: OsSpec = {
   ...posix,
@@ -18,5 +17,5 @@ export const linuxOs: OsSpec = {
   appData: (home, env) => env('XDG_CONFIG_HOME') ?? join(home, '.config'),
   defaultStateDir: (_env, privileged, userHome) => (privileged() ? '/var/lib/mcpwatch' : userStateDir(userHome)),
   managedPlaces: (systemRoot) => [{ kind: 'json', name: 'system config', path: underRoot(systemRoot, '/etc/mcpwatch/agent.json') }],
-  hostFacts: async () => linuxHostFacts(),
+  hostFacts: async () => (await import('./host-facts.js')).linuxHostFacts(),
 };

@@ -9,7 +9,6 @@ import { execFile, execFileSync } from 'node:child_process';
 import { userInfo } from 'node:os';
 import * as path from 'node:path';
 import type { Env, OsSpec } from '../os-spec.js';
-import { systemInformationHostFacts } from '../system-information-host-facts.js';
 
 export const REGISTRY_KEY = 'HKLM\\SOFTWARE\\Policies\\mcpwatch';
 const NON_USERS = new Set(['public', 'default', 'default user', 'all users', 'shared', 'defaultapppool', 'wdagutilityaccount']);
@@ -69,7 +68,7 @@ export const win32Os: OsSpec = {
     });
   },
   fsyncsDirectories: false,
-  hostFacts: systemInformationHostFacts,
+  hostFacts: async () => (await import('../system-information-host-facts.js')).systemInformationHostFacts(),
   regQuery: (key) =>
     new Promise((resolve) => {
       execFile('reg', ['query', key], { windowsHide: true, timeout: 5000, maxBuffer: MAX_REG_BYTES }, (err, stdout) => {

@@ -1,0 +1,95 @@
+/**
+ * How the `mcpwatch-agent` bin starts a command. The long-running commands (`run`, `watch`) want
+ * V8's young generation small (`--max-semi-space-size=2`: about 25 MB less RSS at the same CPU),
+ * and V8 reads that flag only when the heap is set up, so it must be on the command line or in
+ * NODE_OPTIONS; on the bin's shebang it cost every short command (`scan`, `status`, `hook`) its
+ * start-up. So the bin starts plain and `run`/`watch` relaunch themselves once with the flag in
+ * NODE_OPTIONS; every other command runs in the first process.
+ *
+ * Contract:
+ * - No relaunch when the flag is already there (execArgv or NODE_OPTIONS, e.g. a service
+ *   definition sets it) or the process is itself the relaunched one (MCPWATCH_RELAUNCHED=1).
+ * - The relaunched child inherits stdio, cwd and environment; SIGINT, SIGTERM and SIGHUP sent to
+ *   the parent are passed on; the parent exits with the child's code (128 + signal number when
+ *   the child died of a signal). If the parent dies without passing anything on (kill -9), the
+ *   child sees its IPC channel close and stops as on SIGTERM: it never outlives its launcher. A
+ *   SIGINT or SIGTERM the child receives twice (group-wide and passed on) stops it once.
+ * - A child that cannot be started is reported on stderr and the command runs in this process
+ *   (without the flag): the agent still runs.
+ */
+import { constants } from 'node:os';
+
+export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=2';
+const LONG_RUNNING = new Set(['run', 'watch']);
+const RELAUNCHED = 'MCPWATCH_RELAUNCHED';
+const HAS_FLAG = /(?:^|\s)--max-semi-space-size(?:=|\s|$)/;
+const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+export interface LaunchProcess {
+  execPath: string;
+  execArgv: readonly string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/** Whether `argv` (the command line after the script) should relaunch with the flag. */
+export function needsRelaunch(argv: readonly string[], proc: Pick<LaunchProcess, 'execArgv' | 'env'>): boolean {
+  if (!LONG_RUNNING.has(argv[0] ?? '')) return false;
+  if (proc.env[RELAUNCHED] === '1') return false;
+  return !proc.execArgv.some((a) => HAS_FLAG.test(a)) && !HAS_FLAG.test(proc.env.NODE_OPTIONS ?? '');
+}
+
+/** The child's environment: NODE_OPTIONS with the flag added, and the relaunch marker. */
+export function relaunchEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} ${YOUNG_GENERATION_FLAG}`.trim(), [RELAUNCHED]: '1' };
+}
+
+/**
+ * Runs `start(argv)` here, or relaunches `script argv` with the flag and resolves the child's
+ * exit code. See the module comment.
+ */
+export async function launch(script: string, argv: readonly string[], start: (argv: string[]) => Promise<number>, proc: LaunchProcess = process): Promise<number> {
+  if (!needsRelaunch(argv, proc)) {
+    if (proc.env[RELAUNCHED] === '1') stopWithLauncher();
+    return start([...argv]);
+  }
+  const { spawn } = await import('node:child_process');
+  let child: import('node:child_process').ChildProcess;
+  try {
+    child = spawn(proc.execPath, [...proc.execArgv, script, ...argv], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'], env: relaunchEnv(proc.env) });
+  } catch (error) {
+    process.stderr.write(`mcpwatch-agent: could not relaunch with ${YOUNG_GENERATION_FLAG} (${error instanceof Error ? error.message : String(error)}); running without it\n`);
+    return start([...argv]);
+  }
+  const pass = (signal: NodeJS.Signals) => () => child.kill(signal);
+  const handlers = FORWARDED.map((signal) => [signal, pass(signal)] as const);
+  for (const [signal, handler] of handlers) process.on(signal, handler);
+  return new Promise<number>((resolve) => {
+    child.once('error', (error) => {
+      process.stderr.write(`mcpwatch-agent: could not relaunch with ${YOUNG_GENERATION_FLAG} (${error.message}); running without it\n`);
+      for (const [signal, handler] of handlers) process.off(signal, handler);
+      resolve(start([...argv]));
+    });
+    child.once('exit', (code, signal) => {
+      for (const [s, handler] of handlers) process.off(s, handler);
+      resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0));
+    });
+  });
+}
+
+/**
+ * In the relaunched child: a signal may arrive twice (from the terminal or service manager to the
+ * whole group, and passed on by the launcher); the command's own handler takes the first, a
+ * repeat is absorbed instead of killing a shutdown in progress. And stop (as on SIGTERM) when the
+ * launcher's IPC channel closes.
+ */
+function stopWithLauncher(): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, absorb);
+  const channel = (process as { channel?: { unref(): void } }).channel;
+  if (!channel) return;
+  channel.unref(); // the channel alone must not keep the agent alive
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+}
+
+function absorb(): void {
+  // a repeated stop signal: the shutdown the first one started is already under way (and bounded)
+}
