@@ -30,6 +30,11 @@ query (token scope read):
   server FINGERPRINT                  which endpoints run this server
   findings [--severity S] [--rule R] [--status open|resolved] [--endpoint ID]
   events [--since T] [--until T] [--endpoint ID] [--type T]
+  tools [--name X] [--server-name X] [--capability shell-exec|file-write|network-fetch|credential-access]
+                                      MCP tools across the fleet, with prevalence
+  tools endpoints NAME [--server-name X]  which endpoints expose tool NAME
+  tools endpoint ID                   the tools of one endpoint
+  tools divergence                    same server version, different tool hashes on some endpoints
   lists also take [--limit N] [--cursor C] [--all]; tables end with the time the data is
   complete up to (the projection's lag behind ingest)
 admin (token scope admin):
@@ -214,6 +219,9 @@ const COLUMNS: Record<string, Column[]> = {
   agents: [col('AGENT', 'agentId'), col('ENDPOINT', 'endpointId'), col('HOSTNAME', 'hostname'), col('ENROLLED', 'enrolledAt'), col('REVOKED', 'revokedAt'), col('LAST SEQ', 'lastSeq')],
   secrets: [col('NAME', 'name'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt')],
   containment: [col('REQUESTED', 'requestedAt'), col('ACTION', 'action'), col('ENDPOINT', 'endpointId'), col('SERVER KEY', 'serverKey'), col('STATUS', 'status'), ['BY', (r) => (r.actor as Row | undefined)?.name], col('REASON', 'reason'), col('RESULT', 'resultDetail')],
+  tools: [col('SERVER', 'serverName'), col('TOOL', 'name'), col('ENDPOINTS', 'endpoints'), col('VARIANTS', 'descriptionVariants'), col('CAPABILITIES', 'capabilities'), col('SERVER ID', 'serverId')],
+  'tool-endpoints': [col('ENDPOINT', 'endpointId'), col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), col('CAPABILITIES', 'capabilities'), ['DESCRIPTION SHA-256', (r) => String(r.descriptionSha256 ?? '').slice(0, 16)], col('LAST SEEN', 'lastSeen')],
+  'tool-divergence': [col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), ['MAJORITY', (r) => (r.majority as Row).endpoints], ['DIVERGENT ENDPOINTS', (r) => (r.divergent as Row[]).map((d) => d.endpointId)], col('SERVER ID', 'serverId')],
   tokens: [col('TOKEN ID', 'tokenId'), col('NAME', 'name'), col('SCOPE', 'scope'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt'), col('LAST USED', 'lastUsedAt')],
 };
 
@@ -294,6 +302,12 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       ];
       return parts.join('\n');
     }
+    case 'tools':
+      if (sub === 'endpoints') return list(`/v1/tools/${seg(need(p, 2, 'tool NAME'))}/endpoints${query(p, { 'server-name': 'server' })}`, 'tool-endpoints');
+      if (sub === 'endpoint') return list(`/v1/endpoints/${seg(need(p, 2, 'endpoint ID'))}/tools${query(p, {})}`, 'tool-endpoints');
+      if (sub === 'divergence') return list(`/v1/tools/divergence${query(p, {})}`, 'tool-divergence');
+      if (sub !== undefined) throw new UsageError(`unknown tools subcommand "${sub}" (endpoints, endpoint, divergence)`);
+      return list(`/v1/tools${query(p, { name: 'name', 'server-name': 'server', capability: 'capability' })}`, 'tools');
     case 'servers':
       return list(`/v1/servers${query(p, { name: 'name', package: 'package', transport: 'transport', client: 'client', risk: 'risk' })}`, 'servers');
     case 'server':

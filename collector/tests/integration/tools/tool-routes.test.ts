@@ -6,7 +6,8 @@
 import { makeEvent, type ToolRecord } from '@mcpwatch/shared';
 import { waitFor } from '@mcpwatch/testkit';
 import { engineCases } from '../../support/pg.js';
-import { makeQueryFixture, type QueryFixture } from '../../support/query-fixture.js';
+import { main as adminCli } from '../../../src/admin-cli.js';
+import { ADMIN_TOKEN, makeQueryFixture, type QueryFixture } from '../../support/query-fixture.js';
 
 const H = (c: string) => c.repeat(64);
 const tool = (over: Partial<ToolRecord>): ToolRecord => ({
@@ -49,6 +50,27 @@ describe.each(await engineCases())('tools API (%s)', (engine) => {
     expect(r.statusCode).toBe(200);
     expect(r.json().items).toEqual([expect.objectContaining({ serverId: 'fp-github', serverVersion: '1.2.0', name: 'create_issue' })]);
     expect(r.json().items[0].divergent).toHaveLength(1);
+  });
+
+  it('answers `mcpwatch tools` over real HTTP: fleet table, endpoints of a tool, an endpoint\'s tools, a bad subcommand', async () => {
+    const address = await f.app.listen({ port: 0, host: '127.0.0.1' });
+    const run = async (...argv: string[]) => {
+      let out = '';
+      let err = '';
+      const code = await adminCli(['--server', address, '--token', ADMIN_TOKEN, ...argv], { env: {}, stdout: (t) => (out += t), stderr: (t) => (err += t) });
+      return { code, out, err };
+    };
+    const table = await run('tools', '--capability', 'shell-exec');
+    expect(table.code).toBe(0);
+    expect(table.out).toMatch(/SERVER\s+TOOL\s+ENDPOINTS/);
+    expect(table.out).toMatch(/shell\s+run_command\s+1/);
+    const who = await run('--json', 'tools', 'endpoints', 'create_issue', '--server-name', 'github');
+    expect(JSON.parse(who.out).items).toHaveLength(2);
+    const one = await run('tools', 'endpoint', f.fleet.a.agent.endpointId);
+    expect(one.out).toContain('run_command');
+    const bad = await run('tools', 'teleport');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('unknown tools subcommand');
   });
 
   it('refuses a missing token (401) and a bad filter (400) with coded errors', async () => {
