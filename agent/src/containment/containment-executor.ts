@@ -43,6 +43,9 @@ export interface ContainmentExecutorOptions {
   pinnedCaPem?: () => string | null;
 }
 
+/** Longest a quarantine waits for the first inventory of this run. */
+const INVENTORY_WAIT_MS = 30_000;
+
 type Outcome = { ok: true; data: { configPath: string; mode?: string } } | { ok: false; reason: CommandFailedData['reason']; message: string };
 
 class Refusal extends Error {
@@ -107,6 +110,10 @@ export class ContainmentExecutor {
       return;
     }
     const c = verdict.command;
+    // A command in the first ack may beat the first scan: wait for the inventory (bounded).
+    for (let waited = 0; c.action === 'quarantine' && this.o.servers() === null && waited < INVENTORY_WAIT_MS; waited += 100) {
+      await new Promise((r) => setTimeout(r, 100).unref());
+    }
     let outcome: Outcome;
     try {
       outcome = { ok: true, data: c.action === 'quarantine' ? this.quarantine(c) : this.restore(c) };

@@ -228,3 +228,21 @@ describe('refused commands (command.failed, file untouched)', () => {
     expect(events[1]).toMatchObject({ type: 'command.failed', data: { reason: 'file-changed' } });
   });
 });
+
+test('a quarantine that arrives before the first inventory waits for it', async () => {
+  const { file, server } = write(FIXTURES[0]!);
+  let ready = false;
+  const ex = new ContainmentExecutor({
+    stateDir: path.join(root, 'state'),
+    endpointId: () => ENDPOINT,
+    servers: () => (ready ? servers : null),
+    emit: (e) => events.push(e),
+    log: () => undefined,
+    pinnedCaPem: () => ca.certPem,
+  });
+  const done = ex.handle([command(ca, 'quarantine', ENDPOINT, server.serverKey)]);
+  setTimeout(() => (ready = true), 250);
+  await done;
+  expect(events.map((e) => e.type)).toEqual(['server.quarantined']);
+  expect(fs.readFileSync(file, 'utf8')).not.toBe(CURSOR_JSON);
+});
