@@ -13,7 +13,7 @@
  * checks the budget (DESIGN.md: p95 <= 300 ms per API call); exits 1 when a call is over it. Also
  * prints the cost of the background summary (servers by fingerprint + overview counts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -127,6 +127,51 @@ async function generate(db: AnyDb, nowMs: number): Promise<{ endpointIds: string
   return { endpointIds, topFingerprint: servers[0]!.fingerprint };
 }
 
+/**
+ * Time to first meaningful paint per page in headless Chromium (when installed; BENCH_PAINT=0 skips):
+ * from navigation start to the page's main content drawn (first table row, or the overview's
+ * cards), signed in, BENCH_PAINT_RUNS loads per page (default 10). Reported, not budgeted.
+ */
+async function paintTimes(app: Awaited<ReturnType<typeof buildApp>>, endpointId: string): Promise<void> {
+  const chromiumPath = process.env.BENCH_CHROMIUM ?? '/usr/bin/chromium';
+  if (process.env.BENCH_PAINT === '0') return;
+  if (!existsSync(chromiumPath)) {
+    console.log(`paint times: SKIPPED (no Chromium at ${chromiumPath})`);
+    return;
+  }
+  const { chromium } = await import('playwright-core');
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${base}/ui/login`);
+    await page.getByLabel('API token').fill(ADMIN);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { name: 'Fleet overview' }).waitFor();
+    const pages: Array<[string, string, string]> = [
+      ['overview', '/ui/', '.card .big'],
+      ['endpoints', '/ui/endpoints', 'table tbody tr td a'],
+      ['servers', '/ui/servers', 'table tbody tr td button'],
+      ['findings', '/ui/findings', 'table tbody tr td a'],
+      ['endpoint', `/ui/endpoints/${endpointId}`, 'table tbody tr td'],
+    ];
+    const runs = envInt('BENCH_PAINT_RUNS', 10);
+    console.log(`time to first meaningful paint (headless Chromium, ${runs} loads per page)   median ms    p95 ms`);
+    for (const [name, path, selector] of pages) {
+      const times: number[] = [];
+      for (let r = 0; r < runs + 1; r++) {
+        const t0 = performance.now();
+        await page.goto(`${base}${path}`);
+        await page.locator(selector).first().waitFor({ state: 'visible', timeout: 30_000 });
+        if (r > 0) times.push(performance.now() - t0);
+      }
+      console.log(`  ${name.padEnd(72)}${median(times).toFixed(1).padStart(9)}  ${percentile(times, 95).toFixed(1).padStart(8)}`);
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main(): Promise<number> {
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-dash-bench-'));
   const databaseUrl = process.env.BENCH_DATABASE_URL;
@@ -200,6 +245,7 @@ async function main(): Promise<number> {
       for (const r of rows) console.log(`${`${r.page}: ${r.call}`.padEnd(w)}  ${r.median.toFixed(1).padStart(9)}  ${r.p95.toFixed(1).padStart(8)}  ${r.ok ? 'ok' : 'OVER'}`);
       const worst = rows.reduce((a, b) => (b.p95 > a.p95 ? b : a));
       console.log(`worst p95: ${worst.p95.toFixed(1)} ms (${worst.page}: ${worst.call}); ${rows.every((r) => r.ok) ? 'all within' : 'OVER'} the ${BUDGET_MS} ms budget`);
+      await paintTimes(app, endpointIds[0]!);
       return rows.every((r) => r.ok) ? 0 : 1;
     } finally {
       await app.close();
