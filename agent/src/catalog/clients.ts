@@ -61,6 +61,8 @@ function vscodeLocations(userDir: string, serverDir: string, withWorkspace: bool
     out.push(
       // Dev containers: customizations.vscode.mcp.servers in .devcontainer/devcontainer.json.
       loc('devcontainer', 'workspace', 'project', ['.devcontainer', 'devcontainer.json'], { format: 'jsonc', sections: [map('customizations', 'vscode', 'mcp', 'servers')] }),
+      // Multi-root workspace files: settings.mcp.servers, or mcp.servers at the root.
+      loc('code-workspace', 'workspace', 'project', ['*.code-workspace'], { format: 'jsonc', sections: [map('settings', 'mcp', 'servers'), map('mcp', 'servers')], inputsPath: ['settings', 'mcp', 'inputs'] }),
       loc('user-home-mcp', 'user', 'home', ['.vscode', 'mcp.json'], { format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
       loc('workspace-mcp', 'workspace', 'project', ['.vscode', 'mcp.json'], { format: 'jsonc', sections: servers, inputsPath: ['inputs'] }),
       loc('workspace-settings', 'workspace', 'project', ['.vscode', 'settings.json'], {
@@ -329,6 +331,12 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('system-unix', 'managed', 'system', ['etc', 'codex', 'config.toml'], { os: UNIX, format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
       loc('system-windows', 'managed', 'system', ['ProgramData', 'OpenAI', 'Codex', 'config.toml'], { os: WIN, format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
     ],
+    // [projects."<path>"] tables record trusted project roots: the same shape as ~/.claude.json's
+    // `projects` (keys are folders), so their .codex/config.toml is read without a project walk.
+    projectSources: [
+      { id: 'projects', os: ALL, base: 'home', path: ['.codex', 'config.toml'], format: 'toml', kind: 'claude-projects' },
+      { id: 'codex-home-projects', os: ALL, base: 'env:CODEX_HOME', path: ['config.toml'], format: 'toml', kind: 'claude-projects' },
+    ],
     processes: {
       darwin: sig(['codex'], [], ['@openai/codex']),
       win32: sig(['codex.exe'], [], ['@openai[\\\\/]codex']),
@@ -408,6 +416,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('user-config-json', 'user', 'xdgConfig', ['opencode', 'config.json'], { format: 'jsonc', dialect: 'opencode', sections: OPENCODE_SECTIONS }),
       ...opencodeFiles('home', 'user', 'home', []),
       loc('env', 'user', 'env:OPENCODE_CONFIG', [], { format: 'jsonc', dialect: 'opencode', sections: OPENCODE_SECTIONS }),
+      ...opencodeFiles('config-dir', 'user', 'env:OPENCODE_CONFIG_DIR', []),
       ...opencodeFiles('project', 'project', 'project', []),
       ...opencodeFiles('project-dir', 'project', 'project', ['.opencode']),
       ...opencodeFiles('managed-macos', 'managed', 'system', ['Library', 'Application Support', 'opencode'], MAC),
@@ -428,6 +437,9 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('user', 'user', 'home', ['.kiro', 'settings', 'mcp.json'], { sections: [map('mcpServers'), { path: ['powers', 'mcpServers'], shape: 'map', scope: 'plugin' }] }),
       loc('project', 'project', 'project', ['.kiro', 'settings', 'mcp.json']),
       loc('powers', 'plugin', 'home', ['.kiro', 'powers', 'installed', '*', 'mcp.json']),
+      // Custom agent files carry their own mcpServers (user and project).
+      loc('agents', 'user', 'home', ['.kiro', 'agents', '*.json']),
+      loc('project-agents', 'project', 'project', ['.kiro', 'agents', '*.json']),
     ],
     projectSources: [vscodeStorage('Kiro')],
     processes: {

@@ -54,6 +54,7 @@ export function processSignatures(platform: Platform): CompiledProcessSignature[
  */
 export function projectMarkers(): string[] {
   const out = new Set<string>();
-  for (const c of CLIENTS) for (const l of c.locations) if (l.base === 'project' && l.path[0]) out.add(l.path[0]);
+  // A glob first segment (*.code-workspace) is no folder name to look for.
+  for (const c of CLIENTS) for (const l of c.locations) if (l.base === 'project' && l.path[0] && !l.path[0].includes('*')) out.add(l.path[0]);
   return [...out].sort();
 }

@@ -128,6 +128,8 @@ const COVERAGE_COMMON: Array<[string, string, string]> = [
   ['codex', 'codex-profile-jira', 'profile'],
   ['kiro', 'kiro-power-stripe', 'plugin'],
   ['kiro', 'kiro-power-figma', 'plugin'],
+  ['kiro', 'kiro-agent-git', 'user'],
+  ['vscode', 'workspace-file-time', 'workspace'],
   ['vscode', 'devcontainer-fetch', 'workspace'],
   ['vscode', 'vscode-home-memory', 'user'],
   ['copilot-cli', 'project-copilot-github', 'project'],
