@@ -28,6 +28,10 @@ export { diffInventories, EMPTY_INVENTORY, type DiffableInventory } from './inve
 export { InventoryWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_PROCESS_INTERVAL_MS, type InventoryWatcherOptions, type WatchDeps } from './inventory/inventory-watcher.js';
 export { formatInventoryTable } from './inventory/inventory-table.js';
 export type { ProcessRow, ProcessSource, SocketRow, SocketSource } from './platform/source-types.js';
+export { platformSources } from './platform/index.js';
+export { probeMcp, PROBE_DEFAULTS, type ProbeOutcome, type ProbeOptions, type ProbeTarget } from './probe/mcp-probe.js';
+export { ListenerProber, listenerCandidates, type ListenerCandidate, type SocketMcpServer } from './probe/listener-prober.js';
+export { ToolWatcher, type ToolWatcherOptions } from './tools/tool-watcher.js';
 export type * from './types.js';
 // Run mode: spool, shipper, enrollment, runtime, config.
 export { Spool, inspectSpool, encodeFrame, type SpoolOptions, type SpoolStats, type SpoolPosition, type FsyncPolicy } from './spool/spool.js';

@@ -10,7 +10,8 @@
  *     children it reaps) and RSS sampled from /proc, next to an idle
  *     `node -e "setInterval(()=>{},1000)"` measured over the same window;
  *  3. config write → printed event latency (median and p95 over BENCH_WRITES, default 30);
- *  4. new MCP server process → printed process.started (BENCH_PROCESS_STARTS, default 6).
+ *  4. new MCP server process → printed process.started (BENCH_PROCESS_STARTS, default 6);
+ *  5. tool probing: CPU per probe poll, 10 MCP + 10 non-MCP listeners (probe-bench.ts).
  *
  * Each section is an exported function returning table rows, so other sections (run mode) can be
  * added next to them. Linux only (reads /proc).
@@ -24,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
 import type { McpEvent } from '@mcpwatch/shared';
 import { runAgentRunBench } from './agent-run-bench.js';
+import { runProbeBench } from './probe-bench.js';
 import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -281,6 +283,7 @@ export async function runAgentBench(): Promise<BenchRow[]> {
   rows.push(...(await benchWatchLatency()));
   rows.push(...(await benchProcessLatency()));
   rows.push(...(await runAgentRunBench()));
+  rows.push(...(await runProbeBench()));
   return rows;
 }
 

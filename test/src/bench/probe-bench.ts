@@ -1,0 +1,111 @@
+/**
+ * Tool probing section of `npm run bench:agent`: CPU per probe poll with 10 listening MCP servers
+ * (the SDK-built tool-server of the agent's tests, 5 tools each, real child processes) and 10
+ * non-MCP listeners (5 HTTP services answering 404, 5 raw TCP services speaking SSH-ish garbage),
+ * probed through the agent's ListenerProber over the real socket source.
+ *
+ * Figures (median over BENCH_PROBE_POLLS polls, default 10; CPU of this process, user + system):
+ *  - first-contact poll: all 20 listeners probed (maxProbesPerPoll 20);
+ *  - steady poll: the 10 MCP listeners re-probed (the clock moved 60 s), non-MCP ones backed off;
+ *  - baseline in the same run: one read of the socket source alone (what every poll pays anyway).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ListenerProber, listenerCandidates, platformSources } from '@mcpwatch/agent';
+import { type BenchRow, fmtMs, median } from './bench-stats.js';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const TOOL_SERVER = path.join(REPO_ROOT, 'agent/tests/support/tool-server.mjs');
+
+const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+
+async function startToolServers(dir: string, n: number): Promise<{ children: ChildProcess[]; ports: number[] }> {
+  const children: ChildProcess[] = [];
+  const ports: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const file = path.join(dir, `tools-${i}.json`);
+    const tools = Array.from({ length: 5 }, (_, k) => ({ name: `tool_${k}`, description: `Tool ${k} of server ${i}: does a thing with its input.`, inputSchema: { type: 'object', properties: { input: { type: 'string' } } } }));
+    writeFileSync(file, JSON.stringify({ name: `bench-${i}`, version: '1.0.0', tools }));
+    const child = spawn(process.execPath, [TOOL_SERVER, file, '127.0.0.1', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    children.push(child);
+    ports.push(await new Promise<number>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /\{"port":(\d+)\}/.exec(out);
+        if (m) resolve(Number(m[1]));
+      });
+      child.once('exit', (code) => reject(new Error(`tool-server exited ${code}`)));
+    }));
+  }
+  return { children, ports };
+}
+
+const listen = (srv: HttpServer | TcpServer): Promise<number> => new Promise((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+
+export async function runProbeBench(): Promise<BenchRow[]> {
+  const polls = Math.max(1, Number(process.env.BENCH_PROBE_POLLS ?? 10));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-probe-bench-'));
+  const mcp = await startToolServers(dir, 10);
+  const others: (HttpServer | TcpServer)[] = [];
+  const otherPorts: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const web = createHttpServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>not found</html>'));
+    const raw = createTcpServer((s) => s.end('SSH-2.0-OpenSSH_9.6\r\n'));
+    others.push(web, raw);
+    otherPorts.push(await listen(web), await listen(raw));
+  }
+  const ours = new Set([...mcp.ports, ...otherPorts]);
+  const source = platformSources().socketSource();
+  const mcpPids = new Set(mcp.children.map((c) => c.pid!));
+  const candidates = async () => {
+    const socks = await source();
+    if (!socks.ok) throw socks.error;
+    return listenerCandidates(socks.rows.filter((r) => ours.has(r.localPort)), { mcpPids });
+  };
+  try {
+    const baseline: number[] = [];
+    const first: number[] = [];
+    const steady: number[] = [];
+    let probedFirst = 0;
+    let probedSteady = 0;
+    let mcpFound = 0;
+    for (let i = 0; i < polls; i++) {
+      let c0 = process.cpuUsage();
+      await candidates();
+      baseline.push(cpuMs(process.cpuUsage(c0)));
+
+      let clock = Date.now();
+      const prober = new ListenerProber({ maxProbesPerPoll: 20, now: () => clock });
+      c0 = process.cpuUsage();
+      const r1 = await prober.poll(await candidates());
+      first.push(cpuMs(process.cpuUsage(c0)));
+      probedFirst = r1.probes;
+      mcpFound = r1.servers.length;
+      clock += 60_000;
+      c0 = process.cpuUsage();
+      const r2 = await prober.poll(await candidates());
+      steady.push(cpuMs(process.cpuUsage(c0)));
+      probedSteady = r2.probes;
+    }
+    return [
+      { what: 'probe poll, first contact (10 MCP + 10 non-MCP), CPU (median)', value: fmtMs(median(first)), note: `${probedFirst} probes, ${mcpFound} MCP found; ${polls} polls` },
+      { what: 'probe poll, steady (10 MCP re-probed), CPU (median)', value: fmtMs(median(steady)), note: `${probedSteady} probes per poll; default 4 per poll every 15 s` },
+      { what: 'baseline: socket source read alone, CPU (median)', value: fmtMs(median(baseline)), note: 'same run' },
+    ];
+  } finally {
+    for (const c of mcp.children) c.kill('SIGKILL');
+    for (const s of others) s.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { formatRows } = await import('./bench-stats.js');
+  console.log(formatRows(`mcpwatch probe benchmark (${os.cpus().length} CPUs, node ${process.version})`, await runProbeBench()));
+}
