@@ -38,6 +38,7 @@ import { buildHeartbeat } from './heartbeat.js';
 import { readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import { describeError, AgentCodes, PipelineError } from '../errors.js';
 import { AGENT_VERSION } from './agent-version.js';
+import { cacheToolPolicy, JournalPump } from '../hooks/journal-pump.js';
 
 /** Where the watch engine pushes events. */
 export interface EventSink {
@@ -114,6 +115,7 @@ export class AgentRuntime implements EventSink {
   private stopping: Promise<void> | null = null;
   private reenrolling: Promise<boolean> | null = null;
   private watcherSwap: Promise<void> = Promise.resolve();
+  private journalPump: JournalPump | null = null;
 
   constructor(private readonly o: AgentRuntimeOptions) {
     this.cfg = o.config;
@@ -174,6 +176,10 @@ export class AgentRuntime implements EventSink {
     });
     this.policy = effectivePolicy(this.cfg, this.servedSettings());
     this.shipper.start();
+    // Client hooks: the cached tool policy they read, and their journal shipped as tool.called events.
+    cacheToolPolicy(stateDir, this.servedSettings().toolPolicy, (e) => this.reportError(e));
+    this.journalPump = new JournalPump({ stateDir, endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()) });
+    this.journalPump.start();
     this.watcher = this.o.createWatcher(this.watcherOptions(true));
     await this.watcher.start();
     this.heartbeat(false);
@@ -318,6 +324,7 @@ export class AgentRuntime implements EventSink {
 
   /** Applies settings served by the collector, without a restart. */
   applySettings(settings: AgentSettings): void {
+    cacheToolPolicy(this.cfg.stateDir, settings.toolPolicy, (e) => this.reportError(e));
     const next = effectivePolicy(this.cfg, settings);
     if (!policyChanged(this.policy, next)) return;
     const prev = this.policy;
@@ -446,6 +453,7 @@ export class AgentRuntime implements EventSink {
       for (const t of [this.heartbeatTimer, this.snapshotTimer, this.renewTimer]) if (t) clearInterval(t);
       await this.watcherSwap.catch(() => undefined);
       await Promise.race([this.watcher?.stop(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      this.journalPump?.shutdown();
       await this.shipper?.shutdown(timeoutMs);
       this.spool?.close();
       this.http?.close();

@@ -5,6 +5,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { MAX_COMMANDS_PER_ACK, SignedCommand } from './command.js';
 import { McpEvent } from './events.js';
 import { CLOSED_OBJECT, HostInfo } from './inventory.js';
+import { ToolPolicy } from './tool-calls.js';
 
 export const MAX_EVENTS_PER_BATCH = 5000;
 
@@ -41,6 +42,8 @@ export const AgentSettings = Type.Object(
     snapshotEveryHours: Type.Optional(Type.Number({ minimum: 0.01 })),
     disabledRules: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 1000 })),
     allowServers: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 10_000 })),
+    /** Tool-level policy for the client hooks (schemas/tool-calls.ts); cached by the agent for `mcpwatch-agent hook`. */
+    toolPolicy: Type.Optional(ToolPolicy),
   },
   { $id: 'AgentSettings' },
 );

@@ -1,0 +1,131 @@
+/**
+ * The running agent's side of the hook journal: reads what `mcpwatch-agent hook` appended, turns
+ * each record into a `tool.called` event into the agent's event sink (the spool), and keeps the
+ * read position in `<stateDir>/hook-journal/cursor.json`, so a restart neither loses nor repeats
+ * records (a crash between push and cursor write repeats at most one pump's records; the events'
+ * ids differ but their data is identical). Journal files wholly read are deleted.
+ *
+ * Also caches the collector's tool policy (settings.toolPolicy from a batch ack) as
+ * `<stateDir>/tool-policy.json` for the hook command, written atomically so a hook never reads a
+ * torn policy; a policy the collector stops sending is removed (the hook falls back to audit).
+ *
+ * Never throws: records that are not valid `tool.called` data (a damaged or forged journal) are
+ * skipped and counted; records the journal dropped at its bound become one `agent.dropped` event.
+ * Its timer is unref()'d; shutdown() is idempotent and pumps once more.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { makeEvent, ToolCalledData, ToolPolicy, type McpEvent } from '@mcpwatch/shared';
+import { AgentError, AgentCodes } from '../errors.js';
+import { readJsonFile, writeFileDurable } from '../spool/durable-file.js';
+import { JOURNAL_DIR, pruneJournal, readJournal, type JournalCursor } from './hook-journal.js';
+import { TOOL_POLICY_FILE } from './tool-policy.js';
+
+export interface JournalPumpOptions {
+  stateDir: string;
+  endpointId: () => string;
+  push: (event: McpEvent) => void;
+  onError: (error: Error) => void;
+  /** Default 2000 ms. */
+  intervalMs?: number;
+  now?: () => Date;
+}
+
+interface CursorFile extends JournalCursor {
+  droppedSeen: number;
+}
+
+export class JournalPump {
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private readonly cursorFile: string;
+
+  constructor(private readonly o: JournalPumpOptions) {
+    this.cursorFile = path.join(o.stateDir, JOURNAL_DIR, 'cursor.json');
+  }
+
+  start(): void {
+    if (this.timer || this.stopped) return;
+    this.timer = setInterval(() => this.pumpOnce(), this.o.intervalMs ?? 2000);
+    this.timer.unref();
+    this.pumpOnce();
+  }
+
+  /** Moves every complete journal record into the sink. Returns how many events were pushed. */
+  pumpOnce(): number {
+    try {
+      const saved = readJsonFile<CursorFile>(this.cursorFile);
+      const cursor: JournalCursor = saved ? { file: saved.file, offset: saved.offset } : { file: 0, offset: 0 };
+      const read = readJournal(this.o.stateDir, cursor);
+      const droppedSeen = saved?.droppedSeen ?? 0;
+      let pushed = 0;
+      let invalid = 0;
+      for (const rec of read.records) {
+        if (!Value.Check(ToolCalledData, rec)) {
+          invalid++;
+          continue;
+        }
+        const data = rec as ToolCalledData;
+        this.o.push(makeEvent('tool.called', this.o.endpointId(), data, this.o.now?.() ?? new Date()));
+        pushed++;
+      }
+      if (read.dropped.records > droppedSeen) {
+        this.o.push(makeEvent('agent.dropped', this.o.endpointId(), { count: read.dropped.records - droppedSeen, bytes: 0, reason: 'hook journal full: oldest tool-call records deleted unread' }, this.o.now?.() ?? new Date()));
+      }
+      if (invalid > 0 || read.corrupted > 0) {
+        this.o.onError(new AgentError(AgentCodes.hookJournalIo, `hook journal: ${invalid} record(s) not valid tool.called data and ${read.corrupted} corrupted region(s) skipped`));
+      }
+      const moved = read.cursor.file !== cursor.file || read.cursor.offset !== cursor.offset || read.dropped.records !== droppedSeen;
+      if (moved) {
+        writeFileDurable(this.cursorFile, JSON.stringify({ ...read.cursor, droppedSeen: read.dropped.records } satisfies CursorFile));
+        pruneJournal(this.o.stateDir, read.cursor);
+      }
+      return pushed;
+    } catch (e) {
+      this.o.onError(e as Error);
+      return 0;
+    }
+  }
+
+  shutdown(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.pumpOnce();
+  }
+}
+
+/**
+ * Caches the collector's tool policy for the hook command (see the module comment). Returns true
+ * when the file changed. Never throws; an invalid policy is reported and the cached one kept.
+ */
+export function cacheToolPolicy(stateDir: string, policy: unknown, onError: (e: Error) => void): boolean {
+  const file = path.join(stateDir, TOOL_POLICY_FILE);
+  try {
+    if (policy === undefined || policy === null) {
+      if (!fs.existsSync(file)) return false;
+      fs.rmSync(file, { force: true });
+      return true;
+    }
+    if (!Value.Check(ToolPolicy, policy)) {
+      onError(new AgentError(AgentCodes.hookPolicyInvalid, 'tool policy from the collector does not match the ToolPolicy schema; the cached one is kept'));
+      return false;
+    }
+    const text = JSON.stringify(policy);
+    let current: string | null = null;
+    try {
+      current = fs.readFileSync(file, 'utf8');
+    } catch {
+      current = null;
+    }
+    if (current === text) return false;
+    // Readable by the users whose hooks read it; it holds no secrets.
+    writeFileDurable(file, text, 0o644);
+    return true;
+  } catch (e) {
+    onError(e as Error);
+    return false;
+  }
+}
