@@ -21,32 +21,29 @@
  *   (the composition root gives them to containment/, which verifies them); the shipper neither
  *   reads nor trusts them.
  * - Never throws out of its timers: errors go to onReport and the last one is kept for health.
+ *
+ * The parts, split the way OpenTelemetry splits an exporter: batch-builder.ts (cut a batch from
+ * the spool), batch-transport.ts (one signed POST, the answer as a value), retrying-transport.ts
+ * (backoff, outage reports, re-enrollment), is-retryable.ts, dead-letters.ts, shipper-state.ts.
+ * This module is the delegate that owns the loop: timers, inflight.json, spool release, acks.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
-import type { KeyObject } from 'node:crypto';
-import { batchHeaders, MAX_COMMANDS_PER_ACK, sha256Hex, WireErrorCodes, type AgentSettings } from '@mcpwatch/shared';
-import type { Spool, SpoolPosition } from '../spool/spool.js';
+import { MAX_COMMANDS_PER_ACK, sha256Hex, WireErrorCodes, type AgentSettings } from '@mcpwatch/shared';
+import type { Spool } from '../spool/spool.js';
 import { ensurePrivateDir, readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import type { HttpClient } from './http-client.js';
-import { jsonBody } from './http-client.js';
-import { backoffDelayMs, parseRetryAfter, reconnectJitterMs, type SendResult } from './retry.js';
-import { isRetryableAnswer, REENROLL_CODES } from './is-retryable.js';
-import { describeError, AgentCodes, PipelineError } from '../errors.js';
+import { reconnectJitterMs } from './retry.js';
+import { describeError, AgentCodes } from '../errors.js';
+import { buildBatch, type PendingBatch } from './batch-builder.js';
+import { httpBatchTransport, type ShipperIdentity } from './batch-transport.js';
+import { DeadLetters } from './dead-letters.js';
+import { RetryingTransport, type RetriedResult, type ShipperReport } from './retrying-transport.js';
+import { readShipperState, shipperStateFile, type ShipperState } from './shipper-state.js';
 
-const gzip = promisify(gzipCb);
-
-/** The identity batches are signed with. */
-export interface ShipperIdentity {
-  agentId: string;
-  privateKey: KeyObject;
-  server: string;
-  /** The endpoint id of this identity; spooled events naming another (made before a
-   * re-enrollment gave this machine a new endpoint id) are re-addressed when batched. */
-  endpointId?: string;
-}
+export type { ShipperIdentity } from './batch-transport.js';
+export type { ShipperReport } from './retrying-transport.js';
+export { readShipperState, type ShipperState } from './shipper-state.js';
 
 export interface ShipperOptions {
   spool: Spool;
@@ -78,63 +75,14 @@ export interface ShipperOptions {
   onReport?: (report: ShipperReport) => void;
 }
 
-export interface ShipperReport {
-  level: 'warn' | 'error' | 'info';
-  code: string;
-  message: string;
-  seq?: number;
-}
-
-/** Persisted progress of the shipper (also read by `mcpwatch-agent status`). */
-export interface ShipperState {
-  agentId: string | null;
-  lastSeq: number;
-  lastHash: string;
-  lastShipAt: string | null;
-  lastAttemptAt: string | null;
-  lastError: string | null;
-  deadLettered: number;
-  deadLetterDropped: number;
-}
-
-interface Inflight {
-  agentId: string;
-  seq: number;
-  prevHash: string;
-  end: SpoolPosition;
-  count: number;
-  body: string;
-}
-
-const INITIAL_STATE: ShipperState = {
-  agentId: null,
-  lastSeq: 0,
-  lastHash: '',
-  lastShipAt: null,
-  lastAttemptAt: null,
-  lastError: null,
-  deadLettered: 0,
-  deadLetterDropped: 0,
-};
-
-/** Reads the persisted shipper state of a state dir (for `status`); initial state when absent. */
-export function readShipperState(stateDir: string): ShipperState {
-  try {
-    return { ...INITIAL_STATE, ...(readJsonFile<ShipperState>(path.join(stateDir, 'shipper-state.json')) ?? {}) };
-  } catch {
-    return { ...INITIAL_STATE };
-  }
-}
-
 /** The collector's answer to a batch signed under a certificate past its notAfter. */
 export const CERT_EXPIRED = WireErrorCodes.certExpired;
-const TIMESTAMP_SKEW = WireErrorCodes.timestampSkew;
 const SEQ_CONFLICT_STATUS = 409;
 
 export class Shipper {
-  private readonly o: Required<
-    Pick<ShipperOptions, 'batchMaxEvents' | 'batchMaxBytes' | 'batchMaxWaitMs' | 'retryBaseMs' | 'retryMaxMs' | 'reconnectJitterMs' | 'deadLetterMaxBytes'>
-  >;
+  private readonly o: Required<Pick<ShipperOptions, 'batchMaxEvents' | 'batchMaxBytes' | 'batchMaxWaitMs' | 'reconnectJitterMs'>>;
+  private readonly transport: RetryingTransport;
+  private readonly deadLetters: DeadLetters;
   private readonly now: () => number;
   private readonly random: () => number;
   private state: ShipperState;
@@ -142,26 +90,27 @@ export class Shipper {
   private timerAt = 0;
   private busy = false;
   private stopped = true;
-  private attempt = 0;
   private pendingSince: number | null = null;
   private inFlight: Promise<void> | null = null;
   /** When the last POST finished (ms since epoch); 0 before the first. */
   private lastPostAtMs = 0;
-  /** Timestamp of the first failure of the current outage; null while healthy. */
-  private outageSince: number | null = null;
 
   constructor(private readonly opts: ShipperOptions) {
     this.o = {
       batchMaxEvents: opts.batchMaxEvents ?? 500,
       batchMaxBytes: opts.batchMaxBytes ?? 1024 * 1024,
       batchMaxWaitMs: opts.batchMaxWaitMs ?? 100,
-      retryBaseMs: opts.retryBaseMs ?? 1000,
-      retryMaxMs: opts.retryMaxMs ?? 60_000,
       reconnectJitterMs: opts.reconnectJitterMs ?? 2000,
-      deadLetterMaxBytes: opts.deadLetterMaxBytes ?? 20 * 1024 * 1024,
     };
     this.now = opts.now ?? Date.now;
     this.random = opts.random ?? Math.random;
+    const retry = { retryBaseMs: opts.retryBaseMs ?? 1000, retryMaxMs: opts.retryMaxMs ?? 60_000, random: this.random, now: this.now };
+    this.transport = new RetryingTransport(httpBatchTransport(opts.http, this.now), {
+      ...retry,
+      ...(opts.onUnknownAgent ? { reenroll: opts.onUnknownAgent } : {}),
+      onReport: (r) => this.report(r),
+    });
+    this.deadLetters = new DeadLetters(opts.stateDir, opts.deadLetterMaxBytes ?? 20 * 1024 * 1024);
     ensurePrivateDir(opts.stateDir);
     this.state = readShipperState(opts.stateDir);
   }
@@ -177,7 +126,7 @@ export class Shipper {
   notify(): void {
     if (this.stopped) return;
     if (this.pendingSince === null) this.pendingSince = Date.now();
-    if (this.busy || this.outageSince !== null) return; // the retry timer is in charge
+    if (this.busy || this.transport.inOutage) return; // the retry timer is in charge
     const st = this.opts.spool.stats();
     const now = Date.now();
     if (st.depth >= this.o.batchMaxEvents || st.pendingBytes >= this.o.batchMaxBytes) this.schedule(0);
@@ -214,7 +163,7 @@ export class Shipper {
       next = await this.shipOnce();
     } catch (e) {
       this.recordError(describeError(e));
-      next = backoffDelayMs(this.attempt++, this.backoff());
+      next = this.transport.nextDelayMs();
     } finally {
       this.busy = false;
     }
@@ -230,7 +179,7 @@ export class Shipper {
     const identity = this.opts.identity();
     if (!identity) {
       this.recordError(`${AgentCodes.notEnrolled}: agent is not enrolled; run mcpwatch-agent enroll`);
-      return backoffDelayMs(this.attempt++, this.backoff());
+      return this.transport.nextDelayMs();
     }
     let inflight = this.loadInflight();
     if (inflight && inflight.agentId !== identity.agentId) {
@@ -248,7 +197,8 @@ export class Shipper {
         this.state = { ...this.state, agentId: identity.agentId, lastSeq: 0, lastHash: '' };
         this.saveState();
       }
-      inflight = this.buildBatch(identity.agentId, identity.endpointId);
+      const header = { agentId: identity.agentId, endpointId: identity.endpointId, seq: this.state.lastSeq + 1, prevHash: this.state.lastHash, sentAt: new Date(this.now()).toISOString() };
+      inflight = buildBatch(this.opts.spool, header, this.o.batchMaxEvents, this.o.batchMaxBytes);
       if (!inflight) {
         this.pendingSince = null;
         return null;
@@ -256,70 +206,16 @@ export class Shipper {
       writeFileDurable(this.inflightFile(), JSON.stringify(inflight));
     }
     this.opts.spool.reserve(inflight.end);
-    const result = await this.post(identity, inflight);
+    const result = await this.transport.send(identity, inflight);
     this.lastPostAtMs = Date.now();
     this.state.lastAttemptAt = new Date(this.now()).toISOString();
-    if (result.ok) return this.onAcked(inflight);
+    if (result.ok) return this.onAcked(inflight, result);
     return this.onFailure(inflight, result);
   }
 
-  private buildBatch(agentId: string, endpointId: string | undefined): Inflight | null {
-    const read = this.opts.spool.read(this.o.batchMaxEvents, this.o.batchMaxBytes);
-    if (read.records.length === 0) {
-      this.opts.spool.ack(read.end); // skip a corrupted tail, if any
-      return null;
-    }
-    const seq = this.state.lastSeq + 1;
-    const prevHash = this.state.lastHash;
-    const sentAt = new Date(this.now()).toISOString();
-    // Records are JSON events written by this agent (CRC-checked): concatenated, not re-encoded.
-    const head = JSON.stringify({ agentId, seq, prevHash, sentAt });
-    const marker = endpointId === undefined ? null : `"endpointId":${JSON.stringify(endpointId)}`;
-    const events = read.records.map((r) => {
-      const text = r.toString('utf8');
-      return marker === null || text.includes(marker) ? text : withEndpointId(text, endpointId as string);
-    });
-    const body = `${head.slice(0, -1)},"events":[${events.join(',')}]}`;
-    return { agentId, seq, prevHash, end: read.end, count: read.records.length, body };
-  }
-
-  private async post(identity: ShipperIdentity, b: Inflight): Promise<SendResult> {
-    const raw = Buffer.from(b.body, 'utf8');
-    const gz = await gzip(raw);
-    const ts = this.now();
-    const headers = {
-      ...batchHeaders(identity.privateKey, identity.agentId, b.seq, ts, gz),
-      'content-type': 'application/json',
-      'content-encoding': 'gzip',
-    };
-    let res;
-    try {
-      res = await this.opts.http.request({ method: 'POST', url: new URL('/v1/batches', identity.server).toString(), headers, body: gz });
-    } catch (e) {
-      const code = e instanceof PipelineError ? e.code : AgentCodes.network;
-      return { ok: false, retryable: code !== AgentCodes.insecureUrl, code, error: describeError(e) };
-    }
-    const json = jsonBody<{ acked?: number; settings?: AgentSettings; commands?: unknown; code?: string; message?: string }>(res);
-    if (res.status >= 200 && res.status < 300) {
-      if (json && json.acked === b.seq) {
-        if (json.settings && this.opts.onSettings) this.safe(() => this.opts.onSettings!(json.settings!));
-        const commands = json.commands;
-        if (Array.isArray(commands) && commands.length > 0 && this.opts.onCommands) this.safe(() => this.opts.onCommands!(commands.slice(0, MAX_COMMANDS_PER_ACK)));
-        return { ok: true };
-      }
-      return { ok: false, retryable: true, status: res.status, error: `unexpected ack ${JSON.stringify(json)} for seq ${b.seq}` };
-    }
-    const code = json?.code;
-    const message = `${res.status} ${code ?? ''} ${json?.message ?? res.body.toString('utf8').slice(0, 200)}`.trim();
-    const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
-    const retryable = isRetryableAnswer(res.status, code);
-    const out: SendResult = { ok: false, retryable, status: res.status, error: message };
-    if (code !== undefined) out.code = code;
-    if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
-    return out;
-  }
-
-  private onAcked(b: Inflight): number | null {
+  private onAcked(b: PendingBatch, ack: Extract<RetriedResult, { ok: true }>): number | null {
+    if (ack.settings && this.opts.onSettings) this.safe(() => this.opts.onSettings!(ack.settings!));
+    if (ack.commands && this.opts.onCommands) this.safe(() => this.opts.onCommands!((ack.commands as readonly unknown[]).slice(0, MAX_COMMANDS_PER_ACK)));
     this.opts.spool.ack(b.end);
     this.state.lastSeq = b.seq;
     this.state.lastHash = sha256Hex(b.body);
@@ -327,47 +223,26 @@ export class Shipper {
     this.state.lastError = null;
     this.saveState();
     this.clearInflight();
-    this.attempt = 0;
-    if (this.outageSince !== null) {
-      this.outageSince = null;
-      this.report({ level: 'info', code: 'MCPW_OK_RECONNECTED', message: `collector reachable again; shipping seq ${b.seq}` });
-    }
     this.pendingSince = this.opts.spool.stats().depth > 0 ? Date.now() : null;
     return this.opts.spool.stats().depth >= this.o.batchMaxEvents ? 0 : null;
   }
 
-  private async onFailure(b: Inflight, r: Extract<SendResult, { ok: false }>): Promise<number | null> {
-    if (r.code !== undefined && REENROLL_CODES.has(r.code) && this.opts.onUnknownAgent) {
-      const why = r.code === CERT_EXPIRED ? "this agent's certificate has expired" : 'collector does not know this agent';
-      this.report({ level: 'warn', code: r.code, message: `${why}; re-enrolling`, seq: b.seq });
-      const ok = await this.opts.onUnknownAgent(r.code).catch(() => false);
-      if (ok) {
-        this.clearInflight();
-        return 0;
-      }
+  private onFailure(b: PendingBatch, r: Extract<RetriedResult, { ok: false }>): number | null {
+    if (r.reenrolled) {
+      this.clearInflight(); // rebuilt for the new identity
+      return 0;
     }
-    if (r.retryable) {
-      const first = this.outageSince === null;
-      if (first) this.outageSince = this.now();
-      const msg = r.code === TIMESTAMP_SKEW
-        ? `${AgentCodes.clockSkew}: the collector rejected the batch timestamp (${new Date(this.now()).toISOString()}); check this machine's clock (${r.error})`
-        : `${r.code ?? AgentCodes.httpStatus}: ${r.error}`;
-      this.recordError(msg);
-      if (first || r.code === TIMESTAMP_SKEW) this.report({ level: 'warn', code: r.code ?? AgentCodes.network, message: msg, seq: b.seq });
-      const wait = backoffDelayMs(this.attempt++, this.backoff(), r.retryAfterMs);
-      return wait;
+    if (r.retryInMs !== undefined) {
+      this.recordError(r.message ?? r.error);
+      return r.retryInMs;
     }
     this.deadLetter(b, r);
     return 0;
   }
 
-  private deadLetter(b: Inflight, r: Extract<SendResult, { ok: false }>): void {
-    const dir = path.join(this.opts.stateDir, 'dead-letter');
-    ensurePrivateDir(dir);
-    const file = path.join(dir, `${String(Date.now()).padStart(15, '0')}-seq${b.seq}.json`);
-    const record = { agentId: b.agentId, seq: b.seq, status: r.status ?? null, code: r.code ?? null, error: r.error, deadLetteredAt: new Date().toISOString(), events: b.count, body: b.body };
-    writeFileDurable(file, JSON.stringify(record));
-    this.boundDeadLetters(dir);
+  private deadLetter(b: PendingBatch, r: Extract<RetriedResult, { ok: false }>): void {
+    const { file, dropped } = this.deadLetters.put(b, r);
+    this.state.deadLetterDropped += dropped;
     this.opts.spool.ack(b.end);
     if (r.status === SEQ_CONFLICT_STATUS) {
       // The collector holds another batch under this seq: our state is behind. Move past it; the
@@ -380,27 +255,7 @@ export class Shipper {
     this.state.lastError = msg;
     this.saveState();
     this.clearInflight();
-    this.attempt = 0;
     this.report({ level: 'error', code: AgentCodes.deadLetter, message: msg, seq: b.seq });
-  }
-
-  private boundDeadLetters(dir: string): void {
-    const files = fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
-    let total = 0;
-    const sizes = files.map((n) => {
-      const s = fs.statSync(path.join(dir, n)).size;
-      total += s;
-      return s;
-    });
-    for (let i = 0; i < files.length - 1 && total > this.o.deadLetterMaxBytes; i++) {
-      fs.rmSync(path.join(dir, files[i]!), { force: true });
-      total -= sizes[i]!;
-      this.state.deadLetterDropped++;
-    }
-  }
-
-  private backoff() {
-    return { baseMs: this.o.retryBaseMs, maxMs: this.o.retryMaxMs, random: this.random };
   }
 
   private recordError(msg: string): void {
@@ -428,9 +283,9 @@ export class Shipper {
     return path.join(this.opts.stateDir, 'inflight.json');
   }
 
-  private loadInflight(): Inflight | null {
+  private loadInflight(): PendingBatch | null {
     try {
-      return readJsonFile<Inflight>(this.inflightFile());
+      return readJsonFile<PendingBatch>(this.inflightFile());
     } catch {
       this.report({ level: 'warn', code: AgentCodes.stateCorrupt, message: 'inflight.json unreadable; the batch is rebuilt from the spool' });
       this.clearInflight();
@@ -444,7 +299,7 @@ export class Shipper {
   }
 
   private saveState(): void {
-    writeFileDurable(path.join(this.opts.stateDir, 'shipper-state.json'), JSON.stringify(this.state));
+    writeFileDurable(shipperStateFile(this.opts.stateDir), JSON.stringify(this.state));
   }
 
   /**
@@ -496,20 +351,4 @@ export class Shipper {
       await Promise.race([this.inFlight, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
     }
   }
-}
-
-/**
- * A spooled event with its envelope's endpointId set to `endpointId` (events spooled before
- * enrollment, or before a re-enrollment gave a new endpoint id), spliced in place: the record is
- * not parsed and re-encoded. The envelope is written by makeEvent with `endpointId` before `data`,
- * and a quote inside any string value is escaped, so the first `"endpointId":"` is the envelope's.
- * A record without one (cannot happen for events this agent wrote) is sent as it is.
- */
-function withEndpointId(text: string, endpointId: string): string {
-  const key = '"endpointId":"';
-  const at = text.indexOf(key);
-  if (at < 0) return text;
-  let end = at + key.length;
-  while (end < text.length && text[end] !== '"') end += text[end] === '\\' ? 2 : 1;
-  return `${text.slice(0, at)}"endpointId":${JSON.stringify(endpointId)}${text.slice(end + 1)}`;
 }
