@@ -55,6 +55,7 @@ export const CONFIG_TABLE = {
   probePollMs: { type: 'int', env: 'MCPWATCH_PROBE_POLL_MS', flag: 'probe-poll-ms', min: 1000, max: 3_600_000, description: 'How often due listeners are probed' },
   probeMaxPerPoll: { type: 'int', env: 'MCPWATCH_PROBE_MAX_PER_POLL', flag: 'probe-max-per-poll', min: 1, max: 100, description: 'Probes per poll at most' },
   toolReprobeMs: { type: 'int', env: 'MCPWATCH_TOOL_REPROBE_MS', flag: 'tool-reprobe-ms', min: 1000, max: 86_400_000, description: 'A known MCP listener is probed again after this long (a changed tool shows within it)' },
+  probeRemote: { type: 'bool', env: 'MCPWATCH_PROBE_REMOTE', flag: 'probe-remote', description: 'Also probe configured remote MCP servers that need no credentials (off by default: remote servers are not contacted)' },
   shipToolDescriptions: { type: 'bool', env: 'MCPWATCH_SHIP_TOOL_DESCRIPTIONS', flag: 'ship-tool-descriptions', description: 'Send tool description text to the collector (hashes are always sent; text stays on the endpoint by default)' },
   logLevel: { type: 'enum', env: 'MCPWATCH_LOG_LEVEL', flag: 'log-level', values: ['error', 'warn', 'info', 'debug'], description: 'stderr log verbosity' },
 } as const satisfies Record<string, ConfigSpec>;
@@ -99,6 +100,7 @@ export interface AgentConfig {
   probePollMs: number;
   probeMaxPerPoll: number;
   toolReprobeMs: number;
+  probeRemote: boolean;
   shipToolDescriptions: boolean;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
@@ -139,6 +141,7 @@ export function configDefaults(platform: string = hostPlatform(), env: NodeJS.Pr
     probePollMs: 15_000,
     probeMaxPerPoll: 4,
     toolReprobeMs: 60_000,
+    probeRemote: false,
     shipToolDescriptions: false,
     logLevel: 'warn',
   };

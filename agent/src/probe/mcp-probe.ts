@@ -62,6 +62,8 @@ export interface ProbeTarget {
   pathHint?: string | null;
   /** The host is known to be this machine (an address the socket source reported as local). */
   local?: boolean;
+  /** http (default) or https (remote servers named by a config URL). */
+  scheme?: 'http' | 'https';
 }
 
 export interface ProbeOptions {
@@ -234,7 +236,7 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
   if (!target.local && !isLoopbackLiteral(target.host) && !options.allowRemote) {
     return { kind: 'refused', code: AgentCodes.probeTarget, reason: `${target.host} is not this machine and policy probeRemote is off` };
   }
-  const base = `http://${hostForUrl(target.host)}:${target.port}/`;
+  const base = `${target.scheme ?? 'http'}://${hostForUrl(target.host)}:${target.port}/`;
   const hinted = target.pathHint ? [target.pathHint] : [];
   const paths = [...new Set([...hinted, ...(options.paths ?? PROBE_DEFAULTS.paths)])];
   const deadline = AbortSignal.timeout(opts.deadlineMs);

@@ -51,6 +51,8 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
       probeOtherListeners: o.config.probeOtherListeners,
     },
     shipDescriptions: () => o.config.shipToolDescriptions,
+    probeRemote: () => o.config.probeRemote,
+    remoteReprobeMs: o.config.toolReprobeMs,
     pollIntervalMs: o.config.probePollMs,
     onEvent: o.onEvent,
     onError: o.onError,

@@ -17,6 +17,7 @@ import { makeEvent, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { AgentCodes, AgentError } from '../errors.js';
 import type { SocketSource } from '../platform/source-types.js';
 import { ListenerProber, listenerCandidates, type ListenerProberOptions, type SocketMcpServer } from '../probe/listener-prober.js';
+import { probeMcp, type McpProbeResult } from '../probe/mcp-probe.js';
 import type { ToolRuleView } from '../rules/rule-types.js';
 import { diffTools, toolKey, toolViewsOf } from './tool-inventory.js';
 import { ToolPinStore } from './tool-pins.js';
@@ -31,6 +32,12 @@ export interface ToolWatcherOptions {
   knowledge: () => { mcpPids: ReadonlySet<number>; servers: readonly ServerEntry[]; userOf?: (pid: number | null) => string | null };
   prober?: ListenerProberOptions;
   shipDescriptions?: () => boolean;
+  /**
+   * Policy probeRemote: also probe configured remote (http/sse) servers that carry no credentials
+   * (no header names, no secret placeholders in the URL), once per `remoteReprobeMs` each.
+   */
+  probeRemote?: () => boolean;
+  remoteReprobeMs?: number;
   pollIntervalMs?: number;
   onEvent: (event: McpEvent) => void;
   onError?: (error: AgentError) => void;
@@ -108,13 +115,14 @@ export class ToolWatcher {
     const know = this.o.knowledge();
     const candidates = listenerCandidates(socks.rows, { mcpPids: know.mcpPids, byPort: localUrlPorts(know.servers), ...(know.userOf ? { userOf: know.userOf } : {}) });
     const result = await this.prober.poll(candidates);
+    if (this.o.probeRemote?.()) for (const [id, r] of await this.probeRemotes(know.servers)) result.probed.set(id, r);
     const listenersChanged = JSON.stringify(result.servers.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired])) !== JSON.stringify(this.known.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired]));
     this.known = result.servers;
     const nowIso = (this.o.now?.() ?? new Date()).toISOString();
     const probedIds = new Set(result.probed.keys());
     const records = [];
     for (const [serverId, r] of result.probed) {
-      const listener = result.servers.find((s) => s.serverId === serverId);
+      const listener = result.servers.find((s) => s.serverId === serverId) ?? (this.remoteResults.has(serverId) ? { serverKey: this.remoteResults.get(serverId)!.serverKey } : undefined);
       const views = toolViewsOf(
         {
           serverId,
@@ -137,7 +145,7 @@ export class ToolWatcher {
       }
     }
     // Tools of listeners that are gone stop counting for the rules.
-    const live = new Set(result.servers.map((s) => s.serverId));
+    const live = new Set([...result.servers.map((s) => s.serverId), ...this.remoteResults.keys()]);
     for (const [key, v] of this.views) if (v.record.source === 'probe' && !live.has(v.record.serverId)) this.views.delete(key);
     const diff = diffTools(this.pins.lastRecords(), records, probedIds);
     this.pins.setLast(probedIds, records);
@@ -163,6 +171,39 @@ export class ToolWatcher {
         this.reportError(new AgentError(AgentCodes.watchSink, 'tool change consumer failed', { cause }));
       }
     }
+  }
+
+  private readonly remoteNextAt = new Map<string, number>();
+  private readonly remoteResults = new Map<string, { serverKey: string }>();
+
+  /** Configured remote servers that need no credentials, when due; never more than the prober's per-poll bound. */
+  private async probeRemotes(servers: readonly ServerEntry[]): Promise<Map<string, McpProbeResult>> {
+    const out = new Map<string, McpProbeResult>();
+    const now = (this.o.now?.() ?? new Date()).getTime();
+    const every = this.o.remoteReprobeMs ?? 60_000;
+    let budget = this.o.prober?.maxProbesPerPoll ?? 4;
+    for (const s of servers) {
+      if (budget <= 0) break;
+      if (!s.url || (s.transport !== 'http' && s.transport !== 'sse') || s.headerKeys.length > 0 || /REDACTED|\*\*\*/i.test(s.url)) continue;
+      let u: URL;
+      try {
+        u = new URL(s.url);
+      } catch {
+        continue;
+      }
+      if (u.username || u.password || (u.protocol !== 'http:' && u.protocol !== 'https:')) continue;
+      if ((this.remoteNextAt.get(s.fingerprint) ?? 0) > now) continue;
+      this.remoteNextAt.set(s.fingerprint, now + every);
+      budget--;
+      const port = Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+      const r = await probeMcp({ host: u.hostname, port, pathHint: u.pathname || null, scheme: u.protocol === 'https:' ? 'https' : 'http' }, { allowRemote: true });
+      if (r.kind === 'mcp') {
+        out.set(s.fingerprint, r);
+        this.remoteResults.set(s.fingerprint, { serverKey: s.serverKey });
+      }
+    }
+    while (this.remoteNextAt.size > 4096) this.remoteNextAt.delete(this.remoteNextAt.keys().next().value as string);
+    return out;
   }
 
   private reportError(e: AgentError): void {

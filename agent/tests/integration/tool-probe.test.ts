@@ -8,7 +8,7 @@ import { createServer as createTcpServer, type Server as TcpServer, type Socket 
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { McpEvent } from '@mcpwatch/shared';
+import type { McpEvent, ServerEntry } from '@mcpwatch/shared';
 import { probeMcp } from '../../src/probe/mcp-probe.js';
 import { platformSources } from '../../src/platform/index.js';
 import { evaluateRules, TOOL_RULES } from '../../src/rules/index.js';
@@ -98,6 +98,33 @@ describe('MCP probe against real listeners', () => {
   it('refuses to contact a host that is not this machine unless policy probeRemote allows it', async () => {
     expect(await probeMcp({ host: '203.0.113.7', port: 443 })).toMatchObject({ kind: 'refused', code: 'MCPW_ERR_PROBE_TARGET' });
     expect(await probeMcp({ host: '127.0.0.1', port: 70_000 })).toMatchObject({ kind: 'refused', code: 'MCPW_ERR_PROBE_TARGET' });
+  });
+
+  it('probes a configured remote server only when policy probeRemote allows it, and never one that carries credentials', async () => {
+    const lan = Object.values(os.networkInterfaces()).flat().find((a) => a && !a.internal && a.family === 'IPv4')?.address;
+    if (!lan) {
+      process.stdout.write('SKIPPED remote probe test: this machine has no non-loopback IPv4 address\n');
+      return;
+    }
+    const file = path.join(dir, 'remote.json');
+    const srv = await startToolServer(file, { name: 'remote-docs', version: '3.0.0', tools: [{ name: 'search_docs', description: 'Search the docs', inputSchema: { type: 'object' } }] }, '0.0.0.0');
+    servers.push(srv);
+    const entry = (over: Partial<ServerEntry>) => ({ transport: 'http', url: `http://${lan}:${srv.port}/mcp`, headerKeys: [], envKeys: [], fingerprint: 'fp-remote', serverKey: 'sk-remote', name: 'remote-docs', ...over }) as ServerEntry;
+    const run = async (allow: boolean, servers_: ServerEntry[]) => {
+      const events: McpEvent[] = [];
+      const w = new ToolWatcher({
+        endpointId: 'ep-remote', stateDir: mkdtempSync(path.join(dir, 'st-')), socketSource: async () => ({ ok: true, rows: [] }),
+        knowledge: () => ({ mcpPids: new Set<number>(), servers: servers_ }), probeRemote: () => allow, onEvent: (e) => events.push(e),
+      });
+      await w.pollNow();
+      await w.stop();
+      return events;
+    };
+    expect(await run(false, [entry({})])).toEqual([]);
+    expect(await run(true, [entry({ headerKeys: ['Authorization'] })])).toEqual([]);
+    const allowed = await run(true, [entry({})]);
+    expect(allowed.map((e) => [e.type, (e.data as { name: string; serverId: string; serverKey: string }).name, (e.data as { serverId: string }).serverId, (e.data as { serverKey: string }).serverKey])).toEqual([['tool.added', 'search_docs', 'fp-remote', 'sk-remote']]);
+    expect(srv.stderr()).not.toContain('TOOL CALLED');
   });
 
   it('watch: finds SDK servers through the real socket source, emits tool events, pins, sees a rug pull, a poisoned server on all interfaces, and keeps descriptions home', async () => {
