@@ -1,12 +1,12 @@
 /**
- * The clients are the authority on their own file formats: real Claude Code, Gemini CLI, Codex and
- * Qwen Code (from npm) write their MCP config with their own `mcp add` commands, in every scope
+ * The clients are the authority on their own file formats: real Claude Code, Gemini CLI, Codex,
+ * Qwen Code and GitHub Copilot CLI (from npm) write their MCP config with their own `mcp add` commands, in every scope
  * they offer, into a temporary home; discovery must then find every server, with its client and
  * scope, and normalization must accept each.
  *
  * The clients are installed once into a cache folder below the OS temp dir (npm, no install
  * scripts), or taken from MCPW_REAL_CLIENTS_DIR. `mcp add` needs no network or login for these
- * four. When npm cannot install them (offline machine), the test says so and is skipped.
+ * five (Copilot CLI's `mcp add` writes user scope only). When npm cannot install them (offline machine), the test says so and is skipped.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +16,8 @@ import { discover } from '../../../src/discovery/index.js';
 import { normalizeEntry } from '../../../src/normalize/index.js';
 import type { ScanContext } from '../../../src/types.js';
 
-const PACKAGES = ['@anthropic-ai/claude-code', '@google/gemini-cli', '@openai/codex', '@qwen-code/qwen-code'];
-const BINS = ['claude', 'gemini', 'codex', 'qwen'] as const;
+const PACKAGES = ['@anthropic-ai/claude-code', '@google/gemini-cli', '@openai/codex', '@qwen-code/qwen-code', '@github/copilot'];
+const BINS = ['claude', 'gemini', 'codex', 'qwen', 'copilot'] as const;
 const CACHE = process.env.MCPW_REAL_CLIENTS_DIR ?? join(tmpdir(), 'mcpwatch-real-clients');
 
 /** Installs the clients into CACHE unless present; returns why not when it cannot. */
@@ -47,6 +47,8 @@ maybe('servers written by the real clients', () => {
     { bin: 'codex', args: ['mcp', 'add', 'real-codex', '--', 'npx', '-y', '@modelcontextprotocol/server-everything'] },
     { bin: 'qwen', args: ['mcp', 'add', '--scope', 'user', 'real-qwen-user', 'npx', '-y', '@modelcontextprotocol/server-everything'] },
     { bin: 'qwen', args: ['mcp', 'add', '--scope', 'project', 'real-qwen-project', 'npx', '-y', '@modelcontextprotocol/server-memory'] },
+    { bin: 'copilot', args: ['mcp', 'add', 'real-copilot-user', '--', 'npx', '-y', '@modelcontextprotocol/server-everything'] },
+    { bin: 'copilot', args: ['mcp', 'add', '--transport', 'http', 'real-copilot-http', 'https://mcp.example.com/c'] },
   ];
 
   beforeAll(async () => {
@@ -84,6 +86,8 @@ maybe('servers written by the real clients', () => {
         'codex real-codex user',
         'qwen-code real-qwen-user user',
         'qwen-code real-qwen-project project',
+        'copilot-cli real-copilot-user user',
+        'copilot-cli real-copilot-http user',
       ].sort(),
     );
     expect(result.files.flatMap((f) => f.errors)).toEqual([]);
@@ -98,7 +102,8 @@ maybe('servers written by the real clients', () => {
     const by = (name: string) => servers.find((s) => s.name === name)!;
     expect(by('real-claude-local')).toMatchObject({ transport: 'http', url: 'https://mcp.example.com/mcp', projectPath: project });
     expect(by('real-gemini-project')).toMatchObject({ transport: 'http', url: 'https://mcp.example.com/g' });
-    for (const n of ['real-claude-user', 'real-gemini-user', 'real-codex', 'real-qwen-user']) {
+    expect(by('real-copilot-http')).toMatchObject({ transport: 'http', url: 'https://mcp.example.com/c' });
+    for (const n of ['real-claude-user', 'real-gemini-user', 'real-codex', 'real-qwen-user', 'real-copilot-user']) {
       expect(by(n)).toMatchObject({ transport: 'stdio', command: 'npx', package: expect.objectContaining({ ecosystem: 'npm', name: '@modelcontextprotocol/server-everything' }) });
     }
   });
