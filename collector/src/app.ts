@@ -35,6 +35,7 @@ import { dashboardPlugin } from './dashboard/dashboard-plugin.js';
 import { toolRoutes } from './tools/tool-routes.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
+import { historyRoutes } from './routes/history.js';
 import { openapiPlugin } from './openapi.js';
 import { queryRoutes } from './routes/query.js';
 import { adminRoutes } from './routes/admin.js';
@@ -68,6 +69,7 @@ const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
   ['outbox', outboxPlugin()],
   ['query', queryRoutes],
   ['admin', adminRoutes],
+  ['history', historyRoutes],
   // The dashboard at /ui (static app + session API), in its own scope with cookie/CSRF/helmet.
   ['dashboard', dashboardPlugin()],
   ['tools', toolRoutes],
@@ -141,7 +143,7 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
   const ca = deps.ca ?? loadOrCreateCa(config);
   const tls = tlsOptions(config, ca);
   const ownStore = deps.store === undefined;
-  const store = deps.store ?? (await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, ingestThread: config.sqliteIngestThread === 'on' }));
+  const store = deps.store ?? (await createStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl }));
   let app: FastifyInstance | undefined;
   try {
     app = newApp(config, deps, { now, ca, tls, store, ownStore });

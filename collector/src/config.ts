@@ -255,13 +255,6 @@ export const CONFIG_TABLE = {
     description: 'Batches per second one agent may send (token bucket refill); over it: 429 with Retry-After. 0 disables.',
     parse: kinds.number(0, 1e6),
   }),
-  sqliteIngestThread: key({
-    default: 'off' as 'on' | 'off',
-    env: ['MCPWATCH_SQLITE_INGEST_THREAD'],
-    description:
-      'SQLite only: run batch ingest on a worker thread with its own connection (on), or on the main thread (off, default: measured cheaper per event on 2 cores).',
-    parse: kinds.oneOf(['on', 'off'] as const),
-  }),
   rateLimitBurst: key({
     default: 50,
     env: ['MCPWATCH_RATE_LIMIT_BURST'],

@@ -110,7 +110,7 @@ export class CollectorMetrics {
    * The exposition text; `outboxDepth` is read at scrape time (null when the store cannot say);
    * `storeUp`: the store's health check at scrape time (default: the depth could be read).
    */
-  render(outboxDepth: Record<string, number> | null, storeUp: boolean = outboxDepth !== null): string {
+  render(outboxDepth: Record<string, number> | null, storeUp: boolean = outboxDepth !== null, projection: { lagBatches: number; lagSeconds: number } | null = null): string {
     const parts = [
       this.batchesAccepted,
       this.batchesDuplicate,
@@ -132,6 +132,16 @@ export class CollectorMetrics {
       '# TYPE mcpwatch_store_up gauge',
       `mcpwatch_store_up ${storeUp ? 1 : 0}`,
     );
+    if (projection) {
+      parts.push(
+        '# HELP mcpwatch_projection_lag_seconds Age of the oldest batch-log row not yet projected (index, inventory, findings, outbox); 0 when caught up.',
+        '# TYPE mcpwatch_projection_lag_seconds gauge',
+        `mcpwatch_projection_lag_seconds ${projection.lagSeconds}`,
+        '# HELP mcpwatch_projection_lag_batches Batch-log rows not yet projected (all collectors sharing the database).',
+        '# TYPE mcpwatch_projection_lag_batches gauge',
+        `mcpwatch_projection_lag_batches ${projection.lagBatches}`,
+      );
+    }
     for (const section of this.sections) parts.push(section());
     return parts.join('\n') + '\n';
   }

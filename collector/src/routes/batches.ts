@@ -23,7 +23,9 @@
  *   schema (400: a property the schema does not name, at any level, or a string/array/record over
  *   its bound) ->
  *   header/body agreement (400) -> NUL characters in strings replaced by U+FFFD (PostgreSQL text
- *   cannot hold them) -> ONE store transaction -> 200 {acked: seq}.
+ *   cannot hold them) -> ONE small store transaction: append to the batch log (the body as sent,
+ *   signature, metadata) and advance the chain head -> 200 {acked: seq}. Nothing else happens on
+ *   the request path: the projector builds the index, inventory, findings and outbox behind it.
  * Replies: 200 {acked, settings} (settings: the AgentSettings policy agents apply without a restart) for a new batch and for a re-sent identical one (idempotent); 409 when a
  * different batch was accepted under this seq; 413 body over maxBodyBytes; 415 other content
  * type or encoding; 503 + Retry-After when the store is unavailable. Agents retry 429/503 only, so
@@ -169,6 +171,9 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
         sentAt: batch.sentAt,
         receivedAt: new Date(nowMs).toISOString(),
         events: batch.events,
+        body,
+        signature,
+        signedAtMs: timestampMs,
         sinks: [...config.sinks],
       })
       .catch(storeFailure);

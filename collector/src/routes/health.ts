@@ -5,7 +5,10 @@
  * Readiness is the store's deep health check (store.health({deep: true})): for SQLite the file at
  * its path is still the one opened (same dev+ino), and a fresh read-only connection reads the
  * schema, a row of every table and (small databases) passes quick_check; for PostgreSQL `select 1`
- * and a read of a table. `mcpwatch_store_up` is the same check.
+ * and a read of a table. `mcpwatch_store_up` is the same check. Both carry the projection's lag
+ * (/readyz: `projection` {lagBatches, lagSeconds, completeUpTo}; /metrics:
+ * mcpwatch_projection_lag_seconds and mcpwatch_projection_lag_batches); a lagging projection does
+ * not make the collector unready (ingest still works; queries say how fresh they are).
  * Unauthenticated: they reveal counts, never identities or secrets.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -27,7 +30,8 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
       req.log.warn({ reason: health.reason }, 'readyz: store not ready');
       throw Errors.storeUnavailable(`store is not ready: ${health.reason}`);
     }
-    return { status: 'ready', store: store.engine };
+    const projection = await store.projectionStatus().catch(() => null);
+    return { status: 'ready', store: store.engine, ...(projection ? { projection } : {}) };
   });
 
   app.get('/metrics', async (req, reply) => {
@@ -38,6 +42,7 @@ export const healthRoutes: FastifyPluginAsync = async (app) => {
     } catch (e) {
       req.log.warn({ err: e }, 'metrics: outbox depth unavailable');
     }
-    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(depth, health.ok && depth !== null));
+    const projection = await store.projectionStatus().catch(() => null);
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(metrics.render(depth, health.ok && depth !== null, projection));
   });
 };

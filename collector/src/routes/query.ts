@@ -13,6 +13,9 @@
  * early at MAX_PAGE_BYTES (4 MiB) of it, with a `nextCursor` when more remain: a page may hold
  * fewer than `limit` items, so walk until `nextCursor` is null. Filters are matched as values,
  * never as SQL (see store/inventory-queries.ts).
+ * Freshness: every answer carries `x-mcpwatch-complete-up-to` (ISO time: every batch received
+ * before it is in the answer's data; batches after it may still be waiting for the projector) and
+ * `x-mcpwatch-projection-lag-seconds`, read before the query runs (so never later than the truth).
  * Errors: 400 MCPW_ERR_SCHEMA / MCPW_ERR_MALFORMED (bad filter, a NUL character in any parameter,
  * or any cursor this API did not hand out: tampered, out of range, wrong type, not base64url,
  * over 1024 characters), 401, 403, 404, 503.
@@ -36,6 +39,10 @@ import {
   rejectNulCharacters,
   rejectUnknownFields,
 } from './api-schemas.js';
+
+/** Response headers: the time the data is complete up to, and the projection's lag. */
+export const COMPLETE_UP_TO_HEADER = 'x-mcpwatch-complete-up-to';
+export const PROJECTION_LAG_HEADER = 'x-mcpwatch-projection-lag-seconds';
 
 const Filter = (description: string, maxLength = 512) => Type.Optional(Type.String({ minLength: 1, maxLength, description }));
 
@@ -102,6 +109,11 @@ export const queryRoutes: FastifyPluginAsync = async (app) => {
   app.addHook('preValidation', rejectUnknownFields);
   app.addHook('preValidation', rejectNulCharacters);
   app.addHook('onRequest', requireScope(store, config.adminToken, 'read'));
+  app.addHook('preHandler', async (_req, reply) => {
+    const status = await store.projectionStatus();
+    reply.header(COMPLETE_UP_TO_HEADER, status.completeUpTo);
+    reply.header(PROJECTION_LAG_HEADER, String(status.lagSeconds));
+  });
 
   app.get<{ Querystring: Static<typeof EndpointsQuery> }>(
     '/v1/endpoints',

@@ -5,6 +5,7 @@
  * - booleans are integers 0/1;
  * - structured values (event data, server args, health) are JSON text.
  */
+import type { Generated } from 'kysely';
 
 export interface EnrollSecretsTable {
   name: string;
@@ -57,11 +58,39 @@ export interface EndpointUsersTable {
   present: number;
 }
 
-export interface BatchesTable {
+/** One verified batch as the agent sent it (migration 0003): the log the projections are built from. */
+export interface BatchLogTable {
+  log_id: Generated<number>;
   agent_id: string;
   seq: number;
-  body_hash: string;
+  endpoint_id: string;
+  /** Projection partition: hash of endpoint_id (projection-partitions.ts). */
+  partition: number;
+  received_at: string;
   event_count: number;
+  first_event_at: string | null;
+  last_event_at: string | null;
+  /** The distinct event types, comma-separated. */
+  event_types: string;
+  prev_hash: string;
+  /** sha256 hex of the uncompressed body (the chain's link). */
+  body_hash: string;
+  cert_fingerprint: string;
+  /** The x-mcpwatch-signature header and the signed timestamp (ms) it covers. */
+  signature: string;
+  signed_at_ms: number;
+  /** The sinks configured when the batch was accepted, comma-separated (outbox rows per sink). */
+  sinks: string;
+  /** JSON array of the collector's tamper events ({type, data}) the batch caused, or null. */
+  tamper: string | null;
+  /** The gzip body exactly as sent (null for batches accepted before the log existed). */
+  body: Buffer | null;
+}
+
+/** A log row not yet projected (deleted by the projection that applies it). */
+export interface ProjectionPendingTable {
+  partition: number;
+  log_id: number;
   received_at: string;
 }
 
@@ -198,7 +227,8 @@ export interface Database {
   agents: AgentsTable;
   endpoints: EndpointsTable;
   endpoint_users: EndpointUsersTable;
-  batches: BatchesTable;
+  batch_log: BatchLogTable;
+  projection_pending: ProjectionPendingTable;
   events: EventsTable;
   servers: ServersTable;
   clients: ClientsTable;

@@ -14,11 +14,11 @@ import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { KyselyStore, classifyStoreError } from './kysely-store.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { SqliteIngestWriter } from './sqlite-ingest-writer.js';
 import { openSqliteConnection } from './sqlite-connection.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
+export type { HistoryProblem, HistoryProblemKind, HistoryReport, VerifyHistoryOptions } from './history-verifier.js';
 export { KyselyStore, classifyStoreError } from './kysely-store.js';
 export { sinkWantsEvent, SECURITY_HUB_SINK } from './sink-routing.js';
 export { encodeCursor, decodeCursor, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from './inventory-queries.js';
@@ -40,13 +40,14 @@ export interface CreateStoreOptions {
   /** Clock, for tests. */
   now?: () => Date;
   /**
-   * SQLite: run batch ingest on a worker thread with its own connection (sqlite-ingest-writer.ts),
-   * so the main thread never waits on an ingest transaction. Default false: on a 2-core machine
-   * the thread cost ~1.5x the CPU per event (structured clone, a second connection, more GC) and
-   * lowered throughput (npm run bench:collector, targets sqlite vs sqlite-thread). Ignored with an
-   * injected `now` (a clock cannot cross to another thread).
+   * Run the projector in the background (default true). false: nothing is projected unless the
+   * caller runs awaitProjection() (benchmarks of the append path alone, tests of crash recovery).
    */
-  ingestThread?: boolean;
+  project?: boolean;
+  /** Most log rows per projection transaction (default 64). */
+  maxProjectionBatch?: number;
+  /** Background projector errors. */
+  onProjectorError?: (e: unknown) => void;
 }
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
@@ -62,6 +63,7 @@ export async function createStore(opts: CreateStoreOptions): Promise<Store & Kys
       throw classifyStoreError(e);
     }
   }
+  if (opts.project !== false) store.startProjector();
   return store;
 }
 
@@ -76,15 +78,12 @@ function openSqlite(opts: CreateStoreOptions): KyselyStore {
     throw Errors.storeUnavailable(`cannot open SQLite database in ${opts.dataDir}: ${(e as Error).message}`, { cause: e });
   }
   const checkpointer = startCheckpointer(file);
-  // Started on the first batch, so after createStore's migrations.
-  const writer = opts.ingestThread === true && !opts.now ? new SqliteIngestWriter({ file }) : undefined;
   return new KyselyStore({
     engine: 'sqlite',
     db,
     beforeClose: () => checkpointer.stop(),
     sqliteFile: file,
-    ...(writer ? { ingestWriter: writer } : {}),
-    ...(opts.now ? { now: opts.now } : {}),
+    ...projectorOptions(opts),
   });
 }
 
@@ -104,5 +103,24 @@ function openPostgres(opts: CreateStoreOptions): KyselyStore {
   // An idle client losing its connection must not crash the process; the next query reports it.
   pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  return new KyselyStore({ engine: 'postgres', db, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}), ...(opts.now ? { now: opts.now } : {}) });
+  // The projector's own session: it holds the partition advisory locks, so it is never recycled
+  // while idle (a new session would have lost them; ownership is re-read from pg_locks anyway).
+  const projectorPool = new pg.Pool({
+    connectionString: url,
+    max: 1,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 0,
+    ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
+  });
+  projectorPool.on('error', () => undefined);
+  const projectorDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: projectorPool }) });
+  return new KyselyStore({ engine: 'postgres', db, projectorDb, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}), ...projectorOptions(opts) });
+}
+
+function projectorOptions(opts: CreateStoreOptions): Partial<ConstructorParameters<typeof KyselyStore>[0]> {
+  return {
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.maxProjectionBatch !== undefined ? { maxProjectionBatch: opts.maxProjectionBatch } : {}),
+    ...(opts.onProjectorError ? { onProjectorError: opts.onProjectorError } : {}),
+  };
 }

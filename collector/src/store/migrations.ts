@@ -6,6 +6,7 @@
 import { containmentMigration } from '../containment/containment-migration.js';
 import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
 import { toolMigration } from '../tools/tool-migration.js';
+import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -276,14 +277,68 @@ const m0002 = (engine: Engine): Migration => ({
   },
 });
 
+/**
+ * 0003: the batch log. Ingest appends each verified batch (its gzip body exactly as sent, the
+ * signature and its metadata) to `batch_log` and a row to `projection_pending`; the projector
+ * turns pending log rows into the event index, the inventory, findings and the outbox, and deletes
+ * their pending rows in the same transaction (projection_pending is the projector's cursor: a set,
+ * not a position, because PostgreSQL commits sequence values out of order). `batch_log` replaces
+ * `batches` (the idempotency record): rows from before this migration keep their hash and have no
+ * body (verify-history reports them as unverifiable).
+ */
+const m0003 = (engine: Engine): Migration => ({
+  async up(db: AnyDb) {
+    let log = db.schema.createTable('batch_log');
+    log = engine === 'sqlite'
+      ? log.addColumn('log_id', 'integer', (c) => c.primaryKey().autoIncrement())
+      : log.addColumn('log_id', 'bigserial', (c) => c.primaryKey());
+    await log
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('seq', 'integer', (c) => c.notNull())
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('partition', 'integer', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addColumn('event_count', 'integer', (c) => c.notNull())
+      .addColumn('first_event_at', 'text')
+      .addColumn('last_event_at', 'text')
+      .addColumn('event_types', 'text', (c) => c.notNull())
+      .addColumn('prev_hash', 'text', (c) => c.notNull())
+      .addColumn('body_hash', 'text', (c) => c.notNull())
+      .addColumn('cert_fingerprint', 'text', (c) => c.notNull())
+      .addColumn('signature', 'text', (c) => c.notNull())
+      .addColumn('signed_at_ms', engine === 'sqlite' ? 'integer' : 'bigint', (c) => c.notNull())
+      .addColumn('sinks', 'text', (c) => c.notNull())
+      .addColumn('tamper', 'text')
+      // Last: the body spills to overflow pages that scans of the columns before it never read.
+      .addColumn('body', engine === 'sqlite' ? 'blob' : 'bytea')
+      .addUniqueConstraint('batch_log_agent_seq', ['agent_id', 'seq'])
+      .execute();
+    await db.schema.createIndex('batch_log_received').on('batch_log').column('received_at').execute();
+    await db.schema.createIndex('batch_log_endpoint').on('batch_log').columns(['endpoint_id', 'log_id']).execute();
+    await sql`insert into batch_log (agent_id, seq, endpoint_id, partition, received_at, event_count, event_types, prev_hash, body_hash, cert_fingerprint, signature, signed_at_ms, sinks)
+      select b.agent_id, b.seq, a.endpoint_id, 0, b.received_at, b.event_count, '', '', b.body_hash, a.cert_fingerprint, '', 0, '' from batches b join agents a on a.agent_id = b.agent_id`.execute(db);
+    await db.schema.dropTable('batches').execute();
+    await clustered(engine, db.schema
+      .createTable('projection_pending')
+      .addColumn('partition', 'integer', (c) => c.notNull())
+      .addColumn('log_id', engine === 'sqlite' ? 'integer' : 'bigint', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('projection_pending_pk', ['partition', 'log_id'] as never))
+      .execute();
+    await db.schema.createIndex('projection_pending_received').on('projection_pending').column('received_at').execute();
+  },
+});
+
 /** Every migration, in order. Names sort in application order. */
 export function migrationsFor(engine: Engine): Record<string, Migration> {
   return {
     '0001_initial': m0001(engine),
     '0002_outbox_per_batch': m0002(engine),
+    '0003_batch_log': m0003(engine),
     '0004_containment': containmentMigration(),
     '0005_ui_sessions': dashboardSessionsMigration(),
     '0006_tools': toolMigration(),
+    '0007_tool_policy': toolPolicyMigration(),
   };
 }
 

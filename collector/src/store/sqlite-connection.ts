@@ -1,8 +1,7 @@
 /**
  * One SQLite connection as the store uses it: better-sqlite3 with the store's pragmas, wrapped for
- * Kysely with prepared-statement caching (sqlite-statement-cache.ts). Used by the main connection
- * (index.ts) and by the ingest worker's own connection (sqlite-ingest-worker.ts), so both run with
- * the same settings.
+ * Kysely with prepared-statement caching (sqlite-statement-cache.ts). Used by the store's one
+ * connection (index.ts: ingest, projection, queries and the outbox share it).
  */
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';

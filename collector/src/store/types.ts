@@ -6,6 +6,7 @@
  * be reached; with other coded errors from ../errors.ts for conflicts. Never partial writes:
  * ingestBatch is ONE transaction.
  */
+import type { HistoryReport, VerifyHistoryOptions } from './history-verifier.js';
 import type { ClientRecord, ConfigError, Finding, HeartbeatData, HostInfo, McpEvent, ProcessRecord, ServerEntry, Severity, SocketRecord } from '@mcpwatch/shared';
 
 export interface EnrollSecretRow {
@@ -59,7 +60,13 @@ export interface IngestInput {
   bodyHash: string;
   sentAt: string;
   receivedAt: string;
+  /** The parsed, validated events (the log row's metadata is taken from them). */
   events: McpEvent[];
+  /** The body exactly as sent (gzip bytes): what the log keeps and the projector reads. */
+  body: Buffer;
+  /** The x-mcpwatch-signature header and the signed timestamp (unix ms) it covers. */
+  signature: string;
+  signedAtMs: number;
   /**
    * Sinks to enqueue outbox rows for (e.g. ['file'] or ['kinesis','securityhub']). Each event is
    * enqueued only for the sinks that want it (see `sinkWantsEvent` in ./sink-routing.ts:
@@ -68,6 +75,15 @@ export interface IngestInput {
    * batch's snapshots cause (projection.ts) are recorded and enqueued like the agent's.
    */
   sinks: string[];
+}
+
+export interface ProjectionStatus {
+  /** Log rows not yet projected (all collectors' partitions). */
+  lagBatches: number;
+  /** Age of the oldest of them (0 when none). */
+  lagSeconds: number;
+  /** ISO time the projections are complete up to: every batch received before it is projected. */
+  completeUpTo: string;
 }
 
 export type IngestResult =
@@ -113,8 +129,12 @@ export interface Store {
   getAgent(agentId: string): Promise<AgentRow | null>;
   setAgentRevoked(agentId: string, revoked: boolean): Promise<boolean>;
 
-  // ingest
+  // ingest: append to the batch log (answered after COMMIT); projected behind it
   ingestBatch(input: IngestInput): Promise<IngestResult>;
+  /** How far the projections (index, inventory, findings, outbox) lag behind the log. */
+  projectionStatus(): Promise<ProjectionStatus>;
+  /** Re-verifies the stored batch log: signatures, body hashes, hash chain (history-verifier.ts). */
+  verifyHistory(opts?: VerifyHistoryOptions): Promise<HistoryReport>;
 
   // outbox (drained by the sinks' drainers)
   /**

@@ -228,8 +228,10 @@ describe('terminal escapes from agents never reach the terminal raw', () => {
   it('keeps the exact values in --json', async () => {
     const r = await cli(['endpoint', endpointId, '--json']);
     const d = JSON.parse(r.stdout) as { endpoint: { hostname: string }; processes: { cmd: string }[] };
-    expect(d.endpoint.hostname).toBe(`evil${EVIL}host`);
-    expect(d.processes.map((p) => p.cmd)).toContain(`node /opt/proc-mcp/server.js --port 7777${EVIL}`);
+    // Exact but for NUL: the projector stores a NUL as U+FFFD on both engines, as the route does.
+    const kept = EVIL.replaceAll('\u0000', '\uFFFD');
+    expect(d.endpoint.hostname).toBe(`evil${kept}host`);
+    expect(d.processes.map((p) => p.cmd)).toContain(`node /opt/proc-mcp/server.js --port 7777${kept}`);
   });
 
   it('escapes what an error message quotes back', async () => {

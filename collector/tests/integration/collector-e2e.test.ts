@@ -119,7 +119,7 @@ test('CLI main(): flags + env only, SQLite in the data dir, prints the CA finger
   try {
     const agent = await TestAgent.enroll(transport, { enrollSecret: ENROLL_SECRET, keys: pooledKeyPair(2) });
     expect((await agent.sendEvents(10)).status).toBe(200);
-    expect((await transport({ method: 'GET', path: '/readyz', headers: {} })).json).toEqual({ status: 'ready', store: 'sqlite' });
+    expect((await transport({ method: 'GET', path: '/readyz', headers: {} })).json).toMatchObject({ status: 'ready', store: 'sqlite', projection: { lagBatches: expect.any(Number) } });
   } finally {
     transport.close();
   }
@@ -161,11 +161,14 @@ test('CLI main(): DATABASE_URL switches to PostgreSQL', async () => {
     } finally {
       transport.close();
     }
-    const stored = await admin.query(`select count(*)::int as n from ${schema}.events`);
-    expect(stored.rows[0].n).toBeGreaterThanOrEqual(4);
+    // Acked on the durable append; the projector indexes the events behind it.
+    const indexed = async (): Promise<number> => (await admin.query(`select count(*)::int as n from ${schema}.events`)).rows[0].n as number;
+    for (const end = Date.now() + 20_000; (await indexed()) < 4 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 50));
+    expect(await indexed()).toBeGreaterThanOrEqual(4);
   } finally {
     signals.emit('SIGTERM');
-    expect(await running).toBe(0);
+    const code = await running;
+    expect({ code, output: code === 0 ? '' : lines.join('') }).toEqual({ code: 0, output: '' });
     await admin.query(`drop schema if exists ${schema} cascade`);
     await admin.end();
   }

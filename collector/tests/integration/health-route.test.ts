@@ -9,13 +9,15 @@ describe('health, readiness and metrics', () => {
       expect((await fx.app.inject({ method: 'GET', url: '/healthz' })).json()).toEqual({ status: 'ok' });
       const ready = await fx.app.inject({ method: 'GET', url: '/readyz' });
       expect(ready.statusCode).toBe(200);
-      expect(ready.json()).toEqual({ status: 'ready', store: 'sqlite' });
+      expect(ready.json()).toEqual({ status: 'ready', store: 'sqlite', projection: { lagBatches: 0, lagSeconds: 0, completeUpTo: '2026-06-01T12:00:00.000Z' } });
       const metrics = await fx.app.inject({ method: 'GET', url: '/metrics' });
       expect(metrics.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
       expect(metrics.body).toContain('mcpwatch_batches_accepted_total 1');
       expect(metrics.body).toContain('mcpwatch_events_accepted_total 7');
       expect(metrics.body).toMatch(/mcpwatch_outbox_depth\{sink="file"\} 7/);
       expect(metrics.body).toContain('mcpwatch_store_up 1');
+      expect(metrics.body).toContain('mcpwatch_projection_lag_seconds 0');
+      expect(metrics.body).toContain('mcpwatch_projection_lag_batches 0');
       expect(metrics.body).toMatch(/mcpwatch_batch_duration_seconds_bucket\{le="\+Inf"\} 1/);
     } finally {
       await fx.close();

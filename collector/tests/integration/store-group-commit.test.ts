@@ -18,15 +18,13 @@ describe.each(await engineCases())('group commit and outbox migration (%s)', (en
     t = undefined;
   });
 
-  test('batches ingested at once each succeed or fail alone; a batch failing after its first writes leaves nothing behind', async () => {
+  test('batches ingested at once each succeed or fail alone; a batch whose log row cannot be written leaves nothing behind', async () => {
     t = await openTestStore(engine);
     const store = t.store;
     const agents = await Promise.all([1, 2, 3].map((i) => enrolled(store, hostInfo({ hostname: `g${i}`, hardwareUuid: `hw-g${i}-${Date.now()}` }))));
     const [a, b, c] = agents as [(typeof agents)[0], (typeof agents)[0], (typeof agents)[0]];
-    // A server entry without a name passes the store's event insert, then breaks the servers row
-    // (name NOT NULL): the failure comes after the batch and its events were written.
-    const broken = { ...serverEntry('broken'), name: null } as unknown as ServerEntry;
-    const brokenInput = b.sender.input([event('server.added', b.agent.endpointId, serverEntry('before')), event('server.added', b.agent.endpointId, broken)]);
+    // No signed timestamp: the log row breaks (NOT NULL) after the agent row was locked and read.
+    const brokenInput = { ...b.sender.input([event('server.added', b.agent.endpointId, serverEntry('before'))]), signedAtMs: null as unknown as number };
     const ghost = { ...c.sender.input([event('server.added', c.agent.endpointId, serverEntry('ghost'))]), agent: { ...c.agent, agentId: 'ghost' } };
     const okA = a.sender.input([event('server.added', a.agent.endpointId, serverEntry('a1'))]);
     const okC = c.sender.input([event('server.added', c.agent.endpointId, serverEntry('c1'))]);
@@ -36,15 +34,34 @@ describe.each(await engineCases())('group commit and outbox migration (%s)', (en
     expect(settled[1].status).toBe('rejected');
     expect(settled[2]).toMatchObject({ status: 'rejected', reason: { code: 'MCPW_ERR_UNKNOWN_AGENT' } });
     expect(settled[3]).toMatchObject({ status: 'fulfilled', value: { status: 'accepted', acked: 1 } });
+    await store.awaitProjection();
 
     expect((await store.listEvents({ endpointId: a.agent.endpointId })).items.map((e) => e.type)).toEqual(['server.added']);
     expect((await store.listEvents({ endpointId: c.agent.endpointId })).items).toHaveLength(1);
-    // Nothing of the failed batch: no events, no outbox rows, its seq still free, chain head unmoved.
+    // Nothing of the failed batch: no log row, no events, no outbox rows, its seq still free, chain head unmoved.
     expect((await store.listEvents({ endpointId: b.agent.endpointId })).items).toHaveLength(0);
     expect(await store.outboxDepth()).toEqual({ file: 2 });
     expect((await store.getAgent(b.agent.agentId))).toMatchObject({ lastSeq: 0, lastHash: '' });
     const fixed = b.sender.input([event('server.added', b.agent.endpointId, serverEntry('before'))]);
     expect(await store.ingestBatch(fixed)).toMatchObject({ status: 'accepted', acked: 1 });
+  });
+
+  test('a logged batch the projection cannot apply is reported and skipped alone; the batches around it are projected', async () => {
+    const errors: unknown[] = [];
+    t = await openTestStore(engine, { project: false, onProjectorError: (e) => errors.push(e) });
+    const store = t.store;
+    const { agent, sender } = await enrolled(store);
+    await sender.send([event('server.added', agent.endpointId, serverEntry('first'))], {}, { project: false });
+    // A server entry without a name passes the edge here (the route's schema would refuse it) and
+    // breaks the servers row (name NOT NULL) after the batch's events were indexed.
+    const broken = { ...serverEntry('broken'), name: null } as unknown as ServerEntry;
+    await sender.send([event('server.added', agent.endpointId, serverEntry('before')), event('server.added', agent.endpointId, broken)], {}, { project: false });
+    await sender.send([event('server.added', agent.endpointId, serverEntry('last'))], {}, { project: false });
+    await store.awaitProjection();
+    expect(store.projectorCounters).toMatchObject({ batches: 3, skipped: 1 });
+    expect(errors).toHaveLength(1);
+    expect((await store.getEndpoint(agent.endpointId))!.servers.map((s) => s.name).sort()).toEqual(['first', 'last']);
+    expect(await store.outboxDepth()).toEqual({ file: 2 });
   });
 
   test('migration 0002 moves the outbox rows an older collector left into the per-batch outbox; they are delivered', async () => {

@@ -239,6 +239,7 @@ describe.each(await engineCases())('store (%s)', (engine) => {
       const other = sender.input([event('server.added', agent.endpointId, serverEntry('other'))], { seq: 2, prevHash: input.bodyHash });
       const raced = await Promise.all([t.store.ingestBatch(rival), second.ingestBatch(other)]);
       expect(raced.map((r) => r.status).sort()).toEqual(['accepted', 'conflict']);
+      await Promise.all([t.store.awaitProjection(), second.awaitProjection()]);
       expect(await t.store.outboxDepth()).toEqual({ file: 2 });
     } finally {
       await second.close();

@@ -2,6 +2,11 @@
  * Test fixture: a collector app over a real store (SQLite in a temp dir; PostgreSQL in a fresh
  * schema when `engine: 'postgres'`, dropped on close), with an injectable clock, and test agents
  * enrolled through `inject()`.
+ *
+ * Read-your-writes for tests: the fixture's transport waits, after each accepted batch (200 from
+ * POST /v1/batches), until the store's projector has applied it, so a test can query what it
+ * just sent. (The collector itself acks on the durable append and projects behind it; tests of
+ * that asynchrony use the app's own `inject()` or a store opened with `project: false`.)
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,7 +47,13 @@ export async function makeFixture(
   const store = opts.wrapStore ? opts.wrapStore(real) : real;
   const app = await buildApp(config, { store, now, logger: false, ca: loadCaForTests(), ...(opts.deps ?? {}) });
   await app.ready();
-  const transport = injectTransport(app);
+  const inject = injectTransport(app);
+  const awaitProjection = (real as { awaitProjection?: () => Promise<void> }).awaitProjection?.bind(real);
+  const transport: Transport = async (req) => {
+    const res = await inject(req);
+    if (req.path === '/v1/batches' && res.status === 200) await awaitProjection?.().catch(() => undefined);
+    return res;
+  };
   let enrolled = 0;
   return {
     app,

@@ -3,6 +3,7 @@
  * ingest inputs. Values follow the shared schemas.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import {
   computeFingerprint,
   computeServerKey,
@@ -128,29 +129,40 @@ export class BatchSender {
 
   input(events: McpEvent[], over: Partial<IngestInput> = {}): IngestInput {
     const seq = over.seq ?? this.seq + 1;
-    const body = JSON.stringify({ agentId: this.agent.agentId, seq, events });
+    const sentAt = new Date().toISOString();
+    const body = JSON.stringify({ agentId: this.agent.agentId, seq, prevHash: over.prevHash ?? this.lastHash, sentAt, events });
     return {
       agent: this.agent,
       seq,
       prevHash: this.lastHash,
       bodyHash: sha256Hex(body),
-      sentAt: new Date().toISOString(),
+      sentAt,
       receivedAt: new Date().toISOString(),
       events,
+      body: gzipSync(body),
+      signature: 'test-unsigned',
+      signedAtMs: Date.now(),
       sinks: this.sinks,
       ...over,
     };
   }
 
-  async send(events: McpEvent[], over: Partial<IngestInput> = {}) {
+  /** Ingests the batch and (unless `project: false`) waits until the projector has applied it. */
+  async send(events: McpEvent[], over: Partial<IngestInput> = {}, opts: { project?: boolean } = {}) {
     const input = this.input(events, over);
     const result = await this.store.ingestBatch(input);
+    if (opts.project !== false) await projected(this.store);
     if (result.status === 'accepted' && input.seq > this.seq) {
       this.seq = input.seq;
       this.lastHash = input.bodyHash;
     }
     return { result, input };
   }
+}
+
+/** Waits until the store's projector has applied every batch logged so far. */
+export async function projected(store: Store): Promise<void> {
+  await (store as Store & { awaitProjection?: () => Promise<void> }).awaitProjection?.();
 }
 
 /** Enrolls a machine and returns its agent row and a sender for its batches. */

@@ -10,14 +10,22 @@
  * rounds; reported: median events/s over rounds, p50/p99 batch latency over all timed requests,
  * collector CPU seconds per 100k events, and the ratio to the baseline.
  *
+ * The collector acks on the durable append to its batch log and projects behind it: for collector
+ * targets the bench also samples the projection's lag (/readyz) during the timed rounds (p95, max)
+ * and how long the projection takes to drain after the last round, and reports the projected
+ * events/s (events of all timed rounds / (rounds' time + drain time)).
+ *
+ * Targets: baseline, sqlite, postgres (one collector process), postgres-2 (two collector processes
+ * on one database, the agents split between them; the issue's budget: >= 1.6x one process).
+ * `--json FILE` also writes the table's figures as JSON.
+ *
  * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 20), BENCH_ROUNDS (5),
  * BENCH_EVENTS (events per batch, 100), BENCH_PG_URL (postgres://postgres@127.0.0.1:5432/test;
- * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,sqlite-thread,postgres;
- * sqlite-thread runs SQLite ingest on its worker thread, MCPWATCH_SQLITE_INGEST_THREAD=on),
+ * "off" skips PostgreSQL), BENCH_TARGETS (comma list of baseline,sqlite,postgres,postgres-2,stages),
  * BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector, e.g. --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,7 +45,11 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-thread,postgres').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,postgres,postgres-2').split(',');
+const JSON_OUT = ((): string | undefined => {
+  const i = process.argv.indexOf('--json');
+  return i >= 0 ? process.argv[i + 1] : undefined;
+})();
 const ENROLL_SECRET = 'bench-enroll-secret-0123456789';
 /** Extra node flags for the collector process, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to find the bottleneck. */
 const NODE_ARGS = (process.env.BENCH_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
@@ -117,9 +129,10 @@ interface RoundResult {
 }
 
 /** Enrolls agents; for the baseline (no enroll route) makes unenrolled agents with made-up ids. */
-async function makeAgents(transport: Transport, enroll: boolean): Promise<TestAgent[]> {
+async function makeAgents(transports: Transport[], enroll: boolean): Promise<TestAgent[]> {
   const agents: TestAgent[] = [];
   for (let i = 0; i < AGENTS; i++) {
+    const transport = transports[i % transports.length]!;
     const keys = pooledKeyPair(i % 2);
     if (enroll) {
       agents.push(
@@ -150,9 +163,20 @@ function prepareRound(agents: TestAgent[]): PreparedBatch[][] {
   });
 }
 
-async function runRound(agents: TestAgent[], batches: PreparedBatch[][], pid: number | undefined): Promise<RoundResult> {
+/** CPU seconds of several processes (null when one cannot be read). */
+function readCpuAll(pids: Array<number | undefined>): { selfS: number } | null {
+  let selfS = 0;
+  for (const pid of pids) {
+    const c = pid ? readCpu(pid) : null;
+    if (!c) return null;
+    selfS += c.selfS;
+  }
+  return { selfS };
+}
+
+async function runRound(agents: TestAgent[], batches: PreparedBatch[][], pids: Array<number | undefined>): Promise<RoundResult> {
   const latencies: number[] = [];
-  const cpu0 = pid ? readCpu(pid) : null;
+  const cpu0 = readCpuAll(pids);
   const sender0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let failures = 0;
@@ -171,7 +195,7 @@ async function runRound(agents: TestAgent[], batches: PreparedBatch[][], pid: nu
     }),
   );
   const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
-  const cpu1 = pid ? readCpu(pid) : null;
+  const cpu1 = readCpuAll(pids);
   const sender = process.cpuUsage(sender0);
   if (failures > 0) throw new Error(`${failures} batches were not accepted; last: ${lastFailure}`);
   const events = agents.length * BATCHES * EVENTS;
@@ -186,18 +210,57 @@ interface TargetResult {
   p99Ms: number;
   cpuSPer100k: number | null;
   senderCpuSPer100k: number;
+  /** Collector targets: projection lag sampled from /readyz during the timed rounds, and the drain after them. */
+  projection?: { lagP95S: number; lagMaxS: number; drainS: number; projectedEventsPerS: number };
 }
 
-async function benchTarget(name: string, server: Server, enroll: boolean): Promise<TargetResult> {
-  const transport = httpTransport(server.url, { maxSockets: AGENTS });
+/** The projection status a collector reports on /readyz. */
+async function projectionLag(transport: Transport): Promise<{ lagBatches: number; lagSeconds: number } | null> {
+  const r = await transport({ method: 'GET', path: '/readyz', headers: {} }).catch(() => null);
+  const p = (r?.json as { projection?: { lagBatches: number; lagSeconds: number } } | undefined)?.projection;
+  return p ?? null;
+}
+
+async function benchTarget(name: string, servers: Server | Server[], enroll: boolean): Promise<TargetResult> {
+  const list = Array.isArray(servers) ? servers : [servers];
+  const transports = list.map((s) => httpTransport(s.url, { maxSockets: AGENTS }));
+  const pids = list.map((s) => s.child.pid);
+  const probe = httpTransport(list[0]!.url, { maxSockets: 1 });
   try {
-    const agents = await makeAgents(transport, enroll);
-    await runRound(agents, prepareRound(agents), server.child.pid); // warm-up
+    const agents = await makeAgents(transports, enroll);
+    await runRound(agents, prepareRound(agents), pids); // warm-up
+    const waitDrained = async (deadlineMs: number): Promise<void> => {
+      for (const end = Date.now() + deadlineMs; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+        const p = await projectionLag(probe);
+        if (!p || p.lagBatches === 0) return;
+      }
+    };
+    if (enroll) await waitDrained(600_000);
     const rounds: RoundResult[] = [];
+    const lags: number[] = [];
+    let sampling = enroll;
+    const sampler = (async () => {
+      while (sampling) {
+        const p = await projectionLag(probe);
+        if (p) lags.push(p.lagSeconds);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const t0 = Date.now();
     for (let r = 0; r < ROUNDS; r++) {
       const batches = prepareRound(agents);
-      rounds.push(await runRound(agents, batches, server.child.pid));
+      rounds.push(await runRound(agents, batches, pids));
       process.stderr.write(`  ${name} round ${r + 1}: ${Math.round(rounds[r]!.eventsPerS)} events/s\n`);
+    }
+    const roundsEnd = Date.now();
+    sampling = false;
+    await sampler;
+    let projection: TargetResult['projection'];
+    if (enroll) {
+      await waitDrained(600_000);
+      const drainS = (Date.now() - roundsEnd) / 1000;
+      const total = rounds.reduce((s, r) => s + r.events, 0);
+      projection = { lagP95S: lags.length ? percentile(lags, 95) : 0, lagMaxS: lags.length ? Math.max(...lags) : 0, drainS, projectedEventsPerS: total / ((Date.now() - t0) / 1000) };
     }
     const all = rounds.flatMap((r) => r.latenciesMs);
     const cpu = rounds.every((r) => r.cpuS !== null) ? rounds.reduce((s, r) => s + (r.cpuS as number), 0) : null;
@@ -210,9 +273,11 @@ async function benchTarget(name: string, server: Server, enroll: boolean): Promi
       p99Ms: percentile(all, 99),
       cpuSPer100k: cpu === null ? null : (cpu / events) * 100_000,
       senderCpuSPer100k: (rounds.reduce((sum, r) => sum + r.senderCpuS, 0) / events) * 100_000,
+      ...(projection ? { projection } : {}),
     };
   } finally {
-    transport.close();
+    for (const t of transports) t.close();
+    probe.close();
   }
 }
 
@@ -247,6 +312,8 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
  * at a time (one core, no HTTP): verify, gunzip, JSON.parse, schema validation, and the store's
  * ingest transaction on SQLite and PostgreSQL. Median ms per batch over STAGE_BATCHES batches.
  */
+const stageRows: Array<{ stage: string; msPerBatch: number | null; note: string | undefined }> = [];
+
 async function stageCosts(pgUrl: string | null): Promise<string[]> {
   const STAGE_BATCHES = 30;
   const agent = new TestAgent(async () => ({ status: 0, headers: {}, body: '', json: undefined }), 'ag_stage', 'ep_stage', pooledKeyPair(0), '', '', {}, makeHost());
@@ -293,28 +360,36 @@ async function stageCosts(pgUrl: string | null): Promise<string[]> {
       return { ...b, events: b.events.map((e) => ({ ...e, endpointId: out.endpointId })) };
     });
     await time(name, (p, i) =>
-      store.ingestBatch({ agent: row!, seq: p.seq, prevHash: docs[i]!.prevHash, bodyHash: p.bodyHash, sentAt: docs[i]!.sentAt, receivedAt: new Date().toISOString(), events: docs[i]!.events, sinks: ['file'] }),
+      store.ingestBatch({
+        agent: row!, seq: p.seq, prevHash: docs[i]!.prevHash, bodyHash: p.bodyHash, sentAt: docs[i]!.sentAt, receivedAt: new Date().toISOString(), events: docs[i]!.events,
+        body: p.body, signature: p.headers[HEADERS.signature] as string, signedAtMs: Number(p.headers[HEADERS.timestamp]), sinks: ['file'],
+      }),
     );
+    // The projection of what was just appended, timed as a whole (many batches per transaction).
+    const t0 = process.hrtime.bigint();
+    await (store as Store & { awaitProjection(): Promise<void> }).awaitProjection();
+    rows.push([name.replace('store.ingestBatch', 'projection (64 batches / transaction)'), Number(process.hrtime.bigint() - t0) / 1e6 / prepared.length]);
   };
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-stage-'));
-  const sqlite = await createStore({ dataDir });
+  const sqlite = await createStore({ dataDir, project: false });
   try {
-    await storeStage('store.ingestBatch, SQLite', sqlite);
+    await storeStage('store.ingestBatch (append to the batch log), SQLite', sqlite);
   } finally {
     await sqlite.close();
     rmSync(dataDir, { recursive: true, force: true });
   }
   if (pgUrl) {
-    const pgStore = await createStore({ databaseUrl: pgUrl, pgSchema: `stage_${process.pid}` }).catch((e: Error) => e);
+    const pgStore = await createStore({ databaseUrl: pgUrl, pgSchema: `stage_${process.pid}`, project: false }).catch((e: Error) => e);
     if (pgStore instanceof Error) rows.push(['store.ingestBatch, PostgreSQL', `failed: ${pgStore.message.slice(0, 200)}`]);
     else {
       try {
-        await storeStage('store.ingestBatch, PostgreSQL', pgStore);
+        await storeStage('store.ingestBatch (append to the batch log), PostgreSQL', pgStore);
       } finally {
         await pgStore.close();
       }
     }
   }
+  stageRows.push(...rows.map(([n, ms]) => ({ stage: n, msPerBatch: typeof ms === 'string' ? null : ms, note: typeof ms === 'string' ? ms : undefined })));
   return [
     '',
     `Stage costs, in-process, one batch at a time (median of ${STAGE_BATCHES} batches of ${EVENTS} events):`,
@@ -349,16 +424,6 @@ async function main(): Promise<void> {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
-  if (TARGETS.includes('sqlite-thread')) {
-    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-sqlite-thread-'));
-    const server = await startCollector(dataDir, '', { MCPWATCH_SQLITE_INGEST_THREAD: 'on' });
-    try {
-      results.push(await benchTarget('collector, SQLite, ingest thread on', server, true));
-    } finally {
-      await server.stop();
-      rmSync(dataDir, { recursive: true, force: true });
-    }
-  }
   if (TARGETS.includes('postgres')) {
     const db = await freshPgDatabase();
     if (db) {
@@ -373,20 +438,54 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (TARGETS.includes('postgres-2')) {
+    const db = await freshPgDatabase();
+    if (db) {
+      const dirs = [mkdtempSync(join(tmpdir(), 'mcpw-bench-pg2a-')), mkdtempSync(join(tmpdir(), 'mcpw-bench-pg2b-'))];
+      const servers: Server[] = [];
+      try {
+        servers.push(await startCollector(dirs[0]!, db.url));
+        servers.push(await startCollector(dirs[1]!, db.url));
+        results.push(await benchTarget('collector x2 processes, one PostgreSQL', servers, true));
+      } finally {
+        for (const s of servers) await s.stop();
+        await db.drop();
+        for (const d of dirs) rmSync(d, { recursive: true, force: true });
+      }
+    }
+  }
   const baseline = results.find((r) => r.name.startsWith('bare'));
   const lines = [
     '',
-    `| target | events/s (median of ${ROUNDS}) | rounds | ratio to baseline | p50 batch | p99 batch | server CPU s / 100k events | sender CPU s / 100k events |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| target | acked events/s (median of ${ROUNDS}) | rounds | ratio to baseline | p50 batch | p99 batch | server CPU s / 100k events | sender CPU s / 100k events | projection lag p95 / max during rounds | projection drain after rounds | projected events/s |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...results.map(
       (r) =>
-        `| ${r.name} | ${fmt(r.medianEventsPerS)} | ${r.rounds.map(fmt).join(' / ')} | ${baseline ? (r.medianEventsPerS / baseline.medianEventsPerS).toFixed(2) : '-'} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuSPer100k === null ? '-' : r.cpuSPer100k.toFixed(2)} | ${r.senderCpuSPer100k.toFixed(2)} |`,
+        `| ${r.name} | ${fmt(r.medianEventsPerS)} | ${r.rounds.map(fmt).join(' / ')} | ${baseline ? (r.medianEventsPerS / baseline.medianEventsPerS).toFixed(2) : '-'} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuSPer100k === null ? '-' : r.cpuSPer100k.toFixed(2)} | ${r.senderCpuSPer100k.toFixed(2)} | ${r.projection ? `${r.projection.lagP95S.toFixed(1)} s / ${r.projection.lagMaxS.toFixed(1)} s` : '-'} | ${r.projection ? `${r.projection.drainS.toFixed(1)} s` : '-'} | ${r.projection ? fmt(r.projection.projectedEventsPerS) : '-'} |`,
     ),
     '',
     `budget (DESIGN.md): >= 100,000 events/s with SQLite; concurrency ${AGENTS} agents over loopback HTTP; senders share the machine (${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end).`,
     ...stages,
   ];
   process.stdout.write(lines.join('\n') + '\n');
+  if (JSON_OUT) {
+    const os = await import('node:os');
+    const one = results.find((r) => r.name === 'collector, PostgreSQL');
+    const two = results.find((r) => r.name.startsWith('collector x2'));
+    writeFileSync(
+      JSON_OUT,
+      JSON.stringify(
+        {
+          config: { agents: AGENTS, batchesPerAgentPerRound: BATCHES, rounds: ROUNDS, eventsPerBatch: EVENTS, cpus: os.cpus().length, loadAverage1m: os.loadavg()[0] },
+          targets: results.map((r) => ({ ...r, ratioToBaseline: baseline ? r.medianEventsPerS / baseline.medianEventsPerS : null })),
+          postgresTwoProcessesOverOne: one && two ? two.medianEventsPerS / one.medianEventsPerS : null,
+          stages: stageRows,
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  }
 }
 
 main().then(

@@ -54,7 +54,7 @@ test('embedded default: the file sink writes what would be published', async () 
   const agent = await TestAgent.enroll(injectTransport(a), { enrollSecret: ENROLL_SECRET, keys: pooledKeyPair(11) });
   const events = agent.events(8);
   expect((await agent.sendEvents(events)).status).toBe(200);
-  await until('outbox drained', async () => ((await a.collector.store.outboxDepth())['file'] ?? 0) === 0);
+  await until('outbox drained', async () => (await a.collector.store.projectionStatus()).lagBatches === 0 && ((await a.collector.store.outboxDepth())['file'] ?? 0) === 0);
   const lines = readFileSync(join(dataDir, 'outlets', 'kinesis.jsonl'), 'utf8').trim().split('\n');
   expect(lines.map((l) => (JSON.parse(l) as { event: { id: string } }).event.id)).toEqual(events.map((e) => e.id));
   const findings = readFileSync(join(dataDir, 'outlets', 'securityhub.jsonl'), 'utf8').trim().split('\n');
@@ -79,7 +79,7 @@ test('AWS: events reach Kinesis and findings Security Hub, with the host name fr
     const agent = await TestAgent.enroll(injectTransport(a), { enrollSecret: ENROLL_SECRET, keys: pooledKeyPair(12), host: makeHost({ hostname: 'finance-mac-7' }) });
     const events = agent.events(12);
     expect((await agent.sendEvents(events)).status).toBe(200);
-    await until('outbox drained', async () => Object.values(await a.collector.store.outboxDepth()).every((n) => n === 0));
+    await until('outbox drained', async () => (await a.collector.store.projectionStatus()).lagBatches === 0 && Object.values(await a.collector.store.outboxDepth()).every((n) => n === 0));
     const got = await k.readAll('events');
     expect(got.map((r) => (JSON.parse(r.data.toString('utf8')) as { event: { id: string } }).event.id)).toEqual(events.map((e) => e.id));
     const raised = events.filter((e) => e.type === 'finding.raised');

@@ -1,0 +1,197 @@
+/**
+ * The batch log: the ONLY thing the ingest path writes. A verified batch is appended (its gzip body
+ * exactly as sent, its signature, signed timestamp and metadata) with a projection_pending row, and
+ * the agent's chain head advances; the caller is answered after COMMIT. Everything else (event
+ * index, inventory, findings, outbox) is built from the log by the projector (projector.ts).
+ *
+ * Idempotency: the same (agent, seq) with the same body hash is a duplicate (same ack); another
+ * body under a used seq is a conflict. Gaps and broken chains are recorded on the log row (the
+ * projector turns them into collector.seq_gap / collector.chain_broken events).
+ *
+ * Group commit: batches that arrive while a transaction runs wait; the next transaction takes up
+ * to `maxGroup` of them, each in its own SAVEPOINT (one failing batch fails alone), so the COMMIT
+ * is paid once per group. A failed COMMIT fails every batch of the group (503: agents resend).
+ * Within a group, batches run in (agent, seq) order so PostgreSQL row locks (the agent row FOR
+ * UPDATE) are always taken in the same order: collectors sharing PostgreSQL cannot deadlock.
+ */
+import { sql, type Kysely } from 'kysely';
+import { Errors } from '../errors.js';
+import type { Database } from './db-schema.js';
+import { canonicalTime } from './projection.js';
+import { partitionOf } from './projection-partitions.js';
+import type { AnyTrx } from './sql-shapes.js';
+import type { CollectorEvent, IngestInput, IngestResult } from './types.js';
+
+interface PendingIngest {
+  input: IngestInput;
+  resolve(r: IngestResult): void;
+  reject(e: unknown): void;
+}
+
+export interface BatchLogOptions {
+  engine: 'sqlite' | 'postgres';
+  db: Kysely<Database>;
+  now: () => Date;
+  /** Projection partitions (the log row records its endpoint's partition). */
+  partitions: number;
+  /** Most batches per ingest transaction (default 16). */
+  maxGroup?: number;
+  /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
+  maxConcurrentGroups?: number;
+  /** Maps a database failure to the store's coded errors. */
+  classify: (e: unknown) => unknown;
+  /** Called after a group committed at least one new batch (the projector's cue). */
+  onAppended?: () => void;
+}
+
+export class BatchLog {
+  readonly #o: BatchLogOptions;
+  readonly #queue: PendingIngest[] = [];
+  #groupsRunning = 0;
+  #startScheduled = false;
+  readonly #onIdle: Array<() => void> = [];
+  readonly #maxGroup: number;
+  readonly #maxConcurrent: number;
+
+  constructor(opts: BatchLogOptions) {
+    this.#o = opts;
+    this.#maxGroup = Math.max(1, opts.maxGroup ?? 16);
+    // SQLite has one writer: one group at a time. PostgreSQL: a few groups on their own connections.
+    this.#maxConcurrent = Math.max(1, opts.maxConcurrentGroups ?? (opts.engine === 'sqlite' ? 1 : 4));
+  }
+
+  /** Appends `input` (group commit; answered after the COMMIT that holds it). */
+  append(input: IngestInput): Promise<IngestResult> {
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.#queue.push({ input, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Resolves once no batch is queued or in a transaction. */
+  idle(): Promise<void> {
+    if (this.#groupsRunning === 0 && this.#queue.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#onIdle.push(resolve));
+  }
+
+  #schedule(): void {
+    // Start on the next turn of the event loop, not now: better-sqlite3 runs a whole transaction
+    // without yielding to I/O, so starting at once would take one batch per group.
+    if (this.#startScheduled) return;
+    this.#startScheduled = true;
+    setImmediate(() => {
+      this.#startScheduled = false;
+      this.#startNow();
+    });
+  }
+
+  #startNow(): void {
+    while (this.#groupsRunning < this.#maxConcurrent && this.#queue.length > 0) {
+      const group = this.#queue.splice(0, this.#maxGroup);
+      this.#groupsRunning++;
+      void this.#runGroup(group).finally(() => {
+        this.#groupsRunning--;
+        if (this.#queue.length > 0) this.#schedule();
+        else if (this.#groupsRunning === 0) this.#onIdle.splice(0).forEach((resolve) => resolve());
+      });
+    }
+  }
+
+  async #runGroup(group: PendingIngest[]): Promise<void> {
+    group.sort((a, b) => (a.input.agent.agentId < b.input.agent.agentId ? -1 : a.input.agent.agentId > b.input.agent.agentId ? 1 : a.input.seq - b.input.seq));
+    const outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }> = [];
+    try {
+      await this.#o.db.transaction().execute(async (trx) => {
+        for (const item of group) {
+          if (group.length === 1) {
+            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input) });
+            continue;
+          }
+          await sql`savepoint mcpw_batch`.execute(trx);
+          try {
+            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input) });
+            await sql`release savepoint mcpw_batch`.execute(trx);
+          } catch (e) {
+            await sql`rollback to savepoint mcpw_batch`.execute(trx);
+            await sql`release savepoint mcpw_batch`.execute(trx);
+            outcomes.push({ ok: false, error: this.#o.classify(e) });
+          }
+        }
+      });
+    } catch (e) {
+      const error = this.#o.classify(e);
+      for (const item of group) item.reject(error);
+      return;
+    }
+    group.forEach((item, i) => {
+      const o = outcomes[i]!;
+      if (o.ok) item.resolve(o.value);
+      else item.reject(o.error);
+    });
+    if (outcomes.some((o) => o.ok && o.value.status === 'accepted')) this.#o.onAppended?.();
+  }
+
+  async #append(trx: AnyTrx, input: IngestInput): Promise<IngestResult> {
+    const agentId = input.agent.agentId;
+    const endpointId = input.agent.endpointId;
+    let agentQuery = trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId);
+    // Serializes batches of one agent across collectors sharing PostgreSQL.
+    if (this.#o.engine === 'postgres') agentQuery = agentQuery.forUpdate();
+    const agent = await agentQuery.executeTakeFirst();
+    if (!agent) throw Errors.unknownAgent();
+
+    // A separate statement on purpose: on PostgreSQL (READ COMMITTED) it takes a fresh snapshot
+    // after the agent lock above, so it sees a batch a concurrent collector just committed.
+    const prior = await trx.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq).executeTakeFirst();
+    if (prior) return prior.body_hash === input.bodyHash ? { status: 'duplicate', acked: input.seq } : { status: 'conflict', seq: input.seq };
+
+    const receivedAt = canonicalTime(input.receivedAt, this.#o.now().toISOString());
+    const lastSeq = Number(agent.last_seq);
+    const gap = input.seq > lastSeq + 1;
+    const chainBroken = input.seq === lastSeq + 1 && input.prevHash !== agent.last_hash;
+    const tamper: Array<{ type: CollectorEvent['type']; data: CollectorEvent['data'] }> = [];
+    if (gap) tamper.push({ type: 'collector.seq_gap', data: { agentId, seq: input.seq, expectedSeq: lastSeq + 1 } });
+    if (chainBroken) tamper.push({ type: 'collector.chain_broken', data: { agentId, seq: input.seq, expectedPrevHash: agent.last_hash, prevHash: input.prevHash } });
+
+    let first: string | null = null;
+    let last: string | null = null;
+    const types = new Set<string>();
+    for (const e of input.events) {
+      types.add(e.type);
+      const t = canonicalTime(e.time, receivedAt);
+      if (first === null || t < first) first = t;
+      if (last === null || t > last) last = t;
+    }
+    const partition = partitionOf(endpointId, this.#o.partitions);
+    const row = await trx
+      .insertInto('batch_log')
+      .values({
+        agent_id: agentId,
+        seq: input.seq,
+        endpoint_id: endpointId,
+        partition,
+        received_at: receivedAt,
+        event_count: input.events.length,
+        first_event_at: first,
+        last_event_at: last,
+        event_types: [...types].sort().join(','),
+        prev_hash: input.prevHash,
+        body_hash: input.bodyHash,
+        cert_fingerprint: input.agent.certFingerprint,
+        signature: input.signature,
+        signed_at_ms: input.signedAtMs,
+        sinks: input.sinks.join(','),
+        tamper: tamper.length > 0 ? JSON.stringify(tamper) : null,
+        body: input.body,
+      })
+      .returning('log_id')
+      .executeTakeFirstOrThrow();
+    await trx.insertInto('projection_pending').values({ partition, log_id: Number(row.log_id), received_at: receivedAt }).execute();
+
+    // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
+    if (input.seq > lastSeq) {
+      await trx.updateTable('agents').set({ last_seq: input.seq, last_hash: input.bodyHash, last_batch_at: receivedAt }).where('agent_id', '=', agentId).execute();
+    }
+    return { status: 'accepted', acked: input.seq, gap, chainBroken };
+  }
+}

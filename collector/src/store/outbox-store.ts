@@ -1,0 +1,241 @@
+/**
+ * The outbox, as the drainers use it: lease rows of a sink, complete or release them, depth per
+ * sink. Rows are written by the projector (projection-writer.ts): one per sink per batch, up to
+ * OUTBOX_ROW_MAX_EVENTS event ids each; their payload is the indexed events.
+ *
+ * Concurrency: PostgreSQL claims skip rows another collector holds (FOR UPDATE SKIP LOCKED), so
+ * claims are disjoint; a lease that ends makes its rows claimable again (at-least-once).
+ * Failure contract: the store's (reachability -> MCPW_ERR_STORE_UNAVAILABLE), through `run`.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from './db-schema.js';
+import { chunkRows } from './sql-shapes.js';
+import type { OutboxRow, StoredEvent } from './types.js';
+
+/** Outbox rows a claim reads per step while choosing rows (each holds up to OUTBOX_ROW_MAX_EVENTS events). */
+const CLAIM_SCAN_ROWS = 16;
+
+
+function parseIds(json: string): string[] {
+  const v = JSON.parse(json) as unknown;
+  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+}
+
+export class OutboxStore {
+  readonly db: Kysely<Database>;
+  readonly engine: 'sqlite' | 'postgres';
+  readonly #now: () => Date;
+  readonly #runFn: <T>(fn: () => Promise<T>) => Promise<T>;
+
+  constructor(opts: { db: Kysely<Database>; engine: 'sqlite' | 'postgres'; now: () => Date; run: <T>(fn: () => Promise<T>) => Promise<T> }) {
+    this.db = opts.db;
+    this.engine = opts.engine;
+    this.#now = opts.now;
+    this.#runFn = opts.run;
+  }
+
+  #run<T>(fn: () => Promise<T>): Promise<T> {
+    return this.#runFn(fn);
+  }
+
+
+  /**
+   * Leases up to `limit` events of `sink`, oldest row first. Rows are leased whole; the last one is
+   * split when only part of it fits (the rest becomes a new, unleased row). PostgreSQL: rows
+   * another collector holds are skipped (FOR UPDATE SKIP LOCKED), so claims are disjoint.
+   */
+  async claimOutbox(sink: string, limit: number, leaseMs: number, owner: string): Promise<OutboxRow[]> {
+    const n = Math.max(1, Math.min(10000, Math.floor(limit)));
+    const nowMs = this.#now().getTime();
+    const now = new Date(nowMs).toISOString();
+    const until = new Date(nowMs + Math.max(0, leaseMs)).toISOString();
+    const leased = await this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        // Light columns first (a row's id list can be long), a few rows at a time until `n` events
+        // are covered: choose the rows, then read their ids.
+        const chosen: Array<Omit<Database['outbox'], 'event_ids'>> = [];
+        let after: string | null = null;
+        for (let room = n; room > 0; ) {
+          let pick = trx
+            .selectFrom('outbox')
+            .select(['id', 'sink', 'agent_id', 'endpoint_id', 'batch_seq', 'cert_fingerprint', 'event_count', 'attempts', 'created_at', 'available_at', 'lease_owner', 'lease_until', 'last_error'])
+            .where('sink', '=', sink)
+            .where('available_at', '<=', now)
+            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+            .orderBy('id')
+            .limit(CLAIM_SCAN_ROWS);
+          if (after !== null) pick = pick.where('id', '>', after);
+          if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
+          const page = await pick.execute();
+          for (const r of page) {
+            if (room <= 0) break;
+            chosen.push(r);
+            room -= Number(r.event_count);
+          }
+          if (page.length < CLAIM_SCAN_ROWS) break;
+          after = page[page.length - 1]!.id;
+        }
+        const idLists = new Map<string, string>();
+        for (const chunk of chunkRows(chosen.map((r) => r.id), 1)) {
+          for (const r of await trx.selectFrom('outbox').select(['id', 'event_ids']).where('sink', '=', sink).where('id', 'in', chunk).execute()) idLists.set(r.id, r.event_ids);
+        }
+        const out: Array<{ row: Database['outbox']; ids: string[] }> = [];
+        let room = n;
+        for (const light of chosen) {
+          const row = { ...light, event_ids: idLists.get(light.id) ?? '[]' };
+          const ids = parseIds(row.event_ids);
+          const take = ids.slice(0, room);
+          if (take.length < ids.length) await this.#splitOutboxRow(trx, row, ids, take, {});
+          await trx
+            .updateTable('outbox')
+            .set({ lease_owner: owner, lease_until: until })
+            .where('sink', '=', sink)
+            .where('id', '=', row.id)
+            .execute();
+          out.push({ row, ids: take });
+          room -= take.length;
+        }
+        return out;
+      }),
+    );
+    if (leased.length === 0) return [];
+    const wanted = leased.flatMap((l) => l.ids);
+    const events = await this.#eventsById(wanted);
+    // An event that is gone (deleted by hand) cannot be published: drop it rather than loop on it.
+    const orphans = wanted.filter((id) => !events.has(id));
+    if (orphans.length > 0) await this.completeOutbox(sink, orphans.map((id) => `${id}:${sink}`));
+    const out: OutboxRow[] = [];
+    // Oldest event first, by id; but an event listed after a greater id in its row (a finding event
+    // derived from a snapshot: its id shares the snapshot's millisecond, not its order) sorts right
+    // after that greater id, so it keeps its place in the batch, before the agent's next event.
+    const place = new Map<OutboxRow, [key: string, pos: number]>();
+    for (const { row, ids } of leased) {
+      let key = '';
+      for (const [pos, id] of ids.entries()) {
+        if (id > key) key = id;
+        const e = events.get(id);
+        if (!e) continue;
+        const item: OutboxRow = {
+          id: `${id}:${sink}`,
+          sink,
+          endpointId: row.endpoint_id,
+          agentId: row.agent_id,
+          batchSeq: Number(row.batch_seq),
+          certFingerprint: row.cert_fingerprint,
+          event: { v: 1, id: e.id, type: e.type, time: e.time, endpointId: e.endpoint_id, data: JSON.parse(e.data) } as StoredEvent,
+          attempts: Number(row.attempts),
+          createdAt: row.created_at,
+        };
+        out.push(item);
+        place.set(item, [key, pos]);
+      }
+    }
+    const cmp = (x: string | number, y: string | number): number => (x < y ? -1 : x > y ? 1 : 0);
+    out.sort((a, b) => {
+      const pa = place.get(a)!;
+      const pb = place.get(b)!;
+      return cmp(pa[0], pb[0]) || cmp(pa[1], pb[1]) || cmp(a.event.id, b.event.id);
+    });
+    return out;
+  }
+
+  async #eventsById(ids: string[]): Promise<Map<string, Database['events']>> {
+    const events = new Map<string, Database['events']>();
+    await this.#run(async () => {
+      for (const chunk of chunkRows([...new Set(ids)], 1)) {
+        for (const e of await this.db.selectFrom('events').selectAll().where('id', 'in', chunk).execute()) events.set(e.id, e);
+      }
+    });
+    return events;
+  }
+
+  /**
+   * Moves `subset` of `row`'s events (`ids`) into a row of their own with `set` applied; the rest
+   * stays in `row` unchanged. The part holding the row's own id keeps the row (ids are unique per
+   * sink: an event that names a row is never in another row).
+   */
+  async #splitOutboxRow(trx: Transaction<Database>, row: Database['outbox'], ids: string[], subset: string[], set: Partial<Database['outbox']>): Promise<void> {
+    const inSubset = new Set(subset);
+    const rest = ids.filter((id) => !inSubset.has(id));
+    const keepSubset = inSubset.has(row.id);
+    const stay = keepSubset ? subset : rest;
+    const move = keepSubset ? rest : subset;
+    await trx
+      .updateTable('outbox')
+      .set({ event_ids: JSON.stringify(stay), event_count: stay.length, ...(keepSubset ? set : {}) })
+      .where('sink', '=', row.sink)
+      .where('id', '=', row.id)
+      .execute();
+    await trx
+      .insertInto('outbox')
+      .values({ ...row, id: move[0]!, event_ids: JSON.stringify(move), event_count: move.length, ...(keepSubset ? {} : set) })
+      .execute();
+  }
+
+  /**
+   * The outbox rows of `sink` that hold the events named by per-event row ids (`${eventId}:${sink}`),
+   * with the ids each holds, found through the batch each event came in.
+   */
+  async #rowsHolding(trx: Transaction<Database>, sink: string, rowIds: string[]): Promise<Array<{ row: Database['outbox']; ids: string[]; hit: string[] }>> {
+    const suffix = `:${sink}`;
+    const wanted = new Set(rowIds.map((id) => (id.endsWith(suffix) ? id.slice(0, -suffix.length) : id)));
+    const batches = new Map<string, { agent: string; seq: number }>();
+    for (const chunk of chunkRows([...wanted], 1)) {
+      const found = await trx.selectFrom('events').select(['agent_id', 'batch_seq']).distinct().where('id', 'in', chunk).execute();
+      for (const b of found) batches.set(`${b.agent_id}\n${b.batch_seq}`, { agent: b.agent_id, seq: Number(b.batch_seq) });
+    }
+    const out: Array<{ row: Database['outbox']; ids: string[]; hit: string[] }> = [];
+    const seen = new Set<string>();
+    const consider = (row: Database['outbox']): void => {
+      if (seen.has(row.id)) return;
+      seen.add(row.id);
+      const ids = parseIds(row.event_ids);
+      const hit = ids.filter((id) => wanted.has(id));
+      if (hit.length > 0) out.push({ row, ids, hit });
+    };
+    for (const b of batches.values()) {
+      const rows = await trx.selectFrom('outbox').selectAll().where('agent_id', '=', b.agent).where('batch_seq', '=', b.seq).where('sink', '=', sink).execute();
+      rows.forEach(consider);
+    }
+    // Events whose history row is gone (deleted by hand): look them up by row id directly.
+    const found = new Set(out.flatMap((o) => o.hit));
+    const missing = [...wanted].filter((id) => !found.has(id));
+    for (const chunk of chunkRows(missing, 1)) {
+      (await trx.selectFrom('outbox').selectAll().where('sink', '=', sink).where('id', 'in', chunk).execute()).forEach(consider);
+    }
+    return out;
+  }
+
+  async completeOutbox(sink: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        for (const { row, ids: held, hit } of await this.#rowsHolding(trx, sink, ids)) {
+          const done = new Set(hit);
+          const rest = held.filter((id) => !done.has(id));
+          if (rest.length === 0) await trx.deleteFrom('outbox').where('sink', '=', sink).where('id', '=', row.id).execute();
+          else await trx.updateTable('outbox').set({ event_ids: JSON.stringify(rest), event_count: rest.length }).where('sink', '=', sink).where('id', '=', row.id).execute();
+        }
+      }),
+    );
+  }
+
+  async releaseOutbox(sink: string, ids: string[], error: string, retryAfterMs: number): Promise<void> {
+    if (ids.length === 0) return;
+    const availableAt = new Date(this.#now().getTime() + Math.max(0, retryAfterMs)).toISOString();
+    await this.#run(() =>
+      this.db.transaction().execute(async (trx) => {
+        for (const { row, ids: held, hit } of await this.#rowsHolding(trx, sink, ids)) {
+          const set = { lease_owner: null, lease_until: null, available_at: availableAt, last_error: error.slice(0, 2048), attempts: Number(row.attempts) + 1 };
+          if (hit.length === held.length) await trx.updateTable('outbox').set(set).where('sink', '=', sink).where('id', '=', row.id).execute();
+          else await this.#splitOutboxRow(trx, row, held, hit, set);
+        }
+      }),
+    );
+  }
+
+  async outboxDepth(): Promise<Record<string, number>> {
+    const rows = await this.#run(() => this.db.selectFrom('outbox').select(['sink', (eb) => eb.fn.sum<string | number>('event_count').as('n')]).groupBy('sink').execute());
+    return Object.fromEntries(rows.filter((r) => Number(r.n) > 0).map((r) => [r.sink, Number(r.n)]));
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * Applies ONE batch-log row to the projections, inside the projector's transaction: the event index
+ * (the batch's events, the collector's tamper events, the finding.raised / finding.resolved events
+ * its snapshots cause), the current inventory (only rows that change), findings state and one
+ * outbox row per sink (per OUTBOX_ROW_MAX_EVENTS events).
+ *
+ * Contract: deterministic given the database state; an event id already held is skipped
+ * everywhere (an event re-sent under another seq is indexed, reconciled and published once).
+ * Throws what the database throws; the caller's transaction is then rolled back whole.
+ */
+import { newEventId, type McpEvent } from '@mcpwatch/shared';
+import type { Database, PresenceTable } from './db-schema.js';
+import { PRESENCE_TABLES } from './db-schema.js';
+import { canonicalTime, projectBatch, type FindingTransition, type ProjectionDelta } from './projection.js';
+import { sinkWantsEvent } from './sink-routing.js';
+import { projectToolEvents } from '../tools/tool-projection.js';
+import { chunkRows, upsertRows, type AnyTrx, type InsertShapes } from './sql-shapes.js';
+import type { CollectorEvent } from './types.js';
+
+/** Most event ids one outbox row holds (a bigger batch gets several rows per sink). */
+export const OUTBOX_ROW_MAX_EVENTS = 100;
+
+/** What the projector knows of a log row (its body already decoded). */
+export interface LogEntry {
+  agentId: string;
+  endpointId: string;
+  seq: number;
+  receivedAt: string;
+  certFingerprint: string;
+  sinks: string[];
+  events: McpEvent[];
+  tamper: Array<{ type: CollectorEvent['type']; data: CollectorEvent['data'] }>;
+}
+
+/** Upserts an endpoint's users as present (enrollment and snapshots). */
+export async function upsertUsers(shapes: InsertShapes, trx: AnyTrx, endpointId: string, users: readonly string[], at: string): Promise<void> {
+  const unique = [...new Set(users)];
+  await upsertRows(shapes, trx, 'endpoint_users', ['endpoint_id', 'user_name'], unique.map((u) => ({ endpoint_id: endpointId, user_name: u, first_seen: at, last_seen: at, present: 1 })));
+}
+
+export class ProjectionWriter {
+  constructor(private readonly shapes: InsertShapes) {}
+
+  /** Projects one log entry (see the file header). */
+  async apply(trx: AnyTrx, entry: LogEntry): Promise<void> {
+    const { agentId, endpointId, seq, receivedAt } = entry;
+    // Index the events; an id already held (re-sent under another seq) is skipped everywhere below.
+    const inserted = new Set<string>();
+    const encoded = new Map<McpEvent, { data: string; time: string }>();
+    const eventRows = entry.events.map((e) => {
+      const enc = { data: JSON.stringify(e.data), time: canonicalTime(e.time, receivedAt) };
+      encoded.set(e, enc);
+      return { id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: enc.time, received_at: receivedAt, batch_seq: seq, data: enc.data };
+    });
+    for (const chunk of chunkRows(eventRows, 8)) {
+      const rows = await this.shapes.insert(trx, 'append:events', chunk, (values) =>
+        trx.insertInto('events').values(values).onConflict((oc) => oc.column('id').doNothing()).returning('id'),
+      );
+      for (const r of rows) inserted.add((r as { id: string }).id);
+    }
+    // Inserted now, each id once (an event repeated inside the batch counts once).
+    const fresh = inserted.size === entry.events.length ? entry.events : entry.events.filter((e) => inserted.delete(e.id));
+
+    const tamper: CollectorEvent[] = entry.tamper.map((t) => ({ v: 1, id: newEventId(Date.parse(receivedAt)), type: t.type, time: receivedAt, endpointId, data: t.data }));
+    if (tamper.length > 0) {
+      await trx
+        .insertInto('events')
+        .values(tamper.map((e) => ({ id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: e.time, received_at: receivedAt, batch_seq: seq, data: JSON.stringify(e.data) })))
+        .execute();
+    }
+
+    // A snapshot reconciles the endpoint's findings against those open now (read only then).
+    const openFindings = fresh.some((e) => e.type === 'inventory.snapshot') ? await this.#openFindings(trx, endpointId) : undefined;
+    const delta = projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => encoded.get(e)!.data, time: (e) => encoded.get(e)!.time }, openFindings);
+    const derived = await this.#appendFindingTransitions(trx, endpointId, agentId, seq, receivedAt, delta.findingTransitions);
+    await this.#applyInventory(trx, endpointId, delta, receivedAt);
+    // Tool projection (tools/tool-projection.ts, issue 12): endpoint_tools from tool.* events.
+    await projectToolEvents(trx, endpointId, fresh, receivedAt);
+
+    // One outbox row per sink (per OUTBOX_ROW_MAX_EVENTS events), holding the ids of the events
+    // that sink wants; the payload is the indexed events themselves. The finding events derived
+    // from a snapshot follow it, so every sink gets a snapshot's findings the same way: as them.
+    const outbox = [];
+    for (const sink of entry.sinks) {
+      const ids = [];
+      for (const e of fresh) {
+        if (sinkWantsEvent(sink, e.type)) ids.push(e.id);
+        for (const t of derived.get(e.id) ?? []) if (sinkWantsEvent(sink, t.type)) ids.push(t.id);
+      }
+      // The collector's own gap / chain-broken events go out too: a SIEM must see tampering.
+      for (const e of tamper) if (sinkWantsEvent(sink, e.type)) ids.push(e.id);
+      for (let i = 0; i < ids.length; i += OUTBOX_ROW_MAX_EVENTS) {
+        const part = ids.slice(i, i + OUTBOX_ROW_MAX_EVENTS);
+        outbox.push({
+          id: part[0]!,
+          sink,
+          agent_id: agentId,
+          endpoint_id: endpointId,
+          batch_seq: seq,
+          cert_fingerprint: entry.certFingerprint,
+          event_ids: JSON.stringify(part),
+          event_count: part.length,
+          attempts: 0,
+          created_at: receivedAt,
+          available_at: receivedAt,
+          lease_owner: null,
+          lease_until: null,
+          last_error: null,
+        });
+      }
+    }
+    for (const chunk of chunkRows(outbox, 14)) {
+      await this.shapes.insert(trx, 'append:outbox', chunk, (values) => trx.insertInto('outbox').values(values as never).onConflict((oc) => oc.columns(['sink', 'id']).doNothing()));
+    }
+  }
+
+  /** The endpoint's open findings (finding id -> data JSON). */
+  async #openFindings(trx: AnyTrx, endpointId: string): Promise<Map<string, string>> {
+    const rows = await trx.selectFrom('findings').select(['finding_id', 'data']).where('endpoint_id', '=', endpointId).where('status', '=', 'open').execute();
+    return new Map(rows.map((r: { finding_id: string; data: string }) => [r.finding_id, r.data]));
+  }
+
+  /**
+   * Appends the finding.raised / finding.resolved events a batch's snapshots caused to the event
+   * index (ids are deterministic: an id already held is skipped, so projecting a batch again adds
+   * nothing twice). Returns those appended now, by the id of the snapshot that caused them.
+   */
+  async #appendFindingTransitions(trx: AnyTrx, endpointId: string, agentId: string, seq: number, receivedAt: string, transitions: FindingTransition[]): Promise<Map<string, FindingTransition[]>> {
+    const out = new Map<string, FindingTransition[]>();
+    if (transitions.length === 0) return out;
+    const rows = transitions.map((t) => ({ id: t.id, endpoint_id: endpointId, agent_id: agentId, type: t.type, time: t.time, received_at: receivedAt, batch_seq: seq, data: t.dataJson }));
+    const inserted = new Set<string>();
+    for (const chunk of chunkRows(rows, 8)) {
+      const done = await this.shapes.insert(trx, 'append:events', chunk, (values) =>
+        trx.insertInto('events').values(values).onConflict((oc) => oc.column('id').doNothing()).returning('id'),
+      );
+      for (const r of done) inserted.add((r as { id: string }).id);
+    }
+    for (const t of transitions) {
+      if (!inserted.delete(t.id)) continue;
+      const list = out.get(t.snapshotId) ?? [];
+      list.push(t);
+      out.set(t.snapshotId, list);
+    }
+    return out;
+  }
+
+  async #applyInventory(trx: AnyTrx, endpointId: string, d: ProjectionDelta, receivedAt: string): Promise<void> {
+    const at = d.snapshotAt;
+    if (d.reset && at) {
+      for (const table of PRESENCE_TABLES) {
+        await trx.updateTable(table as PresenceTable).set({ present: 0, removed_at: at }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
+      }
+      await trx.updateTable('findings').set({ status: 'resolved', resolved_at: at }).where('endpoint_id', '=', endpointId).where('status', '=', 'open').execute();
+      await trx.updateTable('endpoint_users').set({ present: 0 }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
+      if (d.host) await upsertUsers(this.shapes, trx, endpointId, d.host.users, at);
+    }
+    await this.#upsertInventory(trx, endpointId, 'servers', 'server_key', 'present', [...d.servers.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'clients', 'client_key', 'present', [...d.clients.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'processes', 'process_key', 'present', [...d.processes.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'sockets', 'socket_key', 'present', [...d.sockets.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'config_errors', 'error_key', 'present', [...d.configErrors.values()] as never);
+    await this.#upsertInventory(trx, endpointId, 'findings', 'finding_id', 'status', [...d.findings.values()] as never);
+
+    const update: Partial<Database['endpoints']> = { last_seen: receivedAt };
+    if (d.host && at) {
+      Object.assign(update, {
+        hostname: d.host.hostname,
+        platform: d.host.platform,
+        os_name: d.host.osName ?? null,
+        os_release: d.host.osRelease ?? null,
+        arch: d.host.arch ?? null,
+        last_snapshot_at: at,
+      });
+    }
+    if (d.heartbeat) Object.assign(update, { last_heartbeat_at: d.heartbeat.at, health: JSON.stringify(d.heartbeat.data), agent_version: d.heartbeat.data.version });
+    await trx.updateTable('endpoints').set(update).where('endpoint_id', '=', endpointId).execute();
+  }
+
+  /**
+   * Upserts one endpoint's inventory rows, writing only what changed. Agents report the same
+   * servers, clients and findings again and again (every snapshot, every re-raise); rewriting an
+   * unchanged row rewrites every index entry of it (servers: three), which was the largest part of
+   * an ingest's inventory cost. So: read the current `data` and state of these keys (one
+   * primary-key lookup each), upsert the rows that are new or differ in data or state, and for the
+   * unchanged ones only move `last_seen` forward (no indexed column is written).
+   * Every other column of these tables is derived from `data` and the state (present / status),
+   * so equal data and state mean an equal row.
+   */
+  async #upsertInventory(trx: AnyTrx, endpointId: string, table: string, keyColumn: string, stateColumn: 'present' | 'status', rows: Array<Record<string, unknown>>): Promise<void> {
+    if (rows.length === 0) return;
+    const current = new Map<unknown, { data: string; state: unknown; last_seen: string }>();
+    for (const chunk of chunkRows(rows, 1)) {
+      const keys = chunk.map((r) => r[keyColumn]);
+      const found = await this.shapes.run<{ k: unknown; data: string; state: unknown; last_seen: string }>(trx, `current:${table}:${keys.length}`, [endpointId, ...keys], () =>
+        trx
+          .selectFrom(table)
+          .select([`${keyColumn} as k`, 'data', `${stateColumn} as state`, 'last_seen'])
+          .where('endpoint_id', '=', endpointId)
+          .where(keyColumn, 'in', keys),
+      );
+      for (const f of found) current.set(f.k, f);
+    }
+    const changed: Array<Record<string, unknown>> = [];
+    const touch = new Map<string, unknown[]>();
+    for (const r of rows) {
+      const cur = current.get(r[keyColumn]);
+      if (!cur || cur.data !== r.data || String(cur.state) !== String(r[stateColumn])) {
+        changed.push(r);
+        continue;
+      }
+      const seen = r.last_seen as string;
+      if (cur.last_seen >= seen) continue;
+      const keys = touch.get(seen) ?? [];
+      keys.push(r[keyColumn]);
+      touch.set(seen, keys);
+    }
+    await upsertRows(this.shapes, trx, table, ['endpoint_id', keyColumn], changed);
+    for (const [seen, keys] of touch) {
+      for (const chunk of chunkRows(keys, 1)) {
+        await this.shapes.run(trx, `touch:${table}:${chunk.length}`, [seen, endpointId, ...chunk], () =>
+          trx.updateTable(table).set({ last_seen: seen }).where('endpoint_id', '=', endpointId).where(keyColumn, 'in', chunk),
+        );
+      }
+    }
+  }
+}

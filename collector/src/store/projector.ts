@@ -1,0 +1,238 @@
+/**
+ * The projector: reads the batch log in order, off the request path, and builds the projections
+ * (projection-writer.ts) in transactions of many batches. The log rows a transaction projects have
+ * their projection_pending rows deleted in that same transaction, so a crash (kill -9 anywhere)
+ * neither loses nor repeats a projection: after a restart the pending rows are simply still there.
+ *
+ * Where it runs: on the event loop between requests (SQLite: the store's one connection, so a
+ * projection transaction and an ingest group alternate; transactions are bounded by
+ * `maxBatchesPerTransaction`). PostgreSQL: on its own connection, which also holds the advisory
+ * locks of the partitions this collector owns (projection-partitions.ts); pending rows are claimed
+ * FOR UPDATE SKIP LOCKED. It runs when ingest commits (kick) and polls otherwise (other collectors
+ * append to the same log).
+ *
+ * Failures: a transaction that fails is rolled back whole and retried at the next poll; errors go
+ * to `onError` once per failure. A stored body that no longer decodes projects as no events
+ * (verify-history reports it) rather than blocking its partition forever.
+ */
+import { gunzipSync } from 'node:zlib';
+import { sql, type Kysely } from 'kysely';
+import type { McpEvent } from '@mcpwatch/shared';
+import { hasNulEscape, replaceNulCharacters } from '../batch-validator.js';
+import type { Database } from './db-schema.js';
+import type { PartitionOwnership } from './projection-partitions.js';
+import { ProjectionWriter, type LogEntry } from './projection-writer.js';
+import type { AnyTrx, InsertShapes } from './sql-shapes.js';
+
+export interface ProjectorOptions {
+  engine: 'sqlite' | 'postgres';
+  /** The connection it projects on (PostgreSQL: its own, holding the partition locks). */
+  db: Kysely<Database>;
+  shapes: InsertShapes;
+  /** PostgreSQL: partition ownership through advisory locks. SQLite: none (partition 0 only). */
+  ownership?: PartitionOwnership;
+  /** Most log rows per projection transaction (default 64). */
+  maxBatchesPerTransaction?: number;
+  /** Poll interval when idle (default 250 ms). */
+  pollIntervalMs?: number;
+  /** PostgreSQL: how often ownership is rebalanced (default 2000 ms). */
+  rebalanceIntervalMs?: number;
+  onError?: (e: unknown) => void;
+  /** Whether an error means "database unreachable" (the transaction is retried, not the row skipped). */
+  isUnavailable?: (e: unknown) => boolean;
+}
+
+/** Decodes a stored body to its events ([] when absent or undecodable). */
+export function decodeLogBody(body: Buffer | Uint8Array | null): McpEvent[] {
+  if (!body) return [];
+  const inflated = gunzipSync(body);
+  const doc = JSON.parse(inflated.toString('utf8')) as { events?: McpEvent[] };
+  if (hasNulEscape(inflated)) replaceNulCharacters(doc);
+  return Array.isArray(doc.events) ? doc.events : [];
+}
+
+export class Projector {
+  readonly #o: ProjectorOptions;
+  readonly #writer: ProjectionWriter;
+  readonly #max: number;
+  #owned: number[];
+  #lastRebalanceMs = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | null = null;
+  #kicked = false;
+  #started = false;
+  #stopped = false;
+  /** One projection transaction at a time per projector. */
+  #exclusive: Promise<unknown> = Promise.resolve();
+  /** Counters for /metrics. */
+  projectedBatches = 0;
+  projectedTransactions = 0;
+  /** Log rows that could not be projected (reported through onError, then skipped). */
+  skippedBatches = 0;
+
+  constructor(opts: ProjectorOptions) {
+    this.#o = opts;
+    this.#writer = new ProjectionWriter(opts.shapes);
+    this.#max = Math.max(1, opts.maxBatchesPerTransaction ?? 64);
+    this.#owned = opts.ownership ? [] : [0];
+  }
+
+  /** Partitions this projector owns now. */
+  get owned(): readonly number[] {
+    return this.#owned;
+  }
+
+  start(): void {
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    this.#schedule(0);
+  }
+
+  /** New log rows were committed: project soon. */
+  kick(): void {
+    if (!this.#started || this.#stopped) return;
+    if (this.#running) {
+      this.#kicked = true;
+      return;
+    }
+    this.#schedule(0);
+  }
+
+  #schedule(ms: number): void {
+    if (this.#stopped) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      if (this.#running) return;
+      this.#running = this.#pass().finally(() => {
+        this.#running = null;
+      });
+    }, ms);
+    this.#timer.unref();
+  }
+
+  async #pass(): Promise<void> {
+    let n = 0;
+    try {
+      n = await this.projectOnce();
+    } catch (e) {
+      this.#o.onError?.(e);
+    }
+    const again = n >= this.#max || this.#kicked;
+    this.#kicked = false;
+    this.#schedule(again ? 0 : this.#o.pollIntervalMs ?? 250);
+  }
+
+  /** One projection transaction (up to maxBatchesPerTransaction log rows); returns rows projected. */
+  projectOnce(): Promise<number> {
+    const run = this.#exclusive.then(() => this.#projectOnce());
+    this.#exclusive = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Projects until nothing this projector owns is pending. */
+  async drain(): Promise<void> {
+    for (let i = 0; i < 1_000_000; i++) if ((await this.projectOnce()) === 0) return;
+  }
+
+  async #projectOnce(): Promise<number> {
+    const own = this.#o.ownership;
+    if (own && (this.#owned.length === 0 || Date.now() - this.#lastRebalanceMs >= (this.#o.rebalanceIntervalMs ?? 2000))) {
+      this.#lastRebalanceMs = Date.now();
+      this.#owned = await own.rebalance();
+    }
+    if (this.#owned.length === 0) return 0;
+    const owned = this.#owned;
+    const n = await this.#o.db.transaction().execute(async (trx) => {
+      let q = trx.selectFrom('projection_pending').select(['partition', 'log_id']).where('partition', 'in', owned).orderBy('log_id').limit(this.#max);
+      if (this.#o.engine === 'postgres') q = q.forUpdate().skipLocked();
+      const pending = await q.execute();
+      if (pending.length === 0) return 0;
+      const ids = pending.map((p) => Number(p.log_id));
+      const rows = await trx
+        .selectFrom('batch_log')
+        .select(['log_id', 'agent_id', 'endpoint_id', 'seq', 'received_at', 'cert_fingerprint', 'sinks', 'tamper', 'body'])
+        .where('log_id', 'in', ids)
+        .orderBy('log_id')
+        .execute();
+      for (const row of rows) {
+        const entry = this.#entry(row);
+        if (rows.length === 1) {
+          await this.#applyOrSkip(trx as AnyTrx, entry, false);
+          continue;
+        }
+        // Each log row in its own savepoint: one that cannot be projected (a row the database
+        // refuses) is skipped alone and reported, instead of blocking its partition forever.
+        await sql`savepoint mcpw_projection`.execute(trx);
+        if (await this.#applyOrSkip(trx as AnyTrx, entry, true)) await sql`release savepoint mcpw_projection`.execute(trx);
+        else {
+          await sql`rollback to savepoint mcpw_projection`.execute(trx);
+          await sql`release savepoint mcpw_projection`.execute(trx);
+        }
+      }
+      await trx
+        .deleteFrom('projection_pending')
+        .where('partition', 'in', [...new Set(pending.map((p) => Number(p.partition)))])
+        .where('log_id', 'in', ids)
+        .execute();
+      return pending.length;
+    });
+    if (n > 0) {
+      this.projectedBatches += n;
+      this.projectedTransactions++;
+    }
+    return n;
+  }
+
+  /**
+   * Applies `entry`; true when applied. An error that says the database is unreachable fails the
+   * transaction (retried later); any other is reported and the row is skipped (false). Without a
+   * savepoint (`inSavepoint` false: a one-row transaction) a skipped row's writes are undone by
+   * rolling back to a savepoint taken here.
+   */
+  async #applyOrSkip(trx: AnyTrx, entry: LogEntry, inSavepoint: boolean): Promise<boolean> {
+    if (!inSavepoint) await sql`savepoint mcpw_projection`.execute(trx);
+    try {
+      await this.#writer.apply(trx, entry);
+      if (!inSavepoint) await sql`release savepoint mcpw_projection`.execute(trx);
+      return true;
+    } catch (e) {
+      if (this.#o.isUnavailable?.(e)) throw e;
+      this.skippedBatches++;
+      this.#o.onError?.(new Error(`batch ${entry.agentId}/${entry.seq} cannot be projected and was skipped: ${(e as Error)?.message ?? String(e)}`, { cause: e }));
+      if (!inSavepoint) {
+        await sql`rollback to savepoint mcpw_projection`.execute(trx);
+        await sql`release savepoint mcpw_projection`.execute(trx);
+      }
+      return false;
+    }
+  }
+
+  #entry(row: Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | 'received_at' | 'cert_fingerprint' | 'sinks' | 'tamper' | 'body'>): LogEntry {
+    let events: McpEvent[] = [];
+    try {
+      events = decodeLogBody(row.body);
+    } catch (e) {
+      this.#o.onError?.(new Error(`batch ${row.agent_id}/${row.seq}: stored body does not decode; projected without events`, { cause: e }));
+    }
+    return {
+      agentId: row.agent_id,
+      endpointId: row.endpoint_id,
+      seq: Number(row.seq),
+      receivedAt: row.received_at,
+      certFingerprint: row.cert_fingerprint,
+      sinks: row.sinks === '' ? [] : row.sinks.split(','),
+      events,
+      tamper: row.tamper ? (JSON.parse(row.tamper) as LogEntry['tamper']) : [],
+    };
+  }
+
+  /** Stops polling and waits for the transaction in flight. Idempotent. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.catch(() => undefined);
+    await this.#exclusive.catch(() => undefined);
+  }
+}
