@@ -7,10 +7,10 @@
  */
 import { generateKeyPairSync } from 'node:crypto';
 import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument } from '@mcpwatch/shared';
-import { AgentRuntime, type WatchEngine, type WatchEngineOptions } from '../../src/runtime/agent-runtime.js';
+import { AgentRuntime } from '../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../src/config/config-table.js';
-import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
 import { schemaErrors, validateEvent } from '../helpers/schemas.js';
+import { runtimeRig, SnapshotEngine } from '../support/runtime-rig.js';
 
 const AGENT = 'ag_schema';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -28,46 +28,20 @@ const inventory: InventoryDocument = {
   errors: [],
 };
 
-class StubEngine implements WatchEngine {
-  constructor(readonly o: WatchEngineOptions) {}
-  async start(): Promise<void> {
-    const { host, clients, servers, processes, sockets, findings, errors } = inventory;
-    if (this.o.emitSnapshot) this.o.onEvent(makeEvent('inventory.snapshot', this.o.endpointId, { host, clients, servers, processes, sockets, findings, errors }));
-  }
-  async stop(): Promise<void> {}
-  current(): InventoryDocument {
-    return inventory;
-  }
-}
-
-let collector: FakeCollector;
-let runtime: AgentRuntime | null = null;
-beforeEach(async () => {
-  collector = new FakeCollector(new Map([[AGENT, publicKey]]));
-  await collector.listen();
-});
-afterEach(async () => {
-  await runtime?.shutdown();
-  runtime = null;
-  await collector.close();
-});
-
-function stateDir(): string {
-  return enrolledStateDir({ agentId: AGENT, endpointId: 'ep_schema', server: collector.url, privateKey, prefix: 'mcpw-schema-' });
-}
+const rig = runtimeRig({ agentId: AGENT, endpointId: 'ep_schema', publicKey, privateKey, prefix: 'mcpw-schema-' });
 
 test('the runtime ships only what the shared schemas name: snapshot, heartbeat, agent.dropped and batch envelopes', async () => {
-  const config: AgentConfig = { ...configDefaults(), stateDir: stateDir(), spoolMaxBytes: 65536, heartbeatMs: 60_000, retryBaseMs: 10, retryMaxMs: 50, reconnectJitterMs: 0, batchMaxWaitMs: 10, lowPriority: false, enrollSecret: null };
-  runtime = new AgentRuntime({ config, createWatcher: (o) => new StubEngine(o), hostInfo: async () => inventory.host, log: () => undefined });
+  const config: AgentConfig = { ...configDefaults(), stateDir: rig.stateDir(), spoolMaxBytes: 65536, heartbeatMs: 60_000, retryBaseMs: 10, retryMaxMs: 50, reconnectJitterMs: 0, batchMaxWaitMs: 10, lowPriority: false, enrollSecret: null };
+  const runtime = rig.track(new AgentRuntime({ config, createWatcher: (o) => new SnapshotEngine(o, inventory), hostInfo: async () => inventory.host, log: () => undefined }));
   await runtime.start();
   expect(await runtime.flush(10_000)).toBe(true); // the start snapshot and heartbeat are delivered
-  collector.forced.push({ status: 503 }, { status: 503 }); // then an outage overflows the spool
+  rig.collector.forced.push({ status: 503 }, { status: 503 }); // then an outage overflows the spool
   for (let i = 0; i < 60; i++) runtime.push(makeEvent('config.error', 'ep_schema', { path: `/p/${i}`, client: 'cursor', code: 'parse', reason: 'x'.repeat(2000) }));
   expect(await runtime.flush(10_000)).toBe(true);
 
-  const events = collector.events();
+  const events = rig.collector.events();
   expect(new Set(events.map((e) => e.type))).toEqual(new Set(['inventory.snapshot', 'agent.heartbeat', 'agent.dropped', 'config.error']));
   for (const e of events) expect(`${e.type}: ${schemaErrors(validateEvent, e)}`).toBe(`${e.type}: `);
-  expect(collector.accepted.length).toBeGreaterThan(0);
-  for (const b of collector.accepted) expect(Object.keys(b).sort()).toEqual(BATCH_KEYS);
+  expect(rig.collector.accepted.length).toBeGreaterThan(0);
+  for (const b of rig.collector.accepted) expect(Object.keys(b).sort()).toEqual(BATCH_KEYS);
 });

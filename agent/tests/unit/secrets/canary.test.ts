@@ -3,7 +3,7 @@
  * anywhere in what normalization and the rules engine produce (servers, warnings, errors,
  * findings), nor in redacted command lines.
  */
-import { normalizeEntry } from '../../../src/normalize/index.js';
+import { normalizeAll } from '../../helpers/normalize-all.js';
 import { evaluateRules } from '../../../src/rules/index.js';
 import { redactText } from '../../../src/secrets/index.js';
 import type { ConfigError, ServerEntry } from '@mcpwatch/shared';
@@ -71,15 +71,7 @@ const ENTRIES: RawServerEntry[] = [
 ];
 
 function outputs(): { servers: ServerEntry[]; problems: ConfigError[]; text: string } {
-  const servers: ServerEntry[] = [];
-  const problems: ConfigError[] = [];
-  for (const e of ENTRIES) {
-    const r = normalizeEntry(e);
-    if (r.ok) {
-      servers.push(r.server);
-      problems.push(...r.warnings);
-    } else problems.push(r.error);
-  }
+  const { servers, problems } = normalizeAll(ENTRIES);
   const files: ConfigFileResult[] = [
     {
       path: '/home/u/standard.json', client: 'client-standard', scope: 'user', user: 'u', projectPath: null, format: 'json',

@@ -7,6 +7,7 @@
  */
 import { REDACTED, type ConfigError } from '@mcpwatch/shared';
 import { normalizeEntry } from '../../../src/normalize/index.js';
+import { normalizeAll } from '../../helpers/normalize-all.js';
 import { evaluateRules } from '../../../src/rules/index.js';
 import { assembleInventory } from '../../../src/inventory/scan.js';
 import { redactCommandLine } from '../../../src/collect/process-command-line.js';
@@ -35,15 +36,7 @@ function raw(name: string, value: unknown, dialect: EntryDialect = 'standard'): 
 
 /** Everything the normalizer and the rules make of the entries, as one string. */
 function everything(entries: RawServerEntry[]): string {
-  const servers = [];
-  const problems: ConfigError[] = [];
-  for (const e of entries) {
-    const r = normalizeEntry(e);
-    if (r.ok) {
-      servers.push(r.server);
-      problems.push(...r.warnings);
-    } else problems.push(r.error);
-  }
+  const { servers, problems } = normalizeAll(entries);
   const files: ConfigFileResult[] = [
     {
       path: '/home/u/c.json', client: 'claude-desktop', scope: 'user', user: 'u', projectPath: null, format: 'json',
