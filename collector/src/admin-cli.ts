@@ -48,7 +48,7 @@ admin (token scope admin):
   quarantine ENDPOINT SERVERKEY --reason R   take a server out of effect on an endpoint (signed
                                              command, delivered in the agent's next batch ack)
   restore ENDPOINT SERVERKEY --reason R      put it back
-  status [--endpoint ID] [--server-key K]    containment audit trail and state (scope read)
+  status [--endpoint ID] [--server-key K]    containment audit trail and state
 analyst MCP server (stdio; for Claude Desktop, Claude Code, Cursor):
   mcp                                 reads MCPWATCH_SERVER, MCPWATCH_TOKEN, MCPWATCH_CA_FILE
 

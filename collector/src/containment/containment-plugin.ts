@@ -5,7 +5,7 @@
  *   POST /v1/admin/containment   {endpointId, serverKey, action: quarantine|restore, reason}   scope admin
  *        -> 200 the audit record (status queued); 404 unknown endpoint, or quarantine of a server
  *           the endpoint does not have
- *   GET  /v1/admin/containment   ?endpoint=&serverKey=&limit=&before=                           scope read
+ *   GET  /v1/admin/containment   ?endpoint=&serverKey=&limit=&before=                           scope admin
  *        -> {items: audit records newest first, states: effective state per server}
  *
  * Needs a Kysely-backed store (`store.db`); with any other store the decorator is null and the
@@ -128,7 +128,7 @@ export const containmentPlugin: FastifyPluginAsync = async (app) => {
     scope.get<{ Querystring: Static<typeof StatusQuery> }>(
       '/v1/admin/containment',
       {
-        onRequest: requireScope(store, config.adminToken, 'read'),
+        onRequest: requireScope(store, config.adminToken, 'admin'),
         schema: {
           tags: ['admin'],
           summary: 'Containment audit trail (who, when, why, result) and the effective state per server',

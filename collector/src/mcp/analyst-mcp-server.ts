@@ -195,10 +195,14 @@ export function buildAnalystMcpServer(client: Client, version = '0.1.0'): McpSer
     async ({ endpointId, events }) =>
       guarded(async () => {
         const detail = (await client.request('GET', `/v1/endpoints/${seg(endpointId)}?events=${events ?? 20}`)) as Json;
-        const containment = (await client.request('GET', `/v1/admin/containment${qs({ endpoint: endpointId })}`).catch(() => ({ states: [] }))) as { states: Json[] };
-        const stateOf = new Map(containment.states.map((s) => [s.serverKey, s]));
-        const servers = ((detail.servers as Json[]) ?? []).map((s) => ({ ...s, containment: stateOf.get(s.serverKey) ?? { state: 'none', pending: null } }));
-        return json({ ...detail, servers, containmentStates: containment.states });
+        // Containment state is admin data (the audit trail names who acted): with a read token it is unknown.
+        const containment = (await client.request('GET', `/v1/admin/containment${qs({ endpoint: endpointId })}`).catch(() => null)) as { states: Json[] } | null;
+        const stateOf = new Map((containment?.states ?? []).map((s) => [s.serverKey, s]));
+        const servers = ((detail.servers as Json[]) ?? []).map((s) => ({
+          ...s,
+          containment: containment ? (stateOf.get(s.serverKey) ?? { state: 'none', pending: null }) : { state: 'unknown (needs an admin token)' },
+        }));
+        return json({ ...detail, servers });
       }),
   );
 
@@ -298,7 +302,7 @@ export function buildAnalystMcpServer(client: Client, version = '0.1.0'): McpSer
     'quarantine_status',
     {
       title: 'Containment status',
-      description: 'The containment audit trail (who, when, why, result) and each server\'s effective state (quarantined, restored, pending), for an endpoint or the whole fleet. Needs an admin token in this server\'s configuration.',
+      description: "The containment audit trail (who, when, why, result) and each server's effective state (quarantined, restored, pending), for an endpoint or the whole fleet. Needs an admin token.",
       inputSchema: { endpointId: z.string().max(128).optional(), serverKey: z.string().max(256).optional(), limit: z.number().int().min(1).max(1000).optional() },
       annotations: read,
     },

@@ -51,7 +51,8 @@ describe.each(await engineCases())('containment (%s)', (engine) => {
     expect(verifyCommand(agent.caCertificate, { ...cmd, serverKey: 'other' }, agent.endpointId, fx.clock.nowMs)).toMatchObject({ ok: false, reason: 'signature-invalid' });
     expect(verifyCommand(agent.caCertificate, cmd, 'someone-else', fx.clock.nowMs)).toMatchObject({ ok: false, reason: 'wrong-endpoint' });
     expect(verifyCommand(agent.caCertificate, cmd, agent.endpointId, Date.parse(cmd.expiresAt) + 1)).toMatchObject({ ok: false, reason: 'expired' });
-    let status = (await call('GET', `/v1/admin/containment?endpoint=${agent.endpointId}`, readToken)).json();
+    expect((await call('GET', `/v1/admin/containment?endpoint=${agent.endpointId}`, readToken)).statusCode).toBe(403);
+    let status = (await call('GET', `/v1/admin/containment?endpoint=${agent.endpointId}`, ADMIN)).json();
     expect(status.items[0]).toMatchObject({ commandId: cmd.id, status: 'delivered' });
     expect(status.states[0]).toMatchObject({ serverKey: github.serverKey, state: 'none', pending: { commandId: cmd.id, action: 'quarantine' } });
 
