@@ -43,8 +43,6 @@ admin (token scope admin):
   tokens                              tokens create NAME --scope read|admin    tokens revoke ID
   verify-history [--endpoint ID] [--since T]  re-verify the stored batch log (signatures, hash
                                       chain); lists rows that do not verify, exit 1 if any
-  verify-history [--endpoint ID] [--since T]  re-verify the stored batch log (signatures, hash
-                                      chain); lists rows that do not verify, exit 1 if any
   quarantine ENDPOINT SERVERKEY --reason R   take a server out of effect on an endpoint (signed
                                              command, delivered in the agent's next batch ack)
   restore ENDPOINT SERVERKEY --reason R      put it back
@@ -327,15 +325,6 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       if (r.problems.length > 0) throw new VerifyFailed(text);
       return text;
     }
-    case 'verify-history': {
-      const r = (await client.request('GET', `/v1/admin/verify-history${query(p, { endpoint: 'endpoint', since: 'since' })}`)) as { checked: number; problems: Row[]; truncated: boolean };
-      const text = json
-        ? out(r)
-        : `${r.problems.length > 0 ? renderTable(r.problems, [col('AGENT', 'agentId'), col('SEQ', 'seq'), col('ENDPOINT', 'endpointId'), col('RECEIVED', 'receivedAt'), col('PROBLEM', 'problem'), col('DETAIL', 'detail')]) : ''}` +
-          `${r.checked} batches checked, ${r.problems.length}${r.truncated ? '+' : ''} do not verify\n`;
-      if (r.problems.length > 0) throw new VerifyFailed(text);
-      return text;
-    }
     case 'agents': {
       if (sub === 'revoke' || sub === 'restore') {
         const a = (await client.request('POST', `/v1/agents/${seg(need(p, 2, 'agent ID'))}/${sub}`)) as Row;
@@ -420,10 +409,6 @@ export async function main(argv: string[], io: Partial<AdminCliIo> = {}): Promis
     stdout(await run(client, p, p.flags.get('json') === true));
     return 0;
   } catch (e) {
-    if (e instanceof VerifyFailed) {
-      stdout(e.message);
-      return 1;
-    }
     if (e instanceof VerifyFailed) {
       stdout(e.message);
       return 1;

@@ -33,6 +33,7 @@ import { batchRoutes } from './routes/batches.js';
 import { containmentPlugin } from './containment/containment-plugin.js';
 import { dashboardPlugin } from './dashboard/dashboard-plugin.js';
 import { toolRoutes } from './tools/tool-routes.js';
+import { toolCallsPlugin } from './tool-calls/tool-calls-plugin.js';
 import { enrollRoutes } from './routes/enroll.js';
 import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
@@ -64,6 +65,8 @@ const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
   ['enroll', enrollRoutes],
   // Before batches: it decorates `containment`, which the ack reads (commands) and feeds (results).
   ['containment', containmentPlugin],
+  // Before batches too: it decorates `toolPolicy`, which the ack serves as settings.toolPolicy.
+  ['tool-calls', toolCallsPlugin],
   ['batches', batchRoutes],
   ['retention', retentionPlugin],
   ['outbox', outboxPlugin()],

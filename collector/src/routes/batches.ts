@@ -92,9 +92,13 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
   // Containment hook (containment/containment-plugin.ts): the ack carries this endpoint's pending
   // signed commands, and the batch's command results are recorded. Absent: plain acks.
   const containmentHook = app.hasDecorator('containment') ? app.containment : null;
+  // Tool policy hook (tool-calls/tool-calls-plugin.ts): the ack's settings carry the fleet's tool policy.
+  const toolPolicyHook = app.hasDecorator('toolPolicy') ? app.toolPolicy : null;
   const ack = async (acked: number, endpointId: string): Promise<BatchAck> => {
     const commands = containmentHook ? await containmentHook.commandsFor(endpointId) : [];
-    return commands.length > 0 ? { acked, settings: config.agentSettings, commands } : { acked, settings: config.agentSettings };
+    const toolPolicy = toolPolicyHook?.current() ?? null;
+    const settings = toolPolicy ? { ...config.agentSettings, toolPolicy } : config.agentSettings;
+    return commands.length > 0 ? { acked, settings, commands } : { acked, settings };
   };
 
   // This scope accepts only application/json, delivered raw: the signature covers the bytes as sent.

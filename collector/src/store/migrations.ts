@@ -7,6 +7,7 @@ import { containmentMigration } from '../containment/containment-migration.js';
 import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
 import { toolMigration } from '../tools/tool-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
+import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -338,6 +339,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0004_containment': containmentMigration(),
     '0005_ui_sessions': dashboardSessionsMigration(),
     '0006_tools': toolMigration(),
+    '0007_tool_policy': toolPolicyMigration(),
     '0007_tool_policy': toolPolicyMigration(),
   };
 }
