@@ -70,6 +70,8 @@ export const AgentCodes = {
   probeTarget: 'MCPW_ERR_PROBE_TARGET',
   /** The tool pin file could not be read or written (pinning restarts from what is seen now). */
   toolPins: 'MCPW_ERR_TOOL_PINS',
+  /** A client's tool cache on disk could not be read (locked, corrupt, no SQLite reader in this build). */
+  toolCache: 'MCPW_ERR_TOOL_CACHE',
   /** config-edit/: the file's format has no format-preserving editor here (or the layout is one it cannot edit surgically). */
   configEditUnsupported: 'MCPW_ERR_CONFIG_EDIT_UNSUPPORTED',
   /** config-edit/: the document does not parse, or the path to edit is not in it. */

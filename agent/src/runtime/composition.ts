@@ -58,6 +58,7 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
         o.onEvent?.(e);
       },
       onError: (e) => w.onError(e),
+      clientCaches: { platform: setup.ctx.platform, homes: () => setup.ctx.homes.map((h) => h.home) },
       expose: (t) => (toolWatcher = t),
     }), {
       ctx: setup.ctx,

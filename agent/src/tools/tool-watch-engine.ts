@@ -16,6 +16,7 @@ import type { ScanDeps } from '../inventory/scan.js';
 import type { SocketSource } from '../platform/source-types.js';
 import { evaluateRules, TOOL_RULES, type RulesOptions } from '../rules/index.js';
 import type { WatchEngine } from '../runtime/agent-runtime.js';
+import type { Platform } from '../types.js';
 import { ToolWatcher } from './tool-watcher.js';
 
 export interface ToolWatchOptions {
@@ -26,6 +27,8 @@ export interface ToolWatchOptions {
   socketSource: SocketSource;
   onEvent: (event: McpEvent) => void;
   onError: (error: Error) => void;
+  /** Homes whose clients' tool caches are read (omit: none). */
+  clientCaches?: { platform: Platform; homes: () => string[] };
   /** Receives the watcher (or null when probing is off), for withToolFindings. */
   expose: (watcher: ToolWatcher | null) => void;
 }
@@ -52,6 +55,7 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
     },
     shipDescriptions: () => o.config.shipToolDescriptions,
     probeRemote: () => o.config.probeRemote,
+    ...(o.clientCaches ? { clientCaches: o.clientCaches } : {}),
     remoteReprobeMs: o.config.toolReprobeMs,
     pollIntervalMs: o.config.probePollMs,
     onEvent: o.onEvent,

@@ -8,6 +8,9 @@
  *   so; the text stays in memory here for the rules (`ruleViews()`).
  * - Pins and the last observed records persist in the state dir: a restart does not re-announce
  *   tools, and a tool changed while the agent was down still shows as changed.
+ * - Clients' tool caches on disk (client-tool-cache.ts: VS Code's `mcpToolCache`) are read at every
+ *   poll (unchanged files are skipped by size + mtime); their tools carry `source: client-cache`
+ *   and the file as `sourcePath`. A cache that cannot be read is reported once (MCPW_ERR_TOOL_CACHE).
  * - `onChange` is called after a poll that changed tools or the set of MCP listeners, so the
  *   owner can re-run the rules (the tool rules read `ruleViews()` and `listeners()`).
  * - Polls never overlap; every timer is unref()'d; nothing throws out of here (failures go to
@@ -17,9 +20,11 @@ import { makeEvent, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { AgentCodes, AgentError } from '../errors.js';
 import type { SocketSource } from '../platform/source-types.js';
 import { ListenerProber, listenerCandidates, type ListenerProberOptions, type SocketMcpServer } from '../probe/listener-prober.js';
-import { probeMcp, type McpProbeResult } from '../probe/mcp-probe.js';
+import { probeMcp, type McpProbeResult, type ProbedTool } from '../probe/mcp-probe.js';
+import type { Platform } from '../types.js';
+import { ClientToolCacheReader } from './client-tool-cache.js';
 import type { ToolRuleView } from '../rules/rule-types.js';
-import { diffTools, toolKey, toolViewsOf } from './tool-inventory.js';
+import { diffTools, toolKey, toolViewsOf, type ToolServerRef } from './tool-inventory.js';
 import { ToolPinStore } from './tool-pins.js';
 
 export const DEFAULT_TOOL_POLL_MS = 15_000;
@@ -38,6 +43,8 @@ export interface ToolWatcherOptions {
    */
   probeRemote?: () => boolean;
   remoteReprobeMs?: number;
+  /** Read clients' tool caches on disk (client-tool-cache.ts) for these homes. */
+  clientCaches?: { platform: Platform; homes: () => string[] };
   pollIntervalMs?: number;
   onEvent: (event: McpEvent) => void;
   onError?: (error: AgentError) => void;
@@ -116,11 +123,21 @@ export class ToolWatcher {
     const candidates = listenerCandidates(socks.rows, { mcpPids: know.mcpPids, byPort: localUrlPorts(know.servers), ...(know.userOf ? { userOf: know.userOf } : {}) });
     const result = await this.prober.poll(candidates);
     if (this.o.probeRemote?.()) for (const [id, r] of await this.probeRemotes(know.servers)) result.probed.set(id, r);
+    const cached = this.readCaches(know.servers);
     const listenersChanged = JSON.stringify(result.servers.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired])) !== JSON.stringify(this.known.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired]));
     this.known = result.servers;
     const nowIso = (this.o.now?.() ?? new Date()).toISOString();
-    const probedIds = new Set(result.probed.keys());
+    const probedIds = new Set([...result.probed.keys(), ...cached.map((c) => c.serverId)]);
     const records = [];
+    for (const c of cached) {
+      const views = toolViewsOf(c.ref, c.tools, { shipDescriptions: this.o.shipDescriptions?.() ?? false });
+      const pinsBefore = this.pins.observe(views.map((v) => v.record), nowIso);
+      for (const key of [...this.views.keys()]) if (this.views.get(key)?.record.serverId === c.serverId) this.views.delete(key);
+      for (const v of views) {
+        this.views.set(toolKey(v.record), { ...v, pin: pinsBefore.get(toolKey(v.record)) ?? null });
+        records.push(v.record);
+      }
+    }
     for (const [serverId, r] of result.probed) {
       const listener = result.servers.find((s) => s.serverId === serverId) ?? (this.remoteResults.has(serverId) ? { serverKey: this.remoteResults.get(serverId)!.serverKey } : undefined);
       const views = toolViewsOf(
@@ -147,6 +164,8 @@ export class ToolWatcher {
     // Tools of listeners that are gone stop counting for the rules.
     const live = new Set([...result.servers.map((s) => s.serverId), ...this.remoteResults.keys()]);
     for (const [key, v] of this.views) if (v.record.source === 'probe' && !live.has(v.record.serverId)) this.views.delete(key);
+    const cachedIds = new Set(cached.map((c) => c.serverId));
+    for (const [key, v] of this.views) if (v.record.source === 'client-cache' && !cachedIds.has(v.record.serverId)) this.views.delete(key);
     const diff = diffTools(this.pins.lastRecords(), records, probedIds);
     this.pins.setLast(probedIds, records);
     if (probedIds.size > 0) this.pins.save();
@@ -204,6 +223,33 @@ export class ToolWatcher {
     }
     while (this.remoteNextAt.size > 4096) this.remoteNextAt.delete(this.remoteNextAt.keys().next().value as string);
     return out;
+  }
+
+  private readonly cacheReader = new ClientToolCacheReader();
+  private readonly cacheErrorsSeen = new Set<string>();
+
+  /** Tools from clients' caches, each with the server it belongs to (a configured one when the name matches). */
+  private readCaches(servers: readonly ServerEntry[]): { serverId: string; ref: ToolServerRef; tools: ProbedTool[] }[] {
+    if (!this.o.clientCaches) return [];
+    const { servers: found, errors } = this.cacheReader.read(this.o.clientCaches.platform, this.o.clientCaches.homes());
+    for (const e of errors) {
+      const k = `${e.path}\u0000${e.code}`;
+      if (this.cacheErrorsSeen.has(k)) continue;
+      this.cacheErrorsSeen.add(k);
+      this.reportError(new AgentError(AgentCodes.toolCache, `${e.code}: ${e.path}: ${e.reason}`));
+    }
+    const out = new Map<string, { serverId: string; ref: ToolServerRef; tools: ProbedTool[] }>();
+    for (const c of found) {
+      const conf = servers.find((s) => s.client === c.client && (c.definitionId === s.name || c.definitionId.endsWith(`.${s.name}`)));
+      const serverId = conf?.fingerprint ?? `client-cache:${c.client}:${c.definitionId}`;
+      if (out.has(serverId)) continue;
+      out.set(serverId, {
+        serverId,
+        tools: c.tools,
+        ref: { serverId, serverKey: conf?.serverKey ?? null, serverName: c.serverName ?? conf?.name ?? c.definitionId, serverVersion: null, instructions: c.instructions, source: 'client-cache', sourcePath: c.sourcePath },
+      });
+    }
+    return [...out.values()];
   }
 
   private reportError(e: AgentError): void {
