@@ -83,7 +83,21 @@ export const toolHiddenInstructionsRule: Rule = {
     'model reads all of it; the user sees little of it. Remove the server until its tools are reviewed.',
   evaluate(ctx: RuleContext): RuleHit[] {
     const hits: RuleHit[] = [];
+    const serversChecked = new Set<string>();
     for (const v of ctx.tools ?? []) {
+      // The server's instructions reach the model too: checked once per server.
+      if (!serversChecked.has(v.record.serverId)) {
+        serversChecked.add(v.record.serverId);
+        const kinds = hiddenInstructionSignals(v.instructions);
+        if (kinds.length > 0) {
+          hits.push({
+            key: `${v.record.serverId}\u0000(instructions)`,
+            subject: toolSubject(v),
+            evidence: { field: 'server.instructions', kind: kinds.join(',') },
+            title: `Server ${v.record.serverName ?? v.record.serverId} gives the model hidden instructions`,
+          });
+        }
+      }
       const schemaText = v.inputSchema === null || v.inputSchema === undefined ? '' : JSON.stringify(v.inputSchema);
       const kinds = [...new Set([...hiddenInstructionSignals(v.description), ...hiddenInstructionSignals(schemaText).map((k) => `schema:${k}`)])];
       if (kinds.length > 0) {

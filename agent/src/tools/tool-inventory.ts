@@ -89,6 +89,8 @@ export interface ToolView {
   record: ToolRecord;
   description: string | null;
   inputSchema: unknown;
+  /** The server's `instructions` text (the same for every tool of the server). */
+  instructions?: string | null;
 }
 
 /** ToolRecords (and their local views) of one server's tools; bounded to MAX_TOOLS_PER_SERVER. */
@@ -116,7 +118,7 @@ export function toolViewsOf(server: ToolServerRef, tools: readonly ProbedTool[],
       capabilities: capabilitiesOf(t),
     };
     if (opts.shipDescriptions && t.description !== null) record.description = t.description.slice(0, 16_384);
-    byName.set(t.name, { record, description: t.description, inputSchema: t.inputSchema });
+    byName.set(t.name, { record, description: t.description, inputSchema: t.inputSchema, instructions: server.instructions });
   }
   return [...byName.values()];
 }
