@@ -56,5 +56,10 @@ export function projectMarkers(): string[] {
   const out = new Set<string>();
   // A glob first segment (*.code-workspace) is no folder name to look for.
   for (const c of CLIENTS) for (const l of c.locations) if (l.base === 'project' && l.path[0] && !l.path[0].includes('*')) out.add(l.path[0]);
+  // Folders holding only skills or hooks (no MCP config) are projects too: extensions run code there.
+  for (const marker of EXTENSION_PROJECT_MARKERS) out.add(marker);
   return [...out].sort();
 }
+
+/** Project folders that hold skills or hooks (extensions/extension-finder.ts reads them). */
+export const EXTENSION_PROJECT_MARKERS = ['.claude', '.agents', '.windsurf'] as const;

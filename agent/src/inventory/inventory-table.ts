@@ -1,5 +1,5 @@
 /**
- * The readable form of an inventory: sections CLIENTS, SERVERS, PROCESSES, SOCKETS, FINDINGS,
+ * The readable form of an inventory: sections CLIENTS, SERVERS, PROCESSES, SOCKETS, EXTENSIONS (when scanned), FINDINGS,
  * ERRORS as aligned text tables, with a one-line summary. Only fields of the (already
  * secret-free) records are printed; long cells are cut with an ellipsis. Every value from the
  * inventory (names, hostnames, titles, paths, commands) is shown with control, format and bidi
@@ -70,6 +70,15 @@ export function formatInventoryTable(doc: InventoryDocument): string {
         'SOCKETS',
         ['PID', 'KIND', 'LOCAL', 'PEER', 'ALL INTERFACES', 'CLIENT'],
         doc.sockets.map((s) => [s.pid, s.kind, `${s.localAddress}:${s.localPort}`, s.peerAddress ? `${s.peerAddress}:${s.peerPort}` : null, s.allInterfaces ? 'yes' : 'no', s.client]),
+      ),
+    );
+  }
+  if (doc.extensions) {
+    parts.push(
+      section(
+        'EXTENSIONS',
+        ['CLIENT', 'KIND', 'SCOPE', 'NAME', 'VERSION', 'RUNS COMMAND', 'PATH'],
+        doc.extensions.map((e) => [e.client, e.kind, e.scope, e.name, e.version, e.runsCommand ? (e.hookCommand ?? 'yes') : 'no', tail(e.path)]),
       ),
     );
   }

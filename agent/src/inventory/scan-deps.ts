@@ -17,6 +17,7 @@ import { watchSpecs } from '../discovery/watch-specs.js';
 import type { Platform } from '../types.js';
 import type { ScanDeps } from './scan.js';
 import { resolveEffectiveState } from '../discovery/effective-state.js';
+import { findExtensions } from '../extensions/extension-finder.js';
 
 /**
  * The rules engine as a scan dependency. `rules` is read at every evaluation (a function: the
@@ -49,6 +50,7 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
     },
     normalize: normalizeEntry,
     resolveEffective: resolveEffectiveState,
+    findExtensions: (ctx, projects) => findExtensions(ctx, projects, { redact: redactCommandLine }),
     evaluateRules: rulesEvaluator(rules),
     processSource: lazyProcessSource(),
     socketSource: lazySocketSource(),

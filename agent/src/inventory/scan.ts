@@ -16,7 +16,7 @@
  * lines of the file and the tokens in them).
  */
 import { INVENTORY_SCHEMA_ID } from '@mcpwatch/shared/protocol';
-import type { ClientRecord, ConfigError, Finding, InventoryDocument, ProcessRecord, ServerEntry, SocketRecord } from '@mcpwatch/shared';
+import type { ClientRecord, ConfigError, ExtensionRecord, Finding, InventoryDocument, ProcessRecord, ServerEntry, SocketRecord } from '@mcpwatch/shared';
 import type { ClientProcessSignature } from '../collect/process-signatures.js';
 import type { ProcessRow, ProcessSource, SocketRow, SocketScope, SocketSource } from '../platform/source-types.js';
 import type { HostFactsSource } from '../collect/host-facts.js';
@@ -27,6 +27,7 @@ import { redactConfigError } from '../secrets/index.js';
 import { AgentCodes, AgentError } from '../errors.js';
 import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from '../types.js';
 import { isInEffect } from '../discovery/effective-state.js';
+import { extensionFindings } from '../extensions/extension-changes.js';
 
 /** Which parts of the machine to look at. */
 export interface ScanSources {
@@ -68,6 +69,8 @@ export interface ScanDeps {
   selfPids: ReadonlySet<number>;
   /** Decides what is in effect per server (discovery/effective-state.ts); absent: no state recorded. */
   resolveEffective?: (ctx: ScanContext, servers: readonly ServerEntry[], files: readonly ConfigFileResult[]) => Promise<{ servers: ServerEntry[]; errors: ConfigError[] }>;
+  /** Finds skills, hooks and plugins (extensions/extension-finder.ts); absent: not looked for. */
+  findExtensions?: (ctx: ScanContext, projects: readonly string[]) => Promise<{ extensions: ExtensionRecord[]; errors: ConfigError[] }>;
 }
 
 /** Config-side state: what the files say. */
@@ -78,6 +81,8 @@ export interface ConfigState {
   clients: ClientRecord[];
   servers: ServerEntry[];
   errors: ConfigError[];
+  /** Skills, hooks and plugins, when the scan looked for them (deps.findExtensions). */
+  extensions?: ExtensionRecord[];
 }
 
 /**
@@ -107,7 +112,7 @@ function errorRecord(path: string, code: string, error: unknown): ConfigError {
 }
 
 /** Reads and normalizes every config file. Never throws. */
-export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discover' | 'normalize' | 'resolveEffective'>): Promise<ConfigState> {
+export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discover' | 'normalize' | 'resolveEffective' | 'findExtensions'>): Promise<ConfigState> {
   let discovery: DiscoveryResult;
   try {
     discovery = await deps.discover(ctx);
@@ -143,7 +148,13 @@ export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discov
       serverCount: servers.filter((s) => s.client === c.client && (c.user == null || s.user == null || s.user === c.user)).length,
     }))
     .sort((a, b) => a.client.localeCompare(b.client) || (a.user ?? '').localeCompare(b.user ?? ''));
-  return { files: discovery.files, clients, servers, errors, projects: discovery.projects ?? [] };
+  let extensions: ExtensionRecord[] | undefined;
+  if (deps.findExtensions) {
+    const found = await deps.findExtensions(ctx, discovery.projects ?? []);
+    extensions = found.extensions;
+    errors.push(...found.errors);
+  }
+  return { files: discovery.files, clients, servers, errors, projects: discovery.projects ?? [], ...(extensions ? { extensions } : {}) };
 }
 
 function compareServers(a: ServerEntry, b: ServerEntry): number {
@@ -255,6 +266,7 @@ export async function assembleInventory(
   } catch (error) {
     errors.push(errorRecord('(rules)', 'rules-failed', error));
   }
+  if (config.extensions) findings.push(...extensionFindings(config.extensions));
   const unique = new Map(findings.map((f) => [f.id, f]));
   let facts;
   try {
@@ -274,6 +286,7 @@ export async function assembleInventory(
     sockets: runtime.sockets,
     findings: [...unique.values()].sort((a, b) => a.id.localeCompare(b.id)),
     errors: errors.map((e) => redactConfigError(e)),
+    ...(config.extensions ? { extensions: config.extensions } : {}),
   };
 }
 

@@ -46,7 +46,8 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
   // Extensions (extensions/): skills, hooks and plugins rescanned every EXTENSION_SCAN_MS; their findings join the rules too.
   let extensionWatcher: ExtensionWatcher | null = null;
   const toolRules = withToolFindings(baseRules, () => toolWatcher, () => runtime.rulesOptions());
-  const deps = { ...setup.deps, evaluateRules: withExtensionFindings(toolRules, () => extensionWatcher) };
+  // The extension watcher owns extensions in run mode (events, persisted state): the inventory engine does not hash them again.
+  const deps = { ...setup.deps, findExtensions: undefined, evaluateRules: withExtensionFindings(toolRules, () => extensionWatcher) };
   const tooled = (engine: WatchEngine, w: WatchEngineOptions): WatchEngine =>
     withExtensionWatch(withToolWatch(engine, {
       config: o.config,

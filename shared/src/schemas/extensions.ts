@@ -12,8 +12,10 @@
  *   plugin that ships scripts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { CLOSED_OBJECT } from './inventory.js';
 import { ConfigScope } from './server.js';
+
+// Not imported from inventory.ts: the inventory document embeds ExtensionRecord (no import cycle).
+const CLOSED_OBJECT = { additionalProperties: false } as const;
 
 const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const NullableStr = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);

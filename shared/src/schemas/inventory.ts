@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { INVENTORY_SCHEMA_ID } from '../protocol/constants.js';
 import { ServerEntry } from './server.js';
+import { ExtensionRecord } from './extensions.js';
 
 const Str = (max = 1024) => Type.String({ maxLength: max });
 const NullableStr = (max = 1024) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
@@ -162,6 +163,8 @@ export const InventoryDocument = Type.Object(
     sockets: Type.Array(SocketRecord, { maxItems: INVENTORY_LIMITS.sockets }),
     findings: Type.Array(Finding, { maxItems: INVENTORY_LIMITS.findings }),
     errors: Type.Array(ConfigError, { maxItems: INVENTORY_LIMITS.errors }),
+    /** Skills, hooks and plugins (issue 14); absent when the scan did not look for them. */
+    extensions: Type.Optional(Type.Array(ExtensionRecord, { maxItems: 2000 })),
   },
   { $id: 'InventoryDocument', ...CLOSED_OBJECT },
 );
