@@ -37,6 +37,7 @@ export type EnrollRequest = Static<typeof EnrollRequest>;
 export const AgentSettings = Type.Object(
   {
     processPollMs: Type.Optional(Type.Integer({ minimum: 1000 })),
+    /** Deprecated, ignored by agents: sockets are read with every process poll (processPollMs). Kept so a served value stays valid. */
     socketPollMs: Type.Optional(Type.Integer({ minimum: 1000 })),
     heartbeatMs: Type.Optional(Type.Integer({ minimum: 5000 })),
     snapshotEveryHours: Type.Optional(Type.Number({ minimum: 0.01 })),
