@@ -77,6 +77,8 @@ export class ToolWatcher {
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Polls queued or running. */
+  private pending = 0;
 
   constructor(private readonly o: ToolWatcherOptions) {
     this.prober = new ListenerProber(o.prober);
@@ -86,7 +88,10 @@ export class ToolWatcher {
   start(): void {
     if (this.timer || this.stopped) return;
     void this.pollNow();
-    this.timer = setInterval(() => void this.pollNow(), this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS);
+    // A tick while a poll is still running (slow listeners) is skipped, so polls never pile up.
+    this.timer = setInterval(() => {
+      if (this.pending === 0) void this.pollNow();
+    }, this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS);
     this.timer.unref();
   }
 
@@ -102,6 +107,7 @@ export class ToolWatcher {
 
   /** One poll now (queued behind a running one). */
   pollNow(): Promise<void> {
+    this.pending++;
     this.queue = this.queue.then(async () => {
       if (this.stopped) return;
       try {
@@ -109,6 +115,8 @@ export class ToolWatcher {
       } catch (cause) {
         this.reportError(new AgentError(AgentCodes.watchPass, 'tool probe pass failed', { cause }));
       }
+    }).finally(() => {
+      this.pending--;
     });
     return this.queue;
   }
