@@ -15,6 +15,8 @@ export interface CollectorProcess {
   caFingerprint: string;
   enrollSecret: string;
   events(endpointId: string): Promise<{ type: string; endpointId: string }[]>;
+  /** GET a query API path (e.g. `/v1/endpoints/ID`) with the admin token; the parsed JSON body. */
+  getJson(pathAndQuery: string): Promise<unknown>;
   stop(): Promise<void>;
 }
 
@@ -49,6 +51,15 @@ export function startCollector(dataDir: string, enrollSecret: string): Promise<C
         caFingerprint,
         enrollSecret,
         stop,
+        getJson: (pathAndQuery) => new Promise((res, rej) => {
+          https.get(`${url}${pathAndQuery}`, { headers: { authorization: `Bearer ${adminToken}` }, rejectUnauthorized: false }, (response) => {
+            let body = '';
+            response.setEncoding('utf8').on('data', (c: string) => { body += c; }).on('end', () => {
+              if (response.statusCode !== 200) { rej(new Error(`GET ${pathAndQuery}: ${response.statusCode} ${body}`)); return; }
+              res(JSON.parse(body) as unknown);
+            });
+          }).on('error', rej);
+        }),
         events: (endpointId) => new Promise((res, rej) => {
           const request = https.get(`${url}/v1/events?endpoint=${encodeURIComponent(endpointId)}&limit=1000`, {
             headers: { authorization: `Bearer ${adminToken}` },

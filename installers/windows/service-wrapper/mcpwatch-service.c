@@ -6,7 +6,8 @@
  *
  *   mcpwatch-service.exe run-service
  *       (started by the SCM only) runs "<dir>\mcpwatch-agent.exe run --state-dir
- *       %ProgramData%\mcpwatch\state" in a kill-on-close job object at below-normal priority, with
+ *       %ProgramData%\mcpwatch\state" in a kill-on-close job object at below-normal priority, on the
+ *       service's own (allocated, invisible) console, with
  *       stdout/stderr appended to %ProgramData%\mcpwatch\logs\agent.log (rotated at 10 MiB, one
  *       old copy). If the agent exits it is restarted after 1 s, doubling to at most 60 s; a run
  *       that lasted 5 minutes resets the delay. Stop/shutdown terminates the job (the agent's spool
@@ -347,6 +348,13 @@ static void WINAPI service_main(DWORD argc, LPSTR *argv) {
   CreateDirectoryA(logs_dir, NULL);
   snprintf(command, sizeof command, "\"%s\" run --state-dir \"%s\"", agent, state_dir);
 
+  /* The agent gets a console of its own (inherited from this one, never shown: services have no
+     interactive desktop). Node's libuv asserts (uv_get_process_title, util.c) when a process
+     without a console asks for its title, and a service has none: seen under Wine, where
+     CREATE_NO_WINDOW gives the child no console either. AllocConsole fails harmlessly when one
+     exists. */
+  AllocConsole();
+
   job = CreateJobObjectA(NULL, NULL);
   ZeroMemory(&limits, sizeof limits);
   limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
@@ -367,7 +375,7 @@ static void WINAPI service_main(DWORD argc, LPSTR *argv) {
     si.hStdOutput = log;
     si.hStdError = log;
     strcpy(mutable_command, command);
-    if (!CreateProcessA(agent, mutable_command, NULL, NULL, TRUE, CREATE_SUSPENDED | CREATE_NO_WINDOW | BELOW_NORMAL_PRIORITY_CLASS, NULL, self, &si, &pi)) {
+    if (!CreateProcessA(agent, mutable_command, NULL, NULL, TRUE, CREATE_SUSPENDED | BELOW_NORMAL_PRIORITY_CLASS, NULL, self, &si, &pi)) {
       if (log != INVALID_HANDLE_VALUE) CloseHandle(log);
       if (WaitForSingleObject(stop_event, delay_ms) == WAIT_OBJECT_0) break;
       delay_ms = delay_ms * 2 > MAX_RESTART_DELAY_MS ? MAX_RESTART_DELAY_MS : delay_ms * 2;
