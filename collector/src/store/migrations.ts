@@ -6,6 +6,7 @@
 import { containmentMigration } from '../containment/containment-migration.js';
 import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
 import { toolMigration } from '../tools/tool-migration.js';
+import { serverEffectiveMigration } from './server-effective-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
@@ -341,6 +342,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0006_tools': toolMigration(),
     '0007_tool_policy': toolPolicyMigration(),
     '0007_tool_policy': toolPolicyMigration(),
+    '0008_server_effective': serverEffectiveMigration(),
   };
 }
 
