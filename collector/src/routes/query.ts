@@ -3,7 +3,7 @@
  *
  *   GET /v1/endpoints                         filters os, hostname, user, client, server, severity, lastSeenAfter/Before
  *   GET /v1/endpoints/:endpointId             full current inventory + recent events (?events=N)
- *   GET /v1/servers                           grouped by fingerprint with prevalence; filters name, package, transport, client, risk
+ *   GET /v1/servers                           grouped by fingerprint with prevalence; filters name, package, transport, client, risk, effective
  *   GET /v1/servers/:fingerprint/endpoints    which endpoints run this server
  *   GET /v1/findings                          filters severity, rule, status, endpoint
  *   GET /v1/events                            filters since, until, endpoint, type
@@ -69,6 +69,7 @@ const ServersQuery = Type.Object(
     transport: Type.Optional(Type.Union(['stdio', 'sse', 'http', 'ws', 'unknown'].map((t) => Type.Literal(t)))),
     client: Filter('MCP client id'),
     risk: Type.Optional(SeverityParam),
+    effective: Type.Optional(Type.Union(['active', 'disabled', 'blocked-by-policy', 'shadowed', 'not-loaded'].map((t) => Type.Literal(t)))),
     ...PageQuery,
   },
   { additionalProperties: false },
@@ -161,7 +162,7 @@ export const queryRoutes: FastifyPluginAsync = async (app) => {
     { schema: { tags: ['query'], summary: 'MCP servers across the fleet, grouped by fingerprint, most prevalent first', querystring: ServersQuery, security, response: { 200: ServerPage, ...errors } } },
     async (req) => {
       const q = req.query;
-      return store.listServers(defined({ name: q.name, package: q.package, transport: q.transport, client: q.client, risk: q.risk as Severity | undefined, cursor: q.cursor, limit: q.limit }));
+      return store.listServers(defined({ name: q.name, package: q.package, transport: q.transport, client: q.client, effective: q.effective, risk: q.risk as Severity | undefined, cursor: q.cursor, limit: q.limit }));
     },
   );
 

@@ -132,6 +132,8 @@ export interface ServersTable extends InventoryColumns {
   package_version: string | null;
   package_pinned: number;
   disabled: number;
+  /** What is in effect (migration 0008): active | disabled | blocked-by-policy | shadowed | not-loaded. */
+  effective: string | null;
 }
 
 export interface ClientsTable extends InventoryColumns {

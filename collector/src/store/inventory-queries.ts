@@ -321,6 +321,7 @@ export class InventoryQueries {
     if (f.package !== undefined) q = q.where('s.package_name', '=', f.package);
     if (f.transport !== undefined) q = q.where('s.transport', '=', f.transport);
     if (f.client !== undefined) q = q.where('s.client', '=', f.client);
+    if (f.effective !== undefined) q = q.where('s.effective', '=', f.effective);
     if (f.risk !== undefined) {
       const r = rank(f.risk, 'risk');
       q = q.where(({ exists, selectFrom }) =>

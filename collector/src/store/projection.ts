@@ -178,6 +178,8 @@ function serverRow(endpointId: string, at: string, present: boolean, s: ServerEn
     package_version: s.package?.version ?? null,
     package_pinned: s.package?.pinned ? 1 : 0,
     disabled: s.disabled ? 1 : 0,
+    // Agents before issue 14 send no state: in effect unless disabled.
+    effective: s.effective ?? (s.disabled ? 'disabled' : 'active'),
   });
 }
 

@@ -294,6 +294,8 @@ export interface ServerFilter extends PageRequest {
   client?: string;
   /** Entries with an open finding at or above this severity. */
   risk?: Severity;
+  /** Entries in this state (active, disabled, blocked-by-policy, shadowed, not-loaded). */
+  effective?: string;
 }
 
 export interface ServerGroup {
