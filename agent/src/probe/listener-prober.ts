@@ -224,6 +224,13 @@ export class ListenerProber {
     return { servers, probed, probes };
   }
 
+  /** When the earliest known MCP listener is due for its re-probe (null when none is known). */
+  nextMcpDueAt(): number | null {
+    let min: number | null = null;
+    for (const st of this.state.values()) if (st.kind === 'mcp' && (min === null || st.nextAt < min)) min = st.nextAt;
+    return min;
+  }
+
   /** What the prober knows about one listener (tests, status). */
   stateOf(address: string, port: number): { kind: 'mcp' | 'not-mcp'; nextAt: number; misses: number } | null {
     const st = this.state.get(`${address}|${port}`);

@@ -1,5 +1,6 @@
 /**
- * Tool watch: every `pollIntervalMs` (default 15 s) takes the listening sockets from the socket
+ * Tool watch: every `pollIntervalMs` (default 15 s, sooner when a known MCP listener's re-probe is
+ * due) takes the listening sockets from the socket
  * source, lets the ListenerProber probe the due ones, turns what MCP listeners list into tool
  * records, pins them (tool-pins.ts) and emits `tool.added|changed|removed` for what moved.
  *
@@ -28,6 +29,7 @@ import { diffTools, toolKey, toolViewsOf, type ToolServerRef } from './tool-inve
 import { ToolPinStore } from './tool-pins.js';
 
 export const DEFAULT_TOOL_POLL_MS = 15_000;
+export const MIN_TOOL_POLL_MS = 1000;
 
 export interface ToolWatcherOptions {
   endpointId: string;
@@ -77,8 +79,6 @@ export class ToolWatcher {
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
-  /** Polls queued or running. */
-  private pending = 0;
 
   constructor(private readonly o: ToolWatcherOptions) {
     this.prober = new ListenerProber(o.prober);
@@ -87,12 +87,25 @@ export class ToolWatcher {
 
   start(): void {
     if (this.timer || this.stopped) return;
-    void this.pollNow();
-    // A tick while a poll is still running (slow listeners) is skipped, so polls never pile up.
-    this.timer = setInterval(() => {
-      if (this.pending === 0) void this.pollNow();
-    }, this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS);
-    this.timer.unref();
+    this.tick();
+  }
+
+  /**
+   * One poll, then the next one after `pollIntervalMs`, or sooner when a known MCP listener's
+   * re-probe falls due before that (so a changed tool shows within the re-probe interval, not
+   * that plus a poll interval). Never more often than every MIN_TOOL_POLL_MS.
+   */
+  private tick(): void {
+    if (this.stopped) return;
+    void this.pollNow().then(() => {
+      if (this.stopped) return;
+      const every = this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS;
+      const now = (this.o.prober?.now ?? Date.now)();
+      const due = this.prober.nextMcpDueAt();
+      const wait = due === null ? every : Math.min(every, Math.max(MIN_TOOL_POLL_MS, due - now));
+      this.timer = setTimeout(() => this.tick(), wait);
+      this.timer.unref();
+    });
   }
 
   /** The tools as the rules see them (local text included; never shipped from here). */
@@ -107,7 +120,6 @@ export class ToolWatcher {
 
   /** One poll now (queued behind a running one). */
   pollNow(): Promise<void> {
-    this.pending++;
     this.queue = this.queue.then(async () => {
       if (this.stopped) return;
       try {
@@ -115,8 +127,6 @@ export class ToolWatcher {
       } catch (cause) {
         this.reportError(new AgentError(AgentCodes.watchPass, 'tool probe pass failed', { cause }));
       }
-    }).finally(() => {
-      this.pending--;
     });
     return this.queue;
   }
@@ -271,7 +281,7 @@ export class ToolWatcher {
   /** Stops polling; resolves when the running poll finished. Idempotent. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.queue.catch(() => undefined);
   }

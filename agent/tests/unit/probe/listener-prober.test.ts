@@ -47,6 +47,7 @@ describe('ListenerProber scheduling', () => {
     await h.prober.poll(list);
     expect(h.calls.map((c) => c.port)).toEqual([9, 80, 9, 9, 80]);
     expect(h.prober.stateOf('127.0.0.1', 80)).toMatchObject({ kind: 'not-mcp', misses: 1 });
+    expect(h.prober.nextMcpDueAt()).toBe(h.prober.stateOf('127.0.0.1', 9)!.nextAt);
     h.advance(10 * 60_000);
     await h.prober.poll(list);
     expect(h.calls.filter((c) => c.port === 80)).toHaveLength(2); // 20 min back-off now
