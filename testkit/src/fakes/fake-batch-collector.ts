@@ -4,7 +4,8 @@
  * window and the seq/prevHash chain, answers a re-sent batch idempotently, and records everything.
  * `forced` lets a test force an answer (status, body, headers) for the next requests; agents in
  * `expired` are answered 401 MCPW_ERR_CERT_EXPIRED (their certificate is past its notAfter), as
- * the collector does; `addAgent` stands for an enrollment; `settings` are served in every ack.
+ * the collector does; `addAgent` stands for an enrollment; `settings` (and `commands`) are served
+ * in every ack.
  */
 import * as http from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -26,6 +27,8 @@ export class FakeCollector {
   windowMs = 5 * 60_000;
   /** Settings every ack carries (what the collector serves to agents), when set. */
   settings: Record<string, unknown> | null = null;
+  /** Containment commands every ack carries (as the collector delivers them), when set. */
+  commands: unknown[] | null = null;
   now: () => number = Date.now;
   private byAgent = new Map<string, { lastSeq: number; lastHash: string; bodies: Map<number, string> }>();
   private server: http.Server;
@@ -90,6 +93,6 @@ export class FakeCollector {
     st.lastSeq = seq;
     st.lastHash = sha256Hex(body);
     this.accepted.push(batch);
-    return { status: 200, body: { acked: seq, ...(this.settings ? { settings: this.settings } : {}) } };
+    return { status: 200, body: { acked: seq, ...(this.settings ? { settings: this.settings } : {}), ...(this.commands ? { commands: this.commands } : {}) } };
   }
 }
