@@ -35,6 +35,8 @@ query (token scope read):
   tools endpoints NAME [--server-name X]  which endpoints expose tool NAME
   tools endpoint ID                   the tools of one endpoint
   tools divergence                    same server version, different tool hashes on some endpoints
+  tool-calls [--endpoint ID] [--since T] [--until T] [--server-name X] [--tool X]
+             [--decision allow|deny|ask] [--client X]   MCP tool calls seen through client hooks
   lists also take [--limit N] [--cursor C] [--all]; tables end with the time the data is
   complete up to (the projection's lag behind ingest)
 admin (token scope admin):
@@ -47,6 +49,9 @@ admin (token scope admin):
                                              command, delivered in the agent's next batch ack)
   restore ENDPOINT SERVERKEY --reason R      put it back
   status [--endpoint ID] [--server-key K]    containment audit trail and state
+  policy [show]                       the tool policy served to agents (client hooks)
+  policy set FILE --reason R          replace it with the ToolPolicy JSON in FILE (audited)
+  policy clear --reason R             remove it (hooks audit only)    policy audit   its changes
 analyst MCP server (stdio; for Claude Desktop, Claude Code, Cursor):
   mcp                                 reads MCPWATCH_SERVER, MCPWATCH_TOKEN, MCPWATCH_CA_FILE
 
@@ -95,7 +100,7 @@ function parseArgs(argv: string[]): Parsed {
 
 /** The collector's HTTP API as the CLI and the analyst MCP server call it. */
 export interface Client {
-  request(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  request(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<unknown>;
   /** The last query reply's freshness (x-mcpwatch-complete-up-to, x-mcpwatch-projection-lag-seconds). */
   freshness?: { completeUpTo: string; lagSeconds: number } | undefined;
 }
@@ -222,6 +227,8 @@ const COLUMNS: Record<string, Column[]> = {
   tools: [col('SERVER', 'serverName'), col('TOOL', 'name'), col('ENDPOINTS', 'endpoints'), col('VARIANTS', 'descriptionVariants'), col('CAPABILITIES', 'capabilities'), col('SERVER ID', 'serverId')],
   'tool-endpoints': [col('ENDPOINT', 'endpointId'), col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), col('CAPABILITIES', 'capabilities'), ['DESCRIPTION SHA-256', (r) => String(r.descriptionSha256 ?? '').slice(0, 16)], col('LAST SEEN', 'lastSeen')],
   'tool-divergence': [col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), ['MAJORITY', (r) => (r.majority as Row).endpoints], ['DIVERGENT ENDPOINTS', (r) => (r.divergent as Row[]).map((d) => d.endpointId)], col('SERVER ID', 'serverId')],
+  'tool-calls': [col('TIME', 'time'), col('ENDPOINT', 'endpointId'), col('CLIENT', 'client'), col('USER', 'user'), col('SERVER', 'server'), col('TOOL', 'tool'), col('DECISION', 'decision'), ['ENFORCED', (r) => (r.enforced ? 'yes' : 'no (audit)')], col('RULE', 'rule'), ['ARGUMENTS', (r) => (r.argumentNames as string[] | undefined)?.join(',')]],
+  'policy-audit': [col('AT', 'at'), col('ACTION', 'action'), ['BY', (r) => (r.actor as Row | undefined)?.name], col('REASON', 'reason'), ['REVISION', (r) => (r.after as Row | null)?.revision ?? r.revision]],
   tokens: [col('TOKEN ID', 'tokenId'), col('NAME', 'name'), col('SCOPE', 'scope'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt'), col('LAST USED', 'lastUsedAt')],
 };
 
@@ -359,6 +366,32 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       }
       if (sub !== undefined && sub !== 'list') throw new UsageError(`unknown tokens command ${sub}`);
       return list('/v1/tokens', 'tokens');
+    }
+    case 'tool-calls':
+      return list(`/v1/tool-calls${query(p, { endpoint: 'endpoint', since: 'since', until: 'until', 'server-name': 'server', tool: 'tool', decision: 'decision', client: 'client' })}`, 'tool-calls');
+    case 'policy': {
+      const reason = p.flags.get('reason');
+      if (sub === 'set' || sub === 'clear') {
+        if (typeof reason !== 'string' || reason === '') throw new UsageError(`policy ${sub} needs --reason R (kept in the audit trail)`);
+      }
+      if (sub === 'set') {
+        const file = need(p, 2, 'policy FILE (ToolPolicy JSON)');
+        let policy: unknown;
+        try {
+          policy = JSON.parse(readFileSync(file, 'utf8'));
+        } catch (e) {
+          throw new UsageError(`policy file ${file}: ${(e as Error).message}`);
+        }
+        const r = (await client.request('PUT', '/v1/admin/tool-policy', { policy, reason })) as Row;
+        return json ? out(r) : `tool policy revision ${terminalSafe(String((r.policy as Row).revision))} set; agents apply it with their next batch ack\n`;
+      }
+      if (sub === 'clear') {
+        const r = await client.request('POST', '/v1/admin/tool-policy/clear', { reason });
+        return json ? out(r) : 'tool policy cleared; hooks fall back to audit mode with the agents\' next batch ack\n';
+      }
+      if (sub === 'audit') return out(await client.request('GET', `/v1/admin/tool-policy/audit${query(p, {})}`), COLUMNS['policy-audit']);
+      if (sub !== undefined && sub !== 'show') throw new UsageError(`unknown policy command ${sub} (show, set, clear, audit)`);
+      return out(await client.request('GET', '/v1/admin/tool-policy'));
     }
     case 'quarantine':
     case 'restore': {

@@ -16,7 +16,7 @@
  * the policy routes answer 503 and acks carry no tool policy. Errors: 400, 401, 403, 503.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { ToolPolicy, TOOL_DECISIONS, type ToolCalledData } from '@mcpwatch/shared';
 import { requireScope } from '../auth.js';
@@ -55,6 +55,27 @@ const CallsQuery = Type.Object(
   { additionalProperties: false },
 );
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply };
+
+/**
+ * Fastify's validator drops unknown properties instead of refusing them, and rejectUnknownFields
+ * looks at the top level only: a misspelt policy key (`blockedServer`) would silently become "no
+ * rule". Refuse unknown keys inside the policy and its patterns: 400 MCPW_ERR_SCHEMA.
+ */
+async function rejectUnknownPolicyFields(req: FastifyRequest): Promise<void> {
+  const policy = (req.body as { policy?: unknown } | undefined)?.policy;
+  if (policy === null || typeof policy !== 'object' || Array.isArray(policy)) return;
+  const known = Object.keys(PolicySchema.properties);
+  const unknown = Object.keys(policy).filter((k) => !known.includes(k));
+  if (unknown.length > 0) throw Errors.schema(`unknown policy field ${unknown.map((k) => JSON.stringify(k.slice(0, 64))).join(', ')}; a tool policy takes ${known.join(', ')}`);
+  for (const list of ['blockedTools', 'askTools'] as const) {
+    const entries = (policy as Record<string, unknown>)[list];
+    if (!Array.isArray(entries)) continue;
+    for (const e of entries) {
+      const extra = e && typeof e === 'object' ? Object.keys(e).filter((k) => k !== 'server' && k !== 'tool') : [];
+      if (extra.length > 0) throw Errors.schema(`unknown field ${extra.map((k) => JSON.stringify(k.slice(0, 64))).join(', ')} in ${list}; a pattern takes server, tool`);
+    }
+  }
+}
 const security = [{ bearer: [] }];
 
 function storeFailure(e: unknown): never {
@@ -85,7 +106,7 @@ export const toolCallsPlugin: FastifyPluginAsync = async (app) => {
     admin.get('/v1/admin/tool-policy', { schema: { tags: ['admin'], summary: 'The tool policy served to agents', security, response: errors } }, async () => need().get().catch(storeFailure));
     admin.put<{ Body: Static<typeof PutBody> }>(
       '/v1/admin/tool-policy',
-      { schema: { tags: ['admin'], summary: 'Replace the tool policy (audited; agents apply it with their next ack)', body: PutBody, security, response: errors } },
+      { preValidation: rejectUnknownPolicyFields, schema: { tags: ['admin'], summary: 'Replace the tool policy (audited; agents apply it with their next ack)', body: PutBody, security, response: errors } },
       async (req) => {
         const p = req.principal!;
         return need().set(req.body.policy, { tokenId: p.tokenId, name: p.name }, req.body.reason).catch(storeFailure);

@@ -1,7 +1,7 @@
 /**
  * The tool-policy tables (issue 13), as a migration for store/migrations.ts (both engines):
  * `tool_policy` holds the one current policy (id 1) the collector serves to agents in every batch
- * ack; `tool_policy_audit` keeps every change (who, when, before and after, as JSON), newest last.
+ * ack; `tool_policy_audit` keeps every change (seq rising by one per change, who, when, before and after, as JSON).
  */
 import type { Kysely, Migration } from 'kysely';
 
@@ -21,7 +21,8 @@ export const toolPolicyMigration = (): Migration => ({
     await db.schema
       .createTable('tool_policy_audit')
       .ifNotExists()
-      .addColumn('revision', 'text', (c) => c.primaryKey())
+      .addColumn('seq', 'integer', (c) => c.primaryKey())
+      .addColumn('revision', 'text', (c) => c.notNull())
       .addColumn('at', 'text', (c) => c.notNull())
       .addColumn('actor_token_id', 'text', (c) => c.notNull())
       .addColumn('actor_name', 'text', (c) => c.notNull())
@@ -30,6 +31,5 @@ export const toolPolicyMigration = (): Migration => ({
       .addColumn('before', 'text')
       .addColumn('after', 'text')
       .execute();
-    await db.schema.createIndex('tool_policy_audit_at').ifNotExists().on('tool_policy_audit').column('at').execute();
   },
 });

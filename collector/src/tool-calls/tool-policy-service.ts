@@ -42,6 +42,12 @@ export interface ToolPolicyServiceOptions {
   refreshMs?: number;
 }
 
+/** The next audit sequence number, inside the change's transaction (a concurrent change conflicts on the key and fails whole). */
+async function nextSeq(trx: AnyDb): Promise<number> {
+  const r = await trx.selectFrom('tool_policy_audit').select((eb) => eb.fn.max('seq').as('m')).executeTakeFirst();
+  return Number(r?.m ?? 0) + 1;
+}
+
 const parse = (s: string | null | undefined): ToolPolicy | null => (s ? (JSON.parse(s) as ToolPolicy) : null);
 
 export class ToolPolicyService {
@@ -93,7 +99,7 @@ export class ToolPolicyService {
       const values = { policy: JSON.stringify(stamped), revision, updated_at: at, updated_by: actor.name };
       if (before) await trx.updateTable('tool_policy').set(values).where('id', '=', 1).execute();
       else await trx.insertInto('tool_policy').values({ id: 1, ...values }).execute();
-      await trx.insertInto('tool_policy_audit').values({ revision, at, actor_token_id: actor.tokenId, actor_name: actor.name, action: 'set', reason, before: (before?.policy as string | undefined) ?? null, after: JSON.stringify(stamped) }).execute();
+      await trx.insertInto('tool_policy_audit').values({ seq: await nextSeq(trx), revision, at, actor_token_id: actor.tokenId, actor_name: actor.name, action: 'set', reason, before: (before?.policy as string | undefined) ?? null, after: JSON.stringify(stamped) }).execute();
     });
     await this.refresh();
     return this.state;
@@ -106,7 +112,7 @@ export class ToolPolicyService {
     await this.db.transaction().execute(async (trx) => {
       const before = await trx.selectFrom('tool_policy').select('policy').where('id', '=', 1).executeTakeFirst();
       await trx.deleteFrom('tool_policy').where('id', '=', 1).execute();
-      await trx.insertInto('tool_policy_audit').values({ revision: this.newRevision(atMs), at, actor_token_id: actor.tokenId, actor_name: actor.name, action: 'clear', reason, before: (before?.policy as string | undefined) ?? null, after: null }).execute();
+      await trx.insertInto('tool_policy_audit').values({ seq: await nextSeq(trx), revision: this.newRevision(atMs), at, actor_token_id: actor.tokenId, actor_name: actor.name, action: 'clear', reason, before: (before?.policy as string | undefined) ?? null, after: null }).execute();
     });
     await this.refresh();
     return this.state;
@@ -114,7 +120,7 @@ export class ToolPolicyService {
 
   /** Changes, newest first. */
   async audit(limit: number): Promise<ToolPolicyAuditRecord[]> {
-    const rows = await this.db.selectFrom('tool_policy_audit').selectAll().orderBy('at', 'desc').orderBy('revision', 'desc').limit(limit).execute();
+    const rows = await this.db.selectFrom('tool_policy_audit').selectAll().orderBy('seq', 'desc').limit(limit).execute();
     return rows.map((r) => ({
       revision: r.revision as string,
       at: r.at as string,

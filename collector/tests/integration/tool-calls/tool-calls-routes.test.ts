@@ -34,6 +34,10 @@ describe.each(await engineCases())('tool calls and tool policy (%s)', (engine) =
     expect((await req('PUT', '/v1/admin/tool-policy', readToken, { policy, reason: 'x' })).statusCode).toBe(403);
     expect((await req('PUT', '/v1/admin/tool-policy', ADMIN, { policy: { mode: 'lockdown' }, reason: 'x' })).statusCode).toBe(400);
     expect((await req('PUT', '/v1/admin/tool-policy', ADMIN, { policy })).statusCode).toBe(400); // a reason is required
+    // a misspelt key is refused, not dropped (which would silently mean "no rule")
+    const misspelt = await req('PUT', '/v1/admin/tool-policy', ADMIN, { policy: { mode: 'enforce', blockedServer: ['x'] }, reason: 'x' });
+    expect([misspelt.statusCode, misspelt.json().code]).toEqual([400, 'MCPW_ERR_SCHEMA']);
+    expect((await req('PUT', '/v1/admin/tool-policy', ADMIN, { policy: { mode: 'enforce', blockedTools: [{ server: 'a', tool: 'b', tol: 'c' }] }, reason: 'x' })).statusCode).toBe(400);
 
     const set = await req('PUT', '/v1/admin/tool-policy', ADMIN, { policy, reason: 'incident 42: repo deletions' });
     expect(set.statusCode).toBe(200);
