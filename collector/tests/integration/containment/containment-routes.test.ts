@@ -27,7 +27,7 @@ describe.each(await engineCases())('containment (%s)', (engine) => {
     const github = makeServerEntry('github');
     const at = () => new Date(fx.clock.nowMs);
     expect((await agent.sendEvents([makeEvent('server.added', agent.endpointId, github, at())])).status).toBe(200);
-    await waitFor('the server in the inventory', async () => ((await call('GET', `/v1/endpoints/${agent.endpointId}`, ADMIN)).json().servers ?? []).length === 1, 10_000);
+    await waitFor('the server in the inventory', async () => ((await call('GET', `/v1/endpoints/${agent.endpointId}`, ADMIN)).json().servers ?? []).length === 1);
 
     const readToken = (await call('POST', '/v1/tokens', ADMIN, { name: 'analyst', scope: 'read' })).json().token as string;
     const refused = await call('POST', '/v1/admin/containment', readToken, { endpointId: agent.endpointId, serverKey: github.serverKey, action: 'quarantine', reason: 'x' });

@@ -43,7 +43,7 @@ describe('analyst MCP server over stdio', () => {
     const finding = { id: 'f-shell', ruleId: 'shell-exec', severity: 'high' as const, title: 'Server can run shell commands', description: 'shell-mcp executes arbitrary commands', subject: { serverName: 'shell', client: 'claude-desktop', serverKey: shell.serverKey }, evidence: { field: 'command', kind: 'shell' } };
     const res = await agent.sendEvents([makeEvent('server.added', endpointId, github, at), makeEvent('server.added', endpointId, shell, at), makeEvent('finding.raised', endpointId, finding as never, at)]);
     expect(res.status).toBe(200);
-    await waitFor('the inventory', async () => ((await fx.app.inject({ url: `/v1/findings`, headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 1, 10_000);
+    await waitFor('the inventory', async () => ((await fx.app.inject({ url: `/v1/findings`, headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 1);
     url = await fx.app.listen({ host: '127.0.0.1', port: 0 });
     const readToken = (await fx.app.inject({ method: 'POST', url: '/v1/tokens', headers: { authorization: `Bearer ${ADMIN}` }, payload: { name: 'analyst', scope: 'read' } })).json().token as string;
     [admin, reader] = await Promise.all([connect(url, ADMIN), connect(url, readToken)]);

@@ -72,7 +72,7 @@ describe('webhook sink', () => {
     fx = await makeFixture({ overrides: { webhookUrl: rx.url, webhookMinSeverity: 'high', outboxPollMs: 50 } });
     await sendFleetEvents(fx);
     const r = rx;
-    await waitFor('two notifications at the receiver', () => r.got.flatMap((g) => (g.body.blocks as unknown[]).slice(1)).length >= 2, 20_000);
+    await waitFor('two notifications at the receiver', () => r.got.flatMap((g) => (g.body.blocks as unknown[]).slice(1)).length >= 2);
     const lines = r.got.flatMap((g) => (g.body.blocks as Array<{ text: { text: string } }>).slice(1).map((b) => b.text.text));
     expect(lines).toHaveLength(2);
     expect(lines.find((l) => l.includes('rule-high'))).toContain('&lt;!channel&gt; high finding');
@@ -90,7 +90,7 @@ describe('webhook sink', () => {
     // The store's clock is the fixture's: move it on so released rows come due again.
     const tick = setInterval(() => (f.clock.nowMs += 1000), 100);
     try {
-      await waitFor('notifications after the retries', () => r.got.flatMap((g) => g.body.notifications as unknown[]).length >= 3, 30_000);
+      await waitFor('notifications after the retries', () => r.got.flatMap((g) => g.body.notifications as unknown[]).length >= 3);
     } finally {
       clearInterval(tick);
     }

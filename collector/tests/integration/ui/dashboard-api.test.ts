@@ -27,7 +27,7 @@ describe.each(await engineCases())('dashboard API (%s)', (engine) => {
     const finding = { id: 'f1', ruleId: 'shell-exec', severity: 'high' as const, title: 'shell', description: 'd', subject: { serverName: 'shell', client: 'cursor', serverKey: shell.serverKey }, evidence: {} };
     await a.sendEvents([makeEvent('server.added', a.endpointId, github, at), makeEvent('server.added', a.endpointId, shell, at), makeEvent('finding.raised', a.endpointId, finding as never, at)]);
     await b.sendEvents([makeEvent('server.added', b.endpointId, github, at)]);
-    await waitFor('projection', async () => ((await fx.app.inject({ url: '/v1/servers', headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 2, 20_000);
+    await waitFor('projection', async () => ((await fx.app.inject({ url: '/v1/servers', headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 2);
 
     const csrf = await fx.app.inject({ url: '/ui/api/csrf' });
     const c1 = cookiesOf(csrf.headers['set-cookie']);

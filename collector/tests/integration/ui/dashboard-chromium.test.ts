@@ -32,7 +32,7 @@ const ADMIN = 'bootstrap-admin-token-0123456789';
 const d = HAVE_CHROMIUM ? describe : describe.skip;
 
 // playwright-core has no auto-waiting assertions (those are @playwright/test's): wait on conditions.
-const WAIT_MS = 10_000;
+const WAIT_MS = 30_000;
 const textOf = async (l: Locator) => ((await l.count()) === 0 ? '' : (await l.allInnerTexts()).join('\n'));
 const hasCount = (l: Locator, n: number) => waitFor(`${n} of ${l}`, async () => (await l.count()) === n, WAIT_MS);
 const contains = (l: Locator, text: string) => waitFor(`${l} to contain ${text}`, async () => (await textOf(l)).includes(text), WAIT_MS);
@@ -65,7 +65,7 @@ async function seed(fx: Fixture): Promise<{ alice: TestAgent; bob: TestAgent; gi
   await bob.sendEvents([
     makeEvent('inventory.snapshot', bob.endpointId, { host: bob.host, clients: [client('claude-code', 'Claude Code', 'bob', 1)], servers: [{ ...github, user: 'bob' }], processes: [], sockets: [], findings: [finding('f-env', 'secret-in-env', 'medium', 'Token in server environment', 'github') as never], errors: [] } as never, now),
   ]);
-  await waitFor('the projected inventory', async () => ((await fx.app.inject({ url: '/v1/findings', headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 3, 20_000);
+  await waitFor('the projected inventory', async () => ((await fx.app.inject({ url: '/v1/findings', headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 3);
   return { alice, bob, github, shell };
 }
 
