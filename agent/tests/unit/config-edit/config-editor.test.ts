@@ -136,3 +136,19 @@ describe('setAt (hook files)', () => {
     expect(getAt(parseConfig(t, 'toml'), ['hooks', 'pre'])).toEqual({ command: 'mcpwatch-agent hook' });
   });
 });
+
+describe('YAML layouts the splice does not take', () => {
+  test('the only entry of a mapping: removed through the Document (an empty mapping stays a mapping)', () => {
+    const yaml = '# top\nextensions:\n  shell:\n    cmd: mcp-shell\nother: 1 # keep\n';
+    const out = removeAt(yaml, 'yaml', ['extensions', 'shell']);
+    expect(parseConfig(out.text, 'yaml')).toEqual({ extensions: {}, other: 1 });
+    expect(out.text).toContain('# top');
+    expect(out.text).toContain('# keep');
+  });
+
+  test('a flow mapping: removed through the Document', () => {
+    const yaml = 'servers: { a: { cmd: x }, b: { cmd: y } }\n';
+    const out = removeAt(yaml, 'yaml', ['servers', 'a']);
+    expect(parseConfig(out.text, 'yaml')).toEqual({ servers: { b: { cmd: 'y' } } });
+  });
+});

@@ -246,3 +246,15 @@ test('a quarantine that arrives before the first inventory waits for it', async 
   expect(events.map((e) => e.type)).toEqual(['server.quarantined']);
   expect(fs.readFileSync(file, 'utf8')).not.toBe(CURSOR_JSON);
 });
+
+test('canary: a failure message about a broken file never carries its secret values', async () => {
+  const f = FIXTURES[2]!; // YAML
+  const { file, server } = write(f);
+  const ex = executor();
+  await ex.handle([command(ca, 'quarantine', ENDPOINT, server.serverKey)]);
+  fs.writeFileSync(file, 'GOOSE_PROVIDER: [openai\ntoken: sk-ant-canary-9f8e7d6c5b4a39281706\n');
+  await ex.handle([command(ca, 'restore', ENDPOINT, server.serverKey)]);
+  expect(events[1]).toMatchObject({ type: 'command.failed', data: { reason: 'file-changed' } });
+  expect(JSON.stringify(events)).not.toContain('sk-ant-canary');
+  expect(JSON.stringify(events)).not.toContain('openai');
+});
