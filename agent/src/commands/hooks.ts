@@ -15,6 +15,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../config/config-table.js';
 import { UsageError } from '../errors.js';
+import { hostPlatform, isKnownPlatform, osSpec } from '../platform/os.js';
 import { HOOK_CLIENT_IDS, HOOK_CLIENTS, isHookClientId, type HookClientId, type HookScope } from '../hooks/hook-catalog.js';
 import { hookFileOf, hookStatus, installHook, uninstallHook, type HookTarget } from '../hooks/hook-installer.js';
 import type { Platform } from '../types.js';
@@ -69,10 +70,10 @@ export const hooksCommand: Command = {
     if (client !== undefined && !isHookClientId(client)) throw new UsageError(`--client must be one of ${HOOK_CLIENT_IDS.join(', ')}`);
     const scope = (values.scope as string | undefined) ?? 'user';
     if (scope !== 'user' && scope !== 'managed') throw new UsageError('--scope must be user or managed');
-    const platform = (values.platform as string | undefined) ?? process.platform;
-    if (platform !== 'darwin' && platform !== 'win32' && platform !== 'linux') throw new UsageError('--platform must be darwin, win32 or linux');
+    const platform = (values.platform as string | undefined) ?? hostPlatform();
+    if (!isKnownPlatform(platform)) throw new UsageError('--platform must be darwin, win32 or linux');
     const home = values.home !== undefined ? path.resolve(values.home as string) : os.homedir();
-    const systemRoot = values['system-root'] !== undefined ? path.resolve(values['system-root'] as string) : platform === 'win32' ? 'C:\\' : '/';
+    const systemRoot = values['system-root'] !== undefined ? path.resolve(values['system-root'] as string) : osSpec(platform).systemRoot({});
     const explicitStateDir = (values['state-dir'] as string | undefined) ?? io.env.MCPWATCH_STATE_DIR ?? null;
     const stateDir = explicitStateDir ? path.resolve(explicitStateDir) : defaultStateDir();
 

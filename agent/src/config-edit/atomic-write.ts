@@ -8,6 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { hostOs } from '../platform/os.js';
 import { fsyncDir } from '../spool/durable-file.js';
 
 /** Writes `data` over `file`, keeping its mode and (when permitted) its owner and group. */
@@ -20,7 +21,7 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
       fs.writeSync(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data);
       fs.fsyncSync(fd);
       fs.fchmodSync(fd, st.mode & 0o7777);
-      if (process.platform !== 'win32' && (st.uid !== process.getuid?.() || st.gid !== process.getgid?.())) fs.fchownSync(fd, st.uid, st.gid);
+      if (hostOs().posixModes && (st.uid !== process.getuid?.() || st.gid !== process.getgid?.())) fs.fchownSync(fd, st.uid, st.gid);
     } finally {
       fs.closeSync(fd);
     }

@@ -20,6 +20,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ProbedTool } from '../probe/mcp-probe.js';
+import { osSpec } from '../platform/os.js';
 import type { Platform } from '../types.js';
 
 export const MAX_CACHE_FILES = 200;
@@ -43,10 +44,8 @@ export interface CacheReadError {
 
 /** The VS Code user-data folders of one home on one OS. */
 export function userDataDirs(platform: Platform, home: string): { client: CachedServerTools['client']; dir: string }[] {
-  const base =
-    platform === 'darwin' ? path.join(home, 'Library', 'Application Support')
-      : platform === 'win32' ? path.join(home, 'AppData', 'Roaming')
-        : path.join(home, '.config');
+  // The OS's per-user application data folder, without the session's overrides (any home).
+  const base = osSpec(platform).appData(home, () => undefined);
   return [
     { client: 'vscode', dir: path.join(base, 'Code', 'User') },
     { client: 'vscode-insiders', dir: path.join(base, 'Code - Insiders', 'User') },
