@@ -52,7 +52,7 @@ const names = (v: unknown, key?: string): string[] =>
   Array.isArray(v) ? v.flatMap((x) => (typeof x === 'string' ? [x] : key && isObj(x) && typeof x[key] === 'string' ? [x[key]] : [])) : [];
 
 /** Machine-wide folders of Claude Code's managed files on this platform. */
-function claudeManagedDirs(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>): string[] {
+export function claudeManagedDirs(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>): string[] {
   const root = systemRootDir(ctx);
   if (ctx.platform === 'darwin') return [join(root, 'Library', 'Application Support', 'ClaudeCode')];
   if (ctx.platform === 'win32') return [join(root, 'ProgramData', 'ClaudeCode'), join(root, 'Program Files', 'ClaudeCode')];

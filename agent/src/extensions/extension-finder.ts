@@ -20,7 +20,7 @@ import { basename, join, relative, sep } from 'node:path';
 import type { ConfigError, ConfigScope, ExtensionKind, ExtensionRecord } from '@mcpwatch/shared';
 import { readConfigFile } from '../discovery/config-reader.js';
 import { claudeInstalledPlugins } from '../discovery/project-finder.js';
-import { systemRootDir } from '../discovery/base-dirs.js';
+import { claudeManagedDirs } from '../discovery/effective-state.js';
 import type { ScanContext } from '../types.js';
 
 export const MAX_FILES_PER_EXTENSION = 500;
@@ -225,10 +225,7 @@ async function hooksIn(path: string, place: Place, deps: ExtensionFinderDeps, ou
 }
 
 function claudeManagedSettings(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>): string[] {
-  const root = systemRootDir(ctx);
-  if (ctx.platform === 'darwin') return [join(root, 'Library', 'Application Support', 'ClaudeCode', 'managed-settings.json')];
-  if (ctx.platform === 'win32') return [join(root, 'ProgramData', 'ClaudeCode', 'managed-settings.json'), join(root, 'Program Files', 'ClaudeCode', 'managed-settings.json')];
-  return [join(root, 'etc', 'claude-code', 'managed-settings.json')];
+  return claudeManagedDirs(ctx).map((dir) => join(dir, 'managed-settings.json'));
 }
 
 /**
