@@ -24,6 +24,9 @@ import type { PartitionOwnership } from './projection-partitions.js';
 import { ProjectionWriter, type LogEntry } from './projection-writer.js';
 import type { AnyTrx, InsertShapes } from './sql-shapes.js';
 
+/** Log rows read per statement while projecting. */
+const LOG_READ_CHUNK = 8;
+
 export interface ProjectorOptions {
   engine: 'sqlite' | 'postgres';
   /** The connection it projects on (PostgreSQL: its own, holding the partition locks). */
@@ -33,6 +36,13 @@ export interface ProjectorOptions {
   ownership?: PartitionOwnership;
   /** Most log rows per projection transaction (default 64). */
   maxBatchesPerTransaction?: number;
+  /**
+   * Most milliseconds of work per projection transaction (at least one log row is applied). SQLite
+   * shares one connection with ingest: a long projection transaction would hold every ingest group
+   * (and so every ack) behind it; a short one lets them alternate. Default: 25 on SQLite, none on
+   * PostgreSQL (its own connection).
+   */
+  transactionBudgetMs?: number;
   /** Poll interval when idle (default 250 ms). */
   pollIntervalMs?: number;
   /** PostgreSQL: how often ownership is rebalanced (default 2000 ms). */
@@ -118,7 +128,7 @@ export class Projector {
     } catch (e) {
       this.#o.onError?.(e);
     }
-    const again = n >= this.#max || this.#kicked;
+    const again = n > 0 || this.#kicked;
     this.#kicked = false;
     this.#schedule(again ? 0 : this.#o.pollIntervalMs ?? 250);
   }
@@ -149,33 +159,45 @@ export class Projector {
       const pending = await q.execute();
       if (pending.length === 0) return 0;
       const ids = pending.map((p) => Number(p.log_id));
-      const rows = await trx
-        .selectFrom('batch_log')
-        .select(['log_id', 'agent_id', 'endpoint_id', 'seq', 'received_at', 'cert_fingerprint', 'sinks', 'tamper', 'body'])
-        .where('log_id', 'in', ids)
-        .orderBy('log_id')
-        .execute();
-      for (const row of rows) {
-        const entry = this.#entry(row);
-        if (rows.length === 1) {
-          await this.#applyOrSkip(trx as AnyTrx, entry, false);
-          continue;
+      const started = performance.now();
+      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? 25 : Infinity);
+      const applied: number[] = [];
+      // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent.
+      outer: for (let i = 0; i < ids.length; i += LOG_READ_CHUNK) {
+        const chunk = ids.slice(i, i + LOG_READ_CHUNK);
+        const rows = await trx
+          .selectFrom('batch_log')
+          .select(['log_id', 'agent_id', 'endpoint_id', 'seq', 'received_at', 'cert_fingerprint', 'sinks', 'tamper', 'body'])
+          .where('log_id', 'in', chunk)
+          .orderBy('log_id')
+          .execute();
+        const held = new Set(rows.map((r) => Number(r.log_id)));
+        for (const row of rows) {
+          if (applied.length > 0 && performance.now() - started > budget) break outer;
+          applied.push(Number(row.log_id));
+          const entry = this.#entry(row);
+          if (ids.length === 1) {
+            await this.#applyOrSkip(trx as AnyTrx, entry, false);
+            continue;
+          }
+          // Each log row in its own savepoint: one that cannot be projected (a row the database
+          // refuses) is skipped alone and reported, instead of blocking its partition forever.
+          await sql`savepoint mcpw_projection`.execute(trx);
+          if (await this.#applyOrSkip(trx as AnyTrx, entry, true)) await sql`release savepoint mcpw_projection`.execute(trx);
+          else {
+            await sql`rollback to savepoint mcpw_projection`.execute(trx);
+            await sql`release savepoint mcpw_projection`.execute(trx);
+          }
         }
-        // Each log row in its own savepoint: one that cannot be projected (a row the database
-        // refuses) is skipped alone and reported, instead of blocking its partition forever.
-        await sql`savepoint mcpw_projection`.execute(trx);
-        if (await this.#applyOrSkip(trx as AnyTrx, entry, true)) await sql`release savepoint mcpw_projection`.execute(trx);
-        else {
-          await sql`rollback to savepoint mcpw_projection`.execute(trx);
-          await sql`release savepoint mcpw_projection`.execute(trx);
-        }
+        // A pending row whose log row is gone (deleted by hand) is dropped as done.
+        for (const id of chunk) if (!held.has(id)) applied.push(id);
       }
       await trx
         .deleteFrom('projection_pending')
         .where('partition', 'in', [...new Set(pending.map((p) => Number(p.partition)))])
-        .where('log_id', 'in', ids)
+        .where('log_id', 'in', applied)
         .execute();
-      return pending.length;
+      return applied.length;
     });
     if (n > 0) {
       this.projectedBatches += n;
