@@ -8,10 +8,14 @@
  *   GET  /v1/admin/tool-policy/audit      ?limit -> {items: changes newest first}              scope admin
  *   GET  /v1/tool-calls                   ?endpoint&since&until&server&tool&decision&client
  *                                          &limit&cursor -> {items, nextCursor}               scope read
+ *   GET  /v1/tool-calls/analytics         ?endpoint&windowHours(24)&baselineDays(30) -> {items:
+ *                                          findings with their baseline, calls, truncated}     scope read
  *
  * /v1/tool-calls reads the event index (type tool.called, newest first) through the store's
  * listEvents; endpoint/since/until/cursor/limit select pages there, and server/tool/decision/client
  * are matched within each page, so a page may hold fewer than `limit` items: walk nextCursor.
+ * Analytics (tool-call-analytics.ts) read at most MAX_ANALYTICS_CALLS calls of baseline + window
+ * (newest first); past that `truncated` is true and the oldest baseline is missing.
  * Needs a Kysely-backed store (`store.db`) for the policy; with another store the decorator is null,
  * the policy routes answer 503 and acks carry no tool policy. Errors: 400, 401, 403, 503.
  */
@@ -22,7 +26,9 @@ import { ToolPolicy, TOOL_DECISIONS, type ToolCalledData } from '@mcpwatch/share
 import { requireScope } from '../auth.js';
 import { Errors, isCollectorError } from '../errors.js';
 import { ErrorReply, rejectNulCharacters, rejectUnknownFields } from '../routes/api-schemas.js';
+import type { Page, StoredEvent } from '../store/types.js';
 import { ToolPolicyService } from './tool-policy-service.js';
+import { analyzeToolCalls, type ToolCallRow } from './tool-call-analytics.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -55,6 +61,15 @@ const CallsQuery = Type.Object(
   { additionalProperties: false },
 );
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply };
+const AnalyticsQuery = Type.Object(
+  {
+    endpoint: Filter('endpoint id', 128),
+    windowHours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 30, default: 24 })),
+    baselineDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 365, default: 30 })),
+  },
+  { additionalProperties: false },
+);
+const MAX_ANALYTICS_CALLS = 50_000;
 
 /**
  * Fastify's validator drops unknown properties instead of refusing them, and rejectUnknownFields
@@ -130,6 +145,26 @@ export const toolCallsPlugin: FastifyPluginAsync = async (app) => {
   await app.register(async (read) => {
     read.addHook('onRequest', requireScope(store, config.adminToken, 'read'));
     read.addHook('preValidation', rejectNulCharacters);
+    read.get<{ Querystring: Static<typeof AnalyticsQuery> }>(
+      '/v1/tool-calls/analytics',
+      { schema: { tags: ['query'], summary: 'Explainable tool-call findings (each names its baseline)', querystring: AnalyticsQuery, security, response: errors } },
+      async (req) => {
+        const q = req.query;
+        const nowMs = now();
+        const windowStart = new Date(nowMs - (q.windowHours ?? 24) * 3600_000).toISOString();
+        const baselineStart = new Date(Date.parse(windowStart) - (q.baselineDays ?? 30) * 86_400_000).toISOString();
+        const calls: ToolCallRow[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: Page<StoredEvent> = await store
+            .listEvents({ type: 'tool.called', since: baselineStart, limit: 1000, ...(q.endpoint ? { endpointId: q.endpoint } : {}), ...(cursor ? { cursor } : {}) })
+            .catch(storeFailure);
+          for (const e of page.items) if (e.type === 'tool.called') calls.push({ ...(e.data as ToolCalledData), endpointId: e.endpointId, time: e.time });
+          cursor = page.nextCursor;
+        } while (cursor && calls.length < MAX_ANALYTICS_CALLS);
+        return { items: analyzeToolCalls(calls, { windowStart, baselineStart }), windowStart, baselineStart, calls: calls.length, truncated: cursor !== null };
+      },
+    );
     read.get<{ Querystring: Static<typeof CallsQuery> }>(
       '/v1/tool-calls',
       { schema: { tags: ['query'], summary: 'MCP tool calls seen through client hooks, newest first', querystring: CallsQuery, security, response: errors } },

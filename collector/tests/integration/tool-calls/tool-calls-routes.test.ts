@@ -76,6 +76,14 @@ describe.each(await engineCases())('tool calls and tool policy (%s)', (engine) =
     expect((await req('GET', `/v1/tool-calls?endpoint=${agent.endpointId}&client=cursor`, ADMIN)).json().items).toHaveLength(1);
     expect((await req('GET', '/v1/tool-calls?decision=maybe', ADMIN)).statusCode).toBe(400);
 
+    // Analytics over the same calls: three denies of one tool within the window.
+    await agent.sendEvents([1, 2].map((i) => makeEvent('tool.called', agent.endpointId, call({ tool: 'delete_repo', decision: 'deny', rule: 'blocked-tool' }), at(10 + i))));
+    const analytics = (await req('GET', '/v1/tool-calls/analytics?windowHours=1', ADMIN)).json();
+    expect(analytics).toMatchObject({ calls: 5, truncated: false });
+    const blocked = analytics.items.find((f: { rule: string }) => f.rule === 'blocked-tool-attempts');
+    expect(blocked).toMatchObject({ endpointId: agent.endpointId, server: 'github', tool: 'delete_repo', evidence: { attempts: 3 } });
+    expect(blocked.baseline).toMatch(/threshold 3 denied calls/);
+
     // An argument VALUE is not part of the contract: the collector refuses it (closed schema).
     const withValue = await agent.sendEvents([{ ...makeEvent('tool.called', agent.endpointId, call({}), at(4)), data: { ...call({}), arguments: { token: 'x' } } } as never]);
     expect(withValue.status).toBe(400);
