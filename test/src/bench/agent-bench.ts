@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
 import type { McpEvent } from '@mcpwatch/shared';
 import { runAgentRunBench } from './agent-run-bench.js';
-import { runProbeBench } from './probe-bench.js';
+import { runProbeBench, runRugPullBench } from './probe-bench.js';
 import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -284,6 +284,7 @@ export async function runAgentBench(): Promise<BenchRow[]> {
   rows.push(...(await benchProcessLatency()));
   rows.push(...(await runAgentRunBench()));
   rows.push(...(await runProbeBench()));
+  rows.push(...(await runRugPullBench()));
   return rows;
 }
 

@@ -7,16 +7,22 @@
  * Figures (median over BENCH_PROBE_POLLS polls, default 10; CPU of this process, user + system):
  *  - first-contact poll: all 20 listeners probed (maxProbesPerPoll 20);
  *  - steady poll: the 10 MCP listeners re-probed (the clock moved 60 s), non-MCP ones backed off;
- *  - baseline in the same run: one read of the socket source alone (what every poll pays anyway).
+ *  - baseline in the same run: one read of the socket source alone (what every poll pays anyway);
+ *  - rug pull → tool-changed-without-version finding.raised at a real HTTP collector (testkit's
+ *    FakeCollector, signatures verified), `mcpwatch-agent run` in-process with toolReprobeMs
+ *    BENCH_REPROBE_MS (default 5000), BENCH_RUG_PULLS times (default 3); budget: one re-probe
+ *    interval + 1 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ListenerProber, listenerCandidates, platformSources } from '@mcpwatch/agent';
+import { generateKeyPairSync } from 'node:crypto';
+import { ListenerProber, listenerCandidates, main as agentMain, platformSources } from '@mcpwatch/agent';
+import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
 import { type BenchRow, fmtMs, median } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -105,7 +111,73 @@ export async function runProbeBench(): Promise<BenchRow[]> {
   }
 }
 
+/** Rug pull (same version, new description) → the finding at the collector, end to end. */
+export async function runRugPullBench(): Promise<BenchRow[]> {
+  const reprobeMs = Math.max(1000, Number(process.env.BENCH_REPROBE_MS ?? 5000));
+  const pulls = Math.max(1, Number(process.env.BENCH_RUG_PULLS ?? 3));
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-rug-bench-'));
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const collector = new FakeCollector(new Map([['ag_rug', publicKey]]));
+  await collector.listen();
+  const file = path.join(dir, 'tools.json');
+  const spec = (i: number) => ({ name: 'rug', version: '1.0.0', tools: [{ name: 'add', description: `Adds two numbers (${i}).`, inputSchema: { type: 'object' } }] });
+  writeFileSync(file, JSON.stringify(spec(0)));
+  const child = spawn(process.execPath, [TOOL_SERVER, file, '127.0.0.1', '0'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const port = await new Promise<number>((resolve) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /\{"port":(\d+)\}/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  const stateDir = enrolledStateDir({ agentId: 'ag_rug', endpointId: 'ep_rug', server: collector.url, privateKey, settings: {}, prefix: 'mcpw-rug-' });
+  const home = path.join(dir, 'home');
+  mkdirSync(path.join(home, '.cursor'), { recursive: true });
+  writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { rug: { url: `http://127.0.0.1:${port}/mcp` } } }));
+  const ctl = new AbortController();
+  const env = {
+    HOME: home, MCPWATCH_BATCH_MAX_WAIT_MS: '20', MCPWATCH_RECONNECT_JITTER_MS: '0', MCPWATCH_LOW_PRIORITY: 'false', MCPWATCH_RETRY_BASE_MS: '50',
+    MCPWATCH_PROBE_OTHER_LISTENERS: 'false', MCPWATCH_TOOL_REPROBE_MS: String(reprobeMs), MCPWATCH_PROBE_POLL_MS: '15000',
+  };
+  const running = agentMain(['run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets', '--debounce-ms', '20'], { stdout: () => undefined, stderr: () => undefined, env, signal: ctl.signal });
+  const findingCount = () => collector.events().filter((e) => e.type === 'finding.raised' && (e.data as { ruleId?: string }).ruleId === 'tool-changed-without-version').length
+    + collector.events().filter((e) => e.type === 'finding.resolved' && (e.data as { ruleId?: string }).ruleId === 'tool-changed-without-version').length;
+  const until = async (cond: () => boolean, ms: number) => {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('rug pull bench: timed out');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  const latencies: number[] = [];
+  try {
+    await until(() => collector.events().some((e) => e.type === 'tool.added'), 60_000);
+    for (let i = 1; i <= pulls; i++) {
+      const before = findingCount();
+      // A rug pull raises the finding; restoring the pinned text resolves it before the next pull.
+      const t0 = Date.now();
+      writeFileSync(file, JSON.stringify(spec(i)));
+      await until(() => findingCount() > before, reprobeMs * 3 + 30_000);
+      latencies.push(Date.now() - t0);
+      writeFileSync(file, JSON.stringify(spec(0)));
+      const mid = findingCount();
+      await until(() => findingCount() > mid, reprobeMs * 3 + 30_000);
+    }
+  } finally {
+    ctl.abort();
+    await running;
+    child.kill('SIGKILL');
+    await collector.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return [
+    { what: 'rug pull → finding.raised at the collector (median)', value: fmtMs(median(latencies)), budget: `≤ ${reprobeMs + 1000} ms (re-probe + 1 s)`, note: `toolReprobeMs ${reprobeMs}; ${latencies.length} pulls` },
+    { what: 'rug pull → finding.raised at the collector (max)', value: fmtMs(Math.max(...latencies)) },
+  ];
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const { formatRows } = await import('./bench-stats.js');
-  console.log(formatRows(`mcpwatch probe benchmark (${os.cpus().length} CPUs, node ${process.version})`, await runProbeBench()));
+  console.log(formatRows(`mcpwatch probe benchmark (${os.cpus().length} CPUs, node ${process.version})`, [...(await runProbeBench()), ...(await runRugPullBench())]));
 }
