@@ -24,8 +24,8 @@ describe('batch validator', () => {
     (bad.events[5] as { time: string }).time = 'not a time';
     expect(() => validateBatch(bad)).toThrow(/events\/5\/time must match format "date-time"/);
     const wrongVersion = structuredClone(good);
-    (wrongVersion.events[2] as { v: number }).v = 2;
-    expect(() => validateBatch(wrongVersion)).toThrow(/events\/2\/v must be equal to constant/);
+    (wrongVersion.events[2] as { v: number }).v = 3;
+    expect(() => validateBatch(wrongVersion)).toThrow(/events\/2\/v must be equal to constant|events\/2\/v must match/);
   });
 
   test('refuses a property the schemas do not name at any level, naming it', () => {
