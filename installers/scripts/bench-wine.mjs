@@ -12,7 +12,9 @@
  *    (--platform win32), process exit included; median and p90 wall time. Wine runs with a warm,
  *    persistent wineserver in a prepared Windows 10 prefix (as Windows has its kernel up); the
  *    prefix's creation is reported apart.
- * 2. Watch window: `watch --sources configs,processes,sockets` on the same fixture home for S
+ * 2. One poll of the Windows sources: fastlist and `netstat -ano` spawned under Wine (median, p90
+ *    of N), and their parsers in-process over a 400-process / 3000-socket table (agent/dist).
+ * 3. Watch window: `watch --sources configs,processes,sockets` on the same fixture home for S
  *    seconds (after a 3 s settle); the agent process's CPU (user+sys of itself and its reaped
  *    children, from /proc/PID/stat) as % of one core, and its RSS (VmRSS) at the end and at most.
  *    Under Wine the process is the wine64-preloader running the executable; wineserver's own CPU
@@ -112,6 +114,25 @@ try {
     wall['win-x64 executable under Wine'].push(timed(wine, [winPath(winExe), ...scanArgs(winPath)]));
   }
   for (const [name, ms] of Object.entries(wall)) lines.push(`start to first scan (win32 fixture home)  ${name.padEnd(30)} median ${quantile(ms, 0.5).toFixed(0)} ms  p90 ${quantile(ms, 0.9).toFixed(0)} ms`);
+  // One poll of the Windows sources: the helper spawns under Wine, then the parsing in-process
+  // (agent/dist, over a 400-process fastlist and a 3000-socket netstat table).
+  const fastlist = path.join(REPO_ROOT, 'node_modules', 'ps-list', 'vendor', 'fastlist-0.3.0-x64.exe');
+  const spawns = { 'fastlist (ps-list helper)': [winPath(fastlist)], 'netstat -ano': ['netstat', '-ano'] };
+  for (const [name, args] of Object.entries(spawns)) {
+    const ms = [];
+    for (let i = 0; i < runs; i += 1) ms.push(timed(wine, args));
+    lines.push(`one poll, spawn under Wine  ${name.padEnd(30)} median ${quantile(ms, 0.5).toFixed(0)} ms  p90 ${quantile(ms, 0.9).toFixed(0)} ms`);
+  }
+  const { parseFastlistOutput, fastlistRows } = await import(path.join(REPO_ROOT, 'agent', 'dist', 'platform', 'win32', 'process-source.js'));
+  const { parseNetstat } = await import(path.join(REPO_ROOT, 'agent', 'dist', 'platform', 'win32', 'netstat-sockets.js'));
+  const fastlistText = Array.from({ length: 400 }, (_, i) => `${1000 + i * 4}\t${i === 0 ? 4 : 1000 + (i - 1) * 4}\tprocess-${i}.exe`).join('\r\n');
+  const netstatText = ['', 'Active Connections', '', '  Proto  Local Address          Foreign Address        State           PID',
+    ...Array.from({ length: 3000 }, (_, i) => `  TCP    192.168.1.23:${10000 + i}     140.82.112.${i % 250}:443      ESTABLISHED     ${1000 + (i % 400) * 4}`)].join('\r\n');
+  for (const [name, fn] of [['parse 400-process fastlist', () => fastlistRows(parseFastlistOutput(fastlistText))], ['parse 3000-socket netstat', () => parseNetstat(netstatText)]]) {
+    const us = [];
+    for (let i = 0; i < 200; i += 1) { const t = process.hrtime.bigint(); fn(); us.push(Number(process.hrtime.bigint() - t) / 1e3); }
+    lines.push(`one poll, in-process (node ${process.version})  ${name.padEnd(30)} median ${quantile(us, 0.5).toFixed(0)} µs  p90 ${quantile(us, 0.9).toFixed(0)} µs`);
+  }
   const linuxWatch = await watchWindow(linuxExe, watchArgs((p) => p), false);
   const wineWatch = await watchWindow(wine, [winPath(winExe), ...watchArgs(winPath)], true);
   for (const [name, w] of [['linux-x64 executable', linuxWatch], ['win-x64 executable under Wine', wineWatch]]) {
