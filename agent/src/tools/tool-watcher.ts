@@ -12,12 +12,15 @@
  * - Clients' tool caches on disk (client-tool-cache.ts: VS Code's `mcpToolCache`) are read at every
  *   poll (unchanged files are skipped by size + mtime); their tools carry `source: client-cache`
  *   and the file as `sourcePath`. A cache that cannot be read is reported once (MCPW_ERR_TOOL_CACHE).
+ * - MCP listeners (socket MCP servers, configured or not) ship as `mcp-listener.added|changed|
+ *   removed` when they appear, change (owner, identity, auth) or go; after a restart they are
+ *   announced again.
  * - `onChange` is called after a poll that changed tools or the set of MCP listeners, so the
  *   owner can re-run the rules (the tool rules read `ruleViews()` and `listeners()`).
  * - Polls never overlap; every timer is unref()'d; nothing throws out of here (failures go to
  *   onError, coded). stop() is idempotent and waits for the running poll.
  */
-import { makeEvent, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
+import { makeEvent, type McpEvent, type McpListenerRecord, type ServerEntry } from '@mcpwatch/shared';
 import { AgentCodes, AgentError } from '../errors.js';
 import type { SocketSource } from '../platform/source-types.js';
 import { ListenerProber, listenerCandidates, type ListenerProberOptions, type SocketMcpServer } from '../probe/listener-prober.js';
@@ -68,6 +71,35 @@ function localUrlPorts(servers: readonly ServerEntry[]): Map<number, { serverKey
       // a URL the normalizer kept but that does not parse: nothing to match
     }
   }
+  return out;
+}
+
+function listenerRecord(l: SocketMcpServer): McpListenerRecord {
+  let p = '/';
+  try {
+    p = new URL(l.url).pathname.slice(0, 1024);
+  } catch {
+    // keep '/'
+  }
+  return {
+    serverId: l.serverId, port: l.port, bind: l.bind, allInterfaces: l.allInterfaces, pid: l.pid, user: l.user, processName: l.processName,
+    serverKey: l.serverKey, configured: l.configured, transport: l.transport, path: p, serverName: l.serverName, serverVersion: l.serverVersion,
+    protocolVersion: l.protocolVersion, authRequired: l.authRequired,
+  };
+}
+
+/** `mcp-listener.added|changed|removed` between two sets of MCP listeners (keyed by bind + port). */
+export function diffListeners(prev: readonly SocketMcpServer[], next: readonly SocketMcpServer[], endpointId: string, at: Date): McpEvent[] {
+  const key = (l: SocketMcpServer) => `${l.bind}|${l.port}`;
+  const before = new Map(prev.map((l) => [key(l), listenerRecord(l)]));
+  const after = new Map(next.map((l) => [key(l), listenerRecord(l)]));
+  const out: McpEvent[] = [];
+  for (const [k, r] of after) {
+    const p = before.get(k);
+    if (!p) out.push(makeEvent('mcp-listener.added', endpointId, r, at));
+    else if (JSON.stringify(p) !== JSON.stringify(r)) out.push(makeEvent('mcp-listener.changed', endpointId, r, at));
+  }
+  for (const [k, r] of before) if (!after.has(k)) out.push(makeEvent('mcp-listener.removed', endpointId, r, at));
   return out;
 }
 
@@ -142,7 +174,8 @@ export class ToolWatcher {
     const result = await this.prober.poll(candidates);
     if (this.o.probeRemote?.()) for (const [id, r] of await this.probeRemotes(know.servers)) result.probed.set(id, r);
     const cached = this.readCaches(know.servers);
-    const listenersChanged = JSON.stringify(result.servers.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired])) !== JSON.stringify(this.known.map((s) => [s.serverId, s.pid, s.serverVersion, s.authRequired]));
+    const listenerEvents = diffListeners(this.known, result.servers, this.o.endpointId, this.o.now?.() ?? new Date());
+    const listenersChanged = listenerEvents.length > 0;
     this.known = result.servers;
     const nowIso = (this.o.now?.() ?? new Date()).toISOString();
     const probedIds = new Set([...result.probed.keys(), ...cached.map((c) => c.serverId)]);
@@ -189,6 +222,7 @@ export class ToolWatcher {
     if (probedIds.size > 0) this.pins.save();
     const at = this.o.now?.() ?? new Date();
     const events: McpEvent[] = [
+      ...listenerEvents,
       ...diff.added.map((d) => makeEvent('tool.added', this.o.endpointId, d, at)),
       ...diff.changed.map((d) => makeEvent('tool.changed', this.o.endpointId, d, at)),
       ...diff.removed.map((d) => makeEvent('tool.removed', this.o.endpointId, d, at)),

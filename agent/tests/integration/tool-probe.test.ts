@@ -166,6 +166,9 @@ describe('MCP probe against real listeners', () => {
     await watcher.pollNow();
 
     expect(errors).toEqual([]);
+    const listenerAdded = events.filter((e) => e.type === 'mcp-listener.added').map((e) => e.data as { port: number; bind: string; configured: boolean; serverName: string; path: string; pid: number });
+    expect(listenerAdded.find((l) => l.port === poisonSrv.port)).toMatchObject({ bind: '0.0.0.0', configured: false, serverName: 'facts', path: '/mcp', pid: poisonSrv.child.pid });
+    expect(listenerAdded.find((l) => l.port === rugSrv.port)).toMatchObject({ bind: '127.0.0.1', serverName: 'rug-server' });
     const added = events.filter((e) => e.type === 'tool.added');
     expect(added.map((e) => (e.data as { name: string }).name).sort()).toEqual(['add', 'daily_fact', 'run_command']);
     for (const e of events) expect(schemaErrors(validateEvent, e)).toBe('');
@@ -204,12 +207,13 @@ describe('MCP probe against real listeners', () => {
     events.length = 0;
     clock += 60_000;
     await again.pollNow();
-    expect(events).toEqual([]);
+    expect(events.filter((e) => e.type.startsWith('tool.'))).toEqual([]);
     expect(evaluateRules({ files: [], raw: [], servers: [], platform: 'linux', tools: again.ruleViews() }, { rules: TOOL_RULES }).some((f) => f.ruleId === 'tool-changed-without-version')).toBe(true);
     writeToolSpec(rugFile, { ...rug, version: '1.1.0', tools: [{ ...rug.tools[0]!, description: `v1.1 adds. ${CANARY}` }] });
     clock += 60_000;
+    events.length = 0;
     await again.pollNow();
-    expect(events.map((e) => e.type).sort()).toEqual(['tool.changed', 'tool.removed']);
+    expect(events.map((e) => e.type).sort()).toEqual(['mcp-listener.changed', 'tool.changed', 'tool.removed']);
     expect(JSON.stringify(events.find((e) => e.type === 'tool.changed'))).toContain(CANARY); // policy allows it now
     for (const e of events) expect(schemaErrors(validateEvent, e)).toBe('');
     await again.stop();

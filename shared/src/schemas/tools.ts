@@ -1,6 +1,7 @@
 /**
  * Tool-level visibility (issue 12): the tools an MCP server exposes, as the agent saw them, and
- * the events `tool.added|changed|removed` (added in event envelope version 2).
+ * the events `tool.added|changed|removed` and `mcp-listener.added|changed|removed` (added in event
+ * envelope version 2).
  *
  * Contract:
  * - A tool is identified on an endpoint by (serverId, name). `serverId` is the server's
@@ -77,9 +78,40 @@ export const ToolChangedData = Type.Composite(
 );
 export type ToolChangedData = Static<typeof ToolChangedData>;
 
-/** The tool event types (version 2) and the schema of their `data`. */
+/**
+ * A socket MCP server: a listening TCP socket on the endpoint that answered MCP (or asked for
+ * credentials), whether or not a config names it. `serverId` is the configured server's
+ * fingerprint, else `listener:<bind>:<port>`.
+ */
+export const McpListenerRecord = Type.Object(
+  {
+    serverId: Type.String({ minLength: 1, maxLength: 256 }),
+    port: Type.Integer({ minimum: 1, maximum: 65535 }),
+    bind: Type.String({ maxLength: 128 }),
+    allInterfaces: Type.Boolean(),
+    pid: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+    user: NullableStr(256),
+    processName: Type.String({ maxLength: 512 }),
+    serverKey: NullableStr(64),
+    configured: Type.Boolean(),
+    transport: Type.Union([Type.Literal('streamable-http'), Type.Literal('sse')]),
+    /** Path probed (no host, no query). */
+    path: Type.String({ maxLength: 1024 }),
+    serverName: NullableStr(512),
+    serverVersion: NullableStr(128),
+    protocolVersion: NullableStr(64),
+    authRequired: Type.Boolean(),
+  },
+  { $id: 'McpListenerRecord', ...CLOSED_OBJECT },
+);
+export type McpListenerRecord = Static<typeof McpListenerRecord>;
+
+/** The tool and MCP listener event types (version 2) and the schema of their `data`. */
 export const TOOL_EVENT_DATA = {
   'tool.added': ToolRecord,
   'tool.changed': ToolChangedData,
   'tool.removed': ToolRecord,
+  'mcp-listener.added': McpListenerRecord,
+  'mcp-listener.changed': McpListenerRecord,
+  'mcp-listener.removed': McpListenerRecord,
 } as const;
