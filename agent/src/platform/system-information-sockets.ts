@@ -1,14 +1,22 @@
 /**
- * Sockets from systeminformation's networkConnections(): the macOS and Windows source, and the
- * Linux fallback when /proc cannot be read or no scope is given. Never throws.
+ * Sockets from systeminformation's networkConnections(): the macOS source, and the Linux fallback
+ * when /proc cannot be read or no scope is given. Never throws. systeminformation answers an
+ * empty list when its tool (netstat, lsof, ss) is missing or fails, and a running machine always
+ * has some socket (the agent's own collector connection, the OS's services): so an empty table is
+ * reported as `{ ok: false }` coded MCPW_ERR_SOCKET_SOURCE, not as "no sockets".
  */
+import type { Systeminformation } from 'systeminformation';
+import { AgentCodes, AgentError } from '../errors.js';
 import { MAX_SOCKET_ROWS, type SocketRow, type SourceResult } from './source-types.js';
 
-/** All TCP/UDP sockets with owners, from systeminformation. */
-export const systemInformationSockets = async (): Promise<SourceResult<SocketRow>> => {
+type Connections = () => Promise<Systeminformation.NetworkConnectionsData[]>;
+const defaultConnections: Connections = async () => (await import('systeminformation')).default.networkConnections();
+
+/** All TCP/UDP sockets with owners, from systeminformation (`connections` injectable for tests). */
+export const systemInformationSockets = async (connections: Connections = defaultConnections): Promise<SourceResult<SocketRow>> => {
   try {
-    const si = await import('systeminformation');
-    const conns = await si.default.networkConnections();
+    const conns = await connections();
+    if (conns.length === 0) return { ok: false, error: new AgentError(AgentCodes.socketSource, 'systeminformation listed no socket at all (netstat/lsof/ss missing or failed); the socket table is unknown') };
     const rows: SocketRow[] = conns.slice(0, MAX_SOCKET_ROWS).map((c) => ({
       protocol: String(c.protocol || 'tcp').toLowerCase(),
       localAddress: String(c.localAddress ?? ''),
@@ -21,7 +29,8 @@ export const systemInformationSockets = async (): Promise<SourceResult<SocketRow
     }));
     return { ok: true, rows };
   } catch (error) {
-    return { ok: false, error: error instanceof Error ? error : new Error(String(error)) };
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, error: new AgentError(AgentCodes.socketSource, `systeminformation failed: ${reason}`, { cause: error }) };
   }
 };
 
