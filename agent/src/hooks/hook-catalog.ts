@@ -37,6 +37,12 @@ export interface HookClientSpec {
   /** How a deny is expressed: JSON on stdout (exit 0) or exit code 2 with the reason on stderr. */
   denyBy: 'json' | 'exit-2';
   layout: HookFileLayout | null;
+  /**
+   * The client reads the file as strict JSON and ignores the WHOLE file (hooks included) while it
+   * holds comments or trailing commas (seen with Claude Code 2.1.332: tests/integration/hooks/
+   * claude-code-e2e.test.ts). The installer keeps such a file as it is but says the hook is inactive.
+   */
+  strictJson?: boolean;
   /** The hook file for a scope on an OS; null when the client documents none there. */
   file: (scope: HookScope, platform: Platform, home: string, systemRoot: string) => string | null;
 }
@@ -68,6 +74,7 @@ export const HOOK_CLIENTS: Readonly<Record<HookClientId, HookClientSpec>> = Obje
     supportsAsk: true,
     denyBy: 'json',
     layout: 'matcher-groups',
+    strictJson: true,
     file: (scope, platform, home, systemRoot) =>
       scope === 'user'
         ? under(home, platform, '.claude', 'settings.json')

@@ -175,6 +175,17 @@ function addOurs(text: string, spec: HookClientSpec, command: string): string {
   return out;
 }
 
+/** For a strict-JSON client: why the client will ignore this text (comments, trailing commas), or null. */
+function strictJsonProblem(spec: HookClientSpec, text: string): string | null {
+  if (!spec.strictJson || text.trim() === '') return null;
+  try {
+    JSON.parse(text);
+    return null;
+  } catch {
+    return `${spec.displayName} reads this file as strict JSON and ignores all of it (mcpwatch's hook too) while it holds comments or trailing commas`;
+  }
+}
+
 function readText(file: string): { text: string; existed: boolean } {
   try {
     return { text: fs.readFileSync(file, 'utf8'), existed: true };
@@ -230,7 +241,8 @@ export function installHook(t: HookTarget, ctx: HookInstallContext): HookResult 
     const next = addOurs(without, spec, ctx.command);
     writeText(file, next, existed);
     fs.writeFileSync(paths.record, JSON.stringify({ ...record, command: ctx.command, installedSha256: sha256(next) }), { mode: 0o600 });
-    return { client: t.client, scope: t.scope, path: file, action: 'installed' };
+    const inactive = strictJsonProblem(spec, next);
+    return { client: t.client, scope: t.scope, path: file, action: 'installed', ...(inactive ? { code: AgentCodes.hookFile, message: `installed but inactive: ${inactive}` } : {}) };
   } catch (e) {
     return fail(t, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
   }
@@ -279,7 +291,10 @@ export function hookStatus(t: HookTarget, ctx: HookInstallContext): HookStatus {
     const pre = oursIn(spec, eventList(parsed.doc, spec.preEvent));
     const post = oursIn(spec, eventList(parsed.doc, spec.postEvent));
     const expected = record?.command ?? ctx.command;
-    if (pre.length === 1 && post.length === 1 && pre[0]?.command === expected && post[0]?.command === expected) return { ...base, state: 'installed' };
+    if (pre.length === 1 && post.length === 1 && pre[0]?.command === expected && post[0]?.command === expected) {
+      const inactive = strictJsonProblem(spec, text);
+      return { ...base, state: 'installed', ...(inactive ? { detail: `inactive: ${inactive}` } : {}) };
+    }
     if (!record) return { ...base, state: 'missing', ...(existed ? {} : { detail: 'file does not exist' }) };
     const detail =
       pre.length === 0 && post.length === 0

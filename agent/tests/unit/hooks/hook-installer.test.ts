@@ -170,3 +170,19 @@ test('CLI: hooks install/status/uninstall on a fixture home, only for clients pr
   expect((await runCli(['hooks', 'frobnicate'])).code).toBe(2);
   expect((await runCli(['hooks', 'install', '--client', 'nope'])).code).toBe(2);
 });
+
+test('Claude Code reads settings.json as strict JSON: a file with comments gets the hook, and says it is inactive', () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-strict-'));
+  const t: HookTarget = { client: 'claude-code', scope: 'user', platform: 'linux', home: root, systemRoot: root };
+  const ctx = { stateDir: path.join(root, 'state'), command: CMD('claude-code') };
+  fs.mkdirSync(path.join(root, '.claude'));
+  fs.writeFileSync(path.join(root, '.claude', 'settings.json'), '{\n  // mine\n  "model": "opus"\n}\n');
+  const r = installHook(t, ctx);
+  expect(r).toMatchObject({ action: 'installed', code: 'MCPW_ERR_HOOK_FILE', message: expect.stringContaining('installed but inactive: Claude Code reads this file as strict JSON') });
+  expect(hookStatus(t, ctx)).toMatchObject({ state: 'installed', detail: expect.stringContaining('inactive') });
+  // a strict-JSON file: no warning
+  fs.writeFileSync(path.join(root, '.claude', 'settings.json'), '{ "model": "opus" }\n');
+  fs.rmSync(path.join(root, 'state'), { recursive: true });
+  expect(installHook(t, ctx).message).toBeUndefined();
+  expect(hookStatus(t, ctx).detail).toBeUndefined();
+});
