@@ -316,6 +316,15 @@ export function toOcsf(row: OutboxRow): OcsfEvent[] {
     case 'server.restored':
     case 'command.failed':
       return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: `containment: ${e.type}` }, { mcp_containment: e.data })];
+    // Tool inventory (issue 12): hashes and annotations as the agent sent them (no OCSF class fits).
+    case 'tool.added':
+    case 'tool.changed':
+    case 'tool.removed':
+      return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: `MCP tool ${e.data.name} of ${e.data.serverName ?? e.data.serverId}: ${e.type}` }, { mcp_tool: e.data })];
+    case 'mcp-listener.added':
+    case 'mcp-listener.changed':
+    case 'mcp-listener.removed':
+      return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: `MCP server listening on ${e.data.bind}:${e.data.port}: ${e.type}` }, { mcp_listener: e.data })];
     case 'collector.seq_gap':
     case 'collector.chain_broken':
       return [collectorDetection(row, e)];

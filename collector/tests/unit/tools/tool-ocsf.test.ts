@@ -1,0 +1,21 @@
+import type { McpListenerRecord, ToolRecord } from '@mcpwatch/shared';
+import { toOcsf } from '../../../src/sinks/ocsf.js';
+import { outboxRow } from '../../support/outbox-fixtures.js';
+
+const tool: ToolRecord = {
+  serverId: 'fp-gh', serverKey: null, serverName: 'github', serverVersion: '1.0.0', source: 'probe', name: 'create_issue', title: null,
+  descriptionSha256: 'a'.repeat(64), inputSchemaSha256: null, annotationsSha256: null, annotations: { readOnlyHint: false }, instructionsSha256: null, capabilities: [],
+};
+const listener: McpListenerRecord = {
+  serverId: 'listener:0.0.0.0:7000', port: 7000, bind: '0.0.0.0', allInterfaces: true, pid: 42, user: 'alice', processName: 'node', serverKey: null,
+  configured: false, transport: 'streamable-http', path: '/mcp', serverName: 'facts', serverVersion: '2.0.0', protocolVersion: '2025-06-18', authRequired: false,
+};
+
+describe('OCSF rendering of tool events', () => {
+  it('carries tool and listener records as they were sent, with a readable message', () => {
+    const [t] = toOcsf(outboxRow('kinesis', 'tool.added', tool));
+    expect(t).toMatchObject({ message: 'MCP tool create_issue of github: tool.added', unmapped: expect.objectContaining({ tool }) });
+    const [l] = toOcsf(outboxRow('kinesis', 'mcp-listener.added', listener));
+    expect(l).toMatchObject({ message: 'MCP server listening on 0.0.0.0:7000: mcp-listener.added', unmapped: expect.objectContaining({ listener }) });
+  });
+});
