@@ -14,8 +14,10 @@ const listener: McpListenerRecord = {
 describe('OCSF rendering of tool events', () => {
   it('carries tool and listener records as they were sent, with a readable message', () => {
     const [t] = toOcsf(outboxRow('kinesis', 'tool.added', tool));
-    expect(t).toMatchObject({ message: 'MCP tool create_issue of github: tool.added', unmapped: expect.objectContaining({ tool }) });
+    expect(t!.message).toBe('MCP tool create_issue of github: tool.added');
+    expect((t!.unmapped as { mcpwatch: Record<string, unknown> }).mcpwatch.tool).toEqual(tool);
     const [l] = toOcsf(outboxRow('kinesis', 'mcp-listener.added', listener));
-    expect(l).toMatchObject({ message: 'MCP server listening on 0.0.0.0:7000: mcp-listener.added', unmapped: expect.objectContaining({ listener }) });
+    expect(l!.message).toBe('MCP server listening on 0.0.0.0:7000: mcp-listener.added');
+    expect((l!.unmapped as { mcpwatch: Record<string, unknown> }).mcpwatch.listener).toEqual(listener);
   });
 });
