@@ -321,6 +321,14 @@ export function toOcsf(row: OutboxRow): OcsfEvent[] {
     case 'tool.changed':
     case 'tool.removed':
       return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: `MCP tool ${e.data.name} of ${e.data.serverName ?? e.data.serverId}: ${e.type}` }, { mcp_tool: e.data })];
+    // Added in version 2 by other areas (tool-call hooks, extensions): carried as sent until they get
+    // a mapping of their own, so the switch stays exhaustive and every event reaches the stream.
+    case 'tool.called':
+    case 'hook.status':
+    case 'extension.added':
+    case 'extension.changed':
+    case 'extension.removed':
+      return [base(row, 0, { classUid: 0, activityId: 0, activityName: 'Unknown', message: e.type }, { mcp_event: e.data })];
     case 'mcp-listener.added':
     case 'mcp-listener.changed':
     case 'mcp-listener.removed':
