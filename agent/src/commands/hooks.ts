@@ -17,27 +17,11 @@ import { defaultStateDir } from '../config/config-table.js';
 import { UsageError } from '../errors.js';
 import { hostPlatform, isKnownPlatform, osSpec } from '../platform/os.js';
 import { HOOK_CLIENT_IDS, HOOK_CLIENTS, isHookClientId, type HookClientId, type HookScope } from '../hooks/hook-catalog.js';
-import { hookFileOf, hookStatus, installHook, uninstallHook, type HookTarget } from '../hooks/hook-installer.js';
+import { defaultHookCommand, hookFileOf, hookStatus, installHook, uninstallHook, type HookTarget } from '../hooks/hook-installer.js';
 import type { Platform } from '../types.js';
 import type { Command } from './command.js';
 
 const USAGE = 'usage: mcpwatch-agent hooks install|uninstall|status [--client ID] [--scope user|managed] [--home DIR] [--platform darwin|win32|linux] [--system-root DIR] [--state-dir DIR] [--command CMD] [--json]\n';
-
-function quote(s: string): string {
-  return /[\s"]/.test(s) ? `"${s.replace(/"/g, '\\"')}"` : s;
-}
-
-/** The command line a client runs for `client`: this executable (node + script, or the single executable). */
-export function defaultHookCommand(client: HookClientId, stateDir: string | null): string {
-  const script = process.argv[1] ?? '';
-  const exe = process.execPath;
-  const base = /mcpwatch-agent(\.js)?$/i.test(path.basename(script))
-    ? `${quote(exe)} ${quote(path.resolve(script))}`
-    : /mcpwatch-agent/i.test(path.basename(exe))
-      ? quote(exe)
-      : 'mcpwatch-agent';
-  return `${base} hook ${client}${stateDir ? ` --state-dir ${quote(stateDir)}` : ''}`;
-}
 
 export const hooksCommand: Command = {
   name: 'hooks',

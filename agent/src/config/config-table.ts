@@ -57,6 +57,8 @@ export const CONFIG_TABLE = {
   toolReprobeMs: { type: 'int', env: 'MCPWATCH_TOOL_REPROBE_MS', flag: 'tool-reprobe-ms', min: 1000, max: 86_400_000, description: 'A known MCP listener is probed again after this long (a changed tool shows within it)' },
   probeRemote: { type: 'bool', env: 'MCPWATCH_PROBE_REMOTE', flag: 'probe-remote', description: 'Also probe configured remote MCP servers that need no credentials (off by default: remote servers are not contacted)' },
   shipToolDescriptions: { type: 'bool', env: 'MCPWATCH_SHIP_TOOL_DESCRIPTIONS', flag: 'ship-tool-descriptions', description: 'Send tool description text to the collector (hashes are always sent; text stays on the endpoint by default)' },
+  // client hooks (issue 13)
+  hooks: { type: 'enum', env: 'MCPWATCH_HOOKS', flag: 'hooks', values: ['off', 'audit', 'enforce'], description: "Client hooks around MCP tool calls: off (not managed by run), audit (kept installed; calls recorded, never denied), enforce (kept installed; the collector's tool policy decides)" },
   logLevel: { type: 'enum', env: 'MCPWATCH_LOG_LEVEL', flag: 'log-level', values: ['error', 'warn', 'info', 'debug'], description: 'stderr log verbosity' },
 } as const satisfies Record<string, ConfigSpec>;
 
@@ -102,6 +104,7 @@ export interface AgentConfig {
   toolReprobeMs: number;
   probeRemote: boolean;
   shipToolDescriptions: boolean;
+  hooks: 'off' | 'audit' | 'enforce';
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -143,6 +146,7 @@ export function configDefaults(platform: string = hostPlatform(), env: NodeJS.Pr
     toolReprobeMs: 60_000,
     probeRemote: false,
     shipToolDescriptions: false,
+    hooks: 'off',
     logLevel: 'warn',
   };
 }

@@ -305,3 +305,19 @@ export function hookStatus(t: HookTarget, ctx: HookInstallContext): HookStatus {
     return { ...base, state: 'error', detail: `${AgentCodes.hookFile}: ${(e as Error).message}` };
   }
 }
+
+function quote(s: string): string {
+  return /[\s"]/.test(s) ? `"${s.replace(/"/g, '\\"')}"` : s;
+}
+
+/** The command line a client runs for `client`: this executable (node + script, or the single executable). */
+export function defaultHookCommand(client: HookClientId, stateDir: string | null): string {
+  const script = process.argv[1] ?? '';
+  const exe = process.execPath;
+  const base = /mcpwatch-agent(\.js)?$/i.test(path.basename(script))
+    ? `${quote(exe)} ${quote(path.resolve(script))}`
+    : /mcpwatch-agent/i.test(path.basename(exe))
+      ? quote(exe)
+      : 'mcpwatch-agent';
+  return `${base} hook ${client}${stateDir ? ` --state-dir ${quote(stateDir)}` : ''}`;
+}

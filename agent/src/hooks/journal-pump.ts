@@ -7,7 +7,8 @@
  *
  * Also caches the collector's tool policy (settings.toolPolicy from a batch ack) as
  * `<stateDir>/tool-policy.json` for the hook command, written atomically so a hook never reads a
- * torn policy; a policy the collector stops sending is removed (the hook falls back to audit).
+ * torn policy; a policy the collector stops sending is removed (the hook falls back to audit); the
+ * endpoint's setting `hooks=audit` caps an enforce policy to audit.
  *
  * Never throws: records that are not valid `tool.called` data (a damaged or forged journal) are
  * skipped and counted; records the journal dropped at its bound become one `agent.dropped` event.
@@ -101,7 +102,7 @@ export class JournalPump {
  * Caches the collector's tool policy for the hook command (see the module comment). Returns true
  * when the file changed. Never throws; an invalid policy is reported and the cached one kept.
  */
-export function cacheToolPolicy(stateDir: string, policy: unknown, onError: (e: Error) => void): boolean {
+export function cacheToolPolicy(stateDir: string, policy: unknown, onError: (e: Error) => void, cap: 'audit' | 'enforce' = 'enforce'): boolean {
   const file = path.join(stateDir, TOOL_POLICY_FILE);
   try {
     if (policy === undefined || policy === null) {
@@ -113,7 +114,8 @@ export function cacheToolPolicy(stateDir: string, policy: unknown, onError: (e: 
       onError(new AgentError(AgentCodes.hookPolicyInvalid, 'tool policy from the collector does not match the ToolPolicy schema; the cached one is kept'));
       return false;
     }
-    const text = JSON.stringify(policy);
+    // The endpoint's own setting `hooks=audit` caps the mode: calls are recorded, never denied.
+    const text = JSON.stringify(cap === 'audit' && (policy as ToolPolicy).mode === 'enforce' ? { ...(policy as ToolPolicy), mode: 'audit' } : policy);
     let current: string | null = null;
     try {
       current = fs.readFileSync(file, 'utf8');

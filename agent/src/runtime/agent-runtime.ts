@@ -39,6 +39,10 @@ import { readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import { describeError, AgentCodes, PipelineError } from '../errors.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { cacheToolPolicy, JournalPump } from '../hooks/journal-pump.js';
+import { HookKeeper } from '../hooks/hook-keeper.js';
+import { defaultHookCommand } from '../hooks/hook-installer.js';
+import { defaultHomes } from '../discovery/home-finder.js';
+import { hostPlatform } from '../platform/os.js';
 
 /** Where the watch engine pushes events. */
 export interface EventSink {
@@ -116,6 +120,7 @@ export class AgentRuntime implements EventSink {
   private reenrolling: Promise<boolean> | null = null;
   private watcherSwap: Promise<void> = Promise.resolve();
   private journalPump: JournalPump | null = null;
+  private hookKeeper: HookKeeper | null = null;
 
   constructor(private readonly o: AgentRuntimeOptions) {
     this.cfg = o.config;
@@ -177,9 +182,19 @@ export class AgentRuntime implements EventSink {
     this.policy = effectivePolicy(this.cfg, this.servedSettings());
     this.shipper.start();
     // Client hooks: the cached tool policy they read, and their journal shipped as tool.called events.
-    cacheToolPolicy(stateDir, this.servedSettings().toolPolicy, (e) => this.reportError(e));
+    cacheToolPolicy(stateDir, this.servedSettings().toolPolicy, (e) => this.reportError(e), this.cfg.hooks === 'audit' ? 'audit' : 'enforce');
     this.journalPump = new JournalPump({ stateDir, endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()) });
     this.journalPump.start();
+    if (this.cfg.hooks !== 'off') {
+      const platform = hostPlatform();
+      this.hookKeeper = new HookKeeper({
+        setting: this.cfg.hooks, stateDir, platform,
+        homes: async () => (await defaultHomes(platform)).map((h) => h.home),
+        command: (client) => defaultHookCommand(client, stateDir),
+        endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()),
+      });
+      void this.hookKeeper.start();
+    }
     this.watcher = this.o.createWatcher(this.watcherOptions(true));
     await this.watcher.start();
     this.heartbeat(false);
@@ -324,7 +339,7 @@ export class AgentRuntime implements EventSink {
 
   /** Applies settings served by the collector, without a restart. */
   applySettings(settings: AgentSettings): void {
-    cacheToolPolicy(this.cfg.stateDir, settings.toolPolicy, (e) => this.reportError(e));
+    cacheToolPolicy(this.cfg.stateDir, settings.toolPolicy, (e) => this.reportError(e), this.cfg.hooks === 'audit' ? 'audit' : 'enforce');
     const next = effectivePolicy(this.cfg, settings);
     if (!policyChanged(this.policy, next)) return;
     const prev = this.policy;
@@ -453,6 +468,7 @@ export class AgentRuntime implements EventSink {
       for (const t of [this.heartbeatTimer, this.snapshotTimer, this.renewTimer]) if (t) clearInterval(t);
       await this.watcherSwap.catch(() => undefined);
       await Promise.race([this.watcher?.stop(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+      this.hookKeeper?.shutdown();
       this.journalPump?.shutdown();
       await this.shipper?.shutdown(timeoutMs);
       this.spool?.close();
