@@ -191,6 +191,12 @@ describe('MSI under Wine against a real collector', () => {
     expect(endpoint).toContain('wine-msix-memory');
     expect(endpoint).toContain('Claude_pzs8sxrjxfjjc');
     expect(endpoint).not.toContain(ENROLL_SECRET_CANARY);
+    expect(agentLog()).not.toContain(ENROLL_SECRET_CANARY);
+    // ACLs as far as Wine shows them: Wine 8's icacls answers 0 and prints nothing (a stub), so the
+    // SYSTEM + Administrators ACL cannot be read back here. This pins that limitation: a Wine that
+    // prints ACLs fails it, and it then becomes the real check of the data directory's ACL.
+    const acl = await wine.run(['icacls', 'C:\\ProgramData\\mcpwatch']);
+    expect({ status: acl.status, printed: acl.stdout.trim() }).toEqual({ status: 0, printed: '' });
   }, 600_000);
 
   whenWine([MSI])('upgrades in place: a newer MSI without properties keeps agent.json and the enrolled state, and the service runs again', async () => {
