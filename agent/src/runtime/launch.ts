@@ -16,8 +16,15 @@
  *   SIGINT or SIGTERM the child receives twice (group-wide and passed on) stops it once.
  * - A child that cannot be started is reported on stderr and the command runs in this process
  *   (without the flag): the agent still runs.
+ *
+ * `cliEntry` picks the code the bin runs: the bundled CLI (dist/bundle, scripts/bundle-cli.mjs:
+ * fewer, larger modules start faster) only while every file it was built from is unchanged
+ * (size and mtime in its manifest), else the compiled dist/cli.js, so a rebuild without the
+ * bundle step never runs stale code.
  */
+import { readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
+import path from 'node:path';
 
 export const YOUNG_GENERATION_FLAG = '--max-semi-space-size=2';
 const LONG_RUNNING = new Set(['run', 'watch']);
@@ -92,4 +99,19 @@ function stopWithLauncher(): void {
 
 function absorb(): void {
   // a repeated stop signal: the shutdown the first one started is already under way (and bounded)
+}
+
+/** The CLI module the bin should import, given the compiled `dist` folder. Never throws. */
+export function cliEntry(distDir: string): string {
+  const bundleDir = path.join(distDir, 'bundle');
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(bundleDir, 'manifest.json'), 'utf8')) as { entry: string; inputs: { file: string; size: number; mtimeMs: number }[] };
+    for (const input of manifest.inputs) {
+      const st = statSync(path.resolve(bundleDir, input.file));
+      if (st.size !== input.size || st.mtimeMs !== input.mtimeMs) return path.join(distDir, 'cli.js');
+    }
+    return path.join(bundleDir, manifest.entry);
+  } catch {
+    return path.join(distDir, 'cli.js'); // no bundle (or an unreadable one): the compiled files
+  }
 }

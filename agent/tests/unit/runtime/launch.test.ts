@@ -1,4 +1,7 @@
-import { YOUNG_GENERATION_FLAG, launch, needsRelaunch, relaunchEnv } from '../../../src/runtime/launch.js';
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { YOUNG_GENERATION_FLAG, cliEntry, launch, needsRelaunch, relaunchEnv } from '../../../src/runtime/launch.js';
 
 describe('launch: run/watch relaunch with a small young generation, everything else starts plain', () => {
   it('relaunches only the long-running commands, and only when the flag is not there yet', () => {
@@ -29,5 +32,31 @@ describe('launch: run/watch relaunch with a small young generation, everything e
     const code = await launch('/nonexistent/script.js', ['watch'], async (argv) => (seen.push(argv), 0), { execPath: '/nonexistent/node', execArgv: [], env: {} });
     expect(code).toBe(0);
     expect(seen).toEqual([['watch']]);
+  });
+});
+
+describe('cliEntry: the bundled CLI only while it matches the compiled files', () => {
+  let dist: string;
+  beforeEach(() => {
+    dist = mkdtempSync(path.join(os.tmpdir(), 'mcpw-entry-'));
+    mkdirSync(path.join(dist, 'bundle'));
+    writeFileSync(path.join(dist, 'cli.js'), 'export {}');
+    writeFileSync(path.join(dist, 'x.js'), 'export const x = 1;');
+    const st = statSync(path.join(dist, 'x.js'));
+    writeFileSync(path.join(dist, 'bundle', 'manifest.json'), JSON.stringify({ entry: 'cli.js', inputs: [{ file: '../x.js', size: st.size, mtimeMs: st.mtimeMs }] }));
+  });
+  afterEach(() => rmSync(dist, { recursive: true, force: true }));
+
+  it('picks the bundle when every input is unchanged', () => {
+    expect(cliEntry(dist)).toBe(path.join(dist, 'bundle', 'cli.js'));
+  });
+
+  it('falls back to the compiled files when an input changed, vanished, or there is no manifest', () => {
+    writeFileSync(path.join(dist, 'x.js'), 'export const x = 22;');
+    expect(cliEntry(dist)).toBe(path.join(dist, 'cli.js'));
+    rmSync(path.join(dist, 'x.js'));
+    expect(cliEntry(dist)).toBe(path.join(dist, 'cli.js'));
+    rmSync(path.join(dist, 'bundle', 'manifest.json'));
+    expect(cliEntry(dist)).toBe(path.join(dist, 'cli.js'));
   });
 });
