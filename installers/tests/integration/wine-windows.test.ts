@@ -15,8 +15,10 @@
  *   processes, so the socket source reports MCPW_ERR_SOCKET_SOURCE instead of rows.
  * - Command lines and users of processes: fastlist lists pid, parent pid and image name only
  *   (on Windows too); the process rows carry the image name as `cmd`.
- * - The service account: Wine runs services as the prefix's user, not LocalSystem; "every user's
- *   home" is the prefix's one profile.
+ * - The service account: Wine runs services as the prefix's user, not LocalSystem, and the
+ *   agent's elevation check does not pass in Wine's service context: the service's agent is
+ *   unprivileged and scans its own profile only, so "every user's home" is not exercised by the
+ *   service under Wine (the test pins that, with a second profile it must not read).
  * Skipped, saying so, when wine64 or the built artifacts are missing.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
@@ -163,7 +165,13 @@ describe('MSI under Wine against a real collector', () => {
     const profile = wine.driveC('users', os.userInfo().username);
     const desktopConfig = { mcpServers: { 'wine-appdata-fs': { command: 'npx', args: ['-y', '@modelcontextprotocol/server-filesystem@2025.1.1', 'C:\\data'] } } };
     const msixConfig = { mcpServers: { 'wine-msix-memory': { command: 'npx', args: ['-y', '@modelcontextprotocol/server-memory@2025.1.1'] } } };
-    for (const [dir, doc] of [[path.join(profile, 'AppData', 'Roaming', 'Claude'), desktopConfig], [path.join(profile, 'AppData', 'Local', 'Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude'), msixConfig]] as const) {
+    // A second user's profile (see below: not covered under Wine).
+    const bobConfig = { mcpServers: { 'wine-bob-appdata-git': { command: 'uvx', args: ['mcp-server-git==0.6.2'] } } };
+    for (const [dir, doc] of [
+      [path.join(profile, 'AppData', 'Roaming', 'Claude'), desktopConfig],
+      [path.join(profile, 'AppData', 'Local', 'Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude'), msixConfig],
+      [wine.driveC('users', 'bob', 'AppData', 'Roaming', 'Claude'), bobConfig],
+    ] as const) {
       mkdirSync(dir, { recursive: true });
       writeFileSync(path.join(dir, 'claude_desktop_config.json'), JSON.stringify(doc));
     }
@@ -185,11 +193,20 @@ describe('MSI under Wine against a real collector', () => {
       return seen.has('inventory.snapshot') && seen.has('agent.heartbeat') ? seen : undefined;
     }, 180_000);
     expect([...types]).toEqual(expect.arrayContaining(['inventory.snapshot', 'agent.heartbeat']));
-    // The service (no --home) scanned the prefix's user profile: Claude Desktop's %APPDATA% and MSIX paths.
+    // The service (no --home) scanned the prefix user's profile: Claude Desktop's %APPDATA% and
+    // MSIX paths.
     const endpoint = JSON.stringify(await c.getJson(`/v1/endpoints/${encodeURIComponent(endpointId)}`));
     expect(endpoint).toContain('wine-appdata-fs');
     expect(endpoint).toContain('wine-msix-memory');
     expect(endpoint).toContain('Claude_pzs8sxrjxfjjc');
+    // Another user's profile is NOT scanned by the service under Wine: Wine runs services as the
+    // prefix's user, not LocalSystem (USERPROFILE is not under systemprofile), and the agent's
+    // elevation check does not pass in Wine's service context (from a Wine shell `net session`
+    // succeeds and a scan covers C:\\users\\*; why it fails under services.exe is not known), so
+    // the agent takes itself as unprivileged and scans its own home only, as it must. On Windows
+    // the service is LocalSystem and covers C:\\Users\\*.
+    expect(endpoint).not.toContain('wine-bob-appdata-git');
+    expect((JSON.parse(endpoint) as { endpoint: { users: string[] } }).endpoint.users).toEqual([os.userInfo().username]);
     expect(endpoint).not.toContain(ENROLL_SECRET_CANARY);
     expect(agentLog()).not.toContain(ENROLL_SECRET_CANARY);
     // ACLs as far as Wine shows them: Wine 8's icacls answers 0 and prints nothing (a stub), so the
