@@ -157,7 +157,9 @@ describe('MSI under Wine against a real collector', () => {
 
   whenWine([MSI])('installs silently with properties: agent.json, enrollment, the service running, snapshot + heartbeat stored', async () => {
     const c = collector!;
-    // Policy in the registry: short heartbeats and batches, so the wait below is short.
+    // Registry policy for the service's agent: short batches, no reconnect jitter. (heartbeatMs is
+    // set too, but the heartbeat checked below is the one sent at start; the collector's served
+    // settings decide the period afterwards: the stored heartbeat reports 60000.)
     for (const [name, value] of [['heartbeatMs', '2000'], ['batchMaxWaitMs', '200'], ['reconnectJitterMs', '0']] as const) {
       expect((await wine.run(['reg', 'add', POLICY_KEY, '/v', name, '/t', 'REG_DWORD', '/d', value, '/f'])).status).toBe(0);
     }
