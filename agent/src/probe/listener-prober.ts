@@ -69,7 +69,8 @@ export interface ListenerProberOptions {
   reprobeMcpMs?: number;
   notMcpBackoffMs?: number;
   maxBackoffMs?: number;
-  probeOtherListeners?: boolean;
+  /** A function is read at every poll (policy served by the collector applies without a restart). */
+  probeOtherListeners?: boolean | (() => boolean);
   probeOptions?: ProbeOptions;
   /** Replaces the network probe (unit tests of the scheduling only). */
   probe?: (target: ProbeTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
@@ -136,7 +137,7 @@ export function listenerCandidates(
 
 export class ListenerProber {
   private readonly state = new Map<string, ListenerState>();
-  private readonly o: Required<Omit<ListenerProberOptions, 'probeOptions' | 'probe' | 'now'>> & Pick<ListenerProberOptions, 'probeOptions'>;
+  private readonly o: Required<Omit<ListenerProberOptions, 'probeOptions' | 'probe' | 'now' | 'probeOtherListeners'>> & Pick<ListenerProberOptions, 'probeOptions'> & { probeOtherListeners: () => boolean };
   private readonly probe: (target: ProbeTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
   private readonly now: () => number;
 
@@ -146,7 +147,7 @@ export class ListenerProber {
       reprobeMcpMs: Math.max(1000, options.reprobeMcpMs ?? PROBER_DEFAULTS.reprobeMcpMs),
       notMcpBackoffMs: Math.max(1000, options.notMcpBackoffMs ?? PROBER_DEFAULTS.notMcpBackoffMs),
       maxBackoffMs: Math.max(1000, options.maxBackoffMs ?? PROBER_DEFAULTS.maxBackoffMs),
-      probeOtherListeners: options.probeOtherListeners ?? true,
+      probeOtherListeners: typeof options.probeOtherListeners === 'function' ? options.probeOtherListeners : ((v: boolean) => () => v)(options.probeOtherListeners ?? true),
       probeOptions: options.probeOptions,
     };
     this.probe = options.probe ?? probeMcp;
@@ -156,6 +157,7 @@ export class ListenerProber {
   /** One poll over the current listeners. Never throws. */
   async poll(candidates: readonly ListenerCandidate[]): Promise<PollResult> {
     const now = this.now();
+    const probeOthers = this.o.probeOtherListeners();
     const live = new Set<string>();
     const due: { c: ListenerCandidate; key: string; rank: number }[] = [];
     for (const c of candidates) {
@@ -166,7 +168,7 @@ export class ListenerProber {
         this.state.delete(key); // a new owner: what the old one was says nothing
         st = undefined;
       }
-      const wanted = c.mcpProcess || Boolean(c.serverKey) || st?.kind === 'mcp' || this.o.probeOtherListeners;
+      const wanted = c.mcpProcess || Boolean(c.serverKey) || st?.kind === 'mcp' || probeOthers;
       if (!wanted || (st && st.nextAt > now)) continue;
       const rank = c.mcpProcess || c.serverKey ? 0 : st?.kind === 'mcp' ? 1 : 2;
       due.push({ c, key, rank });

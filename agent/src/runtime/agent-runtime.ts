@@ -109,6 +109,8 @@ export class AgentRuntime implements EventSink {
   private http: HttpClient | null = null;
   private watcher: WatchEngine | null = null;
   private policy: EffectivePolicy;
+  /** Tool probing switches served by the collector (null: none served; local config applies). */
+  private servedToolProbing: AgentSettings['toolProbing'] | null = null;
   private readonly meter = new ProcessMeter();
   private readonly limiter: SelfLimiter;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -180,6 +182,7 @@ export class AgentRuntime implements EventSink {
       onReport: (r) => this.onShipperReport(r),
     });
     this.policy = effectivePolicy(this.cfg, this.servedSettings());
+    this.servedToolProbing = this.servedSettings().toolProbing ?? null;
     this.shipper.start();
     // Client hooks: the cached tool policy they read, and their journal shipped as tool.called events.
     cacheToolPolicy(stateDir, this.servedSettings().toolPolicy, (e) => this.reportError(e), this.cfg.hooks === 'audit' ? 'audit' : 'enforce');
@@ -337,8 +340,14 @@ export class AgentRuntime implements EventSink {
     return { ...(this.identity?.record.settings ?? {}), ...(fromAck ?? {}) };
   }
 
+  /** The tool probing switches the collector serves now (read by tools/ at every poll). */
+  toolProbing(): AgentSettings['toolProbing'] | null {
+    return this.servedToolProbing;
+  }
+
   /** Applies settings served by the collector, without a restart. */
   applySettings(settings: AgentSettings): void {
+    this.servedToolProbing = settings.toolProbing ?? null;
     cacheToolPolicy(this.cfg.stateDir, settings.toolPolicy, (e) => this.reportError(e), this.cfg.hooks === 'audit' ? 'audit' : 'enforce');
     const next = effectivePolicy(this.cfg, settings);
     if (!policyChanged(this.policy, next)) return;

@@ -60,6 +60,7 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
       },
       onError: (e) => w.onError(e),
       clientCaches: { platform: setup.ctx.platform, homes: () => setup.ctx.homes.map((h) => h.home) },
+      served: () => runtime.toolProbing(),
       expose: (t) => (toolWatcher = t),
     }), {
       ctx: setup.ctx,

@@ -9,14 +9,20 @@
  *   them now) to the base rules evaluation, under the same rules options (disabled rules and
  *   allow-lists apply in the rules engine, once).
  * With probing off (`probeListeners` false, or the sockets source off) the engine is returned unchanged.
+ * Switches the collector serves (`toolProbing` in the agent settings) override the local ones and
+ * apply at the next poll: probeOtherListeners, probeRemote, shipToolDescriptions; probeListeners
+ * served false pauses polling (a served true cannot start probing that local config turned off).
  */
-import type { Finding, McpEvent } from '@mcpwatch/shared';
+import type { AgentSettings, Finding, McpEvent } from '@mcpwatch/shared';
 import type { AgentConfig } from '../config/config-table.js';
 import type { ScanDeps } from '../inventory/scan.js';
 import type { SocketSource } from '../platform/source-types.js';
 import { evaluateRules, TOOL_RULES, type RulesOptions } from '../rules/index.js';
 import type { WatchEngine } from '../runtime/agent-runtime.js';
 import type { Platform } from '../types.js';
+
+/** The collector-served switches (shared AgentSettings.toolProbing). */
+export type ServedToolProbing = NonNullable<AgentSettings['toolProbing']>;
 import { ToolWatcher } from './tool-watcher.js';
 
 export interface ToolWatchOptions {
@@ -27,6 +33,8 @@ export interface ToolWatchOptions {
   socketSource: SocketSource;
   onEvent: (event: McpEvent) => void;
   onError: (error: Error) => void;
+  /** Tool probing switches served by the collector; each overrides the local setting (read at every poll). */
+  served?: () => ServedToolProbing | null | undefined;
   /** Homes whose clients' tool caches are read (omit: none). */
   clientCaches?: { platform: Platform; homes: () => string[] };
   /** Receives the watcher (or null when probing is off), for withToolFindings. */
@@ -38,6 +46,7 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
     o.expose(null);
     return engine;
   }
+  const pick = (k: keyof ServedToolProbing): boolean => o.served?.()?.[k] ?? o.config[k];
   const tools = new ToolWatcher({
     endpointId: o.endpointId,
     stateDir: o.config.stateDir,
@@ -51,10 +60,11 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
     prober: {
       maxProbesPerPoll: o.config.probeMaxPerPoll,
       reprobeMcpMs: o.config.toolReprobeMs,
-      probeOtherListeners: o.config.probeOtherListeners,
+      probeOtherListeners: () => pick('probeOtherListeners'),
     },
-    shipDescriptions: () => o.config.shipToolDescriptions,
-    probeRemote: () => o.config.probeRemote,
+    shipDescriptions: () => pick('shipToolDescriptions'),
+    active: () => pick('probeListeners'),
+    probeRemote: () => pick('probeRemote'),
     ...(o.clientCaches ? { clientCaches: o.clientCaches } : {}),
     remoteReprobeMs: o.config.toolReprobeMs,
     pollIntervalMs: o.config.probePollMs,

@@ -42,6 +42,8 @@ export interface ToolWatcherOptions {
   knowledge: () => { mcpPids: ReadonlySet<number>; servers: readonly ServerEntry[]; userOf?: (pid: number | null) => string | null };
   prober?: ListenerProberOptions;
   shipDescriptions?: () => boolean;
+  /** false pauses polling (policy served by the collector); read at every poll. */
+  active?: () => boolean;
   /**
    * Policy probeRemote: also probe configured remote (http/sse) servers that carry no credentials
    * (no header names, no secret placeholders in the URL), once per `remoteReprobeMs` each.
@@ -164,6 +166,7 @@ export class ToolWatcher {
   }
 
   private async poll(): Promise<void> {
+    if (this.o.active && !this.o.active()) return;
     const socks = await this.o.socketSource();
     if (!socks.ok) {
       this.reportError(new AgentError(AgentCodes.watchPass, 'socket source failed; no listeners probed this time', { cause: socks.error }));

@@ -70,3 +70,46 @@ it('run mode probes a configured local MCP server, ships tool hashes and tool fi
   }
   expect(err.join('')).not.toMatch(/MCPW_ERR_TOOL_PINS|MCPW_ERR_WATCH_PASS|MCPW_ERR_RULE_FAILED/);
 }, 90_000);
+
+it('applies tool probing policy served by the collector without a restart (shipToolDescriptions)', async () => {
+  // An agent of its own (a fresh seq chain) at a collector of its own.
+  const collector = new FakeCollector(new Map([['ag_tool_policy', publicKey]]));
+  await collector.listen();
+  const stateDir = enrolledStateDir({ agentId: 'ag_tool_policy', endpointId: 'ep_tools_policy', server: collector.url, privateKey, settings: {}, prefix: 'mcpw-tool-policy-' });
+  const root = path.dirname(stateDir);
+  const file = path.join(root, 'tools.json');
+  const spec = (d: string) => ({ name: 'notes', version: '1.0.0', tools: [{ name: 'add_note', description: d, inputSchema: { type: 'object' } }] });
+  const srv = await startToolServer(file, spec('Adds a note.'));
+  const home = path.join(root, 'home');
+  fs.mkdirSync(path.join(home, '.cursor'), { recursive: true });
+  fs.writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { notes: { url: `http://127.0.0.1:${srv.port}/mcp` } } }));
+  const ctl = new AbortController();
+  const io = {
+    stdout: () => undefined,
+    stderr: () => undefined,
+    env: {
+      HOME: home, MCPWATCH_HEARTBEAT_MS: '5000', MCPWATCH_BATCH_MAX_WAIT_MS: '20', MCPWATCH_RETRY_BASE_MS: '50', MCPWATCH_RETRY_MAX_MS: '200',
+      MCPWATCH_RECONNECT_JITTER_MS: '0', MCPWATCH_LOW_PRIORITY: 'false', MCPWATCH_PROBE_OTHER_LISTENERS: 'false', MCPWATCH_TOOL_REPROBE_MS: '1000',
+    },
+    signal: ctl.signal,
+  };
+  const mine = () => collector.events().filter((e) => e.endpointId === 'ep_tools_policy');
+  const running = main(['run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets', '--debounce-ms', '20'], io);
+  try {
+    const added = await waitFor('tool.added', () => mine().find((e) => e.type === 'tool.added'));
+    expect((added.data as ToolRecord).description).toBeUndefined();
+    collector.settings = { toolProbing: { shipToolDescriptions: true } };
+    // The served settings arrive with an ack (a heartbeat at the latest); then a changed description ships as text.
+    await waitFor('settings applied', () => fs.existsSync(path.join(stateDir, 'settings.json')) || mine().some((e) => e.type === 'agent.heartbeat'));
+    await waitFor('a tool event carrying the text', async () => {
+      fs.writeFileSync(file, JSON.stringify(spec(`Adds a note. ${Date.now()}`)));
+      await new Promise((r) => setTimeout(r, 200));
+      return mine().some((e) => e.type === 'tool.changed' && typeof (e.data as ToolRecord).description === 'string');
+    }, 60_000, 500);
+  } finally {
+    ctl.abort();
+    expect(await running).toBe(0);
+    srv.stop();
+    await collector.close();
+  }
+}, 90_000);

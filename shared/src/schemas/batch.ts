@@ -45,6 +45,13 @@ export const AgentSettings = Type.Object(
     allowServers: Type.Optional(Type.Array(Type.String({ maxLength: 512 }), { maxItems: 10_000 })),
     /** Tool-level policy for the client hooks (schemas/tool-calls.ts); cached by the agent for `mcpwatch-agent hook`. */
     toolPolicy: Type.Optional(ToolPolicy),
+    /** Tool probing policy (issue 12); each switch overrides the agent's local setting of the same name. */
+    toolProbing: Type.Optional(Type.Object({
+      probeListeners: Type.Optional(Type.Boolean()),
+      probeOtherListeners: Type.Optional(Type.Boolean()),
+      probeRemote: Type.Optional(Type.Boolean()),
+      shipToolDescriptions: Type.Optional(Type.Boolean()),
+    }, { additionalProperties: false })),
   },
   { $id: 'AgentSettings' },
 );
