@@ -241,3 +241,18 @@ describe('terminal escapes from agents never reach the terminal raw', () => {
     expect(r.stdout + r.stderr).not.toMatch(RAW);
   });
 });
+
+test('verify-history lists the stored batches that do not verify and exits 1; query tables end with how fresh the data is', async () => {
+  // The seeded fleet's batches were stored through the store without agent signatures.
+  const r = await cli(['verify-history']);
+  expect(r.code).toBe(1);
+  expect(r.stdout).toMatch(/PROBLEM/);
+  expect(r.stdout).toMatch(/signature/);
+  expect(r.stdout).toMatch(/\d+ batches checked, \d+ do not verify/);
+  const json = await cli(['verify-history', '--json', '--since', '2999-01-01T00:00:00Z']);
+  expect(json.code).toBe(0);
+  expect(JSON.parse(json.stdout)).toEqual({ checked: 0, problems: [], truncated: false });
+  const table = await cli(['endpoints']);
+  expect(table.stdout).toMatch(/\(data complete up to \d{4}-\d\d-\d\dT[\d:.]+Z; projection lag \d+\.\d s\)/);
+  expect((await cli(['endpoints', '--json'])).stdout).not.toMatch(/complete up to/);
+});
