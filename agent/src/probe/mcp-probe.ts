@@ -13,6 +13,7 @@
  *   `deadlineMs` (default 4000 ms); a listener that accepts and never answers costs at most that.
  * - Bounded in size: at most `maxPages` pages per list and `maxItems` items per list
  *   (`truncated` says when a bound cut the list).
+ * - Ends the session it opened (Streamable HTTP DELETE) so repeated probes leave nothing behind.
  * - Never throws: returns `{ kind: 'mcp' | 'auth-required' | 'not-mcp' | 'refused' }`.
  */
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -218,6 +219,11 @@ async function probePath(
     const reason = last !== undefined ? `http-${last}` : timedOut.value || deadline.aborted || (e instanceof Error && /abort|timeout|timed out/i.test(`${e.name} ${e.message}`)) ? 'timeout' : 'no-http';
     return { kind: 'not-mcp', reason };
   } finally {
+    // End the session the probe opened (DELETE), so a server that keeps sessions does not keep ours
+    // after every re-probe; then close. Both bounded by the probe's deadline.
+    if (transport instanceof StreamableHTTPClientTransport && transport.sessionId && !deadline.aborted) {
+      await transport.terminateSession().catch(() => undefined);
+    }
     await client.close().catch(() => undefined);
   }
 }

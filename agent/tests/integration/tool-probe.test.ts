@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { McpEvent, ServerEntry } from '@mcpwatch/shared';
+import { waitFor } from '@mcpwatch/testkit';
 import { probeMcp } from '../../src/probe/mcp-probe.js';
 import { platformSources } from '../../src/platform/index.js';
 import { evaluateRules, TOOL_RULES } from '../../src/rules/index.js';
@@ -48,6 +49,8 @@ describe('MCP probe against real listeners', () => {
     expect(r.prompts.length).toBeGreaterThan(0);
     expect(r.resources.length).toBeGreaterThan(0);
     expect(r.truncated).toBe(false);
+    // The probe ended the session it opened (DELETE), so re-probes leave no sessions behind.
+    await waitFor('session termination at the server', () => /session termination request/.test(s.stdout()), 10_000);
   });
 
   it('reads server-everything over legacy SSE when the path is /sse', async () => {

@@ -17,6 +17,7 @@ export const TOOL_SERVER = path.join(HERE, 'tool-server.mjs');
 export interface RunningServer {
   child: ChildProcess;
   port: number;
+  stdout: () => string;
   stderr: () => string;
   stop: () => void;
 }
@@ -42,7 +43,7 @@ export async function startEverything(mode: 'streamableHttp' | 'sse'): Promise<R
   const child = spawn(process.execPath, [EVERYTHING_BIN, mode], { env: { ...process.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] });
   const io = collect(child);
   await waitFor(`server-everything ${mode} on ${port}`, () => /listening|running/i.test(io.err() + io.out()), 30_000);
-  return { child, port, stderr: io.err, stop: () => child.kill('SIGKILL') };
+  return { child, port, stdout: io.out, stderr: io.err, stop: () => child.kill('SIGKILL') };
 }
 
 /** tool-server.mjs serving the tools in `file` (written from `spec`). */
@@ -54,7 +55,7 @@ export async function startToolServer(file: string, spec: ToolSpec, bind = '127.
     const m = /\{"port":(\d+)\}/.exec(io.out());
     return m ? Number(m[1]) : undefined;
   }, 30_000);
-  return { child, port, stderr: io.err, stop: () => child.kill('SIGKILL') };
+  return { child, port, stdout: io.out, stderr: io.err, stop: () => child.kill('SIGKILL') };
 }
 
 export function writeToolSpec(file: string, spec: ToolSpec): void {
