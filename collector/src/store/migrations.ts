@@ -8,7 +8,6 @@ import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js'
 import { toolMigration } from '../tools/tool-migration.js';
 import { serverEffectiveMigration } from './server-effective-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
-import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -340,7 +339,6 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0004_containment': containmentMigration(),
     '0005_ui_sessions': dashboardSessionsMigration(),
     '0006_tools': toolMigration(),
-    '0007_tool_policy': toolPolicyMigration(),
     '0007_tool_policy': toolPolicyMigration(),
     '0008_server_effective': serverEffectiveMigration(),
   };
