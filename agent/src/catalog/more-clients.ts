@@ -240,4 +240,136 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
     locations: [loc('user', 'user', 'appData', ['anythingllm-desktop', 'storage', 'plugins', 'anythingllm_mcp_servers.json'])],
     processes: { darwin: sig(['AnythingLLM'], ['/AnythingLLM\\.app/']), win32: sig(['AnythingLLM.exe']), linux: sig(['anythingllm-desktop'], ['AnythingLLMDesktop.*\\.AppImage']) },
   },
+  {
+    id: 'warp',
+    displayName: 'Warp',
+    sources: [
+      'https://docs.warp.dev/agent-platform/capabilities/mcp (warpdotdev/docs PR 10: file-based servers in ~/.warp/.mcp.json and {repo_root}/.warp/.mcp.json)',
+      'https://mintlify.wiki/warpdotdev/warp/agent/mcp-servers (home and project paths per provider)',
+    ],
+    locations: [
+      loc('user', 'user', 'home', ['.warp', '.mcp.json'], { sections: [{ path: ['mcpServers'], shape: 'map', rootFallback: true }] }),
+      loc('project', 'project', 'project', ['.warp', '.mcp.json'], { sections: [{ path: ['mcpServers'], shape: 'map', rootFallback: true }] }),
+    ],
+    processes: {
+      darwin: sig([], ['/Warp\\.app/Contents/MacOS/']), // its executable is named `stable`: matched by path only
+      win32: sig(['warp.exe'], ['\\\\Warp\\\\warp\\.exe$']),
+      linux: sig(['warp-terminal', 'warp'], ['/opt/warpdotdev/']),
+    },
+  },
+  {
+    id: 'devin-cli',
+    displayName: 'Devin for Terminal (Devin CLI)',
+    sources: [
+      'https://cli.devin.ai/docs/extensibility/mcp/configuration (~/.config/devin/config.json; %APPDATA%\\devin\\config.json; .devin/config.json, .devin/config.local.json)',
+      'https://cli.devin.ai/docs/extensibility/index (earlier builds: ~/.config/cognition/, .cognition/config.json, .cognition/config.local.json)',
+    ],
+    locations: [
+      loc('user', 'user', 'xdgConfig', ['devin', 'config.json'], { os: UNIX, format: 'jsonc' }),
+      loc('user-windows', 'user', 'appData', ['devin', 'config.json'], { os: WIN, format: 'jsonc' }),
+      loc('legacy-user', 'user', 'xdgConfig', ['cognition', 'config.json'], { os: UNIX, format: 'jsonc' }),
+      loc('project', 'project', 'project', ['.devin', 'config.json'], { format: 'jsonc' }),
+      loc('project-local', 'project', 'project', ['.devin', 'config.local.json'], { format: 'jsonc' }),
+      loc('legacy-project', 'project', 'project', ['.cognition', 'config.json'], { format: 'jsonc' }),
+      loc('legacy-project-local', 'project', 'project', ['.cognition', 'config.local.json'], { format: 'jsonc' }),
+    ],
+    processes: { darwin: sig(['devin'], ['/\\.devin/bin/devin$']), win32: sig(['devin.exe']), linux: sig(['devin'], ['/\\.devin/bin/devin$']) },
+  },
+  {
+    // Windsurf renamed (2026): its MCP file stays ~/.codeium/windsurf/mcp_config.json, read as the
+    // windsurf client's; this entry only recognises the renamed app's processes.
+    id: 'devin-desktop',
+    displayName: 'Devin Desktop (formerly Windsurf)',
+    sources: [
+      'https://hussamahmedweb.pages.dev/ai/ide-agents/windsurf-cascade (Windsurf rebranded Devin Desktop; MCP in ~/.codeium/windsurf/mcp_config.json)',
+      'process names and bundle paths: unverified (no public page lists them)',
+    ],
+    locations: [],
+    processes: {
+      darwin: sig(['Devin Desktop'], ['/Devin( Desktop)?\\.app/Contents/MacOS/']),
+      win32: sig(['Devin Desktop.exe'], ['\\\\Devin( Desktop)?\\\\Devin( Desktop)?\\.exe$']),
+      linux: sig(['devin-desktop'], ['/devin-desktop/']),
+    },
+  },
+  {
+    id: 'qoder',
+    displayName: 'Qoder',
+    sources: ['https://docs.qoder.com/qoderwork/mcp (mcpServers JSON, added in settings)', 'paths unverified: Qoder is a VS Code fork; user mcp.json beside its settings, project .qoder/mcp.json'],
+    locations: [loc('user', 'user', 'appData', ['Qoder', 'User', 'mcp.json']), loc('project', 'project', 'project', ['.qoder', 'mcp.json'])],
+    processes: { darwin: sig(['Qoder', 'qodercli'], ['/Qoder\\.app/Contents/MacOS/']), win32: sig(['Qoder.exe', 'qodercli.exe']), linux: sig(['qoder', 'qodercli']) },
+  },
+  {
+    id: 'tabnine',
+    displayName: 'Tabnine (Agent and CLI)',
+    sources: [
+      'https://docs.tabnine.com/main/getting-started/tabnine-agent/mcp-intro-and-setup (~/.tabnine/mcp_servers.json, <project>/.tabnine/mcp_servers.json)',
+      'https://docs.tabnine.com/main/getting-started/tabnine-cli/features/mcp-server-config (~/.tabnine/agent/settings.json, <project>/.tabnine/agent/settings.json, /Library/Application Support/TabnineCli/settings.json, /etc/tabnine-cli/settings.json)',
+    ],
+    locations: [
+      loc('user', 'user', 'home', ['.tabnine', 'mcp_servers.json']),
+      loc('project', 'project', 'project', ['.tabnine', 'mcp_servers.json']),
+      loc('cli-user', 'user', 'home', ['.tabnine', 'agent', 'settings.json'], { format: 'jsonc' }),
+      loc('cli-project', 'project', 'project', ['.tabnine', 'agent', 'settings.json'], { format: 'jsonc' }),
+      loc('cli-system-macos', 'managed', 'system', ['Library', 'Application Support', 'TabnineCli', 'settings.json'], { os: MAC, format: 'jsonc' }),
+      loc('cli-system-linux', 'managed', 'system', ['etc', 'tabnine-cli', 'settings.json'], { os: ['linux'], format: 'jsonc' }),
+    ],
+    hostedBy: ['vscode', 'jetbrains-ai-assistant'],
+    processes: { darwin: sig(['tabnine']), win32: sig(['tabnine.exe']), linux: sig(['tabnine']) },
+  },
+  {
+    id: 'boltai',
+    displayName: 'BoltAI',
+    sources: ['issue 14; path unverified (no public page found): ~/.boltai/mcp.json, mcpServers'],
+    locations: [loc('user', 'user', 'home', ['.boltai', 'mcp.json'], { os: MAC })],
+    processes: { darwin: sig(['BoltAI'], ['/BoltAI\\.app/Contents/MacOS/']) },
+  },
+  {
+    id: 'jan',
+    displayName: 'Jan',
+    sources: ['https://jan.ai/docs/desktop/integrations/mcp-servers (Settings → MCP Servers)', 'janhq/jan web-app MCP settings (mcp_config.json in the Jan data folder); data folder path unverified'],
+    locations: [loc('user', 'user', 'appData', ['Jan', 'data', 'mcp_config.json'])],
+    processes: { darwin: sig(['Jan'], ['/Jan\\.app/Contents/MacOS/']), win32: sig(['Jan.exe']), linux: sig(['jan'], ['Jan.*\\.AppImage']) },
+  },
+  {
+    id: 'witsy',
+    displayName: 'Witsy',
+    sources: ['issue 14; unverified: Electron userData Witsy/settings.json, servers as the list mcp.servers'],
+    locations: [loc('user', 'user', 'appData', ['Witsy', 'settings.json'], { sections: [list('mcp', 'servers')] })],
+    processes: { darwin: sig(['Witsy'], ['/Witsy\\.app/Contents/MacOS/']), win32: sig(['Witsy.exe']), linux: sig(['witsy']) },
+  },
+  {
+    id: 'sema4ai',
+    displayName: 'Sema4.ai Studio',
+    sources: ['issue 14; no config location found in public pages (unverified): process signatures only'],
+    locations: [],
+    processes: { darwin: sig(['Sema4.ai Studio'], ['/Sema4\\.ai Studio\\.app/']), win32: sig(['Sema4.ai Studio.exe']), linux: sig(['sema4ai-studio']) },
+  },
+  {
+    id: 'open-interpreter',
+    displayName: 'Open Interpreter',
+    sources: ['issue 14; no MCP config file found in public pages (unverified): process signatures only (pip package open-interpreter, command interpreter)'],
+    locations: [],
+    processes: {
+      darwin: sig(['interpreter'], [], ['(^|/)interpreter( |$)', 'open[-_]interpreter']),
+      win32: sig(['interpreter.exe'], [], ['open[-_]interpreter']),
+      linux: sig(['interpreter'], [], ['(^|/)interpreter( |$)', 'open[-_]interpreter']),
+    },
+  },
+  {
+    // Registry entries are `{ref: ""}` and catalog entries name an image, not a command: reading them
+    // needs a Docker dialect (image → `docker run`), not done yet. The gateway's process is recognised.
+    id: 'docker-mcp-toolkit',
+    displayName: 'Docker MCP Toolkit',
+    sources: ['https://docs.docker.com/ai/mcp-catalog-and-toolkit/get-started/ (MCP Toolkit)', 'Docker MCP install scripts: ~/.docker/mcp/registry.yaml, ~/.docker/mcp/catalogs/ (not read yet)'],
+    locations: [],
+    processes: { darwin: sig(['docker-mcp'], [], ['docker(-mcp)? mcp gateway run', 'docker-mcp gateway']), win32: sig(['docker-mcp.exe'], [], ['docker(\\.exe)? mcp gateway run']), linux: sig(['docker-mcp'], [], ['docker(-mcp)? mcp gateway run', 'docker-mcp gateway']) },
+  },
+  {
+    // The Codex app reads the same ~/.codex/config.toml as the CLI (attributed to codex).
+    id: 'codex-desktop',
+    displayName: 'Codex Desktop',
+    sources: ['issue 14; config shared with Codex CLI (~/.codex/config.toml, read as codex); bundle names unverified'],
+    locations: [],
+    processes: { darwin: sig([], ['/Codex\\.app/Contents/MacOS/']), win32: sig([], ['\\\\OpenAI\\.Codex']) }, // by path: `codex` is the CLI's name
+  },
 ];

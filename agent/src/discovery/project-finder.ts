@@ -4,7 +4,8 @@
  *
  * The root walk is bounded (maxDepth levels, maxDirs directories, maxProjects results), skips
  * SKIPPED_DIRS and never follows a symlinked directory (so it cannot leave a root). A folder is a
- * project when it holds one of the catalog's project markers (.mcp.json, .vscode, .cursor, ...).
+ * project when it holds one of the catalog's project markers (.mcp.json, .vscode, .cursor, ...);
+ * marker folders themselves are not walked into.
  */
 import { join } from 'node:path';
 import type { ConfigError } from '@mcpwatch/shared';
@@ -110,7 +111,9 @@ export async function walkProjectRoots(roots: readonly string[], markers: readon
           out.projects.push(dir);
         }
         if (depth < limits.maxDepth) {
-          for (const e of entries) if (e.isDirectory() && !e.isSymbolicLink() && !SKIPPED_DIRS.has(e.name)) next.push(join(dir, e.name));
+          // A marker folder (.vscode, .warp ...) belongs to the project holding it: never walked into,
+          // so Warp's .warp/.mcp.json does not make `.warp` a project of its own.
+          for (const e of entries) if (e.isDirectory() && !e.isSymbolicLink() && !SKIPPED_DIRS.has(e.name) && !markerSet.has(e.name)) next.push(join(dir, e.name));
         }
       }
       level = next;

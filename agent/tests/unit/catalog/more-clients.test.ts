@@ -43,8 +43,19 @@ describe('catalog coverage', () => {
     expect(rovo.locations[0]!.sections.map((s) => s.path.join('.'))).toEqual(['mcpServers', 'servers']);
   });
 
+  it('names every client issue 14 lists that has its own config file or process', () => {
+    const ids = new Set(CLIENTS.map((c) => c.id));
+    const named = ['warp', 'devin-cli', 'devin-desktop', 'qoder', 'tabnine', 'boltai', 'jan', 'witsy', 'sema4ai', 'open-interpreter', 'docker-mcp-toolkit', 'codex-desktop'];
+    expect(named.filter((id) => !ids.has(id))).toEqual([]);
+  });
+
+  it('marks every location that no public page confirmed as unverified', () => {
+    const unverified = MORE_CLIENTS.filter((c) => (c.sources ?? []).some((s) => /unverified/.test(s))).map((c) => c.id);
+    expect(unverified).toEqual(expect.arrayContaining(['devin-desktop', 'qoder', 'boltai', 'jan', 'witsy', 'sema4ai', 'open-interpreter', 'codex-desktop']));
+  });
+
   it('walks the new project markers', () => {
-    expect(projectMarkers()).toEqual(expect.arrayContaining(['.ai', '.junie', '.amp', '.crush.json', 'crush.json', '.factory', '.trae', '.kilocode', '.qwen', '.grok', '.vibe', '.kimi-code', '.pi', '.vs', '.devcontainer', '.github']));
+    expect(projectMarkers()).toEqual(expect.arrayContaining(['.ai', '.junie', '.amp', '.crush.json', 'crush.json', '.factory', '.trae', '.kilocode', '.qwen', '.grok', '.vibe', '.kimi-code', '.pi', '.vs', '.devcontainer', '.github', '.warp', '.devin', '.cognition', '.qoder', '.tabnine']));
   });
 });
 
@@ -59,6 +70,19 @@ describe('process signatures of the added clients', () => {
     ['darwin', '/Applications/Antigravity.app/Contents/MacOS/Electron', '/Applications/Antigravity.app/Contents/MacOS/Electron', 'antigravity'],
     ['darwin', '/Applications/IntelliJ IDEA.app/Contents/MacOS/idea', 'idea', 'jetbrains-ai-assistant'],
     ['linux', '/usr/bin/acli', 'acli rovodev run', 'rovo-dev'],
+    ['darwin', '/Applications/Warp.app/Contents/MacOS/stable', '/Applications/Warp.app/Contents/MacOS/stable', 'warp'],
+    ['linux', '/opt/warpdotdev/warp-terminal/warp', 'warp', 'warp'],
+    ['linux', '/home/a/.devin/bin/devin', 'devin -- add a login page', 'devin-cli'],
+    ['darwin', '/Applications/Devin Desktop.app/Contents/MacOS/Devin Desktop', 'Devin Desktop', 'devin-desktop'],
+    ['win32', 'C:\\Users\\a\\AppData\\Local\\Programs\\Qoder\\Qoder.exe', 'Qoder.exe', 'qoder'],
+    ['linux', '/usr/local/bin/tabnine', 'tabnine', 'tabnine'],
+    ['darwin', '/Applications/BoltAI.app/Contents/MacOS/BoltAI', 'BoltAI', 'boltai'],
+    ['darwin', '/Applications/Jan.app/Contents/MacOS/Jan', 'Jan', 'jan'],
+    ['win32', 'C:\\Users\\a\\AppData\\Local\\Programs\\Witsy\\Witsy.exe', 'Witsy.exe', 'witsy'],
+    ['linux', '/home/a/.local/bin/interpreter', '/home/a/.local/pipx/venvs/open-interpreter/bin/python /home/a/.local/bin/interpreter', 'open-interpreter'],
+    ['linux', '/usr/libexec/docker/cli-plugins/docker-mcp', 'docker-mcp gateway run --transport stdio', 'docker-mcp-toolkit'],
+    ['darwin', '/Applications/Codex.app/Contents/MacOS/Codex', 'Codex', 'codex-desktop'],
+    ['darwin', '/opt/homebrew/bin/codex', 'codex', 'codex'],
   ];
   it.each(cases)('on %s, %s is %s', (platform, exe, cmdline, client) => {
     expect(match(processSignatures(platform), exe, cmdline)).toBe(client);

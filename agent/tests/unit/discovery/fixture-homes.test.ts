@@ -133,14 +133,33 @@ const COVERAGE_COMMON: Array<[string, string, string]> = [
   ['vscode', 'devcontainer-fetch', 'workspace'],
   ['vscode', 'vscode-home-memory', 'user'],
   ['copilot-cli', 'project-copilot-github', 'project'],
+  // The remaining named clients (Warp's home file is flat: server names at the root).
+  ['warp', 'warp-github', 'user'],
+  ['warp', 'project-warp', 'project'],
+  ['devin-cli', 'devin-linear', 'user'],
+  ['devin-cli', 'project-devin', 'project'],
+  ['devin-cli', 'project-devin-local', 'project'],
+  ['qoder', 'qoder-fetch', 'user'],
+  ['qoder', 'project-qoder', 'project'],
+  ['tabnine', 'tabnine-atlassian', 'user'],
+  ['tabnine', 'tabnine-cli-filesystem', 'user'],
+  ['tabnine', 'project-tabnine', 'project'],
+  ['jan', 'jan-fetch', 'user'],
+  ['witsy', 'witsy-filesystem', 'user'],
 ];
 
 const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
   darwin: [
     ['factory-droid', 'bridge-sqlite', 'user'],
     ['trae', 'trae-figma', 'user'],
+    ['devin-cli', 'devin-legacy-memory', 'user'],
+    ['tabnine', 'managed-tabnine', 'managed'],
+    ['boltai', 'boltai-memory', 'user'],
   ],
-  linux: [],
+  linux: [
+    ['devin-cli', 'devin-legacy-memory', 'user'],
+    ['tabnine', 'managed-tabnine', 'managed'],
+  ],
   win32: [
     ['factory-droid', 'bridge-sqlite', 'user'],
     ['trae', 'trae-figma', 'user'],
