@@ -318,6 +318,19 @@ export const CONFIG_TABLE = {
     description: 'on: auto-containment only records what it would quarantine (status dry-run in the audit trail); no command is sent.',
     parse: kinds.oneOf(['on', 'off'] as const),
   }),
+  commandWaitHoldMs: key({
+    default: 25_000,
+    env: ['MCPWATCH_COMMAND_WAIT_HOLD_MS'],
+    description:
+      'Longest the collector holds an agent\'s POST /v1/commands/wait (the containment long-poll) before answering empty; also kept under httpRequestTimeoutMs and httpIdleTimeoutMs.',
+    parse: kinds.int(0, 600_000),
+  }),
+  commandWaitMaxHeld: key({
+    default: 4096,
+    env: ['MCPWATCH_COMMAND_WAIT_MAX_HELD'],
+    description: 'Most command waits held at once on this collector (one per agent); more are refused with 503 and Retry-After.',
+    parse: kinds.int(0, 1_000_000),
+  }),
   // ---- outlets (outbox drainers and sinks) ----
   kinesisStream: key({
     default: '',

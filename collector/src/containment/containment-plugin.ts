@@ -7,6 +7,8 @@
  *           the endpoint does not have
  *   GET  /v1/admin/containment   ?endpoint=&serverKey=&limit=&before=                           scope admin
  *        -> {items: audit records newest first, states: effective state per server}
+ *   POST /v1/commands/wait   signed by the agent (command-wait-route.ts): the long-poll that hands
+ *        an endpoint its queued commands as soon as they are issued
  *
  * Needs a Kysely-backed store (`store.db`); with any other store the decorator is null and the
  * routes answer 503. Errors: 400, 401, 403, 404, 503 (store).
@@ -21,6 +23,7 @@ import { ErrorReply, rejectNulCharacters, rejectUnknownFields } from '../routes/
 import { Containment } from './containment-service.js';
 import { ContainmentStore } from './containment-store.js';
 import { parseAutoContainmentRules } from './auto-containment.js';
+import { commandWaitRoute } from './command-wait-route.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -89,6 +92,8 @@ export const containmentPlugin: FastifyPluginAsync = async (app) => {
         sign: (c) => ca.signCommand(c),
         now,
         reportError: (e) => app.log.warn({ err: e }, 'containment: background error'),
+        // Several collectors may share PostgreSQL: held waits look for commands issued elsewhere.
+        queuePollMs: store.engine === 'postgres' ? 1000 : 0,
         autoContainment: { rules: parseAutoContainmentRules(config.autoContainment), dryRun: config.autoContainmentDryRun === 'on' },
       })
     : null;
@@ -101,6 +106,8 @@ export const containmentPlugin: FastifyPluginAsync = async (app) => {
     if (!containment) throw Errors.storeUnavailable('containment needs the SQL store');
     return containment;
   };
+
+  await app.register(commandWaitRoute(containment));
 
   await app.register(async (scope) => {
     scope.addHook('preValidation', rejectUnknownFields);

@@ -12,6 +12,12 @@
  * - The ack path asks the database only for endpoints known to have pending commands: a set kept in
  *   memory, refreshed every `pendingRefreshMs` (so a command issued through another collector sharing
  *   PostgreSQL is delivered within that interval) and at once for commands issued here.
+ * - Long-poll (`waitForCommands`, served as POST /v1/commands/wait): a waiter for an endpoint is
+ *   woken in process the moment a command for it is issued here; with `queuePollMs` (several
+ *   collectors sharing PostgreSQL) ONE query every `queuePollMs` asks which of the held endpoints
+ *   have a queued command, however many waits are held (chunks of WAIT_POLL_CHUNK endpoints). A
+ *   wait hands out only `queued` commands (never handed out), so a delivered command that is still
+ *   unanswered rides in acks as before and does not make the long-poll spin.
  * - Listeners (the webhook notifier) hear every issued command and every result; a listener that
  *   throws is ignored.
  * - Automated containment (auto-containment.ts), when configured: the findings of each batch whose
@@ -58,9 +64,14 @@ export interface ContainmentOptions {
   /** How often the set of endpoints with pending commands is re-read; default 2000 ms. */
   pendingRefreshMs?: number;
   reportError?: (e: unknown) => void;
+  /** How often held waits look for commands queued by another collector (shared PostgreSQL); 0: never (default). */
+  queuePollMs?: number;
   /** Opt-in automated containment: quarantine on a finding of a rule at or above a severity. */
   autoContainment?: { rules: AutoContainmentRule[]; dryRun: boolean };
 }
+
+/** Most endpoints one queue poll asks about in one query. */
+const WAIT_POLL_CHUNK = 1000;
 
 /** Event types that answer a command, and the status each records. */
 const RESULT_STATUS: Record<string, 'succeeded' | 'failed'> = {
@@ -76,10 +87,15 @@ export class Containment {
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
   readonly #listeners: Array<(n: ContainmentNotice) => void> = [];
+  /** Held waits by endpoint: each entry wakes one waiter. */
+  readonly #waiters = new Map<string, Set<() => void>>();
+  #pollTimer: NodeJS.Timeout | undefined;
+  #polling = false;
+  #closed = false;
 
   constructor(store: ContainmentStore, opts: ContainmentOptions) {
     this.#store = store;
-    this.#opts = { ttlMs: 24 * 3600_000, pendingRefreshMs: 2000, reportError: () => undefined, ...opts };
+    this.#opts = { ttlMs: 24 * 3600_000, pendingRefreshMs: 2000, queuePollMs: 0, reportError: () => undefined, ...opts };
   }
 
   /** Loads the pending set and starts its refresh timer (unref'd). */
@@ -89,9 +105,116 @@ export class Containment {
     this.#timer.unref();
   }
 
+  /** Stops the timers and answers every held wait (empty). Idempotent. */
   shutdown(): void {
+    this.#closed = true;
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = undefined;
+    for (const endpointId of [...this.#waiters.keys()]) this.#wake(endpointId);
+    this.#stopPoll();
+  }
+
+  /**
+   * Resolves with this endpoint's queued commands (at most MAX_COMMANDS_PER_ACK, marked delivered)
+   * as soon as there are any, or with [] after `holdMs` or when `signal` aborts (client gone,
+   * collector closing). Never rejects: a store error is reported and the wait goes on empty.
+   */
+  async waitForCommands(endpointId: string, holdMs: number, signal: AbortSignal): Promise<SignedCommand[]> {
+    const deadline = Date.now() + holdMs;
+    for (;;) {
+      // Armed before the look, so a command issued between the two still wakes this wait.
+      let wake!: () => void;
+      const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
+      this.#addWaiter(endpointId, wake);
+      try {
+        const commands = await this.#takeQueued(endpointId);
+        if (commands.length > 0) return commands;
+        const remainingMs = deadline - Date.now();
+        if (remainingMs <= 0 || signal.aborted || this.#closed) return [];
+        let timer: NodeJS.Timeout | undefined;
+        let onAbort: (() => void) | undefined;
+        const outcome = await Promise.race([
+          woken,
+          new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => resolve('timeout'), remainingMs);
+            timer.unref();
+          }),
+          new Promise<'aborted'>((resolve) => {
+            onAbort = () => resolve('aborted');
+            signal.addEventListener('abort', onAbort, { once: true });
+          }),
+        ]);
+        clearTimeout(timer);
+        if (onAbort) signal.removeEventListener('abort', onAbort);
+        if (outcome !== 'woken' || this.#closed) return [];
+      } finally {
+        this.#removeWaiter(endpointId, wake);
+      }
+    }
+  }
+
+  /** Number of waits held now (metrics, tests). */
+  get heldWaits(): number {
+    let n = 0;
+    for (const set of this.#waiters.values()) n += set.size;
+    return n;
+  }
+
+  async #takeQueued(endpointId: string): Promise<SignedCommand[]> {
+    try {
+      const now = this.#nowIso();
+      const rows = await this.#store.pendingFor(endpointId, now, MAX_COMMANDS_PER_ACK, ['queued']);
+      if (rows.length === 0) return [];
+      await this.#store.markDelivered(rows.map((r) => r.commandId), now);
+      return rows.map((r) => r.signed);
+    } catch (e) {
+      this.#opts.reportError(e);
+      return [];
+    }
+  }
+
+  #addWaiter(endpointId: string, wake: () => void): void {
+    let set = this.#waiters.get(endpointId);
+    if (!set) this.#waiters.set(endpointId, (set = new Set()));
+    set.add(wake);
+    if (this.#opts.queuePollMs > 0 && !this.#pollTimer && !this.#closed) {
+      this.#pollTimer = setInterval(() => void this.#pollQueue(), this.#opts.queuePollMs);
+      this.#pollTimer.unref();
+    }
+  }
+
+  #removeWaiter(endpointId: string, wake: () => void): void {
+    const set = this.#waiters.get(endpointId);
+    if (!set) return;
+    set.delete(wake);
+    if (set.size === 0) this.#waiters.delete(endpointId);
+    if (this.#waiters.size === 0) this.#stopPoll();
+  }
+
+  #stopPoll(): void {
+    if (this.#pollTimer) clearInterval(this.#pollTimer);
+    this.#pollTimer = undefined;
+  }
+
+  #wake(endpointId: string): void {
+    for (const wake of this.#waiters.get(endpointId) ?? []) wake();
+  }
+
+  /** One bounded look (per WAIT_POLL_CHUNK held endpoints) for commands another collector queued. */
+  async #pollQueue(): Promise<void> {
+    if (this.#polling) return; // a slow database never stacks polls
+    this.#polling = true;
+    try {
+      const held = [...this.#waiters.keys()];
+      const now = this.#nowIso();
+      for (let i = 0; i < held.length; i += WAIT_POLL_CHUNK) {
+        for (const endpointId of await this.#store.endpointsWithQueued(held.slice(i, i + WAIT_POLL_CHUNK), now)) this.#wake(endpointId);
+      }
+    } catch (e) {
+      this.#opts.reportError(e);
+    } finally {
+      this.#polling = false;
+    }
   }
 
   onNotice(listener: (n: ContainmentNotice) => void): void {
@@ -156,6 +279,7 @@ export class Containment {
     await this.#store.insert(record, signed);
     if (req.dryRun) return record;
     this.#pending.add(req.endpointId);
+    this.#wake(req.endpointId);
     this.#notify({ kind: 'issued', record });
     return record;
   }

@@ -100,13 +100,21 @@ export class ContainmentStore {
     return r ? toRecord(r) : null;
   }
 
-  /** Signed commands for `endpointId` not yet answered and not expired at `nowIso`, oldest first. */
-  async pendingFor(endpointId: string, nowIso: string, limit: number): Promise<Array<{ commandId: string; status: CommandStatus; signed: SignedCommand }>> {
+  /**
+   * Signed commands for `endpointId` not yet answered and not expired at `nowIso`, oldest first;
+   * `statuses` narrows them (the long-poll takes only `queued` ones: never handed out yet).
+   */
+  async pendingFor(
+    endpointId: string,
+    nowIso: string,
+    limit: number,
+    statuses: readonly CommandStatus[] = PENDING,
+  ): Promise<Array<{ commandId: string; status: CommandStatus; signed: SignedCommand }>> {
     const rows = await this.db
       .selectFrom('containment_commands')
       .select(['command_id', 'status', 'signed_command'])
       .where('endpoint_id', '=', endpointId)
-      .where('status', 'in', PENDING)
+      .where('status', 'in', [...statuses])
       .where('expires_at', '>', nowIso)
       .orderBy('requested_at', 'asc')
       .limit(limit)
@@ -140,6 +148,20 @@ export class ContainmentStore {
   /** Endpoints with at least one pending command (the ack path asks the database only for these). */
   async endpointsWithPending(nowIso: string): Promise<string[]> {
     const rows = await this.db.selectFrom('containment_commands').select('endpoint_id').distinct().where('status', 'in', PENDING).where('expires_at', '>', nowIso).execute();
+    return rows.map((r) => r.endpoint_id as string);
+  }
+
+  /** Which of `endpointIds` have a queued (never handed out), unexpired command: one query. */
+  async endpointsWithQueued(endpointIds: readonly string[], nowIso: string): Promise<string[]> {
+    if (endpointIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('containment_commands')
+      .select('endpoint_id')
+      .distinct()
+      .where('endpoint_id', 'in', [...endpointIds])
+      .where('status', '=', 'queued')
+      .where('expires_at', '>', nowIso)
+      .execute();
     return rows.map((r) => r.endpoint_id as string);
   }
 
