@@ -35,7 +35,8 @@ export interface ScanContext {
 }
 
 /** Format of a config file. */
-export type ConfigFormat = 'json' | 'jsonc' | 'yaml' | 'toml';
+/** Syntax of a config file; 'xml' is JetBrains AI Assistant's options XML (discovery/jetbrains-xml.ts). */
+export type ConfigFormat = 'json' | 'jsonc' | 'yaml' | 'toml' | 'xml';
 
 /**
  * Shape of the server entries in a file, when it differs from the common

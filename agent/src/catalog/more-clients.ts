@@ -40,8 +40,18 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'jetbrains-ai-assistant',
     displayName: 'JetBrains AI Assistant',
-    sources: ['issue 14 (~/.ai/mcp/mcp.json, project .ai/mcp/mcp.json; unverified). Not read: options/llm.mcpServers.xml (XML)'],
-    locations: [loc('user', 'user', 'home', ['.ai', 'mcp', 'mcp.json']), loc('project', 'project', 'project', ['.ai', 'mcp', 'mcp.json'])],
+    sources: [
+      'issue 14 (~/.ai/mcp/mcp.json, project .ai/mcp/mcp.json): YouTrack LLM-22682 (PhpStorm 2025.3, ~/.ai/mcp/mcp.json) and LLM-26654 (project .ai/mcp/mcp.json), as cited in a public scanner\'s source',
+      'https://www.jetbrains.com/help/idea/directories-used-by-the-ide-to-store-settings-caches-plugins-and-logs.html#config-directory (<config>/JetBrains/<Product><Version>; Android Studio: Google/AndroidStudio<Version>)',
+      'options/llm.mcpServers.xml, component McpApplicationServerCommands: YouTrack LLM-16145, LLM-22682; committed copies (WebStorm2025.3, Rider2025.2/2025.3 options)',
+    ],
+    locations: [
+      loc('user', 'user', 'home', ['.ai', 'mcp', 'mcp.json']),
+      loc('project', 'project', 'project', ['.ai', 'mcp', 'mcp.json']),
+      // Every installed product and version has its own options folder.
+      loc('ide', 'user', 'appData', ['JetBrains', '*', 'options', 'llm.mcpServers.xml'], { format: 'xml' }),
+      loc('android-studio', 'user', 'appData', ['Google', 'AndroidStudio*', 'options', 'llm.mcpServers.xml'], { format: 'xml' }),
+    ],
     processes: JETBRAINS_PROCESSES,
   },
   {

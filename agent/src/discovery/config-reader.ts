@@ -1,5 +1,6 @@
 /**
- * Reading and parsing config files: JSON / JSONC (comments, trailing commas), YAML and TOML.
+ * Reading and parsing config files: JSON / JSONC (comments, trailing commas), YAML, TOML and
+ * JetBrains AI Assistant's options XML (read into the mcpServers form by jetbrains-xml.ts).
  *
  * Contract: never throws, never hangs. A file that does not exist is `missing` (not an error). A
  * file that exists but cannot be used yields exactly one ConfigError with a stable code:
@@ -31,8 +32,10 @@ import { printParseErrorCode, visit as visitJsonc, type ParseErrorCode } from 'j
 // starts without them; yaml alone costs about 50 ms of start-up).
 type YamlModule = typeof import('yaml');
 type TomlModule = typeof import('smol-toml');
+type XmlModule = typeof import('./jetbrains-xml.js');
 let yamlModule: Promise<YamlModule> | undefined;
 let tomlModule: Promise<TomlModule> | undefined;
+let xmlModule: Promise<XmlModule> | undefined;
 import type { ConfigFormat } from '../types.js';
 
 /** Default upper bound on one config file's size. */
@@ -263,6 +266,7 @@ export async function parseConfigText(text: string, format: ConfigFormat, path: 
   const parsers = {
     yaml: format === 'yaml' ? await (yamlModule ??= import('yaml')) : undefined,
     toml: format === 'toml' ? await (tomlModule ??= import('smol-toml')) : undefined,
+    xml: format === 'xml' ? await (xmlModule ??= import('./jetbrains-xml.js')) : undefined,
   };
   try {
     return parseUnguarded(text, format, path, client, parsers);
@@ -273,7 +277,7 @@ export async function parseConfigText(text: string, format: ConfigFormat, path: 
   }
 }
 
-function parseUnguarded(text: string, format: ConfigFormat, path: string, client: string | null, parsers: { yaml?: YamlModule | undefined; toml?: TomlModule | undefined }): ParseResult {
+function parseUnguarded(text: string, format: ConfigFormat, path: string, client: string | null, parsers: { yaml?: YamlModule | undefined; toml?: TomlModule | undefined; xml?: XmlModule | undefined }): ParseResult {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') return { ok: true, document: Object.create(null) as Record<string, unknown> };
   const maxBytes = Math.max(EXPANSION_FACTOR * body.length, MIN_EXPANDED_BYTES);
@@ -316,6 +320,14 @@ function parseUnguarded(text: string, format: ConfigFormat, path: string, client
       return { ok: false, error: configError(path, 'parse', `invalid YAML: ${(err as Error).message}`, { client }) };
     }
     return bounded(value);
+  }
+  if (format === 'xml') {
+    const read = (parsers.xml as XmlModule).jetbrainsMcpDocument(body);
+    if (!read.ok) {
+      const at = read.line !== undefined ? ` at line ${read.line}, column ${read.column ?? 1}` : '';
+      return { ok: false, error: configError(path, 'parse', `invalid XML: ${read.problem}${at}`, { client, ...(read.line !== undefined ? { line: read.line, column: read.column ?? 1 } : {}) }) };
+    }
+    return bounded(read.document);
   }
   let value: unknown;
   try {

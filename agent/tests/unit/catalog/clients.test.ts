@@ -29,7 +29,7 @@ describe('client catalog', () => {
         const last = l.path[l.path.length - 1] ?? '';
         if (last === '') continue; // env:VAR naming the file itself
         const ext = last.slice(last.lastIndexOf('.') + 1);
-        const expected = { json: ['json', 'jsonc'], jsonc: ['jsonc'], yaml: ['yaml'], yml: ['yaml'], toml: ['toml'], 'code-workspace': ['jsonc'] }[ext];
+        const expected = { json: ['json', 'jsonc'], jsonc: ['jsonc'], yaml: ['yaml'], yml: ['yaml'], toml: ['toml'], xml: ['xml'], 'code-workspace': ['jsonc'] }[ext];
         expect({ at: `${c.id}/${l.id}`, ok: expected?.includes(l.format) }).toEqual({ at: `${c.id}/${l.id}`, ok: true });
         expect(l.sections.length).toBeGreaterThan(0);
       }

@@ -146,6 +146,10 @@ const COVERAGE_COMMON: Array<[string, string, string]> = [
   ['tabnine', 'project-tabnine', 'project'],
   ['jan', 'jan-fetch', 'user'],
   ['witsy', 'witsy-filesystem', 'user'],
+  // JetBrains AI Assistant's options/llm.mcpServers.xml, per product and version (both layouts).
+  ['jetbrains-ai-assistant', 'jb-idea-nx', 'user'],
+  ['jetbrains-ai-assistant', 'jb-pycharm-postgres', 'user'],
+  ['jetbrains-ai-assistant', 'jb-pycharm-remote', 'user'],
 ];
 
 const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
