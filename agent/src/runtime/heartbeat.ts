@@ -1,9 +1,10 @@
 /**
  * The agent's health report: builds `agent.heartbeat` data (shared HeartbeatData) from the
- * process meter, the spool, the shipper and the self-limiter. Pure assembly; the runtime decides
+ * process meter, the spool, the shipper, the self-limiter and the watch engine's failing sources
+ * (at most MAX_HEARTBEAT_SOURCE_ERRORS, omitted when none). Pure assembly; the runtime decides
  * when (every heartbeatMs, timer unref()'d).
  */
-import type { HeartbeatData } from '@mcpwatch/shared';
+import { MAX_HEARTBEAT_SOURCE_ERRORS, type HeartbeatData, type HeartbeatSourceError } from '@mcpwatch/shared';
 import type { SpoolStats } from '../spool/spool.js';
 import type { ResourceSample } from './self-limit.js';
 
@@ -17,6 +18,8 @@ export interface HeartbeatInput {
   intervalsMs: Record<string, number>;
   throttled: boolean;
   throttleReason: string | null;
+  /** Sources failing at the latest poll; omitted from the data when empty. */
+  sourceErrors?: readonly HeartbeatSourceError[];
 }
 
 /** HeartbeatData for the inputs; strings bounded to the schema's limits. */
@@ -35,5 +38,15 @@ export function buildHeartbeat(i: HeartbeatInput): HeartbeatData {
     intervalsMs,
     throttled: i.throttled,
     throttleReason: i.throttleReason === null ? null : i.throttleReason.slice(0, 512),
+    ...(i.sourceErrors && i.sourceErrors.length > 0
+      ? {
+          sourceErrors: i.sourceErrors.slice(0, MAX_HEARTBEAT_SOURCE_ERRORS).map((e) => ({
+            source: e.source.slice(0, 64),
+            code: e.code.slice(0, 64),
+            reason: e.reason.slice(0, 1024),
+            since: e.since,
+          })),
+        }
+      : {}),
   };
 }

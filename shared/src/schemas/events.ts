@@ -39,6 +39,21 @@ export const ServerChangedData = Type.Composite(
 );
 export type ServerChangedData = Static<typeof ServerChangedData>;
 
+/** At most this many failing sources in one heartbeat (one per process/socket/host-facts source today). */
+export const MAX_HEARTBEAT_SOURCE_ERRORS = 16;
+
+/** A process, socket or host-facts source that failed at the agent's latest poll. */
+export const HeartbeatSourceError = Type.Object({
+  /** Which source: `processes`, `sockets`, `host`. */
+  source: Type.String({ minLength: 1, maxLength: 64 }),
+  /** Its MCPW_ERR_* code (or the scan's error code when the failure carried none). */
+  code: Type.String({ minLength: 1, maxLength: 64 }),
+  reason: Type.String({ maxLength: 1024 }),
+  /** When this run of consecutive failures began. */
+  since: Type.String({ format: 'date-time', maxLength: 64 }),
+}, CLOSED_OBJECT);
+export type HeartbeatSourceError = Static<typeof HeartbeatSourceError>;
+
 export const HeartbeatData = Type.Object({
   version: Type.String({ maxLength: 64 }),
   uptimeS: Type.Number({ minimum: 0 }),
@@ -53,6 +68,8 @@ export const HeartbeatData = Type.Object({
   /** true when the agent lengthened its intervals because it went over its CPU/RSS budget. */
   throttled: Type.Boolean(),
   throttleReason: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+  /** Sources failing at the latest poll (absent or empty: every source answered). */
+  sourceErrors: Type.Optional(Type.Array(HeartbeatSourceError, { maxItems: MAX_HEARTBEAT_SOURCE_ERRORS })),
 }, CLOSED_OBJECT);
 export type HeartbeatData = Static<typeof HeartbeatData>;
 
