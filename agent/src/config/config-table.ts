@@ -46,6 +46,8 @@ export const CONFIG_TABLE = {
   heartbeatMs: { type: 'int', env: 'MCPWATCH_HEARTBEAT_MS', flag: 'heartbeat-ms', min: 1000, max: 86_400_000, description: 'Heartbeat period' },
   snapshotEveryHours: { type: 'number', env: 'MCPWATCH_SNAPSHOT_EVERY_HOURS', flag: 'snapshot-every-hours', min: 0.001, max: 720, description: 'Full inventory.snapshot period (one is always sent at start)' },
   processPollMs: { type: 'int', env: 'MCPWATCH_PROCESS_POLL_MS', flag: 'process-poll-ms', min: 500, max: 3_600_000, description: 'Process polling period' },
+  sourceFailurePolls: { type: 'int', env: 'MCPWATCH_SOURCE_FAILURE_POLLS', flag: 'source-failure-polls', min: 1, max: 10_000, description: 'A process/socket/host-facts source failing this many consecutive polls (and sourceFailureMs) raises source-unavailable' },
+  sourceFailureMs: { type: 'int', env: 'MCPWATCH_SOURCE_FAILURE_MS', flag: 'source-failure-ms', min: 0, max: 86_400_000, description: 'And failing at least this long since its first failed poll' },
   cpuBudgetPercent: { type: 'number', env: 'MCPWATCH_CPU_BUDGET_PERCENT', flag: 'cpu-budget-percent', min: 0.01, max: 100, description: "Agent's own CPU budget (% of one core, averaged over a heartbeat); above it intervals lengthen" },
   rssBudgetMb: { type: 'int', env: 'MCPWATCH_RSS_BUDGET_MB', flag: 'rss-budget-mb', min: 16, max: 16384, description: "Agent's own RSS budget; above it intervals lengthen" },
   lowPriority: { type: 'bool', env: 'MCPWATCH_LOW_PRIORITY', flag: 'low-priority', description: 'Lower the process priority (os.setPriority) in run mode' },
@@ -94,6 +96,8 @@ export interface AgentConfig {
   heartbeatMs: number;
   snapshotEveryHours: number;
   processPollMs: number;
+  sourceFailurePolls: number;
+  sourceFailureMs: number;
   cpuBudgetPercent: number;
   rssBudgetMb: number;
   lowPriority: boolean;
@@ -136,6 +140,8 @@ export function configDefaults(platform: string = hostPlatform(), env: NodeJS.Pr
     heartbeatMs: 60_000,
     snapshotEveryHours: 6,
     processPollMs: 5000,
+    sourceFailurePolls: 3,
+    sourceFailureMs: 600_000,
     cpuBudgetPercent: 0.5,
     rssBudgetMb: 80,
     lowPriority: true,

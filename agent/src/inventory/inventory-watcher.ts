@@ -7,7 +7,11 @@
  *  - processes and sockets: polled every `processIntervalMs` (default 5 s);
  *  - configs re-read every FULL_RESCAN_INTERVAL_MS even without file events (missed events,
  *    folders beyond the watch cap);
- *  - each pass diffs against the last inventory and emits the events in order.
+ *  - each pass diffs against the last inventory and emits the events in order;
+ *  - each poll records which process/socket/host-facts sources failed (source-health.ts):
+ *    `sourceErrors()` is what failed at the latest poll (the heartbeat's), and a source failing for
+ *    `sourceFailurePolls` polls and `sourceFailureMs` is given to the rules (`source-unavailable`),
+ *    so the finding is raised, and resolved when the source answers, through the rules engine.
  * A file that exists but can no longer be read or parsed (a syntax error mid-edit, a file nested
  * too deeply, a FIFO put in its place) is that file's config.error only: its servers, and the
  * files it pointed discovery to, keep their last known entries (see keepLastKnown), so no
@@ -17,7 +21,7 @@
  * stop() is idempotent and resolves once watchers are closed and the running pass finished.
  */
 import { statSync } from 'node:fs';
-import { canonicalJson, makeEvent, type InventoryDocument, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
+import { canonicalJson, makeEvent, type ConfigError, type HeartbeatSourceError, type InventoryDocument, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { diffInventories } from './diff.js';
 import { AgentCodes, AgentError } from '../errors.js';
 import { snapshotEvent } from './snapshot-event.js';
@@ -37,6 +41,8 @@ import {
 import type { ConfigFileResult, ScanContext } from '../types.js';
 import { ConfigWatcher } from '../discovery/config-watcher.js';
 import type { StatKind, WatchSpec } from '../discovery/watch-plan.js';
+import { redactConfigError } from '../secrets/index.js';
+import { SourceHealth } from './source-health.js';
 
 export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 export const DEFAULT_DEBOUNCE_MS = 150;
@@ -44,6 +50,10 @@ export const DEFAULT_DEBOUNCE_MS = 150;
 export const REPLAN_INTERVAL_MS = 60_000;
 /** How often configs are re-read even without events (a safety net for missed file events). */
 export const FULL_RESCAN_INTERVAL_MS = 10 * 60_000;
+/** Consecutive failed polls before a failing source is a finding (with DEFAULT_SOURCE_FAILURE_MS). */
+export const DEFAULT_SOURCE_FAILURE_POLLS = 3;
+/** How long a source fails before it is a finding (with DEFAULT_SOURCE_FAILURE_POLLS). */
+export const DEFAULT_SOURCE_FAILURE_MS = 10 * 60_000;
 
 export interface WatchDeps extends ScanDeps {
   /** What to watch for `ctx` (from the catalog). */
@@ -59,6 +69,10 @@ export interface InventoryWatcherOptions {
   debounceMs?: number;
   /** Emit an inventory.snapshot event after the first scan (default true). */
   emitSnapshot?: boolean;
+  /** Consecutive failed polls before a failing source is a finding (default DEFAULT_SOURCE_FAILURE_POLLS). */
+  sourceFailurePolls?: number;
+  /** And how long it has failed (default DEFAULT_SOURCE_FAILURE_MS). */
+  sourceFailureMs?: number;
   onEvent: (event: McpEvent) => void;
   onError?: (error: AgentError) => void;
 }
@@ -78,11 +92,22 @@ export class InventoryWatcher {
   private watcher: ConfigWatcher | null = null;
   private stopped = false;
   private stopping: Promise<void> | null = null;
+  private readonly health: SourceHealth;
 
   constructor(
     private readonly options: InventoryWatcherOptions,
     private readonly deps: WatchDeps,
-  ) {}
+  ) {
+    this.health = new SourceHealth({
+      minPolls: options.sourceFailurePolls ?? DEFAULT_SOURCE_FAILURE_POLLS,
+      minDurationMs: options.sourceFailureMs ?? DEFAULT_SOURCE_FAILURE_MS,
+    });
+  }
+
+  /** Sources that failed at the latest poll (bounded; empty when all answered). */
+  sourceErrors(): HeartbeatSourceError[] {
+    return this.health.current();
+  }
 
   /** The current inventory (null before the first scan finished). */
   current(): InventoryDocument | null {
@@ -95,8 +120,8 @@ export class InventoryWatcher {
     const outcome = await runScan({ ctx, sources }, this.deps);
     this.config = outcome.config;
     this.snapshot = outcome.snapshot;
-    this.runtime = outcome.runtime;
-    this.last = outcome.document;
+    this.runtime = this.observeSources(outcome.runtime, outcome.document.errors);
+    this.last = this.runtime.sourceFailures ? await assembleInventory(ctx, this.config, this.runtime, this.deps) : outcome.document;
     if (this.options.emitSnapshot !== false) {
       this.emit([snapshotEvent(outcome.document, this.options.endpointId)]);
     }
@@ -168,18 +193,40 @@ export class InventoryWatcher {
     this.configPassQueued = false;
     const { ctx, sources } = this.options;
     this.config = keepLastKnown(this.config, await scanConfigs(ctx, this.deps));
-    this.runtime = await classifyRuntime(ctx, sources, this.snapshot, this.config.servers, this.deps);
+    const failures = this.runtime.sourceFailures;
+    this.runtime = { ...(await classifyRuntime(ctx, sources, this.snapshot, this.config.servers, this.deps)), ...(failures ? { sourceFailures: failures } : {}) };
     await this.publish();
   }
 
   private async runtimePass(): Promise<void> {
     const { ctx, sources } = this.options;
     this.snapshot = await snapshotRuntime(sources, this.deps);
-    const next = await classifyRuntime(ctx, sources, this.snapshot, this.config?.servers ?? [], this.deps);
-    // Steady state: nothing MCP-related moved, so rules, assembly and diff are skipped.
+    const classified = await classifyRuntime(ctx, sources, this.snapshot, this.config?.servers ?? [], this.deps);
+    // Host facts are read once per agent: their errors stay those of the last document.
+    const next = this.observeSources(classified, [...classified.errors, ...(this.last?.errors ?? []).filter((e) => e.path === '(host)')]);
+    // Steady state: nothing MCP-related moved and no source started or stopped being persistently
+    // failing, so rules, assembly and diff are skipped.
     const unchanged = canonicalJson(next) === canonicalJson(this.runtime);
     this.runtime = next;
     if (!unchanged) await this.publish();
+  }
+
+  /**
+   * Records one poll's source failures and returns `state` with the persistent ones (absent when
+   * none, so a healthy agent's runtime state is what it always was). The processes source is asked
+   * at every poll, sockets only when this snapshot read them, host facts at every poll.
+   */
+  private observeSources(state: RuntimeState, errors: readonly ConfigError[]): RuntimeState {
+    const { sources } = this.options;
+    const polled = ['host'];
+    if (sources.processes || sources.sockets) polled.push('processes');
+    if (this.snapshot.sockets !== null) polled.push('sockets');
+    const nowMs = Date.now();
+    this.health.observe(polled, errors.map((e) => redactConfigError(e)), nowMs);
+    const persistent = this.health.persistent(nowMs);
+    const rest: RuntimeState = { ...state };
+    delete rest.sourceFailures;
+    return persistent.length > 0 ? { ...rest, sourceFailures: persistent } : rest;
   }
 
   private async publish(): Promise<void> {

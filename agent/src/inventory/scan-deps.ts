@@ -33,6 +33,7 @@ export function rulesEvaluator(rules: RulesOptions | (() => RulesOptions) = {}):
         platform: input.ctx.platform,
         processes: [...input.processes],
         sockets: [...input.sockets],
+        ...(input.sourceFailures ? { sourceFailures: [...input.sourceFailures] } : {}),
       },
       typeof rules === 'function' ? rules() : rules,
     );

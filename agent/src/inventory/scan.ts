@@ -26,6 +26,7 @@ import { hostInfo } from '../collect/host-facts.js';
 import { redactConfigError } from '../secrets/index.js';
 import { AgentCodes, AgentError } from '../errors.js';
 import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } from '../types.js';
+import type { SourceFailureView } from '../rules/rule-types.js';
 import { isInEffect } from '../discovery/effective-state.js';
 import { extensionFindings } from '../extensions/extension-changes.js';
 
@@ -48,6 +49,8 @@ export interface ScanRulesInput {
   servers: readonly ServerEntry[];
   processes: readonly ProcessRecord[];
   sockets: readonly SocketRecord[];
+  /** Sources that kept failing (watch mode's source-health.ts; a one-off scan has none). */
+  sourceFailures?: readonly SourceFailureView[];
 }
 
 /**
@@ -100,6 +103,8 @@ export interface RuntimeState {
   processes: ProcessRecord[];
   sockets: SocketRecord[];
   errors: ConfigError[];
+  /** Sources failing for long enough to be a finding (set by watch mode after each poll). */
+  sourceFailures?: SourceFailureView[];
 }
 
 export const EMPTY_RUNTIME: RuntimeState = Object.freeze({ processes: [], sockets: [], errors: [] }) as RuntimeState;
@@ -262,7 +267,7 @@ export async function assembleInventory(
   let findings: Finding[] = [];
   try {
     // Findings are raised on servers in effect; inert ones stay listed in the inventory (issue 14).
-    findings = deps.evaluateRules({ ctx, files: config.files, servers: config.servers.filter(isInEffect), processes: runtime.processes, sockets: runtime.sockets });
+    findings = deps.evaluateRules({ ctx, files: config.files, servers: config.servers.filter(isInEffect), processes: runtime.processes, sockets: runtime.sockets, ...(runtime.sourceFailures ? { sourceFailures: runtime.sourceFailures } : {}) });
   } catch (error) {
     errors.push(errorRecord('(rules)', 'rules-failed', error));
   }

@@ -32,6 +32,16 @@ export interface RulesInput {
   tools?: ToolRuleView[];
   /** Listening sockets that answered MCP (probe/listener-prober.ts). */
   mcpListeners?: SocketMcpServer[];
+  /** Process/socket/host-facts sources failing for long enough (inventory/source-health.ts). */
+  sourceFailures?: SourceFailureView[];
+}
+
+/** A source that kept failing: which one, its MCPW_ERR_* code and reason, since when. */
+export interface SourceFailureView {
+  source: string;
+  code: string;
+  reason: string;
+  since: string;
 }
 
 /** A raw entry joined to its normalized form and its dialect-independent fields. */

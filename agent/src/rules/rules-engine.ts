@@ -27,6 +27,7 @@ import { listeningAllInterfacesRule, plaintextRemoteRule } from './network-rules
 import { serverAsAdminRule, undeclaredServerProcessRule } from './process-rules.js';
 import type { Rule, RuleContext, RuleHit, RulesInput, ServerView } from './rule-types.js';
 import { secretInConfigRule } from './secret-rules.js';
+import { sourceUnavailableRule } from './source-rules.js';
 import { unpinnedPackageRule } from './supply-chain-rules.js';
 import { TOOL_RULES } from './tool-rules.js';
 
@@ -43,6 +44,7 @@ export const RULES: readonly Rule[] = [
   listeningAllInterfacesRule,
   serverAsAdminRule,
   undeclaredServerProcessRule,
+  sourceUnavailableRule,
   ...TOOL_RULES,
 ];
 
