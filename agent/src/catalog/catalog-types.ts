@@ -92,7 +92,8 @@ export interface ConfigLocation {
 
 /**
  * A file in which a client records folders: project folders (claude-projects: keys of
- * `projects`; vscode-storage: VS Code's globalStorage/storage.json) or installed plugin folders
+ * `projects`; vscode-storage: VS Code's globalStorage/storage.json; vscode-workspace: each
+ * workspaceStorage/<id>/workspace.json, one per workspace ever opened) or installed plugin folders
  * (claude-installed-plugins: installPath of each entry of plugins/installed_plugins.json).
  */
 export interface ProjectSource {
@@ -101,7 +102,7 @@ export interface ProjectSource {
   base: BaseDir;
   path: readonly string[];
   format: ConfigFormat;
-  kind: 'claude-projects' | 'vscode-storage' | 'claude-installed-plugins';
+  kind: 'claude-projects' | 'vscode-storage' | 'vscode-workspace' | 'claude-installed-plugins';
 }
 
 /** How one client's processes look on one OS. Regexes are written as source strings. */

@@ -75,9 +75,17 @@ function vscodeLocations(userDir: string, serverDir: string, withWorkspace: bool
   return out;
 }
 
-/** storage.json of a VS Code family editor: recent / open workspaces. */
-function vscodeStorage(userDir: string): ProjectSource {
-  return { id: 'storage', os: ALL, base: 'appData', path: [userDir, 'User', 'globalStorage', 'storage.json'], format: 'json', kind: 'vscode-storage' };
+/**
+ * Where a VS Code family editor records workspaces: storage.json (recent / open ones) and
+ * workspaceStorage/<id>/workspace.json (every workspace ever opened: `folder` or `workspace` URI;
+ * https://code.visualstudio.com/docs/configure/settings#_settings-file-locations, and the
+ * workspaceStorage layout VS Code's own storage service writes).
+ */
+function vscodeStorage(userDir: string): ProjectSource[] {
+  return [
+    { id: 'storage', os: ALL, base: 'appData', path: [userDir, 'User', 'globalStorage', 'storage.json'], format: 'json', kind: 'vscode-storage' },
+    { id: 'workspace-storage', os: ALL, base: 'appData', path: [userDir, 'User', 'workspaceStorage', '*', 'workspace.json'], format: 'json', kind: 'vscode-workspace' },
+  ];
 }
 
 /** ~/.claude.json also holds Claude Code's per-project history and grows to tens of MiB. */
@@ -170,7 +178,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
     id: 'cursor',
     displayName: 'Cursor',
     locations: [loc('user', 'user', 'home', ['.cursor', 'mcp.json']), loc('project', 'project', 'project', ['.cursor', 'mcp.json'])],
-    projectSources: [vscodeStorage('Cursor')],
+    projectSources: vscodeStorage('Cursor'),
     processes: {
       darwin: sig(['Cursor'], ['/Cursor\\.app/Contents/MacOS/Cursor$']),
       win32: sig(['Cursor.exe'], ['\\\\cursor\\\\Cursor\\.exe$']),
@@ -181,7 +189,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
     id: 'vscode',
     displayName: 'Visual Studio Code',
     locations: vscodeLocations('Code', '.vscode-server', true, 'com.visualstudio.code'),
-    projectSources: [vscodeStorage('Code')],
+    projectSources: vscodeStorage('Code'),
     processes: {
       darwin: sig(['Code'], ['/Visual Studio Code\\.app/Contents/MacOS/']),
       win32: sig(['Code.exe'], ['\\\\Microsoft VS Code\\\\Code\\.exe$']),
@@ -192,7 +200,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
     id: 'vscode-insiders',
     displayName: 'Visual Studio Code - Insiders',
     locations: vscodeLocations('Code - Insiders', '.vscode-server-insiders', false),
-    projectSources: [vscodeStorage('Code - Insiders')],
+    projectSources: vscodeStorage('Code - Insiders'),
     processes: {
       darwin: sig(['Code - Insiders'], ['/Visual Studio Code - Insiders\\.app/Contents/MacOS/']),
       win32: sig(['Code - Insiders.exe'], ['\\\\Microsoft VS Code Insiders\\\\']),
@@ -203,7 +211,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
     id: 'vscodium',
     displayName: 'VSCodium',
     locations: vscodeLocations('VSCodium', '.vscodium-server', false, 'com.vscodium.codium'),
-    projectSources: [vscodeStorage('VSCodium')],
+    projectSources: vscodeStorage('VSCodium'),
     processes: {
       darwin: sig(['VSCodium'], ['/VSCodium\\.app/Contents/MacOS/']),
       win32: sig(['VSCodium.exe'], ['\\\\VSCodium\\\\VSCodium\\.exe$']),
@@ -217,7 +225,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('user', 'user', 'home', ['.codeium', 'windsurf', 'mcp_config.json']),
       loc('next', 'user', 'home', ['.codeium', 'windsurf-next', 'mcp_config.json']),
     ],
-    projectSources: [vscodeStorage('Windsurf')],
+    projectSources: vscodeStorage('Windsurf'),
     processes: {
       darwin: sig(['Windsurf'], ['/Windsurf\\.app/Contents/MacOS/']),
       win32: sig(['Windsurf.exe'], ['\\\\Windsurf\\\\Windsurf\\.exe$']),
@@ -441,7 +449,7 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('agents', 'user', 'home', ['.kiro', 'agents', '*.json']),
       loc('project-agents', 'project', 'project', ['.kiro', 'agents', '*.json']),
     ],
-    projectSources: [vscodeStorage('Kiro')],
+    projectSources: vscodeStorage('Kiro'),
     processes: {
       darwin: sig(['Kiro'], ['/Kiro\\.app/Contents/MacOS/']),
       win32: sig(['Kiro.exe'], ['\\\\Kiro\\\\Kiro\\.exe$']),

@@ -16,13 +16,13 @@ import { homeBases, systemRootDir, type BaseResolver } from './base-dirs.js';
 import { DEFAULT_MAX_FILE_BYTES, readConfigFile } from './config-reader.js';
 import { extractEntries } from './entry-extractor.js';
 import { expandPath, watchPathFor } from './path-expander.js';
-import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
+import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, vscodeWorkspaceProject, walkProjectRoots } from './project-finder.js';
 
 export { DEFAULT_MAX_FILE_BYTES, lineColumnAt, parseConfigText, readConfigFile, type ParseResult, type ReadOptions, type ReadResult } from './config-reader.js';
 export { extractEntries, MAX_ENTRIES_PER_FILE } from './entry-extractor.js';
 export { defaultHomes, injectedHome, parsePasswd, realHomeDeps, usersRoot, type HomeDeps } from './home-finder.js';
 export { envAppliesTo, homeBases } from './base-dirs.js';
-export { claudeInstalledPlugins, claudeProjects, pathFromFileUri, vscodeStorageProjects, walkProjectRoots } from './project-finder.js';
+export { claudeInstalledPlugins, claudeProjects, pathFromFileUri, vscodeStorageProjects, vscodeWorkspaceProject, walkProjectRoots } from './project-finder.js';
 
 /** Upper bound on project folders read per scan (recorded + walked). */
 export const MAX_PROJECTS = 2000;
@@ -141,6 +141,17 @@ async function readProjectSource(run: Run, bases: BaseResolver, client: ClientDe
   const baseDir = bases.dir(source.base);
   if (baseDir === null) return;
   const expanded = await expandPath(baseDir, source.path);
+  if (expanded.truncated) {
+    // workspaceStorage holds one folder per workspace ever opened: it can pass the match limit.
+    run.errors.push({
+      path: watchPathFor(baseDir, source.path),
+      client: client.id,
+      code: 'walk-truncated',
+      reason: `search for ${source.path.join('/')} stopped at its directory/match limit; some recorded projects were not read`,
+      line: null,
+      column: null,
+    });
+  }
   for (const path of expanded.paths) {
     let doc = run.documents.get(path);
     if (doc === undefined) {
@@ -154,7 +165,12 @@ async function readProjectSource(run: Run, bases: BaseResolver, client: ClientDe
       for (const p of claudeInstalledPlugins(doc)) run.addPlugin(client.id, p, { user: home.user });
       continue;
     }
-    const found = source.kind === 'claude-projects' ? claudeProjects(doc) : vscodeStorageProjects(doc, run.ctx.platform);
+    const found =
+      source.kind === 'claude-projects'
+        ? claudeProjects(doc)
+        : source.kind === 'vscode-workspace'
+          ? [vscodeWorkspaceProject(doc, run.ctx.platform)].filter((p): p is string => p !== null)
+          : vscodeStorageProjects(doc, run.ctx.platform);
     for (const p of found) run.addProject(p, { user: home.user });
   }
 }

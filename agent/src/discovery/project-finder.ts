@@ -7,7 +7,7 @@
  * project when it holds one of the catalog's project markers (.mcp.json, .vscode, .cursor, ...);
  * marker folders themselves are not walked into.
  */
-import { join } from 'node:path';
+import { join, posix, win32 } from 'node:path';
 import type { ConfigError } from '@mcpwatch/shared';
 import { osSpec } from '../platform/os.js';
 import type { Platform } from '../types.js';
@@ -79,6 +79,17 @@ export function vscodeStorageProjects(doc: Record<string, unknown>, platform: Pl
   }
   const paths = uris.map((u) => pathFromFileUri(u, platform)).filter((p): p is string => p !== null);
   return [...new Set(paths)];
+}
+
+/**
+ * The project folder a VS Code workspaceStorage/<id>/workspace.json records: its `folder` URI, or
+ * the folder holding its `workspace` (.code-workspace) file; null for remote or malformed URIs.
+ */
+export function vscodeWorkspaceProject(doc: Record<string, unknown>, platform: Platform): string | null {
+  if (typeof doc.folder === 'string') return pathFromFileUri(doc.folder, platform);
+  if (typeof doc.workspace !== 'string') return null;
+  const file = pathFromFileUri(doc.workspace, platform);
+  return file === null ? null : (platform === 'win32' ? win32 : posix).dirname(file);
 }
 
 export interface ProjectWalkResult {

@@ -4,10 +4,12 @@
  * and the machine-wide managed files under system/. Discovery runs with the platform and home
  * injected (on Linux) and must find every client and every server, at the right scope.
  */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Platform, ScanContext } from '../../../src/types.js';
-import { discover, watchTargets } from '../../../src/discovery/index.js';
+import { discover, vscodeWorkspaceProject, watchTargets } from '../../../src/discovery/index.js';
 import { CLIENTS } from '../../../src/catalog/index.js';
 import { normalizeEntry } from '../../../src/normalize/index.js';
 
@@ -268,5 +270,46 @@ describe.each<Platform>(['darwin', 'win32', 'linux'])('discover() on the %s fixt
     expect(targets).toContain(join(home, 'code'));
     expect(targets.some((t) => t.startsWith(ctx.systemRoot) && t.endsWith('managed-mcp.json'))).toBe(true);
     expect(new Set(targets).size).toBe(targets.length);
+  });
+});
+
+describe('VS Code workspaceStorage: every workspace ever opened is a project', () => {
+  let root: string;
+  beforeAll(() => {
+    root = mkdtempSync(join(tmpdir(), 'mcpw-wsstorage-'));
+  });
+  afterAll(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+  const put = (path: string, content: unknown): void => {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, typeof content === 'string' ? content : JSON.stringify(content));
+  };
+
+  it('reads the project of each workspace.json (a folder, or the folder of a .code-workspace), skipping remote and unreadable ones', async () => {
+    const home = join(root, 'home', 'alice');
+    const folderProject = join(root, 'old project'); // outside every --project-root: only workspaceStorage names it
+    const workspaceProject = join(root, 'mono');
+    put(join(folderProject, '.vscode', 'mcp.json'), { servers: { 'ws-storage-folder': { command: 'npx', args: ['-y', '@acme/folder-server'] } } });
+    put(join(workspaceProject, 'mono.code-workspace'), { folders: [{ path: '.' }], settings: { mcp: { servers: { 'ws-storage-workspace': { command: 'uvx', args: ['acme-ws'] } } } } });
+    const storage = (editor: string, id: string) => join(home, '.config', editor, 'User', 'workspaceStorage', id, 'workspace.json');
+    put(storage('Code', '1a2b3c'), { folder: pathToFileURL(folderProject).href });
+    put(storage('Cursor', '4d5e6f'), { workspace: pathToFileURL(join(workspaceProject, 'mono.code-workspace')).href });
+    put(storage('Code', '7a8b9c'), { folder: 'vscode-remote://ssh-remote+box/home/alice/remote' });
+    put(storage('Code', 'broken'), '{"folder": ');
+
+    const result = await discover({ platform: 'linux', homes: [{ user: 'alice', home }], env: {}, projectRoots: [], systemRoot: join(root, 'system') });
+
+    const found = result.files.flatMap((f) => f.entries.map((e) => [e.client, e.name, e.scope, e.projectPath].join(' ')));
+    expect(found.sort()).toEqual([`vscode ws-storage-folder workspace ${folderProject}`, `vscode ws-storage-workspace workspace ${workspaceProject}`]);
+    expect(result.projects.sort()).toEqual([workspaceProject, folderProject].sort());
+    expect(result.errors).toEqual([]);
+  });
+
+  it('maps workspace.json URIs to paths on Windows too', () => {
+    expect(vscodeWorkspaceProject({ folder: 'file:///c%3A/Users/alice/my%20app' }, 'win32')).toBe('c:\\Users\\alice\\my app');
+    expect(vscodeWorkspaceProject({ workspace: 'file:///c%3A/Users/alice/mono/mono.code-workspace' }, 'win32')).toBe('c:\\Users\\alice\\mono');
+    expect(vscodeWorkspaceProject({ workspace: 'vscode-remote://wsl+Ubuntu/home/a/x.code-workspace' }, 'win32')).toBeNull();
+    expect(vscodeWorkspaceProject({}, 'linux')).toBeNull();
   });
 });
