@@ -6,6 +6,12 @@
  * file with its size and mtime: the bin uses the bundle only while all of them are unchanged
  * (bin/mcpwatch-agent.js, runtime/cli-entry.ts), so a `tsc -b` without this step never runs stale
  * code. Run by the root `npm run build` after tsc. Exit 1 with the esbuild error on failure.
+ *
+ * Second, the hook entry (dist/hook-cli.js, what `mcpwatch-agent hook` runs around every MCP tool
+ * call) into ONE file, dist/bundle-hook/hook-cli.js, with its own manifest by the same rule: one
+ * module to load instead of the CLI's entry, its chunks and the launcher's check of every CLI input.
+ * The config table it imports lazily (only without --state-dir) stays outside, loaded from the
+ * compiled dist/config/config-table.js, so the platform layer and systeminformation stay off the path.
  */
 import { statSync, writeFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -23,28 +29,41 @@ const externalPackages = {
   },
 };
 
-rmSync(OUT, { recursive: true, force: true });
-try {
-  const result = await build({
-    entryPoints: [path.join(AGENT, 'dist', 'cli.js')],
-    bundle: true,
-    splitting: true,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    outdir: OUT,
-    metafile: true,
-    logLevel: 'error',
-    plugins: [externalPackages],
-  });
-  const root = path.resolve(AGENT, '..');
-  const inputs = Object.keys(result.metafile.inputs).map((rel) => {
+/** Writes `<outDir>/manifest.json`: the entry and every input file with its size and mtime. */
+function writeManifest(outDir, entry, metafile) {
+  const inputs = Object.keys(metafile.inputs).map((rel) => {
     const file = path.resolve(process.cwd(), rel);
     const st = statSync(file);
-    return { file: path.relative(OUT, file), size: st.size, mtimeMs: st.mtimeMs };
+    return { file: path.relative(outDir, file), size: st.size, mtimeMs: st.mtimeMs };
   });
-  writeFileSync(path.join(OUT, 'manifest.json'), JSON.stringify({ entry: 'cli.js', inputs }));
-  process.stdout.write(`agent: bundled ${inputs.length} modules into ${path.relative(root, OUT)}\n`);
+  writeFileSync(path.join(outDir, 'manifest.json'), JSON.stringify({ entry, inputs }));
+  return inputs.length;
+}
+
+const HOOK_OUT = path.join(AGENT, 'dist', 'bundle-hook');
+const CONFIG_TABLE = path.join(AGENT, 'dist', 'config', 'config-table.js');
+
+/** The hook bundle leaves the config table (and all it imports) to the compiled files, lazily. */
+const configTableOutside = {
+  name: 'config-table-outside',
+  setup(b) {
+    b.onResolve({ filter: /config-table\.js$/ }, (args) => {
+      if (path.resolve(args.resolveDir, args.path) !== CONFIG_TABLE) return undefined;
+      return { path: path.relative(HOOK_OUT, CONFIG_TABLE).split(path.sep).join('/').replace(/^(?!\.)/, './'), external: true };
+    });
+  },
+};
+
+const root = path.resolve(AGENT, '..');
+rmSync(OUT, { recursive: true, force: true });
+rmSync(HOOK_OUT, { recursive: true, force: true });
+try {
+  const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', metafile: true, logLevel: 'error' };
+  const cli = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'cli.js')], splitting: true, outdir: OUT, plugins: [externalPackages] });
+  const cliInputs = writeManifest(OUT, 'cli.js', cli.metafile);
+  const hook = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'hook-cli.js')], outdir: HOOK_OUT, plugins: [configTableOutside, externalPackages] });
+  const hookInputs = writeManifest(HOOK_OUT, 'hook-cli.js', hook.metafile);
+  process.stdout.write(`agent: bundled ${cliInputs} modules into ${path.relative(root, OUT)}, ${hookInputs} into ${path.relative(root, HOOK_OUT)}\n`);
 } catch (error) {
   process.stderr.write(`agent: bundle-cli failed: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 1;

@@ -20,7 +20,9 @@
  * `cliEntry` picks the code the bin runs: the bundled CLI (dist/bundle, scripts/bundle-cli.mjs:
  * fewer, larger modules start faster) only while every file it was built from is unchanged
  * (size and mtime in its manifest), else the compiled dist/cli.js, so a rebuild without the
- * bundle step never runs stale code.
+ * bundle step never runs stale code. The `hook` command, which a client runs around every MCP
+ * tool call, has its own entry by the same rule: the one-file dist/bundle-hook (hook-cli.ts), else
+ * the compiled dist/hook-cli.js.
  */
 import { readFileSync, statSync } from 'node:fs';
 import { constants } from 'node:os';
@@ -101,17 +103,27 @@ function absorb(): void {
   // a repeated stop signal: the shutdown the first one started is already under way (and bounded)
 }
 
-/** The CLI module the bin should import, given the compiled `dist` folder. Never throws. */
-export function cliEntry(distDir: string): string {
-  const bundleDir = path.join(distDir, 'bundle');
+/** Each entry's bundle folder and compiled fallback, relative to dist. */
+const ENTRIES = {
+  cli: { bundle: 'bundle', compiled: 'cli.js' },
+  hook: { bundle: 'bundle-hook', compiled: 'hook-cli.js' },
+} as const;
+
+/**
+ * The module the bin should import, given the compiled `dist` folder and the command about to run
+ * (`hook` gets its own entry; see the module comment). Both entries export `main(argv)`. Never throws.
+ */
+export function cliEntry(distDir: string, command?: string): string {
+  const entry = command === 'hook' ? ENTRIES.hook : ENTRIES.cli;
+  const bundleDir = path.join(distDir, entry.bundle);
   try {
     const manifest = JSON.parse(readFileSync(path.join(bundleDir, 'manifest.json'), 'utf8')) as { entry: string; inputs: { file: string; size: number; mtimeMs: number }[] };
     for (const input of manifest.inputs) {
       const st = statSync(path.resolve(bundleDir, input.file));
-      if (st.size !== input.size || st.mtimeMs !== input.mtimeMs) return path.join(distDir, 'cli.js');
+      if (st.size !== input.size || st.mtimeMs !== input.mtimeMs) return path.join(distDir, entry.compiled);
     }
     return path.join(bundleDir, manifest.entry);
   } catch {
-    return path.join(distDir, 'cli.js'); // no bundle (or an unreadable one): the compiled files
+    return path.join(distDir, entry.compiled); // no bundle (or an unreadable one): the compiled files
   }
 }

@@ -59,4 +59,16 @@ describe('cliEntry: the bundled CLI only while it matches the compiled files', (
     rmSync(path.join(dist, 'bundle', 'manifest.json'));
     expect(cliEntry(dist)).toBe(path.join(dist, 'cli.js'));
   });
+
+  it('gives `hook` its own one-file bundle by the same rule, falling back to the compiled hook entry', () => {
+    mkdirSync(path.join(dist, 'bundle-hook'));
+    const st = statSync(path.join(dist, 'x.js'));
+    writeFileSync(path.join(dist, 'bundle-hook', 'manifest.json'), JSON.stringify({ entry: 'hook-cli.js', inputs: [{ file: '../x.js', size: st.size, mtimeMs: st.mtimeMs }] }));
+    expect(cliEntry(dist, 'hook')).toBe(path.join(dist, 'bundle-hook', 'hook-cli.js'));
+    expect(cliEntry(dist, 'scan')).toBe(path.join(dist, 'bundle', 'cli.js'));
+    writeFileSync(path.join(dist, 'x.js'), 'export const x = 22;');
+    expect(cliEntry(dist, 'hook')).toBe(path.join(dist, 'hook-cli.js'));
+    rmSync(path.join(dist, 'bundle-hook'), { recursive: true });
+    expect(cliEntry(dist, 'hook')).toBe(path.join(dist, 'hook-cli.js'));
+  });
 });
