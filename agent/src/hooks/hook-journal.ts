@@ -14,6 +14,11 @@
  * - Never throws: failures come back as `{ ok: false, code: MCPW_ERR_HOOK_JOURNAL_IO, message }`.
  * - readJournal(after) returns records in append order after a cursor ({file index, offset}); the
  *   reader owns the cursor and deletes files wholly behind it with pruneJournal().
+ *
+ * Two places hold journals: the agent's state dir, and, for a hook that cannot write there (the
+ * agent runs as root and its state dir is owner-only, the client runs as an ordinary user), the
+ * user's own `~/.mcpwatch/hook-journal/` (userHookStateDir(), created owner-only, 0700). The running
+ * agent reads both (journal-pump.ts).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -21,6 +26,8 @@ import { encodeFrame, scanBuffer } from '../spool/frame.js';
 import { AgentCodes } from '../errors.js';
 
 export const JOURNAL_DIR = 'hook-journal';
+/** The per-user state folder under a home, holding that user's hook journal when the agent's is not writable. */
+export const USER_STATE_DIR = '.mcpwatch';
 export const DEFAULT_JOURNAL_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_RECORD_BYTES = 64 * 1024;
 const FILE_RE = /^journal-(\d{10})\.log$/;
@@ -43,6 +50,11 @@ export interface JournalRead {
   /** Records deleted unread at the size bound, in total since the journal began. */
   dropped: { records: number; bytes: number };
   corrupted: number;
+}
+
+/** The state dir whose `hook-journal/` a user's hooks write when the agent's is not writable. */
+export function userHookStateDir(home: string): string {
+  return path.join(home, USER_STATE_DIR);
 }
 
 function fileName(index: number): string {

@@ -8,6 +8,8 @@
  * when the journal can take it, and one line goes to stderr (clients show hook stderr in their
  * logs/verbose views; Windsurf only on exit 2).
  * Audit mode answers allow and records the decision the policy would have made (enforced: false).
+ * A record the agent's journal cannot take goes to the user's own journal (userStateDir, see
+ * hook-journal.ts) when one is given; the error is reported only when neither takes it.
  */
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
@@ -44,6 +46,11 @@ export interface HookRunInput {
   now?: () => Date;
   user?: string | null;
   journal?: JournalOptions;
+  /**
+   * Where to journal when `<stateDir>/hook-journal` cannot be written (an owner-only state dir of
+   * an agent running as root): `<userStateDir>/hook-journal`, created owner-only. Default: none.
+   */
+  userStateDir?: string | null;
 }
 
 export interface HookRunResult extends HookAnswer {
@@ -113,7 +120,10 @@ export function runHook(req: HookRunInput): HookRunResult {
       };
     }
     const wrote = appendJournal(req.stateDir, record, req.journal);
-    if (!wrote.ok) errors.push({ code: wrote.code, message: wrote.message });
+    if (!wrote.ok) {
+      const own = req.userStateDir && req.userStateDir !== req.stateDir ? appendJournal(req.userStateDir, record, req.journal) : null;
+      if (!own?.ok) errors.push({ code: wrote.code, message: own ? `${wrote.message}; and ${own.message}` : wrote.message });
+    }
     const stderr = errors.map((e) => `mcpwatch hook: ${e.code}: ${e.message}\n`).join('');
     return { ...answer, stderr: answer.stderr + stderr, record, errors: errors.map((e) => e.code) };
   } catch (e) {

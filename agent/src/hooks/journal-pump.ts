@@ -5,6 +5,12 @@
  * records (a crash between push and cursor write repeats at most one pump's records; the events'
  * ids differ but their data is identical). Journal files wholly read are deleted.
  *
+ * Also reads the per-user journals (`<home>/.mcpwatch/hook-journal`, written by hooks of users who
+ * cannot write the agent's owner-only state dir; userStateDirs option) the same way, each with its
+ * own cursor kept in the agent's state dir (`hook-journal/cursor-<hash of the dir>.json`), never in
+ * the user's folder. A user's journal is that user's to write: its records are checked against the
+ * `tool.called` schema like any other, and only `journal-*.log` files behind the cursor are deleted.
+ *
  * Also caches the collector's tool policy (settings.toolPolicy from a batch ack) as
  * `<stateDir>/tool-policy.json` for the hook command, written atomically so a hook never reads a
  * torn policy; a policy the collector stops sending is removed (the hook falls back to audit); the
@@ -14,6 +20,7 @@
  * skipped and counted; records the journal dropped at its bound become one `agent.dropped` event.
  * Its timer is unref()'d; shutdown() is idempotent and pumps once more.
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Value } from '@sinclair/typebox/value';
@@ -28,6 +35,8 @@ export interface JournalPumpOptions {
   endpointId: () => string;
   push: (event: McpEvent) => void;
   onError: (error: Error) => void;
+  /** The per-user state dirs to read as well (userHookStateDir(home) for each user home). Default: none. */
+  userStateDirs?: () => readonly string[];
   /** Default 2000 ms. */
   intervalMs?: number;
   now?: () => Date;
@@ -53,12 +62,28 @@ export class JournalPump {
     this.pumpOnce();
   }
 
-  /** Moves every complete journal record into the sink. Returns how many events were pushed. */
+  /** Moves every complete journal record (the agent's journal, then each user's) into the sink. Returns how many events were pushed. */
   pumpOnce(): number {
+    let pushed = this.pumpJournal(this.o.stateDir, this.cursorFile);
+    let users: readonly string[] = [];
     try {
-      const saved = readJsonFile<CursorFile>(this.cursorFile);
+      users = this.o.userStateDirs?.() ?? [];
+    } catch (e) {
+      this.o.onError(e as Error);
+    }
+    for (const dir of users) {
+      if (path.resolve(dir) === path.resolve(this.o.stateDir)) continue;
+      const id = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16);
+      pushed += this.pumpJournal(dir, path.join(this.o.stateDir, JOURNAL_DIR, `cursor-${id}.json`));
+    }
+    return pushed;
+  }
+
+  private pumpJournal(stateDir: string, cursorFile: string): number {
+    try {
+      const saved = readJsonFile<CursorFile>(cursorFile);
       const cursor: JournalCursor = saved ? { file: saved.file, offset: saved.offset } : { file: 0, offset: 0 };
-      const read = readJournal(this.o.stateDir, cursor);
+      const read = readJournal(stateDir, cursor);
       const droppedSeen = saved?.droppedSeen ?? 0;
       let pushed = 0;
       let invalid = 0;
@@ -75,12 +100,13 @@ export class JournalPump {
         this.o.push(makeEvent('agent.dropped', this.o.endpointId(), { count: read.dropped.records - droppedSeen, bytes: 0, reason: 'hook journal full: oldest tool-call records deleted unread' }, this.o.now?.() ?? new Date()));
       }
       if (invalid > 0 || read.corrupted > 0) {
-        this.o.onError(new AgentError(AgentCodes.hookJournalIo, `hook journal: ${invalid} record(s) not valid tool.called data and ${read.corrupted} corrupted region(s) skipped`));
+        this.o.onError(new AgentError(AgentCodes.hookJournalIo, `hook journal ${path.join(stateDir, JOURNAL_DIR)}: ${invalid} record(s) not valid tool.called data and ${read.corrupted} corrupted region(s) skipped`));
       }
       const moved = read.cursor.file !== cursor.file || read.cursor.offset !== cursor.offset || read.dropped.records !== droppedSeen;
       if (moved) {
-        writeFileDurable(this.cursorFile, JSON.stringify({ ...read.cursor, droppedSeen: read.dropped.records } satisfies CursorFile));
-        pruneJournal(this.o.stateDir, read.cursor);
+        fs.mkdirSync(path.dirname(cursorFile), { recursive: true, mode: 0o700 });
+        writeFileDurable(cursorFile, JSON.stringify({ ...read.cursor, droppedSeen: read.dropped.records } satisfies CursorFile));
+        pruneJournal(stateDir, read.cursor);
       }
       return pushed;
     } catch (e) {
