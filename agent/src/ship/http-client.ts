@@ -51,6 +51,8 @@ export interface HttpRequest {
   url: string;
   headers?: Record<string, string>;
   body?: Uint8Array;
+  /** Aborts the request (the long-poll's shutdown); it then rejects with MCPW_ERR_NETWORK. */
+  signal?: AbortSignal;
 }
 
 /** Normalises a fingerprint to lower-case hex without separators (an optional `sha256:` prefix dropped). */
@@ -141,7 +143,7 @@ export class HttpClient {
       if (req.body) headers['content-length'] = String(req.body.length);
       const r = lib.request(
         url,
-        { method: req.method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent, timeout: this.timeoutMs },
+        { method: req.method, headers, agent: isHttps ? this.httpsAgent : this.httpAgent, timeout: this.timeoutMs, ...(req.signal ? { signal: req.signal } : {}) },
         (res) => {
           const chunks: Buffer[] = [];
           let size = 0;
