@@ -14,6 +14,11 @@ export type Platform = 'darwin' | 'win32' | 'linux';
 export interface UserHome {
   user: string;
   home: string;
+  /**
+   * How this home is laid out when it differs from the scan's platform: a WSL distribution's home
+   * seen from Windows (\\wsl.localhost\<distro>\home\<user>) is a Linux home.
+   */
+  platform?: Platform;
 }
 
 /** Where and how to look. Built once by the CLI (or tests) and passed everywhere. */

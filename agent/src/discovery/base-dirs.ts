@@ -36,6 +36,11 @@ export function systemRootDir(ctx: Pick<ScanContext, 'platform' | 'systemRoot' |
   return osSpec(ctx.platform).systemRoot(ctx.env);
 }
 
+/** The context one home is read in: the scan's, with the home's own platform when it has one (WSL). */
+export function homeContext<C extends Pick<ScanContext, 'platform'>>(ctx: C, home: UserHome): C {
+  return home.platform === undefined || home.platform === ctx.platform ? ctx : { ...ctx, platform: home.platform };
+}
+
 /** Base resolver for one user's home. */
 export function homeBases(ctx: Pick<ScanContext, 'platform' | 'env' | 'homes' | 'systemRoot'>, home: UserHome): BaseResolver {
   const useEnv = envAppliesTo(ctx, home.home);

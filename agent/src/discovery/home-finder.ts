@@ -2,15 +2,21 @@
  * Which homes to scan. Privileged (root / elevated Administrator / SYSTEM): every user's home
  * under the platform's users folder (/Users/*, /home/* and /root, C:\Users\* without Public,
  * Default, All Users ...). Otherwise: the current user's home. `--home DIR` gives exactly one.
+ * On Windows, the homes inside the current user's RUNNING WSL distributions are added
+ * (\\wsl.localhost\<distro>\home\<user>, read with the Linux layout): a stopped distribution is
+ * not started by a scan (touching its files would boot it), so its homes are read on a scan while
+ * it runs. Distributions are listed by `wsl.exe --list --running --quiet` (5 s timeout); no
+ * wsl.exe, a failure or a timeout means none.
  *
  * Each OS's layout (users folder, folders that are not a person, root's home) comes from its
  * OsSpec (platform/); the real OS calls sit in realHomeDeps() and go through hostOs(). Everything
  * else takes its collaborators as arguments so tests run every platform's logic on Linux.
  */
+import { execFile } from 'node:child_process';
 import { readFile, readdir } from 'node:fs/promises';
 import { homedir, userInfo } from 'node:os';
 import { basename, join } from 'node:path';
-import { hostOs, osSpec } from '../platform/os.js';
+import { hostOs, hostPlatform, osSpec } from '../platform/os.js';
 import type { Platform, UserHome } from '../types.js';
 
 export interface HomeDeps {
@@ -22,6 +28,45 @@ export interface HomeDeps {
   listDirectories(dir: string): Promise<string[]>;
   /** Linux: login accounts from /etc/passwd (homes outside /home, e.g. CI runners); [] elsewhere. */
   accountHomes?(): Promise<UserHome[]>;
+  /** Windows: names of the current user's running WSL distributions; [] elsewhere. */
+  wslDistros?(): Promise<string[]>;
+  /** Where WSL distributions' file systems are served (default WSL_ROOT; tests point it at a fixture). */
+  wslRoot?: string;
+}
+
+/** Where Windows serves WSL distributions' file systems (Windows 10 21H2 and later). */
+export const WSL_ROOT = '\\\\wsl.localhost';
+const WSL_LIST_TIMEOUT_MS = 5000;
+/** A distribution name as wsl.exe prints it: no path separators, not `.` or `..`. */
+const WSL_DISTRO_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._ -]{1,64}$/;
+
+/**
+ * Distribution names from `wsl.exe --list --quiet` output: UTF-16LE (with or without a BOM), or
+ * UTF-8 when WSL_UTF8=1; one name a line. Names that could leave the WSL root are dropped.
+ */
+export function parseWslList(out: Buffer): string[] {
+  const utf16 = out.length >= 2 && (out[1] === 0 || (out[0] === 0xff && out[1] === 0xfe));
+  const text = utf16 ? out.toString('utf16le') : out.toString('utf8');
+  const names = text
+    .replace(/^\ufeff/, '')
+    .split(/\r?\n/)
+    .map((l) => l.replace(/\0/g, '').trim())
+    .filter((l) => WSL_DISTRO_NAME.test(l));
+  return [...new Set(names)];
+}
+
+/**
+ * Homes inside WSL distributions: every folder of <root>\<distro>\home, laid out as on Linux.
+ * A distribution whose home folder cannot be listed contributes none.
+ */
+export async function wslHomes(distros: readonly string[], deps: Pick<HomeDeps, 'listDirectories'>, root: string = WSL_ROOT): Promise<UserHome[]> {
+  const out: UserHome[] = [];
+  for (const distro of distros) {
+    if (!WSL_DISTRO_NAME.test(distro)) continue;
+    const homeDir = join(root, distro, 'home');
+    for (const user of (await deps.listDirectories(homeDir)).sort()) if (!user.startsWith('.')) out.push({ user, home: join(homeDir, user), platform: 'linux' });
+  }
+  return out;
 }
 
 /**
@@ -64,6 +109,14 @@ export function realHomeDeps(env: Record<string, string | undefined> = process.e
         return [];
       }
     },
+    wslDistros(): Promise<string[]> {
+      if (hostPlatform() !== 'win32') return Promise.resolve([]);
+      return new Promise((resolve) => {
+        execFile('wsl.exe', ['--list', '--running', '--quiet'], { encoding: 'buffer', timeout: WSL_LIST_TIMEOUT_MS, windowsHide: true }, (err, stdout) => {
+          resolve(err ? [] : parseWslList(stdout));
+        });
+      });
+    },
     async listDirectories(dir: string): Promise<string[]> {
       try {
         const entries = await readdir(dir, { withFileTypes: true });
@@ -85,6 +138,13 @@ export function usersRoot(platform: Platform, env: Record<string, string | undef
  * @param usersDir override of the users folder (tests point it at a fixture).
  */
 export async function defaultHomes(platform: Platform, deps: HomeDeps = realHomeDeps(), usersDir?: string): Promise<UserHome[]> {
+  const homes = await nativeHomes(platform, deps, usersDir);
+  if (platform !== 'win32' || !deps.wslDistros) return homes;
+  const wsl = await wslHomes(await deps.wslDistros(), deps, deps.wslRoot ?? WSL_ROOT);
+  return dedupeHomes([...homes, ...wsl]);
+}
+
+async function nativeHomes(platform: Platform, deps: HomeDeps, usersDir?: string): Promise<UserHome[]> {
   const current = deps.currentUser();
   if (!deps.isPrivileged()) return [current];
   const spec = osSpec(platform);

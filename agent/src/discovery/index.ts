@@ -12,7 +12,7 @@ import { dirname, normalize, posix, sep, win32 } from 'node:path';
 import type { ClientRecord, ConfigError } from '@mcpwatch/shared';
 import { CLIENTS, locationsFor, projectMarkers, type ClientDefinition, type ConfigLocation, type ProjectSource } from '../catalog/index.js';
 import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '../types.js';
-import { homeBases, systemRootDir, type BaseResolver } from './base-dirs.js';
+import { homeBases, homeContext, systemRootDir, type BaseResolver } from './base-dirs.js';
 import { DEFAULT_MAX_FILE_BYTES, readConfigFile } from './config-reader.js';
 import { extractEntries } from './entry-extractor.js';
 import { expandPath, watchPathFor } from './path-expander.js';
@@ -20,7 +20,7 @@ import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, vscodeWo
 
 export { DEFAULT_MAX_FILE_BYTES, lineColumnAt, parseConfigText, readConfigFile, type ParseResult, type ReadOptions, type ReadResult } from './config-reader.js';
 export { extractEntries, MAX_ENTRIES_PER_FILE } from './entry-extractor.js';
-export { defaultHomes, injectedHome, parsePasswd, realHomeDeps, usersRoot, type HomeDeps } from './home-finder.js';
+export { defaultHomes, injectedHome, parsePasswd, parseWslList, realHomeDeps, usersRoot, wslHomes, WSL_ROOT, type HomeDeps } from './home-finder.js';
 export { envAppliesTo, homeBases } from './base-dirs.js';
 export { claudeInstalledPlugins, claudeProjects, pathFromFileUri, vscodeStorageProjects, vscodeWorkspaceProject, walkProjectRoots } from './project-finder.js';
 
@@ -208,13 +208,15 @@ export async function discover(ctx: ScanContext): Promise<DiscoveryResult> {
   try {
     // 1. Per-user locations (not project-relative), then the projects those users' clients recorded.
     for (const home of ctx.homes) {
-      const bases = homeBases(ctx, home);
-      for (const { client, location } of all) {
+      // A WSL home seen from Windows is read with the Linux layout (its own platform).
+      const homeCtx = homeContext(ctx, home);
+      const bases = homeBases(homeCtx, home);
+      for (const { client, location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) {
         if (location.base === 'project' || location.base === 'pluginDir' || isMachineWide(location)) continue;
         await readLocation(run, bases, client, location, home.user);
       }
       for (const client of CLIENTS) {
-        for (const source of client.projectSources ?? []) if (source.os.includes(ctx.platform)) await readProjectSource(run, bases, client, source, home);
+        for (const source of client.projectSources ?? []) if (source.os.includes(homeCtx.platform)) await readProjectSource(run, bases, client, source, home);
       }
     }
     // 1b. Installed plugin folders the clients' registries record.
@@ -257,15 +259,16 @@ export function watchTargets(ctx: ScanContext, projects: readonly string[] = [])
   const out = new Set<string>();
   const all = locationsFor(ctx.platform);
   for (const home of ctx.homes) {
-    const bases = homeBases(ctx, home);
-    for (const { location } of all) {
+    const homeCtx = homeContext(ctx, home);
+    const bases = homeBases(homeCtx, home);
+    for (const { location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) {
       if (location.base === 'project') continue;
       const baseDir = bases.dir(location.base);
       if (baseDir !== null) out.add(watchPathFor(baseDir, location.path));
     }
     for (const client of CLIENTS) {
       for (const source of client.projectSources ?? []) {
-        const baseDir = source.os.includes(ctx.platform) ? bases.dir(source.base) : null;
+        const baseDir = source.os.includes(homeCtx.platform) ? bases.dir(source.base) : null;
         if (baseDir !== null) out.add(watchPathFor(baseDir, source.path));
       }
     }

@@ -9,7 +9,7 @@ import { homeBases, watchTargets } from './index.js';
 import type { ScanContext } from '../types.js';
 import { MAX_WATCH_DEPTH, type WatchSpec } from './watch-plan.js';
 import { watchPathFor } from './path-expander.js';
-import { systemRootDir } from './base-dirs.js';
+import { homeContext, systemRootDir } from './base-dirs.js';
 
 const PROJECT_ROOT_DEPTH = 2;
 
@@ -32,9 +32,10 @@ export function watchSpecs(ctx: ScanContext, projects: readonly string[] = []): 
   };
   const all = locationsFor(ctx.platform);
   for (const home of ctx.homes) {
-    const bases = homeBases(ctx, home);
-    for (const { location } of all) if (location.base !== 'project') note(bases.dir(location.base), location.path);
-    for (const c of CLIENTS) for (const s of c.projectSources ?? []) if (s.os.includes(ctx.platform)) note(bases.dir(s.base), s.path);
+    const homeCtx = homeContext(ctx, home);
+    const bases = homeBases(homeCtx, home);
+    for (const { location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) if (location.base !== 'project') note(bases.dir(location.base), location.path);
+    for (const c of CLIENTS) for (const s of c.projectSources ?? []) if (s.os.includes(homeCtx.platform)) note(bases.dir(s.base), s.path);
   }
   for (const { location } of all) if (location.base === 'system') note(systemRootDir(ctx), location.path);
   for (const p of [...projects, ...ctx.projectRoots]) {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Platform, ScanContext } from '../../../src/types.js';
-import { discover, vscodeWorkspaceProject, watchTargets } from '../../../src/discovery/index.js';
+import { defaultHomes, discover, parseWslList, realHomeDeps, vscodeWorkspaceProject, watchTargets, type HomeDeps } from '../../../src/discovery/index.js';
 import { CLIENTS } from '../../../src/catalog/index.js';
 import { normalizeEntry } from '../../../src/normalize/index.js';
 
@@ -311,5 +311,45 @@ describe('VS Code workspaceStorage: every workspace ever opened is a project', (
     expect(vscodeWorkspaceProject({ workspace: 'file:///c%3A/Users/alice/mono/mono.code-workspace' }, 'win32')).toBe('c:\\Users\\alice\\mono');
     expect(vscodeWorkspaceProject({ workspace: 'vscode-remote://wsl+Ubuntu/home/a/x.code-workspace' }, 'win32')).toBeNull();
     expect(vscodeWorkspaceProject({}, 'linux')).toBeNull();
+  });
+});
+
+describe('WSL distributions: extra homes on Windows, read with the Linux layout', () => {
+  const wslRoot = join(FIXTURES, 'win32', 'wsl.localhost');
+  const windowsHome = join(FIXTURES, 'win32', HOME_REL.win32);
+  const wslHome = join(wslRoot, 'Ubuntu', 'home', 'alice');
+  const deps: HomeDeps = {
+    ...realHomeDeps({}),
+    isPrivileged: () => false,
+    currentUser: () => ({ user: 'alice', home: windowsHome }),
+    // Debian is listed but has no home folder; '..' could leave the WSL root.
+    wslDistros: () => Promise.resolve(['Ubuntu', 'Debian', '..']),
+    wslRoot,
+  };
+
+  it('adds each running distribution\'s homes after the Windows ones', async () => {
+    expect(await defaultHomes('win32', deps)).toEqual([
+      { user: 'alice', home: windowsHome },
+      { user: 'alice', home: wslHome, platform: 'linux' },
+    ]);
+    expect(await defaultHomes('linux', { ...deps, currentUser: () => ({ user: 'alice', home: '/home/alice' }) })).toEqual([{ user: 'alice', home: '/home/alice' }]);
+  });
+
+  it('finds the servers in a WSL home at their Linux paths (~/.config, not AppData)', async () => {
+    const ctx = fixtureContext('win32');
+    const result = await discover({ ...ctx, homes: await defaultHomes('win32', deps) });
+    const inWsl = result.files.filter((f) => f.path.startsWith(wslRoot)).flatMap((f) => f.entries.map((e) => [e.client, e.name, e.scope, e.user, e.configPath].join(' ')));
+    expect(inWsl.sort()).toEqual([
+      `claude-code wsl-claude-memory user alice ${join(wslHome, '.claude.json')}`,
+      `codex wsl-codex-docs user alice ${join(wslHome, '.codex', 'config.toml')}`,
+      `crush wsl-crush-fs user alice ${join(wslHome, '.config', 'crush', 'crush.json')}`,
+    ]);
+    expect(result.files.flatMap((f) => f.errors)).toEqual([]);
+    expect(watchTargets({ ...ctx, homes: await defaultHomes('win32', deps) })).toContain(join(wslHome, '.config', 'crush', 'crush.json'));
+  });
+
+  it('reads wsl.exe\'s distribution list (UTF-16LE) and drops names that could leave the root', () => {
+    expect(parseWslList(Buffer.from('\ufeffUbuntu-24.04\r\ndocker-desktop\r\n..\r\nbad\\name\r\n\r\n', 'utf16le'))).toEqual(['Ubuntu-24.04', 'docker-desktop']);
+    expect(parseWslList(Buffer.from('Ubuntu\nUbuntu\n', 'utf8'))).toEqual(['Ubuntu']);
   });
 });
