@@ -173,9 +173,9 @@ async function runWorker(init: WorkerInit): Promise<void> {
     }),
   );
   await retry;
-  send({ kind: 'stats', latencies, accepted, failed });
   transport.close();
-  process.exit(0);
+  // Exit only once the message is out (process.exit right after send can drop it).
+  process.send!({ kind: 'stats', latencies, accepted, failed }, () => process.exit(0));
 }
 
 // ---------------------------------------------------------------- orchestrator
@@ -315,7 +315,7 @@ async function orchestrate(): Promise<void> {
   up = true;
   await Promise.all([sampler, querier]);
   const drainedAts = await Promise.race([Promise.all(drained), sleep(300_000).then(() => null)]);
-  const all = await stats;
+  const all = await Promise.race([stats, sleep(120_000).then(() => Promise.reject(new Error('workers did not report their figures within 120 s')))]);
   // Projection catches up after the run (its lag is measured above; this is the tail).
   for (const end = Date.now() + 300_000; Date.now() < end; await sleep(500)) {
     const r = await api({ method: 'GET', path: '/readyz', headers: {} }).catch(() => null);
