@@ -3,8 +3,9 @@
  * enrolled agent's long-poll, feeding the containment executor as the composition root does,
  * receives a quarantine the moment an admin issues it, and the executor takes the server out of
  * the Cursor config file — with no batch sent after the command was issued (there is no shipper
- * here at all: the only batch is the one that told the collector about the server). Then the wait
- * loop stops on shutdown.
+ * here at all: the only batch is the one that told the collector about the server). shutdown()
+ * cuts the held wait; a new loop of the same agent then receives the restore, which puts the
+ * original bytes back.
  */
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -122,4 +123,18 @@ test('a quarantine issued by an admin reaches the agent through the long-poll an
     http.close();
   }
   expect(wait.answered).toBeGreaterThanOrEqual(1);
+
+  // Shutdown cut the held wait; a new loop of the same agent gets the next command (its slot at the
+  // collector was freed, or it backs off on the 429 and comes back), and restore puts the bytes back.
+  const http2 = new HttpClient({ timeoutMs: COMMAND_WAIT_MS + 15_000 });
+  const again = new CommandWait({ http: http2, identity: () => ({ agentId, privateKey: identity.privateKey, server: base }), onCommands: (c) => void executor.handle(c), retryBaseMs: 50 });
+  again.start();
+  try {
+    await admin('POST', '/v1/admin/containment', { endpointId, serverKey: shell.serverKey, action: 'restore', reason: 'reviewed' });
+    await waitFor('the original config back', () => fs.readFileSync(configFile, 'utf8') === CURSOR, 30_000);
+    await waitFor('server.restored emitted', () => events.some((e) => e.type === 'server.restored'));
+  } finally {
+    await again.shutdown();
+    http2.close();
+  }
 }, 120_000);

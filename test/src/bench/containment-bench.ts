@@ -6,14 +6,14 @@
  *
  * Each sample: POST /v1/admin/containment (quarantine) → the time until the agent has rewritten
  * the config file (polled every 5 ms), and the part of it until the collector handed the command
- * out in an ack (the audit record's deliveredAt). Samples are issued at a random point of the
- * agent's heartbeat period, since commands ride in batch acks and an idle agent sends a batch
- * only on a heartbeat or a change.
+ * out (the audit record's deliveredAt: through the agent's held POST /v1/commands/wait, or a batch
+ * ack). Samples are issued at a random point of the agent's heartbeat period, since commands also
+ * ride in batch acks and an idle agent sends a batch only on a heartbeat or a change.
  *
  * Two phases in the same run: the agent at its default intervals (heartbeat 60 s;
  * BENCH_CONTAINMENT_SAMPLES, default 8, so this phase takes minutes) and, for comparison, the same
- * agent restarted with a 1 s heartbeat (BENCH_CONTAINMENT_FAST_SAMPLES, default 20): what the
- * ack-only delivery costs when a batch goes out every second. Linux and macOS.
+ * agent restarted with a 1 s heartbeat (BENCH_CONTAINMENT_FAST_SAMPLES, default 20), for
+ * comparison with a batch going out every second. Linux and macOS.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -175,7 +175,7 @@ function rows(label: string, samples: Sample[], budget: boolean): BenchRow[] {
   const delivered = samples.map((s) => s.deliveredMs).filter(Number.isFinite);
   return [
     { what: `${label}: issued → config changed, p95`, value: fmtMs(percentile(changed, 95)), ...(budget ? { budget: '≤ 2000 ms' } : {}), note: `median ${fmtMs(median(changed))}, n=${changed.length}` },
-    { what: `${label}: issued → handed out in an ack, p95`, value: fmtMs(percentile(delivered, 95)), note: `median ${fmtMs(median(delivered))} (collector clock, ms resolution)` },
+    { what: `${label}: issued → handed out, p95`, value: fmtMs(percentile(delivered, 95)), note: `median ${fmtMs(median(delivered))} (collector clock, ms resolution)` },
   ];
 }
 
