@@ -117,11 +117,15 @@ export interface AgentOptions {
   env?: Record<string, string>;
 }
 
-/** Starts `mcpwatch-agent run` on a fixture home (configs only), debug-logging every spooled event. */
+/**
+ * Starts `mcpwatch-agent run` on a fixture home (configs only), debug-logging every spooled event.
+ * With the young-generation flag on node's command line, as the installed services run it, so the
+ * agent is one process (the bin relaunches `run` without it) and kill -9 here kills the agent itself.
+ */
 export function startAgent(o: AgentOptions): Child {
   const proc = spawn(
     process.execPath,
-    [AGENT_BIN, 'run', '--state-dir', o.stateDir, '--home', o.home, '--platform', 'linux', '--sources', 'configs', '--log-level', 'debug', '--debounce-ms', '50'],
+    ['--max-semi-space-size=2', AGENT_BIN, 'run', '--state-dir', o.stateDir, '--home', o.home, '--platform', 'linux', '--sources', 'configs', '--log-level', 'debug', '--debounce-ms', '50'],
     {
       env: {
         ...process.env,
