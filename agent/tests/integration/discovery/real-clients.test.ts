@@ -20,14 +20,28 @@ const PACKAGES = ['@anthropic-ai/claude-code', '@google/gemini-cli', '@openai/co
 const BINS = ['claude', 'gemini', 'codex', 'qwen', 'copilot'] as const;
 const CACHE = process.env.MCPW_REAL_CLIENTS_DIR ?? join(tmpdir(), 'mcpwatch-real-clients');
 
+/**
+ * Claude Code 2.x ships its program as a platform package that its own postinstall links into
+ * place; the install above runs no scripts, so run that one step (local, no network) when the
+ * linked program is missing. Idempotent.
+ */
+function linkClaudeNative(): string | null {
+  const installer = join(CACHE, 'node_modules', '@anthropic-ai', 'claude-code', 'install.cjs');
+  if (!existsSync(installer)) return null;
+  if (spawnSync(join(CACHE, 'node_modules', '.bin', 'claude'), ['--version'], { cwd: CACHE, encoding: 'utf8', timeout: 60_000 }).status === 0) return null;
+  const r = spawnSync(process.execPath, [installer], { cwd: CACHE, encoding: 'utf8', timeout: 120_000 });
+  return r.status === 0 ? null : `Claude Code's install.cjs failed (status ${r.status}): ${(r.stderr || String(r.error)).slice(-400)}`;
+}
+
 /** Installs the clients into CACHE unless present; returns why not when it cannot. */
 function ensureClients(): string | null {
-  if (BINS.every((b) => existsSync(join(CACHE, 'node_modules', '.bin', b)))) return null;
-  mkdirSync(CACHE, { recursive: true });
-  if (!existsSync(join(CACHE, 'package.json'))) writeFileSync(join(CACHE, 'package.json'), '{"name":"mcpwatch-real-clients","private":true}\n');
-  const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...PACKAGES], { cwd: CACHE, encoding: 'utf8', timeout: 600_000 });
-  if (r.status !== 0) return `npm install of ${PACKAGES.join(', ')} failed (status ${r.status}): ${(r.stderr || String(r.error)).slice(-400)}`;
-  return null;
+  if (!BINS.every((b) => existsSync(join(CACHE, 'node_modules', '.bin', b)))) {
+    mkdirSync(CACHE, { recursive: true });
+    if (!existsSync(join(CACHE, 'package.json'))) writeFileSync(join(CACHE, 'package.json'), '{"name":"mcpwatch-real-clients","private":true}\n');
+    const r = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', ...PACKAGES], { cwd: CACHE, encoding: 'utf8', timeout: 600_000 });
+    if (r.status !== 0) return `npm install of ${PACKAGES.join(', ')} failed (status ${r.status}): ${(r.stderr || String(r.error)).slice(-400)}`;
+  }
+  return linkClaudeNative();
 }
 
 const skipReason = ensureClients();
