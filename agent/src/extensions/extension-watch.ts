@@ -137,6 +137,7 @@ export function withExtensionWatch(engine: WatchEngine, o: ExtensionWatchOptions
   };
   if (engine.setProcessIntervalMs) wrapped.setProcessIntervalMs = (ms) => engine.setProcessIntervalMs?.(ms);
   if (engine.configChanged) wrapped.configChanged = () => engine.configChanged?.();
+  if (engine.sourceErrors) wrapped.sourceErrors = () => engine.sourceErrors?.() ?? [];
   return wrapped;
 }
 

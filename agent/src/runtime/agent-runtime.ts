@@ -9,6 +9,9 @@
  *   heartbeat every heartbeatMs and a snapshot every snapshotEveryHours. Every timer is unref()'d.
  * - Self-limits: each heartbeat samples CPU % and RSS; over budget, the process-poll interval is
  *   multiplied (self-limit.ts) and the heartbeat says so.
+ * - Each heartbeat carries the sources that failed at the watch engine's latest poll
+ *   (`sourceErrors`, bounded); a source that keeps failing is the rules engine's
+ *   `source-unavailable` finding, not the runtime's business.
  * - Policy from the collector (enrollment reply, batch acks) is applied without a restart: new
  *   intervals go to the watch engine (its setter when it has one, else a lossless restart that diffs
  *   the old inventory against the new one); rule switches and allow-lists to the rules engine
@@ -19,16 +22,20 @@
  * - 401 unknown agent or expired certificate: re-enrolls when a secret is configured, then the
  *   shipper resends what it holds. A certificate close to expiry is renewed the same way (checked
  *   at start and every 6 hours).
+ * - With an `onCommands` handler, one containment long-poll (ship/command-wait.ts, its own HTTP
+ *   client and socket) feeds it the commands the collector issues, as batch acks do; it stops on
+ *   shutdown.
  * - Never throws out of timers; errors go to `log` and the last one is reported in the heartbeat.
  *   shutdown() is idempotent and bounded: stops watching, flushes briefly, closes the spool.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeEvent, type AgentSettings, type HostInfo, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
+import { makeEvent, type AgentSettings, type HeartbeatSourceError, type HostInfo, type InventoryDocument, type McpEvent } from '@mcpwatch/shared';
 import type { AgentConfig } from '../config/config-table.js';
 import { Spool, type SpoolDropInfo } from '../spool/spool.js';
 import { CERT_EXPIRED, Shipper, type ShipperReport } from '../ship/shipper.js';
 import { HttpClient } from '../ship/http-client.js';
+import { COMMAND_WAIT_MS, CommandWait } from '../ship/command-wait.js';
 import { collectorTrust, enroll, loadIdentity, renewalDue, type AgentIdentity } from '../enroll/enroll-client.js';
 import { ProcessMeter, SelfLimiter } from './self-limit.js';
 import { snapshotEvent } from '../inventory/snapshot-event.js';
@@ -58,6 +65,8 @@ export interface WatchEngine {
   setProcessIntervalMs?(ms: number): void;
   /** Re-reads configs and re-evaluates the rules (debounced), when the engine supports it. */
   configChanged?(): void;
+  /** Sources that failed at the latest poll (the heartbeat's sourceErrors), when the engine tracks them. */
+  sourceErrors?(): HeartbeatSourceError[];
 }
 
 export interface WatchEngineOptions {
@@ -107,6 +116,9 @@ export class AgentRuntime implements EventSink {
   private spool: Spool | null = null;
   private shipper: Shipper | null = null;
   private http: HttpClient | null = null;
+  /** The containment long-poll and its own client (a held wait must not take a batch's socket). */
+  private commandWait: CommandWait | null = null;
+  private waitHttp: HttpClient | null = null;
   private watcher: WatchEngine | null = null;
   private policy: EffectivePolicy;
   /** Tool probing switches served by the collector (null: none served; local config applies). */
@@ -184,6 +196,19 @@ export class AgentRuntime implements EventSink {
     this.policy = effectivePolicy(this.cfg, this.servedSettings());
     this.servedToolProbing = this.servedSettings().toolProbing ?? null;
     this.shipper.start();
+    if (this.o.onCommands) {
+      this.waitHttp = new HttpClient({ pinSha256: trust.pinSha256 ?? this.cfg.caFingerprint, pinnedCaPem: trust.pinnedCaPem, timeoutMs: COMMAND_WAIT_MS + this.cfg.requestTimeoutMs });
+      this.commandWait = new CommandWait({
+        http: this.waitHttp,
+        identity: () => (this.identity ? { agentId: this.identity.record.agentId, privateKey: this.identity.privateKey, server: this.identity.record.server } : null),
+        onCommands: this.o.onCommands,
+        retryBaseMs: this.cfg.retryBaseMs,
+        retryMaxMs: this.cfg.retryMaxMs,
+        now: this.now,
+        log: (level, message) => this.o.log(level, message),
+      });
+      this.commandWait.start();
+    }
     // Client hooks: the cached tool policy they read, and their journal shipped as tool.called events.
     cacheToolPolicy(stateDir, this.servedSettings().toolPolicy, (e) => this.reportError(e), this.cfg.hooks === 'audit' ? 'audit' : 'enforce');
     this.journalPump = new JournalPump({ stateDir, endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()) });
@@ -276,6 +301,11 @@ export class AgentRuntime implements EventSink {
 
   // ---- health ---------------------------------------------------------------------------------
 
+  /** Pushes one heartbeat now, outside the schedule (tests, callers that want health at once); no self-limiting. */
+  heartbeatNow(): void {
+    this.heartbeat(false);
+  }
+
   private scheduleHeartbeat(): void {
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.heartbeatTimer = setInterval(() => this.heartbeat(true), this.policy.heartbeatMs);
@@ -306,6 +336,7 @@ export class AgentRuntime implements EventSink {
         intervalsMs: { processPollMs: this.processIntervalMs(), heartbeatMs: this.policy.heartbeatMs, snapshotMs: Math.round(this.policy.snapshotEveryHours * 3600_000) },
         throttled: decision.throttled,
         throttleReason: decision.reason,
+        sourceErrors: this.watcher?.sourceErrors?.() ?? [],
       });
       this.push(makeEvent('agent.heartbeat', this.endpointId, data, new Date(this.now())));
       const health: HealthFile = { pid: process.pid, writtenAt: new Date().toISOString(), heartbeat: data, lastShipAt: shipperState?.lastShipAt ?? null, lastSeq: shipperState?.lastSeq ?? 0 };
@@ -479,6 +510,8 @@ export class AgentRuntime implements EventSink {
       await Promise.race([this.watcher?.stop(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
       this.hookKeeper?.shutdown();
       this.journalPump?.shutdown();
+      await this.commandWait?.shutdown();
+      this.waitHttp?.close();
       await this.shipper?.shutdown(timeoutMs);
       this.spool?.close();
       this.http?.close();

@@ -103,6 +103,8 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
           endpointId: w.endpointId,
           processIntervalMs: w.processIntervalMs,
           emitSnapshot: w.emitSnapshot,
+          sourceFailurePolls: o.config.sourceFailurePolls,
+          sourceFailureMs: o.config.sourceFailureMs,
           ...(debounceMs !== undefined ? { debounceMs } : {}),
           onEvent: (e) => {
             w.onEvent(e);
@@ -116,7 +118,7 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
       // Re-evaluating the rules through configChanged() would read config files; without the
       // configs source the runtime falls back to a lossless restart of the engine instead.
       if (setup.options.sources.configs) return tooled(watcher, w);
-      return tooled({ start: () => watcher.start(), stop: () => watcher.stop(), current: () => watcher.current(), setProcessIntervalMs: (ms) => watcher.setProcessIntervalMs(ms) }, w);
+      return tooled({ start: () => watcher.start(), stop: () => watcher.stop(), current: () => watcher.current(), setProcessIntervalMs: (ms) => watcher.setProcessIntervalMs(ms), sourceErrors: () => watcher.sourceErrors() }, w);
     },
   });
   return runtime;

@@ -86,6 +86,7 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
   };
   if (engine.setProcessIntervalMs) wrapped.setProcessIntervalMs = (ms) => engine.setProcessIntervalMs?.(ms);
   if (engine.configChanged) wrapped.configChanged = () => engine.configChanged?.();
+  if (engine.sourceErrors) wrapped.sourceErrors = () => engine.sourceErrors?.() ?? [];
   return wrapped;
 }
 
