@@ -53,20 +53,44 @@ export class OutboxStore {
       this.db.transaction().execute(async (trx) => {
         // Light columns first (a row's id list can be long), a few rows at a time until `n` events
         // are covered: choose the rows, then read their ids.
+        // PostgreSQL: the scan page is read without locks and only the rows chosen from it are locked
+        // (FOR UPDATE SKIP LOCKED, conditions checked again on the latest version); locking the whole
+        // page held up to CLAIM_SCAN_ROWS rows until commit, so a concurrent claim skipped them all and
+        // got nothing (drainers took turns instead of splitting the work).
+        const light = ['id', 'sink', 'agent_id', 'endpoint_id', 'batch_seq', 'cert_fingerprint', 'event_count', 'attempts', 'created_at', 'available_at', 'lease_owner', 'lease_until', 'last_error'] as const;
+        const claimable = () =>
+          trx
+            .selectFrom('outbox')
+            .select(light)
+            .where('sink', '=', sink)
+            .where('available_at', '<=', now)
+            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]));
         const chosen: Array<Omit<Database['outbox'], 'event_ids'>> = [];
         let after: string | null = null;
         for (let room = n; room > 0; ) {
-          let pick = trx
-            .selectFrom('outbox')
-            .select(['id', 'sink', 'agent_id', 'endpoint_id', 'batch_seq', 'cert_fingerprint', 'event_count', 'attempts', 'created_at', 'available_at', 'lease_owner', 'lease_until', 'last_error'])
-            .where('sink', '=', sink)
-            .where('available_at', '<=', now)
-            .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-            .orderBy('id')
-            .limit(CLAIM_SCAN_ROWS);
+          let pick = claimable().orderBy('id').limit(CLAIM_SCAN_ROWS);
           if (after !== null) pick = pick.where('id', '>', after);
-          if (this.engine === 'postgres') pick = pick.forUpdate().skipLocked();
           const page = await pick.execute();
+          if (this.engine === 'postgres') {
+            // Candidates: page rows until `room` events are covered by the counts just read.
+            const candidates: string[] = [];
+            let want = room;
+            for (const r of page) {
+              if (want <= 0) break;
+              candidates.push(r.id);
+              want -= Number(r.event_count);
+            }
+            if (candidates.length === 0) break;
+            const locked = await claimable().where('id', 'in', candidates).orderBy('id').forUpdate().skipLocked().execute();
+            for (const r of locked) {
+              if (room <= 0) break;
+              chosen.push(r);
+              room -= Number(r.event_count);
+            }
+            after = candidates[candidates.length - 1]!;
+            if (page.length < CLAIM_SCAN_ROWS && after === page[page.length - 1]!.id) break;
+            continue;
+          }
           for (const r of page) {
             if (room <= 0) break;
             chosen.push(r);

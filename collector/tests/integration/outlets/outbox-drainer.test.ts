@@ -144,7 +144,17 @@ describe.each(await engineCases())('outbox drainer on %s', (engine) => {
         const b = new ScriptedSink('kinesis');
         const da = new OutboxDrainer({ store: t.store, sink: a, owner: 'a', batchSize: 50 });
         const db = new OutboxDrainer({ store: other.store, sink: b, owner: 'b', batchSize: 50 });
-        for (let i = 0; i < 10; i++) await Promise.all([da.drainOnce(), db.drainOnce()]);
+        // Ten rows of 50 events; each claim of 50 leases exactly one row. Claims running at the same
+        // time must each get a row of their own, whatever the interleaving (a claim locking more rows
+        // than it leases made the other one skip them all and come back empty).
+        for (let i = 0; i < 5; i++) {
+          const [ra, rb] = await Promise.all([da.drainOnce(), db.drainOnce()]);
+          expect([ra.claimed, rb.claimed]).toEqual([50, 50]);
+        }
+        expect(await Promise.all([da.drainOnce(), db.drainOnce()])).toEqual([
+          { claimed: 0, completed: 0, released: 0 },
+          { claimed: 0, completed: 0, released: 0 },
+        ]);
         const ids = [...a.got.flat(), ...b.got.flat()].map((r) => r.id);
         expect(ids).toHaveLength(500);
         expect(new Set(ids).size).toBe(500);
