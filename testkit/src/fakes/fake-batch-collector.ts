@@ -5,7 +5,8 @@
  * `forced` lets a test force an answer (status, body, headers) for the next requests; agents in
  * `expired` are answered 401 MCPW_ERR_CERT_EXPIRED (their certificate is past its notAfter), as
  * the collector does; `addAgent` stands for an enrollment; `settings` (and `commands`) are served
- * in every ack.
+ * in every ack. Only POST /v1/batches is served (other routes are 404, as on a collector without
+ * them); a body that is not gzipped JSON is a 400, never a crash.
  */
 import * as http from 'node:http';
 import { gunzipSync } from 'node:zlib';
@@ -40,6 +41,13 @@ export class FakeCollector {
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const raw = Buffer.concat(chunks);
+        if ((req.url ?? '').split('?')[0] !== '/v1/batches') {
+          // Only the batch route: other routes (the command long-poll, /v1/commands/wait) answer
+          // as a collector without them does, and are not recorded as batch requests.
+          res.writeHead(404, { 'content-type': 'application/json' });
+          res.end(JSON.stringify({ code: 'MCPW_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+          return;
+        }
         const answer = this.handle(req, raw);
         this.requests.push({ headers: req.headers, raw, status: answer.status });
         res.writeHead(answer.status, { 'content-type': 'application/json', ...(answer.headers ?? {}) });
@@ -81,8 +89,14 @@ export class FakeCollector {
     if (this.expired.has(agentId)) return { status: 401, body: { code: 'MCPW_ERR_CERT_EXPIRED', message: 'agent certificate has expired: enroll again' } };
     if (!verifyBatch(key, agentId, seq, ts, raw, sig)) return { status: 401, body: { code: 'MCPW_ERR_SIGNATURE_INVALID', message: 'bad signature' } };
     if (Math.abs(this.now() - ts) > this.windowMs) return { status: 401, body: { code: 'MCPW_ERR_TIMESTAMP_SKEW', message: 'timestamp outside window' } };
-    const body = gunzipSync(raw).toString('utf8');
-    const batch = JSON.parse(body) as Batch;
+    let body: string;
+    let batch: Batch;
+    try {
+      body = gunzipSync(raw).toString('utf8');
+      batch = JSON.parse(body) as Batch;
+    } catch (e) {
+      return { status: 400, body: { code: 'MCPW_ERR_MALFORMED', message: `not a gzipped JSON batch: ${(e as Error).message}` } };
+    }
     if (batch.seq !== seq || batch.agentId !== agentId) return { status: 400, body: { code: 'MCPW_ERR_MALFORMED', message: 'header/body mismatch' } };
     let st = this.byAgent.get(agentId);
     if (!st) this.byAgent.set(agentId, (st = { lastSeq: 0, lastHash: '', bodies: new Map() }));
