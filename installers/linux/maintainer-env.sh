@@ -6,8 +6,11 @@ MCPWATCH_STATE_DIR=/var/lib/mcpwatch
 MCPWATCH_LOG_DIR=/var/log/mcpwatch
 MCPWATCH_CONFIG=/etc/mcpwatch/agent.json
 
-# Enrolls once: on first install, or while the state dir is still empty (an earlier enrollment
-# failed). Upgrades never re-enroll, so the agent keeps its identity and spool. The agent reads the
+# Enrolls once: on first install, or while the state dir holds no enrollment.json (an earlier
+# enrollment failed; the enroll command writes that file last). Other files in the state dir do
+# not count: a `mcpwatch-agent hook` run as root before the install journals into the default
+# state dir (hook-journal/), which must not stop the enrollment. Upgrades never re-enroll, so the
+# agent keeps its identity and spool. The agent reads the
 # server URL, enroll secret and CA fingerprint from $MCPWATCH_CONFIG itself: the secret never
 # appears on a command line. A failure is reported and does not fail the installation (the
 # collector may be unreachable now); re-run `mcpwatch-agent enroll` later.
@@ -18,7 +21,7 @@ mcpwatch_enroll_if_needed() {
     echo "mcpwatch-agent: $MCPWATCH_CONFIG not found; write it (server, enrollSecret, caFingerprint) and run: mcpwatch-agent enroll --state-dir $MCPWATCH_STATE_DIR" >&2
     return 0
   fi
-  if [ -n "$(ls -A "$MCPWATCH_STATE_DIR" 2>/dev/null)" ]; then
+  if [ -f "$MCPWATCH_STATE_DIR/enrollment.json" ]; then
     return 0
   fi
   if timeout 120 "$MCPWATCH_BIN" enroll --state-dir "$MCPWATCH_STATE_DIR" --config "$MCPWATCH_CONFIG" >>"$MCPWATCH_LOG_DIR/enroll.log" 2>&1; then
