@@ -21,9 +21,14 @@ interface Run {
   stderr: string;
 }
 
+const FALLBACK_STATE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-hook-fallback-'));
+
 function runHookProcess(args: string[], stdin: string | null, keepOpen = false): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'hook', ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A call without --state-dir falls back to MCPWATCH_STATE_DIR: keep it in a temp dir, never the
+    // machine's default state dir (as root: /var/lib/mcpwatch, which an installer then finds).
+    const env = { ...process.env, MCPWATCH_STATE_DIR: FALLBACK_STATE_DIR };
+    const child = spawn(process.execPath, [BIN, 'hook', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
