@@ -169,6 +169,9 @@ d('dashboard in headless Chromium', () => {
     await page.getByRole('button', { name: '← Previous' }).click();
     await isText(eps.locator('tbody tr'), first);
     await page.goto(`${base}/ui/endpoints`);
+    // The page has rendered its data (both endpoints) before the filter is typed, so a late render
+    // cannot reset the field under a loaded machine.
+    await hasCount(eps.locator('tbody tr'), 2);
     await page.getByLabel('Hostname').fill('bob');
     await page.getByRole('button', { name: 'Apply filters' }).click();
     await hasCount(eps.locator('tbody tr'), 1);
