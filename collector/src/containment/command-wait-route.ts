@@ -24,8 +24,8 @@
  * client hangs up or the collector closes. Error body: { statusCode, code: "MCPW_ERR_*", message }.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { HEADERS, verifyBatch } from '@mcpwatch/shared';
-import { Errors, isCollectorError } from '../errors.js';
+import { Errors } from '../errors.js';
+import { authenticateSignedAgentRequest } from '../routes/signed-agent-request.js';
 import type { Containment } from './containment-service.js';
 
 /** The body a wait is signed over (its `kind`). */
@@ -34,26 +34,13 @@ const MAX_BODY_BYTES = 1024;
 /** Margin kept under the listener's request and idle timeouts. */
 const LISTENER_MARGIN_MS = 1000;
 
-function oneHeader(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
 
-function positiveInt(v: string | undefined, name: string): number {
-  if (v === undefined || !/^\d{1,15}$/.test(v) || Number(v) < 1) throw Errors.malformed(`header ${name} must be a positive integer`);
-  return Number(v);
-}
 
-function storeFailure(e: unknown): never {
-  if (isCollectorError(e)) throw e;
-  throw Errors.storeUnavailable(`store failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-}
 
 /** The route; `containment` null (no SQL store) answers 503. */
 export function commandWaitRoute(containment: Containment | null): FastifyPluginAsync {
   return async (app) => {
-    const { config, now, agentCache } = app.collector;
-    const guard = app.abuseGuard;
-    const windowMs = config.timestampWindowS * 1000;
+    const { config } = app.collector;
     const holdCapMs = Math.max(0, Math.min(config.commandWaitHoldMs, config.httpRequestTimeoutMs - LISTENER_MARGIN_MS, config.httpIdleTimeoutMs - LISTENER_MARGIN_MS));
     /** Held waits by agent id: at most one each. */
     const held = new Map<string, AbortController>();
@@ -69,28 +56,7 @@ export function commandWaitRoute(containment: Containment | null): FastifyPlugin
     });
 
     app.post<{ Body: Buffer }>('/v1/commands/wait', { bodyLimit: MAX_BODY_BYTES }, async (req, reply) => {
-      const h = req.headers;
-      const agentId = oneHeader(h[HEADERS.agentId]);
-      if (!agentId || agentId.length > 128) throw Errors.malformed(`header ${HEADERS.agentId} is missing or too long`);
-      const seq = positiveInt(oneHeader(h[HEADERS.seq]), HEADERS.seq);
-      const timestampMs = positiveInt(oneHeader(h[HEADERS.timestamp]), HEADERS.timestamp);
-      const signature = oneHeader(h[HEADERS.signature]);
-      if (!signature) throw Errors.signatureInvalid(`header ${HEADERS.signature} is missing`);
-      const body = req.body;
-      if (!Buffer.isBuffer(body) || body.length === 0) throw Errors.malformed('empty body');
-
-      const agent = await agentCache.get(agentId).catch(storeFailure);
-      if (!agent) throw (await guard.recordFailure(req, 'agent')) ?? Errors.unknownAgent();
-      if (agent.row.revokedAt) throw Errors.agentRevoked();
-      const nowMs = now();
-      if (Date.parse(agent.row.certNotAfter) < nowMs) {
-        throw Errors.certExpired(`agent certificate expired at ${agent.row.certNotAfter} (collector clock ${new Date(nowMs).toISOString()}); enroll again`);
-      }
-      const skewMs = timestampMs - nowMs;
-      if (Math.abs(skewMs) > windowMs) {
-        throw Errors.timestampSkew(`wait timestamp is ${Math.round(skewMs / 1000)} s from the collector clock (window ±${config.timestampWindowS} s); check the clock`);
-      }
-      if (!verifyBatch(agent.publicKey, agentId, seq, timestampMs, body, signature)) throw (await guard.recordFailure(req, 'agent')) ?? Errors.signatureInvalid('wait signature does not verify');
+      const { agentId, body, agent } = await authenticateSignedAgentRequest(app, req, 'wait');
 
       let doc: { kind?: unknown; maxWaitMs?: unknown };
       try {

@@ -35,26 +35,18 @@
 import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { FastifyPluginAsync } from 'fastify';
-import { HEADERS, sha256Hex, verifyBatch, type BatchAck } from '@mcpwatch/shared';
+import { HEADERS, sha256Hex, type BatchAck } from '@mcpwatch/shared';
 import { hasNulEscape, replaceNulCharacters, validateBatch, warmBatchValidator } from '../batch-validator.js';
-import { Errors, isCollectorError } from '../errors.js';
+import { Errors } from '../errors.js';
 import { toCollectorError } from '../http-errors.js';
 import { RateLimiter } from '../rate-limiter.js';
+import { authenticateSignedAgentRequest, oneHeader, storeFailure } from './signed-agent-request.js';
 
 const gunzipAsync = promisify(gunzip);
 /** Bodies up to this size are inflated synchronously (cheaper than a thread-pool round trip). */
 const SYNC_GUNZIP_MAX_BYTES = 64 * 1024;
 
-function oneHeader(v: string | string[] | undefined): string | undefined {
-  return Array.isArray(v) ? v[0] : v;
-}
 
-function positiveInt(v: string | undefined, name: string): number {
-  if (v === undefined || !/^\d{1,15}$/.test(v)) throw Errors.malformed(`header ${name} must be a positive integer`);
-  const n = Number(v);
-  if (n < 1) throw Errors.malformed(`header ${name} must be a positive integer`);
-  return n;
-}
 
 /** Inflates `body`, refusing output over `maxBytes` (zip bomb -> 413) and corrupt data (400). */
 export async function boundedGunzip(body: Buffer, maxBytes: number): Promise<Buffer> {
@@ -71,23 +63,12 @@ export async function boundedGunzip(body: Buffer, maxBytes: number): Promise<Buf
   }
 }
 
-/**
- * Store failures that are not already coded become 503 (retryable: the agent keeps the batch).
- * A RangeError (stack or string length exceeded while encoding the events) comes from the
- * batch's content, not from an outage: 400, so the agent does not retry it forever.
- */
-function storeFailure(e: unknown): never {
-  if (isCollectorError(e)) throw e;
-  if (e instanceof RangeError) throw Errors.malformed(`batch content cannot be stored: ${e.message}`, { cause: e });
-  throw Errors.storeUnavailable(`store failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
-}
 
 export const batchRoutes: FastifyPluginAsync = async (app) => {
-  const { store, config, metrics, now, agentCache } = app.collector;
-  // Unknown agents and bad signatures count per source IP; past unknownAgentLimit they get 429 (abuse-guard.ts).
-  const guard = app.abuseGuard;
+  // Agent authentication (signed-agent-request.ts): unknown agents and bad signatures count per
+  // source IP; past unknownAgentLimit they get 429 (abuse-guard.ts).
+  const { store, config, metrics, now } = app.collector;
   const limiter = new RateLimiter({ ratePerS: config.rateLimitPerAgentPerS, burst: config.rateLimitBurst, maxKeys: config.agentCacheMax, now });
-  const windowMs = config.timestampWindowS * 1000;
   warmBatchValidator();
   // Containment hook (containment/containment-plugin.ts): the ack carries this endpoint's pending
   // signed commands, and the batch's command results are recorded. Absent: plain acks.
@@ -118,29 +99,7 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
     const h = req.headers;
     const encoding = oneHeader(h['content-encoding'])?.trim().toLowerCase();
     if (encoding !== 'gzip') throw Errors.contentType('Content-Encoding must be gzip (body: gzip of the JSON batch)');
-    const agentId = oneHeader(h[HEADERS.agentId]);
-    if (!agentId || agentId.length > 128) throw Errors.malformed(`header ${HEADERS.agentId} is missing or too long`);
-    const seq = positiveInt(oneHeader(h[HEADERS.seq]), HEADERS.seq);
-    const timestampMs = positiveInt(oneHeader(h[HEADERS.timestamp]), HEADERS.timestamp);
-    const signature = oneHeader(h[HEADERS.signature]);
-    if (!signature) throw Errors.signatureInvalid(`header ${HEADERS.signature} is missing`);
-    const body = req.body;
-    if (!Buffer.isBuffer(body) || body.length === 0) throw Errors.malformed('empty body');
-
-    const agent = await agentCache.get(agentId).catch(storeFailure);
-    if (!agent) throw (await guard.recordFailure(req, 'agent')) ?? Errors.unknownAgent();
-    if (agent.row.revokedAt) throw Errors.agentRevoked();
-    const nowMs = now();
-    if (Date.parse(agent.row.certNotAfter) < nowMs) {
-      throw Errors.certExpired(`agent certificate expired at ${agent.row.certNotAfter} (collector clock ${new Date(nowMs).toISOString()}); enroll again`);
-    }
-    const skewMs = timestampMs - nowMs;
-    if (Math.abs(skewMs) > windowMs) {
-      throw Errors.timestampSkew(
-        `batch timestamp is ${Math.round(skewMs / 1000)} s from the collector clock (window ±${config.timestampWindowS} s); check the clock`,
-      );
-    }
-    if (!verifyBatch(agent.publicKey, agentId, seq, timestampMs, body, signature)) throw (await guard.recordFailure(req, 'agent')) ?? Errors.signatureInvalid();
+    const { agentId, seq, timestampMs, signature, body, agent, nowMs } = await authenticateSignedAgentRequest(app, req, 'batch');
     const rate = limiter.take(agentId);
     if (!rate.ok) throw Errors.rateLimited(`agent over ${config.rateLimitPerAgentPerS} batches/s`, { retryAfterS: rate.retryAfterS });
 
