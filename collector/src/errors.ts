@@ -56,6 +56,7 @@ export const Errors = {
   storeUnavailable: define(WireErrorCodes.storeUnavailable, 503, 'store unavailable'),
   notFound: define(WireErrorCodes.notFound, 404, 'not found'),
   conflict: define(WireErrorCodes.conflict, 409, 'a record with this name already exists'),
+  replayed: define(WireErrorCodes.replayed, 409, 'this signed request was already used: sign a new one (a fresh timestamp and seq)'),
 } as const;
 
 export function isCollectorError(e: unknown): e is CollectorError {

@@ -8,6 +8,8 @@
  *
  * Wire: headers as a batch's (shared batchHeaders: agent id, seq = this loop's counter, timestamp,
  * RSA-PSS signature over the body bytes), body {"kind":"commands.wait","maxWaitMs":N}, uncompressed.
+ * Each wait is signed later than the one before (timestamp never set back, seq rising): the
+ * collector refuses a wait that is not (409 MCPW_ERR_REPLAYED, its replay guard).
  *
  * Promises: never throws; at most one wait in flight; failures (network, 4xx, 5xx, a collector
  * without the route) back off with jitter (Retry-After honoured, a 404 waits retryMaxMs), and an
@@ -46,6 +48,7 @@ type WaitOutcome = { ok: true; commands: readonly unknown[] } | { ok: false; sta
 export class CommandWait {
   readonly #o: Required<Omit<CommandWaitOptions, 'log'>> & Pick<CommandWaitOptions, 'log'>;
   #seq = 0;
+  #signedAtMs = 0;
   #loop: Promise<void> | null = null;
   #stopped = false;
   readonly #abort = new AbortController();
@@ -102,7 +105,11 @@ export class CommandWait {
     const id = this.#o.identity();
     if (!id) return { ok: false, error: `${AgentCodes.notEnrolled}: no identity yet` };
     const body = Buffer.from(JSON.stringify({ kind: 'commands.wait', maxWaitMs: this.#o.maxWaitMs }), 'utf8');
-    const headers = { ...batchHeaders(id.privateKey, id.agentId, ++this.#seq, this.#o.now(), body), 'content-type': 'application/json' };
+    // The collector refuses a wait not signed later than the last one it accepted (replay guard:
+    // a later timestamp, or the same one with a higher seq): the timestamp never goes back within
+    // this process even if the clock does, and seq always rises.
+    this.#signedAtMs = Math.max(this.#signedAtMs, this.#o.now());
+    const headers = { ...batchHeaders(id.privateKey, id.agentId, ++this.#seq, this.#signedAtMs, body), 'content-type': 'application/json' };
     let res;
     try {
       res = await this.#o.http.request({ method: 'POST', url: new URL('/v1/commands/wait', id.server).toString(), headers, body, signal: this.#abort.signal });

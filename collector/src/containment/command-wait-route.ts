@@ -14,7 +14,10 @@
  *
  * Checks, in the batch route's order: headers (400) -> agent known (401; 429 past the abuse
  * guard's limit) / not revoked (403) / certificate not expired (401) -> timestamp window (401) ->
- * signature (401) -> body (400) -> one wait per agent (429 + Retry-After: a second concurrent wait
+ * signature (401) -> body (400) -> replay guard (409 MCPW_ERR_REPLAYED: the signed timestamp + seq
+ * must be later than those of every wait of this agent accepted before, a later timestamp or the
+ * same one with a higher seq; kept per agent in the database, so a captured wait sent again within
+ * the clock window is refused by every collector sharing it) -> one wait per agent (429 + Retry-After: a second concurrent wait
  * of the same agent is refused, the first is kept) -> at most commandWaitMaxHeld waits on this
  * collector (503 + Retry-After).
  * Hold: min(maxWaitMs, commandWaitHoldMs, httpRequestTimeoutMs and httpIdleTimeoutMs less a
@@ -25,7 +28,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { Errors } from '../errors.js';
-import { authenticateSignedAgentRequest } from '../routes/signed-agent-request.js';
+import { authenticateSignedAgentRequest, storeFailure } from '../routes/signed-agent-request.js';
 import type { Containment } from './containment-service.js';
 
 /** The body a wait is signed over (its `kind`). */
@@ -33,9 +36,6 @@ export const COMMAND_WAIT_KIND = 'commands.wait';
 const MAX_BODY_BYTES = 1024;
 /** Margin kept under the listener's request and idle timeouts. */
 const LISTENER_MARGIN_MS = 1000;
-
-
-
 
 /** The route; `containment` null (no SQL store) answers 503. */
 export function commandWaitRoute(containment: Containment | null): FastifyPluginAsync {
@@ -56,7 +56,7 @@ export function commandWaitRoute(containment: Containment | null): FastifyPlugin
     });
 
     app.post<{ Body: Buffer }>('/v1/commands/wait', { bodyLimit: MAX_BODY_BYTES }, async (req, reply) => {
-      const { agentId, body, agent } = await authenticateSignedAgentRequest(app, req, 'wait');
+      const { agentId, seq, timestampMs, body, agent } = await authenticateSignedAgentRequest(app, req, 'wait');
 
       let doc: { kind?: unknown; maxWaitMs?: unknown };
       try {
@@ -68,6 +68,8 @@ export function commandWaitRoute(containment: Containment | null): FastifyPlugin
       const maxWaitMs = doc.maxWaitMs;
       if (typeof maxWaitMs !== 'number' || !Number.isInteger(maxWaitMs) || maxWaitMs < 0 || maxWaitMs > 600_000) throw Errors.malformed('wait body maxWaitMs must be an integer from 0 to 600000');
       if (!containment) throw Errors.storeUnavailable('containment needs the SQL store', { retryAfterS: 300 });
+      const fresh = await containment.claimWaitMark(agentId, timestampMs, seq).catch(storeFailure);
+      if (!fresh) throw Errors.replayed(`wait signed at ${timestampMs} with seq ${seq} is not later than a wait of this agent already accepted (a replay, or a clock set back)`);
       if (closing) throw Errors.overloaded('the collector is closing', { retryAfterS: 5 });
       if (held.has(agentId)) throw Errors.rateLimited('a command wait of this agent is already held; one at a time', { retryAfterS: 1 });
       if (held.size >= config.commandWaitMaxHeld) throw Errors.overloaded(`${config.commandWaitMaxHeld} command waits already held on this collector`, { retryAfterS: 5 });

@@ -34,3 +34,22 @@ export const containmentMigration = (): Migration => ({
     await db.schema.createIndex('containment_commands_status').on('containment_commands').columns(['status', 'expires_at']).execute();
   },
 });
+
+/**
+ * `command_wait_marks` (migration 0009): per agent, the signed timestamp and seq of the latest
+ * command wait accepted (POST /v1/commands/wait). A wait must be signed later than the mark (a
+ * later timestamp, or the same timestamp with a higher seq), so a captured wait sent again — to
+ * this collector or to another sharing the database — is refused. One row per agent: bounded by
+ * the fleet, whatever the request rate.
+ */
+export const commandWaitMarksMigration = (): Migration => ({
+  async up(db: AnyDb) {
+    await db.schema
+      .createTable('command_wait_marks')
+      .ifNotExists()
+      .addColumn('agent_id', 'text', (c) => c.primaryKey())
+      .addColumn('signed_at_ms', 'bigint', (c) => c.notNull())
+      .addColumn('seq', 'bigint', (c) => c.notNull())
+      .execute();
+  },
+});

@@ -44,6 +44,9 @@ export type ContainmentNotice =
   | { kind: 'issued'; record: ContainmentRecord }
   | { kind: 'result'; record: ContainmentRecord };
 
+/** What the dashboard and the API show for a contained server (see ServerContainmentState.status). */
+export type ContainmentStatus = 'quarantined' | 'pending' | 'restored' | 'failed';
+
 /** The state of one server on one endpoint, as the dashboard, the API and the MCP server show it. */
 export interface ServerContainmentState {
   endpointId: string;
@@ -53,6 +56,14 @@ export interface ServerContainmentState {
   /** A command still waiting for the agent's answer, if any. */
   pending: { commandId: string; action: CommandAction; status: string; requestedAt: string } | null;
   lastCommand: ContainmentRecord | null;
+  /**
+   * One word for the server: `pending` while a command waits for the agent's answer; else
+   * `failed` when the latest command failed or expired unanswered (`state` still says what the
+   * agent last confirmed); else the confirmed `quarantined` / `restored`.
+   */
+  status: ContainmentStatus;
+  /** The command `status` is about (the pending one, else the latest): id, who issued it, when, why, result. */
+  command: ContainmentRecord;
 }
 
 export interface ContainmentOptions {
@@ -151,6 +162,15 @@ export class Containment {
         this.#removeWaiter(endpointId, wake);
       }
     }
+  }
+
+  /**
+   * Replay guard of the long-poll: true when this agent's wait signed at (`signedAtMs`, `seq`) is
+   * later than every wait of the agent accepted before (ContainmentStore.claimWaitMark). Store
+   * errors reject (the route answers 503: the agent retries).
+   */
+  claimWaitMark(agentId: string, signedAtMs: number, seq: number): Promise<boolean> {
+    return this.#store.claimWaitMark(agentId, signedAtMs, seq);
   }
 
   /** Number of waits held now (metrics, tests). */
@@ -359,22 +379,35 @@ export class Containment {
     return this.#store.list(filter);
   }
 
-  /** Effective containment state of the servers of `endpointIds` that ever had a command. */
+  /**
+   * Effective containment state of the servers of `endpointIds` that ever had a command (dry-run
+   * records of auto-containment are not commands: they are left out).
+   */
   async states(endpointIds: string[]): Promise<ServerContainmentState[]> {
-    const rows = await this.#store.states(endpointIds);
-    const by = new Map<string, ServerContainmentState>();
+    const rows = await this.#store.states(endpointIds, ['queued', 'delivered', 'succeeded', 'failed', 'expired']);
+    const nowMs = this.#opts.now();
+    const by = new Map<string, Omit<ServerContainmentState, 'status' | 'command'> & { pendingRecord: ContainmentRecord | null }>();
     for (const r of rows) {
       const key = `${r.endpointId}\u0000${r.serverKey}`;
-      const s = by.get(key) ?? { endpointId: r.endpointId, serverKey: r.serverKey, state: 'none' as const, pending: null, lastCommand: null };
+      const s = by.get(key) ?? { endpointId: r.endpointId, serverKey: r.serverKey, state: 'none' as const, pending: null, lastCommand: null, pendingRecord: null };
       if (r.status === 'succeeded') {
         s.state = r.action === 'quarantine' ? 'quarantined' : 'restored';
-        if (s.pending && s.pending.requestedAt <= r.requestedAt) s.pending = null;
-      } else if (Date.parse(r.expiresAt) > this.#opts.now()) {
+        if (s.pending && s.pending.requestedAt <= r.requestedAt) {
+          s.pending = null;
+          s.pendingRecord = null;
+        }
+      } else if ((r.status === 'queued' || r.status === 'delivered') && Date.parse(r.expiresAt) > nowMs) {
         s.pending = { commandId: r.commandId, action: r.action, status: r.status, requestedAt: r.requestedAt };
+        s.pendingRecord = r;
       }
       s.lastCommand = r;
       by.set(key, s);
     }
-    return [...by.values()];
+    return [...by.values()].map(({ pendingRecord, ...s }) => {
+      const last = s.lastCommand!;
+      const failed = last.status === 'failed' || last.status === 'expired' || ((last.status === 'queued' || last.status === 'delivered') && !pendingRecord);
+      const status: ContainmentStatus = pendingRecord ? 'pending' : failed || s.state === 'none' ? 'failed' : s.state;
+      return { ...s, status, command: pendingRecord ?? last };
+    });
   }
 }

@@ -3,7 +3,7 @@
  * Kysely. Kept apart from the inventory store: the containment service owns these rows.
  * Every method may reject with the database's error; callers map it (routes: 503).
  */
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { CommandAction, SignedCommand } from '@mcpwatch/shared';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -166,18 +166,44 @@ export class ContainmentStore {
   }
 
   /**
-   * Effective containment per server of an endpoint (or of every endpoint given), from the latest
-   * succeeded command: `quarantined` or `restored`; plus a pending action if one waits.
+   * The commands of the servers of `endpointIds` with one of `statuses` (default: pending or
+   * succeeded, what the effective state is made of), oldest first.
    */
-  async states(endpointIds: string[]): Promise<ContainmentRecord[]> {
+  async states(endpointIds: string[], statuses: readonly CommandStatus[] = ['queued', 'delivered', 'succeeded']): Promise<ContainmentRecord[]> {
     if (endpointIds.length === 0) return [];
     const rows = await this.db
       .selectFrom('containment_commands')
       .select([...RECORD_COLUMNS])
       .where('endpoint_id', 'in', endpointIds)
-      .where('status', 'in', ['queued', 'delivered', 'succeeded'])
+      .where('status', 'in', [...statuses])
       .orderBy('requested_at', 'asc')
       .execute();
     return rows.map(toRecord);
+  }
+
+  /**
+   * Claims the signed (timestamp, seq) of an agent's command wait: true when it is later than the
+   * agent's mark (a later timestamp, or the same one with a higher seq; the mark moves to it),
+   * false when it is not (a replay, or a request signed before one already accepted). Atomic on
+   * both engines (one conditional upsert), so two collectors sharing PostgreSQL cannot both take
+   * the same request.
+   */
+  async claimWaitMark(agentId: string, signedAtMs: number, seq: number): Promise<boolean> {
+    const r = await this.db
+      .insertInto('command_wait_marks')
+      .values({ agent_id: agentId, signed_at_ms: signedAtMs, seq })
+      .onConflict((oc) =>
+        oc
+          .column('agent_id')
+          .doUpdateSet({ signed_at_ms: sql`excluded.signed_at_ms`, seq: sql`excluded.seq` })
+          .where((eb) =>
+            eb.or([
+              eb('command_wait_marks.signed_at_ms', '<', sql<number>`excluded.signed_at_ms`),
+              eb.and([eb('command_wait_marks.signed_at_ms', '=', sql<number>`excluded.signed_at_ms`), eb('command_wait_marks.seq', '<', sql<number>`excluded.seq`)]),
+            ]),
+          ),
+      )
+      .executeTakeFirst();
+    return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 }

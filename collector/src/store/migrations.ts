@@ -3,7 +3,7 @@
  * Applied by Kysely's Migrator, which takes a lock on PostgreSQL so several collectors starting at
  * once migrate exactly once. Migrations are append-only: never edit one that has shipped.
  */
-import { containmentMigration } from '../containment/containment-migration.js';
+import { commandWaitMarksMigration, containmentMigration } from '../containment/containment-migration.js';
 import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
 import { toolMigration } from '../tools/tool-migration.js';
 import { serverEffectiveMigration } from './server-effective-migration.js';
@@ -341,6 +341,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0006_tools': toolMigration(),
     '0007_tool_policy': toolPolicyMigration(),
     '0008_server_effective': serverEffectiveMigration(),
+    '0009_command_wait_marks': commandWaitMarksMigration(),
   };
 }
 

@@ -29,5 +29,7 @@ export const WireErrorCodes = {
   storeUnavailable: 'MCPW_ERR_STORE_UNAVAILABLE',
   notFound: 'MCPW_ERR_NOT_FOUND',
   conflict: 'MCPW_ERR_CONFLICT',
+  /** A signed agent request (a command wait) sent again: its signed timestamp + seq was already used. */
+  replayed: 'MCPW_ERR_REPLAYED',
 } as const;
 export type WireErrorCode = (typeof WireErrorCodes)[keyof typeof WireErrorCodes];

@@ -4,7 +4,8 @@
  * queued and then answers with it (signed with the CA the agent pinned, marked delivered); it
  * answers empty after the hold; a delivered, unanswered command does not end a wait; bad
  * signatures, unknown agents and skewed clocks get 401; a second concurrent wait of the same agent
- * is refused (429) while the first is kept; and a command queued by another collector sharing the
+ * is refused (429) while the first is kept; a captured wait sent again (or one signed before an
+ * accepted wait) is refused with 409 MCPW_ERR_REPLAYED while batch retries stay idempotent; and a command queued by another collector sharing the
  * database reaches a held wait through the bounded queue poll.
  */
 import { makeEvent, batchHeaders, verifyCommand, type SignedCommand } from '@mcpwatch/shared';
@@ -96,6 +97,51 @@ describe.each(await engineCases())('POST /v1/commands/wait (%s)', (engine) => {
     // Signed, but a batch-shaped body is not a wait.
     const notAWait = await waitRequest(agent, { body: JSON.stringify({ agentId: agent.agentId, seq: 1, events: [] }) });
     expect(notAWait.statusCode).toBe(400);
+    expect(held()).toBe(0);
+  });
+
+  test('a captured wait sent again is refused (409 MCPW_ERR_REPLAYED), also while the original is held; so is one signed before an accepted wait; fresh waits and batch retries still pass', async () => {
+    fx = await makeFixture({ engine, overrides: { adminToken: ADMIN, commandWaitHoldMs: 20_000 } });
+    const { agent, serverKey } = await agentWithServer();
+    const send = (c: { headers: Record<string, string>; body: Buffer }) =>
+      fx.app.inject({ method: 'POST', url: '/v1/commands/wait', headers: c.headers, payload: c.body });
+    const capture = (seqNo: number, timestampMs: number, maxWaitMs = 20_000) => {
+      const body = Buffer.from(JSON.stringify({ kind: 'commands.wait', maxWaitMs }));
+      return { body, headers: { ...batchHeaders(agent.keys.privateKey, agent.agentId, seqNo, timestampMs, body), 'content-type': 'application/json' } };
+    };
+    // The original is held; its replay (same bytes, same signature) is refused, not queued behind it.
+    const original = capture(1, fx.clock.nowMs);
+    const held1 = send(original);
+    await waitFor('the original held', () => held() === 1);
+    const replayWhileHeld = await send(original);
+    expect(replayWhileHeld.statusCode).toBe(409);
+    expect(replayWhileHeld.json()).toMatchObject({ code: 'MCPW_ERR_REPLAYED' });
+    const issued = await quarantine(agent, serverKey);
+    expect(((await held1).json() as { commands: SignedCommand[] }).commands.map((c) => c.id)).toEqual([issued.commandId]);
+
+    // Sent again after it was answered: refused, and the command it carried is not handed out again.
+    const replayAfter = await send(original);
+    expect(replayAfter.statusCode).toBe(409);
+    expect(replayAfter.json()).toMatchObject({ code: 'MCPW_ERR_REPLAYED' });
+    // A wait signed earlier than an accepted one (an older capture) is refused too.
+    const older = await send(capture(7, fx.clock.nowMs - 1000));
+    expect(older.statusCode).toBe(409);
+    expect(older.json()).toMatchObject({ code: 'MCPW_ERR_REPLAYED' });
+    // The agent's next waits pass: same millisecond with a higher seq (seq rises), or a later
+    // timestamp with seq back at 1 (an agent restarted).
+    expect((await send(capture(2, fx.clock.nowMs, 0))).json()).toEqual({ commands: [] });
+    fx.clock.nowMs += 1500;
+    expect((await send(capture(1, fx.clock.nowMs, 0))).json()).toEqual({ commands: [] });
+
+    // The guard is the wait's alone: a batch re-sent as is (a retry after a lost ack) is still
+    // answered with the same ack, every time, signed at the same millisecond as accepted waits.
+    const batch = agent.prepare(agent.events(1));
+    const first = await agent.send(batch);
+    const retry1 = await agent.send(batch);
+    const retry2 = await agent.send(batch);
+    expect([first.status, retry1.status, retry2.status]).toEqual([200, 200, 200]);
+    expect((retry1.json as { acked: number }).acked).toBe(batch.seq);
+    expect((retry2.json as { acked: number }).acked).toBe(batch.seq);
     expect(held()).toBe(0);
   });
 
