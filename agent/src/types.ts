@@ -53,7 +53,8 @@ export type EntryDialect =
   | 'continue' // list items {name, command, args, env, type, url} (YAML or JSON)
   | 'goose' // extensions: {type: stdio|sse|streamable_http|builtin, cmd, args, envs, env_keys, uri, enabled}
   | 'opencode' // mcp: {type: local|remote, command: string[], environment, url, headers, enabled}
-  | 'codex'; // [mcp_servers.x] command,args,env,url,bearer_token_env_var,http_headers,enabled
+  | 'codex' // [mcp_servers.x] command,args,env,url,bearer_token_env_var,http_headers,enabled
+  | 'docker-mcp'; // Docker MCP Toolkit catalog server: {type: server|remote|poci, image, command[], env[{name,value}], secrets[{name,env}], remote{url,transport_type,headers}}
 
 /** One server entry as written in a config file. Secret values included: never leaves the agent. */
 export interface RawServerEntry {

@@ -88,6 +88,24 @@ export interface ConfigLocation {
   minMaxFileBytes?: number;
   /** Where this location was confirmed: a documentation URL or a source file of the client. */
   source?: string;
+  /**
+   * Files that hold the DEFINITIONS of the servers this file only names (Docker MCP Toolkit: its
+   * registry.yaml enables servers by name, catalogs/*.yaml define them). Each entry is read as the
+   * definition of the same name (files read in name order, `first` before the rest; a later file's
+   * definition wins, as the gateway merges them), with the entry's own fields under `registryEntry`.
+   * Same base as the location. A definitions file that cannot be read is an error of its own.
+   */
+  definitions?: DefinitionFiles;
+}
+
+/** See ConfigLocation.definitions. */
+export interface DefinitionFiles {
+  path: readonly string[];
+  format: ConfigFormat;
+  /** Where the {name: definition} map sits in each file. */
+  section: readonly string[];
+  /** File name read before the others (the gateway's default catalog). */
+  first?: string;
 }
 
 /**

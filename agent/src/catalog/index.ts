@@ -5,7 +5,7 @@ import type { Platform } from '../types.js';
 import type { ClientDefinition, ConfigLocation } from './catalog-types.js';
 import { CLIENTS } from './clients.js';
 
-export type { BaseDir, ClientDefinition, ConfigLocation, ProcessSignature, ProjectSource, ServerSection } from './catalog-types.js';
+export type { BaseDir, ClientDefinition, ConfigLocation, DefinitionFiles, ProcessSignature, ProjectSource, ServerSection } from './catalog-types.js';
 export { CLIENTS } from './clients.js';
 
 /** A client's process signature on one OS, with its patterns compiled. */

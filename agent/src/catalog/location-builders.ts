@@ -5,7 +5,7 @@
  */
 import type { ConfigScope } from '@mcpwatch/shared';
 import type { ConfigFormat, EntryDialect, Platform } from '../types.js';
-import type { BaseDir, ConfigLocation, ProcessSignature, ServerSection } from './catalog-types.js';
+import type { BaseDir, ConfigLocation, DefinitionFiles, ProcessSignature, ServerSection } from './catalog-types.js';
 
 export const ALL: readonly Platform[] = ['darwin', 'win32', 'linux'];
 export const MAC: readonly Platform[] = ['darwin'];
@@ -30,6 +30,7 @@ export interface LocOpts {
   inputsPath?: readonly string[];
   /** Where this location was confirmed (documentation URL or source file). */
   source?: string;
+  definitions?: DefinitionFiles;
 }
 
 /** Builds one location; defaults: every OS, JSON, standard dialect, `mcpServers` map. */
@@ -46,6 +47,7 @@ export function loc(id: string, scope: ConfigScope, base: BaseDir, path: readonl
     ...(o.inputsPath ? { inputsPath: o.inputsPath } : {}),
     ...(o.minMaxFileBytes ? { minMaxFileBytes: o.minMaxFileBytes } : {}),
     ...(o.source ? { source: o.source } : {}),
+    ...(o.definitions ? { definitions: o.definitions } : {}),
   };
 }
 

@@ -366,12 +366,29 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
     },
   },
   {
-    // Registry entries are `{ref: ""}` and catalog entries name an image, not a command: reading them
-    // needs a Docker dialect (image → `docker run`), not done yet. The gateway's process is recognised.
+    // registry.yaml enables servers by name ({registry: {<name>: {ref, config}}}); their definitions
+    // (image, command, env, secrets by name, remote URL) sit in catalogs/*.yaml ({registry: {<name>:
+    // Server}}), docker-mcp.yaml first, a later catalog overriding an earlier one as the gateway
+    // merges them. config.yaml (per-server settings) and tools.yaml (enabled tool names) hold no
+    // server definitions: watched, not read into entries. Secrets live in Docker's secret store and
+    // are referenced by name only. Profiles in mcp-toolkit.db (SQLite, feature-flagged) are not read.
     id: 'docker-mcp-toolkit',
     displayName: 'Docker MCP Toolkit',
-    sources: ['https://docs.docker.com/ai/mcp-catalog-and-toolkit/get-started/ (MCP Toolkit)', 'Docker MCP install scripts: ~/.docker/mcp/registry.yaml, ~/.docker/mcp/catalogs/ (not read yet)'],
-    locations: [],
+    sources: [
+      'https://docs.docker.com/ai/mcp-catalog-and-toolkit/get-started/ (MCP Toolkit)',
+      'docker/mcp-gateway pkg/config/readwrite.go (FilePath: ~/.docker/mcp/<name>; registry.yaml, config.yaml, tools.yaml, catalogs/<name>.yaml, catalog.json), pkg/config/registry.go (registry: {name: {ref, config}}), pkg/catalog/types.go (Server: type, image, command, env, secrets, remote), pkg/catalog/catalog.go (docker-mcp.yaml default; later catalogs overwrite), cmd/docker-mcp/commands/gateway.go (setLegacyDefaults)',
+    ],
+    locations: [
+      loc('registry', 'user', 'home', ['.docker', 'mcp', 'registry.yaml'], {
+        format: 'yaml',
+        dialect: 'docker-mcp',
+        sections: [map('registry')],
+        definitions: { path: ['.docker', 'mcp', 'catalogs', '*.yaml'], format: 'yaml', section: ['registry'], first: 'docker-mcp.yaml' },
+      }),
+      // Not read into entries (no server definitions), listed so a change to them is watched.
+      loc('server-config', 'user', 'home', ['.docker', 'mcp', 'config.yaml'], { format: 'yaml', sections: [] }),
+      loc('tools', 'user', 'home', ['.docker', 'mcp', 'tools.yaml'], { format: 'yaml', sections: [] }),
+    ],
     processes: { darwin: sig(['docker-mcp'], [], ['docker(-mcp)? mcp gateway run', 'docker-mcp gateway']), win32: sig(['docker-mcp.exe'], [], ['docker(\\.exe)? mcp gateway run']), linux: sig(['docker-mcp'], [], ['docker(-mcp)? mcp gateway run', 'docker-mcp gateway']) },
   },
   {

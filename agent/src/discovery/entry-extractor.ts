@@ -11,6 +11,7 @@
 import type { ConfigError, ConfigScope } from '@mcpwatch/shared';
 import type { ConfigLocation, ServerSection } from '../catalog/index.js';
 import type { EntryDialect, RawServerEntry } from '../types.js';
+import { withDefinition, type Definitions } from './definitions.js';
 
 export const MAX_ENTRIES_PER_FILE = 5000;
 
@@ -73,14 +74,17 @@ function entryError(meta: ExtractMeta, code: string, reason: string, entry: stri
   return { path: meta.configPath, client: meta.client, code, reason, line: null, column: null, entry };
 }
 
-/** Extracts every server entry of `doc` per the location's sections. */
-export function extractEntries(doc: Record<string, unknown>, location: ConfigLocation, meta: ExtractMeta): Extraction {
+/**
+ * Extracts every server entry of `doc` per the location's sections. With `definitions` (a location
+ * that only names its servers), each entry is read as its definition (see definitions.ts).
+ */
+export function extractEntries(doc: Record<string, unknown>, location: ConfigLocation, meta: ExtractMeta, definitions?: Definitions): Extraction {
   const out: Extraction = { entries: [], errors: [] };
   const ids = inputIds(doc, location.inputsPath);
   for (const section of location.sections) {
     let containers = resolveContainers(doc, section.path);
     if (containers.length === 0 && section.rootFallback && looksLikeServerMap(doc)) containers = [{ value: doc, wildcards: new Map() }];
-    for (const c of containers) extractContainer(doc, c, section, location, meta, ids, out);
+    for (const c of containers) extractContainer(doc, c, section, location, meta, ids, out, definitions);
   }
   return out;
 }
@@ -99,6 +103,7 @@ function extractContainer(
   meta: ExtractMeta,
   ids: string[] | undefined,
   out: Extraction,
+  definitions?: Definitions,
 ): void {
   let value = c.value;
   const label = section.path.join('.');
@@ -110,7 +115,8 @@ function extractContainer(
   }
   const projectPath = section.projectKeyIndex !== undefined ? (c.wildcards.get(section.projectKeyIndex) ?? meta.projectPath) : meta.projectPath;
   const scope: ConfigScope = section.scope ?? location.scope;
-  const push = (name: string, raw: unknown, dialect: EntryDialect): void => {
+  const push = (name: string, written: unknown, dialect: EntryDialect): void => {
+    const raw = definitions ? withDefinition(name, written, definitions) : written;
     if (out.entries.length >= MAX_ENTRIES_PER_FILE) {
       if (!out.errors.some((e) => e.code === 'too-many-entries')) {
         out.errors.push(entryError(meta, 'too-many-entries', `more than ${MAX_ENTRIES_PER_FILE} server entries; the rest were not read`, null));

@@ -15,6 +15,7 @@ import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '.
 import { homeBases, homeContext, systemRootDir, type BaseResolver } from './base-dirs.js';
 import { DEFAULT_MAX_FILE_BYTES, readConfigFile } from './config-reader.js';
 import { extractEntries } from './entry-extractor.js';
+import { readDefinitions, type Definitions } from './definitions.js';
 import { expandPath, watchPathFor } from './path-expander.js';
 import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, vscodeWorkspaceProject, walkProjectRoots } from './project-finder.js';
 
@@ -62,8 +63,23 @@ class Run {
 
   constructor(readonly ctx: ScanContext) {}
 
+  /** Definitions files read this run, by base folder and pattern (read once, errors reported once). */
+  private readonly definitionSets = new Map<string, Definitions>();
+
+  private async definitionsFor(baseDir: string, client: ClientDefinition, location: ConfigLocation): Promise<Definitions | undefined> {
+    if (!location.definitions) return undefined;
+    const key = `${client.id}\0${baseDir}\0${location.definitions.path.join('/')}`;
+    let defs = this.definitionSets.get(key);
+    if (!defs) {
+      defs = await readDefinitions(baseDir, location.definitions, client.id, fileLimit(this.ctx, location));
+      this.definitionSets.set(key, defs);
+      for (const e of defs.errors) this.noteFolderError(e);
+    }
+    return defs;
+  }
+
   /** Reads one candidate file of `client` at `location` (once per path per run). */
-  async readFile(path: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null): Promise<void> {
+  async readFile(path: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null, baseDir: string): Promise<void> {
     const key = `${client.id}\0${path}`;
     if (this.seenFiles.has(key)) return;
     this.seenFiles.add(key);
@@ -82,7 +98,8 @@ class Run {
       return;
     }
     this.documents.set(path, result.document);
-    const { entries, errors } = extractEntries(result.document, location, { client: client.id, configPath: path, user, projectPath });
+    const definitions = await this.definitionsFor(baseDir, client, location);
+    const { entries, errors } = extractEntries(result.document, location, { client: client.id, configPath: path, user, projectPath }, definitions);
     this.files.push({ ...base, entries, errors, stat: result.stat, document: result.document });
   }
 
@@ -107,7 +124,7 @@ class Run {
         column: null,
       });
     }
-    for (const path of expanded.paths) await this.readFile(path, client, location, user, projectPath);
+    for (const path of expanded.paths) await this.readFile(path, client, location, user, projectPath, baseDir);
   }
 
   addProject(path: string, owner: Owner): void {
@@ -265,6 +282,7 @@ export function watchTargets(ctx: ScanContext, projects: readonly string[] = [])
       if (location.base === 'project') continue;
       const baseDir = bases.dir(location.base);
       if (baseDir !== null) out.add(watchPathFor(baseDir, location.path));
+      if (baseDir !== null && location.definitions) out.add(watchPathFor(baseDir, location.definitions.path));
     }
     for (const client of CLIENTS) {
       for (const source of client.projectSources ?? []) {

@@ -34,7 +34,11 @@ export function watchSpecs(ctx: ScanContext, projects: readonly string[] = []): 
   for (const home of ctx.homes) {
     const homeCtx = homeContext(ctx, home);
     const bases = homeBases(homeCtx, home);
-    for (const { location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) if (location.base !== 'project') note(bases.dir(location.base), location.path);
+    for (const { location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) {
+      if (location.base === 'project') continue;
+      note(bases.dir(location.base), location.path);
+      if (location.definitions) note(bases.dir(location.base), location.definitions.path);
+    }
     for (const c of CLIENTS) for (const s of c.projectSources ?? []) if (s.os.includes(homeCtx.platform)) note(bases.dir(s.base), s.path);
   }
   for (const { location } of all) if (location.base === 'system') note(systemRootDir(ctx), location.path);

@@ -225,6 +225,55 @@ function readCodex(o: Obj, f: EntryFields): void {
   readDisabled(o, f);
 }
 
+/** `[{name, value}]` lists (Docker catalog `env`) into a map; `[{name, env}]` (its `secrets`) into names. */
+function readNamedList(v: unknown, field: string, key: 'value' | 'env', problems: string[]): Array<[string, string]> {
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) {
+    problems.push(`${field} is not a list (ignored)`);
+    return [];
+  }
+  const out: Array<[string, string]> = [];
+  for (const item of v) {
+    const name = isObj(item) ? str(item.name) : null;
+    if (name === null || !isObj(item)) problems.push(`${field} holds an item without a name (ignored)`);
+    else out.push([name, str(item[key]) ?? '']);
+  }
+  return out;
+}
+
+/**
+ * A Docker MCP Toolkit server: its catalog definition (type server|remote|poci, image, command,
+ * env, secrets, remote) with the registry.yaml entry under `registryEntry`. A container server
+ * reads as the `docker run` the gateway performs (so the image is its package identity); a remote
+ * one as its URL. Secrets are named (`secrets[].env`), never valued: their values live in Docker's
+ * secret store. A server enabled in registry.yaml without a definition in the local catalogs is
+ * kept (its image unknown), with a problem saying so.
+ */
+function readDockerMcp(o: Obj, f: EntryFields): void {
+  const remote = isObj(o.remote) ? o.remote : null;
+  const url = str(remote?.url) ?? str(o.sseEndpoint);
+  if (url !== null && url.trim() !== '') {
+    f.url = url.trim();
+    f.urlKey = 'url';
+    f.explicitType = str(remote?.transport_type) ?? (str(o.sseEndpoint) ? 'sse' : 'http');
+    f.headers = readStringMap(remote?.headers, 'remote.headers', f.problems);
+  }
+  const firstTool = Array.isArray(o.tools) ? o.tools.find((t) => isObj(t) && isObj(t.container) && typeof t.container.image === 'string') : undefined;
+  const image = str(o.image) || (isObj(firstTool) && isObj(firstTool.container) ? str(firstTool.container.image) : null);
+  if (f.url === null && image) {
+    f.command = 'docker';
+    f.args = ['run', '-i', '--rm', image, ...readStringArray(o.command, 'command', f.problems)];
+  }
+  for (const [name, value] of readNamedList(o.env, 'env', 'value', f.problems)) f.env[name] = value;
+  for (const [name, env] of readNamedList(o.secrets, 'secrets', 'env', f.problems)) f.extraEnvKeys.push(env || name);
+  const providers = isObj(o.oauth) && Array.isArray(o.oauth.providers) ? o.oauth.providers : [];
+  for (const p of providers) if (isObj(p) && typeof p.env === 'string' && p.env !== '') f.extraEnvKeys.push(p.env);
+  if (f.command === null && f.url === null) {
+    f.builtin = true;
+    f.problems.push('no definition (image or remote URL) in the local Docker MCP catalogs (~/.docker/mcp/catalogs); kept with its image unknown');
+  }
+}
+
 const READERS: Record<EntryDialect, (o: Obj, f: EntryFields) => void> = {
   standard: readStandard,
   continue: readStandard,
@@ -232,6 +281,7 @@ const READERS: Record<EntryDialect, (o: Obj, f: EntryFields) => void> = {
   goose: readGoose,
   opencode: readOpencode,
   codex: readCodex,
+  'docker-mcp': readDockerMcp,
 };
 
 /** Read a raw entry of the given dialect; null when it is not an object. */

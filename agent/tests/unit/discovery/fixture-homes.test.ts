@@ -152,6 +152,11 @@ const COVERAGE_COMMON: Array<[string, string, string]> = [
   ['jetbrains-ai-assistant', 'jb-idea-nx', 'user'],
   ['jetbrains-ai-assistant', 'jb-pycharm-postgres', 'user'],
   ['jetbrains-ai-assistant', 'jb-pycharm-remote', 'user'],
+  // Docker MCP Toolkit: the servers registry.yaml enables, defined in catalogs/*.yaml.
+  ['docker-mcp-toolkit', 'docker-github', 'user'],
+  ['docker-mcp-toolkit', 'docker-duckduckgo', 'user'],
+  ['docker-mcp-toolkit', 'docker-atlassian-remote', 'user'],
+  ['docker-mcp-toolkit', 'docker-undefined', 'user'],
 ];
 
 const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
