@@ -5,7 +5,7 @@
  */
 import { commandWaitMarksMigration, containmentMigration } from '../containment/containment-migration.js';
 import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
-import { toolMigration } from '../tools/tool-migration.js';
+import { toolFleetMigration, toolMigration } from '../tools/tool-migration.js';
 import { serverEffectiveMigration } from './server-effective-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
@@ -342,6 +342,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0007_tool_policy': toolPolicyMigration(),
     '0008_server_effective': serverEffectiveMigration(),
     '0009_command_wait_marks': commandWaitMarksMigration(),
+    '0010_tool_fleet': toolFleetMigration(),
   };
 }
 

@@ -13,7 +13,7 @@ import type { Database, PresenceTable } from './db-schema.js';
 import { PRESENCE_TABLES } from './db-schema.js';
 import { canonicalTime, projectBatch, type FindingTransition, type ProjectionDelta } from './projection.js';
 import { sinkWantsEvent } from './sink-routing.js';
-import { projectToolEvents } from '../tools/tool-projection.js';
+import { COLLECTOR_RULE_IDS, projectToolEvents } from '../tools/tool-projection.js';
 import { chunkRows, upsertRows, type AnyTrx, type InsertShapes } from './sql-shapes.js';
 import type { CollectorEvent } from './types.js';
 
@@ -74,8 +74,9 @@ export class ProjectionWriter {
     const delta = projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => encoded.get(e)!.data, time: (e) => encoded.get(e)!.time }, openFindings);
     const derived = await this.#appendFindingTransitions(trx, endpointId, agentId, seq, receivedAt, delta.findingTransitions);
     await this.#applyInventory(trx, endpointId, delta, receivedAt);
-    // Tool projection (tools/tool-projection.ts, issue 12): endpoint_tools from tool.* events.
-    await projectToolEvents(trx, endpointId, fresh, receivedAt);
+    // Tool projection (tools/tool-projection.ts, issue 12): endpoint_tools from tool.* events, and
+    // the collector's tool-fleet-divergence findings (their events and outbox rows) they cause.
+    await projectToolEvents(trx, entry, fresh);
 
     // One outbox row per sink (per OUTBOX_ROW_MAX_EVENTS events), holding the ids of the events
     // that sink wants; the payload is the indexed events themselves. The finding events derived
@@ -116,7 +117,8 @@ export class ProjectionWriter {
 
   /** The endpoint's open findings (finding id -> data JSON). */
   async #openFindings(trx: AnyTrx, endpointId: string): Promise<Map<string, string>> {
-    const rows = await trx.selectFrom('findings').select(['finding_id', 'data']).where('endpoint_id', '=', endpointId).where('status', '=', 'open').execute();
+    // The collector's own findings (tool-fleet-divergence) are not the agent's to reconcile.
+    const rows = await trx.selectFrom('findings').select(['finding_id', 'data']).where('endpoint_id', '=', endpointId).where('status', '=', 'open').where('rule_id', 'not in', COLLECTOR_RULE_IDS).execute();
     return new Map(rows.map((r: { finding_id: string; data: string }) => [r.finding_id, r.data]));
   }
 
@@ -151,7 +153,7 @@ export class ProjectionWriter {
       for (const table of PRESENCE_TABLES) {
         await trx.updateTable(table as PresenceTable).set({ present: 0, removed_at: at }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       }
-      await trx.updateTable('findings').set({ status: 'resolved', resolved_at: at }).where('endpoint_id', '=', endpointId).where('status', '=', 'open').execute();
+      await trx.updateTable('findings').set({ status: 'resolved', resolved_at: at }).where('endpoint_id', '=', endpointId).where('status', '=', 'open').where('rule_id', 'not in', COLLECTOR_RULE_IDS).execute();
       await trx.updateTable('endpoint_users').set({ present: 0 }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       if (d.host) await upsertUsers(this.shapes, trx, endpointId, d.host.users, at);
     }

@@ -5,6 +5,7 @@
  * it). A `tool.removed` clears `present`; the row stays for history ("first seen").
  */
 import type { Kysely, Migration } from 'kysely';
+import { addDelta, fleetGroupOf, parseGroup, variantOf } from './tool-fleet-divergence.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -35,5 +36,75 @@ export const toolMigration = (): Migration => ({
       .execute();
     await db.schema.createIndex('endpoint_tools_name').ifNotExists().on('endpoint_tools').columns(['name', 'present']).execute();
     await db.schema.createIndex('endpoint_tools_server').ifNotExists().on('endpoint_tools').columns(['server_id', 'server_version', 'name']).execute();
+  },
+});
+
+/**
+ * The fleet divergence state (tool-fleet-divergence.ts): each endpoint_tools row's fleet group
+ * and variant, endpoints per (group, variant), each group's majority, and the endpoints whose
+ * divergence finding is open. Existing rows are given their group and variant and counted; their
+ * majorities are left unknown, so the next change of a group reconciles all of it.
+ */
+export const toolFleetMigration = (): Migration => ({
+  async up(db: AnyDb) {
+    await db.schema.alterTable('endpoint_tools').addColumn('fleet_group', 'text').execute();
+    await db.schema.alterTable('endpoint_tools').addColumn('variant', 'text').execute();
+    await db.schema.createIndex('endpoint_tools_fleet').on('endpoint_tools').columns(['fleet_group', 'variant', 'endpoint_id']).execute();
+    await db.schema
+      .createTable('tool_fleet_groups')
+      .addColumn('fleet_group', 'text', (c) => c.primaryKey())
+      .addColumn('server_id', 'text', (c) => c.notNull())
+      .addColumn('server_version', 'text')
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('majority', 'text')
+      .addColumn('endpoints', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('tool_fleet_variants')
+      .addColumn('fleet_group', 'text', (c) => c.notNull())
+      .addColumn('variant', 'text', (c) => c.notNull())
+      .addColumn('endpoints', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tool_fleet_variants_pk', ['fleet_group', 'variant'])
+      .execute();
+    await db.schema
+      .createTable('tool_fleet_findings')
+      .addColumn('fleet_group', 'text', (c) => c.notNull())
+      .addColumn('endpoint_id', 'text', (c) => c.notNull())
+      .addColumn('variant', 'text', (c) => c.notNull())
+      .addColumn('majority', 'text', (c) => c.notNull())
+      .addColumn('finding_id', 'text', (c) => c.notNull())
+      .addColumn('data', 'text', (c) => c.notNull())
+      .addColumn('raised_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tool_fleet_findings_pk', ['fleet_group', 'endpoint_id'])
+      .execute();
+    await db.schema.createIndex('tool_fleet_findings_endpoint').on('tool_fleet_findings').columns(['endpoint_id', 'finding_id']).execute();
+    // Backfill, a page at a time in key order.
+    const counts = new Map<string, Map<string, number>>();
+    let after: [string, string, string] | null = null;
+    for (;;) {
+      let q = db.selectFrom('endpoint_tools').select(['endpoint_id', 'server_id', 'name', 'server_name', 'server_version', 'description_sha256', 'input_schema_sha256', 'annotations_sha256', 'present']);
+      if (after) {
+        const [e, s, n] = after;
+        q = q.where((eb) => eb.or([eb('endpoint_id', '>', e), eb.and([eb('endpoint_id', '=', e), eb.or([eb('server_id', '>', s), eb.and([eb('server_id', '=', s), eb('name', '>', n)])])])]));
+      }
+      const rows = await q.orderBy('endpoint_id').orderBy('server_id').orderBy('name').limit(1000).execute();
+      if (rows.length === 0) break;
+      for (const r of rows) {
+        const group = fleetGroupOf({ serverId: r.server_id, serverName: r.server_name, serverVersion: r.server_version, name: r.name });
+        const variant = variantOf({ descriptionSha256: r.description_sha256, inputSchemaSha256: r.input_schema_sha256, annotationsSha256: r.annotations_sha256 });
+        await db.updateTable('endpoint_tools').set({ fleet_group: group, variant }).where('endpoint_id', '=', r.endpoint_id).where('server_id', '=', r.server_id).where('name', '=', r.name).execute();
+        if (group !== null && Number(r.present) === 1) addDelta(counts, group, variant, 1);
+      }
+      const last = rows[rows.length - 1]!;
+      after = [last.endpoint_id, last.server_id, last.name];
+    }
+    const now = new Date().toISOString();
+    for (const [group, variants] of counts) {
+      const { identity, serverVersion, name } = parseGroup(group);
+      const total = [...variants.values()].reduce((a, b) => a + b, 0);
+      await db.insertInto('tool_fleet_groups').values({ fleet_group: group, server_id: identity, server_version: serverVersion, name, majority: null, endpoints: total, updated_at: now }).execute();
+      for (const [variant, n] of variants) await db.insertInto('tool_fleet_variants').values({ fleet_group: group, variant, endpoints: n }).execute();
+    }
   },
 });

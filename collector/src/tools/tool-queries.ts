@@ -6,13 +6,14 @@
  *   (id or name), capability.
  * - `endpointsExposing`: which endpoints expose tool X (optionally of server S) now.
  * - `toolsOfEndpoint`: one endpoint's current tools.
- * - `fleetDivergence`: for each (server id, server version, tool), the endpoints whose
- *   description/schema hashes differ from what most endpoints of that version report — the
- *   collector side of `tool-fleet-divergence`.
+ * - `fleetDivergence`: for each (server fingerprint, server version, tool), the endpoints whose
+ *   description/schema/annotations hashes differ from what most endpoints of that version report,
+ *   read from the state `tool-fleet-divergence` keeps (tool-fleet-divergence.ts).
  * Bounded by `limit` (1..1000). Rejects with the database's error.
  */
 import { sql, type Kysely } from 'kysely';
-import type { ToolCapability } from '@mcpwatch/shared';
+import type { Finding, ToolCapability } from '@mcpwatch/shared';
+import { parseVariant, type VariantHashes } from './tool-fleet-divergence.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -117,52 +118,46 @@ export async function toolsOfEndpoint(db: AnyDb, endpointId: string, limit?: num
 }
 
 export interface ToolDivergence {
+  /** The server fingerprint (`mcp-server-name:<name>` for unconfigured socket servers, grouped by the name they gave). */
   serverId: string;
   serverName: string | null;
   serverVersion: string | null;
   name: string;
   /** The hashes most endpoints of this server version report. */
-  majority: { descriptionSha256: string | null; inputSchemaSha256: string | null; endpoints: number };
-  /** Endpoints reporting something else. */
-  divergent: { endpointId: string; descriptionSha256: string | null; inputSchemaSha256: string | null }[];
+  majority: VariantHashes & { endpoints: number };
+  /** Endpoints exposing this tool at this server version. */
+  endpoints: number;
+  /** Endpoints reporting something else, each with its open tool-fleet-divergence finding. */
+  divergent: Array<VariantHashes & { endpointId: string; findingId: string }>;
 }
 
-/** Where the same server fingerprint and version exposes a different tool on some endpoints. */
+/**
+ * Where the same server fingerprint and version exposes a different tool on some endpoints: the
+ * groups with open tool-fleet-divergence findings (tool-fleet-divergence.ts keeps that state
+ * incrementally), up to 1000 divergent endpoints each.
+ */
 export async function fleetDivergence(db: AnyDb, limit?: number): Promise<ToolDivergence[]> {
   const groups = await db
-    .selectFrom('endpoint_tools')
-    .select(['server_id', 'server_version', 'name', 'description_sha256', 'input_schema_sha256', sql<string>`max(server_name)`.as('server_name'), sql<number>`count(*)`.as('n')])
-    .where('present', '=', 1)
-    .groupBy(['server_id', 'server_version', 'name', 'description_sha256', 'input_schema_sha256'])
-    .orderBy('server_id').orderBy('server_version').orderBy('name')
-    .limit(50_000)
+    .selectFrom('tool_fleet_groups as g')
+    .selectAll()
+    .where('g.majority', 'is not', null)
+    .where((eb) => eb.exists(eb.selectFrom('tool_fleet_findings as f').select('f.endpoint_id').whereRef('f.fleet_group', '=', 'g.fleet_group')))
+    .orderBy('g.server_id').orderBy('g.server_version').orderBy('g.name')
+    .limit(lim(limit))
     .execute();
-  const byTool = new Map<string, typeof groups>();
-  for (const g of groups) {
-    const k = JSON.stringify([g.server_id, g.server_version, g.name]);
-    byTool.set(k, [...(byTool.get(k) ?? []), g]);
-  }
   const out: ToolDivergence[] = [];
-  for (const variants of byTool.values()) {
-    if (variants.length < 2) continue;
-    const sorted = [...variants].sort((a, b) => Number(b.n) - Number(a.n) || String(a.description_sha256).localeCompare(String(b.description_sha256)));
-    const top = sorted[0]!;
-    const minority = sorted.slice(1);
-    let q = db.selectFrom('endpoint_tools').select(['endpoint_id', 'description_sha256', 'input_schema_sha256']).where('present', '=', 1)
-      .where('server_id', '=', top.server_id).where('name', '=', top.name);
-    q = top.server_version === null ? q.where('server_version', 'is', null) : q.where('server_version', '=', top.server_version);
-    const rows = await q.orderBy('endpoint_id').execute();
-    const isMinority = (r: { description_sha256: string | null; input_schema_sha256: string | null }) =>
-      minority.some((m) => m.description_sha256 === r.description_sha256 && m.input_schema_sha256 === r.input_schema_sha256);
+  for (const g of groups) {
+    const majority = await db.selectFrom('tool_fleet_variants').select('endpoints').where('fleet_group', '=', g.fleet_group).where('variant', '=', g.majority).executeTakeFirst();
+    const rows = await db.selectFrom('tool_fleet_findings').select(['endpoint_id', 'variant', 'finding_id', 'data']).where('fleet_group', '=', g.fleet_group).orderBy('endpoint_id').limit(1000).execute();
     out.push({
-      serverId: top.server_id,
-      serverName: top.server_name ?? null,
-      serverVersion: top.server_version ?? null,
-      name: top.name,
-      majority: { descriptionSha256: top.description_sha256 ?? null, inputSchemaSha256: top.input_schema_sha256 ?? null, endpoints: Number(top.n) },
-      divergent: rows.filter(isMinority).map((r) => ({ endpointId: r.endpoint_id, descriptionSha256: r.description_sha256 ?? null, inputSchemaSha256: r.input_schema_sha256 ?? null })),
+      serverId: g.server_id,
+      serverName: rows.length > 0 ? ((JSON.parse(rows[0]!.data) as Finding).subject.serverName ?? null) : null,
+      serverVersion: g.server_version ?? null,
+      name: g.name,
+      majority: { ...parseVariant(g.majority), endpoints: Number(majority?.endpoints ?? 0) },
+      endpoints: Number(g.endpoints),
+      divergent: rows.map((r) => ({ endpointId: r.endpoint_id, findingId: r.finding_id, ...parseVariant(r.variant) })),
     });
-    if (out.length >= lim(limit)) break;
   }
   return out;
 }

@@ -25,6 +25,7 @@ describe.each(await engineCases())('tools API (%s)', (engine) => {
       makeEvent('tool.added', a.agent.endpointId, tool({ serverId: 'listener:0.0.0.0:7000', serverName: 'shell', serverVersion: null, name: 'run_command', capabilities: ['shell-exec'], annotations: { destructiveHint: true } })),
     ]);
     await b.sender.send([makeEvent('tool.added', b.agent.endpointId, tool({ descriptionSha256: H('c') }))]);
+    await f.fleet.c.sender.send([makeEvent('tool.added', f.fleet.c.agent.endpointId, tool({}))]);
   });
   afterAll(async () => f.close());
 
@@ -33,23 +34,26 @@ describe.each(await engineCases())('tools API (%s)', (engine) => {
     const all = await waitFor('tools projected', async () => {
       const r = await f.get('/v1/tools');
       const items = r.json().items as { name: string; endpoints: number }[];
-      return items.find((t) => t.name === 'create_issue')?.endpoints === 2 && items.length === 2 ? items : undefined;
+      return items.find((t) => t.name === 'create_issue')?.endpoints === 3 && items.length === 2 ? items : undefined;
     }, 30_000);
-    expect(all[0]).toMatchObject({ serverId: 'fp-github', name: 'create_issue', endpoints: 2, descriptionVariants: 2 });
+    expect(all[0]).toMatchObject({ serverId: 'fp-github', name: 'create_issue', endpoints: 3, descriptionVariants: 2 });
     const shell = await f.get('/v1/tools?capability=shell-exec');
     expect(shell.json().items).toEqual([expect.objectContaining({ name: 'run_command', serverName: 'shell', capabilities: ['shell-exec'] })]);
     const who = await f.get('/v1/tools/create_issue/endpoints?server=github');
-    expect(who.json().items.map((r: { endpointId: string }) => r.endpointId).sort()).toEqual([a.agent.endpointId, b.agent.endpointId].sort());
+    expect(who.json().items.map((r: { endpointId: string }) => r.endpointId).sort()).toEqual([a.agent.endpointId, b.agent.endpointId, f.fleet.c.agent.endpointId].sort());
     const mine = await f.get(`/v1/endpoints/${a.agent.endpointId}/tools`);
     expect(mine.json().items.map((t: { name: string }) => t.name)).toEqual(['create_issue', 'run_command']);
     expect(mine.json().items[1].annotations).toEqual({ destructiveHint: true });
   });
 
-  it('shows fleet divergence for the same server version', async () => {
+  it('shows fleet divergence for the same server version, and the finding it raised', async () => {
     const r = await f.get('/v1/tools/divergence');
     expect(r.statusCode).toBe(200);
-    expect(r.json().items).toEqual([expect.objectContaining({ serverId: 'fp-github', serverVersion: '1.2.0', name: 'create_issue' })]);
-    expect(r.json().items[0].divergent).toHaveLength(1);
+    expect(r.json().items).toEqual([expect.objectContaining({ serverId: 'fp-github', serverVersion: '1.2.0', name: 'create_issue', endpoints: 3 })]);
+    expect(r.json().items[0].majority).toEqual({ descriptionSha256: H('a'), inputSchemaSha256: H('b'), annotationsSha256: null, endpoints: 2 });
+    expect(r.json().items[0].divergent).toEqual([expect.objectContaining({ endpointId: f.fleet.b.agent.endpointId, descriptionSha256: H('c') })]);
+    const findings = await f.get('/v1/findings?rule=tool-fleet-divergence&status=open');
+    expect(findings.json().items.map((x: { endpointId: string }) => x.endpointId)).toEqual([f.fleet.b.agent.endpointId]);
   });
 
   it('answers `mcpwatch tools` over real HTTP: fleet table, endpoints of a tool, an endpoint\'s tools, a bad subcommand', async () => {
@@ -65,7 +69,7 @@ describe.each(await engineCases())('tools API (%s)', (engine) => {
     expect(table.out).toMatch(/SERVER\s+TOOL\s+ENDPOINTS/);
     expect(table.out).toMatch(/shell\s+run_command\s+1/);
     const who = await run('--json', 'tools', 'endpoints', 'create_issue', '--server-name', 'github');
-    expect(JSON.parse(who.out).items).toHaveLength(2);
+    expect(JSON.parse(who.out).items).toHaveLength(3);
     const one = await run('tools', 'endpoint', f.fleet.a.agent.endpointId);
     expect(one.out).toContain('run_command');
     const bad = await run('tools', 'teleport');

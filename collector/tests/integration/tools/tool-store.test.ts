@@ -1,22 +1,20 @@
 /**
- * The tool projection and fleet queries on both real engines: SQLite (better-sqlite3, a file) and
- * PostgreSQL (the local server, a fresh schema per run). Tool events are built with the shared
- * event builder and validated by the shared schema, as an agent sends them.
+ * The tool projection, fleet queries and the `tool-fleet-divergence` finding on both real engines:
+ * SQLite (a file) and PostgreSQL (the local server, a fresh schema per run). Tool events go in as
+ * agents send them (shared event builder, the store's ingest and projector), one enrolled agent
+ * per endpoint; what comes out is read from the store's own query API, event history and outbox.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import Database from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
-import { makeEvent, type McpEvent, type ToolRecord } from '@mcpwatch/shared';
-import { toolMigration } from '../../../src/tools/tool-migration.js';
-import { projectToolEvents } from '../../../src/tools/tool-projection.js';
+import { makeEvent, type Finding, type McpEvent, type ToolRecord } from '@mcpwatch/shared';
+import type { Kysely } from 'kysely';
 import { endpointsExposing, fleetDivergence, listTools, toolsOfEndpoint } from '../../../src/tools/tool-queries.js';
-import { dropSchema, engineCases, TEST_PG_URL, uniqueSchemaName } from '../../support/pg.js';
+import { fleetGroupOf, majorityOf, TOOL_FLEET_DIVERGENCE_RULE } from '../../../src/tools/tool-fleet-divergence.js';
+import { engineCases } from '../../support/pg.js';
+import { enrolled, hostInfo, snapshot } from '../../support/store-fixtures.js';
+import { openTestStore, type TestStore } from '../../support/test-store.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const H = (c: string) => c.repeat(64);
+const SINKS = ['file', 'securityhub', 'kinesis', 'webhook'];
 
 function tool(over: Partial<ToolRecord>): ToolRecord {
   return {
@@ -26,62 +24,129 @@ function tool(over: Partial<ToolRecord>): ToolRecord {
   };
 }
 const ev = (type: 'tool.added' | 'tool.removed', endpointId: string, t: ToolRecord): McpEvent => makeEvent(type, endpointId, t);
+const changed = (endpointId: string, t: ToolRecord, previous: ToolRecord): McpEvent =>
+  makeEvent('tool.changed', endpointId, { ...t, changedFields: ['description'], previousDescriptionSha256: previous.descriptionSha256, previousInputSchemaSha256: previous.inputSchemaSha256, previousServerVersion: previous.serverVersion ?? null });
 
-async function open(engine: 'sqlite' | 'postgres'): Promise<{ db: AnyDb; close: () => Promise<void> }> {
-  if (engine === 'sqlite') {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-tools-'));
-    const db = new Kysely<any>({ dialect: new SqliteDialect({ database: new Database(path.join(dir, 'c.db')) }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
-    return { db, close: async () => { await db.destroy(); rmSync(dir, { recursive: true, force: true }); } };
-  }
-  const schema = uniqueSchemaName('tools');
-  const pool = new pg.Pool({ connectionString: TEST_PG_URL, max: 2 });
-  pool.on('connect', (c) => void c.query(`set search_path to "${schema}"`));
-  const db = new Kysely<any>({ dialect: new PostgresDialect({ pool }) }); // eslint-disable-line @typescript-eslint/no-explicit-any
-  await sql`create schema ${sql.id(schema)}`.execute(db);
-  return { db, close: async () => { await db.destroy(); await dropSchema(schema); } };
-}
-
-describe.each(await engineCases())('tool projection and queries (%s)', (engine) => {
-  let db: AnyDb;
-  let close: () => Promise<void>;
-  beforeAll(async () => {
-    ({ db, close } = await open(engine));
-    await toolMigration().up(db);
-    await toolMigration().up(db); // idempotent
+describe('fleet majority', () => {
+  it('is the unique top variant held by two endpoints or more; a tie or a lone endpoint has none', () => {
+    expect(majorityOf(new Map([['x', 2], ['y', 1]]))).toBe('x');
+    expect(majorityOf(new Map([['x', 3], ['y', 2], ['z', 2]]))).toBe('x');
+    expect(majorityOf(new Map([['x', 1], ['y', 1]]))).toBeNull();
+    expect(majorityOf(new Map([['x', 2], ['y', 2]]))).toBeNull();
+    expect(majorityOf(new Map([['x', 1]]))).toBeNull();
+    expect(majorityOf(new Map())).toBeNull();
   });
-  afterAll(async () => close());
+
+  it('groups by fingerprint, version and tool; an unconfigured listener by the name it gave, else not at all', () => {
+    expect(fleetGroupOf(tool({}))).toBe(JSON.stringify(['fp-github', '1.2.0', 'create_issue']));
+    expect(fleetGroupOf(tool({ serverVersion: null }))).toBe(JSON.stringify(['fp-github', null, 'create_issue']));
+    expect(fleetGroupOf(tool({ serverId: 'listener:127.0.0.1:3000', serverName: 'facts' }))).toBe(JSON.stringify(['mcp-server-name:facts', '1.2.0', 'create_issue']));
+    expect(fleetGroupOf(tool({ serverId: 'listener:127.0.0.1:3000', serverName: null }))).toBeNull();
+  });
+});
+
+describe.each(await engineCases())('tool projection, queries and fleet divergence (%s)', (engine) => {
+  let t: TestStore;
+  let db: AnyDb;
+  let eps: Array<Awaited<ReturnType<typeof enrolled>>>;
+  const id = (i: number) => eps[i]!.agent.endpointId;
+  const send = (i: number, events: (endpointId: string) => McpEvent[]) => eps[i]!.sender.send(events(id(i)));
+  const divergence = async (status?: 'open' | 'resolved') =>
+    (await t.store.listFindings({ rule: TOOL_FLEET_DIVERGENCE_RULE, ...(status ? { status } : {}), limit: 100 })).items;
+  const openOn = async () => (await divergence('open')).map((f) => f.endpointId).sort();
+
+  beforeAll(async () => {
+    t = await openTestStore(engine);
+    db = (t.store as unknown as { db: AnyDb }).db;
+    eps = [];
+    for (const h of ['tools-1', 'tools-2', 'tools-3', 'tools-4']) eps.push(await enrolled(t.store, hostInfo({ hostname: h }), SINKS));
+  });
+  afterAll(async () => t.cleanup());
 
   it('projects added/removed tools and answers by name, server, capability, prevalence and endpoint', async () => {
-    await db.transaction().execute(async (trx) => {
-      for (const ep of ['ep1', 'ep2', 'ep3']) await projectToolEvents(trx, ep, [ev('tool.added', ep, tool({}))], '2026-12-06T00:00:00Z');
-      await projectToolEvents(trx, 'ep1', [
-        ev('tool.added', 'ep1', tool({ serverId: 'listener:0.0.0.0:8080', serverName: 'shell', serverVersion: null, name: 'run_command', capabilities: ['shell-exec'], description: 'Run a shell command' })),
-        ev('tool.added', 'ep1', tool({ name: 'delete_repo', capabilities: ['file-write'] })),
-        ev('tool.removed', 'ep1', tool({ name: 'delete_repo', capabilities: ['file-write'] })),
-      ], '2026-12-06T00:00:01Z');
-    });
+    for (const i of [0, 1, 2]) await send(i, (ep) => [ev('tool.added', ep, tool({}))]);
+    await send(0, (ep) => [
+      ev('tool.added', ep, tool({ serverId: 'listener:0.0.0.0:8080', serverName: 'shell', serverVersion: null, name: 'run_command', capabilities: ['shell-exec'], description: 'Run a shell command' })),
+      ev('tool.added', ep, tool({ name: 'delete_repo', capabilities: ['file-write'] })),
+      ev('tool.removed', ep, tool({ name: 'delete_repo', capabilities: ['file-write'] })),
+    ]);
     const all = await listTools(db);
     expect(all[0]).toMatchObject({ serverId: 'fp-github', name: 'create_issue', endpoints: 3, descriptionVariants: 1 });
-    expect(all.map((t) => t.name)).not.toContain('delete_repo');
+    expect(all.map((x) => x.name)).not.toContain('delete_repo');
     expect(await listTools(db, { capability: 'shell-exec' })).toEqual([{ serverId: 'listener:0.0.0.0:8080', serverName: 'shell', name: 'run_command', endpoints: 1, descriptionVariants: 1, capabilities: ['shell-exec'] }]);
-    expect((await listTools(db, { server: 'github' })).map((t) => t.name)).toEqual(['create_issue']);
-    expect((await endpointsExposing(db, 'create_issue')).map((r) => r.endpointId)).toEqual(['ep1', 'ep2', 'ep3']);
-    const ep1 = await toolsOfEndpoint(db, 'ep1');
-    expect(ep1.map((t) => t.name)).toEqual(['create_issue', 'run_command']);
-    expect(ep1.find((t) => t.name === 'run_command')).toMatchObject({ description: 'Run a shell command', annotations: {}, serverVersion: null });
-    expect(ep1.find((t) => t.name === 'create_issue')?.description).toBeUndefined();
+    expect((await listTools(db, { server: 'github' })).map((x) => x.name)).toEqual(['create_issue']);
+    expect((await endpointsExposing(db, 'create_issue')).map((r) => r.endpointId)).toEqual([id(0), id(1), id(2)].sort());
+    const ep1 = await toolsOfEndpoint(db, id(0));
+    expect(ep1.map((x) => x.name)).toEqual(['create_issue', 'run_command']);
+    expect(ep1.find((x) => x.name === 'run_command')).toMatchObject({ description: 'Run a shell command', annotations: {}, serverVersion: null });
+    expect(ep1.find((x) => x.name === 'create_issue')?.description).toBeUndefined();
+    expect(await divergence()).toEqual([]);
   });
 
-  it('finds fleet divergence: the same server version exposing another description on one endpoint', async () => {
-    await db.transaction().execute(async (trx) => {
-      await projectToolEvents(trx, 'ep3', [makeEvent('tool.changed', 'ep3', { ...tool({ descriptionSha256: H('f') }), changedFields: ['description'], previousDescriptionSha256: H('a'), previousInputSchemaSha256: H('b'), previousServerVersion: '1.2.0' })], '2026-12-06T00:01:00Z');
-    });
-    const div = await fleetDivergence(db);
-    expect(div).toEqual([{
+  it('raises tool-fleet-divergence on the endpoint whose tool differs from the majority, through the event history and every sink\'s outbox', async () => {
+    await send(2, (ep) => [changed(ep, tool({ descriptionSha256: H('f'), description: 'CANARY-description-never-in-a-finding' }), tool({}))]);
+    const [f] = await divergence('open');
+    expect(f).toMatchObject({ endpointId: id(2), ruleId: TOOL_FLEET_DIVERGENCE_RULE, severity: 'high', serverKey: 'sk1', serverName: 'github', status: 'open' });
+    const finding: Finding = f!.finding;
+    expect(finding.evidence).toMatchObject({ field: 'tool.create_issue', kind: 'description' });
+    expect(finding.evidence!.detail).toContain(`description ${H('f')}`);
+    expect(finding.evidence!.detail).toContain(`description ${H('a')}`);
+    expect(finding.evidence!.detail).toContain('2 of 3 endpoints');
+    expect(finding.title).toBe('Tool create_issue of github 1.2.0 differs from the rest of the fleet');
+    expect(finding.description).toMatch(/same MCP server at the same version/);
+    expect(JSON.stringify(finding)).not.toContain('CANARY');
+    // The finding.raised event is the divergent endpoint's, under its agent; every sink has it queued.
+    const raised = (await t.store.listEvents({ endpointId: id(2), type: 'finding.raised', limit: 10 })).items;
+    expect(raised.map((e) => (e.data as Finding).id)).toEqual([finding.id]);
+    const outbox = await db.selectFrom('outbox').select(['sink', 'agent_id', 'endpoint_id', 'event_ids']).where('event_ids', 'like', `%${raised[0]!.id}%`).execute();
+    expect(outbox.map((r) => r.sink).sort()).toEqual([...SINKS].sort());
+    for (const r of outbox) expect(r).toMatchObject({ agent_id: eps[2]!.agent.agentId, endpoint_id: id(2) });
+    // GET /v1/tools/divergence reads the same state.
+    expect(await fleetDivergence(db)).toEqual([{
       serverId: 'fp-github', serverName: 'github', serverVersion: '1.2.0', name: 'create_issue',
-      majority: { descriptionSha256: H('a'), inputSchemaSha256: H('b'), endpoints: 2 },
-      divergent: [{ endpointId: 'ep3', descriptionSha256: H('f'), inputSchemaSha256: H('b') }],
+      majority: { descriptionSha256: H('a'), inputSchemaSha256: H('b'), annotationsSha256: null, endpoints: 2 },
+      endpoints: 3,
+      divergent: [{ endpointId: id(2), findingId: finding.id, descriptionSha256: H('f'), inputSchemaSha256: H('b'), annotationsSha256: null }],
     }]);
     expect((await listTools(db, { name: 'create_issue' }))[0]).toMatchObject({ endpoints: 3, descriptionVariants: 2 });
+  });
+
+  it('keeps the collector\'s finding open across the agent\'s snapshots (they reconcile only the agent\'s findings)', async () => {
+    await eps[2]!.sender.send([snapshot(id(2), eps[2]!.host, {})]);
+    expect(await openOn()).toEqual([id(2)]);
+    expect((await t.store.listEvents({ endpointId: id(2), type: 'finding.resolved', limit: 10 })).items).toEqual([]);
+  });
+
+  it('re-judges the whole group when the majority moves: the old holdout is raised from another endpoint\'s batch', async () => {
+    // A 4th endpoint takes the new definition: 2 (a) vs 2 (f) is a tie, nobody is divergent.
+    await send(3, (ep) => [ev('tool.added', ep, tool({ descriptionSha256: H('f') }))]);
+    expect(await openOn()).toEqual([]);
+    const resolved = (await t.store.listEvents({ endpointId: id(2), type: 'finding.resolved', limit: 10 })).items;
+    expect(resolved).toHaveLength(1);
+    // Endpoint 2 moves to f: f holds 3 of 4, endpoint 1 (untouched) is now the one that differs.
+    await send(1, (ep) => [changed(ep, tool({ descriptionSha256: H('f') }), tool({}))]);
+    expect(await openOn()).toEqual([id(0)]);
+    const raised = (await t.store.listEvents({ endpointId: id(0), type: 'finding.raised', limit: 10 })).items;
+    expect(raised).toHaveLength(1);
+    const rows = await db.selectFrom('outbox').select(['sink', 'agent_id', 'endpoint_id', 'cert_fingerprint']).where('event_ids', 'like', `%${raised[0]!.id}%`).execute();
+    expect(rows.map((r) => r.sink).sort()).toEqual([...SINKS].sort());
+    for (const r of rows) expect(r).toMatchObject({ agent_id: eps[0]!.agent.agentId, endpoint_id: id(0), cert_fingerprint: eps[0]!.agent.certFingerprint });
+  });
+
+  it('resolves when the endpoint converges, when the tool goes, and when the server moves to another version', async () => {
+    await send(0, (ep) => [changed(ep, tool({ descriptionSha256: H('f') }), tool({}))]);
+    expect(await openOn()).toEqual([]);
+    // A schema-only difference on one endpoint, then the tool is removed there.
+    await send(1, (ep) => [changed(ep, tool({ descriptionSha256: H('f'), inputSchemaSha256: H('e') }), tool({ descriptionSha256: H('f') }))]);
+    expect(await openOn()).toEqual([id(1)]);
+    expect((await divergence('open'))[0]!.finding.evidence!.kind).toBe('inputSchema');
+    await send(1, (ep) => [ev('tool.removed', ep, tool({ descriptionSha256: H('f'), inputSchemaSha256: H('e') }))]);
+    expect(await openOn()).toEqual([]);
+    // An annotations-only difference is medium; an upgrade of the server leaves the group.
+    await send(3, (ep) => [changed(ep, tool({ descriptionSha256: H('f'), annotationsSha256: H('c') }), tool({ descriptionSha256: H('f') }))]);
+    expect((await divergence('open')).map((f) => [f.endpointId, f.severity])).toEqual([[id(3), 'medium']]);
+    await send(3, (ep) => [changed(ep, tool({ descriptionSha256: H('f'), annotationsSha256: H('c'), serverVersion: '1.3.0' }), tool({ descriptionSha256: H('f') }))]);
+    expect(await openOn()).toEqual([]);
+    expect(await fleetDivergence(db)).toEqual([]);
   });
 });
