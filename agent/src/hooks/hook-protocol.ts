@@ -26,6 +26,10 @@ export interface ToolCallInput {
   success: boolean | null;
   /** False when the tool is not an MCP tool (a hook matcher that is too wide): always allowed, not recorded. */
   isMcp: boolean;
+  /** The session's working folder when the client says (picks a project's server of an ambiguous name). */
+  cwd: string | null;
+  /** The tool name exactly as the client gave it (Gemini CLI's is re-split with the configured server names). */
+  rawToolName: string;
 }
 
 export type ParseResult = { ok: true; call: ToolCallInput } | { ok: false; code: string; message: string };
@@ -145,6 +149,8 @@ export function parseHookInput(client: HookClientId, text: string): ParseResult 
           durationMs: durationOf(doc.duration_ms),
           success: phase === 'post' ? !failed : null,
           isMcp: parts !== null,
+          cwd: str(doc.cwd),
+          rawToolName: toolName,
         },
       };
     }
@@ -166,6 +172,8 @@ export function parseHookInput(client: HookClientId, text: string): ParseResult 
           durationMs: durationOf(doc.duration),
           success: phase === 'post' ? !(isObject(doc.result_json) && doc.result_json.isError === true) : null,
           isMcp: true,
+          cwd: Array.isArray(doc.workspace_roots) && doc.workspace_roots.length === 1 ? str(doc.workspace_roots[0]) : null,
+          rawToolName: tool,
         },
       };
     }
@@ -190,6 +198,8 @@ export function parseHookInput(client: HookClientId, text: string): ParseResult 
           durationMs: null,
           success: phase === 'post' ? !(result && (result.resultType === 'failure' || result.resultType === 'denied')) : null,
           isMcp: parts !== null,
+          cwd: str(doc.cwd),
+          rawToolName: tool,
         },
       };
     }
@@ -212,6 +222,8 @@ export function parseHookInput(client: HookClientId, text: string): ParseResult 
           durationMs: null,
           success: phase === 'post' ? !(isObject(info?.mcp_result) && (info?.mcp_result as Json).isError === true) : null,
           isMcp: true,
+          cwd: null,
+          rawToolName: tool,
         },
       };
     }

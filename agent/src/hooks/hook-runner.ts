@@ -8,6 +8,9 @@
  * when the journal can take it, and one line goes to stderr (clients show hook stderr in their
  * logs/verbose views; Windsurf only on exit 2).
  * Audit mode answers allow and records the decision the policy would have made (enforced: false).
+ * The server name the client gave is resolved to the inventory's fingerprint through the agent's
+ * server map (hook-server-map.ts): the record carries it (or, for a name two configs share, the
+ * candidates) and the policy decides with it (block/allow by fingerprint or package).
  * A record the agent's journal cannot take goes to the user's own journal (userStateDir, see
  * hook-journal.ts) when one is given; the error is reported only when neither takes it.
  */
@@ -15,8 +18,9 @@ import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import type { HookClientId } from './hook-catalog.js';
 import { parseHookInput, renderAnswer, type HookAnswer, type HookPhase } from './hook-protocol.js';
-import { decideToolCall, readToolPolicy, userMessage, type PolicyDecision, type ToolPolicy } from './tool-policy.js';
+import { decideToolCall, readToolPolicy, userMessage, type PolicyDecision, type PolicySubject, type ToolPolicy } from './tool-policy.js';
 import { appendJournal, type JournalOptions } from './hook-journal.js';
+import { readServerMap, resolveServer, splitByKnownServer } from './hook-server-map.js';
 
 /** The journal record: the `data` of a `tool.called` event (shared schemas/tool-calls.ts ToolCalledData). */
 export interface ToolCallRecord {
@@ -25,6 +29,8 @@ export interface ToolCallRecord {
   sessionHash?: string;
   phase: HookPhase;
   server: string;
+  serverFingerprint?: string;
+  serverCandidates?: string[];
   tool: string;
   argumentNames: string[];
   decision: 'allow' | 'deny' | 'ask';
@@ -96,7 +102,18 @@ export function runHook(req: HookRunInput): HookRunResult {
     } else {
       const call = parsed.call;
       if (!call.isMcp) return { ...renderAnswer(req.client, call.phase, 'allow', ''), record: null, errors: errors.map((e) => e.code) };
-      const subject = { server: call.server, tool: call.tool };
+      // Server name -> fingerprint from the agent's map (hook-server-map.ts); Gemini's name is re-split with the configured names.
+      const map = readServerMap(req.stateDir, user);
+      if (req.client === 'gemini-cli') Object.assign(call, splitByKnownServer(map, req.client, call.rawToolName) ?? {});
+      const server = resolveServer(map, { client: req.client, name: call.server, cwd: call.cwd });
+      const subject: PolicySubject = {
+        server: call.server,
+        tool: call.tool,
+        serverFingerprint: server.fingerprint,
+        serverPackage: server.packageName,
+        candidateFingerprints: server.candidates,
+        candidatePackages: server.candidatePackages,
+      };
       const d: PolicyDecision = decideToolCall(policy, subject);
       const answered = mode === 'enforce' ? d.decision : 'allow';
       answer = renderAnswer(req.client, call.phase, answered, userMessage(subject, d, policy));
@@ -106,6 +123,8 @@ export function runHook(req: HookRunInput): HookRunResult {
         ...(call.sessionId ? { sessionHash: hashSession(call.sessionId) } : {}),
         phase: call.phase,
         server: call.server.slice(0, 256),
+        ...(server.fingerprint ? { serverFingerprint: server.fingerprint.slice(0, 128) } : {}),
+        ...(server.candidates.length > 0 ? { serverCandidates: server.candidates.map((f) => f.slice(0, 128)) } : {}),
         tool: call.tool.slice(0, 256),
         argumentNames: call.argumentNames,
         decision: d.decision,

@@ -106,9 +106,16 @@ export function globMatches(pattern: string, value: string): boolean {
 export interface PolicySubject {
   server: string;
   tool: string;
-  /** When known (the agent's inventory): the server's fingerprint and package name. */
+  /** When known (the agent's inventory, hook-server-map.ts): the server's fingerprint and package name. */
   serverFingerprint?: string | null;
   serverPackage?: string | null;
+  /**
+   * The name matched several configured servers and none could be chosen: their fingerprints and
+   * packages. A block of any of them blocks the call; an allow-list by fingerprint or package cannot
+   * vouch for an unknown one of them (only the name can).
+   */
+  candidateFingerprints?: readonly string[];
+  candidatePackages?: readonly string[];
 }
 
 export type PolicyRule = 'blocked-tool' | 'blocked-server' | 'not-allowed-server' | 'ask-tool' | 'default' | 'no-policy';
@@ -124,15 +131,21 @@ function serverMatches(entry: string, s: PolicySubject): boolean {
   return globMatches(entry, s.server) || (!!s.serverFingerprint && entry === s.serverFingerprint) || (!!s.serverPackage && globMatches(entry, s.serverPackage));
 }
 
+/** A block entry matches the server, or any of the candidates of an ambiguous name. */
+function blockMatches(entry: string, s: PolicySubject): boolean {
+  return serverMatches(entry, s) || (s.candidateFingerprints ?? []).includes(entry) || (s.candidatePackages ?? []).some((p) => globMatches(entry, p));
+}
+
 /** The policy's decision for one call (before the mode is applied). */
 export function decideToolCall(policy: ToolPolicy | null, s: PolicySubject): PolicyDecision {
   if (!policy) return { decision: 'allow', rule: 'no-policy', reason: 'no tool policy received yet' };
   const blockedTool = policy.blockedTools?.find((p) => globMatches(p.server, s.server) && globMatches(p.tool, s.tool));
   if (blockedTool) return { decision: 'deny', rule: 'blocked-tool', reason: `tool ${blockedTool.server}/${blockedTool.tool} is blocked by policy` };
-  const blockedServer = policy.blockedServers?.find((e) => serverMatches(e, s));
+  const blockedServer = policy.blockedServers?.find((e) => blockMatches(e, s));
   if (blockedServer) return { decision: 'deny', rule: 'blocked-server', reason: `server ${blockedServer} is blocked by policy` };
   if (policy.allowedServers && !policy.allowedServers.some((e) => serverMatches(e, s))) {
-    return { decision: 'deny', rule: 'not-allowed-server', reason: `server ${s.server} is not on the allowed list` };
+    const ambiguous = (s.candidateFingerprints?.length ?? 0) > 1 ? ` (the name matches ${s.candidateFingerprints?.length} different configured servers, so it cannot be told which one runs)` : '';
+    return { decision: 'deny', rule: 'not-allowed-server', reason: `server ${s.server} is not on the allowed list${ambiguous}` };
   }
   const ask = policy.askTools?.find((p) => globMatches(p.server, s.server) && globMatches(p.tool, s.tool));
   if (ask) return { decision: 'ask', rule: 'ask-tool', reason: `tool ${ask.server}/${ask.tool} needs your confirmation by policy` };

@@ -34,6 +34,19 @@ export interface RulesInput {
   mcpListeners?: SocketMcpServer[];
   /** Process/socket/host-facts sources failing for long enough (inventory/source-health.ts). */
   sourceFailures?: SourceFailureView[];
+  /** mcpwatch's hook in each client hook file the running agent keeps (hooks/hook-keeper.ts). */
+  hookStates?: HookStateView[];
+}
+
+/** The state of mcpwatch's hook in one client hook file, as the hook keeper last saw it. */
+export interface HookStateView {
+  client: string;
+  scope: 'user' | 'managed';
+  path: string;
+  state: 'installed' | 'missing' | 'tampered' | 'error';
+  detail?: string;
+  /** When this state was first seen (ISO). */
+  since?: string;
 }
 
 /** A source that kept failing: which one, its MCPW_ERR_* code and reason, since when. */

@@ -28,6 +28,7 @@ import { serverAsAdminRule, undeclaredServerProcessRule } from './process-rules.
 import type { Rule, RuleContext, RuleHit, RulesInput, ServerView } from './rule-types.js';
 import { secretInConfigRule } from './secret-rules.js';
 import { sourceUnavailableRule } from './source-rules.js';
+import { hookTamperedRule } from './hook-rules.js';
 import { unpinnedPackageRule } from './supply-chain-rules.js';
 import { TOOL_RULES } from './tool-rules.js';
 
@@ -45,6 +46,7 @@ export const RULES: readonly Rule[] = [
   serverAsAdminRule,
   undeclaredServerProcessRule,
   sourceUnavailableRule,
+  hookTamperedRule,
   ...TOOL_RULES,
 ];
 

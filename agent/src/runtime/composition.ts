@@ -20,6 +20,9 @@ import type { ToolWatcher } from '../tools/tool-watcher.js';
 import { withExtensionFindings, withExtensionWatch, type ExtensionWatcher } from '../extensions/extension-watch.js';
 import { ContainmentExecutor } from '../containment/index.js';
 import type { HostInfo } from '@mcpwatch/shared';
+import { withHookSupport } from '../hooks/hook-findings.js';
+import { hookStateBoard } from '../hooks/hook-state-board.js';
+import { HookServerMapWriter } from '../hooks/hook-server-map-writer.js';
 
 export interface CompositionOptions {
   config: AgentConfig;
@@ -47,7 +50,14 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
   let extensionWatcher: ExtensionWatcher | null = null;
   const toolRules = withToolFindings(baseRules, () => toolWatcher, () => runtime.rulesOptions());
   // The extension watcher owns extensions in run mode (events, persisted state): the inventory engine does not hash them again.
-  const deps = { ...setup.deps, findExtensions: undefined, evaluateRules: withExtensionFindings(toolRules, () => extensionWatcher) };
+  // Client hooks (hooks/): the keeper's hook states join the rules (hook-tampered), and each evaluation refreshes the hook's server map.
+  const hookBoard = hookStateBoard(o.config.stateDir);
+  const serverMap = new HookServerMapWriter({ stateDir: o.config.stateDir, onError: (e) => o.log('warn', `hook server map: ${e.message}`) });
+  const deps = {
+    ...setup.deps,
+    findExtensions: undefined,
+    evaluateRules: withHookSupport(withExtensionFindings(toolRules, () => extensionWatcher), { board: hookBoard, serverMap, options: () => runtime.rulesOptions() }),
+  };
   const tooled = (engine: WatchEngine, w: WatchEngineOptions): WatchEngine =>
     withExtensionWatch(withToolWatch(engine, {
       config: o.config,
@@ -76,6 +86,10 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
       expose: (x) => (extensionWatcher = x),
     });
   let engine: InventoryWatcher | null = null;
+  // A hook state changed: the rules evaluate again (a config pass; without the configs source, at the next change).
+  hookBoard.onChange(() => {
+    if (setup.options.sources.configs) engine?.configChanged();
+  });
   let containment: ContainmentExecutor | null = null;
   const runtime: AgentRuntime = new AgentRuntime({
     config: o.config,

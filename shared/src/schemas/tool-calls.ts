@@ -33,6 +33,11 @@ export const ToolCalledData = Type.Object(
     server: Type.String({ maxLength: 256 }),
     /** Server fingerprint when the agent could map the name to an inventory entry. */
     serverFingerprint: Type.Optional(Type.String({ maxLength: 128 })),
+    /**
+     * The name matched several configured servers (two configs, two projects) and none could be
+     * chosen: their fingerprints, sorted (serverFingerprint is then absent).
+     */
+    serverCandidates: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 8 })),
     tool: Type.String({ maxLength: 256 }),
     /** Top-level argument names, sorted; never values. */
     argumentNames: Type.Array(Type.String({ maxLength: 128 }), { maxItems: 64 }),

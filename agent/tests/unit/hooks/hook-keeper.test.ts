@@ -19,6 +19,8 @@ function rig(setting: HooksSetting) {
   const errors: Error[] = [];
   const keeper = new HookKeeper({
     setting, stateDir: path.join(root, 'state'), platform: 'linux', homes: async () => [home],
+    // No rules read the board here: a tampered hook is put back after this hold.
+    tamperHoldMs: 1,
     command: (c) => `/opt/mcpwatch/mcpwatch-agent hook ${c} --state-dir /var/lib/mcpwatch`,
     endpointId: () => 'ep_keep', push: (e) => events.push(e), onError: (e) => errors.push(e),
   });

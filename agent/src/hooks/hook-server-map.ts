@@ -1,0 +1,173 @@
+/**
+ * The server-name -> fingerprint map the hook command reads, so each `tool.called` record names
+ * the server's fingerprint (the inventory's, shared/protocol ids) and per-server policy by
+ * fingerprint or package applies on the hook's path.
+ *
+ * On disk: `<stateDir>/hook-servers/<user key>.json`, one file per OS user (that user's entries
+ * plus the entries of no known user: machine-wide and managed configs), and `_.json` for the
+ * entries of no known user alone (read by a hook whose user has no file). Written by the running
+ * agent from its inventory (hook-server-map-writer.ts), atomically, only when the content changed;
+ * read by the hook with one small file read (no @mcpwatch/shared: the hook's start-up budget).
+ *
+ * Resolution (resolveServer), for the hook's client and the server name the client gave:
+ * - entries of the client's catalog ids with that name (exact; else case-insensitive);
+ * - one distinct fingerprint: resolved (`match: 'unique'`);
+ * - several (the same name in two configs: a project's `.mcp.json` and the user's settings, two
+ *   projects, ...): the entries whose project folder holds the hook's cwd, most specific folder
+ *   first (what the client itself runs there: project before user scope); else the entries of no
+ *   project; one fingerprint there: resolved (`match: 'project'` / `'user'`);
+ * - still several: NOT resolved (`match: 'ambiguous'`), the candidates are recorded, and a policy
+ *   that blocks any candidate by fingerprint or package blocks the call (policy errs to the block);
+ * - none: `match: 'none'`, the record carries the name only.
+ * Never throws: an unreadable or malformed map file is "no map" (the record carries the name only).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+export const SERVER_MAP_DIR = 'hook-servers';
+export const SERVER_MAP_VERSION = 1;
+/** Candidate fingerprints kept in a record of an ambiguous name. */
+export const MAX_CANDIDATES = 8;
+const MAX_MAP_BYTES = 4 * 1024 * 1024;
+
+/** One server entry as the hook sees it (short keys: the file is read on every tool call). */
+export interface MapEntry {
+  /** Discovery catalog client id (claude-code, vscode, codex, ...). */
+  c: string;
+  /** Server name as configured. */
+  n: string;
+  /** Fingerprint. */
+  f: string;
+  /** Package name, when known. */
+  p?: string;
+  /** Scope (user, project, workspace, managed, ...). */
+  s: string;
+  /** Project folder the entry applies to, when project-scoped. */
+  d?: string;
+  /** Cursor's label for it (host of the URL, or the package/script the command runs). */
+  l?: string;
+}
+
+export interface ServerMapFile {
+  v: number;
+  generatedAt: string;
+  entries: MapEntry[];
+}
+
+export interface ServerResolution {
+  match: 'unique' | 'project' | 'user' | 'ambiguous' | 'none';
+  fingerprint: string | null;
+  packageName: string | null;
+  /** Distinct fingerprints the name matched, sorted, at most MAX_CANDIDATES (ambiguous only). */
+  candidates: string[];
+  /** Distinct package names of the candidates (policy by package). */
+  candidatePackages: string[];
+}
+
+/** The file name of a user's map: the user name made safe for a file name (lower-cased on Windows). */
+export function userMapKey(user: string | null | undefined, platform: NodeJS.Platform = process.platform): string {
+  if (!user) return '_';
+  const u = platform === 'win32' ? user.toLowerCase() : user;
+  return encodeURIComponent(u).replace(/\./g, '%2E').slice(0, 200) || '_';
+}
+
+/** Reads the map for `user` (its own file, else the no-user file). Null when there is none or it is unreadable. */
+export function readServerMap(stateDir: string, user: string | null | undefined): ServerMapFile | null {
+  const dir = path.join(stateDir, SERVER_MAP_DIR);
+  for (const key of user ? [userMapKey(user), '_'] : ['_']) {
+    let text: string;
+    try {
+      const file = path.join(dir, `${key}.json`);
+      if (fs.statSync(file).size > MAX_MAP_BYTES) return null;
+      text = fs.readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    try {
+      const doc = JSON.parse(text) as ServerMapFile;
+      if (doc && doc.v === SERVER_MAP_VERSION && Array.isArray(doc.entries)) return doc;
+    } catch {
+      // a torn or foreign file: no map (writes are atomic, so this is not ours)
+    }
+    return null;
+  }
+  return null;
+}
+
+/** The catalog client ids whose configured servers a hook client runs. */
+export function catalogClientsOf(hookClient: string): readonly string[] {
+  switch (hookClient) {
+    case 'windsurf':
+      return ['windsurf', 'devin-desktop'];
+    case 'codex':
+      return ['codex', 'codex-desktop'];
+    case 'vscode':
+      return ['vscode', 'vscode-insiders'];
+    default:
+      return [hookClient];
+  }
+}
+
+function isUnder(dir: string, cwd: string): boolean {
+  const rel = path.relative(dir, cwd);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+const NONE: ServerResolution = { match: 'none', fingerprint: null, packageName: null, candidates: [], candidatePackages: [] };
+
+function distinct(entries: readonly MapEntry[]): MapEntry[] {
+  const byFp = new Map<string, MapEntry>();
+  for (const e of entries) if (!byFp.has(e.f)) byFp.set(e.f, e);
+  return [...byFp.values()];
+}
+
+/** See the module comment. `name` is the server as the client named it (or Cursor's label). */
+export function resolveServer(map: ServerMapFile | null, req: { client: string; name: string; cwd?: string | null }): ServerResolution {
+  if (!map || !req.name) return NONE;
+  const clients = new Set(catalogClientsOf(req.client));
+  const mine = map.entries.filter((e) => e && clients.has(e.c) && typeof e.f === 'string');
+  let hits = mine.filter((e) => e.n === req.name || e.l === req.name);
+  if (hits.length === 0) {
+    const lower = req.name.toLowerCase();
+    hits = mine.filter((e) => e.n?.toLowerCase() === lower || e.l?.toLowerCase() === lower);
+  }
+  const all = distinct(hits);
+  if (all.length === 0) return NONE;
+  const one = (e: MapEntry, match: ServerResolution['match']): ServerResolution => ({ match, fingerprint: e.f, packageName: e.p ?? null, candidates: [], candidatePackages: [] });
+  if (all.length === 1) return one(all[0] as MapEntry, 'unique');
+  const cwd = req.cwd ? path.resolve(req.cwd) : null;
+  const inProject = cwd ? hits.filter((e) => e.d && isUnder(path.resolve(e.d), cwd)) : [];
+  if (inProject.length > 0) {
+    const deepest = Math.max(...inProject.map((e) => path.resolve(e.d as string).length));
+    const best = distinct(inProject.filter((e) => path.resolve(e.d as string).length === deepest));
+    if (best.length === 1) return one(best[0] as MapEntry, 'project');
+  } else {
+    const global = distinct(hits.filter((e) => !e.d));
+    if (global.length === 1) return one(global[0] as MapEntry, 'user');
+  }
+  const sorted = all.sort((a, b) => a.f.localeCompare(b.f));
+  return {
+    match: 'ambiguous',
+    fingerprint: null,
+    packageName: null,
+    candidates: sorted.slice(0, MAX_CANDIDATES).map((e) => e.f),
+    candidatePackages: [...new Set(sorted.map((e) => e.p).filter((p): p is string => !!p))].slice(0, MAX_CANDIDATES),
+  };
+}
+
+/**
+ * Gemini CLI names MCP tools `mcp_<server>_<tool>` and both parts may hold underscores: the
+ * configured server names of the map decide where the server ends (the longest name that fits).
+ * Null when no configured name fits.
+ */
+export function splitByKnownServer(map: ServerMapFile | null, hookClient: string, toolName: string): { server: string; tool: string } | null {
+  if (!map || !toolName.startsWith('mcp_')) return null;
+  const clients = new Set(catalogClientsOf(hookClient));
+  let best: string | null = null;
+  for (const e of map.entries) {
+    if (!e || !clients.has(e.c) || typeof e.n !== 'string') continue;
+    const prefix = `mcp_${e.n}_`;
+    if (toolName.length > prefix.length && toolName.startsWith(prefix) && (best === null || e.n.length > best.length)) best = e.n;
+  }
+  return best === null ? null : { server: best, tool: toolName.slice(`mcp_${best}_`.length) };
+}
