@@ -7,7 +7,8 @@
  * a snapshot against the servers), then assembleInventory().
  *
  * Contract: nothing here throws. A failing phase becomes an entry in `errors` (code
- * `discovery-failed`, `normalize-failed`, `collect-failed`, `rules-failed`) and the rest of the
+ * `discovery-failed`, `normalize-failed`, `collect-failed`, `rules-failed`; `collect-partial` for a
+ * process or socket source that answered without all its fields) and the rest of the
  * inventory is still produced. A process, socket or host-facts source that cannot run is such an
  * entry (path `(processes)`, `(sockets)`, `(host)`; reason led by its MCPW_ERR_* code), never an
  * empty list. Nothing with a secret value leaves: RawServerEntry stays inside,
@@ -18,7 +19,7 @@
 import { INVENTORY_SCHEMA_ID } from '@mcpwatch/shared/protocol';
 import type { ClientRecord, ConfigError, ExtensionRecord, Finding, InventoryDocument, ProcessRecord, ServerEntry, SocketRecord } from '@mcpwatch/shared';
 import type { ClientProcessSignature } from '../collect/process-signatures.js';
-import type { ProcessRow, ProcessSource, SocketRow, SocketScope, SocketSource } from '../platform/source-types.js';
+import type { ProcessRow, ProcessSource, SocketRow, SocketScope, SocketSource, SourceResult } from '../platform/source-types.js';
 import type { HostFactsSource } from '../collect/host-facts.js';
 import type { HostResolver } from '../collect/host-resolver.js';
 import type { UserNameResolver } from '../collect/user-names.js';
@@ -172,11 +173,12 @@ export async function snapshotRuntime(sources: ScanSources, deps: Pick<ScanDeps,
   if (!sources.processes && !sources.sockets) return out;
   const procs = await safe(() => deps.processSource());
   if (procs.ok) out.rows = procs.rows;
-  else out.errors.push(errorRecord('(processes)', 'collect-failed', procs.error));
+  if (procs.ok && procs.partial) out.errors.push(errorRecord('(processes)', 'collect-partial', procs.partial));
+  if (!procs.ok) out.errors.push(errorRecord('(processes)', 'collect-failed', procs.error));
   return out;
 }
 
-async function safe<T>(fn: () => Promise<{ ok: true; rows: T[] } | { ok: false; error: Error }>) {
+async function safe<T>(fn: () => Promise<SourceResult<T>>): Promise<SourceResult<T>> {
   try {
     return await fn();
   } catch (error) {
@@ -244,6 +246,7 @@ export async function classifyRuntime(
         const socks = await safe(() => deps.socketSource(scope));
         snapshot.sockets = socks.ok ? socks.rows : [];
         if (!socks.ok) socketErrors.push(errorRecord('(sockets)', 'collect-failed', socks.error));
+        else if (socks.partial) socketErrors.push(errorRecord('(sockets)', 'collect-partial', socks.partial));
       }
       const hosts = remoteTargets(servers).map((t) => t.host);
       const resolved = hosts.length > 0 ? await deps.resolveHosts(hosts) : new Map<string, string[]>();

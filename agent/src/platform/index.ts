@@ -2,9 +2,9 @@
  * The operating system behind one interface, selected once: where the running processes and their
  * sockets come from on this OS (PlatformSources, here), and every other per-OS difference (layout,
  * privilege, owner-only files, managed places, host facts) in OsSpec (os.ts). Each OS's
- * implementation lives in its folder (platform/linux, platform/win32: fastlist and netstat, no
- * PowerShell; macOS uses the portable ps-list and systeminformation sources), and nothing outside
- * platform/ asks which OS it runs on. Heavy modules (ps-list, systeminformation, /proc readers)
+ * implementation lives in its folder (platform/linux, platform/win32: its own Win32 helper, then
+ * fastlist and netstat, no PowerShell; macOS uses the portable ps-list and systeminformation
+ * sources), and nothing outside platform/ asks which OS it runs on. Heavy modules (ps-list, systeminformation, /proc readers)
  * load on first use, so a `scan --home` never loads them.
  */
 import os from 'node:os';
@@ -48,10 +48,25 @@ const darwin: PlatformSources = {
   socketSource: () => () => systemInformationSockets(),
 };
 
-/** Windows: fastlist for processes and `netstat -ano` for sockets (neither needs PowerShell or WMI). */
+/**
+ * Windows: the agent's mcpwatch-winsnap helper, then fastlist (processes) or `netstat -ano`
+ * (sockets); none needs PowerShell or WMI (win32/sources.ts).
+ */
 const win32: PlatformSources = {
-  processSource: () => async () => (await import('./win32/process-source.js')).windowsProcessSource(),
-  socketSource: () => async (scope) => (await import('./win32/netstat-sockets.js')).createNetstatSocketSource()(scope),
+  processSource() {
+    let chain: ProcessSource | null = null;
+    return async () => {
+      chain ??= (await import('./win32/sources.js')).createWindowsProcessSource();
+      return chain();
+    };
+  },
+  socketSource() {
+    let chain: SocketSource | null = null;
+    return async (scope) => {
+      chain ??= (await import('./win32/sources.js')).createWindowsSocketSource();
+      return chain(scope);
+    };
+  },
 };
 
 const BY_OS: Readonly<Record<Platform, PlatformSources>> = { linux, darwin, win32 };

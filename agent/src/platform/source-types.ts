@@ -19,7 +19,12 @@ export interface ProcessRow {
   startedAt: string | null;
 }
 
-export type SourceResult<T> = { ok: true; rows: T[] } | { ok: false; error: Error };
+/**
+ * A source's answer. `partial`: rows were read, but not all of what this OS's source should give
+ * (its first choice failed and a fallback lacking fields answered, or a table could not be read);
+ * the inventory shows it as a `collect-partial` error record, so missing fields are never silent.
+ */
+export type SourceResult<T> = { ok: true; rows: T[]; partial?: Error } | { ok: false; error: Error };
 
 /** Returns a snapshot of running processes. */
 export type ProcessSource = () => Promise<SourceResult<ProcessRow>>;

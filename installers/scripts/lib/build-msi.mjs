@@ -7,6 +7,7 @@
 import { copyFileSync, linkSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { runCommand } from './run-command.mjs';
+import { compileWindowsProgram } from './mingw.mjs';
 
 /** MSI custom action type bit: do not log the action's target (its command line holds the secret). */
 export const HIDE_TARGET = 0x2000;
@@ -24,11 +25,8 @@ export const MSI_TABLE_PATCHES = Object.freeze([
  * Compiles the Windows service host.
  * @returns {Promise<string>} path of mcpwatch-service.exe
  */
-export async function compileServiceHost(installersDir, workDir) {
-  const out = path.join(workDir, 'mcpwatch-service.exe');
-  await runCommand('x86_64-w64-mingw32-gcc', ['-O2', '-Wall', '-Wextra', '-Werror', '-static', '-s', '-o', out,
-    path.join(installersDir, 'windows', 'service-wrapper', 'mcpwatch-service.c'), '-ladvapi32']);
-  return out;
+export function compileServiceHost(installersDir, workDir) {
+  return compileWindowsProgram(path.join(installersDir, 'windows', 'service-wrapper', 'mcpwatch-service.c'), path.join(workDir, 'mcpwatch-service.exe'), ['advapi32']);
 }
 
 /**

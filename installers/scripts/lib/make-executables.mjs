@@ -2,7 +2,8 @@
  * Turns the bundled agent into Node single executables (SEA) for each target. The blob is made by
  * the linux-x64 Node binary of the SAME version as every target binary, with the code cache and
  * startup snapshot off (they are not portable across platforms). Windows blobs carry ps-list's
- * fastlist helpers as SEA assets. postject injects the blob; for Mach-O targets into the NODE_SEA
+ * fastlist helpers and mcpwatch-winsnap (compiled here with mingw-w64; without mingw the build says
+ * so and the executable's Windows sources fall back to fastlist and netstat) as SEA assets. postject injects the blob; for Mach-O targets into the NODE_SEA
  * segment. Injection invalidates the Node binaries' own signatures: macOS outputs must be re-signed
  * on a Mac (ad hoc or Developer ID) and Windows outputs Authenticode-signed (see installers/README.md).
  */
@@ -12,6 +13,8 @@ import { createRequire } from 'node:module';
 import { runCommand, hasTool } from './run-command.mjs';
 import { TARGETS, HOST_TARGET, ensureNodeBinary } from './node-binaries.mjs';
 import { fastlistAssetKey } from '../sea/sea-runtime.mjs';
+import { WINSNAP_ASSET_KEY } from '../../../agent/dist/platform/win32/winsnap.js';
+import { MINGW_GCC, compileWinsnap } from './mingw.mjs';
 import { PackagingError, PACKAGING_ERROR_CODES } from './packaging-error.mjs';
 
 /** postject's fuse sentinel for Node SEA (fixed by Node). */
@@ -41,7 +44,7 @@ async function stripLinuxBinary(spec, file, log) {
  * Makes the SEA preparation blob for one OS family.
  * @returns {Promise<string>} blob path
  */
-async function makeBlob({ bundleFile, workDir, os, hostNode, repoRoot }) {
+async function makeBlob({ bundleFile, workDir, os, hostNode, repoRoot, log }) {
   const blob = path.join(workDir, `sea-${os}.blob`);
   const config = {
     main: bundleFile,
@@ -54,6 +57,8 @@ async function makeBlob({ bundleFile, workDir, os, hostNode, repoRoot }) {
   if (os === 'win32') {
     const psListDir = path.dirname(createRequire(path.join(repoRoot, 'agent', 'package.json')).resolve('ps-list'));
     for (const name of FASTLIST_BINARIES) config.assets[fastlistAssetKey(name)] = path.join(psListDir, 'vendor', name);
+    if (hasTool(MINGW_GCC)) config.assets[WINSNAP_ASSET_KEY] = await compileWinsnap(path.join(repoRoot, 'installers'), workDir);
+    else log(`${MINGW_GCC} not installed: the Windows executable carries no mcpwatch-winsnap (processes from fastlist without command lines or users; run scripts/install-build-tools.sh)`);
   }
   const configFile = path.join(workDir, `sea-config-${os}.json`);
   writeFileSync(configFile, JSON.stringify(config, null, 2));
@@ -87,7 +92,7 @@ export async function makeExecutables({ repoRoot, bundleFile, outDir, workDir, c
   for (const target of targets) {
     const spec = TARGETS[target];
     const nodeBinary = await ensureNodeBinary(target, cacheDir, log);
-    if (!blobs.has(spec.os)) blobs.set(spec.os, await makeBlob({ bundleFile, workDir, os: spec.os, hostNode, repoRoot }));
+    if (!blobs.has(spec.os)) blobs.set(spec.os, await makeBlob({ bundleFile, workDir, os: spec.os, hostNode, repoRoot, log }));
     const file = path.join(outDir, spec.output);
     rmSync(file, { force: true });
     copyFileSync(nodeBinary, file);

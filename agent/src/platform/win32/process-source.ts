@@ -1,12 +1,12 @@
 /**
- * Windows processes without PowerShell or WMI: ps-list's fastlist helper (a small native
- * executable that walks the Toolhelp snapshot; it ships in ps-list's vendor folder and, inside the
- * single executable, as a SEA asset extracted on first use). It runs wherever Win32 runs, Wine
- * included, in one spawn per poll.
+ * Windows processes from ps-list's fastlist helper: the fallback of the Windows process chain
+ * (sources.ts) when mcpwatch-winsnap cannot run. fastlist is a small native executable that walks
+ * the Toolhelp snapshot; it ships in ps-list's vendor folder and, inside the single executable, as
+ * a SEA asset extracted on first use. It runs wherever Win32 runs, Wine included, in one spawn.
  *
  * What fastlist gives: pid, parent pid, image name. What it lacks (FASTLIST_LACKS): the command
  * line, the executable path, the user and the start time; rows carry `cmd` = the image name and
- * null for the rest, so matching on Windows goes by image name and process tree, not arguments.
+ * null for the rest, so matching goes by image name and process tree, not arguments.
  *
  * Contract: never throws. A helper that is missing, fails, times out, prints rows that do not
  * parse, or lists no process at all (impossible: the agent itself runs) is `{ ok: false }` with an
@@ -84,6 +84,3 @@ export function createFastlistProcessSource(run: FastlistRunner = defaultRunner)
     return { ok: true, rows };
   };
 }
-
-/** All processes, from fastlist (ps-list loaded on first use). */
-export const windowsProcessSource = createFastlistProcessSource();
