@@ -96,6 +96,11 @@ export interface ConfigLocation {
    * Same base as the location. A definitions file that cannot be read is an error of its own.
    */
   definitions?: DefinitionFiles;
+  /**
+   * Entries may use `${CLAUDE_PLUGIN_ROOT}`: it is replaced by the plugin's folder (the file's
+   * folder, or the folder above `.claude-plugin/`) as Claude Code does before starting them.
+   */
+  pluginRoot?: boolean;
 }
 
 /** See ConfigLocation.definitions. */

@@ -96,6 +96,14 @@ const CLAUDE_CODE_USER_SECTIONS: readonly ServerSection[] = [
 ];
 const PLUGIN_MCP: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', rootFallback: true }];
 const PLUGIN_MANIFEST: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', allowPathReference: true }];
+/** A Claude Code plugin's two server files (.mcp.json, .claude-plugin/plugin.json) below `dir`. */
+function claudePluginLocations(id: string, base: BaseDir, dir: readonly string[]): ConfigLocation[] {
+  const source = 'https://docs.claude.com/en/docs/claude-code/plugins-reference (.mcp.json at the plugin root or mcpServers in plugin.json, inline or a path; ${CLAUDE_PLUGIN_ROOT})';
+  return [
+    loc(`${id}-mcp`, 'plugin', base, [...dir, '.mcp.json'], { sections: PLUGIN_MCP, pluginRoot: true, source }),
+    loc(`${id}-manifest`, 'plugin', base, [...dir, '.claude-plugin', 'plugin.json'], { sections: PLUGIN_MANIFEST, pluginRoot: true, source }),
+  ];
+}
 const OPENCODE_SECTIONS: readonly ServerSection[] = [{ path: ['mcp'], shape: 'map', unwrapKey: 'servers' }];
 const MSIX_CLAUDE = ['Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude'] as const;
 const DXT_SECTIONS: readonly ServerSection[] = [{ path: ['server', 'mcp_config'], shape: 'single', namePath: ['name'] }];
@@ -140,16 +148,16 @@ export const CLIENTS: readonly ClientDefinition[] = [
       loc('user', 'user', 'home', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS, minMaxFileBytes: CLAUDE_JSON_MAX_BYTES }),
       loc('config-dir', 'user', 'env:CLAUDE_CONFIG_DIR', ['.claude.json'], { sections: CLAUDE_CODE_USER_SECTIONS, minMaxFileBytes: CLAUDE_JSON_MAX_BYTES }),
       loc('project', 'project', 'project', ['.mcp.json']),
-      // Plugins: the folders installed_plugins.json records, and the install cache. Marketplace
-      // checkouts (plugins/marketplaces/**) list plugins that are available, not installed.
-      loc('installed-plugin-mcp', 'plugin', 'pluginDir', ['.mcp.json'], { sections: PLUGIN_MCP }),
-      loc('installed-plugin-manifest', 'plugin', 'pluginDir', ['.claude-plugin', 'plugin.json'], { sections: PLUGIN_MANIFEST }),
-      loc('plugin-cache-mcp', 'plugin', 'home', ['.claude', 'plugins', 'cache', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
-      loc('plugin-cache-manifest', 'plugin', 'home', ['.claude', 'plugins', 'cache', '**', '.claude-plugin', 'plugin.json'], { sections: PLUGIN_MANIFEST }),
-      loc('config-dir-plugin-cache-mcp', 'plugin', 'env:CLAUDE_CONFIG_DIR', ['plugins', 'cache', '**', '.mcp.json'], { sections: PLUGIN_MCP }),
-      loc('config-dir-plugin-cache-manifest', 'plugin', 'env:CLAUDE_CONFIG_DIR', ['plugins', 'cache', '**', '.claude-plugin', 'plugin.json'], {
-        sections: PLUGIN_MANIFEST,
-      }),
+      // Plugins: the folders installed_plugins.json records, the install cache, and the legacy
+      // plugin repos (plugins/repos/<name>, before marketplaces). Marketplace checkouts
+      // (plugins/marketplaces/**, known_marketplaces.json) list plugins that are available, not
+      // installed; a plugin installed in place there is reached through its recorded installPath.
+      // ${CLAUDE_PLUGIN_ROOT} in their entries is the plugin's folder; CLAUDE_CONFIG_DIR moves ~/.claude.
+      ...claudePluginLocations('installed-plugin', 'pluginDir', []),
+      ...claudePluginLocations('plugin-cache', 'home', ['.claude', 'plugins', 'cache', '**']),
+      ...claudePluginLocations('config-dir-plugin-cache', 'env:CLAUDE_CONFIG_DIR', ['plugins', 'cache', '**']),
+      ...claudePluginLocations('plugin-repos', 'home', ['.claude', 'plugins', 'repos', '**']),
+      ...claudePluginLocations('config-dir-plugin-repos', 'env:CLAUDE_CONFIG_DIR', ['plugins', 'repos', '**']),
       loc('managed-macos', 'managed', 'system', ['Library', 'Application Support', 'ClaudeCode', 'managed-mcp.json'], { os: MAC }),
       loc('managed-linux', 'managed', 'system', ['etc', 'claude-code', 'managed-mcp.json'], { os: LINUX }),
       loc('managed-windows-programdata', 'managed', 'system', ['ProgramData', 'ClaudeCode', 'managed-mcp.json'], { os: WIN }),

@@ -31,6 +31,7 @@ export interface LocOpts {
   /** Where this location was confirmed (documentation URL or source file). */
   source?: string;
   definitions?: DefinitionFiles;
+  pluginRoot?: boolean;
 }
 
 /** Builds one location; defaults: every OS, JSON, standard dialect, `mcpServers` map. */
@@ -48,6 +49,7 @@ export function loc(id: string, scope: ConfigScope, base: BaseDir, path: readonl
     ...(o.minMaxFileBytes ? { minMaxFileBytes: o.minMaxFileBytes } : {}),
     ...(o.source ? { source: o.source } : {}),
     ...(o.definitions ? { definitions: o.definitions } : {}),
+    ...(o.pluginRoot ? { pluginRoot: true } : {}),
   };
 }
 

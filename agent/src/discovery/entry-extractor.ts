@@ -12,6 +12,7 @@ import type { ConfigError, ConfigScope } from '@mcpwatch/shared';
 import type { ConfigLocation, ServerSection } from '../catalog/index.js';
 import type { EntryDialect, RawServerEntry } from '../types.js';
 import { withDefinition, type Definitions } from './definitions.js';
+import { expandPluginRoot, pluginRootOf } from './plugin-root.js';
 
 export const MAX_ENTRIES_PER_FILE = 5000;
 
@@ -23,11 +24,15 @@ export interface ExtractMeta {
   configPath: string;
   user: string | null;
   projectPath: string | null;
+  /** The plugin folder when it is not the file's own (a file a plugin manifest names). */
+  pluginRoot?: string;
 }
 
 export interface Extraction {
   entries: RawServerEntry[];
   errors: ConfigError[];
+  /** Files a section names instead of holding servers (plugin.json `mcpServers: "./mcp.json"`), as written. */
+  references?: string[];
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -108,7 +113,11 @@ function extractContainer(
   let value = c.value;
   const label = section.path.join('.');
   if (value === null || value === undefined) return;
-  if (typeof value === 'string' && section.allowPathReference) return; // names another file, read on its own
+  if (typeof value === 'string' && section.allowPathReference) {
+    // Names another file (relative to the plugin), which discovery reads in its turn.
+    (out.references ??= []).push(value);
+    return;
+  }
   if (section.unwrapKey && isPlainObject(value)) {
     const inner = value[section.unwrapKey];
     if (isPlainObject(inner) && !looksLikeServer(inner)) value = inner;
@@ -116,7 +125,8 @@ function extractContainer(
   const projectPath = section.projectKeyIndex !== undefined ? (c.wildcards.get(section.projectKeyIndex) ?? meta.projectPath) : meta.projectPath;
   const scope: ConfigScope = section.scope ?? location.scope;
   const push = (name: string, written: unknown, dialect: EntryDialect): void => {
-    const raw = definitions ? withDefinition(name, written, definitions) : written;
+    const defined = definitions ? withDefinition(name, written, definitions) : written;
+    const raw = location.pluginRoot ? expandPluginRoot(defined, meta.pluginRoot ?? pluginRootOf(meta.configPath)) : defined;
     if (out.entries.length >= MAX_ENTRIES_PER_FILE) {
       if (!out.errors.some((e) => e.code === 'too-many-entries')) {
         out.errors.push(entryError(meta, 'too-many-entries', `more than ${MAX_ENTRIES_PER_FILE} server entries; the rest were not read`, null));

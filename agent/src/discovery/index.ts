@@ -8,7 +8,7 @@
  * values and never leave the agent. Everything is bounded (glob and project walks, file size,
  * entries per file, number of projects).
  */
-import { dirname, normalize, posix, sep, win32 } from 'node:path';
+import { dirname, isAbsolute, normalize, posix, relative, resolve, sep, win32 } from 'node:path';
 import type { ClientRecord, ConfigError } from '@mcpwatch/shared';
 import { CLIENTS, locationsFor, projectMarkers, type ClientDefinition, type ConfigLocation, type ProjectSource } from '../catalog/index.js';
 import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '../types.js';
@@ -16,6 +16,7 @@ import { homeBases, homeContext, systemRootDir, type BaseResolver } from './base
 import { DEFAULT_MAX_FILE_BYTES, readConfigFile } from './config-reader.js';
 import { extractEntries } from './entry-extractor.js';
 import { readDefinitions, type Definitions } from './definitions.js';
+import { pluginRootOf } from './plugin-root.js';
 import { expandPath, watchPathFor } from './path-expander.js';
 import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, vscodeWorkspaceProject, walkProjectRoots } from './project-finder.js';
 
@@ -79,7 +80,7 @@ class Run {
   }
 
   /** Reads one candidate file of `client` at `location` (once per path per run). */
-  async readFile(path: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null, baseDir: string): Promise<void> {
+  async readFile(path: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null, baseDir: string, pluginRoot?: string): Promise<void> {
     const key = `${client.id}\0${path}`;
     if (this.seenFiles.has(key)) return;
     this.seenFiles.add(key);
@@ -99,8 +100,33 @@ class Run {
     }
     this.documents.set(path, result.document);
     const definitions = await this.definitionsFor(baseDir, client, location);
-    const { entries, errors } = extractEntries(result.document, location, { client: client.id, configPath: path, user, projectPath }, definitions);
+    const { entries, errors, references } = extractEntries(result.document, location, { client: client.id, configPath: path, user, projectPath, ...(pluginRoot ? { pluginRoot } : {}) }, definitions);
     this.files.push({ ...base, entries, errors, stat: result.stat, document: result.document });
+    for (const ref of references ?? []) await this.readReference(ref, path, client, location, user, projectPath);
+  }
+
+  /**
+   * A file a plugin manifest names for its servers (`"mcpServers": "./mcp-config.json"`), relative
+   * to the plugin folder. Only files inside that folder are read (a manifest cannot point the scan
+   * at another file of the machine); one outside is an error of the manifest.
+   */
+  private async readReference(ref: string, from: string, client: ClientDefinition, location: ConfigLocation, user: string | null, projectPath: string | null): Promise<void> {
+    const root = pluginRootOf(from);
+    const target = resolve(root, ref);
+    const rel = relative(root, target);
+    if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) {
+      this.files.find((f) => f.path === from && f.client === client.id)?.errors.push({
+        path: from,
+        client: client.id,
+        code: 'invalid-reference',
+        reason: `mcpServers names a file outside the plugin folder (${ref.slice(0, 256)}); not read`,
+        line: null,
+        column: null,
+      });
+      return;
+    }
+    const referenced: ConfigLocation = { ...location, id: `${location.id}-reference`, path: [rel], sections: [{ path: ['mcpServers'], shape: 'map', rootFallback: true }] };
+    await this.readFile(target, client, referenced, user, projectPath, root, root);
   }
 
   /** Records a folder that could not be searched, unless it or a folder above it already was. */

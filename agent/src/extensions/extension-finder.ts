@@ -1,8 +1,11 @@
 /**
  * Extensions that run code, per client and scope (issue 14): skills (Claude Code `.claude/skills`
  * and the cross-client `.agents/skills` folders), hooks (Claude Code and Gemini CLI settings
- * `hooks`; Cursor, Windsurf and Copilot `hooks.json` files) and Claude Code plugins (the folders
- * plugins/installed_plugins.json records).
+ * `hooks`; Cursor, Windsurf and Copilot `hooks.json` files; a Claude Code plugin's
+ * hooks/hooks.json or plugin.json `hooks`, with `${CLAUDE_PLUGIN_ROOT}` expanded) and Claude Code
+ * plugins (the folders plugins/installed_plugins.json records, and the legacy plugins/repos/*).
+ * Claude Code's user folder is ~/.claude, or $CLAUDE_CONFIG_DIR when that is set for the home.
+ * `extensionPlaces` lists every place read, so watch mode watches the same places.
  *
  * Promises: every extension gets a stable key, a SHA-256 over its content (skills and plugins: the
  * sorted relative paths and bytes of their files; hooks: the definition), its declared version and
@@ -16,11 +19,14 @@
  */
 import { createHash } from 'node:crypto';
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { basename, join, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { ConfigError, ConfigScope, ExtensionKind, ExtensionRecord } from '@mcpwatch/shared';
+import { homeBases } from '../discovery/base-dirs.js';
 import { readConfigFile } from '../discovery/config-reader.js';
 import { claudeInstalledPlugins } from '../discovery/project-finder.js';
 import { claudeManagedDirs } from '../discovery/effective-state.js';
+import { expandPluginRoot } from '../discovery/plugin-root.js';
+import { MAX_WATCH_DEPTH, type WatchSpec } from '../discovery/watch-plan.js';
 import type { ScanContext } from '../types.js';
 
 export const MAX_FILES_PER_EXTENSION = 500;
@@ -140,9 +146,10 @@ async function skillsIn(dir: string, place: Place, out: ExtensionScan): Promise<
   }
 }
 
-async function pluginAt(path: string, place: Place, out: ExtensionScan): Promise<void> {
+async function pluginAt(path: string, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
   try {
     const h = await hashFolder(path);
+    if (h.files === 0) return; // an empty or vanished folder is no plugin
     let manifest: Record<string, unknown> = {};
     try {
       const parsed: unknown = JSON.parse(h.texts.get('.claude-plugin/plugin.json') ?? '{}');
@@ -150,7 +157,9 @@ async function pluginAt(path: string, place: Place, out: ExtensionScan): Promise
     } catch {
       out.errors.push({ path: join(path, '.claude-plugin', 'plugin.json'), client: place.client, code: 'parse', reason: 'invalid JSON in plugin.json; plugin recorded by folder', line: null, column: null, entry: null });
     }
-    const hasHooks = h.texts.size > 0 && isObj(manifest.hooks);
+    const hooksBefore = out.extensions.length;
+    await pluginHooks(path, manifest, place, deps, out);
+    const hasCommandHooks = out.extensions.slice(hooksBefore).some((e) => e.runsCommand);
     out.extensions.push({
       extensionKey: keyOf('plugin', place, path),
       client: place.client,
@@ -163,12 +172,29 @@ async function pluginAt(path: string, place: Place, out: ExtensionScan): Promise
       version: typeof manifest.version === 'string' ? manifest.version.slice(0, 128) : null,
       contentSha256: h.sha,
       fileCount: h.files,
-      runsCommand: h.scripts || hasHooks,
+      runsCommand: h.scripts || hasCommandHooks,
     });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT') out.errors.push(folderError(path, place.client, err));
   }
+}
+
+/**
+ * A plugin's hooks: hooks/hooks.json, and plugin.json `hooks` (inline, or the path(s) of hook
+ * files relative to the plugin). Paths that leave the plugin folder are not followed.
+ */
+async function pluginHooks(root: string, manifest: Record<string, unknown>, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
+  const files = new Set([join(root, 'hooks', 'hooks.json')]);
+  const declared = manifest.hooks;
+  for (const ref of typeof declared === 'string' ? [declared] : Array.isArray(declared) ? declared : []) {
+    if (typeof ref !== 'string') continue;
+    const target = resolve(root, ref);
+    const rel = relative(root, target);
+    if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) files.add(target);
+  }
+  for (const file of files) await hooksIn(file, place, deps, out, root);
+  if (isObj(declared)) addHooks(isObj(declared.hooks) ? declared.hooks : declared, join(root, '.claude-plugin', 'plugin.json'), place, deps, out, root);
 }
 
 /** Hook definitions as Claude Code and Gemini CLI write them: {Event: [{matcher, hooks: [{type, command}]}]}. */
@@ -191,7 +217,8 @@ function commandOf(h: Record<string, unknown>): string | null {
   return null;
 }
 
-async function hooksIn(path: string, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
+/** Reads a settings or hooks file's `hooks` (`pluginRoot`: a plugin's file, `${CLAUDE_PLUGIN_ROOT}` expanded). */
+async function hooksIn(path: string, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan, pluginRoot?: string): Promise<void> {
   const r = await readConfigFile(path, { format: 'jsonc', maxFileBytes: SETTINGS_MAX_BYTES, client: place.client });
   if (r.status === 'missing') return;
   if (r.status === 'error') {
@@ -199,8 +226,11 @@ async function hooksIn(path: string, place: Place, deps: ExtensionFinderDeps, ou
     return;
   }
   const hooks = r.document.hooks;
-  if (!isObj(hooks)) return;
-  nestedHooks(hooks).forEach((h, index) => {
+  if (isObj(hooks)) addHooks(hooks, path, place, deps, out, pluginRoot);
+}
+
+function addHooks(hooks: Record<string, unknown>, path: string, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan, pluginRoot?: string): void {
+  nestedHooks(pluginRoot === undefined ? hooks : expandPluginRoot(hooks, pluginRoot)).forEach((h, index) => {
     if (out.extensions.length >= MAX_EXTENSIONS) return;
     const command = h.command === null ? null : deps.redact(h.command).slice(0, 4096);
     out.extensions.push({
@@ -224,8 +254,114 @@ async function hooksIn(path: string, place: Place, deps: ExtensionFinderDeps, ou
   });
 }
 
-function claudeManagedSettings(ctx: Pick<ScanContext, 'platform' | 'systemRoot' | 'env'>): string[] {
-  return claudeManagedDirs(ctx).map((dir) => join(dir, 'managed-settings.json'));
+/** One place extensions are read from: a skills folder, a hooks file, a folder of hook files, a plugin registry or plugin repos folder. */
+export interface ExtensionPlace {
+  kind: 'skills' | 'hooks' | 'hooks-dir' | 'installed-plugins' | 'plugin-repos';
+  path: string;
+  place: Place;
+}
+
+/** Claude Code's user folders for a home: ~/.claude, and $CLAUDE_CONFIG_DIR when it applies to that home. */
+function claudeUserDirs(ctx: ScanContext, home: ScanContext['homes'][number]): string[] {
+  const configDir = homeBases(ctx, home).dir('env:CLAUDE_CONFIG_DIR');
+  return [...new Set([join(home.home, '.claude'), ...(configDir ? [configDir] : [])])];
+}
+
+/** Every place findExtensions reads for these homes and projects (watch mode watches the same). */
+export function extensionPlaces(ctx: ScanContext, projects: readonly string[]): ExtensionPlace[] {
+  const out: ExtensionPlace[] = [];
+  const add = (kind: ExtensionPlace['kind'], path: string, place: Place): void => {
+    out.push({ kind, path, place });
+  };
+  for (const home of ctx.homes) {
+    const at = (client: string, scope: ConfigScope): Place => ({ client, scope, user: home.user, projectPath: null });
+    for (const dir of claudeUserDirs(ctx, home)) {
+      add('skills', join(dir, 'skills'), at('claude-code', 'user'));
+      add('hooks', join(dir, 'settings.json'), at('claude-code', 'user'));
+      add('installed-plugins', join(dir, 'plugins', 'installed_plugins.json'), at('claude-code', 'plugin'));
+      add('plugin-repos', join(dir, 'plugins', 'repos'), at('claude-code', 'plugin'));
+    }
+    add('skills', join(home.home, '.agents', 'skills'), at('agents-skills', 'user'));
+    add('hooks', join(home.home, '.gemini', 'settings.json'), at('gemini-cli', 'user'));
+    add('hooks', join(home.home, '.cursor', 'hooks.json'), at('cursor', 'user'));
+    add('hooks', join(home.home, '.codeium', 'windsurf', 'hooks.json'), at('windsurf', 'user'));
+  }
+  for (const project of projects) {
+    const at = (client: string): Place => ({ client, scope: 'project', user: null, projectPath: project });
+    add('skills', join(project, '.claude', 'skills'), at('claude-code'));
+    add('skills', join(project, '.agents', 'skills'), at('agents-skills'));
+    add('hooks', join(project, '.claude', 'settings.json'), at('claude-code'));
+    add('hooks', join(project, '.claude', 'settings.local.json'), at('claude-code'));
+    add('hooks', join(project, '.gemini', 'settings.json'), at('gemini-cli'));
+    add('hooks', join(project, '.cursor', 'hooks.json'), at('cursor'));
+    add('hooks', join(project, '.windsurf', 'hooks.json'), at('windsurf'));
+    add('hooks-dir', join(project, '.github', 'hooks'), at('copilot-cli'));
+  }
+  for (const dir of claudeManagedDirs(ctx)) add('hooks', join(dir, 'managed-settings.json'), { client: 'claude-code', scope: 'managed', user: null, projectPath: null });
+  return out;
+}
+
+/** Levels below a skills folder that matter: <skill>/SKILL.md, <skill>/scripts/<file>, one more. */
+const SKILLS_WATCH_DEPTH = 3;
+
+/**
+ * What watch mode watches for extensions: skills folders (to SKILLS_WATCH_DEPTH levels), hook and
+ * plugin-registry files, Copilot's hooks folder, the legacy plugin repos (MAX_WATCH_DEPTH). The
+ * plugin cache is watched by discovery already (its `.mcp.json` globs).
+ */
+export function extensionWatchSpecs(ctx: ScanContext, projects: readonly string[]): WatchSpec[] {
+  return extensionPlaces(ctx, projects).map(({ kind, path }): WatchSpec => {
+    if (kind === 'skills') return { path, kind: 'dir', depth: SKILLS_WATCH_DEPTH };
+    if (kind === 'hooks-dir') return { path, kind: 'dir', depth: 0 };
+    if (kind === 'plugin-repos') return { path, kind: 'dir', depth: MAX_WATCH_DEPTH };
+    return { path, kind: 'file', depth: 0 };
+  });
+}
+
+/** Folder names below a folder, sorted; a missing folder is empty, an unreadable one an error. */
+async function subfolders(dir: string, client: string, out: ExtensionScan): Promise<string[]> {
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') out.errors.push(folderError(dir, client, err));
+    return [];
+  }
+}
+
+/** What a plugin folder holds at its root (plugins reference: manifest, servers, hooks, components). */
+const PLUGIN_MARKERS = ['.claude-plugin', '.mcp.json', 'hooks', 'commands', 'agents', 'skills'];
+
+/** Legacy plugin repos: plugins/repos/<name>, or plugins/repos/<owner>/<name> when <owner> holds no plugin itself. */
+async function pluginRepos(dir: string, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
+  for (const name of await subfolders(dir, place.client, out)) {
+    const folder = join(dir, name);
+    const names = await readdir(folder).catch(() => [] as string[]);
+    const isPlugin = names.some((n) => PLUGIN_MARKERS.includes(n));
+    const inner = isPlugin ? [] : await subfolders(folder, place.client, out);
+    for (const p of isPlugin || inner.length === 0 ? [folder] : inner.map((n) => join(folder, n))) await pluginAt(p, place, deps, out);
+  }
+}
+
+async function readPlace(p: ExtensionPlace, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
+  switch (p.kind) {
+    case 'skills':
+      return skillsIn(p.path, p.place, out);
+    case 'hooks':
+      return hooksIn(p.path, p.place, deps, out);
+    case 'hooks-dir':
+      for (const name of (await readdir(p.path).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort()) await hooksIn(join(p.path, name), p.place, deps, out);
+      return;
+    case 'plugin-repos':
+      return pluginRepos(p.path, p.place, deps, out);
+    case 'installed-plugins': {
+      const installed = await readConfigFile(p.path, { format: 'json', maxFileBytes: SETTINGS_MAX_BYTES, client: p.place.client });
+      if (installed.status === 'error') out.errors.push(installed.error);
+      if (installed.status === 'ok') for (const dir of claudeInstalledPlugins(installed.document)) await pluginAt(dir, p.place, deps, out);
+      return;
+    }
+  }
 }
 
 /**
@@ -235,38 +371,12 @@ function claudeManagedSettings(ctx: Pick<ScanContext, 'platform' | 'systemRoot' 
 export async function findExtensions(ctx: ScanContext, projects: readonly string[], deps: ExtensionFinderDeps): Promise<ExtensionScan> {
   const out: ExtensionScan = { extensions: [], errors: [] };
   try {
-    for (const { user, home } of ctx.homes) {
-      const at = (client: string, scope: ConfigScope): Place => ({ client, scope, user, projectPath: null });
-      await skillsIn(join(home, '.claude', 'skills'), at('claude-code', 'user'), out);
-      await skillsIn(join(home, '.agents', 'skills'), at('agents-skills', 'user'), out);
-      await hooksIn(join(home, '.claude', 'settings.json'), at('claude-code', 'user'), deps, out);
-      await hooksIn(join(home, '.gemini', 'settings.json'), at('gemini-cli', 'user'), deps, out);
-      await hooksIn(join(home, '.cursor', 'hooks.json'), at('cursor', 'user'), deps, out);
-      await hooksIn(join(home, '.codeium', 'windsurf', 'hooks.json'), at('windsurf', 'user'), deps, out);
-      const installed = await readConfigFile(join(home, '.claude', 'plugins', 'installed_plugins.json'), { format: 'json', maxFileBytes: SETTINGS_MAX_BYTES, client: 'claude-code' });
-      if (installed.status === 'error') out.errors.push(installed.error);
-      if (installed.status === 'ok') for (const dir of claudeInstalledPlugins(installed.document)) await pluginAt(dir, at('claude-code', 'plugin'), out);
-    }
-    for (const project of projects) {
-      const at = (client: string): Place => ({ client, scope: 'project', user: null, projectPath: project });
-      await skillsIn(join(project, '.claude', 'skills'), at('claude-code'), out);
-      await skillsIn(join(project, '.agents', 'skills'), at('agents-skills'), out);
-      await hooksIn(join(project, '.claude', 'settings.json'), at('claude-code'), deps, out);
-      await hooksIn(join(project, '.claude', 'settings.local.json'), at('claude-code'), deps, out);
-      await hooksIn(join(project, '.gemini', 'settings.json'), at('gemini-cli'), deps, out);
-      await hooksIn(join(project, '.cursor', 'hooks.json'), at('cursor'), deps, out);
-      await hooksIn(join(project, '.windsurf', 'hooks.json'), at('windsurf'), deps, out);
-      let copilotHooks: string[] = [];
-      try {
-        copilotHooks = (await readdir(join(project, '.github', 'hooks'))).filter((n) => n.endsWith('.json')).sort();
-      } catch {
-        // no .github/hooks folder: nothing to read
-      }
-      for (const name of copilotHooks) await hooksIn(join(project, '.github', 'hooks', name), at('copilot-cli'), deps, out);
-    }
-    for (const path of claudeManagedSettings(ctx)) await hooksIn(path, { client: 'claude-code', scope: 'managed', user: null, projectPath: null }, deps, out);
+    for (const p of extensionPlaces(ctx, projects)) await readPlace(p, deps, out);
   } catch (err) {
     out.errors.push({ path: '(extensions)', client: null, code: 'extensions-failed', reason: `extension scan stopped: ${(err as Error).message}`.slice(0, 2048), line: null, column: null, entry: null });
   }
+  // A plugin both recorded in installed_plugins.json and kept under plugins/repos is one plugin.
+  const seen = new Set<string>();
+  out.extensions = out.extensions.filter((e) => (seen.has(e.extensionKey) ? false : (seen.add(e.extensionKey), true)));
   return out;
 }

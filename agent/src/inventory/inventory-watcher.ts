@@ -23,6 +23,7 @@
 import { statSync } from 'node:fs';
 import { canonicalJson, makeEvent, type ConfigError, type HeartbeatSourceError, type InventoryDocument, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { diffInventories } from './diff.js';
+import { diffExtensions } from '../extensions/extension-changes.js';
 import { AgentCodes, AgentError } from '../errors.js';
 import { snapshotEvent } from './snapshot-event.js';
 import {
@@ -126,6 +127,8 @@ export class InventoryWatcher {
       this.emit([snapshotEvent(outcome.document, this.options.endpointId)]);
     }
     this.emit(outcome.document.errors.map((e) => makeEvent('config.error', this.options.endpointId, e)));
+    // The snapshot event carries no extensions: the ones present at start are announced as added.
+    this.emit(diffExtensions([], outcome.document.extensions ?? []).map((c) => makeEvent(c.type, this.options.endpointId, c.data)));
     if (this.stopped) return;
     if (sources.configs) {
       this.watcher = new ConfigWatcher({
@@ -234,7 +237,10 @@ export class InventoryWatcher {
     const next = await assembleInventory(this.options.ctx, this.config, this.runtime, this.deps);
     const prev = this.last;
     this.last = next;
-    if (prev) this.emit(diffInventories(prev, next, this.options.endpointId));
+    if (!prev) return;
+    this.emit(diffInventories(prev, next, this.options.endpointId));
+    // Skills, hooks and plugins (when this watch looks for them): extension.added|changed|removed.
+    if (prev.extensions && next.extensions) this.emit(diffExtensions(prev.extensions, next.extensions).map((c) => makeEvent(c.type, this.options.endpointId, c.data)));
   }
 
   private emit(events: McpEvent[]): void {

@@ -42,6 +42,13 @@ const CANARIES = {
   matrix: 'canaryMatrix2Vb5',
   authBracket: 'canaryAuthBr5Lp2',
   yamlAlias: 'q7w2e9r4t1y8u3i6o5p0a2s7d4f9g1h6j3k8l5z0',
+  // issue 14: Docker MCP Toolkit catalogs and settings, Claude Code plugin servers and hooks
+  dockerCatalogEnv: 'canaryDockerCatalogEnv4Rz8',
+  dockerCatalogHeader: 'canaryDockerHdr7Wq1',
+  dockerRegistryConfig: 'canaryDockerRegCfg2Lm6',
+  dockerSettings: 'canaryDockerSettings9Tb3',
+  pluginEnv: 'canaryPluginEnv5Kd2',
+  pluginHook: 'canaryPluginHook8Vn4',
 } as const;
 
 function writeJson(file: string, value: unknown): void {
@@ -105,6 +112,34 @@ function plantSecrets(home: string, suffix = ''): void {
     },
   });
   writeJson(path.join(home, '.gemini', 'settings.json'), `{ "mcpServers": { "x": { "env": { "OPENAI_API_KEY": "${CANARIES.malformed}" } ,, } `);
+  // Docker MCP Toolkit: an enabled server whose catalog writes values into env and a header, a
+  // registry entry's config and the per-server settings file.
+  const docker = path.join(home, '.docker', 'mcp');
+  writeJson(path.join(docker, 'registry.yaml'), `registry:\n  dockerhub${suffix}:\n    ref: ""\n    config:\n      api_key: ${CANARIES.dockerRegistryConfig}\n  dockerremote${suffix}:\n    ref: ""\n`);
+  writeJson(path.join(docker, 'catalogs', 'docker-mcp.yaml'), [
+    'registry:',
+    `  dockerhub${suffix}:`,
+    '    type: server',
+    '    image: mcp/dockerhub:1.0.0',
+    '    env:',
+    '      - name: HUB_PAT_TOKEN',
+    `        value: ${CANARIES.dockerCatalogEnv}`,
+    '    secrets:',
+    '      - name: dockerhub.pat_token',
+    '        env: HUB_PAT',
+    `  dockerremote${suffix}:`,
+    '    type: remote',
+    '    remote:',
+    '      url: https://mcp.example.com/docker/mcp',
+    '      headers:',
+    `        Authorization: "Bearer ${CANARIES.dockerCatalogHeader}"`,
+    '',
+  ].join('\n'));
+  writeJson(path.join(docker, 'config.yaml'), `dockerhub${suffix}:\n  password: ${CANARIES.dockerSettings}\n`);
+  // A Claude Code legacy plugin repo: a server with a secret env value, a hook with a secret argument.
+  const plugin = path.join(home, '.claude', 'plugins', 'repos', `vault${suffix}`);
+  writeJson(path.join(plugin, '.mcp.json'), { [`vault${suffix}`]: { command: '${CLAUDE_PLUGIN_ROOT}/bin/vault-mcp', env: { VAULT_TOKEN: CANARIES.pluginEnv } } });
+  writeJson(path.join(plugin, 'hooks', 'hooks.json'), { hooks: { PreToolUse: [{ matcher: 'Bash', hooks: [{ type: 'command', command: `\${CLAUDE_PLUGIN_ROOT}/audit.sh --api-key ${CANARIES.pluginHook}` }] }] } });
 }
 
 function expectNoCanary(text: string): void {
@@ -160,6 +195,19 @@ describe('secret canaries', () => {
       expect(`${n}: ${secretFindings.some((f: { subject: { serverName?: string } }) => f.subject.serverName === n)}`).toBe(`${n}: true`);
     }
     expectNoCanary(r.stdout + r.stderr);
+  });
+
+  it('--json holds none of the issue 14 shapes (Docker MCP Toolkit, plugin servers and hooks), yet reports them', async () => {
+    const r = await runCli(['scan', '--json', '--home', home, '--platform', 'linux']);
+    const doc = JSON.parse(r.stdout);
+    const byName = (n: string) => doc.servers.find((s: { name: string }) => s.name === n);
+    expect(byName('dockerhub')).toMatchObject({ client: 'docker-mcp-toolkit', envKeys: ['HUB_PAT', 'HUB_PAT_TOKEN'], package: { name: 'mcp/dockerhub' } });
+    expect(byName('dockerremote')).toMatchObject({ client: 'docker-mcp-toolkit', headerKeys: ['Authorization'] });
+    expect(byName('vault')).toMatchObject({ client: 'claude-code', scope: 'plugin', envKeys: ['VAULT_TOKEN'] });
+    expect(doc.extensions.some((e: { kind: string; hookCommand?: string }) => e.kind === 'hook' && (e.hookCommand ?? '').includes('audit.sh'))).toBe(true);
+    expectNoCanary(r.stdout + r.stderr);
+    const table = await runCli(['scan', '--home', home, '--platform', 'linux']);
+    expectNoCanary(table.stdout + table.stderr);
   });
 
   it('watch output holds none of them, at start and for files written later', async () => {

@@ -87,9 +87,9 @@ describe('extractEntries', () => {
     expect(extractEntries({ name: 'not-a-server-map' }, l, meta('claude-code')).entries).toEqual([]);
   });
 
-  it('accepts plugin.json mcpServers naming another file without an error', () => {
+  it('accepts plugin.json mcpServers naming another file without an error, and returns the name for discovery to read', () => {
     const r = extractEntries({ name: 'p', mcpServers: './mcp.json' }, location('claude-code', 'installed-plugin-manifest'), meta('claude-code'));
-    expect(r).toEqual({ entries: [], errors: [] });
+    expect(r).toEqual({ entries: [], errors: [], references: ['./mcp.json'] });
   });
 
   it('reads OpenCode mcp maps and the nested mcp.servers layout, but not a server named servers', () => {
