@@ -16,6 +16,16 @@
  * 6. Duplicate names: entries of one client, user and project with the same name; the most
  *    specific scope wins (managed > project/workspace > profile > user > plugin; for Claude Code a
  *    local entry in ~/.claude.json beats the project's .mcp.json), the others are shadowed.
+ * 7. VS Code family discovery (`chat.mcp.discovery.enabled` in the user settings: `true` for every
+ *    source, or a per-source object {"claude-desktop", "windsurf", "cursor-global",
+ *    "cursor-workspace": boolean}): VS Code also runs the servers of those clients' files, so they
+ *    are in effect through VS Code too (active, the reason naming the setting), even when their own
+ *    client would not start them; a server disabled by its own flag stays disabled. Not applied
+ *    when the editor's MCP is off (`chat.mcp.enabled: false`, `chat.mcp.access: "none"`).
+ *    Sources: https://code.visualstudio.com/docs/copilot/customization/mcp-servers ("Configure
+ *    autodiscovery with chat.mcp.discovery.enabled ... select one or more tools"); the per-source
+ *    keys as users' settings files write them (claude-desktop, windsurf, cursor-global,
+ *    cursor-workspace); the boolean form from VS Code 1.99-era settings.
  *
  * Policy files are read through the bounded config reader; one that cannot be read or parsed is
  * returned as a ConfigError (never a silent "no policy"), and the servers it would govern keep the
@@ -156,6 +166,50 @@ function vscodeDecision(s: ServerEntry, files: readonly ConfigFileResult[]): Dec
   return null;
 }
 
+/** What each `chat.mcp.discovery.enabled` source imports: the client and the scopes of its files. */
+const DISCOVERY_SOURCES: ReadonlyArray<{ key: string; client: string; scopes: readonly string[] }> = [
+  { key: 'claude-desktop', client: 'claude-desktop', scopes: ['user'] },
+  { key: 'windsurf', client: 'windsurf', scopes: ['user'] },
+  { key: 'cursor-global', client: 'cursor', scopes: ['user'] },
+  { key: 'cursor-workspace', client: 'cursor', scopes: ['project'] },
+];
+
+interface DiscoveryImport {
+  editor: string;
+  user: string | null;
+  path: string;
+  sources: Set<string>;
+}
+
+/** The discovery sources each VS Code family editor's user settings turn on (none when its MCP is off). */
+function vscodeImports(files: readonly ConfigFileResult[]): DiscoveryImport[] {
+  const out: DiscoveryImport[] = [];
+  for (const f of files) {
+    if (!VSCODE_FAMILY.has(f.client) || f.scope !== 'user' || basename(f.path) !== 'settings.json' || !isObj(f.document)) continue;
+    const doc = f.document;
+    if (doc['chat.mcp.enabled'] === false || doc['chat.mcp.access'] === 'none') continue;
+    const setting = doc['chat.mcp.discovery.enabled'] ?? (isObj(doc.chat) && isObj(doc.chat.mcp) && isObj(doc.chat.mcp.discovery) ? doc.chat.mcp.discovery.enabled : undefined);
+    const sources = new Set<string>();
+    if (setting === true) for (const src of DISCOVERY_SOURCES) sources.add(src.key);
+    else if (isObj(setting)) for (const [key, on] of Object.entries(setting)) if (on === true) sources.add(key);
+    if (sources.size > 0) out.push({ editor: f.client, user: f.user ?? null, path: f.path, sources });
+  }
+  return out;
+}
+
+/** Marks the servers a VS Code family editor imports as in effect through it. */
+function applyVscodeImports(decided: Array<{ server: ServerEntry; d: Decision }>, imports: readonly DiscoveryImport[]): void {
+  if (imports.length === 0) return;
+  for (const x of decided) {
+    const src = DISCOVERY_SOURCES.find((d) => d.client === x.server.client && d.scopes.includes(x.server.scope));
+    if (!src || x.server.disabled) continue;
+    const by = imports.filter((i) => i.sources.has(src.key) && (x.server.user == null || i.user == null || i.user === x.server.user));
+    if (by.length === 0) continue;
+    const via = `loaded by ${by.map((i) => i.editor).join(', ')} too (chat.mcp.discovery.enabled imports "${src.key}" in ${by[0]!.path})`;
+    x.d = x.d.effective === 'active' ? { effective: 'active', reason: `${x.d.reason}; ${via}` } : { effective: 'active', reason: `${via}; for ${x.server.client} itself: ${x.d.effective} (${x.d.reason})` };
+  }
+}
+
 const SCOPE_RANK: Record<string, number> = { managed: 5, workspace: 4, project: 4, profile: 3, user: 2, plugin: 1 };
 
 function rank(s: ServerEntry): number {
@@ -205,6 +259,7 @@ export async function resolveEffectiveState(
       decided.push({ server: s, d: d ?? { effective: 'active', reason: 'configured and enabled' } });
     }
     shadow(decided);
+    applyVscodeImports(decided, vscodeImports(files));
     return { servers: decided.map(({ server, d }) => ({ ...server, effective: d.effective, effectiveReason: d.reason.slice(0, 1024) })), errors };
   } catch (error) {
     const reason = `effective state not decided: ${(error as Error).message}`.slice(0, 2048);

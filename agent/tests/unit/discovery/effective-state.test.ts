@@ -120,6 +120,38 @@ describe('resolveEffectiveState', () => {
     expect(r.reason('vs', 'vscode')).toContain('chat.mcp.enabled');
   });
 
+  it('VS Code chat.mcp.discovery.enabled (per-source object or true) puts the imported clients\' servers in effect through VS Code', async () => {
+    const r = await decide((home, project) => {
+      put(join(home, '.config', 'Claude', 'claude_desktop_config.json'), { mcpServers: { desk: stdio('d'), 'desk-off': { ...stdio('x'), disabled: true } } });
+      put(join(home, '.codeium', 'windsurf', 'mcp_config.json'), { mcpServers: { surf: stdio('w') } });
+      put(join(home, '.cursor', 'mcp.json'), { mcpServers: { 'cur-user': stdio('c') } });
+      put(join(project, '.cursor', 'mcp.json'), { mcpServers: { 'cur-proj': stdio('p') } });
+      // Claude Code would not start an unapproved .mcp.json server; VS Code does not import it either.
+      put(join(project, '.mcp.json'), { mcpServers: { pending: stdio('q') } });
+      put(join(home, '.config', 'Code', 'User', 'settings.json'), '{ // JSONC\n "chat.mcp.discovery.enabled": { "claude-desktop": true, "cursor-workspace": true, "windsurf": false } }');
+    });
+    expect(r.state('desk', 'claude-desktop')).toBe('user:active');
+    expect(r.reason('desk', 'claude-desktop')).toMatch(/^configured and enabled; loaded by vscode too \(chat\.mcp\.discovery\.enabled imports "claude-desktop" in .*Code\/User\/settings\.json\)$/);
+    expect(r.state('desk-off', 'claude-desktop')).toBe('user:disabled');
+    expect(r.reason('surf', 'windsurf')).toBe('configured and enabled');
+    expect(r.reason('cur-user', 'cursor')).toBe('configured and enabled');
+    expect(r.reason('cur-proj', 'cursor')).toContain('loaded by vscode too (chat.mcp.discovery.enabled imports "cursor-workspace"');
+    expect(r.state('pending')).toBe('project:not-loaded');
+  });
+
+  it('VS Code discovery as the older boolean imports every source, and nothing when the editor\'s MCP is off', async () => {
+    const on = await decide((home) => {
+      put(join(home, '.codeium', 'windsurf', 'mcp_config.json'), { mcpServers: { surf: stdio('w') } });
+      put(join(home, '.config', 'Code - Insiders', 'User', 'settings.json'), { 'chat.mcp.discovery.enabled': true });
+    });
+    expect(on.reason('surf', 'windsurf')).toContain('loaded by vscode-insiders too');
+    const off = await decide((home) => {
+      put(join(home, '.codeium', 'windsurf', 'mcp_config.json'), { mcpServers: { surf: stdio('w') } });
+      put(join(home, '.config', 'Code', 'User', 'settings.json'), { 'chat.mcp.discovery.enabled': true, 'chat.mcp.enabled': false });
+    });
+    expect(off.reason('surf', 'windsurf')).toBe('configured and enabled');
+  });
+
   it('a malformed policy file is a coded error; the servers keep the state the rest gives', async () => {
     const r = await decide((home, _p, sys) => {
       put(join(home, '.claude.json'), { mcpServers: { mine: stdio('a') } });
