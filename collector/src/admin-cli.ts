@@ -18,6 +18,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { jsonTerminalSafe, terminalSafe, tokenizeArgv } from '@mcpwatch/shared';
+import { ApiError } from './api-error.js';
 
 const USAGE = `usage: mcpwatch [--server URL] [--token TOKEN] [--ca FILE | --insecure] [--json] COMMAND
 
@@ -114,16 +115,8 @@ function freshnessFooter(client: Client): string {
   return f ? `(data complete up to ${terminalSafe(f.completeUpTo)}; projection lag ${f.lagSeconds.toFixed(1)} s)\n` : '';
 }
 
-/** A non-2xx reply: status and the collector's coded error. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// A non-2xx reply: status and the collector's coded error (the analyst MCP server imports it from here).
+export { ApiError };
 
 /** A client for `server` with `token` (sent only in the Authorization header). */
 export function makeClient(server: string, token: string, opts: { ca?: string; insecure: boolean }): Client {
@@ -171,8 +164,7 @@ export function makeClient(server: string, token: string, opts: { ca?: string; i
               }
               const status = res.statusCode ?? 0;
               if (status >= 200 && status < 300) return resolve(json);
-              const err = (json ?? {}) as { code?: string; message?: string };
-              reject(new ApiError(status, err.code ?? 'HTTP_ERROR', err.message ?? (text.slice(0, 200) || `HTTP ${status}`)));
+              reject(ApiError.fromReply(status, json, text.slice(0, 200) || `HTTP ${status}`));
             });
           },
         );

@@ -18,37 +18,24 @@ export const HEADERS = {
   signature: 'x-mcpwatch-signature',
 } as const;
 
+/** What a batch signature covers, in signing order: agent id, seq, timestamp (unix ms), body bytes. */
+export type SignedBatchFields = [agentId: string, seq: number, timestampMs: number, body: Uint8Array];
+
 /** The exact string that is signed. */
-export function signingString(agentId: string, seq: number, timestampMs: number, body: Uint8Array): string {
+export function signingString(...[agentId, seq, timestampMs, body]: SignedBatchFields): string {
   return `${SIGNATURE_VERSION}\n${agentId}\n${seq}\n${timestampMs}\n${sha256Hex(body)}`;
 }
 
 const PSS = { padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 };
 
 /** Base64 RSA-PSS-SHA256 signature of the signing string. */
-export function signBatch(
-  privateKey: KeyLike,
-  agentId: string,
-  seq: number,
-  timestampMs: number,
-  body: Uint8Array,
-): string {
-  const signer = createSign('sha256');
-  signer.update(signingString(agentId, seq, timestampMs, body));
-  return signer.sign({ key: privateKey as never, ...PSS }, 'base64');
+export function signBatch(privateKey: KeyLike, ...batch: SignedBatchFields): string {
+  return createSign('sha256').update(signingString(...batch)).sign({ key: privateKey as never, ...PSS }, 'base64');
 }
 
 /** true when `signatureB64` is a valid signature of the signing string under `publicKey`. */
-export function verifyBatch(
-  publicKey: KeyLike,
-  agentId: string,
-  seq: number,
-  timestampMs: number,
-  body: Uint8Array,
-  signatureB64: string,
-): boolean {
-  const verifier = createVerify('sha256');
-  verifier.update(signingString(agentId, seq, timestampMs, body));
+export function verifyBatch(publicKey: KeyLike, ...[agentId, seq, timestampMs, body, signatureB64]: [...SignedBatchFields, signatureB64: string]): boolean {
+  const verifier = createVerify('sha256').update(signingString(agentId, seq, timestampMs, body));
   try {
     return verifier.verify({ key: publicKey as never, ...PSS }, signatureB64, 'base64');
   } catch {
@@ -57,17 +44,12 @@ export function verifyBatch(
 }
 
 /** All the headers of a signed batch. */
-export function batchHeaders(
-  privateKey: KeyLike,
-  agentId: string,
-  seq: number,
-  timestampMs: number,
-  body: Uint8Array,
-): Record<string, string> {
+export function batchHeaders(privateKey: KeyLike, ...batch: SignedBatchFields): Record<string, string> {
+  const [agentId, seq, timestampMs] = batch;
   return {
     [HEADERS.agentId]: agentId,
     [HEADERS.seq]: String(seq),
     [HEADERS.timestamp]: String(timestampMs),
-    [HEADERS.signature]: signBatch(privateKey, agentId, seq, timestampMs, body),
+    [HEADERS.signature]: signBatch(privateKey, ...batch),
   };
 }

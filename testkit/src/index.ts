@@ -9,4 +9,5 @@ export * from './fakes/fault-proxy.js';
 export * from './fakes/kinesalite-server.js';
 export * from './fakes/securityhub-fake.js';
 export * from './wait-for.js';
+export * from './processes.js';
 export * from './harness/enrolled-state.js';

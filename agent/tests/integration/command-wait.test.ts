@@ -10,13 +10,12 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { batchHeaders, makeEvent, type HostInfo, type McpEvent } from '@mcpwatch/shared';
-import { makeServerEntry, waitFor } from '@mcpwatch/testkit';
+import { freePort, makeServerEntry, stopProcess, waitFor } from '@mcpwatch/testkit';
 import { enroll } from '../../src/enroll/enroll-client.js';
 import { HttpClient } from '../../src/ship/http-client.js';
 import { CommandWait, COMMAND_WAIT_MS } from '../../src/ship/command-wait.js';
@@ -39,14 +38,6 @@ let root: string;
 let collector: ChildProcess;
 let base: string;
 
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
 beforeAll(async () => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-cmd-wait-'));
   const port = await freePort();
@@ -65,11 +56,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  if (collector && collector.exitCode === null) {
-    const exited = new Promise((r) => collector.once('exit', r));
-    collector.kill('SIGTERM');
-    await exited;
-  }
+  if (collector) await stopProcess(collector);
   fs.rmSync(root, { recursive: true, force: true });
 });
 

@@ -3,16 +3,12 @@
  * agent version are stored as U+FFFD (PostgreSQL text cannot hold NUL: the enrollment failed with
  * a 500), and properties the EnrollRequest schema does not name are dropped, not stored.
  */
-import { makeFixture, ENROLL_SECRET, type Fixture } from '../support/collector-fixture.js';
+import { useFixture, ENROLL_SECRET } from '../support/collector-fixture.js';
 import { engineCases } from '../support/pg.js';
 import { enrollRequest } from '@mcpwatch/testkit';
 
 describe.each(await engineCases())('POST /v1/enroll content (%s store)', (engine) => {
-  let fx: Fixture;
-  beforeAll(async () => {
-    fx = await makeFixture({ engine });
-  });
-  afterAll(async () => fx.close());
+  const fx = useFixture({ engine });
 
   test('NUL characters in host facts and agent version are stored as U+FFFD', async () => {
     const host = { hostname: 'mac\u0000book', hardwareUuid: 'hw-\u0000-1', users: ['al\u0000ice'] };

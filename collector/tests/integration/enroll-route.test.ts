@@ -4,18 +4,14 @@ import pino from 'pino';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createStore } from '../../src/store/index.js';
-import { ENROLL_SECRET, makeFixture, type Fixture } from '../support/collector-fixture.js';
+import { ENROLL_SECRET, useFixture } from '../support/collector-fixture.js';
 import { loadCaForTests } from '../support/ca-cache.js';
 import { craftedCsr } from '../support/crafted-csr.js';
 import { engineCases } from '../support/pg.js';
 import { enrollRequest, injectTransport, makeKeyPair, pooledKeyPair, TestAgent } from '@mcpwatch/testkit';
 
 describe.each(await engineCases())('POST /v1/enroll (%s store)', (engine) => {
-  let fx: Fixture;
-  beforeAll(async () => {
-    fx = await makeFixture({ engine });
-  });
-  afterAll(async () => fx.close());
+  const fx = useFixture({ engine });
 
   test('issues a certificate naming the agent id, chained to the CA, with settings', async () => {
     const agent = await fx.enroll();

@@ -69,6 +69,19 @@ export async function makeFixture(
   };
 }
 
+/**
+ * One fixture for a describe block: made in beforeAll, closed in afterAll. The object returned is
+ * filled in by beforeAll (the fixture's fields are copied onto it), so tests use it directly.
+ */
+export function useFixture(opts: Parameters<typeof makeFixture>[0] = {}): Fixture {
+  const fx = {} as Fixture;
+  beforeAll(async () => {
+    Object.assign(fx, await makeFixture(opts));
+  });
+  afterAll(async () => fx.close?.());
+  return fx;
+}
+
 /** A store whose chosen methods fail like an unreachable database (for 503 tests). */
 export function failing(store: Store, methods: ReadonlyArray<keyof Store>, error: () => unknown): Store & { healthy: boolean } {
   const state = { healthy: false };

@@ -16,28 +16,23 @@ export interface TestStore {
 }
 
 export async function openTestStore(engine: EngineName, extra: Partial<CreateStoreOptions> = {}): Promise<TestStore> {
+  // Where the database lives, and how to remove it once the store is closed.
+  let target: { options: CreateStoreOptions; remove(): Promise<void> };
   if (engine === 'sqlite') {
     const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-store-'));
-    const options = { dataDir, ...extra };
-    const store = await createStore(options);
-    return {
-      store,
-      options,
-      cleanup: async () => {
-        await store.close();
-        rmSync(dataDir, { recursive: true, force: true });
-      },
-    };
+    target = { options: { dataDir }, remove: async () => rmSync(dataDir, { recursive: true, force: true }) };
+  } else {
+    const pgSchema = uniqueSchemaName();
+    target = { options: { databaseUrl: TEST_PG_URL, pgSchema, poolMax: 4 }, remove: () => dropSchema(pgSchema) };
   }
-  const pgSchema = uniqueSchemaName();
-  const options = { databaseUrl: TEST_PG_URL, pgSchema, poolMax: 4, ...extra };
+  const options = { ...target.options, ...extra };
   const store = await createStore(options);
   return {
     store,
     options,
     cleanup: async () => {
       await store.close();
-      await dropSchema(pgSchema);
+      await target.remove();
     },
   };
 }

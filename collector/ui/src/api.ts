@@ -2,18 +2,13 @@
 // cookie (HttpOnly: script never sees it) and the CSRF token kept in memory only (never in
 // localStorage or a URL). A 401 sends the user to the sign-in page.
 
+import { ApiError } from '../../src/api-error';
+
 let csrfToken: string | null = null;
 let onUnauthorized: () => void = () => undefined;
 
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+// The collector's coded error, as the admin CLI sees it too.
+export { ApiError };
 
 export function setUnauthorizedHandler(f: () => void): void {
   onUnauthorized = f;
@@ -30,7 +25,7 @@ export async function api<T = any>(method: 'GET' | 'POST' | 'DELETE', path: stri
   const data = res.headers.get('content-type')?.includes('json') ? await res.json() : null;
   if (!res.ok) {
     if (res.status === 401 && path !== '/session') onUnauthorized();
-    throw new ApiError(res.status, data?.code ?? 'HTTP_ERROR', data?.message ?? `HTTP ${res.status}`);
+    throw ApiError.fromReply(res.status, data);
   }
   return data as T;
 }

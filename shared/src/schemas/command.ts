@@ -9,8 +9,7 @@
  * whose signature does not verify.
  */
 import { Type, type Static } from '@sinclair/typebox';
-
-const CLOSED = { additionalProperties: false } as const;
+import { CLOSED_OBJECT, OneOf } from './schema-kit.js';
 
 export const COMMAND_ACTIONS = ['quarantine', 'restore'] as const;
 export type CommandAction = (typeof COMMAND_ACTIONS)[number];
@@ -21,7 +20,7 @@ export const UnsignedCommand = Type.Object(
     /** `cmd_` + ULID; unique per command. */
     id: Type.String({ minLength: 1, maxLength: 64 }),
     endpointId: Type.String({ minLength: 1, maxLength: 128 }),
-    action: Type.Union(COMMAND_ACTIONS.map((a) => Type.Literal(a))),
+    action: OneOf(COMMAND_ACTIONS),
     /** The server entry on that endpoint (serverKey from the inventory). */
     serverKey: Type.String({ minLength: 1, maxLength: 256 }),
     /** ISO-8601 UTC, when the collector issued it. */
@@ -31,7 +30,7 @@ export const UnsignedCommand = Type.Object(
     /** 128 random bits, base64url; the agent refuses a nonce it has seen. */
     nonce: Type.String({ minLength: 16, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
   },
-  CLOSED,
+  CLOSED_OBJECT,
 );
 export type UnsignedCommand = Static<typeof UnsignedCommand>;
 
@@ -41,7 +40,7 @@ export const SignedCommand = Type.Object(
     /** Base64 RSA-PSS-SHA256 (salt 32) over commandSigningString(fields), by the collector's CA key. */
     signature: Type.String({ minLength: 1, maxLength: 2048 }),
   },
-  { ...CLOSED, $id: 'SignedCommand' },
+  { ...CLOSED_OBJECT, $id: 'SignedCommand' },
 );
 export type SignedCommand = Static<typeof SignedCommand>;
 
@@ -57,7 +56,7 @@ export const CommandResultData = Type.Object(
     /** restore only: `exact` (original bytes back) or `reinserted` (the entry put back in a changed file). */
     mode: Type.Optional(Type.String({ maxLength: 32 })),
   },
-  CLOSED,
+  CLOSED_OBJECT,
 );
 export type CommandResultData = Static<typeof CommandResultData>;
 
@@ -79,10 +78,10 @@ export const CommandFailedData = Type.Object(
   {
     commandId: Type.String({ minLength: 1, maxLength: 64 }),
     serverKey: Type.Optional(Type.String({ maxLength: 256 })),
-    reason: Type.Union(COMMAND_FAILURE_REASONS.map((r) => Type.Literal(r))),
+    reason: OneOf(COMMAND_FAILURE_REASONS),
     message: Type.String({ maxLength: 1024 }),
   },
-  CLOSED,
+  CLOSED_OBJECT,
 );
 export type CommandFailedData = Static<typeof CommandFailedData>;
 

@@ -13,24 +13,14 @@ import { COMMAND_RESULT_EVENT_DATA } from './command.js';
 import { TOOL_CALL_EVENT_DATA } from './tool-calls.js';
 import { TOOL_EVENT_DATA } from './tools.js';
 import { EXTENSION_EVENT_DATA } from './extensions.js';
-import { CLOSED_OBJECT, ClientRecord, ConfigError, Finding, HostInfo, INVENTORY_LIMITS, ProcessRecord, SocketRecord } from './inventory.js';
+import { ClientRecord, ConfigError, Finding, INVENTORY_PROPERTIES, ProcessRecord, SocketRecord } from './inventory.js';
+import { CLOSED_OBJECT, NullableStr } from './schema-kit.js';
 
 export const EVENT_VERSION = 2;
 /** Envelope versions a collector of this release accepts. */
 export type EventVersion = 1 | 2;
 
-export const InventorySnapshotData = Type.Object(
-  {
-    host: HostInfo,
-    clients: Type.Array(ClientRecord, { maxItems: INVENTORY_LIMITS.clients }),
-    servers: Type.Array(ServerEntry, { maxItems: INVENTORY_LIMITS.servers }),
-    processes: Type.Array(ProcessRecord, { maxItems: INVENTORY_LIMITS.processes }),
-    sockets: Type.Array(SocketRecord, { maxItems: INVENTORY_LIMITS.sockets }),
-    findings: Type.Array(Finding, { maxItems: INVENTORY_LIMITS.findings }),
-    errors: Type.Array(ConfigError, { maxItems: INVENTORY_LIMITS.errors }),
-  },
-  CLOSED_OBJECT,
-);
+export const InventorySnapshotData = Type.Object(INVENTORY_PROPERTIES, CLOSED_OBJECT);
 export type InventorySnapshotData = Static<typeof InventorySnapshotData>;
 
 export const ServerChangedData = Type.Composite(
@@ -62,12 +52,12 @@ export const HeartbeatData = Type.Object({
   spoolBytes: Type.Integer({ minimum: 0 }),
   spoolDepth: Type.Integer({ minimum: 0 }),
   droppedCount: Type.Integer({ minimum: 0 }),
-  lastError: Type.Union([Type.String({ maxLength: 2048 }), Type.Null()]),
+  lastError: NullableStr(2048),
   /** Current polling intervals (after any self-limiting). */
   intervalsMs: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), { maxProperties: 64, propertyNames: { maxLength: 64 } }),
   /** true when the agent lengthened its intervals because it went over its CPU/RSS budget. */
   throttled: Type.Boolean(),
-  throttleReason: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Null()])),
+  throttleReason: Type.Optional(NullableStr(512)),
   /** Sources failing at the latest poll (absent or empty: every source answered). */
   sourceErrors: Type.Optional(Type.Array(HeartbeatSourceError, { maxItems: MAX_HEARTBEAT_SOURCE_ERRORS })),
 }, CLOSED_OBJECT);

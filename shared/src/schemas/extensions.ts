@@ -12,13 +12,8 @@
  *   plugin that ships scripts).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { CLOSED_OBJECT, NullableStr, OneOf, Sha256 } from './schema-kit.js';
 import { ConfigScope } from './server.js';
-
-// Not imported from inventory.ts: the inventory document embeds ExtensionRecord (no import cycle).
-const CLOSED_OBJECT = { additionalProperties: false } as const;
-
-const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
-const NullableStr = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
 
 export const EXTENSION_KINDS = ['skill', 'hook', 'plugin'] as const;
 export type ExtensionKind = (typeof EXTENSION_KINDS)[number];
@@ -27,7 +22,7 @@ export const ExtensionRecord = Type.Object(
   {
     extensionKey: Type.String({ minLength: 8, maxLength: 64 }),
     client: Type.String({ maxLength: 64 }),
-    kind: Type.Union(EXTENSION_KINDS.map((k) => Type.Literal(k))),
+    kind: OneOf(EXTENSION_KINDS),
     scope: ConfigScope,
     user: Type.Optional(NullableStr(256)),
     projectPath: Type.Optional(NullableStr(4096)),

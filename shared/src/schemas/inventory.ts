@@ -5,17 +5,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { INVENTORY_SCHEMA_ID } from '../protocol/constants.js';
 import { ServerEntry } from './server.js';
 import { ExtensionRecord } from './extensions.js';
+import { CLOSED_OBJECT, NullableStr, OneOf, Str } from './schema-kit.js';
 
-const Str = (max = 1024) => Type.String({ maxLength: max });
-const NullableStr = (max = 1024) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
-
-/**
- * Objects agents send name every property they may hold (`additionalProperties: false`): the
- * collector refuses a batch holding a property the schema does not name, and the agent's tests
- * fail when it emits one. Every string, array and record is bounded; the limits are generous for
- * real inventories (tens of thousands of servers, processes, findings per endpoint).
- */
-export const CLOSED_OBJECT = { additionalProperties: false } as const;
+// Re-exported: other packages import CLOSED_OBJECT from here (@mcpwatch/shared).
+export { CLOSED_OBJECT };
 
 /** Bounds of the inventory lists (per snapshot / scan document). */
 export const INVENTORY_LIMITS = {
@@ -27,16 +20,13 @@ export const INVENTORY_LIMITS = {
   errors: 20_000,
 } as const;
 
-export const Severity = Type.Union(
-  [Type.Literal('info'), Type.Literal('low'), Type.Literal('medium'), Type.Literal('high'), Type.Literal('critical')],
-  { $id: 'Severity' },
-);
+export const Severity = OneOf(['info', 'low', 'medium', 'high', 'critical'], { $id: 'Severity' });
 export type Severity = Static<typeof Severity>;
 
 export const HostInfo = Type.Object(
   {
     hostname: Str(256),
-    platform: Type.Union([Type.Literal('darwin'), Type.Literal('win32'), Type.Literal('linux')]),
+    platform: OneOf(['darwin', 'win32', 'linux']),
     osRelease: Type.Optional(NullableStr(256)),
     osName: Type.Optional(NullableStr(256)),
     arch: Type.Optional(NullableStr(64)),
@@ -73,7 +63,7 @@ export const ProcessRecord = Type.Object(
     cmd: Str(8192),
     user: Type.Optional(NullableStr(256)),
     /** client: an MCP client app; server: an MCP server process. */
-    kind: Type.Union([Type.Literal('client'), Type.Literal('server')]),
+    kind: OneOf(['client', 'server']),
     /** Catalog id of the client (for kind=client), or of the client that launched it (kind=server). */
     client: Type.Optional(NullableStr(64)),
     /** serverKey of the configured server this process was matched to. */
@@ -90,13 +80,13 @@ export const SocketRecord = Type.Object(
   {
     pid: Type.Integer({ minimum: 0 }),
     processName: Str(512),
-    protocol: Type.Union([Type.Literal('tcp'), Type.Literal('tcp6'), Type.Literal('udp')]),
+    protocol: OneOf(['tcp', 'tcp6', 'udp']),
     localAddress: Str(128),
     localPort: Type.Integer({ minimum: 0, maximum: 65535 }),
     peerAddress: Type.Optional(NullableStr(256)),
     peerPort: Type.Optional(Type.Union([Type.Integer({ minimum: 0, maximum: 65535 }), Type.Null()])),
     /** listen: an MCP server's listening socket; remote: a client's connection to a configured remote MCP host. */
-    kind: Type.Union([Type.Literal('listen'), Type.Literal('remote')]),
+    kind: OneOf(['listen', 'remote']),
     /** true when a listening socket is bound to all interfaces (0.0.0.0, ::). */
     allInterfaces: Type.Boolean(),
     serverKey: Type.Optional(NullableStr(64)),
@@ -151,18 +141,25 @@ export const ConfigError = Type.Object(
 );
 export type ConfigError = Static<typeof ConfigError>;
 
+/**
+ * One endpoint's inventory, the lists bounded by INVENTORY_LIMITS: the properties both the
+ * `scan --json` document and the `inventory.snapshot` event carry.
+ */
+export const INVENTORY_PROPERTIES = {
+  host: HostInfo,
+  clients: Type.Array(ClientRecord, { maxItems: INVENTORY_LIMITS.clients }),
+  servers: Type.Array(ServerEntry, { maxItems: INVENTORY_LIMITS.servers }),
+  processes: Type.Array(ProcessRecord, { maxItems: INVENTORY_LIMITS.processes }),
+  sockets: Type.Array(SocketRecord, { maxItems: INVENTORY_LIMITS.sockets }),
+  findings: Type.Array(Finding, { maxItems: INVENTORY_LIMITS.findings }),
+  errors: Type.Array(ConfigError, { maxItems: INVENTORY_LIMITS.errors }),
+};
 
 export const InventoryDocument = Type.Object(
   {
     schema: Type.Literal(INVENTORY_SCHEMA_ID),
     generatedAt: Str(64),
-    host: HostInfo,
-    clients: Type.Array(ClientRecord, { maxItems: INVENTORY_LIMITS.clients }),
-    servers: Type.Array(ServerEntry, { maxItems: INVENTORY_LIMITS.servers }),
-    processes: Type.Array(ProcessRecord, { maxItems: INVENTORY_LIMITS.processes }),
-    sockets: Type.Array(SocketRecord, { maxItems: INVENTORY_LIMITS.sockets }),
-    findings: Type.Array(Finding, { maxItems: INVENTORY_LIMITS.findings }),
-    errors: Type.Array(ConfigError, { maxItems: INVENTORY_LIMITS.errors }),
+    ...INVENTORY_PROPERTIES,
     /** Skills, hooks and plugins (issue 14); absent when the scan did not look for them. */
     extensions: Type.Optional(Type.Array(ExtensionRecord, { maxItems: 2000 })),
   },

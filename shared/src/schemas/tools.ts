@@ -15,11 +15,9 @@
  *   network) or `client-cache` (a client's own cache on disk, path in `sourcePath`).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { CLOSED_OBJECT } from './inventory.js';
+import { CLOSED_OBJECT, NullableStr, OneOf, Sha256 } from './schema-kit.js';
 
-const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
 const NullableSha256 = Type.Union([Sha256, Type.Null()]);
-const NullableStr = (max: number) => Type.Union([Type.String({ maxLength: max }), Type.Null()]);
 
 /** The behaviour hints of the MCP spec (ToolAnnotations); absent hints stay absent. */
 export const ToolAnnotationHints = Type.Object(
@@ -44,7 +42,7 @@ export const ToolRecord = Type.Object(
     serverName: NullableStr(512),
     serverVersion: NullableStr(128),
     protocolVersion: Type.Optional(NullableStr(64)),
-    source: Type.Union([Type.Literal('probe'), Type.Literal('client-cache')]),
+    source: OneOf(['probe', 'client-cache']),
     sourcePath: Type.Optional(NullableStr(4096)),
     name: Type.String({ minLength: 1, maxLength: 256 }),
     title: Type.Optional(NullableStr(512)),
@@ -54,7 +52,7 @@ export const ToolRecord = Type.Object(
     annotations: ToolAnnotationHints,
     instructionsSha256: NullableSha256,
     /** Capabilities inferred on the endpoint from name, description, schema and annotations. */
-    capabilities: Type.Array(Type.Union(TOOL_CAPABILITIES.map((c) => Type.Literal(c))), { maxItems: TOOL_CAPABILITIES.length }),
+    capabilities: Type.Array(OneOf(TOOL_CAPABILITIES), { maxItems: TOOL_CAPABILITIES.length }),
     /** Only when policy allows shipping descriptions. */
     description: Type.Optional(Type.String({ maxLength: 16_384 })),
   },
@@ -68,7 +66,7 @@ export const ToolChangedData = Type.Composite(
   [
     ToolRecord,
     Type.Object({
-      changedFields: Type.Array(Type.Union(TOOL_CHANGE_FIELDS.map((f) => Type.Literal(f))), { maxItems: TOOL_CHANGE_FIELDS.length }),
+      changedFields: Type.Array(OneOf(TOOL_CHANGE_FIELDS), { maxItems: TOOL_CHANGE_FIELDS.length }),
       previousDescriptionSha256: NullableSha256,
       previousInputSchemaSha256: NullableSha256,
       previousServerVersion: NullableStr(128),
@@ -94,7 +92,7 @@ export const McpListenerRecord = Type.Object(
     processName: Type.String({ maxLength: 512 }),
     serverKey: NullableStr(64),
     configured: Type.Boolean(),
-    transport: Type.Union([Type.Literal('streamable-http'), Type.Literal('sse')]),
+    transport: OneOf(['streamable-http', 'sse']),
     /** Path probed (no host, no query). */
     path: Type.String({ maxLength: 1024 }),
     serverName: NullableStr(512),

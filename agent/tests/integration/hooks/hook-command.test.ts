@@ -5,40 +5,23 @@
  * answer (allow) with the error reported; a mangled command line never breaks the tool call.
  * Runs the built CLI (dist/): `npx tsc -b agent` first.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess, type ProcessRun } from '@mcpwatch/testkit';
 import { readJournal } from '../../../src/hooks/hook-journal.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const CANARY = 'CANARY-child-4411-SECRET';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 const FALLBACK_STATE_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-hook-fallback-'));
 
-function runHookProcess(args: string[], stdin: string | null, keepOpen = false): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    // A call without --state-dir falls back to MCPWATCH_STATE_DIR: keep it in a temp dir, never the
-    // machine's default state dir (as root: /var/lib/mcpwatch, which an installer then finds).
-    const env = { ...process.env, MCPWATCH_STATE_DIR: FALLBACK_STATE_DIR };
-    const child = spawn(process.execPath, [BIN, 'hook', ...args], { stdio: ['pipe', 'pipe', 'pipe'], env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.on('error', () => undefined); // the hook may stop reading early (size bound)
-    if (stdin !== null) child.stdin.write(stdin);
-    if (!keepOpen) child.stdin.end();
-  });
+function runHookProcess(args: string[], stdin: string | null, keepStdinOpen = false): Promise<ProcessRun> {
+  // A call without --state-dir falls back to MCPWATCH_STATE_DIR: keep it in a temp dir, never the
+  // machine's default state dir (as root: /var/lib/mcpwatch, which an installer then finds).
+  // The hook may stop reading stdin early (size bound); runProcess ignores the broken pipe.
+  return runProcess(process.execPath, [BIN, 'hook', ...args], { stdin, keepStdinOpen, env: { ...process.env, MCPWATCH_STATE_DIR: FALLBACK_STATE_DIR } });
 }
 
 function stateDir(policy?: unknown): string {

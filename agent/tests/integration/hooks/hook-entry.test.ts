@@ -5,28 +5,20 @@
  * @mcpwatch/shared / TypeBox, no npm package), with the config table left outside and lazy.
  * Runs the built agent: `npm run build` (tsc, then the bundle step) first.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { runProcess, type ProcessRun } from '@mcpwatch/testkit';
 import { cliEntry } from '../../../src/runtime/launch.js';
 import { readJournal } from '../../../src/hooks/hook-journal.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist');
 
-function runEntry(entry: string, argv: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** Runs `entry`'s main(argv) in a child node, as the bin does, with `stdin` as the client's input. */
+function runEntry(entry: string, argv: string[], stdin: string): Promise<ProcessRun> {
   const script = `import(${JSON.stringify(pathToFileURL(entry).href)}).then((m) => m.main(${JSON.stringify(argv)})).then((c) => { process.exitCode = c; });`;
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
+  return runProcess(process.execPath, ['--input-type=module', '-e', script], { stdin });
 }
 
 const PRE = JSON.stringify({ session_id: 's-1', transcript_path: '/tmp/x', cwd: '/tmp', hook_event_name: 'PreToolUse', tool_name: 'mcp__github__delete_repo', tool_input: { repo: 'x' }, tool_use_id: 'toolu_1' });

@@ -9,13 +9,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EnableSecurityHubCommand, GetFindingsCommand, type AwsSecurityFinding } from '@aws-sdk/client-securityhub';
 import type { FastifyInstance } from 'fastify';
-import { SecurityHubFake, waitFor } from '@mcpwatch/testkit';
+import { freePort, SecurityHubFake, stopProcess, waitFor } from '@mcpwatch/testkit';
 import { buildApp } from '../../../src/app.js';
 import { loadConfig } from '../../../src/config.js';
 import { createSecurityHubClient } from '../../../src/sinks/securityhub-sink.js';
@@ -28,15 +27,6 @@ const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret-test-key' };
 const ACCOUNT = '123456789012'; // the fake maps AKIDTEST to it; moto's default account
 const REGION = 'eu-west-1';
 const TOKEN = 'ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789';
-
-async function freePort(): Promise<number> {
-  return new Promise((ok) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => ok(p));
-    });
-  });
-}
 
 /** The Claude Desktop config of the fake home (linux layout), with or without the token. */
 function writeClaudeConfig(home: string, withToken: boolean): void {
@@ -55,12 +45,6 @@ function agentProcess(args: string[], logs: string[]): ChildProcess & { exited: 
   child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
   const exited = new Promise<number | null>((ok) => child.once('exit', (code) => ok(code)));
   return Object.assign(child, { exited });
-}
-
-async function stopAgent(a: ChildProcess & { exited: Promise<number | null> }): Promise<void> {
-  if (a.exitCode !== null || a.signalCode !== null) return;
-  a.kill('SIGTERM');
-  await a.exited;
 }
 
 /** Where the findings end up: the fake's store, or moto_server's GetFindings. */
@@ -93,7 +77,6 @@ async function motoTarget(): Promise<Target> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
   const moto = spawn(motoPath, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-  const exited = new Promise((ok) => moto.once('exit', ok));
   await waitFor('moto_server to listen', () => fetch(`${endpoint}/moto-api/`).then(() => true, () => undefined), 30_000);
   const client = createSecurityHubClient({ region: REGION, endpoint, credentials: CREDS });
   await client.send(new EnableSecurityHubCommand({}));
@@ -105,10 +88,7 @@ async function motoTarget(): Promise<Target> {
     history: () => null,
     stop: async () => {
       client.destroy();
-      if (moto.exitCode === null) {
-        moto.kill('SIGTERM');
-        await exited;
-      }
+      await stopProcess(moto);
     },
   };
 }
@@ -180,7 +160,7 @@ describe.each(targets)('findings present at the first scan reach Security Hub (%
         return f?.recordState === 'ACTIVE' ? f.id : undefined;
       });
     } finally {
-      await stopAgent(agent);
+      await stopProcess(agent);
     }
     const all = await target.findings();
     expect(all.map((f) => f.generatorId)).toContain('secret-in-config');
@@ -193,7 +173,7 @@ describe.each(targets)('findings present at the first scan reach Security Hub (%
     try {
       await waitFor('the secret finding ARCHIVED', async () => ((await target.state(secretId)) === 'ARCHIVED' ? true : undefined));
     } finally {
-      await stopAgent(agent);
+      await stopProcess(agent);
     }
     // Raised once, archived once: the unchanged findings of the second snapshot were not re-imported.
     const history = target.history(secretId);

@@ -3,9 +3,8 @@
  * limits (always), and moto_server (when it is on PATH; otherwise announced as skipped).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { SecurityHubClient, EnableSecurityHubCommand, GetFindingsCommand } from '@aws-sdk/client-securityhub';
-import { SecurityHubFake } from '@mcpwatch/testkit';
+import { freePort, SecurityHubFake, stopProcess } from '@mcpwatch/testkit';
 import { createSecurityHubClient, SecurityHubSink } from '../../../src/sinks/securityhub-sink.js';
 import { FirstSeenMemory } from '../../../src/sinks/first-seen-memory.js';
 import { TokenBucket } from '../../../src/sinks/rate-limiter.js';
@@ -184,15 +183,6 @@ describe('SecurityHubSink against the Security Hub fake', () => {
   });
 });
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 const motoPath = spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).stdout.trim();
 if (!motoPath) console.warn('SKIPPED moto_server Security Hub test: moto_server is not on PATH (pip install "moto[server]" to run it)');
 const describeMoto = motoPath ? describe : describe.skip;
@@ -211,11 +201,7 @@ describeMoto('SecurityHubSink against moto_server', () => {
     }
   }, 30_000);
   afterAll(async () => {
-    if (moto && moto.exitCode === null) {
-      const exited = new Promise((r) => moto.once('exit', r));
-      moto.kill('SIGTERM');
-      await exited;
-    }
+    if (moto) await stopProcess(moto);
   });
 
   it('imports, updates by Id and archives', async () => {

@@ -6,26 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { makeEvent } from '@mcpwatch/shared';
-import { main } from '../../../src/admin-cli.js';
-import { makeFixture, type Fixture } from '../../support/collector-fixture.js';
+import { listeningCollector } from '../../support/listening-collector.js';
 
 const ADMIN = 'bootstrap-admin-token-0123456789';
 
 describe('policy and tool-calls CLI', () => {
-  let fx: Fixture;
-  let url: string;
-  beforeAll(async () => {
-    fx = await makeFixture({ overrides: { adminToken: ADMIN } });
-    url = await fx.app.listen({ host: '127.0.0.1', port: 0 });
-  });
-  afterAll(async () => fx.close());
-
-  async function cli(argv: string[]) {
-    let stdout = '';
-    let stderr = '';
-    const code = await main(argv, { env: { MCPWATCH_SERVER: url, MCPWATCH_TOKEN: ADMIN }, stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) });
-    return { code, stdout, stderr };
-  }
+  const collector = listeningCollector(ADMIN);
+  const cli = (argv: string[]) => collector.cli(argv);
 
   test('policy set / show / audit / clear', async () => {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-policy-')), 'policy.json');
@@ -51,9 +38,9 @@ describe('policy and tool-calls CLI', () => {
   });
 
   test('tool-calls lists what agents reported', async () => {
-    const agent = await fx.enroll();
+    const agent = await collector.fx.enroll();
     await agent.sendEvents([
-      makeEvent('tool.called', agent.endpointId, { client: 'cursor', phase: 'pre', server: 'github', tool: 'delete_repo', argumentNames: ['repo'], decision: 'deny', enforced: true, mode: 'enforce', rule: 'blocked-tool', calledAt: new Date(fx.clock.nowMs).toISOString() }, new Date(fx.clock.nowMs)),
+      makeEvent('tool.called', agent.endpointId, { client: 'cursor', phase: 'pre', server: 'github', tool: 'delete_repo', argumentNames: ['repo'], decision: 'deny', enforced: true, mode: 'enforce', rule: 'blocked-tool', calledAt: new Date(collector.fx.clock.nowMs).toISOString() }, new Date(collector.fx.clock.nowMs)),
     ]);
     const table = await cli(['tool-calls', '--decision', 'deny']);
     expect(table.code).toBe(0);
