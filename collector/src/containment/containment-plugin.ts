@@ -10,6 +10,8 @@
  *   POST /v1/commands/wait   signed by the agent (command-wait-route.ts): the long-poll that hands
  *        an endpoint its queued commands as soon as they are issued
  *
+ * Every issued command is also enqueued as a `command.issued` notification for the webhook sink
+ * when it is configured (containment-notifier.ts).
  * Needs a Kysely-backed store (`store.db`); with any other store the decorator is null and the
  * routes answer 503. Errors: 400, 401, 403, 404, 503 (store).
  */
@@ -19,11 +21,12 @@ import type { Kysely } from 'kysely';
 import { COMMAND_ACTIONS } from '@mcpwatch/shared';
 import { requireScope } from '../auth.js';
 import { Errors, isCollectorError } from '../errors.js';
-import { ErrorReply, rejectNulCharacters, rejectUnknownFields } from '../routes/api-schemas.js';
+import { ContainmentRecordView, ContainmentStateView, ErrorReply, rejectNulCharacters, rejectUnknownFields } from '../routes/api-schemas.js';
 import { Containment } from './containment-service.js';
 import { ContainmentStore } from './containment-store.js';
 import { parseAutoContainmentRules } from './auto-containment.js';
 import { commandWaitRoute } from './command-wait-route.js';
+import { containmentNotifier } from './containment-notifier.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -53,29 +56,6 @@ const StatusQuery = Type.Object(
   { additionalProperties: false },
 );
 
-const Nullable = <T extends ReturnType<typeof Type.String>>(t: T) => Type.Union([t, Type.Null()]);
-export const ContainmentRecordView = Type.Object({
-  commandId: Type.String(),
-  endpointId: Type.String(),
-  serverKey: Type.String(),
-  action: Type.String(),
-  reason: Type.String(),
-  actor: Type.Object({ tokenId: Type.String(), name: Type.String() }),
-  requestedAt: Type.String(),
-  expiresAt: Type.String(),
-  status: Type.String(),
-  deliveredAt: Nullable(Type.String()),
-  resultAt: Nullable(Type.String()),
-  resultDetail: Nullable(Type.String()),
-});
-const StateView = Type.Object({
-  endpointId: Type.String(),
-  serverKey: Type.String(),
-  state: Type.String(),
-  pending: Type.Union([Type.Object({ commandId: Type.String(), action: Type.String(), status: Type.String(), requestedAt: Type.String() }), Type.Null()]),
-  lastCommand: Type.Union([ContainmentRecordView, Type.Null()]),
-});
-
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 404: ErrorReply, 503: ErrorReply };
 const security = [{ bearer: [] }];
 
@@ -99,6 +79,15 @@ export const containmentPlugin: FastifyPluginAsync = async (app) => {
     : null;
   app.decorate('containment', containment);
   if (containment) {
+    containment.onNotice(
+      containmentNotifier({
+        db: db as Kysely<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+        store,
+        sinks: config.sinks,
+        now,
+        serverName: async (endpointId, serverKey) => (await containment.serverNames(endpointId, [serverKey])).get(serverKey)?.name ?? null,
+      }),
+    );
     await containment.start();
     app.addHook('onClose', async () => containment.shutdown());
   }
@@ -141,7 +130,7 @@ export const containmentPlugin: FastifyPluginAsync = async (app) => {
           summary: 'Containment audit trail (who, when, why, result) and the effective state per server',
           querystring: StatusQuery,
           security,
-          response: { 200: Type.Object({ items: Type.Array(ContainmentRecordView), states: Type.Array(StateView) }), ...errors },
+          response: { 200: Type.Object({ items: Type.Array(ContainmentRecordView), states: Type.Array(ContainmentStateView) }), ...errors },
         },
       },
       async (req) => {

@@ -18,8 +18,8 @@
  *   have a queued command, however many waits are held (chunks of WAIT_POLL_CHUNK endpoints). A
  *   wait hands out only `queued` commands (never handed out), so a delivered command that is still
  *   unanswered rides in acks as before and does not make the long-poll spin.
- * - Listeners (the webhook notifier) hear every issued command and every result; a listener that
- *   throws is ignored.
+ * - Listeners (the webhook notifier, containment-notifier.ts) hear every issued command and every
+ *   result, awaited in order; a listener that throws or rejects is reported and skipped.
  * - Automated containment (auto-containment.ts), when configured: the findings of each batch whose
  *   results are recorded may issue a quarantine (or a dry-run record) the same way.
  * Failure: store errors reject (routes turn them into 503); `commandsFor` never rejects (an ack
@@ -81,6 +81,9 @@ export interface ContainmentOptions {
   autoContainment?: { rules: AutoContainmentRule[]; dryRun: boolean };
 }
 
+/** The command statuses a server's containment state is made of (dry-run records are not commands). */
+const SHOWN = ['queued', 'delivered', 'succeeded', 'failed', 'expired'] as const;
+
 /** Most endpoints one queue poll asks about in one query. */
 const WAIT_POLL_CHUNK = 1000;
 
@@ -97,7 +100,7 @@ export class Containment {
   #pending = new Set<string>();
   #timer: NodeJS.Timeout | undefined;
   #refreshing: Promise<void> | undefined;
-  readonly #listeners: Array<(n: ContainmentNotice) => void> = [];
+  readonly #listeners: Array<(n: ContainmentNotice) => void | Promise<void>> = [];
   /** Held waits by endpoint: each entry wakes one waiter. */
   readonly #waiters = new Map<string, Set<() => void>>();
   #pollTimer: NodeJS.Timeout | undefined;
@@ -237,14 +240,16 @@ export class Containment {
     }
   }
 
-  onNotice(listener: (n: ContainmentNotice) => void): void {
+  /** Adds a listener; an async one is awaited (issue() returns once the notification is enqueued). */
+  onNotice(listener: (n: ContainmentNotice) => void | Promise<void>): void {
     this.#listeners.push(listener);
   }
 
-  #notify(n: ContainmentNotice): void {
+  /** Tells every listener, in order; one that throws or rejects is reported and skipped. Never rejects. */
+  async #notify(n: ContainmentNotice): Promise<void> {
     for (const l of this.#listeners) {
       try {
-        l(n);
+        await l(n);
       } catch (e) {
         this.#opts.reportError(e);
       }
@@ -300,7 +305,7 @@ export class Containment {
     if (req.dryRun) return record;
     this.#pending.add(req.endpointId);
     this.#wake(req.endpointId);
-    this.#notify({ kind: 'issued', record });
+    await this.#notify({ kind: 'issued', record });
     return record;
   }
 
@@ -340,7 +345,7 @@ export class Containment {
       if (await this.#store.recordResult(data.commandId, endpointId, status, detail, this.#nowIso())) {
         recorded++;
         const record = await this.#store.get(data.commandId);
-        if (record) this.#notify({ kind: 'result', record });
+        if (record) await this.#notify({ kind: 'result', record });
       }
     }
     await this.#autoContain(endpointId, events);
@@ -384,7 +389,33 @@ export class Containment {
    * records of auto-containment are not commands: they are left out).
    */
   async states(endpointIds: string[]): Promise<ServerContainmentState[]> {
-    const rows = await this.#store.states(endpointIds, ['queued', 'delivered', 'succeeded', 'failed', 'expired']);
+    return this.#fold(await this.#store.states(endpointIds, SHOWN));
+  }
+
+  /**
+   * Per server fingerprint among `fingerprints`: how many of its entries across the fleet are
+   * quarantined, pending, restored or failed (servers page; entries never contained are not counted).
+   */
+  async countsByFingerprint(fingerprints: string[]): Promise<Map<string, Record<ContainmentStatus, number>>> {
+    const rows = await this.#store.statesByFingerprint(fingerprints, SHOWN);
+    const fingerprintOf = new Map(rows.map((r) => [`${r.endpointId}\u0000${r.serverKey}`, r.fingerprint]));
+    const out = new Map<string, Record<ContainmentStatus, number>>();
+    for (const s of this.#fold(rows)) {
+      const fp = fingerprintOf.get(`${s.endpointId}\u0000${s.serverKey}`)!;
+      const counts = out.get(fp) ?? { quarantined: 0, pending: 0, restored: 0, failed: 0 };
+      counts[s.status]++;
+      out.set(fp, counts);
+    }
+    return out;
+  }
+
+  /** Name, client and config path of server entries of an endpoint, present in its inventory or not. */
+  serverNames(endpointId: string, serverKeys: string[]): Promise<Map<string, { name: string; client: string; configPath: string }>> {
+    return this.#store.serverNames(endpointId, serverKeys);
+  }
+
+  /** Folds commands (oldest first) into one state per endpoint + server. */
+  #fold(rows: readonly ContainmentRecord[]): ServerContainmentState[] {
     const nowMs = this.#opts.now();
     const by = new Map<string, Omit<ServerContainmentState, 'status' | 'command'> & { pendingRecord: ContainmentRecord | null }>();
     for (const r of rows) {

@@ -177,6 +177,7 @@ export class ContainmentStore {
       .where('endpoint_id', 'in', endpointIds)
       .where('status', 'in', [...statuses])
       .orderBy('requested_at', 'asc')
+      .orderBy('command_id', 'asc') // ids rise within a millisecond (ULIDs)
       .execute();
     return rows.map(toRecord);
   }
@@ -205,5 +206,40 @@ export class ContainmentStore {
       )
       .executeTakeFirst();
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+  }
+
+  /**
+   * Commands (with `statuses`) of the server entries whose fingerprint is one of `fingerprints`,
+   * across the fleet, oldest first, each with that fingerprint. Read through the inventory's
+   * `servers` rows, present or not (a quarantined entry is gone from its config, so from the
+   * current inventory, but its row remains).
+   */
+  async statesByFingerprint(fingerprints: readonly string[], statuses: readonly CommandStatus[]): Promise<Array<ContainmentRecord & { fingerprint: string }>> {
+    if (fingerprints.length === 0) return [];
+    const rows = await this.db
+      .selectFrom('containment_commands as c')
+      .innerJoin('servers as s', (j) => j.onRef('s.endpoint_id', '=', 'c.endpoint_id').onRef('s.server_key', '=', 'c.server_key'))
+      .select([...RECORD_COLUMNS.map((c) => `c.${c}` as const), 's.fingerprint'])
+      .where('s.fingerprint', 'in', [...fingerprints])
+      .where('c.status', 'in', [...statuses])
+      .orderBy('c.requested_at', 'asc')
+      .orderBy('c.command_id', 'asc')
+      .limit(100_000)
+      .execute();
+    return rows.map((r) => ({ ...toRecord(r), fingerprint: r.fingerprint as string }));
+  }
+
+  /** Name, client and config path of server entries of `endpointId`, present or not (the latest row of each key). */
+  async serverNames(endpointId: string, serverKeys: readonly string[]): Promise<Map<string, { name: string; client: string; configPath: string }>> {
+    const out = new Map<string, { name: string; client: string; configPath: string }>();
+    if (serverKeys.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('servers')
+      .select(['server_key', 'name', 'client', 'config_path'])
+      .where('endpoint_id', '=', endpointId)
+      .where('server_key', 'in', [...serverKeys])
+      .execute();
+    for (const r of rows) out.set(r.server_key, { name: r.name, client: r.client, configPath: r.config_path });
+    return out;
   }
 }

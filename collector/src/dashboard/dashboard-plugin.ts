@@ -13,8 +13,10 @@
  * tokens. DELETE /ui/api/session logs out.
  *
  * JSON API for the pages (session required; lists page server-side with the query API's cursors):
- *   GET /ui/api/overview · /ui/api/endpoints · /ui/api/endpoints/:id · /ui/api/servers
- *   · /ui/api/servers/:fingerprint/endpoints · /ui/api/findings · GET /ui/api/csrf
+ *   GET /ui/api/overview · /ui/api/endpoints · /ui/api/endpoints/:id (as GET /v1/endpoints/:id:
+ *   servers with containment and tools) · /ui/api/servers (each group with its counts of
+ *   quarantined / pending / restored / failed entries) · /ui/api/servers/:fingerprint/endpoints
+ *   (each entry with its containment) · /ui/api/findings · GET /ui/api/csrf
  *   POST /ui/api/containment (admin session + CSRF): quarantine / restore from the endpoint page.
  * Errors: the collector's coded JSON errors (401 no session, 403 scope or CSRF, 404, 503).
  * Without a built dist/ui, /ui answers 503 MCPW_ERR_STORE_UNAVAILABLE-free text saying how to build it.
@@ -34,6 +36,8 @@ import { authenticate, type Principal } from '../auth.js';
 import { Errors, isCollectorError } from '../errors.js';
 import { hashSecret } from '../secret-hash.js';
 import { rejectNulCharacters } from '../routes/api-schemas.js';
+import { loadEndpointDetailView } from '../routes/endpoint-detail-view.js';
+import { attachContainment, attachContainmentCounts } from '../containment/containment-join.js';
 import { DashboardSessions } from './dashboard-sessions.js';
 import { filterGroups, ServerSummaryCache } from './server-summary.js';
 
@@ -194,6 +198,8 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       return { ok: true };
     });
 
+    const containmentOf = () => (app.hasDecorator('containment') ? app.containment : null);
+
     // ---- data for the pages ----
     const read = { onRequest: session('read') };
     app.get('/ui/api/overview', read, async () => {
@@ -209,8 +215,7 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       if (id.length > 128) throw Errors.malformed('endpoint id too long');
       const detail = await store.getEndpoint(id, 100).catch(storeFailure);
       if (!detail) throw Errors.notFound(`no endpoint ${id}`);
-      const containment = app.hasDecorator('containment') && app.containment ? await app.containment.states([id]).catch(storeFailure) : [];
-      return { ...detail, containment };
+      return loadEndpointDetailView(app, detail);
     });
     app.get<{ Querystring: Static<typeof ServersQ> }>('/ui/api/servers', { ...read, schema: { querystring: ServersQ } }, async (req) => {
       const q = req.query;
@@ -218,12 +223,13 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       const groups = filterGroups(summary.groups, defined({ name: q.name, package: q.package, client: q.client, transport: q.transport, risk: q.risk as Severity | undefined }));
       const offset = q.cursor === undefined ? 0 : decodeOffset(q.cursor);
       const limit = q.limit ?? 50;
-      const items = groups.slice(offset, offset + limit);
+      const items = await attachContainmentCounts(containmentOf(), groups.slice(offset, offset + limit)).catch(storeFailure);
       return { items, nextCursor: offset + limit < groups.length ? encodeOffset(offset + limit) : null, computedAt: summary.computedAt };
     });
-    app.get<{ Params: { fingerprint: string }; Querystring: Static<typeof PageQ> }>('/ui/api/servers/:fingerprint/endpoints', { ...read, schema: { querystring: PageQ } }, async (req) =>
-      store.serverEndpoints(req.params.fingerprint, defined({ cursor: req.query.cursor, limit: req.query.limit })),
-    );
+    app.get<{ Params: { fingerprint: string }; Querystring: Static<typeof PageQ> }>('/ui/api/servers/:fingerprint/endpoints', { ...read, schema: { querystring: PageQ } }, async (req) => {
+      const page = await store.serverEndpoints(req.params.fingerprint, defined({ cursor: req.query.cursor, limit: req.query.limit }));
+      return { ...page, items: await attachContainment(containmentOf(), page.items).catch(storeFailure) };
+    });
     app.get<{ Querystring: Static<typeof FindingsQ> }>('/ui/api/findings', { ...read, schema: { querystring: FindingsQ } }, async (req) => {
       const q = req.query;
       // One status at a time (default open): the store's order across both is over the page budget

@@ -42,13 +42,89 @@ export const EndpointSummary = Type.Object({
 });
 export const EndpointPage = pageOf(EndpointSummary);
 
+/** One row of the containment audit trail (containment/containment-store.ts ContainmentRecord). */
+export const ContainmentRecordView = Type.Object({
+  commandId: Type.String(),
+  endpointId: Type.String(),
+  serverKey: Type.String(),
+  action: Type.String(),
+  reason: Type.String(),
+  actor: Type.Object({ tokenId: Type.String(), name: Type.String() }, { description: 'who issued it: API token id and name, or policy / auto-containment' }),
+  requestedAt: Type.String(),
+  expiresAt: Type.String(),
+  status: Type.String({ description: 'queued, delivered, succeeded, failed, expired or dry-run' }),
+  deliveredAt: Nullable(Type.String()),
+  resultAt: Nullable(Type.String()),
+  resultDetail: Nullable(Type.String()),
+});
+
+/** Containment of one server on one endpoint (containment/containment-service.ts ServerContainmentState). */
+export const ContainmentStateView = Type.Object({
+  endpointId: Type.String(),
+  serverKey: Type.String(),
+  status: Type.Union(['quarantined', 'pending', 'restored', 'failed'].map((s) => Type.Literal(s)), {
+    description: 'pending: a command waits for the agent; failed: the latest command failed or expired; else what the agent confirmed last',
+  }),
+  state: Type.String({ description: 'what the agent confirmed last: quarantined, restored, or none' }),
+  pending: Nullable(Type.Object({ commandId: Type.String(), action: Type.String(), status: Type.String(), requestedAt: Type.String() })),
+  command: ContainmentRecordView,
+  lastCommand: Nullable(ContainmentRecordView),
+});
+
+/** A tool of a server as the collector stores it (tools/tool-queries.ts EndpointTool), with its pin and finding state. */
+export const EndpointToolView = Type.Object(
+  {
+    serverId: Str(),
+    serverKey: Nullable(Str(64)),
+    serverName: Nullable(Str()),
+    serverVersion: Nullable(Str(128)),
+    name: Str(256),
+    title: Nullable(Str()),
+    source: Str(32),
+    descriptionSha256: Nullable(Str(64)),
+    inputSchemaSha256: Nullable(Str(64)),
+    annotationsSha256: Nullable(Str(64)),
+    instructionsSha256: Nullable(Str(64)),
+    annotations: Type.Record(Type.String(), Type.Boolean()),
+    capabilities: Type.Array(Str(64)),
+    description: Type.Optional(Type.String({ description: 'only when the endpoint policy ships descriptions' })),
+    firstSeen: Str(64),
+    lastSeen: Str(64),
+    pin: Type.Object(
+      {
+        firstSeen: Str(64),
+        state: Type.Union([Type.Literal('pinned'), Type.Literal('changed-without-version')], {
+          description: 'pinned: matches what the endpoint first saw (or changed with a new server version); changed-without-version: an open tool-changed-without-version finding (a rug pull)',
+        }),
+      },
+      { description: 'first-seen pinning on this endpoint (the agent pins the hashes it first saw)' },
+    ),
+    openFindings: Type.Array(Type.Object({ id: Str(64), ruleId: Str(64), severity: Str(16), title: Str() }), { description: 'open tool findings about this tool' }),
+  },
+  { additionalProperties: false },
+);
+
+/** A configured server entry of an endpoint with its containment and tools. */
+const EndpointServerView = Type.Object(
+  {
+    containment: Nullable(ContainmentStateView),
+    tools: Type.Array(EndpointToolView, { description: "this server's current tools (matched by serverKey, else by fingerprint)" }),
+  },
+  { additionalProperties: true, description: 'ServerEntry + firstSeen, lastSeen, containment, tools' },
+);
+
 export const EndpointDetail = Type.Object({
   endpoint: Type.Composite([
     EndpointSummary,
     Type.Object({ hardwareUuid: Nullable(Str()), users: Type.Array(Str()), health: Nullable(Open('last agent.heartbeat data')), lastSnapshotAt: Nullable(Str()) }),
   ]),
   clients: Type.Array(Open('ClientRecord + firstSeen, lastSeen')),
-  servers: Type.Array(Open('ServerEntry + firstSeen, lastSeen')),
+  servers: Type.Array(EndpointServerView),
+  otherTools: Type.Array(EndpointToolView, { description: 'tools of MCP servers on the endpoint that no configured entry names (socket listeners found by probing)' }),
+  containment: Type.Array(
+    Type.Composite([ContainmentStateView, Type.Object({ serverName: Nullable(Str()), client: Nullable(Str(64)), inInventory: Type.Boolean() })]),
+    { description: 'every server of the endpoint that ever had a containment command, also when it is gone from the inventory (a quarantine removes it from its config)' },
+  ),
   processes: Type.Array(Open('ProcessRecord + firstSeen, lastSeen')),
   sockets: Type.Array(Open('SocketRecord + firstSeen, lastSeen')),
   configErrors: Type.Array(Open('ConfigError + firstSeen, lastSeen')),
@@ -86,6 +162,7 @@ export const ServerEndpoint = Type.Object({
   configPath: Str(4096),
   firstSeen: Str(),
   lastSeen: Str(),
+  containment: Nullable(ContainmentStateView),
 });
 export const ServerEndpointPage = pageOf(ServerEndpoint);
 

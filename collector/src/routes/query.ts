@@ -2,9 +2,11 @@
  * The query API over the fleet's current inventory and history (bearer token, scope read):
  *
  *   GET /v1/endpoints                         filters os, hostname, user, client, server, severity, lastSeenAfter/Before
- *   GET /v1/endpoints/:endpointId             full current inventory + recent events (?events=N)
+ *   GET /v1/endpoints/:endpointId             full current inventory + recent events (?events=N); each
+ *                                             server with its containment and its tools, plus the
+ *                                             tools of unconfigured servers (endpoint-detail-view.ts)
  *   GET /v1/servers                           grouped by fingerprint with prevalence; filters name, package, transport, client, risk, effective
- *   GET /v1/servers/:fingerprint/endpoints    which endpoints run this server
+ *   GET /v1/servers/:fingerprint/endpoints    which endpoints run this server (each entry with its containment)
  *   GET /v1/findings                          filters severity, rule, status, endpoint
  *   GET /v1/events                            filters since, until, endpoint, type
  *
@@ -24,6 +26,8 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
 import { requireScope } from '../auth.js';
 import { Errors } from '../errors.js';
+import { attachContainment } from '../containment/containment-join.js';
+import { loadEndpointDetailView } from './endpoint-detail-view.js';
 import type { Severity } from '@mcpwatch/shared';
 import {
   EndpointDetail,
@@ -143,7 +147,7 @@ export const queryRoutes: FastifyPluginAsync = async (app) => {
     {
       schema: {
         tags: ['query'],
-        summary: 'One endpoint: current inventory and recent events',
+        summary: 'One endpoint: current inventory (each server with its containment state and tools) and recent events',
         params: EndpointParams,
         querystring: EndpointDetailQuery,
         security,
@@ -153,7 +157,7 @@ export const queryRoutes: FastifyPluginAsync = async (app) => {
     async (req) => {
       const detail = await store.getEndpoint(req.params.endpointId, req.query.events ?? 50);
       if (!detail) throw Errors.notFound(`no endpoint ${req.params.endpointId}`);
-      return detail;
+      return loadEndpointDetailView(app, detail);
     },
   );
 
@@ -169,7 +173,14 @@ export const queryRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Params: Static<typeof FingerprintParams>; Querystring: Static<typeof PageOnly> }>(
     '/v1/servers/:fingerprint/endpoints',
     { schema: { tags: ['query'], summary: 'Endpoints where a server (by fingerprint) is configured', params: FingerprintParams, querystring: PageOnly, security, response: { 200: ServerEndpointPage, ...errors } } },
-    async (req) => store.serverEndpoints(req.params.fingerprint, defined({ cursor: req.query.cursor, limit: req.query.limit })),
+    async (req) => {
+      const page = await store.serverEndpoints(req.params.fingerprint, defined({ cursor: req.query.cursor, limit: req.query.limit }));
+      try {
+        return { ...page, items: await attachContainment(app.hasDecorator('containment') ? app.containment : null, page.items) };
+      } catch (e) {
+        throw Errors.storeUnavailable(`containment unavailable: ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      }
+    },
   );
 
   app.get<{ Querystring: Static<typeof FindingsQuery> }>(

@@ -35,6 +35,7 @@ export type OutletConfig = Pick<
   | 'webhookFormat'
   | 'webhookMinSeverity'
   | 'webhookRatePerS'
+  | 'webhookSecret'
 >;
 
 export interface SinkFactoryDeps {
@@ -126,6 +127,7 @@ export async function createSinks(config: OutletConfig, deps: SinkFactoryDeps = 
             minSeverity: config.webhookMinSeverity,
             ratePerS: config.webhookRatePerS,
             sendDeadlineMs: config.sinkSendDeadlineMs,
+            ...(config.webhookSecret ? { secret: config.webhookSecret } : {}),
             ...(deps.hostOf ? { hostOf: deps.hostOf } : {}),
             ...(deps.fetch ? { fetch: deps.fetch } : {}),
           }),

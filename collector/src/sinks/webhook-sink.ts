@@ -5,7 +5,8 @@
  * Google Chat, PagerDuty-style relays and anything else that takes JSON.
  *
  * What it sends: `finding.raised` with severity >= minSeverity (the agent's and those derived from
- * snapshots), and `server.quarantined`, `server.restored`, `command.failed` (containment). Other
+ * snapshots), `command.issued` (the collector's, when a containment command is issued: who, what,
+ * why) and the agent's answers `server.quarantined`, `server.restored`, `command.failed`. Other
  * rows are skipped (counted); the store enqueues only these for this sink (store/sink-routing.ts).
  * One POST per drained batch of rows (at most maxPerMessage notifications in one message; more
  * rows are split over several posts).
@@ -16,7 +17,11 @@
  * answer within sendDeadlineMs retryable. Delivery is at least once (the drainer's contract): a
  * receiver may see a notification twice after a lost reply; each carries the event id.
  * The webhook URL is a secret (Slack's carries the token): it is never logged or put in errors.
+ * Signing: with a `secret`, every POST carries x-mcpwatch-webhook-signature `t=<unix s>,v1=<hex
+ * HMAC-SHA256(secret, "<t>.<body>")>` (verifyWebhookSignature is the receiver's check, timestamp
+ * tolerance included, so a captured delivery cannot be replayed later).
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { atOrAbove, type Severity } from '@mcpwatch/shared';
 import { WEBHOOK_SINK } from '../store/sink-routing.js';
 import type { OutboxRow } from '../store/types.js';
@@ -25,8 +30,32 @@ import type { HostLookup } from './securityhub-sink.js';
 import { asError, newCounters, once, type CountingSink, type SendResult, type SinkCounters } from './types.js';
 
 export { WEBHOOK_SINK };
-/** Event types this sink publishes (besides findings, filtered by severity). */
-export const WEBHOOK_CONTAINMENT_TYPES: ReadonlySet<string> = new Set(['server.quarantined', 'server.restored', 'command.failed']);
+/**
+ * Event types this sink publishes (besides findings, filtered by severity): the collector's
+ * `command.issued` (containment/containment-notifier.ts) and the agent's answers.
+ */
+export const WEBHOOK_CONTAINMENT_TYPES: ReadonlySet<string> = new Set(['command.issued', 'server.quarantined', 'server.restored', 'command.failed']);
+
+/** The signature header of a webhook delivery: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. */
+export const WEBHOOK_SIGNATURE_HEADER = 'x-mcpwatch-webhook-signature';
+
+/** The signature header value for `body` sent at `unixS` with `secret`. */
+export function signWebhook(secret: string, unixS: number, body: string): string {
+  return `t=${unixS},v1=${createHmac('sha256', secret).update(`${unixS}.${body}`).digest('hex')}`;
+}
+
+/**
+ * What a receiver does (and the tests): true when `header` signs `body` with `secret` and its
+ * timestamp is within `toleranceS` of `nowS` (a captured delivery replayed later is refused).
+ */
+export function verifyWebhookSignature(secret: string, header: string | undefined, body: string, nowS: number, toleranceS = 300): boolean {
+  const m = /^t=(\d{1,12}),v1=([0-9a-f]{64})$/.exec(header ?? '');
+  if (!m) return false;
+  const t = Number(m[1]);
+  if (Math.abs(nowS - t) > toleranceS) return false;
+  const want = Buffer.from(signWebhook(secret, t, body).slice(-64), 'hex');
+  return timingSafeEqual(want, Buffer.from(m[2]!, 'hex'));
+}
 
 export type WebhookFormat = 'slack' | 'json';
 
@@ -39,6 +68,8 @@ export interface WebhookSinkOptions {
   ratePerS?: number;
   burst?: number;
   hostOf?: HostLookup;
+  /** Signs every delivery (WEBHOOK_SIGNATURE_HEADER) when set. Never logged. */
+  secret?: string;
   /** Injected for tests; default global fetch. */
   fetch?: typeof fetch;
   now?: () => number;
@@ -67,6 +98,16 @@ export function toNotification(row: OutboxRow, minSeverity: Severity, hostname: 
     const f = e.data as { ruleId: string; severity: string; title: string; subject?: { serverName?: string | null }; evidence?: unknown };
     if (!atOrAbove(f.severity as Severity, minSeverity)) return null;
     return { ...base, kind: 'finding', severity: f.severity, ruleId: f.ruleId, title: f.title, server: f.subject?.serverName ?? null, detail: f.evidence ?? null };
+  }
+  if (e.type === 'command.issued') {
+    const d = e.data as { commandId?: string; action?: string; serverKey?: string; serverName?: string | null; reason?: string; issuedBy?: { name?: string }; expiresAt?: string };
+    return {
+      ...base,
+      kind: 'containment',
+      title: `Containment command issued: ${d.action ?? 'unknown'} by ${d.issuedBy?.name ?? 'unknown'}`,
+      server: d.serverName ?? d.serverKey ?? null,
+      detail: { commandId: d.commandId ?? null, action: d.action ?? null, serverKey: d.serverKey ?? null, reason: d.reason ?? null, issuedBy: d.issuedBy?.name ?? null, expiresAt: d.expiresAt ?? null },
+    };
   }
   if (WEBHOOK_CONTAINMENT_TYPES.has(e.type)) {
     const d = e.data as { commandId?: string; serverKey?: string; reason?: string; message?: string };
@@ -107,7 +148,7 @@ export function jsonMessage(items: WebhookNotification[], now: number): Record<s
 export class WebhookSink implements CountingSink {
   readonly name = WEBHOOK_SINK;
   readonly counters: SinkCounters = newCounters();
-  readonly #opts: Required<Omit<WebhookSinkOptions, 'hostOf'>> & { hostOf?: HostLookup };
+  readonly #opts: Required<Omit<WebhookSinkOptions, 'hostOf' | 'secret'>> & { hostOf?: HostLookup; secret?: string };
   readonly #bucket: TokenBucket;
   readonly #abort = new AbortController();
 
@@ -149,7 +190,7 @@ export class WebhookSink implements CountingSink {
     try {
       const res = await this.#opts.fetch(this.#opts.url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...(this.#opts.secret ? { [WEBHOOK_SIGNATURE_HEADER]: signWebhook(this.#opts.secret, Math.floor(this.#opts.now() / 1000), body) } : {}) },
         body,
         signal: AbortSignal.any([AbortSignal.timeout(this.#opts.sendDeadlineMs), this.#abort.signal]),
       });

@@ -7,6 +7,30 @@ const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'];
 const enc = encodeURIComponent;
 const endpointLink = (id: string, label?: string) => <a href={`/ui/endpoints/${enc(id)}`}>{label ?? id}</a>;
 const pkg = (r: Row) => (r.packageName ? `${r.packageName}${r.packageVersion ? `@${r.packageVersion}` : ''}` : (r.url ?? r.command ?? '–'));
+const CONTAINMENT_STATUSES = ['quarantined', 'pending', 'restored', 'failed'];
+
+/** A server entry's containment: status, the command, who issued it and when (null: never contained). */
+function Containment({ state }: { state: Row | null | undefined }) {
+  if (!state) return <span class="muted">not contained</span>;
+  const c = state.command;
+  const what = state.status === 'pending' ? `${c.action} pending` : state.status === 'failed' ? `${c.action} ${c.status}` : state.status;
+  return (
+    <span class="containment">
+      <span class={`cstate cstate-${state.status}`}>{what}</span>
+      {state.status === 'failed' && state.state !== 'none' ? <> (still {state.state})</> : null}
+      <span class="cdetail">
+        {' '}<code>{c.commandId}</code> by {c.actor.name}, <When iso={c.requestedAt} />
+        {c.resultDetail ? <> · {c.resultDetail}</> : null}
+      </span>
+    </span>
+  );
+}
+
+/** Counts of a server group's contained entries, e.g. "1 quarantined, 1 pending". */
+const containmentCounts = (counts: Record<string, number> | null | undefined) => {
+  const parts = CONTAINMENT_STATUSES.filter((k) => (counts?.[k] ?? 0) > 0).map((k) => `${counts![k]} ${k}`);
+  return parts.length > 0 ? parts.join(', ') : '–';
+};
 
 export function Overview() {
   const { data, loading, error } = useApi('/overview');
@@ -118,6 +142,7 @@ function WhoRuns({ fingerprint }: { fingerprint: string }) {
               { h: 'Client', cell: (r) => r.client },
               { h: 'User', cell: (r) => r.user ?? '–' },
               { h: 'Config', cell: (r) => <code>{r.configPath}</code> },
+              { h: 'Containment', cell: (r) => <Containment state={r.containment} /> },
             ]}
             rows={data.items}
           />
@@ -159,6 +184,7 @@ export function Servers() {
               { h: 'Clients', cell: (r) => r.clients.join(', ') },
               { h: 'Endpoints', cell: (r) => r.endpointCount, class: 'num' },
               { h: 'Risk', cell: (r) => <Severity value={r.maxSeverity} /> },
+              { h: 'Contained entries', cell: (r) => containmentCounts(r.containment) },
               {
                 h: 'Where',
                 cell: (r) => (
@@ -248,8 +274,9 @@ function ContainButton({ endpointId, server, state, admin, onDone }: { endpointI
   const [msg, setMsg] = useState<string | null>(null);
   if (!admin) return <span class="muted">admin only</span>;
   const action = state?.state === 'quarantined' ? 'restore' : 'quarantine';
+  const name = server.name ?? server.serverName ?? server.serverKey;
   const run = async () => {
-    const reason = window.prompt(`Reason to ${action} ${server.name} (kept in the audit trail)`);
+    const reason = window.prompt(`Reason to ${action} ${name} (kept in the audit trail)`);
     if (!reason) return;
     try {
       const r = await api('POST', '/containment', { endpointId, serverKey: server.serverKey, action, reason });
@@ -261,7 +288,7 @@ function ContainButton({ endpointId, server, state, admin, onDone }: { endpointI
   };
   return (
     <>
-      <button type="button" class={action === 'quarantine' ? 'danger' : ''} onClick={run} disabled={Boolean(state?.pending)}>
+      <button type="button" class={action === 'quarantine' ? 'danger' : ''} onClick={run} disabled={Boolean(state?.pending)} aria-label={`${action === 'quarantine' ? 'Quarantine' : 'Restore'} ${name}`}>
         {action === 'quarantine' ? 'Quarantine' : 'Restore'}
       </button>
       {msg && <span role="status"> {msg}</span>}
@@ -275,8 +302,9 @@ export function Endpoint({ me }: { me: { scope: string } }) {
   const { data, loading, error, reload } = useApi(`/endpoints/${enc(id)}`);
   if (!data) return <><h1>Endpoint</h1><Status loading={loading} error={error} /></>;
   const e = data.endpoint;
-  const stateOf = new Map((data.containment as Row[]).map((s) => [s.serverKey, s]));
-  const stateText = (s: Row | undefined) => (!s ? 'in effect' : s.pending ? `${s.state === 'none' ? 'in effect' : s.state}, ${s.pending.action} pending` : s.state === 'quarantined' ? 'quarantined' : 'in effect (restored)');
+  const stateText = (s: Row | null) => (!s ? 'in effect' : s.pending ? `${s.state === 'none' ? 'in effect' : s.state}, ${s.pending.action} pending` : s.state === 'quarantined' ? 'quarantined' : 'in effect');
+  const gone = (data.containment as Row[]).filter((s) => !s.inInventory);
+  const tools: Row[] = [...(data.servers as Row[]).flatMap((srv) => srv.tools.map((t: Row) => ({ ...t, entry: srv.name }))), ...(data.otherTools as Row[]).map((t) => ({ ...t, entry: null }))];
   return (
     <>
       <h1>{e.hostname}</h1>
@@ -299,11 +327,45 @@ export function Endpoint({ me }: { me: { scope: string } }) {
             { h: 'Name', cell: (r) => r.name },
             { h: 'Client', cell: (r) => `${r.client} (${r.scope})` },
             { h: 'Runs', cell: (r) => <code>{r.url ?? [r.command, ...(r.args ?? [])].join(' ')}</code> },
-            { h: 'Effective state', cell: (r) => (r.disabled ? 'disabled in config' : stateText(stateOf.get(r.serverKey))) },
-            { h: 'Containment', cell: (r) => <ContainButton endpointId={e.endpointId} server={r} state={stateOf.get(r.serverKey)} admin={me.scope === 'admin'} onDone={reload} /> },
+            { h: 'Effective state', cell: (r) => (r.disabled ? 'disabled in config' : stateText(r.containment)) },
+            { h: 'Tools', cell: (r) => r.tools.length, class: 'num' },
+            { h: 'Containment', cell: (r) => <Containment state={r.containment} /> },
+            { h: 'Action', cell: (r) => <ContainButton endpointId={e.endpointId} server={r} state={r.containment ?? undefined} admin={me.scope === 'admin'} onDone={reload} /> },
           ]}
           rows={data.servers}
           rowKey={(r) => r.serverKey}
+        />
+        {gone.length > 0 && (
+          <Table
+            caption="Contained servers no longer in the inventory (a quarantine takes the entry out of its config)"
+            columns={[
+              { h: 'Name', cell: (r) => r.serverName ?? <code>{r.serverKey}</code> },
+              { h: 'Client', cell: (r) => r.client ?? '–' },
+              { h: 'Containment', cell: (r) => <Containment state={r} /> },
+              { h: 'Action', cell: (r) => <ContainButton endpointId={e.endpointId} server={{ serverKey: r.serverKey, serverName: r.serverName }} state={r} admin={me.scope === 'admin'} onDone={reload} /> },
+            ]}
+            rows={gone}
+            rowKey={(r) => r.serverKey}
+          />
+        )}
+      </section>
+      <section aria-labelledby="h-tools">
+        <h2 id="h-tools">Tools</h2>
+        <Table
+          caption="Tools of the MCP servers on this endpoint"
+          columns={[
+            { h: 'Server', cell: (r) => r.entry ?? `${r.serverName ?? r.serverId} (not configured)` },
+            { h: 'Tool', cell: (r) => <><strong>{r.name}</strong>{r.title ? <div class="muted">{r.title}</div> : null}</> },
+            { h: 'Annotations', cell: (r) => Object.entries(r.annotations as Record<string, boolean>).map(([k, v]) => `${k}: ${v}`).join(', ') || '–' },
+            { h: 'Capabilities', cell: (r) => (r.capabilities as string[]).join(', ') || '–' },
+            { h: 'Description / schema hash', cell: (r) => <code title={`description ${r.descriptionSha256 ?? '–'}, input schema ${r.inputSchemaSha256 ?? '–'}, annotations ${r.annotationsSha256 ?? '–'}`}>{(r.descriptionSha256 ?? '–').slice(0, 12)} / {(r.inputSchemaSha256 ?? '–').slice(0, 12)}</code> },
+            { h: 'First seen', cell: (r) => <When iso={r.pin.firstSeen} /> },
+            { h: 'Pin', cell: (r) => (r.pin.state === 'pinned' ? 'matches first seen' : <span class="error">changed without a version</span>) },
+            { h: 'Open findings', cell: (r) => (r.openFindings.length === 0 ? '–' : (r.openFindings as Row[]).map((f) => <div key={f.id}><Severity value={f.severity} /> <code>{f.ruleId}</code></div>)) },
+          ]}
+          rows={tools}
+          rowKey={(r) => `${r.serverId}\u0000${r.serverKey ?? ''}\u0000${r.entry ?? ''}\u0000${r.name}`}
+          empty="No tools reported for this endpoint's servers."
         />
       </section>
       <section aria-labelledby="h-procs">

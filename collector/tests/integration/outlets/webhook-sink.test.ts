@@ -5,33 +5,13 @@
  * a receiver that answers 500 then 200 gets the rows again (durable, retried); 429 with Retry-After
  * is honoured; posts are rate-limited.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { makeEvent } from '@mcpwatch/shared';
 import { makeServerEntry, waitFor } from '@mcpwatch/testkit';
 import { makeFixture, type Fixture } from '../../support/collector-fixture.js';
+import { webhookReceiver } from '../../support/webhook-receiver.js';
 import { WebhookSink } from '../../../src/sinks/webhook-sink.js';
 
-interface Received {
-  body: Record<string, unknown>;
-  at: number;
-}
-
-async function receiver(answer: (n: number) => { status: number; headers?: Record<string, string> }): Promise<{ url: string; got: Received[]; server: Server }> {
-  const got: Received[] = [];
-  let n = 0;
-  const server = createServer((req: IncomingMessage, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const a = answer(n++);
-      if (a.status === 200) got.push({ body: JSON.parse(Buffer.concat(chunks).toString('utf8')), at: Date.now() });
-      res.writeHead(a.status, a.headers ?? {}).end(a.status === 200 ? 'ok' : 'no');
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, server };
-}
+const receiver = webhookReceiver;
 
 const shell = makeServerEntry('shell');
 const finding = (id: string, severity: 'low' | 'high' | 'critical') => ({
@@ -49,7 +29,7 @@ describe('webhook sink', () => {
   let rx: Awaited<ReturnType<typeof receiver>> | undefined;
   afterEach(async () => {
     await fx?.close();
-    await new Promise((r) => rx?.server.close(r));
+    await rx?.close();
     fx = undefined;
     rx = undefined;
   });
