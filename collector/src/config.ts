@@ -119,12 +119,14 @@ const kinds = {
     }
     return out;
   },
-  /** An http(s) URL, or empty. */
-  url: (): Parser<string> => (raw) => {
+  /** Empty, or a string (trimmed) matching `pattern`; `problem` says what is wrong with one that does not. */
+  emptyOr: (pattern: RegExp, problem: (s: string) => string): Parser<string> => (raw) => {
     const s = asString(raw).trim();
-    if (s !== '' && !/^https?:\/\/[^\s/]+/.test(s)) throw new Error(`expected an http(s) URL, got ${JSON.stringify(s)}`);
+    if (s !== '' && !pattern.test(s)) throw new Error(problem(s));
     return s;
   },
+  /** An http(s) URL, or empty. */
+  url: (): Parser<string> => kinds.emptyOr(/^https?:\/\/[^\s/]+/, (s) => `expected an http(s) URL, got ${JSON.stringify(s)}`),
   /** A JSON object (a string of JSON from env/flags, or an object in the file). */
   jsonObject: (): Parser<Record<string, unknown>> => (raw) => {
     let v: unknown = raw;
@@ -166,11 +168,7 @@ export const CONFIG_TABLE = {
     flag: '--database-url',
     description: 'postgres://... to use PostgreSQL; empty for SQLite in the data dir.',
     secret: true,
-    parse: (raw) => {
-      const s = asString(raw).trim();
-      if (s !== '' && !/^postgres(ql)?:\/\//.test(s)) throw new Error('must start with postgres:// or postgresql:// (or be empty for SQLite)');
-      return s;
-    },
+    parse: kinds.emptyOr(/^postgres(ql)?:\/\//, () => 'must start with postgres:// or postgresql:// (or be empty for SQLite)'),
   }),
   enrollSecrets: key({
     default: [] as NamedSecret[],
@@ -344,11 +342,7 @@ export const CONFIG_TABLE = {
     default: '',
     env: ['MCPWATCH_KINESIS_STREAM'],
     description: 'Kinesis data stream name; setting it turns the Kinesis sink on.',
-    parse: (raw) => {
-      const s = asString(raw).trim();
-      if (s !== '' && !/^[a-zA-Z0-9_.-]{1,128}$/.test(s)) throw new Error('must be 1-128 characters of a-z A-Z 0-9 _ . -');
-      return s;
-    },
+    parse: kinds.emptyOr(/^[a-zA-Z0-9_.-]{1,128}$/, () => 'must be 1-128 characters of a-z A-Z 0-9 _ . -'),
   }),
   kinesisEndpoint: key({
     default: '',
@@ -372,21 +366,13 @@ export const CONFIG_TABLE = {
     default: '',
     env: ['MCPWATCH_AWS_ACCOUNT_ID'],
     description: 'AWS account id for ASFF findings (AwsAccountId, ProductArn); empty: asked from STS GetCallerIdentity at start.',
-    parse: (raw) => {
-      const s = asString(raw).trim();
-      if (s !== '' && !/^\d{12}$/.test(s)) throw new Error('must be 12 digits');
-      return s;
-    },
+    parse: kinds.emptyOr(/^\d{12}$/, () => 'must be 12 digits'),
   }),
   awsRegion: key({
     default: '',
     env: ['AWS_REGION', 'AWS_DEFAULT_REGION'],
     description: 'AWS region of the Kinesis stream and Security Hub (credentials come from the default AWS provider chain).',
-    parse: (raw) => {
-      const s = asString(raw).trim();
-      if (s !== '' && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(s)) throw new Error(`not an AWS region: ${JSON.stringify(s)}`);
-      return s;
-    },
+    parse: kinds.emptyOr(/^[a-z]{2}(-[a-z]+)+-\d+$/, (s) => `not an AWS region: ${JSON.stringify(s)}`),
   }),
   ocsf: key({
     default: 'off' as 'on' | 'off',
