@@ -44,6 +44,7 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
       'issue 14 (~/.ai/mcp/mcp.json, project .ai/mcp/mcp.json): YouTrack LLM-22682 (PhpStorm 2025.3, ~/.ai/mcp/mcp.json) and LLM-26654 (project .ai/mcp/mcp.json), as cited in a public scanner\'s source',
       'https://www.jetbrains.com/help/idea/directories-used-by-the-ide-to-store-settings-caches-plugins-and-logs.html#config-directory (<config>/JetBrains/<Product><Version>; Android Studio: Google/AndroidStudio<Version>)',
       'options/llm.mcpServers.xml, component McpApplicationServerCommands: YouTrack LLM-16145, LLM-22682; committed copies (WebStorm2025.3, Rider2025.2/2025.3 options)',
+      '.idea/workspace.xml component McpProjectServerCommands (<commands/>, <urls/> or McpServerCommand entries), seen in committed workspace.xml files of public repositories; Rider keeps it in .idea/.idea.<Solution>/.idea/workspace.xml',
     ],
     locations: [
       loc('user', 'user', 'home', ['.ai', 'mcp', 'mcp.json']),
@@ -51,6 +52,10 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
       // Every installed product and version has its own options folder.
       loc('ide', 'user', 'appData', ['JetBrains', '*', 'options', 'llm.mcpServers.xml'], { format: 'xml' }),
       loc('android-studio', 'user', 'appData', ['Google', 'AndroidStudio*', 'options', 'llm.mcpServers.xml'], { format: 'xml' }),
+      // Project level: component McpProjectServerCommands of .idea/workspace.xml (Rider:
+      // .idea/.idea.<Solution>/.idea/workspace.xml); same entry layouts as llm.mcpServers.xml.
+      loc('project-workspace', 'project', 'project', ['.idea', 'workspace.xml'], { format: 'xml' }),
+      loc('rider-project-workspace', 'project', 'project', ['.idea', '.idea.*', '.idea', 'workspace.xml'], { format: 'xml' }),
     ],
     processes: JETBRAINS_PROCESSES,
   },

@@ -157,6 +157,8 @@ const COVERAGE_COMMON: Array<[string, string, string]> = [
   ['docker-mcp-toolkit', 'docker-duckduckgo', 'user'],
   ['docker-mcp-toolkit', 'docker-atlassian-remote', 'user'],
   ['docker-mcp-toolkit', 'docker-undefined', 'user'],
+  // JetBrains project level: .idea/workspace.xml, component McpProjectServerCommands.
+  ['jetbrains-ai-assistant', 'jb-project-nx', 'project'],
 ];
 
 const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
@@ -177,6 +179,7 @@ const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
     ['visual-studio', 'vs-user-github', 'user'],
     ['visual-studio', 'vs-solution-fs', 'project'],
     ['visual-studio', 'vs-solution-servers', 'project'],
+    ['jetbrains-ai-assistant', 'jb-rider-db', 'project'],
   ],
 };
 
