@@ -8,6 +8,7 @@ import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js'
 import { toolFleetMigration, toolMigration } from '../tools/tool-migration.js';
 import { serverEffectiveMigration } from './server-effective-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
+import { toolCallFindingsMigration } from '../tool-calls/tool-call-findings-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -343,6 +344,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0008_server_effective': serverEffectiveMigration(),
     '0009_command_wait_marks': commandWaitMarksMigration(),
     '0010_tool_fleet': toolFleetMigration(),
+    '0012_tool_call_findings': toolCallFindingsMigration(),
   };
 }
 

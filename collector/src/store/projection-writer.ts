@@ -14,6 +14,7 @@ import { PRESENCE_TABLES } from './db-schema.js';
 import { canonicalTime, projectBatch, type FindingTransition, type ProjectionDelta } from './projection.js';
 import { sinkWantsEvent } from './sink-routing.js';
 import { COLLECTOR_RULE_IDS, projectToolEvents } from '../tools/tool-projection.js';
+import { markToolCallEndpoint } from '../tool-calls/tool-call-findings.js';
 import { chunkRows, upsertRows, type AnyTrx, type InsertShapes } from './sql-shapes.js';
 import type { CollectorEvent } from './types.js';
 
@@ -77,6 +78,8 @@ export class ProjectionWriter {
     // Tool projection (tools/tool-projection.ts, issue 12): endpoint_tools from tool.* events, and
     // the collector's tool-fleet-divergence findings (their events and outbox rows) they cause.
     await projectToolEvents(trx, entry, fresh);
+    // Tool calls (tool-calls/tool-call-findings.ts, issue 13): the endpoint is marked for its analytics findings.
+    await markToolCallEndpoint(trx, endpointId, fresh, receivedAt);
 
     // One outbox row per sink (per OUTBOX_ROW_MAX_EVENTS events), holding the ids of the events
     // that sink wants; the payload is the indexed events themselves. The finding events derived

@@ -22,7 +22,8 @@ export interface ToolCallRow extends ToolCalledData {
   time: string;
 }
 
-export type AnalyticsRule = 'first-use-high-risk-tool' | 'tool-use-outside-usual-hours' | 'tool-call-burst' | 'blocked-tool-attempts';
+export const ANALYTICS_RULES = ['first-use-high-risk-tool', 'tool-use-outside-usual-hours', 'tool-call-burst', 'blocked-tool-attempts'] as const;
+export type AnalyticsRule = (typeof ANALYTICS_RULES)[number];
 
 export interface AnalyticsFinding {
   rule: AnalyticsRule;

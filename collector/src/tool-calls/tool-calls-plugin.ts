@@ -15,7 +15,9 @@
  * listEvents; endpoint/since/until/cursor/limit select pages there, and server/tool/decision/client
  * are matched within each page, so a page may hold fewer than `limit` items: walk nextCursor.
  * Analytics (tool-call-analytics.ts) read at most MAX_ANALYTICS_CALLS calls of baseline + window
- * (newest first); past that `truncated` is true and the oldest baseline is missing.
+ * (newest first); past that `truncated` is true and the oldest baseline is missing. The same
+ * analytics are published as findings (store, outbox, every sink) by `toolCallFindings`
+ * (tool-call-findings.ts), which runs every minute over the endpoints with new calls.
  * Needs a Kysely-backed store (`store.db`) for the policy; with another store the decorator is null,
  * the policy routes answer 503 and acks carry no tool policy. Errors: 400, 401, 403, 503.
  */
@@ -29,11 +31,14 @@ import { ErrorReply, rejectNulCharacters, rejectUnknownFields } from '../routes/
 import type { Page, StoredEvent } from '../store/types.js';
 import { ToolPolicyService } from './tool-policy-service.js';
 import { analyzeToolCalls, type ToolCallRow } from './tool-call-analytics.js';
+import { ToolCallFindingsService } from './tool-call-findings.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
     /** The fleet's tool policy (null when the store is not Kysely-backed). */
     toolPolicy: ToolPolicyService | null;
+    /** Publishes the tool-call analytics as findings (null when the store is not Kysely-backed). */
+    toolCallFindings: ToolCallFindingsService | null;
   }
 }
 
@@ -108,6 +113,23 @@ export const toolCallsPlugin: FastifyPluginAsync = async (app) => {
   if (service) {
     await service.start();
     app.addHook('onClose', async () => service.shutdown());
+  }
+  // The analytics as findings (tool-call-findings.ts): published through the outbox like every finding.
+  const engine = (store as unknown as { engine?: 'sqlite' | 'postgres' }).engine;
+  const findings = db && engine
+    ? new ToolCallFindingsService({
+        db: db as Kysely<any>, // eslint-disable-line @typescript-eslint/no-explicit-any
+        engine,
+        listEvents: (f) => store.listEvents(f),
+        sinks: () => config.sinks,
+        now,
+        reportError: (e) => app.log.warn({ err: e }, 'tool-call findings: run failed'),
+      })
+    : null;
+  app.decorate('toolCallFindings', findings);
+  if (findings) {
+    findings.start();
+    app.addHook('onClose', async () => findings.shutdown());
   }
   const need = (): ToolPolicyService => {
     if (!service) throw Errors.storeUnavailable('the tool policy needs the SQL store');

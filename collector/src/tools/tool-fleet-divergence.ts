@@ -38,13 +38,14 @@ import type { Kysely } from 'kysely';
 import { findingTransitionId } from '../store/projection.js';
 import { OUTBOX_ROW_MAX_EVENTS } from '../store/projection-writer.js';
 import { sinkWantsEvent } from '../store/sink-routing.js';
+import { ANALYTICS_RULES } from '../tool-calls/tool-call-analytics.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const TOOL_FLEET_DIVERGENCE_RULE = 'tool-fleet-divergence';
 
 /** Rules whose findings the collector raises and resolves itself (agents' snapshots leave them alone). */
-export const COLLECTOR_RULE_IDS: readonly string[] = [TOOL_FLEET_DIVERGENCE_RULE];
+export const COLLECTOR_RULE_IDS: readonly string[] = [TOOL_FLEET_DIVERGENCE_RULE, ...ANALYTICS_RULES];
 
 const RATIONALE =
   'Endpoints running the same MCP server at the same version should be offered the same tool. On this endpoint ' +
