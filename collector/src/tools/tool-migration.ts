@@ -41,7 +41,7 @@ export const toolMigration = (): Migration => ({
 
 /**
  * The fleet divergence state (tool-fleet-divergence.ts): each endpoint_tools row's fleet group
- * and variant, endpoints per (group, variant), each group's majority, and the endpoints whose
+ * and variant (and whether its socket server is gone), endpoints per (group, variant), each group's majority, and the endpoints whose
  * divergence finding is open. Existing rows are given their group and variant and counted; their
  * majorities are left unknown, so the next change of a group reconciles all of it.
  */
@@ -49,6 +49,8 @@ export const toolFleetMigration = (): Migration => ({
   async up(db: AnyDb) {
     await db.schema.alterTable('endpoint_tools').addColumn('fleet_group', 'text').execute();
     await db.schema.alterTable('endpoint_tools').addColumn('variant', 'text').execute();
+    // 1 while the socket server of a probed tool is gone (tool-projection.ts listenerMoved).
+    await db.schema.alterTable('endpoint_tools').addColumn('listener_gone', 'integer', (c) => c.notNull().defaultTo(0)).execute();
     await db.schema.createIndex('endpoint_tools_fleet').on('endpoint_tools').columns(['fleet_group', 'variant', 'endpoint_id']).execute();
     await db.schema
       .createTable('tool_fleet_groups')

@@ -4,11 +4,13 @@
  * added/changed tool is upserted with its latest hashes, a removed one marked not present. Each
  * row carries its fleet group and variant; the endpoint counts they move are applied after the
  * batch's events, raising and resolving `tool-fleet-divergence` findings (tool-fleet-divergence.ts).
+ * `mcp-listener.removed|added|changed` hide and show again the probed tools of a socket server
+ * that stopped and came back (listenerMoved).
  * Throws what the database throws (the caller's transaction rolls back whole). Other event types
  * are ignored.
  */
 import type { Kysely } from 'kysely';
-import type { McpEvent, ToolRecord } from '@mcpwatch/shared';
+import type { McpEvent, McpListenerRecord, ToolRecord } from '@mcpwatch/shared';
 import { addDelta, applyFleetDeltas, fleetGroupOf, variantOf, type FleetDeltas, type ToolBatchContext } from './tool-fleet-divergence.js';
 
 export { COLLECTOR_RULE_IDS, type ToolBatchContext } from './tool-fleet-divergence.js';
@@ -16,6 +18,7 @@ export { COLLECTOR_RULE_IDS, type ToolBatchContext } from './tool-fleet-divergen
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 export const TOOL_EVENT_TYPES: ReadonlySet<string> = new Set(['tool.added', 'tool.changed', 'tool.removed']);
+const LISTENER_EVENT_TYPES: ReadonlySet<string> = new Set(['mcp-listener.added', 'mcp-listener.changed', 'mcp-listener.removed']);
 
 function row(endpointId: string, t: ToolRecord, at: string, present: boolean) {
   return {
@@ -35,6 +38,7 @@ function row(endpointId: string, t: ToolRecord, at: string, present: boolean) {
     capabilities: `,${t.capabilities.join(',')},`,
     description: t.description ?? null,
     present: present ? 1 : 0,
+    listener_gone: 0,
     fleet_group: fleetGroupOf(t),
     variant: variantOf(t),
     first_seen: at,
@@ -47,6 +51,10 @@ export async function projectToolEvents(trx: AnyDb, ctx: ToolBatchContext, event
   let applied = 0;
   const deltas: FleetDeltas = new Map();
   for (const e of events) {
+    if (LISTENER_EVENT_TYPES.has(e.type)) {
+      await listenerMoved(trx, ctx.endpointId, (e.data as McpListenerRecord).serverId, e.type !== 'mcp-listener.removed', e.time || ctx.receivedAt, deltas);
+      continue;
+    }
     if (!TOOL_EVENT_TYPES.has(e.type)) continue;
     const t = e.data as ToolRecord;
     const removed = e.type === 'tool.removed';
@@ -63,7 +71,7 @@ export async function projectToolEvents(trx: AnyDb, ctx: ToolBatchContext, event
     await trx
       .insertInto('endpoint_tools')
       .values(r)
-      .onConflict((oc) => oc.columns(['endpoint_id', 'server_id', 'name']).doUpdateSet(removed ? { present: 0, last_seen: r.last_seen } : update))
+      .onConflict((oc) => oc.columns(['endpoint_id', 'server_id', 'name']).doUpdateSet(removed ? { present: 0, listener_gone: 0, last_seen: r.last_seen } : update))
       .execute();
     if (before && Number(before.present) === 1) addDelta(deltas, before.fleet_group ?? null, before.variant ?? null, -1);
     if (!removed) addDelta(deltas, r.fleet_group, r.variant, 1);
@@ -71,4 +79,32 @@ export async function projectToolEvents(trx: AnyDb, ctx: ToolBatchContext, event
   }
   await applyFleetDeltas(trx, ctx, deltas);
   return applied;
+}
+
+/**
+ * A socket MCP server went away (`mcp-listener.removed`) or came back (`added` / `changed`). The
+ * agent sends no `tool.removed` for the tools of a server that stopped (it could not list them),
+ * and none again when the same tools come back: the probed tools of that server are hidden
+ * (`listener_gone`) while it is gone and shown again when it returns; a later `tool.*` event of
+ * the agent supersedes either.
+ */
+async function listenerMoved(trx: AnyDb, endpointId: string, serverId: string, up: boolean, at: string, deltas: FleetDeltas): Promise<void> {
+  const rows = await trx
+    .selectFrom('endpoint_tools')
+    .select(['name', 'fleet_group', 'variant'])
+    .where('endpoint_id', '=', endpointId)
+    .where('server_id', '=', serverId)
+    .where('source', '=', 'probe')
+    .where(up ? 'listener_gone' : 'present', '=', 1)
+    .execute();
+  if (rows.length === 0) return;
+  await trx
+    .updateTable('endpoint_tools')
+    .set(up ? { present: 1, listener_gone: 0, last_seen: at } : { present: 0, listener_gone: 1, last_seen: at })
+    .where('endpoint_id', '=', endpointId)
+    .where('server_id', '=', serverId)
+    .where('source', '=', 'probe')
+    .where(up ? 'listener_gone' : 'present', '=', 1)
+    .execute();
+  for (const r of rows) addDelta(deltas, r.fleet_group ?? null, r.variant ?? null, up ? 1 : -1);
 }

@@ -4,7 +4,7 @@
  * agents send them (shared event builder, the store's ingest and projector), one enrolled agent
  * per endpoint; what comes out is read from the store's own query API, event history and outbox.
  */
-import { makeEvent, type Finding, type McpEvent, type ToolRecord } from '@mcpwatch/shared';
+import { makeEvent, type Finding, type McpEvent, type McpListenerRecord, type ToolRecord } from '@mcpwatch/shared';
 import type { Kysely } from 'kysely';
 import { endpointsExposing, fleetDivergence, listTools, toolsOfEndpoint } from '../../../src/tools/tool-queries.js';
 import { fleetGroupOf, majorityOf, TOOL_FLEET_DIVERGENCE_RULE } from '../../../src/tools/tool-fleet-divergence.js';
@@ -26,6 +26,11 @@ function tool(over: Partial<ToolRecord>): ToolRecord {
 const ev = (type: 'tool.added' | 'tool.removed', endpointId: string, t: ToolRecord): McpEvent => makeEvent(type, endpointId, t);
 const changed = (endpointId: string, t: ToolRecord, previous: ToolRecord): McpEvent =>
   makeEvent('tool.changed', endpointId, { ...t, changedFields: ['description'], previousDescriptionSha256: previous.descriptionSha256, previousInputSchemaSha256: previous.inputSchemaSha256, previousServerVersion: previous.serverVersion ?? null });
+
+const listener = (serverId: string): McpListenerRecord => ({
+  serverId, port: 8931, bind: '127.0.0.1', allInterfaces: false, pid: 4242, user: 'alice', processName: 'node', serverKey: 'sk-docs', configured: true,
+  transport: 'streamable-http', path: '/mcp', serverName: 'docs', serverVersion: '3.0.0', protocolVersion: '2025-06-18', authRequired: false,
+});
 
 describe('fleet majority', () => {
   it('is the unique top variant held by two endpoints or more; a tie or a lone endpoint has none', () => {
@@ -148,5 +153,23 @@ describe.each(await engineCases())('tool projection, queries and fleet divergenc
     await send(3, (ep) => [changed(ep, tool({ descriptionSha256: H('f'), annotationsSha256: H('c'), serverVersion: '1.3.0' }), tool({ descriptionSha256: H('f') }))]);
     expect(await openOn()).toEqual([]);
     expect(await fleetDivergence(db)).toEqual([]);
+  });
+
+  it('hides the tools of a socket server that stopped (the agent sends no tool.removed) and shows them again when it returns', async () => {
+    const docs = (d: string) => tool({ serverId: 'fp-docs', serverKey: 'sk-docs', serverName: 'docs', serverVersion: '3.0.0', name: 'search', descriptionSha256: H(d) });
+    for (const i of [0, 1]) await send(i, (ep) => [makeEvent('mcp-listener.added', ep, listener('fp-docs')), ev('tool.added', ep, docs('a'))]);
+    await send(2, (ep) => [makeEvent('mcp-listener.added', ep, listener('fp-docs')), ev('tool.added', ep, docs('d'))]);
+    expect(await openOn()).toEqual([id(2)]);
+    await send(2, (ep) => [makeEvent('mcp-listener.removed', ep, listener('fp-docs'))]);
+    expect(await openOn()).toEqual([]);
+    expect((await listTools(db, { name: 'search' }))[0]).toMatchObject({ endpoints: 2, descriptionVariants: 1 });
+    expect((await toolsOfEndpoint(db, id(2))).map((x) => x.name)).not.toContain('search');
+    // Back with the same tools (the agent announces the listener, not the unchanged tools).
+    await send(2, (ep) => [makeEvent('mcp-listener.added', ep, listener('fp-docs'))]);
+    expect(await openOn()).toEqual([id(2)]);
+    expect((await listTools(db, { name: 'search' }))[0]).toMatchObject({ endpoints: 3, descriptionVariants: 2 });
+    // A listener event of a server with no hidden tools changes nothing.
+    await send(0, (ep) => [makeEvent('mcp-listener.changed', ep, listener('fp-docs'))]);
+    expect((await listTools(db, { name: 'search' }))[0]).toMatchObject({ endpoints: 3 });
   });
 });
