@@ -1,10 +1,16 @@
 /**
- * Small helpers shared by the benchmarks: order statistics, /proc sampling of a process's CPU
- * time and RSS (Linux), and a results table. No timers left running; nothing here throws on a
- * process that already exited (samples come back null).
+ * Small helpers shared by the benchmarks: size knobs from the environment, order statistics,
+ * /proc sampling of a process's CPU time and RSS (Linux), and a results table. No timers left
+ * running; nothing here throws on a process that already exited (samples come back null).
  */
 import { readFileSync } from 'node:fs';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+
+/** A positive whole number from the environment variable `name` (a bench's size knob), else `fallback`. */
+export function envInt(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
 
 /** Median of the values (NaN for none). */
 export function median(values: readonly number[]): number {

@@ -5,11 +5,13 @@
  * A generator writes the current-inventory rows directly (not timed): per endpoint its users, one
  * or two MCP clients, three configured servers drawn from BENCH_FINGERPRINTS (default 300) with a
  * skewed prevalence (a few servers on most endpoints, a long tail), a finding on roughly 40 % of
- * them and a few events. Then, through the collector's own app (buildApp + inject: routing,
+ * them, two tools per configured server (endpoint_tools), a containment command on one endpoint in a
+ * hundred, a few events and a tool call on one endpoint in ten. Then, through the collector's own app (buildApp + inject: routing,
  * session check, validation, serialisation included; no network), every call each dashboard page
  * makes is timed BENCH_RUNS times (default 30, after 3 warm-ups): the overview, the endpoints /
  * servers / findings lists (first page, a filter, the next page), "which endpoints run this" for
- * the most prevalent server, and random endpoint drill-downs. Prints median and p95 per call and
+ * the most prevalent server, random endpoint drill-downs (with tools and containment), the tools
+ * page (a filter, "which endpoints expose" the top tool) and the tool-calls page. Prints median and p95 per call and
  * checks the budget (DESIGN.md: p95 <= 300 ms per API call); exits 1 when a call is over it. Also
  * prints the cost of the background summary (servers by fingerprint + overview counts).
  */
@@ -20,12 +22,8 @@ import { performance } from 'node:perf_hooks';
 import { buildApp, computeServerSummary, createStore, loadConfig } from '@mcpwatch/collector';
 import { makeServerEntry } from '@mcpwatch/testkit';
 import type { Kysely } from 'kysely';
-import { median, percentile } from './bench-stats.js';
+import { envInt, median, percentile } from './bench-stats.js';
 
-const envInt = (name: string, fallback: number): number => {
-  const n = Number(process.env[name]);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-};
 const ENDPOINTS = envInt('BENCH_ENDPOINTS', 100_000);
 const FINGERPRINTS = envInt('BENCH_FINGERPRINTS', 300);
 const RUNS = envInt('BENCH_RUNS', 30);
@@ -69,6 +67,8 @@ async function generate(db: AnyDb, nowMs: number): Promise<{ endpointIds: string
     const srvRows: Record<string, unknown>[] = [];
     const findings: Record<string, unknown>[] = [];
     const events: Record<string, unknown>[] = [];
+    const tools: Record<string, unknown>[] = [];
+    const commands: Record<string, unknown>[] = [];
     for (let i = start; i < Math.min(ENDPOINTS, start + BATCH); i++) {
       const id = `ep-${String(i).padStart(6, '0')}`;
       endpointIds.push(id);
@@ -98,6 +98,22 @@ async function generate(db: AnyDb, nowMs: number): Promise<{ endpointIds: string
           endpoint_id: id, server_key: serverKey, first_seen: iso(first), last_seen: iso(seen), present: 1, removed_at: null, data: JSON.stringify(entry), fingerprint: s.fingerprint, name: s.name, client, scope: 'user', config_path: entry.configPath, user_name: user,
           transport: s.transport, command: s.command, url: s.url, package_ecosystem: 'npm', package_name: s.package?.name ?? null, package_version: s.package?.version ?? null, package_pinned: s.package?.pinned ? 1 : 0, disabled: 0,
         });
+        // Its tools (two per server), as the tool projection stores them.
+        for (const [t, name] of ['read', i % 7 === 0 ? 'run_command' : 'write'].entries()) {
+          tools.push({
+            endpoint_id: id, server_id: s.fingerprint, name: `${s.name}_${name}`, server_key: serverKey, server_name: s.name, server_version: '1.0.0', source: 'probe', title: null,
+            description_sha256: (i % 50 === 0 ? 'b' : 'a').repeat(64), input_schema_sha256: 'c'.repeat(64), annotations_sha256: null, instructions_sha256: null,
+            annotations: t === 0 ? '{"readOnlyHint":true}' : '{}', capabilities: name === 'run_command' ? ',shell-exec,' : name === 'write' ? ',file-write,' : ',,', description: null, present: 1, first_seen: iso(first), last_seen: iso(seen),
+          });
+        }
+        // One endpoint in a hundred has a containment command for its first server (pending, confirmed or failed).
+        if (k === 1 && i % 100 === 0) {
+          const status = ['queued', 'succeeded', 'failed'][(i / 100) % 3]!;
+          commands.push({
+            command_id: `cmd_${String(i).padStart(8, '0')}`, endpoint_id: id, server_key: serverKey, action: 'quarantine', reason: 'bench', actor_token_id: 'bench', actor_name: 'bench', requested_at: iso(seen - 3600_000),
+            expires_at: iso(nowMs + 86400_000), status, delivered_at: null, result_at: status === 'queued' ? null : iso(seen), result_detail: status === 'failed' ? 'permission: bench' : null, signed_command: '{}',
+          });
+        }
         if (rand() < 0.4 / 3 * 3 / 3 + 0.09) {
           const sev = Math.floor(rand() * 5);
           const fid = `f-${i}-${k}`;
@@ -113,6 +129,11 @@ async function generate(db: AnyDb, nowMs: number): Promise<{ endpointIds: string
           const evId = `${at.toString(32).toUpperCase().padStart(10, '0')}${String(i).padStart(8, '0')}${String(e).padStart(8, '0')}`.slice(0, 26);
           events.push({ id: evId, endpoint_id: id, agent_id: `ag-${i}`, type: 'agent.heartbeat', time: iso(at), received_at: iso(at), batch_seq: e + 1, data: '{}' });
         }
+        const callAt = seen - 30_000;
+        events.push({
+          id: `${callAt.toString(32).toUpperCase().padStart(10, '0')}${String(i).padStart(8, '0')}CALL0000`.slice(0, 26), endpoint_id: id, agent_id: `ag-${i}`, type: 'tool.called', time: iso(callAt), received_at: iso(callAt), batch_seq: 6,
+          data: JSON.stringify({ client: 'claude-code', user, phase: 'pre', server: 'srv-0', tool: 'srv-0_read', argumentNames: ['path'], decision: i % 20 === 0 ? 'deny' : 'allow', enforced: true, mode: 'enforce', rule: 'default', calledAt: iso(callAt) }),
+        });
       }
     }
     await db.transaction().execute(async (trx) => {
@@ -122,6 +143,8 @@ async function generate(db: AnyDb, nowMs: number): Promise<{ endpointIds: string
       await insertChunked(trx, 'servers', srvRows);
       await insertChunked(trx, 'findings', findings);
       await insertChunked(trx, 'events', events);
+      await insertChunked(trx, 'endpoint_tools', tools);
+      await insertChunked(trx, 'containment_commands', commands);
     });
   }
   return { endpointIds, topFingerprint: servers[0]!.fingerprint };
@@ -226,6 +249,12 @@ async function main(): Promise<number> {
       add('findings', 'next page', await next('/ui/api/findings?status=open'));
       add('findings', 'resolved, first page', '/ui/api/findings?status=resolved');
       add('endpoint', 'drill-down (random endpoint)', () => `/ui/api/endpoints/${anyEndpoint()}`);
+      add('endpoint', 'drill-down (an endpoint with a containment command)', () => `/ui/api/endpoints/ep-${String(Math.floor(rand() * (ENDPOINTS / 100)) * 100).padStart(6, '0')}`);
+      add('tools', 'first page', '/ui/api/tools');
+      add('tools', 'filter capability=shell-exec', '/ui/api/tools?capability=shell-exec');
+      add('tools', 'which endpoints expose the top tool', '/ui/api/tools/srv-0_read/endpoints');
+      add('tool calls', 'first page', '/ui/api/tool-calls');
+      add('tool calls', 'next page', await next('/ui/api/tool-calls'));
 
       const rows: Array<{ page: string; call: string; median: number; p95: number; ok: boolean }> = [];
       for (const [page, call, url] of calls) {

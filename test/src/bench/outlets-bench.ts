@@ -33,12 +33,8 @@ import {
 import { sha256Hex, type McpEvent } from '@mcpwatch/shared';
 import { Kinesalite, TEST_CREDENTIALS, TEST_REGION } from '@mcpwatch/testkit';
 import { makeEvents, makeHost } from '@mcpwatch/testkit';
-import { formatRows, median, type BenchRow } from './bench-stats.js';
+import { envInt, formatRows, median, type BenchRow } from './bench-stats.js';
 
-const envInt = (name: string, fallback: number): number => {
-  const n = Number(process.env[name]);
-  return Number.isInteger(n) && n > 0 ? n : fallback;
-};
 const EVENTS = envInt('BENCH_EVENTS', 20_000);
 const AGENTS = envInt('BENCH_AGENTS', 20);
 const RUNS = envInt('BENCH_RUNS', 5);

@@ -8,45 +8,13 @@
  *  - each found entry normalizes (H2's normalizeEntry) to the labelled transport, command, url,
  *    env keys and disabled flag.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { discover } from '../../../src/discovery/index.js';
 import { normalizeEntry } from '../../../src/normalize/index.js';
 import type { ScanContext } from '../../../src/types.js';
-
-const CORPUS = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/corpus/real-configs');
-
-interface LabelServer {
-  name: string;
-  transport: string;
-  command: string | null;
-  url: string | null;
-  env_keys: string[];
-  disabled: boolean;
-  section?: string;
-}
-interface Label {
-  file: string;
-  kind: string;
-  parse: 'ok' | 'jsonc' | 'malformed';
-  servers: LabelServer[];
-}
-
-const labels: Label[] = JSON.parse(readFileSync(join(CORPUS, 'labels.json'), 'utf8')) as Label[];
-
-/** Where each corpus kind goes in a Linux home ('project:' = inside the project folder), and its client id. */
-const PLACEMENT: Record<string, { path: string; client: string }> = {
-  'claude-desktop': { path: '.config/Claude/claude_desktop_config.json', client: 'claude-desktop' },
-  'claude-code-project': { path: 'project:.mcp.json', client: 'claude-code' },
-  cursor: { path: '.cursor/mcp.json', client: 'cursor' },
-  vscode: { path: 'project:.vscode/mcp.json', client: 'vscode' },
-  windsurf: { path: '.codeium/windsurf/mcp_config.json', client: 'windsurf' },
-  gemini: { path: '.gemini/settings.json', client: 'gemini-cli' },
-  codex: { path: '.codex/config.toml', client: 'codex' },
-  zed: { path: '.config/zed/settings.json', client: 'zed' },
-};
+import { CORPUS, CORPUS_KINDS, CORPUS_LABELS as labels, corpusFiles, type Label } from '../../support/corpus.js';
 
 let tmpRoot: string;
 beforeAll(() => {
@@ -58,7 +26,7 @@ afterAll(() => {
 
 /** Places one corpus file in a fresh home; returns the scan context and the placed path. */
 function placeInHome(label: Label): { ctx: ScanContext; placed: string } {
-  const placement = PLACEMENT[label.kind];
+  const placement = CORPUS_KINDS[label.kind];
   if (!placement) throw new Error(`no placement for corpus kind ${label.kind}`);
   const home = join(tmpRoot, label.file.replace(/\W/g, '_'), 'home');
   const projectsDir = join(home, 'src');
@@ -71,9 +39,8 @@ function placeInHome(label: Label): { ctx: ScanContext; placed: string } {
 
 describe('real-config corpus through discovery', () => {
   it('has a placement for every labelled kind and a label for every file', () => {
-    const files = readdirSync(CORPUS).filter((f) => /^\d{3}-/.test(f)).sort();
-    expect(labels.map((l) => l.file).sort()).toEqual(files);
-    for (const l of labels) expect(Object.keys(PLACEMENT)).toContain(l.kind);
+    expect(labels.map((l) => l.file).sort()).toEqual(corpusFiles());
+    for (const l of labels) expect(Object.keys(CORPUS_KINDS)).toContain(l.kind);
   });
 
   for (const label of labels) {
@@ -85,9 +52,9 @@ describe('real-config corpus through discovery', () => {
         expect(file).toBeDefined();
         expect(file!.entries).toEqual([]);
         expect(file!.errors).toHaveLength(1);
-        expect(file!.errors[0]).toMatchObject({ path: placed, code: 'parse', client: PLACEMENT[label.kind]!.client });
+        expect(file!.errors[0]).toMatchObject({ path: placed, code: 'parse', client: CORPUS_KINDS[label.kind]!.client });
         expect(file!.errors[0]!.line).toBeGreaterThanOrEqual(1);
-        expect(result.clients.find((c) => c.client === PLACEMENT[label.kind]!.client)).toMatchObject({ serverCount: 0, configPaths: [placed] });
+        expect(result.clients.find((c) => c.client === CORPUS_KINDS[label.kind]!.client)).toMatchObject({ serverCount: 0, configPaths: [placed] });
       });
       continue;
     }
@@ -98,7 +65,7 @@ describe('real-config corpus through discovery', () => {
       expect(result.files.map((f) => f.path)).toEqual([placed]);
       const file = result.files[0]!;
       expect(file.errors).toEqual([]);
-      expect(file.client).toBe(PLACEMENT[label.kind]!.client);
+      expect(file.client).toBe(CORPUS_KINDS[label.kind]!.client);
       const loaded = label.servers.filter((s) => !s.section);
       expect(file.entries.map((e) => e.name).sort()).toEqual(loaded.map((s) => s.name).sort());
       // Servers under a section the client ignores are not entries.

@@ -3,9 +3,8 @@
  * labelled server, read with a minimal extraction (discovery's own corpus test covers finding
  * files and sections), must normalize to the labelled transport, command, url and env keys.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parse as parseJsonc, type ParseError } from 'jsonc-parser';
 import { parse as parseToml } from 'smol-toml';
 import { Value } from '@sinclair/typebox/value';
@@ -13,41 +12,7 @@ import { ServerEntry } from '@mcpwatch/shared';
 import { normalizeEntry, readEntryFields } from '../../../src/normalize/index.js';
 import { evaluateRules } from '../../../src/rules/index.js';
 import type { ConfigFileResult, EntryDialect, RawServerEntry } from '../../../src/types.js';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const CORPUS = join(here, '../../fixtures/corpus/real-configs');
-
-interface LabelServer {
-  name: string;
-  transport: string;
-  command: string | null;
-  url: string | null;
-  env_keys: string[];
-  disabled: boolean;
-  section?: string;
-  bridge?: boolean;
-}
-interface Label {
-  file: string;
-  kind: string;
-  parse: 'ok' | 'jsonc' | 'malformed';
-  servers: LabelServer[];
-  secrets_present: boolean;
-}
-
-const labels: Label[] = JSON.parse(readFileSync(join(CORPUS, 'labels.json'), 'utf8'));
-
-/** Where each client keeps its servers, and their dialect: the minimal extraction for this test. */
-const SECTIONS: Record<string, { path: string; dialect: EntryDialect }> = {
-  'claude-desktop': { path: 'mcpServers', dialect: 'standard' },
-  'claude-code-project': { path: 'mcpServers', dialect: 'standard' },
-  cursor: { path: 'mcpServers', dialect: 'standard' },
-  windsurf: { path: 'mcpServers', dialect: 'standard' },
-  gemini: { path: 'mcpServers', dialect: 'standard' },
-  vscode: { path: 'servers', dialect: 'standard' },
-  zed: { path: 'context_servers', dialect: 'zed' },
-  codex: { path: 'mcp_servers', dialect: 'codex' },
-};
+import { CORPUS, CORPUS_KINDS, CORPUS_LABELS as labels, corpusFiles, type Label, type LabelServer } from '../../support/corpus.js';
 
 function parseFile(file: string): { doc: unknown; errors: number } {
   const text = readFileSync(join(CORPUS, file), 'utf8');
@@ -84,12 +49,11 @@ function rawEntry(label: Label, name: string, value: unknown, dialect: EntryDial
 
 describe('normalization of the real-config corpus', () => {
   it('covers every corpus file with a label', () => {
-    const files = readdirSync(CORPUS).filter((f) => /^\d{3}-/.test(f)).sort();
-    expect(labels.map((l) => l.file).sort()).toEqual(files);
+    expect(labels.map((l) => l.file).sort()).toEqual(corpusFiles());
   });
 
   for (const label of labels) {
-    const section = SECTIONS[label.kind];
+    const kind = CORPUS_KINDS[label.kind];
     if (label.parse === 'malformed') {
       it(`${label.file}: is reported as unparsable, not as zero servers`, () => {
         const { doc, errors } = parseFile(label.file);
@@ -98,16 +62,16 @@ describe('normalization of the real-config corpus', () => {
       continue;
     }
     it(`${label.file}: every labelled server normalizes as labelled`, () => {
-      expect(section).toBeDefined();
+      expect(kind).toBeDefined();
       const { doc, errors } = parseFile(label.file);
       expect(errors).toBe(0);
-      const dialect = section!.dialect;
+      const dialect = kind!.dialect;
       const bySection = new Map<string, Record<string, unknown>>();
-      const sectionOf = (s: LabelServer) => s.section ?? section!.path;
+      const sectionOf = (s: LabelServer) => s.section ?? kind!.section;
       for (const s of label.servers) if (!bySection.has(sectionOf(s))) bySection.set(sectionOf(s), at(doc, sectionOf(s)));
       // The canonical section holds exactly the labelled servers (no more, no fewer).
       const canonical = label.servers.filter((s) => !s.section).map((s) => s.name).sort();
-      expect(Object.keys(at(doc, section!.path)).sort()).toEqual(canonical);
+      expect(Object.keys(at(doc, kind!.section)).sort()).toEqual(canonical);
 
       for (const expected of label.servers) {
         const value = bySection.get(sectionOf(expected))![expected.name];
@@ -132,8 +96,8 @@ describe('normalization of the real-config corpus', () => {
 
     it(`${label.file}: secret findings match the label (secrets_present: ${label.secrets_present}) and no value leaks`, () => {
       const { doc } = parseFile(label.file);
-      const dialect = section!.dialect;
-      const raw = Object.entries(at(doc, section!.path)).map(([name, value]) => rawEntry(label, name, value, dialect));
+      const dialect = kind!.dialect;
+      const raw = Object.entries(at(doc, kind!.section)).map(([name, value]) => rawEntry(label, name, value, dialect));
       const servers = raw.map(normalizeEntry).flatMap((r) => (r.ok ? [r.server] : []));
       const file: ConfigFileResult = {
         path: `/corpus/${label.file}`, client: label.kind, scope: 'user', user: null, projectPath: null,
