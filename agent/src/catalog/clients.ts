@@ -96,14 +96,24 @@ const CLAUDE_CODE_USER_SECTIONS: readonly ServerSection[] = [
 ];
 const PLUGIN_MCP: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', rootFallback: true }];
 const PLUGIN_MANIFEST: readonly ServerSection[] = [{ path: ['mcpServers'], shape: 'map', allowPathReference: true }];
-/** A Claude Code plugin's two server files (.mcp.json, .claude-plugin/plugin.json) below `dir`. */
-function claudePluginLocations(id: string, base: BaseDir, dir: readonly string[]): ConfigLocation[] {
-  const source = 'https://docs.claude.com/en/docs/claude-code/plugins-reference (.mcp.json at the plugin root or mcpServers in plugin.json, inline or a path; ${CLAUDE_PLUGIN_ROOT})';
+/** A plugin's server files below `dir`: `mcpFiles` at its root, and mcpServers of `<manifestDir>/plugin.json`. */
+function pluginLocations(id: string, base: BaseDir, dir: readonly string[], manifestDir: string, source: string, mcpFiles: readonly string[] = ['.mcp.json']): ConfigLocation[] {
   return [
-    loc(`${id}-mcp`, 'plugin', base, [...dir, '.mcp.json'], { sections: PLUGIN_MCP, pluginRoot: true, source }),
-    loc(`${id}-manifest`, 'plugin', base, [...dir, '.claude-plugin', 'plugin.json'], { sections: PLUGIN_MANIFEST, pluginRoot: true, source }),
+    ...mcpFiles.map((file, i) => loc(`${id}-mcp${i === 0 ? '' : `-${file.replace(/\W/g, '')}`}`, 'plugin', base, [...dir, file], { sections: PLUGIN_MCP, pluginRoot: true, source })),
+    loc(`${id}-manifest`, 'plugin', base, [...dir, manifestDir, 'plugin.json'], { sections: PLUGIN_MANIFEST, pluginRoot: true, source }),
   ];
 }
+const CLAUDE_PLUGINS_SOURCE = 'https://docs.claude.com/en/docs/claude-code/plugins-reference (.mcp.json at the plugin root or mcpServers in plugin.json, inline or a path; ${CLAUDE_PLUGIN_ROOT})';
+/** A Claude Code plugin's two server files (.mcp.json, .claude-plugin/plugin.json) below `dir`. */
+const claudePluginLocations = (id: string, base: BaseDir, dir: readonly string[]): ConfigLocation[] => pluginLocations(id, base, dir, '.claude-plugin', CLAUDE_PLUGINS_SOURCE);
+/**
+ * Codex plugins: installed copies in ~/.codex/plugins/cache/<marketplace>/<plugin>/<version>/
+ * (Codex loads from the cache, not the marketplace source), .codex-plugin/plugin.json and an
+ * .mcp.json at the plugin root (https://developers.openai.com/codex/plugins/build).
+ */
+const CODEX_PLUGINS_SOURCE = 'https://developers.openai.com/codex/plugins/build (.codex-plugin/plugin.json, .mcp.json at the plugin root; installed copies under ~/.codex/plugins/cache/<marketplace>/<plugin>/<version>/, as plugin authors document)';
+/** Cursor plugins (Cursor 2.5+): ~/.cursor/plugins/local/<name>/ and ~/.cursor/plugins/cache/<marketplace>/<name>/<commit>/. */
+const CURSOR_PLUGINS_SOURCE = 'Cursor plugin specification (cursor/plugins: .cursor-plugin/plugin.json, mcp.json at the plugin root); install folders ~/.cursor/plugins/local/<name> and ~/.cursor/plugins/cache/<marketplace>/<name>/<commit> as plugin installers document';
 const OPENCODE_SECTIONS: readonly ServerSection[] = [{ path: ['mcp'], shape: 'map', unwrapKey: 'servers' }];
 const MSIX_CLAUDE = ['Packages', 'Claude_pzs8sxrjxfjjc', 'LocalCache', 'Roaming', 'Claude'] as const;
 const DXT_SECTIONS: readonly ServerSection[] = [{ path: ['server', 'mcp_config'], shape: 'single', namePath: ['name'] }];
@@ -185,7 +195,11 @@ export const CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'cursor',
     displayName: 'Cursor',
-    locations: [loc('user', 'user', 'home', ['.cursor', 'mcp.json']), loc('project', 'project', 'project', ['.cursor', 'mcp.json'])],
+    locations: [
+      loc('user', 'user', 'home', ['.cursor', 'mcp.json']),
+      loc('project', 'project', 'project', ['.cursor', 'mcp.json']),
+      ...pluginLocations('plugins', 'home', ['.cursor', 'plugins', '**'], '.cursor-plugin', CURSOR_PLUGINS_SOURCE, ['mcp.json', '.mcp.json']),
+    ],
     projectSources: vscodeStorage('Cursor'),
     processes: {
       darwin: sig(['Cursor'], ['/Cursor\\.app/Contents/MacOS/Cursor$']),
@@ -346,6 +360,8 @@ export const CLIENTS: readonly ClientDefinition[] = [
       // System config (issue 14): /etc/codex/config.toml, %ProgramData%\OpenAI\Codex\config.toml.
       loc('system-unix', 'managed', 'system', ['etc', 'codex', 'config.toml'], { os: UNIX, format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
       loc('system-windows', 'managed', 'system', ['ProgramData', 'OpenAI', 'Codex', 'config.toml'], { os: WIN, format: 'toml', dialect: 'codex', sections: [map('mcp_servers')] }),
+      ...pluginLocations('plugin-cache', 'home', ['.codex', 'plugins', 'cache', '**'], '.codex-plugin', CODEX_PLUGINS_SOURCE),
+      ...pluginLocations('codex-home-plugin-cache', 'env:CODEX_HOME', ['plugins', 'cache', '**'], '.codex-plugin', CODEX_PLUGINS_SOURCE),
     ],
     // [projects."<path>"] tables record trusted project roots: the same shape as ~/.claude.json's
     // `projects` (keys are folders), so their .codex/config.toml is read without a project walk.

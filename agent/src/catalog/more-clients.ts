@@ -70,10 +70,17 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'copilot-jetbrains',
     displayName: 'GitHub Copilot for JetBrains',
-    sources: ['issue 14 (github-copilot/intellij/mcp.json; unverified): ~/.config on macOS/Linux, %LOCALAPPDATA% on Windows'],
+    sources: [
+      'https://github.com/microsoft/apm/issues/1225 (Windows %LOCALAPPDATA%\\github-copilot\\intellij\\mcp.json, `servers` key; its macOS ~/Library/Application Support and Linux ~/.local/share paths are marked unverified there)',
+      'https://github.com/microsoft/copilot-for-eclipse/issues/127 (the Copilot plugins\' layout: ~/.config/github-copilot/<ide>/mcp.json on Linux/macOS, %APPDATA%\\github-copilot\\<ide>\\mcp.json on Windows)',
+      'macOS/Linux paths for IntelliJ: unverified (every candidate above is read)',
+    ],
     locations: [
       loc('user', 'user', 'xdgConfig', ['github-copilot', 'intellij', 'mcp.json'], { os: UNIX, sections: SERVERS_OR_MCP_SERVERS }),
+      loc('user-macos-app-support', 'user', 'appData', ['github-copilot', 'intellij', 'mcp.json'], { os: MAC, sections: SERVERS_OR_MCP_SERVERS }),
+      loc('user-linux-data', 'user', 'home', ['.local', 'share', 'github-copilot', 'intellij', 'mcp.json'], { os: ['linux'], sections: SERVERS_OR_MCP_SERVERS }),
       loc('user-windows', 'user', 'localAppData', ['github-copilot', 'intellij', 'mcp.json'], { os: WIN, sections: SERVERS_OR_MCP_SERVERS }),
+      loc('user-windows-roaming', 'user', 'appData', ['github-copilot', 'intellij', 'mcp.json'], { os: WIN, sections: SERVERS_OR_MCP_SERVERS }),
     ],
     hostedBy: ['jetbrains-ai-assistant'],
     processes: {},
@@ -81,7 +88,9 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'windsurf-jetbrains',
     displayName: 'Windsurf plugin for JetBrains',
-    sources: ['issue 14 (~/.codeium/mcp_config.json; unverified)'],
+    sources: [
+      'issue 14 (~/.codeium/mcp_config.json); a public client-integration guide (PV-Bhat/vibe-check-mcp-server docs/clients.md: "new builds ~/.codeium/mcp_config.json") names the same file; no Windsurf/JetBrains page found: unverified',
+    ],
     locations: [loc('user', 'user', 'home', ['.codeium', 'mcp_config.json'])],
     hostedBy: ['jetbrains-ai-assistant'],
     processes: {},
@@ -147,10 +156,15 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'trae',
     displayName: 'Trae',
-    sources: ['issue 14 (unverified): Trae is a VS Code fork; user mcp.json beside its settings, project .trae/mcp.json'],
+    sources: [
+      'https://traeide.com/news/6 (Trae 1.3.0 MCP: project .trae/mcp.json)',
+      'public installers that write Trae\'s user file: <appData>/Trae/User/mcp.json (macOS Application Support, %APPDATA%, ~/.config/Trae on Linux), Trae CN/User/mcp.json, and TRAE SOLO / TRAE SOLO CN on macOS (e.g. memorix README, superpowers-mcp, brokre)',
+    ],
     locations: [
-      loc('user', 'user', 'appData', ['Trae', 'User', 'mcp.json'], { os: [...MAC, ...WIN] }),
-      loc('user-cn', 'user', 'appData', ['Trae CN', 'User', 'mcp.json'], { os: [...MAC, ...WIN] }),
+      loc('user', 'user', 'appData', ['Trae', 'User', 'mcp.json']),
+      loc('user-cn', 'user', 'appData', ['Trae CN', 'User', 'mcp.json']),
+      loc('user-solo', 'user', 'appData', ['TRAE SOLO', 'User', 'mcp.json'], { os: MAC }),
+      loc('user-solo-cn', 'user', 'appData', ['TRAE SOLO CN', 'User', 'mcp.json'], { os: MAC }),
       loc('project', 'project', 'project', ['.trae', 'mcp.json']),
     ],
     processes: { darwin: sig(['Trae', 'Trae CN'], ['/Trae( CN)?\\.app/Contents/MacOS/']), win32: sig(['Trae.exe', 'Trae CN.exe']) },
@@ -251,8 +265,10 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'anythingllm',
     displayName: 'AnythingLLM Desktop',
-    sources: ['AnythingLLM docs, MCP compatibility (storage/plugins/anythingllm_mcp_servers.json under the desktop app data folder; not found in the search corpus)'],
-    locations: [loc('user', 'user', 'appData', ['anythingllm-desktop', 'storage', 'plugins', 'anythingllm_mcp_servers.json'])],
+    sources: [
+      'AnythingLLM docs, MCP compatibility: storage/plugins/anythingllm_mcp_servers.json (the server logs "MCP Config File: .../storage/plugins/anythingllm_mcp_servers.json"); desktop storage under ~/Library/Application Support/anythingllm-desktop, %APPDATA%\\anythingllm-desktop, ~/.config/anythingllm-desktop as public guides give it; entries may sit at the root',
+    ],
+    locations: [loc('user', 'user', 'appData', ['anythingllm-desktop', 'storage', 'plugins', 'anythingllm_mcp_servers.json'], { sections: [{ path: ['mcpServers'], shape: 'map', rootFallback: true }] })],
     processes: { darwin: sig(['AnythingLLM'], ['/AnythingLLM\\.app/']), win32: sig(['AnythingLLM.exe']), linux: sig(['anythingllm-desktop'], ['AnythingLLMDesktop.*\\.AppImage']) },
   },
   {
@@ -309,8 +325,17 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'qoder',
     displayName: 'Qoder',
-    sources: ['https://docs.qoder.com/qoderwork/mcp (mcpServers JSON, added in settings)', 'paths unverified: Qoder is a VS Code fork; user mcp.json beside its settings, project .qoder/mcp.json'],
-    locations: [loc('user', 'user', 'appData', ['Qoder', 'User', 'mcp.json']), loc('project', 'project', 'project', ['.qoder', 'mcp.json'])],
+    sources: [
+      'https://docs.qoder.com/qoderwork/mcp (mcpServers JSON, added in settings)',
+      'public installers and scanners that write Qoder\'s files: ~/.qoder/mcp.json, <appData>/Qoder/User/mcp.json (%APPDATA% on Windows, ~/.config on Linux), QoderCN/User/mcp.json and, on macOS, Qoder/SharedClientCache/mcp.json; project .qoder/mcp.json (graphflow changelog 1.7.5, superpowers-mcp, a Rust installer\'s qoder_mcp_paths)',
+    ],
+    locations: [
+      loc('home', 'user', 'home', ['.qoder', 'mcp.json']),
+      loc('user', 'user', 'appData', ['Qoder', 'User', 'mcp.json']),
+      loc('user-cn', 'user', 'appData', ['QoderCN', 'User', 'mcp.json']),
+      loc('shared-cache', 'user', 'appData', ['Qoder', 'SharedClientCache', 'mcp.json'], { os: MAC }),
+      loc('project', 'project', 'project', ['.qoder', 'mcp.json']),
+    ],
     processes: { darwin: sig(['Qoder', 'qodercli'], ['/Qoder\\.app/Contents/MacOS/']), win32: sig(['Qoder.exe', 'qodercli.exe']), linux: sig(['qoder', 'qodercli']) },
   },
   {
@@ -334,22 +359,33 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'boltai',
     displayName: 'BoltAI',
-    sources: ['issue 14; path unverified (no public page found): ~/.boltai/mcp.json, mcpServers'],
+    sources: ['https://docs.boltai.com/docs/plugins/mcp-servers#faqs (~/.boltai/mcp.json, mcpServers; cited by public MCP installers\' client tables)'],
     locations: [loc('user', 'user', 'home', ['.boltai', 'mcp.json'], { os: MAC })],
     processes: { darwin: sig(['BoltAI'], ['/BoltAI\\.app/Contents/MacOS/']) },
   },
   {
     id: 'jan',
     displayName: 'Jan',
-    sources: ['https://jan.ai/docs/desktop/integrations/mcp-servers (Settings → MCP Servers)', 'janhq/jan web-app MCP settings (mcp_config.json in the Jan data folder); data folder path unverified'],
-    locations: [loc('user', 'user', 'appData', ['Jan', 'data', 'mcp_config.json'])],
+    sources: [
+      'https://jan.ai/docs/desktop/integrations/mcp-servers (Settings → MCP Servers)',
+      'the Jan data folder\'s mcp_config.json as public tools read it: ~/Library/Application Support/Jan/data (macOS), %APPDATA%\\Jan\\data (Windows), ~/.local/share/Jan/data (Linux default) and ~/.config/Jan/data; `mcpServers` map, some write the entries at the root',
+    ],
+    locations: [
+      loc('user', 'user', 'appData', ['Jan', 'data', 'mcp_config.json'], { sections: [{ path: ['mcpServers'], shape: 'map', rootFallback: true }] }),
+      loc('user-linux-data', 'user', 'home', ['.local', 'share', 'Jan', 'data', 'mcp_config.json'], { os: ['linux'], sections: [{ path: ['mcpServers'], shape: 'map', rootFallback: true }] }),
+    ],
     processes: { darwin: sig(['Jan'], ['/Jan\\.app/Contents/MacOS/']), win32: sig(['Jan.exe']), linux: sig(['jan'], ['Jan.*\\.AppImage']) },
   },
   {
     id: 'witsy',
     displayName: 'Witsy',
-    sources: ['issue 14; unverified: Electron userData Witsy/settings.json, servers as the list mcp.servers'],
-    locations: [loc('user', 'user', 'appData', ['Witsy', 'settings.json'], { sections: [list('mcp', 'servers')] })],
+    sources: [
+      'Electron userData Witsy/settings.json (macOS Application Support, %APPDATA%, ~/.config/Witsy) as public MCP installers write it (`mcpServers` map, smithery-style) and Witsy\'s own list mcp.servers; com.nbonamy.witsy on macOS as a candidate',
+    ],
+    locations: [
+      loc('user', 'user', 'appData', ['Witsy', 'settings.json'], { sections: [list('mcp', 'servers'), map('mcpServers')] }),
+      loc('user-bundle-id', 'user', 'appData', ['com.nbonamy.witsy', 'settings.json'], { os: MAC, sections: [list('mcp', 'servers'), map('mcpServers')] }),
+    ],
     processes: { darwin: sig(['Witsy'], ['/Witsy\\.app/Contents/MacOS/']), win32: sig(['Witsy.exe']), linux: sig(['witsy']) },
   },
   {

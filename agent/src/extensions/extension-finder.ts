@@ -36,6 +36,9 @@ export const MAX_EXTENSIONS = 2000;
 const SETTINGS_MAX_BYTES = 5 * 1024 * 1024;
 const SCRIPT_EXTENSIONS = new Set(['.sh', '.bash', '.zsh', '.fish', '.py', '.js', '.mjs', '.cjs', '.ts', '.ps1', '.psm1', '.rb', '.pl', '.php', '.bat', '.cmd', '.exe', '.lua']);
 
+/** Plugin manifests of Claude Code, Codex and Cursor, relative to the plugin folder. */
+const PLUGIN_MANIFESTS = ['.claude-plugin/plugin.json', '.codex-plugin/plugin.json', '.cursor-plugin/plugin.json'];
+
 export interface ExtensionScan {
   extensions: ExtensionRecord[];
   errors: ConfigError[];
@@ -91,7 +94,7 @@ async function hashFolder(root: string): Promise<{ sha: string; files: number; s
       const bytes = await readFile(e.path);
       budget -= bytes.length;
       h.update(bytes);
-      if (e.rel === 'SKILL.md' || e.rel === '.claude-plugin/plugin.json') texts.set(e.rel, bytes.toString('utf8'));
+      if (e.rel === 'SKILL.md' || PLUGIN_MANIFESTS.includes(e.rel)) texts.set(e.rel, bytes.toString('utf8'));
     }
   }
   const scripts = entries.some((e) => e.exec || SCRIPT_EXTENSIONS.has(e.rel.slice(e.rel.lastIndexOf('.')).toLowerCase()));
@@ -151,14 +154,15 @@ async function pluginAt(path: string, place: Place, deps: ExtensionFinderDeps, o
     const h = await hashFolder(path);
     if (h.files === 0) return; // an empty or vanished folder is no plugin
     let manifest: Record<string, unknown> = {};
+    const manifestRel = PLUGIN_MANIFESTS.find((m) => h.texts.has(m));
     try {
-      const parsed: unknown = JSON.parse(h.texts.get('.claude-plugin/plugin.json') ?? '{}');
+      const parsed: unknown = JSON.parse(manifestRel ? (h.texts.get(manifestRel) ?? '{}') : '{}');
       if (isObj(parsed)) manifest = parsed;
     } catch {
-      out.errors.push({ path: join(path, '.claude-plugin', 'plugin.json'), client: place.client, code: 'parse', reason: 'invalid JSON in plugin.json; plugin recorded by folder', line: null, column: null, entry: null });
+      out.errors.push({ path: join(path, ...(manifestRel ?? PLUGIN_MANIFESTS[0]!).split('/')), client: place.client, code: 'parse', reason: 'invalid JSON in plugin.json; plugin recorded by folder', line: null, column: null, entry: null });
     }
     const hooksBefore = out.extensions.length;
-    await pluginHooks(path, manifest, place, deps, out);
+    await pluginHooks(path, manifest, join(path, ...(manifestRel ?? PLUGIN_MANIFESTS[0]!).split('/')), place, deps, out);
     const hasCommandHooks = out.extensions.slice(hooksBefore).some((e) => e.runsCommand);
     out.extensions.push({
       extensionKey: keyOf('plugin', place, path),
@@ -184,7 +188,7 @@ async function pluginAt(path: string, place: Place, deps: ExtensionFinderDeps, o
  * A plugin's hooks: hooks/hooks.json, and plugin.json `hooks` (inline, or the path(s) of hook
  * files relative to the plugin). Paths that leave the plugin folder are not followed.
  */
-async function pluginHooks(root: string, manifest: Record<string, unknown>, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
+async function pluginHooks(root: string, manifest: Record<string, unknown>, manifestPath: string, place: Place, deps: ExtensionFinderDeps, out: ExtensionScan): Promise<void> {
   const files = new Set([join(root, 'hooks', 'hooks.json')]);
   const declared = manifest.hooks;
   for (const ref of typeof declared === 'string' ? [declared] : Array.isArray(declared) ? declared : []) {
@@ -194,7 +198,7 @@ async function pluginHooks(root: string, manifest: Record<string, unknown>, plac
     if (rel !== '' && !rel.startsWith('..') && !isAbsolute(rel)) files.add(target);
   }
   for (const file of files) await hooksIn(file, place, deps, out, root);
-  if (isObj(declared)) addHooks(isObj(declared.hooks) ? declared.hooks : declared, join(root, '.claude-plugin', 'plugin.json'), place, deps, out, root);
+  if (isObj(declared)) addHooks(isObj(declared.hooks) ? declared.hooks : declared, manifestPath, place, deps, out, root);
 }
 
 /** Hook definitions as Claude Code and Gemini CLI write them: {Event: [{matcher, hooks: [{type, command}]}]}. */
@@ -256,9 +260,11 @@ function addHooks(hooks: Record<string, unknown>, path: string, place: Place, de
 
 /** One place extensions are read from: a skills folder, a hooks file, a folder of hook files, a plugin registry or plugin repos folder. */
 export interface ExtensionPlace {
-  kind: 'skills' | 'hooks' | 'hooks-dir' | 'installed-plugins' | 'plugin-repos';
+  kind: 'skills' | 'hooks' | 'hooks-dir' | 'installed-plugins' | 'plugin-repos' | 'plugin-tree';
   path: string;
   place: Place;
+  /** plugin-tree: the plugin folders sit this many levels below `path`. */
+  depth?: number;
 }
 
 /** Claude Code's user folders for a home: ~/.claude, and $CLAUDE_CONFIG_DIR when it applies to that home. */
@@ -270,8 +276,8 @@ function claudeUserDirs(ctx: ScanContext, home: ScanContext['homes'][number]): s
 /** Every place findExtensions reads for these homes and projects (watch mode watches the same). */
 export function extensionPlaces(ctx: ScanContext, projects: readonly string[]): ExtensionPlace[] {
   const out: ExtensionPlace[] = [];
-  const add = (kind: ExtensionPlace['kind'], path: string, place: Place): void => {
-    out.push({ kind, path, place });
+  const add = (kind: ExtensionPlace['kind'], path: string, place: Place, depth?: number): void => {
+    out.push({ kind, path, place, ...(depth !== undefined ? { depth } : {}) });
   };
   for (const home of ctx.homes) {
     const at = (client: string, scope: ConfigScope): Place => ({ client, scope, user: home.user, projectPath: null });
@@ -282,6 +288,11 @@ export function extensionPlaces(ctx: ScanContext, projects: readonly string[]): 
       add('plugin-repos', join(dir, 'plugins', 'repos'), at('claude-code', 'plugin'));
     }
     add('skills', join(home.home, '.agents', 'skills'), at('agents-skills', 'user'));
+    // Codex and Cursor plugins, as installed: <marketplace>/<plugin>/<version> below their caches.
+    const codexHome = homeBases(ctx, home).dir('env:CODEX_HOME');
+    for (const dir of new Set([join(home.home, '.codex'), ...(codexHome ? [codexHome] : [])])) add('plugin-tree', join(dir, 'plugins', 'cache'), at('codex', 'plugin'), 3);
+    add('plugin-tree', join(home.home, '.cursor', 'plugins', 'cache'), at('cursor', 'plugin'), 3);
+    add('plugin-tree', join(home.home, '.cursor', 'plugins', 'local'), at('cursor', 'plugin'), 1);
     add('hooks', join(home.home, '.gemini', 'settings.json'), at('gemini-cli', 'user'));
     add('hooks', join(home.home, '.cursor', 'hooks.json'), at('cursor', 'user'));
     add('hooks', join(home.home, '.codeium', 'windsurf', 'hooks.json'), at('windsurf', 'user'));
@@ -313,7 +324,7 @@ export function extensionWatchSpecs(ctx: ScanContext, projects: readonly string[
   return extensionPlaces(ctx, projects).map(({ kind, path }): WatchSpec => {
     if (kind === 'skills') return { path, kind: 'dir', depth: SKILLS_WATCH_DEPTH };
     if (kind === 'hooks-dir') return { path, kind: 'dir', depth: 0 };
-    if (kind === 'plugin-repos') return { path, kind: 'dir', depth: MAX_WATCH_DEPTH };
+    if (kind === 'plugin-repos' || kind === 'plugin-tree') return { path, kind: 'dir', depth: MAX_WATCH_DEPTH };
     return { path, kind: 'file', depth: 0 };
   });
 }
@@ -355,6 +366,16 @@ async function readPlace(p: ExtensionPlace, deps: ExtensionFinderDeps, out: Exte
       return;
     case 'plugin-repos':
       return pluginRepos(p.path, p.place, deps, out);
+    case 'plugin-tree': {
+      let level = [p.path];
+      for (let d = 0; d < (p.depth ?? 1); d++) {
+        const next: string[] = [];
+        for (const dir of level) for (const name of await subfolders(dir, p.place.client, out)) next.push(join(dir, name));
+        level = next.slice(0, MAX_EXTENSIONS);
+      }
+      for (const dir of level) await pluginAt(dir, p.place, deps, out);
+      return;
+    }
     case 'installed-plugins': {
       const installed = await readConfigFile(p.path, { format: 'json', maxFileBytes: SETTINGS_MAX_BYTES, client: p.place.client });
       if (installed.status === 'error') out.errors.push(installed.error);

@@ -51,7 +51,9 @@ describe('catalog coverage', () => {
 
   it('marks every location that no public page confirmed as unverified', () => {
     const unverified = MORE_CLIENTS.filter((c) => (c.sources ?? []).some((s) => /unverified/.test(s))).map((c) => c.id);
-    expect(unverified).toEqual(expect.arrayContaining(['devin-desktop', 'qoder', 'boltai', 'jan', 'witsy', 'sema4ai', 'open-interpreter', 'codex-desktop']));
+    expect(unverified).toEqual(expect.arrayContaining(['devin-desktop', 'sema4ai', 'open-interpreter', 'codex-desktop', 'windsurf-jetbrains', 'copilot-jetbrains']));
+    // Verified since (issue 14, second pass): their sources name the pages that confirm them.
+    for (const id of ['qoder', 'boltai', 'jan', 'witsy', 'trae', 'anythingllm']) expect({ id, unverified: unverified.includes(id) }).toEqual({ id, unverified: false });
   });
 
   it('walks the new project markers', () => {

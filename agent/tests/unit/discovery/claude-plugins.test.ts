@@ -2,12 +2,15 @@
  * Claude Code plugins as MCP server sources (issue 14): installed plugins, the legacy plugin repos
  * (plugins/repos/<name>, also under $CLAUDE_CONFIG_DIR), `${CLAUDE_PLUGIN_ROOT}` replaced by the
  * plugin's folder as Claude Code does, and plugin.json `mcpServers` naming another file of the
- * plugin (read), or a file outside it (an error, not read).
+ * plugin (read), or a file outside it (an error, not read). Codex plugins (~/.codex/plugins/cache)
+ * and Cursor plugins (~/.cursor/plugins/local, ~/.cursor/plugins/cache) the same way.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { discover, watchTargets } from '../../../src/discovery/index.js';
+import { findExtensions } from '../../../src/extensions/extension-finder.js';
+import { redactCommandLine } from '../../../src/collect/process-command-line.js';
 import { normalizeEntry } from '../../../src/normalize/index.js';
 import type { ScanContext } from '../../../src/types.js';
 
@@ -53,5 +56,42 @@ describe('Claude Code plugin servers', () => {
     const errors = r.files.flatMap((f) => f.errors);
     expect(errors.map((e) => `${e.code} ${e.path}`)).toEqual([`invalid-reference ${join(escaping, '.claude-plugin', 'plugin.json')}`]);
     expect(watchTargets(ctx)).toEqual(expect.arrayContaining([join(home, '.claude', 'plugins', 'repos'), join(configDir, 'plugins', 'repos')]));
+  });
+});
+
+describe('Codex and Cursor plugins', () => {
+  it('reads their installed plugins\' servers (${PLUGIN_ROOT} expanded) and lists the plugins and their hooks as extensions', async () => {
+    const home = join(root, 'home', 'dev');
+    const codexPlugin = join(home, '.codex', 'plugins', 'cache', 'openai-curated', 'linear', '1.2.0');
+    put(join(codexPlugin, '.codex-plugin', 'plugin.json'), { name: 'linear', version: '1.2.0', skills: './skills/' });
+    put(join(codexPlugin, '.mcp.json'), { mcpServers: { 'codex-linear': { command: 'node', args: ['${PLUGIN_ROOT}/server.js'] } } });
+    put(join(codexPlugin, 'skills', 'triage', 'SKILL.md'), '---\nname: triage\n---\nTriage issues.\n');
+    const cursorLocal = join(home, '.cursor', 'plugins', 'local', 'figma');
+    put(join(cursorLocal, '.cursor-plugin', 'plugin.json'), { name: 'figma', version: '0.1.0', mcpServers: { 'cursor-figma': { url: 'https://mcp.figma.com/mcp' } } });
+    put(join(cursorLocal, 'hooks', 'hooks.json'), { version: 1, hooks: { beforeShellExecution: [{ command: './hooks/guard.sh' }] } });
+    const cursorCached = join(home, '.cursor', 'plugins', 'cache', 'cursor-public', 'stripe', 'abc123');
+    put(join(cursorCached, 'mcp.json'), { mcpServers: { 'cursor-stripe': { command: 'npx', args: ['-y', '@stripe/mcp@0.2.4'] } } });
+    put(join(cursorCached, '.cursor-plugin', 'plugin.json'), { name: 'stripe', version: '0.2.4' });
+
+    const ctx: ScanContext = { platform: 'linux', homes: [{ user: 'dev', home }], env: {}, projectRoots: [], systemRoot: join(root, 'sys') };
+    const r = await discover(ctx);
+    const servers = r.files.flatMap((f) => f.entries).map((e) => {
+      const n = normalizeEntry(e);
+      if (!n.ok) throw new Error(n.error.reason);
+      return n.server;
+    });
+    expect(servers.map((s) => `${s.client} ${s.name} ${s.scope}`).sort()).toEqual(['codex codex-linear plugin', 'cursor cursor-figma plugin', 'cursor cursor-stripe plugin']);
+    expect(servers.find((s) => s.name === 'codex-linear')?.args).toEqual([`${codexPlugin}/server.js`]);
+    expect(servers.find((s) => s.name === 'cursor-stripe')?.package).toMatchObject({ ecosystem: 'npm', name: '@stripe/mcp', version: '0.2.4' });
+    expect(r.errors).toEqual([]);
+
+    const ext = await findExtensions(ctx, [], { redact: redactCommandLine });
+    expect(ext.extensions.map((e) => `${e.client} ${e.kind} ${e.name} ${e.version ?? '-'} runs=${e.runsCommand}`).sort()).toEqual([
+      'codex plugin linear 1.2.0 runs=false',
+      'cursor hook beforeShellExecution - runs=true',
+      'cursor plugin figma 0.1.0 runs=true',
+      'cursor plugin stripe 0.2.4 runs=false',
+    ]);
+    expect(ext.errors).toEqual([]);
   });
 });

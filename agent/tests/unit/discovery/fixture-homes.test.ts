@@ -159,6 +159,7 @@ const COVERAGE_COMMON: Array<[string, string, string]> = [
   ['docker-mcp-toolkit', 'docker-undefined', 'user'],
   // JetBrains project level: .idea/workspace.xml, component McpProjectServerCommands.
   ['jetbrains-ai-assistant', 'jb-project-nx', 'project'],
+  ['qoder', 'qoder-home-git', 'user'],
 ];
 
 const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
@@ -172,6 +173,8 @@ const COVERAGE_PER_OS: Record<Platform, Array<[string, string, string]>> = {
   linux: [
     ['devin-cli', 'devin-legacy-memory', 'user'],
     ['tabnine', 'managed-tabnine', 'managed'],
+    ['trae', 'trae-linux-figma', 'user'],
+    ['jan', 'jan-linux-obsidian', 'user'],
   ],
   win32: [
     ['factory-droid', 'bridge-sqlite', 'user'],
