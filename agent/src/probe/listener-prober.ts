@@ -10,7 +10,13 @@
  * - A listener known to be MCP is probed again once `reprobeMcpMs` (default 60 s) has passed, so
  *   a changed tool shows within a minute. A listener that is not MCP is left alone for
  *   `notMcpBackoffMs` (default 10 min), doubling on each further miss up to `maxBackoffMs` (6 h).
- *   A new owner (pid) of the port starts afresh.
+ *   A new owner of the port (another pid, or the same pid with another start time / socket:
+ *   pid reuse, a restarted server) starts afresh and is probed at the next poll; while owner and
+ *   port are unchanged a listener is never probed more often than its interval. Re-probes due
+ *   within `coalesceMs` (default a twelfth of reprobeMcpMs, at most 5 s) are taken together, so
+ *   known listeners share polls (one socket read) instead of each waking the watcher; none is
+ *   probed later than its interval because of it.
+ * - A known MCP listener is re-probed at the URL that answered (no preflight, no other paths).
  * - All-interface binds (0.0.0.0, ::) are probed through the loopback; other binds at their own
  *   (local) address. Only listening sockets are considered: nothing remote is contacted here.
  * - State is bounded (MAX_LISTENER_STATE) and forgets listeners that are gone.
@@ -37,6 +43,11 @@ export interface ListenerCandidate {
   localPort: number;
   /** The owner is a known MCP server process. */
   mcpProcess: boolean;
+  /**
+   * What identifies this owner beyond its pid: the process start time, or the socket's inode
+   * (Linux). A change means another process or socket took the port. Optional.
+   */
+  ownerId?: string | null;
   /** A configured server whose URL points at this port. */
   serverKey?: string | null;
   fingerprint?: string | null;
@@ -69,6 +80,8 @@ export interface ListenerProberOptions {
   reprobeMcpMs?: number;
   notMcpBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Re-probes due within this long are done together (see the module comment). */
+  coalesceMs?: number;
   /** A function is read at every poll (policy served by the collector applies without a restart). */
   probeOtherListeners?: boolean | (() => boolean);
   probeOptions?: ProbeOptions;
@@ -79,6 +92,8 @@ export interface ListenerProberOptions {
 
 interface ListenerState {
   pid: number | null;
+  /** identityOf() the candidate when it was probed. */
+  identity: string;
   kind: 'mcp' | 'not-mcp';
   nextAt: number;
   misses: number;
@@ -107,10 +122,32 @@ function connectHost(bind: string): string {
   return b.replace(/^::ffff:/i, '');
 }
 
+/**
+ * Who holds the port: a socket inode alone (the same socket, whatever is learnt about its owner
+ * later), else the pid with the process start time when known.
+ */
+function identityOf(c: ListenerCandidate): string {
+  return c.ownerId?.startsWith('inode:') ? c.ownerId : `${c.pid ?? '-'}|${c.ownerId ?? ''}`;
+}
+
+function pathOf(url: string): string | null {
+  try {
+    return new URL(url).pathname;
+  } catch {
+    return null;
+  }
+}
+
 /** Listening TCP sockets of a socket-source snapshot as candidates. */
 export function listenerCandidates(
   rows: readonly SocketRow[],
-  know: { mcpPids: ReadonlySet<number>; byPort?: ReadonlyMap<number, { serverKey: string; fingerprint: string; path: string | null }>; userOf?: (pid: number | null) => string | null },
+  know: {
+    mcpPids: ReadonlySet<number>;
+    byPort?: ReadonlyMap<number, { serverKey: string; fingerprint: string; path: string | null }>;
+    userOf?: (pid: number | null) => string | null;
+    /** A process's start time when known (the owner identity when the row has no socket inode). */
+    startOf?: (pid: number | null) => string | null;
+  },
 ): ListenerCandidate[] {
   const seen = new Set<string>();
   const out: ListenerCandidate[] = [];
@@ -120,8 +157,10 @@ export function listenerCandidates(
     if (seen.has(key)) continue;
     seen.add(key);
     const conf = know.byPort?.get(r.localPort);
+    const inode = (r as SocketRow & { inode?: unknown }).inode;
     out.push({
       pid: r.pid,
+      ownerId: typeof inode === 'number' ? `inode:${inode}` : know.startOf?.(r.pid) ?? null,
       processName: r.processName,
       user: know.userOf?.(r.pid) ?? null,
       localAddress: r.localAddress,
@@ -142,9 +181,11 @@ export class ListenerProber {
   private readonly now: () => number;
 
   constructor(options: ListenerProberOptions = {}) {
+    const reprobeMcpMs = Math.max(1000, options.reprobeMcpMs ?? PROBER_DEFAULTS.reprobeMcpMs);
     this.o = {
       maxProbesPerPoll: Math.max(1, options.maxProbesPerPoll ?? PROBER_DEFAULTS.maxProbesPerPoll),
-      reprobeMcpMs: Math.max(1000, options.reprobeMcpMs ?? PROBER_DEFAULTS.reprobeMcpMs),
+      reprobeMcpMs,
+      coalesceMs: Math.max(0, Math.min(reprobeMcpMs / 2, options.coalesceMs ?? Math.min(5000, Math.floor(reprobeMcpMs / 12)))),
       notMcpBackoffMs: Math.max(1000, options.notMcpBackoffMs ?? PROBER_DEFAULTS.notMcpBackoffMs),
       maxBackoffMs: Math.max(1000, options.maxBackoffMs ?? PROBER_DEFAULTS.maxBackoffMs),
       probeOtherListeners: typeof options.probeOtherListeners === 'function' ? options.probeOtherListeners : ((v: boolean) => () => v)(options.probeOtherListeners ?? true),
@@ -164,12 +205,15 @@ export class ListenerProber {
       const key = `${c.localAddress}|${c.localPort}`;
       live.add(key);
       let st = this.state.get(key);
-      if (st && st.pid !== c.pid) {
+      if (st && st.identity !== identityOf(c)) {
         this.state.delete(key); // a new owner: what the old one was says nothing
         st = undefined;
       }
+      if (st?.server && (st.server.pid !== c.pid || st.server.processName !== c.processName)) {
+        st.server = { ...st.server, pid: c.pid, processName: c.processName, user: c.user ?? null }; // owner learnt after the probe
+      }
       const wanted = c.mcpProcess || Boolean(c.serverKey) || st?.kind === 'mcp' || probeOthers;
-      if (!wanted || (st && st.nextAt > now)) continue;
+      if (!wanted || (st && st.nextAt > now + (st.kind === 'mcp' ? this.o.coalesceMs : 0))) continue;
       const rank = c.mcpProcess || c.serverKey ? 0 : st?.kind === 'mcp' ? 1 : 2;
       due.push({ c, key, rank });
     }
@@ -181,8 +225,9 @@ export class ListenerProber {
       probes++;
       let outcome: ProbeOutcome;
       try {
+        const known = this.state.get(key)?.server ?? null;
         outcome = await this.probe(
-          { host: connectHost(c.localAddress), port: c.localPort, pathHint: c.pathHint ?? null, local: true },
+          { host: connectHost(c.localAddress), port: c.localPort, pathHint: (known ? pathOf(known.url) : null) ?? c.pathHint ?? null, local: true, known: known !== null },
           this.o.probeOptions ?? {},
         );
       } catch {
@@ -209,7 +254,7 @@ export class ListenerProber {
           authRequired: outcome.kind === 'auth-required',
           probedAt: new Date(at).toISOString(),
         };
-        this.state.set(key, { pid: c.pid, kind: 'mcp', nextAt: at + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null });
+        this.state.set(key, { pid: c.pid, identity: identityOf(c), kind: 'mcp', nextAt: at + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null });
         if (outcome.kind === 'mcp') probed.set(server.serverId, outcome);
       } else {
         const misses = prev?.kind === 'not-mcp' ? prev.misses + 1 : 0;
@@ -218,7 +263,7 @@ export class ListenerProber {
         const keepMcp = prev?.kind === 'mcp' && prev.misses === 0 && prev.server !== null;
         this.state.set(key, keepMcp
           ? { ...prev, nextAt: at + this.o.reprobeMcpMs, misses: 1 }
-          : { pid: c.pid, kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null });
+          : { pid: c.pid, identity: identityOf(c), kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null });
       }
       if (this.state.size > MAX_LISTENER_STATE) this.state.delete(this.state.keys().next().value as string);
     }

@@ -15,11 +15,21 @@
  *   (`truncated` says when a bound cut the list).
  * - Ends the session it opened (Streamable HTTP DELETE) so repeated probes leave nothing behind.
  * - Never throws: returns `{ kind: 'mcp' | 'auth-required' | 'not-mcp' | 'refused' }`.
+ * - Cheap for what is not MCP: before the SDK, a plain-HTTP target gets one small HTTP/1.1
+ *   request per path over node:http (preflight(): a session-less JSON-RPC `ping` POST, or for an
+ *   /sse path a GET asking for an event stream; no credentials, no redirect, the same timeouts).
+ *   Only a definite "not MCP" answer ends the path there: nothing that speaks HTTP (no-http),
+ *   silence (timeout), a redirect, or an answer that is neither 401/403, nor an event stream, nor
+ *   a JSON-RPC message in its first 2 KiB (a 404 page, a web page, a JSON API's own error).
+ *   Everything else goes on to the SDK exactly as before; a listener known to be MCP skips the
+ *   preflight (`ProbeTarget.known`).
+ * - The SDK (client, transports, zod, ajv) is imported on first use, so an agent that never
+ *   meets an MCP-looking listener never loads it; every client shares one no-op output-schema
+ *   validator (the probe never calls a tool, so a server's output schemas are never compiled).
  */
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { AgentCodes } from '../errors.js';
 import { AGENT_VERSION } from '../runtime/agent-version.js';
 
@@ -65,6 +75,8 @@ export interface ProbeTarget {
   local?: boolean;
   /** http (default) or https (remote servers named by a config URL). */
   scheme?: 'http' | 'https';
+  /** The target answered MCP before (a re-probe): straight to the SDK, no preflight. */
+  known?: boolean;
 }
 
 export interface ProbeOptions {
@@ -86,6 +98,9 @@ export const PROBE_DEFAULTS = {
   paths: ['/mcp', '/', '/sse'] as readonly string[],
 } as const;
 
+/** A path served over legacy SSE (GET stream + POST endpoint) rather than Streamable HTTP. */
+const SSE_PATH = /\/sse\/?$/;
+
 const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization', 'x-api-key'];
 
 function isLoopbackLiteral(host: string): boolean {
@@ -96,6 +111,106 @@ function isLoopbackLiteral(host: string): boolean {
 function hostForUrl(host: string): string {
   const h = host.replace(/^\[|\]$/g, '');
   return h.includes(':') ? `[${h}]` : h;
+}
+
+type Sdk = {
+  Client: typeof import('@modelcontextprotocol/sdk/client/index.js').Client;
+  SSEClientTransport: typeof import('@modelcontextprotocol/sdk/client/sse.js').SSEClientTransport;
+  StreamableHTTPClientTransport: typeof import('@modelcontextprotocol/sdk/client/streamableHttp.js').StreamableHTTPClientTransport;
+};
+let sdkLoading: Promise<Sdk> | null = null;
+let sdkLoaded = false;
+
+/** The SDK's client and transports, imported once on first use (a failed import is retried next time). */
+function loadSdk(): Promise<Sdk> {
+  // One after the other: the three share most of their modules.
+  sdkLoading ??= (async () => {
+    const c = await import('@modelcontextprotocol/sdk/client/index.js');
+    const sse = await import('@modelcontextprotocol/sdk/client/sse.js');
+    const http = await import('@modelcontextprotocol/sdk/client/streamableHttp.js');
+    return { Client: c.Client, SSEClientTransport: sse.SSEClientTransport, StreamableHTTPClientTransport: http.StreamableHTTPClientTransport };
+  })().then(
+    (sdk) => {
+      sdkLoaded = true;
+      return sdk;
+    },
+    (e: unknown) => {
+      sdkLoading = null;
+      throw e;
+    },
+  );
+  return sdkLoading;
+}
+
+/** Output schemas are for validating tool results; the probe never calls a tool, so none is compiled. */
+const NO_OUTPUT_VALIDATION: jsonSchemaValidator = {
+  getValidator<T>(): JsonSchemaValidator<T> {
+    return (input: unknown) => ({ valid: true, data: input as T, errorMessage: undefined });
+  },
+};
+
+/** What the preflight concluded about one path: not MCP (with the probe's reason), or ask the SDK. */
+export type PreflightVerdict = { kind: 'not-mcp'; reason: string } | { kind: 'ask-sdk' };
+
+/** How much of an untyped answer's body the preflight reads to look for a JSON-RPC message. */
+const PREFLIGHT_BODY_BYTES = 2048;
+
+function verdictOf(status: number, head: string): PreflightVerdict {
+  return /"jsonrpc"\s*:/.test(head.slice(0, PREFLIGHT_BODY_BYTES)) ? { kind: 'ask-sdk' } : { kind: 'not-mcp', reason: `http-${status}` };
+}
+
+const PING = JSON.stringify({ jsonrpc: '2.0', id: 'mcpwatch-preflight', method: 'ping' });
+
+/**
+ * One plain HTTP/1.1 request to `url` (see the module comment): a session-less JSON-RPC ping POST
+ * (`sse` false) or a GET for an event stream (`sse` true). Reads the status line and headers only,
+ * then drops the connection. Never throws.
+ */
+export function preflight(url: URL, sse: boolean, requestTimeoutMs: number, deadline: AbortSignal): Promise<PreflightVerdict> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (v: PreflightVerdict): void => {
+      if (settled) return;
+      settled = true;
+      resolve(v);
+    };
+    if (deadline.aborted) return done({ kind: 'not-mcp', reason: 'timeout' });
+    const signal = AbortSignal.any([deadline, AbortSignal.timeout(requestTimeoutMs)]);
+    const headers: Record<string, string> = sse
+      ? { accept: 'text/event-stream' }
+      : { accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(PING)) };
+    let req: ReturnType<typeof httpRequest>;
+    try {
+      req = httpRequest(
+        { protocol: 'http:', hostname: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || 80, path: url.pathname + url.search, method: sse ? 'GET' : 'POST', headers, agent: false, signal },
+        (res: IncomingMessage) => {
+          const status = res.statusCode ?? 0;
+          const type = String(res.headers['content-type'] ?? '').toLowerCase();
+          const finish = (v: PreflightVerdict): void => {
+            res.destroy();
+            req.destroy();
+            done(v);
+          };
+          if (status >= 300 && status < 400) return finish({ kind: 'not-mcp', reason: `http-${status}` }); // never followed
+          if (status === 401 || status === 403 || type.includes('text/event-stream')) return finish({ kind: 'ask-sdk' });
+          // MCP answers a ping with a JSON-RPC message (result or error), typed or not; a JSON API's
+          // own 404 ({"error":"Not Found"}) is not one.
+          let head = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            head += chunk;
+            if (head.length >= PREFLIGHT_BODY_BYTES) finish(verdictOf(status, head));
+          });
+          res.once('end', () => finish(verdictOf(status, head)));
+          res.once('error', () => finish(verdictOf(status, head)));
+        },
+      );
+    } catch {
+      return done({ kind: 'ask-sdk' }); // a URL node:http will not take: leave it to the SDK as before
+    }
+    req.once('error', () => done({ kind: 'not-mcp', reason: signal.aborted ? 'timeout' : 'no-http' }));
+    req.end(sse ? undefined : PING);
+  });
 }
 
 /** The probe's fetch: no redirects, no credentials, a per-request timeout tied to the probe deadline. */
@@ -161,15 +276,16 @@ async function probePath(
   deadline: AbortSignal,
 ): Promise<ProbeOutcome> {
   const url = new URL(path, base);
-  const transportKind: ProbeTransport = /\/sse\/?$/.test(url.pathname) ? 'sse' : 'streamable-http';
+  const transportKind: ProbeTransport = SSE_PATH.test(url.pathname) ? 'sse' : 'streamable-http';
   const statuses: number[] = [];
   const timedOut = { value: false };
   const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut);
+  const { Client, SSEClientTransport, StreamableHTTPClientTransport } = await loadSdk();
   const transport: Transport =
     transportKind === 'sse'
       ? new SSEClientTransport(url, { fetch: fetchFn, eventSourceInit: { fetch: fetchFn } })
       : new StreamableHTTPClientTransport(url, { fetch: fetchFn, reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1e9, maxReconnectionDelay: 1e9, reconnectionDelayGrowFactor: 1 } });
-  const client = new Client({ name: 'mcpwatch-agent-probe', version: AGENT_VERSION }, { capabilities: {} });
+  const client = new Client({ name: 'mcpwatch-agent-probe', version: AGENT_VERSION }, { capabilities: {}, jsonSchemaValidator: NO_OUTPUT_VALIDATION });
   const reqOpts = { timeout: opts.requestTimeoutMs, signal: deadline };
   try {
     await client.connect(transport, reqOpts);
@@ -245,11 +361,25 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
   const base = `${target.scheme ?? 'http'}://${hostForUrl(target.host)}:${target.port}/`;
   const hinted = target.pathHint ? [target.pathHint] : [];
   const paths = [...new Set([...hinted, ...(options.paths ?? PROBE_DEFAULTS.paths)])];
-  const deadline = AbortSignal.timeout(opts.deadlineMs);
+  let deadline = AbortSignal.timeout(opts.deadlineMs);
   let last: ProbeOutcome = { kind: 'not-mcp', reason: 'no-path' };
   try {
     for (const path of paths) {
       if (deadline.aborted) return { kind: 'not-mcp', reason: 'timeout' };
+      if (!target.known && (target.scheme ?? 'http') === 'http') {
+        const url = new URL(path, base);
+        const verdict = await preflight(url, SSE_PATH.test(url.pathname), opts.requestTimeoutMs, deadline);
+        if (verdict.kind === 'not-mcp') {
+          last = verdict;
+          if (last.reason === 'no-http' || last.reason === 'timeout') return last;
+          continue;
+        }
+      }
+      if (!sdkLoaded) {
+        // Importing the SDK is this agent's cost, not the listener's: the deadline starts after it.
+        await loadSdk();
+        deadline = AbortSignal.timeout(opts.deadlineMs);
+      }
       last = await probePath(base, path, opts, deadline);
       if (last.kind !== 'not-mcp') return last;
       // Nothing speaks HTTP there (raw TCP, closed, silent): other paths would only cost time.

@@ -8,7 +8,11 @@
  * - `withToolFindings(base, …)` adds the tool rules' findings (tools/listeners as the watcher sees
  *   them now) to the base rules evaluation, under the same rules options (disabled rules and
  *   allow-lists apply in the rules engine, once).
- * With probing off (`probeListeners` false, or the sockets source off) the engine is returned unchanged.
+ * With probing off (`probeListeners` false, or the sockets source off) the engine is returned
+ * unchanged and nothing of tools/ or probe/ beyond this module is loaded: the ToolWatcher (and
+ * with it the prober, pins and client-cache readers) is imported when the wrapped engine starts.
+ * Listeners come from the platform's listener source (platform/listener-source.ts: /proc on
+ * Linux, nothing spawned per poll), falling back to the given socket source.
  * Switches the collector serves (`toolProbing` in the agent settings) override the local ones and
  * apply at the next poll: probeOtherListeners, probeRemote, shipToolDescriptions; probeListeners
  * served false pauses polling (a served true cannot start probing that local config turned off).
@@ -21,9 +25,11 @@ import { evaluateRules, TOOL_RULES, type RulesOptions } from '../rules/index.js'
 import type { WatchEngine } from '../runtime/agent-runtime.js';
 import type { Platform } from '../types.js';
 
+import { listenerSource } from '../platform/listener-source.js';
+import type { ToolWatcher } from './tool-watcher.js';
+
 /** The collector-served switches (shared AgentSettings.toolProbing). */
 export type ServedToolProbing = NonNullable<AgentSettings['toolProbing']>;
-import { ToolWatcher } from './tool-watcher.js';
 
 export interface ToolWatchOptions {
   config: AgentConfig;
@@ -47,39 +53,57 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
     return engine;
   }
   const pick = (k: keyof ServedToolProbing): boolean => o.served?.()?.[k] ?? o.config[k];
-  const tools = new ToolWatcher({
-    endpointId: o.endpointId,
-    stateDir: o.config.stateDir,
-    socketSource: o.socketSource,
-    knowledge: () => {
-      const doc = engine.current();
-      const servers = (doc?.processes ?? []).filter((p) => p.kind === 'server');
-      const users = new Map(servers.map((p) => [p.pid, p.user ?? null]));
-      return { mcpPids: new Set(servers.map((p) => p.pid)), servers: doc?.servers ?? [], userOf: (pid) => (pid === null ? null : users.get(pid) ?? null) };
-    },
-    prober: {
-      maxProbesPerPoll: o.config.probeMaxPerPoll,
-      reprobeMcpMs: o.config.toolReprobeMs,
-      probeOtherListeners: () => pick('probeOtherListeners'),
-    },
-    shipDescriptions: () => pick('shipToolDescriptions'),
-    active: () => pick('probeListeners'),
-    probeRemote: () => pick('probeRemote'),
-    ...(o.clientCaches ? { clientCaches: o.clientCaches } : {}),
-    remoteReprobeMs: o.config.toolReprobeMs,
-    pollIntervalMs: o.config.probePollMs,
-    onEvent: o.onEvent,
-    onError: o.onError,
-    onChange: () => engine.configChanged?.(),
-  });
-  o.expose(tools);
+  const mcpPids = (): Set<number> => new Set((engine.current()?.processes ?? []).filter((p) => p.kind === 'server').map((p) => p.pid));
+  const sockets = listenerSource(o.socketSource, mcpPids);
+  let tools: ToolWatcher | null = null;
+  let stopped = false;
+  const create = async (): Promise<ToolWatcher> => {
+    const { ToolWatcher } = await import('./tool-watcher.js');
+    return new ToolWatcher({
+      endpointId: o.endpointId,
+      stateDir: o.config.stateDir,
+      socketSource: sockets,
+      knowledge: () => {
+        const doc = engine.current();
+        const servers = (doc?.processes ?? []).filter((p) => p.kind === 'server');
+        const users = new Map(servers.map((p) => [p.pid, p.user ?? null]));
+        const starts = new Map(servers.map((p) => [p.pid, p.startedAt ?? null]));
+        return {
+          mcpPids: new Set(servers.map((p) => p.pid)),
+          servers: doc?.servers ?? [],
+          userOf: (pid) => (pid === null ? null : users.get(pid) ?? null),
+          startOf: (pid) => (pid === null ? null : starts.get(pid) ?? null),
+        };
+      },
+      prober: {
+        maxProbesPerPoll: o.config.probeMaxPerPoll,
+        reprobeMcpMs: o.config.toolReprobeMs,
+        probeOtherListeners: () => pick('probeOtherListeners'),
+      },
+      shipDescriptions: () => pick('shipToolDescriptions'),
+      active: () => pick('probeListeners'),
+      probeRemote: () => pick('probeRemote'),
+      ...(o.clientCaches ? { clientCaches: o.clientCaches } : {}),
+      remoteReprobeMs: o.config.toolReprobeMs,
+      pollIntervalMs: o.config.probePollMs,
+      onEvent: o.onEvent,
+      onError: o.onError,
+      onChange: () => engine.configChanged?.(),
+    });
+  };
+  o.expose(null);
   const wrapped: WatchEngine = {
     start: async () => {
       await engine.start();
+      const created = await create();
+      if (stopped) return;
+      tools = created;
+      o.expose(tools);
       tools.start();
     },
     stop: async () => {
-      await tools.stop();
+      stopped = true;
+      await tools?.stop();
       await engine.stop();
     },
     current: () => engine.current(),

@@ -39,7 +39,7 @@ export interface ToolWatcherOptions {
   stateDir: string;
   socketSource: SocketSource;
   /** What the inventory knows now: MCP server process pids and the configured servers. */
-  knowledge: () => { mcpPids: ReadonlySet<number>; servers: readonly ServerEntry[]; userOf?: (pid: number | null) => string | null };
+  knowledge: () => { mcpPids: ReadonlySet<number>; servers: readonly ServerEntry[]; userOf?: (pid: number | null) => string | null; startOf?: (pid: number | null) => string | null };
   prober?: ListenerProberOptions;
   shipDescriptions?: () => boolean;
   /** false pauses polling (policy served by the collector); read at every poll. */
@@ -173,7 +173,7 @@ export class ToolWatcher {
       return;
     }
     const know = this.o.knowledge();
-    const candidates = listenerCandidates(socks.rows, { mcpPids: know.mcpPids, byPort: localUrlPorts(know.servers), ...(know.userOf ? { userOf: know.userOf } : {}) });
+    const candidates = listenerCandidates(socks.rows, { mcpPids: know.mcpPids, byPort: localUrlPorts(know.servers), ...(know.userOf ? { userOf: know.userOf } : {}), ...(know.startOf ? { startOf: know.startOf } : {}) });
     const result = await this.prober.poll(candidates);
     if (this.o.probeRemote?.()) for (const [id, r] of await this.probeRemotes(know.servers)) result.probed.set(id, r);
     const cached = this.readCaches(know.servers);

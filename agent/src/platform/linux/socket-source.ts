@@ -85,8 +85,17 @@ export function parseProcNet(text: string, protocol: 'tcp' | 'tcp6'): ProcNetSoc
   return out;
 }
 
-/** Socket inodes a process holds, from its fd links. */
-function socketInodes(procRoot: string, pid: number): number[] {
+/** The text of /proc/net/tcp or tcp6 (at most MAX_NET_BYTES), or null when it cannot be read. */
+export function readProcNet(procRoot: string, protocol: 'tcp' | 'tcp6'): string | null {
+  try {
+    return readFileSync(`${procRoot}/net/${protocol}`, 'utf8').slice(0, MAX_NET_BYTES);
+  } catch {
+    return null;
+  }
+}
+
+/** Socket inodes a process holds, from its fd links (at most MAX_FDS_PER_PROCESS fds looked at). */
+export function socketInodes(procRoot: string, pid: number): number[] {
   const dir = `${procRoot}/${pid}/fd`;
   let fds: string[];
   try {
@@ -146,13 +155,9 @@ export async function readProcSockets(
   let readAny = false;
   for (const protocol of ['tcp', 'tcp6'] as const) {
     if (owner.size === 0 && readAny) break;
-    let text: string;
-    try {
-      text = readFileSync(`${procRoot}/net/${protocol}`, 'utf8').slice(0, MAX_NET_BYTES);
-      readAny = true;
-    } catch {
-      continue;
-    }
+    const text = readProcNet(procRoot, protocol);
+    if (text === null) continue;
+    readAny = true;
     if (owner.size === 0) break;
     for (const s of parseProcNet(text, protocol)) {
       const pid = owner.get(s.inode);

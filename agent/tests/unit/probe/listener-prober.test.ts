@@ -6,12 +6,13 @@ import type { ProbeOutcome, ProbeTarget } from '../../../src/probe/mcp-probe.js'
 const MCP: ProbeOutcome = { kind: 'mcp', url: 'http://127.0.0.1/mcp', transport: 'streamable-http', serverName: 's', serverVersion: '1', protocolVersion: '2025-06-18', instructions: null, tools: [], prompts: [], resources: [], truncated: false };
 const cand = (port: number, over: Partial<ListenerCandidate> = {}): ListenerCandidate => ({ pid: port, processName: `p${port}`, localAddress: '127.0.0.1', localPort: port, mcpProcess: false, ...over });
 
-function harness(opts: { mcpPorts: number[]; max?: number; other?: boolean }) {
+function harness(opts: { mcpPorts: number[]; max?: number; other?: boolean; coalesceMs?: number }) {
   let clock = 1_000_000;
   const calls: ProbeTarget[] = [];
   const prober = new ListenerProber({
     maxProbesPerPoll: opts.max ?? 4,
     probeOtherListeners: opts.other ?? true,
+    coalesceMs: opts.coalesceMs ?? 0,
     now: () => clock,
     probe: async (t) => {
       calls.push(t);
@@ -56,7 +57,7 @@ describe('ListenerProber scheduling', () => {
   it('starts afresh when another process owns the port, and skips other listeners when policy turns them off', async () => {
     const h = harness({ mcpPorts: [], other: false });
     await h.prober.poll([cand(80), cand(81, { serverKey: 'sk', fingerprint: 'fp', pathHint: '/sse' })]);
-    expect(h.calls).toEqual([{ host: '127.0.0.1', port: 81, pathHint: '/sse', local: true }]);
+    expect(h.calls).toEqual([{ host: '127.0.0.1', port: 81, pathHint: '/sse', local: true, known: false }]);
     const open = harness({ mcpPorts: [] });
     await open.prober.poll([cand(80)]);
     await open.prober.poll([cand(80, { pid: 4242 })]);
@@ -71,7 +72,41 @@ describe('ListenerProber scheduling', () => {
       { protocol: 'udp', localAddress: '0.0.0.0', localPort: 53, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 4, processName: 'dns' },
     ];
     expect(listenerCandidates(rows, { mcpPids: new Set([3]) })).toEqual([
-      { pid: 3, processName: 'node', user: null, localAddress: '127.0.0.1', localPort: 5, mcpProcess: true, serverKey: null, fingerprint: null, pathHint: null },
+      { pid: 3, ownerId: null, processName: 'node', user: null, localAddress: '127.0.0.1', localPort: 5, mcpProcess: true, serverKey: null, fingerprint: null, pathHint: null },
     ]);
+    // A row with its socket inode (the Linux listener table) is identified by it; else the start time when known.
+    const withInode = [{ ...rows[0]!, inode: 777 }];
+    expect(listenerCandidates(withInode, { mcpPids: new Set() })[0]!.ownerId).toBe('inode:777');
+    expect(listenerCandidates(rows, { mcpPids: new Set(), startOf: (pid) => (pid === 3 ? '2026-01-01T00:00:00.000Z' : null) })[0]!.ownerId).toBe('2026-01-01T00:00:00.000Z');
+  });
+
+  it('re-probes a known MCP listener at the URL that answered, without a preflight, and takes re-probes due soon together', async () => {
+    const h = harness({ mcpPorts: [9, 10], coalesceMs: 5000 });
+    await h.prober.poll([cand(9)]);
+    h.advance(3000);
+    await h.prober.poll([cand(9), cand(10)]);
+    expect(h.calls.map((c) => [c.port, c.known])).toEqual([[9, false], [10, false]]);
+    // 9 is due at 60 s, 10 at 63 s: at 58 s both fall within the 5 s window and share the poll.
+    h.advance(55_000);
+    await h.prober.poll([cand(9), cand(10)]);
+    expect(h.calls.slice(2).map((c) => [c.port, c.known, c.pathHint])).toEqual([[9, true, '/mcp'], [10, true, '/mcp']]);
+    // Never sooner than the interval less the window: nothing is due 50 s later.
+    h.advance(50_000);
+    await h.prober.poll([cand(9), cand(10)]);
+    expect(h.calls).toHaveLength(4);
+  });
+
+  it('keeps a listener whose socket is unchanged (same inode) when its owner becomes known, and starts afresh on a new socket or a pid reused by another process', async () => {
+    const h = harness({ mcpPorts: [] });
+    await h.prober.poll([cand(80, { pid: null, ownerId: 'inode:1' })]);
+    await h.prober.poll([cand(80, { pid: 4242, ownerId: 'inode:1' })]);
+    expect(h.calls).toHaveLength(1); // the same socket: its owner was only learnt now
+    await h.prober.poll([cand(80, { pid: 4242, ownerId: 'inode:2' })]);
+    expect(h.calls).toHaveLength(2); // another socket on the port
+    const s = harness({ mcpPorts: [] });
+    await s.prober.poll([cand(81, { pid: 7, ownerId: '2026-01-01T00:00:00.000Z' })]);
+    await s.prober.poll([cand(81, { pid: 7, ownerId: '2026-01-01T00:00:00.000Z' })]);
+    await s.prober.poll([cand(81, { pid: 7, ownerId: '2026-02-01T00:00:00.000Z' })]);
+    expect(s.calls).toHaveLength(2); // pid 7 reused by a later process
   });
 });
