@@ -13,7 +13,10 @@
  *   their records counted into `dropped.json` ({records, bytes}), which readJournal reports.
  * - Never throws: failures come back as `{ ok: false, code: MCPW_ERR_HOOK_JOURNAL_IO, message }`.
  * - readJournal(after) returns records in append order after a cursor ({file index, offset}); the
- *   reader owns the cursor and deletes files wholly behind it with pruneJournal().
+ *   reader owns the cursor and deletes files wholly behind it with pruneJournal(). One call reads
+ *   at most READ_BUDGET_BYTES (the rest waits for the next call), never follows a symlink to a
+ *   journal file and reads only regular files (a user's journal is that user's to write: a link
+ *   or a device in it is skipped and counted as `unreadable`, never read by a privileged agent).
  *
  * Two places hold journals: the agent's state dir, and, for a hook that cannot write there (the
  * agent runs as root and its state dir is owner-only, the client runs as an ordinary user), the
@@ -22,7 +25,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { encodeFrame, scanBuffer } from '../spool/frame.js';
+import { encodeFrame, HEADER_BYTES, scanBuffer } from '../spool/frame.js';
 import { AgentCodes } from '../errors.js';
 
 export const JOURNAL_DIR = 'hook-journal';
@@ -30,6 +33,12 @@ export const JOURNAL_DIR = 'hook-journal';
 export const USER_STATE_DIR = '.mcpwatch';
 export const DEFAULT_JOURNAL_MAX_BYTES = 4 * 1024 * 1024;
 const MAX_RECORD_BYTES = 64 * 1024;
+/** The largest frame: a chunk this much shorter than what was read holds every frame starting in it. */
+const HEADER_AND_RECORD = HEADER_BYTES + MAX_RECORD_BYTES;
+/** Bytes one readJournal() call reads at most, over all files. */
+export const READ_BUDGET_BYTES = 2 * 1024 * 1024;
+/** Never follow a symlink when opening a journal file (0 where the OS has no such flag). */
+const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
 const FILE_RE = /^journal-(\d{10})\.log$/;
 
 export interface JournalOptions {
@@ -50,6 +59,8 @@ export interface JournalRead {
   /** Records deleted unread at the size bound, in total since the journal began. */
   dropped: { records: number; bytes: number };
   corrupted: number;
+  /** Journal files skipped because they are not regular files (a symlink, a device) or could not be opened. */
+  unreadable: number;
 }
 
 /** The state dir whose `hook-journal/` a user's hooks write when the agent's is not writable. */
@@ -132,28 +143,62 @@ export function appendJournal(stateDir: string, record: unknown, opts: JournalOp
   }
 }
 
-/** Records after `after` (or from the start). A missing journal is empty. Never throws. */
-export function readJournal(stateDir: string, after: JournalCursor = { file: 0, offset: 0 }): JournalRead {
+/** Up to `max` bytes of `file` from `from`: a regular file only, opened without following a symlink. */
+function readChunk(file: string, from: number, max: number): { buf: Buffer; size: number } | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | O_NOFOLLOW);
+  } catch {
+    return null;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) return null;
+    const want = Math.max(0, Math.min(max, st.size - from));
+    const buf = Buffer.alloc(want);
+    let got = 0;
+    while (got < want) {
+      const n = fs.readSync(fd, buf, got, want - got, from + got);
+      if (n === 0) break;
+      got += n;
+    }
+    return { buf: got === want ? buf : buf.subarray(0, got), size: st.size };
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Records after `after` (or from the start), reading at most `budgetBytes`. A missing journal is
+ * empty. Never throws.
+ */
+export function readJournal(stateDir: string, after: JournalCursor = { file: 0, offset: 0 }, budgetBytes: number = READ_BUDGET_BYTES): JournalRead {
   const dir = path.join(stateDir, JOURNAL_DIR);
   const records: unknown[] = [];
   let cursor = after;
   let corrupted = 0;
+  let unreadable = 0;
   let files: ReturnType<typeof listFiles> = [];
   try {
     files = listFiles(dir);
   } catch {
-    return { records, cursor, dropped: { records: 0, bytes: 0 }, corrupted };
+    return { records, cursor, dropped: { records: 0, bytes: 0 }, corrupted, unreadable };
   }
+  let budget = Math.max(HEADER_AND_RECORD, budgetBytes);
   for (const f of files) {
     if (f.index < after.file) continue;
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(f.file);
-    } catch {
+    if (budget <= 0) break;
+    const from = f.index === after.file ? after.offset : 0;
+    const chunk = readChunk(f.file, from, budget);
+    if (!chunk) {
+      unreadable++;
+      cursor = { file: f.index + 1, offset: 0 }; // passed over: the next files still count
       continue;
     }
-    const from = f.index === after.file ? after.offset : 0;
-    const scan = scanBuffer(buf, from, MAX_RECORD_BYTES);
+    budget -= chunk.buf.length;
+    const scan = scanBuffer(chunk.buf, 0, MAX_RECORD_BYTES);
     corrupted += scan.corrupted;
     for (const fr of scan.frames) {
       try {
@@ -162,11 +207,19 @@ export function readJournal(stateDir: string, after: JournalCursor = { file: 0, 
         corrupted++;
       }
     }
+    const cut = from + chunk.buf.length < chunk.size; // the budget ended the read inside this file
+    let end = from + (scan.tornAt ?? chunk.buf.length);
     // A torn tail may be a record still being written by a hook: stop before it, read it next time.
-    const end = scan.tornAt ?? buf.length;
+    // But a cut read with no frame in it at all is garbage longer than a record: step over it
+    // (no frame starting there fitted in the chunk), counted as corrupted.
+    if (cut && scan.frames.length === 0 && scan.tornAt === 0) {
+      end = from + Math.max(1, chunk.buf.length - HEADER_AND_RECORD);
+      corrupted++;
+    }
     cursor = { file: f.index, offset: end };
+    if (cut) break;
   }
-  return { records, cursor, dropped: readDropped(dir), corrupted };
+  return { records, cursor, dropped: readDropped(dir), corrupted, unreadable };
 }
 
 /** Deletes journal files wholly before the cursor's file. Never throws. */

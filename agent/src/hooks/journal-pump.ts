@@ -9,7 +9,13 @@
  * cannot write the agent's owner-only state dir; userStateDirs option) the same way, each with its
  * own cursor kept in the agent's state dir (`hook-journal/cursor-<hash of the dir>.json`), never in
  * the user's folder. A user's journal is that user's to write: its records are checked against the
- * `tool.called` schema like any other, and only `journal-*.log` files behind the cursor are deleted.
+ * `tool.called` schema like any other and carry that user's name (`userOf`, when given: a user
+ * cannot record calls as someone else), only `journal-*.log` files behind the cursor are deleted,
+ * and a state dir or journal folder that is a symlink or not a folder is not read at all (an
+ * agent running as root must not read or prune where a user's link points). Every journal is read
+ * at most READ_BUDGET_BYTES per pump. A journal that cannot be read, or holds corrupted or
+ * invalid records, is reported through onError (coded MCPW_ERR_HOOK_JOURNAL_IO; the same problem
+ * of the same journal once until it changes), and the other journals are pumped as usual.
  *
  * Also caches the collector's tool policy (settings.toolPolicy from a batch ack) as
  * `<stateDir>/tool-policy.json` for the hook command, written atomically so a hook never reads a
@@ -37,6 +43,8 @@ export interface JournalPumpOptions {
   onError: (error: Error) => void;
   /** The per-user state dirs to read as well (userHookStateDir(home) for each user home). Default: none. */
   userStateDirs?: () => readonly string[];
+  /** The user a per-user state dir belongs to: its records' `user` is set to it (null: left as written). */
+  userOf?: (stateDir: string) => string | null;
   /** Default 2000 ms. */
   intervalMs?: number;
   now?: () => Date;
@@ -71,15 +79,36 @@ export class JournalPump {
     } catch (e) {
       this.o.onError(e as Error);
     }
+    // Each journal once, by its real path (two homes reaching one folder are not pumped twice).
+    const seen = new Set<string>([realPath(this.o.stateDir)]);
     for (const dir of users) {
-      if (path.resolve(dir) === path.resolve(this.o.stateDir)) continue;
-      const id = createHash('sha256').update(path.resolve(dir)).digest('hex').slice(0, 16);
-      pushed += this.pumpJournal(dir, path.join(this.o.stateDir, JOURNAL_DIR, `cursor-${id}.json`));
+      const abs = path.resolve(dir);
+      const real = realPath(abs);
+      if (seen.has(real)) continue;
+      seen.add(real);
+      const problem = userJournalProblem(abs);
+      if (problem === 'absent') continue;
+      if (problem !== null) {
+        this.reportOnce(abs, new AgentError(AgentCodes.hookJournalIo, `hook journal ${path.join(abs, JOURNAL_DIR)}: ${problem}; not read`));
+        continue;
+      }
+      this.problems.delete(abs);
+      const id = createHash('sha256').update(abs).digest('hex').slice(0, 16);
+      pushed += this.pumpJournal(abs, path.join(this.o.stateDir, JOURNAL_DIR, `cursor-${id}.json`), this.o.userOf?.(dir) ?? null);
     }
     return pushed;
   }
 
-  private pumpJournal(stateDir: string, cursorFile: string): number {
+  /** Journal problems already reported, by state dir (reported again only when they change). */
+  private readonly problems = new Map<string, string>();
+
+  private reportOnce(dir: string, e: AgentError): void {
+    if (this.problems.get(dir) === e.message) return;
+    this.problems.set(dir, e.message);
+    this.o.onError(e);
+  }
+
+  private pumpJournal(stateDir: string, cursorFile: string, user: string | null = null): number {
     try {
       const saved = readJsonFile<CursorFile>(cursorFile);
       const cursor: JournalCursor = saved ? { file: saved.file, offset: saved.offset } : { file: 0, offset: 0 };
@@ -92,15 +121,15 @@ export class JournalPump {
           invalid++;
           continue;
         }
-        const data = rec as ToolCalledData;
+        const data = user === null ? (rec as ToolCalledData) : { ...(rec as ToolCalledData), user };
         this.o.push(makeEvent('tool.called', this.o.endpointId(), data, this.o.now?.() ?? new Date()));
         pushed++;
       }
       if (read.dropped.records > droppedSeen) {
         this.o.push(makeEvent('agent.dropped', this.o.endpointId(), { count: read.dropped.records - droppedSeen, bytes: 0, reason: 'hook journal full: oldest tool-call records deleted unread' }, this.o.now?.() ?? new Date()));
       }
-      if (invalid > 0 || read.corrupted > 0) {
-        this.o.onError(new AgentError(AgentCodes.hookJournalIo, `hook journal ${path.join(stateDir, JOURNAL_DIR)}: ${invalid} record(s) not valid tool.called data and ${read.corrupted} corrupted region(s) skipped`));
+      if (invalid > 0 || read.corrupted > 0 || read.unreadable > 0) {
+        this.o.onError(new AgentError(AgentCodes.hookJournalIo, `hook journal ${path.join(stateDir, JOURNAL_DIR)}: ${invalid} record(s) not valid tool.called data, ${read.corrupted} corrupted region(s) and ${read.unreadable} unreadable file(s) skipped`));
       }
       const moved = read.cursor.file !== cursor.file || read.cursor.offset !== cursor.offset || read.dropped.records !== droppedSeen;
       if (moved) {
@@ -122,6 +151,39 @@ export class JournalPump {
     this.timer = null;
     this.pumpOnce();
   }
+}
+
+function realPath(dir: string): string {
+  try {
+    return fs.realpathSync(dir);
+  } catch {
+    return path.resolve(dir);
+  }
+}
+
+/**
+ * Why a user's state dir is not read: null when it and its journal folder are real folders,
+ * 'absent' when there is no journal, else the problem (a symlink, not a folder, unreadable).
+ */
+function userJournalProblem(stateDir: string): string | null {
+  for (const dir of [stateDir, path.join(stateDir, JOURNAL_DIR)]) {
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(dir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') return 'absent';
+      return `cannot be read (${code ?? (e as Error).message})`;
+    }
+    if (st.isSymbolicLink()) return `${dir} is a symbolic link`;
+    if (!st.isDirectory()) return `${dir} is not a folder`;
+  }
+  try {
+    fs.readdirSync(path.join(stateDir, JOURNAL_DIR));
+  } catch (e) {
+    return `cannot be read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`;
+  }
+  return null;
 }
 
 /**

@@ -22,6 +22,10 @@
  * - 401 unknown agent or expired certificate: re-enrolls when a secret is configured, then the
  *   shipper resends what it holds. A certificate close to expiry is renewed the same way (checked
  *   at start and every 6 hours).
+ * - Client hooks: the journal pump ships what hooks journal, in the agent's state dir and in every
+ *   user's own state dir (userHookStateDir of each home: a root/SYSTEM agent's state dir is not
+ *   writable by users' hooks), homes found as scan finds them (defaultHomes) at start and every
+ *   USER_HOMES_REFRESH_MS. The hook keeper and its installer load only when `hooks` is not off.
  * - With an `onCommands` handler, one containment long-poll (ship/command-wait.ts, its own HTTP
  *   client and socket) feeds it the commands the collector issues, as batch acks do; it stops on
  *   shutdown.
@@ -46,9 +50,8 @@ import { readJsonFile, writeFileDurable } from '../spool/durable-file.js';
 import { describeError, AgentCodes, PipelineError } from '../errors.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { cacheToolPolicy, JournalPump } from '../hooks/journal-pump.js';
-import { HookKeeper } from '../hooks/hook-keeper.js';
-import { defaultHookCommand } from '../hooks/hook-installer.js';
-import { defaultHomes } from '../discovery/home-finder.js';
+import type { HookKeeper } from '../hooks/hook-keeper.js';
+import { userHookStateDir } from '../hooks/hook-journal.js';
 import { hostPlatform } from '../platform/os.js';
 
 /** Where the watch engine pushes events. */
@@ -95,7 +98,12 @@ export interface AgentRuntimeOptions {
   rules?: readonly Rule[];
   /** Signed commands from a batch ack, passed on unverified (the composition root's containment). */
   onCommands?: (commands: readonly unknown[]) => void;
+  /** The users' homes whose hook journals are pumped and hooks kept (default: defaultHomes of this OS, as scan finds them). */
+  userHomes?: () => Promise<readonly { user: string; home: string }[]>;
 }
+
+/** How often the users' homes are looked up again (new accounts) for their hook journals. */
+const USER_HOMES_REFRESH_MS = 10 * 60_000;
 
 /** Health written to `<stateDir>/health.json` at every heartbeat (read by `status`). */
 export interface HealthFile {
@@ -135,6 +143,9 @@ export class AgentRuntime implements EventSink {
   private watcherSwap: Promise<void> = Promise.resolve();
   private journalPump: JournalPump | null = null;
   private hookKeeper: HookKeeper | null = null;
+  /** Each user's state dir (userHookStateDir of the home) and the user it belongs to. */
+  private userStateDirs = new Map<string, string>();
+  private homesTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly o: AgentRuntimeOptions) {
     this.cfg = o.config;
@@ -211,13 +222,21 @@ export class AgentRuntime implements EventSink {
     }
     // Client hooks: the cached tool policy they read, and their journal shipped as tool.called events.
     cacheToolPolicy(stateDir, this.servedSettings().toolPolicy, (e) => this.reportError(e), this.cfg.hooks === 'audit' ? 'audit' : 'enforce');
-    this.journalPump = new JournalPump({ stateDir, endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()) });
+    void this.refreshUserHomes(); // the users' journals join the pump once their homes are known
+    this.homesTimer = setInterval(() => void this.refreshUserHomes(), USER_HOMES_REFRESH_MS);
+    this.homesTimer.unref();
+    this.journalPump = new JournalPump({
+      stateDir, endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()),
+      userStateDirs: () => [...this.userStateDirs.keys()],
+      userOf: (dir) => this.userStateDirs.get(dir) ?? null,
+    });
     this.journalPump.start();
     if (this.cfg.hooks !== 'off') {
       const platform = hostPlatform();
+      const [{ HookKeeper }, { defaultHookCommand }] = await Promise.all([import('../hooks/hook-keeper.js'), import('../hooks/hook-installer.js')]);
       this.hookKeeper = new HookKeeper({
         setting: this.cfg.hooks, stateDir, platform,
-        homes: async () => (await defaultHomes(platform)).map((h) => h.home),
+        homes: async () => (await this.homes()).map((h) => h.home),
         command: (client) => defaultHookCommand(client, stateDir),
         endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()),
       });
@@ -230,6 +249,24 @@ export class AgentRuntime implements EventSink {
     this.scheduleSnapshot();
     this.renewTimer = setInterval(() => void this.renewIfDue(), RENEW_CHECK_MS);
     this.renewTimer.unref();
+  }
+
+  /** The users' homes: injected, else found as scan finds them. */
+  private async homes(): Promise<readonly { user: string; home: string }[]> {
+    if (this.o.userHomes) return this.o.userHomes();
+    const { defaultHomes } = await import('../discovery/home-finder.js');
+    return defaultHomes(hostPlatform());
+  }
+
+  /** Looks the homes up again for the journal pump; keeps the previous list when that fails. */
+  private async refreshUserHomes(): Promise<void> {
+    try {
+      const next = new Map<string, string>();
+      for (const h of await this.homes()) next.set(path.resolve(userHookStateDir(h.home)), h.user);
+      this.userStateDirs = next;
+    } catch (e) {
+      this.reportError(e);
+    }
   }
 
   private watcherOptions(emitSnapshot: boolean): WatchEngineOptions {
@@ -505,7 +542,7 @@ export class AgentRuntime implements EventSink {
   /** Stops watching and shipping; bounded by timeoutMs. Idempotent. */
   shutdown(timeoutMs = 3000): Promise<void> {
     this.stopping ??= (async () => {
-      for (const t of [this.heartbeatTimer, this.snapshotTimer, this.renewTimer]) if (t) clearInterval(t);
+      for (const t of [this.heartbeatTimer, this.snapshotTimer, this.renewTimer, this.homesTimer]) if (t) clearInterval(t);
       await this.watcherSwap.catch(() => undefined);
       await Promise.race([this.watcher?.stop(), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
       this.hookKeeper?.shutdown();
