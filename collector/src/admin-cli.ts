@@ -32,8 +32,10 @@ query (token scope read):
   findings [--severity S] [--rule R] [--status open|resolved] [--endpoint ID]
   events [--since T] [--until T] [--endpoint ID] [--type T]
   tools [--name X] [--server-name X] [--capability shell-exec|file-write|network-fetch|credential-access]
-                                      MCP tools across the fleet, with prevalence
-  tools endpoints NAME [--server-name X]  which endpoints expose tool NAME
+        [--min-endpoints N] [--max-endpoints N] [--order most|least]
+                                      MCP tools across the fleet, with prevalence (rarest first: --order least)
+  tools endpoints NAME [--server-name X] [--version V] [--sha256 H]
+                                      which endpoints expose tool NAME (with this description hash)
   tools endpoint ID                   the tools of one endpoint
   tools divergence                    same server version, different tool hashes on some endpoints
   tool-calls [--endpoint ID] [--since T] [--until T] [--server-name X] [--tool X]
@@ -217,7 +219,7 @@ const COLUMNS: Record<string, Column[]> = {
   secrets: [col('NAME', 'name'), col('CREATED', 'createdAt'), col('REVOKED', 'revokedAt')],
   containment: [col('REQUESTED', 'requestedAt'), col('ACTION', 'action'), col('ENDPOINT', 'endpointId'), col('SERVER KEY', 'serverKey'), col('STATUS', 'status'), ['BY', (r) => (r.actor as Row | undefined)?.name], col('REASON', 'reason'), col('RESULT', 'resultDetail')],
   tools: [col('SERVER', 'serverName'), col('TOOL', 'name'), col('ENDPOINTS', 'endpoints'), col('VARIANTS', 'descriptionVariants'), col('CAPABILITIES', 'capabilities'), col('SERVER ID', 'serverId')],
-  'tool-endpoints': [col('ENDPOINT', 'endpointId'), col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), col('CAPABILITIES', 'capabilities'), ['DESCRIPTION SHA-256', (r) => String(r.descriptionSha256 ?? '').slice(0, 16)], col('LAST SEEN', 'lastSeen')],
+  'tool-endpoints': [col('ENDPOINT', 'endpointId'), col('HOSTNAME', 'hostname'), col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), col('CAPABILITIES', 'capabilities'), ['DESCRIPTION SHA-256', (r) => String(r.descriptionSha256 ?? '').slice(0, 16)], col('LAST SEEN', 'lastSeen')],
   'tool-divergence': [col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), ['MAJORITY', (r) => (r.majority as Row).endpoints], ['DIVERGENT ENDPOINTS', (r) => (r.divergent as Row[]).map((d) => d.endpointId)], col('SERVER ID', 'serverId')],
   'tool-calls': [col('TIME', 'time'), col('ENDPOINT', 'endpointId'), col('CLIENT', 'client'), col('USER', 'user'), col('SERVER', 'server'), col('TOOL', 'tool'), col('DECISION', 'decision'), ['ENFORCED', (r) => (r.enforced ? 'yes' : 'no (audit)')], col('RULE', 'rule'), ['ARGUMENTS', (r) => (r.argumentNames as string[] | undefined)?.join(',')]],
   'policy-audit': [col('AT', 'at'), col('ACTION', 'action'), ['BY', (r) => (r.actor as Row | undefined)?.name], col('REASON', 'reason'), ['REVISION', (r) => (r.after as Row | null)?.revision ?? r.revision]],
@@ -302,11 +304,11 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       return parts.join('\n');
     }
     case 'tools':
-      if (sub === 'endpoints') return list(`/v1/tools/${seg(need(p, 2, 'tool NAME'))}/endpoints${query(p, { 'server-name': 'server' })}`, 'tool-endpoints');
+      if (sub === 'endpoints') return list(`/v1/tools/${seg(need(p, 2, 'tool NAME'))}/endpoints${query(p, { 'server-name': 'server', version: 'version', sha256: 'descriptionSha256' })}`, 'tool-endpoints');
       if (sub === 'endpoint') return list(`/v1/endpoints/${seg(need(p, 2, 'endpoint ID'))}/tools${query(p, {})}`, 'tool-endpoints');
       if (sub === 'divergence') return list(`/v1/tools/divergence${query(p, {})}`, 'tool-divergence');
       if (sub !== undefined) throw new UsageError(`unknown tools subcommand "${sub}" (endpoints, endpoint, divergence)`);
-      return list(`/v1/tools${query(p, { name: 'name', 'server-name': 'server', capability: 'capability' })}`, 'tools');
+      return list(`/v1/tools${query(p, { name: 'name', 'server-name': 'server', capability: 'capability', 'min-endpoints': 'minEndpoints', 'max-endpoints': 'maxEndpoints', order: 'order' })}`, 'tools');
     case 'servers':
       return list(`/v1/servers${query(p, { name: 'name', package: 'package', transport: 'transport', client: 'client', risk: 'risk' })}`, 'servers');
     case 'server':

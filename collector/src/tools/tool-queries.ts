@@ -3,16 +3,20 @@
  * values, never SQL text):
  * - `listTools`: tools grouped by server and name, with prevalence (endpoints exposing it now)
  *   and how many distinct description hashes the fleet holds for it; filters name, server
- *   (id or name), capability.
- * - `endpointsExposing`: which endpoints expose tool X (optionally of server S) now.
+ *   (id or name), capability, prevalence (min/max endpoints), rarest or most prevalent first;
+ *   offset pages.
+ * - `endpointsExposing`: which endpoints (with host names) expose tool X now, optionally of
+ *   server S, at version V, with description hash H; keyset pages.
  * - `toolsOfEndpoint`: one endpoint's current tools.
  * - `fleetDivergence`: for each (server fingerprint, server version, tool), the endpoints whose
  *   description/schema/annotations hashes differ from what most endpoints of that version report,
  *   read from the state `tool-fleet-divergence` keeps (tool-fleet-divergence.ts).
- * Bounded by `limit` (1..1000). Rejects with the database's error.
+ * Bounded by `limit` (1..1000); a cursor that is not one of ours is MCPW_ERR_MALFORMED. Rejects
+ * with the database's error otherwise.
  */
 import { sql, type Kysely } from 'kysely';
 import type { Finding, ToolCapability } from '@mcpwatch/shared';
+import { decodeCursor, encodeCursor } from '../store/inventory-queries.js';
 import { parseVariant, type VariantHashes } from './tool-fleet-divergence.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -21,7 +25,13 @@ export interface ToolFilter {
   name?: string;
   server?: string;
   capability?: ToolCapability;
+  /** Prevalence: tools exposed on at least / at most this many endpoints. */
+  minEndpoints?: number;
+  maxEndpoints?: number;
+  /** most (default): most prevalent first; least: rarest first. */
+  order?: 'most' | 'least';
   limit?: number;
+  cursor?: string;
 }
 
 export interface FleetTool {
@@ -33,17 +43,41 @@ export interface FleetTool {
   capabilities: string[];
 }
 
+export interface ToolPage<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
 const lim = (n: number | undefined) => Math.min(1000, Math.max(1, n ?? 100));
 const caps = (s: string | null | undefined) => (s ?? '').split(',').filter(Boolean);
+const isOffset = (v: unknown): v is { o: number } =>
+  typeof v === 'object' && v !== null && Object.keys(v).length === 1 && Number.isSafeInteger((v as { o?: unknown }).o) && (v as { o: number }).o >= 0 && (v as { o: number }).o <= 2 ** 31 - 1;
+const isKey = (v: unknown): v is [string, string] => Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'string' && x.length >= 1 && x.length <= 256);
 
+/** The page of `rows` (one more than `n` read) and the cursor to the next one. */
+function page<T>(rows: T[], n: number, next: (last: T) => unknown): ToolPage<T> {
+  if (rows.length <= n) return { items: rows, nextCursor: null };
+  const items = rows.slice(0, n);
+  return { items, nextCursor: encodeCursor(next(items[n - 1]!)) };
+}
+
+/** One page of `toolsPage` (the dashboard's call). */
 export async function listTools(db: AnyDb, f: ToolFilter = {}): Promise<FleetTool[]> {
+  return (await toolsPage(db, f)).items;
+}
+
+/** Tools across the fleet (server + name), with prevalence; filters are bound values. */
+export async function toolsPage(db: AnyDb, f: ToolFilter = {}): Promise<ToolPage<FleetTool>> {
+  const n = lim(f.limit);
+  const offset = f.cursor !== undefined ? decodeCursor(f.cursor, isOffset).o : 0;
+  const endpoints = sql<number>`count(distinct endpoint_id)`;
   let q = db
     .selectFrom('endpoint_tools')
     .select([
       'server_id',
       'name',
       sql<string>`max(server_name)`.as('server_name'),
-      sql<number>`count(distinct endpoint_id)`.as('endpoints'),
+      endpoints.as('endpoints'),
       sql<number>`count(distinct coalesce(description_sha256, ''))`.as('variants'),
       sql<string>`max(capabilities)`.as('capabilities'),
     ])
@@ -51,15 +85,22 @@ export async function listTools(db: AnyDb, f: ToolFilter = {}): Promise<FleetToo
   if (f.name) q = q.where('name', '=', f.name);
   if (f.server) q = q.where((eb) => eb.or([eb('server_id', '=', f.server!), eb('server_name', '=', f.server!)]));
   if (f.capability) q = q.where('capabilities', 'like', `%,${f.capability},%`);
-  const rows = await q.groupBy(['server_id', 'name']).orderBy('endpoints', 'desc').orderBy('server_id').orderBy('name').limit(lim(f.limit)).execute();
-  return rows.map((r) => ({
-    serverId: r.server_id,
-    serverName: r.server_name ?? null,
-    name: r.name,
-    endpoints: Number(r.endpoints),
-    descriptionVariants: Number(r.variants),
-    capabilities: caps(r.capabilities),
-  }));
+  let g = q.groupBy(['server_id', 'name']);
+  if (f.minEndpoints !== undefined) g = g.having(endpoints, '>=', f.minEndpoints);
+  if (f.maxEndpoints !== undefined) g = g.having(endpoints, '<=', f.maxEndpoints);
+  const rows = await g.orderBy('endpoints', f.order === 'least' ? 'asc' : 'desc').orderBy('server_id').orderBy('name').limit(n + 1).offset(offset).execute();
+  return page(
+    rows.map((r) => ({
+      serverId: r.server_id,
+      serverName: r.server_name ?? null,
+      name: r.name,
+      endpoints: Number(r.endpoints),
+      descriptionVariants: Number(r.variants),
+      capabilities: caps(r.capabilities),
+    })),
+    n,
+    () => ({ o: offset + n }),
+  );
 }
 
 export interface EndpointTool {
@@ -106,10 +147,41 @@ function toEndpointTool(r: any): EndpointTool {
   return t;
 }
 
-export async function endpointsExposing(db: AnyDb, name: string, server?: string, limit?: number): Promise<EndpointTool[]> {
-  let q = db.selectFrom('endpoint_tools').selectAll().where('present', '=', 1).where('name', '=', name);
-  if (server) q = q.where((eb) => eb.or([eb('server_id', '=', server), eb('server_name', '=', server)]));
-  return (await q.orderBy('endpoint_id').orderBy('server_id').limit(lim(limit)).execute()).map(toEndpointTool);
+export interface ExposingFilter {
+  /** Server fingerprint / listener id, or server name. */
+  server?: string;
+  /** Only endpoints running this server version. */
+  version?: string;
+  /** Only endpoints whose description hash is this (e.g. the one a divergence finding names). */
+  descriptionSha256?: string;
+  limit?: number;
+  cursor?: string;
+}
+
+/** One page of `exposingPage` (the dashboard's call). */
+export async function endpointsExposing(db: AnyDb, name: string, server?: string, limit?: number): Promise<Array<EndpointTool & { hostname: string | null }>> {
+  return (await exposingPage(db, name, { ...(server ? { server } : {}), ...(limit ? { limit } : {}) })).items;
+}
+
+/** Which endpoints expose tool `name` now, with their host names; keyset pages by (endpoint, server). */
+export async function exposingPage(db: AnyDb, name: string, f: ExposingFilter = {}): Promise<ToolPage<EndpointTool & { hostname: string | null }>> {
+  const n = lim(f.limit);
+  let q = db
+    .selectFrom('endpoint_tools as t')
+    .leftJoin('endpoints as e', 'e.endpoint_id', 't.endpoint_id')
+    .selectAll('t')
+    .select('e.hostname as hostname')
+    .where('t.present', '=', 1)
+    .where('t.name', '=', name);
+  if (f.server) q = q.where((eb) => eb.or([eb('t.server_id', '=', f.server!), eb('t.server_name', '=', f.server!)]));
+  if (f.version) q = q.where('t.server_version', '=', f.version);
+  if (f.descriptionSha256) q = q.where('t.description_sha256', '=', f.descriptionSha256);
+  if (f.cursor !== undefined) {
+    const [ep, server] = decodeCursor(f.cursor, isKey);
+    q = q.where((eb) => eb.or([eb('t.endpoint_id', '>', ep), eb.and([eb('t.endpoint_id', '=', ep), eb('t.server_id', '>', server)])]));
+  }
+  const rows = await q.orderBy('t.endpoint_id').orderBy('t.server_id').limit(n + 1).execute();
+  return page(rows.map((r) => ({ ...toEndpointTool(r), hostname: r.hostname ?? null })), n, (last) => [last.endpointId, last.serverId]);
 }
 
 export async function toolsOfEndpoint(db: AnyDb, endpointId: string, limit?: number): Promise<EndpointTool[]> {

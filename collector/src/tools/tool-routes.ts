@@ -1,13 +1,15 @@
 /**
  * The tools query API (bearer token, scope read), over the `endpoint_tools` projection:
  *
- *   GET /v1/tools                          fleet-wide tools with prevalence; filters name, server, capability
+ *   GET /v1/tools                          fleet-wide tools with prevalence; filters name, server, capability,
+ *                                          minEndpoints / maxEndpoints, order=most|least; pages (cursor)
  *   GET /v1/tools/divergence               same server fingerprint + version, different tool hashes on some endpoints
- *   GET /v1/tools/:name/endpoints          which endpoints expose tool X now (?server=)
+ *   GET /v1/tools/:name/endpoints          which endpoints expose tool X now (?server=&version=&descriptionSha256=); pages
  *   GET /v1/endpoints/:endpointId/tools    one endpoint's current tools
  *
  * Needs a Kysely-backed store (`store.db`); with another store every route answers 503
- * MCPW_ERR_STORE_UNAVAILABLE. Filters are bound values. Errors: 400 (schema), 401, 403, 503.
+ * MCPW_ERR_STORE_UNAVAILABLE. Filters are bound values. Errors: 400 (schema, a cursor not ours), 401,
+ * 403, 503.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
@@ -16,24 +18,39 @@ import { TOOL_CAPABILITIES } from '@mcpwatch/shared';
 import { requireScope } from '../auth.js';
 import { Errors, isCollectorError } from '../errors.js';
 import { ErrorReply } from '../routes/api-schemas.js';
-import { endpointsExposing, fleetDivergence, listTools, toolsOfEndpoint } from './tool-queries.js';
+import { exposingPage, fleetDivergence, toolsOfEndpoint, toolsPage } from './tool-queries.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const Filter = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: 512, description }));
 const Limit = Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 }));
+const Cursor = Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description: 'nextCursor of the previous page' }));
+const Count = (description: string) => Type.Optional(Type.Integer({ minimum: 0, maximum: 100_000_000, description }));
 const ToolsQuery = Type.Object(
   {
     name: Filter('tool name'),
     server: Filter('server fingerprint / listener id, or server name'),
     capability: Type.Optional(Type.Union(TOOL_CAPABILITIES.map((c) => Type.Literal(c)))),
+    minEndpoints: Count('prevalence: exposed on at least this many endpoints'),
+    maxEndpoints: Count('prevalence: exposed on at most this many endpoints (1: tools only one endpoint has)'),
+    order: Type.Optional(Type.Union([Type.Literal('most'), Type.Literal('least')], { description: 'most prevalent (default) or rarest first' })),
     limit: Limit,
+    cursor: Cursor,
   },
   { additionalProperties: false },
 );
 const NameParams = Type.Object({ name: Type.String({ minLength: 1, maxLength: 256 }) });
 const EndpointParams = Type.Object({ endpointId: Type.String({ minLength: 1, maxLength: 128 }) });
-const ServerQuery = Type.Object({ server: Filter('server fingerprint / listener id, or server name'), limit: Limit }, { additionalProperties: false });
+const ExposingQuery = Type.Object(
+  {
+    server: Filter('server fingerprint / listener id, or server name'),
+    version: Filter('server version'),
+    descriptionSha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the description' })),
+    limit: Limit,
+    cursor: Cursor,
+  },
+  { additionalProperties: false },
+);
 const LimitQuery = Type.Object({ limit: Limit }, { additionalProperties: false });
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply };
 const security = [{ bearer: [] }];
@@ -55,17 +72,17 @@ export const toolRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: Static<typeof ToolsQuery> }>(
     '/v1/tools',
     { schema: { tags: ['query'], summary: 'Tools across the fleet, with prevalence', querystring: ToolsQuery, security, response: errors } },
-    async (req) => ({ items: await run((d) => listTools(d, req.query)) }),
+    async (req) => run((d) => toolsPage(d, req.query)),
   );
   app.get<{ Querystring: Static<typeof LimitQuery> }>(
     '/v1/tools/divergence',
     { schema: { tags: ['query'], summary: 'Tools whose hashes differ across endpoints running the same server version', querystring: LimitQuery, security, response: errors } },
     async (req) => ({ items: await run((d) => fleetDivergence(d, req.query.limit)) }),
   );
-  app.get<{ Params: Static<typeof NameParams>; Querystring: Static<typeof ServerQuery> }>(
+  app.get<{ Params: Static<typeof NameParams>; Querystring: Static<typeof ExposingQuery> }>(
     '/v1/tools/:name/endpoints',
-    { schema: { tags: ['query'], summary: 'Endpoints exposing a tool', params: NameParams, querystring: ServerQuery, security, response: errors } },
-    async (req) => ({ items: await run((d) => endpointsExposing(d, req.params.name, req.query.server, req.query.limit)) }),
+    { schema: { tags: ['query'], summary: 'Endpoints exposing a tool (with host names)', params: NameParams, querystring: ExposingQuery, security, response: errors } },
+    async (req) => run((d) => exposingPage(d, req.params.name, req.query)),
   );
   app.get<{ Params: Static<typeof EndpointParams>; Querystring: Static<typeof LimitQuery> }>(
     '/v1/endpoints/:endpointId/tools',

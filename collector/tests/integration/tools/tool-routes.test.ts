@@ -77,10 +77,56 @@ describe.each(await engineCases())('tools API (%s)', (engine) => {
     expect(bad.err).toContain('unknown tools subcommand');
   });
 
+  it('filters by prevalence, orders rarest first, pages with a cursor; names hosts and filters by version and description hash', async () => {
+    const rare = await f.get('/v1/tools?maxEndpoints=1');
+    expect(rare.json().items.map((t: { name: string }) => t.name)).toEqual(['run_command']);
+    expect((await f.get('/v1/tools?minEndpoints=2')).json().items.map((t: { name: string }) => t.name)).toEqual(['create_issue']);
+    expect((await f.get('/v1/tools?minEndpoints=4')).json()).toEqual({ items: [], nextCursor: null });
+    const least = (await f.get('/v1/tools?order=least')).json().items.map((t: { endpoints: number }) => t.endpoints);
+    expect(least).toEqual([1, 3]);
+    const first = (await f.get('/v1/tools?limit=1')).json();
+    expect(first.items.map((t: { name: string }) => t.name)).toEqual(['create_issue']);
+    const second = (await f.get(`/v1/tools?limit=1&cursor=${first.nextCursor}`)).json();
+    expect(second).toEqual({ items: [expect.objectContaining({ name: 'run_command' })], nextCursor: null });
+
+    const { a, b, c } = f.fleet;
+    const walked: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const r = (await f.get(`/v1/tools/create_issue/endpoints?limit=1${cursor ? `&cursor=${cursor}` : ''}`)).json() as { items: { endpointId: string; hostname: string }[]; nextCursor: string | null };
+      expect(r.items).toHaveLength(1);
+      walked.push(r.items[0]!.endpointId);
+      cursor = r.nextCursor;
+    } while (cursor);
+    expect(walked).toEqual([a.agent.endpointId, b.agent.endpointId, c.agent.endpointId].sort());
+    const odd = (await f.get(`/v1/tools/create_issue/endpoints?descriptionSha256=${H('c')}`)).json().items;
+    expect(odd).toEqual([expect.objectContaining({ endpointId: b.agent.endpointId, hostname: 'linux-bob', descriptionSha256: H('c') })]);
+    expect((await f.get('/v1/tools/create_issue/endpoints?version=1.2.0')).json().items).toHaveLength(3);
+    expect((await f.get('/v1/tools/create_issue/endpoints?version=9.9.9')).json().items).toEqual([]);
+
+    const address = await f.app.listen({ port: 0, host: '127.0.0.1' }).catch(() => `http://127.0.0.1:${(f.app.server.address() as { port: number }).port}`);
+    let out = '';
+    const code = await adminCli(['--server', address, '--token', ADMIN_TOKEN, 'tools', '--max-endpoints', '1', '--order', 'least'], { env: {}, stdout: (t) => (out += t), stderr: () => undefined });
+    expect(code).toBe(0);
+    expect(out).toMatch(/shell\s+run_command\s+1/);
+    expect(out).not.toContain('create_issue');
+    out = '';
+    await adminCli(['--server', address, '--token', ADMIN_TOKEN, 'tools', 'endpoints', 'create_issue', '--sha256', H('c')], { env: {}, stdout: (t) => (out += t), stderr: () => undefined });
+    expect(out).toMatch(/HOSTNAME/);
+    expect(out).toContain('linux-bob');
+    expect(out).not.toContain('mac-alice');
+  });
+
   it('refuses a missing token (401) and a bad filter (400) with coded errors', async () => {
     expect((await f.get('/v1/tools', null)).statusCode).toBe(401);
     const bad = await f.get('/v1/tools?capability=teleport');
     expect(bad.statusCode).toBe(400);
     expect(bad.json().code).toMatch(/^MCPW_ERR_/);
+    for (const url of ['/v1/tools?cursor=not-a-cursor!', '/v1/tools?cursor=eyJ4IjoxfQ', '/v1/tools?minEndpoints=-1', '/v1/tools?order=random',
+      '/v1/tools/create_issue/endpoints?cursor=WzFd', '/v1/tools/create_issue/endpoints?descriptionSha256=zz']) {
+      const r = await f.get(url);
+      expect([url, r.statusCode]).toEqual([url, 400]);
+      expect(r.json().code).toMatch(/^MCPW_ERR_/);
+    }
   });
 });
