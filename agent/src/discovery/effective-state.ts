@@ -12,6 +12,9 @@
  *    `enableAllProjectMcpServers` in ~/.claude.json (per project), ~/.claude/settings.json and the
  *    project's .claude/settings(.local).json; a server never approved is not-loaded.
  * 4. Claude Desktop extensions: `isEnabled: false` in Claude Extensions Settings/<id>.json.
+ *    Claude Code plugins: `enabledPlugins["<plugin>@<marketplace>"]: false` in the user's
+ *    settings.json (the plugin's id from installed_plugins.json, or from its cache folder
+ *    plugins/cache/<marketplace>/<plugin>/<version>) disables every server the plugin brings.
  * 5. VS Code family: `chat.mcp.enabled: false` or `chat.mcp.access: "none"` in the user settings.
  * 6. Duplicate names: entries of one client, user and project with the same name; the most
  *    specific scope wins (managed > project/workspace > profile > user > plugin; for Claude Code a
@@ -153,6 +156,47 @@ async function dxtDecision(s: ServerEntry, read: PolicyReader, errors: ConfigErr
   return null;
 }
 
+/** The `.claude` folder a plugin server belongs to, and its plugin id when the path tells it. */
+function pluginHome(configPath: string): { claudeDir: string; id: string | null } | null {
+  const parts = configPath.split(/[\\/]/);
+  const at = parts.findIndex((p, i) => p === 'plugins' && i > 0 && ['cache', 'repos', 'marketplaces'].includes(parts[i + 1] ?? ''));
+  if (at < 1) return null;
+  const claudeDir = configPath.slice(0, parts.slice(0, at).join('/').length);
+  const [kind, market, plugin] = parts.slice(at + 1);
+  return { claudeDir, id: kind === 'cache' && market && plugin ? `${plugin}@${market}` : null };
+}
+
+/** Claude Code plugin enabled state: enabledPlugins in the settings.json beside the plugins folder. */
+async function claudePluginDecision(s: ServerEntry, read: PolicyReader, errors: ConfigError[], cache: Map<string, Record<string, unknown> | null>): Promise<Decision | null> {
+  const where = pluginHome(s.configPath);
+  if (!where) return null;
+  const load = async (path: string): Promise<Record<string, unknown> | null> => {
+    if (!cache.has(path)) {
+      const { document, error } = await read(path);
+      if (error) errors.push({ ...error, client: 'claude-code' });
+      cache.set(path, document);
+    }
+    return cache.get(path) ?? null;
+  };
+  let id = where.id;
+  const installed = await load(join(where.claudeDir, 'plugins', 'installed_plugins.json'));
+  if (isObj(installed) && isObj(installed.plugins)) {
+    for (const [pluginId, value] of Object.entries(installed.plugins)) {
+      for (const e of Array.isArray(value) ? value : [value]) {
+        const root = isObj(e) && typeof e.installPath === 'string' ? e.installPath.replace(/[\\/]+$/, '') : null;
+        if (root && (s.configPath.startsWith(`${root}/`) || s.configPath.startsWith(`${root}\\`))) id = pluginId;
+      }
+    }
+  }
+  if (!id) return null;
+  const settingsPath = join(where.claudeDir, 'settings.json');
+  const settings = await load(settingsPath);
+  if (isObj(settings) && isObj(settings.enabledPlugins) && settings.enabledPlugins[id] === false) {
+    return { effective: 'disabled', reason: `plugin "${id}" is disabled (enabledPlugins in ${settingsPath})` };
+  }
+  return null;
+}
+
 const VSCODE_FAMILY = new Set(['vscode', 'vscode-insiders', 'vscodium']);
 
 function vscodeDecision(s: ServerEntry, files: readonly ConfigFileResult[]): Decision | null {
@@ -255,6 +299,7 @@ export async function resolveEffectiveState(
       if (!d && policy && s.client === 'claude-code') d = claudePolicyDecision(s, policy);
       if (!d && s.client === 'claude-code' && s.scope === 'project' && basename(s.configPath) === '.mcp.json') d = await mcpjsonDecision(s, files, read, errors, cache);
       if (!d && s.client === 'claude-desktop' && s.scope === 'plugin') d = await dxtDecision(s, read, errors);
+      if (!d && s.client === 'claude-code' && s.scope === 'plugin') d = await claudePluginDecision(s, read, errors, cache);
       if (!d) d = vscodeDecision(s, files);
       decided.push({ server: s, d: d ?? { effective: 'active', reason: 'configured and enabled' } });
     }

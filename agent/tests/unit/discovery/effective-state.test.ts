@@ -152,6 +152,23 @@ describe('resolveEffectiveState', () => {
     expect(off.reason('surf', 'windsurf')).toBe('configured and enabled');
   });
 
+  it('a Claude Code plugin disabled in enabledPlugins makes its servers disabled; an enabled one stays active', async () => {
+    const r = await decide((home) => {
+      const cache = join(home, '.claude', 'plugins', 'cache', 'acme-market');
+      put(join(cache, 'db-tools', '1.0.0', '.mcp.json'), { mcpServers: { 'plugin-db': stdio('db') } });
+      put(join(cache, 'notes', '2.0.0', '.mcp.json'), { mcpServers: { 'plugin-notes': stdio('notes') } });
+      // Installed in place (an older layout): its id comes from installed_plugins.json.
+      const inPlace = join(home, '.claude', 'plugins', 'marketplaces', 'team', 'plugins', 'deploy');
+      put(join(inPlace, '.mcp.json'), { mcpServers: { 'plugin-deploy': stdio('deploy') } });
+      put(join(home, '.claude', 'plugins', 'installed_plugins.json'), { version: 2, plugins: { 'deploy@team': [{ scope: 'user', installPath: inPlace }] } });
+      put(join(home, '.claude', 'settings.json'), { enabledPlugins: { 'db-tools@acme-market': false, 'notes@acme-market': true, 'deploy@team': false } });
+    });
+    expect(r.state('plugin-db')).toBe('plugin:disabled');
+    expect(r.reason('plugin-db')).toContain('plugin "db-tools@acme-market" is disabled (enabledPlugins in');
+    expect(r.state('plugin-notes')).toBe('plugin:active');
+    expect(r.state('plugin-deploy')).toBe('plugin:disabled');
+  });
+
   it('a malformed policy file is a coded error; the servers keep the state the rest gives', async () => {
     const r = await decide((home, _p, sys) => {
       put(join(home, '.claude.json'), { mcpServers: { mine: stdio('a') } });
