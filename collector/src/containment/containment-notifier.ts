@@ -8,7 +8,8 @@
  * The agent's answer (`server.quarantined` / `server.restored` / `command.failed`) reaches the
  * webhook on its own path: it is an agent event, enqueued by the projector (store/sink-routing.ts).
  *
- * Promises: nothing is enqueued when the webhook sink is not configured; the event carries the
+ * Promises: the event is recorded whatever the sinks (the timeline shows every issued command);
+ * nothing is enqueued when the webhook sink is not configured. The event carries the
  * command id, action, server key and name, reason, who issued it, when and until when — never the
  * signed command. Failure: rejects with the database's error (the Containment service reports it;
  * the command itself stays issued).
@@ -46,10 +47,10 @@ export interface ContainmentNotifierOptions {
   serverName: (endpointId: string, serverKey: string) => Promise<string | null>;
 }
 
-/** A Containment listener (Containment.onNotice) that enqueues `command.issued` for the webhook sink. */
+/** A Containment listener (Containment.onNotice) that records `command.issued` and enqueues it for the webhook sink. */
 export function containmentNotifier(o: ContainmentNotifierOptions): (n: ContainmentNotice) => Promise<void> {
   return async (n) => {
-    if (n.kind !== 'issued' || !o.sinks.includes(WEBHOOK_SINK)) return;
+    if (n.kind !== 'issued') return;
     const r = n.record;
     // The endpoint's enrolled agent: the webhook sink names the host from it.
     const agents = await o.store.listAgents({ endpointId: r.endpointId, revoked: false });
@@ -72,6 +73,7 @@ export function containmentNotifier(o: ContainmentNotifierOptions): (n: Containm
         .insertInto('events')
         .values({ id, endpoint_id: r.endpointId, agent_id: agentId, type: COMMAND_ISSUED, time: r.requestedAt, received_at: nowIso, batch_seq: 0, data: JSON.stringify(data) })
         .execute();
+      if (!o.sinks.includes(WEBHOOK_SINK)) return;
       await trx
         .insertInto('outbox')
         .values({

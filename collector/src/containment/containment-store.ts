@@ -216,9 +216,13 @@ export class ContainmentStore {
    */
   async statesByFingerprint(fingerprints: readonly string[], statuses: readonly CommandStatus[]): Promise<Array<ContainmentRecord & { fingerprint: string }>> {
     if (fingerprints.length === 0) return [];
+    // From the commands (few) to their server rows (by key), never the other way round: a popular
+    // fingerprint has a row per endpoint (100,000 at fleet scale). SQLite keeps a CROSS JOIN's order.
     const rows = await this.db
       .selectFrom('containment_commands as c')
-      .innerJoin('servers as s', (j) => j.onRef('s.endpoint_id', '=', 'c.endpoint_id').onRef('s.server_key', '=', 'c.server_key'))
+      .crossJoin('servers as s')
+      .whereRef('s.endpoint_id', '=', 'c.endpoint_id')
+      .whereRef('s.server_key', '=', 'c.server_key')
       .select([...RECORD_COLUMNS.map((c) => `c.${c}` as const), 's.fingerprint'])
       .where('s.fingerprint', 'in', [...fingerprints])
       .where('c.status', 'in', [...statuses])

@@ -16,7 +16,9 @@
  *   GET /ui/api/overview · /ui/api/endpoints · /ui/api/endpoints/:id (as GET /v1/endpoints/:id:
  *   servers with containment and tools) · /ui/api/servers (each group with its counts of
  *   quarantined / pending / restored / failed entries) · /ui/api/servers/:fingerprint/endpoints
- *   (each entry with its containment) · /ui/api/findings · GET /ui/api/csrf
+ *   (each entry with its containment) · /ui/api/findings · /ui/api/tools (?name&server&capability)
+ *   · /ui/api/tools/:name/endpoints · /ui/api/tool-calls (?endpoint&server&tool&decision, paged)
+ *   · GET /ui/api/csrf
  *   POST /ui/api/containment (admin session + CSRF): quarantine / restore from the endpoint page.
  * Errors: the collector's coded JSON errors (401 no session, 403 scope or CSRF, 404, 503).
  * Without a built dist/ui, /ui answers 503 MCPW_ERR_STORE_UNAVAILABLE-free text saying how to build it.
@@ -31,13 +33,14 @@ import fastifyStatic from '@fastify/static';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { COMMAND_ACTIONS, type Severity } from '@mcpwatch/shared';
+import { COMMAND_ACTIONS, TOOL_CAPABILITIES, TOOL_DECISIONS, type Severity, type ToolCalledData } from '@mcpwatch/shared';
 import { authenticate, type Principal } from '../auth.js';
 import { Errors, isCollectorError } from '../errors.js';
 import { hashSecret } from '../secret-hash.js';
 import { rejectNulCharacters } from '../routes/api-schemas.js';
 import { loadEndpointDetailView } from '../routes/endpoint-detail-view.js';
 import { attachContainment, attachContainmentCounts } from '../containment/containment-join.js';
+import { endpointsExposing, listTools } from '../tools/tool-queries.js';
 import { DashboardSessions } from './dashboard-sessions.js';
 import { filterGroups, ServerSummaryCache } from './server-summary.js';
 
@@ -72,6 +75,15 @@ const FindingsQ = Type.Object(
   { additionalProperties: false },
 );
 const PageQ = Type.Object({ ...Page }, { additionalProperties: false });
+const ToolsQ = Type.Object(
+  { name: Filter(256), server: Filter(), capability: Type.Optional(Type.Union(TOOL_CAPABILITIES.map((c) => Type.Literal(c)))), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
+  { additionalProperties: false },
+);
+const ToolEndpointsQ = Type.Object({ server: Filter(), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }, { additionalProperties: false });
+const ToolCallsQ = Type.Object(
+  { endpoint: Filter(128), server: Filter(256), tool: Filter(256), decision: Type.Optional(Type.Union(TOOL_DECISIONS.map((d) => Type.Literal(d)))), ...Page },
+  { additionalProperties: false },
+);
 const SignIn = Type.Object({ token: Type.String({ minLength: 1, maxLength: 512 }) }, { additionalProperties: false });
 const Contain = Type.Object(
   {
@@ -235,6 +247,26 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
       // One status at a time (default open): the store's order across both is over the page budget
       // at 100,000 endpoints, the per-status one uses its index (npm run bench:dashboard).
       return store.listFindings(defined({ severity: q.severity as Severity | undefined, rule: q.rule, status: q.status ?? 'open', endpointId: q.endpoint, cursor: q.cursor, limit: q.limit }));
+    });
+
+    // Tools (issue 12's projection): fleet-wide with prevalence, and which endpoints expose one.
+    app.get<{ Querystring: Static<typeof ToolsQ> }>('/ui/api/tools', { ...read, schema: { querystring: ToolsQ } }, async (req) => {
+      const q = req.query;
+      return { items: await listTools(db, defined({ name: q.name, server: q.server, capability: q.capability, limit: q.limit })).catch(storeFailure) };
+    });
+    app.get<{ Params: { name: string }; Querystring: Static<typeof ToolEndpointsQ> }>('/ui/api/tools/:name/endpoints', { ...read, schema: { querystring: ToolEndpointsQ } }, async (req) => {
+      if (req.params.name.length > 256) throw Errors.malformed('tool name too long');
+      return { items: await endpointsExposing(db, req.params.name, req.query.server, req.query.limit ?? 100).catch(storeFailure) };
+    });
+    // Tool calls (tool.called events from client hooks), newest first, a page of the event index at
+    // a time; server/tool/decision are matched within the page (a page may hold fewer: walk on).
+    app.get<{ Querystring: Static<typeof ToolCallsQ> }>('/ui/api/tool-calls', { ...read, schema: { querystring: ToolCallsQ } }, async (req) => {
+      const q = req.query;
+      const page = await store.listEvents(defined({ type: 'tool.called', endpointId: q.endpoint, cursor: q.cursor, limit: q.limit })).catch(storeFailure);
+      const items = page.items
+        .map((e) => ({ id: e.id, endpointId: e.endpointId, time: e.time, ...(e.data as ToolCalledData) }))
+        .filter((c) => (!q.server || c.server === q.server) && (!q.tool || c.tool === q.tool) && (!q.decision || c.decision === q.decision));
+      return { items, nextCursor: page.nextCursor };
     });
 
     // ---- admin action: containment (admin session + CSRF) ----

@@ -96,7 +96,7 @@ export function incidentReport(detail: Json, containment: { items: Json[]; state
     '',
     '## Containment state',
     containment.states.length === 0 ? '- No containment action on this endpoint.' : '',
-    ...containment.states.map((s) => `- server \`${md(s.serverKey)}\`: **${md(s.state)}**${s.pending ? ` (pending ${md((s.pending as Json).action)})` : ''}`),
+    ...containment.states.map((s) => `- server \`${md(s.serverKey)}\`: **${md(s.status ?? s.state)}**${s.pending ? ` (pending ${md((s.pending as Json).action)})` : ''}${s.status === 'failed' && s.state !== 'none' ? ` (still ${md(s.state)})` : ''}`),
     ...containment.items.slice(0, 10).map((c) => `- ${md(c.requestedAt)} ${md(c.action)} by ${md((c.actor as Json).name)}: ${md(c.reason)} -> ${md(c.status)}${c.resultDetail ? ` (${md(c.resultDetail)})` : ''}`),
     '',
     '## Next steps',
@@ -188,21 +188,15 @@ export function buildAnalystMcpServer(client: Client, version = '0.1.0'): McpSer
     'investigate_endpoint',
     {
       title: 'Investigate an endpoint',
-      description: `Everything known about one endpoint: MCP clients, configured servers (with containment state), processes (client -> server tree, users), sockets, findings, config errors and recent events. ${UNTRUSTED}`,
+      description: `Everything known about one endpoint: MCP clients, configured servers (each with its containment state and its tools: hashes, annotations, pin state, open tool findings), processes (client -> server tree, users), sockets, findings, config errors and recent events. ${UNTRUSTED}`,
       inputSchema: { endpointId: z.string().min(1).max(128), events: z.number().int().min(0).max(200).optional().describe('recent events to include (default 20)') },
       annotations: read,
     },
     async ({ endpointId, events }) =>
       guarded(async () => {
-        const detail = (await client.request('GET', `/v1/endpoints/${seg(endpointId)}?events=${events ?? 20}`)) as Json;
-        // Containment state is admin data (the audit trail names who acted): with a read token it is unknown.
-        const containment = (await client.request('GET', `/v1/admin/containment${qs({ endpoint: endpointId })}`).catch(() => null)) as { states: Json[] } | null;
-        const stateOf = new Map((containment?.states ?? []).map((s) => [s.serverKey, s]));
-        const servers = ((detail.servers as Json[]) ?? []).map((s) => ({
-          ...s,
-          containment: containment ? (stateOf.get(s.serverKey) ?? { state: 'none', pending: null }) : { state: 'unknown (needs an admin token)' },
-        }));
-        return json({ ...detail, servers });
+        // The endpoint's answer carries each server's containment (status, command, who, when) and
+        // tools, and every contained server of the endpoint (also those a quarantine took out of the inventory).
+        return json(await client.request('GET', `/v1/endpoints/${seg(endpointId)}?events=${events ?? 20}`));
       }),
   );
 

@@ -4,7 +4,7 @@ import { LocationProvider, Route, Router, useLocation } from 'preact-iso';
 import 'uplot/dist/uPlot.min.css';
 import './styles.css';
 import { api, setCsrf, setUnauthorizedHandler } from './api';
-import { Endpoint, Endpoints, Findings, Login, Overview, Servers } from './pages';
+import { Endpoint, Endpoints, Findings, Login, Overview, Servers, ToolCalls, Tools } from './pages';
 
 type Me = { name: string; scope: string } | null;
 
@@ -40,6 +40,8 @@ function Shell() {
     ['/ui/endpoints', 'Endpoints'],
     ['/ui/servers', 'Servers'],
     ['/ui/findings', 'Findings'],
+    ['/ui/tools', 'Tools'],
+    ['/ui/tool-calls', 'Tool calls'],
   ];
   return (
     <>
@@ -63,6 +65,8 @@ function Shell() {
           <Route path="/ui/endpoints/:id" component={() => <Endpoint me={me} />} />
           <Route path="/ui/servers" component={Servers} />
           <Route path="/ui/findings" component={Findings} />
+          <Route path="/ui/tools" component={Tools} />
+          <Route path="/ui/tool-calls" component={ToolCalls} />
           <Route default component={() => <><h1>Not found</h1><p><a href="/ui/">Back to the overview</a></p></>} />
         </Router>
       </main>

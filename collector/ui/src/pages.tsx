@@ -210,6 +210,122 @@ export function Servers() {
   );
 }
 
+function ToolEndpoints({ name, server }: { name: string; server: string }) {
+  const { data, loading, error } = useApi(`/tools/${enc(name)}/endpoints${qs({ server, limit: 100 })}`);
+  return (
+    <div class="whoruns">
+      <Status loading={loading} error={error} />
+      {data && (
+        <Table
+          caption="Endpoints that expose this tool"
+          columns={[
+            { h: 'Endpoint', cell: (r) => endpointLink(r.endpointId) },
+            { h: 'Server version', cell: (r) => r.serverVersion ?? '–' },
+            { h: 'Description hash', cell: (r) => <code>{(r.descriptionSha256 ?? '–').slice(0, 12)}</code> },
+            { h: 'Source', cell: (r) => r.source },
+            { h: 'First seen', cell: (r) => <When iso={r.firstSeen} /> },
+          ]}
+          rows={data.items}
+        />
+      )}
+    </div>
+  );
+}
+
+export function Tools() {
+  const q = useQuery();
+  const [open, setOpen] = useState<Row | null>(null);
+  const { data, loading, error } = useApi(`/tools${qs({ name: q.name, server: q.server, capability: q.capability, limit: q.limit })}`);
+  const key = (r: Row) => `${r.serverId}\u0000${r.name}`;
+  return (
+    <>
+      <h1>Tools</h1>
+      <p class="hint">The tools MCP servers expose across the fleet (from probes and client caches), most prevalent first.</p>
+      <Filters
+        label="Filter tools"
+        fields={[
+          { name: 'name', label: 'Tool name' },
+          { name: 'server', label: 'Server (name or fingerprint)' },
+          { name: 'capability', label: 'Capability', options: ['shell-exec', 'file-write', 'network-fetch', 'credential-access'] },
+        ]}
+      />
+      <Status loading={loading} error={error} />
+      {data && (
+        <>
+          <Table
+            caption="MCP tools across the fleet"
+            columns={[
+              { h: 'Tool', cell: (r) => <strong>{r.name}</strong> },
+              { h: 'Server', cell: (r) => r.serverName ?? <code>{r.serverId}</code> },
+              { h: 'Capabilities', cell: (r) => (r.capabilities as string[]).join(', ') || '–' },
+              { h: 'Endpoints', cell: (r) => r.endpoints, class: 'num' },
+              { h: 'Description variants', cell: (r) => r.descriptionVariants, class: 'num' },
+              {
+                h: 'Where',
+                cell: (r) => (
+                  <button type="button" aria-expanded={open !== null && key(open) === key(r)} onClick={() => setOpen(open && key(open) === key(r) ? null : r)}>
+                    {open && key(open) === key(r) ? 'Hide endpoints' : 'Which endpoints expose this'}
+                  </button>
+                ),
+              },
+            ]}
+            rows={data.items}
+            rowKey={key}
+          />
+          {open && (
+            <section aria-labelledby="h-tool-where">
+              <h2 id="h-tool-where">Endpoints exposing {open.name} of {open.serverName ?? open.serverId}</h2>
+              <ToolEndpoints name={open.name} server={open.serverId} />
+            </section>
+          )}
+        </>
+      )}
+    </>
+  );
+}
+
+export function ToolCalls() {
+  const q = useQuery();
+  const { data, loading, error } = useApi(`/tool-calls${qs({ endpoint: q.endpoint, server: q.server, tool: q.tool, decision: q.decision, cursor: q.cursor, limit: q.limit })}`);
+  return (
+    <>
+      <h1>Tool calls</h1>
+      <p class="hint">MCP tool calls seen through client hooks, newest first: argument names only, never values.</p>
+      <Filters
+        label="Filter tool calls"
+        fields={[
+          { name: 'endpoint', label: 'Endpoint id' },
+          { name: 'server', label: 'Server' },
+          { name: 'tool', label: 'Tool' },
+          { name: 'decision', label: 'Decision', options: ['allow', 'deny', 'ask'] },
+        ]}
+      />
+      <Status loading={loading} error={error} />
+      {data && (
+        <>
+          <Table
+            caption="Tool calls, newest first"
+            columns={[
+              { h: 'Time', cell: (r) => <When iso={r.time} /> },
+              { h: 'Endpoint', cell: (r) => endpointLink(r.endpointId) },
+              { h: 'Client', cell: (r) => `${r.client}${r.user ? ` (${r.user})` : ''}` },
+              { h: 'Server', cell: (r) => r.server },
+              { h: 'Tool', cell: (r) => <strong>{r.tool}</strong> },
+              { h: 'Arguments', cell: (r) => (r.argumentNames as string[]).join(', ') || '–' },
+              { h: 'Decision', cell: (r) => `${r.decision}${r.enforced ? '' : ' (audit)'}` },
+              { h: 'Rule', cell: (r) => <code>{r.rule}</code> },
+            ]}
+            rows={data.items}
+            rowKey={(r) => r.id}
+            empty="No tool calls on this page (client hooks off, or filtered out: use Next for older calls)."
+          />
+          <Pager nextCursor={data.nextCursor} label="Tool calls" />
+        </>
+      )}
+    </>
+  );
+}
+
 export function Findings() {
   const q = useQuery();
   // Open findings by default (what an analyst works on); open or resolved, never both at once: the

@@ -5,7 +5,7 @@
  * server's name) through the outbox; the agent's answer posts `server.quarantined` for the same
  * command id. Every delivery carries a signature the receiver verifies with the shared secret; a
  * changed body, another secret or an old timestamp does not verify. The issued command is in the
- * endpoint's event history. Without a webhook, nothing is recorded for it.
+ * endpoint's event history, also without a webhook (then nothing is enqueued).
  */
 import { makeEvent } from '@mcpwatch/shared';
 import { makeServerEntry, waitFor } from '@mcpwatch/testkit';
@@ -87,7 +87,7 @@ describe.each(await engineCases())('containment notifications through the webhoo
     expect(events.items[0]).toMatchObject({ type: 'command.issued', endpointId: agent.endpointId, data: { commandId, action: 'quarantine', issuedBy: { name: 'bootstrap' } } });
   });
 
-  test('without a webhook, issuing records no notification', async () => {
+  test('without a webhook, the issued command is in the timeline and nothing is enqueued', async () => {
     fx = await makeFixture({ engine, overrides: { adminToken: ADMIN } });
     const f = fx;
     const agent = await f.enroll();
@@ -96,6 +96,8 @@ describe.each(await engineCases())('containment notifications through the webhoo
     await waitFor('the server projected', async () => (await f.app.inject({ url: `/v1/endpoints/${agent.endpointId}`, headers: auth })).json().servers?.length === 1);
     const issued = await f.app.inject({ method: 'POST', url: '/v1/admin/containment', headers: auth, payload: { endpointId: agent.endpointId, serverKey: shell.serverKey, action: 'quarantine', reason: 'r' } });
     expect(issued.statusCode).toBe(200);
-    expect((await f.app.inject({ url: `/v1/events?type=command.issued`, headers: auth })).json().items).toEqual([]);
+    const events = (await f.app.inject({ url: `/v1/events?type=command.issued`, headers: auth })).json().items;
+    expect(events.map((e: { data: { commandId: string } }) => e.data.commandId)).toEqual([(issued.json() as { commandId: string }).commandId]);
+    expect((await f.store.outboxDepth()).webhook ?? 0).toBe(0);
   });
 });
