@@ -17,7 +17,7 @@ import { defaultStateDir } from '../config/config-table.js';
 import { UsageError } from '../errors.js';
 import { hostPlatform, isKnownPlatform, osSpec } from '../platform/os.js';
 import { HOOK_CLIENT_IDS, HOOK_CLIENTS, isHookClientId, type HookClientId, type HookScope } from '../hooks/hook-catalog.js';
-import { defaultHookCommand, hookFileOf, hookStatus, installHook, uninstallHook, type HookTarget } from '../hooks/hook-installer.js';
+import { clientPresenceDir, defaultHookCommand, hookStatus, installHook, uninstallHook, type HookTarget } from '../hooks/hook-installer.js';
 import type { Platform } from '../types.js';
 import type { Command } from './command.js';
 
@@ -76,9 +76,9 @@ export const hooksCommand: Command = {
         lines.push(`${id.padEnd(12)} ${scope.padEnd(8)} ${s.state.padEnd(11)} ${s.path ?? '-'}${s.detail ? `  (${s.detail})` : ''}`);
         continue;
       }
-      const file = hookFileOf(t);
+      const present = clientPresenceDir(t);
       // Without --client: only clients present on this machine (their directory exists).
-      if (client === undefined && (!file || !fs.existsSync(path.dirname(file)))) continue;
+      if (client === undefined && (!present || !fs.existsSync(present))) continue;
       const r = action === 'install' ? installHook(t, { stateDir, command: commandOf(id) }) : uninstallHook(t, { stateDir });
       results.push(r);
       if (r.action === 'error' || (r.action === 'unsupported' && client !== undefined)) failed = true;

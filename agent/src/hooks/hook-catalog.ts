@@ -4,21 +4,26 @@
  * how the hook answers. Data only; hook-protocol.ts reads the inputs and writes the answers,
  * hook-installer.ts edits the files. Each entry names the documentation it was taken from.
  *
- * Not here, on purpose:
- * - VS Code (Copilot agent hooks are a preview that reads Claude Code's settings files and
- *   `.github/hooks/*.json`; covered by the claude-code entry for the user file) and Codex CLI
- *   (no documented per-call hook for MCP tools at the time of writing).
- * - GitHub Copilot CLI is parsed and answered (its preToolUse protocol is documented) but not
- *   installed: its documented hook files live in the repository (`.github/hooks/*.json`), and
- *   mcpwatch does not write into users' repositories.
+ * Notes per client:
+ * - GitHub Copilot CLI loads every `*.json` of its user hooks folder (`~/.copilot/hooks/`) and of a
+ *   machine-wide policy folder: mcpwatch installs a file of its own there (`mcpwatch.json`), never
+ *   into repositories (`.github/hooks/*.json`).
+ * - VS Code's agent hooks (preview) read `~/.copilot/hooks` and `~/.claude/settings.json` for the
+ *   user: the copilot-cli and claude-code files serve it, so it has no file of its own (layout null).
+ *   It runs the command found there with ITS input (`hookEventName`, `tool_name`, MCP tools named
+ *   `mcp_<server>_<tool>`): hook-protocol.ts tells VS Code's input apart by its shape and answers
+ *   VS Code, recorded as client `vscode`.
+ * - Codex runs a user's (non-managed) hooks only after the user trusted them (`/hooks`); the
+ *   machine-wide file next to the system config layer (`/etc/codex`) is managed: trusted by policy.
+ *   Codex fails open on `ask`, so ask is answered as a deny that says so.
  */
 import * as path from 'node:path';
 import type { Platform } from '../types.js';
 
-export type HookClientId = 'claude-code' | 'cursor' | 'gemini-cli' | 'copilot-cli' | 'windsurf';
+export type HookClientId = 'claude-code' | 'cursor' | 'gemini-cli' | 'copilot-cli' | 'windsurf' | 'codex' | 'vscode';
 export type HookScope = 'user' | 'managed';
 /** How the file holding the hooks is laid out (hook-installer.ts knows each). */
-export type HookFileLayout = 'matcher-groups' | 'cursor-hooks' | 'windsurf-hooks';
+export type HookFileLayout = 'matcher-groups' | 'cursor-hooks' | 'windsurf-hooks' | 'copilot-hooks';
 
 export interface HookClientSpec {
   id: HookClientId;
@@ -45,6 +50,10 @@ export interface HookClientSpec {
   strictJson?: boolean;
   /** The hook file for a scope on an OS; null when the client documents none there. */
   file: (scope: HookScope, platform: Platform, home: string, systemRoot: string) => string | null;
+  /** A folder whose existence says the client is on the machine for a user (default: the hook file's folder). */
+  presentIn?: (home: string, platform: Platform) => string;
+  /** Said with every install: what else the client needs before it runs the hook. */
+  installNote?: string;
 }
 
 /** Joins with the OS's separators; a POSIX root (a fixture home on the Linux test host) keeps POSIX ones. */
@@ -132,12 +141,62 @@ export const HOOK_CLIENTS: Readonly<Record<HookClientId, HookClientSpec>> = Obje
     id: 'copilot-cli',
     displayName: 'GitHub Copilot CLI',
     sources: [
-      'https://docs.github.com/en/copilot/reference/copilot-cli-reference/cli-hooks-reference (version 1 hook files in .github/hooks/*.json; preToolUse stdin {timestamp, cwd, toolName, toolArgs}; answer {permissionDecision: allow|deny|ask, permissionDecisionReason})',
+      'https://docs.github.com/en/copilot/reference/copilot-cli-reference/cli-hooks-reference (version 1 hook files; preToolUse/postToolUse entries {type: command, bash, powershell, timeoutSec}; preToolUse stdin {timestamp, cwd, toolName, toolArgs (JSON string)}; answer {permissionDecision: allow|deny|ask, permissionDecisionReason})',
+      'https://docs.github.com/en/copilot/reference/hooks-reference (load order: policy-level files /etc/github-copilot/policy.d/*.json, C:\\ProgramData\\GitHub\\Copilot\\policy.d\\*.json, root-owned, not group/world-writable; user-level ~/.copilot/hooks/*.json, %USERPROFILE%\\.copilot\\hooks\\ on Windows, $COPILOT_HOME/hooks when set)',
     ],
     preEvent: 'preToolUse',
     postEvent: 'postToolUse',
+    timeout: { field: 'timeoutSec', value: 10 }, // seconds
     supportsAsk: true,
     denyBy: 'json',
+    layout: 'copilot-hooks',
+    file: (scope, platform, home, systemRoot) =>
+      scope === 'user'
+        ? under(home, platform, '.copilot', 'hooks', 'mcpwatch.json')
+        : managedPath(platform, systemRoot, {
+            darwin: ['etc', 'github-copilot', 'policy.d', 'mcpwatch.json'],
+            linux: ['etc', 'github-copilot', 'policy.d', 'mcpwatch.json'],
+            win32: ['ProgramData', 'GitHub', 'Copilot', 'policy.d', 'mcpwatch.json'],
+          }),
+    presentIn: (home, platform) => under(home, platform, '.copilot'),
+  },
+  codex: {
+    id: 'codex',
+    displayName: 'Codex CLI',
+    sources: [
+      'https://developers.openai.com/codex/hooks (hooks.json next to each active config layer, ~/.codex/hooks.json for the user; event -> matcher group -> {type: command, command, timeout (seconds)}; PreToolUse/PostToolUse matchers cover MCP tool names mcp__<server>__<tool>; stdin {session_id, transcript_path, cwd, hook_event_name, model, tool_name, tool_use_id, tool_input}; non-managed hooks run only once trusted in /hooks; system/MDM hooks are managed)',
+      'https://github.com/openai/codex/pull/18385 (MCP tools in hooks: tool namespace mcp__<server>__; PreToolUse deny via hookSpecificOutput.permissionDecision)',
+      'https://github.com/openai/codex/pull/5309 (MCP tool names prefixed mcp__<server>__<tool>)',
+    ],
+    preEvent: 'PreToolUse',
+    postEvent: 'PostToolUse',
+    matcher: 'mcp__.*',
+    timeout: { field: 'timeout', value: 10 }, // seconds
+    // Codex fails open on `ask`: a call that needs asking is refused, saying so.
+    supportsAsk: false,
+    denyBy: 'json',
+    layout: 'matcher-groups',
+    file: (scope, platform, home, systemRoot) =>
+      scope === 'user'
+        ? under(home, platform, '.codex', 'hooks.json')
+        : platform === 'win32'
+          ? null // no documented system config layer on Windows
+          : managedPath(platform, systemRoot, { darwin: ['etc', 'codex', 'hooks.json'], linux: ['etc', 'codex', 'hooks.json'], win32: [] }),
+    installNote: 'Codex runs a user hook only after the user trusts it: open /hooks in Codex (the managed /etc/codex file is trusted by policy)',
+  },
+  vscode: {
+    id: 'vscode',
+    displayName: 'VS Code (agent hooks)',
+    sources: [
+      'https://code.visualstudio.com/docs/agent-customization/hooks (preview; user hook files ~/.copilot/hooks and ~/.claude/settings.json, workspace .github/hooks/*.json; PreToolUse/PostToolUse; stdin {timestamp, cwd, sessionId, hookEventName, transcript_path, tool_name, tool_input, tool_use_id}; answer hookSpecificOutput.permissionDecision allow|deny|ask; exit 2 blocks)',
+      'https://code.visualstudio.com/docs/agents/reference/hooks-reference (command properties command/windows/linux/osx, timeout seconds)',
+      'https://github.com/microsoft/vscode/pull/249929 (MCP tools named mcp_<server>_<tool>) and https://github.com/microsoft/vscode/issues/328487 (the server part may be shortened)',
+    ],
+    preEvent: 'PreToolUse',
+    postEvent: 'PostToolUse',
+    supportsAsk: true,
+    denyBy: 'json',
+    // Served by the copilot-cli file (~/.copilot/hooks/mcpwatch.json) and the claude-code one.
     layout: null,
     file: () => null,
   },

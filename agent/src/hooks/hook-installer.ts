@@ -87,6 +87,14 @@ export function hookFileOf(t: HookTarget): string | null {
   return spec.layout ? spec.file(t.scope, t.platform, t.home, t.systemRoot) : null;
 }
 
+/** The folder whose existence says the target's client is on the machine (null: no hook file there). */
+export function clientPresenceDir(t: HookTarget): string | null {
+  const file = hookFileOf(t);
+  if (!file) return null;
+  const spec = HOOK_CLIENTS[t.client];
+  return t.scope === 'user' && spec.presentIn ? spec.presentIn(t.home, t.platform) : path.dirname(file);
+}
+
 /** Whether a hook command line is mcpwatch's hook for `client`. */
 export function isOurCommand(command: unknown, client: HookClientId): boolean {
   return typeof command === 'string' && /mcpwatch/i.test(command) && new RegExp(`\\bhook\\s+"?${client}"?(\\s|$)`).test(command);
@@ -110,7 +118,18 @@ function parseJsonc(text: string): { doc: unknown; error: string | null } {
 
 type Json = Record<string, unknown>;
 
+/** PowerShell runs a quoted program path only through the call operator. */
+function powershellCommand(command: string): string {
+  return command.startsWith('"') ? `& ${command}` : command;
+}
+
+/** The command a hook entry runs (Copilot CLI: `bash`, else `command`). */
+function commandOfEntry(spec: HookClientSpec, entry: Json): unknown {
+  return spec.layout === 'copilot-hooks' ? entry.bash ?? entry.command ?? entry.powershell : entry.command;
+}
+
 function entryFor(spec: HookClientSpec, command: string): unknown {
+  if (spec.layout === 'copilot-hooks') return { type: 'command', bash: command, powershell: powershellCommand(command), timeoutSec: spec.timeout?.value ?? 10 };
   if (spec.layout === 'matcher-groups') {
     const hook: Json = { type: 'command', command };
     if (spec.id === 'gemini-cli') hook.name = 'mcpwatch';
@@ -134,7 +153,10 @@ function oursIn(spec: HookClientSpec, list: unknown): { index: number; inner: nu
         const c = (h as Json | null)?.command;
         if (isOurCommand(c, spec.id)) out.push({ index, inner: hooks.length === 1 ? null : inner, command: c as string });
       });
-    } else if (isOurCommand((entry as Json).command, spec.id)) out.push({ index, inner: null, command: (entry as Json).command as string });
+    } else {
+      const c = commandOfEntry(spec, entry as Json);
+      if (isOurCommand(c, spec.id)) out.push({ index, inner: null, command: c as string });
+    }
   });
   return out;
 }
@@ -161,7 +183,7 @@ function removeOurs(text: string, spec: HookClientSpec): { text: string; removed
 function addOurs(text: string, spec: HookClientSpec, command: string): string {
   const base = text.trim() === '' ? '{}' : text;
   let out = base;
-  if (spec.layout === 'cursor-hooks' && (parseJsonc(out).doc as Json).version === undefined) {
+  if ((spec.layout === 'cursor-hooks' || spec.layout === 'copilot-hooks') && (parseJsonc(out).doc as Json).version === undefined) {
     out = applyEdits(out, modify(out, ['version'], 1, { formattingOptions: formatting(out) }));
   }
   for (const event of [spec.preEvent, spec.postEvent]) {
@@ -242,7 +264,8 @@ export function installHook(t: HookTarget, ctx: HookInstallContext): HookResult 
     writeText(file, next, existed);
     fs.writeFileSync(paths.record, JSON.stringify({ ...record, command: ctx.command, installedSha256: sha256(next) }), { mode: 0o600 });
     const inactive = strictJsonProblem(spec, next);
-    return { client: t.client, scope: t.scope, path: file, action: 'installed', ...(inactive ? { code: AgentCodes.hookFile, message: `installed but inactive: ${inactive}` } : {}) };
+    const note = inactive ? { code: AgentCodes.hookFile, message: `installed but inactive: ${inactive}` } : spec.installNote && t.scope === 'user' ? { message: spec.installNote } : {};
+    return { client: t.client, scope: t.scope, path: file, action: 'installed', ...note };
   } catch (e) {
     return fail(t, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
   }

@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { makeEvent, type HookStatusData, type McpEvent } from '@mcpwatch/shared';
 import type { Platform } from '../types.js';
 import { HOOK_CLIENT_IDS, HOOK_CLIENTS, type HookClientId } from './hook-catalog.js';
-import { hookFileOf, hookStatus, installHook, type HookTarget } from './hook-installer.js';
+import { clientPresenceDir, hookFileOf, hookStatus, installHook, type HookTarget } from './hook-installer.js';
 import { hookStateBoard, type HookStateBoard } from './hook-state-board.js';
 
 export type HooksSetting = 'off' | 'audit' | 'enforce';
@@ -82,7 +82,7 @@ export class HookKeeper {
         if (!HOOK_CLIENTS[client].layout) continue;
         const t: HookTarget = { client, scope: 'user', platform: this.o.platform, home, systemRoot: '/' };
         const file = hookFileOf(t) as string;
-        if (!fs.existsSync(path.dirname(file))) continue;
+        if (!fs.existsSync(clientPresenceDir(t) as string)) continue;
         const ctx = { stateDir: path.join(this.o.stateDir, 'hook-homes', encodeURIComponent(home)), command: this.o.command(client) };
         const s = hookStatus(t, ctx);
         const base = { client, scope: 'user' as const, path: file };

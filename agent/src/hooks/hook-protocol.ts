@@ -30,9 +30,21 @@ export interface ToolCallInput {
   cwd: string | null;
   /** The tool name exactly as the client gave it (Gemini CLI's is re-split with the configured server names). */
   rawToolName: string;
+  /** The client's id of this tool call, when it gives one (VS Code: tool_use_id). */
+  callId?: string | null;
 }
 
-export type ParseResult = { ok: true; call: ToolCallInput } | { ok: false; code: string; message: string };
+/**
+ * `client`: whose input it is, which may differ from the hook entry's client: VS Code runs the
+ * commands of Copilot CLI's and Claude Code's hook files with its own input (see hook-catalog.ts),
+ * and is answered in its own protocol.
+ */
+export type ParseResult = { ok: true; call: ToolCallInput; client: HookClientId } | { ok: false; code: string; message: string };
+
+/** VS Code's input: `hookEventName` (camelCase) with `tool_name` (snake_case). */
+function isVsCodeShape(doc: Json): boolean {
+  return typeof doc.hookEventName === 'string' && typeof doc.tool_name === 'string' && doc.hook_event_name === undefined;
+}
 
 export interface HookAnswer {
   stdout: string;
@@ -115,25 +127,53 @@ function durationOf(v: unknown): number | null {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : null;
 }
 
-/** Parses one hook input of `client`. */
-export function parseHookInput(client: HookClientId, text: string): ParseResult {
+/** Parses one hook input given to the hook entry of `entryClient` (see ParseResult for the client it answers). */
+export function parseHookInput(entryClient: HookClientId, text: string): ParseResult {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (e) {
-    return invalid(`${client} hook input is not JSON: ${(e as Error).message}`);
+    return invalid(`${entryClient} hook input is not JSON: ${(e as Error).message}`);
   }
-  if (!isObject(doc)) return invalid(`${client} hook input is not a JSON object`);
+  if (!isObject(doc)) return invalid(`${entryClient} hook input is not a JSON object`);
+  const client: HookClientId = isVsCodeShape(doc) && (entryClient === 'copilot-cli' || entryClient === 'claude-code') ? 'vscode' : entryClient;
+  const parsed = parseDoc(client, doc);
+  return parsed.ok ? { ...parsed, client } : parsed;
+}
+
+type DocResult = { ok: true; call: ToolCallInput } | { ok: false; code: string; message: string };
+
+function parseDoc(client: HookClientId, doc: Json): DocResult {
   const spec = HOOK_CLIENTS[client];
   switch (client) {
+    case 'vscode': {
+      const event = str(doc.hookEventName) ?? str(doc.hook_event_name);
+      const toolName = str(doc.tool_name);
+      if (!event || !toolName) return invalid('vscode hook input lacks hookEventName or tool_name');
+      if (event !== spec.preEvent && event !== spec.postEvent) return invalid(`vscode hook event ${JSON.stringify(event).slice(0, 80)} is not ${spec.preEvent} or ${spec.postEvent}`);
+      const phase: HookPhase = event === spec.preEvent ? 'pre' : 'post';
+      // mcp_<server>_<tool> (the runner re-splits it with the configured server names).
+      const parts = splitGeminiName(toolName);
+      const response = doc.tool_response;
+      const failed = isObject(response) && (response.isError === true || response.is_error === true);
+      return {
+        ok: true,
+        call: {
+          phase, server: parts?.server ?? '', tool: parts?.tool ?? toolName, argumentNames: argumentNamesOf(doc.tool_input),
+          sessionId: str(doc.sessionId) ?? str(doc.session_id), durationMs: null, success: phase === 'post' ? !failed : null,
+          isMcp: parts !== null, cwd: str(doc.cwd), rawToolName: toolName, callId: str(doc.tool_use_id),
+        },
+      };
+    }
     case 'claude-code':
+    case 'codex':
     case 'gemini-cli': {
       const event = str(doc.hook_event_name);
       const toolName = str(doc.tool_name);
       if (!event || !toolName) return invalid(`${client} hook input lacks hook_event_name or tool_name`);
       if (event !== spec.preEvent && event !== spec.postEvent) return invalid(`${client} hook event ${JSON.stringify(event).slice(0, 80)} is not ${spec.preEvent} or ${spec.postEvent}`);
       const phase: HookPhase = event === spec.preEvent ? 'pre' : 'post';
-      let parts = client === 'claude-code' ? splitDoubleUnderscore(toolName) : splitGeminiName(toolName);
+      let parts = client === 'gemini-cli' ? splitGeminiName(toolName) : splitDoubleUnderscore(toolName);
       const ctx = isObject(doc.mcp_context) ? doc.mcp_context : null;
       if (ctx && str(ctx.server_name)) parts = { server: str(ctx.server_name) as string, tool: str(ctx.tool_name) ?? parts?.tool ?? toolName };
       const response = isObject(doc.tool_response) ? doc.tool_response : null;
@@ -243,6 +283,8 @@ export function renderAnswer(client: HookClientId, phase: HookPhase, decision: A
   const text = decision === 'ask' && !spec.supportsAsk ? `${message} (this client cannot ask for confirmation, so the call was refused)` : message;
   switch (client) {
     case 'claude-code':
+    case 'codex':
+    case 'vscode':
       if (effective === 'allow') return ok('');
       return ok(`${JSON.stringify({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: effective, permissionDecisionReason: text } })}\n`);
     case 'cursor':

@@ -21,6 +21,7 @@ import { parseHookInput, renderAnswer, type HookAnswer, type HookPhase } from '.
 import { decideToolCall, readToolPolicy, userMessage, type PolicyDecision, type PolicySubject, type ToolPolicy } from './tool-policy.js';
 import { appendJournal, type JournalOptions } from './hook-journal.js';
 import { readServerMap, resolveServer, splitByKnownServer } from './hook-server-map.js';
+import { claimCall } from './hook-call-claims.js';
 
 /** The journal record: the `data` of a `tool.called` event (shared schemas/tool-calls.ts ToolCalledData). */
 export interface ToolCallRecord {
@@ -101,11 +102,13 @@ export function runHook(req: HookRunInput): HookRunResult {
       };
     } else {
       const call = parsed.call;
-      if (!call.isMcp) return { ...renderAnswer(req.client, call.phase, 'allow', ''), record: null, errors: errors.map((e) => e.code) };
+      // VS Code runs Copilot CLI's and Claude Code's hook files with its own input: answered and recorded as VS Code.
+      const client = parsed.client;
+      if (!call.isMcp) return { ...renderAnswer(client, call.phase, 'allow', ''), record: null, errors: errors.map((e) => e.code) };
       // Server name -> fingerprint from the agent's map (hook-server-map.ts); Gemini's name is re-split with the configured names.
       const map = readServerMap(req.stateDir, user);
-      if (req.client === 'gemini-cli') Object.assign(call, splitByKnownServer(map, req.client, call.rawToolName) ?? {});
-      const server = resolveServer(map, { client: req.client, name: call.server, cwd: call.cwd });
+      if (client === 'gemini-cli' || client === 'vscode') Object.assign(call, splitByKnownServer(map, client, call.rawToolName) ?? {});
+      const server = resolveServer(map, { client, name: call.server, cwd: call.cwd });
       const subject: PolicySubject = {
         server: call.server,
         tool: call.tool,
@@ -116,9 +119,9 @@ export function runHook(req: HookRunInput): HookRunResult {
       };
       const d: PolicyDecision = decideToolCall(policy, subject);
       const answered = mode === 'enforce' ? d.decision : 'allow';
-      answer = renderAnswer(req.client, call.phase, answered, userMessage(subject, d, policy));
+      answer = renderAnswer(client, call.phase, answered, userMessage(subject, d, policy));
       record = {
-        client: req.client,
+        client,
         ...(user ? { user } : {}),
         ...(call.sessionId ? { sessionHash: hashSession(call.sessionId) } : {}),
         phase: call.phase,
@@ -137,6 +140,11 @@ export function runHook(req: HookRunInput): HookRunResult {
         calledAt: now.toISOString(),
         ...(policyError ? { error: policyError.code } : {}),
       };
+    }
+    // VS Code may run two of our hook entries for one call: only the first journals it (hook-call-claims.ts).
+    const callId = parsed.ok && parsed.client === 'vscode' ? parsed.call.callId : null;
+    if (callId && record && !claimCall(req.userStateDir ? [req.stateDir, req.userStateDir] : [req.stateDir], callId, record.phase, now.getTime())) {
+      return { ...answer, stderr: answer.stderr + errors.map((e) => `mcpwatch hook: ${e.code}: ${e.message}\n`).join(''), record: null, errors: errors.map((e) => e.code) };
     }
     const wrote = appendJournal(req.stateDir, record, req.journal);
     if (!wrote.ok) {

@@ -14,7 +14,7 @@ import { hookFileOf, hookStatus, installHook, uninstallHook, type HookTarget } f
 import type { Platform } from '../../../src/types.js';
 import { runCli } from '../../helpers/cli-run.js';
 
-const INSTALLABLE: HookClientId[] = ['claude-code', 'cursor', 'gemini-cli', 'windsurf'];
+const INSTALLABLE: HookClientId[] = ['claude-code', 'cursor', 'gemini-cli', 'windsurf', 'copilot-cli', 'codex'];
 const PLATFORMS: Platform[] = ['linux', 'darwin', 'win32'];
 const CMD = (c: HookClientId) => `/opt/mcpwatch/bin/mcpwatch-agent hook ${c}`;
 
@@ -32,6 +32,10 @@ function userFileText(client: HookClientId): string {
       return '{\n    /* mine */\n    "theme": "dark",\n    "hooks": { "BeforeTool": [ { "matcher": "write_file", "hooks": [ { "type": "command", "command": "./check.sh" } ] } ] }\n}\n';
     case 'cursor':
       return '{\n  "version": 1,\n  // my hooks\n  "hooks": {\n    "beforeShellExecution": [ { "command": "./audit.sh" } ],\n    "beforeMCPExecution": [ { "command": "./mine.sh" } ]\n  }\n}\n';
+    case 'copilot-cli': // docs.github.com cli-hooks-reference: version 1, entries with bash/powershell
+      return '{\n  "version": 1,\n  "hooks": {\n    "preToolUse": [ { "type": "command", "bash": "./copilot-guard.sh", "powershell": "./copilot-guard.ps1", "timeoutSec": 30 } ]\n  }\n}\n';
+    case 'codex': // developers.openai.com/codex/hooks: event -> matcher group -> handlers
+      return '{\n  // codex hooks\n  "hooks": {\n    "PreToolUse": [ { "matcher": "Bash", "hooks": [ { "type": "command", "command": "./bash-guard.sh", "statusMessage": "Checking Bash command" } ] } ]\n  }\n}\n';
     default:
       return '{\n  "hooks": {\n    "pre_run_command": [ { "command": "python3 guard.py", "show_output": true } ]\n  }\n}\n';
   }
@@ -43,8 +47,8 @@ function ours(client: HookClientId, text: string): number {
   let n = 0;
   for (const ev of [spec.preEvent, spec.postEvent]) {
     for (const e of doc.hooks?.[ev] ?? []) {
-      const entry = e as { command?: string; hooks?: { command?: string }[] };
-      const cmds = entry.hooks ? entry.hooks.map((h) => h.command) : [entry.command];
+      const entry = e as { command?: string; bash?: string; hooks?: { command?: string }[] };
+      const cmds = entry.hooks ? entry.hooks.map((h) => h.command) : [entry.bash ?? entry.command];
       n += cmds.filter((c) => c === CMD(client)).length;
     }
   }
@@ -58,6 +62,12 @@ describe.each(PLATFORMS)('on %s', (platform) => {
         const fx = fixture();
         const t: HookTarget = { client, scope, platform, home: fx.home, systemRoot: fx.systemRoot };
         const file = hookFileOf(t) as string;
+        if (file === null) {
+          // Codex documents no system config layer on Windows.
+          expect([client, scope, platform]).toEqual(['codex', 'managed', 'win32']);
+          expect(installHook(t, { stateDir: fx.stateDir, command: CMD(client) }).action).toBe('unsupported');
+          return;
+        }
         expect(file.startsWith(scope === 'user' ? fx.home : fx.systemRoot)).toBe(true);
         fs.mkdirSync(path.dirname(file), { recursive: true });
         const original = userFileText(client);
@@ -68,7 +78,7 @@ describe.each(PLATFORMS)('on %s', (platform) => {
         expect(installHook(tt, ctx).action).toBe('installed');
         const installed = fs.readFileSync(file, 'utf8');
         expect(ours(client, installed)).toBe(2);
-        for (const kept of ['./lint.sh', './check.sh', './audit.sh', './mine.sh', 'guard.py', '// team settings', '/* mine */', '// my hooks', '// keep']) {
+        for (const kept of ['./lint.sh', './check.sh', './audit.sh', './mine.sh', 'guard.py', './copilot-guard.ps1', './bash-guard.sh', '// codex hooks', '// team settings', '/* mine */', '// my hooks', '// keep']) {
           if (original.includes(kept)) expect(installed).toContain(kept);
         }
         if (client === 'claude-code') expect(installed).toMatch(/\n\t\t\t\{\n\t\t\t\t"matcher": "mcp__\.\*"/); // the file's tab indentation
@@ -96,7 +106,8 @@ describe.each(PLATFORMS)('on %s', (platform) => {
       const after = fs.readFileSync(file, 'utf8');
       expect(ours(client, after)).toBe(0);
       expect((parse(after) as { addedLater?: boolean }).addedLater).toBe(true);
-      expect(after).toContain(client === 'windsurf' ? 'guard.py' : client === 'cursor' ? './mine.sh' : client === 'gemini-cli' ? './check.sh' : './lint.sh');
+      const mine: Record<string, string> = { windsurf: 'guard.py', cursor: './mine.sh', 'gemini-cli': './check.sh', 'claude-code': './lint.sh', 'copilot-cli': './copilot-guard.sh', codex: './bash-guard.sh' };
+      expect(after).toContain(mine[client]);
     });
 
     test('tampering: our entry removed or changed after install shows as tampered; install repairs it', () => {
@@ -142,7 +153,34 @@ test('win32 layout: the catalog names the documented Windows locations', () => {
   expect(t('windsurf', 'user')).toBe('C:\\Users\\alice\\.codeium\\windsurf\\hooks.json');
   expect(t('windsurf', 'managed')).toBe('C:\\ProgramData\\Windsurf\\hooks.json');
   expect(t('gemini-cli', 'managed')).toBe('C:\\ProgramData\\gemini-cli\\settings.json');
-  expect(hookFileOf({ client: 'copilot-cli', scope: 'user', platform: 'win32', home: 'C:\\Users\\alice', systemRoot: 'C:\\' })).toBeNull();
+  expect(t('copilot-cli', 'user')).toBe('C:\\Users\\alice\\.copilot\\hooks\\mcpwatch.json');
+  expect(t('copilot-cli', 'managed')).toBe('C:\\ProgramData\\GitHub\\Copilot\\policy.d\\mcpwatch.json');
+  expect(t('codex', 'user')).toBe('C:\\Users\\alice\\.codex\\hooks.json');
+  expect(t('codex', 'managed')).toBeNull();
+  expect(t('vscode', 'user')).toBeNull(); // served by the copilot-cli and claude-code files
+});
+
+test('Copilot CLI entry: bash and powershell commands, a quoted program path run through PowerShell\'s call operator', () => {
+  const fx = fixture();
+  const t: HookTarget = { client: 'copilot-cli', scope: 'user', platform: 'win32', home: fx.home, systemRoot: fx.systemRoot };
+  const command = '"C:\\Program Files\\mcpwatch\\mcpwatch-agent.exe" hook copilot-cli';
+  expect(installHook(t, { stateDir: fx.stateDir, command }).action).toBe('installed');
+  const doc = JSON.parse(fs.readFileSync(hookFileOf(t) as string, 'utf8'));
+  expect(doc.version).toBe(1);
+  expect(doc.hooks.preToolUse).toEqual([{ type: 'command', bash: command, powershell: `& ${command}`, timeoutSec: 10 }]);
+  expect(doc.hooks.postToolUse).toHaveLength(1);
+  expect(hookStatus(t, { stateDir: fx.stateDir, command }).state).toBe('installed');
+});
+
+test('Codex: installs say the user must trust the hook; the managed file is trusted by policy', () => {
+  const fx = fixture();
+  const user = installHook({ client: 'codex', scope: 'user', platform: 'linux', home: fx.home, systemRoot: fx.systemRoot }, { stateDir: fx.stateDir, command: CMD('codex') });
+  expect(user).toMatchObject({ action: 'installed', message: expect.stringContaining('/hooks') });
+  const managed = installHook({ client: 'codex', scope: 'managed', platform: 'linux', home: fx.home, systemRoot: fx.systemRoot }, { stateDir: fx.stateDir, command: CMD('codex') });
+  expect(managed.path).toBe(path.join(fx.systemRoot, 'etc', 'codex', 'hooks.json'));
+  expect(managed.message).toBeUndefined();
+  const doc = JSON.parse(fs.readFileSync(managed.path as string, 'utf8'));
+  expect(doc.hooks.PreToolUse).toEqual([{ matcher: 'mcp__.*', hooks: [{ type: 'command', command: CMD('codex'), timeout: 10 }] }]);
 });
 
 test('darwin and linux managed locations', () => {
@@ -162,13 +200,23 @@ test('CLI: hooks install/status/uninstall on a fixture home, only for clients pr
   expect(fs.existsSync(path.join(fx.home, '.claude'))).toBe(false);
   const status = await runCli(['hooks', 'status', ...args, '--json']);
   const states = Object.fromEntries((JSON.parse(status.stdout) as { client: string; state: string }[]).map((s) => [s.client, s.state]));
-  expect(states).toEqual({ 'claude-code': 'missing', cursor: 'installed', 'gemini-cli': 'missing', 'copilot-cli': 'unsupported', windsurf: 'missing' });
+  expect(states).toEqual({ 'claude-code': 'missing', cursor: 'installed', 'gemini-cli': 'missing', 'copilot-cli': 'missing', codex: 'missing', vscode: 'unsupported', windsurf: 'missing' });
   const un = await runCli(['hooks', 'uninstall', ...args]);
   expect(un.code).toBe(0);
   expect(un.stdout).toContain('restored');
   expect(fs.existsSync(path.join(fx.home, '.cursor', 'hooks.json'))).toBe(false);
   expect((await runCli(['hooks', 'frobnicate'])).code).toBe(2);
   expect((await runCli(['hooks', 'install', '--client', 'nope'])).code).toBe(2);
+});
+
+test('a client is present by its own folder: Copilot CLI\'s ~/.copilot without a hooks folder gets the hook file', async () => {
+  const fx = fixture();
+  fs.mkdirSync(path.join(fx.home, '.copilot'));
+  const args = ['--home', fx.home, '--platform', 'linux', '--state-dir', fx.stateDir, '--command', CMD('copilot-cli')];
+  const inst = await runCli(['hooks', 'install', ...args, '--json']);
+  expect(JSON.parse(inst.stdout)).toEqual([{ client: 'copilot-cli', scope: 'user', path: path.join(fx.home, '.copilot', 'hooks', 'mcpwatch.json'), action: 'installed' }]);
+  expect((await runCli(['hooks', 'uninstall', ...args])).stdout).toContain('restored');
+  expect(fs.existsSync(path.join(fx.home, '.copilot', 'hooks', 'mcpwatch.json'))).toBe(false);
 });
 
 test('Claude Code reads settings.json as strict JSON: a file with comments gets the hook, and says it is inactive', () => {

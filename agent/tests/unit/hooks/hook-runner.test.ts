@@ -29,6 +29,10 @@ const PRE: Record<HookClientId, unknown> = {
   'gemini-cli': { session_id: 'sess-2', transcript_path: '/tmp/t', cwd: '/work', hook_event_name: 'BeforeTool', timestamp: '2026-12-06T10:00:00Z', tool_name: 'mcp_github_create_issue', tool_input: { title: 't', token: CANARY } },
   // docs.github.com copilot cli hooks reference: preToolUse input (toolArgs is a JSON string)
   'copilot-cli': { timestamp: 1765000000000, cwd: '/work', toolName: 'github-create_issue', toolArgs: JSON.stringify({ title: 't', token: CANARY }) },
+  // developers.openai.com/codex/hooks: PreToolUse input; MCP tools mcp__<server>__<tool> (openai/codex#18385)
+  codex: { session_id: 'sess-3', transcript_path: '/tmp/t.jsonl', cwd: '/work', hook_event_name: 'PreToolUse', model: 'gpt-5.4', turn_id: 'turn-1', tool_name: 'mcp__github__create_issue', tool_use_id: 'call_1', tool_input: { title: 't', token: CANARY } },
+  // code.visualstudio.com/docs/agent-customization/hooks: common fields + PreToolUse input; MCP tools mcp_<server>_<tool> (microsoft/vscode#249929)
+  vscode: { timestamp: '2026-12-06T10:00:00.000Z', cwd: '/work', sessionId: 'sess-4', hookEventName: 'PreToolUse', transcript_path: '/tmp/t.json', tool_name: 'mcp_github_create_issue', tool_input: { title: 't', token: CANARY }, tool_use_id: 'tool-123' },
   // docs.windsurf.com cascade hooks: pre_mcp_tool_use input
   windsurf: { agent_action_name: 'pre_mcp_tool_use', trajectory_id: 'traj-1', execution_id: 'exec-1', timestamp: '2026-12-06T10:00:00Z', tool_info: { mcp_server_name: 'github', mcp_tool_name: 'create_issue', mcp_tool_arguments: { title: 't', token: CANARY } } },
 };
@@ -38,6 +42,8 @@ const POST: Partial<Record<HookClientId, unknown>> = {
   cursor: { ...(PRE.cursor as object), hook_event_name: 'afterMCPExecution', result_json: { content: [] }, duration: 42 },
   'gemini-cli': { ...(PRE['gemini-cli'] as object), hook_event_name: 'AfterTool', tool_response: { llmContent: CANARY } },
   windsurf: { ...(PRE.windsurf as object), agent_action_name: 'post_mcp_tool_use' },
+  codex: { ...(PRE.codex as object), hook_event_name: 'PostToolUse', tool_response: { content: [{ type: 'text', text: CANARY }] } },
+  vscode: { ...(PRE.vscode as object), hookEventName: 'PostToolUse', tool_response: `Issue created: ${CANARY}` },
 };
 
 function stateDirWith(policy?: unknown): string {
@@ -60,7 +66,7 @@ describe.each(Object.keys(PRE) as HookClientId[])('%s hook protocol', (client) =
     expect(r.stderr).toBe('');
     if (client === 'cursor') expect(JSON.parse(r.stdout)).toEqual({ permission: 'allow' });
     else if (client === 'gemini-cli') expect(JSON.parse(r.stdout)).toEqual({});
-    else expect(r.stdout).toBe(''); // Claude Code / Copilot: an explicit allow would skip the user's own prompt
+    else expect(r.stdout).toBe(''); // Claude Code / Copilot / Codex / VS Code: an explicit allow would skip the user's own prompt
     const { records } = readJournal(dir);
     expect(records).toHaveLength(1);
     const rec = records[0] as Record<string, unknown>;
@@ -77,6 +83,8 @@ describe.each(Object.keys(PRE) as HookClientId[])('%s hook protocol', (client) =
     const reason = 'mcpwatch blocked the MCP tool call github/create_issue: tool github/create_* is blocked by policy. To request an exception, contact security@example.com.';
     switch (client) {
       case 'claude-code':
+      case 'codex':
+      case 'vscode':
         expect(r.exitCode).toBe(0);
         expect(JSON.parse(r.stdout)).toEqual({ hookSpecificOutput: { hookEventName: 'PreToolUse', permissionDecision: 'deny', permissionDecisionReason: reason } });
         break;
@@ -103,7 +111,9 @@ describe.each(Object.keys(PRE) as HookClientId[])('%s hook protocol', (client) =
   test('ask: asked where the client can ask, refused with the reason where it cannot', () => {
     const dir = stateDirWith(ENFORCE_ASK);
     const r = run(client, PRE[client], dir);
-    if (client === 'claude-code') expect(JSON.parse(r.stdout).hookSpecificOutput.permissionDecision).toBe('ask');
+    if (client === 'claude-code' || client === 'vscode') expect(JSON.parse(r.stdout).hookSpecificOutput.permissionDecision).toBe('ask');
+    // Codex fails open on ask: refused, saying so.
+    if (client === 'codex') expect(JSON.parse(r.stdout).hookSpecificOutput).toMatchObject({ permissionDecision: 'deny', permissionDecisionReason: expect.stringContaining('cannot ask for confirmation') });
     if (client === 'cursor') expect(JSON.parse(r.stdout).permission).toBe('ask');
     if (client === 'copilot-cli') expect(JSON.parse(r.stdout).permissionDecision).toBe('ask');
     if (client === 'gemini-cli') expect(JSON.parse(r.stdout)).toMatchObject({ decision: 'deny', reason: expect.stringContaining('cannot ask for confirmation') });
@@ -198,4 +208,30 @@ test('session ids are stored hashed, the same session to the same hash', () => {
   expect(a?.sessionHash).toMatch(/^[0-9a-f]{32}$/);
   expect(a?.sessionHash).toBe(b?.sessionHash);
   expect(JSON.stringify(a)).not.toContain('sess-1');
+});
+
+describe('VS Code runs the Copilot CLI and Claude Code hook files with its own input', () => {
+  test('answered in VS Code\'s protocol, recorded once as vscode, whichever entries run', () => {
+    const dir = stateDirWith(ENFORCE_BLOCK);
+    const viaCopilot = run('copilot-cli', PRE.vscode, dir);
+    const viaClaude = run('claude-code', PRE.vscode, dir);
+    for (const r of [viaCopilot, viaClaude]) {
+      expect(r.exitCode).toBe(0);
+      expect(JSON.parse(r.stdout).hookSpecificOutput).toMatchObject({ hookEventName: 'PreToolUse', permissionDecision: 'deny' });
+    }
+    const { records } = readJournal(dir);
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ client: 'vscode', server: 'github', tool: 'create_issue', decision: 'deny' });
+    // The post-call of the same call is its own record; another call is recorded again.
+    run('claude-code', POST.vscode, dir);
+    run('copilot-cli', POST.vscode, dir);
+    run('copilot-cli', { ...(PRE.vscode as object), tool_use_id: 'tool-124' }, dir);
+    expect(readJournal(dir).records.map((r) => (r as { phase: string }).phase)).toEqual(['pre', 'post', 'pre']);
+  });
+
+  test('Copilot CLI\'s own input through the same entry stays Copilot CLI', () => {
+    const dir = stateDirWith();
+    run('copilot-cli', PRE['copilot-cli'], dir);
+    expect(readJournal(dir).records[0]).toMatchObject({ client: 'copilot-cli', server: 'github' });
+  });
 });
