@@ -17,7 +17,7 @@ import type { ConfigScope } from '@mcpwatch/shared';
 import type { Platform } from '../types.js';
 import type { BaseDir, ClientDefinition, ConfigLocation, ProjectSource, ServerSection } from './catalog-types.js';
 import { ALL, LINUX, MAC, SERVERS_OR_MCP_SERVERS, UNIX, WIN, extensionGlobalStorage, loc, map, sig } from './location-builders.js';
-import { MORE_CLIENTS } from './more-clients.js';
+import { CODEX_DESKTOP, MORE_CLIENTS } from './more-clients.js';
 
 /** VS Code / Insiders: user mcp.json, profiles, settings.json (both spellings), workspace files. */
 function vscodeLocations(userDir: string, serverDir: string, withWorkspace: boolean, flatpakId?: string): ConfigLocation[] {
@@ -350,6 +350,8 @@ export const CLIENTS: readonly ClientDefinition[] = [
       linux: sig(['gemini'], [], ['@google/gemini-cli']),
     },
   },
+  // Before the CLI: the app's executables carry the CLI's name (see CODEX_DESKTOP).
+  CODEX_DESKTOP,
   {
     id: 'codex',
     displayName: 'Codex CLI',

@@ -24,6 +24,23 @@ const JETBRAINS_PROCESSES = {
   linux: jetbrainsSig((n) => `${n}.sh`),
 } as const;
 
+/**
+ * The Codex app reads the same ~/.codex/config.toml as the CLI (attributed to codex). Its main
+ * executable is named Codex and its bundled agent `codex`: the CLI's name. Placed before the CLI
+ * in CLIENTS (see clients.ts), so the process matcher, which takes the first signature that
+ * matches, recognises the app by its bundle path first.
+ */
+export const CODEX_DESKTOP: ClientDefinition = {
+  id: 'codex-desktop',
+  displayName: 'Codex Desktop',
+  sources: [
+    'https://developers.openai.com/codex/plugins (the Codex app; config shared with the CLI)',
+    'bundle paths as public process detectors match them: /Applications/Codex.app/Contents/MacOS/Codex (the app), /Applications/Codex.app/Contents/Resources/codex (its bundled agent, `codex app-server`); Windows Store package OpenAI.Codex (unverified)',
+  ],
+  locations: [],
+  processes: { darwin: sig([], ['/Codex\\.app/Contents/(MacOS|Resources)/']), win32: sig([], ['\\\\OpenAI\\.Codex']) },
+};
+
 export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'visual-studio',
@@ -112,7 +129,10 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
   {
     id: 'amp',
     displayName: 'Amp',
-    sources: ['https://ampcode.com/manual (amp.mcpServers in ~/.config/amp/settings.json, %USERPROFILE%\\.config\\amp\\settings.json, managed-settings.json; not found in the search corpus)'],
+    sources: [
+      'https://ampcode.com/manual (amp.mcpServers in ~/.config/amp/settings.json, %USERPROFILE%\\.config\\amp\\settings.json, managed-settings.json)',
+      'public adapters that write Amp\'s files: ~/.config/amp/settings.json and project .amp/settings.json, "amp.mcpServers" one literal key with a dot (JSONC)',
+    ],
     locations: [
       loc('user', 'user', 'xdgConfig', ['amp', 'settings.json'], { os: UNIX, format: 'jsonc', sections: [map('amp.mcpServers')] }),
       loc('user-windows', 'user', 'home', ['.config', 'amp', 'settings.json'], { os: WIN, format: 'jsonc', sections: [map('amp.mcpServers')] }),
@@ -313,7 +333,7 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
     displayName: 'Devin Desktop (formerly Windsurf)',
     sources: [
       'https://hussamahmedweb.pages.dev/ai/ide-agents/windsurf-cascade (Windsurf rebranded Devin Desktop; MCP in ~/.codeium/windsurf/mcp_config.json)',
-      'process names and bundle paths: unverified (no public page lists them)',
+      'bundles as public detectors match them: Devin.app or Devin Desktop.app (bundle id com.cognition.devin), C:\\Program Files\\Devin Desktop, /usr/share/devin-desktop; hooks stay ~/.codeium/windsurf/hooks.json (read as windsurf\'s)',
     ],
     locations: [],
     processes: {
@@ -431,13 +451,5 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
       loc('tools', 'user', 'home', ['.docker', 'mcp', 'tools.yaml'], { format: 'yaml', sections: [] }),
     ],
     processes: { darwin: sig(['docker-mcp'], [], ['docker(-mcp)? mcp gateway run', 'docker-mcp gateway']), win32: sig(['docker-mcp.exe'], [], ['docker(\\.exe)? mcp gateway run']), linux: sig(['docker-mcp'], [], ['docker(-mcp)? mcp gateway run', 'docker-mcp gateway']) },
-  },
-  {
-    // The Codex app reads the same ~/.codex/config.toml as the CLI (attributed to codex).
-    id: 'codex-desktop',
-    displayName: 'Codex Desktop',
-    sources: ['issue 14; config shared with Codex CLI (~/.codex/config.toml, read as codex); bundle names unverified'],
-    locations: [],
-    processes: { darwin: sig([], ['/Codex\\.app/Contents/MacOS/']), win32: sig([], ['\\\\OpenAI\\.Codex']) }, // by path: `codex` is the CLI's name
   },
 ];

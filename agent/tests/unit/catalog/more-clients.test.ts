@@ -4,6 +4,7 @@
  * signatures that recognise the client's real executables and command lines.
  */
 import { CLIENTS, processSignatures, projectMarkers, type CompiledProcessSignature } from '../../../src/catalog/index.js';
+import { matchClientSignature } from '../../../src/collect/process-signatures.js';
 import { MORE_CLIENTS } from '../../../src/catalog/more-clients.js';
 import type { Platform } from '../../../src/types.js';
 
@@ -51,9 +52,9 @@ describe('catalog coverage', () => {
 
   it('marks every location that no public page confirmed as unverified', () => {
     const unverified = MORE_CLIENTS.filter((c) => (c.sources ?? []).some((s) => /unverified/.test(s))).map((c) => c.id);
-    expect(unverified).toEqual(expect.arrayContaining(['devin-desktop', 'sema4ai', 'open-interpreter', 'codex-desktop', 'windsurf-jetbrains', 'copilot-jetbrains']));
+    expect(unverified).toEqual(expect.arrayContaining(['sema4ai', 'open-interpreter', 'windsurf-jetbrains', 'copilot-jetbrains']));
     // Verified since (issue 14, second pass): their sources name the pages that confirm them.
-    for (const id of ['qoder', 'boltai', 'jan', 'witsy', 'trae', 'anythingllm']) expect({ id, unverified: unverified.includes(id) }).toEqual({ id, unverified: false });
+    for (const id of ['qoder', 'boltai', 'jan', 'witsy', 'trae', 'anythingllm', 'devin-desktop']) expect({ id, unverified: unverified.includes(id) }).toEqual({ id, unverified: false });
   });
 
   it('walks the new project markers', () => {
@@ -88,5 +89,14 @@ describe('process signatures of the added clients', () => {
   ];
   it.each(cases)('on %s, %s is %s', (platform, exe, cmdline, client) => {
     expect(match(processSignatures(platform), exe, cmdline)).toBe(client);
+  });
+});
+
+describe('the process matcher (first matching signature wins) tells the Codex app from the CLI', () => {
+  it('recognises the app and its bundled agent by bundle path, and the CLI elsewhere', () => {
+    const sigs = processSignatures('darwin');
+    expect(matchClientSignature({ name: 'Codex', cmd: '/Applications/Codex.app/Contents/MacOS/Codex', path: '/Applications/Codex.app/Contents/MacOS/Codex' }, sigs)).toBe('codex-desktop');
+    expect(matchClientSignature({ name: 'codex', cmd: '/Applications/Codex.app/Contents/Resources/codex app-server', path: '/Applications/Codex.app/Contents/Resources/codex' }, sigs)).toBe('codex-desktop');
+    expect(matchClientSignature({ name: 'codex', cmd: 'codex', path: '/opt/homebrew/bin/codex' }, sigs)).toBe('codex');
   });
 });
