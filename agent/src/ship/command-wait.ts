@@ -48,7 +48,8 @@ type WaitOutcome = { ok: true; commands: readonly unknown[] } | { ok: false; sta
 export class CommandWait {
   readonly #o: Required<Omit<CommandWaitOptions, 'log'>> & Pick<CommandWaitOptions, 'log'>;
   #seq = 0;
-  #signedAtMs = 0;
+  /** Signed timestamp of the last wait the collector accepted. */
+  #acceptedSignedAtMs = 0;
   #loop: Promise<void> | null = null;
   #stopped = false;
   readonly #abort = new AbortController();
@@ -106,10 +107,11 @@ export class CommandWait {
     if (!id) return { ok: false, error: `${AgentCodes.notEnrolled}: no identity yet` };
     const body = Buffer.from(JSON.stringify({ kind: 'commands.wait', maxWaitMs: this.#o.maxWaitMs }), 'utf8');
     // The collector refuses a wait not signed later than the last one it accepted (replay guard:
-    // a later timestamp, or the same one with a higher seq): the timestamp never goes back within
-    // this process even if the clock does, and seq always rises.
-    this.#signedAtMs = Math.max(this.#signedAtMs, this.#o.now());
-    const headers = { ...batchHeaders(id.privateKey, id.agentId, ++this.#seq, this.#signedAtMs, body), 'content-type': 'application/json' };
+    // a later timestamp, or the same one with a higher seq): seq always rises, and the timestamp
+    // never goes below that of the last accepted wait even if the clock is set back. (Only an
+    // accepted wait moves that floor: a clock briefly far ahead, refused for skew, does not.)
+    const signedAtMs = Math.max(this.#acceptedSignedAtMs, this.#o.now());
+    const headers = { ...batchHeaders(id.privateKey, id.agentId, ++this.#seq, signedAtMs, body), 'content-type': 'application/json' };
     let res;
     try {
       res = await this.#o.http.request({ method: 'POST', url: new URL('/v1/commands/wait', id.server).toString(), headers, body, signal: this.#abort.signal });
@@ -117,7 +119,10 @@ export class CommandWait {
       return { ok: false, error: describeError(e instanceof PipelineError ? e : new PipelineError(AgentCodes.network, describeError(e), { cause: e })) };
     }
     const json = jsonBody<{ commands?: unknown; code?: string; message?: string }>(res);
-    if (res.status === 200 && json && Array.isArray(json.commands)) return { ok: true, commands: json.commands };
+    if (res.status === 200 && json && Array.isArray(json.commands)) {
+      this.#acceptedSignedAtMs = signedAtMs;
+      return { ok: true, commands: json.commands };
+    }
     const out: WaitOutcome = { ok: false, status: res.status, error: `${AgentCodes.httpStatus}: ${res.status} ${json?.code ?? ''} ${json?.message ?? ''}`.trim() };
     const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
     if (retryAfterMs !== undefined) out.retryAfterMs = retryAfterMs;
