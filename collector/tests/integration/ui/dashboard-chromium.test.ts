@@ -1,9 +1,12 @@
 /**
  * The dashboard in real headless Chromium (playwright-core, Debian's /usr/bin/chromium) against a
  * collector holding agent data sent through the batch protocol by the testkit's TestAgent: sign-in,
- * every page, filters, server-side pagination, "which endpoints run this", an endpoint drill-down
- * (clients, servers with effective state, process tree, sockets, findings, timeline), a read token
- * that cannot reach admin actions, an admin quarantine from the endpoint page, logout; axe-core on
+ * every page (tools and tool calls too), filters, server-side pagination, "which endpoints run
+ * this" / "which endpoints expose this", an endpoint drill-down
+ * (clients, servers with effective state and containment, tools with pin and finding state,
+ * process tree, sockets, findings, timeline), a read token that cannot reach admin actions, an
+ * admin quarantine from the endpoint page and its state on the endpoint and servers pages (pending,
+ * then quarantined and gone from the inventory, then a restore), logout; axe-core on
  * every page with no serious or critical violations; a screenshot of each page in
  * test-output/ui-screenshots (the path is printed).
  * Skipped, saying so, when Chromium is not installed (outside CI; .ci/run installs it).
@@ -33,6 +36,8 @@ const d = HAVE_CHROMIUM ? describe : describe.skip;
 
 // playwright-core has no auto-waiting assertions (those are @playwright/test's): wait on conditions.
 const WAIT_MS = 30_000;
+// A whole browser session (a dozen pages, axe on each) on a loaded 2-core machine: a budget, not an assertion.
+const BROWSER_TEST_MS = 240_000;
 const textOf = async (l: Locator) => ((await l.count()) === 0 ? '' : (await l.allInnerTexts()).join('\n'));
 const hasCount = (l: Locator, n: number) => waitFor(`${n} of ${l}`, async () => (await l.count()) === n, WAIT_MS);
 const contains = (l: Locator, text: string) => waitFor(`${l} to contain ${text}`, async () => (await textOf(l)).includes(text), WAIT_MS);
@@ -46,6 +51,10 @@ async function seed(fx: Fixture): Promise<{ alice: TestAgent; bob: TestAgent; gi
   const bob = await fx.enroll({ hostname: 'linux-bob', platform: 'linux', osName: 'Ubuntu', osRelease: '24.04', arch: 'x64', hardwareUuid: 'hw-bob', users: ['bob'] } as never);
   const now = new Date(fx.clock.nowMs);
   const finding = (id: string, ruleId: string, severity: string, title: string, server: string) => ({ id, ruleId, severity, title, description: title, subject: { serverName: server, client: 'claude-desktop' }, evidence: { field: 'env.GITHUB_TOKEN', kind: 'github-token' } });
+  const tool = (srv: ReturnType<typeof makeServerEntry>, name: string, title: string | null, capabilities: string[], annotations: Record<string, boolean>) => ({
+    serverId: srv.fingerprint, serverKey: srv.serverKey, serverName: srv.name, serverVersion: '1.0.0', protocolVersion: '2025-06-18', source: 'probe', sourcePath: null,
+    name, title, descriptionSha256: 'd'.repeat(64), inputSchemaSha256: 'e'.repeat(64), annotationsSha256: 'f'.repeat(64), annotations, instructionsSha256: null, capabilities,
+  }) as never;
   const client = (c: string, name: string, user: string, n: number) => ({ client: c, displayName: name, user, configPaths: [`/Users/${user}/.config/${c}.json`], serverCount: n });
   await alice.sendEvents([
     makeEvent('inventory.snapshot', alice.endpointId, {
@@ -57,15 +66,26 @@ async function seed(fx: Fixture): Promise<{ alice: TestAgent; bob: TestAgent; gi
         { pid: 200, ppid: 100, name: 'node', cmd: 'node /usr/local/lib/node_modules/shell-mcp/index.js', user: 'alice', kind: 'server', client: 'claude-desktop', serverKey: shell.serverKey, match: 'config', startedAt: now.toISOString() },
       ],
       sockets: [{ pid: 200, processName: 'node', protocol: 'tcp', localAddress: '0.0.0.0', localPort: 7777, peerAddress: null, peerPort: null, kind: 'listen', allInterfaces: true, serverKey: shell.serverKey, client: 'claude-desktop' }],
-      findings: [finding('f-shell', 'shell-exec', 'high', 'Server can run shell commands', 'shell') as never, finding('f-float', 'floating-version', 'low', 'Floating package version', 'shell') as never],
+      findings: [
+        finding('f-shell', 'shell-exec', 'high', 'Server can run shell commands', 'shell') as never,
+        finding('f-float', 'floating-version', 'low', 'Floating package version', 'shell') as never,
+        { id: 'f-rug', ruleId: 'tool-changed-without-version', severity: 'high', title: 'Tool run_command of shell changed without a version change', description: 'd', subject: { serverKey: shell.serverKey, serverName: 'shell' }, evidence: { field: 'tool.run_command', kind: 'description' } } as never,
+      ],
       errors: [],
+    } as never, now),
+    makeEvent('tool.added', alice.endpointId, tool(shell, 'run_command', 'Run a command', ['shell-exec'], { destructiveHint: true }), now),
+    makeEvent('tool.added', alice.endpointId, tool(shell, 'read_log', null, [], { readOnlyHint: true }), now),
+    makeEvent('tool.called', alice.endpointId, {
+      client: 'claude-code', user: 'alice', phase: 'pre', server: 'shell', tool: 'run_command', argumentNames: ['command', 'cwd'],
+      decision: 'deny', enforced: true, mode: 'enforce', rule: 'blocked-tool', calledAt: now.toISOString(),
     } as never, now),
     makeEvent('agent.heartbeat', alice.endpointId, { version: '0.1.0', uptimeS: 5, cpuPercent: 0.1, rssBytes: 5e7, spoolBytes: 0, spoolDepth: 0, droppedCount: 0, lastError: null, intervalsMs: { process: 5000 }, throttled: false }, now),
   ]);
   await bob.sendEvents([
     makeEvent('inventory.snapshot', bob.endpointId, { host: bob.host, clients: [client('claude-code', 'Claude Code', 'bob', 1)], servers: [{ ...github, user: 'bob' }], processes: [], sockets: [], findings: [finding('f-env', 'secret-in-env', 'medium', 'Token in server environment', 'github') as never], errors: [] } as never, now),
   ]);
-  await waitFor('the projected inventory', async () => ((await fx.app.inject({ url: '/v1/findings', headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 3);
+  await waitFor('the projected inventory', async () => ((await fx.app.inject({ url: '/v1/findings', headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length >= 4
+    && ((await fx.app.inject({ url: '/v1/tools', headers: { authorization: `Bearer ${ADMIN}` } })).json().items ?? []).length === 2);
   return { alice, bob, github, shell };
 }
 
@@ -178,16 +198,41 @@ d('dashboard in headless Chromium', () => {
     await contains(eps, 'linux-bob');
     await check(page, '04-endpoints');
 
+    // Tools: fleet-wide with prevalence and capabilities, a filter, then "which endpoints expose this".
+    await page.getByRole('link', { name: 'Tools', exact: true }).click();
+    const fleetTools = page.getByRole('table', { name: 'MCP tools across the fleet' });
+    await contains(fleetTools, 'run_command');
+    await contains(fleetTools, 'read_log');
+    await page.getByLabel('Capability').selectOption('shell-exec');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await waitFor('only the shell-exec tool', async () => { const t = await textOf(fleetTools); return t.includes('run_command') && !t.includes('read_log'); }, WAIT_MS);
+    await hasCount(fleetTools.locator('tbody tr'), 1);
+    await fleetTools.getByRole('button', { name: 'Which endpoints expose this' }).click();
+    await contains(page.getByRole('table', { name: 'Endpoints that expose this tool' }), data.alice.endpointId);
+    await check(page, '05a-tools');
+
+    // Tool calls: argument names, the decision, a filter.
+    await page.getByRole('link', { name: 'Tool calls' }).click();
+    const calls = page.getByRole('table', { name: 'Tool calls, newest first' });
+    await hasCount(calls.locator('tbody tr'), 1);
+    await contains(calls, 'command, cwd');
+    await contains(calls, 'deny');
+    await page.getByLabel('Decision').selectOption('allow');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await contains(calls, 'No tool calls on this page');
+    await check(page, '05b-tool-calls');
+
     // Findings: filter by severity, then the link to the endpoint.
     await page.getByRole('link', { name: 'Findings' }).click();
     const findings = page.getByRole('table', { name: 'Findings, most severe first' });
-    await hasCount(findings.locator('tbody tr'), 3); // open by default
+    // Open by default. (The collector's tool-call analytics may add findings of their own for the
+    // seeded tool call, on their own schedule: the seeded ones are checked by content.)
+    for (const rule of ['shell-exec', 'floating-version', 'secret-in-env', 'tool-changed-without-version']) await contains(findings, rule);
     await page.getByLabel('Severity').selectOption('high');
     await page.getByRole('button', { name: 'Apply filters' }).click();
-    await hasCount(findings.locator('tbody tr'), 1);
-    await contains(findings, 'shell-exec');
+    await waitFor('only high findings and above', async () => { const t = await textOf(findings); return t.includes('shell-exec') && t.includes('tool-changed-without-version') && !t.includes('floating-version') && !t.includes('secret-in-env'); }, WAIT_MS);
     await check(page, '05-findings');
-    await findings.getByRole('link', { name: 'mac-alice' }).click();
+    await findings.getByRole('link', { name: 'mac-alice' }).first().click();
 
     // Endpoint drill-down.
     await page.getByRole('heading', { name: 'mac-alice' }).waitFor();
@@ -201,8 +246,22 @@ d('dashboard in headless Chromium', () => {
     await hasCount(tree.locator(':scope > li'), 1);
     await contains(tree.locator(':scope > li > ul > li'), 'shell-mcp');
     await contains(page.getByRole('table', { name: 'Sockets of MCP processes' }), '0.0.0.0:7777');
-    await hasCount(page.getByRole('table', { name: 'Findings on this endpoint' }).locator('tbody tr'), 2);
+    for (const rule of ['shell-exec', 'floating-version', 'tool-changed-without-version']) await contains(page.getByRole('table', { name: 'Findings on this endpoint' }), rule);
+    // Tools of the endpoint's servers: annotations, capabilities, hashes, first seen, pin, open findings.
+    const tools = page.getByRole('table', { name: 'Tools of the MCP servers on this endpoint' });
+    await hasCount(tools.locator('tbody tr'), 2);
+    const runCommand = tools.locator('tbody tr').filter({ hasText: 'run_command' });
+    await contains(runCommand, 'destructiveHint: true');
+    await contains(runCommand, 'shell-exec');
+    await contains(runCommand, 'changed without a version');
+    await contains(runCommand, 'tool-changed-without-version');
+    await contains(runCommand, 'dddddddddddd');
+    const readLog = tools.locator('tbody tr').filter({ hasText: 'read_log' });
+    await contains(readLog, 'matches first seen');
+    await contains(readLog, 'readOnlyHint: true');
+    await contains(srv.locator('tbody tr').filter({ hasText: 'shell' }), 'not contained');
     await contains(page.getByRole('list', { name: /Recent events/ }), 'inventory.snapshot');
+    await contains(page.getByRole('list', { name: /Recent events/ }), 'tool.called');
     await check(page, '06-endpoint');
 
     // A read session cannot reach admin actions even by calling the API itself.
@@ -221,9 +280,9 @@ d('dashboard in headless Chromium', () => {
     await page.waitForURL(/\/ui\/login$/);
     expect(errors).toEqual([]);
     await context.close();
-  });
+  }, BROWSER_TEST_MS);
 
-  test('admin token: quarantine from the endpoint page goes to the audit trail', async () => {
+  test('admin token: quarantine from the endpoint page goes to the audit trail; its state shows on the endpoint and servers pages until restored', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     const page = await context.newPage();
     await signIn(page, ADMIN);
@@ -235,7 +294,44 @@ d('dashboard in headless Chromium', () => {
     await contains(row, 'quarantine pending');
     const trail = (await fx.app.inject({ url: `/v1/admin/containment?endpoint=${data.alice.endpointId}`, headers: { authorization: `Bearer ${ADMIN}` } })).json();
     expect(trail.items[0]).toMatchObject({ action: 'quarantine', serverKey: data.shell.serverKey, reason: 'shell access from a floating package', actor: { name: 'bootstrap (dashboard)' }, status: 'queued' });
+    const commandId = trail.items[0].commandId as string;
+    // The pending command with its id and who issued it.
+    await contains(row, commandId);
+    await contains(row, 'bootstrap (dashboard)');
     await check(page, '07-endpoint-admin-quarantine');
+
+    // Servers page: the group counts its pending entry; "which endpoints run this" shows it per endpoint.
+    await page.goto(`${base}/ui/servers?name=shell`);
+    const servers = page.getByRole('table', { name: 'MCP servers across the fleet' });
+    await hasCount(servers.locator('tbody tr'), 1);
+    await contains(servers, '1 pending');
+    await servers.getByRole('button', { name: 'Which endpoints run this' }).click();
+    const who = page.getByRole('table', { name: 'Endpoints that run this server' });
+    await contains(who, 'quarantine pending');
+    await contains(who, commandId);
+
+    // The agent confirms: quarantined on the servers page.
+    const at = new Date(fx.clock.nowMs);
+    expect((await data.alice.sendEvents([makeEvent('server.quarantined', data.alice.endpointId, { commandId, serverKey: data.shell.serverKey, configPath: data.shell.configPath }, at)])).status).toBe(200);
+    await page.goto(`${base}/ui/servers?name=shell`);
+    await contains(servers, '1 quarantined');
+    await check(page, '08-servers-contained');
+    // The entry is gone from its config (the agent's next report): listed apart, with a Restore button.
+    expect((await data.alice.sendEvents([makeEvent('server.removed', data.alice.endpointId, data.shell, at)])).status).toBe(200);
+    await waitFor('shell gone from the inventory', async () =>
+      !((await fx.app.inject({ url: `/v1/endpoints/${data.alice.endpointId}`, headers: { authorization: `Bearer ${ADMIN}` } })).json().servers as Array<{ name: string }>).some((x) => x.name === 'shell'));
+    await page.goto(`${base}/ui/endpoints/${data.alice.endpointId}`);
+    const gone = page.getByRole('table', { name: /Contained servers no longer in the inventory/ });
+    const goneRow = gone.locator('tbody tr').filter({ hasText: 'shell' });
+    await contains(goneRow, 'quarantined');
+    await contains(goneRow, commandId);
+    await hasCount(srv.locator('tbody tr'), 1);
+    await check(page, '09-endpoint-quarantined');
+    page.once('dialog', (dlg) => void dlg.accept('reviewed: safe'));
+    await goneRow.getByRole('button', { name: 'Restore' }).click();
+    await contains(goneRow, 'restore pending');
+    const after = (await fx.app.inject({ url: `/v1/admin/containment?endpoint=${data.alice.endpointId}`, headers: { authorization: `Bearer ${ADMIN}` } })).json();
+    expect(after.items[0]).toMatchObject({ action: 'restore', serverKey: data.shell.serverKey, reason: 'reviewed: safe', status: 'queued' });
     await context.close();
-  });
+  }, BROWSER_TEST_MS);
 });
