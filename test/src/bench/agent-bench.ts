@@ -11,7 +11,9 @@
  *     `node -e "setInterval(()=>{},1000)"` measured over the same window;
  *  3. config write → printed event latency (median and p95 over BENCH_WRITES, default 30);
  *  4. new MCP server process → printed process.started (BENCH_PROCESS_STARTS, default 6);
- *  5. tool probing: CPU per probe poll, 10 MCP + 10 non-MCP listeners (probe-bench.ts).
+ *  5. tool probing: CPU per probe poll, 10 MCP + 10 non-MCP listeners (probe-bench.ts);
+ *  6. the Windows source logic: CPU per poll over injected helper output, next to the fastlist +
+ *     netstat fallback (windows-sources-bench.ts).
  *
  * Each section is an exported function returning table rows, so other sections (run mode) can be
  * added next to them. Linux only (reads /proc).
@@ -26,6 +28,7 @@ import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpw
 import type { McpEvent } from '@mcpwatch/shared';
 import { runAgentRunBench } from './agent-run-bench.js';
 import { runProbeBench, runRugPullBench } from './probe-bench.js';
+import { runWindowsSourcesBench } from './windows-sources-bench.js';
 import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -285,6 +288,7 @@ export async function runAgentBench(): Promise<BenchRow[]> {
   rows.push(...(await runAgentRunBench()));
   rows.push(...(await runProbeBench()));
   rows.push(...(await runRugPullBench()));
+  rows.push(...(await runWindowsSourcesBench()));
   return rows;
 }
 
