@@ -15,6 +15,8 @@
  *    Claude Code plugins: `enabledPlugins["<plugin>@<marketplace>"]: false` in the user's
  *    settings.json (the plugin's id from installed_plugins.json, or from its cache folder
  *    plugins/cache/<marketplace>/<plugin>/<version>) disables every server the plugin brings.
+ *    Codex plugins: `[plugins."<plugin>@<marketplace>"] enabled = false`, or
+ *    `[plugins."<id>".mcp_servers.<name>] enabled = false`, in the config.toml beside the cache.
  * 5. VS Code family: `chat.mcp.enabled: false` or `chat.mcp.access: "none"` in the user settings.
  * 6. Duplicate names: entries of one client, user and project with the same name; the most
  *    specific scope wins (managed > project/workspace > profile > user > plugin; for Claude Code a
@@ -156,7 +158,7 @@ async function dxtDecision(s: ServerEntry, read: PolicyReader, errors: ConfigErr
   return null;
 }
 
-/** The `.claude` folder a plugin server belongs to, and its plugin id when the path tells it. */
+/** The client folder (`.claude`, `.codex`) a plugin server belongs to, and its plugin id when the path tells it. */
 function pluginHome(configPath: string): { claudeDir: string; id: string | null } | null {
   const parts = configPath.split(/[\\/]/);
   const at = parts.findIndex((p, i) => p === 'plugins' && i > 0 && ['cache', 'repos', 'marketplaces'].includes(parts[i + 1] ?? ''));
@@ -194,6 +196,20 @@ async function claudePluginDecision(s: ServerEntry, read: PolicyReader, errors: 
   if (isObj(settings) && isObj(settings.enabledPlugins) && settings.enabledPlugins[id] === false) {
     return { effective: 'disabled', reason: `plugin "${id}" is disabled (enabledPlugins in ${settingsPath})` };
   }
+  return null;
+}
+
+/** Codex plugin enabled state, from the parsed config.toml of the Codex home holding the plugin cache. */
+function codexPluginDecision(s: ServerEntry, files: readonly ConfigFileResult[]): Decision | null {
+  const where = pluginHome(s.configPath);
+  if (!where?.id) return null;
+  const config = files.find((f) => f.client === 'codex' && f.scope === 'user' && basename(f.path) === 'config.toml' && dirname(f.path) === where.claudeDir && isObj(f.document));
+  const plugins = isObj(config?.document) ? config.document.plugins : undefined;
+  const entry = isObj(plugins) ? plugins[where.id] : undefined;
+  if (!isObj(entry)) return null;
+  if (entry.enabled === false) return { effective: 'disabled', reason: `plugin "${where.id}" is disabled ([plugins."${where.id}"] enabled = false in ${config!.path})` };
+  const server = isObj(entry.mcp_servers) ? entry.mcp_servers[s.name] : undefined;
+  if (isObj(server) && server.enabled === false) return { effective: 'disabled', reason: `[plugins."${where.id}".mcp_servers.${s.name}] enabled = false in ${config!.path}` };
   return null;
 }
 
@@ -300,6 +316,7 @@ export async function resolveEffectiveState(
       if (!d && s.client === 'claude-code' && s.scope === 'project' && basename(s.configPath) === '.mcp.json') d = await mcpjsonDecision(s, files, read, errors, cache);
       if (!d && s.client === 'claude-desktop' && s.scope === 'plugin') d = await dxtDecision(s, read, errors);
       if (!d && s.client === 'claude-code' && s.scope === 'plugin') d = await claudePluginDecision(s, read, errors, cache);
+      if (!d && s.client === 'codex' && s.scope === 'plugin') d = codexPluginDecision(s, files);
       if (!d) d = vscodeDecision(s, files);
       decided.push({ server: s, d: d ?? { effective: 'active', reason: 'configured and enabled' } });
     }

@@ -169,6 +169,19 @@ describe('resolveEffectiveState', () => {
     expect(r.state('plugin-deploy')).toBe('plugin:disabled');
   });
 
+  it('Codex plugins disabled in config.toml ([plugins."id"] or one of its mcp_servers) are disabled', async () => {
+    const r = await decide((home) => {
+      const cache = join(home, '.codex', 'plugins', 'cache', 'openai-curated');
+      put(join(cache, 'linear', '1.0.0', '.mcp.json'), { mcpServers: { 'cx-linear': stdio('l') } });
+      put(join(cache, 'drive', '2.1.0', '.mcp.json'), { mcpServers: { 'cx-drive': stdio('d'), 'cx-docs': stdio('o') } });
+      put(join(home, '.codex', 'config.toml'), '[plugins."linear@openai-curated"]\nenabled = false\n\n[plugins."drive@openai-curated"]\nenabled = true\n\n[plugins."drive@openai-curated".mcp_servers.cx-docs]\nenabled = false\n');
+    });
+    expect(r.state('cx-linear', 'codex')).toBe('plugin:disabled');
+    expect(r.reason('cx-linear', 'codex')).toContain('[plugins."linear@openai-curated"] enabled = false');
+    expect(r.state('cx-drive', 'codex')).toBe('plugin:active');
+    expect(r.state('cx-docs', 'codex')).toBe('plugin:disabled');
+  });
+
   it('a malformed policy file is a coded error; the servers keep the state the rest gives', async () => {
     const r = await decide((home, _p, sys) => {
       put(join(home, '.claude.json'), { mcpServers: { mine: stdio('a') } });
