@@ -224,6 +224,9 @@ export class ListenerProber {
     for (const { c, key } of due.slice(0, this.o.maxProbesPerPoll)) {
       probes++;
       let outcome: ProbeOutcome;
+      // Re-probes are timed from the start of the probe, so they start every reprobeMcpMs (a probe's
+      // own duration does not push the next one later).
+      const started = this.now();
       try {
         const known = this.state.get(key)?.server ?? null;
         outcome = await this.probe(
@@ -254,7 +257,7 @@ export class ListenerProber {
           authRequired: outcome.kind === 'auth-required',
           probedAt: new Date(at).toISOString(),
         };
-        this.state.set(key, { pid: c.pid, identity: identityOf(c), kind: 'mcp', nextAt: at + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null });
+        this.state.set(key, { pid: c.pid, identity: identityOf(c), kind: 'mcp', nextAt: started + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null });
         if (outcome.kind === 'mcp') probed.set(server.serverId, outcome);
       } else {
         const misses = prev?.kind === 'not-mcp' ? prev.misses + 1 : 0;
@@ -262,7 +265,7 @@ export class ListenerProber {
         // A known MCP listener that failed once is retried at its normal pace before it is given up.
         const keepMcp = prev?.kind === 'mcp' && prev.misses === 0 && prev.server !== null;
         this.state.set(key, keepMcp
-          ? { ...prev, nextAt: at + this.o.reprobeMcpMs, misses: 1 }
+          ? { ...prev, nextAt: started + this.o.reprobeMcpMs, misses: 1 }
           : { pid: c.pid, identity: identityOf(c), kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null });
       }
       if (this.state.size > MAX_LISTENER_STATE) this.state.delete(this.state.keys().next().value as string);

@@ -18,7 +18,7 @@ import { AgentRuntime, type Logger, type WatchEngine, type WatchEngineOptions } 
 import { withToolFindings, withToolWatch } from '../tools/tool-watch-engine.js';
 import type { ToolWatcher } from '../tools/tool-watcher.js';
 import { withExtensionFindings, withExtensionWatch, type ExtensionWatcher } from '../extensions/extension-watch.js';
-import { ContainmentExecutor } from '../containment/index.js';
+import type { ContainmentExecutor } from '../containment/index.js';
 import type { HostInfo } from '@mcpwatch/shared';
 import { withHookSupport } from '../hooks/hook-findings.js';
 import { hookStateBoard } from '../hooks/hook-state-board.js';
@@ -90,23 +90,30 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
   hookBoard.onChange(() => {
     if (setup.options.sources.configs) engine?.configChanged();
   });
-  let containment: ContainmentExecutor | null = null;
+  let containment: Promise<ContainmentExecutor> | null = null;
   const runtime: AgentRuntime = new AgentRuntime({
     config: o.config,
     log: o.log,
     hostInfo: o.hostInfo,
+    // Containment (containment/) loads with the first signed command: most agents never get one.
     onCommands: (commands) => {
-      containment ??= new ContainmentExecutor({
-        stateDir: o.config.stateDir,
-        endpointId: () => runtime.endpointId,
-        servers: () => engine?.current()?.servers ?? null,
-        emit: (e) => {
-          runtime.push(e);
-          o.onEvent?.(e);
-        },
-        log: o.log,
+      containment ??= import('../containment/index.js').then(
+        ({ ContainmentExecutor }) =>
+          new ContainmentExecutor({
+            stateDir: o.config.stateDir,
+            endpointId: () => runtime.endpointId,
+            servers: () => engine?.current()?.servers ?? null,
+            emit: (e) => {
+              runtime.push(e);
+              o.onEvent?.(e);
+            },
+            log: o.log,
+          }),
+      );
+      void containment.then((c) => c.handle(commands)).catch((e: unknown) => {
+        containment = null; // the next command tries to load it again
+        o.log('error', `containment: ${e instanceof Error ? e.message : String(e)}`);
       });
-      void containment.handle(commands);
     },
     diff: (prev, next, endpointId) => diffInventories(prev, next, endpointId),
     createWatcher: (w): WatchEngine => {

@@ -9,9 +9,11 @@
  *  - steady poll: the 10 MCP listeners re-probed (the clock moved 60 s), non-MCP ones backed off;
  *  - baseline in the same run: one read of the socket source alone (what every poll pays anyway);
  *  - rug pull → tool-changed-without-version finding.raised at a real HTTP collector (testkit's
- *    FakeCollector, signatures verified), `mcpwatch-agent run` in-process with toolReprobeMs
- *    BENCH_REPROBE_MS (default 5000), BENCH_RUG_PULLS times (default 3); budget: one re-probe
- *    interval + 1 s.
+ *    FakeCollector, signatures verified), `mcpwatch-agent run` in-process, twice: at the agent's
+ *    DEFAULT probe settings (toolReprobeMs 60 s, probePollMs 15 s: issue 12's "re-probed at least
+ *    every 60 s"), BENCH_RUG_PULLS_DEFAULT times (default 1: each takes up to a minute), and with
+ *    toolReprobeMs BENCH_REPROBE_MS (default 5000), BENCH_RUG_PULLS times (default 3); budget:
+ *    one re-probe interval + 1 s.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
-import { ListenerProber, listenerCandidates, main as agentMain, platformSources } from '@mcpwatch/agent';
+import { configDefaults, ListenerProber, listenerCandidates, main as agentMain, platformSources } from '@mcpwatch/agent';
 import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
 import { type BenchRow, fmtMs, median } from './bench-stats.js';
 
@@ -100,8 +102,8 @@ export async function runProbeBench(): Promise<BenchRow[]> {
       probedSteady = r2.probes;
     }
     return [
-      { what: 'probe poll, first contact (10 MCP + 10 non-MCP), CPU (median)', value: fmtMs(median(first)), note: `${probedFirst} probes, ${mcpFound} MCP found; ${polls} polls` },
-      { what: 'probe poll, steady (10 MCP re-probed), CPU (median)', value: fmtMs(median(steady)), note: `${probedSteady} probes per poll; default 4 per poll every 15 s` },
+      { what: 'probe poll, first contact (10 MCP + 10 non-MCP), CPU (median)', value: fmtMs(median(first)), note: `${probedFirst} probes, ${mcpFound} MCP found; ${polls} polls (the SDK's one-time import falls in poll 1 only)` },
+      { what: 'probe poll, steady (10 MCP re-probed), CPU (median)', value: fmtMs(median(steady)), note: `${probedSteady} probes per poll, ${fmtMs(median(steady) / Math.max(1, probedSteady))} per re-probe; default 4 per poll every 15 s` },
       { what: 'baseline: socket source read alone, CPU (median)', value: fmtMs(median(baseline)), note: 'same run' },
     ];
   } finally {
@@ -111,10 +113,19 @@ export async function runProbeBench(): Promise<BenchRow[]> {
   }
 }
 
-/** Rug pull (same version, new description) → the finding at the collector, end to end. */
+/** Rug pulls at the default probe settings, then at a short re-probe interval (see the module comment). */
 export async function runRugPullBench(): Promise<BenchRow[]> {
-  const reprobeMs = Math.max(1000, Number(process.env.BENCH_REPROBE_MS ?? 5000));
-  const pulls = Math.max(1, Number(process.env.BENCH_RUG_PULLS ?? 3));
+  const defaults = await rugPulls(null, Math.max(1, Number(process.env.BENCH_RUG_PULLS_DEFAULT ?? 1)));
+  const fast = await rugPulls(Math.max(1000, Number(process.env.BENCH_REPROBE_MS ?? 5000)), Math.max(1, Number(process.env.BENCH_RUG_PULLS ?? 3)));
+  return [...defaults, ...fast];
+}
+
+/**
+ * Rug pull (same version, new description) → the finding at the collector, end to end.
+ * `reprobeMs` null: the agent's defaults (nothing set); else toolReprobeMs, probe poll 15 s.
+ */
+async function rugPulls(reprobeSetting: number | null, pulls: number): Promise<BenchRow[]> {
+  const reprobeMs = reprobeSetting ?? configDefaults().toolReprobeMs;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-rug-bench-'));
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const collector = new FakeCollector(new Map([['ag_rug', publicKey]]));
@@ -138,7 +149,7 @@ export async function runRugPullBench(): Promise<BenchRow[]> {
   const ctl = new AbortController();
   const env = {
     HOME: home, MCPWATCH_BATCH_MAX_WAIT_MS: '20', MCPWATCH_RECONNECT_JITTER_MS: '0', MCPWATCH_LOW_PRIORITY: 'false', MCPWATCH_RETRY_BASE_MS: '50',
-    MCPWATCH_PROBE_OTHER_LISTENERS: 'false', MCPWATCH_TOOL_REPROBE_MS: String(reprobeMs), MCPWATCH_PROBE_POLL_MS: '15000',
+    ...(reprobeSetting === null ? {} : { MCPWATCH_PROBE_OTHER_LISTENERS: 'false', MCPWATCH_TOOL_REPROBE_MS: String(reprobeSetting), MCPWATCH_PROBE_POLL_MS: '15000' }),
   };
   const running = agentMain(['run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets', '--debounce-ms', '20'], { stdout: () => undefined, stderr: () => undefined, env, signal: ctl.signal });
   const findingCount = () => collector.events().filter((e) => e.type === 'finding.raised' && (e.data as { ruleId?: string }).ruleId === 'tool-changed-without-version').length
@@ -160,6 +171,7 @@ export async function runRugPullBench(): Promise<BenchRow[]> {
       writeFileSync(file, JSON.stringify(spec(i)));
       await until(() => findingCount() > before, reprobeMs * 3 + 30_000);
       latencies.push(Date.now() - t0);
+      if (i === pulls) break; // the last one need not be resolved
       writeFileSync(file, JSON.stringify(spec(0)));
       const mid = findingCount();
       await until(() => findingCount() > mid, reprobeMs * 3 + 30_000);
@@ -171,9 +183,13 @@ export async function runRugPullBench(): Promise<BenchRow[]> {
     await collector.close();
     rmSync(dir, { recursive: true, force: true });
   }
+  const label = reprobeSetting === null ? 'defaults' : `toolReprobeMs ${reprobeMs}`;
+  const note = reprobeSetting === null
+    ? `agent defaults: toolReprobeMs ${reprobeMs}, probePollMs ${configDefaults().probePollMs}, other listeners probed; ${latencies.length} pull(s)`
+    : `toolReprobeMs ${reprobeMs}, probe poll 15 s, other listeners off; ${latencies.length} pulls`;
   return [
-    { what: 'rug pull → finding.raised at the collector (median)', value: fmtMs(median(latencies)), budget: `≤ ${reprobeMs + 1000} ms (re-probe + 1 s)`, note: `toolReprobeMs ${reprobeMs}; ${latencies.length} pulls` },
-    { what: 'rug pull → finding.raised at the collector (max)', value: fmtMs(Math.max(...latencies)) },
+    { what: `rug pull → finding.raised at the collector, ${label} (median)`, value: fmtMs(median(latencies)), budget: `≤ ${reprobeMs + 1000} ms (re-probe + 1 s)`, note },
+    { what: `rug pull → finding.raised at the collector, ${label} (max)`, value: fmtMs(Math.max(...latencies)) },
   ];
 }
 
