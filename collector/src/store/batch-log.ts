@@ -22,6 +22,9 @@ import { partitionOf } from './projection-partitions.js';
 import type { AnyTrx } from './sql-shapes.js';
 import type { CollectorEvent, IngestInput, IngestResult } from './types.js';
 
+/** How long after an append ingest still counts as busy (the projector yields meanwhile). */
+const HOT_WINDOW_MS = 20;
+
 interface PendingIngest {
   input: IngestInput;
   resolve(r: IngestResult): void;
@@ -52,6 +55,8 @@ export class BatchLog {
   readonly #onIdle: Array<() => void> = [];
   readonly #maxGroup: number;
   readonly #maxConcurrent: number;
+  /** performance.now() of the last append() call. */
+  #lastAppendMs = -Infinity;
 
   constructor(opts: BatchLogOptions) {
     this.#o = opts;
@@ -62,10 +67,16 @@ export class BatchLog {
 
   /** Appends `input` (group commit; answered after the COMMIT that holds it). */
   append(input: IngestInput): Promise<IngestResult> {
+    this.#lastAppendMs = performance.now();
     return new Promise<IngestResult>((resolve, reject) => {
       this.#queue.push({ input, resolve, reject });
       this.#schedule();
     });
+  }
+
+  /** Ingest is busy: a batch queued or committing, or one appended within the last HOT_WINDOW_MS. */
+  get hot(): boolean {
+    return this.#queue.length > 0 || this.#groupsRunning > 0 || performance.now() - this.#lastAppendMs < HOT_WINDOW_MS;
   }
 
   /** Resolves once no batch is queued or in a transaction. */

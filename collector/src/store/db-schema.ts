@@ -97,12 +97,17 @@ export interface ProjectionPendingTable {
 export interface EventsTable {
   id: string;
   endpoint_id: string;
-  agent_id: string;
   type: string;
   time: string;
-  received_at: string;
-  batch_seq: number;
-  data: string;
+  /** The batch_log row holding the event, and its index in the body's events array (migration 0013). */
+  log_id: number | null;
+  pos: number | null;
+  /** Agent, seq and received time: NULL for an event the log holds (read them through log_id). */
+  agent_id: string | null;
+  received_at: string | null;
+  batch_seq: number | null;
+  /** The event's data as JSON: only for events no batch body holds (the collector's own); else NULL. */
+  data: string | null;
 }
 
 /** Columns every current-inventory table has. */

@@ -17,6 +17,7 @@ import { sql, type Expression, type Kysely, type SelectQueryBuilder, type SqlBoo
 import { SEVERITIES, severityRank, type Severity } from '@mcpwatch/shared';
 import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
+import type { EventReader } from './event-reader.js';
 import { canonicalTime } from './projection.js';
 import type {
   EndpointDetail,
@@ -162,11 +163,6 @@ function endpointSummary(r: Database['endpoints']): EndpointSummary {
   };
 }
 
-type EventRow = Pick<Database['events'], 'id' | 'type' | 'time' | 'endpoint_id' | 'data'>;
-
-function storedEvent(r: EventRow): StoredEvent {
-  return { v: 1, id: r.id, type: r.type, time: r.time, endpointId: r.endpoint_id, data: JSON.parse(r.data) } as StoredEvent;
-}
 
 /**
  * A page from up to n + 1 rows: the first n (fewer when `size` is given and their stored JSON
@@ -180,8 +176,14 @@ function page<T>(rows: T[], n: number, next: (last: T, kept: number) => string, 
   return { items, nextCursor: next(items[items.length - 1]!, keep) };
 }
 
+/** Uncompressed batch-log bytes one page of events may decompress (past it the page is cut). */
+const MAX_PAGE_LOAD_BYTES = 64 * 1024 * 1024;
+
 export class InventoryQueries {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly events: EventReader,
+  ) {}
 
   async listEndpoints(f: EndpointFilter): Promise<Page<EndpointSummary>> {
     const n = pageSize(f.limit);
@@ -308,7 +310,7 @@ export class InventoryQueries {
         firstSeen: f.first_seen,
         lastSeen: f.last_seen,
       })),
-      recentEvents: events.map(storedEvent),
+      recentEvents: events,
       truncated,
     };
   }
@@ -486,27 +488,27 @@ export class InventoryQueries {
     if (f.endpointId !== undefined) q = q.where('endpoint_id', '=', f.endpointId);
     if (f.type !== undefined) q = q.where('type', '=', f.type);
     if (f.cursor !== undefined) q = q.where('id', '<', decodeCursor(f.cursor, isEventId));
-    const { rows, more } = await this.eventsWithinBudget(q, n);
-    const items = rows.map(storedEvent);
+    const { rows: items, more } = await this.eventsWithinBudget(q, n);
     return { items, nextCursor: more && items.length > 0 ? encodeCursor(items[items.length - 1]!.id) : null };
   }
 
   /**
-   * The newest `n` events of `q` whose stored data fits MAX_PAGE_BYTES (at least one), whether
-   * more remain, and whether the budget (not `n`) ended the page. Two steps: ids with their data sizes first, then the data of the ids kept only, so
-   * a page never loads (or parses) more than its budget.
+   * The newest `n` events of `q` that fit MAX_PAGE_BYTES (at least one), whether more remain, and
+   * whether the budget (not `n`) ended the page. The index rows come first (no event JSON in
+   * them); their events are then read from the batch log (event-reader.ts: only the batches they
+   * are in, decompressed once each; loading stops past MAX_PAGE_LOAD_BYTES of uncompressed body)
+   * and the page is cut at the byte budget.
    */
-  private async eventsWithinBudget(q: SelectQueryBuilder<Database, 'events', object>, n: number): Promise<{ rows: EventRow[]; more: boolean; cut: boolean }> {
+  private async eventsWithinBudget(q: SelectQueryBuilder<Database, 'events', object>, n: number): Promise<{ rows: StoredEvent[]; more: boolean; cut: boolean }> {
     if (n <= 0) return { rows: [], more: false, cut: false };
-    const sized = await q
-      .select(['id', sql<number | string>`length(data)`.as('size')])
-      .orderBy('id', 'desc')
-      .limit(n + 1)
-      .execute();
-    const keep = withinBudget(sized.slice(0, n).map((r) => Number(r.size)));
-    const ids = sized.slice(0, keep).map((r) => r.id);
-    if (ids.length === 0) return { rows: [], more: false, cut: false };
-    const rows = await this.db.selectFrom('events').select(['id', 'type', 'time', 'endpoint_id', 'data']).where('id', 'in', ids).orderBy('id', 'desc').execute();
-    return { rows, more: sized.length > keep, cut: keep < Math.min(n, sized.length) };
+    const index = await q.select(['id', 'type', 'time', 'endpoint_id', 'log_id', 'pos', 'data']).orderBy('id', 'desc').limit(n + 1).execute();
+    const { events, complete } = await this.events.load(index.slice(0, n), MAX_PAGE_LOAD_BYTES);
+    const keep = withinBudget(events.map((e) => JSON.stringify(e.data)?.length ?? 4));
+    const rows = events.slice(0, keep);
+    // More remain: rows past n, or past what was loaded or kept (a row left out because its log
+    // row is gone does not count as one).
+    const lastKept = rows.length > 0 ? rows[rows.length - 1]!.id : null;
+    const more = index.length > n || keep < events.length || (!complete && lastKept !== null);
+    return { rows, more, cut: keep < events.length || !complete };
   }
 }

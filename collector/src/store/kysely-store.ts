@@ -1,29 +1,33 @@
 /**
- * The Store over Kysely: one implementation for SQLite and PostgreSQL. Engine-specific SQL only
- * where it cannot be avoided: row locks (`FOR UPDATE`, `SKIP LOCKED`) exist on PostgreSQL only;
- * SQLite has a single writer, so the same statements without locks are already exclusive there.
+ * The Store over Kysely: one implementation for SQLite and PostgreSQL, composed of its parts by
+ * responsibility: agents, enrollment and API tokens (agent-store.ts), the batch log the ingest
+ * path appends to (batch-log.ts), the projector behind it (projector.ts, projection-writer.ts,
+ * projection-partitions.ts), the outbox (outbox-store.ts), the queries (inventory-queries.ts,
+ * reading events back through event-reader.ts), history verification (history-verifier.ts); the
+ * per-engine connections are opened in index.ts and sqlite-connection.ts, failures classified in
+ * store-errors.ts. What stays here: lifecycle (migrate, health, close), projection status and
+ * retention.
  *
- * Failure contract: a database that cannot be reached (connection refused/reset, pool exhausted,
- * SQLite busy/full/IO error) rejects with MCPW_ERR_STORE_UNAVAILABLE (503, retryable); anything
- * else is a programming error and propagates.
+ * Failure contract: a database that cannot be reached rejects with MCPW_ERR_STORE_UNAVAILABLE
+ * (503, retryable); anything else is a programming error and propagates.
  *
- * Log-structured: ingestBatch only appends the verified batch to the batch log (batch-log.ts) and
- * answers after COMMIT; the projector (projector.ts, projection-writer.ts) builds the event index,
- * the inventory, findings (snapshots reconcile) and the outbox behind it, and projectionStatus()
- * says how far behind it is. Outbox leasing is outbox-store.ts; queries are inventory-queries.ts.
+ * Log-structured: ingestBatch only appends the verified batch to the batch log and answers after
+ * COMMIT; the projector builds the event index, the inventory, findings (snapshots reconcile) and
+ * the outbox behind it, and projectionStatus() says how far behind it is.
  */
-import { randomUUID } from 'node:crypto';
 import { sql, type Kysely, Migrator } from 'kysely';
-import { Errors, isCollectorError } from '../errors.js';
+import { Errors } from '../errors.js';
+import { AgentStore } from './agent-store.js';
+import { classifyStoreError } from './store-errors.js';
 import { BatchLog } from './batch-log.js';
+import { EventReader } from './event-reader.js';
 import type { Database } from './db-schema.js';
 import { inCodeMigrations } from './migrations.js';
 import { PartitionOwnership, PG_PARTITIONS } from './projection-partitions.js';
-import { upsertUsers } from './projection-writer.js';
 import { Projector } from './projector.js';
 import { OutboxStore } from './outbox-store.js';
 import { verifyHistory, type HistoryReport, type VerifyHistoryOptions } from './history-verifier.js';
-import { InsertShapes, upsertRows, type AnyTrx } from './sql-shapes.js';
+import { InsertShapes } from './sql-shapes.js';
 import { InventoryQueries, ulidTimePrefix } from './inventory-queries.js';
 import { deepCheckSqlite, SqliteFileIdentity, type HealthResult } from './sqlite-health.js';
 import type {
@@ -86,62 +90,8 @@ export interface KyselyStoreOptions {
   sqliteFile?: string;
 }
 
-/** Error codes and messages that mean "the database is not reachable now" (retry later). */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'EPIPE', 'EAI_AGAIN',
-  '57P01', '57P02', '57P03', '53300', '40P01', '40001', '08000', '08001', '08003', '08004', '08006',
-  'SQLITE_BUSY', 'SQLITE_LOCKED', 'SQLITE_IOERR', 'SQLITE_FULL', 'SQLITE_CANTOPEN', 'SQLITE_READONLY',
-]);
-const UNAVAILABLE_MESSAGES = [
-  'Connection terminated', 'timeout exceeded when trying to connect', 'database connection is not open',
-  'Cannot use a pool after calling end', 'driver has already been destroyed',
-];
-
-/** Maps a database failure to MCPW_ERR_STORE_UNAVAILABLE when it is one of reachability, a unique violation to MCPW_ERR_CONFLICT. */
-export function classifyStoreError(e: unknown): unknown {
-  if (isCollectorError(e)) return e;
-  const err = e as { code?: unknown; message?: unknown };
-  const code = typeof err?.code === 'string' ? err.code : '';
-  const message = typeof err?.message === 'string' ? err.message : '';
-  if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
-    return Errors.conflict('a record with this name or key already exists', { cause: e });
-  }
-  if (UNAVAILABLE_CODES.has(code) || code.startsWith('SQLITE_IOERR') || UNAVAILABLE_MESSAGES.some((m) => message.includes(m))) {
-    return Errors.storeUnavailable(`store unavailable: ${message || code}`, { cause: e, retryAfterS: 1 });
-  }
-  return e;
-}
-
+export { classifyStoreError } from './store-errors.js';
 export { OUTBOX_ROW_MAX_EVENTS } from './projection-writer.js';
-
-function toAgentRow(r: Database['agents']): AgentRow {
-  return {
-    agentId: r.agent_id,
-    endpointId: r.endpoint_id,
-    hardwareUuid: r.hardware_uuid,
-    hostname: r.hostname,
-    certFingerprint: r.cert_fingerprint,
-    publicKeyPem: r.public_key_pem,
-    certNotAfter: r.cert_not_after,
-    enrolledAt: r.enrolled_at,
-    revokedAt: r.revoked_at,
-    enrollSecretName: r.enroll_secret_name,
-    lastSeq: Number(r.last_seq),
-    lastHash: r.last_hash,
-    duplicateOf: r.duplicate_of,
-  };
-}
-
-function toTokenRow(r: Database['api_tokens']): ApiTokenRow {
-  return {
-    tokenId: r.token_id,
-    name: r.name,
-    scope: r.scope as TokenScope,
-    createdAt: r.created_at,
-    revokedAt: r.revoked_at,
-    lastUsedAt: r.last_used_at,
-  };
-}
 
 export class KyselyStore implements Store {
   readonly engine: Engine;
@@ -149,6 +99,8 @@ export class KyselyStore implements Store {
   readonly #pgSchema: string | undefined;
   readonly #now: () => Date;
   readonly #queries: InventoryQueries;
+  /** Reads indexed events back from the batch log (queries and the outbox share its cache). */
+  readonly #reader: EventReader;
   readonly #beforeClose: (() => Promise<void>) | undefined;
   /** Per store: the SQL text differs by engine. */
   readonly #shapes = new InsertShapes();
@@ -156,6 +108,7 @@ export class KyselyStore implements Store {
   /** SQLite: the database file as opened (dev+ino); writes refuse once it is deleted or replaced. */
   readonly #fileIdentity: SqliteFileIdentity | undefined;
   readonly #log: BatchLog;
+  readonly #agents: AgentStore;
   readonly #outbox: OutboxStore;
   readonly #projector: Projector;
   readonly #projectorDb: Kysely<Database> | undefined;
@@ -165,7 +118,8 @@ export class KyselyStore implements Store {
     this.db = opts.db;
     this.#pgSchema = opts.pgSchema;
     this.#now = opts.now ?? (() => new Date());
-    this.#queries = new InventoryQueries(this.db);
+    this.#reader = new EventReader(this.db);
+    this.#queries = new InventoryQueries(this.db, this.#reader);
     this.#beforeClose = opts.beforeClose;
     this.#fileIdentity = opts.sqliteFile ? new SqliteFileIdentity(opts.sqliteFile) : undefined;
     const pg = opts.engine === 'postgres';
@@ -179,9 +133,11 @@ export class KyselyStore implements Store {
       ...(opts.maxProjectionBatch !== undefined ? { maxBatchesPerTransaction: opts.maxProjectionBatch } : {}),
       ...(opts.projectorPollMs !== undefined ? { pollIntervalMs: opts.projectorPollMs } : {}),
       ...(opts.onProjectorError ? { onError: opts.onProjectorError } : {}),
+      isIngestHot: () => this.#log.hot,
       isUnavailable: (e) => (classifyStoreError(e) as { code?: string })?.code === 'MCPW_ERR_STORE_UNAVAILABLE',
     });
-    this.#outbox = new OutboxStore({ db: this.db, engine: opts.engine, now: this.#now, run: (fn) => this.#run(fn) });
+    this.#outbox = new OutboxStore({ db: this.db, engine: opts.engine, now: this.#now, run: (fn) => this.#run(fn), reader: this.#reader });
+    this.#agents = new AgentStore({ db: this.db, shapes: this.#shapes, now: this.#now, run: (fn) => this.#run(fn), assertWritable: () => this.#assertFileIntact() });
     this.#log = new BatchLog({
       engine: opts.engine,
       db: this.db,
@@ -202,10 +158,6 @@ export class KyselyStore implements Store {
     } catch (e) {
       throw classifyStoreError(e);
     }
-  }
-
-  #iso(): string {
-    return this.#now().toISOString();
   }
 
   async migrate(): Promise<void> {
@@ -273,125 +225,43 @@ export class KyselyStore implements Store {
     await this.db.destroy();
   }
 
-  // ---- enroll secrets ----
+  // ---- agents, enrollment and API tokens (agent-store.ts) ----
 
-  async addEnrollSecret(name: string, secretHash: string): Promise<void> {
-    await this.#run(() =>
-      this.db.insertInto('enroll_secrets').values({ name, secret_hash: secretHash, created_at: this.#iso(), revoked_at: null }).execute(),
-    );
+  addEnrollSecret(name: string, secretHash: string): Promise<void> {
+    return this.#agents.addEnrollSecret(name, secretHash);
   }
-
-  async listEnrollSecrets(): Promise<EnrollSecretRow[]> {
-    const rows = await this.#run(() => this.db.selectFrom('enroll_secrets').selectAll().orderBy('name').execute());
-    return rows.map((r) => ({ name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at }));
+  listEnrollSecrets(): Promise<EnrollSecretRow[]> {
+    return this.#agents.listEnrollSecrets();
   }
-
-  async revokeEnrollSecret(name: string): Promise<boolean> {
-    const res = await this.#run(() =>
-      this.db.updateTable('enroll_secrets').set({ revoked_at: this.#iso() }).where('name', '=', name).where('revoked_at', 'is', null).executeTakeFirst(),
-    );
-    return Number(res.numUpdatedRows) > 0;
+  revokeEnrollSecret(name: string): Promise<boolean> {
+    return this.#agents.revokeEnrollSecret(name);
   }
-
-  async findEnrollSecret(secretHash: string): Promise<EnrollSecretRow | null> {
-    const r = await this.#run(() =>
-      this.db.selectFrom('enroll_secrets').selectAll().where('secret_hash', '=', secretHash).where('revoked_at', 'is', null).executeTakeFirst(),
-    );
-    return r ? { name: r.name, secretHash: r.secret_hash, createdAt: r.created_at, revokedAt: r.revoked_at } : null;
+  findEnrollSecret(secretHash: string): Promise<EnrollSecretRow | null> {
+    return this.#agents.findEnrollSecret(secretHash);
   }
-
-  // ---- agents ----
-
-  async enrollAgent(input: EnrollInput): Promise<EnrollOutcome> {
-    this.#assertFileIntact();
-    return this.#run(() =>
-      this.db.transaction().execute(async (trx) => {
-        const now = this.#iso();
-        const hw = input.host.hardwareUuid ?? null;
-        let endpointId: string | null = null;
-        let duplicateOf: string | null = null;
-        if (hw) {
-          const prior = await trx
-            .selectFrom('agents')
-            .select(['endpoint_id', 'hostname', 'duplicate_of'])
-            .where('hardware_uuid', '=', hw)
-            .orderBy('enrolled_at', 'desc')
-            .execute();
-          // Same hardware UUID and hostname: the same machine enrolling again keeps its endpoint.
-          // Same UUID, other hostname: a cloned image; kept apart and flagged.
-          const same = prior.find((p) => p.hostname === input.host.hostname);
-          if (same) {
-            endpointId = same.endpoint_id;
-            duplicateOf = same.duplicate_of;
-          } else if (prior.length > 0) {
-            duplicateOf = prior[prior.length - 1]!.endpoint_id;
-          }
-        }
-        endpointId ??= randomUUID();
-        await trx
-          .insertInto('agents')
-          .values({
-            agent_id: input.agentId,
-            endpoint_id: endpointId,
-            hardware_uuid: hw,
-            hostname: input.host.hostname,
-            cert_fingerprint: input.certFingerprint,
-            public_key_pem: input.publicKeyPem,
-            cert_not_after: input.certNotAfter,
-            enrolled_at: now,
-            revoked_at: null,
-            enroll_secret_name: input.enrollSecretName,
-            agent_version: input.agentVersion,
-            last_seq: 0,
-            last_hash: '',
-            last_batch_at: null,
-            duplicate_of: duplicateOf,
-          })
-          .execute();
-        const host = input.host;
-        await upsertRows(this.#shapes, trx as AnyTrx, 'endpoints', ['endpoint_id'], [
-          {
-            endpoint_id: endpointId,
-            hostname: host.hostname,
-            platform: host.platform,
-            os_name: host.osName ?? null,
-            os_release: host.osRelease ?? null,
-            arch: host.arch ?? null,
-            hardware_uuid: hw,
-            agent_id: input.agentId,
-            agent_version: input.agentVersion,
-            first_seen: now,
-            last_seen: now,
-            duplicate_of: duplicateOf,
-          },
-        ]);
-        await upsertUsers(this.#shapes, trx as AnyTrx, endpointId, host.users, now);
-        return { agentId: input.agentId, endpointId, flaggedDuplicate: duplicateOf !== null };
-      }),
-    );
+  enrollAgent(input: EnrollInput): Promise<EnrollOutcome> {
+    return this.#agents.enrollAgent(input);
   }
-
-  async getAgent(agentId: string): Promise<AgentRow | null> {
-    const r = await this.#run(() => this.db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst());
-    return r ? toAgentRow(r) : null;
+  getAgent(agentId: string): Promise<AgentRow | null> {
+    return this.#agents.getAgent(agentId);
   }
-
-  async setAgentRevoked(agentId: string, revoked: boolean): Promise<boolean> {
-    const res = await this.#run(() =>
-      this.db.updateTable('agents').set({ revoked_at: revoked ? this.#iso() : null }).where('agent_id', '=', agentId).executeTakeFirst(),
-    );
-    return Number(res.numUpdatedRows) > 0;
+  setAgentRevoked(agentId: string, revoked: boolean): Promise<boolean> {
+    return this.#agents.setAgentRevoked(agentId, revoked);
   }
-
-  async listAgents(filter: { revoked?: boolean; endpointId?: string } = {}): Promise<AgentRow[]> {
-    const rows = await this.#run(() => {
-      let q = this.db.selectFrom('agents').selectAll();
-      if (filter.revoked === true) q = q.where('revoked_at', 'is not', null);
-      if (filter.revoked === false) q = q.where('revoked_at', 'is', null);
-      if (filter.endpointId !== undefined) q = q.where('endpoint_id', '=', filter.endpointId);
-      return q.orderBy('enrolled_at').orderBy('agent_id').limit(10000).execute();
-    });
-    return rows.map(toAgentRow);
+  listAgents(filter: { revoked?: boolean; endpointId?: string } = {}): Promise<AgentRow[]> {
+    return this.#agents.listAgents(filter);
+  }
+  addApiToken(input: { tokenId: string; name: string; tokenHash: string; scope: TokenScope }): Promise<void> {
+    return this.#agents.addApiToken(input);
+  }
+  findApiToken(tokenHash: string): Promise<ApiTokenRow | null> {
+    return this.#agents.findApiToken(tokenHash);
+  }
+  listApiTokens(): Promise<ApiTokenRow[]> {
+    return this.#agents.listApiTokens();
+  }
+  revokeApiToken(tokenId: string): Promise<boolean> {
+    return this.#agents.revokeApiToken(tokenId);
   }
 
   // ---- ingest: the batch log (batch-log.ts); projection behind it (projector.ts) ----
@@ -430,6 +300,11 @@ export class KyselyStore implements Store {
   /** Partitions this collector's projector owns (PostgreSQL; SQLite: [0]). */
   get ownedPartitions(): readonly number[] {
     return this.#projector.owned;
+  }
+
+  /** Batch-log bodies the event reader decompressed, and reads its cache answered (event-reader.ts). */
+  get eventReads(): { decompressed: number; hits: number } {
+    return { decompressed: this.#reader.decompressed, hits: this.#reader.hits };
   }
 
   /** Counters of this collector's projector. */
@@ -476,12 +351,17 @@ export class KyselyStore implements Store {
         .where('time', '<', cutoff)
         .where('id', 'not in', () => (this.engine === 'postgres' ? sql`(select jsonb_array_elements_text(event_ids::jsonb) from outbox)` : sql`(select j.value from outbox, json_each(outbox.event_ids) j)`) as never)
         .executeTakeFirst();
-      // The log goes too (its index rows are the events above); a row not yet projected stays.
+      // The log goes too (its index rows are the events above). A row stays while it is not yet
+      // projected, holds events not yet past the cutoff, or the outbox still publishes from it
+      // (the index points into it: the events' JSON is only there).
       await this.db
         .deleteFrom('batch_log')
         .where('received_at', '<', cutoff)
+        .where((eb) => eb.or([eb('last_event_at', 'is', null), eb('last_event_at', '<', cutoff)]))
         .where('log_id', 'not in', (eb) => eb.selectFrom('projection_pending').select('log_id'))
+        .where(({ not, exists, selectFrom }) => not(exists(selectFrom('outbox as o').select('o.id').whereRef('o.agent_id', '=', 'batch_log.agent_id').whereRef('o.batch_seq', '=', 'batch_log.seq'))))
         .execute();
+      this.#reader.clear();
       return Number(res.numDeletedRows);
     });
   }
@@ -489,42 +369,6 @@ export class KyselyStore implements Store {
   /** Re-verifies the batch log (history-verifier.ts). */
   verifyHistory(opts: VerifyHistoryOptions = {}): Promise<HistoryReport> {
     return this.#run(() => verifyHistory(this.db, opts));
-  }
-
-  // ---- API tokens ----
-
-  async addApiToken(input: { tokenId: string; name: string; tokenHash: string; scope: TokenScope }): Promise<void> {
-    await this.#run(() =>
-      this.db
-        .insertInto('api_tokens')
-        .values({ token_id: input.tokenId, name: input.name, token_hash: input.tokenHash, scope: input.scope, created_at: this.#iso(), revoked_at: null, last_used_at: null })
-        .execute(),
-    );
-  }
-
-  async findApiToken(tokenHash: string): Promise<ApiTokenRow | null> {
-    return this.#run(async () => {
-      const r = await this.db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).where('revoked_at', 'is', null).executeTakeFirst();
-      if (!r) return null;
-      // Record use at most once a minute: a busy API client must not turn reads into writes.
-      const nowMs = this.#now().getTime();
-      if (r.last_used_at !== null && nowMs - Date.parse(r.last_used_at) < 60_000) return toTokenRow(r);
-      const now = new Date(nowMs).toISOString();
-      await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('token_id', '=', r.token_id).execute();
-      return toTokenRow({ ...r, last_used_at: now });
-    });
-  }
-
-  async listApiTokens(): Promise<ApiTokenRow[]> {
-    const rows = await this.#run(() => this.db.selectFrom('api_tokens').selectAll().orderBy('created_at').orderBy('token_id').execute());
-    return rows.map(toTokenRow);
-  }
-
-  async revokeApiToken(tokenId: string): Promise<boolean> {
-    const res = await this.#run(() =>
-      this.db.updateTable('api_tokens').set({ revoked_at: this.#iso() }).where('token_id', '=', tokenId).where('revoked_at', 'is', null).executeTakeFirst(),
-    );
-    return Number(res.numUpdatedRows) > 0;
   }
 
   // ---- queries ----

@@ -7,6 +7,7 @@ import { commandWaitMarksMigration, containmentMigration } from '../containment/
 import { dashboardSessionsMigration } from '../dashboard/dashboard-migration.js';
 import { toolFleetMigration, toolMigration } from '../tools/tool-migration.js';
 import { serverEffectiveMigration } from './server-effective-migration.js';
+import { eventIndexMigration } from './event-index-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { toolCallFindingsMigration } from '../tool-calls/tool-call-findings-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
@@ -344,6 +345,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0008_server_effective': serverEffectiveMigration(),
     '0009_command_wait_marks': commandWaitMarksMigration(),
     '0010_tool_fleet': toolFleetMigration(),
+    '0013_event_index': eventIndexMigration(engine),
     '0012_tool_call_findings': toolCallFindingsMigration(),
   };
 }

@@ -7,8 +7,9 @@
  * claims are disjoint; a lease that ends makes its rows claimable again (at-least-once).
  * Failure contract: the store's (reachability -> MCPW_ERR_STORE_UNAVAILABLE), through `run`.
  */
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './db-schema.js';
+import type { EventReader } from './event-reader.js';
 import { chunkRows } from './sql-shapes.js';
 import type { OutboxRow, StoredEvent } from './types.js';
 
@@ -26,8 +27,10 @@ export class OutboxStore {
   readonly engine: 'sqlite' | 'postgres';
   readonly #now: () => Date;
   readonly #runFn: <T>(fn: () => Promise<T>) => Promise<T>;
+  readonly #reader: EventReader;
 
-  constructor(opts: { db: Kysely<Database>; engine: 'sqlite' | 'postgres'; now: () => Date; run: <T>(fn: () => Promise<T>) => Promise<T> }) {
+  constructor(opts: { db: Kysely<Database>; engine: 'sqlite' | 'postgres'; now: () => Date; run: <T>(fn: () => Promise<T>) => Promise<T>; reader: EventReader }) {
+    this.#reader = opts.reader;
     this.db = opts.db;
     this.engine = opts.engine;
     this.#now = opts.now;
@@ -146,7 +149,7 @@ export class OutboxStore {
           agentId: row.agent_id,
           batchSeq: Number(row.batch_seq),
           certFingerprint: row.cert_fingerprint,
-          event: { v: 1, id: e.id, type: e.type, time: e.time, endpointId: e.endpoint_id, data: JSON.parse(e.data) } as StoredEvent,
+          event: e,
           attempts: Number(row.attempts),
           createdAt: row.created_at,
         };
@@ -163,11 +166,13 @@ export class OutboxStore {
     return out;
   }
 
-  async #eventsById(ids: string[]): Promise<Map<string, Database['events']>> {
-    const events = new Map<string, Database['events']>();
+  /** The events named by `ids`, read through the index and the batch log (event-reader.ts). */
+  async #eventsById(ids: string[]): Promise<Map<string, StoredEvent>> {
+    const events = new Map<string, StoredEvent>();
     await this.#run(async () => {
       for (const chunk of chunkRows([...new Set(ids)], 1)) {
-        for (const e of await this.db.selectFrom('events').selectAll().where('id', 'in', chunk).execute()) events.set(e.id, e);
+        const index = await this.db.selectFrom('events').select(['id', 'type', 'time', 'endpoint_id', 'log_id', 'pos', 'data']).where('id', 'in', chunk).execute();
+        for (const e of (await this.#reader.load(index)).events) events.set(e.id, e);
       }
     });
     return events;
@@ -205,8 +210,15 @@ export class OutboxStore {
     const wanted = new Set(rowIds.map((id) => (id.endsWith(suffix) ? id.slice(0, -suffix.length) : id)));
     const batches = new Map<string, { agent: string; seq: number }>();
     for (const chunk of chunkRows([...wanted], 1)) {
-      const found = await trx.selectFrom('events').select(['agent_id', 'batch_seq']).distinct().where('id', 'in', chunk).execute();
-      for (const b of found) batches.set(`${b.agent_id}\n${b.batch_seq}`, { agent: b.agent_id, seq: Number(b.batch_seq) });
+      // An event the log holds names its batch through log_id; the collector's own events directly.
+      const found = await trx
+        .selectFrom('events as e')
+        .leftJoin('batch_log as b', 'b.log_id', 'e.log_id')
+        .select([sql<string | null>`coalesce(e.agent_id, b.agent_id)`.as('agent_id'), sql<number | string | null>`coalesce(e.batch_seq, b.seq)`.as('batch_seq')])
+        .distinct()
+        .where('e.id', 'in', chunk)
+        .execute();
+      for (const b of found) if (b.agent_id !== null && b.batch_seq !== null) batches.set(`${b.agent_id}\n${b.batch_seq}`, { agent: b.agent_id, seq: Number(b.batch_seq) });
     }
     const out: Array<{ row: Database['outbox']; ids: string[]; hit: string[] }> = [];
     const seen = new Set<string>();

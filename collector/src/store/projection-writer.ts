@@ -1,6 +1,6 @@
 /**
  * Applies ONE batch-log row to the projections, inside the projector's transaction: the event index
- * (the batch's events, the collector's tamper events, the finding.raised / finding.resolved events
+ * (the batch's events as pointers into the log, the collector's tamper events, the finding.raised / finding.resolved events
  * its snapshots cause), the current inventory (only rows that change), findings state and one
  * outbox row per sink (per OUTBOX_ROW_MAX_EVENTS events).
  *
@@ -23,6 +23,8 @@ export const OUTBOX_ROW_MAX_EVENTS = 100;
 
 /** What the projector knows of a log row (its body already decoded). */
 export interface LogEntry {
+  /** The batch_log row. */
+  logId: number;
   agentId: string;
   endpointId: string;
   seq: number;
@@ -45,15 +47,16 @@ export class ProjectionWriter {
   /** Projects one log entry (see the file header). */
   async apply(trx: AnyTrx, entry: LogEntry): Promise<void> {
     const { agentId, endpointId, seq, receivedAt } = entry;
-    // Index the events; an id already held (re-sent under another seq) is skipped everywhere below.
+    // Index the events: id, endpoint, type, time -> (log row, position). Their JSON stays in the
+    // log; an id already held (re-sent under another seq) is skipped everywhere below.
     const inserted = new Set<string>();
-    const encoded = new Map<McpEvent, { data: string; time: string }>();
-    const eventRows = entry.events.map((e) => {
-      const enc = { data: JSON.stringify(e.data), time: canonicalTime(e.time, receivedAt) };
-      encoded.set(e, enc);
-      return { id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: enc.time, received_at: receivedAt, batch_seq: seq, data: enc.data };
+    const times = new Map<McpEvent, string>();
+    const eventRows = entry.events.map((e, pos) => {
+      const time = canonicalTime(e.time, receivedAt);
+      times.set(e, time);
+      return { id: e.id, endpoint_id: endpointId, type: e.type, time, log_id: entry.logId, pos };
     });
-    for (const chunk of chunkRows(eventRows, 8)) {
+    for (const chunk of chunkRows(eventRows, 6)) {
       const rows = await this.shapes.insert(trx, 'append:events', chunk, (values) =>
         trx.insertInto('events').values(values).onConflict((oc) => oc.column('id').doNothing()).returning('id'),
       );
@@ -66,14 +69,14 @@ export class ProjectionWriter {
     if (tamper.length > 0) {
       await trx
         .insertInto('events')
-        .values(tamper.map((e) => ({ id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: e.time, received_at: receivedAt, batch_seq: seq, data: JSON.stringify(e.data) })))
+        .values(tamper.map((e) => ({ id: e.id, endpoint_id: endpointId, agent_id: agentId, type: e.type, time: e.time, received_at: receivedAt, batch_seq: seq, log_id: entry.logId, data: JSON.stringify(e.data) })))
         .execute();
     }
 
     // A snapshot reconciles the endpoint's findings against those open now (read only then).
     const openFindings = fresh.some((e) => e.type === 'inventory.snapshot') ? await this.#openFindings(trx, endpointId) : undefined;
-    const delta = projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => encoded.get(e)!.data, time: (e) => encoded.get(e)!.time }, openFindings);
-    const derived = await this.#appendFindingTransitions(trx, endpointId, agentId, seq, receivedAt, delta.findingTransitions);
+    const delta = projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => JSON.stringify(e.data), time: (e) => times.get(e)! }, openFindings);
+    const derived = await this.#appendFindingTransitions(trx, endpointId, agentId, seq, entry.logId, receivedAt, delta.findingTransitions);
     await this.#applyInventory(trx, endpointId, delta, receivedAt);
     // Tool projection (tools/tool-projection.ts, issue 12): endpoint_tools from tool.* events, and
     // the collector's tool-fleet-divergence findings (their events and outbox rows) they cause.
@@ -130,12 +133,12 @@ export class ProjectionWriter {
    * index (ids are deterministic: an id already held is skipped, so projecting a batch again adds
    * nothing twice). Returns those appended now, by the id of the snapshot that caused them.
    */
-  async #appendFindingTransitions(trx: AnyTrx, endpointId: string, agentId: string, seq: number, receivedAt: string, transitions: FindingTransition[]): Promise<Map<string, FindingTransition[]>> {
+  async #appendFindingTransitions(trx: AnyTrx, endpointId: string, agentId: string, seq: number, logId: number, receivedAt: string, transitions: FindingTransition[]): Promise<Map<string, FindingTransition[]>> {
     const out = new Map<string, FindingTransition[]>();
     if (transitions.length === 0) return out;
-    const rows = transitions.map((t) => ({ id: t.id, endpoint_id: endpointId, agent_id: agentId, type: t.type, time: t.time, received_at: receivedAt, batch_seq: seq, data: t.dataJson }));
+    const rows = transitions.map((t) => ({ id: t.id, endpoint_id: endpointId, agent_id: agentId, type: t.type, time: t.time, received_at: receivedAt, batch_seq: seq, log_id: logId, data: t.dataJson }));
     const inserted = new Set<string>();
-    for (const chunk of chunkRows(rows, 8)) {
+    for (const chunk of chunkRows(rows, 9)) {
       const done = await this.shapes.insert(trx, 'append:events', chunk, (values) =>
         trx.insertInto('events').values(values).onConflict((oc) => oc.column('id').doNothing()).returning('id'),
       );

@@ -4,12 +4,22 @@
  * their projection_pending rows deleted in that same transaction, so a crash (kill -9 anywhere)
  * neither loses nor repeats a projection: after a restart the pending rows are simply still there.
  *
- * Where it runs: on the event loop between requests (SQLite: the store's one connection, so a
- * projection transaction and an ingest group alternate; transactions are bounded by
- * `maxBatchesPerTransaction`). PostgreSQL: on its own connection, which also holds the advisory
- * locks of the partitions this collector owns (projection-partitions.ts); pending rows are claimed
- * FOR UPDATE SKIP LOCKED. It runs when ingest commits (kick) and polls otherwise (other collectors
- * append to the same log).
+ * Where it runs: on the event loop, between requests, in small transactions (SQLite: the store's
+ * one connection, bounded by `transactionBudgetMs`, 10 ms; PostgreSQL: its own connection, which
+ * also holds the advisory locks of the partitions this collector owns, projection-partitions.ts;
+ * pending rows are claimed FOR UPDATE SKIP LOCKED). Each transaction is scheduled with
+ * setImmediate, so requests that arrived meanwhile are served first, and while ingest is busy
+ * (`isIngestHot`) the projector yields altogether: the log absorbs a burst and projection catches
+ * up after it, unless the lag reaches `softLagMs` (then projection and ingest alternate, so a
+ * sustained load cannot starve it). It runs when ingest commits (kick) and polls otherwise (other
+ * collectors append to the same log).
+ *
+ * A worker thread with its own connection was measured against this (issue 15, npm run
+ * bench:collector, SQLite, same run as bare Fastify): ratio 0.11 against 0.55 here. SQLite has
+ * one writer: the worker's projection transactions held the write lock while the event loop's
+ * ingest BEGIN IMMEDIATE waited in SQLite's busy handler, which sleeps the event loop's thread, so
+ * every ack waited behind projection; and on a 2-core machine the worker's CPU came out of the
+ * HTTP path's and the senders'. It was deleted.
  *
  * Failures: a transaction that fails is rolled back whole and retried at the next poll; errors go
  * to `onError` once per failure. A stored body that no longer decodes projects as no events
@@ -26,6 +36,8 @@ import type { AnyTrx, InsertShapes } from './sql-shapes.js';
 
 /** Log rows read per statement while projecting. */
 const LOG_READ_CHUNK = 8;
+/** While yielding to ingest, how often the projector looks again. */
+const HOT_RETRY_MS = 10;
 
 export interface ProjectorOptions {
   engine: 'sqlite' | 'postgres';
@@ -45,6 +57,14 @@ export interface ProjectorOptions {
   transactionBudgetMs?: number;
   /** Poll interval when idle (default 250 ms). */
   pollIntervalMs?: number;
+  /**
+   * Whether ingest is busy now (requests arriving, a group queued or committing). While it is, the
+   * projector yields: the log absorbs the burst and projection catches up after it. It runs anyway
+   * once the oldest pending row is `softLagMs` old, or it has yielded that long (default 1000 ms),
+   * alternating with ingest, so a sustained load cannot starve it.
+   */
+  isIngestHot?: () => boolean;
+  softLagMs?: number;
   /** PostgreSQL: how often ownership is rebalanced (default 2000 ms). */
   rebalanceIntervalMs?: number;
   onError?: (e: unknown) => void;
@@ -54,11 +74,15 @@ export interface ProjectorOptions {
 
 /** Decodes a stored body to its events ([] when absent or undecodable). */
 export function decodeLogBody(body: Buffer | Uint8Array | null): McpEvent[] {
-  if (!body) return [];
+  return body ? inflateLogBody(body).events : [];
+}
+
+/** A stored body's events and its uncompressed size in bytes; throws when it does not decode. */
+export function inflateLogBody(body: Buffer | Uint8Array): { events: McpEvent[]; bytes: number } {
   const inflated = gunzipSync(body);
   const doc = JSON.parse(inflated.toString('utf8')) as { events?: McpEvent[] };
   if (hasNulEscape(inflated)) replaceNulCharacters(doc);
-  return Array.isArray(doc.events) ? doc.events : [];
+  return { events: Array.isArray(doc.events) ? doc.events : [], bytes: inflated.length };
 }
 
 export class Projector {
@@ -68,6 +92,11 @@ export class Projector {
   #owned: number[];
   #lastRebalanceMs = 0;
   #timer: NodeJS.Timeout | undefined;
+  #immediate: NodeJS.Immediate | undefined;
+  /** received_at (ms) of the oldest row still pending after the last transaction; null: unknown/none. */
+  #oldestPendingMs: number | null = null;
+  /** When the projector started yielding to ingest (null: not yielding). */
+  #yieldingSinceMs: number | null = null;
   #running: Promise<void> | null = null;
   #kicked = false;
   #started = false;
@@ -111,17 +140,40 @@ export class Projector {
   #schedule(ms: number): void {
     if (this.#stopped) return;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timer = this.#immediate = undefined;
+    const run = (): void => {
+      this.#timer = this.#immediate = undefined;
       if (this.#running) return;
       this.#running = this.#pass().finally(() => {
         this.#running = null;
       });
-    }, ms);
-    this.#timer.unref();
+    };
+    // Back to back: setImmediate, so the I/O that arrived meanwhile (requests) is served first.
+    if (ms <= 0) this.#immediate = setImmediate(run).unref();
+    else this.#timer = setTimeout(run, ms).unref();
+  }
+
+  /** Yield to ingest now? Not once the lag (or the time yielded) reached softLagMs. */
+  #shouldYield(): boolean {
+    if (!this.#o.isIngestHot?.()) {
+      this.#yieldingSinceMs = null;
+      return false;
+    }
+    const now = Date.now();
+    const soft = this.#o.softLagMs ?? 1000;
+    this.#yieldingSinceMs ??= now;
+    const overdue = now - this.#yieldingSinceMs >= soft || (this.#oldestPendingMs !== null && now - this.#oldestPendingMs >= soft);
+    return !overdue;
   }
 
   async #pass(): Promise<void> {
+    if (this.#shouldYield()) {
+      this.#kicked = false;
+      this.#schedule(HOT_RETRY_MS);
+      return;
+    }
+    this.#yieldingSinceMs = null;
     let n = 0;
     try {
       n = await this.projectOnce();
@@ -154,13 +206,16 @@ export class Projector {
     if (this.#owned.length === 0) return 0;
     const owned = this.#owned;
     const n = await this.#o.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('projection_pending').select(['partition', 'log_id']).where('partition', 'in', owned).orderBy('log_id').limit(this.#max);
+      let q = trx.selectFrom('projection_pending').select(['partition', 'log_id', 'received_at']).where('partition', 'in', owned).orderBy('log_id').limit(this.#max);
       if (this.#o.engine === 'postgres') q = q.forUpdate().skipLocked();
       const pending = await q.execute();
-      if (pending.length === 0) return 0;
+      if (pending.length === 0) {
+        this.#oldestPendingMs = null;
+        return 0;
+      }
       const ids = pending.map((p) => Number(p.log_id));
       const started = performance.now();
-      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? 25 : Infinity);
+      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? 10 : Infinity);
       const applied: number[] = [];
       // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent.
       outer: for (let i = 0; i < ids.length; i += LOG_READ_CHUNK) {
@@ -192,6 +247,8 @@ export class Projector {
         // A pending row whose log row is gone (deleted by hand) is dropped as done.
         for (const id of chunk) if (!held.has(id)) applied.push(id);
       }
+      const next = pending[applied.length];
+      this.#oldestPendingMs = next ? Date.parse(next.received_at) : null;
       await trx
         .deleteFrom('projection_pending')
         .where('partition', 'in', [...new Set(pending.map((p) => Number(p.partition)))])
@@ -230,7 +287,7 @@ export class Projector {
     }
   }
 
-  #entry(row: Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | 'received_at' | 'cert_fingerprint' | 'sinks' | 'tamper' | 'body'>): LogEntry {
+  #entry(row: { log_id: number | string } & Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | 'received_at' | 'cert_fingerprint' | 'sinks' | 'tamper' | 'body'>): LogEntry {
     let events: McpEvent[] = [];
     try {
       events = decodeLogBody(row.body);
@@ -238,6 +295,7 @@ export class Projector {
       this.#o.onError?.(new Error(`batch ${row.agent_id}/${row.seq}: stored body does not decode; projected without events`, { cause: e }));
     }
     return {
+      logId: Number(row.log_id),
       agentId: row.agent_id,
       endpointId: row.endpoint_id,
       seq: Number(row.seq),
@@ -253,7 +311,8 @@ export class Projector {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = undefined;
+    if (this.#immediate) clearImmediate(this.#immediate);
+    this.#timer = this.#immediate = undefined;
     await this.#running?.catch(() => undefined);
     await this.#exclusive.catch(() => undefined);
   }

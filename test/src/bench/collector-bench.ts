@@ -15,8 +15,11 @@
  * and how long the projection takes to drain after the last round, and reports the projected
  * events/s (events of all timed rounds / (rounds' time + drain time)).
  *
- * Targets: baseline, sqlite, postgres (one collector process), postgres-2 (two collector processes
- * on one database, the agents split between them; the issue's budget: >= 1.6x one process).
+ * Targets: baseline, sqlite, sqlite-paced (agents send at BENCH_PACED_RATE events/s, default
+ * 25,000, for BENCH_PACED_S seconds, 20: the projection lag under a steady load; budget p95 <= 2 s),
+ * postgres (one collector process), postgres-2 (two collector processes on one database, the
+ * agents split between them; the issue's budget: >= 1.6x one process). The projection capacity
+ * column is what was pending when the rounds ended over the time it took to drain.
  * `--json FILE` also writes the table's figures as JSON.
  *
  * Knobs (env): BENCH_AGENTS (16), BENCH_BATCHES (batches per agent per round, 20), BENCH_ROUNDS (5),
@@ -45,7 +48,10 @@ const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,postgres,postgres-2').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-paced,postgres,postgres-2').split(',');
+/** The paced target's total rate (events/s) and duration (s). */
+const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 25_000);
+const PACED_S = Number(process.env.BENCH_PACED_S ?? 20);
 const JSON_OUT = ((): string | undefined => {
   const i = process.argv.indexOf('--json');
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -150,10 +156,10 @@ async function makeAgents(transports: Transport[], enroll: boolean): Promise<Tes
 }
 
 /** Builds the round's batches for each agent in seq order (advancing the agent's chain locally). */
-function prepareRound(agents: TestAgent[]): PreparedBatch[][] {
+function prepareRound(agents: TestAgent[], batches = BATCHES): PreparedBatch[][] {
   return agents.map((a) => {
     const out: PreparedBatch[] = [];
-    for (let b = 0; b < BATCHES; b++) {
+    for (let b = 0; b < batches; b++) {
       const p = a.prepare(a.events(EVENTS));
       out.push(p);
       a.nextSeq = p.seq + 1;
@@ -211,7 +217,9 @@ interface TargetResult {
   cpuSPer100k: number | null;
   senderCpuSPer100k: number;
   /** Collector targets: projection lag sampled from /readyz during the timed rounds, and the drain after them. */
-  projection?: { lagP95S: number; lagMaxS: number; drainS: number; projectedEventsPerS: number };
+  projection?: { lagP95S: number; lagMaxS: number; drainS: number; projectedEventsPerS: number; drainEventsPerS: number | null };
+  /** The paced target: lag while agents send at a fixed rate. */
+  paced?: { targetEventsPerS: number; achievedEventsPerS: number; lagP50S: number; lagP95S: number; lagMaxS: number; seconds: number };
 }
 
 /** The projection status a collector reports on /readyz. */
@@ -255,12 +263,21 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
     const roundsEnd = Date.now();
     sampling = false;
     await sampler;
+    // Projection capacity: what was still pending when the rounds ended, over the time to drain it
+    // (the collector then has nothing else to do).
+    const pendingAtEnd = enroll ? (await projectionLag(probe))?.lagBatches ?? 0 : 0;
     let projection: TargetResult['projection'];
     if (enroll) {
       await waitDrained(600_000);
       const drainS = (Date.now() - roundsEnd) / 1000;
       const total = rounds.reduce((s, r) => s + r.events, 0);
-      projection = { lagP95S: lags.length ? percentile(lags, 95) : 0, lagMaxS: lags.length ? Math.max(...lags) : 0, drainS, projectedEventsPerS: total / ((Date.now() - t0) / 1000) };
+      projection = {
+        lagP95S: lags.length ? percentile(lags, 95) : 0,
+        lagMaxS: lags.length ? Math.max(...lags) : 0,
+        drainS,
+        projectedEventsPerS: total / ((Date.now() - t0) / 1000),
+        drainEventsPerS: pendingAtEnd > 10 && drainS > 0 ? (pendingAtEnd * EVENTS) / drainS : null,
+      };
     }
     const all = rounds.flatMap((r) => r.latenciesMs);
     const cpu = rounds.every((r) => r.cpuS !== null) ? rounds.reduce((s, r) => s + (r.cpuS as number), 0) : null;
@@ -277,6 +294,65 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
     };
   } finally {
     for (const t of transports) t.close();
+    probe.close();
+  }
+}
+
+/**
+ * The paced target: the agents send at PACED_RATE events/s in total (each agent its share, batches
+ * spaced evenly) for PACED_S seconds, and the projection lag is sampled from /readyz every 250 ms:
+ * whether projection keeps up with a steady load (the issue's budget: lag p95 <= 2 s at 25,000
+ * events/s). Batches are prepared (signed) ahead, as in the rounds.
+ */
+async function pacedTarget(name: string, server: Server): Promise<TargetResult> {
+  const transport = httpTransport(server.url, { maxSockets: AGENTS });
+  const probe = httpTransport(server.url, { maxSockets: 1 });
+  try {
+    const agents = await makeAgents([transport], true);
+    const perAgentIntervalMs = (AGENTS * EVENTS * 1000) / PACED_RATE;
+    const perAgent = Math.max(1, Math.ceil((PACED_S * 1000) / perAgentIntervalMs));
+    const batches = prepareRound(agents, perAgent);
+    const lags: number[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const p = await projectionLag(probe);
+        if (p) lags.push(p.lagSeconds);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    const latencies: number[] = [];
+    const t0 = Date.now();
+    await Promise.all(
+      agents.map(async (a, i) => {
+        const offset = (perAgentIntervalMs * i) / AGENTS;
+        for (const [b, p] of (batches[i] as PreparedBatch[]).entries()) {
+          const due = t0 + offset + b * perAgentIntervalMs;
+          const wait = due - Date.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+          const s = process.hrtime.bigint();
+          const res = await a.transport({ method: 'POST', path: '/v1/batches', headers: p.headers, body: p.body });
+          latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+          if (res.status !== 200) throw new Error(`paced batch not accepted: ${res.status} ${res.body.slice(0, 200)}`);
+        }
+      }),
+    );
+    const seconds = (Date.now() - t0) / 1000;
+    sampling = false;
+    await sampler;
+    const sent = AGENTS * perAgent * EVENTS;
+    return {
+      name,
+      rounds: [sent / seconds],
+      medianEventsPerS: sent / seconds,
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      cpuSPer100k: null,
+      senderCpuSPer100k: 0,
+      paced: { targetEventsPerS: PACED_RATE, achievedEventsPerS: sent / seconds, lagP50S: percentile(lags, 50), lagP95S: percentile(lags, 95), lagMaxS: Math.max(0, ...lags), seconds },
+    };
+  } finally {
+    transport.close();
     probe.close();
   }
 }
@@ -424,6 +500,16 @@ async function main(): Promise<void> {
       rmSync(dataDir, { recursive: true, force: true });
     }
   }
+  if (TARGETS.includes('sqlite-paced')) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-paced-'));
+    const server = await startCollector(dataDir, '');
+    try {
+      results.push(await pacedTarget(`collector, SQLite, paced at ${fmt(PACED_RATE)} events/s`, server));
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
   if (TARGETS.includes('postgres')) {
     const db = await freshPgDatabase();
     if (db) {
@@ -457,12 +543,18 @@ async function main(): Promise<void> {
   const baseline = results.find((r) => r.name.startsWith('bare'));
   const lines = [
     '',
-    `| target | acked events/s (median of ${ROUNDS}) | rounds | ratio to baseline | p50 batch | p99 batch | server CPU s / 100k events | sender CPU s / 100k events | projection lag p95 / max during rounds | projection drain after rounds | projected events/s |`,
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...results.map(
+    `| target | acked events/s (median of ${ROUNDS}) | rounds | ratio to baseline | p50 batch | p99 batch | server CPU s / 100k events | sender CPU s / 100k events | projection lag p95 / max during rounds | projection drain after rounds | projected events/s (rounds + drain) | projection capacity (drain events/s) |`,
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...results.filter((r) => !r.paced).map(
       (r) =>
-        `| ${r.name} | ${fmt(r.medianEventsPerS)} | ${r.rounds.map(fmt).join(' / ')} | ${baseline ? (r.medianEventsPerS / baseline.medianEventsPerS).toFixed(2) : '-'} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuSPer100k === null ? '-' : r.cpuSPer100k.toFixed(2)} | ${r.senderCpuSPer100k.toFixed(2)} | ${r.projection ? `${r.projection.lagP95S.toFixed(1)} s / ${r.projection.lagMaxS.toFixed(1)} s` : '-'} | ${r.projection ? `${r.projection.drainS.toFixed(1)} s` : '-'} | ${r.projection ? fmt(r.projection.projectedEventsPerS) : '-'} |`,
+        `| ${r.name} | ${fmt(r.medianEventsPerS)} | ${r.rounds.map(fmt).join(' / ')} | ${baseline ? (r.medianEventsPerS / baseline.medianEventsPerS).toFixed(2) : '-'} | ${r.p50Ms.toFixed(1)} ms | ${r.p99Ms.toFixed(1)} ms | ${r.cpuSPer100k === null ? '-' : r.cpuSPer100k.toFixed(2)} | ${r.senderCpuSPer100k.toFixed(2)} | ${r.projection ? `${r.projection.lagP95S.toFixed(1)} s / ${r.projection.lagMaxS.toFixed(1)} s` : '-'} | ${r.projection ? `${r.projection.drainS.toFixed(1)} s` : '-'} | ${r.projection ? fmt(r.projection.projectedEventsPerS) : '-'} | ${r.projection?.drainEventsPerS ? fmt(r.projection.drainEventsPerS) : '-'} |`,
     ),
+    ...results.filter((r) => r.paced).flatMap((r) => [
+      '',
+      '| paced target | sent events/s (target) | p50 / p99 batch | projection lag p50 / p95 / max | seconds |',
+      '| --- | --- | --- | --- | --- |',
+      `| ${r.name} | ${fmt(r.paced!.achievedEventsPerS)} (${fmt(r.paced!.targetEventsPerS)}) | ${r.p50Ms.toFixed(1)} / ${r.p99Ms.toFixed(1)} ms | ${r.paced!.lagP50S.toFixed(2)} / ${r.paced!.lagP95S.toFixed(2)} / ${r.paced!.lagMaxS.toFixed(2)} s | ${r.paced!.seconds.toFixed(1)} |`,
+    ]),
     '',
     `budget (DESIGN.md): >= 100,000 events/s with SQLite; concurrency ${AGENTS} agents over loopback HTTP; senders share the machine (${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end).`,
     ...stages,

@@ -1,0 +1,68 @@
+/**
+ * The projector runs on the event loop between requests and yields to ingest (issue 15): while
+ * ingest is busy it projects nothing (the log absorbs the burst), it catches up once ingest is
+ * quiet, and a lag past softLagMs makes it project even while ingest stays busy (a sustained load
+ * cannot starve it). Real store (SQLite file / PostgreSQL schema), the store's projector off, a
+ * Projector driven directly with a controllable "ingest is busy" signal.
+ */
+import { waitFor } from '@mcpwatch/testkit';
+import { Projector } from '../../src/store/projector.js';
+import { PartitionOwnership, PG_PARTITIONS } from '../../src/store/projection-partitions.js';
+import { InsertShapes } from '../../src/store/sql-shapes.js';
+import { engineCases } from '../support/pg.js';
+import { openTestStore, type TestStore } from '../support/test-store.js';
+import { enrolled, event, serverEntry } from '../support/store-fixtures.js';
+
+describe.each(await engineCases())('projector yields to ingest (%s)', (engine) => {
+  let t: TestStore;
+  let projector: Projector | undefined;
+  beforeEach(async () => {
+    t = await openTestStore(engine, { project: false });
+  });
+  afterEach(async () => {
+    await projector?.stop();
+    projector = undefined;
+    await t.cleanup();
+  });
+
+  function start(isIngestHot: () => boolean, softLagMs: number): Projector {
+    const p = new Projector({
+      engine,
+      db: t.store.db,
+      shapes: new InsertShapes(),
+      ...(engine === 'postgres' ? { ownership: new PartitionOwnership(t.store.db, t.options.pgSchema!, PG_PARTITIONS) } : {}),
+      pollIntervalMs: 5,
+      isIngestHot,
+      softLagMs,
+    });
+    p.start();
+    return p;
+  }
+
+  test('busy ingest: nothing projected; quiet: caught up', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    for (let i = 0; i < 3; i++) await sender.send([event('server.added', agent.endpointId, serverEntry(`s${i}`))], {}, { project: false });
+    let hot = true;
+    let asked = 0;
+    projector = start(() => {
+      asked++;
+      return hot;
+    }, 3_600_000);
+    // It looked many times and yielded every time.
+    await waitFor('the projector to ask whether ingest is busy 20 times', () => asked >= 20);
+    expect(projector.projectedBatches).toBe(0);
+    expect((await t.store.projectionStatus()).lagBatches).toBe(3);
+    hot = false;
+    await waitFor('the projector to catch up', async () => (await t.store.projectionStatus()).lagBatches === 0);
+    expect(projector.projectedBatches).toBe(3);
+    expect((await t.store.listServers({})).items.flatMap((s) => s.names).sort()).toEqual(['s0', 's1', 's2']);
+  });
+
+  test('busy ingest but a lag past softLagMs: projected anyway', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    await sender.send([event('server.added', agent.endpointId, serverEntry('late'))], {}, { project: false });
+    projector = start(() => true, 0);
+    await waitFor('the projector to project while ingest stays busy', async () => (await t.store.projectionStatus()).lagBatches === 0);
+    expect(projector.projectedBatches).toBe(1);
+  });
+});
