@@ -33,13 +33,8 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
   await waitForCondition(what, cond, timeoutMs, 100);
 }
 
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
+// The e2e tests import it from here with the rest of the harness.
+export { freePort } from '@mcpwatch/testkit';
 
 /** A child process with its output kept (and mirrored to files for post-mortems). */
 export class Child {
