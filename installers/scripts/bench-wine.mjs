@@ -5,15 +5,20 @@
  *
  *   node installers/scripts/bench-wine.mjs [--runs N] [--window-s S]      (npm run bench:wine)
  *
- * Needs wine64 (apt-get install wine64) and the executables in installers/out or
- * installers/.cache/test-out (npm run package, or npm test -w @mcpwatch/installers).
+ * Needs wine64 (apt-get install wine64), mingw-w64 (scripts/install-build-tools.sh) and the
+ * executables in installers/out or installers/.cache/test-out (npm run package, or npm test -w
+ * @mcpwatch/installers).
  *
  * 1. Start to first scan: N alternating runs of `scan --json` of the win32 fixture home
  *    (--platform win32), process exit included; median and p90 wall time. Wine runs with a warm,
  *    persistent wineserver in a prepared Windows 10 prefix (as Windows has its kernel up); the
  *    prefix's creation is reported apart.
- * 2. One poll of the Windows sources: fastlist and `netstat -ano` spawned under Wine (median, p90
- *    of N), and their parsers in-process over a 400-process / 3000-socket table (agent/dist).
+ * 2. One poll of the Windows sources spawned under Wine: mcpwatch-winsnap `processes` and
+ *    `sockets` (compiled here with mingw-w64, as the build embeds it), and the fallbacks fastlist
+ *    and `netstat -ano`, N runs each: wall time (median, p90), CPU of the spawned Windows process
+ *    tree (user+sys from bash's `times`, ms resolution; median, p90) and the prefix wineserver's
+ *    CPU (mean per run: /proc ticks are 10 ms). Then the parsers in-process over a 400-process /
+ *    3000-socket table (agent/dist).
  * 3. Watch window: `watch --sources configs,processes,sockets` on the same fixture home for S
  *    seconds (after a 3 s settle); the agent process's CPU (user+sys of itself and its reaped
  *    children, from /proc/PID/stat) as % of one core, and its RSS (VmRSS) at the end and at most.
@@ -21,11 +26,12 @@
  *    is reported on its own line, not added.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { compileWinsnap } from './lib/mingw.mjs';
 
 const INSTALLERS_DIR = fileURLToPath(new URL('..', import.meta.url));
 const REPO_ROOT = path.resolve(INSTALLERS_DIR, '..');
@@ -49,6 +55,20 @@ const fixture = path.join(REPO_ROOT, 'agent', 'tests', 'fixtures', 'homes', 'win
 const scanArgs = (toPath) => ['scan', '--json', '--platform', 'win32', '--home', toPath(path.join(fixture, 'Users', 'alice')), '--system-root', toPath(path.join(fixture, 'system'))];
 const watchArgs = (toPath) => ['watch', '--platform', 'win32', '--sources', 'configs,processes,sockets', '--home', toPath(path.join(fixture, 'Users', 'alice'))];
 const quantile = (xs, q) => { const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.floor(q * s.length))]; };
+
+/**
+ * One spawn under bash, stdio in a file: wall ms, and the CPU ms (user+sys) of the spawned process
+ * tree as bash's `times` reports it for its reaped children.
+ */
+function cpuTimed(command, args) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync('bash', ['-c', '"$@" >"$OUT" 2>&1; status=$?; times; exit $status', 'bash', command, ...args], { env: { ...env, OUT: path.join(work, 'out.txt') }, encoding: 'utf8' });
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.status !== 0) throw new Error(`${path.basename(args[0] ?? command)} exited ${result.status}: ${readFileSync(path.join(work, 'out.txt'), 'utf8').slice(0, 2000)}`);
+  const children = result.stdout.trim().split('\n').at(-1) ?? '';
+  const seconds = [...children.matchAll(/(\d+)m([\d.]+)s/g)].reduce((sum, m) => sum + Number(m[1]) * 60 + Number(m[2]), 0);
+  return { wallMs, cpuMs: seconds * 1000 };
+}
 
 /** Runs to completion with stdio in files (Node under Wine cannot write to a pipe); wall ms. */
 function timed(command, args) {
@@ -104,8 +124,9 @@ async function watchWindow(command, args, isWine) {
 
 const lines = [];
 try {
+  mkdirSync(env.WINEPREFIX, { recursive: true });
+  spawnSync(wineserver, ['-p600'], { env }); // before winecfg: a later -p is a no-op while winecfg's server lingers
   const prefixMs = timed(wine, ['winecfg', '/v', 'win10']);
-  spawnSync(wineserver, ['-p600'], { env });
   lines.push(`Wine: ${spawnSync(wine, ['--version'], { encoding: 'utf8', env }).stdout.trim() || 'wine64'}; prefix creation (winecfg /v win10) ${prefixMs.toFixed(0)} ms; runs per cell: ${runs}; watch window ${windowMs / 1000} s`);
   timed(wine, [winPath(winExe), '--version']); // warm the page cache and the prefix once
   const wall = { 'linux-x64 executable': [], 'win-x64 executable under Wine': [] };
@@ -114,14 +135,28 @@ try {
     wall['win-x64 executable under Wine'].push(timed(wine, [winPath(winExe), ...scanArgs(winPath)]));
   }
   for (const [name, ms] of Object.entries(wall)) lines.push(`start to first scan (win32 fixture home)  ${name.padEnd(30)} median ${quantile(ms, 0.5).toFixed(0)} ms  p90 ${quantile(ms, 0.9).toFixed(0)} ms`);
-  // One poll of the Windows sources: the helper spawns under Wine, then the parsing in-process
-  // (agent/dist, over a 400-process fastlist and a 3000-socket netstat table).
+  // One poll of the Windows sources: the helpers spawn under Wine (wall and CPU), then the parsing
+  // in-process (agent/dist, over a 400-process fastlist and a 3000-socket netstat table).
   const fastlist = path.join(REPO_ROOT, 'node_modules', 'ps-list', 'vendor', 'fastlist-0.3.0-x64.exe');
-  const spawns = { 'fastlist (ps-list helper)': [winPath(fastlist)], 'netstat -ano': ['netstat', '-ano'] };
+  const winsnap = winPath(await compileWinsnap(INSTALLERS_DIR, work));
+  const spawns = {
+    'mcpwatch-winsnap processes': [winsnap, 'processes'],
+    'mcpwatch-winsnap sockets': [winsnap, 'sockets'],
+    'fastlist (fallback)': [winPath(fastlist)],
+    'netstat -ano (fallback)': ['netstat', '-ano'],
+  };
   for (const [name, args] of Object.entries(spawns)) {
-    const ms = [];
-    for (let i = 0; i < runs; i += 1) ms.push(timed(wine, args));
-    lines.push(`one poll, spawn under Wine  ${name.padEnd(30)} median ${quantile(ms, 0.5).toFixed(0)} ms  p90 ${quantile(ms, 0.9).toFixed(0)} ms`);
+    const wallMs = [];
+    const cpuMs = [];
+    const server = prefixWineserver();
+    const s0 = server ? cpuTicks(server) : 0;
+    for (let i = 0; i < runs; i += 1) {
+      const one = cpuTimed(wine, args);
+      wallMs.push(one.wallMs);
+      cpuMs.push(one.cpuMs);
+    }
+    const serverMs = server ? ((cpuTicks(server) - s0) * (1000 / TICK)) / runs : null;
+    lines.push(`one poll, spawn under Wine  ${name.padEnd(30)} wall median ${quantile(wallMs, 0.5).toFixed(0)} ms  p90 ${quantile(wallMs, 0.9).toFixed(0)} ms  CPU median ${quantile(cpuMs, 0.5).toFixed(0)} ms  p90 ${quantile(cpuMs, 0.9).toFixed(0)} ms${serverMs === null ? '' : `  (wineserver ${serverMs.toFixed(0)} ms/run)`}`);
   }
   const { parseFastlistOutput, fastlistRows } = await import(path.join(REPO_ROOT, 'agent', 'dist', 'platform', 'win32', 'process-source.js'));
   const { parseNetstat } = await import(path.join(REPO_ROOT, 'agent', 'dist', 'platform', 'win32', 'netstat-sockets.js'));

@@ -2,11 +2,11 @@
  * Wine (Debian's wine64, Wine 8) for the Windows tests: one fresh prefix per test file, set to
  * Windows 10 (Node refuses Wine's default Windows 7), WINEDEBUG=-all, Mono/Gecko installers
  * disabled. Windows programs run with stdout/stderr redirected to files: Node under Wine cannot
- * use a pipe as its stdio (EBADF). Services live only while a wineserver does: `persist()` keeps
- * one running; `close()` ends it (`wineserver -k`) and removes the prefix.
+ * use a pipe as its stdio (EBADF). Services live only while a wineserver does: `create(wine, s)`
+ * keeps one running; `close()` ends it (`wineserver -k`) and removes the prefix.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -40,9 +40,20 @@ export class WinePrefix {
     this.env = { ...process.env, WINEPREFIX: path.join(dir, 'prefix'), WINEDEBUG: '-all', WINEDLLOVERRIDES: 'mscoree,mshtml=', WINEARCH: 'win64' };
   }
 
-  /** A new Windows 10 prefix in a temporary directory. */
-  static async create(wine: string): Promise<WinePrefix> {
+  /**
+   * A new Windows 10 prefix in a temporary directory. `persistSeconds`: keep its wineserver alive
+   * that long after the last program exits (services run only while a wineserver does). The
+   * persistent server is started before the prefix is made: a `wineserver -p` started after
+   * winecfg is a no-op while winecfg's server lingers, and when it waits that one out, Wine 8
+   * gives the services it then starts ProgramData=C:\users\Public (seen: the service host's
+   * %ProgramData%\mcpwatch\logs went there), not C:\ProgramData.
+   */
+  static async create(wine: string, persistSeconds?: number): Promise<WinePrefix> {
     const prefix = new WinePrefix(wine, mkdtempSync(path.join(os.tmpdir(), 'mcpwatch-wine-')));
+    if (persistSeconds !== undefined) {
+      mkdirSync(prefix.env.WINEPREFIX!, { recursive: true }); // the server runs in the prefix directory
+      spawnSync(prefix.server, [`-p${persistSeconds}`], { env: prefix.env, stdio: 'ignore' });
+    }
     const result = await prefix.run(['winecfg', '/v', 'win10'], { timeoutMs: 120_000 });
     if (result.status !== 0) throw new Error(`winecfg /v win10 failed (${result.status}): ${result.stderr}`);
     return prefix;
@@ -89,11 +100,6 @@ export class WinePrefix {
       child.kill('SIGKILL');
     });
     return { pid: child.pid ?? -1, stop };
-  }
-
-  /** Keeps a wineserver alive (services run only while one does), for at most `seconds`. */
-  persist(seconds = 600): void {
-    spawnSync(this.server, [`-p${seconds}`], { env: this.env, stdio: 'ignore' });
   }
 
   /** Ends every Windows process of the prefix and its wineserver, then deletes the prefix. */
