@@ -16,8 +16,8 @@
  *   GET /ui/api/overview · /ui/api/endpoints · /ui/api/endpoints/:id (as GET /v1/endpoints/:id:
  *   servers with containment and tools) · /ui/api/servers (each group with its counts of
  *   quarantined / pending / restored / failed entries) · /ui/api/servers/:fingerprint/endpoints
- *   (each entry with its containment) · /ui/api/findings · /ui/api/tools (?name&server&capability)
- *   · /ui/api/tools/:name/endpoints · /ui/api/tool-calls (?endpoint&server&tool&decision, paged)
+ *   (each entry with its containment) · /ui/api/findings · /ui/api/tools (?name&server&capability,
+ *   paged) · /ui/api/tools/:name/endpoints (paged) · /ui/api/tool-calls (?endpoint&server&tool&decision, paged)
  *   · GET /ui/api/csrf
  *   POST /ui/api/containment (admin session + CSRF): quarantine / restore from the endpoint page.
  * Errors: the collector's coded JSON errors (401 no session, 403 scope or CSRF, 404, 503).
@@ -40,7 +40,7 @@ import { hashSecret } from '../secret-hash.js';
 import { rejectNulCharacters } from '../routes/api-schemas.js';
 import { loadEndpointDetailView } from '../routes/endpoint-detail-view.js';
 import { attachContainment, attachContainmentCounts } from '../containment/containment-join.js';
-import { endpointsExposing, listTools } from '../tools/tool-queries.js';
+import { exposingPage, toolsPage } from '../tools/tool-queries.js';
 import { DashboardSessions } from './dashboard-sessions.js';
 import { filterGroups, ServerSummaryCache } from './server-summary.js';
 
@@ -76,10 +76,10 @@ const FindingsQ = Type.Object(
 );
 const PageQ = Type.Object({ ...Page }, { additionalProperties: false });
 const ToolsQ = Type.Object(
-  { name: Filter(256), server: Filter(), capability: Type.Optional(Type.Union(TOOL_CAPABILITIES.map((c) => Type.Literal(c)))), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) },
+  { name: Filter(256), server: Filter(), capability: Type.Optional(Type.Union(TOOL_CAPABILITIES.map((c) => Type.Literal(c)))), ...Page },
   { additionalProperties: false },
 );
-const ToolEndpointsQ = Type.Object({ server: Filter(), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })) }, { additionalProperties: false });
+const ToolEndpointsQ = Type.Object({ server: Filter(), ...Page }, { additionalProperties: false });
 const ToolCallsQ = Type.Object(
   { endpoint: Filter(128), server: Filter(256), tool: Filter(256), decision: Type.Optional(Type.Union(TOOL_DECISIONS.map((d) => Type.Literal(d)))), ...Page },
   { additionalProperties: false },
@@ -252,11 +252,12 @@ export function dashboardPlugin(opts: DashboardOptions = {}): FastifyPluginAsync
     // Tools (issue 12's projection): fleet-wide with prevalence, and which endpoints expose one.
     app.get<{ Querystring: Static<typeof ToolsQ> }>('/ui/api/tools', { ...read, schema: { querystring: ToolsQ } }, async (req) => {
       const q = req.query;
-      return { items: await listTools(db, defined({ name: q.name, server: q.server, capability: q.capability, limit: q.limit })).catch(storeFailure) };
+      return toolsPage(db, defined({ name: q.name, server: q.server, capability: q.capability, cursor: q.cursor, limit: q.limit ?? 50 })).catch(storeFailure);
     });
     app.get<{ Params: { name: string }; Querystring: Static<typeof ToolEndpointsQ> }>('/ui/api/tools/:name/endpoints', { ...read, schema: { querystring: ToolEndpointsQ } }, async (req) => {
       if (req.params.name.length > 256) throw Errors.malformed('tool name too long');
-      return { items: await endpointsExposing(db, req.params.name, req.query.server, req.query.limit ?? 100).catch(storeFailure) };
+      const q = req.query;
+      return exposingPage(db, req.params.name, defined({ server: q.server, cursor: q.cursor, limit: q.limit ?? 50 })).catch(storeFailure);
     });
     // Tool calls (tool.called events from client hooks), newest first, a page of the event index at
     // a time; server/tool/decision are matched within the page (a page may hold fewer: walk on).

@@ -211,7 +211,8 @@ export function Servers() {
 }
 
 function ToolEndpoints({ name, server }: { name: string; server: string }) {
-  const { data, loading, error } = useApi(`/tools/${enc(name)}/endpoints${qs({ server, limit: 100 })}`);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const { data, loading, error } = useApi(`/tools/${enc(name)}/endpoints${qs({ server, cursor, limit: 50 })}`);
   return (
     <div class="whoruns">
       <Status loading={loading} error={error} />
@@ -219,7 +220,7 @@ function ToolEndpoints({ name, server }: { name: string; server: string }) {
         <Table
           caption="Endpoints that expose this tool"
           columns={[
-            { h: 'Endpoint', cell: (r) => endpointLink(r.endpointId) },
+            { h: 'Endpoint', cell: (r) => endpointLink(r.endpointId, r.hostname ?? undefined) },
             { h: 'Server version', cell: (r) => r.serverVersion ?? '–' },
             { h: 'Description hash', cell: (r) => <code>{(r.descriptionSha256 ?? '–').slice(0, 12)}</code> },
             { h: 'Source', cell: (r) => r.source },
@@ -228,6 +229,7 @@ function ToolEndpoints({ name, server }: { name: string; server: string }) {
           rows={data.items}
         />
       )}
+      {data?.nextCursor && <button type="button" onClick={() => setCursor(data.nextCursor)}>More endpoints</button>}
     </div>
   );
 }
@@ -235,7 +237,7 @@ function ToolEndpoints({ name, server }: { name: string; server: string }) {
 export function Tools() {
   const q = useQuery();
   const [open, setOpen] = useState<Row | null>(null);
-  const { data, loading, error } = useApi(`/tools${qs({ name: q.name, server: q.server, capability: q.capability, limit: q.limit })}`);
+  const { data, loading, error } = useApi(`/tools${qs({ name: q.name, server: q.server, capability: q.capability, cursor: q.cursor, limit: q.limit })}`);
   const key = (r: Row) => `${r.serverId}\u0000${r.name}`;
   return (
     <>
@@ -272,6 +274,7 @@ export function Tools() {
             rows={data.items}
             rowKey={key}
           />
+          <Pager nextCursor={data.nextCursor} label="Tools" />
           {open && (
             <section aria-labelledby="h-tool-where">
               <h2 id="h-tool-where">Endpoints exposing {open.name} of {open.serverName ?? open.serverId}</h2>

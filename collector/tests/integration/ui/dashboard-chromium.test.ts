@@ -208,7 +208,7 @@ d('dashboard in headless Chromium', () => {
     await waitFor('only the shell-exec tool', async () => { const t = await textOf(fleetTools); return t.includes('run_command') && !t.includes('read_log'); }, WAIT_MS);
     await hasCount(fleetTools.locator('tbody tr'), 1);
     await fleetTools.getByRole('button', { name: 'Which endpoints expose this' }).click();
-    await contains(page.getByRole('table', { name: 'Endpoints that expose this tool' }), data.alice.endpointId);
+    await contains(page.getByRole('table', { name: 'Endpoints that expose this tool' }), 'mac-alice');
     await check(page, '05a-tools');
 
     // Tool calls: argument names, the decision, a filter.
