@@ -1,14 +1,15 @@
 /**
  * `npm run bench:hooks`: what mcpwatch's hook adds to each MCP tool call (DESIGN budget: p95 ≤ 60 ms
  * over the bare process start). One sample = process start → exit of `mcpwatch-agent hook
- * claude-code` fed a documented PreToolUse payload on stdin, with an enforce policy cached and the
- * journal written, as Claude Code runs it. In the same run, interleaved call by call so both see
+ * claude-code` fed a documented PreToolUse payload on stdin, with an enforce policy cached, the
+ * agent's server map for this user (200 configured servers, the called one among them: the hook
+ * resolves its fingerprint) and the journal written, as Claude Code runs it. In the same run, interleaved call by call so both see
  * the same machine load: bare `node -e 0`, and, when a single executable that knows `hook` is
  * found (installers/out or installers/.cache/test-out, or BENCH_HOOK_SEA), that executable.
  * BENCH_HOOK_CALLS sets the sample count (default 200). Numbers only: no pass/fail exit code.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -52,6 +53,10 @@ function findSea(): { path: string | null; why: string } {
 async function main(): Promise<void> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-bench-hooks-'));
   writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify({ mode: 'enforce', blockedTools: [{ server: 'github', tool: 'delete_*' }], blockedServers: ['evil-*'], contact: 'security@example.com' }));
+  // The server map the running agent writes (agent/src/hooks/hook-server-map.ts): this user's file.
+  const entries = Array.from({ length: 200 }, (_, i) => ({ c: i % 4 === 0 ? 'cursor' : 'claude-code', n: i === 7 ? 'filesystem' : `server-${i}`, f: `fp${String(i).padStart(30, '0')}`, p: `@scope/mcp-server-${i}`, s: i % 3 === 0 ? 'project' : 'user', ...(i % 3 === 0 ? { d: `/home/dev/project-${i}` } : {}) }));
+  mkdirSync(path.join(stateDir, 'hook-servers'));
+  writeFileSync(path.join(stateDir, 'hook-servers', `${encodeURIComponent(os.userInfo().username).replace(/\./g, '%2E')}.json`), JSON.stringify({ v: 1, generatedAt: new Date().toISOString(), entries }));
   const sea = findSea();
   const bare: number[] = [];
   const hookNode: number[] = [];
