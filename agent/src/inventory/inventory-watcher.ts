@@ -24,6 +24,7 @@ import { statSync } from 'node:fs';
 import { canonicalJson, makeEvent, type ConfigError, type HeartbeatSourceError, type InventoryDocument, type McpEvent, type ServerEntry } from '@mcpwatch/shared';
 import { diffInventories } from './diff.js';
 import { diffExtensions } from '../extensions/extension-changes.js';
+import { extensionWatchSpecs } from '../extensions/extension-finder.js';
 import { AgentCodes, AgentError } from '../errors.js';
 import { snapshotEvent } from './snapshot-event.js';
 import {
@@ -132,7 +133,8 @@ export class InventoryWatcher {
     if (this.stopped) return;
     if (sources.configs) {
       this.watcher = new ConfigWatcher({
-        specs: () => this.deps.watchSpecs(ctx),
+        // Config targets, and the places skills, hooks and plugins are read from when this watch looks for them.
+        specs: () => [...this.deps.watchSpecs(ctx), ...(this.deps.findExtensions ? extensionWatchSpecs(ctx, this.config?.projects ?? []) : [])],
         onChange: () => this.configChanged(),
         onError: (e) => this.reportError(e),
         ...(this.deps.stat ? { stat: this.deps.stat } : {}),

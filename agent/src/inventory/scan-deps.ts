@@ -17,7 +17,7 @@ import { watchSpecs } from '../discovery/watch-specs.js';
 import type { Platform } from '../types.js';
 import type { ScanDeps } from './scan.js';
 import { resolveEffectiveState } from '../discovery/effective-state.js';
-import { extensionWatchSpecs, findExtensions } from '../extensions/extension-finder.js';
+import { findExtensions } from '../extensions/extension-finder.js';
 
 /**
  * The rules engine as a scan dependency. `rules` is read at every evaluation (a function: the
@@ -70,8 +70,7 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
       return sigs;
     },
     selfPids: new Set([process.pid]),
-    // Config targets, and the places skills, hooks and plugins are read from (extension events).
-    watchSpecs: (ctx) => [...watchSpecs(ctx, lastProjects), ...extensionWatchSpecs(ctx, lastProjects)],
+    watchSpecs: (ctx) => watchSpecs(ctx, lastProjects),
   };
 }
 
