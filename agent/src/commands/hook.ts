@@ -60,7 +60,7 @@ export const hookCommand: Command = {
     const input = await readBoundedInput(process.stdin, HOOK_INPUT_MAX_BYTES, positiveInt(values['input-timeout-ms'] as string | undefined, HOOK_INPUT_TIMEOUT_MS));
     const maxBytes = values['journal-max-bytes'] !== undefined ? positiveInt(values['journal-max-bytes'] as string, 0) : 0;
     const home = io.env.HOME || io.env.USERPROFILE || homedir();
-    const result = runHook({ client, input, stateDir, userStateDir: home ? userHookStateDir(home) : null, ...(maxBytes > 0 ? { journal: { maxBytes } } : {}) });
+    const result = runHook({ client, input, stateDir, home: home || null, userStateDir: home ? userHookStateDir(home) : null, ...(maxBytes > 0 ? { journal: { maxBytes } } : {}) });
     if (result.stdout) io.stdout(result.stdout);
     if (result.stderr) io.stderr(result.stderr);
     return result.exitCode;

@@ -21,7 +21,7 @@ export function withHookSupport(
 ): ScanDeps['evaluateRules'] {
   return (input) => {
     const findings: Finding[] = base(input);
-    o.serverMap?.update(input.servers);
+    o.serverMap?.update(input.servers, input.ctx.homes);
     const hookStates = o.board.read();
     if (hookStates.length === 0) return findings;
     const extra = evaluateRules({ files: [], raw: [], servers: [...input.servers], platform: input.ctx.platform, hookStates }, { ...o.options(), rules: [hookTamperedRule] });

@@ -58,6 +58,8 @@ export interface HookRunInput {
    * an agent running as root): `<userStateDir>/hook-journal`, created owner-only. Default: none.
    */
   userStateDir?: string | null;
+  /** The home folder of the hook's user (picks that home's server map). Default: none (by user name). */
+  home?: string | null;
 }
 
 export interface HookRunResult extends HookAnswer {
@@ -106,7 +108,7 @@ export function runHook(req: HookRunInput): HookRunResult {
       const client = parsed.client;
       if (!call.isMcp) return { ...renderAnswer(client, call.phase, 'allow', ''), record: null, errors: errors.map((e) => e.code) };
       // Server name -> fingerprint from the agent's map (hook-server-map.ts); Gemini's name is re-split with the configured names.
-      const map = readServerMap(req.stateDir, user);
+      const map = readServerMap(req.stateDir, user, req.home);
       if (client === 'gemini-cli' || client === 'vscode') Object.assign(call, splitByKnownServer(map, client, call.rawToolName) ?? {});
       const server = resolveServer(map, { client, name: call.server, cwd: call.cwd });
       const subject: PolicySubject = {

@@ -16,7 +16,7 @@ import * as path from 'node:path';
 import type { ServerEntry } from '@mcpwatch/shared';
 import { writeFileDurable } from '../spool/durable-file.js';
 import { serverLabelFromEndpoint } from './hook-protocol.js';
-import { SERVER_MAP_DIR, SERVER_MAP_VERSION, userMapKey, type MapEntry, type ServerMapFile } from './hook-server-map.js';
+import { homeMapKey, SERVER_MAP_DIR, SERVER_MAP_VERSION, userMapKey, type MapEntry, type ServerMapFile } from './hook-server-map.js';
 
 /** Most entries one map file holds (a laptop has tens; bounded like every on-disk structure). */
 export const MAX_MAP_ENTRIES = 20_000;
@@ -41,8 +41,11 @@ export class HookServerMapWriter {
 
   constructor(private readonly o: { stateDir: string; onError: (e: Error) => void; platform?: NodeJS.Platform }) {}
 
-  /** Writes the maps for `servers` (the in-effect servers of the inventory). Returns the files changed. */
-  update(servers: readonly ServerEntry[], now: Date = new Date()): number {
+  /**
+   * Writes the maps for `servers` (the in-effect servers of the inventory) and `homes` (the user
+   * homes the scan covered: each gets its home-keyed file). Returns the files changed.
+   */
+  update(servers: readonly ServerEntry[], homes: readonly { user: string; home: string }[] = [], now: Date = new Date()): number {
     try {
       const dir = path.join(this.o.stateDir, SERVER_MAP_DIR);
       const shared: MapEntry[] = [];
@@ -57,6 +60,7 @@ export class HookServerMapWriter {
       }
       const files = new Map<string, MapEntry[]>([['_', shared]]);
       for (const [key, list] of byUser) files.set(key, [...list, ...shared]);
+      for (const h of homes) files.set(homeMapKey(h.home, this.o.platform), [...(byUser.get(userMapKey(h.user, this.o.platform)) ?? []), ...shared]);
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
       let changed = 0;
       for (const [key, list] of files) {

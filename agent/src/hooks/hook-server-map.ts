@@ -3,9 +3,11 @@
  * the server's fingerprint (the inventory's, shared/protocol ids) and per-server policy by
  * fingerprint or package applies on the hook's path.
  *
- * On disk: `<stateDir>/hook-servers/<user key>.json`, one file per OS user (that user's entries
- * plus the entries of no known user: machine-wide and managed configs), and `_.json` for the
- * entries of no known user alone (read by a hook whose user has no file). Written by the running
+ * On disk: `<stateDir>/hook-servers/`, for each user home the scan covers, `h-<hash of the home
+ * folder>.json` and `<user key>.json` (that user's entries plus the entries of no known user:
+ * machine-wide and managed configs), and `_.json` for the entries of no known user alone. The hook
+ * reads the file of its home folder first (a Windows profile folder need not be named after the
+ * account), then of its user name, then `_.json`. Written by the running
  * agent from its inventory (hook-server-map-writer.ts), atomically, only when the content changed;
  * read by the hook with one small file read (no @mcpwatch/shared: the hook's start-up budget).
  *
@@ -21,6 +23,7 @@
  * - none: `match: 'none'`, the record carries the name only.
  * Never throws: an unreadable or malformed map file is "no map" (the record carries the name only).
  */
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -71,10 +74,20 @@ export function userMapKey(user: string | null | undefined, platform: NodeJS.Pla
   return encodeURIComponent(u).replace(/\./g, '%2E').slice(0, 200) || '_';
 }
 
-/** Reads the map for `user` (its own file, else the no-user file). Null when there is none or it is unreadable. */
-export function readServerMap(stateDir: string, user: string | null | undefined): ServerMapFile | null {
+/** The file name of a home folder's map (case-folded on Windows). */
+export function homeMapKey(home: string, platform: NodeJS.Platform = process.platform): string {
+  const p = platform === 'win32' ? path.win32.resolve(home).toLowerCase() : path.resolve(home);
+  return `h-${createHash('sha256').update(p).digest('hex').slice(0, 32)}`;
+}
+
+/**
+ * Reads the map of a hook run by `user` in `home` (the home's file, else the user's, else the
+ * no-user file). Null when there is none or it is unreadable.
+ */
+export function readServerMap(stateDir: string, user: string | null | undefined, home?: string | null): ServerMapFile | null {
   const dir = path.join(stateDir, SERVER_MAP_DIR);
-  for (const key of user ? [userMapKey(user), '_'] : ['_']) {
+  const keys = [...(home ? [homeMapKey(home)] : []), ...(user ? [userMapKey(user)] : []), '_'];
+  for (const key of keys) {
     let text: string;
     try {
       const file = path.join(dir, `${key}.json`);

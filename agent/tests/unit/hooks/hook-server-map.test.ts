@@ -70,6 +70,16 @@ test('one file per user holding that user\'s entries and the machine-wide ones; 
   expect(errors).toEqual([]);
 });
 
+test('a home-keyed file: a hook finds its user\'s servers by its home folder even when the account name differs', () => {
+  const dir = stateDir();
+  const w = new HookServerMapWriter({ stateDir: dir, onError: (e) => { throw e; }, platform: 'linux' });
+  w.update(ALL, [{ user: 'alice', home: '/home/alice' }, { user: 'bob', home: '/home/bob' }]);
+  // The hook runs as account "a.smith" whose home is /home/alice: it reads that home's file.
+  expect(readServerMap(dir, 'a.smith', '/home/alice')!.entries.map((e) => e.n)).toContain('github');
+  expect(readServerMap(dir, 'a.smith', '/home/alice')!.entries.map((e) => e.n)).not.toContain('secret-crm');
+  expect(readServerMap(dir, 'a.smith', '/home/nobody')!.entries.map((e) => e.n)).toEqual(['corp-search']);
+});
+
 test('resolution: unique, the project of the cwd, user scope outside projects, ambiguous between two projects, none', () => {
   const dir = stateDir();
   new HookServerMapWriter({ stateDir: dir, onError: (e) => { throw e; }, platform: 'linux' }).update(ALL);
