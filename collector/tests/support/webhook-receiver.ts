@@ -1,7 +1,8 @@
 /**
  * A local HTTP webhook receiver for the webhook tests: answers each POST as `answer(n)` says (n
  * counts requests from 0) and keeps what it accepted (200): the parsed body, the raw body text
- * and the request headers (signature checks need the bytes as sent).
+ * and the request headers (signature checks need the bytes as sent). A body that is not JSON (a
+ * post the sender cut short) is answered 400 and neither counted nor kept.
  */
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -27,9 +28,17 @@ export async function webhookReceiver(answer: (n: number) => { status: number; h
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const a = answer(n++);
       const raw = Buffer.concat(chunks).toString('utf8');
-      if (a.status === 200) got.push({ body: JSON.parse(raw) as Record<string, unknown>, raw, headers: req.headers, at: Date.now() });
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        // A post cut short (the sender gave up at its deadline on a loaded machine): not a delivery.
+        res.writeHead(400).end('not JSON');
+        return;
+      }
+      const a = answer(n++);
+      if (a.status === 200) got.push({ body, raw, headers: req.headers, at: Date.now() });
       res.writeHead(a.status, a.headers ?? {}).end(a.status === 200 ? 'ok' : 'no');
     });
   });

@@ -52,7 +52,7 @@ describe.each(await engineCases())('containment notifications through the webhoo
     const issued = await f.app.inject({ method: 'POST', url: '/v1/admin/containment', headers: auth, payload: { endpointId: agent.endpointId, serverKey: shell.serverKey, action: 'quarantine', reason: 'shell server on a finance laptop' } });
     expect(issued.statusCode).toBe(200);
     const commandId = (issued.json() as { commandId: string }).commandId;
-    const notes = () => r.got.flatMap((g) => g.body.notifications as Notification[]);
+    const notes = () => r.got.flatMap((g) => (g.body.notifications as Notification[] | undefined) ?? []);
     await waitFor('command.issued at the receiver', () => notes().some((n) => n.type === 'command.issued'));
     expect(notes().find((n) => n.type === 'command.issued')).toMatchObject({
       kind: 'containment',
