@@ -36,7 +36,7 @@
  * returned as a ConfigError (never a silent "no policy"), and the servers it would govern keep the
  * state the remaining evidence gives. Never throws.
  */
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ConfigError, EffectiveState, ServerEntry } from '@mcpwatch/shared';
 import type { ConfigFileResult, ScanContext } from '../types.js';
 import { systemRootDir } from './base-dirs.js';
@@ -108,7 +108,14 @@ function claudePolicyDecision(s: ServerEntry, p: ClaudePolicy): Decision | null 
 }
 
 /** Approval of a project .mcp.json server: settings files first, then ~/.claude.json's project record. */
-async function mcpjsonDecision(s: ServerEntry, files: readonly ConfigFileResult[], read: PolicyReader, errors: ConfigError[], cache: Map<string, Record<string, unknown> | null>): Promise<Decision> {
+async function mcpjsonDecision(
+  s: ServerEntry,
+  files: readonly ConfigFileResult[],
+  read: PolicyReader,
+  errors: ConfigError[],
+  cache: Map<string, Record<string, unknown> | null>,
+  configDir: string | null,
+): Promise<Decision> {
   const project = s.projectPath ?? dirname(s.configPath);
   const sources: Array<{ where: string; doc: Record<string, unknown> | null }> = [];
   for (const path of [join(project, '.claude', 'settings.local.json'), join(project, '.claude', 'settings.json')]) {
@@ -125,8 +132,9 @@ async function mcpjsonDecision(s: ServerEntry, files: readonly ConfigFileResult[
     const projects = f.document.projects;
     const record = isObj(projects) ? projects[project] : undefined;
     sources.push({ where: `${f.path} (projects["${project}"])`, doc: isObj(record) ? record : null });
-    const home = dirname(f.path);
-    const userSettings = join(home, '.claude', 'settings.json');
+    // ~/.claude.json keeps its settings in ~/.claude/settings.json; $CLAUDE_CONFIG_DIR/.claude.json beside it.
+    const dir = dirname(f.path);
+    const userSettings = configDir !== null && dir === configDir ? join(dir, 'settings.json') : join(dir, '.claude', 'settings.json');
     if (!cache.has(userSettings)) {
       const { document, error } = await read(userSettings);
       if (error) errors.push({ ...error, client: 'claude-code' });
@@ -313,7 +321,7 @@ export async function resolveEffectiveState(
       let d: Decision | null = null;
       if (s.disabled) d = { effective: 'disabled', reason: `disabled in ${s.configPath}` };
       if (!d && policy && s.client === 'claude-code') d = claudePolicyDecision(s, policy);
-      if (!d && s.client === 'claude-code' && s.scope === 'project' && basename(s.configPath) === '.mcp.json') d = await mcpjsonDecision(s, files, read, errors, cache);
+      if (!d && s.client === 'claude-code' && s.scope === 'project' && basename(s.configPath) === '.mcp.json') d = await mcpjsonDecision(s, files, read, errors, cache, ctx.env.CLAUDE_CONFIG_DIR?.trim() ? resolve(ctx.env.CLAUDE_CONFIG_DIR) : null);
       if (!d && s.client === 'claude-desktop' && s.scope === 'plugin') d = await dxtDecision(s, read, errors);
       if (!d && s.client === 'claude-code' && s.scope === 'plugin') d = await claudePluginDecision(s, read, errors, cache);
       if (!d && s.client === 'codex' && s.scope === 'plugin') d = codexPluginDecision(s, files);

@@ -182,6 +182,26 @@ describe('resolveEffectiveState', () => {
     expect(r.state('cx-docs', 'codex')).toBe('plugin:disabled');
   });
 
+  it('with CLAUDE_CONFIG_DIR, project approvals come from $CLAUDE_CONFIG_DIR/settings.json', async () => {
+    const home = join(root, `h${n++}`);
+    const project = join(home, 'code', 'app');
+    const configDir = join(home, 'claude-cfg');
+    put(join(project, '.mcp.json'), { mcpServers: { approved: stdio('a'), other: stdio('b') } });
+    put(join(configDir, '.claude.json'), { projects: {} });
+    put(join(configDir, 'settings.json'), { enabledMcpjsonServers: ['approved'] });
+    const ctx: ScanContext = { platform: 'linux', homes: [{ user: 'u', home }], env: { CLAUDE_CONFIG_DIR: configDir }, projectRoots: [join(home, 'code')], systemRoot: join(home, 'sys') };
+    const found = await discover(ctx);
+    const servers = found.files.flatMap((f) => f.entries).map((e) => {
+      const r = normalizeEntry(e);
+      if (!r.ok) throw new Error(r.error.reason);
+      return r.server;
+    });
+    const result = await resolveEffectiveState(ctx, servers, found.files);
+    const by = (name: string) => result.servers.find((x) => x.name === name)!;
+    expect(by('approved')).toMatchObject({ effective: 'active', effectiveReason: `"approved" is in enabledMcpjsonServers of ${join(configDir, 'settings.json')}` });
+    expect(by('other').effective).toBe('not-loaded');
+  });
+
   it('a malformed policy file is a coded error; the servers keep the state the rest gives', async () => {
     const r = await decide((home, _p, sys) => {
       put(join(home, '.claude.json'), { mcpServers: { mine: stdio('a') } });
