@@ -142,6 +142,7 @@ export const HOOK_CLIENTS: Readonly<Record<HookClientId, HookClientSpec>> = Obje
     displayName: 'GitHub Copilot CLI',
     sources: [
       'https://docs.github.com/en/copilot/reference/copilot-cli-reference/cli-hooks-reference (version 1 hook files; preToolUse/postToolUse entries {type: command, bash, powershell, timeoutSec}; preToolUse stdin {timestamp, cwd, toolName, toolArgs (JSON string)}; answer {permissionDecision: allow|deny|ask, permissionDecisionReason})',
+      'https://github.com/github/copilot-sdk/issues/869 (MCP tools are named <server-key>-<tool-name>; a dashed server key is told apart with the configured names, hook-server-map.ts)',
       'https://docs.github.com/en/copilot/reference/hooks-reference (load order: policy-level files /etc/github-copilot/policy.d/*.json, C:\\ProgramData\\GitHub\\Copilot\\policy.d\\*.json, root-owned, not group/world-writable; user-level ~/.copilot/hooks/*.json, %USERPROFILE%\\.copilot\\hooks\\ on Windows, $COPILOT_HOME/hooks when set)',
     ],
     preEvent: 'preToolUse',

@@ -107,9 +107,11 @@ export function runHook(req: HookRunInput): HookRunResult {
       // VS Code runs Copilot CLI's and Claude Code's hook files with its own input: answered and recorded as VS Code.
       const client = parsed.client;
       if (!call.isMcp) return { ...renderAnswer(client, call.phase, 'allow', ''), record: null, errors: errors.map((e) => e.code) };
-      // Server name -> fingerprint from the agent's map (hook-server-map.ts); Gemini's name is re-split with the configured names.
+      // Server name -> fingerprint from the agent's map (hook-server-map.ts); names joined with a
+      // separator both parts may hold (Gemini, VS Code, Copilot CLI) are re-split with the configured names.
       const map = readServerMap(req.stateDir, user, req.home);
-      if (client === 'gemini-cli' || client === 'vscode') Object.assign(call, splitByKnownServer(map, client, call.rawToolName) ?? {});
+      const known = client === 'gemini-cli' || client === 'vscode' || client === 'copilot-cli' ? splitByKnownServer(map, client, call.rawToolName) : null;
+      if (known) Object.assign(call, known);
       const server = resolveServer(map, { client, name: call.server, cwd: call.cwd });
       const subject: PolicySubject = {
         server: call.server,

@@ -169,18 +169,21 @@ export function resolveServer(map: ServerMapFile | null, req: { client: string; 
 }
 
 /**
- * Gemini CLI names MCP tools `mcp_<server>_<tool>` and both parts may hold underscores: the
- * configured server names of the map decide where the server ends (the longest name that fits).
- * Null when no configured name fits.
+ * Clients that join server and tool with a separator both may contain: Gemini CLI and VS Code
+ * (`mcp_<server>_<tool>`), GitHub Copilot CLI (`<server>-<tool>`). The configured server names of
+ * the map decide where the server ends (the longest configured name that fits). Null when no
+ * configured name fits (the protocol's own split stands).
  */
 export function splitByKnownServer(map: ServerMapFile | null, hookClient: string, toolName: string): { server: string; tool: string } | null {
-  if (!map || !toolName.startsWith('mcp_')) return null;
+  if (!map) return null;
+  const prefixOf = hookClient === 'copilot-cli' ? (n: string) => `${n}-` : toolName.startsWith('mcp_') ? (n: string) => `mcp_${n}_` : null;
+  if (!prefixOf) return null;
   const clients = new Set(catalogClientsOf(hookClient));
   let best: string | null = null;
   for (const e of map.entries) {
     if (!e || !clients.has(e.c) || typeof e.n !== 'string') continue;
-    const prefix = `mcp_${e.n}_`;
+    const prefix = prefixOf(e.n);
     if (toolName.length > prefix.length && toolName.startsWith(prefix) && (best === null || e.n.length > best.length)) best = e.n;
   }
-  return best === null ? null : { server: best, tool: toolName.slice(`mcp_${best}_`.length) };
+  return best === null ? null : { server: best, tool: toolName.slice(prefixOf(best).length) };
 }

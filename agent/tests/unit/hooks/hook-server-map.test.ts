@@ -30,8 +30,9 @@ const dbB = server({ client: 'claude-code', name: 'db', user: 'alice', scope: 'p
 const bobServer = server({ client: 'claude-code', name: 'secret-crm', user: 'bob', configPath: '/home/bob/.claude.json', command: 'crm-mcp' });
 const managed = server({ client: 'claude-code', name: 'corp-search', user: null, scope: 'managed', configPath: '/etc/claude-code/managed-mcp.json', url: 'https://search.corp.example/mcp', transport: 'http' });
 const geminiUnderscore = server({ client: 'gemini-cli', name: 'my_db', user: 'alice', configPath: '/home/alice/.gemini/settings.json', command: 'my-db-mcp' });
+const copilotDashed = server({ client: 'copilot-cli', name: 'my-crm', user: 'alice', configPath: '/home/alice/.copilot/mcp-config.json', command: 'crm-mcp' });
 const cursorEntry = server({ client: 'cursor', name: 'GitHub Tools', user: 'alice', configPath: '/home/alice/.cursor/mcp.json', command: 'npx', args: ['-y', '@modelcontextprotocol/server-github'] });
-const ALL = [aliceUser, aliceProject, dbA, dbB, bobServer, managed, geminiUnderscore, cursorEntry];
+const ALL = [aliceUser, aliceProject, dbA, dbB, bobServer, managed, geminiUnderscore, copilotDashed, cursorEntry];
 
 function stateDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-map-'));
@@ -51,7 +52,7 @@ test('one file per user holding that user\'s entries and the machine-wide ones; 
   const files = written(dir);
   expect(Object.keys(files).sort()).toEqual(['_.json', 'alice.json', 'bob.json']);
   const alice = readServerMap(dir, 'alice')!;
-  expect(alice.entries.map((e) => e.n).sort()).toEqual(['GitHub Tools', 'corp-search', 'db', 'db', 'github', 'github', 'my_db']);
+  expect(alice.entries.map((e) => e.n).sort()).toEqual(['GitHub Tools', 'corp-search', 'db', 'db', 'github', 'github', 'my-crm', 'my_db']);
   expect(files['alice.json']).not.toContain('secret-crm'); // Bob's servers are not in Alice's file
   expect(readServerMap(dir, 'bob')!.entries.map((e) => e.n).sort()).toEqual(['corp-search', 'secret-crm']);
   expect(readServerMap(dir, 'carol')!.entries.map((e) => e.n)).toEqual(['corp-search']); // no file: the machine-wide one
@@ -96,6 +97,8 @@ test('resolution: unique, the project of the cwd, user scope outside projects, a
   expect(resolveServer(map, { client: 'cursor', name: 'github' }).match).toBe('none'); // another client's servers do not count
   expect(resolveServer(map, { client: 'cursor', name: '@modelcontextprotocol/server-github' })).toMatchObject({ match: 'unique', fingerprint: cursorEntry.fingerprint }); // Cursor's label
   expect(splitByKnownServer(map, 'gemini-cli', 'mcp_my_db_run_query')).toEqual({ server: 'my_db', tool: 'run_query' });
+  expect(splitByKnownServer(map, 'copilot-cli', 'my-crm-list_items')).toEqual({ server: 'my-crm', tool: 'list_items' });
+  expect(splitByKnownServer(map, 'copilot-cli', 'unknown-tool')).toBeNull();
   expect(resolveServer(null, { client: 'claude-code', name: 'github' }).match).toBe('none');
 });
 
