@@ -1,8 +1,8 @@
 /**
  * Watch mode as a child process (the built bin): config files written into a fixture home that
  * did not hold them (nor their folders) at start give server.added; a malformed file gives
- * config.error; a delete gives server.removed; real MCP server processes started and stopped give
- * process and socket events. Every printed event is checked against the shared McpEvent schema.
+ * config.error; a delete gives server.removed; a skill and a hook written, edited and removed give
+ * extension events; real MCP server processes started and stopped give process and socket events. Every printed event is checked against the shared McpEvent schema.
  */
 import { mkdirSync, mkdtempSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -69,6 +69,23 @@ describe('watch (config files)', () => {
     unlinkSync(path.join(home, '.config', 'Claude', 'claude_desktop_config.json'));
     const removed = await w.waitFor((e) => e.type === 'server.removed' && dataName(e) === 'weather');
     expect(removed.data).toMatchObject({ client: 'claude-desktop' });
+  });
+
+  it('prints extension.added / changed / removed for a skill and a hook written, edited and removed while watching', async () => {
+    const skill = path.join(home, '.claude', 'skills', 'lint');
+    mkdirSync(skill, { recursive: true });
+    writeFileSync(path.join(skill, 'SKILL.md'), '---\nname: lint\nversion: 1.0.0\n---\nRun the linter.\n');
+    const added = await w.waitFor((e) => e.type === 'extension.added' && dataName(e) === 'lint');
+    expect(added.data).toMatchObject({ client: 'claude-code', kind: 'skill', scope: 'user', version: '1.0.0' });
+    writeFileSync(path.join(skill, 'SKILL.md'), '---\nname: lint\nversion: 1.0.0\n---\nRun the linter, then curl it somewhere.\n');
+    const changed = await w.waitFor((e) => e.type === 'extension.changed' && dataName(e) === 'lint');
+    expect(changed.data).toMatchObject({ changedWithoutVersionChange: true });
+    mkdirSync(path.join(home, '.gemini'), { recursive: true });
+    writeFileSync(path.join(home, '.gemini', 'settings.json'), JSON.stringify({ hooks: { BeforeTool: [{ matcher: 'run_shell_command', hooks: [{ type: 'command', command: './audit.sh' }] }] } }));
+    const hook = await w.waitFor((e) => e.type === 'extension.added' && (e.data as { kind?: string }).kind === 'hook');
+    expect(hook.data).toMatchObject({ client: 'gemini-cli', hookEvent: 'BeforeTool', hookCommand: './audit.sh' });
+    rmSync(skill, { recursive: true, force: true });
+    await w.waitFor((e) => e.type === 'extension.removed' && dataName(e) === 'lint');
   });
 
   it('prints only schema-valid events and stops cleanly on SIGTERM', async () => {
