@@ -12,10 +12,12 @@
  *   `notMcpBackoffMs` (default 10 min), doubling on each further miss up to `maxBackoffMs` (6 h).
  *   A new owner of the port (another pid, or the same pid with another start time / socket:
  *   pid reuse, a restarted server) starts afresh and is probed at the next poll; while owner and
- *   port are unchanged a listener is never probed more often than its interval. Re-probes due
- *   within `coalesceMs` (default a twelfth of reprobeMcpMs, at most 5 s) are taken together, so
- *   known listeners share polls (one socket read) instead of each waking the watcher; none is
- *   probed later than its interval because of it.
+ *   port are unchanged a listener is never probed more often than its interval less
+ *   `coalesceMs` (default a twelfth of reprobeMcpMs, at most 5 s). Re-probes due within that
+ *   window are taken together, so known listeners share polls (one socket read) instead of each
+ *   waking the watcher, and a watcher that polls at nextMcpDueAt() re-probes early by up to the
+ *   window, never late: the window is the time a changed tool's finding has to reach the
+ *   collector within the interval.
  * - A known MCP listener is re-probed at the URL that answered (no preflight, no other paths).
  * - All-interface binds (0.0.0.0, ::) are probed through the loopback; other binds at their own
  *   (local) address. Only listening sockets are considered: nothing remote is contacted here.
@@ -274,11 +276,16 @@ export class ListenerProber {
     return { servers, probed, probes };
   }
 
-  /** When the earliest known MCP listener is due for its re-probe (null when none is known). */
+  /**
+   * When a poll first finds a known MCP listener due (its re-probe time less the coalescing
+   * window; null when none is known). A watcher polling then re-probes each known listener every
+   * reprobeMcpMs - coalesceMs or so: the window is also the headroom in which a changed tool's
+   * finding reaches the collector within the interval.
+   */
   nextMcpDueAt(): number | null {
     let min: number | null = null;
     for (const st of this.state.values()) if (st.kind === 'mcp' && (min === null || st.nextAt < min)) min = st.nextAt;
-    return min;
+    return min === null ? null : min - this.o.coalesceMs;
   }
 
   /** What the prober knows about one listener (tests, status). */

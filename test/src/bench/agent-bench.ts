@@ -4,8 +4,9 @@
  *  1. scan time: in-process runScan() over a fixture home holding every client's configs, per
  *     OS layout (median of BENCH_SCAN_RUNS, default 20), plus the CLI's wall time (node start
  *     included, median of 5);
- *  2. watch steady state: `mcpwatch-agent watch` as `npx` runs it (the npm-linked launcher and
- *     its shebang flags), configs + processes + sockets, default intervals, for BENCH_SECONDS
+ *  2. watch steady state: `mcpwatch-agent watch` through the npm-linked launcher, with the V8
+ *     flag in NODE_OPTIONS as the services set it (one process, the one measured), configs +
+ *     processes + sockets, default intervals, for BENCH_SECONDS
  *     (default 60) on a machine padded to 300+ processes: CPU % of one core (itself, and with any
  *     children it reaps) and RSS sampled from /proc, next to an idle
  *     `node -e "setInterval(()=>{},1000)"` measured over the same window;
@@ -105,7 +106,12 @@ interface WatchChild {
 }
 
 function startWatchChild(args: string[]): WatchChild {
-  const child = spawn(AGENT_EXEC, ['watch', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // NODE_OPTIONS as the service definitions set it: `watch` then runs in this one process (without
+  // it the launcher relaunches itself with the flag, and the pid measured would be the idle launcher).
+  const child = spawn(AGENT_EXEC, ['watch', ...args], {
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let pending = '';
   let waiter: { pred: (e: McpEvent) => boolean; resolve: (t: number | null) => void } | null = null;
   let gotSnapshot: (v: { processes: number; sockets: number }) => void = () => undefined;

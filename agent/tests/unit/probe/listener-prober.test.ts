@@ -83,6 +83,8 @@ describe('ListenerProber scheduling', () => {
   it('re-probes a known MCP listener at the URL that answered, without a preflight, and takes re-probes due soon together', async () => {
     const h = harness({ mcpPorts: [9, 10], coalesceMs: 5000 });
     await h.prober.poll([cand(9)]);
+    // A watcher polling at nextMcpDueAt() re-probes 5 s early (headroom for the finding), never late.
+    expect(h.prober.nextMcpDueAt()).toBe(h.prober.stateOf('127.0.0.1', 9)!.nextAt - 5000);
     h.advance(3000);
     await h.prober.poll([cand(9), cand(10)]);
     expect(h.calls.map((c) => [c.port, c.known])).toEqual([[9, false], [10, false]]);
