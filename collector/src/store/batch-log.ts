@@ -19,7 +19,7 @@ import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { canonicalTime } from './projection.js';
 import { partitionOf } from './projection-partitions.js';
-import type { AnyTrx } from './sql-shapes.js';
+import type { AnyTrx, InsertShapes } from './sql-shapes.js';
 import type { CollectorEvent, IngestInput, IngestResult } from './types.js';
 
 /** How long after an append ingest still counts as busy (the projector yields meanwhile). */
@@ -41,6 +41,8 @@ export interface BatchLogOptions {
   maxGroup?: number;
   /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
   maxConcurrentGroups?: number;
+  /** Compiled statement text, shared with the store. */
+  shapes: InsertShapes;
   /** Maps a database failure to the store's coded errors. */
   classify: (e: unknown) => unknown;
   /** Called after a group committed at least one new batch (the projector's cue). */
@@ -145,15 +147,22 @@ export class BatchLog {
   async #append(trx: AnyTrx, input: IngestInput): Promise<IngestResult> {
     const agentId = input.agent.agentId;
     const endpointId = input.agent.endpointId;
-    let agentQuery = trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId);
-    // Serializes batches of one agent across collectors sharing PostgreSQL.
-    if (this.#o.engine === 'postgres') agentQuery = agentQuery.forUpdate();
-    const agent = await agentQuery.executeTakeFirst();
+    const shapes = this.#o.shapes;
+    const pg = this.#o.engine === 'postgres';
+    // Statements run as SQL compiled once (sql-shapes.ts): building and compiling Kysely's query
+    // trees for each batch cost more than SQLite's work for them.
+    // FOR UPDATE serializes batches of one agent across collectors sharing PostgreSQL.
+    const [agent] = await shapes.run<{ last_seq: number | string; last_hash: string }>(trx, `log:agent:${pg}`, [agentId], () => {
+      const q = trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId);
+      return pg ? q.forUpdate() : q;
+    });
     if (!agent) throw Errors.unknownAgent();
 
     // A separate statement on purpose: on PostgreSQL (READ COMMITTED) it takes a fresh snapshot
     // after the agent lock above, so it sees a batch a concurrent collector just committed.
-    const prior = await trx.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq).executeTakeFirst();
+    const [prior] = await shapes.run<{ body_hash: string }>(trx, 'log:prior', [agentId, input.seq], () =>
+      trx.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq),
+    );
     if (prior) return prior.body_hash === input.bodyHash ? { status: 'duplicate', acked: input.seq } : { status: 'conflict', seq: input.seq };
 
     const receivedAt = canonicalTime(input.receivedAt, this.#o.now().toISOString());
@@ -164,44 +173,54 @@ export class BatchLog {
     if (gap) tamper.push({ type: 'collector.seq_gap', data: { agentId, seq: input.seq, expectedSeq: lastSeq + 1 } });
     if (chainBroken) tamper.push({ type: 'collector.chain_broken', data: { agentId, seq: input.seq, expectedPrevHash: agent.last_hash, prevHash: input.prevHash } });
 
-    let first: string | null = null;
-    let last: string | null = null;
+    // First and last event time (an unparseable time counts as the receive time, as the index has it).
+    const receivedMs = Date.parse(receivedAt);
+    let firstMs = Infinity;
+    let lastMs = -Infinity;
     const types = new Set<string>();
     for (const e of input.events) {
       types.add(e.type);
-      const t = canonicalTime(e.time, receivedAt);
-      if (first === null || t < first) first = t;
-      if (last === null || t > last) last = t;
+      const parsed = Date.parse(e.time);
+      const ms = Number.isFinite(parsed) ? parsed : receivedMs;
+      if (ms < firstMs) firstMs = ms;
+      if (ms > lastMs) lastMs = ms;
     }
+    const first = input.events.length > 0 ? new Date(firstMs).toISOString() : null;
+    const last = input.events.length > 0 ? new Date(lastMs).toISOString() : null;
     const partition = partitionOf(endpointId, this.#o.partitions);
-    const row = await trx
-      .insertInto('batch_log')
-      .values({
-        agent_id: agentId,
-        seq: input.seq,
-        endpoint_id: endpointId,
-        partition,
-        received_at: receivedAt,
-        event_count: input.events.length,
-        first_event_at: first,
-        last_event_at: last,
-        event_types: [...types].sort().join(','),
-        prev_hash: input.prevHash,
-        body_hash: input.bodyHash,
-        cert_fingerprint: input.agent.certFingerprint,
-        signature: input.signature,
-        signed_at_ms: input.signedAtMs,
-        sinks: input.sinks.join(','),
-        tamper: tamper.length > 0 ? JSON.stringify(tamper) : null,
-        body: input.body,
-      })
-      .returning('log_id')
-      .executeTakeFirstOrThrow();
-    await trx.insertInto('projection_pending').values({ partition, log_id: Number(row.log_id), received_at: receivedAt }).execute();
+    const [row] = await shapes.insert<{ log_id: number | string }>(
+      trx,
+      'log:append',
+      [
+        {
+          agent_id: agentId,
+          seq: input.seq,
+          endpoint_id: endpointId,
+          partition,
+          received_at: receivedAt,
+          event_count: input.events.length,
+          first_event_at: first,
+          last_event_at: last,
+          event_types: [...types].sort().join(','),
+          prev_hash: input.prevHash,
+          body_hash: input.bodyHash,
+          cert_fingerprint: input.agent.certFingerprint,
+          signature: input.signature,
+          signed_at_ms: input.signedAtMs,
+          sinks: input.sinks.join(','),
+          tamper: tamper.length > 0 ? JSON.stringify(tamper) : null,
+          body: input.body,
+        },
+      ],
+      (values) => trx.insertInto('batch_log').values(values).returning('log_id'),
+    );
+    await shapes.insert(trx, 'log:pending', [{ partition, log_id: Number(row!.log_id), received_at: receivedAt }], (values) => trx.insertInto('projection_pending').values(values));
 
     // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
     if (input.seq > lastSeq) {
-      await trx.updateTable('agents').set({ last_seq: input.seq, last_hash: input.bodyHash, last_batch_at: receivedAt }).where('agent_id', '=', agentId).execute();
+      await shapes.run(trx, 'log:head', [input.seq, input.bodyHash, receivedAt, agentId], () =>
+        trx.updateTable('agents').set({ last_seq: input.seq, last_hash: input.bodyHash, last_batch_at: receivedAt }).where('agent_id', '=', agentId),
+      );
     }
     return { status: 'accepted', acked: input.seq, gap, chainBroken };
   }

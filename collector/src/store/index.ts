@@ -8,13 +8,13 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Kysely, PostgresDialect } from 'kysely';
-import pg from 'pg';
+import type { Kysely } from 'kysely';
 import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { KyselyStore, classifyStoreError } from './kysely-store.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
 import { openSqliteConnection } from './sqlite-connection.js';
+import { openPgConnections } from './pg-connection.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
@@ -93,27 +93,7 @@ function openPostgres(opts: CreateStoreOptions): KyselyStore {
   if (opts.pgSchema !== undefined && !SCHEMA_NAME.test(opts.pgSchema)) {
     throw Errors.config('store: pgSchema must be letters, digits and _ (at most 63), starting with a letter or _');
   }
-  const pool = new pg.Pool({
-    connectionString: url,
-    max: opts.poolMax ?? 10,
-    connectionTimeoutMillis: 5000,
-    idleTimeoutMillis: 30000,
-    ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
-  });
-  // An idle client losing its connection must not crash the process; the next query reports it.
-  pool.on('error', () => undefined);
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-  // The projector's own session: it holds the partition advisory locks, so it is never recycled
-  // while idle (a new session would have lost them; ownership is re-read from pg_locks anyway).
-  const projectorPool = new pg.Pool({
-    connectionString: url,
-    max: 1,
-    connectionTimeoutMillis: 5000,
-    idleTimeoutMillis: 0,
-    ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
-  });
-  projectorPool.on('error', () => undefined);
-  const projectorDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: projectorPool }) });
+  const { db, projectorDb } = openPgConnections(url, { ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}), ...(opts.poolMax !== undefined ? { poolMax: opts.poolMax } : {}) });
   return new KyselyStore({ engine: 'postgres', db, projectorDb, ...(opts.pgSchema ? { pgSchema: opts.pgSchema } : {}), ...projectorOptions(opts) });
 }
 

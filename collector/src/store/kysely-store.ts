@@ -143,6 +143,7 @@ export class KyselyStore implements Store {
       db: this.db,
       now: this.#now,
       partitions: pg ? PG_PARTITIONS : 1,
+      shapes: this.#shapes,
       ...(opts.maxIngestGroup !== undefined ? { maxGroup: opts.maxIngestGroup } : {}),
       ...(opts.maxConcurrentIngestGroups !== undefined ? { maxConcurrentGroups: opts.maxConcurrentIngestGroups } : {}),
       classify: classifyStoreError,

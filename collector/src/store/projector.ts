@@ -5,7 +5,8 @@
  * neither loses nor repeats a projection: after a restart the pending rows are simply still there.
  *
  * Where it runs: on the event loop, between requests, in small transactions (SQLite: the store's
- * one connection, bounded by `transactionBudgetMs`, 10 ms; PostgreSQL: its own connection, which
+ * one connection, bounded by `transactionBudgetMs`: 10 ms while ingest is busy, 50 ms when it
+ * is quiet; PostgreSQL: its own connection, which
  * also holds the advisory locks of the partitions this collector owns, projection-partitions.ts;
  * pending rows are claimed FOR UPDATE SKIP LOCKED). Each transaction is scheduled with
  * setImmediate, so requests that arrived meanwhile are served first, and while ingest is busy
@@ -51,8 +52,8 @@ export interface ProjectorOptions {
   /**
    * Most milliseconds of work per projection transaction (at least one log row is applied). SQLite
    * shares one connection with ingest: a long projection transaction would hold every ingest group
-   * (and so every ack) behind it; a short one lets them alternate. Default: 25 on SQLite, none on
-   * PostgreSQL (its own connection).
+   * (and so every ack) behind it; a short one lets them alternate. Default on SQLite: 10 while
+   * ingest is busy, 50 when it is quiet; none on PostgreSQL (its own connection).
    */
   transactionBudgetMs?: number;
   /** Poll interval when idle (default 250 ms). */
@@ -215,7 +216,9 @@ export class Projector {
       }
       const ids = pending.map((p) => Number(p.log_id));
       const started = performance.now();
-      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? 10 : Infinity);
+      // SQLite: short while ingest is busy (acks wait behind it), longer when it is quiet (fewer
+      // commits: each rewrites the pages the transaction touched).
+      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? (this.#o.isIngestHot?.() ? 10 : 50) : Infinity);
       const applied: number[] = [];
       // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent.
       outer: for (let i = 0; i < ids.length; i += LOG_READ_CHUNK) {
