@@ -210,15 +210,14 @@ export async function applyFleetDeltas(trx: AnyDb, ctx: ToolBatchContext, deltas
 async function reconcileGroup(trx: AnyDb, s: GroupState, endpointId: string | null): Promise<Transition[]> {
   const desired = new Map<string, Divergent>();
   if (s.majority !== null) {
-    let q = trx
-      .selectFrom('endpoint_tools')
-      .select(['endpoint_id', 'variant', 'server_key', 'server_name'])
-      .where('fleet_group', '=', s.group)
-      .where('variant', '<>', s.majority)
-      .where('present', '=', 1);
-    if (endpointId !== null) q = q.where('endpoint_id', '=', endpointId);
+    const m = s.majority;
+    let q = trx.selectFrom('endpoint_tools').select(['endpoint_id', 'variant', 'server_key', 'server_name']).where('fleet_group', '=', s.group).where('present', '=', 1);
+    // One endpoint: its own rows (primary key prefix). The whole group: only the rows off the
+    // majority, as two ranges of the (fleet_group, variant) index (a `<>` would walk all of it).
+    q = endpointId !== null ? q.where('endpoint_id', '=', endpointId) : q.where((eb) => eb.or([eb('variant', '<', m), eb('variant', '>', m)]));
     for (const r of await q.orderBy('endpoint_id').orderBy('variant').execute()) {
-      if (!desired.has(r.endpoint_id)) desired.set(r.endpoint_id, { endpointId: r.endpoint_id, variant: r.variant, serverKey: r.server_key ?? null, serverName: r.server_name ?? null });
+      if (r.variant === m || desired.has(r.endpoint_id)) continue;
+      desired.set(r.endpoint_id, { endpointId: r.endpoint_id, variant: r.variant, serverKey: r.server_key ?? null, serverName: r.server_name ?? null });
     }
   }
   let cq = trx.selectFrom('tool_fleet_findings').select(['endpoint_id', 'variant', 'majority', 'finding_id', 'data']).where('fleet_group', '=', s.group);

@@ -4,7 +4,7 @@
  * (hashes, annotations, capabilities; description text only when the endpoint's policy shipped
  * it). A `tool.removed` clears `present`; the row stays for history ("first seen").
  */
-import type { Kysely, Migration } from 'kysely';
+import { sql, type Kysely, type Migration } from 'kysely';
 import { addDelta, fleetGroupOf, parseGroup, variantOf } from './tool-fleet-divergence.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -42,7 +42,8 @@ export const toolMigration = (): Migration => ({
 /**
  * The fleet divergence state (tool-fleet-divergence.ts): each endpoint_tools row's fleet group
  * and variant (and whether its socket server is gone), endpoints per (group, variant), each group's majority, and the endpoints whose
- * divergence finding is open. Existing rows are given their group and variant and counted; their
+ * divergence finding is open; endpoints per tool definition for the fleet list (tool-summary.ts).
+ * Existing rows are given their group and variant and counted; their
  * majorities are left unknown, so the next change of a group reconciles all of it.
  */
 export const toolFleetMigration = (): Migration => ({
@@ -80,6 +81,21 @@ export const toolFleetMigration = (): Migration => ({
       .addColumn('raised_at', 'text', (c) => c.notNull())
       .addPrimaryKeyConstraint('tool_fleet_findings_pk', ['fleet_group', 'endpoint_id'])
       .execute();
+    // GET /v1/tools reads this (tool-summary.ts); "which endpoints expose X" walks the name index in endpoint order.
+    await db.schema
+      .createTable('tool_fleet_summary')
+      .addColumn('server_id', 'text', (c) => c.notNull())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('description_sha256', 'text', (c) => c.notNull())
+      .addColumn('server_name', 'text')
+      .addColumn('capabilities', 'text', (c) => c.notNull())
+      .addColumn('endpoints', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('tool_fleet_summary_pk', ['server_id', 'name', 'description_sha256'])
+      .execute();
+    await sql`insert into tool_fleet_summary (server_id, name, description_sha256, server_name, capabilities, endpoints)
+      select server_id, name, coalesce(description_sha256, ''), max(server_name), max(capabilities), count(*) from endpoint_tools where present = 1
+      group by server_id, name, coalesce(description_sha256, '')`.execute(db);
+    await db.schema.createIndex('endpoint_tools_name_endpoint').on('endpoint_tools').columns(['name', 'present', 'endpoint_id', 'server_id']).execute();
     await db.schema.createIndex('tool_fleet_findings_endpoint').on('tool_fleet_findings').columns(['endpoint_id', 'finding_id']).execute();
     // Backfill, a page at a time in key order.
     const counts = new Map<string, Map<string, number>>();

@@ -4,6 +4,7 @@
  * added/changed tool is upserted with its latest hashes, a removed one marked not present. Each
  * row carries its fleet group and variant; the endpoint counts they move are applied after the
  * batch's events, raising and resolving `tool-fleet-divergence` findings (tool-fleet-divergence.ts).
+ * The fleet summary (tool-summary.ts) counts endpoints per tool definition for GET /v1/tools.
  * `mcp-listener.removed|added|changed` hide and show again the probed tools of a socket server
  * that stopped and came back (listenerMoved).
  * Throws what the database throws (the caller's transaction rolls back whole). Other event types
@@ -12,6 +13,7 @@
 import type { Kysely } from 'kysely';
 import type { McpEvent, McpListenerRecord, ToolRecord } from '@mcpwatch/shared';
 import { addDelta, applyFleetDeltas, fleetGroupOf, variantOf, type FleetDeltas, type ToolBatchContext } from './tool-fleet-divergence.js';
+import { addSummaryDelta, applySummaryDeltas, type SummaryDeltas } from './tool-summary.js';
 
 export { COLLECTOR_RULE_IDS, type ToolBatchContext } from './tool-fleet-divergence.js';
 
@@ -50,9 +52,10 @@ function row(endpointId: string, t: ToolRecord, at: string, present: boolean) {
 export async function projectToolEvents(trx: AnyDb, ctx: ToolBatchContext, events: readonly McpEvent[]): Promise<number> {
   let applied = 0;
   const deltas: FleetDeltas = new Map();
+  const summary: SummaryDeltas = new Map();
   for (const e of events) {
     if (LISTENER_EVENT_TYPES.has(e.type)) {
-      await listenerMoved(trx, ctx.endpointId, (e.data as McpListenerRecord).serverId, e.type !== 'mcp-listener.removed', e.time || ctx.receivedAt, deltas);
+      await listenerMoved(trx, ctx.endpointId, (e.data as McpListenerRecord).serverId, e.type !== 'mcp-listener.removed', e.time || ctx.receivedAt, deltas, summary);
       continue;
     }
     if (!TOOL_EVENT_TYPES.has(e.type)) continue;
@@ -61,7 +64,7 @@ export async function projectToolEvents(trx: AnyDb, ctx: ToolBatchContext, event
     const r = row(ctx.endpointId, t, e.time || ctx.receivedAt, !removed);
     const before = await trx
       .selectFrom('endpoint_tools')
-      .select(['fleet_group', 'variant', 'present'])
+      .select(['fleet_group', 'variant', 'present', 'server_id', 'name', 'description_sha256', 'server_name', 'capabilities'])
       .where('endpoint_id', '=', ctx.endpointId)
       .where('server_id', '=', t.serverId)
       .where('name', '=', t.name)
@@ -73,10 +76,17 @@ export async function projectToolEvents(trx: AnyDb, ctx: ToolBatchContext, event
       .values(r)
       .onConflict((oc) => oc.columns(['endpoint_id', 'server_id', 'name']).doUpdateSet(removed ? { present: 0, listener_gone: 0, last_seen: r.last_seen } : update))
       .execute();
-    if (before && Number(before.present) === 1) addDelta(deltas, before.fleet_group ?? null, before.variant ?? null, -1);
-    if (!removed) addDelta(deltas, r.fleet_group, r.variant, 1);
+    if (before && Number(before.present) === 1) {
+      addDelta(deltas, before.fleet_group ?? null, before.variant ?? null, -1);
+      addSummaryDelta(summary, before, -1);
+    }
+    if (!removed) {
+      addDelta(deltas, r.fleet_group, r.variant, 1);
+      addSummaryDelta(summary, r, 1);
+    }
     applied++;
   }
+  await applySummaryDeltas(trx, summary);
   await applyFleetDeltas(trx, ctx, deltas);
   return applied;
 }
@@ -88,10 +98,10 @@ export async function projectToolEvents(trx: AnyDb, ctx: ToolBatchContext, event
  * (`listener_gone`) while it is gone and shown again when it returns; a later `tool.*` event of
  * the agent supersedes either.
  */
-async function listenerMoved(trx: AnyDb, endpointId: string, serverId: string, up: boolean, at: string, deltas: FleetDeltas): Promise<void> {
+async function listenerMoved(trx: AnyDb, endpointId: string, serverId: string, up: boolean, at: string, deltas: FleetDeltas, summary: SummaryDeltas): Promise<void> {
   const rows = await trx
     .selectFrom('endpoint_tools')
-    .select(['name', 'fleet_group', 'variant'])
+    .select(['server_id', 'name', 'fleet_group', 'variant', 'description_sha256', 'server_name', 'capabilities'])
     .where('endpoint_id', '=', endpointId)
     .where('server_id', '=', serverId)
     .where('source', '=', 'probe')
@@ -106,5 +116,8 @@ async function listenerMoved(trx: AnyDb, endpointId: string, serverId: string, u
     .where('source', '=', 'probe')
     .where(up ? 'listener_gone' : 'present', '=', 1)
     .execute();
-  for (const r of rows) addDelta(deltas, r.fleet_group ?? null, r.variant ?? null, up ? 1 : -1);
+  for (const r of rows) {
+    addDelta(deltas, r.fleet_group ?? null, r.variant ?? null, up ? 1 : -1);
+    addSummaryDelta(summary, r, up ? 1 : -1);
+  }
 }

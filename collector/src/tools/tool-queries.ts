@@ -70,18 +70,20 @@ export async function listTools(db: AnyDb, f: ToolFilter = {}): Promise<FleetToo
 export async function toolsPage(db: AnyDb, f: ToolFilter = {}): Promise<ToolPage<FleetTool>> {
   const n = lim(f.limit);
   const offset = f.cursor !== undefined ? decodeCursor(f.cursor, isOffset).o : 0;
-  const endpoints = sql<number>`count(distinct endpoint_id)`;
+  // The summary (tool-summary.ts): one row per tool definition, endpoints counted per definition;
+  // an endpoint exposes one definition of a (server, tool), so their sum counts endpoints.
+  const endpoints = sql<number>`sum(endpoints)`;
   let q = db
-    .selectFrom('endpoint_tools')
+    .selectFrom('tool_fleet_summary')
     .select([
       'server_id',
       'name',
       sql<string>`max(server_name)`.as('server_name'),
       endpoints.as('endpoints'),
-      sql<number>`count(distinct coalesce(description_sha256, ''))`.as('variants'),
+      sql<number>`count(*)`.as('variants'),
       sql<string>`max(capabilities)`.as('capabilities'),
     ])
-    .where('present', '=', 1);
+    .where('endpoints', '>', 0);
   if (f.name) q = q.where('name', '=', f.name);
   if (f.server) q = q.where((eb) => eb.or([eb('server_id', '=', f.server!), eb('server_name', '=', f.server!)]));
   if (f.capability) q = q.where('capabilities', 'like', `%,${f.capability},%`);
