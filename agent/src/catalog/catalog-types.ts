@@ -101,6 +101,11 @@ export interface ConfigLocation {
    * folder, or the folder above `.claude-plugin/`) as Claude Code does before starting them.
    */
   pluginRoot?: boolean;
+  /**
+   * The file is not a text config: read by this reader into a document instead of being parsed
+   * (`docker-profiles`: Docker MCP Toolkit's SQLite mcp-toolkit.db, discovery/docker-profiles.ts).
+   */
+  reader?: 'docker-profiles';
 }
 
 /** See ConfigLocation.definitions. */

@@ -32,6 +32,7 @@ export interface LocOpts {
   source?: string;
   definitions?: DefinitionFiles;
   pluginRoot?: boolean;
+  reader?: 'docker-profiles';
 }
 
 /** Builds one location; defaults: every OS, JSON, standard dialect, `mcpServers` map. */
@@ -50,6 +51,7 @@ export function loc(id: string, scope: ConfigScope, base: BaseDir, path: readonl
     ...(o.source ? { source: o.source } : {}),
     ...(o.definitions ? { definitions: o.definitions } : {}),
     ...(o.pluginRoot ? { pluginRoot: true } : {}),
+    ...(o.reader ? { reader: o.reader } : {}),
   };
 }
 

@@ -432,12 +432,13 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
     // Server}}), docker-mcp.yaml first, a later catalog overriding an earlier one as the gateway
     // merges them. config.yaml (per-server settings) and tools.yaml (enabled tool names) hold no
     // server definitions: watched, not read into entries. Secrets live in Docker's secret store and
-    // are referenced by name only. Profiles in mcp-toolkit.db (SQLite, feature-flagged) are not read.
+    // are referenced by name only. Profiles (working sets) are read from the SQLite mcp-toolkit.db.
     id: 'docker-mcp-toolkit',
     displayName: 'Docker MCP Toolkit',
     sources: [
       'https://docs.docker.com/ai/mcp-catalog-and-toolkit/get-started/ (MCP Toolkit)',
       'docker/mcp-gateway pkg/config/readwrite.go (FilePath: ~/.docker/mcp/<name>; registry.yaml, config.yaml, tools.yaml, catalogs/<name>.yaml, catalog.json), pkg/config/registry.go (registry: {name: {ref, config}}), pkg/catalog/types.go (Server: type, image, command, env, secrets, remote), pkg/catalog/catalog.go (docker-mcp.yaml default; later catalogs overwrite), cmd/docker-mcp/commands/gateway.go (setLegacyDefaults)',
+      'docker/mcp-gateway pkg/db/db.go (~/.docker/mcp/mcp-toolkit.db), pkg/db/workingset.go and migrations/001_initial.up.sql (working_set: name, servers JSON [{type, image, endpoint, snapshot: {server}}]), pkg/workingset/workingset.go (servers named by snapshot.server.name)',
     ],
     locations: [
       loc('registry', 'user', 'home', ['.docker', 'mcp', 'registry.yaml'], {
@@ -445,6 +446,13 @@ export const MORE_CLIENTS: readonly ClientDefinition[] = [
         dialect: 'docker-mcp',
         sections: [map('registry')],
         definitions: { path: ['.docker', 'mcp', 'catalogs', '*.yaml'], format: 'yaml', section: ['registry'], first: 'docker-mcp.yaml' },
+      }),
+      // Profiles (working sets, the gateway's feature-flagged successor of registry.yaml): SQLite.
+      loc('profiles', 'profile', 'home', ['.docker', 'mcp', 'mcp-toolkit.db'], {
+        dialect: 'docker-mcp',
+        reader: 'docker-profiles',
+        sections: [{ path: ['profiles', '*', 'servers'], shape: 'map' }],
+        minMaxFileBytes: 64 * 1024 * 1024,
       }),
       // Not read into entries (no server definitions), listed so a change to them is watched.
       loc('server-config', 'user', 'home', ['.docker', 'mcp', 'config.yaml'], { format: 'yaml', sections: [] }),

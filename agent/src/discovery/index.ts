@@ -13,7 +13,8 @@ import type { ClientRecord, ConfigError } from '@mcpwatch/shared';
 import { CLIENTS, locationsFor, projectMarkers, type ClientDefinition, type ConfigLocation, type ProjectSource } from '../catalog/index.js';
 import type { ConfigFileResult, DiscoveryResult, ScanContext, UserHome } from '../types.js';
 import { homeBases, homeContext, systemRootDir, type BaseResolver } from './base-dirs.js';
-import { DEFAULT_MAX_FILE_BYTES, readConfigFile } from './config-reader.js';
+import { DEFAULT_MAX_FILE_BYTES, readConfigFile, type ReadResult } from './config-reader.js';
+import { readDockerProfiles } from './docker-profiles.js';
 import { extractEntries } from './entry-extractor.js';
 import { readDefinitions, type Definitions } from './definitions.js';
 import { pluginRootOf } from './plugin-root.js';
@@ -84,7 +85,15 @@ class Run {
     const key = `${client.id}\0${path}`;
     if (this.seenFiles.has(key)) return;
     this.seenFiles.add(key);
-    const result = await readConfigFile(path, { format: location.format, maxFileBytes: fileLimit(this.ctx, location), client: client.id });
+    let extraErrors: ConfigError[] = [];
+    let result: ReadResult;
+    if (location.reader === 'docker-profiles') {
+      const profiles = readDockerProfiles(path, fileLimit(this.ctx, location), client.id);
+      result = profiles.read;
+      extraErrors = profiles.errors;
+    } else {
+      result = await readConfigFile(path, { format: location.format, maxFileBytes: fileLimit(this.ctx, location), client: client.id });
+    }
     if (result.status === 'missing') return;
     const base = { path, client: client.id, scope: location.scope, user, projectPath, format: location.format };
     if (result.status === 'error' && result.stat === null && result.error.code !== 'read-timeout') {
@@ -101,7 +110,7 @@ class Run {
     this.documents.set(path, result.document);
     const definitions = await this.definitionsFor(baseDir, client, location);
     const { entries, errors, references } = extractEntries(result.document, location, { client: client.id, configPath: path, user, projectPath, ...(pluginRoot ? { pluginRoot } : {}) }, definitions);
-    this.files.push({ ...base, entries, errors, stat: result.stat, document: result.document });
+    this.files.push({ ...base, entries, errors: [...extraErrors, ...errors], stat: result.stat, document: result.document });
     for (const ref of references ?? []) await this.readReference(ref, path, client, location, user, projectPath);
   }
 

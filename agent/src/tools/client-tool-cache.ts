@@ -17,7 +17,7 @@
  * - Per OS user-data folders come from `userDataDirs(platform, home)`; tests pass a fake home.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { loadSqlite as sqlite } from '../discovery/sqlite.js';
 import path from 'node:path';
 import type { ProbedTool } from '../probe/mcp-probe.js';
 import { osSpec } from '../platform/os.js';
@@ -76,22 +76,6 @@ function isFile(p: string): boolean {
   } catch {
     return false;
   }
-}
-
-type SqliteDb = { prepare(sql: string): { get(...args: unknown[]): unknown }; close(): void };
-type SqliteCtor = new (file: string, opts: { readonly: boolean; fileMustExist: boolean; timeout: number }) => SqliteDb;
-let sqliteCtor: SqliteCtor | null | undefined;
-
-/** better-sqlite3, when this build carries it (a single-executable build may not). */
-function sqlite(): SqliteCtor | null {
-  if (sqliteCtor === undefined) {
-    try {
-      sqliteCtor = createRequire(import.meta.url)('better-sqlite3') as SqliteCtor;
-    } catch {
-      sqliteCtor = null;
-    }
-  }
-  return sqliteCtor;
 }
 
 function toolsOf(v: unknown): ProbedTool[] {

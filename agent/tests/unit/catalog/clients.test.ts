@@ -28,6 +28,11 @@ describe('client catalog', () => {
       for (const l of c.locations) {
         const last = l.path[l.path.length - 1] ?? '';
         if (last === '') continue; // env:VAR naming the file itself
+        if (l.reader === 'docker-profiles') {
+          // A SQLite database read by its own reader (discovery/docker-profiles.ts), not parsed as text.
+          expect({ at: `${c.id}/${l.id}`, db: last.endsWith('.db') }).toEqual({ at: `${c.id}/${l.id}`, db: true });
+          continue;
+        }
         const ext = last.slice(last.lastIndexOf('.') + 1);
         const expected = { json: ['json', 'jsonc'], jsonc: ['jsonc'], yaml: ['yaml'], yml: ['yaml'], toml: ['toml'], xml: ['xml'], 'code-workspace': ['jsonc'] }[ext];
         expect({ at: `${c.id}/${l.id}`, ok: expected?.includes(l.format) }).toEqual({ at: `${c.id}/${l.id}`, ok: true });
