@@ -4,6 +4,7 @@
  * agents send them (shared event builder, the store's ingest and projector), one enrolled agent
  * per endpoint; what comes out is read from the store's own query API, event history and outbox.
  */
+import { createHash } from 'node:crypto';
 import { makeEvent, type Finding, type McpEvent, type McpListenerRecord, type ToolRecord } from '@mcpwatch/shared';
 import type { Kysely } from 'kysely';
 import { endpointsExposing, fleetDivergence, listTools, toolsOfEndpoint } from '../../../src/tools/tool-queries.js';
@@ -11,6 +12,8 @@ import { fleetGroupOf, majorityOf, TOOL_FLEET_DIVERGENCE_RULE } from '../../../s
 import { engineCases } from '../../support/pg.js';
 import { enrolled, hostInfo, snapshot } from '../../support/store-fixtures.js';
 import { openTestStore, type TestStore } from '../../support/test-store.js';
+import { createStore } from '../../../src/store/index.js';
+import { projectToolEvents } from '../../../src/tools/tool-projection.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const H = (c: string) => c.repeat(64);
@@ -172,4 +175,60 @@ describe.each(await engineCases())('tool projection, queries and fleet divergenc
     await send(0, (ep) => [makeEvent('mcp-listener.changed', ep, listener('fp-docs'))]);
     expect((await listTools(db, { name: 'search' }))[0]).toMatchObject({ endpoints: 3 });
   });
+});
+
+/**
+ * Two collectors sharing PostgreSQL project batches of one fleet group at the same time, each on
+ * its own connection (READ COMMITTED). Without the group lock taken before the counts are read,
+ * two endpoints moving together each see the other's old definition (write skew) and the counts,
+ * the majority or the findings go wrong. After every round the stored state must equal what the
+ * endpoint_tools rows say.
+ */
+describe.each((await engineCases()).filter((e) => e === 'postgres'))('fleet divergence under concurrent projection (%s)', (engine) => {
+  let t: TestStore;
+  let second: Awaited<ReturnType<typeof createStore>>;
+  afterAll(async () => {
+    await second?.close();
+    await t?.cleanup();
+  });
+
+  it('keeps counts, majority and findings equal to the rows after concurrent batches of the same group', async () => {
+    t = await openTestStore(engine);
+    second = await createStore(t.options);
+    const dbs = [(t.store as unknown as { db: AnyDb }).db, (second as unknown as { db: AnyDb }).db];
+    const eps: Array<Awaited<ReturnType<typeof enrolled>>> = [];
+    for (let i = 0; i < 5; i++) eps.push(await enrolled(t.store, hostInfo({ hostname: `race-${i}` }), ['file']));
+    for (const e of eps) await e.sender.send([ev('tool.added', e.agent.endpointId, tool({}))]);
+    let seq = 1000;
+    const batch = (i: number, d: string) => {
+      const e = eps[i]!;
+      const ctx = { agentId: e.agent.agentId, endpointId: e.agent.endpointId, seq: ++seq, receivedAt: new Date().toISOString(), certFingerprint: e.agent.certFingerprint, sinks: ['file'] };
+      const event = changed(ctx.endpointId, tool({ descriptionSha256: createHash('sha256').update(d).digest('hex') }), tool({}));
+      return dbs[i % 2]!.transaction().execute((trx) => projectToolEvents(trx, ctx, [event]));
+    };
+    const group = fleetGroupOf(tool({}))!;
+    for (let round = 0; round < 25; round++) {
+      // Every endpoint takes a new definition at once, half of them through each collector: X, Y,
+      // X, Y, Y (Y the majority). The two moves to X and the three to Y touch disjoint count rows,
+      // so only the group lock keeps one batch from judging the group without the others' moves.
+      const defs = ['X', 'Y', 'X', 'Y', 'Y'].map((d) => `${round}:${d}`);
+      const results = await Promise.allSettled(defs.map((d, i) => batch(i, d)));
+      // A deadlock between the two is a retryable store error; the projector retries such a batch.
+      for (const [i, r] of results.entries()) if (r.status === 'rejected') await batch(i, defs[i]!);
+      const db = dbs[0]!;
+      const rows = await db.selectFrom('endpoint_tools').select(['endpoint_id', 'variant']).where('fleet_group', '=', group).where('present', '=', 1).execute();
+      const actual = new Map<string, number>();
+      for (const r of rows) actual.set(r.variant, (actual.get(r.variant) ?? 0) + 1);
+      const counted = new Map((await db.selectFrom('tool_fleet_variants').select(['variant', 'endpoints']).where('fleet_group', '=', group).execute()).map((r) => [r.variant as string, Number(r.endpoints)]));
+      expect(counted).toEqual(actual);
+      const majority = majorityOf(actual);
+      const g = await db.selectFrom('tool_fleet_groups').select('majority').where('fleet_group', '=', group).executeTakeFirstOrThrow();
+      expect(g.majority ?? null).toBe(majority);
+      const divergent = majority === null ? [] : rows.filter((r) => r.variant !== majority).map((r) => r.endpoint_id).sort();
+      const open = (await db.selectFrom('tool_fleet_findings').select('endpoint_id').where('fleet_group', '=', group).execute()).map((r) => r.endpoint_id).sort();
+      expect([round, open]).toEqual([round, divergent]);
+      const stored = await db.selectFrom('findings').select('endpoint_id').where('rule_id', '=', TOOL_FLEET_DIVERGENCE_RULE).where('status', '=', 'open').execute();
+      expect(stored.map((r) => r.endpoint_id).sort()).toEqual(divergent);
+    }
+  }, 120_000);
 });
