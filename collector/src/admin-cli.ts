@@ -38,6 +38,7 @@ query (token scope read):
                                       which endpoints expose tool NAME (with this description hash)
   tools endpoint ID                   the tools of one endpoint
   tools divergence                    same server version, different tool hashes on some endpoints
+  tools definitions [--fingerprint FP] [--name X]  fleet-wide tool hashes per server fingerprint + version
   tool-calls [--endpoint ID] [--since T] [--until T] [--server-name X] [--tool X]
              [--decision allow|deny|ask] [--client X]   MCP tool calls seen through client hooks
   lists also take [--limit N] [--cursor C] [--all]; tables end with the time the data is
@@ -220,6 +221,7 @@ const COLUMNS: Record<string, Column[]> = {
   containment: [col('REQUESTED', 'requestedAt'), col('ACTION', 'action'), col('ENDPOINT', 'endpointId'), col('SERVER KEY', 'serverKey'), col('STATUS', 'status'), ['BY', (r) => (r.actor as Row | undefined)?.name], col('REASON', 'reason'), col('RESULT', 'resultDetail')],
   tools: [col('SERVER', 'serverName'), col('TOOL', 'name'), col('ENDPOINTS', 'endpoints'), col('VARIANTS', 'descriptionVariants'), col('CAPABILITIES', 'capabilities'), col('SERVER ID', 'serverId')],
   'tool-endpoints': [col('ENDPOINT', 'endpointId'), col('HOSTNAME', 'hostname'), col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), col('CAPABILITIES', 'capabilities'), ['DESCRIPTION SHA-256', (r) => String(r.descriptionSha256 ?? '').slice(0, 16)], col('LAST SEEN', 'lastSeen')],
+  'tool-definitions': [col('SERVER ID', 'serverId'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), col('ENDPOINTS', 'endpoints'), ['DEFINITIONS', (r) => (r.definitions as Row[]).length], ['MAJORITY DESCRIPTION SHA-256', (r) => String((r.majority as Row | null)?.descriptionSha256 ?? '-').slice(0, 16)]],
   'tool-divergence': [col('SERVER', 'serverName'), col('VERSION', 'serverVersion'), col('TOOL', 'name'), ['MAJORITY', (r) => (r.majority as Row).endpoints], ['DIVERGENT ENDPOINTS', (r) => (r.divergent as Row[]).map((d) => d.endpointId)], col('SERVER ID', 'serverId')],
   'tool-calls': [col('TIME', 'time'), col('ENDPOINT', 'endpointId'), col('CLIENT', 'client'), col('USER', 'user'), col('SERVER', 'server'), col('TOOL', 'tool'), col('DECISION', 'decision'), ['ENFORCED', (r) => (r.enforced ? 'yes' : 'no (audit)')], col('RULE', 'rule'), ['ARGUMENTS', (r) => (r.argumentNames as string[] | undefined)?.join(',')]],
   'policy-audit': [col('AT', 'at'), col('ACTION', 'action'), ['BY', (r) => (r.actor as Row | undefined)?.name], col('REASON', 'reason'), ['REVISION', (r) => (r.after as Row | null)?.revision ?? r.revision]],
@@ -307,7 +309,8 @@ async function run(client: Client, p: Parsed, json: boolean): Promise<string> {
       if (sub === 'endpoints') return list(`/v1/tools/${seg(need(p, 2, 'tool NAME'))}/endpoints${query(p, { 'server-name': 'server', version: 'version', sha256: 'descriptionSha256' })}`, 'tool-endpoints');
       if (sub === 'endpoint') return list(`/v1/endpoints/${seg(need(p, 2, 'endpoint ID'))}/tools${query(p, {})}`, 'tool-endpoints');
       if (sub === 'divergence') return list(`/v1/tools/divergence${query(p, {})}`, 'tool-divergence');
-      if (sub !== undefined) throw new UsageError(`unknown tools subcommand "${sub}" (endpoints, endpoint, divergence)`);
+      if (sub === 'definitions') return list(`/v1/tools/definitions${query(p, { fingerprint: 'server', name: 'name' })}`, 'tool-definitions');
+      if (sub !== undefined) throw new UsageError(`unknown tools subcommand "${sub}" (endpoints, endpoint, divergence, definitions)`);
       return list(`/v1/tools${query(p, { name: 'name', 'server-name': 'server', capability: 'capability', 'min-endpoints': 'minEndpoints', 'max-endpoints': 'maxEndpoints', order: 'order' })}`, 'tools');
     case 'servers':
       return list(`/v1/servers${query(p, { name: 'name', package: 'package', transport: 'transport', client: 'client', risk: 'risk' })}`, 'servers');

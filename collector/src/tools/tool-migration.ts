@@ -63,6 +63,7 @@ export const toolFleetMigration = (): Migration => ({
       .addColumn('endpoints', 'integer', (c) => c.notNull())
       .addColumn('updated_at', 'text', (c) => c.notNull())
       .execute();
+    await db.schema.createIndex('tool_fleet_groups_server').on('tool_fleet_groups').columns(['server_id', 'name']).execute();
     await db.schema
       .createTable('tool_fleet_variants')
       .addColumn('fleet_group', 'text', (c) => c.notNull())

@@ -11,6 +11,8 @@
  * - `fleetDivergence`: for each (server fingerprint, server version, tool), the endpoints whose
  *   description/schema/annotations hashes differ from what most endpoints of that version report,
  *   read from the state `tool-fleet-divergence` keeps (tool-fleet-divergence.ts).
+ * - `toolDefinitions`: the fleet-wide pins, per server fingerprint + version + tool: every
+ *   definition (hashes) exposed and on how many endpoints, and the majority.
  * Bounded by `limit` (1..1000); a cursor that is not one of ours is MCPW_ERR_MALFORMED. Rejects
  * with the database's error otherwise.
  */
@@ -234,4 +236,45 @@ export async function fleetDivergence(db: AnyDb, limit?: number): Promise<ToolDi
     });
   }
   return out;
+}
+
+export interface ToolDefinitions {
+  /** Server fingerprint (`mcp-server-name:<name>` for unconfigured socket servers). */
+  serverId: string;
+  serverVersion: string | null;
+  name: string;
+  /** Endpoints exposing this tool at this server version. */
+  endpoints: number;
+  /** The definition most of them expose (null on a tie or a lone endpoint). */
+  majority: VariantHashes | null;
+  /** Every definition the fleet exposes, most common first. */
+  definitions: Array<VariantHashes & { endpoints: number }>;
+}
+
+/**
+ * The fleet-wide pins: per server fingerprint + version + tool, the definitions (hashes) the
+ * fleet exposes and on how many endpoints, from the state tool-fleet-divergence.ts keeps.
+ * Filters: server fingerprint, tool name; keyset pages.
+ */
+export async function toolDefinitions(db: AnyDb, f: { server?: string; name?: string; limit?: number; cursor?: string } = {}): Promise<ToolPage<ToolDefinitions>> {
+  const n = lim(f.limit);
+  let q = db.selectFrom('tool_fleet_groups').selectAll();
+  if (f.server) q = q.where('server_id', '=', f.server);
+  if (f.name) q = q.where('name', '=', f.name);
+  if (f.cursor !== undefined) q = q.where('fleet_group', '>', decodeCursor(f.cursor, (v): v is string => typeof v === 'string' && v.length <= 1024));
+  const groups = await q.orderBy('fleet_group').limit(n + 1).execute();
+  const pageOf = page(groups, n, (last) => last.fleet_group);
+  const items: ToolDefinitions[] = [];
+  for (const g of pageOf.items) {
+    const variants = await db.selectFrom('tool_fleet_variants').select(['variant', 'endpoints']).where('fleet_group', '=', g.fleet_group).orderBy('endpoints', 'desc').orderBy('variant').limit(1000).execute();
+    items.push({
+      serverId: g.server_id,
+      serverVersion: g.server_version ?? null,
+      name: g.name,
+      endpoints: Number(g.endpoints),
+      majority: g.majority ? parseVariant(g.majority) : null,
+      definitions: variants.map((v) => ({ ...parseVariant(v.variant), endpoints: Number(v.endpoints) })),
+    });
+  }
+  return { items, nextCursor: pageOf.nextCursor };
 }

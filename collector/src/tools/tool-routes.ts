@@ -4,6 +4,7 @@
  *   GET /v1/tools                          fleet-wide tools with prevalence; filters name, server, capability,
  *                                          minEndpoints / maxEndpoints, order=most|least; pages (cursor)
  *   GET /v1/tools/divergence               same server fingerprint + version, different tool hashes on some endpoints
+ *   GET /v1/tools/definitions              fleet-wide pins: per fingerprint + version + tool, each definition's endpoints (?server=&name=)
  *   GET /v1/tools/:name/endpoints          which endpoints expose tool X now (?server=&version=&descriptionSha256=); pages
  *   GET /v1/endpoints/:endpointId/tools    one endpoint's current tools
  *
@@ -18,7 +19,7 @@ import { TOOL_CAPABILITIES } from '@mcpwatch/shared';
 import { requireScope } from '../auth.js';
 import { Errors, isCollectorError } from '../errors.js';
 import { ErrorReply } from '../routes/api-schemas.js';
-import { exposingPage, fleetDivergence, toolsOfEndpoint, toolsPage } from './tool-queries.js';
+import { exposingPage, fleetDivergence, toolDefinitions, toolsOfEndpoint, toolsPage } from './tool-queries.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -52,6 +53,10 @@ const ExposingQuery = Type.Object(
   { additionalProperties: false },
 );
 const LimitQuery = Type.Object({ limit: Limit }, { additionalProperties: false });
+const DefinitionsQuery = Type.Object(
+  { server: Filter('server fingerprint (mcp-server-name:<name> for an unconfigured socket server)'), name: Filter('tool name'), limit: Limit, cursor: Cursor },
+  { additionalProperties: false },
+);
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply };
 const security = [{ bearer: [] }];
 
@@ -78,6 +83,11 @@ export const toolRoutes: FastifyPluginAsync = async (app) => {
     '/v1/tools/divergence',
     { schema: { tags: ['query'], summary: 'Tools whose hashes differ across endpoints running the same server version', querystring: LimitQuery, security, response: errors } },
     async (req) => ({ items: await run((d) => fleetDivergence(d, req.query.limit)) }),
+  );
+  app.get<{ Querystring: Static<typeof DefinitionsQuery> }>(
+    '/v1/tools/definitions',
+    { schema: { tags: ['query'], summary: 'Fleet-wide tool definitions (hashes) per server fingerprint and version, with counts and the majority', querystring: DefinitionsQuery, security, response: errors } },
+    async (req) => run((d) => toolDefinitions(d, req.query)),
   );
   app.get<{ Params: Static<typeof NameParams>; Querystring: Static<typeof ExposingQuery> }>(
     '/v1/tools/:name/endpoints',

@@ -52,6 +52,18 @@ describe.each(await engineCases())('tools API (%s)', (engine) => {
     expect(r.json().items).toEqual([expect.objectContaining({ serverId: 'fp-github', serverVersion: '1.2.0', name: 'create_issue', endpoints: 3 })]);
     expect(r.json().items[0].majority).toEqual({ descriptionSha256: H('a'), inputSchemaSha256: H('b'), annotationsSha256: null, endpoints: 2 });
     expect(r.json().items[0].divergent).toEqual([expect.objectContaining({ endpointId: f.fleet.b.agent.endpointId, descriptionSha256: H('c') })]);
+    // The fleet-wide pins of that server version: both definitions, with their endpoints.
+    const defs = (await f.get('/v1/tools/definitions?server=fp-github&name=create_issue')).json();
+    expect(defs).toEqual({
+      items: [{
+        serverId: 'fp-github', serverVersion: '1.2.0', name: 'create_issue', endpoints: 3,
+        majority: { descriptionSha256: H('a'), inputSchemaSha256: H('b'), annotationsSha256: null },
+        definitions: [{ descriptionSha256: H('a'), inputSchemaSha256: H('b'), annotationsSha256: null, endpoints: 2 }, { descriptionSha256: H('c'), inputSchemaSha256: H('b'), annotationsSha256: null, endpoints: 1 }],
+      }],
+      nextCursor: null,
+    });
+    expect((await f.get('/v1/tools/definitions?name=nope')).json().items).toEqual([]);
+    expect((await f.get('/v1/tools/definitions?cursor=%%%')).statusCode).toBe(400);
     const findings = await f.get('/v1/findings?rule=tool-fleet-divergence&status=open');
     expect(findings.json().items.map((x: { endpointId: string }) => x.endpointId)).toEqual([f.fleet.b.agent.endpointId]);
   });
@@ -72,6 +84,9 @@ describe.each(await engineCases())('tools API (%s)', (engine) => {
     expect(JSON.parse(who.out).items).toHaveLength(3);
     const one = await run('tools', 'endpoint', f.fleet.a.agent.endpointId);
     expect(one.out).toContain('run_command');
+    const defs = await run('tools', 'definitions', '--name', 'create_issue');
+    expect(defs.code).toBe(0);
+    expect(defs.out).toMatch(/fp-github\s+1\.2\.0\s+create_issue\s+3\s+2\s+a{16}/);
     const bad = await run('tools', 'teleport');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('unknown tools subcommand');
