@@ -29,6 +29,7 @@ export { InventoryWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_PROCESS_INTERVAL_MS, typ
 export { formatInventoryTable } from './inventory/inventory-table.js';
 export type { ProcessRow, ProcessSource, SocketRow, SocketSource } from './platform/source-types.js';
 export { platformSources } from './platform/index.js';
+export { listenerSource } from './platform/listener-source.js';
 export { createWindowsProcessSource, createWindowsSocketSource, type WindowsSourceDeps } from './platform/win32/sources.js';
 export { probeMcp, PROBE_DEFAULTS, type ProbeOutcome, type ProbeOptions, type ProbeTarget } from './probe/mcp-probe.js';
 export { ListenerProber, listenerCandidates, type ListenerCandidate, type SocketMcpServer } from './probe/listener-prober.js';

@@ -2,12 +2,14 @@
  * Tool probing section of `npm run bench:agent`: CPU per probe poll with 10 listening MCP servers
  * (the SDK-built tool-server of the agent's tests, 5 tools each, real child processes) and 10
  * non-MCP listeners (5 HTTP services answering 404, 5 raw TCP services speaking SSH-ish garbage),
- * probed through the agent's ListenerProber over the real socket source.
+ * probed through the agent's ListenerProber over the real listener table (listenerSource, as the
+ * tool watcher reads it).
  *
  * Figures (median over BENCH_PROBE_POLLS polls, default 10; CPU of this process, user + system):
  *  - first-contact poll: all 20 listeners probed (maxProbesPerPoll 20);
  *  - steady poll: the 10 MCP listeners re-probed (the clock moved 60 s), non-MCP ones backed off;
- *  - baseline in the same run: one read of the socket source alone (what every poll pays anyway);
+ *  - baselines in the same run: one read of the platform socket source (systeminformation: what
+ *    probe polls read before) and one of the listener table (what they read now), alone;
  *  - rug pull → tool-changed-without-version finding.raised at a real HTTP collector (testkit's
  *    FakeCollector, signatures verified), `mcpwatch-agent run` in-process, twice: at the agent's
  *    DEFAULT probe settings (toolReprobeMs 60 s, probePollMs 15 s: issue 12's "re-probed at least
@@ -23,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateKeyPairSync } from 'node:crypto';
-import { configDefaults, ListenerProber, listenerCandidates, main as agentMain, platformSources } from '@mcpwatch/agent';
+import { configDefaults, ListenerProber, listenerCandidates, listenerSource, main as agentMain, platformSources } from '@mcpwatch/agent';
 import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
 import { type BenchRow, fmtMs, median } from './bench-stats.js';
 
@@ -70,14 +72,18 @@ export async function runProbeBench(): Promise<BenchRow[]> {
   }
   const ours = new Set([...mcp.ports, ...otherPorts]);
   const source = platformSources().socketSource();
+  // What the tool watcher reads at each poll: the listener table (/proc on Linux), falling back to the socket source.
+  const table = listenerSource(source);
   const mcpPids = new Set(mcp.children.map((c) => c.pid!));
   const candidates = async () => {
-    const socks = await source();
+    const socks = await table();
     if (!socks.ok) throw socks.error;
     return listenerCandidates(socks.rows.filter((r) => ours.has(r.localPort)), { mcpPids });
   };
   try {
     const baseline: number[] = [];
+    const tableReads: number[] = [];
+    await table(); // the first read walks every process for owners; later reads find them known
     const first: number[] = [];
     const steady: number[] = [];
     let probedFirst = 0;
@@ -85,8 +91,11 @@ export async function runProbeBench(): Promise<BenchRow[]> {
     let mcpFound = 0;
     for (let i = 0; i < polls; i++) {
       let c0 = process.cpuUsage();
-      await candidates();
+      await source();
       baseline.push(cpuMs(process.cpuUsage(c0)));
+      c0 = process.cpuUsage();
+      await table();
+      tableReads.push(cpuMs(process.cpuUsage(c0)));
 
       let clock = Date.now();
       const prober = new ListenerProber({ maxProbesPerPoll: 20, now: () => clock });
@@ -104,7 +113,8 @@ export async function runProbeBench(): Promise<BenchRow[]> {
     return [
       { what: 'probe poll, first contact (10 MCP + 10 non-MCP), CPU (median)', value: fmtMs(median(first)), note: `${probedFirst} probes, ${mcpFound} MCP found; ${polls} polls (the SDK's one-time import falls in poll 1 only)` },
       { what: 'probe poll, steady (10 MCP re-probed), CPU (median)', value: fmtMs(median(steady)), note: `${probedSteady} probes per poll, ${fmtMs(median(steady) / Math.max(1, probedSteady))} per re-probe; default 4 per poll every 15 s` },
-      { what: 'baseline: socket source read alone, CPU (median)', value: fmtMs(median(baseline)), note: 'same run' },
+      { what: 'baseline: socket source read alone, CPU (median)', value: fmtMs(median(baseline)), note: 'same run; systeminformation (spawns ss), what probe polls read before' },
+      { what: 'listener table read (what a probe poll reads now), CPU (median)', value: fmtMs(median(tableReads)), note: 'same run; /proc/net, owners already known' },
     ];
   } finally {
     for (const c of mcp.children) c.kill('SIGKILL');

@@ -83,8 +83,8 @@ export function createProcListenerSource(options: ProcListenerOptions = {}): Pro
       const text = readProcNet(procRoot, protocol);
       if (text === null) continue;
       readAny = true;
-      for (const s of parseProcNet(text, protocol)) {
-        if (s.state !== 'LISTEN' || s.inode <= 0 || listening.length >= MAX_SOCKET_ROWS) continue;
+      for (const s of parseProcNet(text, protocol, 'LISTEN')) {
+        if (s.inode <= 0 || listening.length >= MAX_SOCKET_ROWS) continue;
         listening.push({ protocol, address: s.local.address, port: s.local.port, inode: s.inode });
       }
     }

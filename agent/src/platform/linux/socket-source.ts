@@ -70,12 +70,13 @@ export interface ProcNetSocket {
   inode: number;
 }
 
-/** Parses the text of /proc/net/tcp or /proc/net/tcp6. Bad lines are skipped. */
-export function parseProcNet(text: string, protocol: 'tcp' | 'tcp6'): ProcNetSocket[] {
+/** Parses the text of /proc/net/tcp or /proc/net/tcp6 (only sockets in `onlyState`, e.g. LISTEN, when given). Bad lines are skipped. */
+export function parseProcNet(text: string, protocol: 'tcp' | 'tcp6', onlyState?: string): ProcNetSocket[] {
   const out: ProcNetSocket[] = [];
   for (const line of text.split('\n').slice(1)) {
     const f = line.trim().split(/\s+/);
     if (f.length < 10) continue;
+    if (onlyState !== undefined && TCP_STATES[(f[3] ?? '').toUpperCase()] !== onlyState) continue;
     const local = decodeProcAddress(f[1] ?? '');
     const peer = decodeProcAddress(f[2] ?? '');
     const inode = Number(f[9]);
