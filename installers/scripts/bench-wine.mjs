@@ -125,7 +125,7 @@ async function watchWindow(command, args, isWine) {
 const lines = [];
 try {
   mkdirSync(env.WINEPREFIX, { recursive: true });
-  spawnSync(wineserver, ['-p600'], { env }); // before winecfg: a later -p is a no-op while winecfg's server lingers
+  spawnSync(wineserver, ['-p600'], { env, stdio: 'ignore' }); // before winecfg: a later -p is a no-op while winecfg's server lingers
   const prefixMs = timed(wine, ['winecfg', '/v', 'win10']);
   lines.push(`Wine: ${spawnSync(wine, ['--version'], { encoding: 'utf8', env }).stdout.trim() || 'wine64'}; prefix creation (winecfg /v win10) ${prefixMs.toFixed(0)} ms; runs per cell: ${runs}; watch window ${windowMs / 1000} s`);
   timed(wine, [winPath(winExe), '--version']); // warm the page cache and the prefix once
