@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { buildApp, computeServerSummary, createStore, loadConfig } from '@mcpwatch/collector';
+import { newEventId } from '@mcpwatch/shared';
 import { makeServerEntry } from '@mcpwatch/testkit';
 import type { Kysely } from 'kysely';
 import { envInt, median, percentile } from './bench-stats.js';
@@ -131,7 +132,7 @@ async function generate(db: AnyDb, nowMs: number): Promise<{ endpointIds: string
         }
         const callAt = seen - 30_000;
         events.push({
-          id: `${callAt.toString(32).toUpperCase().padStart(10, '0')}${String(i).padStart(8, '0')}CALL0000`.slice(0, 26), endpoint_id: id, agent_id: `ag-${i}`, type: 'tool.called', time: iso(callAt), received_at: iso(callAt), batch_seq: 6,
+          id: newEventId(callAt), endpoint_id: id, agent_id: `ag-${i}`, type: 'tool.called', time: iso(callAt), received_at: iso(callAt), batch_seq: 6,
           data: JSON.stringify({ client: 'claude-code', user, phase: 'pre', server: 'srv-0', tool: 'srv-0_read', argumentNames: ['path'], decision: i % 20 === 0 ? 'deny' : 'allow', enforced: true, mode: 'enforce', rule: 'default', calledAt: iso(callAt) }),
         });
       }
