@@ -169,10 +169,17 @@ export class KyselyStore implements Store {
           if (e?.code !== '23505') throw e;
         });
       }
+      // PostgreSQL: Kysely's migrator, given no schema, takes its tables for present when ANY schema
+      // of the database has them (another application's, another collector's) and then fails on the
+      // missing lock table. So it is always named: the configured one, else the search_path's.
+      let migrationSchema = this.engine === 'postgres' ? this.#pgSchema : undefined;
+      if (this.engine === 'postgres' && !migrationSchema) {
+        migrationSchema = (await sql<{ s: string | null }>`select current_schema() as s`.execute(this.db)).rows[0]?.s ?? undefined;
+      }
       const migrator = new Migrator({
         db: this.db,
         provider: inCodeMigrations(this.engine),
-        ...(this.engine === 'postgres' && this.#pgSchema ? { migrationTableSchema: this.#pgSchema } : {}),
+        ...(migrationSchema ? { migrationTableSchema: migrationSchema } : {}),
       });
       const { error } = await migrator.migrateToLatest();
       if (error) throw error;
