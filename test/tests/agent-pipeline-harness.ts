@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -163,7 +164,26 @@ export function storedEvents(dataDir: string, agentId: string): StoredEvent[] {
   const db = new Database(path.join(dataDir, 'mcpwatch.sqlite'), { readonly: true, fileMustExist: true });
   let rows: Array<StoredEvent & { endpoint_id: string; time: string }>;
   try {
-    rows = db.prepare('SELECT id, type, batch_seq, data, endpoint_id, time FROM events WHERE agent_id = ? ORDER BY batch_seq, id').all(agentId) as typeof rows;
+    // The event index points into the batch log (log_id, pos) and holds JSON only for the
+    // collector's own events; an agent's event data is in the stored gzip body.
+    const index = db
+      .prepare(
+        `SELECT e.id, e.type, coalesce(e.batch_seq, b.seq) AS batch_seq, e.data, e.endpoint_id, e.time, e.pos, e.log_id
+         FROM events e LEFT JOIN batch_log b ON b.log_id = e.log_id
+         WHERE coalesce(e.agent_id, b.agent_id) = ? ORDER BY batch_seq, e.id`,
+      )
+      .all(agentId) as Array<StoredEvent & { endpoint_id: string; time: string; data: string | null; pos: number | null; log_id: number | null }>;
+    const bodies = new Map<number, Array<{ data: unknown }>>();
+    const bodyOf = (logId: number): Array<{ data: unknown }> => {
+      let events = bodies.get(logId);
+      if (!events) {
+        const row = db.prepare('SELECT body FROM batch_log WHERE log_id = ?').get(logId) as { body: Buffer | null } | undefined;
+        events = row?.body ? (JSON.parse(zlib.gunzipSync(row.body).toString('utf8')) as { events: Array<{ data: unknown }> }).events : [];
+        bodies.set(logId, events);
+      }
+      return events;
+    };
+    rows = index.map(({ pos, log_id, data, ...r }) => ({ ...r, data: data ?? JSON.stringify(bodyOf(log_id!)[pos!]?.data ?? null) }));
   } finally {
     db.close();
   }
