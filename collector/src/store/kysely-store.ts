@@ -181,8 +181,16 @@ export class KyselyStore implements Store {
         provider: inCodeMigrations(this.engine),
         ...(migrationSchema ? { migrationTableSchema: migrationSchema } : {}),
       });
-      const { error } = await migrator.migrateToLatest();
-      if (error) throw error;
+      // Kysely looks for its tables by listing every table of every schema; a schema another
+      // client drops meanwhile makes that listing fail (42P01 / 3F000 on a table or schema that is
+      // not ours). Nothing was applied then (the lock is taken after the listing): look again.
+      for (let attempt = 1; ; attempt++) {
+        const { error } = await migrator.migrateToLatest();
+        if (!error) return;
+        const code = (error as { code?: string }).code;
+        if (this.engine !== 'postgres' || attempt >= 5 || (code !== '42P01' && code !== '3F000')) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+      }
     });
   }
 
