@@ -41,6 +41,7 @@ export const Errors = {
   csrInvalid: define(WireErrorCodes.csrInvalid, 400, 'certificate signing request is not valid'),
   headerMismatch: define(WireErrorCodes.headerMismatch, 400, 'batch headers do not match the batch body'),
   endpointMismatch: define(WireErrorCodes.endpointMismatch, 400, 'an event names an endpoint that is not this agent\'s'),
+  reservedRule: define(WireErrorCodes.reservedRule, 400, 'a finding names a rule only the collector raises'),
   ca: define(WireErrorCodes.ca, 500, 'certificate authority unavailable'),
   internal: define(WireErrorCodes.internal, 500, 'internal error'),
   unauthorized: define(WireErrorCodes.unauthorized, 401, 'missing or invalid bearer token'),

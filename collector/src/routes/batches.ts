@@ -22,7 +22,8 @@
  *   bounded gunzip (413 zip bomb, 400 bad gzip) -> JSON.parse (400) ->
  *   schema (400: a property the schema does not name, at any level, or a string/array/record over
  *   its bound) ->
- *   header/body agreement (400) -> NUL characters in strings replaced by U+FFFD (PostgreSQL text
+ *   header/body agreement (400) -> no finding of a collector-owned rule (400 MCPW_ERR_RESERVED_RULE:
+ *   fleet divergence and tool-call analytics are the collector's to raise and resolve) -> NUL characters in strings replaced by U+FFFD (PostgreSQL text
  *   cannot hold them) -> ONE small store transaction: append to the batch log (the body as sent,
  *   signature, metadata) and advance the chain head -> 200 {acked: seq}. Nothing else happens on
  *   the request path: the projector builds the index, inventory, findings and outbox behind it.
@@ -38,6 +39,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { HEADERS, sha256Hex, type BatchAck } from '@mcpwatch/shared';
 import { hasNulEscape, replaceNulCharacters, validateBatch, warmBatchValidator } from '../batch-validator.js';
 import { Errors } from '../errors.js';
+import { COLLECTOR_RULE_IDS } from '../tools/tool-fleet-divergence.js';
 import { toCollectorError } from '../http-errors.js';
 import { RateLimiter } from '../rate-limiter.js';
 import { authenticateSignedAgentRequest, oneHeader, storeFailure } from './signed-agent-request.js';
@@ -123,6 +125,8 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
     const endpointId = agent.row.endpointId;
     for (let i = 0; i < batch.events.length; i++) {
       if (batch.events[i]!.endpointId !== endpointId) throw Errors.endpointMismatch(`events/${i} names endpoint ${batch.events[i]!.endpointId}, not this agent's`);
+      const reserved = reservedRuleOf(batch.events[i]!);
+      if (reserved !== undefined) throw Errors.reservedRule(`events/${i} carries a finding of rule ${reserved}, which only the collector raises`);
     }
 
     const result = await store
@@ -156,3 +160,20 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
     }
   });
 };
+
+const RESERVED_RULES: ReadonlySet<string> = new Set(COLLECTOR_RULE_IDS);
+
+/**
+ * The collector-owned rule an agent's event names, if any. Fleet divergence and the tool-call
+ * analytics are judged from many endpoints' data; an agent that sends one (raised or resolved, alone
+ * or inside a snapshot's findings) forges or clears a finding it cannot know, so the batch is refused.
+ */
+function reservedRuleOf(event: { type: string; data: unknown }): string | undefined {
+  const data = event.data as { ruleId?: unknown; findings?: unknown } | null;
+  if (data === null || typeof data !== 'object') return undefined;
+  if ((event.type === 'finding.raised' || event.type === 'finding.resolved') && typeof data.ruleId === 'string' && RESERVED_RULES.has(data.ruleId)) return data.ruleId;
+  if (event.type === 'inventory.snapshot' && Array.isArray(data.findings)) {
+    for (const f of data.findings as Array<{ ruleId?: unknown }>) if (typeof f.ruleId === 'string' && RESERVED_RULES.has(f.ruleId)) return f.ruleId;
+  }
+  return undefined;
+}

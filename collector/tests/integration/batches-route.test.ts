@@ -3,6 +3,7 @@ import { gzipSync } from 'node:zlib';
 import { Errors } from '../../src/errors.js';
 import { failing, makeFixture, type Fixture } from '../support/collector-fixture.js';
 import { engineCases } from '../support/pg.js';
+import { event, finding, hostInfo, snapshot } from '../support/store-fixtures.js';
 import { type TestAgent, type WireResponse } from '@mcpwatch/testkit';
 
 function expectError(res: WireResponse, status: number, code: string, message?: RegExp): void {
@@ -125,6 +126,20 @@ describe.each(await engineCases())('POST /v1/batches (%s store)', (engine) => {
     const events = agent.events(2);
     events[1] = { ...events[1]!, endpointId: 'ep_other' };
     expectError(await agent.sendEvents(events), 400, 'MCPW_ERR_ENDPOINT_MISMATCH', /events\/1/);
+  });
+
+  test.each([
+    ['finding.raised', 'tool-fleet-divergence'],
+    ['finding.resolved', 'tool-call-burst'],
+    ['inventory.snapshot', 'first-use-high-risk-tool'],
+  ])('a %s carrying a finding of collector-owned rule %s is refused and stores nothing', async (type, ruleId) => {
+    const forgedFinding = finding(ruleId, 'high');
+    const forged = type === 'inventory.snapshot'
+      ? snapshot(agent.endpointId, hostInfo(), { findings: [forgedFinding] })
+      : event(type as 'finding.raised', agent.endpointId, forgedFinding);
+    const before = fx.app.collector.metrics.eventsAccepted.get();
+    expectError(await agent.sendEvents([forged]), 400, 'MCPW_ERR_RESERVED_RULE', new RegExp(`events/0 .*${ruleId}`));
+    expect(fx.app.collector.metrics.eventsAccepted.get()).toBe(before);
   });
 
   test.each([

@@ -31,5 +31,7 @@ export const WireErrorCodes = {
   conflict: 'MCPW_ERR_CONFLICT',
   /** A signed agent request (a command wait) sent again: its signed timestamp + seq was already used. */
   replayed: 'MCPW_ERR_REPLAYED',
+  /** A batch carries a finding under a rule only the collector raises (fleet divergence, tool-call analytics). */
+  reservedRule: 'MCPW_ERR_RESERVED_RULE',
 } as const;
 export type WireErrorCode = (typeof WireErrorCodes)[keyof typeof WireErrorCodes];
