@@ -16,26 +16,13 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { sql, type Kysely } from 'kysely';
 import { SEVERITIES, type Severity } from '@mcpwatch/shared';
+import type { ServerGroup } from '../store/types.js';
 import { FLEET_STALE_AFTER_HOURS, fleetCountsFromRows, fleetSql, type FleetOverviewCounts } from './dashboard-queries.js';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export interface ServerSummaryGroup {
-  fingerprint: string;
-  names: string[];
-  transport: string;
-  command: string | null;
-  url: string | null;
-  packageEcosystem: string | null;
-  packageName: string | null;
-  packageVersion: string | null;
-  endpointCount: number;
-  entryCount: number;
-  clients: string[];
-  maxSeverity: Severity | null;
-  firstSeen: string;
-  lastSeen: string;
-}
+/** One fingerprint's group: the same shape the store's listServers pages answer. */
+export type ServerSummaryGroup = ServerGroup;
 
 export interface ServerSummaryFilter {
   name?: string;
