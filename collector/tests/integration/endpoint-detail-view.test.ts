@@ -62,30 +62,17 @@ describe.each(await engineCases())('endpoint detail with containment and tools (
     const ev = <T>(type: string, data: T) => makeEvent(type as never, agent.endpointId, data as never, at);
     const drifted = tool({ name: 'search_code', title: null, descriptionSha256: H('d'), annotations: { readOnlyHint: true } });
     const listenerTool = tool({ serverId: 'listener:127.0.0.1:9000', serverKey: null, serverName: 'facts', name: 'run_command', capabilities: ['shell-exec'] });
+    // A high finding on one tool: its subject is the tool's server, its evidence field names the tool.
+    const toolFinding = (id: string, ruleId: string, t: ToolRecord, title: string, evidence: { kind: string; detail?: string }) =>
+      ev('finding.raised', { id, ruleId, severity: 'high', title, description: 'd', subject: { serverKey: t.serverKey, serverName: t.serverName }, evidence: { field: `tool.${t.name}`, ...evidence } });
     await send(agent, [
       ev('server.added', github),
       ev('server.added', shell),
       ev('tool.added', tool({})),
       ev('tool.added', drifted),
       ev('tool.added', listenerTool),
-      ev('finding.raised', {
-        id: 'f-rug',
-        ruleId: 'tool-changed-without-version',
-        severity: 'high',
-        title: 'Tool search_code of github changed without a version change',
-        description: 'd',
-        subject: { serverKey: github.serverKey, serverName: 'github' },
-        evidence: { field: 'tool.search_code', kind: 'description', detail: 'pinned at version 1.2.0' },
-      }),
-      ev('finding.raised', {
-        id: 'f-shell',
-        ruleId: 'tool-high-risk-capability',
-        severity: 'high',
-        title: 'Tool run_command can run commands',
-        description: 'd',
-        subject: { serverKey: null, serverName: 'facts' },
-        evidence: { field: 'tool.run_command', kind: 'shell-exec' },
-      }),
+      toolFinding('f-rug', 'tool-changed-without-version', drifted, 'Tool search_code of github changed without a version change', { kind: 'description', detail: 'pinned at version 1.2.0' }),
+      toolFinding('f-shell', 'tool-high-risk-capability', listenerTool, 'Tool run_command can run commands', { kind: 'shell-exec' }),
     ]);
     await waitFor('tools projected', async () => ((await detail(agent)).servers as Array<{ tools: unknown[] }>).some((s) => s.tools.length === 2));
 
