@@ -12,12 +12,12 @@
  * deliberate deny for a client that takes deny as exit 2 (Windsurf).
  */
 import { homedir } from 'node:os';
-import { parseArgs } from 'node:util';
 import { isHookClientId, HOOK_CLIENT_IDS } from '../hooks/hook-catalog.js';
 import { readBoundedInput, HOOK_INPUT_MAX_BYTES, HOOK_INPUT_TIMEOUT_MS } from '../hooks/bounded-stdin.js';
 import { runHook } from '../hooks/hook-runner.js';
 import { userHookStateDir } from '../hooks/hook-journal.js';
 import type { Command } from './command.js';
+import { parseCommandArgs } from './command-args.js';
 
 const USAGE = `usage: mcpwatch-agent hook <${HOOK_CLIENT_IDS.join('|')}> [--state-dir DIR] [--journal-max-bytes N] [--input-timeout-ms MS]\n`;
 
@@ -31,20 +31,13 @@ export const hookCommand: Command = {
   summary: "answer a client's MCP tool-call hook from the cached policy and journal the call (run by the client)",
   options: [],
   async run(argv, io) {
-    let values: Record<string, string | boolean | undefined>;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: { 'state-dir': { type: 'string' }, 'journal-max-bytes': { type: 'string' }, 'input-timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-      }));
-    } catch (e) {
+    const parsed = parseCommandArgs(argv, { 'state-dir': { type: 'string' }, 'journal-max-bytes': { type: 'string' }, 'input-timeout-ms': { type: 'string' } });
+    if ('error' in parsed) {
       // A mangled hook entry must not break the user's tool: say so, allow (no client-specific answer possible).
-      io.stderr(`mcpwatch hook: ${(e as Error).message}\n${USAGE}`);
+      io.stderr(`mcpwatch hook: ${parsed.error}\n${USAGE}`);
       return 0;
     }
+    const { values, positionals } = parsed;
     if (values.help) {
       io.stdout(USAGE);
       return 0;

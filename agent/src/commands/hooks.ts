@@ -12,7 +12,6 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { defaultStateDir } from '../config/config-table.js';
 import { UsageError } from '../errors.js';
 import { hostPlatform, isKnownPlatform, osSpec } from '../platform/os.js';
@@ -20,6 +19,7 @@ import { HOOK_CLIENT_IDS, HOOK_CLIENTS, isHookClientId, type HookClientId, type 
 import { clientPresenceDir, defaultHookCommand, hookStatus, installHook, uninstallHook, type HookTarget } from '../hooks/hook-installer.js';
 import type { Platform } from '../types.js';
 import type { Command } from './command.js';
+import { parseCommandArgs } from './command-args.js';
 
 const USAGE = 'usage: mcpwatch-agent hooks install|uninstall|status [--client ID] [--scope user|managed] [--home DIR] [--platform darwin|win32|linux] [--system-root DIR] [--state-dir DIR] [--command CMD] [--json]\n';
 
@@ -28,21 +28,12 @@ export const hooksCommand: Command = {
   summary: "install, remove or show mcpwatch's MCP tool-call hook in the clients' hook files",
   options: [],
   async run(argv, io) {
-    let values: Record<string, string | boolean | undefined>;
-    let positionals: string[];
-    try {
-      ({ values, positionals } = parseArgs({
-        args: [...argv],
-        allowPositionals: true,
-        strict: true,
-        options: {
-          client: { type: 'string' }, scope: { type: 'string' }, home: { type: 'string' }, platform: { type: 'string' },
-          'system-root': { type: 'string' }, 'state-dir': { type: 'string' }, command: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-        },
-      }));
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseCommandArgs(argv, {
+      client: { type: 'string' }, scope: { type: 'string' }, home: { type: 'string' }, platform: { type: 'string' },
+      'system-root': { type: 'string' }, 'state-dir': { type: 'string' }, command: { type: 'string' }, json: { type: 'boolean' },
+    });
+    if ('error' in parsed) throw new UsageError(parsed.error);
+    const { values, positionals } = parsed;
     if (values.help) {
       io.stdout(USAGE);
       return 0;
