@@ -19,6 +19,7 @@ import type { ExtensionRecord, Finding, McpEvent } from '@mcpwatch/shared';
 import { makeEvent } from '@mcpwatch/shared';
 import type { ScanDeps } from '../inventory/scan.js';
 import type { WatchEngine } from '../runtime/agent-runtime.js';
+import { wrapWatchEngine } from '../runtime/wrap-watch-engine.js';
 import type { ScanContext } from '../types.js';
 import { diffExtensions, extensionFindings, type ExtensionChange } from './extension-changes.js';
 import { findExtensions, type ExtensionScan } from './extension-finder.js';
@@ -124,21 +125,17 @@ export function withExtensionWatch(engine: WatchEngine, o: ExtensionWatchOptions
   };
   const watcher = new ExtensionWatcher(o, projects);
   o.expose?.(watcher);
-  const wrapped: WatchEngine = {
-    start: async () => {
+  return wrapWatchEngine(
+    engine,
+    async () => {
       await engine.start();
       watcher.start();
     },
-    stop: async () => {
+    async () => {
       await watcher.stop();
       await engine.stop();
     },
-    current: () => engine.current(),
-  };
-  if (engine.setProcessIntervalMs) wrapped.setProcessIntervalMs = (ms) => engine.setProcessIntervalMs?.(ms);
-  if (engine.configChanged) wrapped.configChanged = () => engine.configChanged?.();
-  if (engine.sourceErrors) wrapped.sourceErrors = () => engine.sourceErrors?.() ?? [];
-  return wrapped;
+  );
 }
 
 /** The base rules evaluation plus the extension findings as the watcher sees them now. */

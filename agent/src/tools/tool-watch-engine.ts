@@ -23,6 +23,7 @@ import type { ScanDeps } from '../inventory/scan.js';
 import type { SocketSource } from '../platform/source-types.js';
 import { evaluateRules, TOOL_RULES, type RulesOptions } from '../rules/index.js';
 import type { WatchEngine } from '../runtime/agent-runtime.js';
+import { wrapWatchEngine } from '../runtime/wrap-watch-engine.js';
 import type { Platform } from '../types.js';
 
 import { listenerSource } from '../platform/listener-source.js';
@@ -92,8 +93,9 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
     });
   };
   o.expose(null);
-  const wrapped: WatchEngine = {
-    start: async () => {
+  return wrapWatchEngine(
+    engine,
+    async () => {
       await engine.start();
       const created = await create();
       if (stopped) return;
@@ -101,17 +103,12 @@ export function withToolWatch(engine: WatchEngine, o: ToolWatchOptions): WatchEn
       o.expose(tools);
       tools.start();
     },
-    stop: async () => {
+    async () => {
       stopped = true;
       await tools?.stop();
       await engine.stop();
     },
-    current: () => engine.current(),
-  };
-  if (engine.setProcessIntervalMs) wrapped.setProcessIntervalMs = (ms) => engine.setProcessIntervalMs?.(ms);
-  if (engine.configChanged) wrapped.configChanged = () => engine.configChanged?.();
-  if (engine.sourceErrors) wrapped.sourceErrors = () => engine.sourceErrors?.() ?? [];
-  return wrapped;
+  );
 }
 
 /** The base rules evaluation plus the tool rules over what the watcher sees now. */
