@@ -302,6 +302,30 @@ export async function discover(ctx: ScanContext): Promise<DiscoveryResult> {
 }
 
 /**
+ * Calls `visit` with each home-based path a watcher should cover for `ctx`: every home's
+ * non-project catalog location (and its definitions file) under its base folder, and every
+ * client's project-record source for the home's platform. Bases that do not apply are skipped.
+ */
+export function forEachHomeWatchPath(ctx: ScanContext, visit: (baseDir: string, segments: readonly string[]) => void): void {
+  const all = locationsFor(ctx.platform);
+  const note = (baseDir: string | null, segments: readonly string[]): void => {
+    if (baseDir !== null) visit(baseDir, segments);
+  };
+  for (const home of ctx.homes) {
+    const homeCtx = homeContext(ctx, home);
+    const bases = homeBases(homeCtx, home);
+    for (const { location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) {
+      if (location.base === 'project') continue;
+      note(bases.dir(location.base), location.path);
+      if (location.definitions) note(bases.dir(location.base), location.definitions.path);
+    }
+    for (const client of CLIENTS) {
+      for (const source of client.projectSources ?? []) if (source.os.includes(homeCtx.platform)) note(bases.dir(source.base), source.path);
+    }
+  }
+}
+
+/**
  * Every file and folder a watcher should watch for this context: each catalog file path (whether
  * or not it exists yet), the folder above each glob (plugin trees, profile folders, block
  * folders), the files that record projects, the project roots, and each known project's
@@ -310,22 +334,7 @@ export async function discover(ctx: ScanContext): Promise<DiscoveryResult> {
 export function watchTargets(ctx: ScanContext, projects: readonly string[] = []): string[] {
   const out = new Set<string>();
   const all = locationsFor(ctx.platform);
-  for (const home of ctx.homes) {
-    const homeCtx = homeContext(ctx, home);
-    const bases = homeBases(homeCtx, home);
-    for (const { location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) {
-      if (location.base === 'project') continue;
-      const baseDir = bases.dir(location.base);
-      if (baseDir !== null) out.add(watchPathFor(baseDir, location.path));
-      if (baseDir !== null && location.definitions) out.add(watchPathFor(baseDir, location.definitions.path));
-    }
-    for (const client of CLIENTS) {
-      for (const source of client.projectSources ?? []) {
-        const baseDir = source.os.includes(homeCtx.platform) ? bases.dir(source.base) : null;
-        if (baseDir !== null) out.add(watchPathFor(baseDir, source.path));
-      }
-    }
-  }
+  forEachHomeWatchPath(ctx, (baseDir, segments) => out.add(watchPathFor(baseDir, segments)));
   if (ctx.homes.length === 0) {
     for (const { location } of all) if (location.base === 'system') out.add(watchPathFor(systemRootDir(ctx), location.path));
   }

@@ -4,12 +4,12 @@
  * it matter. A glob folder's depth is the number of pattern segments after it (a '**' asks for
  * MAX_WATCH_DEPTH); a project root is watched two levels down (new projects' marker folders).
  */
-import { CLIENTS, locationsFor } from '../catalog/index.js';
-import { homeBases, watchTargets } from './index.js';
+import { locationsFor } from '../catalog/index.js';
+import { forEachHomeWatchPath, watchTargets } from './index.js';
 import type { ScanContext } from '../types.js';
 import { MAX_WATCH_DEPTH, type WatchSpec } from './watch-plan.js';
 import { watchPathFor } from './path-expander.js';
-import { homeContext, systemRootDir } from './base-dirs.js';
+import { systemRootDir } from './base-dirs.js';
 
 const PROJECT_ROOT_DEPTH = 2;
 
@@ -23,24 +23,14 @@ function globDepth(segments: readonly string[]): number | null {
 /** Watch specs for `ctx` and the project folders a previous discovery read. */
 export function watchSpecs(ctx: ScanContext, projects: readonly string[] = []): WatchSpec[] {
   const dirs = new Map<string, number>();
-  const note = (base: string | null, segments: readonly string[]): void => {
-    if (base === null) return;
+  const note = (base: string, segments: readonly string[]): void => {
     const depth = globDepth(segments);
     if (depth === null) return;
     const p = watchPathFor(base, segments);
     dirs.set(p, Math.max(depth, dirs.get(p) ?? 0));
   };
   const all = locationsFor(ctx.platform);
-  for (const home of ctx.homes) {
-    const homeCtx = homeContext(ctx, home);
-    const bases = homeBases(homeCtx, home);
-    for (const { location } of homeCtx === ctx ? all : locationsFor(homeCtx.platform)) {
-      if (location.base === 'project') continue;
-      note(bases.dir(location.base), location.path);
-      if (location.definitions) note(bases.dir(location.base), location.definitions.path);
-    }
-    for (const c of CLIENTS) for (const s of c.projectSources ?? []) if (s.os.includes(homeCtx.platform)) note(bases.dir(s.base), s.path);
-  }
+  forEachHomeWatchPath(ctx, note);
   for (const { location } of all) if (location.base === 'system') note(systemRootDir(ctx), location.path);
   for (const p of [...projects, ...ctx.projectRoots]) {
     for (const { location } of all) if (location.base === 'project') note(p, location.path);
