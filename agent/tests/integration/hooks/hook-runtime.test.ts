@@ -10,10 +10,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INVENTORY_SCHEMA_ID, makeEvent, type InventoryDocument } from '@mcpwatch/shared';
-import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
+import { enrolledStateDir } from '@mcpwatch/testkit';
 import { AgentRuntime, type WatchEngine } from '../../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../../src/config/config-table.js';
 import { validateEvent, schemaErrors } from '../../helpers/schemas.js';
+import { collectorRuntimeFixture } from '../../helpers/runtime-fixture.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const AGENT = 'ag_hooks';
@@ -44,34 +45,24 @@ async function until(cond: () => boolean, what: string): Promise<void> {
 /** Any event, so a batch goes out and an ack (with settings) comes back. */
 const nudge = (i: number) => makeEvent('config.error', 'ep_hooks', { path: `/nudge/${i}`, client: 'cursor', reason: 'nudge' } as never);
 
-let collector: FakeCollector;
-let runtime: AgentRuntime | null = null;
-beforeEach(async () => {
-  collector = new FakeCollector(new Map([[AGENT, publicKey]]));
-  await collector.listen();
-});
-afterEach(async () => {
-  await runtime?.shutdown();
-  runtime = null;
-  await collector.close();
-});
+const fx = collectorRuntimeFixture(AGENT, publicKey);
 
 test('policy from the ack is applied by the next hook call; journaled calls arrive as tool.called events', async () => {
-  const dir = enrolledStateDir({ agentId: AGENT, endpointId: 'ep_hooks', server: collector.url, privateKey, prefix: 'mcpw-hookrt-' });
+  const dir = enrolledStateDir({ agentId: AGENT, endpointId: 'ep_hooks', server: fx.collector.url, privateKey, prefix: 'mcpw-hookrt-' });
   const config: AgentConfig = { ...configDefaults(), stateDir: dir, heartbeatMs: 60_000, retryBaseMs: 10, retryMaxMs: 50, reconnectJitterMs: 0, batchMaxWaitMs: 10, lowPriority: false, enrollSecret: null };
-  runtime = new AgentRuntime({
+  fx.runtime = new AgentRuntime({
     config,
     createWatcher: (): WatchEngine => ({ start: async () => undefined, stop: async () => undefined, current: () => emptyDoc }),
     hostInfo: async () => ({ hostname: 'h', platform: 'linux', users: [] }),
     log: () => undefined,
   });
-  await runtime.start();
-  await runtime.flush();
+  await fx.runtime.start();
+  await fx.runtime.flush();
   // No tool policy served yet: the hook audits and allows.
   expect((await hook(dir, 'mcp__payments__refund')).stdout).toBe('');
-  collector.settings = { toolPolicy: { mode: 'enforce', blockedServers: ['payments'], contact: 'secops@example.com', revision: 'r7' } };
-  runtime.push(nudge(1));
-  await runtime.flush();
+  fx.collector.settings = { toolPolicy: { mode: 'enforce', blockedServers: ['payments'], contact: 'secops@example.com', revision: 'r7' } };
+  fx.runtime.push(nudge(1));
+  await fx.runtime.flush();
   await until(() => fs.existsSync(path.join(dir, 'tool-policy.json')), 'the cached policy');
   expect(JSON.parse(fs.readFileSync(path.join(dir, 'tool-policy.json'), 'utf8'))).toMatchObject({ mode: 'enforce', revision: 'r7' });
 
@@ -79,8 +70,8 @@ test('policy from the ack is applied by the next hook call; journaled calls arri
   expect(JSON.parse(denied.stdout).hookSpecificOutput).toMatchObject({ permissionDecision: 'deny', permissionDecisionReason: expect.stringContaining('secops@example.com') });
   expect((await hook(dir, 'mcp__docs__search')).stdout).toBe('');
 
-  await until(() => collector.events().filter((e) => e.type === 'tool.called').length === 3, 'three tool.called events');
-  const calls = collector.events().filter((e) => e.type === 'tool.called');
+  await until(() => fx.collector.events().filter((e) => e.type === 'tool.called').length === 3, 'three tool.called events');
+  const calls = fx.collector.events().filter((e) => e.type === 'tool.called');
   for (const e of calls) expect(schemaErrors(validateEvent, e)).toBe('');
   expect(calls.map((e) => e.data)).toMatchObject([
     { server: 'payments', tool: 'refund', decision: 'allow', mode: 'audit', rule: 'no-policy', argumentNames: ['password', 'query'] },
@@ -88,20 +79,20 @@ test('policy from the ack is applied by the next hook call; journaled calls arri
     { server: 'docs', tool: 'search', decision: 'allow', rule: 'default' },
   ]);
   expect(calls.every((e) => e.endpointId === 'ep_hooks' && e.v === 2)).toBe(true);
-  expect(JSON.stringify(collector.events())).not.toContain(CANARY);
-  expect(JSON.stringify(collector.events())).not.toContain('sess-rt');
+  expect(JSON.stringify(fx.collector.events())).not.toContain(CANARY);
+  expect(JSON.stringify(fx.collector.events())).not.toContain('sess-rt');
 
   // A restart does not ship them again.
-  await runtime.shutdown();
-  runtime = new AgentRuntime({ config, createWatcher: (): WatchEngine => ({ start: async () => undefined, stop: async () => undefined, current: () => emptyDoc }), hostInfo: async () => ({ hostname: 'h', platform: 'linux', users: [] }), log: () => undefined });
-  await runtime.start();
-  await runtime.flush();
-  expect(collector.events().filter((e) => e.type === 'tool.called')).toHaveLength(3);
+  await fx.runtime.shutdown();
+  fx.runtime = new AgentRuntime({ config, createWatcher: (): WatchEngine => ({ start: async () => undefined, stop: async () => undefined, current: () => emptyDoc }), hostInfo: async () => ({ hostname: 'h', platform: 'linux', users: [] }), log: () => undefined });
+  await fx.runtime.start();
+  await fx.runtime.flush();
+  expect(fx.collector.events().filter((e) => e.type === 'tool.called')).toHaveLength(3);
 
   // The collector stops sending a tool policy: the cached one is removed, the hook audits again.
-  collector.settings = {};
-  runtime.push(nudge(2));
-  await runtime.flush();
+  fx.collector.settings = {};
+  fx.runtime.push(nudge(2));
+  await fx.runtime.flush();
   await until(() => !fs.existsSync(path.join(dir, 'tool-policy.json')), 'the cached policy to go');
   expect((await hook(dir, 'mcp__payments__refund')).stdout).toBe('');
 });

@@ -14,11 +14,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { INVENTORY_SCHEMA_ID, type InventoryDocument } from '@mcpwatch/shared';
-import { enrolledStateDir, FakeCollector } from '@mcpwatch/testkit';
+import { enrolledStateDir } from '@mcpwatch/testkit';
 import { AgentRuntime, type WatchEngine } from '../../../src/runtime/agent-runtime.js';
 import { configDefaults, type AgentConfig } from '../../../src/config/config-table.js';
 import { JOURNAL_DIR, userHookStateDir } from '../../../src/hooks/hook-journal.js';
 import { validateEvent, schemaErrors } from '../../helpers/schemas.js';
+import { collectorRuntimeFixture } from '../../helpers/runtime-fixture.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const AGENT = 'ag_users';
@@ -43,18 +44,12 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   throw new Error(`timed out waiting for ${what}`);
 }
 
+const fx = collectorRuntimeFixture(AGENT, publicKey);
 let root: string;
-let collector: FakeCollector;
-let runtime: AgentRuntime | null = null;
-beforeEach(async () => {
+beforeEach(() => {
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'mcpw-userjournals-'));
-  collector = new FakeCollector(new Map([[AGENT, publicKey]]));
-  await collector.listen();
 });
-afterEach(async () => {
-  await runtime?.shutdown();
-  runtime = null;
-  await collector.close();
+afterEach(() => {
   fs.rmSync(root, { recursive: true, force: true });
 });
 
@@ -77,7 +72,7 @@ test('the runtime pumps every user\'s hook journal; a corrupted or linked journa
   fs.mkdirSync(userHookStateDir(mallory), { mode: 0o700 });
   fs.symlinkSync(path.join(userHookStateDir(bob), JOURNAL_DIR), path.join(userHookStateDir(mallory), JOURNAL_DIR));
 
-  const stateDir = enrolledStateDir({ agentId: AGENT, endpointId: 'ep_users', server: collector.url, privateKey, prefix: 'mcpw-userjournals-st-' });
+  const stateDir = enrolledStateDir({ agentId: AGENT, endpointId: 'ep_users', server: fx.collector.url, privateKey, prefix: 'mcpw-userjournals-st-' });
   const config: AgentConfig = { ...configDefaults(), stateDir, heartbeatMs: 60_000, retryBaseMs: 10, retryMaxMs: 50, reconnectJitterMs: 0, batchMaxWaitMs: 10, lowPriority: false, enrollSecret: null };
   const errors: string[] = [];
   const start = () =>
@@ -88,9 +83,9 @@ test('the runtime pumps every user\'s hook journal; a corrupted or linked journa
       log: (level, message) => void (level === 'error' && errors.push(message)),
       userHomes: async () => [{ user: 'alice', home: alice }, { user: 'bob', home: bob }, { user: 'mallory', home: mallory }],
     });
-  runtime = start();
-  await runtime.start();
-  const calls = () => collector.events().filter((e) => e.type === 'tool.called');
+  fx.runtime = start();
+  await fx.runtime.start();
+  const calls = () => fx.collector.events().filter((e) => e.type === 'tool.called');
   await until(() => calls().length === 3, 'three tool.called events');
   for (const e of calls()) expect(schemaErrors(validateEvent, e)).toBe('');
   const seen = calls().map((e) => e.data as { user?: string; tool: string });
@@ -100,11 +95,11 @@ test('the runtime pumps every user\'s hook journal; a corrupted or linked journa
   expect(errors.find((m) => m.includes('symbolic link'))).toMatch(/MCPW_ERR_HOOK_JOURNAL_IO.*mallory.*not read/);
   // Bob's journal is still there for him (nothing pruned through Mallory's link), and a restart repeats nothing.
   expect(fs.existsSync(path.join(userHookStateDir(bob), JOURNAL_DIR))).toBe(true);
-  await runtime.shutdown();
+  await fx.runtime.shutdown();
   expect(await hookAs(bob, blocked, 'get_issue')).toBe(0);
-  runtime = start();
-  await runtime.start();
+  fx.runtime = start();
+  await fx.runtime.start();
   await until(() => calls().length === 4, 'the fourth call');
-  await runtime.flush();
+  await fx.runtime.flush();
   expect(calls().map((e) => (e.data as { tool: string }).tool).sort()).toEqual(['create_issue', 'get_issue', 'list_repos', 'merge_pr']);
 });
