@@ -1,6 +1,7 @@
 /**
  * Child processes and ports in tests: a free loopback port, a command run to its end with what it
- * printed, and a child stopped the way a service manager stops it (SIGTERM, then SIGKILL).
+ * printed, a child waited on until it prints a line, and a child stopped the way a service manager
+ * stops it (SIGTERM, then SIGKILL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type AddressInfo } from 'node:net';
@@ -53,4 +54,25 @@ export async function stopProcess(child: ChildProcess, killAfterMs = 10_000): Pr
   const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
   await exited;
   clearTimeout(timer);
+}
+
+/** Resolves once `child` has printed `needle` (stdout or stderr); rejects on timeout or if it exits first, quoting its last output. */
+export function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for "${needle}": ${text.slice(-2000)}`)), timeoutMs);
+    const onData = (d: Buffer): void => {
+      text += d.toString();
+      if (text.includes(needle)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      if (!text.includes(needle)) reject(new Error(`exited ${code} before "${needle}": ${text.slice(-2000)}`));
+    });
+  });
 }

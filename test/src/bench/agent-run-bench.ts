@@ -13,12 +13,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, fmtMb, fmtMs, median, percentile, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
+import { type BenchRow, envInt, fmtMb, fmtMs, median, percentile, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
+import { freePort, stopProcess, waitForOutput } from '@mcpwatch/testkit';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -28,48 +28,6 @@ const COLLECTOR_BIN = path.join(REPO_ROOT, 'collector/bin/mcpwatch-collector.js'
 const FIXTURE_HOME = path.join(REPO_ROOT, 'agent/tests/fixtures/homes/linux/home/alice');
 const ENROLL_SECRET = 'bench-enroll-secret-0001';
 const ADMIN_TOKEN = 'bench-admin-token-000000001';
-
-const envInt = (name: string, fallback: number): number => {
-  const n = Number(process.env[name]);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-};
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const t = setTimeout(() => reject(new Error(`timed out waiting for "${needle}": ${text.slice(-2000)}`)), timeoutMs);
-    const on = (d: Buffer) => {
-      text += d.toString();
-      if (text.includes(needle)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      if (!text.includes(needle)) reject(new Error(`exited ${code} before "${needle}": ${text.slice(-2000)}`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
 
 function getJson(url: string): Promise<unknown> {
   return new Promise((resolve) => {
@@ -124,8 +82,8 @@ async function startRunRig(): Promise<RunRig> {
     home,
     agent,
     stop: async () => {
-      await stopChild(agent);
-      await stopChild(collector);
+      await stopProcess(agent);
+      await stopProcess(collector);
       rmSync(tmp, { recursive: true, force: true });
     },
   };

@@ -17,12 +17,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, fmtMs, formatRows, median, percentile, sleep } from './bench-stats.js';
+import { type BenchRow, envInt, fmtMs, formatRows, median, percentile, sleep } from './bench-stats.js';
+import { freePort, stopProcess, waitForOutput } from '@mcpwatch/testkit';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -30,48 +30,6 @@ const COLLECTOR_BIN = path.join(REPO_ROOT, 'collector/bin/mcpwatch-collector.js'
 const ENROLL_SECRET = 'bench-enroll-secret-0002';
 const ADMIN_TOKEN = 'bench-admin-token-000000002';
 const DEFAULT_HEARTBEAT_MS = 60_000;
-
-const envInt = (name: string, fallback: number): number => {
-  const n = Number(process.env[name]);
-  return Number.isFinite(n) && n > 0 ? n : fallback;
-};
-
-async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
-}
-
-function waitForOutput(child: ChildProcess, needle: string, timeoutMs: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let text = '';
-    const t = setTimeout(() => reject(new Error(`timed out waiting for "${needle}": ${text.slice(-2000)}`)), timeoutMs);
-    const on = (d: Buffer): void => {
-      text += d.toString();
-      if (text.includes(needle)) {
-        clearTimeout(t);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', on);
-    child.stderr?.on('data', on);
-    child.once('exit', (code) => {
-      clearTimeout(t);
-      if (!text.includes(needle)) reject(new Error(`exited ${code} before "${needle}": ${text.slice(-2000)}`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(t);
-}
 
 async function api<T>(base: string, method: 'GET' | 'POST', url: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${url}`, {
@@ -125,7 +83,7 @@ async function rig(servers: number): Promise<Rig> {
   const { endpointId } = JSON.parse(readFileSync(path.join(stateDir, 'enrollment.json'), 'utf8')) as { endpointId: string };
   let agent: ChildProcess | null = null;
   const startAgent = async (extra: Record<string, string>): Promise<ChildProcess> => {
-    if (agent) await stopChild(agent);
+    if (agent) await stopProcess(agent);
     agent = spawn(process.execPath, [AGENT_BIN, 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs'], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
     agent.stdout?.resume();
     agent.stderr?.resume();
@@ -150,8 +108,8 @@ async function rig(servers: number): Promise<Rig> {
     serverKeys,
     startAgent,
     close: async () => {
-      if (agent) await stopChild(agent);
-      await stopChild(collector);
+      if (agent) await stopProcess(agent);
+      await stopProcess(collector);
       rmSync(tmp, { recursive: true, force: true });
     },
   };
