@@ -19,6 +19,7 @@ import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { canonicalTime } from './projection.js';
 import { partitionOf } from './projection-partitions.js';
+import type { AppendedBatch } from './projection-handoff.js';
 import type { AnyTrx, InsertShapes } from './sql-shapes.js';
 import type { CollectorEvent, IngestInput, IngestResult } from './types.js';
 
@@ -45,8 +46,11 @@ export interface BatchLogOptions {
   shapes: InsertShapes;
   /** Maps a database failure to the store's coded errors. */
   classify: (e: unknown) => unknown;
-  /** Called after a group committed at least one new batch (the projector's cue). */
-  onAppended?: () => void;
+  /**
+   * Called after a group committed at least one new batch (the projector's cue), with the batches
+   * it committed and their parsed events (the projector's in-memory hand-off, projection-handoff.ts).
+   */
+  onAppended?: (appended: AppendedBatch[]) => void;
 }
 
 export class BatchLog {
@@ -113,18 +117,21 @@ export class BatchLog {
   async #runGroup(group: PendingIngest[]): Promise<void> {
     group.sort((a, b) => (a.input.agent.agentId < b.input.agent.agentId ? -1 : a.input.agent.agentId > b.input.agent.agentId ? 1 : a.input.seq - b.input.seq));
     const outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }> = [];
+    const appended: AppendedBatch[] = [];
     try {
       await this.#o.db.transaction().execute(async (trx) => {
         for (const item of group) {
           if (group.length === 1) {
-            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input) });
+            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
             continue;
           }
           await sql`savepoint mcpw_batch`.execute(trx);
+          const mark = appended.length;
           try {
-            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input) });
+            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
             await sql`release savepoint mcpw_batch`.execute(trx);
           } catch (e) {
+            appended.length = mark;
             await sql`rollback to savepoint mcpw_batch`.execute(trx);
             await sql`release savepoint mcpw_batch`.execute(trx);
             outcomes.push({ ok: false, error: this.#o.classify(e) });
@@ -141,10 +148,11 @@ export class BatchLog {
       if (o.ok) item.resolve(o.value);
       else item.reject(o.error);
     });
-    if (outcomes.some((o) => o.ok && o.value.status === 'accepted')) this.#o.onAppended?.();
+    if (appended.length > 0) this.#o.onAppended?.(appended);
   }
 
-  async #append(trx: AnyTrx, input: IngestInput): Promise<IngestResult> {
+  /** Appends one batch; an accepted one is also pushed to `appended` (reported after COMMIT). */
+  async #append(trx: AnyTrx, input: IngestInput, appended: AppendedBatch[]): Promise<IngestResult> {
     const agentId = input.agent.agentId;
     const endpointId = input.agent.endpointId;
     const shapes = this.#o.shapes;
@@ -214,7 +222,9 @@ export class BatchLog {
       ],
       (values) => trx.insertInto('batch_log').values(values).returning('log_id'),
     );
-    await shapes.insert(trx, 'log:pending', [{ partition, log_id: Number(row!.log_id), received_at: receivedAt }], (values) => trx.insertInto('projection_pending').values(values));
+    const logId = Number(row!.log_id);
+    await shapes.insert(trx, 'log:pending', [{ partition, log_id: logId, received_at: receivedAt }], (values) => trx.insertInto('projection_pending').values(values));
+    appended.push({ logId, agentId, seq: input.seq, partition, events: input.events });
 
     // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
     if (input.seq > lastSeq) {

@@ -147,7 +147,10 @@ export class KyselyStore implements Store {
       ...(opts.maxIngestGroup !== undefined ? { maxGroup: opts.maxIngestGroup } : {}),
       ...(opts.maxConcurrentIngestGroups !== undefined ? { maxConcurrentGroups: opts.maxConcurrentIngestGroups } : {}),
       classify: classifyStoreError,
-      onAppended: () => this.#projector.kick(),
+      onAppended: (appended) => {
+        this.#projector.offer(appended);
+        this.#projector.kick();
+      },
     });
   }
 
@@ -323,9 +326,9 @@ export class KyselyStore implements Store {
     return { decompressed: this.#reader.decompressed, hits: this.#reader.hits };
   }
 
-  /** Counters of this collector's projector. */
-  get projectorCounters(): { batches: number; transactions: number; skipped: number } {
-    return { batches: this.#projector.projectedBatches, transactions: this.#projector.projectedTransactions, skipped: this.#projector.skippedBatches };
+  /** Counters of this collector's projector (handedOff: batches projected from ingest's parsed events, not the log's body). */
+  get projectorCounters(): { batches: number; transactions: number; skipped: number; handedOff: number } {
+    return { batches: this.#projector.projectedBatches, transactions: this.#projector.projectedTransactions, skipped: this.#projector.skippedBatches, handedOff: this.#projector.handOffCounters.hits };
   }
 
   /**

@@ -119,10 +119,18 @@ function sameFinding(storedJson: string, f: Finding): boolean {
   }
 }
 
+/** The last time canonicalTime() parsed, and its canonical form: a batch's events mostly share times. */
+let lastTimeIn = '';
+let lastTimeOut = '';
+
 /** An ISO timestamp in the store's canonical form; `fallback` when `t` does not parse. */
 export function canonicalTime(t: string, fallback: string): string {
+  if (t === lastTimeIn) return lastTimeOut;
   const ms = Date.parse(t);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : fallback;
+  if (!Number.isFinite(ms)) return fallback;
+  lastTimeIn = t;
+  lastTimeOut = new Date(ms).toISOString();
+  return lastTimeOut;
 }
 
 export const clientKey = (c: Pick<ClientRecord, 'client' | 'user'>): string => JSON.stringify([c.client, c.user ?? null]);

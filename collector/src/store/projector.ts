@@ -22,8 +22,15 @@
  * every ack waited behind projection; and on a 2-core machine the worker's CPU came out of the
  * HTTP path's and the senders'. It was deleted.
  *
+ * What it reads: each log row's metadata, and its events either from the in-memory hand-off of the
+ * batches this process just appended (the events the request path already parsed from the very
+ * body the row holds: projection-handoff.ts) or, for anything else (after a restart, another
+ * collector's batch, an entry dropped at the hand-off's bound), by decoding the stored body.
+ *
  * Failures: a transaction that fails is rolled back whole and retried at the next poll; errors go
- * to `onError` once per failure. A stored body that no longer decodes projects as no events
+ * to `onError` once per failure. Rows are applied without a savepoint each; when the database
+ * refuses one, the transaction is rolled back and run again with a savepoint per row, so that row
+ * alone is reported and skipped. A stored body that no longer decodes projects as no events
  * (verify-history reports it) rather than blocking its partition forever.
  */
 import { gunzipSync } from 'node:zlib';
@@ -32,6 +39,7 @@ import type { McpEvent } from '@mcpwatch/shared';
 import { hasNulEscape, replaceNulCharacters } from '../batch-validator.js';
 import type { Database } from './db-schema.js';
 import type { PartitionOwnership } from './projection-partitions.js';
+import { ProjectionHandOff, type AppendedBatch } from './projection-handoff.js';
 import { ProjectionWriter, type LogEntry } from './projection-writer.js';
 import type { AnyTrx, InsertShapes } from './sql-shapes.js';
 
@@ -66,6 +74,8 @@ export interface ProjectorOptions {
    */
   isIngestHot?: () => boolean;
   softLagMs?: number;
+  /** Most events the in-memory hand-off from ingest holds (projection-handoff.ts; default 50,000; 0: off). */
+  handOffMaxEvents?: number;
   /** PostgreSQL: how often ownership is rebalanced (default 2000 ms). */
   rebalanceIntervalMs?: number;
   onError?: (e: unknown) => void;
@@ -84,6 +94,22 @@ export function inflateLogBody(body: Buffer | Uint8Array): { events: McpEvent[];
   const doc = JSON.parse(inflated.toString('utf8')) as { events?: McpEvent[] };
   if (hasNulEscape(inflated)) replaceNulCharacters(doc);
   return { events: Array.isArray(doc.events) ? doc.events : [], bytes: inflated.length };
+}
+
+/** A batch_log row as the projector reads it, with its events (null: not read yet). */
+type LogRow = Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | 'received_at' | 'cert_fingerprint' | 'sinks' | 'tamper'> & {
+  log_id: number | string;
+  logId: number;
+  events: McpEvent[] | null;
+  /** The events came from the hand-off. */
+  handedOff: boolean;
+};
+
+/** A log row the database refused in a transaction without savepoints (#projectOnce). */
+class RefusedRow extends Error {
+  constructor(cause: unknown) {
+    super('a log row was refused; projecting again row by row', { cause });
+  }
 }
 
 export class Projector {
@@ -109,12 +135,30 @@ export class Projector {
   projectedTransactions = 0;
   /** Log rows that could not be projected (reported through onError, then skipped). */
   skippedBatches = 0;
+  /** Parsed events ingest handed over (this process's own appends), read instead of the log's bodies. */
+  readonly #handOff: ProjectionHandOff;
 
   constructor(opts: ProjectorOptions) {
     this.#o = opts;
     this.#writer = new ProjectionWriter(opts.shapes);
     this.#max = Math.max(1, opts.maxBatchesPerTransaction ?? 64);
     this.#owned = opts.ownership ? [] : [0];
+    this.#handOff = new ProjectionHandOff(opts.handOffMaxEvents);
+  }
+
+  /**
+   * Batches this process just committed to the log, with the events the request path parsed from
+   * their bodies: projected from these instead of decoding the bodies again, when this projector
+   * gets to them while they are held (projection-handoff.ts). Batches of partitions it does not own
+   * now are not held (another collector projects them).
+   */
+  offer(appended: readonly AppendedBatch[]): void {
+    for (const b of appended) if (this.#owned.includes(b.partition)) this.#handOff.offer(b);
+  }
+
+  /** Batches projected from the hand-off, and dropped from it at its bound (read from the log instead). */
+  get handOffCounters(): { hits: number; dropped: number } {
+    return { hits: this.#handOff.hits, dropped: this.#handOff.dropped };
   }
 
   /** Partitions this projector owns now. */
@@ -198,7 +242,13 @@ export class Projector {
     for (let i = 0; i < 1_000_000; i++) if ((await this.projectOnce()) === 0) return;
   }
 
-  async #projectOnce(): Promise<number> {
+  /**
+   * `careful` false: the log rows are applied without a savepoint each (two statements, on
+   * PostgreSQL two round trips, per row saved); the first row the database refuses rolls the whole
+   * transaction back and it runs again carefully: each row in its own savepoint, a refused one
+   * skipped alone and reported.
+   */
+  async #projectOnce(careful = false): Promise<number> {
     const own = this.#o.ownership;
     if (own && (this.#owned.length === 0 || Date.now() - this.#lastRebalanceMs >= (this.#o.rebalanceIntervalMs ?? 2000))) {
       this.#lastRebalanceMs = Date.now();
@@ -206,10 +256,13 @@ export class Projector {
     }
     if (this.#owned.length === 0) return 0;
     const owned = this.#owned;
-    const n = await this.#o.db.transaction().execute(async (trx) => {
-      let q = trx.selectFrom('projection_pending').select(['partition', 'log_id', 'received_at']).where('partition', 'in', owned).orderBy('log_id').limit(this.#max);
+    const n = await this.#o.db.transaction().execute(async (trx): Promise<number> => {
+      // One row past this transaction's share: when the transaction applies all it took, that row's
+      // age still tells the scheduler whether projection is behind (#oldestPendingMs).
+      let q = trx.selectFrom('projection_pending').select(['partition', 'log_id', 'received_at']).where('partition', 'in', owned).orderBy('log_id').limit(this.#max + 1);
       if (this.#o.engine === 'postgres') q = q.forUpdate().skipLocked();
-      const pending = await q.execute();
+      const fetched = await q.execute();
+      const pending = fetched.slice(0, this.#max);
       if (pending.length === 0) {
         this.#oldestPendingMs = null;
         return 0;
@@ -223,17 +276,22 @@ export class Projector {
       // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent.
       outer: for (let i = 0; i < ids.length; i += LOG_READ_CHUNK) {
         const chunk = ids.slice(i, i + LOG_READ_CHUNK);
-        const rows = await trx
-          .selectFrom('batch_log')
-          .select(['log_id', 'agent_id', 'endpoint_id', 'seq', 'received_at', 'cert_fingerprint', 'sinks', 'tamper', 'body'])
-          .where('log_id', 'in', chunk)
-          .orderBy('log_id')
-          .execute();
-        const held = new Set(rows.map((r) => Number(r.log_id)));
+        const rows = await this.#readLogRows(trx as AnyTrx, chunk);
+        const held = new Set(rows.map((r) => r.logId));
         for (const row of rows) {
           if (applied.length > 0 && performance.now() - started > budget) break outer;
-          applied.push(Number(row.log_id));
+          applied.push(row.logId);
+          this.#handOff.forget(row.logId, row.handedOff);
           const entry = this.#entry(row);
+          if (!careful) {
+            try {
+              await this.#writer.apply(trx as AnyTrx, entry);
+            } catch (e) {
+              if (this.#o.isUnavailable?.(e)) throw e;
+              throw new RefusedRow(e);
+            }
+            continue;
+          }
           if (ids.length === 1) {
             await this.#applyOrSkip(trx as AnyTrx, entry, false);
             continue;
@@ -250,7 +308,7 @@ export class Projector {
         // A pending row whose log row is gone (deleted by hand) is dropped as done.
         for (const id of chunk) if (!held.has(id)) applied.push(id);
       }
-      const next = pending[applied.length];
+      const next = fetched[applied.length];
       this.#oldestPendingMs = next ? Date.parse(next.received_at) : null;
       await trx
         .deleteFrom('projection_pending')
@@ -258,7 +316,11 @@ export class Projector {
         .where('log_id', 'in', applied)
         .execute();
       return applied.length;
+    }).catch((e: unknown) => {
+      if (e instanceof RefusedRow && !careful) return null;
+      throw e;
     });
+    if (n === null) return this.#projectOnce(true);
     if (n > 0) {
       this.projectedBatches += n;
       this.projectedTransactions++;
@@ -290,15 +352,45 @@ export class Projector {
     }
   }
 
-  #entry(row: { log_id: number | string } & Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | 'received_at' | 'cert_fingerprint' | 'sinks' | 'tamper' | 'body'>): LogEntry {
-    let events: McpEvent[] = [];
-    try {
-      events = decodeLogBody(row.body);
-    } catch (e) {
-      this.#o.onError?.(new Error(`batch ${row.agent_id}/${row.seq}: stored body does not decode; projected without events`, { cause: e }));
+  /**
+   * The log rows `ids` (in log order), each with its events: handed over by ingest when held
+   * (projection-handoff.ts), else decoded from the stored body, which is then the only one read.
+   */
+  async #readLogRows(trx: AnyTrx, ids: number[]): Promise<LogRow[]> {
+    const rows = await trx
+      .selectFrom('batch_log')
+      .select(['log_id', 'agent_id', 'endpoint_id', 'seq', 'received_at', 'cert_fingerprint', 'sinks', 'tamper'])
+      .where('log_id', 'in', ids)
+      .orderBy('log_id')
+      .execute();
+    const out: LogRow[] = [];
+    const missing = new Map<number, LogRow>();
+    for (const r of rows) {
+      const row: LogRow = { ...(r as Omit<LogRow, 'logId' | 'events' | 'handedOff'>), logId: Number(r.log_id), events: null, handedOff: false };
+      row.events = this.#handOff.get(row.logId, row.agent_id, Number(row.seq)) ?? null;
+      row.handedOff = row.events !== null;
+      if (row.events === null) missing.set(row.logId, row);
+      out.push(row);
     }
+    if (missing.size > 0) {
+      const bodies = await trx.selectFrom('batch_log').select(['log_id', 'body']).where('log_id', 'in', [...missing.keys()]).execute();
+      for (const b of bodies) {
+        const row = missing.get(Number(b.log_id))!;
+        try {
+          row.events = decodeLogBody(b.body);
+        } catch (e) {
+          row.events = [];
+          this.#o.onError?.(new Error(`batch ${row.agent_id}/${row.seq}: stored body does not decode; projected without events`, { cause: e }));
+        }
+      }
+    }
+    return out;
+  }
+
+  #entry(row: LogRow): LogEntry {
+    const events = row.events ?? [];
     return {
-      logId: Number(row.log_id),
+      logId: row.logId,
       agentId: row.agent_id,
       endpointId: row.endpoint_id,
       seq: Number(row.seq),

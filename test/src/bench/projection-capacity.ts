@@ -1,0 +1,272 @@
+/**
+ * Projection capacity, in-process (`node test/dist/bench/projection-capacity.js [--json FILE]`,
+ * after `npx tsc -b tsconfig.build.json`): what the collector's projector costs per event, measured
+ * as CPU time, so a loaded machine distorts it little. bench:collector measures the same projector
+ * inside the running collector, beside ingest (its lag and drain columns).
+ *
+ * Method: AGENTS enrolled agents each append BATCHES batches of EVENTS realistic events (testkit's
+ * mix: server.added, process.started, finding.raised, agent.heartbeat) through the store's real
+ * ingest (store.ingestBatch: the batch log's group commit), with the projector off; then the
+ * projector drains the log (awaitProjection), timed as a whole: wall time, this thread's CPU
+ * (/proc/self/task/<pid>/stat) and the whole process's CPU (process.cpuUsage: also SQLite's
+ * checkpoint worker and the GC threads). Two ways, in the same run, alternating:
+ * - "same process": the process that appended projects (what a running collector does);
+ * - "after restart": the store is closed and opened again before the drain, so every batch is
+ *   read back from the log (what happens after a crash, or for another collector's batches).
+ * Reported per engine: median over REPEATS of µs CPU per event, and the events/s one core of that
+ * CPU cost allows (the projection's capacity), with wall-clock events/s next to them.
+ *
+ * Knobs (env): BENCH_PROJ_AGENTS (16), BENCH_PROJ_BATCHES (batches per agent, 25),
+ * BENCH_PROJ_REPEATS (3), BENCH_EVENTS (events per batch, 100), BENCH_PROJ_PROFILE (a directory:
+ * each drain is CPU-profiled into it, .cpuprofile files for DevTools), BENCH_PG_URL
+ * (postgres://postgres@127.0.0.1:5432/test; a fresh database is made in it and dropped; "off"
+ * skips PostgreSQL).
+ */
+import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Session } from 'node:inspector';
+import { createStore, type Store } from '@mcpwatch/collector';
+import type { Batch } from '@mcpwatch/shared';
+import { makeHost, pooledKeyPair, TestAgent, type PreparedBatch } from '@mcpwatch/testkit';
+import { clkTck, envInt, median } from './bench-stats.js';
+import { freshPgDatabase } from './pg-bench-db.js';
+
+const AGENTS = envInt('BENCH_PROJ_AGENTS', 16);
+const BATCHES = envInt('BENCH_PROJ_BATCHES', 25);
+const REPEATS = envInt('BENCH_PROJ_REPEATS', 3);
+const EVENTS = envInt('BENCH_EVENTS', 100);
+
+/** CPU seconds of this process's main thread (the one the projector runs on). */
+function mainThreadCpuS(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clkTck();
+}
+
+export interface ProjectionRun {
+  engine: 'sqlite' | 'postgres';
+  mode: 'same process' | 'after restart';
+  events: number;
+  /** Batches projected from ingest's in-memory hand-off (the rest were read from the log). */
+  handedOff: number;
+  wallS: number;
+  mainCpuS: number;
+  processCpuS: number;
+}
+
+export interface ProjectionSummary {
+  engine: 'sqlite' | 'postgres';
+  mode: ProjectionRun['mode'];
+  runs: number;
+  /** Batches projected from the hand-off in the last run. */
+  handedOff: number;
+  /** Medians over the runs. */
+  mainCpuUsPerEvent: number;
+  processCpuUsPerEvent: number;
+  /** 1e6 / main-thread µs per event: events/s one core spent on the projector alone would project. */
+  capacityEventsPerS: number;
+  wallEventsPerS: number;
+}
+
+type Prepared = { agentIndex: number; p: PreparedBatch; doc: Batch };
+
+/** Every agent's batches, built once (the same bodies for every run: each run has its own store). */
+function prepareBatches(): { agents: TestAgent[]; batches: Prepared[] } {
+  const agents: TestAgent[] = [];
+  const perAgent: Prepared[][] = [];
+  for (let a = 0; a < AGENTS; a++) {
+    const agent = new TestAgent(async () => ({ status: 0, headers: {}, body: '', json: undefined }), `ag_proj_${a}`, `ep_proj_${a}`, pooledKeyPair(0), '', '', {}, makeHost({ hostname: `proj-${a}` }));
+    agents.push(agent);
+    const list: Prepared[] = [];
+    for (let b = 0; b < BATCHES; b++) {
+      const p = agent.prepare(agent.events(EVENTS));
+      agent.nextSeq = p.seq + 1;
+      agent.prevHash = p.bodyHash;
+      list.push({ agentIndex: a, p, doc: JSON.parse(p.json.toString('utf8')) as Batch });
+    }
+    perAgent.push(list);
+  }
+  // Interleaved by agent, as many agents sending at once would arrive.
+  const batches: Prepared[] = [];
+  for (let b = 0; b < BATCHES; b++) for (let a = 0; a < AGENTS; a++) batches.push(perAgent[a]![b]!);
+  return { agents, batches };
+}
+
+/** Enrolls the agents and appends every batch (projector off); returns the number of events. */
+async function appendAll(store: Store, agents: TestAgent[], batches: Prepared[]): Promise<number> {
+  const rows: Array<NonNullable<Awaited<ReturnType<Store['getAgent']>>>> = [];
+  const endpoints: string[] = [];
+  for (const agent of agents) {
+    const out = await store.enrollAgent({
+      agentId: agent.agentId, host: agent.host, certFingerprint: 'f'.repeat(64), publicKeyPem: pooledKeyPair(0).publicKeyPem,
+      certNotAfter: '2030-01-01T00:00:00.000Z', enrollSecretName: 'bench', agentVersion: 'bench',
+    });
+    rows.push((await store.getAgent(out.agentId))!);
+    endpoints.push(out.endpointId);
+  }
+  // The projector takes its partitions (PostgreSQL: advisory locks), as a running collector's has.
+  await (store as Store & { awaitProjection(): Promise<void> }).awaitProjection();
+  let events = 0;
+  // In groups, as concurrent requests reach the batch log's group commit.
+  for (let i = 0; i < batches.length; i += AGENTS) {
+    await Promise.all(
+      batches.slice(i, i + AGENTS).map(({ agentIndex, p, doc }) => {
+        // A fresh parse per store, as the route hands the store the events it parsed from the body.
+        const parsed = JSON.parse(p.json.toString('utf8')) as Batch;
+        for (const e of parsed.events) e.endpointId = endpoints[agentIndex]!;
+        events += parsed.events.length;
+        return store.ingestBatch({
+          agent: rows[agentIndex]!, seq: p.seq, prevHash: doc.prevHash, bodyHash: p.bodyHash, sentAt: doc.sentAt, receivedAt: new Date().toISOString(),
+          events: parsed.events, body: p.body, signature: 'bench', signedAtMs: Date.now(), sinks: ['file'],
+        });
+      }),
+    );
+  }
+  return events;
+}
+
+/** Inspector session of BENCH_PROJ_PROFILE (a directory): each drain is CPU-profiled into it. */
+let profiler: Session | null = null;
+let profiles = 0;
+const post = (method: string, params?: object): Promise<unknown> =>
+  new Promise((resolveP, reject) => profiler!.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolveP(r))));
+
+/** Times draining the projector. */
+async function timeDrain(store: Store, label: string): Promise<{ wallS: number; mainCpuS: number; processCpuS: number }> {
+  const dir = process.env.BENCH_PROJ_PROFILE;
+  if (dir && !profiler) {
+    profiler = new Session();
+    profiler.connect();
+    await post('Profiler.enable');
+  }
+  if (profiler) await post('Profiler.start');
+  const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuS();
+  const t0 = process.hrtime.bigint();
+  await (store as Store & { awaitProjection(timeoutMs?: number): Promise<void> }).awaitProjection(600_000);
+  const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
+  const mainCpuS = mainThreadCpuS() - main0;
+  const cpu = process.cpuUsage(cpu0);
+  if (profiler && dir) {
+    const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+    writeFileSync(join(dir, `projection-${profiles++}-${label.replace(/\W+/g, '-')}.cpuprofile`), JSON.stringify(profile));
+  }
+  return { wallS, mainCpuS, processCpuS: (cpu.user + cpu.system) / 1e6 };
+}
+
+type Opener = (fresh: boolean) => Promise<Store>;
+
+async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode'], open: Opener, prepared: ReturnType<typeof prepareBatches>): Promise<ProjectionRun> {
+  let store = await open(true);
+  try {
+    const events = await appendAll(store, prepared.agents, prepared.batches);
+    if (mode === 'after restart') {
+      await store.close();
+      store = await open(false);
+    }
+    const drained = await timeDrain(store, `${engine}-${mode}`);
+    const handedOff = (store as Store & { projectorCounters: { handedOff: number } }).projectorCounters.handedOff;
+    return { engine, mode, events, handedOff, ...drained };
+  } finally {
+    await store.close();
+  }
+}
+
+function summarize(runs: ProjectionRun[]): ProjectionSummary {
+  const us = (s: number, r: ProjectionRun): number => (s * 1e6) / r.events;
+  const main = median(runs.map((r) => us(r.mainCpuS, r)));
+  return {
+    engine: runs[0]!.engine,
+    mode: runs[0]!.mode,
+    runs: runs.length,
+    handedOff: runs.at(-1)!.handedOff,
+    mainCpuUsPerEvent: main,
+    processCpuUsPerEvent: median(runs.map((r) => us(r.processCpuS, r))),
+    capacityEventsPerS: 1e6 / main,
+    wallEventsPerS: median(runs.map((r) => r.events / r.wallS)),
+  };
+}
+
+/** Runs the projection capacity target on SQLite and (when `pgUrl` is given) PostgreSQL. */
+export async function projectionCapacity(pgUrl: string | null): Promise<{ lines: string[]; summaries: ProjectionSummary[] }> {
+  const prepared = prepareBatches();
+  const summaries: ProjectionSummary[] = [];
+  const engines: Array<[ProjectionRun['engine'], () => { open: Opener; cleanup(): void }]> = [
+    [
+      'sqlite',
+      () => {
+        let dir = '';
+        const dirs: string[] = [];
+        return {
+          open: async (fresh) => {
+            if (fresh) dirs.push((dir = mkdtempSync(join(tmpdir(), 'mcpw-bench-proj-'))));
+            return createStore({ dataDir: dir, project: false });
+          },
+          cleanup: () => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })),
+        };
+      },
+    ],
+  ];
+  if (pgUrl) {
+    engines.push([
+      'postgres',
+      () => {
+        let n = 0;
+        let schema = '';
+        return {
+          open: async (fresh) => {
+            if (fresh) schema = `proj_${process.pid}_${n++}`;
+            return createStore({ databaseUrl: pgUrl, pgSchema: schema, project: false });
+          },
+          cleanup: () => undefined,
+        };
+      },
+    ]);
+  }
+  for (const [engine, make] of engines) {
+    const { open, cleanup } = make();
+    const runs: Record<ProjectionRun['mode'], ProjectionRun[]> = { 'same process': [], 'after restart': [] };
+    try {
+      for (let r = 0; r < REPEATS; r++) {
+        for (const mode of ['same process', 'after restart'] as const) runs[mode].push(await oneRun(engine, mode, open, prepared));
+      }
+    } finally {
+      cleanup();
+    }
+    summaries.push(summarize(runs['same process']), summarize(runs['after restart']));
+  }
+  const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+  const lines = [
+    '',
+    `Projection capacity, in-process: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events appended through the store's ingest, then the projector drains them (median of ${REPEATS}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`,
+    '| engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | capacity (events/s at that CPU cost) | wall events/s |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...summaries.map((s) => `| ${s.engine} | ${s.mode} | ${s.handedOff} / ${AGENTS * BATCHES} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} |`),
+  ];
+  return { lines, summaries };
+}
+
+async function main(): Promise<void> {
+  const pgUrl = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+  const db = await freshPgDatabase(pgUrl, 'mcpw_proj');
+  const { lines, summaries } = await projectionCapacity(db?.url ?? null).finally(() => db?.drop());
+  process.stdout.write(lines.join('\n') + '\n');
+  const i = process.argv.indexOf('--json');
+  if (i >= 0 && process.argv[i + 1]) {
+    const os = await import('node:os');
+    const config = { agents: AGENTS, batchesPerAgent: BATCHES, eventsPerBatch: EVENTS, repeats: REPEATS, cpus: os.cpus().length, loadAverage1m: os.loadavg()[0] };
+    writeFileSync(process.argv[i + 1]!, JSON.stringify({ config, summaries }, null, 2) + '\n');
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`projection bench failed: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
