@@ -83,10 +83,10 @@ export async function runPackaging(settings, log) {
   mkdirSync(workDir, { recursive: true });
   const files = [];
 
-  const bundleFile = path.join(workDir, 'mcpwatch-agent.cjs');
-  const bundle = await bundleAgent({ repoRoot: REPO_ROOT, outFile: bundleFile, build });
-  log(`bundled agent ${build.version} (${build.commit}): ${(bundle.bytes / 1024 / 1024).toFixed(1)} MiB`);
-  const executables = await makeExecutables({ repoRoot: REPO_ROOT, bundleFile, outDir: settings.outDir, workDir, cacheDir: settings.cacheDir, targets: settings.targets, log });
+  const bundle = await bundleAgent({ repoRoot: REPO_ROOT, outDir: workDir, build });
+  const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
+  log(`bundled agent ${build.version} (${build.commit}): agent ${kib(bundle.bytes.agent)}, hook ${kib(bundle.bytes.hook)}, dispatcher ${kib(bundle.bytes.main)}`);
+  const executables = await makeExecutables({ repoRoot: REPO_ROOT, bundle, outDir: settings.outDir, workDir, cacheDir: settings.cacheDir, targets: settings.targets, log });
   files.push(...executables.map((e) => e.file));
   const byTarget = Object.fromEntries(executables.map((e) => [e.target, e.file]));
 

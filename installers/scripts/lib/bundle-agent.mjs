@@ -1,10 +1,16 @@
 /**
- * Bundles the agent CLI (agent/dist/cli.js and all its dependencies) into ONE CommonJS file for a
- * Node single executable. ESM-only dependencies get `import.meta.url` from sea-runtime.mjs; ps-list's
- * Windows helper lookup is routed through resolveFastlistPath (the one patch to a dependency; the
- * build fails with PATCH_NOT_APPLIED if ps-list changes shape, rather than shipping a broken
- * Windows executable).
+ * Bundles the agent for a Node single executable into three CommonJS files (sea-entry.mjs says how
+ * the executable uses them):
+ *   sea-main.cjs  the SEA's main script: a small dispatcher, with the build stamp and the SHA-256 of
+ *                 each bundle below stamped in
+ *   agent.cjs     the agent CLI (agent/dist/cli.js) and all its dependencies, plus the config table
+ *   hook.cjs      only the hook entry (agent/dist/hook-cli.js): what a client runs around every MCP
+ *                 tool call; its lazy config-table import is answered from agent.cjs
+ * ESM-only dependencies get `import.meta.url` from sea-runtime.mjs; ps-list's Windows helper lookup
+ * is routed through resolveFastlistPath (the one patch to a dependency; the build fails with
+ * PATCH_NOT_APPLIED if ps-list changes shape, rather than shipping a broken Windows executable).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -16,6 +22,13 @@ import { PackagingError, PACKAGING_ERROR_CODES } from './packaging-error.mjs';
 const SEA_DIR = fileURLToPath(new URL('../sea/', import.meta.url));
 export const SEA_RUNTIME = path.join(SEA_DIR, 'sea-runtime.mjs');
 const SEA_ENTRY = path.join(SEA_DIR, 'sea-entry.mjs');
+const SEA_AGENT = path.join(SEA_DIR, 'sea-agent.mjs');
+const SEA_HOOK = path.join(SEA_DIR, 'sea-hook.mjs');
+
+/** SEA asset keys of the two bundles (read by sea-entry.mjs through the digests stamped into it). */
+export const SEA_BUNDLE_KEYS = Object.freeze({ agent: 'mcpwatch/agent.cjs', hook: 'mcpwatch/hook.cjs' });
+/** What the hook bundle requires in place of the config table (sea-entry.mjs answers it). */
+const CONFIG_TABLE_REQUEST = 'mcpwatch-sea:config-table';
 
 /** The statement in ps-list/index.js whose path is routed through the SEA asset resolver. */
 const PS_LIST_HELPER_LINE = "const binaryPath = path.join(__dirname, 'vendor', binary);";
@@ -48,13 +61,17 @@ export function findUnbundledRequires(code) {
   return [...code.matchAll(/\brequire\(\s*["'](\.{1,2}\/[^"']*)["']\s*\)/g)].map((m) => m[1]);
 }
 
-/** esbuild plugin: resolves the entry's CLI import, picks ESM builds and patches ps-list. */
-function agentPlugin(agentCli, repoRoot) {
+/**
+ * esbuild plugin: resolves the entries' agent imports, picks ESM builds and patches ps-list. With
+ * `configTableFromAgent` (the hook bundle) the config table is not bundled: its import becomes a
+ * `require` of CONFIG_TABLE_REQUEST, which the dispatcher answers from the agent bundle.
+ */
+function agentPlugin(repoRoot, entries, { configTableFromAgent = false } = {}) {
   const fromAgent = createRequire(path.join(repoRoot, 'agent', 'package.json'));
   return {
     name: 'mcpwatch-agent',
     setup(build) {
-      build.onResolve({ filter: /^mcpwatch-agent-cli$/ }, () => ({ path: agentCli }));
+      build.onResolve({ filter: /^mcpwatch-agent-(cli|hook|config-table)$/ }, (args) => ({ path: entries[args.path] }));
       build.onResolve({ filter: new RegExp(`^(${Object.keys(ESM_BUILDS).join('|')})$`) }, (args) => ({
         path: path.join(path.dirname(fromAgent.resolve(`${args.path}/package.json`)), ESM_BUILDS[args.path]),
       }));
@@ -63,6 +80,12 @@ function agentPlugin(agentCli, repoRoot) {
         loader: 'js',
         resolveDir: path.dirname(args.path),
       }));
+      if (!configTableFromAgent) return;
+      build.onResolve({ filter: /config-table\.js$/ }, (args) => (path.resolve(args.resolveDir, args.path) === entries['mcpwatch-agent-config-table']
+        ? { path: 'config-table', namespace: 'mcpwatch-sea' }
+        : undefined));
+      build.onLoad({ filter: /^config-table$/, namespace: 'mcpwatch-sea' }, () => ({ contents: `module.exports = require(${JSON.stringify(CONFIG_TABLE_REQUEST)});`, loader: 'js' }));
+      build.onResolve({ filter: new RegExp(`^${CONFIG_TABLE_REQUEST}$`) }, () => ({ path: CONFIG_TABLE_REQUEST, external: true }));
     },
   };
 }
@@ -80,46 +103,76 @@ function withTimeout(promise, ms) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-/**
- * Bundles the agent.
- * @param {{repoRoot: string, outFile: string, build: {version: string, commit: string, nodeVersion: string}, agentCli?: string}} options
- *   agentCli: the module exporting `main(argv)`; default agent/dist/cli.js
- * @returns {Promise<{outFile: string, bytes: number}>}
- */
-export async function bundleAgent({ repoRoot, outFile, build, agentCli = path.join(repoRoot, 'agent', 'dist', 'cli.js') }) {
-  if (!existsSync(agentCli)) {
-    throw new PackagingError(PACKAGING_ERROR_CODES.AGENT_NOT_BUILT, `${agentCli} does not exist: build the agent first (npm run build)`);
+/** esbuild options every bundle shares. */
+const COMMON = Object.freeze({
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node22',
+  minify: false,
+  legalComments: 'none',
+  logLevel: 'silent',
+  metafile: true,
+});
+
+/** Runs one esbuild build and returns the output's size; refuses relative requires left in it. */
+async function buildOne(options) {
+  const result = await withTimeout(esbuild.build({ ...COMMON, ...options }), BUNDLE_TIMEOUT_MS);
+  const leftovers = findUnbundledRequires(readFileSync(options.outfile, 'utf8'));
+  if (leftovers.length > 0) {
+    throw new PackagingError(PACKAGING_ERROR_CODES.BUNDLE_FAILED, `the bundle still requires ${leftovers.slice(0, 5).join(', ')} at run time (a single executable cannot load files): add the package to ESM_BUILDS in bundle-agent.mjs`);
   }
+  return Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
+}
+
+/** SHA-256 (hex) of a file. */
+export function fileSha256(file) {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/**
+ * Bundles the agent into `outDir` (sea-main.cjs, agent.cjs, hook.cjs).
+ * @param {{repoRoot: string, outDir: string, build: {version: string, commit: string, nodeVersion: string}, agentCli?: string, hookCli?: string}} options
+ *   agentCli: the module exporting the CLI's `main(argv)`; default agent/dist/cli.js.
+ *   hookCli: the module exporting the hook's `main(argv)`; default agent/dist/hook-cli.js.
+ * @returns {Promise<{main: string, assets: Record<string, string>, bytes: {main: number, agent: number, hook: number}}>}
+ *   assets: SEA asset key → file, for the blob
+ */
+export async function bundleAgent({ repoRoot, outDir, build, agentCli = path.join(repoRoot, 'agent', 'dist', 'cli.js'), hookCli = path.join(repoRoot, 'agent', 'dist', 'hook-cli.js') }) {
+  for (const file of [agentCli, hookCli]) {
+    if (!existsSync(file)) throw new PackagingError(PACKAGING_ERROR_CODES.AGENT_NOT_BUILT, `${file} does not exist: build the agent first (npm run build)`);
+  }
+  const entries = {
+    'mcpwatch-agent-cli': agentCli,
+    'mcpwatch-agent-hook': hookCli,
+    'mcpwatch-agent-config-table': path.join(repoRoot, 'agent', 'dist', 'config', 'config-table.js'),
+  };
+  const files = { main: path.join(outDir, 'sea-main.cjs'), agent: path.join(outDir, 'agent.cjs'), hook: path.join(outDir, 'hook.cjs') };
+  // The bundles: CommonJS, whose exports the dispatcher reads. ESM-only dependencies read
+  // import.meta.url from sea-runtime.mjs (injected; esbuild keeps only what is used).
+  // Whitespace and comments go (identifiers stay): less to read and parse at every start, and no
+  // comment's typographic quote turns the whole source into a two-byte string in V8's heap.
+  const bundleOptions = {
+    minifyWhitespace: true,
+    banner: { js: "'use strict';" },
+    inject: [SEA_RUNTIME],
+    define: { 'import.meta.url': 'import_meta_url', __MCPWATCH_BUILD__: JSON.stringify(build) },
+  };
   try {
-    const result = await withTimeout(esbuild.build({
+    const agent = await buildOne({ ...bundleOptions, entryPoints: [SEA_AGENT], outfile: files.agent, plugins: [agentPlugin(repoRoot, entries)] });
+    const hook = await buildOne({ ...bundleOptions, entryPoints: [SEA_HOOK], outfile: files.hook, plugins: [agentPlugin(repoRoot, entries, { configTableFromAgent: true })] });
+    const bundles = {
+      agent: { key: SEA_BUNDLE_KEYS.agent, sha256: fileSha256(files.agent) },
+      hook: { key: SEA_BUNDLE_KEYS.hook, sha256: fileSha256(files.hook) },
+    };
+    // The dispatcher: the build stamp and the bundles' digests as constants.
+    const main = await buildOne({
       entryPoints: [SEA_ENTRY],
-      outfile: outFile,
-      bundle: true,
-      platform: 'node',
-      format: 'cjs',
-      target: 'node22',
-      minify: false,
-      legalComments: 'none',
-      // The build stamp as globalThis.__MCPWATCH_BUILD__, set before any module is evaluated so the
-      // agent can report the version it was built as (a banner, not code using the define: esbuild
-      // 0.25 panics on a define used inside an injected file).
-      // The banner starts with the strict directive: the bundle's own comes after it.
-      banner: { js: `'use strict';\nObject.defineProperty(globalThis, '__MCPWATCH_BUILD__', { value: Object.freeze(${JSON.stringify(build)}) });` },
-      logLevel: 'silent',
-      metafile: true,
-      inject: [SEA_RUNTIME],
-      define: {
-        'import.meta.url': 'import_meta_url',
-        __MCPWATCH_BUILD__: JSON.stringify(build),
-      },
-      plugins: [agentPlugin(agentCli, repoRoot)],
-    }), BUNDLE_TIMEOUT_MS);
-    const bytes = Object.values(result.metafile.outputs).reduce((sum, output) => sum + output.bytes, 0);
-    const leftovers = findUnbundledRequires(readFileSync(outFile, 'utf8'));
-    if (leftovers.length > 0) {
-      throw new PackagingError(PACKAGING_ERROR_CODES.BUNDLE_FAILED, `the bundle still requires ${leftovers.slice(0, 5).join(', ')} at run time (a single executable cannot load files): add the package to ESM_BUILDS in bundle-agent.mjs`);
-    }
-    return { outFile, bytes };
+      outfile: files.main,
+      banner: { js: "'use strict';" },
+      define: { __MCPWATCH_BUILD__: JSON.stringify(build), __MCPWATCH_SEA_BUNDLES__: JSON.stringify(bundles) },
+    });
+    return { main: files.main, assets: { [SEA_BUNDLE_KEYS.agent]: files.agent, [SEA_BUNDLE_KEYS.hook]: files.hook }, bytes: { main, agent, hook } };
   } catch (error) {
     if (error instanceof PackagingError) throw error;
     const pluginError = /** @type {{errors?: {detail?: unknown}[]}} */ (error).errors?.find((e) => e.detail instanceof PackagingError)?.detail;

@@ -1,5 +1,6 @@
 /**
- * Turns the bundled agent into Node single executables (SEA) for each target. The blob is made by
+ * Turns the bundled agent into Node single executables (SEA) for each target: the dispatcher is the
+ * SEA's main script, the agent and hook bundles are SEA assets (bundle-agent.mjs). The blob is made by
  * the linux-x64 Node binary of the SAME version as every target binary, with the code cache and
  * startup snapshot off (they are not portable across platforms). Windows blobs carry ps-list's
  * fastlist helpers and mcpwatch-winsnap (compiled here with mingw-w64; without mingw the build says
@@ -41,29 +42,56 @@ async function stripLinuxBinary(spec, file, log) {
 }
 
 /**
- * Makes the SEA preparation blob for one OS family.
+ * Makes a SEA preparation blob with the Node binary `hostNode` (same version as the target's).
+ * @param {{main: string, assets: Record<string, string>, blob: string, hostNode: string}} options
+ *   main: the main script; assets: SEA asset key → file
  * @returns {Promise<string>} blob path
  */
-async function makeBlob({ bundleFile, workDir, os, hostNode, repoRoot, log }) {
-  const blob = path.join(workDir, `sea-${os}.blob`);
+export async function makeSeaBlob({ main, assets, blob, hostNode }) {
   const config = {
-    main: bundleFile,
+    main,
     output: blob,
     disableExperimentalSEAWarning: true,
     useSnapshot: false,
     useCodeCache: false,
-    assets: {},
+    assets,
   };
+  const configFile = `${blob}.json`;
+  writeFileSync(configFile, JSON.stringify(config, null, 2));
+  await runCommand(hostNode, ['--experimental-sea-config', configFile], { cwd: path.dirname(blob) });
+  return blob;
+}
+
+/**
+ * Copies `nodeBinary` to `file`, strips it (Linux) and injects `blob` with postject.
+ * @param {{repoRoot: string, nodeBinary: string, blob: string, file: string, spec: (typeof TARGETS)[keyof typeof TARGETS], log?: (line: string) => void}} options
+ */
+export async function injectSeaBlob({ repoRoot, nodeBinary, blob, file, spec, log = () => {} }) {
+  const postject = path.join(path.dirname(createRequire(path.join(repoRoot, 'package.json')).resolve('postject/package.json')), 'dist', 'cli.js');
+  rmSync(file, { force: true });
+  copyFileSync(nodeBinary, file);
+  chmodSync(file, 0o755);
+  await stripLinuxBinary(spec, file, log);
+  const args = [postject, file, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE];
+  if (spec.macho) args.push('--macho-segment-name', 'NODE_SEA');
+  await runCommand(process.execPath, args);
+  assertSeaFuseFlipped(file);
+}
+
+/**
+ * Makes the SEA preparation blob for one OS family: the bundle's main script and assets, and for
+ * Windows the helper executables.
+ * @returns {Promise<string>} blob path
+ */
+async function makeBlob({ bundle, workDir, os, hostNode, repoRoot, log }) {
+  const assets = { ...bundle.assets };
   if (os === 'win32') {
     const psListDir = path.dirname(createRequire(path.join(repoRoot, 'agent', 'package.json')).resolve('ps-list'));
-    for (const name of FASTLIST_BINARIES) config.assets[fastlistAssetKey(name)] = path.join(psListDir, 'vendor', name);
-    if (hasTool(MINGW_GCC)) config.assets[WINSNAP_ASSET_KEY] = await compileWinsnap(path.join(repoRoot, 'installers'), workDir);
+    for (const name of FASTLIST_BINARIES) assets[fastlistAssetKey(name)] = path.join(psListDir, 'vendor', name);
+    if (hasTool(MINGW_GCC)) assets[WINSNAP_ASSET_KEY] = await compileWinsnap(path.join(repoRoot, 'installers'), workDir);
     else log(`${MINGW_GCC} not installed: the Windows executable carries no mcpwatch-winsnap (processes from fastlist without command lines or users; run scripts/install-build-tools.sh)`);
   }
-  const configFile = path.join(workDir, `sea-config-${os}.json`);
-  writeFileSync(configFile, JSON.stringify(config, null, 2));
-  await runCommand(hostNode, ['--experimental-sea-config', configFile], { cwd: workDir });
-  return blob;
+  return makeSeaBlob({ main: bundle.main, assets, blob: path.join(workDir, `sea-${os}.blob`), hostNode });
 }
 
 /**
@@ -79,30 +107,23 @@ export function assertSeaFuseFlipped(file) {
 
 /**
  * Builds the executables for `targets` into `outDir`.
- * @param {{repoRoot: string, bundleFile: string, outDir: string, workDir: string, cacheDir: string, targets: string[], log?: (line: string) => void}} options
+ * @param {{repoRoot: string, bundle: {main: string, assets: Record<string, string>}, outDir: string, workDir: string, cacheDir: string, targets: string[], log?: (line: string) => void}} options
+ *   bundle: what bundleAgent returned
  * @returns {Promise<{target: string, file: string}[]>}
  */
-export async function makeExecutables({ repoRoot, bundleFile, outDir, workDir, cacheDir, targets, log = () => {} }) {
+export async function makeExecutables({ repoRoot, bundle, outDir, workDir, cacheDir, targets, log = () => {} }) {
   mkdirSync(outDir, { recursive: true });
   mkdirSync(workDir, { recursive: true });
   const hostNode = await ensureNodeBinary(HOST_TARGET, cacheDir, log);
-  const postject = path.join(path.dirname(createRequire(path.join(repoRoot, 'package.json')).resolve('postject/package.json')), 'dist', 'cli.js');
   const blobs = new Map();
   const built = [];
   for (const target of targets) {
     const spec = TARGETS[target];
     const nodeBinary = await ensureNodeBinary(target, cacheDir, log);
-    if (!blobs.has(spec.os)) blobs.set(spec.os, await makeBlob({ bundleFile, workDir, os: spec.os, hostNode, repoRoot, log }));
+    if (!blobs.has(spec.os)) blobs.set(spec.os, await makeBlob({ bundle, workDir, os: spec.os, hostNode, repoRoot, log }));
     const file = path.join(outDir, spec.output);
-    rmSync(file, { force: true });
-    copyFileSync(nodeBinary, file);
-    chmodSync(file, 0o755);
-    await stripLinuxBinary(spec, file, log);
-    const args = [postject, file, 'NODE_SEA_BLOB', blobs.get(spec.os), '--sentinel-fuse', SEA_FUSE];
-    if (spec.macho) args.push('--macho-segment-name', 'NODE_SEA');
     log(`injecting ${target}`);
-    await runCommand(process.execPath, args);
-    assertSeaFuseFlipped(file);
+    await injectSeaBlob({ repoRoot, nodeBinary, blob: blobs.get(spec.os), file, spec, log });
     built.push({ target, file });
   }
   return built;

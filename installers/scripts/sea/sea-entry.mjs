@@ -1,24 +1,116 @@
 /**
- * Entry point of the agent's single executable. Prints the stamped build on `--version`
- * (`mcpwatch-agent --version`; bundle-agent.mjs's banner publishes it as `globalThis.__MCPWATCH_BUILD__`
- * for the agent's heartbeat), and otherwise hands the arguments to the agent CLI's `main(argv)` (resolved by the
- * bundler to agent/dist/cli.js). Exit code: main's result; 70 if main throws (it should not).
+ * Main script of the agent's single executable: a small dispatcher, so a start parses only the code
+ * its command needs (bundle-agent.mjs builds it and the two bundles it loads; make-executables.mjs
+ * embeds those as SEA assets):
+ *
+ * - `--version` / `-V`: prints the stamped build, loads nothing.
+ * - `hook …` (run by a client around every MCP tool call; DESIGN budget p95 ≤ 60 ms over the bare
+ *   start): the hook bundle (agent/dist/hook-cli.js, about 40 KB). Its one lazy import, the config table
+ *   (taken only without --state-dir and MCPWATCH_STATE_DIR), is answered from the agent bundle.
+ * - anything else: the agent bundle (agent/dist/cli.js, all of it).
+ *
+ * A bundle is compiled as a CommonJS function (exports, require, module, __filename, __dirname)
+ * whose `require` loads Node's built-in modules only: nothing is ever loaded from disk. Before it
+ * is compiled its SHA-256 is checked against the digest stamped into this script at build time.
+ * No V8 code cache: with the target's Node binary the hook bundle compiles and runs in about 7 ms
+ * with or without one (vm cachedData, measured); one blob serves every target of an OS, and a
+ * cache is valid for one binary only.
+ *
+ * Also publishes the build stamp as `globalThis.__MCPWATCH_BUILD__` for the agent's heartbeat
+ * (agent/src/runtime/agent-version.ts).
+ *
+ * A missing or damaged bundle: one line on stderr naming it and saying to reinstall; exit 70, but
+ * exit 0 for `hook`, which must never break the client's tool call (the hook's own last resort
+ * answers the same way, agent/src/hook-cli.ts). Exit code otherwise: main's result; 70 if main throws.
  */
-import { main } from 'mcpwatch-agent-cli';
+import { createHash } from 'node:crypto';
+import { createRequire, isBuiltin } from 'node:module';
+import path from 'node:path';
+import { getRawAsset } from 'node:sea';
+import vm from 'node:vm';
 
-/* global __MCPWATCH_BUILD__ */
-/** @type {{version: string, commit: string, nodeVersion: string, target: string}} */
-const build = { ...__MCPWATCH_BUILD__, target: `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}` };
+/* global __MCPWATCH_BUILD__, __MCPWATCH_SEA_BUNDLES__ */
+/** @type {{version: string, commit: string, nodeVersion: string}} */
+const BUILD = __MCPWATCH_BUILD__;
+/**
+ * Per bundle: asset key and SHA-256 of the code.
+ * @type {Record<'agent' | 'hook', {key: string, sha256: string}>}
+ */
+const BUNDLES = __MCPWATCH_SEA_BUNDLES__;
+/** What the hook bundle requires in place of its lazy config-table import (bundle-agent.mjs). */
+const CONFIG_TABLE_REQUEST = 'mcpwatch-sea:config-table';
+const EXIT_SOFTWARE = 70;
+
+Object.defineProperty(globalThis, '__MCPWATCH_BUILD__', { value: Object.freeze({ ...BUILD }) });
+
+class DamagedExecutableError extends Error {}
+
+const nodeRequire = createRequire(process.execPath);
+
+/**
+ * Asset `key` with its digest checked; throws DamagedExecutableError. A view of the executable's
+ * own memory (getRawAsset), not a copy: the agent bundle is about 3 MB.
+ */
+function verifiedAsset(key, sha256) {
+  let bytes;
+  try {
+    bytes = Buffer.from(getRawAsset(key));
+  } catch (error) {
+    throw new DamagedExecutableError(`the embedded ${key} is missing (${error instanceof Error ? error.message : String(error)})`);
+  }
+  if (createHash('sha256').update(bytes).digest('hex') !== sha256) {
+    throw new DamagedExecutableError(`the embedded ${key} is damaged (its SHA-256 is not the one it was built with)`);
+  }
+  return bytes;
+}
+
+const loaded = new Map();
+
+/**
+ * Evaluates bundle `name` once and returns its exports.
+ * @param {'agent' | 'hook'} name
+ */
+function loadBundle(name) {
+  if (loaded.has(name)) return loaded.get(name);
+  const spec = BUNDLES[name];
+  const source = verifiedAsset(spec.key, spec.sha256).toString('utf8');
+  let wrapper;
+  try {
+    wrapper = vm.compileFunction(source, ['exports', 'require', 'module', '__filename', '__dirname'], {
+      filename: `${process.execPath}/${spec.key}`,
+      importModuleDynamically: vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+    });
+  } catch (error) {
+    throw new DamagedExecutableError(`the embedded ${spec.key} does not compile (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const module = { exports: {} };
+  wrapper.call(module.exports, module.exports, bundleRequire, module, process.execPath, path.dirname(process.execPath));
+  if (typeof module.exports.main !== 'function') throw new DamagedExecutableError(`the embedded ${spec.key} exports no main()`);
+  loaded.set(name, module.exports);
+  return module.exports;
+}
+
+/** `require` inside a bundle: built-in modules, and the config table from the agent bundle. */
+function bundleRequire(request) {
+  if (request === CONFIG_TABLE_REQUEST) return loadBundle('agent').configTable;
+  if (!isBuiltin(request)) throw new Error(`the single executable loads no module from disk (${JSON.stringify(request)})`);
+  return nodeRequire(request);
+}
 
 const argv = process.argv.slice(2);
 if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-V')) {
-  process.stdout.write(`mcpwatch-agent ${build.version} (commit ${build.commit}, ${build.target}, node ${process.versions.node})\n`);
+  const target = `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
+  process.stdout.write(`mcpwatch-agent ${BUILD.version} (commit ${BUILD.commit}, ${target}, node ${process.versions.node})\n`);
 } else {
-  main(argv).then(
-    (code) => { process.exitCode = typeof code === 'number' ? code : 0; },
-    (error) => {
-      process.stderr.write(`mcpwatch-agent: unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exitCode = 70;
-    },
-  );
+  const isHook = argv[0] === 'hook';
+  const fail = (error) => {
+    const what = error instanceof DamagedExecutableError ? `${error.message}; reinstall mcpwatch-agent` : `unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+    process.stderr.write(`mcpwatch-agent: ${what}\n`);
+    process.exitCode = isHook ? 0 : EXIT_SOFTWARE;
+  };
+  try {
+    loadBundle(isHook ? 'hook' : 'agent').main(argv).then((code) => { process.exitCode = typeof code === 'number' ? code : 0; }, fail);
+  } catch (error) {
+    fail(error);
+  }
 }

@@ -3,10 +3,17 @@
  * over the bare process start). One sample = process start → exit of `mcpwatch-agent hook
  * claude-code` fed a documented PreToolUse payload on stdin, with an enforce policy cached, the
  * agent's server map for this user (200 configured servers, the called one among them: the hook
- * resolves its fingerprint) and the journal written, as Claude Code runs it. In the same run, interleaved call by call so both see
- * the same machine load: bare `node -e 0`, and, when a single executable that knows `hook` is
- * found (installers/out or installers/.cache/test-out, or BENCH_HOOK_SEA), that executable.
- * BENCH_HOOK_CALLS sets the sample count (default 200). Numbers only: no pass/fail exit code.
+ * resolves its fingerprint) and the journal written, as Claude Code runs it. In the same run,
+ * interleaved call by call so all see the same machine load:
+ *   - bare `node -e 0` (this Node) and the hook through the node bin (agent/bin/mcpwatch-agent.js);
+ *   - when a single executable that knows `hook` is found (BENCH_HOOK_SEA, else installers/out or
+ *     installers/.cache/test-out): its bare start — the unmodified Node binary it is made from
+ *     (installers/.cache/node, same version) running `-e 0`, and the executable's `--version` —
+ *     and its hook;
+ *   - BENCH_HOOK_SEA_OTHER: a second executable's hook (e.g. an older build, for an A/B).
+ * The budget rows: node-bin hook p95 minus bare node p95; executable hook p95 minus its bare Node
+ * binary's p95. BENCH_HOOK_CALLS sets the sample count (default 200). Numbers only: no pass/fail
+ * exit code.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,14 +48,23 @@ function timeProcess(cmd: string, args: string[], stdin: string | null): Promise
   });
 }
 
-function findSea(): { path: string | null; why: string } {
-  const candidates = [process.env.BENCH_HOOK_SEA, path.join(REPO_ROOT, 'installers/out/mcpwatch-agent-linux-x64'), path.join(REPO_ROOT, 'installers/.cache/test-out/mcpwatch-agent-linux-x64')].filter((p): p is string => !!p);
-  const found = candidates.find((p) => existsSync(p));
-  if (!found) return { path: null, why: 'no single executable built (npm run package)' };
+interface Sea { path: string; nodeBinary: string | null; nodeVersion: string }
+
+/** A built single executable that knows `hook`, and the unmodified Node binary it was made from. */
+function findSea(candidates: (string | undefined)[]): { sea: Sea | null; why: string } {
+  const found = candidates.filter((p): p is string => !!p).find((p) => existsSync(p));
+  if (!found) return { sea: null, why: 'no single executable built (npm run package)' };
   const help = spawnSync(found, ['hook', '--help'], { encoding: 'utf8', timeout: 10_000 });
-  if (!(help.stdout ?? '').includes('mcpwatch-agent hook')) return { path: null, why: `${path.relative(REPO_ROOT, found)} predates the hook command (rebuild with npm run package)` };
-  return { path: found, why: '' };
+  if (!(help.stdout ?? '').includes('mcpwatch-agent hook')) return { sea: null, why: `${path.relative(REPO_ROOT, found)} predates the hook command (rebuild with npm run package)` };
+  const nodeVersion = /node (\d+\.\d+\.\d+)/.exec(spawnSync(found, ['--version'], { encoding: 'utf8', timeout: 10_000 }).stdout ?? '')?.[1] ?? '';
+  const nodeBinary = path.join(REPO_ROOT, 'installers/.cache/node', `node-${process.platform}-${process.arch}-${nodeVersion}`, 'node');
+  return { sea: { path: found, nodeBinary: nodeVersion && existsSync(nodeBinary) ? nodeBinary : null, nodeVersion }, why: '' };
 }
+
+/** `p50 / p95` of samples. */
+const p50p95 = (xs: readonly number[]): string => `${fmtMs(median(xs))} / ${fmtMs(percentile(xs, 95))}`;
+/** `p50 / p95` of a minus b (each percentile taken separately). */
+const over = (a: readonly number[], b: readonly number[]): string => `${fmtMs(median(a) - median(b))} / ${fmtMs(percentile(a, 95) - percentile(b, 95))}`;
 
 async function main(): Promise<void> {
   const stateDir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-bench-hooks-'));
@@ -57,32 +73,49 @@ async function main(): Promise<void> {
   const entries = Array.from({ length: 200 }, (_, i) => ({ c: i % 4 === 0 ? 'cursor' : 'claude-code', n: i === 7 ? 'filesystem' : `server-${i}`, f: `fp${String(i).padStart(30, '0')}`, p: `@scope/mcp-server-${i}`, s: i % 3 === 0 ? 'project' : 'user', ...(i % 3 === 0 ? { d: `/home/dev/project-${i}` } : {}) }));
   mkdirSync(path.join(stateDir, 'hook-servers'));
   writeFileSync(path.join(stateDir, 'hook-servers', `${encodeURIComponent(os.userInfo().username).replace(/\./g, '%2E')}.json`), JSON.stringify({ v: 1, generatedAt: new Date().toISOString(), entries }));
-  const sea = findSea();
-  const bare: number[] = [];
-  const hookNode: number[] = [];
-  const hookSea: number[] = [];
-  // warm-up: file cache, not measured
-  for (let i = 0; i < 5; i++) {
-    await timeProcess(process.execPath, ['-e', '0'], null);
-    await timeProcess(process.execPath, [AGENT_BIN, 'hook', 'claude-code', '--state-dir', stateDir], PAYLOAD);
-    if (sea.path) await timeProcess(sea.path, ['hook', 'claude-code', '--state-dir', stateDir], PAYLOAD);
-  }
-  for (let i = 0; i < CALLS; i++) {
-    bare.push(await timeProcess(process.execPath, ['-e', '0'], null));
-    hookNode.push(await timeProcess(process.execPath, [AGENT_BIN, 'hook', 'claude-code', '--state-dir', stateDir], PAYLOAD));
-    if (sea.path) hookSea.push(await timeProcess(sea.path, ['hook', 'claude-code', '--state-dir', stateDir], PAYLOAD));
-  }
-  rmSync(stateDir, { recursive: true, force: true });
-  const p95Bare = percentile(bare, 95);
-  const rows: BenchRow[] = [
-    { what: 'bare `node -e 0` p50 / p95', value: `${fmtMs(median(bare))} / ${fmtMs(p95Bare)}`, note: `node ${process.version}` },
-    { what: 'hook (node bin) p50 / p95', value: `${fmtMs(median(hookNode))} / ${fmtMs(percentile(hookNode, 95))}` },
-    { what: 'hook (node bin) p95 over bare p95', value: fmtMs(percentile(hookNode, 95) - p95Bare), budget: '≤ 60 ms' },
+  const { sea, why } = findSea([process.env.BENCH_HOOK_SEA, path.join(REPO_ROOT, 'installers/out/mcpwatch-agent-linux-x64'), path.join(REPO_ROOT, 'installers/.cache/test-out/mcpwatch-agent-linux-x64')]);
+  const other = process.env.BENCH_HOOK_SEA_OTHER ? findSea([process.env.BENCH_HOOK_SEA_OTHER]).sea : null;
+  const hookArgs = ['hook', 'claude-code', '--state-dir', stateDir];
+  /** The measured variants, run in this order once per round. */
+  const variants: { name: string; cmd: string; args: string[]; stdin: string | null; samples: number[] }[] = [
+    { name: 'bare', cmd: process.execPath, args: ['-e', '0'], stdin: null, samples: [] },
+    { name: 'hookNode', cmd: process.execPath, args: [AGENT_BIN, ...hookArgs], stdin: PAYLOAD, samples: [] },
   ];
-  if (sea.path) {
-    rows.push({ what: 'hook (single executable) p50 / p95', value: `${fmtMs(median(hookSea))} / ${fmtMs(percentile(hookSea, 95))}`, note: path.relative(REPO_ROOT, sea.path) });
-    rows.push({ what: 'hook (single executable) p95 over bare p95', value: fmtMs(percentile(hookSea, 95) - p95Bare), budget: '≤ 60 ms' });
-  } else rows.push({ what: 'hook (single executable)', value: 'not measured', note: sea.why });
+  if (sea) {
+    if (sea.nodeBinary) variants.push({ name: 'seaBare', cmd: sea.nodeBinary, args: ['-e', '0'], stdin: null, samples: [] });
+    variants.push({ name: 'seaVersion', cmd: sea.path, args: ['--version'], stdin: null, samples: [] });
+    variants.push({ name: 'hookSea', cmd: sea.path, args: hookArgs, stdin: PAYLOAD, samples: [] });
+  }
+  if (other) variants.push({ name: 'hookOther', cmd: other.path, args: hookArgs, stdin: PAYLOAD, samples: [] });
+  // warm-up: file cache, not measured
+  for (let i = 0; i < 5; i++) for (const v of variants) await timeProcess(v.cmd, v.args, v.stdin);
+  for (let i = 0; i < CALLS; i++) for (const v of variants) v.samples.push(await timeProcess(v.cmd, v.args, v.stdin));
+  rmSync(stateDir, { recursive: true, force: true });
+  const s = Object.fromEntries(variants.map((v) => [v.name, v.samples])) as Record<string, number[]>;
+  const bare = s.bare!;
+  const hookNode = s.hookNode!;
+  const rows: BenchRow[] = [
+    { what: 'bare `node -e 0` p50 / p95', value: p50p95(bare), note: `node ${process.version}` },
+    { what: 'hook (node bin) p50 / p95', value: p50p95(hookNode) },
+    { what: 'hook (node bin) over bare node, p50 / p95', value: over(hookNode, bare), budget: 'p95 ≤ 60 ms' },
+  ];
+  if (sea) {
+    const rel = path.relative(REPO_ROOT, sea.path);
+    const seaBare = s.seaBare;
+    if (seaBare) rows.push({ what: `bare \`node -e 0\`, the executable's Node binary, p50 / p95`, value: p50p95(seaBare), note: `unmodified node ${sea.nodeVersion}` });
+    else rows.push({ what: "bare start of the executable's Node binary", value: 'not measured', note: `no node-${process.platform}-${process.arch}-${sea.nodeVersion} in installers/.cache/node` });
+    rows.push({ what: 'executable `--version` p50 / p95', value: p50p95(s.seaVersion!), note: rel });
+    rows.push({ what: 'hook (single executable) p50 / p95', value: p50p95(s.hookSea!), note: rel });
+    if (seaBare) rows.push({ what: "hook (single executable) over its Node's bare start, p50 / p95", value: over(s.hookSea!, seaBare), budget: 'p95 ≤ 60 ms' });
+    rows.push({ what: 'hook (single executable) over its `--version`, p50 / p95', value: over(s.hookSea!, s.seaVersion!) });
+    if (seaBare) rows.push({ what: "executable `--version` over its Node's bare start, p50 / p95", value: over(s.seaVersion!, seaBare) });
+  } else rows.push({ what: 'hook (single executable)', value: 'not measured', note: why });
+  if (other && s.hookOther) {
+    rows.push({ what: 'hook (BENCH_HOOK_SEA_OTHER) p50 / p95', value: p50p95(s.hookOther), note: path.relative(REPO_ROOT, other.path) });
+    if (s.hookSea) rows.push({ what: 'hook (single executable) minus BENCH_HOOK_SEA_OTHER, p50 / p95', value: over(s.hookSea, s.hookOther) });
+  }
+  const [load1, load5] = os.loadavg();
+  rows.push({ what: 'load average 1 / 5 min at the end', value: `${load1!.toFixed(2)} / ${load5!.toFixed(2)}` });
   process.stdout.write(`${formatRows(`bench:hooks — ${CALLS} calls each, process start → exit, interleaved, ${os.cpus().length} CPUs`, rows)}\n`);
 }
 
