@@ -95,6 +95,9 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
     config: o.config,
     log: o.log,
     hostInfo: o.hostInfo,
+    // `run --home DIR` watches that home only: the hook keeper and the journal pump use it too,
+    // never the machine's real homes (without --home the runtime finds them, as scan does).
+    ...(setup.values.home !== undefined ? { userHomes: async () => setup.ctx.homes } : {}),
     // Containment (containment/) loads with the first signed command: most agents never get one.
     onCommands: (commands) => {
       containment ??= import('../containment/index.js').then(
