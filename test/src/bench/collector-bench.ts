@@ -15,7 +15,8 @@
  * and how long the projection takes to drain after the last round, and reports the projected
  * events/s (events of all timed rounds / (rounds' time + drain time)).
  *
- * Targets: baseline, sqlite, sqlite-paced (agents send at BENCH_PACED_RATE events/s, default
+ * Targets: baseline, sqlite, sqlite-ingest-only (the same collector with its projector paused:
+ * the ingest request path alone), sqlite-paced (agents send at BENCH_PACED_RATE events/s, default
  * 25,000, for BENCH_PACED_S seconds, 20: the projection lag under a steady load; budget p95 <= 2 s),
  * postgres (one collector process), postgres-2 (two collector processes on one database, the
  * agents split between them; the issue's budget: >= 1.6x one process). The projection capacity
@@ -42,13 +43,14 @@ import { median, percentile, readCpu } from './bench-stats.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const COLLECTOR_BIN = resolve(here, '../../../collector/bin/mcpwatch-collector.js');
 const BASELINE_SERVER = join(here, 'bare-fastify-server.js');
+const INGEST_ONLY_SERVER = join(here, 'collector-ingest-only-server.js');
 
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 16);
 const BATCHES = Number(process.env.BENCH_BATCHES ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const EVENTS = Number(process.env.BENCH_EVENTS ?? 100);
 const PG_URL = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-paced,postgres,postgres-2').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-ingest-only,sqlite-paced,postgres,postgres-2').split(',');
 /** The paced target's total rate (events/s) and duration (s). */
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 25_000);
 const PACED_S = Number(process.env.BENCH_PACED_S ?? 20);
@@ -102,9 +104,9 @@ function startChild(args: string[], env: Record<string, string>, pattern: RegExp
   });
 }
 
-function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<string, string> = {}): Promise<Server> {
+function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<string, string> = {}, script = COLLECTOR_BIN): Promise<Server> {
   return startChild(
-    [...NODE_ARGS, COLLECTOR_BIN, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
+    [...NODE_ARGS, script, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
     {
       MCPWATCH_ENROLL_SECRET: `bench:${ENROLL_SECRET}`,
       MCPWATCH_ADMIN_TOKEN: 'bench-admin-token-0123456789',
@@ -229,7 +231,11 @@ async function projectionLag(transport: Transport): Promise<{ lagBatches: number
   return p ?? null;
 }
 
-async function benchTarget(name: string, servers: Server | Server[], enroll: boolean): Promise<TargetResult> {
+/**
+ * `projecting`: the collector projects in the background (the lag is sampled and the drain timed);
+ * false for the baseline and for the ingest-only server (projector paused).
+ */
+async function benchTarget(name: string, servers: Server | Server[], enroll: boolean, projecting = enroll): Promise<TargetResult> {
   const list = Array.isArray(servers) ? servers : [servers];
   const transports = list.map((s) => httpTransport(s.url, { maxSockets: AGENTS }));
   const pids = list.map((s) => s.child.pid);
@@ -243,10 +249,10 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
         if (!p || p.lagBatches === 0) return;
       }
     };
-    if (enroll) await waitDrained(600_000);
+    if (projecting) await waitDrained(600_000);
     const rounds: RoundResult[] = [];
     const lags: number[] = [];
-    let sampling = enroll;
+    let sampling = projecting;
     const sampler = (async () => {
       while (sampling) {
         const p = await projectionLag(probe);
@@ -265,9 +271,9 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
     await sampler;
     // Projection capacity: what was still pending when the rounds ended, over the time to drain it
     // (the collector then has nothing else to do).
-    const pendingAtEnd = enroll ? (await projectionLag(probe))?.lagBatches ?? 0 : 0;
+    const pendingAtEnd = projecting ? (await projectionLag(probe))?.lagBatches ?? 0 : 0;
     let projection: TargetResult['projection'];
-    if (enroll) {
+    if (projecting) {
       await waitDrained(600_000);
       const drainS = (Date.now() - roundsEnd) / 1000;
       const total = rounds.reduce((s, r) => s + r.events, 0);
@@ -495,6 +501,18 @@ async function main(): Promise<void> {
     const server = await startCollector(dataDir, '');
     try {
       results.push(await benchTarget('collector, SQLite', server, true));
+    } finally {
+      await server.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }
+  if (TARGETS.includes('sqlite-ingest-only')) {
+    // The same collector with its projector paused: the ingest request path alone, to split the
+    // cost of the SQLite target above into ingest and the projection that runs beside it.
+    const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-ingest-'));
+    const server = await startCollector(dataDir, '', {}, INGEST_ONLY_SERVER);
+    try {
+      results.push(await benchTarget('collector, SQLite, projection paused', server, true, false));
     } finally {
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
