@@ -13,9 +13,12 @@
  * the log row holds (IngestInput.events), after the same NUL replacement the log reader applies.
  * The cursor (projection_pending) is untouched by all this.
  *
- * Bounded: at most `maxEvents` events are held; past that the oldest entries are dropped (and
- * counted), and their batches are read from the log when projected. Callers must not modify the
- * events they hand over or take.
+ * Bounded: at most `maxEvents` events are held. When full, a new batch is NOT held (counted as
+ * dropped; the log serves it), rather than evicting the oldest: the projector works in log order,
+ * so the oldest entries are the next it needs, and evicting them would make every read miss
+ * exactly while projection is behind. An entry older than `maxAgeMs` (one the projector will never
+ * take: another collector projected it, or it was projected before it was offered) is evicted to
+ * make room. Callers must not modify the events they hand over or take.
  */
 import type { McpEvent } from '@mcpwatch/shared';
 
@@ -31,18 +34,24 @@ export interface AppendedBatch {
 
 /** Events held by default: about two seconds of ingest at 25,000 events/s (tens of MB). */
 export const DEFAULT_HANDOFF_MAX_EVENTS = 50_000;
+/** Age past which a held entry is taken for one the projector will never read (default 60 s). */
+export const DEFAULT_HANDOFF_MAX_AGE_MS = 60_000;
 
 export class ProjectionHandOff {
   readonly #maxEvents: number;
   /** In insertion (commit) order, which is also roughly log order. */
-  readonly #entries = new Map<number, AppendedBatch>();
+  readonly #entries = new Map<number, AppendedBatch & { heldAtMs: number }>();
+  readonly #maxAgeMs: number;
+  readonly #now: () => number;
   #events = 0;
   /** Counters (tests, metrics): batches taken from here, dropped at the bound. */
   hits = 0;
   dropped = 0;
 
-  constructor(maxEvents = DEFAULT_HANDOFF_MAX_EVENTS) {
+  constructor(maxEvents = DEFAULT_HANDOFF_MAX_EVENTS, opts: { maxAgeMs?: number; now?: () => number } = {}) {
     this.#maxEvents = Math.max(0, maxEvents);
+    this.#maxAgeMs = opts.maxAgeMs ?? DEFAULT_HANDOFF_MAX_AGE_MS;
+    this.#now = opts.now ?? Date.now;
   }
 
   /** Batches held now. */
@@ -50,17 +59,23 @@ export class ProjectionHandOff {
     return this.#entries.size;
   }
 
-  /** Holds `batch` for the projector (after its COMMIT). */
+  /** Holds `batch` for the projector (after its COMMIT), unless full (see the header). */
   offer(batch: AppendedBatch): void {
-    if (batch.events.length > this.#maxEvents) return;
     this.#remove(batch.logId);
-    this.#entries.set(batch.logId, batch);
-    this.#events += batch.events.length;
-    while (this.#events > this.#maxEvents) {
-      const oldest = this.#entries.keys().next().value as number;
+    const now = this.#now();
+    // Make room from stale entries only; otherwise the new batch is the one left to the log.
+    while (this.#events + batch.events.length > this.#maxEvents && this.#entries.size > 0) {
+      const [oldest, entry] = this.#entries.entries().next().value as [number, { heldAtMs: number }];
+      if (now - entry.heldAtMs < this.#maxAgeMs) break;
       this.#remove(oldest);
       this.dropped++;
     }
+    if (this.#events + batch.events.length > this.#maxEvents) {
+      this.dropped++;
+      return;
+    }
+    this.#entries.set(batch.logId, { ...batch, heldAtMs: now });
+    this.#events += batch.events.length;
   }
 
   /**

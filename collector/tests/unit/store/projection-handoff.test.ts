@@ -33,18 +33,34 @@ describe('ProjectionHandOff', () => {
     expect(h.size).toBe(0);
   });
 
-  test('past maxEvents the oldest batches are dropped and counted; a batch bigger than the bound is not held', () => {
+  test('when full a new batch is not held (the oldest stay: the projector needs them next) and is counted; a batch bigger than the bound is not held', () => {
     const h = new ProjectionHandOff(10);
     h.offer(batch(1, 4));
     h.offer(batch(2, 4));
     h.offer(batch(3, 4));
     expect(h.dropped).toBe(1);
+    expect(h.get(1, 'ag_1', 1)).toHaveLength(4);
+    expect(h.get(2, 'ag_1', 2)).toHaveLength(4);
+    expect(h.get(3, 'ag_1', 3)).toBeUndefined();
+    h.forget(1, true);
+    h.offer(batch(4, 4));
+    expect(h.get(4, 'ag_1', 4)).toHaveLength(4);
+    h.offer(batch(5, 11));
+    expect(h.get(5, 'ag_1', 5)).toBeUndefined();
+    expect(h.size).toBe(2);
+  });
+
+  test('entries older than maxAgeMs (never taken) make room for new ones', () => {
+    let now = 1_000;
+    const h = new ProjectionHandOff(8, { maxAgeMs: 500, now: () => now });
+    h.offer(batch(1, 4));
+    h.offer(batch(2, 4));
+    now += 600;
+    h.offer(batch(3, 4));
     expect(h.get(1, 'ag_1', 1)).toBeUndefined();
     expect(h.get(2, 'ag_1', 2)).toHaveLength(4);
     expect(h.get(3, 'ag_1', 3)).toHaveLength(4);
-    h.offer(batch(4, 11));
-    expect(h.get(4, 'ag_1', 4)).toBeUndefined();
-    expect(h.size).toBe(2);
+    expect(h.dropped).toBe(1);
   });
 
   test('maxEvents 0 holds nothing', () => {
