@@ -182,7 +182,10 @@ export class ProjectionWriter {
       });
     }
     if (d.heartbeat) Object.assign(update, { last_heartbeat_at: d.heartbeat.at, health: JSON.stringify(d.heartbeat.data), agent_version: d.heartbeat.data.version });
-    await trx.updateTable('endpoints').set(update).where('endpoint_id', '=', endpointId).execute();
+    // Compiled once per set of columns (sql-shapes.ts): building the query tree per batch cost ~2 % of the projection.
+    await this.shapes.run(trx, `endpoint:update:${Object.keys(update).join(',')}`, [...Object.values(update), endpointId], () =>
+      trx.updateTable('endpoints').set(update).where('endpoint_id', '=', endpointId),
+    );
   }
 
   /**
