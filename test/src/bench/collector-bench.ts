@@ -34,11 +34,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPublicKey } from 'node:crypto';
-import pg from 'pg';
 import { boundedGunzip, createStore, validateBatch, warmBatchValidator, type Store } from '@mcpwatch/collector';
 import { HEADERS, verifyBatch, type Batch } from '@mcpwatch/shared';
 import { httpTransport, makeHost, pooledKeyPair, TestAgent, type PreparedBatch, type Transport } from '@mcpwatch/testkit';
 import { median, percentile, readCpu } from './bench-stats.js';
+import { freshPgDatabase } from './pg-bench-db.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const COLLECTOR_BIN = resolve(here, '../../../collector/bin/mcpwatch-collector.js');
@@ -363,30 +363,6 @@ async function pacedTarget(name: string, server: Server): Promise<TargetResult> 
   }
 }
 
-/** A fresh PostgreSQL database for the run (dropped afterwards); null when PostgreSQL is not reachable. */
-async function freshPgDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  if (PG_URL === 'off') return null;
-  const name = `mcpw_bench_${process.pid}_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: PG_URL });
-  try {
-    await admin.connect();
-    await admin.query(`create database ${name}`);
-  } catch (e) {
-    process.stderr.write(`PostgreSQL skipped: ${(e as Error).message}\n`);
-    await admin.end().catch(() => undefined);
-    return null;
-  }
-  const u = new URL(PG_URL);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      await admin.query(`drop database if exists ${name} with (force)`).catch(() => undefined);
-      await admin.end().catch(() => undefined);
-    },
-  };
-}
-
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 /**
@@ -486,7 +462,7 @@ async function stageCosts(pgUrl: string | null): Promise<string[]> {
 async function main(): Promise<void> {
   process.stderr.write(`collector bench: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events per round, ${ROUNDS} rounds (+1 warm-up)\n`);
   const results: TargetResult[] = [];
-  const stageDb = TARGETS.includes('stages') || TARGETS.includes('postgres') ? await freshPgDatabase() : null;
+  const stageDb = TARGETS.includes('stages') || TARGETS.includes('postgres') ? await freshPgDatabase(PG_URL) : null;
   const stages = await stageCosts(stageDb?.url ?? null).finally(() => stageDb?.drop());
   if (TARGETS.includes('baseline')) {
     const server = await startBaseline();
@@ -529,7 +505,7 @@ async function main(): Promise<void> {
     }
   }
   if (TARGETS.includes('postgres')) {
-    const db = await freshPgDatabase();
+    const db = await freshPgDatabase(PG_URL);
     if (db) {
       const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-bench-pg-'));
       const server = await startCollector(dataDir, db.url);
@@ -543,7 +519,7 @@ async function main(): Promise<void> {
     }
   }
   if (TARGETS.includes('postgres-2')) {
-    const db = await freshPgDatabase();
+    const db = await freshPgDatabase(PG_URL);
     if (db) {
       const dirs = [mkdtempSync(join(tmpdir(), 'mcpw-bench-pg2a-')), mkdtempSync(join(tmpdir(), 'mcpw-bench-pg2b-'))];
       const servers: Server[] = [];
