@@ -161,6 +161,14 @@ export class Projector {
     return { hits: this.#handOff.hits, dropped: this.#handOff.dropped };
   }
 
+  /**
+   * received_at (ms) of the oldest log row still pending after the last transaction (null: none, or
+   * not known yet): the lag the scheduler weighs against softLagMs.
+   */
+  get oldestPendingMs(): number | null {
+    return this.#oldestPendingMs;
+  }
+
   /** Partitions this projector owns now. */
   get owned(): readonly number[] {
     return this.#owned;

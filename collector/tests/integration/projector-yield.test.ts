@@ -65,4 +65,30 @@ describe.each(await engineCases())('projector yields to ingest (%s)', (engine) =
     await waitFor('the projector to project while ingest stays busy', async () => (await t.store.projectionStatus()).lagBatches === 0);
     expect(projector.projectedBatches).toBe(1);
   });
+
+  test('a backlog larger than one transaction: the projector still knows how old the rest is', async () => {
+    // The scheduler projects while ingest is busy only once the oldest pending row is softLagMs old;
+    // a transaction that applied every row it took must not leave that age unknown while more wait.
+    const { agent, sender } = await enrolled(t.store);
+    for (let i = 0; i < 5; i++) await sender.send([event('server.added', agent.endpointId, serverEntry(`b${i}`))], {}, { project: false });
+    projector = new Projector({
+      engine,
+      db: t.store.db,
+      shapes: new InsertShapes(),
+      ...(engine === 'postgres' ? { ownership: new PartitionOwnership(t.store.db, t.options.pgSchema!, PG_PARTITIONS) } : {}),
+      maxBatchesPerTransaction: 2,
+    });
+    const oldestLeft = async (): Promise<number | null> => {
+      const r = await t.store.db.selectFrom('projection_pending').select('received_at').orderBy('log_id').limit(1).executeTakeFirst();
+      return r ? Date.parse(r.received_at) : null;
+    };
+    expect(await projector.projectOnce()).toBe(2);
+    expect(projector.oldestPendingMs).not.toBeNull();
+    expect(projector.oldestPendingMs).toBe(await oldestLeft());
+    expect(await projector.projectOnce()).toBe(2);
+    expect(projector.oldestPendingMs).toBe(await oldestLeft());
+    expect(await projector.projectOnce()).toBe(1);
+    expect(projector.oldestPendingMs).toBeNull();
+    expect((await t.store.projectionStatus()).lagBatches).toBe(0);
+  });
 });
