@@ -12,7 +12,9 @@
  *     and its hook;
  *   - BENCH_HOOK_SEA_OTHER: a second executable's hook (e.g. an older build, for an A/B).
  * The budget rows: node-bin hook p95 minus bare node p95; executable hook p95 minus its bare Node
- * binary's p95. BENCH_HOOK_CALLS sets the sample count (default 200). Numbers only: no pass/fail
+ * binary's p95. Wall times scale with the machine's load; on Linux each variant's mean CPU time
+ * per call (user + system, from this process's reaped-children time) is printed too, and the
+ * hooks' CPU over their bare starts. BENCH_HOOK_CALLS sets the sample count (default 200). Numbers only: no pass/fail
  * exit code.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { type BenchRow, fmtMs, formatRows, median, percentile } from './bench-stats.js';
+import { type BenchRow, fmtMs, formatRows, median, percentile, readCpu } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -37,13 +39,28 @@ const PAYLOAD = JSON.stringify({
   tool_use_id: 'toolu_bench',
 });
 
-/** Start → exit of one process, in ms; stdin written and closed at once. */
-function timeProcess(cmd: string, args: string[], stdin: string | null): Promise<number> {
+/** Reaped children's CPU time of this process, in ms (Linux /proc; null elsewhere). */
+function childrenCpuMs(): number | null {
+  const c = readCpu(process.pid);
+  return c ? (c.withChildrenS - c.selfS) * 1000 : null;
+}
+
+/**
+ * Start → exit of one process (wall ms), and its CPU time (user + system ms: the growth of this
+ * process's reaped-children time, so calls must not overlap); stdin written and closed at once.
+ */
+function timeProcess(cmd: string, args: string[], stdin: string | null): Promise<{ ms: number; cpuMs: number | null }> {
   return new Promise((resolve, reject) => {
+    const cpu0 = childrenCpuMs();
     const t0 = performance.now();
     const child = spawn(cmd, args, { stdio: [stdin === null ? 'ignore' : 'pipe', 'ignore', 'ignore'] });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+    child.on('exit', (code) => {
+      const ms = performance.now() - t0;
+      const cpu1 = childrenCpuMs();
+      if (code === 0) resolve({ ms, cpuMs: cpu0 === null || cpu1 === null ? null : cpu1 - cpu0 });
+      else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`));
+    });
     if (stdin !== null && child.stdin) child.stdin.end(stdin);
   });
 }
@@ -77,19 +94,25 @@ async function main(): Promise<void> {
   const other = process.env.BENCH_HOOK_SEA_OTHER ? findSea([process.env.BENCH_HOOK_SEA_OTHER]).sea : null;
   const hookArgs = ['hook', 'claude-code', '--state-dir', stateDir];
   /** The measured variants, run in this order once per round. */
-  const variants: { name: string; cmd: string; args: string[]; stdin: string | null; samples: number[] }[] = [
-    { name: 'bare', cmd: process.execPath, args: ['-e', '0'], stdin: null, samples: [] },
-    { name: 'hookNode', cmd: process.execPath, args: [AGENT_BIN, ...hookArgs], stdin: PAYLOAD, samples: [] },
+  const variants: { name: string; label: string; cmd: string; args: string[]; stdin: string | null; samples: number[]; cpuMs: number[] }[] = [
+    { name: 'bare', label: 'bare `node -e 0`', cmd: process.execPath, args: ['-e', '0'], stdin: null, samples: [], cpuMs: [] },
+    { name: 'hookNode', label: 'hook (node bin)', cmd: process.execPath, args: [AGENT_BIN, ...hookArgs], stdin: PAYLOAD, samples: [], cpuMs: [] },
   ];
   if (sea) {
-    if (sea.nodeBinary) variants.push({ name: 'seaBare', cmd: sea.nodeBinary, args: ['-e', '0'], stdin: null, samples: [] });
-    variants.push({ name: 'seaVersion', cmd: sea.path, args: ['--version'], stdin: null, samples: [] });
-    variants.push({ name: 'hookSea', cmd: sea.path, args: hookArgs, stdin: PAYLOAD, samples: [] });
+    if (sea.nodeBinary) variants.push({ name: 'seaBare', label: `node ${sea.nodeVersion} -e 0`, cmd: sea.nodeBinary, args: ['-e', '0'], stdin: null, samples: [], cpuMs: [] });
+    variants.push({ name: 'seaVersion', label: 'executable --version', cmd: sea.path, args: ['--version'], stdin: null, samples: [], cpuMs: [] });
+    variants.push({ name: 'hookSea', label: 'hook (single executable)', cmd: sea.path, args: hookArgs, stdin: PAYLOAD, samples: [], cpuMs: [] });
   }
-  if (other) variants.push({ name: 'hookOther', cmd: other.path, args: hookArgs, stdin: PAYLOAD, samples: [] });
+  if (other) variants.push({ name: 'hookOther', label: 'hook (BENCH_HOOK_SEA_OTHER)', cmd: other.path, args: hookArgs, stdin: PAYLOAD, samples: [], cpuMs: [] });
   // warm-up: file cache, not measured
   for (let i = 0; i < 5; i++) for (const v of variants) await timeProcess(v.cmd, v.args, v.stdin);
-  for (let i = 0; i < CALLS; i++) for (const v of variants) v.samples.push(await timeProcess(v.cmd, v.args, v.stdin));
+  for (let i = 0; i < CALLS; i++) {
+    for (const v of variants) {
+      const { ms, cpuMs } = await timeProcess(v.cmd, v.args, v.stdin);
+      v.samples.push(ms);
+      if (cpuMs !== null) v.cpuMs.push(cpuMs);
+    }
+  }
   rmSync(stateDir, { recursive: true, force: true });
   const s = Object.fromEntries(variants.map((v) => [v.name, v.samples])) as Record<string, number[]>;
   const bare = s.bare!;
@@ -113,6 +136,13 @@ async function main(): Promise<void> {
   if (other && s.hookOther) {
     rows.push({ what: 'hook (BENCH_HOOK_SEA_OTHER) p50 / p95', value: p50p95(s.hookOther), note: path.relative(REPO_ROOT, other.path) });
     if (s.hookSea) rows.push({ what: 'hook (single executable) minus BENCH_HOOK_SEA_OTHER, p50 / p95', value: over(s.hookSea, s.hookOther) });
+  }
+  // CPU time per call: what the machine's load distorts least (mean: /proc counts in clock ticks).
+  if (variants.every((v) => v.cpuMs.length === CALLS)) {
+    const cpu = Object.fromEntries(variants.map((v) => [v.name, v.cpuMs.reduce((a, b) => a + b, 0) / CALLS])) as Record<string, number>;
+    for (const v of variants) rows.push({ what: `CPU per call (user + sys, mean): ${v.label}`, value: fmtMs(cpu[v.name]!) });
+    rows.push({ what: 'hook CPU over bare node', value: fmtMs(cpu.hookNode! - cpu.bare!), note: 'node bin' });
+    if (cpu.hookSea !== undefined && cpu.seaBare !== undefined) rows.push({ what: "hook CPU over its Node's bare start", value: fmtMs(cpu.hookSea - cpu.seaBare), note: 'single executable' });
   }
   const [load1, load5] = os.loadavg();
   rows.push({ what: 'load average 1 / 5 min at the end', value: `${load1!.toFixed(2)} / ${load5!.toFixed(2)}` });
