@@ -11,6 +11,7 @@ import { eventIndexMigration } from './event-index-migration.js';
 import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { toolCallFindingsMigration } from '../tool-calls/tool-call-findings-migration.js';
 import { findingsOrderMigration } from './findings-order-migration.js';
+import { inventoryFillfactorMigration } from './inventory-fillfactor-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -349,6 +350,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0013_event_index': eventIndexMigration(engine),
     '0012_tool_call_findings': toolCallFindingsMigration(),
     '0014_findings_by_severity': findingsOrderMigration(),
+    '0015_inventory_fillfactor': inventoryFillfactorMigration(engine),
   };
 }
 
