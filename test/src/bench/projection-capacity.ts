@@ -9,7 +9,8 @@
  * ingest (store.ingestBatch: the batch log's group commit), with the projector off; then the
  * projector drains the log (awaitProjection), timed as a whole: wall time, this thread's CPU
  * (/proc/self/task/<pid>/stat) and the whole process's CPU (process.cpuUsage: also SQLite's
- * checkpoint worker and the GC threads). Two ways, in the same run, alternating:
+ * checkpoint worker and the GC threads); on PostgreSQL also the CPU of the server processes
+ * serving the bench's database (when the server runs on this machine). Two ways, in the same run, alternating:
  * - "same process": the process that appended projects (what a running collector does);
  * - "after restart": the store is closed and opened again before the drain, so every batch is
  *   read back from the log (what happens after a crash, or for another collector's batches).
@@ -30,7 +31,8 @@ import { Session } from 'node:inspector';
 import { createStore, type Store } from '@mcpwatch/collector';
 import type { Batch } from '@mcpwatch/shared';
 import { makeHost, pooledKeyPair, TestAgent, type PreparedBatch } from '@mcpwatch/testkit';
-import { clkTck, envInt, median } from './bench-stats.js';
+import pg from 'pg';
+import { clkTck, envInt, median, readCpu } from './bench-stats.js';
 import { freshPgDatabase } from './pg-bench-db.js';
 
 const AGENTS = envInt('BENCH_PROJ_AGENTS', 16);
@@ -54,6 +56,8 @@ export interface ProjectionRun {
   wallS: number;
   mainCpuS: number;
   processCpuS: number;
+  /** PostgreSQL: CPU of the server processes serving the bench's database (null: SQLite, or not readable). */
+  dbServerCpuS: number | null;
 }
 
 export interface ProjectionSummary {
@@ -65,6 +69,7 @@ export interface ProjectionSummary {
   /** Medians over the runs. */
   mainCpuUsPerEvent: number;
   processCpuUsPerEvent: number;
+  dbServerCpuUsPerEvent: number | null;
   /** 1e6 / main-thread µs per event: events/s one core spent on the projector alone would project. */
   capacityEventsPerS: number;
   wallEventsPerS: number;
@@ -134,7 +139,27 @@ const post = (method: string, params?: object): Promise<unknown> =>
   new Promise((resolveP, reject) => profiler!.post(method, params ?? {}, (e, r) => (e ? reject(e) : resolveP(r))));
 
 /** Times draining the projector. */
-async function timeDrain(store: Store, label: string): Promise<{ wallS: number; mainCpuS: number; processCpuS: number }> {
+/**
+ * CPU seconds of the PostgreSQL server processes serving the database at `url` (the bench's own
+ * database: every other backend on it is the store's), when the server runs on this machine; null
+ * otherwise (its processes cannot be read).
+ */
+async function pgServerCpuS(url: string): Promise<number | null> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  const { rows } = await client
+    .query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')
+    .finally(() => client.end());
+  let total = 0;
+  for (const r of rows) {
+    const cpu = readCpu(Number(r.pid));
+    if (!cpu) return null;
+    total += cpu.selfS;
+  }
+  return total;
+}
+
+async function timeDrain(store: Store, label: string, pgUrl: string | null): Promise<{ wallS: number; mainCpuS: number; processCpuS: number; dbServerCpuS: number | null }> {
   const dir = process.env.BENCH_PROJ_PROFILE;
   if (dir && !profiler) {
     profiler = new Session();
@@ -142,6 +167,7 @@ async function timeDrain(store: Store, label: string): Promise<{ wallS: number; 
     await post('Profiler.enable');
   }
   if (profiler) await post('Profiler.start');
+  const server0 = pgUrl ? await pgServerCpuS(pgUrl) : null;
   const cpu0 = process.cpuUsage();
   const main0 = mainThreadCpuS();
   const t0 = process.hrtime.bigint();
@@ -149,16 +175,17 @@ async function timeDrain(store: Store, label: string): Promise<{ wallS: number; 
   const wallS = Number(process.hrtime.bigint() - t0) / 1e9;
   const mainCpuS = mainThreadCpuS() - main0;
   const cpu = process.cpuUsage(cpu0);
+  const server1 = server0 === null || !pgUrl ? null : await pgServerCpuS(pgUrl);
   if (profiler && dir) {
     const { profile } = (await post('Profiler.stop')) as { profile: unknown };
     writeFileSync(join(dir, `projection-${profiles++}-${label.replace(/\W+/g, '-')}.cpuprofile`), JSON.stringify(profile));
   }
-  return { wallS, mainCpuS, processCpuS: (cpu.user + cpu.system) / 1e6 };
+  return { wallS, mainCpuS, processCpuS: (cpu.user + cpu.system) / 1e6, dbServerCpuS: server0 === null || server1 === null ? null : server1 - server0 };
 }
 
 type Opener = (fresh: boolean) => Promise<Store>;
 
-async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode'], open: Opener, prepared: ReturnType<typeof prepareBatches>): Promise<ProjectionRun> {
+async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode'], open: Opener, prepared: ReturnType<typeof prepareBatches>, pgUrl: string | null): Promise<ProjectionRun> {
   let store = await open(true);
   try {
     const events = await appendAll(store, prepared.agents, prepared.batches);
@@ -166,7 +193,7 @@ async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode
       await store.close();
       store = await open(false);
     }
-    const drained = await timeDrain(store, `${engine}-${mode}`);
+    const drained = await timeDrain(store, `${engine}-${mode}`, pgUrl);
     const handedOff = (store as Store & { projectorCounters: { handedOff: number } }).projectorCounters.handedOff;
     return { engine, mode, events, handedOff, ...drained };
   } finally {
@@ -184,6 +211,7 @@ function summarize(runs: ProjectionRun[]): ProjectionSummary {
     handedOff: runs.at(-1)!.handedOff,
     mainCpuUsPerEvent: main,
     processCpuUsPerEvent: median(runs.map((r) => us(r.processCpuS, r))),
+    dbServerCpuUsPerEvent: runs.every((r) => r.dbServerCpuS !== null) ? median(runs.map((r) => us(r.dbServerCpuS!, r))) : null,
     capacityEventsPerS: 1e6 / main,
     wallEventsPerS: median(runs.map((r) => r.events / r.wallS)),
   };
@@ -230,7 +258,7 @@ export async function projectionCapacity(pgUrl: string | null): Promise<{ lines:
     const runs: Record<ProjectionRun['mode'], ProjectionRun[]> = { 'same process': [], 'after restart': [] };
     try {
       for (let r = 0; r < REPEATS; r++) {
-        for (const mode of ['same process', 'after restart'] as const) runs[mode].push(await oneRun(engine, mode, open, prepared));
+        for (const mode of ['same process', 'after restart'] as const) runs[mode].push(await oneRun(engine, mode, open, prepared, engine === 'postgres' ? pgUrl : null));
       }
     } finally {
       cleanup();
@@ -241,9 +269,9 @@ export async function projectionCapacity(pgUrl: string | null): Promise<{ lines:
   const lines = [
     '',
     `Projection capacity, in-process: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events appended through the store's ingest, then the projector drains them (median of ${REPEATS}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`,
-    '| engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | capacity (events/s at that CPU cost) | wall events/s |',
-    '| --- | --- | --- | --- | --- | --- | --- |',
-    ...summaries.map((s) => `| ${s.engine} | ${s.mode} | ${s.handedOff} / ${AGENTS * BATCHES} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} |`),
+    '| engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | database server CPU µs / event | capacity (events/s at that main-thread CPU cost) | wall events/s |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...summaries.map((s) => `| ${s.engine} | ${s.mode} | ${s.handedOff} / ${AGENTS * BATCHES} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${s.dbServerCpuUsPerEvent === null ? '-' : s.dbServerCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} |`),
   ];
   return { lines, summaries };
 }
