@@ -37,7 +37,7 @@ export const OPTIONS: Readonly<Record<string, OptionSpec>> = Object.freeze({
   sources: { name: 'sources', type: 'list', value: 'configs,processes,sockets', description: 'what to look at (default: all; with --home: configs)' },
   'fail-on': { name: 'fail-on', type: 'string', value: 'low|medium|high|critical', description: 'exit 1 when a finding is at or above this severity' },
   'process-interval-ms': { name: 'process-interval-ms', type: 'integer', value: 'MS', min: 200, description: 'process/socket poll interval (default 5000)' },
-  'debounce-ms': { name: 'debounce-ms', type: 'integer', value: 'MS', min: 0, description: 'quiet time after a config change before rescanning (default 150)' },
+  'debounce-ms': { name: 'debounce-ms', type: 'integer', value: 'MS', min: 0, description: 'quiet time after a config change before rescanning (default 50)' },
   help: { name: 'help', type: 'boolean', description: 'show help' },
 });
 

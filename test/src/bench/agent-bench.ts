@@ -25,7 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { buildScanContext, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
+import { buildScanContext, DEFAULT_DEBOUNCE_MS, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
 import type { McpEvent } from '@mcpwatch/shared';
 import { runAgentRunBench } from './agent-run-bench.js';
 import { runProbeBench, runRugPullBench } from './probe-bench.js';
@@ -246,7 +246,7 @@ export async function benchWatchLatency(writes = envInt('BENCH_WRITES', 30)): Pr
     await watch.stop();
     rmSync(tmp, { recursive: true, force: true });
   }
-  const note = `${latencies.length} writes${missed ? `, ${missed} missed (5 s timeout)` : ''}; debounce 150 ms`;
+  const note = `${latencies.length} writes${missed ? `, ${missed} missed (5 s timeout)` : ''}; debounce ${DEFAULT_DEBOUNCE_MS} ms`;
   return [
     { what: 'config write → event printed (median)', value: fmtMs(median(latencies)), note },
     { what: 'config write → event printed (p95)', value: fmtMs(percentile(latencies, 95)), budget: '≤ 300 ms to the collector (p95)' },

@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type BenchRow, envInt, fmtMb, fmtMs, median, percentile, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
 import { freePort, stopProcess, waitForOutput } from '@mcpwatch/testkit';
+import { DEFAULT_DEBOUNCE_MS } from '@mcpwatch/agent';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -137,7 +138,7 @@ export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30)): Prom
   } finally {
     await rig.stop();
   }
-  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce 150 ms, batch sent at once when idle (else ≤ 100 ms wait), API polled every 20 ms`;
+  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce ${DEFAULT_DEBOUNCE_MS} ms, batch sent at once when idle (else ≤ 100 ms wait), API polled every 20 ms`;
   return [
     { what: 'config write → stored at collector (median)', value: fmtMs(median(latencies)), note },
     { what: 'config write → stored at collector (p95)', value: fmtMs(percentile(latencies, 95)), budget: '≤ 300 ms (p95)' },

@@ -1,7 +1,7 @@
 /**
  * Linux listening TCP sockets straight from /proc, for the tool prober (probe/, tools/), without
  * spawning `ss`/`netstat` at every probe poll: /proc/net/tcp and /proc/net/tcp6 give the
- * listening sockets with their inodes. The owner of an inode is looked up once and kept while the
+ * listening sockets with their inodes (only their listening part is read: readProcNetListeners). The owner of an inode is looked up once and kept while the
  * socket lives: first among the `priority` pids (the known MCP server processes: a few fd folders),
  * then, for inodes still unknown, by walking every /proc/<pid>/fd (lowest pid first, so a socket
  * shared by a forking server's workers is the master's; stopping once every unknown inode is
@@ -17,7 +17,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { MAX_PROCESS_ROWS, MAX_SOCKET_ROWS, type SocketRow, type SourceResult } from '../source-types.js';
-import { parseProcNet, readProcNet, socketInodes } from './socket-source.js';
+import { parseProcNet, readProcNetListeners, socketInodes } from './socket-source.js';
 
 const YIELD_EVERY = 200;
 
@@ -80,7 +80,7 @@ export function createProcListenerSource(options: ProcListenerOptions = {}): Pro
     const listening: { protocol: 'tcp' | 'tcp6'; address: string; port: number; inode: number }[] = [];
     let readAny = false;
     for (const protocol of ['tcp', 'tcp6'] as const) {
-      const text = readProcNet(procRoot, protocol);
+      const text = readProcNetListeners(procRoot, protocol);
       if (text === null) continue;
       readAny = true;
       for (const s of parseProcNet(text, protocol, 'LISTEN')) {

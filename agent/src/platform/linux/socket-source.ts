@@ -6,7 +6,7 @@
  * (see ProcSocketCache). Never throws: a /proc that cannot
  * be read comes back as `{ ok: false }` (the caller falls back to systeminformation).
  */
-import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, readdirSync, readlinkSync } from 'node:fs';
 import { MAX_SOCKET_ROWS, type SocketRow, type SourceResult } from '../source-types.js';
 
 /** TCP states of /proc/net/tcp (include/net/tcp_states.h). */
@@ -92,6 +92,61 @@ export function readProcNet(procRoot: string, protocol: 'tcp' | 'tcp6'): string 
     return readFileSync(`${procRoot}/net/${protocol}`, 'utf8').slice(0, MAX_NET_BYTES);
   } catch {
     return null;
+  }
+}
+
+/** Bytes asked for per read of the LISTEN prefix (the kernel formats about this much per call). */
+const LISTEN_READ_BYTES = 4096;
+
+/**
+ * Whether the complete lines of a /proc/net/tcp[6] text (header skipped) include one whose
+ * state is not LISTEN (0A). `from` is where to start looking (a line start).
+ */
+function hasNonListenLine(text: string, from: number): boolean {
+  let start = from;
+  for (;;) {
+    const end = text.indexOf('\n', start);
+    if (end < 0) return false;
+    const f = text.slice(start, end).trim().split(/\s+/);
+    if (f.length >= 4 && f[0] !== 'sl' && (f[3] ?? '').toUpperCase() !== '0A') return true;
+    start = end + 1;
+  }
+}
+
+/**
+ * The listening sockets' part of /proc/net/tcp or tcp6. The kernel prints its listening hash
+ * first and the established hash after it (net/ipv4/tcp_ipv4.c, tcp_get_idx: listening_get_idx,
+ * then established_get_idx; tcp6 the same through tcp_seq_ops), so reading stops after the
+ * chunk holding the first line in another state: formatting the established part (every
+ * connection, TIME_WAIT included, through a walk of the whole connection hash) is most of what
+ * reading the table costs on a busy machine. The text ends at a line end (a record cut by the
+ * last read is left out). Parse it with onlyState 'LISTEN'. At most MAX_NET_BYTES; null when
+ * unreadable.
+ */
+export function readProcNetListeners(procRoot: string, protocol: 'tcp' | 'tcp6'): string | null {
+  let fd: number;
+  try {
+    fd = openSync(`${procRoot}/net/${protocol}`, 'r');
+  } catch {
+    return null;
+  }
+  try {
+    const buf = Buffer.allocUnsafe(LISTEN_READ_BYTES);
+    let text = '';
+    let checked = 0;
+    while (text.length < MAX_NET_BYTES) {
+      const n = readSync(fd, buf, 0, buf.length, null);
+      if (n <= 0) break;
+      text += buf.toString('latin1', 0, n);
+      const lastNl = text.lastIndexOf('\n');
+      if (hasNonListenLine(text, checked)) return text.slice(0, lastNl + 1);
+      if (lastNl >= 0) checked = lastNl + 1;
+    }
+    return text.slice(0, MAX_NET_BYTES);
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
   }
 }
 
