@@ -13,6 +13,15 @@
  * is paid once per group. A failed COMMIT fails every batch of the group (503: agents resend).
  * Within a group, batches run in (agent, seq) order so PostgreSQL row locks (the agent row FOR
  * UPDATE) are always taken in the same order: collectors sharing PostgreSQL cannot deadlock.
+ *
+ * Durability of an ack: the COMMIT that holds the batch is on disk before the ack. PostgreSQL:
+ * synchronous_commit as the server has it (on by default: the WAL is flushed at COMMIT). SQLite
+ * (WAL journal): the connection runs synchronous=NORMAL (a commit that survives a crash of the
+ * process, kill -9, but not of the machine: the WAL is fsynced only at checkpoints), and each
+ * append group switches it to FULL around its transaction, so its COMMIT fsyncs the WAL, and with it
+ * every frame before it. One fsync per group, not per batch (group commit). The projector's and
+ * other transactions stay NORMAL: a power loss can undo only the latest of those, whose log rows
+ * are then still pending and are projected again.
  */
 import { sql, type Kysely } from 'kysely';
 import { Errors } from '../errors.js';
@@ -118,7 +127,10 @@ export class BatchLog {
     group.sort((a, b) => (a.input.agent.agentId < b.input.agent.agentId ? -1 : a.input.agent.agentId > b.input.agent.agentId ? 1 : a.input.seq - b.input.seq));
     const outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }> = [];
     const appended: AppendedBatch[] = [];
+    const sqlite = this.#o.engine === 'sqlite';
     try {
+      // SQLite cannot change the safety level inside a transaction: set around it (see header).
+      if (sqlite) await sql`pragma synchronous = full`.execute(this.#o.db);
       await this.#o.db.transaction().execute(async (trx) => {
         for (const item of group) {
           if (group.length === 1) {
@@ -142,6 +154,8 @@ export class BatchLog {
       const error = this.#o.classify(e);
       for (const item of group) item.reject(error);
       return;
+    } finally {
+      if (sqlite) await sql`pragma synchronous = normal`.execute(this.#o.db).catch(() => undefined);
     }
     group.forEach((item, i) => {
       const o = outcomes[i]!;

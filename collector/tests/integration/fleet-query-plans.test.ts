@@ -5,31 +5,10 @@
  * matching row. The SQL is the store's own (captured as better-sqlite3 runs it); the plan is
  * SQLite's EXPLAIN QUERY PLAN for it.
  */
-import BetterSqlite3 from 'better-sqlite3';
 import { CompiledQuery } from 'kysely';
+import { statementsRunBy } from '../support/sqlite-statements.js';
 import { openTestStore, type TestStore } from '../support/test-store.js';
 import { enrolled, finding, hostInfo, serverEntry, snapshot } from '../support/store-fixtures.js';
-
-type StatementProto = { all: (...args: unknown[]) => unknown; source: string };
-
-/** The statements better-sqlite3 read rows with while `fn` ran (text and parameters). */
-async function readsOf(fn: () => Promise<unknown>): Promise<Array<{ sql: string; params: unknown[] }>> {
-  const probe = new BetterSqlite3(':memory:');
-  const proto = Object.getPrototypeOf(probe.prepare('select 1')) as StatementProto;
-  probe.close();
-  const all = proto.all;
-  const seen: Array<{ sql: string; params: unknown[] }> = [];
-  proto.all = function (this: StatementProto, ...args: unknown[]) {
-    seen.push({ sql: this.source, params: (Array.isArray(args[0]) ? args[0] : args) as unknown[] });
-    return all.apply(this, args);
-  };
-  try {
-    await fn();
-  } finally {
-    proto.all = all;
-  }
-  return seen;
-}
 
 describe('fleet query plans (sqlite)', () => {
   let t: TestStore;
@@ -52,7 +31,7 @@ describe('fleet query plans (sqlite)', () => {
   }
 
   test('findings by severity: the first rows of findings_by_severity, no sort', async () => {
-    const reads = await readsOf(() => t.store.listFindings({ severity: 'high', limit: 50 }));
+    const reads = await statementsRunBy(() => t.store.listFindings({ severity: 'high', limit: 50 }));
     const page = reads.find((r) => /from "findings"/.test(r.sql) && /order by/.test(r.sql))!;
     expect(page).toBeDefined();
     const plan = await planOf(page);
@@ -62,7 +41,7 @@ describe('fleet query plans (sqlite)', () => {
 
   test('who runs server X: the first rows of servers_fingerprint, no sort', async () => {
     const fingerprint = serverEntry('github').fingerprint;
-    const reads = await readsOf(() => t.store.serverEndpoints(fingerprint, { limit: 50 }));
+    const reads = await statementsRunBy(() => t.store.serverEndpoints(fingerprint, { limit: 50 }));
     const page = reads.find((r) => /from "servers"/.test(r.sql))!;
     expect(page).toBeDefined();
     const plan = await planOf(page);
