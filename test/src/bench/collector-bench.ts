@@ -35,7 +35,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPublicKey } from 'node:crypto';
 import { boundedGunzip, createStore, validateBatch, warmBatchValidator, type Store } from '@mcpwatch/collector';
-import { HEADERS, verifyBatch, type Batch } from '@mcpwatch/shared';
+import { HEADERS, sha256Hex, verifyBatch, type Batch } from '@mcpwatch/shared';
 import { httpTransport, makeHost, pooledKeyPair, TestAgent, type PreparedBatch, type Transport } from '@mcpwatch/testkit';
 import { median, percentile, readCpu } from './bench-stats.js';
 import { freshPgDatabase } from './pg-bench-db.js';
@@ -370,7 +370,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
  * at a time (one core, no HTTP): verify, gunzip, JSON.parse, schema validation, and the store's
  * ingest transaction on SQLite and PostgreSQL. Median ms per batch over STAGE_BATCHES batches.
  */
-const stageRows: Array<{ stage: string; msPerBatch: number | null; note: string | undefined }> = [];
+const stageRows: Array<{ stage: string; msPerBatch: number | null; cpuUsPerBatch: number | null; note: string | undefined }> = [];
 
 async function stageCosts(pgUrl: string | null): Promise<string[]> {
   const STAGE_BATCHES = 30;
@@ -385,19 +385,25 @@ async function stageCosts(pgUrl: string | null): Promise<string[]> {
   const key = createPublicKey(pooledKeyPair(0).publicKeyPem);
   warmBatchValidator();
   const rows: Array<[string, number | string]> = [];
+  /** CPU µs per batch of each timed stage (process.cpuUsage over all its batches), by stage name. */
+  const cpuUs = new Map<string, number>();
   const time = async (name: string, fn: (p: PreparedBatch, i: number) => unknown): Promise<void> => {
     await fn(prepared[0] as PreparedBatch, 0); // warm
     const ms: number[] = [];
+    const cpu0 = process.cpuUsage();
     for (let i = 1; i <= STAGE_BATCHES; i++) {
       const t = process.hrtime.bigint();
       await fn(prepared[i] as PreparedBatch, i);
       ms.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
+    const cpu = process.cpuUsage(cpu0);
+    cpuUs.set(name, (cpu.user + cpu.system) / STAGE_BATCHES);
     rows.push([name, median(ms)]);
   };
   await time('verify signature', (p) => verifyBatch(key, 'ag_stage', p.seq, Number(p.headers[HEADERS.timestamp]), p.body, p.headers[HEADERS.signature] as string));
   await time('gunzip (bounded)', (p) => boundedGunzip(p.body, 32 * 1024 * 1024));
   await time('JSON.parse', (p) => JSON.parse(p.json.toString('utf8')));
+  await time('sha256 of the inflated body (chain hash)', (p) => sha256Hex(p.json));
   const parsed = prepared.map((p) => JSON.parse(p.json.toString('utf8')) as unknown);
   await time('schema validation (ajv)', (_p, i) => validateBatch(parsed[i]));
   const storeStage = async (name: string, store: Store): Promise<void> => {
@@ -447,14 +453,14 @@ async function stageCosts(pgUrl: string | null): Promise<string[]> {
       }
     }
   }
-  stageRows.push(...rows.map(([n, ms]) => ({ stage: n, msPerBatch: typeof ms === 'string' ? null : ms, note: typeof ms === 'string' ? ms : undefined })));
+  stageRows.push(...rows.map(([n, ms]) => ({ stage: n, msPerBatch: typeof ms === 'string' ? null : ms, cpuUsPerBatch: cpuUs.get(n) ?? null, note: typeof ms === 'string' ? ms : undefined })));
   return [
     '',
     `Stage costs, in-process, one batch at a time (median of ${STAGE_BATCHES} batches of ${EVENTS} events):`,
-    '| stage | ms / batch | µs / event | events/s one core could do at this stage alone |',
-    '| --- | --- | --- | --- |',
+    '| stage | ms / batch (median wall) | CPU µs / batch | µs / event | events/s one core could do at this stage alone |',
+    '| --- | --- | --- | --- | --- |',
     ...rows.map(([n, ms]) =>
-      typeof ms === 'string' ? `| ${n} | ${ms} | | |` : `| ${n} | ${ms.toFixed(2)} | ${((ms * 1000) / EVENTS).toFixed(1)} | ${fmt((EVENTS * 1000) / ms)} |`,
+      typeof ms === 'string' ? `| ${n} | ${ms} | | | |` : `| ${n} | ${ms.toFixed(2)} | ${cpuUs.has(n) ? Math.round(cpuUs.get(n)!) : '-'} | ${((ms * 1000) / EVENTS).toFixed(1)} | ${fmt((EVENTS * 1000) / ms)} |`,
     ),
   ];
 }
@@ -550,6 +556,12 @@ async function main(): Promise<void> {
       `| ${r.name} | ${fmt(r.paced!.achievedEventsPerS)} (${fmt(r.paced!.targetEventsPerS)}) | ${r.p50Ms.toFixed(1)} / ${r.p99Ms.toFixed(1)} ms | ${r.paced!.lagP50S.toFixed(2)} / ${r.paced!.lagP95S.toFixed(2)} / ${r.paced!.lagMaxS.toFixed(2)} s | ${r.paced!.seconds.toFixed(1)} |`,
     ]),
     '',
+    // Where the collector's CPU goes per batch: HTTP alone (baseline), the ingest path alone
+    // (projection paused), and ingest with projection beside it; the difference is the projection.
+    `server CPU per ${EVENTS}-event batch: ${results
+      .filter((r) => r.cpuSPer100k !== null && !r.paced)
+      .map((r) => `${r.name} ${Math.round(((r.cpuSPer100k as number) * 1e6 * EVENTS) / 100_000)} µs`)
+      .join('; ')}`,
     `budget (DESIGN.md): >= 100,000 events/s with SQLite; concurrency ${AGENTS} agents over loopback HTTP; senders share the machine (${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end).`,
     ...stages,
   ];

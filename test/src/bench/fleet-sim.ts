@@ -265,6 +265,20 @@ function startCollector(dataDir: string, port: number): Promise<ChildProcess> {
   });
 }
 
+/**
+ * The main thread's scheduler figures (/proc/PID/schedstat, ns): time on a CPU and time runnable
+ * but waiting for one. On a shared machine the wait is the part of the collector's latency that
+ * other processes cause.
+ */
+function schedstat(pid: number): { onCpuNs: number; waitNs: number } | null {
+  try {
+    const [on, wait] = readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number);
+    return on === undefined || wait === undefined ? null : { onCpuNs: on, waitNs: wait };
+  } catch {
+    return null;
+  }
+}
+
 function rssBytes(pid: number): number | null {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -320,6 +334,7 @@ async function orchestrate(): Promise<void> {
 
   // The measured phase.
   const cpu0 = readCpu(collector.pid!);
+  const sched0 = schedstat(collector.pid!);
   const phase0 = Date.now();
   for (const k of kids) k.send('go');
   const lags: number[] = [];
@@ -360,6 +375,7 @@ async function orchestrate(): Promise<void> {
   })();
   await sleep(outageAt * durationS * 1000);
   cpuBeforeOutage = (readCpu(collector.pid!)?.selfS ?? 0) - (cpu0?.selfS ?? 0);
+  const schedBefore = schedstat(collector.pid!);
   up = false;
   const outageStart = Date.now();
   collector.kill('SIGKILL');
@@ -367,6 +383,7 @@ async function orchestrate(): Promise<void> {
   await sleep(outageS * 1000);
   collector = await startCollector(dataDir, port);
   const cpu1 = readCpu(collector.pid!);
+  const sched1 = schedstat(collector.pid!);
   restartAt = Date.now();
   up = true;
   await Promise.all([sampler, querier]);
@@ -379,6 +396,11 @@ async function orchestrate(): Promise<void> {
     if ((r?.json as { projection?: { lagBatches: number } } | undefined)?.projection?.lagBatches === 0) break;
   }
   const cpuAfter = (readCpu(collector.pid!)?.selfS ?? 0) - (cpu1?.selfS ?? 0);
+  const schedAfter = schedstat(collector.pid!);
+  // The collector's main thread: of the time it was runnable, how much it waited for a CPU.
+  const sched = [sched0 && schedBefore ? [schedBefore.onCpuNs - sched0.onCpuNs, schedBefore.waitNs - sched0.waitNs] : [0, 0], sched1 && schedAfter ? [schedAfter.onCpuNs - sched1.onCpuNs, schedAfter.waitNs - sched1.waitNs] : [0, 0]];
+  const onCpuNs = sched[0]![0]! + sched[1]![0]!;
+  const waitNs = sched[0]![1]! + sched[1]![1]!;
   const wallS = (Date.now() - phase0) / 1000;
   const latencies = all.flatMap((s) => s.latencies as number[]);
   const sentAts = all.flatMap((s) => s.sentAt as number[]);
@@ -412,6 +434,7 @@ async function orchestrate(): Promise<void> {
     stormDrainS: drainedAts ? (Math.max(...drainedAts) - restartAt) / 1000 : null,
     collectorCpuS: cpuBeforeOutage + cpuAfter,
     collectorCpuPercentOfOneCore: ((cpuBeforeOutage + cpuAfter) / Math.max(1, wallS - outageS)) * 100,
+    collectorMainThread: { onCpuS: onCpuNs / 1e9, runQueueWaitS: waitNs / 1e9, waitShareOfRunnable: onCpuNs + waitNs > 0 ? waitNs / (onCpuNs + waitNs) : null },
     collectorRssMaxBytes: rssMax,
     databaseBytesPerEndpoint: dbBytes / endpoints,
     sharedKeyMaterial: 'two pooled RSA-2048 key pairs for all simulated agents (certificates, agent ids, chains and signatures per endpoint)',
@@ -436,6 +459,7 @@ async function orchestrate(): Promise<void> {
       row('fleet query p95', `${figures.fleetQueryMs.p95.toFixed(1)} ms (${queries.length} queries)`),
       row('reconnect storm drained in', figures.stormDrainS === null ? 'not within 300 s' : `${figures.stormDrainS.toFixed(1)} s`),
       row('collector CPU', `${figures.collectorCpuS.toFixed(1)} s (${figures.collectorCpuPercentOfOneCore.toFixed(0)}% of one core)`),
+      row('collector main thread: on CPU / waiting for a CPU', `${(onCpuNs / 1e9).toFixed(1)} s / ${(waitNs / 1e9).toFixed(1)} s (${onCpuNs + waitNs > 0 ? ((100 * waitNs) / (onCpuNs + waitNs)).toFixed(0) : '-'}% of its runnable time spent waiting: other processes)`),
       row('collector RSS max', `${(rssMax / 1048576).toFixed(0)} MiB`),
       row('database bytes / endpoint', figures.databaseBytesPerEndpoint.toFixed(0)),
       `load average 1 min at the end: ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`,
