@@ -19,7 +19,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { TARGETS } from './lib/node-binaries.mjs';
+import { HOST_TARGET, TARGETS, ensureNodeBinary } from './lib/node-binaries.mjs';
 import { readBuildInfo } from './lib/build-info.mjs';
 import { bundleAgent } from './lib/bundle-agent.mjs';
 import { makeExecutables } from './lib/make-executables.mjs';
@@ -83,9 +83,11 @@ export async function runPackaging(settings, log) {
   mkdirSync(workDir, { recursive: true });
   const files = [];
 
-  const bundle = await bundleAgent({ repoRoot: REPO_ROOT, outDir: workDir, build });
+  // The agent bundle's V8 code cache can only be made by the target's own Node binary: the host's.
+  const codeCache = settings.targets.includes(HOST_TARGET) ? { target: HOST_TARGET, node: await ensureNodeBinary(HOST_TARGET, settings.cacheDir, log) } : null;
+  const bundle = await bundleAgent({ repoRoot: REPO_ROOT, outDir: workDir, build, codeCache });
   const kib = (bytes) => `${(bytes / 1024).toFixed(0)} KiB`;
-  log(`bundled agent ${build.version} (${build.commit}): agent ${kib(bundle.bytes.agent)}, hook ${kib(bundle.bytes.hook)}, dispatcher ${kib(bundle.bytes.main)}`);
+  log(`bundled agent ${build.version} (${build.commit}): agent ${kib(bundle.bytes.agent)}, hook ${kib(bundle.bytes.hook)}, dispatcher ${kib(bundle.bytes.main)}${codeCache ? `, agent code cache for ${codeCache.target} ${kib(bundle.bytes.agentCodeCache)}` : ''}`);
   const executables = await makeExecutables({ repoRoot: REPO_ROOT, bundle, outDir: settings.outDir, workDir, cacheDir: settings.cacheDir, targets: settings.targets, log });
   files.push(...executables.map((e) => e.file));
   const byTarget = Object.fromEntries(executables.map((e) => [e.target, e.file]));

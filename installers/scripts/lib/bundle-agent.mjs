@@ -6,27 +6,31 @@
  *   agent.cjs     the agent CLI (agent/dist/cli.js) and all its dependencies, plus the config table
  *   hook.cjs      only the hook entry (agent/dist/hook-cli.js): what a client runs around every MCP
  *                 tool call; its lazy config-table import is answered from agent.cjs
+ *   agent.cjs.v8cache  optional: agent.cjs's V8 code cache, made by one target's Node binary
+ *                 (sea/make-code-cache.mjs), for that target's executable only
  * ESM-only dependencies get `import.meta.url` from sea-runtime.mjs; ps-list's Windows helper lookup
  * is routed through resolveFastlistPath (the one patch to a dependency; the build fails with
  * PATCH_NOT_APPLIED if ps-list changes shape, rather than shipping a broken Windows executable).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import * as esbuild from 'esbuild';
 import { PackagingError, PACKAGING_ERROR_CODES } from './packaging-error.mjs';
+import { runCommand } from './run-command.mjs';
 
 const SEA_DIR = fileURLToPath(new URL('../sea/', import.meta.url));
 export const SEA_RUNTIME = path.join(SEA_DIR, 'sea-runtime.mjs');
 const SEA_ENTRY = path.join(SEA_DIR, 'sea-entry.mjs');
 const SEA_AGENT = path.join(SEA_DIR, 'sea-agent.mjs');
 const SEA_HOOK = path.join(SEA_DIR, 'sea-hook.mjs');
+const MAKE_CODE_CACHE = path.join(SEA_DIR, 'make-code-cache.mjs');
 
 /** SEA asset keys of the two bundles (read by sea-entry.mjs through the digests stamped into it). */
-export const SEA_BUNDLE_KEYS = Object.freeze({ agent: 'mcpwatch/agent.cjs', hook: 'mcpwatch/hook.cjs' });
+export const SEA_BUNDLE_KEYS = Object.freeze({ agent: 'mcpwatch/agent.cjs', hook: 'mcpwatch/hook.cjs', agentCodeCache: 'mcpwatch/agent.cjs.v8cache' });
 /** What the hook bundle requires in place of the config table (sea-entry.mjs answers it). */
 const CONFIG_TABLE_REQUEST = 'mcpwatch-sea:config-table';
 
@@ -131,14 +135,16 @@ export function fileSha256(file) {
 }
 
 /**
- * Bundles the agent into `outDir` (sea-main.cjs, agent.cjs, hook.cjs).
- * @param {{repoRoot: string, outDir: string, build: {version: string, commit: string, nodeVersion: string}, agentCli?: string, hookCli?: string}} options
+ * Bundles the agent into `outDir` (sea-main.cjs, agent.cjs, hook.cjs, and with `codeCache`
+ * agent.cjs.v8cache).
+ * @param {{repoRoot: string, outDir: string, build: {version: string, commit: string, nodeVersion: string}, agentCli?: string, hookCli?: string, codeCache?: {target: string, node: string} | null}} options
  *   agentCli: the module exporting the CLI's `main(argv)`; default agent/dist/cli.js.
  *   hookCli: the module exporting the hook's `main(argv)`; default agent/dist/hook-cli.js.
- * @returns {Promise<{main: string, assets: Record<string, string>, bytes: {main: number, agent: number, hook: number}}>}
- *   assets: SEA asset key → file, for the blob
+ *   codeCache: make agent.cjs's V8 code cache with `node`, the Node binary of executable `target`.
+ * @returns {Promise<{main: string, assets: Record<string, string>, codeCache: {target: string, assets: Record<string, string>} | null, bytes: {main: number, agent: number, hook: number, agentCodeCache: number}}>}
+ *   assets: SEA asset key → file, for every blob; codeCache.assets: only for the blob of codeCache.target
  */
-export async function bundleAgent({ repoRoot, outDir, build, agentCli = path.join(repoRoot, 'agent', 'dist', 'cli.js'), hookCli = path.join(repoRoot, 'agent', 'dist', 'hook-cli.js') }) {
+export async function bundleAgent({ repoRoot, outDir, build, agentCli = path.join(repoRoot, 'agent', 'dist', 'cli.js'), hookCli = path.join(repoRoot, 'agent', 'dist', 'hook-cli.js'), codeCache = null }) {
   for (const file of [agentCli, hookCli]) {
     if (!existsSync(file)) throw new PackagingError(PACKAGING_ERROR_CODES.AGENT_NOT_BUILT, `${file} does not exist: build the agent first (npm run build)`);
   }
@@ -147,7 +153,7 @@ export async function bundleAgent({ repoRoot, outDir, build, agentCli = path.joi
     'mcpwatch-agent-hook': hookCli,
     'mcpwatch-agent-config-table': path.join(repoRoot, 'agent', 'dist', 'config', 'config-table.js'),
   };
-  const files = { main: path.join(outDir, 'sea-main.cjs'), agent: path.join(outDir, 'agent.cjs'), hook: path.join(outDir, 'hook.cjs') };
+  const files = { main: path.join(outDir, 'sea-main.cjs'), agent: path.join(outDir, 'agent.cjs'), hook: path.join(outDir, 'hook.cjs'), agentCodeCache: path.join(outDir, 'agent.cjs.v8cache') };
   // The bundles: CommonJS, whose exports the dispatcher reads. ESM-only dependencies read
   // import.meta.url from sea-runtime.mjs (injected; esbuild keeps only what is used).
   // Whitespace and comments go (identifiers stay): less to read and parse at every start, and no
@@ -165,6 +171,14 @@ export async function bundleAgent({ repoRoot, outDir, build, agentCli = path.joi
       agent: { key: SEA_BUNDLE_KEYS.agent, sha256: fileSha256(files.agent) },
       hook: { key: SEA_BUNDLE_KEYS.hook, sha256: fileSha256(files.hook) },
     };
+    if (codeCache) {
+      try {
+        await runCommand(codeCache.node, [MAKE_CODE_CACHE, files.agent, files.agentCodeCache]);
+      } catch (error) {
+        throw new PackagingError(PACKAGING_ERROR_CODES.BUNDLE_FAILED, `could not make the agent bundle's code cache with ${codeCache.node}: ${error instanceof Error ? error.message : String(error)}`, error);
+      }
+      bundles.agent.cache = { key: SEA_BUNDLE_KEYS.agentCodeCache, sha256: fileSha256(files.agentCodeCache) };
+    }
     // The dispatcher: the build stamp and the bundles' digests as constants.
     const main = await buildOne({
       entryPoints: [SEA_ENTRY],
@@ -172,7 +186,12 @@ export async function bundleAgent({ repoRoot, outDir, build, agentCli = path.joi
       banner: { js: "'use strict';" },
       define: { __MCPWATCH_BUILD__: JSON.stringify(build), __MCPWATCH_SEA_BUNDLES__: JSON.stringify(bundles) },
     });
-    return { main: files.main, assets: { [SEA_BUNDLE_KEYS.agent]: files.agent, [SEA_BUNDLE_KEYS.hook]: files.hook }, bytes: { main, agent, hook } };
+    return {
+      main: files.main,
+      assets: { [SEA_BUNDLE_KEYS.agent]: files.agent, [SEA_BUNDLE_KEYS.hook]: files.hook },
+      codeCache: codeCache ? { target: codeCache.target, assets: { [SEA_BUNDLE_KEYS.agentCodeCache]: files.agentCodeCache } } : null,
+      bytes: { main, agent, hook, agentCodeCache: codeCache ? statSync(files.agentCodeCache).size : 0 },
+    };
   } catch (error) {
     if (error instanceof PackagingError) throw error;
     const pluginError = /** @type {{errors?: {detail?: unknown}[]}} */ (error).errors?.find((e) => e.detail instanceof PackagingError)?.detail;

@@ -1,8 +1,9 @@
 /**
  * Turns the bundled agent into Node single executables (SEA) for each target: the dispatcher is the
  * SEA's main script, the agent and hook bundles are SEA assets (bundle-agent.mjs). The blob is made by
- * the linux-x64 Node binary of the SAME version as every target binary, with the code cache and
- * startup snapshot off (they are not portable across platforms). Windows blobs carry ps-list's
+ * the linux-x64 Node binary of the SAME version as every target binary, with Node's own code cache
+ * and startup snapshot off (they are not portable across platforms); the agent bundle's code cache,
+ * made by one target's binary, goes into that target's blob only. Windows blobs carry ps-list's
  * fastlist helpers and mcpwatch-winsnap (compiled here with mingw-w64; without mingw the build says
  * so and the executable's Windows sources fall back to fastlist and netstat) as SEA assets. postject injects the blob; for Mach-O targets into the NODE_SEA
  * segment. Injection invalidates the Node binaries' own signatures: macOS outputs must be re-signed
@@ -79,19 +80,19 @@ export async function injectSeaBlob({ repoRoot, nodeBinary, blob, file, spec, lo
 }
 
 /**
- * Makes the SEA preparation blob for one OS family: the bundle's main script and assets, and for
- * Windows the helper executables.
+ * Makes a SEA preparation blob: the bundle's main script and assets, the code cache when it was
+ * made for `target`, and for Windows the helper executables.
  * @returns {Promise<string>} blob path
  */
-async function makeBlob({ bundle, workDir, os, hostNode, repoRoot, log }) {
-  const assets = { ...bundle.assets };
+async function makeBlob({ bundle, workDir, target, os, hostNode, repoRoot, log }) {
+  const assets = { ...bundle.assets, ...(bundle.codeCache?.target === target ? bundle.codeCache.assets : {}) };
   if (os === 'win32') {
     const psListDir = path.dirname(createRequire(path.join(repoRoot, 'agent', 'package.json')).resolve('ps-list'));
     for (const name of FASTLIST_BINARIES) assets[fastlistAssetKey(name)] = path.join(psListDir, 'vendor', name);
     if (hasTool(MINGW_GCC)) assets[WINSNAP_ASSET_KEY] = await compileWinsnap(path.join(repoRoot, 'installers'), workDir);
     else log(`${MINGW_GCC} not installed: the Windows executable carries no mcpwatch-winsnap (processes from fastlist without command lines or users; run scripts/install-build-tools.sh)`);
   }
-  return makeSeaBlob({ main: bundle.main, assets, blob: path.join(workDir, `sea-${os}.blob`), hostNode });
+  return makeSeaBlob({ main: bundle.main, assets, blob: path.join(workDir, `sea-${target}.blob`), hostNode });
 }
 
 /**
@@ -107,7 +108,7 @@ export function assertSeaFuseFlipped(file) {
 
 /**
  * Builds the executables for `targets` into `outDir`.
- * @param {{repoRoot: string, bundle: {main: string, assets: Record<string, string>}, outDir: string, workDir: string, cacheDir: string, targets: string[], log?: (line: string) => void}} options
+ * @param {{repoRoot: string, bundle: {main: string, assets: Record<string, string>, codeCache: {target: string, assets: Record<string, string>} | null}, outDir: string, workDir: string, cacheDir: string, targets: string[], log?: (line: string) => void}} options
  *   bundle: what bundleAgent returned
  * @returns {Promise<{target: string, file: string}[]>}
  */
@@ -120,10 +121,12 @@ export async function makeExecutables({ repoRoot, bundle, outDir, workDir, cache
   for (const target of targets) {
     const spec = TARGETS[target];
     const nodeBinary = await ensureNodeBinary(target, cacheDir, log);
-    if (!blobs.has(spec.os)) blobs.set(spec.os, await makeBlob({ bundle, workDir, os: spec.os, hostNode, repoRoot, log }));
+    // One blob per OS, apart from the target the code cache was made for.
+    const blobKey = bundle.codeCache?.target === target ? target : spec.os;
+    if (!blobs.has(blobKey)) blobs.set(blobKey, await makeBlob({ bundle, workDir, target, os: spec.os, hostNode, repoRoot, log }));
     const file = path.join(outDir, spec.output);
     log(`injecting ${target}`);
-    await injectSeaBlob({ repoRoot, nodeBinary, blob: blobs.get(spec.os), file, spec, log });
+    await injectSeaBlob({ repoRoot, nodeBinary, blob: blobs.get(blobKey), file, spec, log });
     built.push({ target, file });
   }
   return built;

@@ -3,8 +3,10 @@
  * and answers a client's payload exactly as the node bin does (the policy denies, the call is
  * journaled); without a state dir its config-table import is answered from the agent bundle; a
  * damaged or missing bundle is named on stderr (exit 70, or 0 for `hook`, which must not break the
- * client's tool call) while `--version` still works. `--version` and `scan --json` through the
- * agent bundle are in linux-executable.test.ts.
+ * client's tool call) while `--version` still works. The linux-x64 executable's agent bundle
+ * carries a V8 code cache that its Node accepts; a cache V8 rejects (other V8 flags) or one that is
+ * damaged only costs time. `--version` and `scan --json` through the agent bundle are in
+ * linux-executable.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -92,13 +94,33 @@ describe('linux-x64 single executable: hook through the hook bundle', () => {
   });
 });
 
+describe('linux-x64 single executable: the agent bundle\'s code cache', () => {
+  const trace = { PATH: process.env.PATH, MCPWATCH_SEA_TRACE: '1' };
+
+  itWhen({ artifacts: [EXE] })('is accepted by the executable\'s Node; the hook bundle has none', async () => {
+    const help = await runWithStdin(artifact(EXE), ['scan', '--help'], '', trace);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: mcpwatch-agent scan');
+    expect(help.stderr).toBe(`mcpwatch-agent: ${SEA_BUNDLE_KEYS.agent}: code cache accepted\n`);
+    const hook = await runWithStdin(artifact(EXE), ['hook', 'claude-code', '--help'], '', trace);
+    expect(hook.stderr).toBe(`mcpwatch-agent: ${SEA_BUNDLE_KEYS.hook}: code cache none built\n`);
+  });
+
+  itWhen({ artifacts: [EXE] })('rejected by V8 under other V8 flags, the bundle is compiled as usual', async () => {
+    const help = await runWithStdin(artifact(EXE), ['scan', '--help'], '', { ...trace, NODE_OPTIONS: '--max-semi-space-size=2' });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: mcpwatch-agent scan');
+    expect(help.stderr).toBe(`mcpwatch-agent: ${SEA_BUNDLE_KEYS.agent}: code cache rejected by V8\n`);
+  });
+});
+
 describe('linux-x64 single executable with a damaged bundle', () => {
   let work: string;
   let bundle: Awaited<ReturnType<typeof bundleAgent>>;
   beforeAll(async () => {
     work = mkdtempSync(path.join(os.tmpdir(), 'mcpwatch-sea-damaged-'));
     if (!existsSync(NODE_22)) return; // the tests below are skipped then
-    bundle = await bundleAgent({ repoRoot: REPO_ROOT, outDir: work, build: { version: '0.0.0-test', commit: 'abcdef012345', nodeVersion: NODE_VERSION } });
+    bundle = await bundleAgent({ repoRoot: REPO_ROOT, outDir: work, build: { version: '0.0.0-test', commit: 'abcdef012345', nodeVersion: NODE_VERSION }, codeCache: { target: 'linux-x64', node: NODE_22 } });
   }, 120_000);
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
@@ -124,6 +146,20 @@ describe('linux-x64 single executable with a damaged bundle', () => {
     const help = await runWithStdin(exe, ['scan', '--help'], '');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('usage: mcpwatch-agent scan');
+  });
+
+  itWhen({ artifacts: [EXE] })('a damaged code cache is left unused and the command runs', async () => {
+    const cache = bundle.codeCache!.assets[SEA_BUNDLE_KEYS.agentCodeCache]!;
+    const damaged = path.join(work, 'damaged.v8cache');
+    const bytes = readFileSync(cache);
+    bytes[bytes.length >> 1] ^= 0xff;
+    writeFileSync(damaged, bytes);
+    const exe = await executable('cache-damaged', { ...bundle.assets, [SEA_BUNDLE_KEYS.agentCodeCache]: damaged });
+
+    const help = await runWithStdin(exe, ['scan', '--help'], '', { PATH: process.env.PATH, MCPWATCH_SEA_TRACE: '1' });
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('usage: mcpwatch-agent scan');
+    expect(help.stderr).toBe(`mcpwatch-agent: ${SEA_BUNDLE_KEYS.agent}: code cache the embedded ${SEA_BUNDLE_KEYS.agentCodeCache} is damaged (its SHA-256 is not the one it was built with)\n`);
   });
 
   itWhen({ artifacts: [EXE] })('no agent bundle: a command exits 70 naming it; --version still answers', async () => {
