@@ -4,11 +4,13 @@
  * event-index-migration.ts). The query API (`/v1/events`, endpoint detail) and the outbox load
  * events through here: the batches they need are read and decompressed once each, and the most
  * recently used decoded batches are kept (an LRU bounded by their uncompressed bytes), so a page
- * of events from a few batches, or the outbox right behind the projector, decompresses each batch
- * once. The events handed out share the cached objects: callers must not modify them.
+ * of events from a few batches decompresses each batch once; the projector hands it the batches it
+ * has just projected (remember()), so the outbox right behind it decompresses none of them. The events handed out share the cached objects: callers must not modify them.
  *
  * An index row whose log row is gone (retention, deleted by hand) or whose body no longer decodes
- * (verify-history reports it) is left out of the answer, not failed.
+ * (verify-history reports it) is left out of the answer, not failed. (A batch still in the cache
+ * answers from memory: retention clears the cache; a row deleted by hand under a running collector
+ * is left out once its batch has left the cache.)
  */
 import type { Kysely } from 'kysely';
 import type { McpEvent } from '@mcpwatch/shared';
@@ -92,6 +94,15 @@ export class EventReader {
       events.push({ v: 1, id: r.id, type: r.type, time: r.time, endpointId: r.endpoint_id, data: e.data } as StoredEvent);
     }
     return { events, complete };
+  }
+
+  /**
+   * Keeps the events of log row `logId`, decoded elsewhere (the projector, which has just read them
+   * from the body or the ingest hand-off), so the outbox behind it does not decompress that body
+   * again. `bytes`: their uncompressed size (or an estimate), what the cache's bound counts.
+   */
+  remember(logId: number, events: McpEvent[], bytes: number): void {
+    this.#put(logId, { events, bytes: Math.max(1, Math.round(bytes)) });
   }
 
   /** Forgets every decoded batch (retention deleted log rows). */

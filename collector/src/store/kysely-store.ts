@@ -133,6 +133,7 @@ export class KyselyStore implements Store {
       ...(opts.maxProjectionBatch !== undefined ? { maxBatchesPerTransaction: opts.maxProjectionBatch } : {}),
       ...(opts.projectorPollMs !== undefined ? { pollIntervalMs: opts.projectorPollMs } : {}),
       ...(opts.onProjectorError ? { onError: opts.onProjectorError } : {}),
+      reader: this.#reader,
       isIngestHot: () => this.#log.hot,
       isUnavailable: (e) => (classifyStoreError(e) as { code?: string })?.code === 'MCPW_ERR_STORE_UNAVAILABLE',
     });

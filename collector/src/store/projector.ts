@@ -38,6 +38,7 @@ import { sql, type Kysely } from 'kysely';
 import type { McpEvent } from '@mcpwatch/shared';
 import { hasNulEscape, replaceNulCharacters } from '../batch-validator.js';
 import type { Database } from './db-schema.js';
+import type { EventReader } from './event-reader.js';
 import type { PartitionOwnership } from './projection-partitions.js';
 import { ProjectionHandOff, type AppendedBatch } from './projection-handoff.js';
 import { ProjectionWriter, type LogEntry } from './projection-writer.js';
@@ -76,16 +77,16 @@ export interface ProjectorOptions {
   softLagMs?: number;
   /** Most events the in-memory hand-off from ingest holds (projection-handoff.ts; default 50,000; 0: off). */
   handOffMaxEvents?: number;
+  /**
+   * The store's event reader: each projected batch's events are left in its cache, so the outbox
+   * drainer right behind the projector reads them without decompressing the body again.
+   */
+  reader?: Pick<EventReader, 'remember'>;
   /** PostgreSQL: how often ownership is rebalanced (default 2000 ms). */
   rebalanceIntervalMs?: number;
   onError?: (e: unknown) => void;
   /** Whether an error means "database unreachable" (the transaction is retried, not the row skipped). */
   isUnavailable?: (e: unknown) => boolean;
-}
-
-/** Decodes a stored body to its events ([] when absent or undecodable). */
-export function decodeLogBody(body: Buffer | Uint8Array | null): McpEvent[] {
-  return body ? inflateLogBody(body).events : [];
 }
 
 /** A stored body's events and its uncompressed size in bytes; throws when it does not decode. */
@@ -103,6 +104,8 @@ type LogRow = Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | '
   events: McpEvent[] | null;
   /** The events came from the hand-off. */
   handedOff: boolean;
+  /** Uncompressed size of the body (estimated for handed-over events: #bytesPerEvent). */
+  bytes: number;
 };
 
 /** A log row the database refused in a transaction without savepoints (#projectOnce). */
@@ -137,6 +140,8 @@ export class Projector {
   skippedBatches = 0;
   /** Parsed events ingest handed over (this process's own appends), read instead of the log's bodies. */
   readonly #handOff: ProjectionHandOff;
+  /** Uncompressed body bytes per event, as last decoded: estimates the size of handed-over batches. */
+  #bytesPerEvent = 500;
 
   constructor(opts: ProjectorOptions) {
     this.#o = opts;
@@ -291,6 +296,7 @@ export class Projector {
           applied.push(row.logId);
           this.#handOff.forget(row.logId, row.handedOff);
           const entry = this.#entry(row);
+          if (entry.events.length > 0) this.#o.reader?.remember(row.logId, entry.events, row.bytes);
           if (!careful) {
             try {
               await this.#writer.apply(trx as AnyTrx, entry);
@@ -374,9 +380,10 @@ export class Projector {
     const out: LogRow[] = [];
     const missing = new Map<number, LogRow>();
     for (const r of rows) {
-      const row: LogRow = { ...(r as Omit<LogRow, 'logId' | 'events' | 'handedOff'>), logId: Number(r.log_id), events: null, handedOff: false };
+      const row: LogRow = { ...(r as Omit<LogRow, 'logId' | 'events' | 'handedOff' | 'bytes'>), logId: Number(r.log_id), events: null, handedOff: false, bytes: 0 };
       row.events = this.#handOff.get(row.logId, row.agent_id, Number(row.seq)) ?? null;
       row.handedOff = row.events !== null;
+      if (row.events) row.bytes = row.events.length * this.#bytesPerEvent;
       if (row.events === null) missing.set(row.logId, row);
       out.push(row);
     }
@@ -385,7 +392,10 @@ export class Projector {
       for (const b of bodies) {
         const row = missing.get(Number(b.log_id))!;
         try {
-          row.events = decodeLogBody(b.body);
+          const decoded = b.body ? inflateLogBody(b.body) : { events: [], bytes: 0 };
+          row.events = decoded.events;
+          row.bytes = decoded.bytes;
+          if (decoded.events.length > 0) this.#bytesPerEvent = decoded.bytes / decoded.events.length;
         } catch (e) {
           row.events = [];
           this.#o.onError?.(new Error(`batch ${row.agent_id}/${row.seq}: stored body does not decode; projected without events`, { cause: e }));

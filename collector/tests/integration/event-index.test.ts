@@ -1,21 +1,39 @@
 /**
  * The event index points into the batch log instead of copying event JSON (issue 15), on both
  * engines: an agent's events are indexed with no data of their own and read back from the stored
- * body, exactly as sent; /v1/events (listEvents) decompresses only the batches its page needs,
+ * body, exactly as sent; /v1/events (listEvents), on a store that has not decoded them yet (the
+ * projector leaves what it projects in the cache), decompresses only the batches its page needs,
  * once each, and a repeated page is answered from the decoded-batch cache; the collector's own
  * events (seq gaps) keep their data; an index row whose log row is gone is left out, not failed;
  * the outbox publishes events read the same way.
  */
+import { createStore } from '../../src/store/index.js';
 import { engineCases } from '../support/pg.js';
 import { openTestStore, type TestStore } from '../support/test-store.js';
 import { BatchSender, enrollInput, event, hostInfo, serverEntry } from '../support/store-fixtures.js';
 
 describe.each(await engineCases())('event index over the batch log (%s)', (engine) => {
   let t: TestStore;
+  let reopened: Awaited<ReturnType<typeof createStore>> | undefined;
   beforeEach(async () => {
     t = await openTestStore(engine);
   });
-  afterEach(async () => t.cleanup());
+  afterEach(async () => {
+    await reopened?.close();
+    reopened = undefined;
+    await t.cleanup();
+  });
+
+  /**
+   * The same database opened again (a restarted collector): nothing decoded in memory. The
+   * projector leaves every batch it projects in the reader's cache, so only a fresh store shows
+   * what reading from the log costs.
+   */
+  async function restart() {
+    await t.store.close();
+    reopened = await createStore(t.options);
+    return reopened;
+  }
 
   async function agentSender(name: string) {
     const outcome = await t.store.enrollAgent(enrollInput(hostInfo({ hostname: name })));
@@ -37,28 +55,29 @@ describe.each(await engineCases())('event index over the batch log (%s)', (engin
     const copies = await t.store.db.selectFrom('events').select((eb) => eb.fn.countAll<string | number>().as('n')).where('data', 'is not', null).executeTakeFirstOrThrow();
     expect(Number(copies.n)).toBe(0);
 
-    const before = t.store.eventReads;
-    const page = await t.store.listEvents({ endpointId: a.agent.endpointId, limit: 100 });
+    const store = await restart();
+    const before = store.eventReads;
+    const page = await store.listEvents({ endpointId: a.agent.endpointId, limit: 100 });
     expect(page.items.map((e) => e.id).sort()).toEqual(sent.map((e) => e.id).sort());
     for (const e of page.items) {
       const original = sent.find((s) => s.id === e.id)!;
       expect(e).toEqual({ v: 1, id: original.id, type: 'server.added', time: new Date(original.time).toISOString(), endpointId: a.agent.endpointId, data: original.data });
     }
     // alpha's 3 batches, not beta's 4 (its events are not on the page).
-    const after = t.store.eventReads;
+    const after = store.eventReads;
     expect(after.decompressed - before.decompressed).toBe(3);
 
     // The same page again: from the cache, nothing decompressed.
-    const again = await t.store.listEvents({ endpointId: a.agent.endpointId, limit: 100 });
+    const again = await store.listEvents({ endpointId: a.agent.endpointId, limit: 100 });
     expect(again.items).toEqual(page.items);
-    expect(t.store.eventReads.decompressed).toBe(after.decompressed);
-    expect(t.store.eventReads.hits - after.hits).toBe(3);
+    expect(store.eventReads.decompressed).toBe(after.decompressed);
+    expect(store.eventReads.hits - after.hits).toBe(3);
 
     // Paging walks the same events with cursors.
     const walked = [];
     let cursor: string | undefined;
     do {
-      const p = await t.store.listEvents({ endpointId: a.agent.endpointId, limit: 4, ...(cursor ? { cursor } : {}) });
+      const p = await store.listEvents({ endpointId: a.agent.endpointId, limit: 4, ...(cursor ? { cursor } : {}) });
       walked.push(...p.items.map((e) => e.id));
       cursor = p.nextCursor ?? undefined;
     } while (cursor);
@@ -78,18 +97,21 @@ describe.each(await engineCases())('event index over the batch log (%s)', (engin
     const own = await t.store.db.selectFrom('events').select(['data']).where('type', '=', 'collector.seq_gap').executeTakeFirstOrThrow();
     expect(own.data).not.toBeNull();
 
-    // The first batch's log row deleted by hand: its event is left out, the others still answer,
-    // and the outbox drops it (it cannot be published) instead of failing the claim.
-    await t.store.db.deleteFrom('batch_log').where('agent_id', '=', a.agent.agentId).where('seq', '=', 1).execute();
-    const rest = await t.store.listEvents({ endpointId: a.agent.endpointId });
+    // The first batch's log row deleted by hand (under a collector that has not decoded it: one
+    // that has answers from memory until the batch leaves its cache; retention clears the cache):
+    // its event is left out, the others still answer, and the outbox drops it (it cannot be
+    // published) instead of failing the claim.
+    const store = await restart();
+    await store.db.deleteFrom('batch_log').where('agent_id', '=', a.agent.agentId).where('seq', '=', 1).execute();
+    const rest = await store.listEvents({ endpointId: a.agent.endpointId });
     expect(rest.items.map((e) => e.type).sort()).toEqual(['collector.seq_gap', 'server.added']);
     expect(rest.items.find((e) => e.type === 'server.added')!.id).toBe(gapBatch[0]!.id);
     expect(rest.nextCursor).toBeNull();
 
-    const claimed = await t.store.claimOutbox('file', 100, 60_000, 'test');
+    const claimed = await store.claimOutbox('file', 100, 60_000, 'test');
     expect(claimed.map((r) => r.event.type).sort()).toEqual(['collector.seq_gap', 'server.added']);
     expect(claimed.find((r) => r.event.type === 'server.added')!.event).toEqual({ v: 1, id: gapBatch[0]!.id, type: 'server.added', time: new Date(gapBatch[0]!.time).toISOString(), endpointId: a.agent.endpointId, data: gapBatch[0]!.data });
-    await t.store.completeOutbox('file', claimed.map((r) => r.id));
-    expect(await t.store.outboxDepth()).toEqual({});
+    await store.completeOutbox('file', claimed.map((r) => r.id));
+    expect(await store.outboxDepth()).toEqual({});
   });
 });

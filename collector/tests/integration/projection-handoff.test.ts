@@ -1,7 +1,8 @@
 /**
  * The projector's in-memory hand-off (src/store/projection-handoff.ts), on both engines: batches
  * this process appended are projected from the events ingest parsed, anything else from the log,
- * and the result is the same either way; exactly once still holds when a restart falls between.
+ * and the result is the same either way; exactly once still holds when a restart falls between;
+ * the outbox behind the projector gets the events from memory, without decompressing the body.
  */
 import { createStore } from '../../src/store/index.js';
 import type { McpEvent } from '@mcpwatch/shared';
@@ -80,6 +81,21 @@ describe.each(await engineCases())('projection hand-off (%s)', (engine) => {
     expect(fromHandOff.findings).toHaveLength(1);
     expect(fromHandOff.events.length).toBeGreaterThanOrEqual(5);
     expect(fromHandOff).toEqual(fromLog);
+  });
+
+  test('the outbox behind the projector reads the projected events from memory, whether they came from the hand-off or the log', async () => {
+    for (const restart of [false, true]) {
+      const { store } = await appendThenProject(restart);
+      const before = store.eventReads.decompressed;
+      const rows = await store.claimOutbox('file', 100, 60_000, 'test');
+      expect(rows.length).toBeGreaterThanOrEqual(5);
+      expect(rows.every((r) => r.event.data !== undefined)).toBe(true);
+      expect(store.eventReads.decompressed).toBe(before);
+      await reopened?.close();
+      reopened = undefined;
+      await t!.cleanup();
+      t = undefined;
+    }
   });
 
   test('a restart between ack and projection: what was handed over is lost, the log projects it, each batch exactly once', async () => {

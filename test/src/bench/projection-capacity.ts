@@ -14,6 +14,8 @@
  * - "same process": the process that appended projects (what a running collector does);
  * - "after restart": the store is closed and opened again before the drain, so every batch is
  *   read back from the log (what happens after a crash, or for another collector's batches).
+ * After the drain, the outbox rows it wrote (one sink, 'file') are claimed and completed as the
+ * outbox drainer does, timed apart (it reads the events back through the index and the log).
  * Reported per engine: median over REPEATS of µs CPU per event, and the events/s one core of that
  * CPU cost allows (the projection's capacity), with wall-clock events/s next to them.
  *
@@ -58,6 +60,9 @@ export interface ProjectionRun {
   processCpuS: number;
   /** PostgreSQL: CPU of the server processes serving the bench's database (null: SQLite, or not readable). */
   dbServerCpuS: number | null;
+  /** Main-thread CPU of draining the outbox after the projection, and the log bodies it decompressed. */
+  outboxCpuS: number;
+  outboxBodiesDecoded: number;
 }
 
 export interface ProjectionSummary {
@@ -70,6 +75,9 @@ export interface ProjectionSummary {
   mainCpuUsPerEvent: number;
   processCpuUsPerEvent: number;
   dbServerCpuUsPerEvent: number | null;
+  outboxCpuUsPerEvent: number;
+  /** Log bodies the outbox drain decompressed in the last run. */
+  outboxBodiesDecoded: number;
   /** 1e6 / main-thread µs per event: events/s one core spent on the projector alone would project. */
   capacityEventsPerS: number;
   wallEventsPerS: number;
@@ -183,6 +191,22 @@ async function timeDrain(store: Store, label: string, pgUrl: string | null): Pro
   return { wallS, mainCpuS, processCpuS: (cpu.user + cpu.system) / 1e6, dbServerCpuS: server0 === null || server1 === null ? null : server1 - server0 };
 }
 
+/**
+ * Times what the outbox drainer does behind the projector for the one sink ('file'): claims every
+ * row (reading its events back through the event index and the log) and completes it.
+ */
+async function timeOutbox(store: Store): Promise<{ outboxCpuS: number; outboxBodiesDecoded: number }> {
+  const reads = (): number => (store as Store & { eventReads: { decompressed: number } }).eventReads.decompressed;
+  const decoded0 = reads();
+  const main0 = mainThreadCpuS();
+  for (;;) {
+    const rows = await store.claimOutbox('file', 1000, 60_000, 'bench');
+    if (rows.length === 0) break;
+    await store.completeOutbox('file', rows.map((r) => r.id));
+  }
+  return { outboxCpuS: mainThreadCpuS() - main0, outboxBodiesDecoded: reads() - decoded0 };
+}
+
 type Opener = (fresh: boolean) => Promise<Store>;
 
 async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode'], open: Opener, prepared: ReturnType<typeof prepareBatches>, pgUrl: string | null): Promise<ProjectionRun> {
@@ -195,7 +219,7 @@ async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode
     }
     const drained = await timeDrain(store, `${engine}-${mode}`, pgUrl);
     const handedOff = (store as Store & { projectorCounters: { handedOff: number } }).projectorCounters.handedOff;
-    return { engine, mode, events, handedOff, ...drained };
+    return { engine, mode, events, handedOff, ...drained, ...(await timeOutbox(store)) };
   } finally {
     await store.close();
   }
@@ -211,6 +235,8 @@ function summarize(runs: ProjectionRun[]): ProjectionSummary {
     handedOff: runs.at(-1)!.handedOff,
     mainCpuUsPerEvent: main,
     processCpuUsPerEvent: median(runs.map((r) => us(r.processCpuS, r))),
+    outboxCpuUsPerEvent: median(runs.map((r) => us(r.outboxCpuS, r))),
+    outboxBodiesDecoded: runs.at(-1)!.outboxBodiesDecoded,
     dbServerCpuUsPerEvent: runs.every((r) => r.dbServerCpuS !== null) ? median(runs.map((r) => us(r.dbServerCpuS!, r))) : null,
     capacityEventsPerS: 1e6 / main,
     wallEventsPerS: median(runs.map((r) => r.events / r.wallS)),
@@ -269,9 +295,9 @@ export async function projectionCapacity(pgUrl: string | null): Promise<{ lines:
   const lines = [
     '',
     `Projection capacity, in-process: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events appended through the store's ingest, then the projector drains them (median of ${REPEATS}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`,
-    '| engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | database server CPU µs / event | capacity (events/s at that main-thread CPU cost) | wall events/s |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...summaries.map((s) => `| ${s.engine} | ${s.mode} | ${s.handedOff} / ${AGENTS * BATCHES} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${s.dbServerCpuUsPerEvent === null ? '-' : s.dbServerCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} |`),
+    '| engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | database server CPU µs / event | capacity (events/s at that main-thread CPU cost) | wall events/s | outbox drain behind it: main-thread CPU µs / event, log bodies decompressed |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...summaries.map((s) => `| ${s.engine} | ${s.mode} | ${s.handedOff} / ${AGENTS * BATCHES} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${s.dbServerCpuUsPerEvent === null ? '-' : s.dbServerCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} | ${s.outboxCpuUsPerEvent.toFixed(1)}, ${s.outboxBodiesDecoded} |`),
   ];
   return { lines, summaries };
 }
