@@ -2,7 +2,7 @@
  * SQL helpers shared by the store's parts: multi-row INSERT text compiled once per shape and
  * reused, multi-row upserts, and chunking under SQLite's bound-parameter limit. No I/O of its own.
  */
-import { CompiledQuery, type Compilable, type Transaction } from 'kysely';
+import { CompiledQuery, type Compilable, type QueryResult, type Transaction } from 'kysely';
 
 /** Rows per multi-row INSERT, so no statement passes SQLite's 32766 bound parameters. */
 export function chunkRows<T>(rows: T[], columns: number): T[][] {
@@ -26,23 +26,39 @@ export class InsertShapes {
 
   /** A multi-row INSERT of `rows` (the shape includes the column list and the row count). */
   insert<R>(trx: AnyTrx, shape: string, rows: Record<string, unknown>[], build: (rows: Record<string, unknown>[]) => Compilable<R>): Promise<R[]> {
-    const columns = Object.keys(rows[0]!);
-    const params: unknown[] = [];
-    for (const r of rows) for (const c of columns) params.push(r[c]);
-    return this.run(trx, `${shape}|${columns.join(',')}|${rows.length}`, params, () => build(rows));
+    const { key, params } = insertShape(shape, rows);
+    return this.run(trx, key, params, () => build(rows));
+  }
+
+  /** Like insert(), for an INSERT without RETURNING: resolves to the number of rows it inserted. */
+  async insertCount(trx: AnyTrx, shape: string, rows: Record<string, unknown>[], build: (rows: Record<string, unknown>[]) => Compilable<unknown>): Promise<number> {
+    const { key, params } = insertShape(shape, rows);
+    return Number((await this.#execute(trx, key, params, () => build(rows))).numAffectedRows ?? 0n);
   }
 
   /** Any statement whose SQL text depends only on `shape` and whose parameters are `params`, in order. */
   async run<R>(trx: AnyTrx, shape: string, params: unknown[], build: () => Compilable<R>): Promise<R[]> {
+    return (await this.#execute(trx, shape, params, build)).rows as R[];
+  }
+
+  #execute(trx: AnyTrx, shape: string, params: unknown[], build: () => Compilable<unknown>): Promise<QueryResult<unknown>> {
     const cached = this.#sql.get(shape);
-    if (cached) return (await trx.executeQuery(CompiledQuery.raw(cached, params))).rows as R[];
+    if (cached) return trx.executeQuery(CompiledQuery.raw(cached, params));
     const compiled = build().compile();
     if (cached === undefined && this.#sql.size < this.#max) {
       const same = compiled.parameters.length === params.length && compiled.parameters.every((p, i) => p === params[i]);
       this.#sql.set(shape, same ? compiled.sql : null);
     }
-    return (await trx.executeQuery(compiled)).rows as R[];
+    return trx.executeQuery(compiled);
   }
+}
+
+/** The cache key of a multi-row INSERT of `rows` (columns and row count) and its parameters in order. */
+function insertShape(shape: string, rows: Record<string, unknown>[]): { key: string; params: unknown[] } {
+  const columns = Object.keys(rows[0]!);
+  const params: unknown[] = [];
+  for (const r of rows) for (const c of columns) params.push(r[c]);
+  return { key: `${shape}|${columns.join(',')}|${rows.length}`, params };
 }
 
 /**
