@@ -47,7 +47,13 @@ export interface BatchLogOptions {
   now: () => Date;
   /** Projection partitions (the log row records its endpoint's partition). */
   partitions: number;
-  /** Most batches per ingest transaction (default 16). */
+  /**
+   * Most batches per ingest transaction (default 64 on SQLite, 16 on PostgreSQL). On SQLite one
+   * group runs per turn of the event loop, between projection transactions of up to ~10 ms: 16 a
+   * group capped ingest near 1,600 batches/s whatever the CPU left, which is the heartbeat rate of
+   * 100,000 agents (bench:fleet showed every group full). 64 heartbeats commit in ~3 ms, 64
+   * 100-event batches in ~7 ms.
+   */
   maxGroup?: number;
   /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
   maxConcurrentGroups?: number;
@@ -75,7 +81,7 @@ export class BatchLog {
 
   constructor(opts: BatchLogOptions) {
     this.#o = opts;
-    this.#maxGroup = Math.max(1, opts.maxGroup ?? 16);
+    this.#maxGroup = Math.max(1, opts.maxGroup ?? (opts.engine === 'sqlite' ? 64 : 16));
     // SQLite has one writer: one group at a time. PostgreSQL: a few groups on their own connections.
     this.#maxConcurrent = Math.max(1, opts.maxConcurrentGroups ?? (opts.engine === 'sqlite' ? 1 : 4));
   }
