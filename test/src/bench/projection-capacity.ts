@@ -19,7 +19,8 @@
  * Reported per engine: median over REPEATS of µs CPU per event, and the events/s one core of that
  * CPU cost allows (the projection's capacity), with wall-clock events/s next to them.
  *
- * Knobs (env): BENCH_PROJ_AGENTS (16), BENCH_PROJ_BATCHES (batches per agent, 25),
+ * Knobs (env): BENCH_PROJ_COLLECTOR (another build's collector/dist/index.js, measured in the same
+ * run as a baseline), BENCH_PROJ_AGENTS (16), BENCH_PROJ_BATCHES (batches per agent, 25),
  * BENCH_PROJ_REPEATS (3), BENCH_EVENTS (events per batch, 100), BENCH_PROJ_PROFILE (a directory:
  * each drain is CPU-profiled into it, .cpuprofile files for DevTools), BENCH_PG_URL
  * (postgres://postgres@127.0.0.1:5432/test; a fresh database is made in it and dropped; "off"
@@ -28,9 +29,10 @@
 import { readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Session } from 'node:inspector';
-import { createStore, type Store } from '@mcpwatch/collector';
+import * as builtCollector from '@mcpwatch/collector';
+import type { Store } from '@mcpwatch/collector';
 import type { Batch } from '@mcpwatch/shared';
 import { makeHost, pooledKeyPair, TestAgent, type PreparedBatch } from '@mcpwatch/testkit';
 import pg from 'pg';
@@ -41,6 +43,15 @@ const AGENTS = envInt('BENCH_PROJ_AGENTS', 16);
 const BATCHES = envInt('BENCH_PROJ_BATCHES', 25);
 const REPEATS = envInt('BENCH_PROJ_REPEATS', 3);
 const EVENTS = envInt('BENCH_EVENTS', 100);
+/**
+ * BENCH_PROJ_COLLECTOR: another build of the collector (its dist/index.js) measured in the same run,
+ * after this one: a baseline (e.g. the previous commit, built elsewhere) next to the current code.
+ */
+const BASELINE_COLLECTOR = process.env.BENCH_PROJ_COLLECTOR;
+
+type CreateStore = typeof builtCollector.createStore;
+/** PostgreSQL schemas made so far (each run gets its own). */
+let schemaSeq = 0;
 
 /** CPU seconds of this process's main thread (the one the projector runs on). */
 function mainThreadCpuS(): number {
@@ -50,11 +61,12 @@ function mainThreadCpuS(): number {
 }
 
 export interface ProjectionRun {
+  build: string;
   engine: 'sqlite' | 'postgres';
   mode: 'same process' | 'after restart';
   events: number;
-  /** Batches projected from ingest's in-memory hand-off (the rest were read from the log). */
-  handedOff: number;
+  /** Batches projected from ingest's in-memory hand-off (the rest were read from the log; null: a build without it). */
+  handedOff: number | null;
   wallS: number;
   mainCpuS: number;
   processCpuS: number;
@@ -66,11 +78,13 @@ export interface ProjectionRun {
 }
 
 export interface ProjectionSummary {
+  /** 'current', or 'baseline' (BENCH_PROJ_COLLECTOR). */
+  build: string;
   engine: 'sqlite' | 'postgres';
   mode: ProjectionRun['mode'];
   runs: number;
   /** Batches projected from the hand-off in the last run. */
-  handedOff: number;
+  handedOff: number | null;
   /** Medians over the runs. */
   mainCpuUsPerEvent: number;
   processCpuUsPerEvent: number;
@@ -209,7 +223,7 @@ async function timeOutbox(store: Store): Promise<{ outboxCpuS: number; outboxBod
 
 type Opener = (fresh: boolean) => Promise<Store>;
 
-async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode'], open: Opener, prepared: ReturnType<typeof prepareBatches>, pgUrl: string | null): Promise<ProjectionRun> {
+async function oneRun(build: string, engine: ProjectionRun['engine'], mode: ProjectionRun['mode'], open: Opener, prepared: ReturnType<typeof prepareBatches>, pgUrl: string | null): Promise<ProjectionRun> {
   let store = await open(true);
   try {
     const events = await appendAll(store, prepared.agents, prepared.batches);
@@ -218,8 +232,8 @@ async function oneRun(engine: ProjectionRun['engine'], mode: ProjectionRun['mode
       store = await open(false);
     }
     const drained = await timeDrain(store, `${engine}-${mode}`, pgUrl);
-    const handedOff = (store as Store & { projectorCounters: { handedOff: number } }).projectorCounters.handedOff;
-    return { engine, mode, events, handedOff, ...drained, ...(await timeOutbox(store)) };
+    const handedOff = (store as Store & { projectorCounters: { handedOff?: number } }).projectorCounters.handedOff ?? null;
+    return { build, engine, mode, events, handedOff, ...drained, ...(await timeOutbox(store)) };
   } finally {
     await store.close();
   }
@@ -229,6 +243,7 @@ function summarize(runs: ProjectionRun[]): ProjectionSummary {
   const us = (s: number, r: ProjectionRun): number => (s * 1e6) / r.events;
   const main = median(runs.map((r) => us(r.mainCpuS, r)));
   return {
+    build: runs[0]!.build,
     engine: runs[0]!.engine,
     mode: runs[0]!.mode,
     runs: runs.length,
@@ -247,10 +262,12 @@ function summarize(runs: ProjectionRun[]): ProjectionSummary {
 export async function projectionCapacity(pgUrl: string | null): Promise<{ lines: string[]; summaries: ProjectionSummary[] }> {
   const prepared = prepareBatches();
   const summaries: ProjectionSummary[] = [];
-  const engines: Array<[ProjectionRun['engine'], () => { open: Opener; cleanup(): void }]> = [
+  const builds: Array<[string, CreateStore]> = [['current', builtCollector.createStore]];
+  if (BASELINE_COLLECTOR) builds.push(['baseline', ((await import(pathToFileURL(resolve(BASELINE_COLLECTOR)).href)) as typeof builtCollector).createStore]);
+  const engines: Array<[ProjectionRun['engine'], (createStore: CreateStore) => { open: Opener; cleanup(): void }]> = [
     [
       'sqlite',
-      () => {
+      (createStore) => {
         let dir = '';
         const dirs: string[] = [];
         return {
@@ -266,12 +283,11 @@ export async function projectionCapacity(pgUrl: string | null): Promise<{ lines:
   if (pgUrl) {
     engines.push([
       'postgres',
-      () => {
-        let n = 0;
+      (createStore) => {
         let schema = '';
         return {
           open: async (fresh) => {
-            if (fresh) schema = `proj_${process.pid}_${n++}`;
+            if (fresh) schema = `proj_${process.pid}_${schemaSeq++}`;
             return createStore({ databaseUrl: pgUrl, pgSchema: schema, project: false });
           },
           cleanup: () => undefined,
@@ -279,25 +295,32 @@ export async function projectionCapacity(pgUrl: string | null): Promise<{ lines:
       },
     ]);
   }
+  const MODES = ['same process', 'after restart'] as const;
   for (const [engine, make] of engines) {
-    const { open, cleanup } = make();
-    const runs: Record<ProjectionRun['mode'], ProjectionRun[]> = { 'same process': [], 'after restart': [] };
+    // Builds and modes alternate within each repeat, so load changes hit them alike.
+    const openers = builds.map(([name, create]) => ({ name, ...make(create) }));
+    const runs = new Map<string, ProjectionRun[]>();
     try {
       for (let r = 0; r < REPEATS; r++) {
-        for (const mode of ['same process', 'after restart'] as const) runs[mode].push(await oneRun(engine, mode, open, prepared, engine === 'postgres' ? pgUrl : null));
+        for (const b of openers) {
+          for (const mode of MODES) {
+            const run = await oneRun(b.name, engine, mode, b.open, prepared, engine === 'postgres' ? pgUrl : null);
+            runs.set(`${b.name}|${mode}`, [...(runs.get(`${b.name}|${mode}`) ?? []), run]);
+          }
+        }
       }
     } finally {
-      cleanup();
+      for (const b of openers) b.cleanup();
     }
-    summaries.push(summarize(runs['same process']), summarize(runs['after restart']));
+    for (const b of openers) for (const mode of MODES) summaries.push(summarize(runs.get(`${b.name}|${mode}`)!));
   }
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const lines = [
     '',
     `Projection capacity, in-process: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events appended through the store's ingest, then the projector drains them (median of ${REPEATS}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`,
-    '| engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | database server CPU µs / event | capacity (events/s at that main-thread CPU cost) | wall events/s | outbox drain behind it: main-thread CPU µs / event, log bodies decompressed |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...summaries.map((s) => `| ${s.engine} | ${s.mode} | ${s.handedOff} / ${AGENTS * BATCHES} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${s.dbServerCpuUsPerEvent === null ? '-' : s.dbServerCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} | ${s.outboxCpuUsPerEvent.toFixed(1)}, ${s.outboxBodiesDecoded} |`),
+    '| build | engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | database server CPU µs / event | capacity (events/s at that main-thread CPU cost) | wall events/s | outbox drain behind it: main-thread CPU µs / event, log bodies decompressed |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...summaries.map((s) => `| ${s.build} | ${s.engine} | ${s.mode} | ${s.handedOff === null ? '-' : `${s.handedOff} / ${AGENTS * BATCHES}`} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${s.dbServerCpuUsPerEvent === null ? '-' : s.dbServerCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} | ${s.outboxCpuUsPerEvent.toFixed(1)}, ${s.outboxBodiesDecoded} |`),
   ];
   return { lines, summaries };
 }
