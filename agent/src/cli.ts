@@ -6,6 +6,8 @@
  */
 import { COMMANDS, type CommandIO } from './commands/index.js';
 import { UsageError } from './errors.js';
+import { isLongRunning } from './runtime/launch.js';
+import { tuneForLongRunning } from './runtime/v8-tuning.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
@@ -50,6 +52,8 @@ export async function main(argv: readonly string[], io: Partial<CommandIO> = {})
     controller?.abort();
   };
   if (!io.signal) {
+    // The command owns this process (no caller's signal): a long-running one tunes V8 for it.
+    if (isLongRunning(name)) tuneForLongRunning();
     controller = new AbortController();
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);

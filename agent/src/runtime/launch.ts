@@ -40,9 +40,14 @@ export interface LaunchProcess {
   env: NodeJS.ProcessEnv;
 }
 
+/** Whether `command` is one of the long-running commands (`run`, `watch`). */
+export function isLongRunning(command: string | undefined): boolean {
+  return LONG_RUNNING.has(command ?? '');
+}
+
 /** Whether `argv` (the command line after the script) should relaunch with the flag. */
 export function needsRelaunch(argv: readonly string[], proc: Pick<LaunchProcess, 'execArgv' | 'env'>): boolean {
-  if (!LONG_RUNNING.has(argv[0] ?? '')) return false;
+  if (!isLongRunning(argv[0])) return false;
   if (proc.env[RELAUNCHED] === '1') return false;
   return !proc.execArgv.some((a) => HAS_FLAG.test(a)) && !HAS_FLAG.test(proc.env.NODE_OPTIONS ?? '');
 }
