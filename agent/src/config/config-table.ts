@@ -60,7 +60,8 @@ export const CONFIG_TABLE = {
   probeRemote: { type: 'bool', env: 'MCPWATCH_PROBE_REMOTE', flag: 'probe-remote', description: 'Also probe configured remote MCP servers that need no credentials (off by default: remote servers are not contacted)' },
   shipToolDescriptions: { type: 'bool', env: 'MCPWATCH_SHIP_TOOL_DESCRIPTIONS', flag: 'ship-tool-descriptions', description: 'Send tool description text to the collector (hashes are always sent; text stays on the endpoint by default)' },
   // client hooks (issue 13)
-  hooks: { type: 'enum', env: 'MCPWATCH_HOOKS', flag: 'hooks', values: ['off', 'audit', 'enforce'], description: "Client hooks around MCP tool calls: off (not managed by run), audit (kept installed; calls recorded, never denied), enforce (kept installed; the collector's tool policy decides)" },
+  hooks: { type: 'enum', env: 'MCPWATCH_HOOKS', flag: 'hooks', values: ['off', 'audit', 'enforce'], description: "Client hooks around MCP tool calls: off (run installs none; hooks installed by `hooks install` are watched and tampering reported, never repaired), audit (kept installed; calls recorded, never denied), enforce (kept installed; the collector's tool policy decides)" },
+  hookCheckMs: { type: 'int', env: 'MCPWATCH_HOOK_CHECK_MS', flag: 'hook-check-ms', min: 1000, max: 86_400_000, description: "How often run checks mcpwatch's hook in the clients' hook files (a removed or altered hook shows within it)" },
   logLevel: { type: 'enum', env: 'MCPWATCH_LOG_LEVEL', flag: 'log-level', values: ['error', 'warn', 'info', 'debug'], description: 'stderr log verbosity' },
 } as const satisfies Record<string, ConfigSpec>;
 
@@ -109,6 +110,7 @@ export interface AgentConfig {
   probeRemote: boolean;
   shipToolDescriptions: boolean;
   hooks: 'off' | 'audit' | 'enforce';
+  hookCheckMs: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
 }
 
@@ -153,6 +155,7 @@ export function configDefaults(platform: string = hostPlatform(), env: NodeJS.Pr
     probeRemote: false,
     shipToolDescriptions: false,
     hooks: 'off',
+    hookCheckMs: 60_000,
     logLevel: 'warn',
   };
 }

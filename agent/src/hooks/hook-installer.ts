@@ -7,7 +7,8 @@
  * Promises:
  * - install is idempotent: a second install with the same command writes nothing.
  * - Backup first: before the first change to a file, its original bytes (or the fact that it did
- *   not exist) are kept under `<stateDir>/hooks/` with a record of what was installed.
+ *   not exist) are kept in the state dir's hook record store (hook-records.ts: one record per hook
+ *   file, shared by `hooks install` and run's keeper) with a record of what was installed.
  * - uninstall restores the original bytes exactly when the file is still what install wrote
  *   (nothing else changed); otherwise it removes only our entries and leaves the rest.
  * - status tells installed / missing / tampered (our entry removed or its command changed after
@@ -21,20 +22,14 @@ import { createHash } from 'node:crypto';
 import { applyEdits, modify, parse, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { writeFileAtomic } from '../config-edit/atomic-write.js';
 import { AgentCodes } from '../errors.js';
-import type { Platform } from '../types.js';
 import { HOOK_CLIENTS, type HookClientId, type HookClientSpec, type HookScope } from './hook-catalog.js';
+import { hookFileOf, type HookTarget } from './hook-targets.js';
+import { hookRecordFiles, readHookRecord, removeHookRecord, writeHookRecord, type HookFileRef } from './hook-records.js';
 
-export interface HookTarget {
-  client: HookClientId;
-  scope: HookScope;
-  platform: Platform;
-  home: string;
-  /** Prefix of machine-wide locations ('/' or 'C:\\' on a machine; a fixture dir in tests). */
-  systemRoot: string;
-}
+export { clientPresenceDir, defaultHookCommand, hookFileOf, type HookTarget } from './hook-targets.js';
 
 export interface HookInstallContext {
-  /** Where backups and install records live. */
+  /** The agent's state dir: backups and install records live in its hook record store (hook-records.ts). */
   stateDir: string;
   /** The command line the client runs for `client`. */
   command: string;
@@ -59,41 +54,8 @@ export interface HookStatus {
   detail?: string;
 }
 
-interface InstallRecord {
-  path: string;
-  existed: boolean;
-  command: string;
-  installedSha256: string;
-}
-
 const sha256 = (s: string): string => createHash('sha256').update(s).digest('hex');
 
-function recordPaths(stateDir: string, t: HookTarget): { record: string; backup: string } {
-  const base = path.join(stateDir, 'hooks', `${t.client}-${t.scope}`);
-  return { record: `${base}.json`, backup: `${base}.orig` };
-}
-
-function readRecord(stateDir: string, t: HookTarget): InstallRecord | null {
-  try {
-    return JSON.parse(fs.readFileSync(recordPaths(stateDir, t).record, 'utf8')) as InstallRecord;
-  } catch {
-    return null;
-  }
-}
-
-/** The hook file of a target, or null when the client documents none for that scope. */
-export function hookFileOf(t: HookTarget): string | null {
-  const spec = HOOK_CLIENTS[t.client];
-  return spec.layout ? spec.file(t.scope, t.platform, t.home, t.systemRoot) : null;
-}
-
-/** The folder whose existence says the target's client is on the machine (null: no hook file there). */
-export function clientPresenceDir(t: HookTarget): string | null {
-  const file = hookFileOf(t);
-  if (!file) return null;
-  const spec = HOOK_CLIENTS[t.client];
-  return t.scope === 'user' && spec.presentIn ? spec.presentIn(t.home, t.platform) : path.dirname(file);
-}
 
 /** Whether a hook command line is mcpwatch's hook for `client`. */
 export function isOurCommand(command: unknown, client: HookClientId): boolean {
@@ -225,36 +187,47 @@ function writeText(file: string, text: string, existed: boolean): void {
   }
 }
 
-function fail(t: HookTarget, file: string | null, code: string, message: string): HookResult {
-  return { client: t.client, scope: t.scope, path: file, action: code === AgentCodes.hookUnsupported ? 'unsupported' : 'error', code, message };
+function fail(f: { client: HookClientId; scope: HookScope }, file: string | null, code: string, message: string): HookResult {
+  return { client: f.client, scope: f.scope, path: file, action: code === AgentCodes.hookUnsupported ? 'unsupported' : 'error', code, message };
 }
 
 function unsupported(t: HookTarget): HookResult {
   return fail(t, null, AgentCodes.hookUnsupported, `${HOOK_CLIENTS[t.client].displayName} documents no ${t.scope} hook file mcpwatch installs into`);
 }
 
+/** The hook file of a target as a record store reference, or null when the client documents none. */
+function refOf(t: HookTarget): HookFileRef | null {
+  const file = hookFileOf(t);
+  return file ? { client: t.client, scope: t.scope, path: file } : null;
+}
+
 /** Installs our hook for the target's client (pre and post events). */
 export function installHook(t: HookTarget, ctx: HookInstallContext): HookResult {
-  const spec = HOOK_CLIENTS[t.client];
-  const file = hookFileOf(t);
-  if (!file) return unsupported(t);
+  const ref = refOf(t);
+  return ref ? installHookFile(ref, ctx) : unsupported(t);
+}
+
+/** Installs our hook into one hook file (a target's, or one the record store names). */
+export function installHookFile(f: HookFileRef, ctx: HookInstallContext): HookResult {
+  const spec = HOOK_CLIENTS[f.client];
+  const file = f.path;
   try {
     const { text, existed } = readText(file);
     const parsed = parseJsonc(text);
-    if (parsed.error) return fail(t, file, AgentCodes.hookFile, `${file}: ${parsed.error}; not changed`);
+    if (parsed.error) return fail(f, file, AgentCodes.hookFile, `${file}: ${parsed.error}; not changed`);
     const pre = oursIn(spec, eventList(parsed.doc, spec.preEvent));
     const post = oursIn(spec, eventList(parsed.doc, spec.postEvent));
     if (pre.length === 1 && post.length === 1 && pre[0]?.command === ctx.command && post[0]?.command === ctx.command) {
-      return { client: t.client, scope: t.scope, path: file, action: 'unchanged' };
+      return { client: f.client, scope: f.scope, path: file, action: 'unchanged' };
     }
-    const paths = recordPaths(ctx.stateDir, t);
-    let record = readRecord(ctx.stateDir, t);
+    const paths = hookRecordFiles(ctx.stateDir, f);
+    let record = readHookRecord(ctx.stateDir, f);
     const without = removeOurs(text, spec).text;
-    if (!record || record.path !== file) {
+    if (!record) {
       fs.mkdirSync(path.dirname(paths.record), { recursive: true, mode: 0o700 });
       if (existed) fs.writeFileSync(paths.backup, text, { mode: 0o600 });
       else fs.rmSync(paths.backup, { force: true });
-      record = { path: file, existed, command: ctx.command, installedSha256: '' };
+      record = { ...f, existed, command: ctx.command, installedSha256: '' };
     } else if (sha256(text) !== record.installedSha256) {
       // Changed by someone since our install: that version (without our entries) is what uninstall gives back.
       if (existed) fs.writeFileSync(paths.backup, without, { mode: 0o600 });
@@ -262,27 +235,27 @@ export function installHook(t: HookTarget, ctx: HookInstallContext): HookResult 
     }
     const next = addOurs(without, spec, ctx.command);
     writeText(file, next, existed);
-    fs.writeFileSync(paths.record, JSON.stringify({ ...record, command: ctx.command, installedSha256: sha256(next) }), { mode: 0o600 });
+    writeHookRecord(ctx.stateDir, { ...record, command: ctx.command, installedSha256: sha256(next) });
     const inactive = strictJsonProblem(spec, next);
-    const note = inactive ? { code: AgentCodes.hookFile, message: `installed but inactive: ${inactive}` } : spec.installNote && t.scope === 'user' ? { message: spec.installNote } : {};
-    return { client: t.client, scope: t.scope, path: file, action: 'installed', ...note };
+    const note = inactive ? { code: AgentCodes.hookFile, message: `installed but inactive: ${inactive}` } : spec.installNote && f.scope === 'user' ? { message: spec.installNote } : {};
+    return { client: f.client, scope: f.scope, path: file, action: 'installed', ...note };
   } catch (e) {
-    return fail(t, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
+    return fail(f, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
   }
 }
 
 /** Removes our hook: the original bytes when nothing else changed since install, else our entries only. */
 export function uninstallHook(t: HookTarget, ctx: Pick<HookInstallContext, 'stateDir'>): HookResult {
   const spec = HOOK_CLIENTS[t.client];
-  const file = hookFileOf(t);
-  if (!file) return unsupported(t);
-  const paths = recordPaths(ctx.stateDir, t);
+  const f = refOf(t);
+  if (!f) return unsupported(t);
+  const file = f.path;
   try {
-    const record = readRecord(ctx.stateDir, t);
+    const record = readHookRecord(ctx.stateDir, f);
     const { text, existed } = readText(file);
     let action: HookResult['action'];
-    if (record && record.path === file && existed && sha256(text) === record.installedSha256) {
-      if (record.existed) writeFileAtomic(file, fs.readFileSync(paths.backup));
+    if (record && existed && sha256(text) === record.installedSha256) {
+      if (record.existed) writeFileAtomic(file, fs.readFileSync(hookRecordFiles(ctx.stateDir, f).backup));
       else fs.rmSync(file);
       action = 'restored';
     } else if (existed) {
@@ -292,8 +265,7 @@ export function uninstallHook(t: HookTarget, ctx: Pick<HookInstallContext, 'stat
       if (removed > 0) writeFileAtomic(file, next);
       action = removed > 0 ? 'removed' : 'absent';
     } else action = 'absent';
-    fs.rmSync(paths.record, { force: true });
-    fs.rmSync(paths.backup, { force: true });
+    removeHookRecord(ctx.stateDir, f);
     return { client: t.client, scope: t.scope, path: file, action };
   } catch (e) {
     return fail(t, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
@@ -302,12 +274,22 @@ export function uninstallHook(t: HookTarget, ctx: Pick<HookInstallContext, 'stat
 
 /** The state of our hook in the target's file. `command` is what should be there. */
 export function hookStatus(t: HookTarget, ctx: HookInstallContext): HookStatus {
-  const spec = HOOK_CLIENTS[t.client];
-  const file = hookFileOf(t);
-  const base = { client: t.client, scope: t.scope, path: file };
-  if (!file) return { ...base, state: 'unsupported', detail: unsupported(t).message as string };
+  const f = refOf(t);
+  if (!f) return { client: t.client, scope: t.scope, path: null, state: 'unsupported', detail: unsupported(t).message as string };
+  return hookFileStatus(f, ctx);
+}
+
+/**
+ * The state of our hook in one hook file: installed (as the install record, else `command`, says),
+ * missing (not there and no record of an install), tampered (recorded, then removed or changed),
+ * error (unreadable or unparsable).
+ */
+export function hookFileStatus(f: HookFileRef, ctx: HookInstallContext): HookStatus {
+  const spec = HOOK_CLIENTS[f.client];
+  const file = f.path;
+  const base = { client: f.client, scope: f.scope, path: file };
   try {
-    const record = readRecord(ctx.stateDir, t);
+    const record = readHookRecord(ctx.stateDir, f);
     const { text, existed } = readText(file);
     const parsed = parseJsonc(text);
     if (parsed.error) return { ...base, state: 'error', detail: `${AgentCodes.hookFile}: ${parsed.error}` };
@@ -320,27 +302,13 @@ export function hookStatus(t: HookTarget, ctx: HookInstallContext): HookStatus {
     }
     if (!record) return { ...base, state: 'missing', ...(existed ? {} : { detail: 'file does not exist' }) };
     const detail =
-      pre.length === 0 && post.length === 0
-        ? `mcpwatch's hook was removed from ${file} after it was installed`
-        : `mcpwatch's hook in ${file} was changed after it was installed (${spec.preEvent}: ${pre.length}, ${spec.postEvent}: ${post.length} entries)`;
+      !existed
+        ? `${file}, which held mcpwatch's hook, was deleted after it was installed`
+        : pre.length === 0 && post.length === 0
+          ? `mcpwatch's hook was removed from ${file} after it was installed`
+          : `mcpwatch's hook in ${file} was changed after it was installed (${spec.preEvent}: ${pre.length}, ${spec.postEvent}: ${post.length} entries)`;
     return { ...base, state: 'tampered', detail };
   } catch (e) {
     return { ...base, state: 'error', detail: `${AgentCodes.hookFile}: ${(e as Error).message}` };
   }
-}
-
-function quote(s: string): string {
-  return /[\s"]/.test(s) ? `"${s.replace(/"/g, '\\"')}"` : s;
-}
-
-/** The command line a client runs for `client`: this executable (node + script, or the single executable). */
-export function defaultHookCommand(client: HookClientId, stateDir: string | null): string {
-  const script = process.argv[1] ?? '';
-  const exe = process.execPath;
-  const base = /mcpwatch-agent(\.js)?$/i.test(path.basename(script))
-    ? `${quote(exe)} ${quote(path.resolve(script))}`
-    : /mcpwatch-agent/i.test(path.basename(exe))
-      ? quote(exe)
-      : 'mcpwatch-agent';
-  return `${base} hook ${client}${stateDir ? ` --state-dir ${quote(stateDir)}` : ''}`;
 }

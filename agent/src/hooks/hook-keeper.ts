@@ -1,23 +1,36 @@
 /**
- * Keeps mcpwatch's hook in the clients' hook files while the agent runs (setting `hooks`:
- * off | audit | enforce). Every check (at start, then every intervalMs) looks at each user home
- * and each client that documents a user hook file, where the client's directory exists (no
- * directories are created for absent clients): its state is compared with the last one seen and
- * a change becomes a `hook.status` event; with `hooks` audit or enforce, a missing or tampered
- * hook is (re-)installed and reported as such. With `hooks=off` it only reports.
- * Each state is also posted to the state dir's HookStateBoard (hook-state-board.ts), which the
- * rules read: a tampered hook is the `hook-tampered` finding. A tampered hook is re-installed only
- * once the rules have read the tampered state (or after tamperHoldMs when no rules read the board),
- * so the finding is raised, then resolved by the re-install.
+ * Watches mcpwatch's hook in the clients' hook files while the agent runs, in every mode of the
+ * setting `hooks` (off | audit | enforce); only what it does about a change depends on it.
  *
- * Never throws; errors go to onError. Timer unref()'d; shutdown() idempotent.
+ * Every check (at start, then every intervalMs; run: the `hookCheckMs` setting) looks at
+ * - the hook files mcpwatch has install records of (hook-records.ts: `hooks install` and the
+ *   keeper share one store in the state dir): user-scope ones inside the homes given, and the
+ *   managed ones;
+ * - with audit or enforce also each user home's hook file of every client that documents one,
+ *   where the client's directory exists (no directories are created for absent clients).
+ * A file's state is compared with the last one seen and a change becomes one `hook.status` event.
+ * Each state is also posted to the state dir's HookStateBoard (hook-state-board.ts), which the
+ * rules read: a tampered hook (recorded, then removed or altered) is the `hook-tampered` finding.
+ *
+ * - off (report only): never writes a hook file. Tampering is reported and raised, and stays so
+ *   until the hook is back as recorded (the finding then resolves) or its record is removed
+ *   (`hooks uninstall`): the file is then reported once more, as it is now, and no longer watched.
+ * - audit / enforce: a missing hook is installed and a tampered one re-installed, and reported as
+ *   such; a recorded file whose folder is gone is only reported (no folders are created). A
+ *   tampered hook is re-installed only once the rules have read the tampered state (or after
+ *   tamperHoldMs when no rules read the board), so the finding is raised, then resolved.
+ *
+ * The installer (and its JSONC parser) is loaded only when there is a file to look at: with
+ * hooks=off and no records, a check is one directory listing. Never throws; errors go to onError.
+ * Timer unref()'d; shutdown() idempotent.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { makeEvent, type HookStatusData, type McpEvent } from '@mcpwatch/shared';
 import type { Platform } from '../types.js';
 import { HOOK_CLIENT_IDS, HOOK_CLIENTS, type HookClientId } from './hook-catalog.js';
-import { clientPresenceDir, hookFileOf, hookStatus, installHook, type HookTarget } from './hook-installer.js';
+import { clientPresenceDir, hookFileOf, type HookTarget } from './hook-targets.js';
+import { listHookRecords, type HookFileRef } from './hook-records.js';
 import { hookStateBoard, type HookStateBoard } from './hook-state-board.js';
 
 export type HooksSetting = 'off' | 'audit' | 'enforce';
@@ -31,6 +44,7 @@ export interface HookKeeperOptions {
   endpointId: () => string;
   push: (e: McpEvent) => void;
   onError: (e: Error) => void;
+  /** Time between checks. Default 60 s (run passes the `hookCheckMs` setting). */
   intervalMs?: number;
   now?: () => Date;
   /** Where states are posted for the rules. Default: hookStateBoard(stateDir). */
@@ -39,11 +53,28 @@ export interface HookKeeperOptions {
   tamperHoldMs?: number;
 }
 
+/** A hook file to check, and whether the keeper may write it (audit/enforce, its folder there). */
+interface Watched extends HookFileRef {
+  repair: boolean;
+}
+
+type Installer = typeof import('./hook-installer.js');
+
+const keyOf = (f: HookFileRef): string => `${f.client}|${f.scope}|${f.path}`;
+
+function inside(file: string, dir: string): boolean {
+  const rel = path.relative(dir, file);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
 export class HookKeeper {
   private readonly last = new Map<string, string>();
+  /** The files the previous check looked at. */
+  private watched = new Map<string, HookFileRef>();
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private readonly board: HookStateBoard;
+  private installer: Promise<Installer> | null = null;
 
   constructor(private readonly o: HookKeeperOptions) {
     this.board = o.board ?? hookStateBoard(o.stateDir);
@@ -60,7 +91,7 @@ export class HookKeeper {
     this.timer = null;
   }
 
-  /** One pass over every home and client. Resolves when done; never rejects. */
+  /** One pass over every watched hook file. Resolves when done; never rejects. */
   check(): Promise<void> {
     this.running ??= this.pass().catch((e) => this.o.onError(e as Error)).finally(() => (this.running = null));
     return this.running;
@@ -76,31 +107,69 @@ export class HookKeeper {
     this.o.push(makeEvent('hook.status', this.o.endpointId(), data, this.o.now?.() ?? new Date()));
   }
 
-  private async pass(): Promise<void> {
-    for (const home of await this.o.homes()) {
-      for (const client of HOOK_CLIENT_IDS) {
-        if (!HOOK_CLIENTS[client].layout) continue;
-        const t: HookTarget = { client, scope: 'user', platform: this.o.platform, home, systemRoot: '/' };
-        const file = hookFileOf(t) as string;
-        if (!fs.existsSync(clientPresenceDir(t) as string)) continue;
-        const ctx = { stateDir: path.join(this.o.stateDir, 'hook-homes', encodeURIComponent(home)), command: this.o.command(client) };
-        const s = hookStatus(t, ctx);
-        const base = { client, scope: 'user' as const, path: file };
-        if (this.o.setting !== 'off' && (s.state === 'missing' || s.state === 'tampered')) {
-          if (s.state === 'tampered') {
-            const read = this.board.nextRead(this.o.tamperHoldMs ?? 30_000);
-            this.emit({ ...base, state: 'tampered', ...(s.detail ? { detail: s.detail.slice(0, 1024) } : {}) });
-            // The rules see it tampered before it is put back: the finding is raised, then resolved.
-            await read;
-          }
-          const r = installHook(t, ctx);
-          if (r.action === 'error') this.emit({ ...base, state: 'error', detail: `${r.code}: ${r.message ?? ''}`.slice(0, 1024) });
-          else this.emit({ ...base, state: 'installed', detail: (s.state === 'tampered' ? 're-installed after tampering' : 'installed by the agent (setting hooks)') + (r.message ? `; ${r.message}` : '') });
-          continue;
+  /** The files this check looks at: recorded ones, and with audit/enforce every present client's. */
+  private async targets(): Promise<Map<string, Watched>> {
+    const keep = this.o.setting !== 'off';
+    const records = listHookRecords(this.o.stateDir);
+    // hooks=off without records (the common case): nothing to look at, not even the homes.
+    if (!keep && records.length === 0) return new Map();
+    const homes = (await this.o.homes()).map((h) => path.resolve(h));
+    const out = new Map<string, Watched>();
+    if (keep) {
+      for (const home of homes) {
+        for (const client of HOOK_CLIENT_IDS) {
+          if (!HOOK_CLIENTS[client].layout) continue;
+          const t: HookTarget = { client, scope: 'user', platform: this.o.platform, home, systemRoot: '/' };
+          const file = hookFileOf(t);
+          const present = clientPresenceDir(t);
+          if (!file || !present || !fs.existsSync(present)) continue;
+          const ref = { client, scope: 'user' as const, path: file };
+          out.set(keyOf(ref), { ...ref, repair: true });
         }
-        if (s.state === 'unsupported') continue;
-        this.emit({ ...base, state: s.state, ...(s.detail ? { detail: s.detail.slice(0, 1024) } : {}) });
       }
+    }
+    for (const r of records) {
+      if (r.scope === 'user' && !homes.some((h) => inside(r.path, h))) continue;
+      const ref = { client: r.client, scope: r.scope, path: r.path };
+      if (!out.has(keyOf(ref))) out.set(keyOf(ref), { ...ref, repair: keep && fs.existsSync(path.dirname(r.path)) });
+    }
+    return out;
+  }
+
+  private async pass(): Promise<void> {
+    const targets = await this.targets();
+    // Watched last time, not now (its record removed by `hooks uninstall`): reported once more as it is, then let go.
+    const released = [...this.watched].filter(([k]) => !targets.has(k)).map(([, f]) => f);
+    this.watched = new Map([...targets].map(([k, t]) => [k, { client: t.client, scope: t.scope, path: t.path }]));
+    if (targets.size === 0 && released.length === 0) return;
+    this.installer ??= import('./hook-installer.js');
+    const inst = await this.installer;
+    for (const f of released) {
+      const s = inst.hookFileStatus(f, { stateDir: this.o.stateDir, command: this.o.command(f.client) });
+      if (s.state === 'unsupported') continue;
+      const why = s.state === 'tampered' ? 'its home is not watched now' : 'mcpwatch has no install record of it (hooks uninstall)';
+      const detail = `no longer watched: ${why}${s.detail ? `; ${s.detail}` : ''}`;
+      this.emit({ client: f.client, scope: f.scope, path: f.path, state: s.state, detail: detail.slice(0, 1024) });
+    }
+    for (const t of targets.values()) {
+      const ref: HookFileRef = { client: t.client, scope: t.scope, path: t.path };
+      const ctx = { stateDir: this.o.stateDir, command: this.o.command(t.client) };
+      const s = inst.hookFileStatus(ref, ctx);
+      const base = { client: t.client, scope: t.scope, path: t.path };
+      if (t.repair && (s.state === 'missing' || s.state === 'tampered')) {
+        if (s.state === 'tampered') {
+          const read = this.board.nextRead(this.o.tamperHoldMs ?? 30_000);
+          this.emit({ ...base, state: 'tampered', ...(s.detail ? { detail: s.detail.slice(0, 1024) } : {}) });
+          // The rules see it tampered before it is put back: the finding is raised, then resolved.
+          await read;
+        }
+        const r = inst.installHookFile(ref, ctx);
+        if (r.action === 'error') this.emit({ ...base, state: 'error', detail: `${r.code}: ${r.message ?? ''}`.slice(0, 1024) });
+        else this.emit({ ...base, state: 'installed', detail: (s.state === 'tampered' ? 're-installed after tampering' : 'installed by the agent (setting hooks)') + (r.message ? `; ${r.message}` : '') });
+        continue;
+      }
+      if (s.state === 'unsupported') continue;
+      this.emit({ ...base, state: s.state, ...(s.detail ? { detail: s.detail.slice(0, 1024) } : {}) });
     }
   }
 }

@@ -25,7 +25,9 @@
  * - Client hooks: the journal pump ships what hooks journal, in the agent's state dir and in every
  *   user's own state dir (userHookStateDir of each home: a root/SYSTEM agent's state dir is not
  *   writable by users' hooks), homes found as scan finds them (defaultHomes) at start and every
- *   USER_HOMES_REFRESH_MS. The hook keeper and its installer load only when `hooks` is not off.
+ *   USER_HOMES_REFRESH_MS. The hook keeper runs in every `hooks` mode (off: it only reports on the
+ *   hooks mcpwatch has install records of), every hookCheckMs; it loads the installer only when
+ *   there is a hook file to look at.
  * - With an `onCommands` handler, one containment long-poll (ship/command-wait.ts, its own HTTP
  *   client and socket) feeds it the commands the collector issues, as batch acks do; it stops on
  *   shutdown.
@@ -231,17 +233,14 @@ export class AgentRuntime implements EventSink {
       userOf: (dir) => this.userStateDirs.get(dir) ?? null,
     });
     this.journalPump.start();
-    if (this.cfg.hooks !== 'off') {
-      const platform = hostPlatform();
-      const [{ HookKeeper }, { defaultHookCommand }] = await Promise.all([import('../hooks/hook-keeper.js'), import('../hooks/hook-installer.js')]);
-      this.hookKeeper = new HookKeeper({
-        setting: this.cfg.hooks, stateDir, platform,
-        homes: async () => (await this.homes()).map((h) => h.home),
-        command: (client) => defaultHookCommand(client, stateDir),
-        endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()),
-      });
-      void this.hookKeeper.start();
-    }
+    const [{ HookKeeper }, { defaultHookCommand }] = await Promise.all([import('../hooks/hook-keeper.js'), import('../hooks/hook-targets.js')]);
+    this.hookKeeper = new HookKeeper({
+      setting: this.cfg.hooks, stateDir, platform: hostPlatform(), intervalMs: this.cfg.hookCheckMs,
+      homes: async () => (await this.homes()).map((h) => h.home),
+      command: (client) => defaultHookCommand(client, stateDir),
+      endpointId: () => this.endpointId, push: (e) => this.push(e), onError: (e) => this.reportError(e), now: () => new Date(this.now()),
+    });
+    void this.hookKeeper.start();
     this.watcher = this.o.createWatcher(this.watcherOptions(true));
     await this.watcher.start();
     this.heartbeat(false);

@@ -3,7 +3,8 @@
  * (real hook files in a fixture home, the real keeper, board and rules evaluation as run mode wires
  * them): with hooks=enforce the finding is raised, then resolved by the agent's re-install (which
  * waits until the rules saw the tampered state); with hooks=off it stays until an administrator
- * re-installs; disabledRules silences it; the finding names the file, never its content.
+ * re-installs or `hooks uninstall` removes the install record; disabledRules silences it; the
+ * finding names the file, never its content.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,7 +13,7 @@ import type { Finding, McpEvent } from '@mcpwatch/shared';
 import { HookKeeper, type HooksSetting } from '../../../src/hooks/hook-keeper.js';
 import { HookStateBoard } from '../../../src/hooks/hook-state-board.js';
 import { withHookSupport } from '../../../src/hooks/hook-findings.js';
-import { installHook } from '../../../src/hooks/hook-installer.js';
+import { installHook, uninstallHook } from '../../../src/hooks/hook-installer.js';
 import type { ScanRulesInput } from '../../../src/inventory/scan.js';
 import type { RulesOptions } from '../../../src/rules/index.js';
 
@@ -94,11 +95,20 @@ test('off: the finding stays open until the hook is installed again; disabled ru
   await off.check();
   expect(tampered(r.evaluations[r.evaluations.length - 1]!)).toHaveLength(1);
   expect(fs.readFileSync(r.file, 'utf8')).not.toContain('mcpwatch-agent');
-  // An administrator re-installs (the keeper's own install record: `hooks install` with the agent's state dir).
-  const home = encodeURIComponent(r.home);
-  expect(installHook({ client: 'claude-code', scope: 'user', platform: 'linux', home: r.home, systemRoot: '/' }, { stateDir: path.join(r.root, 'state', 'hook-homes', home), command: COMMAND }).action).toBe('installed');
+  // An administrator re-installs (`hooks install` with the agent's state dir: the keeper's record store).
+  const target = { client: 'claude-code', scope: 'user', platform: 'linux', home: r.home, systemRoot: '/' } as const;
+  expect(installHook(target, { stateDir: path.join(r.root, 'state'), command: COMMAND }).action).toBe('installed');
   await off.check();
   expect(tampered(r.evaluations[r.evaluations.length - 1]!)).toEqual([]);
+
+  // Tampered again, then `hooks uninstall` removes the record: the finding resolves, nothing is re-installed.
+  r.tamper();
+  await off.check();
+  expect(tampered(r.evaluations[r.evaluations.length - 1]!)).toHaveLength(1);
+  expect(uninstallHook(target, { stateDir: path.join(r.root, 'state') }).action).toBe('absent');
+  await off.check();
+  expect(tampered(r.evaluations[r.evaluations.length - 1]!)).toEqual([]);
+  expect(fs.readFileSync(r.file, 'utf8')).not.toContain('mcpwatch-agent');
 
   const quiet = rig('off', { disabledRules: ['hook-tampered'] });
   quiet.board.post({ client: 'cursor', scope: 'user', path: '/x/hooks.json', state: 'tampered', detail: 'removed' });
