@@ -97,6 +97,26 @@ export function inflateLogBody(body: Buffer | Uint8Array): { events: McpEvent[];
   return { events: Array.isArray(doc.events) ? doc.events : [], bytes: inflated.length };
 }
 
+/** Whether any string (value or key) in `value` holds a NUL character. */
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === 'object') {
+    for (const k in value) if (k.includes('\u0000') || holdsNul((value as Record<string, unknown>)[k])) return true;
+  }
+  return false;
+}
+
+/**
+ * Handed-over events as the log reader would give them: a NUL character is stored as U+FFFD (see
+ * replaceNulCharacters). The route has done so already; a caller of the store that did not gets
+ * a replaced copy (its own objects are left alone).
+ */
+function asLogged(events: McpEvent[]): McpEvent[] {
+  if (!holdsNul(events)) return events;
+  return replaceNulCharacters(JSON.parse(JSON.stringify(events))) as McpEvent[];
+}
+
 /** A batch_log row as the projector reads it, with its events (null: not read yet). */
 type LogRow = Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | 'received_at' | 'cert_fingerprint' | 'sinks' | 'tamper'> & {
   log_id: number | string;
@@ -381,7 +401,8 @@ export class Projector {
     const missing = new Map<number, LogRow>();
     for (const r of rows) {
       const row: LogRow = { ...(r as Omit<LogRow, 'logId' | 'events' | 'handedOff' | 'bytes'>), logId: Number(r.log_id), events: null, handedOff: false, bytes: 0 };
-      row.events = this.#handOff.get(row.logId, row.agent_id, Number(row.seq)) ?? null;
+      const handed = this.#handOff.get(row.logId, row.agent_id, Number(row.seq));
+      row.events = handed ? asLogged(handed) : null;
       row.handedOff = row.events !== null;
       if (row.events) row.bytes = row.events.length * this.#bytesPerEvent;
       if (row.events === null) missing.set(row.logId, row);

@@ -98,6 +98,18 @@ describe.each(await engineCases())('projection hand-off (%s)', (engine) => {
     }
   });
 
+  test('a NUL character in handed-over events is stored as U+FFFD, as from the log; the caller\'s objects are left alone', async () => {
+    t = await openTestStore(engine, { project: false });
+    await t.store.awaitProjection();
+    const { agent, sender } = await enrolled(t.store);
+    const entry = serverEntry('nul\u0000name');
+    await sender.send([event('server.added', agent.endpointId, entry)], {}, { project: false });
+    await t.store.awaitProjection();
+    expect(t.store.projectorCounters).toMatchObject({ batches: 1, handedOff: 1, skipped: 0 });
+    expect((await t.store.getEndpoint(agent.endpointId, 0))!.servers.map((s) => s.name)).toEqual(['nul\uFFFDname']);
+    expect(entry.name).toBe('nul\u0000name');
+  });
+
   test('a restart between ack and projection: what was handed over is lost, the log projects it, each batch exactly once', async () => {
     t = await openTestStore(engine, { project: false });
     await t.store.awaitProjection();
