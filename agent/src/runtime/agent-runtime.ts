@@ -233,7 +233,9 @@ export class AgentRuntime implements EventSink {
       userOf: (dir) => this.userStateDirs.get(dir) ?? null,
     });
     this.journalPump.start();
-    const [{ HookKeeper }, { defaultHookCommand }] = await Promise.all([import('../hooks/hook-keeper.js'), import('../hooks/hook-targets.js')]);
+    const { HookKeeper } = await import('../hooks/hook-keeper.js');
+    // One after the other (the keeper has loaded it): issued together, Jest's ESM (vm modules) loader failed them ("request for 'node:path' is not in cache").
+    const { defaultHookCommand } = await import('../hooks/hook-targets.js');
     this.hookKeeper = new HookKeeper({
       setting: this.cfg.hooks, stateDir, platform: hostPlatform(), intervalMs: this.cfg.hookCheckMs,
       homes: async () => (await this.homes()).map((h) => h.home),
