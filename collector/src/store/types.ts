@@ -60,7 +60,12 @@ export interface IngestInput {
   bodyHash: string;
   sentAt: string;
   receivedAt: string;
-  /** The parsed, validated events (the log row's metadata is taken from them). */
+  /**
+   * The parsed, validated events of `body` (the log row's metadata is taken from them). They must be
+   * exactly the body's events: this process's projector projects them instead of decoding the body
+   * again (projection-handoff.ts; a NUL character is replaced as the log reader does). Not modified
+   * by the store, nor to be modified after the call.
+   */
   events: McpEvent[];
   /** The body exactly as sent (gzip bytes): what the log keeps and the projector reads. */
   body: Buffer;
