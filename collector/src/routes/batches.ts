@@ -139,6 +139,7 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
         receivedAt: new Date(nowMs).toISOString(),
         events: batch.events,
         body,
+        inflatedBytes: inflated.length,
         signature,
         signedAtMs: timestampMs,
         sinks: [...config.sinks],

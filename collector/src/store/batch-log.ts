@@ -68,6 +68,14 @@ export interface BatchLogOptions {
   onAppended?: (appended: AppendedBatch[]) => void;
 }
 
+/**
+ * The uncompressed size a gzip body declares (its trailer: ISIZE of the last member), at least its
+ * own length: sizes the projector's hand-off for callers that do not pass inflatedBytes.
+ */
+function gzipSize(body: Buffer): number {
+  return body.length >= 18 ? Math.max(body.length, body.readUInt32LE(body.length - 4)) : body.length;
+}
+
 export class BatchLog {
   readonly #o: BatchLogOptions;
   readonly #queue: PendingIngest[] = [];
@@ -244,7 +252,7 @@ export class BatchLog {
     );
     const logId = Number(row!.log_id);
     await shapes.insert(trx, 'log:pending', [{ partition, log_id: logId, received_at: receivedAt }], (values) => trx.insertInto('projection_pending').values(values));
-    appended.push({ logId, agentId, seq: input.seq, partition, events: input.events });
+    appended.push({ logId, agentId, seq: input.seq, partition, events: input.events, bytes: input.inflatedBytes ?? gzipSize(input.body) });
 
     // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
     if (input.seq > lastSeq) {

@@ -13,7 +13,8 @@
  * the log row holds (IngestInput.events), after the same NUL replacement the log reader applies.
  * The cursor (projection_pending) is untouched by all this.
  *
- * Bounded: at most `maxEvents` events are held. When full, a new batch is NOT held (counted as
+ * Bounded: at most `maxEvents` events and `maxBytes` bytes of body (uncompressed JSON; the parsed
+ * objects take about 1.3 times that in V8) are held. When full, a new batch is NOT held (counted as
  * dropped; the log serves it), rather than evicting the oldest: the projector works in log order,
  * so the oldest entries are the next it needs, and evicting them would make every read miss
  * exactly while projection is behind. An entry older than `maxAgeMs` (one the projector will never
@@ -30,26 +31,33 @@ export interface AppendedBatch {
   /** Projection partition of its endpoint. */
   partition: number;
   events: McpEvent[];
+  /** The body's uncompressed size in bytes (what the bound counts). */
+  bytes: number;
 }
 
 /** Events held by default: about two seconds of ingest at 25,000 events/s (tens of MB). */
 export const DEFAULT_HANDOFF_MAX_EVENTS = 50_000;
+/** Uncompressed body bytes held by default (32 MiB: ~45 MB of parsed objects). */
+export const DEFAULT_HANDOFF_MAX_BYTES = 32 * 1024 * 1024;
 /** Age past which a held entry is taken for one the projector will never read (default 60 s). */
 export const DEFAULT_HANDOFF_MAX_AGE_MS = 60_000;
 
 export class ProjectionHandOff {
   readonly #maxEvents: number;
+  readonly #maxBytes: number;
   /** In insertion (commit) order, which is also roughly log order. */
   readonly #entries = new Map<number, AppendedBatch & { heldAtMs: number }>();
   readonly #maxAgeMs: number;
   readonly #now: () => number;
   #events = 0;
+  #bytes = 0;
   /** Counters (tests, metrics): batches taken from here, dropped at the bound. */
   hits = 0;
   dropped = 0;
 
-  constructor(maxEvents = DEFAULT_HANDOFF_MAX_EVENTS, opts: { maxAgeMs?: number; now?: () => number } = {}) {
+  constructor(maxEvents = DEFAULT_HANDOFF_MAX_EVENTS, opts: { maxBytes?: number; maxAgeMs?: number; now?: () => number } = {}) {
     this.#maxEvents = Math.max(0, maxEvents);
+    this.#maxBytes = Math.max(0, opts.maxBytes ?? DEFAULT_HANDOFF_MAX_BYTES);
     this.#maxAgeMs = opts.maxAgeMs ?? DEFAULT_HANDOFF_MAX_AGE_MS;
     this.#now = opts.now ?? Date.now;
   }
@@ -64,32 +72,34 @@ export class ProjectionHandOff {
     this.#remove(batch.logId);
     const now = this.#now();
     // Make room from stale entries only; otherwise the new batch is the one left to the log.
-    while (this.#events + batch.events.length > this.#maxEvents && this.#entries.size > 0) {
+    const full = (): boolean => this.#events + batch.events.length > this.#maxEvents || this.#bytes + batch.bytes > this.#maxBytes;
+    while (full() && this.#entries.size > 0) {
       const [oldest, entry] = this.#entries.entries().next().value as [number, { heldAtMs: number }];
       if (now - entry.heldAtMs < this.#maxAgeMs) break;
       this.#remove(oldest);
       this.dropped++;
     }
-    if (this.#events + batch.events.length > this.#maxEvents) {
+    if (full()) {
       this.dropped++;
       return;
     }
     this.#entries.set(batch.logId, { ...batch, heldAtMs: now });
     this.#events += batch.events.length;
+    this.#bytes += batch.bytes;
   }
 
   /**
-   * The events of log row `logId`, if held for exactly this (agent, seq). The entry stays until
+   * The batch held for log row `logId`, if held for exactly this (agent, seq). The entry stays until
    * forget(): the projector may read a row and then leave it for its next transaction.
    */
-  get(logId: number, agentId: string, seq: number): McpEvent[] | undefined {
+  get(logId: number, agentId: string, seq: number): AppendedBatch | undefined {
     const hit = this.#entries.get(logId);
     if (!hit) return undefined;
     if (hit.agentId !== agentId || hit.seq !== seq) {
       this.#remove(logId);
       return undefined;
     }
-    return hit.events;
+    return hit;
   }
 
   /** Drops the entry of `logId` (projected); `used`: it was projected from here (counted). */
@@ -102,6 +112,7 @@ export class ProjectionHandOff {
   clear(): void {
     this.#entries.clear();
     this.#events = 0;
+    this.#bytes = 0;
   }
 
   #remove(logId: number): void {
@@ -109,5 +120,6 @@ export class ProjectionHandOff {
     if (!e) return;
     this.#entries.delete(logId);
     this.#events -= e.events.length;
+    this.#bytes -= e.bytes;
   }
 }

@@ -124,7 +124,7 @@ type LogRow = Pick<Database['batch_log'], 'agent_id' | 'endpoint_id' | 'seq' | '
   events: McpEvent[] | null;
   /** The events came from the hand-off. */
   handedOff: boolean;
-  /** Uncompressed size of the body (estimated for handed-over events: #bytesPerEvent). */
+  /** Uncompressed size of the body. */
   bytes: number;
 };
 
@@ -160,8 +160,6 @@ export class Projector {
   skippedBatches = 0;
   /** Parsed events ingest handed over (this process's own appends), read instead of the log's bodies. */
   readonly #handOff: ProjectionHandOff;
-  /** Uncompressed body bytes per event, as last decoded: estimates the size of handed-over batches. */
-  #bytesPerEvent = 500;
 
   constructor(opts: ProjectorOptions) {
     this.#o = opts;
@@ -402,9 +400,9 @@ export class Projector {
     for (const r of rows) {
       const row: LogRow = { ...(r as Omit<LogRow, 'logId' | 'events' | 'handedOff' | 'bytes'>), logId: Number(r.log_id), events: null, handedOff: false, bytes: 0 };
       const handed = this.#handOff.get(row.logId, row.agent_id, Number(row.seq));
-      row.events = handed ? asLogged(handed) : null;
+      row.events = handed ? asLogged(handed.events) : null;
       row.handedOff = row.events !== null;
-      if (row.events) row.bytes = row.events.length * this.#bytesPerEvent;
+      if (handed) row.bytes = handed.bytes;
       if (row.events === null) missing.set(row.logId, row);
       out.push(row);
     }
@@ -416,7 +414,6 @@ export class Projector {
           const decoded = b.body ? inflateLogBody(b.body) : { events: [], bytes: 0 };
           row.events = decoded.events;
           row.bytes = decoded.bytes;
-          if (decoded.events.length > 0) this.#bytesPerEvent = decoded.bytes / decoded.events.length;
         } catch (e) {
           row.events = [];
           this.#o.onError?.(new Error(`batch ${row.agent_id}/${row.seq}: stored body does not decode; projected without events`, { cause: e }));

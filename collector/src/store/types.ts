@@ -69,6 +69,8 @@ export interface IngestInput {
   events: McpEvent[];
   /** The body exactly as sent (gzip bytes): what the log keeps and the projector reads. */
   body: Buffer;
+  /** The body's uncompressed size (the route knows it): sizes the projector's hand-off (default: the gzip trailer's). */
+  inflatedBytes?: number;
   /** The x-mcpwatch-signature header and the signed timestamp (unix ms) it covers. */
   signature: string;
   signedAtMs: number;

@@ -5,9 +5,9 @@
 import type { McpEvent } from '@mcpwatch/shared';
 import { ProjectionHandOff, type AppendedBatch } from '../../../src/store/projection-handoff.js';
 
-function batch(logId: number, events: number, agentId = 'ag_1', seq = logId): AppendedBatch {
+function batch(logId: number, events: number, agentId = 'ag_1', seq = logId, bytes = events * 100): AppendedBatch {
   const list = Array.from({ length: events }, (_, i) => ({ id: `${logId}-${i}` }) as unknown as McpEvent);
-  return { logId, agentId, seq, partition: 0, events: list };
+  return { logId, agentId, seq, partition: 0, events: list, bytes };
 }
 
 describe('ProjectionHandOff', () => {
@@ -15,8 +15,8 @@ describe('ProjectionHandOff', () => {
     const h = new ProjectionHandOff(1000);
     const b = batch(7, 3);
     h.offer(b);
-    expect(h.get(7, 'ag_1', 7)).toBe(b.events);
-    expect(h.get(7, 'ag_1', 7)).toBe(b.events);
+    expect(h.get(7, 'ag_1', 7)?.events).toBe(b.events);
+    expect(h.get(7, 'ag_1', 7)?.events).toBe(b.events);
     h.forget(7, true);
     expect(h.get(7, 'ag_1', 7)).toBeUndefined();
     expect(h.hits).toBe(1);
@@ -39,12 +39,12 @@ describe('ProjectionHandOff', () => {
     h.offer(batch(2, 4));
     h.offer(batch(3, 4));
     expect(h.dropped).toBe(1);
-    expect(h.get(1, 'ag_1', 1)).toHaveLength(4);
-    expect(h.get(2, 'ag_1', 2)).toHaveLength(4);
+    expect(h.get(1, 'ag_1', 1)?.events).toHaveLength(4);
+    expect(h.get(2, 'ag_1', 2)?.events).toHaveLength(4);
     expect(h.get(3, 'ag_1', 3)).toBeUndefined();
     h.forget(1, true);
     h.offer(batch(4, 4));
-    expect(h.get(4, 'ag_1', 4)).toHaveLength(4);
+    expect(h.get(4, 'ag_1', 4)?.events).toHaveLength(4);
     h.offer(batch(5, 11));
     expect(h.get(5, 'ag_1', 5)).toBeUndefined();
     expect(h.size).toBe(2);
@@ -58,9 +58,21 @@ describe('ProjectionHandOff', () => {
     now += 600;
     h.offer(batch(3, 4));
     expect(h.get(1, 'ag_1', 1)).toBeUndefined();
-    expect(h.get(2, 'ag_1', 2)).toHaveLength(4);
-    expect(h.get(3, 'ag_1', 3)).toHaveLength(4);
+    expect(h.get(2, 'ag_1', 2)?.events).toHaveLength(4);
+    expect(h.get(3, 'ag_1', 3)?.events).toHaveLength(4);
     expect(h.dropped).toBe(1);
+  });
+
+  test('the bytes of body held are bounded too: a batch past maxBytes is left to the log', () => {
+    const h = new ProjectionHandOff(1000, { maxBytes: 1000 });
+    h.offer(batch(1, 2, 'ag_1', 1, 600));
+    h.offer(batch(2, 2, 'ag_1', 2, 600));
+    expect(h.get(1, 'ag_1', 1)).toBeDefined();
+    expect(h.get(2, 'ag_1', 2)).toBeUndefined();
+    expect(h.dropped).toBe(1);
+    h.forget(1, true);
+    h.offer(batch(3, 2, 'ag_1', 3, 900));
+    expect(h.get(3, 'ag_1', 3)).toBeDefined();
   });
 
   test('maxEvents 0 holds nothing', () => {
