@@ -79,7 +79,8 @@ export interface KyselyStoreOptions {
   /** Background projector errors (default: none reported). */
   onProjectorError?: (e: unknown) => void;
   /**
-   * Most batches committed together by one ingest transaction (group commit; default 16). On
+   * Most batches committed together by one ingest transaction (group commit; default 64 on SQLite,
+   * 16 on PostgreSQL: batch-log.ts). On
    * SQLite the transaction runs on the event loop's thread, so this also bounds how long one
    * group holds HTTP and API requests.
    */
