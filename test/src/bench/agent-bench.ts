@@ -6,10 +6,11 @@
  *     included, median of 5);
  *  2. watch steady state: `mcpwatch-agent watch` through the npm-linked launcher, with the V8
  *     flag in NODE_OPTIONS as the services set it (one process, the one measured), configs +
- *     processes + sockets, default intervals, for BENCH_SECONDS
- *     (default 60) on a machine padded to 300+ processes: CPU % of one core (itself, and with any
- *     children it reaps) and RSS sampled from /proc, next to an idle
- *     `node -e "setInterval(()=>{},1000)"` measured over the same window;
+ *     processes + sockets, default intervals, on a machine padded to 300+ processes: CPU % of one
+ *     core (itself, and with any children it reaps) and RSS sampled from /proc, next to an idle
+ *     `node -e "setInterval(()=>{},1000)"` measured over the same window; a start-up window (5 s
+ *     to BENCH_SETTLE_SECONDS, default 60) and the steady state after it for BENCH_SECONDS
+ *     (default 60) rounded up to whole minutes (agent-run-bench.ts startupAndSteady);
  *  3. config write → printed event latency (median and p95 over BENCH_WRITES, default 30);
  *  4. new MCP server process → printed process.started (BENCH_PROCESS_STARTS, default 6);
  *  5. tool probing: CPU per probe poll, 10 MCP + 10 non-MCP listeners (probe-bench.ts);
@@ -27,10 +28,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { buildScanContext, DEFAULT_DEBOUNCE_MS, defaultScanDeps, runScan, type Platform } from '@mcpwatch/agent';
 import type { McpEvent } from '@mcpwatch/shared';
-import { runAgentRunBench } from './agent-run-bench.js';
+import { runAgentRunBench, SETTLE_SECONDS, startupAndSteady } from './agent-run-bench.js';
 import { runProbeBench, runRugPullBench } from './probe-bench.js';
 import { runWindowsSourcesBench } from './windows-sources-bench.js';
-import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, padProcesses, sampleResourceWindow, sleep } from './bench-stats.js';
+import { type BenchRow, fmtMb, fmtMs, formatRows, median, percentile, processCount, padProcesses, sleep } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -201,11 +202,11 @@ export async function benchWatchResources(seconds = envInt('BENCH_SECONDS', 60))
   const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
     await watch.ready;
-    await sleep(3000); // past start-up: steady state only
-    const w = await sampleResourceWindow(watch.child.pid as number, idle.pid as number, seconds);
+    const { startup, steady: w } = await startupAndSteady(watch.child.pid as number, idle.pid as number, seconds);
     const seen = await watch.snapshot;
-    const note = `${w.elapsedS.toFixed(0)} s window, ${w.processes} processes; ${seen.processes} MCP processes and ${seen.sockets} sockets in the inventory`;
+    const note = `${w.elapsedS.toFixed(0)} s window from ${SETTLE_SECONDS} s after start, ${w.processes} processes; ${seen.processes} MCP processes and ${seen.sockets} sockets in the inventory`;
     return [
+      { what: 'watch CPU, start-up (agent process)', value: startup.subjectCpu.self, note: `5 to ${SETTLE_SECONDS} s after start; idle node ${startup.idleCpu}` },
       { what: 'watch CPU (agent process)', value: w.subjectCpu.self, budget: '≤ 0.25 % of one core', note },
       { what: 'watch CPU (agent + reaped children)', value: w.subjectCpu.withChildren, note: 'poll every 5 s' },
       { what: 'watch RSS (median / max)', value: `${fmtMb(median(w.subjectRss))} / ${fmtMb(Math.max(...w.subjectRss))}`, budget: '≤ 72 MB' },
@@ -304,7 +305,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exitCode = 2;
   } else {
     const s = envInt('BENCH_SECONDS', 60);
-    console.error(`bench:agent: BENCH_SECONDS=${s} (each resource window); this takes about ${Math.round((3 * s + 120) / 60)} min`);
+    console.error(`bench:agent: BENCH_SECONDS=${s} (each steady-state window, whole minutes, after ${SETTLE_SECONDS} s of start-up); this takes about ${Math.round((2 * (SETTLE_SECONDS + Math.max(60, Math.ceil(s / 60) * 60)) + s + 120) / 60)} min`);
     const rows = await runAgentBench();
     console.log(formatRows(`mcpwatch agent benchmark (${os.cpus().length} CPUs, node ${process.version})`, rows));
   }
