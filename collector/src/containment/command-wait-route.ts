@@ -76,11 +76,15 @@ export function commandWaitRoute(containment: Containment | null): FastifyPlugin
 
       const ctl = new AbortController();
       held.set(agentId, ctl);
-      // The client hung up before the answer: end the wait (and free its slot) now.
+      // The client hung up before the answer: end the wait (and free its slot) now. It may have hung
+      // up while the checks above were awaited, before this listener existed ('close' already
+      // emitted): then the socket is already destroyed, and the wait ends at once.
       const onClose = (): void => ctl.abort();
       reply.raw.once('close', onClose);
+      const clientGone = (): boolean => ctl.signal.aborted || reply.raw.destroyed || req.raw.socket?.destroyed === true;
+      if (clientGone()) ctl.abort();
       try {
-        return { commands: await containment.waitForCommands(agent.row.endpointId, Math.min(maxWaitMs, holdCapMs), ctl.signal) };
+        return { commands: await containment.waitForCommands(agent.row.endpointId, Math.min(maxWaitMs, holdCapMs), ctl.signal, clientGone) };
       } finally {
         reply.raw.off('close', onClose);
         held.delete(agentId);

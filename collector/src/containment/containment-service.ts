@@ -132,8 +132,11 @@ export class Containment {
    * Resolves with this endpoint's queued commands (at most MAX_COMMANDS_PER_ACK, marked delivered)
    * as soon as there are any, or with [] after `holdMs` or when `signal` aborts (client gone,
    * collector closing). Never rejects: a store error is reported and the wait goes on empty.
+   * `clientGone` (the route: the wait's connection has closed) is asked after commands were taken:
+   * when it says so they go back to `queued` for the next wait instead of into a dead socket (a
+   * wait whose client hung up before its close listener was attached would otherwise swallow them).
    */
-  async waitForCommands(endpointId: string, holdMs: number, signal: AbortSignal): Promise<SignedCommand[]> {
+  async waitForCommands(endpointId: string, holdMs: number, signal: AbortSignal, clientGone: () => boolean = () => false): Promise<SignedCommand[]> {
     const deadline = Date.now() + holdMs;
     for (;;) {
       // Armed before the look, so a command issued between the two still wakes this wait.
@@ -141,8 +144,12 @@ export class Containment {
       const woken = new Promise<'woken'>((resolve) => (wake = () => resolve('woken')));
       this.#addWaiter(endpointId, wake);
       try {
-        const commands = await this.#takeQueued(endpointId);
-        if (commands.length > 0) return commands;
+        const { commands, deliveredAt } = await this.#takeQueued(endpointId);
+        if (commands.length > 0) {
+          if (!clientGone()) return commands;
+          await this.#store.unmarkDelivered(commands.map((c) => c.id), deliveredAt).catch((e: unknown) => this.#opts.reportError(e));
+          return [];
+        }
         const remainingMs = deadline - Date.now();
         if (remainingMs <= 0 || signal.aborted || this.#closed) return [];
         let timer: NodeJS.Timeout | undefined;
@@ -183,16 +190,16 @@ export class Containment {
     return n;
   }
 
-  async #takeQueued(endpointId: string): Promise<SignedCommand[]> {
+  /** This endpoint's queued commands, marked delivered at `deliveredAt`. */
+  async #takeQueued(endpointId: string): Promise<{ commands: SignedCommand[]; deliveredAt: string }> {
+    const now = this.#nowIso();
     try {
-      const now = this.#nowIso();
       const rows = await this.#store.pendingFor(endpointId, now, MAX_COMMANDS_PER_ACK, ['queued']);
-      if (rows.length === 0) return [];
-      await this.#store.markDelivered(rows.map((r) => r.commandId), now);
-      return rows.map((r) => r.signed);
+      if (rows.length > 0) await this.#store.markDelivered(rows.map((r) => r.commandId), now);
+      return { commands: rows.map((r) => r.signed), deliveredAt: now };
     } catch (e) {
       this.#opts.reportError(e);
-      return [];
+      return { commands: [], deliveredAt: now };
     }
   }
 

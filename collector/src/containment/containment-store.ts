@@ -127,6 +127,22 @@ export class ContainmentStore {
     await this.db.updateTable('containment_commands').set({ status: 'delivered', delivered_at: nowIso }).where('command_id', 'in', commandIds).where('status', '=', 'queued').execute();
   }
 
+  /**
+   * Puts commands a long-poll took but could not hand over (its client had hung up) back to
+   * `queued`, so the next wait hands them out: only rows still `delivered` at `deliveredAtIso`,
+   * the mark that wait set (an answer or a later delivery is left alone).
+   */
+  async unmarkDelivered(commandIds: string[], deliveredAtIso: string): Promise<void> {
+    if (commandIds.length === 0) return;
+    await this.db
+      .updateTable('containment_commands')
+      .set({ status: 'queued', delivered_at: null })
+      .where('command_id', 'in', commandIds)
+      .where('status', '=', 'delivered')
+      .where('delivered_at', '=', deliveredAtIso)
+      .execute();
+  }
+
   /** Records the agent's answer; true when a pending command of this endpoint took it. */
   async recordResult(commandId: string, endpointId: string, status: 'succeeded' | 'failed', detail: string, nowIso: string): Promise<boolean> {
     const r = await this.db

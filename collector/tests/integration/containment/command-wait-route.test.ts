@@ -184,4 +184,26 @@ describe.each(await engineCases())('POST /v1/commands/wait (%s)', (engine) => {
     here.shutdown();
     expect(await last).toEqual([]);
   });
+
+  test('a wait whose client has gone hands the commands it took back to the queue; the next wait gets them', async () => {
+    fx = await makeFixture({ engine, overrides: { adminToken: ADMIN } });
+    const { agent, serverKey } = await agentWithServer();
+    const db = (fx.store as unknown as { db: Kysely<unknown> }).db as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const store = new ContainmentStore(db);
+    const here = new Containment(store, { sign: (c) => ({ ...c, signature: 'test' }), now: () => fx.clock.nowMs });
+    // A wait held for a connection that closed before the route could notice (its 'close' had
+    // already fired): woken by the command, it must not swallow it.
+    let gone = false;
+    const stale = here.waitForCommands(agent.endpointId, 60_000, new AbortController().signal, () => gone);
+    await waitFor('the stale wait held', () => here.heldWaits === 1);
+    gone = true;
+    const rec = await here.issue({ endpointId: agent.endpointId, serverKey, action: 'restore', reason: 'reviewed', actor: { tokenId: 't', name: 'admin' } });
+    expect(await stale).toEqual([]);
+    expect((await store.pendingFor(agent.endpointId, new Date(fx.clock.nowMs).toISOString(), 10)).map((r) => [r.commandId, r.status])).toEqual([[rec.commandId, 'queued']]);
+    // The agent's next wait (a new connection) is answered with it at once, and it is delivered.
+    const next = await here.waitForCommands(agent.endpointId, 60_000, new AbortController().signal, () => false);
+    expect(next.map((c) => c.id)).toEqual([rec.commandId]);
+    expect((await store.pendingFor(agent.endpointId, new Date(fx.clock.nowMs).toISOString(), 10)).map((r) => r.status)).toEqual(['delivered']);
+    here.shutdown();
+  });
 });
