@@ -31,6 +31,20 @@ function usage(): string {
  * Runs the CLI. `io` replaces stdout/stderr/env/signal (tests run it in-process); without a
  * signal, SIGINT and SIGTERM stop long-running commands.
  */
+let stdoutGuarded = false;
+/**
+ * Output still queued when a command returns (`scan --json | head -c 100`) fails with EPIPE after
+ * main's own listener is gone: one process-wide listener keeps that from crashing the process as
+ * an unhandled 'error' event (the reader is gone; there is nothing else to do).
+ */
+function guardStdout(): void {
+  if (stdoutGuarded) return;
+  stdoutGuarded = true;
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') process.stderr.write(`mcpwatch-agent: stdout: ${error.message}\n`);
+  });
+}
+
 export async function main(argv: readonly string[], io: Partial<CommandIO> = {}): Promise<number> {
   // A closed stdout (`watch | head`) ends long-running commands quietly instead of crashing.
   const stdout = io.stdout ?? ((s: string) => void (process.stdout.destroyed ? undefined : process.stdout.write(s)));
@@ -58,7 +72,10 @@ export async function main(argv: readonly string[], io: Partial<CommandIO> = {})
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   }
-  if (!io.stdout) process.stdout.on('error', onStdoutError);
+  if (!io.stdout) {
+    guardStdout();
+    process.stdout.on('error', onStdoutError);
+  }
   try {
     return await command.run(rest, {
       stdout,

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { McpEvent } from '@mcpwatch/shared';
 import { schemaErrors, validateEvent } from '../helpers/schemas.js';
 import { PROCESS_CANARIES, startMcpFixture } from '../support/mcp-fixture.js';
-import { startWatch, type WatchProcess } from '../support/watch-process.js';
+import { AGENT_BIN, startWatch, type WatchProcess } from '../support/watch-process.js';
 
 const dataName = (e: McpEvent): string | undefined => (e.data as { name?: string }).name;
 
@@ -115,6 +115,23 @@ describe('watch (closed stdout)', () => {
       await w.stop();
       rmSync(root, { recursive: true, force: true });
     }
+  });
+});
+
+describe('scan (closed stdout)', () => {
+  it('exits 0 without an unhandled EPIPE when the reader goes away before the output is written (scan --json | head -c 0)', async () => {
+    const { spawn } = await import('node:child_process');
+    const fixture = path.join(path.dirname(AGENT_BIN), '../tests/fixtures/homes/linux/home/alice');
+    const child = spawn(process.execPath, [AGENT_BIN, 'scan', '--json', '--home', fixture, '--platform', 'linux'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // The reader is gone before anything is written (`head -c 0`, or a reader killed early): the
+    // write fails asynchronously, after the command has returned.
+    child.stdout.destroy();
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(stderr).not.toContain('Unhandled');
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 });
 
