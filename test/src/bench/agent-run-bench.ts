@@ -12,11 +12,13 @@
  *     extension rescan and watch re-plan fire once a minute;
  *  2. config write → event stored at the collector (queryable through GET /v1/events), median and
  *     p95 over BENCH_WRITES (default 30).
- * Linux only (reads /proc).
+ * BENCH_RUN_PARTS=resources|latency runs one part; BENCH_AGENT_NODE_ARGS starts the agent as
+ * `node <those args> agent/bin/mcpwatch-agent.js` (e.g. --cpu-prof to see where its time goes). Linux only (reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch as fsWatch, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -24,6 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { type BenchRow, envInt, fmtMb, fmtMs, median, percentile, padProcesses, type ResourceWindow, sampleResourceWindow, sleep } from './bench-stats.js';
 import { freePort, stopProcess, waitForOutput } from '@mcpwatch/testkit';
 import { DEFAULT_DEBOUNCE_MS } from '@mcpwatch/agent';
+import { startToolServers } from './probe-bench.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
@@ -55,12 +58,47 @@ function getJson(url: string): Promise<unknown> {
 interface RunRig {
   url: string;
   home: string;
+  stateDir: string;
   agent: ChildProcess;
+  /** Listeners started for the rig (see RigOptions.listeners). */
+  listeners: { mcp: number; other: number };
   stop: () => Promise<void>;
 }
 
-async function startRunRig(): Promise<RunRig> {
+interface RigOptions {
+  /**
+   * The budget's condition (issue 12's bench): 10 listening MCP servers (the SDK-built tool-server,
+   * 5 tools each) and 10 non-MCP listeners (5 HTTP answering 404, 5 raw TCP), probed by the agent
+   * at its default probe settings; hooks on (MCPWATCH_HOOKS=audit: run installs and keeps them).
+   */
+  listeners: boolean;
+}
+
+const listenLoopback = (srv: http.Server | TcpServer): Promise<number> => new Promise((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
+
+async function startListeners(dir: string): Promise<{ stop: () => void; mcp: number; other: number }> {
+  const mcp = await startToolServers(dir, 10);
+  const others: (http.Server | TcpServer)[] = [];
+  for (let i = 0; i < 5; i++) {
+    const web = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>not found</html>'));
+    const raw = createTcpServer((s) => s.end('SSH-2.0-OpenSSH_9.6\r\n'));
+    others.push(web, raw);
+    await listenLoopback(web);
+    await listenLoopback(raw);
+  }
+  return {
+    mcp: mcp.ports.length,
+    other: others.length,
+    stop: () => {
+      for (const c of mcp.children) c.kill('SIGKILL');
+      for (const s of others) s.close();
+    },
+  };
+}
+
+async function startRunRig(opts: RigOptions = { listeners: false }): Promise<RunRig> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-run-bench-'));
+  const listeners = opts.listeners ? await startListeners(tmp) : { stop: () => undefined, mcp: 0, other: 0 };
   const home = path.join(tmp, 'alice');
   cpSync(FIXTURE_HOME, home, { recursive: true });
   const port = await freePort();
@@ -77,18 +115,22 @@ async function startRunRig(): Promise<RunRig> {
   });
   await waitForOutput(enroll, 'enrolled with', 60_000);
   // NODE_OPTIONS as the service definitions set it: one process (no relaunch), the one measured.
-  const agent = spawn(AGENT_EXEC, ['run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim() },
+  const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS?.split(/\s+/).filter(Boolean);
+  const agent = spawn(nodeArgs ? process.execPath : AGENT_EXEC, [...(nodeArgs ? [...nodeArgs, AGENT_BIN] : []), 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim(), ...(opts.listeners ? { MCPWATCH_HOOKS: 'audit' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(agent, 'running (endpoint', 60_000);
   return {
     url,
     home,
+    stateDir,
     agent,
+    listeners: { mcp: listeners.mcp, other: listeners.other },
     stop: async () => {
       await stopProcess(agent);
       await stopProcess(collector);
+      listeners.stop();
       rmSync(tmp, { recursive: true, force: true });
     },
   };
@@ -111,19 +153,22 @@ export async function startupAndSteady(pid: number, idlePid: number, seconds: nu
 }
 
 /** CPU and RSS of run mode, start-up and steady state, next to an idle node baseline over the same windows. */
-export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120)): Promise<BenchRow[]> {
+export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120), opts: RigOptions = { listeners: true }): Promise<BenchRow[]> {
   const unpad = padProcesses(320);
-  const rig = await startRunRig();
+  const rig = await startRunRig(opts);
   const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
     const { startup, steady: w } = await startupAndSteady(rig.agent.pid as number, idle.pid as number, seconds);
-    const note = `${w.elapsedS.toFixed(0)} s window from ${SETTLE_SECONDS} s after start, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s)`;
+    const mem = memoryBreakdown(rig.agent.pid as number);
+    const cond = opts.listeners ? `${rig.listeners.mcp} MCP + ${rig.listeners.other} non-MCP listeners, hooks audit` : 'no listeners started, hooks off';
+    const note = `${w.elapsedS.toFixed(0)} s window from ${SETTLE_SECONDS} s after start, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s), ${cond}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
     return [
       { what: 'run CPU, start-up (agent process)', value: startup.subjectCpu.self, note: `5 to ${SETTLE_SECONDS} s after start (first probes, JIT warm-up, post-start GCs); idle node ${startup.idleCpu}` },
       { what: 'run RSS, start-up (max)', value: fmtMb(Math.max(...startup.subjectRss)) },
       { what: 'run CPU, steady state (agent process)', value: w.subjectCpu.self, budget: '≤ 0.25 % of one core', note },
       { what: 'run CPU, steady state (agent + ps/netstat children)', value: w.subjectCpu.withChildren, note: 'same window' },
       { what: 'run RSS, steady state (median / max)', value: `${fmtMb(median(w.subjectRss))} / ${fmtMb(Math.max(...w.subjectRss))}`, budget: '≤ 72 MB' },
+      { what: 'run RSS at the end: anonymous / file-backed', value: mem, note: '/proc/<pid>/smaps_rollup' },
       { what: 'idle node baseline CPU (run window)', value: w.idleCpu },
       { what: 'idle node baseline RSS (run window, median)', value: fmtMb(median(w.idleRss)) },
     ];
@@ -134,16 +179,65 @@ export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120)):
   }
 }
 
-/** Config write → server.added stored at the collector (visible through the query API). */
-export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30)): Promise<BenchRow[]> {
-  const rig = await startRunRig();
+/** Anonymous and file-backed resident memory of `pid` (smaps_rollup), formatted. */
+function memoryBreakdown(pid: number): string {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
+    return `${fmtMb(kb('Anonymous') * 1024)} / ${fmtMb((kb('Rss') - kb('Anonymous')) * 1024)}`;
+  } catch {
+    return 'n/a';
+  }
+}
+
+/**
+ * Resolves with the time the agent's spool first holds `needle` (fs.watch on the spool directory,
+ * then a read of the newest segment's tail), or null after `timeoutMs`.
+ */
+function whenSpooled(spoolDir: string, needle: string, timeoutMs: number): { seen: Promise<number | null>; cancel: () => void } {
+  let done: (t: number | null) => void = () => undefined;
+  const seen = new Promise<number | null>((r) => (done = r));
+  const look = (): boolean => {
+    const segs = readdirSync(spoolDir).filter((f) => f.endsWith('.spool')).sort();
+    const last = segs[segs.length - 1];
+    if (!last) return false;
+    const buf = readFileSync(path.join(spoolDir, last));
+    return buf.subarray(Math.max(0, buf.length - 65_536)).includes(needle);
+  };
+  const watcher = fsWatch(spoolDir, () => {
+    if (look()) finish(performance.now());
+  });
+  const timer = setTimeout(() => finish(null), timeoutMs);
+  let finished = false;
+  function finish(t: number | null): void {
+    if (finished) return;
+    finished = true;
+    clearTimeout(timer);
+    watcher.close();
+    done(t);
+  }
+  return { seen, cancel: () => finish(null) };
+}
+
+/**
+ * Config write → server.added stored at the collector (visible through the query API), split at
+ * the moment the event is in the agent's spool (write → spooled: watcher, debounce, re-read, diff,
+ * append; spooled → stored: batch, sign, send, ingest, the API's poll).
+ */
+export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30), opts: RigOptions = { listeners: false }): Promise<BenchRow[]> {
+  const rig = await startRunRig(opts);
   const file = path.join(rig.home, '.cursor', 'mcp.json');
+  const spoolDir = path.join(rig.stateDir, 'spool');
   const latencies: number[] = [];
+  const toSpool: number[] = [];
+  const toStore: number[] = [];
   let missed = 0;
+  const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
   try {
     await sleep(2000);
     for (let i = 0; i < writes; i++) {
       const name = `run-bench-${i}`;
+      const spooled = existsSync(spoolDir) ? whenSpooled(spoolDir, `"${name}"`, 10_000) : null;
       const t0 = performance.now();
       writeFileSync(file, JSON.stringify({ mcpServers: { [name]: { command: 'npx', args: ['-y', `bench-mcp-server@1.0.${i}`] } } }));
       let seen: number | null = null;
@@ -152,21 +246,41 @@ export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30)): Prom
         if (page?.items?.some((e) => e.data.name === name)) seen = performance.now();
         else await sleep(20);
       }
+      spooled?.cancel();
+      const ts = spooled ? await spooled.seen : null;
       if (seen === null) missed++;
-      else latencies.push(seen - t0);
+      else {
+        latencies.push(seen - t0);
+        if (ts !== null) {
+          toSpool.push(ts - t0);
+          toStore.push(seen - ts);
+        }
+      }
       await sleep(300);
     }
   } finally {
     await rig.stop();
   }
-  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce ${DEFAULT_DEBOUNCE_MS} ms, batch sent at once when idle (else ≤ 100 ms wait), API polled every 20 ms`;
+  const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ')[0];
+  const note = `${latencies.length} writes${missed ? `, ${missed} missed (10 s timeout)` : ''}; debounce ${DEFAULT_DEBOUNCE_MS} ms, batch sent at once when idle (else ≤ 100 ms wait), API polled every 20 ms; load ${load0} → ${load1}`;
   return [
     { what: 'config write → stored at collector (median)', value: fmtMs(median(latencies)), note },
     { what: 'config write → stored at collector (p95)', value: fmtMs(percentile(latencies, 95)), budget: '≤ 300 ms (p95)' },
+    { what: '  of which write → in the spool (median / p95)', value: `${fmtMs(median(toSpool))} / ${fmtMs(percentile(toSpool, 95))}`, note: `${toSpool.length} writes seen in the spool (fs.watch on the spool directory)` },
+    { what: '  of which spooled → stored (median / p95)', value: `${fmtMs(median(toStore))} / ${fmtMs(percentile(toStore, 95))}` },
   ];
 }
 
-/** The run-mode rows (called from agent-bench.ts). */
+/** The run-mode rows (called from agent-bench.ts). BENCH_RUN_PARTS=resources|latency runs one part. */
 export async function runAgentRunBench(): Promise<BenchRow[]> {
-  return [...(await benchRunResources()), ...(await benchRunLatency())];
+  const parts = process.env.BENCH_RUN_PARTS ?? 'resources,latency';
+  const rows: BenchRow[] = [];
+  if (parts.includes('resources')) rows.push(...(await benchRunResources()));
+  if (parts.includes('latency')) rows.push(...(await benchRunLatency()));
+  return rows;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const { formatRows } = await import('./bench-stats.js');
+  console.log(formatRows(`mcpwatch run-mode benchmark (${os.cpus().length} CPUs, node ${process.version})`, await runAgentRunBench()));
 }

@@ -34,7 +34,8 @@ const TOOL_SERVER = path.join(REPO_ROOT, 'agent/tests/support/tool-server.mjs');
 
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
-async function startToolServers(dir: string, n: number): Promise<{ children: ChildProcess[]; ports: number[] }> {
+/** `n` SDK-built MCP tool servers (5 tools each) listening on loopback, as real child processes. */
+export async function startToolServers(dir: string, n: number): Promise<{ children: ChildProcess[]; ports: number[] }> {
   const children: ChildProcess[] = [];
   const ports: number[] = [];
   for (let i = 0; i < n; i++) {
