@@ -25,7 +25,7 @@
  * exactly its own envelope (faster, and the error names the real problem). Same schema, same
  * accepted set: the envelopes are disjoint by their `type` literal.
  */
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { _, Ajv, type ErrorObject, type KeywordCxt, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { Batch, McpEvent } from '@mcpwatch/shared';
 import { Errors } from './errors.js';
@@ -97,15 +97,46 @@ export function isDateTime(s: string): boolean {
   return fullDateTime(s);
 }
 
-let compiled: ValidateFunction | undefined;
+/**
+ * The schema for the fast validator (see `validateBatch`): every `maxLength` becomes `maxUnits`,
+ * the same bound on `s.length` (UTF-16 units) instead of ajv's code point count, which walks every
+ * string for surrogate pairs (ucs2length: ~10 % of validation's CPU in a profile). `minLength`
+ * stays in code points (a unit count could let a 7-code-point string with a surrogate pair pass a
+ * `minLength: 8`).
+ */
+export function fastBatchSchema(): Record<string, unknown> {
+  const schema = discriminatedBatchSchema();
+  const walk = (v: unknown): void => {
+    if (Array.isArray(v)) v.forEach(walk);
+    else if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.maxLength === 'number' && o.type === 'string') {
+        o.maxUnits = o.maxLength;
+        delete o.maxLength;
+      }
+      Object.values(o).forEach(walk);
+    }
+  };
+  walk(schema);
+  return schema;
+}
 
-function validator(): ValidateFunction {
+let compiled: { fast: ValidateFunction; exact: ValidateFunction } | undefined;
+
+function newAjv(): Ajv {
+  // No removeAdditional / coercion: the batch is validated exactly as signed and refused whole.
+  const ajv = new Ajv({ discriminator: true, allErrors: false, strict: false });
+  addFormats(ajv);
+  ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
+  return ajv;
+}
+
+function validators(): { fast: ValidateFunction; exact: ValidateFunction } {
   if (!compiled) {
-    // No removeAdditional / coercion: the batch is validated exactly as signed and refused whole.
-    const ajv = new Ajv({ discriminator: true, allErrors: false, strict: false });
-    addFormats(ajv);
-    ajv.addFormat('date-time', { type: 'string', validate: isDateTime });
-    compiled = ajv.compile(discriminatedBatchSchema());
+    const fastAjv = newAjv();
+    // Inline code, like ajv's own maxLength with its (deprecated) `unicode: false`.
+    fastAjv.addKeyword({ keyword: 'maxUnits', type: 'string', schemaType: 'number', code: (cxt: KeywordCxt) => cxt.fail(_`${cxt.data}.length > ${cxt.schema as number}`) });
+    compiled = { fast: fastAjv.compile(fastBatchSchema()), exact: newAjv().compile(discriminatedBatchSchema()) };
   }
   return compiled;
 }
@@ -159,16 +190,26 @@ export function replaceNulCharacters(value: unknown): unknown {
   return value;
 }
 
-/** Compiles the validator now (at startup) instead of on the first batch. */
+/** Compiles the validators now (at startup) instead of on the first batch. */
 export function warmBatchValidator(): void {
-  validator();
+  validators();
 }
 
-/** Returns `doc` typed as a Batch, or throws MCPW_ERR_SCHEMA naming the first violation. */
+/**
+ * Returns `doc` typed as a Batch, or throws MCPW_ERR_SCHEMA naming the first violation.
+ *
+ * Two validators of the same schema: a fast one that bounds strings by UTF-16 units (`s.length`
+ * instead of walking every string for surrogate pairs: fastBatchSchema), and the exact one (code
+ * points, as JSON Schema counts them). UTF-16 units are never fewer than code points, so a batch
+ * the fast one accepts, the exact one accepts too; anything the fast one refuses is decided by the
+ * exact one, whose first error is the one reported. The accepted set and the error messages are
+ * exactly the exact validator's; a refused batch costs two validations (bad input only).
+ */
 export function validateBatch(doc: unknown): Batch {
-  const v = validator();
-  if (!v(doc)) {
-    const first = v.errors?.[0];
+  const { fast, exact } = validators();
+  if (fast(doc)) return doc as Batch;
+  if (!exact(doc)) {
+    const first = exact.errors?.[0];
     throw Errors.schema(`batch does not match the schema: ${first ? describe(first) : 'invalid'}`);
   }
   return doc as Batch;

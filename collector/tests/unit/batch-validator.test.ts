@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { hasNulEscape, isDateTime, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
+import { fastBatchSchema, hasNulEscape, isDateTime, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
 import { makeEvents } from '@mcpwatch/testkit';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
@@ -26,6 +26,53 @@ describe('batch validator', () => {
     const wrongVersion = structuredClone(good);
     (wrongVersion.events[2] as { v: number }).v = 3;
     expect(() => validateBatch(wrongVersion)).toThrow(/events\/2\/v must be equal to constant|events\/2\/v must match/);
+  });
+
+  test('string bounds count code points, as before the fast validator (UTF-16 units only decide an accept)', () => {
+    // The first object in the batch that carries a serverKey (minLength 8, maxLength 64).
+    const withKey = (key: string) => {
+      const batch = { agentId: 'a', seq: 1, prevHash: '', sentAt: 'now', events: makeEvents('ep', 12) };
+      const find = (v: unknown): Record<string, unknown> | undefined => {
+        if (Array.isArray(v)) {
+          for (const x of v) {
+            const f = find(x);
+            if (f) return f;
+          }
+        } else if (v !== null && typeof v === 'object') {
+          if ('serverKey' in v) return v as Record<string, unknown>;
+          for (const x of Object.values(v)) {
+            const f = find(x);
+            if (f) return f;
+          }
+        }
+        return undefined;
+      };
+      const holder = find(batch.events);
+      expect(holder).toBeDefined();
+      holder!.serverKey = key;
+      return batch;
+    };
+    const astral = '\u{1F600}';
+    // 64 code points, 128 UTF-16 units: within maxLength 64.
+    expect(() => validateBatch(withKey(astral.repeat(64)))).not.toThrow();
+    expect(() => validateBatch(withKey(astral.repeat(65)))).toThrow(/serverKey must NOT have more than 64 characters/);
+    // 7 code points, 8 UTF-16 units: under minLength 8.
+    expect(() => validateBatch(withKey(`abcdef${astral}`))).toThrow(/serverKey must NOT have fewer than 8 characters/);
+    expect(() => validateBatch(withKey(`abcdefg${astral}`))).not.toThrow();
+    // The fast schema bounds string lengths in UTF-16 units and keeps minLength in code points.
+    const bounds: string[] = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (o.type === 'string') for (const k of ['maxLength', 'maxUnits', 'minLength']) if (k in o) bounds.push(`${k}:${String(o[k])}`);
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(fastBatchSchema());
+    expect(bounds.filter((b) => b.startsWith('maxLength'))).toEqual([]);
+    expect(bounds).toContain('maxUnits:64');
+    expect(bounds).toContain('minLength:8');
   });
 
   test('refuses a property the schemas do not name at any level, naming it', () => {
