@@ -1,0 +1,85 @@
+/**
+ * Outbox claims and completions run in bounded transactions (outbox-store.ts: OUTBOX_TX_ROWS rows
+ * per claim transaction, OUTBOX_TX_IDS ids per completion transaction, a turn of the event loop
+ * between them), so a drainer's 500-event cycle over one-event rows (heartbeats) is not one long
+ * transaction on SQLite's event loop. Both engines: a claim bigger than one transaction leases all
+ * it should, in order, once; completion removes everything. SQLite: the statements are counted per
+ * transaction (the store's own, recorded as better-sqlite3 runs them).
+ */
+import { OUTBOX_TX_IDS, OUTBOX_TX_ROWS } from '../../src/store/outbox-store.js';
+import { engineCases } from '../support/pg.js';
+import { statementsRunBy } from '../support/sqlite-statements.js';
+import { openTestStore, type TestStore } from '../support/test-store.js';
+import { enrolled, event, hostInfo, projected, serverEntry } from '../support/store-fixtures.js';
+
+/** Statements grouped by transaction (begin .. commit), SQLite; only transactions on the outbox (the projector polls meanwhile). */
+function transactions(ran: Array<{ sql: string }>): string[][] {
+  const out: string[][] = [];
+  let cur: string[] | null = null;
+  for (const { sql } of ran) {
+    const s = sql.trim().toLowerCase();
+    if (s.startsWith('begin')) cur = [];
+    else if (s === 'commit' || s === 'rollback') {
+      if (cur) out.push(cur);
+      cur = null;
+    } else cur?.push(s);
+  }
+  return out.filter((tx) => tx.some((s) => s.includes('"outbox"')));
+}
+
+describe.each(await engineCases())('outbox transactions (%s)', (engine) => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await openTestStore(engine);
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  test('a claim of more rows than one transaction takes leases them all, oldest first, once; completion empties the outbox', async () => {
+    const { agent, sender } = await enrolled(t.store, hostInfo({ hardwareUuid: 'outbox-tx-hw' }));
+    const rows = OUTBOX_TX_ROWS * 2 + 10;
+    const sent: string[] = [];
+    for (let i = 0; i < rows; i++) {
+      const e = event('server.added', agent.endpointId, serverEntry(`s${i}`));
+      sent.push(e.id);
+      await sender.send([e]);
+    }
+    await projected(t.store);
+    expect(await t.store.outboxDepth()).toEqual({ file: rows });
+
+    let claimed: Awaited<ReturnType<typeof t.store.claimOutbox>> = [];
+    const claimRan = await statementsRunBy(async () => {
+      claimed = await t.store.claimOutbox('file', 500, 60_000, 'w1');
+    });
+    expect(claimed.map((r) => r.event.id)).toEqual(sent);
+    expect(await t.store.claimOutbox('file', 500, 60_000, 'w2')).toEqual([]);
+
+    const completeRan = await statementsRunBy(() => t.store.completeOutbox('file', claimed.map((r) => r.id)));
+    expect(await t.store.outboxDepth()).toEqual({});
+
+    if (engine === 'sqlite') {
+      // Each claim transaction leases at most OUTBOX_TX_ROWS rows, with one UPDATE.
+      const claims = transactions(claimRan);
+      expect(claims.length).toBe(Math.ceil(rows / OUTBOX_TX_ROWS));
+      for (const tx of claims) expect(tx.filter((s) => s.startsWith('update "outbox" set "lease_owner"')).length).toBe(1);
+      const completions = transactions(completeRan);
+      expect(completions.length).toBe(Math.ceil(rows / OUTBOX_TX_IDS));
+      for (const tx of completions) expect(tx.filter((s) => s.startsWith('delete from "outbox"')).length).toBe(1);
+    }
+  });
+
+  test('a claim that ends inside a row splits it and leases only the part that fits', async () => {
+    const { agent, sender } = await enrolled(t.store, hostInfo({ hardwareUuid: 'outbox-tx-split' }));
+    const events = Array.from({ length: 5 }, (_, i) => event('server.added', agent.endpointId, serverEntry(`p${i}`)));
+    for (const e of events.slice(0, 2)) await sender.send([e]);
+    await sender.send(events.slice(2));
+    await projected(t.store);
+    const first = await t.store.claimOutbox('file', 3, 60_000, 'w1');
+    expect(first.map((r) => r.event.id)).toEqual(events.slice(0, 3).map((e) => e.id));
+    const rest = await t.store.claimOutbox('file', 10, 60_000, 'w2');
+    expect(rest.map((r) => r.event.id)).toEqual(events.slice(3).map((e) => e.id));
+    await t.store.completeOutbox('file', [...first, ...rest].map((r) => r.id));
+    expect(await t.store.outboxDepth()).toEqual({});
+  });
+});
