@@ -5,8 +5,9 @@
  * neither loses nor repeats a projection: after a restart the pending rows are simply still there.
  *
  * Where it runs: on the event loop, between requests, in small transactions (SQLite: the store's
- * one connection, bounded by `transactionBudgetMs`: 10 ms while ingest is busy, 50 ms when it
- * is quiet; PostgreSQL: its own connection, which
+ * one connection, bounded by `transactionBudgetMs`: 10 ms while ingest is busy, 20 ms when it is
+ * quiet, checked between log rows and before each read of log rows, so one big row (a large
+ * snapshot) can still run past it; PostgreSQL: its own connection, which
  * also holds the advisory locks of the partitions this collector owns, projection-partitions.ts;
  * pending rows are claimed FOR UPDATE SKIP LOCKED). Each transaction is scheduled with
  * setImmediate, so requests that arrived meanwhile are served first, and while ingest is busy
@@ -46,6 +47,17 @@ import type { AnyTrx, InsertShapes } from './sql-shapes.js';
 
 /** Log rows read per statement while projecting. */
 const LOG_READ_CHUNK = 8;
+/**
+ * Default transaction budgets on SQLite (ms): while ingest is busy, and when it is quiet. Quiet was
+ * 50: a query or heartbeat arriving in a quiet moment waited behind up to 50 ms and more
+ * (bench:fleet projector transactions p99 31 / max 59 ms). Measured in-process (200 x 100-event
+ * backlog drained with ingest quiet, 4 runs each interleaved with the previous projector, load 4):
+ * quiet 20: projection CPU 13.2 -> 13.1 us/event, longest event-loop stretch median 55.5 -> 23.9 ms
+ * (max 82.5 -> 43.1); quiet 10 cost 6-42 % more CPU per event (more, smaller transactions, each
+ * re-reading a chunk of log rows), so 20 it is.
+ */
+const SQLITE_HOT_BUDGET_MS = 10;
+const SQLITE_QUIET_BUDGET_MS = 20;
 /** While yielding to ingest, how often the projector looks again. */
 const HOT_RETRY_MS = 10;
 
@@ -61,8 +73,8 @@ export interface ProjectorOptions {
   /**
    * Most milliseconds of work per projection transaction (at least one log row is applied). SQLite
    * shares one connection with ingest: a long projection transaction would hold every ingest group
-   * (and so every ack) behind it; a short one lets them alternate. Default on SQLite: 10 while
-   * ingest is busy, 50 when it is quiet; none on PostgreSQL (its own connection).
+   * (and so every ack, query and heartbeat) behind it; a short one lets them alternate. Default on
+   * SQLite: 10 while ingest is busy, 20 when it is quiet; none on PostgreSQL (its own connection).
    */
   transactionBudgetMs?: number;
   /** Poll interval when idle (default 250 ms). */
@@ -300,12 +312,14 @@ export class Projector {
       }
       const ids = pending.map((p) => Number(p.log_id));
       const started = performance.now();
-      // SQLite: short while ingest is busy (acks wait behind it), longer when it is quiet (fewer
-      // commits: each rewrites the pages the transaction touched).
-      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? (this.#o.isIngestHot?.() ? 10 : 50) : Infinity);
+      // SQLite: the transaction runs on the event loop, which serves nothing else meanwhile; short
+      // while ingest is busy (acks wait behind it), a little longer when quiet (fewer commits).
+      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? (this.#o.isIngestHot?.() ? SQLITE_HOT_BUDGET_MS : SQLITE_QUIET_BUDGET_MS) : Infinity);
       const applied: number[] = [];
-      // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent.
+      // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent;
+      // a spent budget also stops before the next read (it decodes up to LOG_READ_CHUNK bodies).
       outer: for (let i = 0; i < ids.length; i += LOG_READ_CHUNK) {
+        if (applied.length > 0 && performance.now() - started > budget) break;
         const chunk = ids.slice(i, i + LOG_READ_CHUNK);
         const rows = await this.#readLogRows(trx as AnyTrx, chunk);
         const held = new Set(rows.map((r) => r.logId));
