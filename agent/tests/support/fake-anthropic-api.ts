@@ -5,45 +5,26 @@
  * `toolInput`); once a tool result is in the conversation it answers with text quoting it. Any
  * other request (titles, summaries) gets a short text. Every request body is kept (`requests`).
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import { FakeModelApi, type Json } from './fake-model-api.js';
 
-type Json = Record<string, unknown>;
-
-export class FakeAnthropicApi {
+export class FakeAnthropicApi extends FakeModelApi {
   readonly requests: Json[] = [];
-  private server: http.Server | null = null;
-  constructor(private readonly toolToCall: string, private readonly toolInput: Json) {}
-
-  async listen(): Promise<string> {
-    this.server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        let json: Json = {};
-        try {
-          json = JSON.parse(body || '{}') as Json;
-        } catch {
-          json = {};
-        }
-        if (req.method !== 'POST' || !(req.url ?? '').startsWith('/v1/messages')) {
-          res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'not_found_error', message: 'not here' } }));
-          return;
-        }
-        if ((req.url ?? '').startsWith('/v1/messages/count_tokens')) {
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ input_tokens: 10 }));
-          return;
-        }
-        this.requests.push(json);
-        this.answer(json, res);
-      });
-    });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  constructor(private readonly toolToCall: string, private readonly toolInput: Json) {
+    super();
   }
 
-  async close(): Promise<void> {
-    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  protected handle(method: string, url: string, json: Json, res: http.ServerResponse): void {
+    if (method !== 'POST' || !url.startsWith('/v1/messages')) {
+      this.sendJson(res, 404, { type: 'error', error: { type: 'not_found_error', message: 'not here' } });
+      return;
+    }
+    if (url.startsWith('/v1/messages/count_tokens')) {
+      this.sendJson(res, 200, { input_tokens: 10 });
+      return;
+    }
+    this.requests.push(json);
+    this.answer(json, res);
   }
 
   /** The tool_result blocks Claude Code sent back, as text. */
@@ -74,7 +55,7 @@ export class FakeAnthropicApi {
     const stopReason = content[0]!.type === 'tool_use' ? 'tool_use' : 'end_turn';
     const message = { id: `msg_${Date.now().toString(36)}`, type: 'message', role: 'assistant', model, content, stop_reason: stopReason, stop_sequence: null, usage: { input_tokens: 10, output_tokens: 5 } };
     if (req.stream !== true) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(message));
+      this.sendJson(res, 200, message);
       return;
     }
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });

@@ -1,0 +1,84 @@
+/**
+ * End to end with a real Gemini CLI: `gemini -p` (from @google/gemini-cli, found through
+ * MCPWATCH_GEMINI_BIN) in a fixture HOME whose ~/.gemini/settings.json names the real
+ * @modelcontextprotocol/server-everything over stdio and got mcpwatch's BeforeTool/AfterTool hooks
+ * from `mcpwatch-agent hooks install`, talking to a local stand-in for the Gemini API
+ * (GOOGLE_GEMINI_BASE_URL with GEMINI_API_KEY) that answers with a functionCall of an MCP tool of
+ * that server. The installed hook runs for real: the allowed call goes through to the server and
+ * is journaled (argument names only), the blocked call is denied and Gemini CLI hands the model our
+ * reason in the functionResponse. Skipped (said so) without MCPWATCH_GEMINI_BIN.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readJournal, JOURNAL_DIR } from '../../../src/hooks/hook-journal.js';
+import { FakeGeminiApi } from '../../support/fake-gemini-api.js';
+import { EVERYTHING_BIN } from '../../support/mcp-fixture.js';
+import { clientRoot, journalText, realClient, runToEnd } from '../../support/real-client.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
+const GEMINI = realClient('MCPWATCH_GEMINI_BIN', 'gemini-cli-e2e', 'a Gemini CLI, e.g. from npm i @google/gemini-cli; .ci/run does');
+const maybe = GEMINI.maybe;
+const CANARY = 'mcpw-canary-4b8d20e6';
+
+async function geminiCall(tool: string, args: Record<string, unknown>) {
+  GEMINI.assertPresent();
+  const { root, home, stateDir, work } = clientRoot('mcpw-gemini-', ['.gemini']);
+  const settings = {
+    general: { enableAutoUpdate: false, enableAutoUpdateNotification: false },
+    privacy: { usageStatisticsEnabled: false },
+    telemetry: { enabled: false },
+    // API-key auth (validateAuthMethod in 0.61 refuses the 'gateway' type GOOGLE_GEMINI_BASE_URL alone would select); the base URL still comes from the environment.
+    security: { auth: { selectedType: 'gemini-api-key' } },
+    mcpServers: { everything: { command: EVERYTHING_BIN, args: ['stdio'] } },
+  };
+  fs.writeFileSync(path.join(home, '.gemini', 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
+  fs.writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify({ mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' }));
+  const inst = await runToEnd(process.execPath, [BIN, 'hooks', 'install', '--client', 'gemini-cli', '--home', home, '--state-dir', stateDir], process.env, work);
+  expect(inst.code).toBe(0);
+  const api = new FakeGeminiApi(tool, args);
+  const url = await api.listen();
+  try {
+    const env = {
+      PATH: process.env.PATH, HOME: home, GOOGLE_GEMINI_BASE_URL: url, GEMINI_API_KEY: 'test-not-a-key',
+      GEMINI_CLI_TRUST_WORKSPACE: 'true', GEMINI_CLI_NO_RELAUNCH: 'true', NO_COLOR: '1',
+    };
+    const r = await runToEnd(GEMINI.bin, ['-p', `call ${tool}`, '--approval-mode', 'yolo', '--output-format', 'json'], env, work);
+    return { r, api, journal: readJournal(stateDir).records as Record<string, unknown>[], journalBytes: journalText(stateDir, JOURNAL_DIR) };
+  } finally {
+    await api.close();
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+maybe('an allowed MCP tool call goes through the installed hook to the server and is journaled', async () => {
+  const { r, api, journal, journalBytes } = await geminiCall('mcp_everything_echo', { message: `hello from the stand-in model ${CANARY}` });
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+  // The turn went on to the model's final answer after the tool's.
+  expect(JSON.parse(r.stdout)).toMatchObject({ response: 'The tool answered.' });
+  expect(api.calls).toEqual(['mcp_everything_echo']);
+  const responses = api.functionResponses();
+  expect(responses).toHaveLength(1);
+  expect(responses[0]!.name).toBe('mcp_everything_echo');
+  expect(responses[0]!.text).toContain(`hello from the stand-in model ${CANARY}`);
+  // Argument names only: the value (echoed back in the tool's answer too) is nowhere in the journal.
+  expect(journalBytes.length).toBeGreaterThan(0);
+  expect(journalBytes).not.toContain(CANARY);
+  expect(journal.filter((j) => j.phase === 'pre')).toMatchObject([{ client: 'gemini-cli', server: 'everything', tool: 'echo', argumentNames: ['message'], decision: 'allow' }]);
+  expect(journal.filter((j) => j.phase === 'post')).toMatchObject([{ client: 'gemini-cli', server: 'everything', tool: 'echo', success: true }]);
+}, 180_000);
+
+maybe('a blocked MCP tool call is denied by the installed hook, and the model is told why', async () => {
+  const { r, api, journal } = await geminiCall('mcp_everything_get-sum', { a: 1, b: 2 });
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+  // The turn went on to the model's final answer after the tool's.
+  expect(JSON.parse(r.stdout)).toMatchObject({ response: 'The tool answered.' });
+  expect(api.calls).toEqual(['mcp_everything_get-sum']);
+  const responses = api.functionResponses();
+  expect(responses).toHaveLength(1);
+  expect(responses[0]!.name).toBe('mcp_everything_get-sum');
+  expect(responses[0]!.text).toContain('mcpwatch blocked the MCP tool call everything/get-sum: tool everything/get-sum is blocked by policy. To request an exception, contact secops@example.com.');
+  // The server never ran it: no sum in the answer.
+  expect(responses[0]!.text).not.toMatch(/sum of 1 and 2|\b3\b/i);
+  expect(journal).toMatchObject([{ client: 'gemini-cli', server: 'everything', tool: 'get-sum', decision: 'deny', enforced: true, rule: 'blocked-tool' }]);
+}, 180_000);
