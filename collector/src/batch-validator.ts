@@ -110,7 +110,9 @@ export function fastBatchSchema(): Record<string, unknown> {
     if (Array.isArray(v)) v.forEach(walk);
     else if (v !== null && typeof v === 'object') {
       const o = v as Record<string, unknown>;
-      if (typeof o.maxLength === 'number' && o.type === 'string') {
+      // Also where the type is implied (propertyNames: keys are strings); like maxLength, maxUnits
+      // applies to strings only.
+      if (typeof o.maxLength === 'number') {
         o.maxUnits = o.maxLength;
         delete o.maxLength;
       }

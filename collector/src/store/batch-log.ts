@@ -9,8 +9,9 @@
  * projector turns them into collector.seq_gap / collector.chain_broken events).
  *
  * Group commit: batches that arrive while a transaction runs wait; the next transaction takes up
- * to `maxGroup` of them, each in its own SAVEPOINT (one failing batch fails alone), so the COMMIT
- * is paid once per group. A failed COMMIT fails every batch of the group (503: agents resend).
+ * to `maxGroup` of them, so the COMMIT is paid once per group. It runs without savepoints; when a
+ * batch throws, it is rolled back whole and runs again with each batch in its own SAVEPOINT (one
+ * failing batch fails alone). A failed COMMIT fails every batch of the group (503: agents resend).
  * Within a group, batches run in (agent, seq) order so PostgreSQL row locks (the agent row FOR
  * UPDATE) are always taken in the same order: collectors sharing PostgreSQL cannot deadlock.
  *
@@ -203,25 +204,17 @@ export class BatchLog {
       this.#o.assertWritable?.();
       // SQLite cannot change the safety level inside a transaction: set around it (see header).
       if (full) await sql`pragma synchronous = full`.execute(this.#o.db);
-      await this.#o.db.transaction().execute(async (trx) => {
-        for (const item of group) {
-          if (group.length === 1) {
-            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
-            continue;
-          }
-          await sql`savepoint mcpw_batch`.execute(trx);
-          const mark = appended.length;
-          try {
-            outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
-            await sql`release savepoint mcpw_batch`.execute(trx);
-          } catch (e) {
-            appended.length = mark;
-            await sql`rollback to savepoint mcpw_batch`.execute(trx);
-            await sql`release savepoint mcpw_batch`.execute(trx);
-            outcomes.push({ ok: false, error: this.#o.classify(e) });
-          }
-        }
-      });
+      // First without savepoints (two statements per batch saved): a batch that throws rolls the
+      // whole transaction back, and the group runs again with a savepoint per batch, so that one
+      // fails alone. Batches fail after writing only when the database refuses a row.
+      try {
+        await this.#transaction(group, outcomes, appended, false);
+      } catch (e) {
+        if (group.length === 1) throw e;
+        outcomes.length = 0;
+        appended.length = 0;
+        await this.#transaction(group, outcomes, appended, true);
+      }
     } catch (e) {
       const error = this.#o.classify(e);
       for (const item of group) item.reject(error);
@@ -230,6 +223,34 @@ export class BatchLog {
       if (full) await sql`pragma synchronous = normal`.execute(this.#o.db).catch(() => undefined);
     }
     this.#answer(group, outcomes, appended);
+  }
+
+  /** One transaction over `group`; `careful`: each batch in its own savepoint (one failing fails alone). */
+  async #transaction(
+    group: PendingIngest[],
+    outcomes: Array<{ ok: true; value: IngestResult } | { ok: false; error: unknown }>,
+    appended: AppendedBatch[],
+    careful: boolean,
+  ): Promise<void> {
+    await this.#o.db.transaction().execute(async (trx) => {
+      for (const item of group) {
+        if (!careful) {
+          outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
+          continue;
+        }
+        await sql`savepoint mcpw_batch`.execute(trx);
+        const mark = appended.length;
+        try {
+          outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
+          await sql`release savepoint mcpw_batch`.execute(trx);
+        } catch (e) {
+          appended.length = mark;
+          await sql`rollback to savepoint mcpw_batch`.execute(trx);
+          await sql`release savepoint mcpw_batch`.execute(trx);
+          outcomes.push({ ok: false, error: this.#o.classify(e) });
+        }
+      }
+    });
   }
 
   /** Appends one batch; an accepted one is also pushed to `appended` (reported after COMMIT). */

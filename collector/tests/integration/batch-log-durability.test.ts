@@ -88,6 +88,30 @@ describe('batch log durability (sqlite)', () => {
     expect(level).toBe(1);
   });
 
+  test('a group runs without savepoints; one with a failing batch runs again with a savepoint each, and only that batch fails', async () => {
+    const a = await enrolled(t.store, hostInfo({ hardwareUuid: 'group-a' }));
+    const b = await enrolled(t.store, hostInfo({ hardwareUuid: 'group-b' }));
+    const good = [a, b].map(({ agent, sender }, i) => sender.input([event('server.added', agent.endpointId, serverEntry(`g${i}`))]));
+    const plain = (await statementsRunBy(() => Promise.all(good.map((i) => t.store.ingestBatch(i))))).map((s) => s.sql.trim().toLowerCase());
+    expect(plain.filter((s) => s.startsWith('begin')).length).toBe(1);
+    expect(plain.some((s) => s.includes('savepoint'))).toBe(false);
+
+    a.sender.seq = good[0]!.seq;
+    b.sender.seq = good[1]!.seq;
+    const next = [a, b].map(({ agent, sender }, i) => sender.input([event('server.added', agent.endpointId, serverEntry(`h${i}`))]));
+    const ghost = { ...next[1]!, agent: { ...b.agent, agentId: 'nobody' } };
+    const results: Array<PromiseSettledResult<unknown>> = [];
+    const careful = (
+      await statementsRunBy(async () => {
+        results.push(...(await Promise.allSettled([t.store.ingestBatch(next[0]!), t.store.ingestBatch(ghost)])));
+      })
+    ).map((s) => s.sql.trim().toLowerCase());
+    expect(results[0]).toMatchObject({ status: 'fulfilled', value: { status: 'accepted' } });
+    expect(results[1]).toMatchObject({ status: 'rejected', reason: { code: 'MCPW_ERR_UNKNOWN_AGENT' } });
+    expect(careful.filter((s) => s.startsWith('begin')).length).toBe(2);
+    expect(careful.filter((s) => s === 'savepoint mcpw_batch').length).toBe(2);
+  });
+
   test('a duplicate is answered without a new append and a failed group leaves the connection at NORMAL', async () => {
     const { agent, sender } = await enrolled(t.store, hostInfo({ hardwareUuid: 'durable-hw-2' }));
     const input = sender.input([event('server.added', agent.endpointId, serverEntry('d2'))]);

@@ -59,13 +59,22 @@ describe('batch validator', () => {
     // 7 code points, 8 UTF-16 units: under minLength 8.
     expect(() => validateBatch(withKey(`abcdef${astral}`))).toThrow(/serverKey must NOT have fewer than 8 characters/);
     expect(() => validateBatch(withKey(`abcdefg${astral}`))).not.toThrow();
+    // A bounded property name (heartbeat intervalsMs keys: at most 64): counted in code points too.
+    const heartbeat = (key: string) => {
+      const batch = { agentId: 'a', seq: 1, prevHash: '', sentAt: 'now', events: makeEvents('ep', 12) };
+      const hb = batch.events.find((e) => e.type === 'agent.heartbeat')!;
+      (hb.data as { intervalsMs: Record<string, number> }).intervalsMs = { [key]: 1000 };
+      return batch;
+    };
+    expect(() => validateBatch(heartbeat(astral.repeat(64)))).not.toThrow();
+    expect(() => validateBatch(heartbeat(astral.repeat(65)))).toThrow(/intervalsMs must NOT have more than 64 characters|property name must be valid/);
     // The fast schema bounds string lengths in UTF-16 units and keeps minLength in code points.
     const bounds: string[] = [];
     const walk = (v: unknown): void => {
       if (Array.isArray(v)) v.forEach(walk);
       else if (v !== null && typeof v === 'object') {
         const o = v as Record<string, unknown>;
-        if (o.type === 'string') for (const k of ['maxLength', 'maxUnits', 'minLength']) if (k in o) bounds.push(`${k}:${String(o[k])}`);
+        for (const k of ['maxLength', 'maxUnits', 'minLength']) if (typeof o[k] === 'number') bounds.push(`${k}:${String(o[k])}`);
         Object.values(o).forEach(walk);
       }
     };
