@@ -12,6 +12,7 @@ import { toolPolicyMigration } from '../tool-calls/tool-policy-migration.js';
 import { toolCallFindingsMigration } from '../tool-calls/tool-call-findings-migration.js';
 import { findingsOrderMigration } from './findings-order-migration.js';
 import { inventoryFillfactorMigration } from './inventory-fillfactor-migration.js';
+import { fleetQueryIndexesMigration } from './fleet-query-indexes-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -351,6 +352,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0012_tool_call_findings': toolCallFindingsMigration(),
     '0014_findings_by_severity': findingsOrderMigration(),
     '0015_inventory_fillfactor': inventoryFillfactorMigration(engine),
+    '0016_fleet_query_indexes': fleetQueryIndexesMigration(engine),
   };
 }
 

@@ -48,4 +48,41 @@ describe('fleet query plans (sqlite)', () => {
     expect(plan).toMatch(/servers_fingerprint/);
     expect(plan).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
   });
+
+  test('servers by name: each statement of listServers(name) reads an index alone, no table rows', async () => {
+    const reads = await statementsRunBy(() => t.store.listServers({ name: 'github', limit: 10 }));
+    const grouping = reads.find((r) => /group by "s"\."fingerprint"/.test(r.sql) && !/join/.test(r.sql))!;
+    const names = reads.find((r) => /select distinct/.test(r.sql))!;
+    const risk = reads.find((r) => /join "findings"/.test(r.sql))!;
+    expect([grouping, names, risk].every(Boolean)).toBe(true);
+    // Each is the store's own SQL; without migration 0016 the first two read every row of the name / fingerprint.
+    expect(await planOf(grouping)).toMatch(/USING COVERING INDEX servers_name_cover \(name=\? AND present=\?\)/);
+    expect(await planOf(names)).toMatch(/USING COVERING INDEX servers_fingerprint_names \(fingerprint=\? AND present=\?\)/);
+    const riskPlan = await planOf(risk);
+    expect(riskPlan).toMatch(/COVERING INDEX servers_fingerprint /);
+    expect(riskPlan).toMatch(/COVERING INDEX findings_server \(endpoint_id=\? AND server_key=\? AND status=\?\)/);
+    // And the answer is the fleet's: six endpoints run github, half of them with a high finding on it.
+    const page = await t.store.listServers({ name: 'github', limit: 10 });
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]).toMatchObject({ names: ['github'], endpointCount: 6, entryCount: 6, maxSeverity: 'high' });
+  });
+});
+
+describe('fleet query indexes (postgres)', () => {
+  let t: TestStore;
+  beforeEach(async () => {
+    t = await openTestStore('postgres');
+  });
+  afterEach(async () => {
+    await t.cleanup();
+  });
+
+  test('migration 0016 makes the names and findings indexes, and no servers index holding command, url or last_seen', async () => {
+    const rows = (await t.store.db.executeQuery(CompiledQuery.raw(`select indexname, indexdef from pg_indexes where schemaname = current_schema() and tablename in ('servers', 'findings')`, []))).rows as Array<{ indexname: string; indexdef: string }>;
+    const byName = new Map(rows.map((r) => [r.indexname, r.indexdef]));
+    expect(byName.get('servers_fingerprint_names')).toMatch(/\(fingerprint, present, name, client\)/);
+    expect(byName.get('findings_server')).toMatch(/\(endpoint_id, server_key, status, severity_rank\)/);
+    expect(byName.has('servers_name_cover')).toBe(false);
+    for (const [name, def] of byName) if (/ON \S*servers /.test(def) && name !== 'servers_pkey') expect(def).not.toMatch(/last_seen|command|url/);
+  });
 });

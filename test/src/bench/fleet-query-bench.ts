@@ -1,0 +1,134 @@
+/**
+ * Fleet queries on a seeded store, in-process (`node test/dist/bench/fleet-query-bench.js`, after
+ * `npx tsc -b tsconfig.build.json`): the latency of the query path alone (the store's listServers,
+ * serverEndpoints and listFindings, as GET /v1/servers?name=, /v1/servers/:fp/endpoints and
+ * /v1/findings?severity=high call them), without HTTP and without ingest beside it.
+ *
+ * Seeding: the fleet bench:fleet builds (N endpoints, each 5..40 servers named srv-0..199 as
+ * fleet-sim.ts's snapshots, a third of them with a high and a medium finding) is written straight
+ * into the SQLite file with better-sqlite3, row for row as the projection writes them (the store's
+ * own migrations made the schema; the seed is ~2 minutes at 100,000 endpoints where the HTTP path
+ * takes ~30). SQLite only. Then the store is opened on that file and each query runs REPEATS times
+ * (a name/fingerprint per round); reported: median, p95 and CPU µs per query of this process.
+ *
+ * Knobs (env): BENCH_QUERY_ENDPOINTS (100000), BENCH_QUERY_REPEATS (200), BENCH_QUERY_ALL (1: also
+ * the unfiltered listing, GET /v1/servers, which groups every server row), BENCH_QUERY_DIR (keep
+ * and reuse the seeded data directory there: a second run skips the seed; delete it to reseed).
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { createStore } from '@mcpwatch/collector';
+import { makeServerEntry } from '@mcpwatch/testkit';
+import { envInt, median, percentile } from './bench-stats.js';
+
+const N = envInt('BENCH_QUERY_ENDPOINTS', 100_000);
+const REPEATS = envInt('BENCH_QUERY_REPEATS', 200);
+
+function seed(file: string): void {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = OFF');
+  const at = new Date().toISOString();
+  const entries = Array.from({ length: 200 }, (_, k) => makeServerEntry(`srv-${k}`));
+  const insEndpoint = db.prepare(
+    `insert into endpoints (endpoint_id, hostname, platform, os_name, os_release, arch, hardware_uuid, agent_id, agent_version, first_seen, last_seen, last_heartbeat_at, health, last_snapshot_at, duplicate_of)
+     values (?, ?, 'linux', 'Ubuntu', '22.04', 'x64', ?, null, '0.1.0', ?, ?, ?, null, ?, null)`,
+  );
+  const insServer = db.prepare(
+    `insert into servers (endpoint_id, server_key, first_seen, last_seen, present, removed_at, data, fingerprint, name, client, scope, config_path, user_name, transport, command, url, package_ecosystem, package_name, package_version, package_pinned, disabled, effective)
+     values (?, ?, ?, ?, 1, null, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 0, 'active')`,
+  );
+  const insFinding = db.prepare(
+    `insert into findings (endpoint_id, finding_id, rule_id, severity, severity_rank, title, server_key, server_name, client, status, first_seen, last_seen, resolved_at, data)
+     values (?, ?, 'secret-in-env', ?, ?, 'Secret in server environment', ?, ?, ?, 'open', ?, ?, null, ?)`,
+  );
+  const json = entries.map((s) => JSON.stringify(s));
+  const tx = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const ep = `ep-${String(i).padStart(8, '0')}`;
+      insEndpoint.run(ep, `sim-${i}`, `hw-${i}`, at, at, at, at);
+      const n = 5 + (i % 36);
+      const mine = new Set<number>();
+      for (let k = 0; k < n; k++) mine.add((i * 7 + k) % 200);
+      for (const k of mine) {
+        const s = entries[k]!;
+        insServer.run(ep, s.serverKey, at, at, json[k]!, s.fingerprint, s.name, s.client, s.scope, s.configPath, s.user ?? null, s.transport, s.command, s.url, s.package?.ecosystem ?? null, s.package?.name ?? null, s.package?.version ?? null);
+      }
+      if (i % 3 === 0) {
+        [...mine].slice(0, 2).forEach((k, j) => {
+          const s = entries[k]!;
+          const sev = j === 0 ? 'high' : 'medium';
+          const f = { id: `f-${j}-${s.serverKey}`.slice(0, 64), ruleId: 'secret-in-env', severity: sev, title: 'Secret in server environment', description: 'A token is configured in the environment of an MCP server.', subject: { serverKey: s.serverKey, serverName: s.name, client: s.client }, evidence: { field: 'env.GITHUB_TOKEN', kind: 'github-token' } };
+          insFinding.run(ep, f.id, sev, j === 0 ? 3 : 2, s.serverKey, s.name, s.client, at, at, JSON.stringify(f));
+        });
+      }
+    }
+  });
+  for (let i = 0; i < N; i += 2000) tx(i, Math.min(N, i + 2000));
+  db.exec('analyze');
+  db.close();
+}
+
+function plans(file: string): void {
+  const db = new Database(file, { readonly: true });
+  const fp = makeServerEntry('srv-7').fingerprint;
+  const show = (label: string, q: string, ...p: unknown[]): void => {
+    const rows = db.prepare(`explain query plan ${q}`).all(...p) as Array<{ detail: string }>;
+    console.log(`  ${label}: ${rows.map((r) => r.detail).join(' | ')}`);
+  };
+  console.log('query plans (SQLite):');
+  show('servers by name', `select fingerprint, count(distinct endpoint_id) from servers where present = 1 and name = ? group by fingerprint`, 'srv-7');
+  show('server endpoints', `select s.endpoint_id from servers s join endpoints e on e.endpoint_id = s.endpoint_id where s.fingerprint = ? and s.present = 1 order by s.endpoint_id, s.server_key limit 51`, fp);
+  show('findings >= high', `select f.*, e.hostname from findings f join endpoints e on e.endpoint_id = f.endpoint_id where f.severity_rank >= 3 order by f.severity_rank desc, f.last_seen desc, f.endpoint_id, f.finding_id limit 51`);
+  db.close();
+}
+
+async function main(): Promise<void> {
+  const keep = process.env.BENCH_QUERY_DIR;
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'mcpwatch-fleetq-'));
+  if (keep) mkdirSync(keep, { recursive: true });
+  const file = join(dir, 'mcpwatch.sqlite');
+  const seeded = existsSync(join(dir, '.seeded'));
+  // The store's migrations make (or bring up to date) the schema.
+  await (await createStore({ dataDir: dir, project: false })).close();
+  if (!seeded) {
+    const t0 = Date.now();
+    seed(file);
+    rmSync(join(dir, '.seeded'), { force: true });
+    (await import('node:fs')).writeFileSync(join(dir, '.seeded'), String(N));
+    console.log(`seeded ${N} endpoints in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+  }
+  plans(file);
+  const store = await createStore({ dataDir: dir, project: false });
+  const fps = Array.from({ length: 200 }, (_, k) => makeServerEntry(`srv-${k}`).fingerprint);
+  const targets: Array<[string, (i: number) => Promise<unknown>]> = [
+    ['servers?name=srv-X&limit=10', (i) => store.listServers({ name: `srv-${i % 200}`, limit: 10 })],
+    ['servers/:fp/endpoints?limit=50', (i) => store.serverEndpoints(fps[i % 200]!, { limit: 50 })],
+    ['findings?severity=high&limit=50', () => store.listFindings({ severity: 'high', limit: 50 })],
+  ];
+  // The whole fleet's listing groups every present server row (millions at 100,000 endpoints): seconds a query, so opt-in.
+  if (process.env.BENCH_QUERY_ALL === '1') targets.push(['servers?limit=50 (whole fleet)', () => store.listServers({ limit: 50 })]);
+  console.log(`load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
+  console.log('query                              median ms   p95 ms   CPU us/query');
+  for (const [label, run] of targets) {
+    for (let i = 0; i < 5; i++) await run(i);
+    const ms: number[] = [];
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < REPEATS; i++) {
+      const t0 = performance.now();
+      await run(i);
+      ms.push(performance.now() - t0);
+    }
+    const c = process.cpuUsage(c0);
+    console.log(`${label.padEnd(35)}${median(ms).toFixed(2).padStart(9)}${percentile(ms, 95).toFixed(2).padStart(9)}${((c.user + c.system) / REPEATS).toFixed(0).padStart(14)}`);
+  }
+  await store.close();
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
