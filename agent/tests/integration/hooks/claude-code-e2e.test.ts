@@ -18,13 +18,15 @@ import { clientRoot, journalText, realClient, runToEnd } from '../../support/rea
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const CLAUDE = realClient('MCPWATCH_CLAUDE_BIN', 'claude-code-e2e', 'a Claude Code binary, e.g. from npm i @anthropic-ai/claude-code; .ci/run does');
 const maybe = CLAUDE.maybe;
+const BLOCK_GET_SUM = { mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
+const ASK_GET_SUM = { mode: 'enforce', askTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
 const CANARY = 'mcpw-canary-7f3a9c1e';
 
-async function claudeCall(tool: string, input: Record<string, unknown>) {
+async function claudeCall(tool: string, input: Record<string, unknown>, policy: Record<string, unknown> = BLOCK_GET_SUM) {
   CLAUDE.assertPresent();
   const { root, home, stateDir, work } = clientRoot('mcpw-claude-', ['.claude']);
   fs.writeFileSync(path.join(home, '.claude', 'settings.json'), '{\n  "includeCoAuthoredBy": false\n}\n');
-  fs.writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify({ mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' }));
+  fs.writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify(policy));
   const inst = await runToEnd(process.execPath, [BIN, 'hooks', 'install', '--client', 'claude-code', '--home', home, '--state-dir', stateDir], process.env, work);
   expect(inst.code).toBe(0);
   const mcpConfig = path.join(root, 'mcp.json');
@@ -68,4 +70,15 @@ maybe('a blocked MCP tool call is denied by the installed hook, and the model is
   expect(results).toHaveLength(1);
   expect(results[0]!.text).toContain('mcpwatch blocked the MCP tool call everything/get-sum: tool everything/get-sum is blocked by policy. To request an exception, contact secops@example.com.');
   expect(journal).toMatchObject([{ server: 'everything', tool: 'get-sum', decision: 'deny', enforced: true, rule: 'blocked-tool' }]);
+}, 180_000);
+
+maybe('a tool the policy asks about: the hook answers ask, claude -p (nobody to ask) does not run it, and the model is told why', async () => {
+  const { r, api, journal } = await claudeCall('mcp__everything__get-sum', { a: 1, b: 2 }, ASK_GET_SUM);
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+  const out = JSON.parse(r.stdout) as { result: string; permission_denials: { tool_name: string }[] };
+  expect(out).toMatchObject({ is_error: false, result: 'The tool answered.' });
+  // --allowedTools names the tool; the hook's ask still wins, and with no one to ask it is a denial.
+  expect(out.permission_denials.map((d) => d.tool_name)).toEqual(['mcp__everything__get-sum']);
+  expect(api.toolResults()).toEqual([{ isError: true, text: expect.stringContaining('mcpwatch asks before the MCP tool call everything/get-sum: tool everything/get-sum needs your confirmation by policy. To request an exception, contact secops@example.com.') }]);
+  expect(journal).toMatchObject([{ client: 'claude-code', server: 'everything', tool: 'get-sum', decision: 'ask', enforced: true, rule: 'ask-tool' }]);
 }, 180_000);

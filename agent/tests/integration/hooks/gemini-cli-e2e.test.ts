@@ -19,9 +19,11 @@ import { clientRoot, journalText, realClient, runToEnd } from '../../support/rea
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const GEMINI = realClient('MCPWATCH_GEMINI_BIN', 'gemini-cli-e2e', 'a Gemini CLI, e.g. from npm i @google/gemini-cli; .ci/run does');
 const maybe = GEMINI.maybe;
+const BLOCK_GET_SUM = { mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
+const ASK_GET_SUM = { mode: 'enforce', askTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
 const CANARY = 'mcpw-canary-4b8d20e6';
 
-async function geminiCall(tool: string, args: Record<string, unknown>) {
+async function geminiCall(tool: string, args: Record<string, unknown>, policy: Record<string, unknown> = BLOCK_GET_SUM) {
   GEMINI.assertPresent();
   const { root, home, stateDir, work } = clientRoot('mcpw-gemini-', ['.gemini']);
   const settings = {
@@ -33,7 +35,7 @@ async function geminiCall(tool: string, args: Record<string, unknown>) {
     mcpServers: { everything: { command: EVERYTHING_BIN, args: ['stdio'] } },
   };
   fs.writeFileSync(path.join(home, '.gemini', 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
-  fs.writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify({ mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' }));
+  fs.writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify(policy));
   const inst = await runToEnd(process.execPath, [BIN, 'hooks', 'install', '--client', 'gemini-cli', '--home', home, '--state-dir', stateDir], process.env, work);
   expect(inst.code).toBe(0);
   const api = new FakeGeminiApi(tool, args);
@@ -81,4 +83,17 @@ maybe('a blocked MCP tool call is denied by the installed hook, and the model is
   // The server never ran it: no sum in the answer.
   expect(responses[0]!.text).not.toMatch(/sum of 1 and 2|\b3\b/i);
   expect(journal).toMatchObject([{ client: 'gemini-cli', server: 'everything', tool: 'get-sum', decision: 'deny', enforced: true, rule: 'blocked-tool' }]);
+}, 180_000);
+
+// Gemini CLI 0.61 does take {decision: "ask"} from a BeforeTool hook, but `gemini -p` then waits
+// for a confirmation that never comes (tried: still hanging after 60 s, even with
+// --approval-mode yolo), so the catalog keeps supportsAsk false and the hook refuses, saying why.
+maybe('a tool the policy asks about: refused (Gemini CLI would wait forever), the model is told why, and nothing hangs', async () => {
+  const { r, api, journal } = await geminiCall('mcp_everything_get-sum', { a: 1, b: 2 }, ASK_GET_SUM);
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(JSON.parse(r.stdout)).toMatchObject({ response: 'The tool answered.' });
+  const responses = api.functionResponses();
+  expect(responses).toHaveLength(1);
+  expect(responses[0]!.text).toContain('mcpwatch asks before the MCP tool call everything/get-sum: tool everything/get-sum needs your confirmation by policy. To request an exception, contact secops@example.com. (this client cannot ask for confirmation, so the call was refused)');
+  expect(journal).toMatchObject([{ client: 'gemini-cli', server: 'everything', tool: 'get-sum', decision: 'ask', enforced: true, rule: 'ask-tool' }]);
 }, 180_000);
