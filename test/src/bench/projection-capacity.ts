@@ -21,7 +21,7 @@
  *
  * Knobs (env): BENCH_PROJ_COLLECTOR (another build's collector/dist/index.js, measured in the same
  * run as a baseline), BENCH_PROJ_AGENTS (16), BENCH_PROJ_BATCHES (batches per agent, 25),
- * BENCH_PROJ_REPEATS (3), BENCH_EVENTS (events per batch, 100), BENCH_PROJ_PROFILE (a directory:
+ * BENCH_PROJ_REPEATS (3), BENCH_EVENTS (events per batch, 100), BENCH_PROJ_KIND (heartbeat: heartbeats only), BENCH_PROJ_PROFILE (a directory:
  * each drain is CPU-profiled into it, .cpuprofile files for DevTools), BENCH_PG_URL
  * (postgres://postgres@127.0.0.1:5432/test; a fresh database is made in it and dropped; "off"
  * skips PostgreSQL).
@@ -33,7 +33,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Session } from 'node:inspector';
 import * as builtCollector from '@mcpwatch/collector';
 import type { Store } from '@mcpwatch/collector';
-import type { Batch } from '@mcpwatch/shared';
+import { makeEvent, type Batch } from '@mcpwatch/shared';
 import { makeHost, pooledKeyPair, TestAgent, type PreparedBatch } from '@mcpwatch/testkit';
 import pg from 'pg';
 import { clkTck, envInt, median, readCpu } from './bench-stats.js';
@@ -43,6 +43,13 @@ const AGENTS = envInt('BENCH_PROJ_AGENTS', 16);
 const BATCHES = envInt('BENCH_PROJ_BATCHES', 25);
 const REPEATS = envInt('BENCH_PROJ_REPEATS', 3);
 const EVENTS = envInt('BENCH_EVENTS', 100);
+/**
+ * BENCH_PROJ_KIND=heartbeat: every event is an agent.heartbeat (as the agent sends once a minute;
+ * with BENCH_EVENTS=1, the fleet's steady state: one heartbeat per batch, changing nothing but the
+ * endpoint's health and last seen). Default "mix": testkit's realistic event mix.
+ */
+const KIND = process.env.BENCH_PROJ_KIND === 'heartbeat' ? 'heartbeat' : 'mix';
+const HEARTBEAT = { version: '0.1.0', uptimeS: 1, cpuPercent: 0.1, rssBytes: 50_000_000, spoolBytes: 0, spoolDepth: 0, droppedCount: 0, lastError: null, intervalsMs: { process: 5000 }, throttled: false };
 /**
  * BENCH_PROJ_COLLECTOR: another build of the collector (its dist/index.js) measured in the same run,
  * after this one: a baseline (e.g. the previous commit, built elsewhere) next to the current code.
@@ -72,6 +79,8 @@ export interface ProjectionRun {
   processCpuS: number;
   /** PostgreSQL: CPU of the server processes serving the bench's database (null: SQLite, or not readable). */
   dbServerCpuS: number | null;
+  /** Main-thread CPU of appending the batches to the log (store.ingestBatch: the ingest's store part, without HTTP and checks; enrollment included). */
+  appendCpuS: number;
   /** Main-thread CPU of draining the outbox after the projection, and the log bodies it decompressed. */
   outboxCpuS: number;
   outboxBodiesDecoded: number;
@@ -90,6 +99,8 @@ export interface ProjectionSummary {
   processCpuUsPerEvent: number;
   dbServerCpuUsPerEvent: number | null;
   outboxCpuUsPerEvent: number;
+  /** Main-thread CPU µs per event of appending to the batch log (the store's part of ingest). */
+  appendCpuUsPerEvent: number;
   /** Log bodies the outbox drain decompressed in the last run. */
   outboxBodiesDecoded: number;
   /** 1e6 / main-thread µs per event: events/s one core spent on the projector alone would project. */
@@ -108,7 +119,7 @@ function prepareBatches(): { agents: TestAgent[]; batches: Prepared[] } {
     agents.push(agent);
     const list: Prepared[] = [];
     for (let b = 0; b < BATCHES; b++) {
-      const p = agent.prepare(agent.events(EVENTS));
+      const p = agent.prepare(KIND === 'heartbeat' ? Array.from({ length: EVENTS }, () => makeEvent('agent.heartbeat', agent.endpointId, HEARTBEAT as never)) : agent.events(EVENTS));
       agent.nextSeq = p.seq + 1;
       agent.prevHash = p.bodyHash;
       list.push({ agentIndex: a, p, doc: JSON.parse(p.json.toString('utf8')) as Batch });
@@ -226,14 +237,16 @@ type Opener = (fresh: boolean) => Promise<Store>;
 async function oneRun(build: string, engine: ProjectionRun['engine'], mode: ProjectionRun['mode'], open: Opener, prepared: ReturnType<typeof prepareBatches>, pgUrl: string | null): Promise<ProjectionRun> {
   let store = await open(true);
   try {
+    const append0 = mainThreadCpuS();
     const events = await appendAll(store, prepared.agents, prepared.batches);
+    const appendCpuS = mainThreadCpuS() - append0;
     if (mode === 'after restart') {
       await store.close();
       store = await open(false);
     }
     const drained = await timeDrain(store, `${engine}-${mode}`, pgUrl);
     const handedOff = (store as Store & { projectorCounters: { handedOff?: number } }).projectorCounters.handedOff ?? null;
-    return { build, engine, mode, events, handedOff, ...drained, ...(await timeOutbox(store)) };
+    return { build, engine, mode, events, handedOff, appendCpuS, ...drained, ...(await timeOutbox(store)) };
   } finally {
     await store.close();
   }
@@ -251,6 +264,7 @@ function summarize(runs: ProjectionRun[]): ProjectionSummary {
     mainCpuUsPerEvent: main,
     processCpuUsPerEvent: median(runs.map((r) => us(r.processCpuS, r))),
     outboxCpuUsPerEvent: median(runs.map((r) => us(r.outboxCpuS, r))),
+    appendCpuUsPerEvent: median(runs.map((r) => us(r.appendCpuS, r))),
     outboxBodiesDecoded: runs.at(-1)!.outboxBodiesDecoded,
     dbServerCpuUsPerEvent: runs.every((r) => r.dbServerCpuS !== null) ? median(runs.map((r) => us(r.dbServerCpuS!, r))) : null,
     capacityEventsPerS: 1e6 / main,
@@ -317,10 +331,10 @@ export async function projectionCapacity(pgUrl: string | null): Promise<{ lines:
   const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
   const lines = [
     '',
-    `Projection capacity, in-process: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events appended through the store's ingest, then the projector drains them (median of ${REPEATS}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`,
-    '| build | engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | database server CPU µs / event | capacity (events/s at that main-thread CPU cost) | wall events/s | outbox drain behind it: main-thread CPU µs / event, log bodies decompressed |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...summaries.map((s) => `| ${s.build} | ${s.engine} | ${s.mode} | ${s.handedOff === null ? '-' : `${s.handedOff} / ${AGENTS * BATCHES}`} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${s.dbServerCpuUsPerEvent === null ? '-' : s.dbServerCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} | ${s.outboxCpuUsPerEvent.toFixed(1)}, ${s.outboxBodiesDecoded} |`),
+    `Projection capacity, in-process: ${AGENTS} agents x ${BATCHES} batches x ${EVENTS} events (${KIND}) appended through the store's ingest, then the projector drains them (median of ${REPEATS}; load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)}):`,
+    '| build | engine | projected by | batches from the hand-off | main-thread CPU µs / event | process CPU µs / event | database server CPU µs / event | capacity (events/s at that main-thread CPU cost) | wall events/s | outbox drain behind it: main-thread CPU µs / event, log bodies decompressed | append to the log (store.ingestBatch): main-thread CPU µs / event |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...summaries.map((s) => `| ${s.build} | ${s.engine} | ${s.mode} | ${s.handedOff === null ? '-' : `${s.handedOff} / ${AGENTS * BATCHES}`} | ${s.mainCpuUsPerEvent.toFixed(1)} | ${s.processCpuUsPerEvent.toFixed(1)} | ${s.dbServerCpuUsPerEvent === null ? '-' : s.dbServerCpuUsPerEvent.toFixed(1)} | ${fmt(s.capacityEventsPerS)} | ${fmt(s.wallEventsPerS)} | ${s.outboxCpuUsPerEvent.toFixed(1)}, ${s.outboxBodiesDecoded} | ${s.appendCpuUsPerEvent.toFixed(1)} |`),
   ];
   return { lines, summaries };
 }
