@@ -177,7 +177,9 @@ function parseDoc(client: HookClientId, doc: Json): DocResult {
       const ctx = isObject(doc.mcp_context) ? doc.mcp_context : null;
       if (ctx && str(ctx.server_name)) parts = { server: str(ctx.server_name) as string, tool: str(ctx.tool_name) ?? parts?.tool ?? toolName };
       const response = isObject(doc.tool_response) ? doc.tool_response : null;
-      const failed = response ? response.isError === true || response.is_error === true || (typeof response.error === 'string' && response.error.length > 0) : false;
+      // Gemini CLI's AfterTool tool_response is {llmContent, returnDisplay, error}, error an object {message, type} when the call failed (an MCP isError result too; seen with 0.61).
+      const error = response?.error;
+      const failed = response ? response.isError === true || response.is_error === true || (typeof error === 'string' && error.length > 0) || (isObject(error) && Object.keys(error).length > 0) : false;
       return {
         ok: true,
         call: {

@@ -97,3 +97,16 @@ maybe('a tool the policy asks about: refused (Gemini CLI would wait forever), th
   expect(responses[0]!.text).toContain('mcpwatch asks before the MCP tool call everything/get-sum: tool everything/get-sum needs your confirmation by policy. To request an exception, contact secops@example.com. (this client cannot ask for confirmation, so the call was refused)');
   expect(journal).toMatchObject([{ client: 'gemini-cli', server: 'everything', tool: 'get-sum', decision: 'ask', enforced: true, rule: 'ask-tool' }]);
 }, 180_000);
+
+maybe('a call the server fails is journaled as failed by the AfterTool hook', async () => {
+  // resourceId -1 passes the tool's schema (a number), so Gemini CLI calls the server, which answers isError.
+  const { r, api, journal } = await geminiCall('mcp_everything_get-resource-reference', { resourceType: 'Text', resourceId: -1 }, { mode: 'enforce' });
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+  const responses = api.functionResponses();
+  expect(responses).toHaveLength(1);
+  expect(responses[0]!.text).toContain('Invalid resourceId: -1');
+  expect(journal).toMatchObject([
+    { client: 'gemini-cli', phase: 'pre', server: 'everything', tool: 'get-resource-reference', argumentNames: ['resourceId', 'resourceType'], decision: 'allow' },
+    { client: 'gemini-cli', phase: 'post', server: 'everything', tool: 'get-resource-reference', success: false },
+  ]);
+}, 180_000);
