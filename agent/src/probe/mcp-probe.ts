@@ -23,15 +23,19 @@
  *   a JSON-RPC message in its first 2 KiB (a 404 page, a web page, a JSON API's own error).
  *   Everything else goes on to the SDK exactly as before; a listener known to be MCP skips the
  *   preflight (`ProbeTarget.known`).
+ * - The SDK's transports get a fetch over node:http (node-fetch.ts), not Node's built-in fetch,
+ *   whose first request loads undici's connection code and WebAssembly parser for good (+17 MB RSS).
  * - The SDK (client, transports, zod, ajv) is imported on first use, so an agent that never
  *   meets an MCP-looking listener never loads it; every client shares one no-op output-schema
  *   validator (the probe never calls a tool, so a server's output schemas are never compiled).
  */
-import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/types.js';
 import { AgentCodes } from '../errors.js';
 import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { nodeFetch } from './node-fetch.js';
 
 export type ProbeTransport = 'streamable-http' | 'sse';
 
@@ -214,7 +218,7 @@ export function preflight(url: URL, sse: boolean, requestTimeoutMs: number, dead
 }
 
 /** The probe's fetch: no redirects, no credentials, a per-request timeout tied to the probe deadline. */
-function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }) {
+function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }, agent: HttpAgent) {
   return async (input: string | URL, init?: RequestInit): Promise<Response> => {
     const url = new URL(String(input));
     url.username = '';
@@ -228,7 +232,8 @@ function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses:
     const signal = AbortSignal.any(isStream ? [deadline, ...(init?.signal ? [init.signal] : [])] : signals);
     let res: Response;
     try {
-      res = await fetch(url, { ...init, headers, redirect: 'manual', signal, credentials: 'omit' });
+      // node:http underneath, never Node's built-in fetch (node-fetch.ts: -10 MB RSS); redirects never followed.
+      res = await nodeFetch(url, { ...init, headers, redirect: 'manual', signal, credentials: 'omit' }, agent);
     } catch (e) {
       if (signal.aborted) timedOut.value = true;
       throw e;
@@ -279,7 +284,9 @@ async function probePath(
   const transportKind: ProbeTransport = SSE_PATH.test(url.pathname) ? 'sse' : 'streamable-http';
   const statuses: number[] = [];
   const timedOut = { value: false };
-  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut);
+  // One keep-alive agent per probed path: its requests share connections; destroyed when done.
+  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent);
   const { Client, SSEClientTransport, StreamableHTTPClientTransport } = await loadSdk();
   const transport: Transport =
     transportKind === 'sse'
@@ -341,6 +348,7 @@ async function probePath(
       await transport.terminateSession().catch(() => undefined);
     }
     await client.close().catch(() => undefined);
+    agent.destroy();
   }
 }
 

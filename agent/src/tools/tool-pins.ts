@@ -42,6 +42,8 @@ export class ToolPinStore {
   private readonly file: string;
   private readonly pins = new Map<string, ToolPin>();
   private last: ToolRecord[] = [];
+  /** The text this store last wrote (or loaded): a save of the same text is skipped. */
+  private written: string | null = null;
   private readonly reportError: (e: AgentError) => void;
 
   constructor(stateDir: string, reportError: (e: AgentError) => void = () => undefined) {
@@ -63,6 +65,7 @@ export class ToolPinStore {
       if (parsed?.v !== 1 || !Array.isArray(parsed.pins) || !Array.isArray(parsed.last)) throw new Error('not a version 1 pin file');
       for (const p of parsed.pins.slice(-MAX_PINS)) if (typeof p?.serverId === 'string' && typeof p.name === 'string') this.pins.set(toolKey(p), p);
       this.last = parsed.last.filter((r) => typeof r?.serverId === 'string' && typeof r.name === 'string').slice(-MAX_PINS);
+      this.written = text;
     } catch (cause) {
       try {
         renameSync(this.file, `${this.file}.corrupt`);
@@ -113,14 +116,21 @@ export class ToolPinStore {
     this.last = [...this.last.filter((r) => !servers.has(r.serverId)), ...records].slice(-MAX_PINS);
   }
 
-  /** Write the file atomically; reports and returns false on failure. */
+  /**
+   * Write the file atomically; reports and returns false on failure. A save whose content is what
+   * this store last wrote (a re-probe that found every tool as it was: the steady state, once a
+   * minute per MCP listener) writes nothing.
+   */
   save(): boolean {
     const body: PinFile = { v: 1, pins: [...this.pins.values()], last: this.last };
+    const text = JSON.stringify(body);
+    if (text === this.written) return true;
     const tmp = `${this.file}.${process.pid}.tmp`;
     try {
       mkdirSync(path.dirname(this.file), { recursive: true });
-      writeFileSync(tmp, JSON.stringify(body), { mode: 0o600 });
+      writeFileSync(tmp, text, { mode: 0o600 });
       renameSync(tmp, this.file);
+      this.written = text;
       return true;
     } catch (cause) {
       this.reportError(new AgentError(AgentCodes.toolPins, `tool pins could not be written to ${this.file}`, { cause }));

@@ -13,7 +13,8 @@
  *  2. config write → event stored at the collector (queryable through GET /v1/events), median and
  *     p95 over BENCH_WRITES (default 30).
  * BENCH_RUN_PARTS=resources|latency runs one part; BENCH_AGENT_NODE_ARGS starts the agent as
- * `node <those args> agent/bin/mcpwatch-agent.js` (e.g. --cpu-prof to see where its time goes). Linux only (reads /proc).
+ * `node <those args> agent/bin/mcpwatch-agent.js` (e.g. --cpu-prof to see where its time goes);
+ * BENCH_AGENT_DIR runs another build of the agent (a copy of agent/ with its dist) as the measured one. Linux only (reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, watch as fsWatch, writeFileSync } from 'node:fs';
@@ -32,6 +33,9 @@ const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..
 const AGENT_BIN = path.join(REPO_ROOT, 'agent/bin/mcpwatch-agent.js');
 /** The launcher npm links for `npx mcpwatch-agent` (its shebang carries the V8 flags). */
 const AGENT_EXEC = path.join(REPO_ROOT, 'node_modules/.bin/mcpwatch-agent');
+/** BENCH_AGENT_DIR: measure another build of the agent (its bin/mcpwatch-agent.js, e.g. a copy of a base commit's agent/) instead. */
+const RUN_EXEC = process.env.BENCH_AGENT_DIR ? path.join(path.resolve(process.env.BENCH_AGENT_DIR), 'bin/mcpwatch-agent.js') : AGENT_EXEC;
+const RUN_BIN = process.env.BENCH_AGENT_DIR ? path.join(path.resolve(process.env.BENCH_AGENT_DIR), 'bin/mcpwatch-agent.js') : AGENT_BIN;
 const COLLECTOR_BIN = path.join(REPO_ROOT, 'collector/bin/mcpwatch-collector.js');
 const FIXTURE_HOME = path.join(REPO_ROOT, 'agent/tests/fixtures/homes/linux/home/alice');
 const ENROLL_SECRET = 'bench-enroll-secret-0001';
@@ -116,7 +120,7 @@ async function startRunRig(opts: RigOptions = { listeners: false }): Promise<Run
   await waitForOutput(enroll, 'enrolled with', 60_000);
   // NODE_OPTIONS as the service definitions set it: one process (no relaunch), the one measured.
   const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS?.split(/\s+/).filter(Boolean);
-  const agent = spawn(nodeArgs ? process.execPath : AGENT_EXEC, [...(nodeArgs ? [...nodeArgs, AGENT_BIN] : []), 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+  const agent = spawn(nodeArgs ? process.execPath : RUN_EXEC, [...(nodeArgs ? [...nodeArgs, RUN_BIN] : []), 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim(), ...(opts.listeners ? { MCPWATCH_HOOKS: 'audit' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -145,9 +149,10 @@ export function steadyWindowSeconds(seconds: number): number {
 }
 
 /** The start-up window (5 s to SETTLE_SECONDS after start) and then the steady-state window of `pid`, each next to `idlePid`. */
-export async function startupAndSteady(pid: number, idlePid: number, seconds: number): Promise<{ startup: ResourceWindow; steady: ResourceWindow }> {
+export async function startupAndSteady(pid: number, idlePid: number, seconds: number, onSteady?: () => void, settleSeconds = SETTLE_SECONDS): Promise<{ startup: ResourceWindow; steady: ResourceWindow }> {
   await sleep(5000); // past the start scan, snapshot and first heartbeat
-  const startup = await sampleResourceWindow(pid, idlePid, SETTLE_SECONDS - 5);
+  const startup = await sampleResourceWindow(pid, idlePid, settleSeconds - 5);
+  onSteady?.();
   const steady = await sampleResourceWindow(pid, idlePid, steadyWindowSeconds(seconds));
   return { startup, steady };
 }
@@ -158,17 +163,24 @@ export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120), 
   const rig = await startRunRig(opts);
   const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
   try {
-    const { startup, steady: w } = await startupAndSteady(rig.agent.pid as number, idle.pid as number, seconds);
+    const steadyFrom = { at: '' };
+    // First contact with every listener of the machine takes ceil(listeners / 4) probe polls of
+    // 15 s (the agent's defaults: 4 probes per poll); the steady state starts after that.
+    const listening = listeningSockets();
+    const settle = opts.listeners ? Math.max(SETTLE_SECONDS, Math.ceil(listening / 4) * 15 + 20) : SETTLE_SECONDS;
+    const { startup, steady: w } = await startupAndSteady(rig.agent.pid as number, idle.pid as number, seconds, () => (steadyFrom.at = new Date().toISOString()), settle);
     const mem = memoryBreakdown(rig.agent.pid as number);
+    const shipped = await eventTypesSince(rig.url, steadyFrom.at);
     const cond = opts.listeners ? `${rig.listeners.mcp} MCP + ${rig.listeners.other} non-MCP listeners, hooks audit` : 'no listeners started, hooks off';
-    const note = `${w.elapsedS.toFixed(0)} s window from ${SETTLE_SECONDS} s after start, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s), ${cond}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
+    const note = `${process.env.BENCH_AGENT_DIR ? `agent from ${process.env.BENCH_AGENT_DIR}; ` : ''}${w.elapsedS.toFixed(0)} s window from ${settle} s after start, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s), ${cond}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
     return [
-      { what: 'run CPU, start-up (agent process)', value: startup.subjectCpu.self, note: `5 to ${SETTLE_SECONDS} s after start (first probes, JIT warm-up, post-start GCs); idle node ${startup.idleCpu}` },
+      { what: 'run CPU, start-up (agent process)', value: startup.subjectCpu.self, note: `5 to ${settle} s after start (first probes of ${listening} listening sockets, JIT warm-up, post-start GCs); idle node ${startup.idleCpu}` },
       { what: 'run RSS, start-up (max)', value: fmtMb(Math.max(...startup.subjectRss)) },
       { what: 'run CPU, steady state (agent process)', value: w.subjectCpu.self, budget: '≤ 0.25 % of one core', note },
       { what: 'run CPU, steady state (agent + ps/netstat children)', value: w.subjectCpu.withChildren, note: 'same window' },
       { what: 'run RSS, steady state (median / max)', value: `${fmtMb(median(w.subjectRss))} / ${fmtMb(Math.max(...w.subjectRss))}`, budget: '≤ 72 MB' },
       { what: 'run RSS at the end: anonymous / file-backed', value: mem, note: '/proc/<pid>/smaps_rollup' },
+      { what: 'events stored during the steady window', value: String(Object.values(shipped).reduce((a, b) => a + b, 0)), note: Object.entries(shipped).map(([t, n]) => `${t} ${n}`).join(', ') },
       { what: 'idle node baseline CPU (run window)', value: w.idleCpu },
       { what: 'idle node baseline RSS (run window, median)', value: fmtMb(median(w.idleRss)) },
     ];
@@ -177,6 +189,33 @@ export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120), 
     await rig.stop();
     unpad();
   }
+}
+
+/** Listening TCP sockets on this machine (/proc/net/tcp and tcp6, state 0A). */
+function listeningSockets(): number {
+  let n = 0;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      for (const line of readFileSync(f, 'utf8').split('\n').slice(1)) if (line.trim().split(/\s+/)[3] === '0A') n++;
+    } catch {
+      // no IPv6
+    }
+  }
+  return n;
+}
+
+/** Events the collector stored since `since` (ISO time), counted by type. */
+async function eventTypesSince(url: string, since: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  let cursor: string | null = null;
+  for (let page = 0; page < 50; page++) {
+    const q = `${url}/v1/events?limit=1000&since=${encodeURIComponent(since)}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const body = (await getJson(q)) as { items?: { type: string }[]; nextCursor?: string | null } | null;
+    for (const e of body?.items ?? []) counts[e.type] = (counts[e.type] ?? 0) + 1;
+    cursor = body?.nextCursor ?? null;
+    if (!cursor) break;
+  }
+  return counts;
 }
 
 /** Anonymous and file-backed resident memory of `pid` (smaps_rollup), formatted. */

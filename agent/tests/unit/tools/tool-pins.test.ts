@@ -40,4 +40,31 @@ describe('tool inventory and pins', () => {
     expect(readFileSync(path.join(dir, `${TOOL_PINS_FILE}.corrupt`), 'utf8')).toBe('{"v":1,"pins":[tr');
     expect(s3.lastRecords()).toEqual([]);
   });
+
+  it('a save with nothing changed since the last write (or load) writes nothing; a change writes again', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-pins-'));
+    const file = path.join(dir, TOOL_PINS_FILE);
+    const s1 = new ToolPinStore(dir);
+    s1.observe([rec('one')], '2026-12-06T00:00:00Z');
+    s1.setLast(new Set(['fp']), [rec('one')]);
+    expect(s1.save()).toBe(true);
+    const written = readFileSync(file, 'utf8');
+    // A re-probe that found the same tool: same pins, same last records.
+    s1.observe([rec('one')], '2026-12-06T00:01:00Z');
+    s1.setLast(new Set(['fp']), [rec('one')]);
+    writeFileSync(file, written.replace('"v":1', '"v":1 '), { mode: 0o600 }); // a marker only a rewrite would remove
+    expect(s1.save()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(written.replace('"v":1', '"v":1 '));
+    // Loaded state counts as written too.
+    writeFileSync(file, written, { mode: 0o600 });
+    const s2 = new ToolPinStore(dir);
+    expect(s2.save()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(written);
+    // A changed tool changes the last records: written.
+    s2.observe([rec('two')], '2026-12-06T00:02:00Z');
+    s2.setLast(new Set(['fp']), [rec('two')]);
+    expect(s2.save()).toBe(true);
+    const after = JSON.parse(readFileSync(file, 'utf8')) as { last: { descriptionSha256: string }[] };
+    expect(after.last[0]!.descriptionSha256).toBe(rec('two').descriptionSha256);
+  });
 });
