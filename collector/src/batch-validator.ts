@@ -70,12 +70,43 @@ const fullDateTime = (() => {
 const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d{1,9})?Z$/;
 const DAYS_IN_MONTH = [0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/** Two decimal digits of `s` at `i`, or -1. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * `YYYY-MM-DDTHH:MM:SS.sssZ` or `YYYY-MM-DDTHH:MM:SSZ` (what `toISOString()` gives) with a real
+ * date and time, read by character codes: no regex match array per event. True only for strings
+ * the ISO_UTC path below accepts too (anything else goes there).
+ */
+function isPlainUtc(s: string): boolean {
+  const n = s.length;
+  if (n !== 24 && n !== 20) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58 || s.charCodeAt(n - 1) !== 90) return false;
+  if (n === 24 && (s.charCodeAt(19) !== 46 || two(s, 20) < 0 || two(s, 21) < 0)) return false;
+  const hi = two(s, 0);
+  const lo = two(s, 2);
+  const month = two(s, 5);
+  const day = two(s, 8);
+  const hour = two(s, 11);
+  const minute = two(s, 14);
+  const second = two(s, 17);
+  if (hi < 0 || lo < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59) return false;
+  const year = hi * 100 + lo;
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  return day <= (month === 2 && !leap ? 28 : DAYS_IN_MONTH[month]!);
+}
+
 /**
  * `date-time` as ajv-formats checks it, with a fast path for what agents send (`toISOString()`:
  * UTC, `T`, `Z`). Anything the fast path does not clearly accept goes to the full check, so the
  * accepted set is exactly ajv-formats'.
  */
 export function isDateTime(s: string): boolean {
+  if (isPlainUtc(s)) return true;
   const m = ISO_UTC.exec(s);
   if (m) {
     const month = +m[2]!;
