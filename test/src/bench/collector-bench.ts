@@ -8,7 +8,10 @@
  * one in flight per agent). Batches are built, signed and gzipped BEFORE each timed round, so the
  * round measures the server, not the sender's signing. One warm-up round, then ROUNDS timed
  * rounds; reported: median events/s over rounds, p50/p99 batch latency over all timed requests,
- * collector CPU seconds per 100k events, and the ratio to the baseline.
+ * collector CPU seconds per 100k events, and the ratio to the baseline. Collector targets also
+ * get the event loop's delay during the timed rounds and the drain (p50/p99/p99.9/max, from
+ * monitorEventLoopDelay preloaded into the collector: event-loop-delay-preload.ts): how long the
+ * loop was held by one piece of work (a transaction, an fsync, a parse).
  *
  * The collector acks on the durable append to its batch log and projects behind it: for collector
  * targets the bench also samples the projection's lag (/readyz) during the timed rounds (p95, max)
@@ -29,11 +32,11 @@
  * BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector, e.g. --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createPublicKey } from 'node:crypto';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { boundedGunzip, createStore, validateBatch, warmBatchValidator, type Store } from '@mcpwatch/collector';
 import { HEADERS, sha256Hex, verifyBatch, type Batch } from '@mcpwatch/shared';
 import { httpTransport, makeHost, pooledKeyPair, TestAgent, type PreparedBatch, type Transport } from '@mcpwatch/testkit';
@@ -66,6 +69,29 @@ interface Server {
   url: string;
   child: ChildProcess;
   stop(): Promise<void>;
+  /** Collectors: where event-loop-delay-preload.ts writes the loop's delay histogram. */
+  eldFile?: string;
+}
+
+/** Event-loop delay of a collector during the timed rounds and the drain (event-loop-delay-preload.ts), ms. */
+interface LoopDelay {
+  samples: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+const ELD_PRELOAD = pathToFileURL(join(here, 'event-loop-delay-preload.js')).href;
+
+/** Asks the collectors' preloads to write their histograms, and reads them (null when one is missing). */
+async function loopDelays(servers: Server[]): Promise<LoopDelay[] | null> {
+  const files = servers.map((s) => s.eldFile).filter((f): f is string => f !== undefined);
+  if (files.length === 0) return null;
+  for (const f of files) writeFileSync(`${f}.snap`, '');
+  for (let i = 0; i < 50 && !files.every((f) => existsSync(f)); i++) await new Promise((r) => setTimeout(r, 100));
+  if (!files.every((f) => existsSync(f))) return null;
+  return files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as LoopDelay);
 }
 
 /** Starts a child process and waits for `pattern` on stdout or stderr; group 1 is the URL or port. */
@@ -104,10 +130,12 @@ function startChild(args: string[], env: Record<string, string>, pattern: RegExp
   });
 }
 
-function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<string, string> = {}, script = COLLECTOR_BIN): Promise<Server> {
-  return startChild(
-    [...NODE_ARGS, script, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
+async function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<string, string> = {}, script = COLLECTOR_BIN): Promise<Server> {
+  const eldFile = join(dataDir, `event-loop-delay-${randomUUID()}.json`);
+  const server = await startChild(
+    [...NODE_ARGS, '--import', ELD_PRELOAD, script, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
     {
+      MCPW_BENCH_ELD_FILE: eldFile,
       MCPWATCH_ENROLL_SECRET: `bench:${ENROLL_SECRET}`,
       MCPWATCH_ADMIN_TOKEN: 'bench-admin-token-0123456789',
       MCPWATCH_RATE_LIMIT_PER_AGENT_PER_S: '1000000',
@@ -121,6 +149,7 @@ function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<s
     /listening on (http:\/\/\S+)/,
     (u) => u,
   );
+  return { ...server, eldFile };
 }
 
 function startBaseline(): Promise<Server> {
@@ -220,6 +249,8 @@ interface TargetResult {
   senderCpuSPer100k: number;
   /** Collector targets: projection lag sampled from /readyz during the timed rounds, and the drain after them. */
   projection?: { lagP95S: number; lagMaxS: number; drainS: number; projectedEventsPerS: number; drainEventsPerS: number | null };
+  /** Collectors: event-loop delay during the timed rounds and the drain after them (ms; the worst process). */
+  loopDelay?: LoopDelay;
   /** The paced target: lag while agents send at a fixed rate. */
   paced?: { targetEventsPerS: number; achievedEventsPerS: number; lagP50S: number; lagP95S: number; lagMaxS: number; seconds: number };
 }
@@ -250,6 +281,7 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
       }
     };
     if (projecting) await waitDrained(600_000);
+    for (const s of list) if (s.eldFile) writeFileSync(`${s.eldFile}.reset`, '');
     const rounds: RoundResult[] = [];
     const lags: number[] = [];
     let sampling = projecting;
@@ -285,6 +317,7 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
         drainEventsPerS: pendingAtEnd > 10 && drainS > 0 ? (pendingAtEnd * EVENTS) / drainS : null,
       };
     }
+    const delays = await loopDelays(list);
     const all = rounds.flatMap((r) => r.latenciesMs);
     const cpu = rounds.every((r) => r.cpuS !== null) ? rounds.reduce((s, r) => s + (r.cpuS as number), 0) : null;
     const events = rounds.reduce((s, r) => s + r.events, 0);
@@ -297,6 +330,7 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
       cpuSPer100k: cpu === null ? null : (cpu / events) * 100_000,
       senderCpuSPer100k: (rounds.reduce((sum, r) => sum + r.senderCpuS, 0) / events) * 100_000,
       ...(projection ? { projection } : {}),
+      ...(delays ? { loopDelay: delays.reduce((worst, d) => (d.max > worst.max ? d : worst)) } : {}),
     };
   } finally {
     for (const t of transports) t.close();
@@ -573,6 +607,9 @@ async function main(): Promise<void> {
       .filter((r) => r.cpuSPer100k !== null && !r.paced)
       .map((r) => `${r.name} ${Math.round(((r.cpuSPer100k as number) * 1e6 * EVENTS) / 100_000)} µs`)
       .join('; ')}`,
+    ...results
+      .filter((r) => r.loopDelay)
+      .map((r) => `event-loop delay of ${r.name} during the rounds and the drain (1 ms resolution): p50 ${r.loopDelay!.p50} / p99 ${r.loopDelay!.p99} / p99.9 ${r.loopDelay!.p999} / max ${r.loopDelay!.max} ms (${r.loopDelay!.samples} samples)`),
     `budget (DESIGN.md): >= 100,000 events/s with SQLite; concurrency ${AGENTS} agents over loopback HTTP; senders share the machine (${(await import('node:os')).cpus().length} CPUs, load average ${(await import('node:os')).loadavg()[0]!.toFixed(1)} at the end).`,
     ...stages,
   ];
