@@ -11,6 +11,9 @@ import * as path from 'node:path';
 import ajvModule from 'ajv';
 import { ToolCalledData } from '@mcpwatch/shared';
 import { HookServerMapWriter } from '../../../src/hooks/hook-server-map-writer.js';
+import { withHookSupport } from '../../../src/hooks/hook-findings.js';
+import { HookStateBoard } from '../../../src/hooks/hook-state-board.js';
+import type { ScanRulesInput } from '../../../src/inventory/scan.js';
 import { readServerMap, resolveServer, splitByKnownServer, SERVER_MAP_DIR } from '../../../src/hooks/hook-server-map.js';
 import { runHook } from '../../../src/hooks/hook-runner.js';
 import { readJournal } from '../../../src/hooks/hook-journal.js';
@@ -160,4 +163,28 @@ describe('the hook record and the policy use the map', () => {
     for (const rec of records) expect(validate(rec)).toBe(true);
     expect(JSON.stringify(records)).not.toContain(CANARY);
   });
+});
+
+test('run mode writes the map after the evaluation that asked for it (next event-loop turn), once for evaluations in between, with the latest servers', async () => {
+  const dir = stateDir();
+  const writes: number[] = [];
+  const writer = new HookServerMapWriter({ stateDir: dir, onError: (e) => { throw e; }, platform: 'linux' });
+  const update = writer.update.bind(writer);
+  writer.update = (servers, homes, now) => {
+    const n = update(servers, homes, now);
+    writes.push(n);
+    return n;
+  };
+  const evaluate = withHookSupport(() => [], { board: new HookStateBoard(), serverMap: writer, options: () => ({}) });
+  const input = (servers: typeof ALL) => ({ ctx: { platform: 'linux', homes: [] }, files: [], servers, processes: [], sockets: [] }) as unknown as ScanRulesInput;
+  expect(evaluate(input(ALL))).toEqual([]);
+  expect(fs.existsSync(path.join(dir, SERVER_MAP_DIR))).toBe(false); // not written inside the evaluation
+  evaluate(input(ALL.filter((s) => s !== bobServer)));
+  await new Promise((r) => setImmediate(r));
+  expect(writes).toEqual([2]); // one write, of the latest servers: no bob.json
+  expect(Object.keys(written(dir)).sort()).toEqual(['_.json', 'alice.json']);
+  evaluate(input(ALL));
+  await new Promise((r) => setImmediate(r));
+  expect(writes).toEqual([2, 1]);
+  expect(readServerMap(dir, 'bob')!.entries.map((e) => e.n).sort()).toEqual(['corp-search', 'secret-crm']);
 });
