@@ -33,6 +33,13 @@ export interface HookClientSpec {
   /** Hook event names before and after an MCP tool call. */
   preEvent: string;
   postEvent: string;
+  /**
+   * The event after a FAILED tool call, for a client whose postEvent fires only on success
+   * (Claude Code's PostToolUseFailure). Installed with the same matcher; its call is journaled as a
+   * post record with success false. An install from before this event existed lacks it: the
+   * installer calls that `outdated` (not tampered) and `hooks install` / the keeper add it.
+   */
+  failureEvent?: string;
   /** Tool-name regex that selects MCP tools (matcher-groups layout only). */
   matcher?: string;
   /** Timeout field written into the hook entry, in the unit the client reads. */
@@ -74,9 +81,11 @@ export const HOOK_CLIENTS: Readonly<Record<HookClientId, HookClientSpec>> = Obje
     sources: [
       'https://code.claude.com/docs/en/hooks (PreToolUse/PostToolUse, stdin JSON, hookSpecificOutput.permissionDecision allow|deny|ask, exit 2)',
       'https://docs.anthropic.com/en/docs/claude-code/settings (user ~/.claude/settings.json; managed-settings.json per OS)',
+      'https://code.claude.com/docs/en/hooks#posttoolusefailure (PostToolUse runs only after a tool call succeeds; a failed one runs PostToolUseFailure, matched on tool_name like PostToolUse: stdin {session_id, transcript_path, cwd, permission_mode, hook_event_name: "PostToolUseFailure", tool_name, tool_input, tool_use_id, error (string), is_interrupt?}); the input schema of Claude Code 2.1.332 (strings of the native binary) also has duration_ms and mcp_server',
     ],
     preEvent: 'PreToolUse',
     postEvent: 'PostToolUse',
+    failureEvent: 'PostToolUseFailure',
     // MCP tools are named mcp__<server>__<tool>; a bare server prefix matches nothing.
     matcher: 'mcp__.*',
     timeout: { field: 'timeout', value: 10 }, // seconds
@@ -222,6 +231,11 @@ export const HOOK_CLIENTS: Readonly<Record<HookClientId, HookClientSpec>> = Obje
           }),
   },
 });
+
+/** The events mcpwatch installs its hook on for a client: pre, post, and the failure event when there is one. */
+export function hookEventsOf(spec: HookClientSpec): string[] {
+  return spec.failureEvent ? [spec.preEvent, spec.postEvent, spec.failureEvent] : [spec.preEvent, spec.postEvent];
+}
 
 export const HOOK_CLIENT_IDS = Object.keys(HOOK_CLIENTS) as HookClientId[];
 

@@ -12,7 +12,9 @@
  * - uninstall restores the original bytes exactly when the file is still what install wrote
  *   (nothing else changed); otherwise it removes only our entries and leaves the rest.
  * - status tells installed / missing / tampered (our entry removed or its command changed after
- *   install) / error (unreadable or unparsable file) / unsupported (no documented file there).
+ *   install) / outdated (pre and post in place but not the client's failure event, which installs
+ *   before it existed lack: `hooks install` and the keeper add it) / error (unreadable or
+ *   unparsable file) / unsupported (no documented file there).
  * - Never throws: failures are results with a code (MCPW_ERR_HOOK_FILE, MCPW_ERR_HOOK_UNSUPPORTED);
  *   a file that does not parse is never written.
  */
@@ -22,7 +24,7 @@ import { createHash } from 'node:crypto';
 import { applyEdits, modify, parse, type FormattingOptions, type ParseError } from 'jsonc-parser';
 import { writeFileAtomic } from '../config-edit/atomic-write.js';
 import { AgentCodes } from '../errors.js';
-import { HOOK_CLIENTS, type HookClientId, type HookClientSpec, type HookScope } from './hook-catalog.js';
+import { HOOK_CLIENTS, hookEventsOf, type HookClientId, type HookClientSpec, type HookScope } from './hook-catalog.js';
 import { hookFileOf, type HookTarget } from './hook-targets.js';
 import { hookRecordFiles, readHookRecord, removeHookRecord, writeHookRecord, type HookFileRef } from './hook-records.js';
 
@@ -35,7 +37,7 @@ export interface HookInstallContext {
   command: string;
 }
 
-export type HookState = 'installed' | 'missing' | 'tampered' | 'error' | 'unsupported';
+export type HookState = 'installed' | 'outdated' | 'missing' | 'tampered' | 'error' | 'unsupported';
 
 export interface HookResult {
   client: HookClientId;
@@ -130,7 +132,7 @@ function eventList(doc: unknown, event: string): unknown {
 
 function removeOurs(text: string, spec: HookClientSpec): { text: string; removed: number } {
   let removed = 0;
-  for (const event of [spec.preEvent, spec.postEvent]) {
+  for (const event of hookEventsOf(spec)) {
     const found = oursIn(spec, eventList(parseJsonc(text).doc, event));
     // From the end, so earlier indexes stay valid.
     for (const f of found.reverse()) {
@@ -148,7 +150,7 @@ function addOurs(text: string, spec: HookClientSpec, command: string): string {
   if ((spec.layout === 'cursor-hooks' || spec.layout === 'copilot-hooks') && (parseJsonc(out).doc as Json).version === undefined) {
     out = applyEdits(out, modify(out, ['version'], 1, { formattingOptions: formatting(out) }));
   }
-  for (const event of [spec.preEvent, spec.postEvent]) {
+  for (const event of hookEventsOf(spec)) {
     const list = eventList(parseJsonc(out).doc, event);
     const entry = entryFor(spec, command);
     const edits = Array.isArray(list)
@@ -168,6 +170,14 @@ function strictJsonProblem(spec: HookClientSpec, text: string): string | null {
   } catch {
     return `${spec.displayName} reads this file as strict JSON and ignores all of it (mcpwatch's hook too) while it holds comments or trailing commas`;
   }
+}
+
+/** Our entries per event of the client (hookEventsOf order), and whether each is exactly one running `command`. */
+function entriesIn(spec: HookClientSpec, doc: unknown, command: string): { event: string; count: number; ok: boolean }[] {
+  return hookEventsOf(spec).map((event) => {
+    const found = oursIn(spec, eventList(doc, event));
+    return { event, count: found.length, ok: found.length === 1 && found[0]?.command === command };
+  });
 }
 
 function readText(file: string): { text: string; existed: boolean } {
@@ -215,11 +225,10 @@ export function installHookFile(f: HookFileRef, ctx: HookInstallContext): HookRe
     const { text, existed } = readText(file);
     const parsed = parseJsonc(text);
     if (parsed.error) return fail(f, file, AgentCodes.hookFile, `${file}: ${parsed.error}; not changed`);
-    const pre = oursIn(spec, eventList(parsed.doc, spec.preEvent));
-    const post = oursIn(spec, eventList(parsed.doc, spec.postEvent));
-    if (pre.length === 1 && post.length === 1 && pre[0]?.command === ctx.command && post[0]?.command === ctx.command) {
-      return { client: f.client, scope: f.scope, path: file, action: 'unchanged' };
-    }
+    const before = entriesIn(spec, parsed.doc, ctx.command);
+    if (before.every((e) => e.ok)) return { client: f.client, scope: f.scope, path: file, action: 'unchanged' };
+    // Pre and post in place, only the failure event missing: an install from before that event (upgraded here).
+    const upgrade = spec.failureEvent && before.every((e) => e.ok || (e.event === spec.failureEvent && e.count === 0));
     const paths = hookRecordFiles(ctx.stateDir, f);
     let record = readHookRecord(ctx.stateDir, f);
     const without = removeOurs(text, spec).text;
@@ -235,9 +244,11 @@ export function installHookFile(f: HookFileRef, ctx: HookInstallContext): HookRe
     }
     const next = addOurs(without, spec, ctx.command);
     writeText(file, next, existed);
-    writeHookRecord(ctx.stateDir, { ...record, command: ctx.command, installedSha256: sha256(next) });
+    writeHookRecord(ctx.stateDir, { ...record, command: ctx.command, installedSha256: sha256(next), events: hookEventsOf(spec) });
     const inactive = strictJsonProblem(spec, next);
-    const note = inactive ? { code: AgentCodes.hookFile, message: `installed but inactive: ${inactive}` } : spec.installNote && f.scope === 'user' ? { message: spec.installNote } : {};
+    const upgraded = upgrade ? `upgraded an older install: added the ${spec.failureEvent} entry` : null;
+    const said = (inactive ? [`installed but inactive: ${inactive}`, upgraded] : [upgraded, f.scope === 'user' ? spec.installNote : undefined]).filter((m): m is string => !!m);
+    const note = { ...(inactive ? { code: AgentCodes.hookFile } : {}), ...(said.length > 0 ? { message: said.join('; ') } : {}) };
     return { client: f.client, scope: f.scope, path: file, action: 'installed', ...note };
   } catch (e) {
     return fail(f, file, AgentCodes.hookFile, `${file}: ${(e as Error).message}`);
@@ -293,20 +304,24 @@ export function hookFileStatus(f: HookFileRef, ctx: HookInstallContext): HookSta
     const { text, existed } = readText(file);
     const parsed = parseJsonc(text);
     if (parsed.error) return { ...base, state: 'error', detail: `${AgentCodes.hookFile}: ${parsed.error}` };
-    const pre = oursIn(spec, eventList(parsed.doc, spec.preEvent));
-    const post = oursIn(spec, eventList(parsed.doc, spec.postEvent));
     const expected = record?.command ?? ctx.command;
-    if (pre.length === 1 && post.length === 1 && pre[0]?.command === expected && post[0]?.command === expected) {
-      const inactive = strictJsonProblem(spec, text);
-      return { ...base, state: 'installed', ...(inactive ? { detail: `inactive: ${inactive}` } : {}) };
+    const entries = entriesIn(spec, parsed.doc, expected);
+    const inactive = strictJsonProblem(spec, text);
+    if (entries.every((e) => e.ok)) return { ...base, state: 'installed', ...(inactive ? { detail: `inactive: ${inactive}` } : {}) };
+    // Pre and post as installed, no failure-event entry, and no record of installing one: an
+    // install from before the event was added (not tampering).
+    const failure = spec.failureEvent;
+    if (failure && !record?.events?.includes(failure) && entries.every((e) => e.ok || (e.event === failure && e.count === 0))) {
+      const detail = `outdated: installed without the ${failure} entry, so failed tool calls are not journaled after the call; \`mcpwatch-agent hooks install\` (or the agent with hooks audit|enforce) adds it${inactive ? `; inactive: ${inactive}` : ''}`;
+      return { ...base, state: 'outdated', detail };
     }
     if (!record) return { ...base, state: 'missing', ...(existed ? {} : { detail: 'file does not exist' }) };
     const detail =
       !existed
         ? `${file}, which held mcpwatch's hook, was deleted after it was installed`
-        : pre.length === 0 && post.length === 0
+        : entries.every((e) => e.count === 0)
           ? `mcpwatch's hook was removed from ${file} after it was installed`
-          : `mcpwatch's hook in ${file} was changed after it was installed (${spec.preEvent}: ${pre.length}, ${spec.postEvent}: ${post.length} entries)`;
+          : `mcpwatch's hook in ${file} was changed after it was installed (${entries.map((e) => `${e.event}: ${e.count}`).join(', ')} entries)`;
     return { ...base, state: 'tampered', detail };
   } catch (e) {
     return { ...base, state: 'error', detail: `${AgentCodes.hookFile}: ${(e as Error).message}` };

@@ -19,6 +19,9 @@
  *   such; a recorded file whose folder is gone is only reported (no folders are created). A
  *   tampered hook is re-installed only once the rules have read the tampered state (or after
  *   tamperHoldMs when no rules read the board), so the finding is raised, then resolved.
+ * - An outdated install (pre and post in place, the client's failure event not: installed before
+ *   mcpwatch hooked it, hook-installer.ts) is not tampering: audit / enforce upgrade it (reported
+ *   `installed`, detail `upgraded ...`); off reports it `installed` with the outdated detail.
  *
  * The installer (and its JSONC parser) is loaded only when there is a file to look at: with
  * hooks=off and no records, a check is one directory listing. Never throws; errors go to onError.
@@ -147,16 +150,17 @@ export class HookKeeper {
     for (const f of released) {
       const s = inst.hookFileStatus(f, { stateDir: this.o.stateDir, command: this.o.command(f.client) });
       if (s.state === 'unsupported') continue;
+      const state = s.state === 'outdated' ? 'installed' : s.state;
       const why = s.state === 'tampered' ? 'its home is not watched now' : 'mcpwatch has no install record of it (hooks uninstall)';
       const detail = `no longer watched: ${why}${s.detail ? `; ${s.detail}` : ''}`;
-      this.emit({ client: f.client, scope: f.scope, path: f.path, state: s.state, detail: detail.slice(0, 1024) });
+      this.emit({ client: f.client, scope: f.scope, path: f.path, state, detail: detail.slice(0, 1024) });
     }
     for (const t of targets.values()) {
       const ref: HookFileRef = { client: t.client, scope: t.scope, path: t.path };
       const ctx = { stateDir: this.o.stateDir, command: this.o.command(t.client) };
       const s = inst.hookFileStatus(ref, ctx);
       const base = { client: t.client, scope: t.scope, path: t.path };
-      if (t.repair && (s.state === 'missing' || s.state === 'tampered')) {
+      if (t.repair && (s.state === 'missing' || s.state === 'tampered' || s.state === 'outdated')) {
         if (s.state === 'tampered') {
           const read = this.board.nextRead(this.o.tamperHoldMs ?? 30_000);
           this.emit({ ...base, state: 'tampered', ...(s.detail ? { detail: s.detail.slice(0, 1024) } : {}) });
@@ -165,11 +169,15 @@ export class HookKeeper {
         }
         const r = inst.installHookFile(ref, ctx);
         if (r.action === 'error') this.emit({ ...base, state: 'error', detail: `${r.code}: ${r.message ?? ''}`.slice(0, 1024) });
-        else this.emit({ ...base, state: 'installed', detail: (s.state === 'tampered' ? 're-installed after tampering' : 'installed by the agent (setting hooks)') + (r.message ? `; ${r.message}` : '') });
+        else {
+          const what = s.state === 'tampered' ? 're-installed after tampering' : s.state === 'outdated' ? 'upgraded by the agent (setting hooks)' : 'installed by the agent (setting hooks)';
+          this.emit({ ...base, state: 'installed', detail: (what + (r.message ? `; ${r.message}` : '')).slice(0, 1024) });
+        }
         continue;
       }
       if (s.state === 'unsupported') continue;
-      this.emit({ ...base, state: s.state, ...(s.detail ? { detail: s.detail.slice(0, 1024) } : {}) });
+      // hook.status has no outdated state: the hook is there and works for successful calls.
+      this.emit({ ...base, state: s.state === 'outdated' ? 'installed' : s.state, ...(s.detail ? { detail: s.detail.slice(0, 1024) } : {}) });
     }
   }
 }

@@ -4,7 +4,9 @@
  *
  * parseHookInput() never throws: bad input is `{ ok: false, code, message }` (MCPW_ERR_HOOK_INPUT_*).
  * It keeps argument NAMES only; argument values are never copied out of the parsed input, so a
- * secret passed to a tool cannot reach the journal. renderAnswer() always returns something the
+ * secret passed to a tool cannot reach the journal; neither is a failed call's error text (Claude
+ * Code's PostToolUseFailure `error` may quote the arguments): a failure is kept as success false,
+ * as for every other client. renderAnswer() always returns something the
  * client accepts: an allow never grants more than the client's own permission flow would (Claude
  * Code's `permissionDecision: "allow"` skips the user's prompt, so an allow is an empty answer).
  */
@@ -150,12 +152,15 @@ function parseDoc(client: HookClientId, doc: Json): DocResult {
       const event = str(doc.hookEventName) ?? str(doc.hook_event_name);
       const toolName = str(doc.tool_name);
       if (!event || !toolName) return invalid('vscode hook input lacks hookEventName or tool_name');
-      if (event !== spec.preEvent && event !== spec.postEvent) return invalid(`vscode hook event ${JSON.stringify(event).slice(0, 80)} is not ${spec.preEvent} or ${spec.postEvent}`);
+      // VS Code documents no failure event; should it run the PostToolUseFailure entry of Claude
+      // Code's file it shares, that is a failed call's post, not bad input.
+      const failureEvent = HOOK_CLIENTS['claude-code'].failureEvent;
+      if (event !== spec.preEvent && event !== spec.postEvent && event !== failureEvent) return invalid(`vscode hook event ${JSON.stringify(event).slice(0, 80)} is not ${spec.preEvent} or ${spec.postEvent}`);
       const phase: HookPhase = event === spec.preEvent ? 'pre' : 'post';
       // mcp_<server>_<tool> (the runner re-splits it with the configured server names).
       const parts = splitGeminiName(toolName);
       const response = doc.tool_response;
-      const failed = isObject(response) && (response.isError === true || response.is_error === true);
+      const failed = event === failureEvent || (isObject(response) && (response.isError === true || response.is_error === true));
       return {
         ok: true,
         call: {
@@ -171,7 +176,10 @@ function parseDoc(client: HookClientId, doc: Json): DocResult {
       const event = str(doc.hook_event_name);
       const toolName = str(doc.tool_name);
       if (!event || !toolName) return invalid(`${client} hook input lacks hook_event_name or tool_name`);
-      if (event !== spec.preEvent && event !== spec.postEvent) return invalid(`${client} hook event ${JSON.stringify(event).slice(0, 80)} is not ${spec.preEvent} or ${spec.postEvent}`);
+      const isFailure = spec.failureEvent !== undefined && event === spec.failureEvent;
+      if (event !== spec.preEvent && event !== spec.postEvent && !isFailure) {
+        return invalid(`${client} hook event ${JSON.stringify(event).slice(0, 80)} is not ${[spec.preEvent, spec.postEvent, spec.failureEvent].filter(Boolean).join(', ')}`);
+      }
       const phase: HookPhase = event === spec.preEvent ? 'pre' : 'post';
       let parts = client === 'gemini-cli' ? splitGeminiName(toolName) : splitDoubleUnderscore(toolName);
       const ctx = isObject(doc.mcp_context) ? doc.mcp_context : null;
@@ -179,7 +187,8 @@ function parseDoc(client: HookClientId, doc: Json): DocResult {
       const response = isObject(doc.tool_response) ? doc.tool_response : null;
       // Gemini CLI's AfterTool tool_response is {llmContent, returnDisplay, error}, error an object {message, type} when the call failed (an MCP isError result too; seen with 0.61).
       const error = response?.error;
-      const failed = response ? response.isError === true || response.is_error === true || (typeof error === 'string' && error.length > 0) || (isObject(error) && Object.keys(error).length > 0) : false;
+      // Claude Code's PostToolUseFailure: the call failed; its `error` text is not kept (see the module comment).
+      const failed = isFailure || (response ? response.isError === true || response.is_error === true || (typeof error === 'string' && error.length > 0) || (isObject(error) && Object.keys(error).length > 0) : false);
       return {
         ok: true,
         call: {

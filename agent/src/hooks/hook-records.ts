@@ -38,6 +38,12 @@ export interface InstallRecord extends HookFileRef {
   command: string;
   /** sha256 of the file as install left it: unchanged since means uninstall may restore the original bytes. */
   installedSha256: string;
+  /**
+   * The hook events the install put our entry on (hook-catalog.ts hookEventsOf). Absent in records
+   * of installs from before the list was kept (pre and post only): a failure event missing from
+   * such a file is an outdated install, not tampering.
+   */
+  events?: string[];
 }
 
 const SCOPES: readonly HookScope[] = ['user', 'managed'];
@@ -58,7 +64,8 @@ function parseRecord(text: string, client: HookClientId, scope: HookScope): Inst
   try {
     const r = JSON.parse(text) as Partial<InstallRecord>;
     if (typeof r.path !== 'string' || typeof r.command !== 'string' || typeof r.installedSha256 !== 'string') return null;
-    return { client, scope, path: path.resolve(r.path), existed: r.existed === true, command: r.command, installedSha256: r.installedSha256 };
+    const events = Array.isArray(r.events) ? r.events.filter((e): e is string => typeof e === 'string').slice(0, 16) : null;
+    return { client, scope, path: path.resolve(r.path), existed: r.existed === true, command: r.command, installedSha256: r.installedSha256, ...(events ? { events } : {}) };
   } catch {
     return null;
   }
@@ -168,7 +175,9 @@ export function listHookRecords(stateDir: string): InstallRecord[] {
 export function writeHookRecord(stateDir: string, r: InstallRecord): void {
   const { record } = hookRecordFiles(stateDir, r);
   fs.mkdirSync(path.dirname(record), { recursive: true, mode: 0o700 });
-  const body: InstallRecord = { client: r.client, scope: r.scope, path: path.resolve(r.path), existed: r.existed, command: r.command, installedSha256: r.installedSha256 };
+  const body: InstallRecord = {
+    client: r.client, scope: r.scope, path: path.resolve(r.path), existed: r.existed, command: r.command, installedSha256: r.installedSha256, ...(r.events ? { events: r.events } : {}),
+  };
   fs.writeFileSync(record, JSON.stringify(body), { mode: 0o600 });
 }
 

@@ -4,8 +4,9 @@
  * mcpwatch's hook from `mcpwatch-agent hooks install`, talking to a local stand-in for the model
  * API (ANTHROPIC_BASE_URL) that answers with a tool_use of an MCP tool of the real
  * @modelcontextprotocol/server-everything. The installed hook runs for real: the allowed call
- * goes through to the server and is journaled; the blocked call is denied and Claude Code hands
- * the model our reason. Skipped (said so) without MCPWATCH_CLAUDE_BIN.
+ * goes through to the server and is journaled; a call the server fails is journaled as failed
+ * from the PostToolUseFailure hook; the blocked call is denied and Claude Code hands the model our
+ * reason. Skipped (said so) without MCPWATCH_CLAUDE_BIN.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -59,6 +60,23 @@ maybe('an allowed MCP tool call goes through the installed hook to the server an
   expect(journalBytes).not.toContain(CANARY);
   expect(journal.filter((j) => j.phase === 'pre')).toMatchObject([{ client: 'claude-code', server: 'everything', tool: 'echo', argumentNames: ['message'], decision: 'allow' }]);
   expect(journal.filter((j) => j.phase === 'post')).toMatchObject([{ server: 'everything', tool: 'echo', success: true }]);
+}, 180_000);
+
+maybe('a call the server fails runs the PostToolUseFailure hook: journaled as a failed post, the error text not kept', async () => {
+  // resourceId -1 passes the tool's schema (a number), so Claude Code calls the server, which fails
+  // it. Claude Code runs PostToolUse only for calls that succeed: without the PostToolUseFailure
+  // entry the journal would hold the pre record alone.
+  const { r, api, journal, journalBytes } = await claudeCall('mcp__everything__get-resource-reference', { resourceType: 'Text', resourceId: -1 }, { mode: 'enforce' });
+  expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+  const results = api.toolResults();
+  expect(results).toHaveLength(1);
+  expect(results[0]).toMatchObject({ isError: true, text: expect.stringContaining('Invalid resourceId: -1') });
+  expect(journalBytes).not.toContain('Invalid resourceId');
+  expect(journal).toMatchObject([
+    { client: 'claude-code', phase: 'pre', server: 'everything', tool: 'get-resource-reference', argumentNames: ['resourceId', 'resourceType'], decision: 'allow' },
+    { client: 'claude-code', phase: 'post', server: 'everything', tool: 'get-resource-reference', success: false },
+  ]);
+  expect(journal[1]).not.toHaveProperty('error');
 }, 180_000);
 
 maybe('a blocked MCP tool call is denied by the installed hook, and the model is told why', async () => {

@@ -45,7 +45,9 @@ test('the CLI installs into the store the keeper reads: with hooks=off the keepe
   const f = fixture();
   const args = ['--client', 'claude-code', '--home', f.home, '--platform', 'linux', '--state-dir', f.stateDir, '--command', CMD];
   expect((await runCli(['hooks', 'install', ...args])).code).toBe(0);
-  expect(listHookRecords(f.stateDir)).toEqual([{ client: 'claude-code', scope: 'user', path: f.file, existed: true, command: CMD, installedSha256: expect.any(String) }]);
+  expect(listHookRecords(f.stateDir)).toEqual([
+    { client: 'claude-code', scope: 'user', path: f.file, existed: true, command: CMD, installedSha256: expect.any(String), events: ['PreToolUse', 'PostToolUse', 'PostToolUseFailure'] },
+  ]);
 
   const events: McpEvent[] = [];
   const keeper = new HookKeeper({
@@ -62,7 +64,8 @@ test('the CLI installs into the store the keeper reads: with hooks=off the keepe
 test("an older CLI's record moves into the store: status sees the install, uninstall restores the original bytes", () => {
   const f = fixture();
   legacyInstall(f, path.join(f.stateDir, 'hooks'));
-  expect(hookStatus(f.target, { stateDir: f.stateDir, command: 'other' }).state).toBe('installed');
+  // That agent hooked PreToolUse and PostToolUse only: an outdated install, not a tampered one.
+  expect(hookStatus(f.target, { stateDir: f.stateDir, command: 'other' }).state).toBe('outdated');
   expect(fs.existsSync(path.join(f.stateDir, 'hooks', 'claude-code-user.json'))).toBe(false);
   expect(fs.existsSync(path.join(f.stateDir, 'hooks', 'claude-code-user.orig'))).toBe(false);
   expect(readHookRecord(f.stateDir, { client: 'claude-code', scope: 'user', path: f.file })?.command).toBe(CMD);
