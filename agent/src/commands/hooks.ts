@@ -73,7 +73,7 @@ export const hooksCommand: Command = {
       const r = action === 'install' ? installHook(t, { stateDir, command: commandOf(id) }) : uninstallHook(t, { stateDir });
       results.push(r);
       if (r.action === 'error' || (r.action === 'unsupported' && client !== undefined)) failed = true;
-      lines.push(`${id.padEnd(12)} ${scope.padEnd(8)} ${r.action.padEnd(11)} ${r.path ?? '-'}${r.message ? `  (${r.code}: ${r.message})` : ''}`);
+      lines.push(`${id.padEnd(12)} ${scope.padEnd(8)} ${r.action.padEnd(11)} ${r.path ?? '-'}${r.message ? `  (${r.code ? `${r.code}: ` : ''}${r.message})` : ''}`);
     }
     if (values.json) io.stdout(`${JSON.stringify(results, null, 2)}\n`);
     else io.stdout(lines.length > 0 ? `${lines.join('\n')}\n` : `no client hook files found (clients: ${HOOK_CLIENT_IDS.map((c) => HOOK_CLIENTS[c].displayName).join(', ')}); use --client ID\n`);

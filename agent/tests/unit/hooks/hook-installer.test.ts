@@ -234,3 +234,13 @@ test('Claude Code reads settings.json as strict JSON: a file with comments gets 
   expect(installHook(t, ctx).message).toBeUndefined();
   expect(hookStatus(t, ctx).detail).toBeUndefined();
 });
+
+test('CLI text output: a note without a code (Codex: trust the hook first) prints as the note alone', async () => {
+  const fx = fixture();
+  fs.mkdirSync(path.join(fx.home, '.codex'));
+  const args = ['--home', fx.home, '--platform', 'linux', '--state-dir', fx.stateDir, '--client', 'codex', '--scope', 'user', '--command', CMD('codex')];
+  const text = await runCli(['hooks', 'install', ...args]);
+  expect(text.code).toBe(0);
+  expect(text.stdout).toContain('(Codex runs a user hook only after the user trusts it');
+  expect(text.stdout).not.toContain('undefined');
+});
