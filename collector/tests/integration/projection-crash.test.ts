@@ -212,7 +212,15 @@ pgOnly('two collectors on one PostgreSQL, one killed', () => {
       await child.waitFor((l) => /projected [1-9]/.test(l), 30_000);
       await kill9(child);
 
-      await store.awaitProjection();
+      // The dead collector's locks go with its session; this collector takes its partitions at its
+      // next rebalance (every 2 s). The child may have projected its whole share before the kill,
+      // so "nothing pending" can come before the takeover: wait for both.
+      const takeover = Date.now() + 30_000;
+      do {
+        await store.awaitProjection();
+        if (store.ownedPartitions.length === 16) break;
+        await new Promise((r) => setTimeout(r, 100));
+      } while (Date.now() < takeover);
       expect(store.ownedPartitions).toHaveLength(16);
       const counts = await projectedCounts(store);
       expect(counts).toMatchObject({ pending: 0, gaps: 24, outboxEvents: 96, outboxRows: 72 });
