@@ -47,3 +47,4 @@ export { AGENT_VERSION } from './runtime/agent-version.js';
 export { crc32 } from './spool/crc32.js';
 export { loadConfig, describeConfig } from './config/load-config.js';
 export { CONFIG_TABLE, configDefaults, type AgentConfig } from './config/config-table.js';
+export { appendJournal, readJournal, pruneJournal, DEFAULT_JOURNAL_MAX_BYTES } from './hooks/hook-journal.js';

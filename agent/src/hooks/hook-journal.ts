@@ -210,9 +210,12 @@ export function readJournal(stateDir: string, after: JournalCursor = { file: 0, 
     const cut = from + chunk.buf.length < chunk.size; // the budget ended the read inside this file
     let end = from + (scan.tornAt ?? chunk.buf.length);
     // A torn tail may be a record still being written by a hook: stop before it, read it next time.
-    // But a cut read with no frame in it at all is garbage longer than a record: step over it
-    // (no frame starting there fitted in the chunk), counted as corrupted.
-    if (cut && scan.frames.length === 0 && scan.tornAt === 0) {
+    // But a cut read with no frame in it at all, when the chunk could hold the largest record, is
+    // garbage longer than a record: step over it (no frame starting there fitted in the chunk),
+    // counted as corrupted. A chunk cut short by what was left of the budget (the read crossed into
+    // this file with less than a record's room) proves nothing: stop there, the next read starts
+    // at the same offset with a whole budget.
+    if (cut && scan.frames.length === 0 && scan.tornAt === 0 && chunk.buf.length >= HEADER_AND_RECORD) {
       end = from + Math.max(1, chunk.buf.length - HEADER_AND_RECORD);
       corrupted++;
     }

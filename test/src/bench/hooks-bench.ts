@@ -23,6 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { appendJournal, DEFAULT_JOURNAL_MAX_BYTES, pruneJournal, readJournal } from '@mcpwatch/agent';
 import { type BenchRow, fmtMs, formatRows, median, percentile, readCpu } from './bench-stats.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -144,9 +145,59 @@ async function main(): Promise<void> {
     rows.push({ what: 'hook CPU over bare node', value: fmtMs(cpu.hookNode! - cpu.bare!), note: 'node bin' });
     if (cpu.hookSea !== undefined && cpu.seaBare !== undefined) rows.push({ what: "hook CPU over its Node's bare start", value: fmtMs(cpu.hookSea - cpu.seaBare), note: 'single executable' });
   }
+  rows.push(...journalThroughput());
   const [load1, load5] = os.loadavg();
   rows.push({ what: 'load average 1 / 5 min at the end', value: `${load1!.toFixed(2)} / ${load5!.toFixed(2)}` });
   process.stdout.write(`${formatRows(`bench:hooks — ${CALLS} calls each, process start → exit, interleaved, ${os.cpus().length} CPUs`, rows)}\n`);
+}
+
+/**
+ * The hook journal in process: JOURNAL_RECORDS tool.called records of the shape the hook writes
+ * (hook-runner.ts), appended one call each (each opens, writes one CRC frame with O_APPEND and
+ * closes, as one hook process does) into a fresh state dir at the default size bound, then read
+ * back and pruned the way the running agent's pump does. Records/s and CPU µs per record.
+ */
+function journalThroughput(): BenchRow[] {
+  const n = Math.max(100, Number(process.env.BENCH_JOURNAL_RECORDS ?? 5000) || 5000);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-bench-journal-'));
+  try {
+    const record = (i: number) => ({
+      v: 1, client: 'claude-code', user: 'dev', sessionHash: 'a'.repeat(64), phase: i % 2 === 0 ? 'pre' : 'post', server: 'filesystem',
+      serverFingerprint: 'f'.repeat(64), tool: 'read_file', argumentNames: ['path', 'encoding'], decision: 'allow', enforced: true, mode: 'enforce',
+      rule: 'default-allow', reason: 'no rule blocks this tool', ...(i % 2 === 1 ? { durationMs: 12, success: true } : {}), calledAt: new Date().toISOString(),
+    });
+    let dropped = 0;
+    let failed = 0;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const w = appendJournal(dir, record(i), { maxBytes: DEFAULT_JOURNAL_MAX_BYTES });
+      if (w.ok) dropped += w.dropped;
+      else failed++;
+    }
+    const appendMs = performance.now() - t0;
+    const appendCpu = process.cpuUsage(cpu0);
+    const cpu1 = process.cpuUsage();
+    const t1 = performance.now();
+    let read = 0;
+    let cursor = { file: 0, offset: 0 };
+    for (;;) {
+      const r = readJournal(dir, cursor);
+      read += r.records.length;
+      if (r.records.length === 0) break;
+      cursor = r.cursor;
+      pruneJournal(dir, cursor);
+    }
+    const readMs = performance.now() - t1;
+    const readCpu = process.cpuUsage(cpu1);
+    const perRecordUs = (c: NodeJS.CpuUsage, k: number) => `${((c.user + c.system) / k).toFixed(1)} µs CPU/record`;
+    return [
+      { what: `journal append, ${n} records (one open/write/close each)`, value: `${Math.round(n / (appendMs / 1000)).toLocaleString('en-US')} records/s`, note: `${perRecordUs(appendCpu, n)}; ${dropped} dropped, ${failed} failed (bound ${DEFAULT_JOURNAL_MAX_BYTES / 1024 / 1024} MiB)` },
+      { what: 'journal read + prune (the agent\'s pump)', value: `${Math.round(read / (readMs / 1000)).toLocaleString('en-US')} records/s`, note: `${read} records read; ${perRecordUs(readCpu, Math.max(1, read))}` },
+    ];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 main().catch((e: unknown) => {

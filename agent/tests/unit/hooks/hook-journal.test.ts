@@ -78,3 +78,26 @@ test('a record over the size bound is refused with a code, nothing written', () 
   expect(w).toMatchObject({ ok: false, code: 'MCPW_ERR_HOOK_JOURNAL_IO' });
   expect(readJournal(dir).records).toEqual([]);
 });
+
+test('a read whose budget runs out a few bytes into the next file loses nothing: it stops at that file\'s start and the next read takes it whole', () => {
+  const dir = tmp();
+  const n = 3000;
+  for (let i = 0; i < n; i++) expect(appendJournal(dir, { n: i, pad: 'x'.repeat(420) }).ok).toBe(true);
+  const files = fs.readdirSync(path.join(dir, JOURNAL_DIR)).sort();
+  expect(files.length).toBeGreaterThanOrEqual(2);
+  // Enough for the first file and 10 bytes of the second: less than one record there.
+  const budget = fs.statSync(path.join(dir, JOURNAL_DIR, files[0]!)).size + 10;
+  const seen: number[] = [];
+  let cursor = { file: 0, offset: 0 };
+  let corrupted = 0;
+  for (let reads = 0; reads < 100; reads++) {
+    const r = readJournal(dir, cursor, reads === 0 ? budget : undefined);
+    corrupted += r.corrupted;
+    if (r.records.length === 0) break;
+    seen.push(...r.records.map((x) => (x as { n: number }).n));
+    cursor = r.cursor;
+    pruneJournal(dir, cursor);
+  }
+  expect(corrupted).toBe(0);
+  expect(seen).toEqual(Array.from({ length: n }, (_, i) => i));
+});
