@@ -9,6 +9,14 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { JOURNAL_DIR, readJournal } from '../../src/hooks/hook-journal.js';
+
+/** The agent's bin, as a client's installed hook runs it. */
+export const AGENT_BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/mcpwatch-agent.js');
+/** The policies the real-client tests run under: server-everything's get-sum blocked, or asked about. */
+export const BLOCK_GET_SUM = { mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
+export const ASK_GET_SUM = { mode: 'enforce', askTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
 
 export interface RealClient {
   /** The binary, or '' when the variable is unset. */
@@ -65,7 +73,19 @@ export function clientRoot(prefix: string, homeDirs: string[]): { root: string; 
 }
 
 /** Every byte of the hook journal in `stateDir`, as text (for "this value is nowhere in it"). */
-export function journalText(stateDir: string, journalDir: string): string {
-  const dir = path.join(stateDir, journalDir);
+export function journalText(stateDir: string): string {
+  const dir = path.join(stateDir, JOURNAL_DIR);
   return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f)).toString('latin1')).join('');
+}
+
+/** Writes `policy` as the cached tool policy and installs mcpwatch's hook for `client` with the real bin. */
+export async function installHook(client: string, at: { home: string; stateDir: string; work: string }, policy: Record<string, unknown>): Promise<void> {
+  fs.writeFileSync(path.join(at.stateDir, 'tool-policy.json'), JSON.stringify(policy));
+  const inst = await runToEnd(process.execPath, [AGENT_BIN, 'hooks', 'install', '--client', client, '--home', at.home, '--state-dir', at.stateDir], process.env, at.work);
+  if (inst.code !== 0) throw new Error(`hooks install --client ${client} exited ${inst.code}: ${inst.stderr}`);
+}
+
+/** The journal's records and its raw bytes. */
+export function journalOf(stateDir: string): { journal: Record<string, unknown>[]; journalBytes: string } {
+  return { journal: readJournal(stateDir).records as Record<string, unknown>[], journalBytes: journalText(stateDir) };
 }

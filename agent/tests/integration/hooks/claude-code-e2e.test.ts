@@ -10,26 +10,19 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readJournal, JOURNAL_DIR } from '../../../src/hooks/hook-journal.js';
 import { FakeAnthropicApi } from '../../support/fake-anthropic-api.js';
 import { EVERYTHING_BIN } from '../../support/mcp-fixture.js';
-import { clientRoot, journalText, realClient, runToEnd } from '../../support/real-client.js';
+import { ASK_GET_SUM, BLOCK_GET_SUM, clientRoot, installHook, journalOf, realClient, runToEnd } from '../../support/real-client.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const CLAUDE = realClient('MCPWATCH_CLAUDE_BIN', 'claude-code-e2e', 'a Claude Code binary, e.g. from npm i @anthropic-ai/claude-code; .ci/run does');
 const maybe = CLAUDE.maybe;
-const BLOCK_GET_SUM = { mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
-const ASK_GET_SUM = { mode: 'enforce', askTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
 const CANARY = 'mcpw-canary-7f3a9c1e';
 
 async function claudeCall(tool: string, input: Record<string, unknown>, policy: Record<string, unknown> = BLOCK_GET_SUM) {
   CLAUDE.assertPresent();
   const { root, home, stateDir, work } = clientRoot('mcpw-claude-', ['.claude']);
   fs.writeFileSync(path.join(home, '.claude', 'settings.json'), '{\n  "includeCoAuthoredBy": false\n}\n');
-  fs.writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify(policy));
-  const inst = await runToEnd(process.execPath, [BIN, 'hooks', 'install', '--client', 'claude-code', '--home', home, '--state-dir', stateDir], process.env, work);
-  expect(inst.code).toBe(0);
+  await installHook('claude-code', { home, stateDir, work }, policy);
   const mcpConfig = path.join(root, 'mcp.json');
   fs.writeFileSync(mcpConfig, JSON.stringify({ mcpServers: { everything: { command: EVERYTHING_BIN, args: ['stdio'] } } }));
   const api = new FakeAnthropicApi(tool, input);
@@ -40,7 +33,7 @@ async function claudeCall(tool: string, input: Record<string, unknown>, policy: 
       ENABLE_TOOL_SEARCH: 'false', DISABLE_AUTOUPDATER: '1', DISABLE_TELEMETRY: '1', DISABLE_ERROR_REPORTING: '1', CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     };
     const r = await runToEnd(CLAUDE.bin, ['-p', `call ${tool}`, '--mcp-config', mcpConfig, '--allowedTools', tool, '--output-format', 'json'], env, work);
-    return { r, api, journal: readJournal(stateDir).records as Record<string, unknown>[], journalBytes: journalText(stateDir, JOURNAL_DIR) };
+    return { r, api, ...journalOf(stateDir) };
   } finally {
     await api.close();
     fs.rmSync(root, { recursive: true, force: true });

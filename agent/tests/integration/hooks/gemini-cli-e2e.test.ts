@@ -10,17 +10,12 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { readJournal, JOURNAL_DIR } from '../../../src/hooks/hook-journal.js';
 import { FakeGeminiApi } from '../../support/fake-gemini-api.js';
 import { EVERYTHING_BIN } from '../../support/mcp-fixture.js';
-import { clientRoot, journalText, realClient, runToEnd } from '../../support/real-client.js';
+import { ASK_GET_SUM, BLOCK_GET_SUM, clientRoot, installHook, journalOf, realClient, runToEnd } from '../../support/real-client.js';
 
-const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const GEMINI = realClient('MCPWATCH_GEMINI_BIN', 'gemini-cli-e2e', 'a Gemini CLI, e.g. from npm i @google/gemini-cli; .ci/run does');
 const maybe = GEMINI.maybe;
-const BLOCK_GET_SUM = { mode: 'enforce', blockedTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
-const ASK_GET_SUM = { mode: 'enforce', askTools: [{ server: 'everything', tool: 'get-sum' }], contact: 'secops@example.com' };
 const CANARY = 'mcpw-canary-4b8d20e6';
 
 async function geminiCall(tool: string, args: Record<string, unknown>, policy: Record<string, unknown> = BLOCK_GET_SUM) {
@@ -35,9 +30,7 @@ async function geminiCall(tool: string, args: Record<string, unknown>, policy: R
     mcpServers: { everything: { command: EVERYTHING_BIN, args: ['stdio'] } },
   };
   fs.writeFileSync(path.join(home, '.gemini', 'settings.json'), `${JSON.stringify(settings, null, 2)}\n`);
-  fs.writeFileSync(path.join(stateDir, 'tool-policy.json'), JSON.stringify(policy));
-  const inst = await runToEnd(process.execPath, [BIN, 'hooks', 'install', '--client', 'gemini-cli', '--home', home, '--state-dir', stateDir], process.env, work);
-  expect(inst.code).toBe(0);
+  await installHook('gemini-cli', { home, stateDir, work }, policy);
   const api = new FakeGeminiApi(tool, args);
   const url = await api.listen();
   try {
@@ -46,7 +39,7 @@ async function geminiCall(tool: string, args: Record<string, unknown>, policy: R
       GEMINI_CLI_TRUST_WORKSPACE: 'true', GEMINI_CLI_NO_RELAUNCH: 'true', NO_COLOR: '1',
     };
     const r = await runToEnd(GEMINI.bin, ['-p', `call ${tool}`, '--approval-mode', 'yolo', '--output-format', 'json'], env, work);
-    return { r, api, journal: readJournal(stateDir).records as Record<string, unknown>[], journalBytes: journalText(stateDir, JOURNAL_DIR) };
+    return { r, api, ...journalOf(stateDir) };
   } finally {
     await api.close();
     fs.rmSync(root, { recursive: true, force: true });
