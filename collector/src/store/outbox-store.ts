@@ -16,8 +16,8 @@ import type { OutboxRow, StoredEvent } from './types.js';
 /** Outbox rows a claim reads per step while choosing rows (each holds up to OUTBOX_ROW_MAX_EVENTS events). */
 const CLAIM_SCAN_ROWS = 16;
 /**
- * Most outbox rows one claim transaction leases, and most event ids one completion transaction
- * handles. On SQLite a transaction runs on the event loop without yielding: a claim of 500
+ * Most outbox rows one claim transaction leases (and one completion transaction of leased rows
+ * completes), and most event ids one completion transaction looks up through the events. On SQLite a transaction runs on the event loop without yielding: a claim of 500
  * one-event rows (heartbeats) was one transaction of ~500 statements (bench:fleet: claim+complete
  * up to 76 ms). A claim or completion of more runs as several transactions with a turn of the
  * event loop between them (requests, ingest groups and the projector run there); leases and
@@ -27,6 +27,8 @@ const CLAIM_SCAN_ROWS = 16;
  */
 export const OUTBOX_TX_ROWS = 64;
 export const OUTBOX_TX_IDS = 64;
+/** Most leased events whose outbox row is noted for their completion (OutboxStore #leasedIn). */
+const LEASED_NOTES_MAX = 100_000;
 /** Event ids read per statement (and per turn of the event loop) when loading claimed events. */
 const EVENT_READ_CHUNK = 256;
 
@@ -45,6 +47,14 @@ export class OutboxStore {
   readonly #now: () => Date;
   readonly #runFn: <T>(fn: () => Promise<T>) => Promise<T>;
   readonly #reader: EventReader;
+  /**
+   * Which outbox row holds each event this process leased (per-event row id `${eventId}:${sink}` ->
+   * the row's id), noted at the claim, so completing them reads those rows directly instead of
+   * finding them through the event index and the batch log (#rowsHolding). Only a hint: the row is
+   * read again and only the ids it still holds are removed; anything else takes the general path.
+   * Entries go at completion or release; bounded (oldest dropped: those then take the general path).
+   */
+  readonly #leasedIn = new Map<string, string>();
 
   constructor(opts: { db: Kysely<Database>; engine: 'sqlite' | 'postgres'; now: () => Date; run: <T>(fn: () => Promise<T>) => Promise<T>; reader: EventReader }) {
     this.#reader = opts.reader;
@@ -70,7 +80,7 @@ export class OutboxStore {
     const now = new Date(nowMs).toISOString();
     const until = new Date(nowMs + Math.max(0, leaseMs)).toISOString();
     // Transactions of at most OUTBOX_TX_ROWS rows each, a turn of the event loop between them.
-    const leased: Array<{ row: Database['outbox']; ids: string[] }> = [];
+    const leased: Array<{ row: Database['outbox']; rowId: string; ids: string[] }> = [];
     let room = n;
     let after: string | null = null;
     for (let first = true; room > 0; first = false) {
@@ -82,6 +92,7 @@ export class OutboxStore {
       if (step.exhausted) break;
     }
     if (leased.length === 0) return [];
+    for (const { rowId, ids } of leased) for (const id of ids) this.#noteLeased(`${id}:${sink}`, rowId);
     const wanted = leased.flatMap((l) => l.ids);
     const events = await this.#eventsById(wanted);
     // An event that is gone (deleted by hand) cannot be published: drop it rather than loop on it.
@@ -134,7 +145,7 @@ export class OutboxStore {
     now: string,
     until: string,
     owner: string,
-  ): Promise<{ leased: Array<{ row: Database['outbox']; ids: string[] }>; after: string | null; exhausted: boolean }> {
+  ): Promise<{ leased: Array<{ row: Database['outbox']; rowId: string; ids: string[] }>; after: string | null; exhausted: boolean }> {
     return this.db.transaction().execute(async (trx) => {
       // Light columns first (a row's id list can be long), a few rows at a time until `want` events
       // are covered: choose the rows, then read their ids.
@@ -190,20 +201,23 @@ export class OutboxStore {
       for (const chunk of chunkRows(chosen.map((r) => r.id), 1)) {
         for (const r of await trx.selectFrom('outbox').select(['id', 'event_ids']).where('sink', '=', sink).where('id', 'in', chunk).execute()) idLists.set(r.id, r.event_ids);
       }
-      const out: Array<{ row: Database['outbox']; ids: string[] }> = [];
+      const out: Array<{ row: Database['outbox']; rowId: string; ids: string[] }> = [];
       const whole: string[] = [];
       let room = want;
       for (const light of chosen) {
         const row = { ...light, event_ids: idLists.get(light.id) ?? '[]' };
         const ids = parseIds(row.event_ids);
         const take = ids.slice(0, room);
+        // The row that holds `take`, leased below: the row itself, or the part split off for them
+        // (a row whose own id was completed before no longer lists it first).
+        let rowId = row.id;
         if (take.length < ids.length) {
-          await this.#splitOutboxRow(trx, row, ids, take, {});
+          rowId = await this.#splitOutboxRow(trx, row, ids, take, {});
           // A split row is the last one: the claim has its `want` events.
           after = row.id;
         }
-        whole.push(row.id);
-        out.push({ row, ids: take });
+        whole.push(rowId);
+        out.push({ row, rowId, ids: take });
         room -= take.length;
       }
       // One statement leases them all (one per row cost ~30 µs of Kysely and SQLite each).
@@ -232,9 +246,10 @@ export class OutboxStore {
   /**
    * Moves `subset` of `row`'s events (`ids`) into a row of their own with `set` applied; the rest
    * stays in `row` unchanged. The part holding the row's own id keeps the row (ids are unique per
-   * sink: an event that names a row is never in another row).
+   * sink: an event that names a row is never in another row). Returns the id of the row that holds
+   * `subset` afterwards.
    */
-  async #splitOutboxRow(trx: Transaction<Database>, row: Database['outbox'], ids: string[], subset: string[], set: Partial<Database['outbox']>): Promise<void> {
+  async #splitOutboxRow(trx: Transaction<Database>, row: Database['outbox'], ids: string[], subset: string[], set: Partial<Database['outbox']>): Promise<string> {
     const inSubset = new Set(subset);
     const rest = ids.filter((id) => !inSubset.has(id));
     const keepSubset = inSubset.has(row.id);
@@ -250,6 +265,7 @@ export class OutboxStore {
       .insertInto('outbox')
       .values({ ...row, id: move[0]!, event_ids: JSON.stringify(move), event_count: move.length, ...(keepSubset ? {} : set) })
       .execute();
+    return keepSubset ? row.id : move[0]!;
   }
 
   /**
@@ -295,14 +311,55 @@ export class OutboxStore {
 
   /**
    * Removes the events named by per-event row ids from the outbox: rows left empty are deleted (one
-   * statement per transaction), others keep their remaining ids. At most OUTBOX_TX_IDS ids per
-   * transaction, a turn of the event loop between them; ids of one batch's row are in one chunk
-   * when the caller passes them together, and a row split across chunks is simply updated twice.
+   * statement per transaction), others keep their remaining ids. Ids this process leased (#leasedIn)
+   * are completed through the rows noted at the claim, whole rows at a time, at most
+   * OUTBOX_TX_ROWS rows per transaction (each a read of those rows, a delete, an update per row
+   * left partly done); any other id (or one its noted row no longer holds) is looked up through the
+   * events (#rowsHolding), at most OUTBOX_TX_IDS ids per transaction. A turn of the event loop
+   * between transactions; a row split across transactions is simply updated twice.
    */
   async completeOutbox(sink: string, ids: string[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += OUTBOX_TX_IDS) {
-      if (i > 0) await nextTurn();
-      const chunk = ids.slice(i, i + OUTBOX_TX_IDS);
+    const suffix = `:${sink}`;
+    const byRow = new Map<string, Set<string>>();
+    const other: string[] = [];
+    for (const id of ids) {
+      const rowId = this.#leasedIn.get(id);
+      this.#leasedIn.delete(id);
+      if (rowId === undefined || !id.endsWith(suffix)) {
+        other.push(id);
+        continue;
+      }
+      let set = byRow.get(rowId);
+      if (!set) byRow.set(rowId, (set = new Set()));
+      set.add(id.slice(0, -suffix.length));
+    }
+    const rows = [...byRow.keys()];
+    let turns = 0;
+    for (let i = 0; i < rows.length; i += OUTBOX_TX_ROWS) {
+      if (turns++ > 0) await nextTurn();
+      const chunk = rows.slice(i, i + OUTBOX_TX_ROWS);
+      await this.#run(() =>
+        this.db.transaction().execute(async (trx) => {
+          const found = await trx.selectFrom('outbox').select(['id', 'event_ids']).where('sink', '=', sink).where('id', 'in', chunk).execute();
+          const emptied: string[] = [];
+          for (const r of found) {
+            const done = byRow.get(r.id)!;
+            const held = parseIds(r.event_ids);
+            const rest: string[] = [];
+            for (const id of held) if (!done.delete(id)) rest.push(id);
+            if (rest.length === held.length) continue;
+            if (rest.length === 0) emptied.push(r.id);
+            else await trx.updateTable('outbox').set({ event_ids: JSON.stringify(rest), event_count: rest.length }).where('sink', '=', sink).where('id', '=', r.id).execute();
+          }
+          for (const part of chunkRows(emptied, 1)) await trx.deleteFrom('outbox').where('sink', '=', sink).where('id', 'in', part).execute();
+        }),
+      );
+    }
+    // Ids their noted row did not hold (moved by a release elsewhere, or already gone): the general path.
+    for (const done of byRow.values()) for (const id of done) other.push(`${id}${suffix}`);
+    for (let i = 0; i < other.length; i += OUTBOX_TX_IDS) {
+      if (turns++ > 0) await nextTurn();
+      const chunk = other.slice(i, i + OUTBOX_TX_IDS);
       await this.#run(() =>
         this.db.transaction().execute(async (trx) => {
           const emptied: string[] = [];
@@ -318,8 +375,16 @@ export class OutboxStore {
     }
   }
 
+  /** Notes that per-event row id `id` was leased in outbox row `rowId` (see #leasedIn). */
+  #noteLeased(id: string, rowId: string): void {
+    this.#leasedIn.delete(id);
+    this.#leasedIn.set(id, rowId);
+    if (this.#leasedIn.size > LEASED_NOTES_MAX) this.#leasedIn.delete(this.#leasedIn.keys().next().value!);
+  }
+
   async releaseOutbox(sink: string, ids: string[], error: string, retryAfterMs: number): Promise<void> {
     if (ids.length === 0) return;
+    for (const id of ids) this.#leasedIn.delete(id);
     const availableAt = new Date(this.#now().getTime() + Math.max(0, retryAfterMs)).toISOString();
     await this.#run(() =>
       this.db.transaction().execute(async (trx) => {

@@ -1,7 +1,7 @@
 /**
  * Outbox claims and completions run in bounded transactions (outbox-store.ts: OUTBOX_TX_ROWS rows
- * per claim transaction, OUTBOX_TX_IDS ids per completion transaction, a turn of the event loop
- * between them), so a drainer's 500-event cycle over one-event rows (heartbeats) is not one long
+ * per claim transaction and per completion of leased rows, OUTBOX_TX_IDS ids per completion looked
+ * up through the events, a turn of the event loop between them), so a drainer's 500-event cycle over one-event rows (heartbeats) is not one long
  * transaction on SQLite's event loop. Both engines: a claim bigger than one transaction leases all
  * it should, in order, once; completion removes everything. SQLite: the statements are counted per
  * transaction (the store's own, recorded as better-sqlite3 runs them).
@@ -63,9 +63,14 @@ describe.each(await engineCases())('outbox transactions (%s)', (engine) => {
       const claims = transactions(claimRan);
       expect(claims.length).toBe(Math.ceil(rows / OUTBOX_TX_ROWS));
       for (const tx of claims) expect(tx.filter((s) => s.startsWith('update "outbox" set "lease_owner"')).length).toBe(1);
+      // Completing what this store leased reads the rows noted at the claim: no look-up through the
+      // events, OUTBOX_TX_ROWS rows per transaction, one DELETE each.
       const completions = transactions(completeRan);
-      expect(completions.length).toBe(Math.ceil(rows / OUTBOX_TX_IDS));
-      for (const tx of completions) expect(tx.filter((s) => s.startsWith('delete from "outbox"')).length).toBe(1);
+      expect(completions.length).toBe(Math.ceil(rows / OUTBOX_TX_ROWS));
+      for (const tx of completions) {
+        expect(tx.filter((s) => s.startsWith('delete from "outbox"')).length).toBe(1);
+        expect(tx.filter((s) => s.includes('"events"')).length).toBe(0);
+      }
     }
   });
 
@@ -81,5 +86,59 @@ describe.each(await engineCases())('outbox transactions (%s)', (engine) => {
     expect(rest.map((r) => r.event.id)).toEqual(events.slice(3).map((e) => e.id));
     await t.store.completeOutbox('file', [...first, ...rest].map((r) => r.id));
     expect(await t.store.outboxDepth()).toEqual({});
+  });
+
+  test('a claim that splits a row whose own event was completed earlier leases the part it returns', async () => {
+    const { agent, sender } = await enrolled(t.store, hostInfo({ hardwareUuid: 'outbox-tx-split-lease' }));
+    const events = Array.from({ length: 3 }, (_, i) => event('server.added', agent.endpointId, serverEntry(`q${i}`)));
+    await sender.send(events);
+    await projected(t.store);
+    const first = await t.store.claimOutbox('file', 10, 60_000, 'w1');
+    expect(first).toHaveLength(3);
+    await t.store.completeOutbox('file', [first[0]!.id]);
+    await t.store.releaseOutbox('file', first.slice(1).map((r) => r.id), 'retry', 0);
+    // The row (named after the first event) now holds the other two, unleased; the claim splits it.
+    const b = await t.store.claimOutbox('file', 1, 60_000, 'w2');
+    expect(b.map((r) => r.event.id)).toEqual([events[1]!.id]);
+    // What w2 holds is leased: the next claim gets the third event, not the second again.
+    const c = await t.store.claimOutbox('file', 10, 60_000, 'w3');
+    expect(c.map((r) => r.event.id)).toEqual([events[2]!.id]);
+    await t.store.completeOutbox('file', [...b, ...c].map((r) => r.id));
+    expect(await t.store.outboxDepth()).toEqual({});
+  });
+
+  test('completing events whose row changed since the claim (a release split it) removes them where they are now', async () => {
+    const { agent, sender } = await enrolled(t.store, hostInfo({ hardwareUuid: 'outbox-tx-moved' }));
+    const events = Array.from({ length: 5 }, (_, i) => event('server.added', agent.endpointId, serverEntry(`m${i}`)));
+    await sender.send(events);
+    await projected(t.store);
+    const claimed = await t.store.claimOutbox('file', 10, 60_000, 'w1');
+    expect(claimed).toHaveLength(5);
+    // Releasing the first event keeps it in the row; the other four move to a row of their own.
+    await t.store.releaseOutbox('file', [claimed[0]!.id], 'retry', 60_000);
+    await t.store.completeOutbox('file', claimed.slice(1).map((r) => r.id));
+    expect(await t.store.outboxDepth()).toEqual({ file: 1 });
+    // Completing one that is gone already changes nothing; the released one completes too.
+    await t.store.completeOutbox('file', [claimed[1]!.id, claimed[0]!.id]);
+    expect(await t.store.outboxDepth()).toEqual({});
+  });
+
+  test('completing events this store did not lease (another collector claimed them) finds their rows through the events', async () => {
+    const { agent, sender } = await enrolled(t.store, hostInfo({ hardwareUuid: 'outbox-tx-unleased' }));
+    const rows = OUTBOX_TX_IDS + 6;
+    const ids: string[] = [];
+    for (let i = 0; i < rows; i++) {
+      const e = event('server.added', agent.endpointId, serverEntry(`u${i}`));
+      ids.push(`${e.id}:file`);
+      await sender.send([e]);
+    }
+    await projected(t.store);
+    const ran = await statementsRunBy(() => t.store.completeOutbox('file', ids));
+    expect(await t.store.outboxDepth()).toEqual({});
+    if (engine === 'sqlite') {
+      const completions = transactions(ran);
+      expect(completions.length).toBe(Math.ceil(rows / OUTBOX_TX_IDS));
+      for (const tx of completions) expect(tx.some((s) => s.includes('"events"'))).toBe(true);
+    }
   });
 });
