@@ -1,7 +1,8 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { fastBatchSchema, hasNulEscape, isDateTime, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
-import { makeEvents } from '@mcpwatch/testkit';
+import { batchValidators, discriminatedBatchSchema, fastBatchSchema, hasNulEscape, isDateTime, mergedAnyOf, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
+import { makeEvent, type McpEvent } from '@mcpwatch/shared';
+import { makeEvents, makeHost, makeServerEntry } from '@mcpwatch/testkit';
 
 const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ?? addFormatsModule) as (a: Ajv) => Ajv;
 
@@ -111,5 +112,89 @@ describe('batch validator', () => {
     expect(hasNulEscape(json({ a: '\\\\u0000' }))).toBe(false);
     const doc = { s: 'a\u0000b', list: ['\u0000'], rec: { ['k\u0000']: 1 }, n: 3, z: null };
     expect(replaceNulCharacters(doc)).toEqual({ s: 'a\uFFFDb', list: ['\uFFFD'], rec: { ['k\uFFFD']: 1 }, n: 3, z: null });
+  });
+
+  test('each anyOf the fast schema merges accepts exactly what the anyOf accepts', () => {
+    const ajv = addFormats(new Ajv({ strict: false }));
+    const nodes: Array<Record<string, unknown>> = [];
+    const walk = (v: unknown): void => {
+      if (Array.isArray(v)) v.forEach(walk);
+      else if (v !== null && typeof v === 'object') {
+        const o = v as Record<string, unknown>;
+        if (Array.isArray(o.anyOf)) nodes.push(o);
+        Object.values(o).forEach(walk);
+      }
+    };
+    walk(discriminatedBatchSchema());
+    const merged = nodes.map((n) => [n, mergedAnyOf(n)] as const).filter((x): x is readonly [Record<string, unknown>, Record<string, unknown>] => x[1] !== null);
+    // Nullable strings and numbers, and the event version (const 1 | const 2).
+    expect(merged.length).toBeGreaterThan(100);
+    expect(merged.some(([, m]) => Array.isArray(m.enum))).toBe(true);
+    const probes: unknown[] = [null, true, false, 0, 1, 2, 3, -1, 1.5, 2 ** 53, -(2 ** 31), '', '1', '2', 'x', 'null', '2026-06-01T12:00:00.000Z', 'not a date', '0'.repeat(64), 'a'.repeat(65), {}, [], [null], { a: 1 }];
+    for (const [node, m] of merged) {
+      const original = ajv.compile(node);
+      const fast = ajv.compile(m);
+      const bounds = [node, ...(node.anyOf as Array<Record<string, unknown>>)].flatMap((b) => [b.maxLength, b.minLength]).filter((n): n is number => typeof n === 'number');
+      const values = [...probes, ...bounds.flatMap((n) => [n - 1, n, n + 1].filter((k) => k >= 0).map((k) => 'a'.repeat(k)))];
+      for (const v of values) expect([JSON.stringify(node), v, fast(v)]).toEqual([JSON.stringify(node), v, original(v)]);
+    }
+    // Forms it leaves alone: a branch with a keyword that applies to null too, object branches, other keys beside anyOf.
+    expect(mergedAnyOf({ anyOf: [{ type: 'string', enum: ['a'] }, { type: 'null' }] })).toBeNull();
+    expect(mergedAnyOf({ anyOf: [{ type: 'object', properties: {} }, { type: 'null' }] })).toBeNull();
+    expect(mergedAnyOf({ anyOf: [{ type: 'string' }, { type: 'null' }], description: 'x' })).toBeNull();
+    expect(mergedAnyOf({ anyOf: [{ const: 1, type: 'string' }, { const: 2 }] })).toBeNull();
+    expect(mergedAnyOf({ anyOf: [{ const: { a: 1 } }, { const: 2 }] })).toBeNull();
+  });
+
+  test('the fast validator is split into small functions and never accepts what the exact one refuses', () => {
+    const { fast, exact } = batchValidators();
+    // Every event envelope is its own function (V8 optimizes functions up to ~60 KB of bytecode only).
+    const schema = fastBatchSchema();
+    const defs = schema.$defs as Record<string, unknown>;
+    expect(Object.keys(defs).length).toBeGreaterThan(20);
+    const now = new Date();
+    const host = makeHost();
+    const snapshot = makeEvent('inventory.snapshot', 'ep', {
+      host,
+      clients: [{ client: 'claude-desktop', displayName: 'Claude', user: 'alice', configPaths: ['/home/alice/.c/mcp.json'], serverCount: 1 }],
+      servers: [makeServerEntry('snap')],
+      processes: [],
+      sockets: [],
+      findings: [],
+      errors: [],
+    }, now);
+    const base = (): Record<string, unknown> => ({ agentId: 'a', seq: 1, prevHash: '', sentAt: now.toISOString(), events: structuredClone([...makeEvents('ep', 4, now), snapshot]) as McpEvent[] });
+    expect(fast(base())).toBe(true);
+    // Every value in the batch (each leaf, object and array), replaced by each substitute, and an
+    // unknown property on every object: wherever the exact validator refuses, the fast one does.
+    const paths: Array<Array<string | number>> = [];
+    const collect = (v: unknown, path: Array<string | number>): void => {
+      paths.push(path);
+      if (Array.isArray(v)) v.forEach((x, i) => collect(x, [...path, i]));
+      else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) collect(x, [...path, k]);
+    };
+    collect(base(), []);
+    const substitutes: unknown[] = [null, 0, 2, -1, 1.5, true, '', 'x', 'a'.repeat(600), '2026-06-01T12:00:00Z', {}, [], ['x']];
+    let refused = 0;
+    let cases = 0;
+    for (const path of paths) {
+      if (path.length === 0) continue;
+      const mutations: Array<(parent: Record<string | number, unknown>, key: string | number) => void> = substitutes.map((s) => (p, k) => void (p[k] = structuredClone(s)));
+      mutations.push((p, k) => void (p[k] !== null && typeof p[k] === 'object' && !Array.isArray(p[k]) && ((p[k] as Record<string, unknown>).junk = 1)));
+      mutations.push((p, k) => void (Array.isArray(p) ? p.splice(Number(k), 1) : delete p[k]));
+      for (const mutate of mutations) {
+        const doc = base();
+        let parent = doc as Record<string | number, unknown>;
+        for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+        mutate(parent, path[path.length - 1]!);
+        const exactAccepts = exact(doc);
+        cases++;
+        if (!exactAccepts) refused++;
+        // ASCII only: the two agree exactly (UTF-16 units = code points).
+        expect([path.join('/'), JSON.stringify(parent).slice(0, 200), fast(doc)]).toEqual([path.join('/'), JSON.stringify(parent).slice(0, 200), exactAccepts]);
+      }
+    }
+    expect(cases).toBeGreaterThan(1000);
+    expect(refused).toBeGreaterThan(cases / 2);
   });
 });
