@@ -97,6 +97,32 @@ export class EventReader {
   }
 
   /**
+   * The events of the log rows `logIds`, from the cache or decoded from their bodies (read
+   * BODY_READ_CHUNK rows per statement); a row that is gone or whose body does not decode is absent.
+   */
+  async batches(logIds: readonly number[]): Promise<Map<number, McpEvent[]>> {
+    const out = new Map<number, McpEvent[]>();
+    const needed: number[] = [];
+    for (const id of new Set(logIds)) {
+      const hit = this.#get(id);
+      if (hit) {
+        this.hits++;
+        out.set(id, hit.events);
+      } else needed.push(id);
+    }
+    for (let i = 0; i < needed.length; i += BODY_READ_CHUNK) {
+      const found = await this.#db.selectFrom('batch_log').select(['log_id', 'body']).where('log_id', 'in', needed.slice(i, i + BODY_READ_CHUNK)).execute();
+      for (const f of found) {
+        const decoded = this.#decode(f.body);
+        if (!decoded) continue;
+        out.set(Number(f.log_id), decoded.events);
+        this.#put(Number(f.log_id), decoded);
+      }
+    }
+    return out;
+  }
+
+  /**
    * Keeps the events of log row `logId`, decoded elsewhere (the projector, which has just read them
    * from the body or the ingest hand-off), so the outbox behind it does not decompress that body
    * again. `bytes`: their uncompressed size (or an estimate), what the cache's bound counts.

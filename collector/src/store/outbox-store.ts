@@ -10,6 +10,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from './db-schema.js';
 import type { EventReader } from './event-reader.js';
+import { canonicalTime } from './projection.js';
 import { chunkRows } from './sql-shapes.js';
 import type { OutboxRow, StoredEvent } from './types.js';
 
@@ -29,6 +30,8 @@ export const OUTBOX_TX_ROWS = 64;
 export const OUTBOX_TX_IDS = 64;
 /** Most leased events whose outbox row is noted for their completion (OutboxStore #leasedIn). */
 const LEASED_NOTES_MAX = 100_000;
+/** Batches (agent, seq) whose log row one statement looks up when loading claimed events. */
+const LOG_LOOKUP_CHUNK = 32;
 /** Event ids read per statement (and per turn of the event loop) when loading claimed events. */
 const EVENT_READ_CHUNK = 256;
 
@@ -94,7 +97,7 @@ export class OutboxStore {
     if (leased.length === 0) return [];
     for (const { rowId, ids } of leased) for (const id of ids) this.#noteLeased(`${id}:${sink}`, rowId);
     const wanted = leased.flatMap((l) => l.ids);
-    const events = await this.#eventsById(wanted);
+    const events = await this.#eventsOf(leased);
     // An event that is gone (deleted by hand) cannot be published: drop it rather than loop on it.
     const orphans = wanted.filter((id) => !events.has(id));
     if (orphans.length > 0) await this.completeOutbox(sink, orphans.map((id) => `${id}:${sink}`));
@@ -226,6 +229,57 @@ export class OutboxStore {
       }
       return { leased: out, after, exhausted };
     });
+  }
+
+  /**
+   * The events the leased rows name. An outbox row lists events of the batch (agent, seq) it was
+   * written for (projection-writer.ts): the events that batch's log row indexed, which are read
+   * from its body (through the reader's cache, which the projector just filled) by id, the first
+   * with that id as the index holds it, with the type, canonical time and endpoint the index row
+   * has; no look-up in the event index. Anything else (the collector's own events: finding
+   * transitions, tamper, tool findings; a batch whose log row or body is gone) is read through the
+   * index (#eventsById).
+   */
+  async #eventsOf(leased: ReadonlyArray<{ row: Database['outbox']; ids: string[] }>): Promise<Map<string, StoredEvent>> {
+    const byBatch = new Map<string, { agent: string; seq: number; ids: string[] }>();
+    for (const { row, ids } of leased) {
+      const key = `${row.agent_id}\n${row.batch_seq}`;
+      const b = byBatch.get(key) ?? { agent: row.agent_id, seq: Number(row.batch_seq), ids: [] };
+      b.ids.push(...ids);
+      byBatch.set(key, b);
+    }
+    const logs = new Map<string, { logId: number; endpointId: string; receivedAt: string }>();
+    const list = [...byBatch.values()];
+    for (let i = 0; i < list.length; i += LOG_LOOKUP_CHUNK) {
+      const chunk = list.slice(i, i + LOG_LOOKUP_CHUNK);
+      const found = await this.#run(() =>
+        this.db
+          .selectFrom('batch_log')
+          .select(['log_id', 'agent_id', 'seq', 'endpoint_id', 'received_at'])
+          .where((eb) => eb.or(chunk.map((b) => eb.and([eb('agent_id', '=', b.agent), eb('seq', '=', b.seq)]))))
+          .execute(),
+      );
+      for (const f of found) logs.set(`${f.agent_id}\n${f.seq}`, { logId: Number(f.log_id), endpointId: f.endpoint_id, receivedAt: f.received_at });
+    }
+    const bodies = await this.#run(() => this.#reader.batches([...logs.values()].map((l) => l.logId)));
+    const events = new Map<string, StoredEvent>();
+    const rest: string[] = [];
+    for (const [key, b] of byBatch) {
+      const log = logs.get(key);
+      const body = log ? bodies.get(log.logId) : undefined;
+      if (!log || !body) {
+        rest.push(...b.ids);
+        continue;
+      }
+      const want = new Set(b.ids);
+      for (const e of body) {
+        if (!want.delete(e.id)) continue;
+        events.set(e.id, { v: 1, id: e.id, type: e.type, time: canonicalTime(e.time, log.receivedAt), endpointId: log.endpointId, data: e.data } as StoredEvent);
+      }
+      rest.push(...want);
+    }
+    if (rest.length > 0) for (const [id, e] of await this.#eventsById(rest)) events.set(id, e);
+    return events;
   }
 
   /** The events named by `ids`, read through the index and the batch log (event-reader.ts). */

@@ -10,7 +10,7 @@ import { OUTBOX_TX_IDS, OUTBOX_TX_ROWS } from '../../src/store/outbox-store.js';
 import { engineCases } from '../support/pg.js';
 import { statementsRunBy } from '../support/sqlite-statements.js';
 import { openTestStore, type TestStore } from '../support/test-store.js';
-import { enrolled, event, hostInfo, projected, serverEntry } from '../support/store-fixtures.js';
+import { enrolled, event, finding, hostInfo, projected, serverEntry, snapshot } from '../support/store-fixtures.js';
 
 /** Statements grouped by transaction (begin .. commit), SQLite; only transactions on the outbox (the projector polls meanwhile). */
 function transactions(ran: Array<{ sql: string }>): string[][] {
@@ -140,5 +140,32 @@ describe.each(await engineCases())('outbox transactions (%s)', (engine) => {
       expect(completions.length).toBe(Math.ceil(rows / OUTBOX_TX_IDS));
       for (const tx of completions) expect(tx.some((s) => s.includes('"events"'))).toBe(true);
     }
+  });
+
+  test("a claim reads an agent batch's events from its log row, not through the event index, as the index has them; the collector's own events through the index", async () => {
+    const host = hostInfo({ hardwareUuid: 'outbox-tx-by-batch' });
+    const { agent, sender } = await enrolled(t.store, host);
+    // A time the index stores in canonical form (milliseconds added).
+    const plain = { ...event('server.added', agent.endpointId, serverEntry('b0')), time: '2026-03-04T05:06:07Z' };
+    await sender.send([plain, event('server.added', agent.endpointId, serverEntry('b1'))]);
+    await projected(t.store);
+    let claimed: Awaited<ReturnType<typeof t.store.claimOutbox>> = [];
+    const ran = await statementsRunBy(async () => {
+      claimed = await t.store.claimOutbox('file', 10, 60_000, 'w1');
+    });
+    const indexed = (await t.store.listEvents({ endpointId: agent.endpointId })).items;
+    const byId = new Map(indexed.map((e) => [e.id, e]));
+    expect(claimed.map((r) => r.event)).toEqual(claimed.map((r) => byId.get(r.event.id)));
+    expect(claimed[0]!.event.time).toBe('2026-03-04T05:06:07.000Z');
+    if (engine === 'sqlite') expect(ran.filter(({ sql }) => /from "events"/.test(sql))).toEqual([]);
+    await t.store.completeOutbox('file', claimed.map((r) => r.id));
+
+    // A snapshot's finding transitions are the collector's events (not in the body): still claimed.
+    await sender.send([snapshot(agent.endpointId, host, { findings: [finding('secret-in-env', 'high')] })]);
+    await projected(t.store);
+    const next = await t.store.claimOutbox('file', 10, 60_000, 'w1');
+    expect(next.map((r) => r.event.type).sort()).toEqual(['finding.raised', 'inventory.snapshot']);
+    const after = new Map((await t.store.listEvents({ endpointId: agent.endpointId })).items.map((e) => [e.id, e]));
+    expect(next.map((r) => r.event)).toEqual(next.map((r) => after.get(r.event.id)));
   });
 });
