@@ -101,6 +101,15 @@ function isPlainUtc(s: string): boolean {
 }
 
 /**
+ * Whether `s` is exactly what `toISOString()` gives for its own instant (`YYYY-MM-DDTHH:MM:SS.sssZ`,
+ * a real date and time, year 0000-9999): then `new Date(Date.parse(s)).toISOString() === s`, and
+ * two such strings order as their instants do, so they can be compared without parsing.
+ */
+export function isCanonicalIsoTime(s: string): boolean {
+  return s.length === 24 && isPlainUtc(s);
+}
+
+/**
  * `date-time` as ajv-formats checks it, with a fast path for what agents send (`toISOString()`:
  * UTC, `T`, `Z`). Anything the fast path does not clearly accept goes to the full check, so the
  * accepted set is exactly ajv-formats'.

@@ -29,6 +29,7 @@
  * can undo only the latest of those, whose log rows are then still pending and are projected again.
  */
 import { sql, type Kysely } from 'kysely';
+import { isCanonicalIsoTime } from '../batch-validator.js';
 import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { canonicalTime } from './projection.js';
@@ -261,19 +262,33 @@ export class BatchLog {
     const pg = this.#o.engine === 'postgres';
     // Statements run as SQL compiled once (sql-shapes.ts): building and compiling Kysely's query
     // trees for each batch cost more than SQLite's work for them.
-    // FOR UPDATE serializes batches of one agent across collectors sharing PostgreSQL.
-    const [agent] = await shapes.run<{ last_seq: number | string; last_hash: string }>(trx, `log:agent:${pg}`, [agentId], () => {
-      const q = trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId);
-      return pg ? q.forUpdate() : q;
-    });
-    if (!agent) throw Errors.unknownAgent();
-
-    // A separate statement on purpose: on PostgreSQL (READ COMMITTED) it takes a fresh snapshot
-    // after the agent lock above, so it sees a batch a concurrent collector just committed.
-    const [prior] = await shapes.run<{ body_hash: string }>(trx, 'log:prior', [agentId, input.seq], () =>
-      trx.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq),
-    );
-    if (prior) return prior.body_hash === input.bodyHash ? { status: 'duplicate', acked: input.seq } : { status: 'conflict', seq: input.seq };
+    // PostgreSQL: FOR UPDATE serializes batches of one agent across collectors sharing the
+    // database; then a separate statement on purpose: at READ COMMITTED it takes a fresh snapshot
+    // after the agent lock, so it sees a batch a concurrent collector just committed. SQLite (one
+    // writer, the transaction began IMMEDIATE): both in one statement, one step less per batch.
+    let agent: { last_seq: number | string; last_hash: string } | undefined;
+    let priorHash: string | null | undefined;
+    if (pg) {
+      [agent] = await shapes.run<{ last_seq: number | string; last_hash: string }>(trx, 'log:agent:true', [agentId], () =>
+        trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId).forUpdate(),
+      );
+      if (!agent) throw Errors.unknownAgent();
+      const [prior] = await shapes.run<{ body_hash: string }>(trx, 'log:prior', [agentId, input.seq], () =>
+        trx.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq),
+      );
+      priorHash = prior?.body_hash;
+    } else {
+      const [row] = await shapes.run<{ last_seq: number | string; last_hash: string; prior_hash: string | null }>(trx, 'log:agent+prior', [agentId, input.seq, agentId], () =>
+        trx
+          .selectFrom('agents')
+          .select((eb) => ['last_seq', 'last_hash', eb.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq).as('prior_hash')])
+          .where('agent_id', '=', agentId),
+      );
+      if (!row) throw Errors.unknownAgent();
+      agent = row;
+      priorHash = row.prior_hash;
+    }
+    if (priorHash !== null && priorHash !== undefined) return priorHash === input.bodyHash ? { status: 'duplicate', acked: input.seq } : { status: 'conflict', seq: input.seq };
 
     const receivedAt = canonicalTime(input.receivedAt, this.#o.now().toISOString());
     const lastSeq = Number(agent.last_seq);
@@ -283,20 +298,32 @@ export class BatchLog {
     if (gap) tamper.push({ type: 'collector.seq_gap', data: { agentId, seq: input.seq, expectedSeq: lastSeq + 1 } });
     if (chainBroken) tamper.push({ type: 'collector.chain_broken', data: { agentId, seq: input.seq, expectedPrevHash: agent.last_hash, prevHash: input.prevHash } });
 
-    // First and last event time (an unparseable time counts as the receive time, as the index has it).
+    // First and last event time (an unparseable time counts as the receive time, as the index has
+    // it). Canonical ISO strings (what agents send) are compared as strings, in the order of their
+    // instants, without a Date.parse per event; any other form is parsed.
     const receivedMs = Date.parse(receivedAt);
+    const types = new Set<string>();
+    let firstIso: string | null = null;
+    let lastIso: string | null = null;
     let firstMs = Infinity;
     let lastMs = -Infinity;
-    const types = new Set<string>();
     for (const e of input.events) {
       types.add(e.type);
-      const parsed = Date.parse(e.time);
+      const t = e.time;
+      if (typeof t === 'string' && isCanonicalIsoTime(t)) {
+        if (firstIso === null || t < firstIso) firstIso = t;
+        if (lastIso === null || t > lastIso) lastIso = t;
+        continue;
+      }
+      const parsed = Date.parse(t);
       const ms = Number.isFinite(parsed) ? parsed : receivedMs;
       if (ms < firstMs) firstMs = ms;
       if (ms > lastMs) lastMs = ms;
     }
-    const first = input.events.length > 0 ? new Date(firstMs).toISOString() : null;
-    const last = input.events.length > 0 ? new Date(lastMs).toISOString() : null;
+    if (firstIso !== null) firstMs = Math.min(firstMs, Date.parse(firstIso));
+    if (lastIso !== null) lastMs = Math.max(lastMs, Date.parse(lastIso));
+    const first = input.events.length === 0 ? null : firstIso !== null && Date.parse(firstIso) === firstMs ? firstIso : new Date(firstMs).toISOString();
+    const last = input.events.length === 0 ? null : lastIso !== null && Date.parse(lastIso) === lastMs ? lastIso : new Date(lastMs).toISOString();
     const partition = partitionOf(endpointId, this.#o.partitions);
     const [row] = await shapes.insert<{ log_id: number | string }>(
       trx,

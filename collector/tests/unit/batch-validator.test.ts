@@ -1,6 +1,6 @@
 import { Ajv } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { batchValidators, discriminatedBatchSchema, fastBatchSchema, hasNulEscape, isDateTime, mergedAnyOf, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
+import { batchValidators, discriminatedBatchSchema, fastBatchSchema, hasNulEscape, isCanonicalIsoTime, isDateTime, mergedAnyOf, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
 import { makeEvent, type McpEvent } from '@mcpwatch/shared';
 import { makeEvents, makeHost, makeServerEntry } from '@mcpwatch/testkit';
 
@@ -22,6 +22,19 @@ describe('batch validator', () => {
       ...Array.from({ length: 20 }, (_, i) => `${'2026-06-01T12:00:00Z'.slice(0, i)}:${'2026-06-01T12:00:00Z'.slice(i + 1)}`),
     ];
     for (const s of samples) expect([s, isDateTime(s)]).toEqual([s, reference(s)]);
+    // Canonical: exactly the strings toISOString gives back for their own instant.
+    const canonical = (s: string): boolean => {
+      const ms = Date.parse(s);
+      return Number.isFinite(ms) && new Date(ms).toISOString() === s;
+    };
+    const random = Array.from({ length: 2000 }, (_, i) => new Date(Date.UTC(1970 + (i % 130), 0, 1) + ((i * 7_919_993_311) % 31_536_000_000)).toISOString());
+    // True only for canonical strings (extended years such as +010000 are parsed instead) ...
+    for (const s of [...samples, '+010000-01-01T00:00:00.000Z', '-000001-01-01T00:00:00.000Z']) if (isCanonicalIsoTime(s)) expect([s, canonical(s)]).toEqual([s, true]);
+    // ... and for every canonical string of a four-digit year.
+    for (const s of [...random, '0000-01-01T00:00:00.000Z', '9999-12-31T23:59:59.999Z', '2024-02-29T00:00:00.000Z']) expect([s, isCanonicalIsoTime(s)]).toEqual([s, true]);
+    // Their string order is their time order.
+    const sorted = [...random].sort();
+    for (let i = 1; i < sorted.length; i++) expect(Date.parse(sorted[i - 1]!)).toBeLessThanOrEqual(Date.parse(sorted[i]!));
   });
 
   test('accepts valid batches of every generated event type, and names the first violation', () => {
