@@ -7,7 +7,9 @@
  * Where it runs: on the event loop, between requests, in small transactions (SQLite: the store's
  * one connection, bounded by `transactionBudgetMs`: 10 ms while ingest is busy, 20 ms when it is
  * quiet, checked between log rows and before each read of log rows, so one big row (a large
- * snapshot) can still run past it; PostgreSQL: its own connection, which
+ * snapshot) can still run past it; while ingest is quiet and the event loop has nothing else to
+ * do, a transaction goes on in such slices, one turn of the loop between them, up to
+ * `extendWhileQuietMs`; PostgreSQL: its own connection, which
  * also holds the advisory locks of the partitions this collector owns, projection-partitions.ts;
  * pending rows are claimed FOR UPDATE SKIP LOCKED). Each transaction is scheduled with
  * setImmediate, so requests that arrived meanwhile are served first, and while ingest is busy
@@ -60,6 +62,22 @@ const SQLITE_HOT_BUDGET_MS = 10;
 const SQLITE_QUIET_BUDGET_MS = 20;
 /** While yielding to ingest, how often the projector looks again. */
 const HOT_RETRY_MS = 10;
+/**
+ * SQLite, ingest quiet: how long one projection transaction may go on in slices of the quiet
+ * budget, with a turn of the event loop between them (ms; see `extendWhileQuietMs`). Commits are a
+ * large part of the projection's CPU (each writes every page the transaction dirtied to the WAL;
+ * index pages shared by many batches are written once per transaction): projection-capacity,
+ * 16 x 25 x 100-event mix, same run, quiet budget 20 -> 200 ms: 26.8 -> 19.7 us CPU/event.
+ */
+const SQLITE_QUIET_EXTEND_MS = 100;
+/**
+ * A turn of the event loop that took longer than this (ms) served something (a request, a timer):
+ * the transaction then ends at once, so whatever waits for the connection gets it.
+ */
+const QUIET_TURN_MS = 0.25;
+
+/** One turn of the event loop (I/O callbacks that are due run first). */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export interface ProjectorOptions {
   engine: 'sqlite' | 'postgres';
@@ -77,6 +95,17 @@ export interface ProjectorOptions {
    * SQLite: 10 while ingest is busy, 20 when it is quiet; none on PostgreSQL (its own connection).
    */
   transactionBudgetMs?: number;
+  /**
+   * SQLite, while ingest is quiet: once a transaction's budget is spent, it may go on for another
+   * budget after one turn of the event loop inside the transaction, when that turn served nothing
+   * (took under `quietTurnMs`) and ingest is still quiet, up to this many milliseconds in all
+   * (default 100 on SQLite, 0 on PostgreSQL: off). The event loop still turns every budget; what
+   * waits is only another user of the connection whose request took less than `quietTurnMs` to
+   * reach the store, for at most this long. Fewer, larger transactions: fewer commits.
+   */
+  extendWhileQuietMs?: number;
+  /** See extendWhileQuietMs (default 0.25 ms). */
+  quietTurnMs?: number;
   /** Poll interval when idle (default 250 ms). */
   pollIntervalMs?: number;
   /**
@@ -311,20 +340,35 @@ export class Projector {
         return 0;
       }
       const ids = pending.map((p) => Number(p.log_id));
-      const started = performance.now();
+      const first = performance.now();
+      let started = first;
       // SQLite: the transaction runs on the event loop, which serves nothing else meanwhile; short
       // while ingest is busy (acks wait behind it), a little longer when quiet (fewer commits).
-      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? (this.#o.isIngestHot?.() ? SQLITE_HOT_BUDGET_MS : SQLITE_QUIET_BUDGET_MS) : Infinity);
+      const hot = this.#o.isIngestHot?.() ?? false;
+      const budget = this.#o.transactionBudgetMs ?? (this.#o.engine === 'sqlite' ? (hot ? SQLITE_HOT_BUDGET_MS : SQLITE_QUIET_BUDGET_MS) : Infinity);
+      const extendMs = careful || hot ? 0 : this.#o.extendWhileQuietMs ?? (this.#o.engine === 'sqlite' ? SQLITE_QUIET_EXTEND_MS : 0);
+      const quietTurnMs = this.#o.quietTurnMs ?? QUIET_TURN_MS;
+      // Whether to stop here: the budget is spent, and it may not go on (see extendWhileQuietMs).
+      const spent = async (): Promise<boolean> => {
+        if (performance.now() - started <= budget) return false;
+        if (extendMs <= 0 || performance.now() - first >= extendMs || this.#stopped) return true;
+        const before = performance.now();
+        await nextTurn();
+        const now = performance.now();
+        if (now - before > quietTurnMs || this.#o.isIngestHot?.() || this.#stopped) return true;
+        started = now;
+        return false;
+      };
       const applied: number[] = [];
       // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent;
       // a spent budget also stops before the next read (it decodes up to LOG_READ_CHUNK bodies).
       outer: for (let i = 0; i < ids.length; i += LOG_READ_CHUNK) {
-        if (applied.length > 0 && performance.now() - started > budget) break;
+        if (applied.length > 0 && (await spent())) break;
         const chunk = ids.slice(i, i + LOG_READ_CHUNK);
         const rows = await this.#readLogRows(trx as AnyTrx, chunk);
         const held = new Set(rows.map((r) => r.logId));
         for (const row of rows) {
-          if (applied.length > 0 && performance.now() - started > budget) break outer;
+          if (applied.length > 0 && (await spent())) break outer;
           applied.push(row.logId);
           this.#handOff.forget(row.logId, row.handedOff);
           const entry = this.#entry(row);

@@ -25,7 +25,7 @@ describe.each(await engineCases())('projector yields to ingest (%s)', (engine) =
     await t.cleanup();
   });
 
-  function start(isIngestHot: () => boolean, softLagMs: number): Projector {
+  function start(isIngestHot: () => boolean, softLagMs: number, more: Partial<ConstructorParameters<typeof Projector>[0]> = {}): Projector {
     const p = new Projector({
       engine,
       db: t.store.db,
@@ -34,6 +34,7 @@ describe.each(await engineCases())('projector yields to ingest (%s)', (engine) =
       pollIntervalMs: 5,
       isIngestHot,
       softLagMs,
+      ...more,
     });
     p.start();
     return p;
@@ -90,5 +91,38 @@ describe.each(await engineCases())('projector yields to ingest (%s)', (engine) =
     expect(await projector.projectOnce()).toBe(1);
     expect(projector.oldestPendingMs).toBeNull();
     expect((await t.store.projectionStatus()).lagBatches).toBe(0);
+  });
+
+  // A budget of 0 ms is spent after every row; a quiet turn (quietTurnMs: any length) lets the
+  // transaction go on while ingest stays quiet, and ingest turning busy ends it at the next turn.
+  test('ingest quiet: a spent budget goes on in the same transaction after a turn of the event loop', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    for (let i = 0; i < 5; i++) await sender.send([event('server.added', agent.endpointId, serverEntry(`q${i}`))], {}, { project: false });
+    projector = start(() => false, 3_600_000, { transactionBudgetMs: 0, extendWhileQuietMs: 3_600_000, quietTurnMs: Infinity });
+    await waitFor('the projector to catch up', async () => (await t.store.projectionStatus()).lagBatches === 0);
+    expect(projector.projectedBatches).toBe(5);
+    expect(projector.projectedTransactions).toBe(1);
+    expect((await t.store.listServers({})).items.flatMap((s) => s.names).sort()).toEqual(['q0', 'q1', 'q2', 'q3', 'q4']);
+  });
+
+  test('ingest turning busy during the turn ends the transaction; without extension each spent budget commits', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    for (let i = 0; i < 3; i++) await sender.send([event('server.added', agent.endpointId, serverEntry(`h${i}`))], {}, { project: false });
+    // Quiet when the scheduler and the first transaction ask, busy from the turn after its first row.
+    let asked = 0;
+    projector = start(() => ++asked > 2, 0, { transactionBudgetMs: 0, extendWhileQuietMs: 3_600_000, quietTurnMs: Infinity });
+    await waitFor('the projector to catch up', async () => (await t.store.projectionStatus()).lagBatches === 0);
+    expect(projector.projectedBatches).toBe(3);
+    expect(projector.projectedTransactions).toBe(3);
+    expect((await t.store.listServers({})).items.flatMap((s) => s.names).sort()).toEqual(['h0', 'h1', 'h2']);
+  });
+
+  test('a turn that served something (longer than quietTurnMs) ends the transaction', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    for (let i = 0; i < 3; i++) await sender.send([event('server.added', agent.endpointId, serverEntry(`t${i}`))], {}, { project: false });
+    projector = start(() => false, 3_600_000, { transactionBudgetMs: 0, extendWhileQuietMs: 3_600_000, quietTurnMs: 0 });
+    await waitFor('the projector to catch up', async () => (await t.store.projectionStatus()).lagBatches === 0);
+    expect(projector.projectedBatches).toBe(3);
+    expect(projector.projectedTransactions).toBe(3);
   });
 });
