@@ -18,7 +18,10 @@
  *   waking the watcher, and a watcher that polls at nextMcpDueAt() re-probes early by up to the
  *   window, never late: the window is the time a changed tool's finding has to reach the
  *   collector within the interval.
- * - A known MCP listener is re-probed at the URL that answered (no preflight, no other paths).
+ * - A known MCP listener is re-probed at the URL that answered (no preflight, no other paths),
+ *   for its tools only (the point of a re-probe: a changed tool): its prompts and resources are
+ *   listed again only once `fullListMs` (default 10 min) has passed since they last were, and
+ *   carried over from that listing in between. A first probe lists all three.
  * - All-interface binds (0.0.0.0, ::) are probed through the loopback; other binds at their own
  *   (local) address. Only listening sockets are considered: nothing remote is contacted here.
  * - State is bounded (MAX_LISTENER_STATE) and forgets listeners that are gone.
@@ -32,6 +35,7 @@ export const MAX_LISTENER_STATE = 4096;
 export const PROBER_DEFAULTS = {
   maxProbesPerPoll: 4,
   reprobeMcpMs: 60_000,
+  fullListMs: 10 * 60_000,
   notMcpBackoffMs: 10 * 60_000,
   maxBackoffMs: 6 * 60 * 60_000,
 } as const;
@@ -84,6 +88,8 @@ export interface ListenerProberOptions {
   maxBackoffMs?: number;
   /** Re-probes due within this long are done together (see the module comment). */
   coalesceMs?: number;
+  /** A known listener's prompts and resources are listed again after this long (see the module comment). */
+  fullListMs?: number;
   /** A function is read at every poll (policy served by the collector applies without a restart). */
   probeOtherListeners?: boolean | (() => boolean);
   probeOptions?: ProbeOptions;
@@ -101,6 +107,8 @@ interface ListenerState {
   misses: number;
   server: SocketMcpServer | null;
   result: McpProbeResult | null;
+  /** When `result`'s prompts and resources were listed (a full listing). */
+  fullListAt: number;
 }
 
 export interface PollResult {
@@ -188,6 +196,7 @@ export class ListenerProber {
       maxProbesPerPoll: Math.max(1, options.maxProbesPerPoll ?? PROBER_DEFAULTS.maxProbesPerPoll),
       reprobeMcpMs,
       coalesceMs: Math.max(0, Math.min(reprobeMcpMs / 2, options.coalesceMs ?? Math.min(5000, Math.floor(reprobeMcpMs / 12)))),
+      fullListMs: Math.max(0, options.fullListMs ?? PROBER_DEFAULTS.fullListMs),
       notMcpBackoffMs: Math.max(1000, options.notMcpBackoffMs ?? PROBER_DEFAULTS.notMcpBackoffMs),
       maxBackoffMs: Math.max(1000, options.maxBackoffMs ?? PROBER_DEFAULTS.maxBackoffMs),
       probeOtherListeners: typeof options.probeOtherListeners === 'function' ? options.probeOtherListeners : ((v: boolean) => () => v)(options.probeOtherListeners ?? true),
@@ -229,17 +238,22 @@ export class ListenerProber {
       // Re-probes are timed from the start of the probe, so they start every reprobeMcpMs (a probe's
       // own duration does not push the next one later).
       const started = this.now();
+      const before = this.state.get(key);
+      // Tools only when a full listing of this listener is recent enough to carry over.
+      const toolsOnly = Boolean(before?.result) && started - (before?.fullListAt ?? 0) < this.o.fullListMs;
       try {
-        const known = this.state.get(key)?.server ?? null;
+        const known = before?.server ?? null;
         outcome = await this.probe(
-          { host: connectHost(c.localAddress), port: c.localPort, pathHint: (known ? pathOf(known.url) : null) ?? c.pathHint ?? null, local: true, known: known !== null },
+          { host: connectHost(c.localAddress), port: c.localPort, pathHint: (known ? pathOf(known.url) : null) ?? c.pathHint ?? null, local: true, known: known !== null, ...(toolsOnly ? { lists: 'tools' as const } : {}) },
           this.o.probeOptions ?? {},
         );
+        if (outcome.kind === 'mcp' && outcome.listed === 'tools' && before?.result) {
+          outcome = { ...outcome, prompts: before.result.prompts, resources: before.result.resources, truncated: outcome.truncated || before.result.truncated };
+        }
       } catch {
         outcome = { kind: 'not-mcp', reason: 'probe-failed' };
       }
       const at = this.now();
-      const prev = this.state.get(key);
       if (outcome.kind === 'mcp' || outcome.kind === 'auth-required') {
         const server: SocketMcpServer = {
           serverId: c.fingerprint ?? `listener:${c.localAddress}:${c.localPort}`,
@@ -259,16 +273,17 @@ export class ListenerProber {
           authRequired: outcome.kind === 'auth-required',
           probedAt: new Date(at).toISOString(),
         };
-        this.state.set(key, { pid: c.pid, identity: identityOf(c), kind: 'mcp', nextAt: started + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null });
+        const fullListAt = outcome.kind === 'mcp' && outcome.listed === 'tools' ? (before?.fullListAt ?? started) : started;
+        this.state.set(key, { pid: c.pid, identity: identityOf(c), kind: 'mcp', nextAt: started + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null, fullListAt });
         if (outcome.kind === 'mcp') probed.set(server.serverId, outcome);
       } else {
-        const misses = prev?.kind === 'not-mcp' ? prev.misses + 1 : 0;
+        const misses = before?.kind === 'not-mcp' ? before.misses + 1 : 0;
         const wait = Math.min(this.o.maxBackoffMs, this.o.notMcpBackoffMs * 2 ** Math.min(misses, 20));
         // A known MCP listener that failed once is retried at its normal pace before it is given up.
-        const keepMcp = prev?.kind === 'mcp' && prev.misses === 0 && prev.server !== null;
+        const keepMcp = before?.kind === 'mcp' && before.misses === 0 && before.server !== null;
         this.state.set(key, keepMcp
-          ? { ...prev, nextAt: started + this.o.reprobeMcpMs, misses: 1 }
-          : { pid: c.pid, identity: identityOf(c), kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null });
+          ? { ...before, nextAt: started + this.o.reprobeMcpMs, misses: 1 }
+          : { pid: c.pid, identity: identityOf(c), kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null, fullListAt: 0 });
       }
       if (this.state.size > MAX_LISTENER_STATE) this.state.delete(this.state.keys().next().value as string);
     }

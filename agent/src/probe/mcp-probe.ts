@@ -1,6 +1,7 @@
 /**
  * Ask one network endpoint whether it speaks MCP, with the official SDK client, and if so what it
- * offers: `initialize`, then `tools/list`, `prompts/list`, `resources/list` (paginated, bounded).
+ * offers: `initialize`, then `tools/list`, `prompts/list`, `resources/list` (paginated, bounded;
+ * a re-probe may ask for tools only: ProbeTarget.lists).
  *
  * Contract (the agent lives on someone's laptop; the listener may be anything):
  * - Never calls a tool, never reads a resource or gets a prompt: only the three list methods.
@@ -61,6 +62,8 @@ export interface McpProbeResult {
   resources: string[];
   /** true when a page or item bound cut a list short. */
   truncated: boolean;
+  /** What was listed: all three lists, or tools only (ProbeTarget.lists). */
+  listed: 'all' | 'tools';
 }
 
 export type ProbeOutcome =
@@ -81,6 +84,12 @@ export interface ProbeTarget {
   scheme?: 'http' | 'https';
   /** The target answered MCP before (a re-probe): straight to the SDK, no preflight. */
   known?: boolean;
+  /**
+   * Which lists to ask for after `initialize`: all three (default), or `tools` only (a re-probe of
+   * a known listener, whose point is a changed tool; see ListenerProber). With `tools`, `prompts`
+   * and `resources` come back empty and `listed` says so.
+   */
+  lists?: 'all' | 'tools';
 }
 
 export interface ProbeOptions {
@@ -217,13 +226,23 @@ export function preflight(url: URL, sse: boolean, requestTimeoutMs: number, dead
   });
 }
 
-/** The probe's fetch: no redirects, no credentials, a per-request timeout tied to the probe deadline. */
-function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }, agent: HttpAgent) {
+/**
+ * The probe's fetch: no redirects, no credentials, a per-request timeout tied to the probe deadline.
+ * `streamable`: the target speaks Streamable HTTP, whose client opens an optional GET event stream
+ * for server-initiated messages once initialized. The probe never waits for any (it lists and
+ * leaves), so that GET is answered here with the 405 a server without such a stream gives (the
+ * SDK's documented no-stream case) and never sent: one connection, one request and its abort less
+ * per probe. A GET that resumes a stream (Last-Event-ID) still goes out.
+ */
+function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }, agent: HttpAgent, streamable: boolean) {
   return async (input: string | URL, init?: RequestInit): Promise<Response> => {
+    const headers = new Headers(init?.headers);
+    if (streamable && (init?.method ?? 'GET').toUpperCase() === 'GET' && !headers.has('last-event-id')) {
+      return new Response(null, { status: 405, statusText: 'not opened by the probe' });
+    }
     const url = new URL(String(input));
     url.username = '';
     url.password = '';
-    const headers = new Headers(init?.headers);
     for (const h of CREDENTIAL_HEADERS) headers.delete(h);
     const signals = [deadline, AbortSignal.timeout(requestTimeoutMs)];
     if (init?.signal) signals.push(init.signal);
@@ -279,6 +298,7 @@ async function probePath(
   path: string,
   opts: Required<Omit<ProbeOptions, 'allowRemote' | 'paths'>>,
   deadline: AbortSignal,
+  lists: 'all' | 'tools',
 ): Promise<ProbeOutcome> {
   const url = new URL(path, base);
   const transportKind: ProbeTransport = SSE_PATH.test(url.pathname) ? 'sse' : 'streamable-http';
@@ -286,7 +306,7 @@ async function probePath(
   const timedOut = { value: false };
   // One keep-alive agent per probed path: its requests share connections; destroyed when done.
   const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
-  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent);
+  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent, transportKind === 'streamable-http');
   const { Client, SSEClientTransport, StreamableHTTPClientTransport } = await loadSdk();
   const transport: Transport =
     transportKind === 'sse'
@@ -304,13 +324,13 @@ async function probePath(
           return { items: r.tools, nextCursor: r.nextCursor };
         }, opts.maxPages, opts.maxItems)
       : { items: [], truncated: false };
-    const prompts = caps.prompts
+    const prompts = caps.prompts && lists === 'all'
       ? await listAll(async (cursor) => {
           const r = await client.listPrompts(cursor ? { cursor } : undefined, reqOpts);
           return { items: r.prompts.map((p) => p.name), nextCursor: r.nextCursor };
         }, opts.maxPages, opts.maxItems)
       : { items: [], truncated: false };
-    const resources = caps.resources
+    const resources = caps.resources && lists === 'all'
       ? await listAll(async (cursor) => {
           const r = await client.listResources(cursor ? { cursor } : undefined, reqOpts);
           return { items: r.resources.map((x) => x.uri), nextCursor: r.nextCursor };
@@ -334,6 +354,7 @@ async function probePath(
       prompts: prompts.items.map((p) => String(p).slice(0, 256)),
       resources: resources.items.map((r) => String(r).slice(0, 2048)),
       truncated: tools.truncated || prompts.truncated || resources.truncated,
+      listed: lists,
     };
   } catch (e) {
     const auth = statuses.find((s) => s === 401 || s === 403);
@@ -388,7 +409,7 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
         await loadSdk();
         deadline = AbortSignal.timeout(opts.deadlineMs);
       }
-      last = await probePath(base, path, opts, deadline);
+      last = await probePath(base, path, opts, deadline, target.lists ?? 'all');
       if (last.kind !== 'not-mcp') return last;
       // Nothing speaks HTTP there (raw TCP, closed, silent): other paths would only cost time.
       if (last.reason === 'no-http' || last.reason === 'timeout') return last;

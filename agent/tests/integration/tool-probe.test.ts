@@ -3,7 +3,7 @@
  * SDK-built tool-server (rug pull, poisoned descriptions), a non-MCP HTTP service, a redirecting
  * service, and raw TCP listeners (silent and garbage-speaking). Nothing here is mocked.
  */
-import { createServer as createHttpServer, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, request as httpRequest, type IncomingHttpHeaders, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -51,6 +51,43 @@ describe('MCP probe against real listeners', () => {
     expect(r.truncated).toBe(false);
     // The probe ended the session it opened (DELETE), so re-probes leave no sessions behind.
     await waitFor('session termination at the server', () => /session termination request/.test(s.stdout()), 10_000);
+  });
+
+  it('asks only for what it needs: no standalone GET stream, and a tools-only re-probe sends initialize, initialized, tools/list and DELETE', async () => {
+    const s = await startEverything('streamableHttp');
+    servers.push(s);
+    // A recording reverse proxy in front of the real server: method and JSON-RPC method of each request.
+    const seen: string[] = [];
+    const proxy = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        let rpc = '';
+        try {
+          rpc = body.length ? String((JSON.parse(body.toString('utf8')) as { method?: unknown }).method ?? 'response') : '';
+        } catch {
+          rpc = '?';
+        }
+        seen.push(`${req.method} ${rpc}`.trim());
+        const up = httpRequest({ host: '127.0.0.1', port: s.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
+          res.writeHead(ur.statusCode ?? 502, ur.headers);
+          ur.pipe(res);
+        });
+        up.on('error', () => res.destroy());
+        up.end(body);
+      });
+    });
+    const port = await listen(proxy);
+    closers.push(() => proxy.close());
+    const full = await probeMcp({ host: '127.0.0.1', port, pathHint: '/mcp', known: true });
+    expect(full).toMatchObject({ kind: 'mcp', listed: 'all' });
+    expect(seen).toEqual(['POST initialize', 'POST notifications/initialized', 'POST tools/list', 'POST prompts/list', 'POST resources/list', 'DELETE']);
+    seen.length = 0;
+    const toolsOnly = await probeMcp({ host: '127.0.0.1', port, pathHint: '/mcp', known: true, lists: 'tools' });
+    expect(toolsOnly).toMatchObject({ kind: 'mcp', listed: 'tools', prompts: [], resources: [] });
+    if (toolsOnly.kind === 'mcp' && full.kind === 'mcp') expect(toolsOnly.tools).toEqual(full.tools);
+    expect(seen).toEqual(['POST initialize', 'POST notifications/initialized', 'POST tools/list', 'DELETE']);
   });
 
   it('reads server-everything over legacy SSE when the path is /sse', async () => {

@@ -3,7 +3,7 @@ import type { ProbeOutcome, ProbeTarget } from '../../../src/probe/mcp-probe.js'
 
 // Scheduling only: which listeners get probed when. The network probe itself is tested against
 // real servers in tests/integration/tool-probe.test.ts; here it answers from a table.
-const MCP: ProbeOutcome = { kind: 'mcp', url: 'http://127.0.0.1/mcp', transport: 'streamable-http', serverName: 's', serverVersion: '1', protocolVersion: '2025-06-18', instructions: null, tools: [], prompts: [], resources: [], truncated: false };
+const MCP: ProbeOutcome = { kind: 'mcp', url: 'http://127.0.0.1/mcp', transport: 'streamable-http', serverName: 's', serverVersion: '1', protocolVersion: '2025-06-18', instructions: null, tools: [], prompts: [], resources: [], truncated: false, listed: 'all' };
 const cand = (port: number, over: Partial<ListenerCandidate> = {}): ListenerCandidate => ({ pid: port, processName: `p${port}`, localAddress: '127.0.0.1', localPort: port, mcpProcess: false, ...over });
 
 function harness(opts: { mcpPorts: number[]; max?: number; other?: boolean; coalesceMs?: number }) {
@@ -110,5 +110,44 @@ describe('ListenerProber scheduling', () => {
     await s.prober.poll([cand(81, { pid: 7, ownerId: '2026-01-01T00:00:00.000Z' })]);
     await s.prober.poll([cand(81, { pid: 7, ownerId: '2026-02-01T00:00:00.000Z' })]);
     expect(s.calls).toHaveLength(2); // pid 7 reused by a later process
+  });
+
+  it('re-probes a known listener for its tools only, carrying its prompts and resources over until fullListMs has passed, and lists everything again for a new owner', async () => {
+    let clock = 1_000_000;
+    const calls: ProbeTarget[] = [];
+    let round = 0;
+    const prober = new ListenerProber({
+      coalesceMs: 0,
+      now: () => clock,
+      probe: async (t) => {
+        calls.push(t);
+        round++;
+        const tools = [{ name: `t${round}`, title: null, description: null, inputSchema: {}, annotations: null }];
+        return t.lists === 'tools'
+          ? { ...MCP, tools, listed: 'tools' }
+          : { ...MCP, tools, prompts: [`p${round}`], resources: [`r${round}`], truncated: round === 1, listed: 'all' };
+      },
+    });
+    const first = await prober.poll([cand(9, { ownerId: 'a' })]);
+    expect(calls[0]?.lists).toBeUndefined();
+    expect(first.probed.get('listener:127.0.0.1:9')).toMatchObject({ prompts: ['p1'], resources: ['r1'], truncated: true });
+    clock += 60_000;
+    const second = await prober.poll([cand(9, { ownerId: 'a' })]);
+    expect(calls[1]?.lists).toBe('tools');
+    // Fresh tools, the last full listing's prompts and resources (and its truncation).
+    expect(second.probed.get('listener:127.0.0.1:9')).toMatchObject({ tools: [{ name: 't2' }], prompts: ['p1'], resources: ['r1'], truncated: true, listed: 'tools' });
+    for (let i = 0; i < 8; i++) {
+      clock += 60_000;
+      await prober.poll([cand(9, { ownerId: 'a' })]);
+    }
+    expect(calls.slice(1).map((c) => c.lists)).toEqual(Array(9).fill('tools'));
+    clock += 60_000; // 10 min since the full listing
+    const full = await prober.poll([cand(9, { ownerId: 'a' })]);
+    expect(calls[10]?.lists).toBeUndefined();
+    expect(full.probed.get('listener:127.0.0.1:9')).toMatchObject({ prompts: ['p11'], resources: ['r11'], truncated: false });
+    clock += 60_000;
+    await prober.poll([cand(9, { ownerId: 'b' })]); // another process took the port
+    expect(calls[11]).toMatchObject({ known: false });
+    expect(calls[11]?.lists).toBeUndefined();
   });
 });
