@@ -11,6 +11,7 @@
 import { REDACTED } from '@mcpwatch/shared/protocol';
 import type { ServerEntry } from '@mcpwatch/shared';
 import { GENERIC_LAUNCHERS, baseName, normPath, splitCommandLine, stripCmdWrapper } from './process-command-line.js';
+import { byText } from '../normalize/text-order.js';
 
 type Needle =
   | { kind: 'pkg'; name: string; ecosystem: string }
@@ -131,7 +132,7 @@ export function matchServers(cmd: string, matchers: readonly ServerMatcher[], pr
     .sort((a, b) => {
       const pa = prefer.has(a.entry.client) ? 0 : 1;
       const pb = prefer.has(b.entry.client) ? 0 : 1;
-      return b.score - a.score || pa - pb || (a.entry.disabled === b.entry.disabled ? 0 : a.entry.disabled ? 1 : -1) || a.entry.serverKey.localeCompare(b.entry.serverKey);
+      return b.score - a.score || pa - pb || (a.entry.disabled === b.entry.disabled ? 0 : a.entry.disabled ? 1 : -1) || byText(a.entry.serverKey, b.entry.serverKey);
     })
     .map((h) => h.entry);
 }

@@ -13,6 +13,7 @@ import type { DefinitionFiles } from '../catalog/index.js';
 import { readConfigFile } from './config-reader.js';
 import { isPlainObject } from './entry-extractor.js';
 import { expandPath, watchPathFor } from './path-expander.js';
+import { byText } from '../normalize/text-order.js';
 
 /** Catalogs carry tool lists and descriptions: larger than a config file. */
 export const DEFINITIONS_MIN_MAX_BYTES = 32 * 1024 * 1024;
@@ -47,7 +48,7 @@ export async function readDefinitions(baseDir: string, defs: DefinitionFiles, cl
     });
   }
   const order = (p: string): string => `${basename(p) === defs.first ? '0' : '1'}${basename(p)}`;
-  const paths = [...expanded.paths].sort((a, b) => order(a).localeCompare(order(b)));
+  const paths = [...expanded.paths].sort((a, b) => byText(order(a), order(b)));
   for (const path of paths) {
     const r = await readConfigFile(path, { format: defs.format, maxFileBytes: Math.max(maxFileBytes, DEFINITIONS_MIN_MAX_BYTES), client });
     if (r.status === 'missing') continue;

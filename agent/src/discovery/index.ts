@@ -20,6 +20,7 @@ import { readDefinitions, type Definitions } from './definitions.js';
 import { pluginRootOf } from './plugin-root.js';
 import { expandPath, watchPathFor } from './path-expander.js';
 import { claudeInstalledPlugins, claudeProjects, vscodeStorageProjects, vscodeWorkspaceProject, walkProjectRoots } from './project-finder.js';
+import { byText } from '../normalize/text-order.js';
 
 export { DEFAULT_MAX_FILE_BYTES, lineColumnAt, parseConfigText, readConfigFile, type ParseResult, type ReadOptions, type ReadResult } from './config-reader.js';
 export { extractEntries, MAX_ENTRIES_PER_FILE } from './entry-extractor.js';
@@ -241,7 +242,7 @@ function clientRecords(files: readonly ConfigFileResult[]): ClientRecord[] {
     rec.serverCount += f.entries.length;
   }
   const order = new Map(CLIENTS.map((c, i) => [c.id, i]));
-  return [...byKey.values()].sort((a, b) => (order.get(a.client) ?? 99) - (order.get(b.client) ?? 99) || (a.user ?? '').localeCompare(b.user ?? ''));
+  return [...byKey.values()].sort((a, b) => (order.get(a.client) ?? 99) - (order.get(b.client) ?? 99) || byText(a.user ?? '', b.user ?? ''));
 }
 
 /** Is this location machine-wide (read once, owned by no user)? */

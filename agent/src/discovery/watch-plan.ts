@@ -6,6 +6,7 @@
  * replaced by an atomic rename, keeps being seen. Pure apart from the injected `stat`.
  */
 import path from 'node:path';
+import { byText } from '../normalize/text-order.js';
 
 /** One thing to watch: a config file, or a folder whose contents (to `depth` levels) matter. */
 export interface WatchSpec {
@@ -66,7 +67,7 @@ export function planWatchRoots(specs: readonly WatchSpec[], statRaw: StatKind): 
     const dir = nearestExistingDir(from, stat);
     if (dir) add(dir, 0);
   }
-  return [...roots].map(([dir, depth]) => ({ dir, depth })).sort((a, b) => a.dir.localeCompare(b.dir)).slice(0, MAX_WATCH_ROOTS);
+  return [...roots].map(([dir, depth]) => ({ dir, depth })).sort((a, b) => byText(a.dir, b.dir)).slice(0, MAX_WATCH_ROOTS);
 }
 
 /** How an event path relates to the specs. */

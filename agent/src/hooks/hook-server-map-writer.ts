@@ -17,6 +17,7 @@ import type { ServerEntry } from '@mcpwatch/shared';
 import { writeFileDurable } from '../spool/durable-file.js';
 import { serverLabelFromEndpoint } from './hook-protocol.js';
 import { homeMapKey, SERVER_MAP_DIR, SERVER_MAP_VERSION, userMapKey, type MapEntry, type ServerMapFile } from './hook-server-map.js';
+import { byText } from '../normalize/text-order.js';
 
 /** Most entries one map file holds (a laptop has tens; bounded like every on-disk structure). */
 export const MAX_MAP_ENTRIES = 20_000;
@@ -64,7 +65,7 @@ export class HookServerMapWriter {
       fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
       let changed = 0;
       for (const [key, list] of files) {
-        const entries = [...new Map(list.map((e) => [sortKey(e), e])).values()].sort((a, b) => sortKey(a).localeCompare(sortKey(b))).slice(0, MAX_MAP_ENTRIES);
+        const entries = [...new Map(list.map((e) => [sortKey(e), e])).values()].sort((a, b) => byText(sortKey(a), sortKey(b))).slice(0, MAX_MAP_ENTRIES);
         const body = JSON.stringify(entries);
         if (this.written.get(key) === body && fs.existsSync(path.join(dir, `${key}.json`))) continue;
         const doc: ServerMapFile = { v: SERVER_MAP_VERSION, generatedAt: now.toISOString(), entries };

@@ -26,6 +26,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { byText } from '../normalize/text-order.js';
 
 export const SERVER_MAP_DIR = 'hook-servers';
 export const SERVER_MAP_VERSION = 1;
@@ -158,7 +159,7 @@ export function resolveServer(map: ServerMapFile | null, req: { client: string; 
     const global = distinct(hits.filter((e) => !e.d));
     if (global.length === 1) return one(global[0] as MapEntry, 'user');
   }
-  const sorted = all.sort((a, b) => a.f.localeCompare(b.f));
+  const sorted = all.sort((a, b) => byText(a.f, b.f));
   return {
     match: 'ambiguous',
     fingerprint: null,

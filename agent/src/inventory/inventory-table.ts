@@ -8,6 +8,7 @@
  */
 import { SEVERITIES, terminalSafe } from '@mcpwatch/shared/protocol';
 import type { InventoryDocument } from '@mcpwatch/shared';
+import { byText } from '../normalize/text-order.js';
 
 const MAX_CELL = 60;
 
@@ -82,7 +83,7 @@ export function formatInventoryTable(doc: InventoryDocument): string {
       ),
     );
   }
-  const bySeverity = [...doc.findings].sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || a.ruleId.localeCompare(b.ruleId));
+  const bySeverity = [...doc.findings].sort((a, b) => SEVERITIES.indexOf(b.severity) - SEVERITIES.indexOf(a.severity) || byText(a.ruleId, b.ruleId));
   parts.push(
     section(
       'FINDINGS',

@@ -45,6 +45,7 @@ import { ConfigWatcher } from '../discovery/config-watcher.js';
 import type { StatKind, WatchSpec } from '../discovery/watch-plan.js';
 import { redactConfigError } from '../secrets/index.js';
 import { SourceHealth } from './source-health.js';
+import { byText } from '../normalize/text-order.js';
 
 export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
 /**
@@ -333,11 +334,11 @@ export function keepLastKnown(prev: ConfigState | null, next: ConfigState): Conf
   for (const c of prev.clients) {
     if (!clients.some((n) => n.client === c.client && n.user === c.user) && servers.some((s) => s.client === c.client && c.configPaths.includes(s.configPath))) clients.push(c);
   }
-  clients.sort((a, b) => a.client.localeCompare(b.client) || (a.user ?? '').localeCompare(b.user ?? ''));
+  clients.sort((a, b) => byText(a.client, b.client) || byText(a.user ?? '', b.user ?? ''));
   const projects = [...new Set([...next.projects, ...prev.projects])];
   return { ...next, files, servers, clients, projects };
 }
 
 function compareServers(a: ServerEntry, b: ServerEntry): number {
-  return a.client.localeCompare(b.client) || a.configPath.localeCompare(b.configPath) || a.name.localeCompare(b.name);
+  return byText(a.client, b.client) || byText(a.configPath, b.configPath) || byText(a.name, b.name);
 }

@@ -30,6 +30,7 @@ import type { ConfigFileResult, DiscoveryResult, RawServerEntry, ScanContext } f
 import type { SourceFailureView } from '../rules/rule-types.js';
 import { isInEffect } from '../discovery/effective-state.js';
 import { extensionFindings } from '../extensions/extension-changes.js';
+import { byText } from '../normalize/text-order.js';
 
 /** Which parts of the machine to look at. */
 export interface ScanSources {
@@ -153,7 +154,7 @@ export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discov
       ...c,
       serverCount: servers.filter((s) => s.client === c.client && (c.user == null || s.user == null || s.user === c.user)).length,
     }))
-    .sort((a, b) => a.client.localeCompare(b.client) || (a.user ?? '').localeCompare(b.user ?? ''));
+    .sort((a, b) => byText(a.client, b.client) || byText(a.user ?? '', b.user ?? ''));
   let extensions: ExtensionRecord[] | undefined;
   if (deps.findExtensions) {
     const found = await deps.findExtensions(ctx, discovery.projects ?? []);
@@ -164,7 +165,7 @@ export async function scanConfigs(ctx: ScanContext, deps: Pick<ScanDeps, 'discov
 }
 
 function compareServers(a: ServerEntry, b: ServerEntry): number {
-  return a.client.localeCompare(b.client) || a.configPath.localeCompare(b.configPath) || a.name.localeCompare(b.name);
+  return byText(a.client, b.client) || byText(a.configPath, b.configPath) || byText(a.name, b.name);
 }
 
 /** Takes the process snapshot the sources ask for (sockets are read later, when needed). Never throws. */
@@ -292,7 +293,7 @@ export async function assembleInventory(
     servers: config.servers,
     processes: runtime.processes,
     sockets: runtime.sockets,
-    findings: [...unique.values()].sort((a, b) => a.id.localeCompare(b.id)),
+    findings: [...unique.values()].sort((a, b) => byText(a.id, b.id)),
     errors: errors.map((e) => redactConfigError(e)),
     ...(config.extensions ? { extensions: config.extensions } : {}),
   };

@@ -14,6 +14,7 @@
  * - Pure state, no I/O, never throws.
  */
 import { MAX_HEARTBEAT_SOURCE_ERRORS, type ConfigError, type HeartbeatSourceError } from '@mcpwatch/shared';
+import { byText } from '../normalize/text-order.js';
 
 /** The sources tracked, by the error path scan.ts gives their failures. */
 export const SOURCE_ERROR_PATHS: Readonly<Record<string, string>> = Object.freeze({ '(processes)': 'processes', '(sockets)': 'sockets', '(host)': 'host' });
@@ -97,6 +98,6 @@ export class SourceHealth {
   }
 
   private sorted(): [string, Run][] {
-    return [...this.runs.entries()].sort(([a], [b]) => a.localeCompare(b));
+    return [...this.runs.entries()].sort(([a], [b]) => byText(a, b));
   }
 }

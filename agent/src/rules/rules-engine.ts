@@ -31,6 +31,7 @@ import { sourceUnavailableRule } from './source-rules.js';
 import { hookTamperedRule } from './hook-rules.js';
 import { unpinnedPackageRule } from './supply-chain-rules.js';
 import { TOOL_RULES } from './tool-rules.js';
+import { byText } from '../normalize/text-order.js';
 
 /** Every rule, in reporting order. */
 export const RULES: readonly Rule[] = [
@@ -128,8 +129,8 @@ export function evaluateRules(input: RulesInput, opts: RulesOptions = {}): Findi
     (a, b) =>
       severityRank(b.severity) - severityRank(a.severity) ||
       (ruleOrder.get(a.ruleId) ?? 0) - (ruleOrder.get(b.ruleId) ?? 0) ||
-      where(a).localeCompare(where(b)) ||
-      a.id.localeCompare(b.id),
+      byText(where(a), where(b)) ||
+      byText(a.id, b.id),
   );
 }
 
