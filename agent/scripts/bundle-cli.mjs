@@ -40,6 +40,18 @@ const externalPackages = {
   },
 };
 
+/** The SDK's Ajv provider, left out of the bundle: see sdk-ajv-provider-stub.mjs. */
+const AJV_PROVIDER_STUB = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sdk-ajv-provider-stub.mjs');
+const sdkWithoutAjv = {
+  name: 'sdk-without-ajv',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]validation[\\/]ajv-provider\.js$/ }, (args) => {
+      if (!args.importer.includes(`${path.sep}@modelcontextprotocol${path.sep}sdk${path.sep}`)) return undefined;
+      return { path: AJV_PROVIDER_STUB };
+    });
+  },
+};
+
 /**
  * CommonJS dependencies bundled into ESM (ajv) call `require` for what they need; esbuild's shim
  * throws for any `require` it did not resolve, so each chunk gets a real one.
@@ -91,7 +103,7 @@ rmSync(OUT, { recursive: true, force: true });
 rmSync(HOOK_OUT, { recursive: true, force: true });
 try {
   const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', metafile: true, logLevel: 'error' };
-  const cli = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'cli.js')], splitting: true, outdir: OUT, plugins: [externalPackages], banner: { js: REQUIRE_BANNER } });
+  const cli = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'cli.js')], splitting: true, outdir: OUT, plugins: [sdkWithoutAjv, externalPackages], banner: { js: REQUIRE_BANNER } });
   const cliInputs = writeManifest(OUT, 'cli.js', cli.metafile);
   const hook = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'hook-cli.js')], outdir: HOOK_OUT, plugins: [configTableOutside, externalPackages] });
   const hookInputs = writeManifest(HOOK_OUT, 'hook-cli.js', hook.metafile);

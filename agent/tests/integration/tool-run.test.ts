@@ -11,7 +11,9 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Finding, ToolRecord } from '@mcpwatch/shared';
 import { enrolledStateDir, FakeCollector, waitFor } from '@mcpwatch/testkit';
 import { main } from '../../src/cli.js';
+import { spawn } from 'node:child_process';
 import { startToolServer, type RunningServer } from '../support/tool-servers.js';
+import { AGENT_BIN } from '../support/watch-process.js';
 
 const AGENT = 'ag_tool_run';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -113,3 +115,31 @@ it('applies tool probing policy served by the collector without a restart (shipT
     await collector.close();
   }
 }, 90_000);
+
+it('the built agent (its bundle: the SDK client bundled, its Ajv provider left out) probes the server as a child process', async () => {
+  const collector = new FakeCollector(new Map([['ag_tool_bin', publicKey]]));
+  await collector.listen();
+  const stateDir = enrolledStateDir({ agentId: 'ag_tool_bin', endpointId: 'ep_tools_bin', server: collector.url, privateKey, settings: {}, prefix: 'mcpw-tool-bin-' });
+  const root = path.dirname(stateDir);
+  const srv = await startToolServer(path.join(root, 'tools.json'), { name: 'bin-facts', version: '1.0.0', tools: [{ name: 'fact', description: 'Get a fact.', inputSchema: { type: 'object' } }] });
+  const home = path.join(root, 'home');
+  fs.mkdirSync(path.join(home, '.cursor'), { recursive: true });
+  fs.writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { facts: { url: `http://127.0.0.1:${srv.port}/mcp` } } }));
+  let stderr = '';
+  const child = spawn(process.execPath, [AGENT_BIN, 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+    env: { ...process.env, HOME: home, MCPWATCH_BATCH_MAX_WAIT_MS: '20', MCPWATCH_LOW_PRIORITY: 'false', MCPWATCH_PROBE_OTHER_LISTENERS: 'false', MCPWATCH_PROBE_POLL_MS: '1000' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  try {
+    const added = await waitFor('tool.added from the child agent', () => collector.events().find((e) => e.type === 'tool.added'), 60_000);
+    expect(added.data).toMatchObject({ name: 'fact', serverName: 'bin-facts', serverVersion: '1.0.0', source: 'probe' });
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    srv.stop();
+    await collector.close();
+  }
+  expect(stderr).not.toMatch(/Ajv is not bundled|jsonSchemaValidator/);
+}, 90_000);
+
