@@ -12,7 +12,8 @@
  *     extension rescan and watch re-plan fire once a minute;
  *  2. config write → event stored at the collector (queryable through GET /v1/events), median and
  *     p95 over BENCH_WRITES (default 30).
- * BENCH_RUN_PARTS=resources|latency runs one part; BENCH_AGENT_NODE_ARGS starts the agent as
+ * The resources part runs once per count in BENCH_RUN_MCP (default "1,10"): that many listening MCP
+ * servers next to 10 non-MCP listeners, hooks on (RigOptions). BENCH_RUN_PARTS=resources|latency runs one part; BENCH_AGENT_NODE_ARGS starts the agent as
  * `node <those args> agent/bin/mcpwatch-agent.js` (e.g. --cpu-prof to see where its time goes);
  * BENCH_AGENT_DIR runs another build of the agent (a copy of agent/ with its dist) as the measured one. Linux only (reads /proc).
  */
@@ -71,17 +72,19 @@ interface RunRig {
 
 interface RigOptions {
   /**
-   * The budget's condition (issue 12's bench): 10 listening MCP servers (the SDK-built tool-server,
-   * 5 tools each) and 10 non-MCP listeners (5 HTTP answering 404, 5 raw TCP), probed by the agent
-   * at its default probe settings; hooks on (MCPWATCH_HOOKS=audit: run installs and keeps them).
+   * Listeners started for the rig, or none (null: the latency part). The budget's condition (issue
+   * 12's bench) is `mcp` listening MCP servers (the SDK-built tool-server, 5 tools each: 10 in the
+   * issue's bench, 1 for a laptop with one local HTTP MCP server) and 10 non-MCP listeners (5 HTTP
+   * answering 404, 5 raw TCP), probed by the agent at its default probe settings, with hooks on
+   * (MCPWATCH_HOOKS=audit: run installs and keeps them).
    */
-  listeners: boolean;
+  listeners: { mcp: number } | null;
 }
 
 const listenLoopback = (srv: http.Server | TcpServer): Promise<number> => new Promise((r) => srv.listen(0, '127.0.0.1', () => r((srv.address() as { port: number }).port)));
 
-async function startListeners(dir: string): Promise<{ stop: () => void; mcp: number; other: number }> {
-  const mcp = await startToolServers(dir, 10);
+async function startListeners(dir: string, mcpServers: number): Promise<{ stop: () => void; mcp: number; other: number }> {
+  const mcp = await startToolServers(dir, mcpServers);
   const others: (http.Server | TcpServer)[] = [];
   for (let i = 0; i < 5; i++) {
     const web = http.createServer((_req, res) => res.writeHead(404, { 'content-type': 'text/html' }).end('<html>not found</html>'));
@@ -100,9 +103,9 @@ async function startListeners(dir: string): Promise<{ stop: () => void; mcp: num
   };
 }
 
-async function startRunRig(opts: RigOptions = { listeners: false }): Promise<RunRig> {
+async function startRunRig(opts: RigOptions = { listeners: null }): Promise<RunRig> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-run-bench-'));
-  const listeners = opts.listeners ? await startListeners(tmp) : { stop: () => undefined, mcp: 0, other: 0 };
+  const listeners = opts.listeners ? await startListeners(tmp, opts.listeners.mcp) : { stop: () => undefined, mcp: 0, other: 0 };
   const home = path.join(tmp, 'alice');
   cpSync(FIXTURE_HOME, home, { recursive: true });
   const port = await freePort();
@@ -158,7 +161,7 @@ export async function startupAndSteady(pid: number, idlePid: number, seconds: nu
 }
 
 /** CPU and RSS of run mode, start-up and steady state, next to an idle node baseline over the same windows. */
-export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120), opts: RigOptions = { listeners: true }): Promise<BenchRow[]> {
+export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120), opts: RigOptions = { listeners: { mcp: 10 } }): Promise<BenchRow[]> {
   const unpad = padProcesses(320);
   const rig = await startRunRig(opts);
   const idle = spawn(process.execPath, ['-e', 'setInterval(()=>{},1000)'], { stdio: 'ignore' });
@@ -173,16 +176,17 @@ export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120), 
     const shipped = await eventTypesSince(rig.url, steadyFrom.at);
     const cond = opts.listeners ? `${rig.listeners.mcp} MCP + ${rig.listeners.other} non-MCP listeners, hooks audit` : 'no listeners started, hooks off';
     const note = `${process.env.BENCH_AGENT_DIR ? `agent from ${process.env.BENCH_AGENT_DIR}; ` : ''}${w.elapsedS.toFixed(0)} s window from ${settle} s after start, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s), ${cond}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
+    const tag = opts.listeners ? ` [${rig.listeners.mcp} MCP]` : '';
     return [
-      { what: 'run CPU, start-up (agent process)', value: startup.subjectCpu.self, note: `5 to ${settle} s after start (first probes of ${listening} listening sockets, JIT warm-up, post-start GCs); idle node ${startup.idleCpu}` },
-      { what: 'run RSS, start-up (max)', value: fmtMb(Math.max(...startup.subjectRss)) },
-      { what: 'run CPU, steady state (agent process)', value: w.subjectCpu.self, budget: '≤ 0.25 % of one core', note },
-      { what: 'run CPU, steady state (agent + ps/netstat children)', value: w.subjectCpu.withChildren, note: 'same window' },
-      { what: 'run RSS, steady state (median / max)', value: `${fmtMb(median(w.subjectRss))} / ${fmtMb(Math.max(...w.subjectRss))}`, budget: '≤ 72 MB' },
-      { what: 'run RSS at the end: anonymous / file-backed', value: mem, note: '/proc/<pid>/smaps_rollup' },
-      { what: 'events stored during the steady window', value: String(Object.values(shipped).reduce((a, b) => a + b, 0)), note: Object.entries(shipped).map(([t, n]) => `${t} ${n}`).join(', ') },
-      { what: 'idle node baseline CPU (run window)', value: w.idleCpu },
-      { what: 'idle node baseline RSS (run window, median)', value: fmtMb(median(w.idleRss)) },
+      { what: `run CPU, start-up (agent process)${tag}`, value: startup.subjectCpu.self, note: `5 to ${settle} s after start (first probes of ${listening} listening sockets, JIT warm-up, post-start GCs); idle node ${startup.idleCpu}` },
+      { what: `run RSS, start-up (max)${tag}`, value: fmtMb(Math.max(...startup.subjectRss)) },
+      { what: `run CPU, steady state (agent process)${tag}`, value: w.subjectCpu.self, budget: '≤ 0.25 % of one core', note },
+      { what: `run CPU, steady state (agent + ps/netstat children)${tag}`, value: w.subjectCpu.withChildren, note: 'same window' },
+      { what: `run RSS, steady state (median / max)${tag}`, value: `${fmtMb(median(w.subjectRss))} / ${fmtMb(Math.max(...w.subjectRss))}`, budget: '≤ 72 MB' },
+      { what: `run RSS at the end: anonymous / file-backed${tag}`, value: mem, note: '/proc/<pid>/smaps_rollup' },
+      { what: `events stored during the steady window${tag}`, value: String(Object.values(shipped).reduce((a, b) => a + b, 0)), note: Object.entries(shipped).map(([t, n]) => `${t} ${n}`).join(', ') },
+      { what: `idle node baseline CPU (run window${tag})`, value: w.idleCpu },
+      { what: `idle node baseline RSS (run window${tag}, median)`, value: fmtMb(median(w.idleRss)) },
     ];
   } finally {
     idle.kill('SIGKILL');
@@ -263,7 +267,7 @@ function whenSpooled(spoolDir: string, needle: string, timeoutMs: number): { see
  * the moment the event is in the agent's spool (write → spooled: watcher, debounce, re-read, diff,
  * append; spooled → stored: batch, sign, send, ingest, the API's poll).
  */
-export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30), opts: RigOptions = { listeners: false }): Promise<BenchRow[]> {
+export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30), opts: RigOptions = { listeners: null }): Promise<BenchRow[]> {
   const rig = await startRunRig(opts);
   const file = path.join(rig.home, '.cursor', 'mcp.json');
   const spoolDir = path.join(rig.stateDir, 'spool');
@@ -314,7 +318,10 @@ export async function benchRunLatency(writes = envInt('BENCH_WRITES', 30), opts:
 export async function runAgentRunBench(): Promise<BenchRow[]> {
   const parts = process.env.BENCH_RUN_PARTS ?? 'resources,latency';
   const rows: BenchRow[] = [];
-  if (parts.includes('resources')) rows.push(...(await benchRunResources()));
+  // BENCH_RUN_MCP: the numbers of listening MCP servers to measure the resources part with, one
+  // window each (default 1 and 10: a laptop with one local HTTP MCP server, and issue 12's bench).
+  const mcpCounts = (process.env.BENCH_RUN_MCP ?? '1,10').split(',').map(Number).filter((n) => Number.isInteger(n) && n >= 0);
+  if (parts.includes('resources')) for (const mcp of mcpCounts) rows.push(...(await benchRunResources(undefined, { listeners: { mcp } })));
   if (parts.includes('latency')) rows.push(...(await benchRunLatency()));
   return rows;
 }
