@@ -60,6 +60,9 @@ const LOG_READ_CHUNK = 8;
  */
 const SQLITE_HOT_BUDGET_MS = 10;
 const SQLITE_QUIET_BUDGET_MS = 20;
+/** Default most log rows per transaction (see maxBatchesPerTransaction). */
+const SQLITE_MAX_ROWS = 256;
+const PG_MAX_ROWS = 64;
 /** While yielding to ingest, how often the projector looks again. */
 const HOT_RETRY_MS = 10;
 /**
@@ -86,7 +89,12 @@ export interface ProjectorOptions {
   shapes: InsertShapes;
   /** PostgreSQL: partition ownership through advisory locks. SQLite: none (partition 0 only). */
   ownership?: PartitionOwnership;
-  /** Most log rows per projection transaction (default 64). */
+  /**
+   * Most log rows per projection transaction (default: SQLite 256, where the time budget bounds a
+   * transaction; PostgreSQL 64, which has no budget). On SQLite small batches (a heartbeat each,
+   * the fleet's steady state) made 64 the bound: a commit per 64 rows (projection-capacity,
+   * 16 agents x 200 one-heartbeat batches, same run: 84.4 -> 71.9 us CPU per batch with 256).
+   */
   maxBatchesPerTransaction?: number;
   /**
    * Most milliseconds of work per projection transaction (at least one log row is applied). SQLite
@@ -205,7 +213,7 @@ export class Projector {
   constructor(opts: ProjectorOptions) {
     this.#o = opts;
     this.#writer = new ProjectionWriter(opts.shapes);
-    this.#max = Math.max(1, opts.maxBatchesPerTransaction ?? 64);
+    this.#max = Math.max(1, opts.maxBatchesPerTransaction ?? (opts.engine === 'sqlite' ? SQLITE_MAX_ROWS : PG_MAX_ROWS));
     this.#owned = opts.ownership ? [] : [0];
     this.#handOff = new ProjectionHandOff(opts.handOffMaxEvents);
   }

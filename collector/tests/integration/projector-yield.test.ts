@@ -125,4 +125,13 @@ describe.each(await engineCases())('projector yields to ingest (%s)', (engine) =
     expect(projector.projectedBatches).toBe(3);
     expect(projector.projectedTransactions).toBe(3);
   });
+
+  test('rows per transaction by default: 256 on SQLite (its time budget bounds a transaction), 64 on PostgreSQL', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    for (let i = 0; i < 100; i++) await sender.send([event('agent.heartbeat', agent.endpointId, { version: '0.1.0', uptimeS: i, cpuPercent: 0, rssBytes: 1, spoolBytes: 0, spoolDepth: 0, droppedCount: 0, lastError: null, intervalsMs: {}, throttled: false } as never)], {}, { project: false });
+    projector = start(() => false, 3_600_000, { transactionBudgetMs: Infinity });
+    await waitFor('the projector to catch up', async () => (await t.store.projectionStatus()).lagBatches === 0);
+    expect(projector.projectedBatches).toBe(100);
+    expect(projector.projectedTransactions).toBe(engine === 'sqlite' ? 1 : 2);
+  });
 });
