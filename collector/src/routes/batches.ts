@@ -50,12 +50,32 @@ const SYNC_GUNZIP_MAX_BYTES = 64 * 1024;
 
 
 
+/** Most output one deflate byte can give (the format's limit is about 1032:1). */
+const DEFLATE_MAX_RATIO = 1032;
+/** Largest output buffer sized up front from the gzip trailer (bigger outputs grow in chunks of it). */
+const MAX_SIZED_CHUNK = 4 * 1024 * 1024;
+/** zlib's default output chunk. */
+const DEFAULT_CHUNK = 16 * 1024;
+
+/**
+ * The output chunk for inflating `body`: its gzip trailer's size (ISIZE, the last member's
+ * uncompressed length mod 2^32) plus slack, so the usual body inflates into ONE buffer, instead of
+ * 16 KiB chunks concatenated at the end (three chunks and a copy for a 43 KB batch: ~12-16 us of
+ * a ~45 us gunzip, and the garbage). Only a size hint: a lying trailer costs at most one chunk
+ * bounded by what `body` can inflate to, by `maxBytes` and by MAX_SIZED_CHUNK; the output limit
+ * (maxOutputLength) is enforced as before.
+ */
+export function gunzipChunkSize(body: Buffer, maxBytes: number): number {
+  if (body.length < 18) return DEFAULT_CHUNK;
+  const declared = body.readUInt32LE(body.length - 4) + 64;
+  return Math.max(DEFAULT_CHUNK, Math.min(declared, body.length * DEFLATE_MAX_RATIO + 64, maxBytes + 64, MAX_SIZED_CHUNK));
+}
+
 /** Inflates `body`, refusing output over `maxBytes` (zip bomb -> 413) and corrupt data (400). */
 export async function boundedGunzip(body: Buffer, maxBytes: number): Promise<Buffer> {
+  const opts = { maxOutputLength: maxBytes, chunkSize: gunzipChunkSize(body, maxBytes) };
   try {
-    return body.length <= SYNC_GUNZIP_MAX_BYTES
-      ? gunzipSync(body, { maxOutputLength: maxBytes })
-      : await gunzipAsync(body, { maxOutputLength: maxBytes });
+    return body.length <= SYNC_GUNZIP_MAX_BYTES ? gunzipSync(body, opts) : await gunzipAsync(body, opts);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
@@ -90,11 +110,14 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
     done(null, body);
   });
 
-  app.addHook('onError', async (_req, _reply, err) => {
+  // Callback-style hooks: no promise per request for two synchronous metric updates.
+  app.addHook('onError', (_req, _reply, err, done) => {
     metrics.batchRejects.inc({ reason: toCollectorError(err).code });
+    done();
   });
-  app.addHook('onResponse', async (_req, reply) => {
+  app.addHook('onResponse', (_req, reply, done) => {
     metrics.batchLatency.observe(reply.elapsedTime / 1000);
+    done();
   });
 
   app.post<{ Body: Buffer }>('/v1/batches', { bodyLimit: config.maxBodyBytes }, async (req, reply) => {
