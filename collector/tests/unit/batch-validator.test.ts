@@ -1,6 +1,6 @@
-import { Ajv } from 'ajv';
+import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { batchValidators, discriminatedBatchSchema, fastBatchSchema, hasNulEscape, isCanonicalIsoTime, isDateTime, mergedAnyOf, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
+import { batchValidators, discriminatedBatchSchema, exactBatchSchema, fastBatchSchema, hasNulEscape, isCanonicalIsoTime, isDateTime, mergedAnyOf, replaceNulCharacters, validateBatch } from '../../src/batch-validator.js';
 import { makeEvent, type McpEvent } from '@mcpwatch/shared';
 import { makeEvents, makeHost, makeServerEntry } from '@mcpwatch/testkit';
 
@@ -161,10 +161,15 @@ describe('batch validator', () => {
 
   test('the fast validator is split into small functions and never accepts what the exact one refuses', () => {
     const { fast, exact } = batchValidators();
+    const inlineAjv = addFormats(new Ajv({ discriminator: true, allErrors: false, strict: false }));
+    inlineAjv.addFormat('date-time', { type: 'string', validate: isDateTime });
+    const inline = inlineAjv.compile(discriminatedBatchSchema());
+    const firstError = (errors: ValidateFunction['errors']): unknown => (errors?.[0] ? { instancePath: errors[0].instancePath, message: errors[0].message, params: errors[0].params } : null);
     // Every event envelope is its own function (V8 optimizes functions up to ~60 KB of bytecode only).
     const schema = fastBatchSchema();
     const defs = schema.$defs as Record<string, unknown>;
     expect(Object.keys(defs).length).toBeGreaterThan(20);
+    expect(Object.keys(exactBatchSchema().$defs as Record<string, unknown>).length).toBe(Object.keys(defs).length);
     const now = new Date();
     const host = makeHost();
     const snapshot = makeEvent('inventory.snapshot', 'ep', {
@@ -201,6 +206,9 @@ describe('batch validator', () => {
         for (const k of path.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
         mutate(parent, path[path.length - 1]!);
         const exactAccepts = exact(doc);
+        // The split exact validator decides and reports as the Batch schema compiled inline does.
+        const inlineAccepts = inline(doc);
+        expect([path.join('/'), exactAccepts, firstError(exact.errors)]).toEqual([path.join('/'), inlineAccepts, firstError(inline.errors)]);
         cases++;
         if (!exactAccepts) refused++;
         // ASCII only: the two agree exactly (UTF-16 units = code points).
