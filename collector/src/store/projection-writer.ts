@@ -41,11 +41,91 @@ export async function upsertUsers(shapes: InsertShapes, trx: AnyTrx, endpointId:
   await upsertRows(shapes, trx, 'endpoint_users', ['endpoint_id', 'user_name'], unique.map((u) => ({ endpoint_id: endpointId, user_name: u, first_seen: at, last_seen: at, present: 1 })));
 }
 
+/** An inventory row as a projection transaction knows it: its data, state and last_seen now. */
+interface KnownRow {
+  data: string;
+  state: unknown;
+  last_seen: string;
+}
+
+/** A deferred move of one row's last_seen (see ProjectionWriter.begin). */
+interface Touch {
+  table: string;
+  keyColumn: string;
+  endpointId: string;
+  key: unknown;
+  seen: string;
+}
+
+/**
+ * What one projection transaction has learnt of inventory rows: each row it read or wrote, as it
+ * is in the transaction (pending touches included), and the last_seen moves not written yet.
+ */
+interface TxState {
+  known: Map<string, KnownRow>;
+  touches: Map<string, Touch>;
+}
+
+const rowKey = (table: string, endpointId: string, key: unknown): string => `${table}\u0000${endpointId}\u0000${String(key)}`;
+
 export class ProjectionWriter {
+  #tx: TxState | null = null;
+
   constructor(private readonly shapes: InsertShapes) {}
+
+  /**
+   * Starts a transaction of several apply() calls: the inventory rows they read or write are
+   * remembered, so a later batch of the same endpoint reads no row the transaction already knows,
+   * and the moves of last_seen on unchanged rows (touches) are written once per row at finish(),
+   * with the latest time, instead of once per batch. finish() must run in the same transaction,
+   * before its commit (it is part of the projection's effects); after a rollback, discard().
+   * Without begin(), each apply() is a transaction of its own in this sense.
+   */
+  begin(): void {
+    this.#tx = { known: new Map(), touches: new Map() };
+  }
+
+  /** Writes the deferred touches (see begin). */
+  async finish(trx: AnyTrx): Promise<void> {
+    const tx = this.#tx;
+    this.#tx = null;
+    if (tx) await this.#flushTouches(trx, tx, () => true);
+  }
+
+  /** Forgets what begin() started (the transaction was rolled back). */
+  discard(): void {
+    this.#tx = null;
+  }
 
   /** Projects one log entry (see the file header). */
   async apply(trx: AnyTrx, entry: LogEntry): Promise<void> {
+    if (this.#tx) return this.#apply(trx, entry, this.#tx);
+    const tx: TxState = { known: new Map(), touches: new Map() };
+    await this.#apply(trx, entry, tx);
+    await this.#flushTouches(trx, tx, () => true);
+  }
+
+  /** Writes the touches `which` selects, grouped into one UPDATE per table, endpoint and time. */
+  async #flushTouches(trx: AnyTrx, tx: TxState, which: (t: Touch) => boolean): Promise<void> {
+    const groups = new Map<string, { t: Touch; keys: unknown[] }>();
+    for (const [k, t] of tx.touches) {
+      if (!which(t)) continue;
+      tx.touches.delete(k);
+      const g = `${t.table}\u0000${t.endpointId}\u0000${t.seen}`;
+      const group = groups.get(g);
+      if (group) group.keys.push(t.key);
+      else groups.set(g, { t, keys: [t.key] });
+    }
+    for (const { t, keys } of groups.values()) {
+      for (const chunk of chunkRows(keys, 1)) {
+        await this.shapes.run(trx, `touch:${t.table}:${chunk.length}`, [t.seen, t.endpointId, ...chunk], () =>
+          trx.updateTable(t.table).set({ last_seen: t.seen }).where('endpoint_id', '=', t.endpointId).where(t.keyColumn, 'in', chunk),
+        );
+      }
+    }
+  }
+
+  async #apply(trx: AnyTrx, entry: LogEntry, tx: TxState): Promise<void> {
     const { agentId, endpointId, seq, receivedAt } = entry;
     // Index the events: id, endpoint, type, time -> (log row, position). Their JSON stays in the
     // log; an id already held (re-sent under another seq) is skipped everywhere below.
@@ -77,9 +157,15 @@ export class ProjectionWriter {
     const openFindings = fresh.some((e) => e.type === 'inventory.snapshot') ? await this.#openFindings(trx, endpointId) : undefined;
     const delta = projectBatch(endpointId, fresh, receivedAt, { dataJson: (e) => JSON.stringify(e.data), time: (e) => times.get(e)! }, openFindings);
     const derived = await this.#appendFindingTransitions(trx, endpointId, agentId, seq, entry.logId, receivedAt, delta.findingTransitions);
-    await this.#applyInventory(trx, endpointId, delta, receivedAt);
+    await this.#applyInventory(trx, endpointId, delta, receivedAt, tx);
     // Tool projection (tools/tool-projection.ts, issue 12): endpoint_tools from tool.* events, and
     // the collector's tool-fleet-divergence findings (their events and outbox rows) they cause.
+    // It writes findings rows of any endpoint: before it, the findings touches are written and
+    // what the transaction knows of findings is forgotten.
+    if (fresh.some((e) => e.type.startsWith('tool.') || e.type.startsWith('mcp-listener.'))) {
+      await this.#flushTouches(trx, tx, (t) => t.table === 'findings');
+      for (const k of tx.known.keys()) if (k.startsWith('findings\u0000')) tx.known.delete(k);
+    }
     await projectToolEvents(trx, entry, fresh);
     // Tool calls (tool-calls/tool-call-findings.ts, issue 13): the endpoint is marked for its analytics findings.
     await markToolCallEndpoint(trx, endpointId, fresh, receivedAt);
@@ -163,9 +249,12 @@ export class ProjectionWriter {
     return out;
   }
 
-  async #applyInventory(trx: AnyTrx, endpointId: string, d: ProjectionDelta, receivedAt: string): Promise<void> {
+  async #applyInventory(trx: AnyTrx, endpointId: string, d: ProjectionDelta, receivedAt: string, tx: TxState): Promise<void> {
     const at = d.snapshotAt;
     if (d.reset && at) {
+      // The reset changes the state of this endpoint's rows: what the transaction knows of them is
+      // forgotten (its pending touches stay: a reset writes no last_seen, so their order does not matter).
+      for (const [k] of tx.known) if (k.split('\u0000', 2)[1] === endpointId) tx.known.delete(k);
       for (const table of PRESENCE_TABLES) {
         await trx.updateTable(table as PresenceTable).set({ present: 0, removed_at: at }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       }
@@ -173,12 +262,12 @@ export class ProjectionWriter {
       await trx.updateTable('endpoint_users').set({ present: 0 }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       if (d.host) await upsertUsers(this.shapes, trx, endpointId, d.host.users, at);
     }
-    await this.#upsertInventory(trx, endpointId, 'servers', 'server_key', 'present', [...d.servers.values()] as never);
-    await this.#upsertInventory(trx, endpointId, 'clients', 'client_key', 'present', [...d.clients.values()] as never);
-    await this.#upsertInventory(trx, endpointId, 'processes', 'process_key', 'present', [...d.processes.values()] as never);
-    await this.#upsertInventory(trx, endpointId, 'sockets', 'socket_key', 'present', [...d.sockets.values()] as never);
-    await this.#upsertInventory(trx, endpointId, 'config_errors', 'error_key', 'present', [...d.configErrors.values()] as never);
-    await this.#upsertInventory(trx, endpointId, 'findings', 'finding_id', 'status', [...d.findings.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'servers', 'server_key', 'present', [...d.servers.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'clients', 'client_key', 'present', [...d.clients.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'processes', 'process_key', 'present', [...d.processes.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'sockets', 'socket_key', 'present', [...d.sockets.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'config_errors', 'error_key', 'present', [...d.configErrors.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'findings', 'finding_id', 'status', [...d.findings.values()] as never);
 
     const update: Partial<Database['endpoints']> = { last_seen: receivedAt };
     if (d.host && at) {
@@ -203,46 +292,55 @@ export class ProjectionWriter {
    * servers, clients and findings again and again (every snapshot, every re-raise); rewriting an
    * unchanged row rewrites every index entry of it (servers: three), which was the largest part of
    * an ingest's inventory cost. So: read the current `data` and state of these keys (one
-   * primary-key lookup each), upsert the rows that are new or differ in data or state, and for the
-   * unchanged ones only move `last_seen` forward (no indexed column is written).
+   * primary-key lookup each, none for a row this transaction already knows), upsert the rows that
+   * are new or differ in data or state, and for the unchanged ones only move `last_seen` forward
+   * (no indexed column is written; deferred to the end of the transaction, see begin()).
    * Every other column of these tables is derived from `data` and the state (present / status),
    * so equal data and state mean an equal row.
    */
-  async #upsertInventory(trx: AnyTrx, endpointId: string, table: string, keyColumn: string, stateColumn: 'present' | 'status', rows: Array<Record<string, unknown>>): Promise<void> {
+  async #upsertInventory(trx: AnyTrx, tx: TxState, endpointId: string, table: string, keyColumn: string, stateColumn: 'present' | 'status', rows: Array<Record<string, unknown>>): Promise<void> {
     if (rows.length === 0) return;
-    const current = new Map<unknown, { data: string; state: unknown; last_seen: string }>();
-    for (const chunk of chunkRows(rows, 1)) {
-      const keys = chunk.map((r) => r[keyColumn]);
-      const found = await this.shapes.run<{ k: unknown; data: string; state: unknown; last_seen: string }>(trx, `current:${table}:${keys.length}`, [endpointId, ...keys], () =>
+    const current = new Map<unknown, KnownRow>();
+    const unknown: unknown[] = [];
+    for (const r of rows) {
+      const k = r[keyColumn];
+      const known = tx.known.get(rowKey(table, endpointId, k));
+      if (known) current.set(k, known);
+      else unknown.push(k);
+    }
+    for (const keys of chunkRows(unknown, 1)) {
+      const found = await this.shapes.run<{ k: unknown } & KnownRow>(trx, `current:${table}:${keys.length}`, [endpointId, ...keys], () =>
         trx
           .selectFrom(table)
           .select([`${keyColumn} as k`, 'data', `${stateColumn} as state`, 'last_seen'])
           .where('endpoint_id', '=', endpointId)
           .where(keyColumn, 'in', keys),
       );
-      for (const f of found) current.set(f.k, f);
+      for (const f of found) {
+        // A touch still pending for this row (the transaction forgot it at a reset) moved it further.
+        const pending = tx.touches.get(rowKey(table, endpointId, f.k));
+        const row = { data: f.data, state: f.state, last_seen: pending && pending.seen > f.last_seen ? pending.seen : f.last_seen };
+        current.set(f.k, row);
+        tx.known.set(rowKey(table, endpointId, f.k), row);
+      }
     }
     const changed: Array<Record<string, unknown>> = [];
-    const touch = new Map<string, unknown[]>();
     for (const r of rows) {
-      const cur = current.get(r[keyColumn]);
+      const k = r[keyColumn];
+      const id = rowKey(table, endpointId, k);
+      const cur = current.get(k);
       if (!cur || cur.data !== r.data || String(cur.state) !== String(r[stateColumn])) {
         changed.push(r);
+        // Written whole below: its last_seen is the row's, no touch of it is due any more.
+        tx.touches.delete(id);
+        tx.known.set(id, { data: r.data as string, state: r[stateColumn], last_seen: r.last_seen as string });
         continue;
       }
       const seen = r.last_seen as string;
       if (cur.last_seen >= seen) continue;
-      const keys = touch.get(seen) ?? [];
-      keys.push(r[keyColumn]);
-      touch.set(seen, keys);
+      cur.last_seen = seen;
+      tx.touches.set(id, { table, keyColumn, endpointId, key: k, seen });
     }
     await upsertRows(this.shapes, trx, table, ['endpoint_id', keyColumn], changed);
-    for (const [seen, keys] of touch) {
-      for (const chunk of chunkRows(keys, 1)) {
-        await this.shapes.run(trx, `touch:${table}:${chunk.length}`, [seen, endpointId, ...chunk], () =>
-          trx.updateTable(table).set({ last_seen: seen }).where('endpoint_id', '=', endpointId).where(keyColumn, 'in', chunk),
-        );
-      }
-    }
   }
 }

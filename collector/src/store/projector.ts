@@ -368,6 +368,9 @@ export class Projector {
         return false;
       };
       const applied: number[] = [];
+      // Fast path: the rows' inventory reads and touches are shared across the transaction
+      // (ProjectionWriter.begin); careful: each row on its own, inside its savepoint.
+      if (!careful) this.#writer.begin();
       // Log rows are read a few at a time (their bodies are the bulk), until the budget is spent;
       // a spent budget also stops before the next read (it decodes up to LOG_READ_CHUNK bodies).
       outer: for (let i = 0; i < ids.length; i += LOG_READ_CHUNK) {
@@ -406,6 +409,16 @@ export class Projector {
         // A pending row whose log row is gone (deleted by hand) is dropped as done.
         for (const id of chunk) if (!held.has(id)) applied.push(id);
       }
+      if (!careful) {
+        // The deferred touches are the rows' effects too: a refusal here is a refused row (careful
+        // mode then finds which).
+        try {
+          await this.#writer.finish(trx as AnyTrx);
+        } catch (e) {
+          if (this.#o.isUnavailable?.(e)) throw e;
+          throw new RefusedRow(e);
+        }
+      }
       const next = fetched[applied.length];
       this.#oldestPendingMs = next ? Date.parse(next.received_at) : null;
       await trx
@@ -415,6 +428,7 @@ export class Projector {
         .execute();
       return applied.length;
     }).catch((e: unknown) => {
+      this.#writer.discard();
       if (e instanceof RefusedRow && !careful) return null;
       throw e;
     });
