@@ -57,16 +57,26 @@ interface Touch {
   seen: string;
 }
 
+/** Per table, per endpoint, per row key (nested maps: no composite key string built per row). */
+type ByRow<T> = Map<string, Map<string, Map<unknown, T>>>;
+
 /**
  * What one projection transaction has learnt of inventory rows: each row it read or wrote, as it
  * is in the transaction (pending touches included), and the last_seen moves not written yet.
  */
 interface TxState {
-  known: Map<string, KnownRow>;
-  touches: Map<string, Touch>;
+  known: ByRow<KnownRow>;
+  touches: ByRow<Touch>;
 }
 
-const rowKey = (table: string, endpointId: string, key: unknown): string => `${table}\u0000${endpointId}\u0000${String(key)}`;
+/** The rows of `table` and `endpointId` in `by` (made when missing). */
+function rowsOf<T>(by: ByRow<T>, table: string, endpointId: string): Map<unknown, T> {
+  let endpoints = by.get(table);
+  if (!endpoints) by.set(table, (endpoints = new Map()));
+  let rows = endpoints.get(endpointId);
+  if (!rows) endpoints.set(endpointId, (rows = new Map()));
+  return rows;
+}
 
 export class ProjectionWriter {
   #tx: TxState | null = null;
@@ -107,16 +117,21 @@ export class ProjectionWriter {
 
   /** Writes the touches `which` selects, grouped into one UPDATE per table, endpoint and time. */
   async #flushTouches(trx: AnyTrx, tx: TxState, which: (t: Touch) => boolean): Promise<void> {
-    const groups = new Map<string, { t: Touch; keys: unknown[] }>();
-    for (const [k, t] of tx.touches) {
-      if (!which(t)) continue;
-      tx.touches.delete(k);
-      const g = `${t.table}\u0000${t.endpointId}\u0000${t.seen}`;
-      const group = groups.get(g);
-      if (group) group.keys.push(t.key);
-      else groups.set(g, { t, keys: [t.key] });
+    const groups: Array<{ t: Touch; keys: unknown[] }> = [];
+    for (const endpoints of tx.touches.values()) {
+      for (const rows of endpoints.values()) {
+        const bySeen = new Map<string, { t: Touch; keys: unknown[] }>();
+        for (const [k, t] of rows) {
+          if (!which(t)) continue;
+          rows.delete(k);
+          const group = bySeen.get(t.seen);
+          if (group) group.keys.push(t.key);
+          else bySeen.set(t.seen, { t, keys: [t.key] });
+        }
+        groups.push(...bySeen.values());
+      }
     }
-    for (const { t, keys } of groups.values()) {
+    for (const { t, keys } of groups) {
       for (const chunk of chunkRows(keys, 1)) {
         await this.shapes.run(trx, `touch:${t.table}:${chunk.length}`, [t.seen, t.endpointId, ...chunk], () =>
           trx.updateTable(t.table).set({ last_seen: t.seen }).where('endpoint_id', '=', t.endpointId).where(t.keyColumn, 'in', chunk),
@@ -164,7 +179,7 @@ export class ProjectionWriter {
     // what the transaction knows of findings is forgotten.
     if (fresh.some((e) => e.type.startsWith('tool.') || e.type.startsWith('mcp-listener.'))) {
       await this.#flushTouches(trx, tx, (t) => t.table === 'findings');
-      for (const k of tx.known.keys()) if (k.startsWith('findings\u0000')) tx.known.delete(k);
+      tx.known.delete('findings');
     }
     await projectToolEvents(trx, entry, fresh);
     // Tool calls (tool-calls/tool-call-findings.ts, issue 13): the endpoint is marked for its analytics findings.
@@ -254,7 +269,7 @@ export class ProjectionWriter {
     if (d.reset && at) {
       // The reset changes the state of this endpoint's rows: what the transaction knows of them is
       // forgotten (its pending touches stay: a reset writes no last_seen, so their order does not matter).
-      for (const [k] of tx.known) if (k.split('\u0000', 2)[1] === endpointId) tx.known.delete(k);
+      for (const endpoints of tx.known.values()) endpoints.delete(endpointId);
       for (const table of PRESENCE_TABLES) {
         await trx.updateTable(table as PresenceTable).set({ present: 0, removed_at: at }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       }
@@ -300,12 +315,14 @@ export class ProjectionWriter {
    */
   async #upsertInventory(trx: AnyTrx, tx: TxState, endpointId: string, table: string, keyColumn: string, stateColumn: 'present' | 'status', rows: Array<Record<string, unknown>>): Promise<void> {
     if (rows.length === 0) return;
+    const known = rowsOf(tx.known, table, endpointId);
+    const touches = rowsOf(tx.touches, table, endpointId);
     const current = new Map<unknown, KnownRow>();
     const unknown: unknown[] = [];
     for (const r of rows) {
       const k = r[keyColumn];
-      const known = tx.known.get(rowKey(table, endpointId, k));
-      if (known) current.set(k, known);
+      const row = known.get(k);
+      if (row) current.set(k, row);
       else unknown.push(k);
     }
     for (const keys of chunkRows(unknown, 1)) {
@@ -318,28 +335,27 @@ export class ProjectionWriter {
       );
       for (const f of found) {
         // A touch still pending for this row (the transaction forgot it at a reset) moved it further.
-        const pending = tx.touches.get(rowKey(table, endpointId, f.k));
+        const pending = touches.get(f.k);
         const row = { data: f.data, state: f.state, last_seen: pending && pending.seen > f.last_seen ? pending.seen : f.last_seen };
         current.set(f.k, row);
-        tx.known.set(rowKey(table, endpointId, f.k), row);
+        known.set(f.k, row);
       }
     }
     const changed: Array<Record<string, unknown>> = [];
     for (const r of rows) {
       const k = r[keyColumn];
-      const id = rowKey(table, endpointId, k);
       const cur = current.get(k);
       if (!cur || cur.data !== r.data || String(cur.state) !== String(r[stateColumn])) {
         changed.push(r);
         // Written whole below: its last_seen is the row's, no touch of it is due any more.
-        tx.touches.delete(id);
-        tx.known.set(id, { data: r.data as string, state: r[stateColumn], last_seen: r.last_seen as string });
+        touches.delete(k);
+        known.set(k, { data: r.data as string, state: r[stateColumn], last_seen: r.last_seen as string });
         continue;
       }
       const seen = r.last_seen as string;
       if (cur.last_seen >= seen) continue;
       cur.last_seen = seen;
-      tx.touches.set(id, { table, keyColumn, endpointId, key: k, seen });
+      touches.set(k, { table, keyColumn, endpointId, key: k, seen });
     }
     await upsertRows(this.shapes, trx, table, ['endpoint_id', keyColumn], changed);
   }
