@@ -94,6 +94,9 @@ const RESULT_STATUS: Record<string, 'succeeded' | 'failed'> = {
   'command.failed': 'failed',
 };
 
+/** What recordResults resolves for a batch with nothing to record or contain. */
+const NOTHING_RECORDED: Promise<number> = Promise.resolve(0);
+
 export class Containment {
   readonly #store: ContainmentStore;
   readonly #opts: Required<Omit<ContainmentOptions, 'reportError' | 'autoContainment'>> & { reportError: (e: unknown) => void; autoContainment?: ContainmentOptions['autoContainment'] };
@@ -338,10 +341,28 @@ export class Containment {
   }
 
   /**
+   * Whether `recordResults` has anything to do for `events`: a command result naming a command, or
+   * (auto-containment on) a finding a rule would act on. Synchronous and store-free, so ingest
+   * skips the call (and its promise) for the common batch, which has neither.
+   */
+  wantsResults(events: ReadonlyArray<{ type: string; data: unknown }>): boolean {
+    for (const e of events) {
+      if (RESULT_STATUS[e.type] !== undefined && (e.data as { commandId?: string } | null)?.commandId) return true;
+    }
+    const auto = this.#opts.autoContainment;
+    return auto !== undefined && auto.rules.length > 0 && autoContainmentCandidates(auto.rules, events).length > 0;
+  }
+
+  /**
    * Records the results among `events` (server.quarantined / server.restored / command.failed) of
    * `endpointId`. Events of other types are skipped; a result for an unknown command is ignored.
+   * A batch with nothing to record or contain (wantsResults false) resolves 0 with no store work.
    */
-  async recordResults(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<number> {
+  recordResults(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<number> {
+    return this.wantsResults(events) ? this.#recordResults(endpointId, events) : NOTHING_RECORDED;
+  }
+
+  async #recordResults(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<number> {
     let recorded = 0;
     for (const e of events) {
       const status = RESULT_STATUS[e.type];

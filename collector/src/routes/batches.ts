@@ -174,7 +174,8 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
         metrics.eventsAccepted.inc({}, batch.events.length);
         if (result.gap) metrics.chainBreaks.inc({ kind: 'gap' });
         if (result.chainBroken) metrics.chainBreaks.inc({ kind: 'chain' });
-        await containmentHook?.recordResults(endpointId, batch.events).catch((e) => req.log.warn({ err: e }, 'containment: results not recorded'));
+        // Most batches carry no command result and no finding to contain: no call, no promise.
+        if (containmentHook?.wantsResults(batch.events)) await containmentHook.recordResults(endpointId, batch.events).catch((e) => req.log.warn({ err: e }, 'containment: results not recorded'));
         return reply.send(await ack(result.acked, endpointId));
       case 'duplicate':
         metrics.batchesDuplicate.inc();
