@@ -15,6 +15,7 @@
  * The resources part runs once per count in BENCH_RUN_MCP (default "1,10"): that many listening MCP
  * servers next to 10 non-MCP listeners, hooks on (RigOptions). BENCH_RUN_PARTS=resources|latency runs one part; BENCH_AGENT_NODE_ARGS starts the agent as
  * `node <those args> agent/bin/mcpwatch-agent.js` (e.g. --cpu-prof to see where its time goes);
+ * BENCH_AGENT_NODE runs it with another Node binary (the 22.x of the single executable);
  * BENCH_AGENT_DIR runs another build of the agent (a copy of agent/ with its dist) as the measured one. Linux only (reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -123,7 +124,10 @@ async function startRunRig(opts: RigOptions = { listeners: null }): Promise<RunR
   await waitForOutput(enroll, 'enrolled with', 60_000);
   // NODE_OPTIONS as the service definitions set it: one process (no relaunch), the one measured.
   const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS?.split(/\s+/).filter(Boolean);
-  const agent = spawn(nodeArgs ? process.execPath : RUN_EXEC, [...(nodeArgs ? [...nodeArgs, RUN_BIN] : []), 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+  // BENCH_AGENT_NODE: another Node binary for the measured agent (e.g. the 22.x its single executable is made from).
+  const agentNode = process.env.BENCH_AGENT_NODE;
+  const direct = nodeArgs !== undefined || agentNode !== undefined;
+  const agent = spawn(direct ? (agentNode ?? process.execPath) : RUN_EXEC, [...(direct ? [...(nodeArgs ?? ['--max-semi-space-size=2']), RUN_BIN] : []), 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim(), ...(opts.listeners ? { MCPWATCH_HOOKS: 'audit' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -175,7 +179,7 @@ export async function benchRunResources(seconds = envInt('BENCH_SECONDS', 120), 
     const mem = memoryBreakdown(rig.agent.pid as number);
     const shipped = await eventTypesSince(rig.url, steadyFrom.at);
     const cond = opts.listeners ? `${rig.listeners.mcp} MCP + ${rig.listeners.other} non-MCP listeners, hooks audit` : 'no listeners started, hooks off';
-    const note = `${process.env.BENCH_AGENT_DIR ? `agent from ${process.env.BENCH_AGENT_DIR}; ` : ''}${w.elapsedS.toFixed(0)} s window from ${settle} s after start, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s), ${cond}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
+    const note = `${process.env.BENCH_AGENT_DIR ? `agent from ${process.env.BENCH_AGENT_DIR}; ` : ''}${process.env.BENCH_AGENT_NODE ? `node ${process.env.BENCH_AGENT_NODE}; ` : ''}${w.elapsedS.toFixed(0)} s window from ${settle} s after start, ${w.processes} processes, default intervals (poll 5 s, heartbeat 60 s), ${cond}; load ${readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')}`;
     const tag = opts.listeners ? ` [${rig.listeners.mcp} MCP]` : '';
     return [
       { what: `run CPU, start-up (agent process)${tag}`, value: startup.subjectCpu.self, note: `5 to ${settle} s after start (first probes of ${listening} listening sockets, JIT warm-up, post-start GCs); idle node ${startup.idleCpu}` },
