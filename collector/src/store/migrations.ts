@@ -13,6 +13,7 @@ import { toolCallFindingsMigration } from '../tool-calls/tool-call-findings-migr
 import { findingsOrderMigration } from './findings-order-migration.js';
 import { inventoryFillfactorMigration } from './inventory-fillfactor-migration.js';
 import { fleetQueryIndexesMigration } from './fleet-query-indexes-migration.js';
+import { batchLogIndexesMigration } from './batch-log-indexes-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -353,6 +354,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0014_findings_by_severity': findingsOrderMigration(),
     '0015_inventory_fillfactor': inventoryFillfactorMigration(engine),
     '0016_fleet_query_indexes': fleetQueryIndexesMigration(engine),
+    '0017_batch_log_indexes': batchLogIndexesMigration(),
   };
 }
 
