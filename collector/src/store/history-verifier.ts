@@ -50,6 +50,11 @@ export async function verifyHistory(db: Kysely<Database>, opts: VerifyHistoryOpt
   let agent: { id: string; row: Pick<Database['agents'], 'public_key_pem' | 'cert_fingerprint'> | undefined } | undefined;
   let prev: { agentId: string; seq: number; bodyHash: string } | undefined;
   let after: { agentId: string; seq: number } | undefined;
+  // One endpoint: its rows come from the agents enrolled for it (the route files a batch under its
+  // agent's endpoint), so the walk is a range of the (agent_id, seq) key per such agent, not a pass
+  // over the whole log (no index leads with endpoint_id).
+  const agentIds = opts.endpointId === undefined ? null : (await db.selectFrom('agents').select('agent_id').where('endpoint_id', '=', opts.endpointId).execute()).map((a) => a.agent_id);
+  if (agentIds !== null && agentIds.length === 0) return { checked: 0, problems, truncated };
   for (;;) {
     let q = db
       .selectFrom('batch_log')
@@ -57,7 +62,7 @@ export async function verifyHistory(db: Kysely<Database>, opts: VerifyHistoryOpt
       .orderBy('agent_id')
       .orderBy('seq')
       .limit(PAGE_ROWS);
-    if (opts.endpointId !== undefined) q = q.where('endpoint_id', '=', opts.endpointId);
+    if (opts.endpointId !== undefined) q = q.where('agent_id', 'in', agentIds!).where('endpoint_id', '=', opts.endpointId);
     if (opts.since !== undefined) q = q.where('received_at', '>=', opts.since);
     if (after) {
       const a = after;

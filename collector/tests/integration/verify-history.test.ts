@@ -20,8 +20,8 @@ describe.each(await engineCases())('verify-history (%s)', (engine) => {
   afterEach(async () => t.cleanup());
 
   /** An enrolled agent with a real key whose batches carry real signatures over the gzip bytes. */
-  async function signingAgent(name: string) {
-    const outcome = await t.store.enrollAgent(enrollInput(hostInfo({ hostname: name }), { publicKeyPem }));
+  async function signingAgent(name: string, hardwareUuid?: string) {
+    const outcome = await t.store.enrollAgent(enrollInput(hostInfo({ hostname: name, ...(hardwareUuid ? { hardwareUuid } : {}) }), { publicKeyPem }));
     const agent = (await t.store.getAgent(outcome.agentId))!;
     const sender = new BatchSender(t.store, agent);
     const send = async (over: Parameters<BatchSender['input']>[1] = {}) => {
@@ -62,5 +62,20 @@ describe.each(await engineCases())('verify-history (%s)', (engine) => {
     expect(onlyBeta.checked).toBe(2);
     expect(onlyBeta.problems.map((p) => p.problem)).toEqual(['chain']);
     expect(await t.store.verifyHistory({ since: new Date(Date.now() + 60_000).toISOString() })).toEqual({ checked: 0, problems: [], truncated: false });
+  });
+
+  test('--endpoint checks every agent enrolled for that endpoint (a re-enrolled machine), none of another, and nothing for an unknown one', async () => {
+    const first = await signingAgent('gamma', 'hw-gamma');
+    await first.send();
+    await first.send();
+    const again = await signingAgent('gamma', 'hw-gamma'); // the same machine enrolls again: a new agent, the same endpoint
+    expect(again.agent.endpointId).toBe(first.agent.endpointId);
+    expect(again.agent.agentId).not.toBe(first.agent.agentId);
+    await again.send();
+    const other = await signingAgent('delta');
+    await other.send();
+    expect(await t.store.verifyHistory({ endpointId: first.agent.endpointId })).toEqual({ checked: 3, problems: [], truncated: false });
+    expect(await t.store.verifyHistory({ endpointId: other.agent.endpointId })).toEqual({ checked: 1, problems: [], truncated: false });
+    expect(await t.store.verifyHistory({ endpointId: 'ep-nobody' })).toEqual({ checked: 0, problems: [], truncated: false });
   });
 });
