@@ -294,7 +294,7 @@ const fileKey = (client: string, path: string): string => `${client}\0${path}`;
 
 function stillAFile(path: string): boolean {
   try {
-    return statSync(path).isFile();
+    return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
     return false;
   }

@@ -72,7 +72,7 @@ function stateFiles(userDir: string): string[] {
 
 function isFile(p: string): boolean {
   try {
-    return statSync(p).isFile();
+    return statSync(p, { throwIfNoEntry: false })?.isFile() ?? false;
   } catch {
     return false;
   }
