@@ -134,4 +134,24 @@ describe.each(await engineCases())('projector yields to ingest (%s)', (engine) =
     expect(projector.projectedBatches).toBe(100);
     expect(projector.projectedTransactions).toBe(engine === 'sqlite' ? 1 : 2);
   });
+
+  test('an append shortly before (a kick): the transaction is not extended (steady ingest)', async () => {
+    const { agent, sender } = await enrolled(t.store);
+    for (let i = 0; i < 3; i++) await sender.send([event('server.added', agent.endpointId, serverEntry(`k${i}`))], {}, { project: false });
+    projector = new Projector({
+      engine,
+      db: t.store.db,
+      shapes: new InsertShapes(),
+      ...(engine === 'postgres' ? { ownership: new PartitionOwnership(t.store.db, t.options.pgSchema!, PG_PARTITIONS) } : {}),
+      isIngestHot: () => false,
+      transactionBudgetMs: 0,
+      extendWhileQuietMs: 3_600_000,
+      quietTurnMs: Infinity,
+      extendAfterQuietMs: 3_600_000,
+    });
+    projector.kick();
+    await projector.drain();
+    expect(projector.projectedBatches).toBe(3);
+    expect(projector.projectedTransactions).toBe(3);
+  });
 });
