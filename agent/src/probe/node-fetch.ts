@@ -17,13 +17,15 @@
  *   share one or two connections, and none outlives the probe); without one, one per request.
  * - Rejects with the signal's reason when aborted before the answer's head arrived (fetch's
  *   behaviour), else with TypeError('fetch failed', { cause }) for a network error. An abort after
- *   that errors the body stream. Cancelling the body (or the signal) destroys the connection.
+ *   that errors the body stream. Cancelling the body destroys the connection unless the answer had
+ *   already arrived whole (then the connection goes back to the caller's keep-alive agent: the
+ *   SDK cancels every 202's empty body, and the probe's next request reuses that connection);
+ *   an abort of the signal always destroys it.
  * - 204 / 205 / 304 (and HEAD) answers have a null body, like fetch; a status the Response class
  *   refuses (outside 200..599) is a network error.
  */
 import { request as httpRequest, type Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Readable } from 'node:stream';
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -55,6 +57,53 @@ function responseHeaders(res: IncomingMessage): Headers {
     }
   }
   return h;
+}
+
+/** Queued chunks of a body before the node response is paused (until the reader pulls). */
+const BODY_CHUNKS_QUEUED = 16;
+
+/**
+ * The node response as a web stream (what Readable.toWeb gives, less its machinery): chunks in
+ * order, paused while the reader lags, an error or a connection lost before the end errors it.
+ * A cancel drains an answer that is already complete (its connection stays reusable) and destroys
+ * one still arriving.
+ */
+function bodyStream(res: IncomingMessage): ReadableStream<Uint8Array> {
+  let ended = false;
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        const fail = (e: unknown): void => {
+          if (ended) return;
+          ended = true;
+          controller.error(e);
+        };
+        res.on('data', (chunk: Buffer) => {
+          if (ended) return;
+          controller.enqueue(chunk);
+          if ((controller.desiredSize ?? 0) <= 0) res.pause();
+        });
+        res.once('end', () => {
+          if (ended) return;
+          ended = true;
+          controller.close();
+        });
+        res.once('error', fail);
+        res.once('close', () => {
+          if (!res.complete) fail(new TypeError('terminated: the connection closed before the body ended'));
+        });
+      },
+      pull() {
+        res.resume();
+      },
+      cancel() {
+        ended = true;
+        if (res.complete) res.resume();
+        else res.destroy();
+      },
+    },
+    new CountQueuingStrategy({ highWaterMark: BODY_CHUNKS_QUEUED }),
+  );
 }
 
 function abortReason(signal: AbortSignal): unknown {
@@ -116,9 +165,9 @@ export function nodeFetch(input: string | URL, init: RequestInit = {}, agent?: A
           res.resume();
           response = new Response(null, { status, statusText: res.statusMessage ?? '', headers });
         } else {
-          // The body stream ends the connection when it is done, cancelled, or the signal aborts.
+          // The body stream ends the connection when it is done (kept), cancelled early, or the signal aborts.
           res.once('close', release);
-          response = new Response(Readable.toWeb(res) as ReadableStream<Uint8Array>, { status, statusText: res.statusMessage ?? '', headers });
+          response = new Response(bodyStream(res), { status, statusText: res.statusMessage ?? '', headers });
         }
       } catch (e) {
         settled = true;

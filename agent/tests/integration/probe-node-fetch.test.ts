@@ -120,3 +120,74 @@ test('requests through one keep-alive agent share a connection; without an agent
   for (let i = 0; i < 2; i++) await (await nodeFetch(`${s.url}/mcp`, { method: 'POST', body: '{}' })).text();
   expect(connections).toBe(3);
 });
+
+test('cancelling a body that arrived whole (the SDK does so with every 202) keeps the keep-alive connection; one still arriving is closed', async () => {
+  let connections = 0;
+  let closedEarly!: () => void;
+  const early = new Promise<void>((r) => (closedEarly = r));
+  const s = await serve((req, res) => {
+    if (req.url === '/partial') {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100000' });
+      res.write('{"part":');
+      req.socket.once('close', () => closedEarly());
+      return;
+    }
+    res.writeHead(req.url === '/202' ? 202 : 200, { 'content-type': 'application/json' }).end(req.url === '/202' ? '' : '{}');
+  });
+  (servers.at(-1) as Server).on('connection', () => connections++);
+  const agent = new Agent({ keepAlive: true, maxSockets: 4 });
+  const accepted = await nodeFetch(`${s.url}/202`, { method: 'POST', body: '{}' }, agent);
+  expect(accepted.status).toBe(202);
+  await accepted.body?.cancel();
+  expect(await (await nodeFetch(`${s.url}/mcp`, { method: 'POST', body: '{}' }, agent)).json()).toEqual({});
+  expect(connections).toBe(1);
+  const partial = await nodeFetch(`${s.url}/partial`, { method: 'POST', body: '{}' }, agent);
+  await partial.body!.cancel();
+  await early;
+  agent.destroy();
+});
+
+test('a body larger than the queued chunks is read whole, in order (the node response paused and resumed)', async () => {
+  const big = Buffer.alloc(4 * 1024 * 1024);
+  for (let i = 0; i < big.length; i++) big[i] = i % 251;
+  const s = await serve((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    let off = 0;
+    const more = (): void => {
+      while (off < big.length) {
+        const ok = res.write(big.subarray(off, off + 1024));
+        off += 1024;
+        if (!ok) return void res.once('drain', more);
+      }
+      res.end();
+    };
+    more();
+  });
+  const res = await nodeFetch(`${s.url}/big`);
+  const reader = res.body!.getReader();
+  await new Promise((r) => setTimeout(r, 50)); // the reader lags: the node response must pause, not drop
+  const got: Buffer[] = [];
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    got.push(Buffer.from(value));
+  }
+  expect(Buffer.concat(got).equals(big)).toBe(true);
+});
+
+test('an abort while the body streams errors the body and closes the connection', async () => {
+  let closed!: () => void;
+  const gone = new Promise<void>((r) => (closed = r));
+  const s = await serve((req, res) => {
+    res.writeHead(200, { 'content-type': 'text/event-stream' });
+    res.write('data: 1\n\n');
+    req.socket.once('close', () => closed());
+  });
+  const ctl = new AbortController();
+  const res = await nodeFetch(`${s.url}/sse`, { signal: ctl.signal });
+  const reader = res.body!.getReader();
+  expect(Buffer.from((await reader.read()).value!).toString()).toBe('data: 1\n\n');
+  ctl.abort(new Error('deadline'));
+  await expect(reader.read()).rejects.toBeDefined();
+  await gone;
+});
