@@ -12,6 +12,7 @@
  *   probeRemote); a refused target is an MCPW_ERR_PROBE_TARGET outcome, not a request.
  * - Bounded in time: each request has `requestTimeoutMs` (default 1500 ms), the whole probe
  *   `deadlineMs` (default 4000 ms); a listener that accepts and never answers costs at most that.
+ *   These timers are cleared when the probe returns (ProbeTimers), so none fires afterwards.
  * - Bounded in size: at most `maxPages` pages per list and `maxItems` items per list
  *   (`truncated` says when a bound cut the list).
  * - Ends the session it opened (Streamable HTTP DELETE) so repeated probes leave nothing behind.
@@ -110,6 +111,32 @@ export const PROBE_DEFAULTS = {
   maxItems: 500,
   paths: ['/mcp', '/', '/sse'] as readonly string[],
 } as const;
+
+/**
+ * Timeout signals whose timers are cleared when the probe is done. AbortSignal.timeout's cannot
+ * be: each of a probe's (the deadline, one per request) fired seconds after the probe had
+ * returned, creating its TimeoutError and dispatching an abort to every signal combined with it,
+ * for nothing: CPU of the agent's steady state at every re-probe. A signal aborts with the same
+ * reason as AbortSignal.timeout's and its timer does not keep the process alive either.
+ */
+export class ProbeTimers {
+  private readonly timers: ReturnType<typeof setTimeout>[] = [];
+
+  /** A signal that aborts with a TimeoutError after `ms`, unless clear() comes first. */
+  signal(ms: number): AbortSignal {
+    const ctl = new AbortController();
+    const timer = setTimeout(() => ctl.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError')), ms);
+    timer.unref();
+    this.timers.push(timer);
+    return ctl.signal;
+  }
+
+  /** Cancel every timer this made: their signals never abort. */
+  clear(): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.length = 0;
+  }
+}
 
 /** A path served over legacy SSE (GET stream + POST endpoint) rather than Streamable HTTP. */
 const SSE_PATH = /\/sse\/?$/;
@@ -234,7 +261,7 @@ export function preflight(url: URL, sse: boolean, requestTimeoutMs: number, dead
  * SDK's documented no-stream case) and never sent: one connection, one request and its abort less
  * per probe. A GET that resumes a stream (Last-Event-ID) still goes out.
  */
-function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }, agent: HttpAgent, streamable: boolean) {
+function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }, agent: HttpAgent, streamable: boolean, timers: ProbeTimers) {
   return async (input: string | URL, init?: RequestInit): Promise<Response> => {
     const headers = new Headers(init?.headers);
     if (streamable && (init?.method ?? 'GET').toUpperCase() === 'GET' && !headers.has('last-event-id')) {
@@ -244,7 +271,7 @@ function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses:
     url.username = '';
     url.password = '';
     for (const h of CREDENTIAL_HEADERS) headers.delete(h);
-    const signals = [deadline, AbortSignal.timeout(requestTimeoutMs)];
+    const signals = [deadline, timers.signal(requestTimeoutMs)];
     if (init?.signal) signals.push(init.signal);
     // A long-lived SSE stream (GET) may outlive one request timeout: it is bounded by the deadline only.
     const isStream = (init?.method ?? 'GET').toUpperCase() === 'GET';
@@ -306,7 +333,9 @@ async function probePath(
   const timedOut = { value: false };
   // One keep-alive agent per probed path: its requests share connections; destroyed when done.
   const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
-  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent, transportKind === 'streamable-http');
+  // The per-request timeouts: cleared once the path is done (its connections are closed then too).
+  const timers = new ProbeTimers();
+  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent, transportKind === 'streamable-http', timers);
   const { Client, SSEClientTransport, StreamableHTTPClientTransport } = await loadSdk();
   const transport: Transport =
     transportKind === 'sse'
@@ -370,6 +399,7 @@ async function probePath(
     }
     await client.close().catch(() => undefined);
     agent.destroy();
+    timers.clear();
   }
 }
 
@@ -390,7 +420,8 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
   const base = `${target.scheme ?? 'http'}://${hostForUrl(target.host)}:${target.port}/`;
   const hinted = target.pathHint ? [target.pathHint] : [];
   const paths = [...new Set([...hinted, ...(options.paths ?? PROBE_DEFAULTS.paths)])];
-  let deadline = AbortSignal.timeout(opts.deadlineMs);
+  const deadlines = new ProbeTimers();
+  let deadline = deadlines.signal(opts.deadlineMs);
   let last: ProbeOutcome = { kind: 'not-mcp', reason: 'no-path' };
   try {
     for (const path of paths) {
@@ -407,7 +438,7 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
       if (!sdkLoaded) {
         // Importing the SDK is this agent's cost, not the listener's: the deadline starts after it.
         await loadSdk();
-        deadline = AbortSignal.timeout(opts.deadlineMs);
+        deadline = deadlines.signal(opts.deadlineMs);
       }
       last = await probePath(base, path, opts, deadline, target.lists ?? 'all');
       if (last.kind !== 'not-mcp') return last;
@@ -417,5 +448,7 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
     return last;
   } catch (e) {
     return { kind: 'not-mcp', reason: e instanceof Error ? e.name : 'error' };
+  } finally {
+    deadlines.clear();
   }
 }
