@@ -94,9 +94,6 @@ const RESULT_STATUS: Record<string, 'succeeded' | 'failed'> = {
   'command.failed': 'failed',
 };
 
-/** What recordResults resolves for a batch with nothing to record or contain. */
-const NOTHING_RECORDED: Promise<number> = Promise.resolve(0);
-
 export class Containment {
   readonly #store: ContainmentStore;
   readonly #opts: Required<Omit<ContainmentOptions, 'reportError' | 'autoContainment'>> & { reportError: (e: unknown) => void; autoContainment?: ContainmentOptions['autoContainment'] };
@@ -343,7 +340,8 @@ export class Containment {
   /**
    * Whether `recordResults` has anything to do for `events`: a command result naming a command, or
    * (auto-containment on) a finding a rule would act on. Synchronous and store-free, so ingest
-   * skips the call (and its promise) for the common batch, which has neither.
+   * skips the call (and its promise) for the common batch, which has neither: the one guard, at the
+   * call site (recordResults itself does no store work for such a batch either, only costs more).
    */
   wantsResults(events: ReadonlyArray<{ type: string; data: unknown }>): boolean {
     for (const e of events) {
@@ -356,13 +354,9 @@ export class Containment {
   /**
    * Records the results among `events` (server.quarantined / server.restored / command.failed) of
    * `endpointId`. Events of other types are skipped; a result for an unknown command is ignored.
-   * A batch with nothing to record or contain (wantsResults false) resolves 0 with no store work.
+   * Ingest calls it only when wantsResults says there is something to do.
    */
-  recordResults(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<number> {
-    return this.wantsResults(events) ? this.#recordResults(endpointId, events) : NOTHING_RECORDED;
-  }
-
-  async #recordResults(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<number> {
+  async recordResults(endpointId: string, events: ReadonlyArray<{ type: string; data: unknown }>): Promise<number> {
     let recorded = 0;
     for (const e of events) {
       const status = RESULT_STATUS[e.type];

@@ -320,10 +320,11 @@ export class BatchLog {
       if (ms < firstMs) firstMs = ms;
       if (ms > lastMs) lastMs = ms;
     }
-    if (firstIso !== null) firstMs = Math.min(firstMs, Date.parse(firstIso));
-    if (lastIso !== null) lastMs = Math.max(lastMs, Date.parse(lastIso));
-    const first = input.events.length === 0 ? null : firstIso !== null && Date.parse(firstIso) === firstMs ? firstIso : new Date(firstMs).toISOString();
-    const last = input.events.length === 0 ? null : lastIso !== null && Date.parse(lastIso) === lastMs ? lastIso : new Date(lastMs).toISOString();
+    // The earlier (later) of the canonical strings' extreme and the parsed ones' (ties keep the string).
+    const firstIsoMs = firstIso === null ? Infinity : Date.parse(firstIso);
+    const lastIsoMs = lastIso === null ? -Infinity : Date.parse(lastIso);
+    const first = input.events.length === 0 ? null : firstIsoMs <= firstMs ? firstIso : new Date(firstMs).toISOString();
+    const last = input.events.length === 0 ? null : lastIsoMs >= lastMs ? lastIso : new Date(lastMs).toISOString();
     const partition = partitionOf(endpointId, this.#o.partitions);
     const [row] = await shapes.insert<{ log_id: number | string }>(
       trx,
