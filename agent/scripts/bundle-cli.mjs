@@ -52,6 +52,9 @@ const sdkWithoutAjv = {
   },
 };
 
+/** Global `Headers` in bundled code → the prober's LiteHeaders: see sdk-web-lite-inject.mjs. */
+const WEB_LITE_INJECT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'sdk-web-lite-inject.mjs');
+
 /**
  * CommonJS dependencies bundled into ESM (ajv) call `require` for what they need; esbuild's shim
  * throws for any `require` it did not resolve, so each chunk gets a real one.
@@ -103,7 +106,7 @@ rmSync(OUT, { recursive: true, force: true });
 rmSync(HOOK_OUT, { recursive: true, force: true });
 try {
   const common = { bundle: true, format: 'esm', platform: 'node', target: 'node20', metafile: true, logLevel: 'error' };
-  const cli = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'cli.js')], splitting: true, outdir: OUT, plugins: [sdkWithoutAjv, externalPackages], banner: { js: REQUIRE_BANNER } });
+  const cli = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'cli.js')], splitting: true, outdir: OUT, inject: [WEB_LITE_INJECT], plugins: [sdkWithoutAjv, externalPackages], banner: { js: REQUIRE_BANNER } });
   const cliInputs = writeManifest(OUT, 'cli.js', cli.metafile);
   const hook = await build({ ...common, entryPoints: [path.join(AGENT, 'dist', 'hook-cli.js')], outdir: HOOK_OUT, plugins: [configTableOutside, externalPackages] });
   const hookInputs = writeManifest(HOOK_OUT, 'hook-cli.js', hook.metafile);

@@ -38,6 +38,7 @@ import type { JsonSchemaValidator, jsonSchemaValidator } from '@modelcontextprot
 import { AgentCodes } from '../errors.js';
 import { AGENT_VERSION } from '../runtime/agent-version.js';
 import { nodeFetch } from './node-fetch.js';
+import { LiteHeaders, LiteResponse, type LiteHeadersInit } from './web-lite.js';
 
 export type ProbeTransport = 'streamable-http' | 'sse';
 
@@ -262,10 +263,10 @@ export function preflight(url: URL, sse: boolean, requestTimeoutMs: number, dead
  * per probe. A GET that resumes a stream (Last-Event-ID) still goes out.
  */
 function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }, agent: HttpAgent, streamable: boolean, timers: ProbeTimers) {
-  return async (input: string | URL, init?: RequestInit): Promise<Response> => {
-    const headers = new Headers(init?.headers);
+  return async (input: string | URL, init?: RequestInit): Promise<LiteResponse> => {
+    const headers = new LiteHeaders(init?.headers as LiteHeadersInit | undefined);
     if (streamable && (init?.method ?? 'GET').toUpperCase() === 'GET' && !headers.has('last-event-id')) {
-      return new Response(null, { status: 405, statusText: 'not opened by the probe' });
+      return new LiteResponse(null, { status: 405, statusText: 'not opened by the probe' });
     }
     const url = new URL(String(input));
     url.username = '';
@@ -276,7 +277,7 @@ function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses:
     // A long-lived SSE stream (GET) may outlive one request timeout: it is bounded by the deadline only.
     const isStream = (init?.method ?? 'GET').toUpperCase() === 'GET';
     const signal = AbortSignal.any(isStream ? [deadline, ...(init?.signal ? [init.signal] : [])] : signals);
-    let res: Response;
+    let res: LiteResponse;
     try {
       // node:http underneath, never Node's built-in fetch (node-fetch.ts: -10 MB RSS); redirects never followed.
       res = await nodeFetch(url, { ...init, headers, redirect: 'manual', signal, credentials: 'omit' }, agent);
@@ -335,7 +336,8 @@ async function probePath(
   const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
   // The per-request timeouts: cleared once the path is done (its connections are closed then too).
   const timers = new ProbeTimers();
-  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent, transportKind === 'streamable-http', timers);
+  // The SDK types its fetch option with the DOM's Response; LiteResponse has every part its transports read (web-lite.ts).
+  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent, transportKind === 'streamable-http', timers) as unknown as typeof fetch;
   const { Client, SSEClientTransport, StreamableHTTPClientTransport } = await loadSdk();
   const transport: Transport =
     transportKind === 'sse'

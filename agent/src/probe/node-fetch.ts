@@ -6,7 +6,9 @@
  * node:http's parser is the native one already in the binary). The agent sends HTTP only from the
  * prober (the shipper uses node:http), so that cost was the prober's alone. The SDK client and its
  * transports stay exactly what speaks MCP: they accept a `fetch` option, and get this one, which
- * answers with a real WHATWG `Response` (its body a web stream over the node response).
+ * answers with a `LiteResponse` (web-lite.ts: the WHATWG Response's fields and body readers, its body
+ * a web stream over the node response). Node's own `Response` and `Headers` would load undici's
+ * bundle as well (web-lite.ts).
  *
  * Contract (only what the probe's guarded fetch and the SDK's transports use):
  * - `input` is an absolute http: or https: URL; `init` gives method, headers (any HeadersInit),
@@ -23,9 +25,15 @@
  *   an abort of the signal always destroys it.
  * - 204 / 205 / 304 (and HEAD) answers have a null body, like fetch; a status the Response class
  *   refuses (outside 200..599) is a network error.
+ * - Request headers may be any HeadersInit (a real `Headers` too); response headers are a
+ *   `LiteHeaders`, repeated ones joined as fetch joins them.
  */
 import { request as httpRequest, type Agent, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { LiteHeaders, LiteResponse, type LiteHeadersInit } from './web-lite.js';
+
+/** What nodeFetch takes: fetch's RequestInit, its headers any HeadersInit or a LiteHeaders. */
+export type NodeFetchInit = Omit<RequestInit, 'headers'> & { headers?: LiteHeadersInit | RequestInit['headers'] };
 
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
@@ -38,16 +46,16 @@ function bodyBytes(body: unknown): Buffer | null {
   throw new TypeError('node-fetch: unsupported request body type');
 }
 
-function headersOf(init: ConstructorParameters<typeof Headers>[0], body: Buffer | null): OutgoingHttpHeaders {
+function headersOf(init: NodeFetchInit['headers'], body: Buffer | null): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  if (init) new Headers(init).forEach((value, name) => (out[name] = value));
+  if (init) new LiteHeaders(init as LiteHeadersInit).forEach((value, name) => (out[name] = value));
   if (body && out['content-length'] === undefined) out['content-length'] = String(body.length);
   return out;
 }
 
 /** Headers of a node response, repeated ones kept (from rawHeaders). */
-function responseHeaders(res: IncomingMessage): Headers {
-  const h = new Headers();
+function responseHeaders(res: IncomingMessage): LiteHeaders {
+  const h = new LiteHeaders();
   const raw = res.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     try {
@@ -111,8 +119,8 @@ function abortReason(signal: AbortSignal): unknown {
 }
 
 /** fetch(input, init) over node:http / node:https; see the module comment. `agent` must suit the URL's scheme. */
-export function nodeFetch(input: string | URL, init: RequestInit = {}, agent?: Agent): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
+export function nodeFetch(input: string | URL, init: NodeFetchInit = {}, agent?: Agent): Promise<LiteResponse> {
+  return new Promise<LiteResponse>((resolve, reject) => {
     const signal = init.signal ?? undefined;
     if (signal?.aborted) return reject(abortReason(signal));
     let url: URL;
@@ -159,15 +167,15 @@ export function nodeFetch(input: string | URL, init: RequestInit = {}, agent?: A
       }
       const status = res.statusCode ?? 0;
       const headers = responseHeaders(res);
-      let response: Response;
+      let response: LiteResponse;
       try {
         if (NULL_BODY.has(status) || method === 'HEAD') {
           res.resume();
-          response = new Response(null, { status, statusText: res.statusMessage ?? '', headers });
+          response = new LiteResponse(null, { status, statusText: res.statusMessage ?? '', headers });
         } else {
           // The body stream ends the connection when it is done (kept), cancelled early, or the signal aborts.
           res.once('close', release);
-          response = new Response(bodyStream(res), { status, statusText: res.statusMessage ?? '', headers });
+          response = new LiteResponse(bodyStream(res), { status, statusText: res.statusMessage ?? '', headers });
         }
       } catch (e) {
         settled = true;

@@ -6,6 +6,7 @@
 import { Agent, createServer, type IncomingHttpHeaders, type RequestListener, type Server } from 'node:http';
 import { createServer as createTcpServer } from 'node:net';
 import { nodeFetch } from '../../src/probe/node-fetch.js';
+import { LiteResponse } from '../../src/probe/web-lite.js';
 
 const servers: { close: () => void }[] = [];
 afterAll(() => {
@@ -27,13 +28,13 @@ async function serve(handler: RequestListener): Promise<{ url: string; seen: { m
   return { url: `http://127.0.0.1:${port}`, seen };
 }
 
-test('a POST sends its method, headers and body, and the answer is a Response with status, headers and body', async () => {
+test('a POST sends its method, headers and body, and the answer is a LiteResponse with status, headers and body', async () => {
   const s = await serve((_req, res) => {
     res.setHeader('set-cookie', ['a=1', 'b=2']);
     res.writeHead(200, 'Fine', { 'content-type': 'application/json', 'mcp-session-id': 'sess-1' }).end('{"jsonrpc":"2.0","id":1,"result":{}}');
   });
   const res = await nodeFetch(`${s.url}/mcp?x=1`, { method: 'POST', headers: new Headers({ 'content-type': 'application/json', accept: 'application/json, text/event-stream' }), body: '{"jsonrpc":"2.0","id":1,"method":"ping"}' });
-  expect(res).toBeInstanceOf(Response);
+  expect(res).toBeInstanceOf(LiteResponse);
   expect(res.status).toBe(200);
   expect(res.ok).toBe(true);
   expect(res.statusText).toBe('Fine');

@@ -116,7 +116,7 @@ it('applies tool probing policy served by the collector without a restart (shipT
   }
 }, 90_000);
 
-it('the built agent (its bundle: the SDK client bundled, its Ajv provider left out) probes the server as a child process', async () => {
+it('the built agent (its bundle: the SDK client bundled, its Ajv provider and undici left out) probes the server as a child process', async () => {
   const collector = new FakeCollector(new Map([['ag_tool_bin', publicKey]]));
   await collector.listen();
   const stateDir = enrolledStateDir({ agentId: 'ag_tool_bin', endpointId: 'ep_tools_bin', server: collector.url, privateKey, settings: {}, prefix: 'mcpw-tool-bin-' });
@@ -126,7 +126,8 @@ it('the built agent (its bundle: the SDK client bundled, its Ajv provider left o
   fs.mkdirSync(path.join(home, '.cursor'), { recursive: true });
   fs.writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { facts: { url: `http://127.0.0.1:${srv.port}/mcp` } } }));
   let stderr = '';
-  const child = spawn(process.execPath, [AGENT_BIN, 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
+  // The preload reports at exit whether undici (Node's fetch, Headers, Response) was ever loaded.
+  const child = spawn(process.execPath, ['--import', path.join(path.dirname(AGENT_BIN), '../tests/support/report-loaded-modules.mjs'), AGENT_BIN, 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
     env: { ...process.env, HOME: home, MCPWATCH_BATCH_MAX_WAIT_MS: '20', MCPWATCH_LOW_PRIORITY: 'false', MCPWATCH_PROBE_OTHER_LISTENERS: 'false', MCPWATCH_PROBE_POLL_MS: '1000' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -141,5 +142,6 @@ it('the built agent (its bundle: the SDK client bundled, its Ajv provider left o
     await collector.close();
   }
   expect(stderr).not.toMatch(/Ajv is not bundled|jsonSchemaValidator/);
+  expect(stderr).toContain('mcpwatch-test: undici loaded: false');
 }, 90_000);
 
