@@ -218,7 +218,7 @@ async function runWorker(init: WorkerInit): Promise<void> {
   );
   transport.close();
   // Exit only once the message is out (process.exit right after send can drop it).
-  process.send!({ kind: 'stats', latencies, sentAt, accepted, failed, rejected }, () => process.exit(0));
+  process.send!({ kind: 'stats', latencies, sentAt, accepted, failed, rejected, outageSeen }, () => process.exit(0));
 }
 
 // ---------------------------------------------------------------- orchestrator
@@ -309,7 +309,25 @@ async function orchestrate(): Promise<void> {
     const count = Math.floor((endpoints * (w + 1)) / workers) - first;
     return fork(fileURLToPath(import.meta.url), ['--worker', JSON.stringify({ url, first, count, total: endpoints, compress, changesPerHour, durationS } satisfies WorkerInit)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   });
-  const waitAll = (kind: string) => Promise.all(kids.map((k) => new Promise<Record<string, unknown>>((r) => k.on('message', (m: Record<string, unknown>) => m.kind === kind && r(m)))));
+  // Every message is recorded from the fork on: a fast worker's next message (e.g. 'prepared') can
+  // arrive while the orchestrator still awaits a slower worker's previous one ('snapshotted'); a
+  // listener attached only then would miss it and the run would hang.
+  const inbox = kids.map((k) => {
+    const byKind = new Map<string, { promise: Promise<Record<string, unknown>>; resolve: (m: Record<string, unknown>) => void }>();
+    const slot = (kind: string) => {
+      let s = byKind.get(kind);
+      if (!s) {
+        let resolve!: (m: Record<string, unknown>) => void;
+        const promise = new Promise<Record<string, unknown>>((r) => (resolve = r));
+        s = { promise, resolve };
+        byKind.set(kind, s);
+      }
+      return s;
+    };
+    k.on('message', (m: Record<string, unknown>) => slot(m.kind as string).resolve(m));
+    return slot;
+  });
+  const waitAll = (kind: string) => Promise.all(inbox.map((slot) => slot(kind).promise));
   const t0 = Date.now();
   await waitAll('enrolled');
   const enrollS = (Date.now() - t0) / 1000;
@@ -329,7 +347,11 @@ async function orchestrate(): Promise<void> {
   for (const end = Date.now() + 1_800_000; Date.now() < end && (await lagBatchesNow()) !== 0; ) await sleep(500);
   const snapshotsProjectedS = (Date.now() - t0) / 1000 - enrollS - snapS;
   process.stderr.write(`  snapshot wave projected ${snapshotsProjectedS.toFixed(1)} s after the last was sent\n`);
-  const drained = kids.map((k) => new Promise<number>((r) => k.on('message', (m: { kind: string; at: number }) => m.kind === 'drained' && r(m.at))));
+  // A worker none of whose batches came due during the outage never backlogs, so never drains: its
+  // figures (outageSeen false) end its wait instead of the 300 s limit.
+  const drained = inbox.map((slot) =>
+    Promise.race([slot('drained').promise.then((m) => m.at as number), slot('stats').promise.then((m) => (m.outageSeen ? new Promise<never>(() => {}) : null))]),
+  );
   const stats = waitAll('stats');
 
   // The measured phase.
@@ -339,6 +361,8 @@ async function orchestrate(): Promise<void> {
   for (const k of kids) k.send('go');
   const lags: number[] = [];
   const queries: number[] = [];
+  /** The same latencies by query (the fleet's three questions), to tell which one misses a budget. */
+  const queriesByKind: Record<'serversByName' | 'findingsBySeverity' | 'endpointsOfServer', number[]> = { serversByName: [], findingsBySeverity: [], endpointsOfServer: [] };
   let restartAt = 0;
   let up = true;
   let cpuBeforeOutage = 0;
@@ -350,7 +374,10 @@ async function orchestrate(): Promise<void> {
         const r = await api({ method: 'GET', path: '/readyz', headers: {} }).catch(() => null);
         const p = (r?.json as { projection?: { lagSeconds: number } } | undefined)?.projection;
         if (p) lags.push(p.lagSeconds);
-        rssMax = Math.max(rssMax, rssBytes(collector.pid!) ?? 0);
+        const rss = rssBytes(collector.pid!) ?? 0;
+        rssMax = Math.max(rssMax, rss);
+        // Progress now and then (a 100,000-endpoint run is long): lag and RSS as sampled.
+        if (lags.length % 15 === 0 && p) process.stderr.write(`  phase +${((Date.now() - phase0) / 1000).toFixed(0)} s: projection lag ${p.lagSeconds.toFixed(2)} s, collector RSS ${(rss / 1048576).toFixed(0)} MiB\n`);
       }
       await sleep(1000);
     }
@@ -360,13 +387,21 @@ async function orchestrate(): Promise<void> {
       if (up) {
         const s = performance.now();
         const r = await api({ method: 'GET', path: i % 2 === 0 ? `/v1/servers?name=srv-${i % 200}&limit=10` : '/v1/findings?severity=high&limit=50', headers: auth }).catch(() => null);
-        if (r?.status === 200) queries.push(performance.now() - s);
+        if (r?.status === 200) {
+          const ms = performance.now() - s;
+          queries.push(ms);
+          queriesByKind[i % 2 === 0 ? 'serversByName' : 'findingsBySeverity'].push(ms);
+        }
         if (i % 2 === 0 && r?.status === 200) {
           const fp = (r.json as { items: Array<{ fingerprint: string }> }).items[0]?.fingerprint;
           if (fp) {
             const s2 = performance.now();
             const r2 = await api({ method: 'GET', path: `/v1/servers/${fp}/endpoints?limit=50`, headers: auth }).catch(() => null);
-            if (r2?.status === 200) queries.push(performance.now() - s2);
+            if (r2?.status === 200) {
+              const ms = performance.now() - s2;
+              queries.push(ms);
+              queriesByKind.endpointsOfServer.push(ms);
+            }
           }
         }
       }
@@ -387,14 +422,20 @@ async function orchestrate(): Promise<void> {
   restartAt = Date.now();
   up = true;
   await Promise.all([sampler, querier]);
-  const drainedAts = await Promise.race([Promise.all(drained), sleep(300_000).then(() => null)]);
+  process.stderr.write(`  measured phase over (${durationS} s); collector back ${((restartAt - outageStart) / 1000).toFixed(1)} s after the kill (${outageS} s down, then its startup)\n`);
+  const drainedAll = await Promise.race([Promise.all(drained), sleep(300_000).then(() => null)]);
+  const drainedAts = drainedAll && drainedAll.some((at) => at !== null) ? drainedAll.filter((at): at is number => at !== null) : null;
   // Workers finish their last sends first; on a loaded machine they run well behind the phase's end.
   const all = await Promise.race([stats, sleep(600_000).then(() => Promise.reject(new Error('workers did not report their figures within 600 s')))]);
+  const workersDoneAfterPhaseS = (Date.now() - phaseEnd) / 1000;
+  process.stderr.write(`  workers sent their last batches ${workersDoneAfterPhaseS.toFixed(1)} s after the phase's end\n`);
   // Projection catches up after the run (its lag is measured above; this is the tail).
   for (const end = Date.now() + 300_000; Date.now() < end; await sleep(500)) {
     const r = await api({ method: 'GET', path: '/readyz', headers: {} }).catch(() => null);
     if ((r?.json as { projection?: { lagBatches: number } } | undefined)?.projection?.lagBatches === 0) break;
   }
+  const projectionTailS = (Date.now() - phaseEnd) / 1000 - workersDoneAfterPhaseS;
+  process.stderr.write(`  projection caught up ${projectionTailS.toFixed(1)} s after that\n`);
   const cpuAfter = (readCpu(collector.pid!)?.selfS ?? 0) - (cpu1?.selfS ?? 0);
   const schedAfter = schedstat(collector.pid!);
   // The collector's main thread: of the time it was runnable, how much it waited for a CPU.
@@ -421,6 +462,8 @@ async function orchestrate(): Promise<void> {
     measuredPhaseBatchesSignedAhead: batchesSigned,
     signAheadS: prepareS,
     snapshotWaveProjectedAfterS: snapshotsProjectedS,
+    workersDoneAfterPhaseS,
+    projectionTailAfterWorkersS: projectionTailS,
     rejectedBatches: all.reduce((n, s) => n + (s.rejected as number), 0),
     acceptedBatchesPerS: accepted / wallS,
     heartbeatLatencyMs: {
@@ -430,7 +473,11 @@ async function orchestrate(): Promise<void> {
       afterStormDrained: { p50: percentile(afterStorm, 50), p99: percentile(afterStorm, 99), count: afterStorm.length },
     },
     projectionLagS: { p50: percentile(lags, 50), p95: percentile(lags, 95), max: lags.length ? Math.max(...lags) : 0 },
-    fleetQueryMs: { p95: percentile(queries, 95), count: queries.length },
+    fleetQueryMs: {
+      p95: percentile(queries, 95),
+      count: queries.length,
+      byQuery: Object.fromEntries(Object.entries(queriesByKind).map(([k, v]) => [k, { p50: percentile(v, 50), p95: percentile(v, 95), count: v.length }])),
+    },
     stormDrainS: drainedAts ? (Math.max(...drainedAts) - restartAt) / 1000 : null,
     collectorCpuS: cpuBeforeOutage + cpuAfter,
     collectorCpuPercentOfOneCore: ((cpuBeforeOutage + cpuAfter) / Math.max(1, wallS - outageS)) * 100,
@@ -457,6 +504,7 @@ async function orchestrate(): Promise<void> {
       row('  after the storm drained', `${figures.heartbeatLatencyMs.afterStormDrained.p50.toFixed(1)} / ${figures.heartbeatLatencyMs.afterStormDrained.p99.toFixed(1)} ms (${afterStorm.length})`),
       row('projection lag p50 / p95 / max', `${figures.projectionLagS.p50.toFixed(2)} / ${figures.projectionLagS.p95.toFixed(2)} / ${figures.projectionLagS.max.toFixed(2)} s`),
       row('fleet query p95', `${figures.fleetQueryMs.p95.toFixed(1)} ms (${queries.length} queries)`),
+      ...Object.entries(queriesByKind).map(([k, v]) => row(`  ${k} p50 / p95`, `${percentile(v, 50).toFixed(1)} / ${percentile(v, 95).toFixed(1)} ms (${v.length})`)),
       row('reconnect storm drained in', figures.stormDrainS === null ? 'not within 300 s' : `${figures.stormDrainS.toFixed(1)} s`),
       row('collector CPU', `${figures.collectorCpuS.toFixed(1)} s (${figures.collectorCpuPercentOfOneCore.toFixed(0)}% of one core)`),
       row('collector main thread: on CPU / waiting for a CPU', `${(onCpuNs / 1e9).toFixed(1)} s / ${(waitNs / 1e9).toFixed(1)} s (${onCpuNs + waitNs > 0 ? ((100 * waitNs) / (onCpuNs + waitNs)).toFixed(0) : '-'}% of its runnable time spent waiting: other processes)`),
