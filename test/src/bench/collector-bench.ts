@@ -20,7 +20,8 @@
  *
  * Targets: baseline, sqlite, sqlite-ingest-only (the same collector with its projector paused:
  * the ingest request path alone), sqlite-paced (agents send at BENCH_PACED_RATE events/s, default
- * 25,000, for BENCH_PACED_S seconds, 20: the projection lag under a steady load; budget p95 <= 2 s),
+ * 25,000, for BENCH_PACED_S seconds, 20, from BENCH_PACED_AGENTS agents, 64: the projection lag under a steady load;
+ * budget p95 <= 2 s),
  * postgres (one collector process), postgres-2 (two collector processes on one database, the
  * agents split between them; the issue's budget: >= 1.6x one process). The projection capacity
  * column is what was pending when the rounds ended over the time it took to drain.
@@ -57,6 +58,14 @@ const TARGETS = (process.env.BENCH_TARGETS ?? 'baseline,sqlite,sqlite-ingest-onl
 /** The paced target's total rate (events/s) and duration (s). */
 const PACED_RATE = Number(process.env.BENCH_PACED_RATE ?? 25_000);
 const PACED_S = Number(process.env.BENCH_PACED_S ?? 20);
+/**
+ * The paced target's agents (BENCH_PACED_AGENTS, 64). Each has one batch in flight (its chain is
+ * accepted in seq order), so the offered rate needs enough of them: at 25,000 events/s, 16 agents
+ * must each get an ack every 64 ms, and on a 2-core machine where the collector's loop also
+ * projects, acks took longer: the bench sent 15-18k instead of 25k and measured its own limit.
+ * With 64, each agent has 256 ms per batch.
+ */
+const PACED_AGENTS = Number(process.env.BENCH_PACED_AGENTS ?? 64);
 const JSON_OUT = ((): string | undefined => {
   const i = process.argv.indexOf('--json');
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -166,9 +175,9 @@ interface RoundResult {
 }
 
 /** Enrolls agents; for the baseline (no enroll route) makes unenrolled agents with made-up ids. */
-async function makeAgents(transports: Transport[], enroll: boolean): Promise<TestAgent[]> {
+async function makeAgents(transports: Transport[], enroll: boolean, count = AGENTS): Promise<TestAgent[]> {
   const agents: TestAgent[] = [];
-  for (let i = 0; i < AGENTS; i++) {
+  for (let i = 0; i < count; i++) {
     const transport = transports[i % transports.length]!;
     const keys = pooledKeyPair(i % 2);
     if (enroll) {
@@ -345,11 +354,11 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
  * events/s). Batches are prepared (signed) ahead, as in the rounds.
  */
 async function pacedTarget(name: string, server: Server): Promise<TargetResult> {
-  const transport = httpTransport(server.url, { maxSockets: AGENTS });
+  const transport = httpTransport(server.url, { maxSockets: PACED_AGENTS });
   const probe = httpTransport(server.url, { maxSockets: 1 });
   try {
-    const agents = await makeAgents([transport], true);
-    const perAgentIntervalMs = (AGENTS * EVENTS * 1000) / PACED_RATE;
+    const agents = await makeAgents([transport], true, PACED_AGENTS);
+    const perAgentIntervalMs = (PACED_AGENTS * EVENTS * 1000) / PACED_RATE;
     const perAgent = Math.max(1, Math.ceil((PACED_S * 1000) / perAgentIntervalMs));
     const batches = prepareRound(agents, perAgent);
     const lags: number[] = [];
@@ -365,7 +374,7 @@ async function pacedTarget(name: string, server: Server): Promise<TargetResult> 
     const t0 = Date.now();
     await Promise.all(
       agents.map(async (a, i) => {
-        const offset = (perAgentIntervalMs * i) / AGENTS;
+        const offset = (perAgentIntervalMs * i) / PACED_AGENTS;
         for (const [b, p] of (batches[i] as PreparedBatch[]).entries()) {
           const due = t0 + offset + b * perAgentIntervalMs;
           const wait = due - Date.now();
@@ -380,7 +389,7 @@ async function pacedTarget(name: string, server: Server): Promise<TargetResult> 
     const seconds = (Date.now() - t0) / 1000;
     sampling = false;
     await sampler;
-    const sent = AGENTS * perAgent * EVENTS;
+    const sent = PACED_AGENTS * perAgent * EVENTS;
     return {
       name,
       rounds: [sent / seconds],
@@ -622,7 +631,7 @@ async function main(): Promise<void> {
       JSON_OUT,
       JSON.stringify(
         {
-          config: { agents: AGENTS, batchesPerAgentPerRound: BATCHES, rounds: ROUNDS, eventsPerBatch: EVENTS, cpus: os.cpus().length, loadAverage1m: os.loadavg()[0] },
+          config: { agents: AGENTS, pacedAgents: PACED_AGENTS, batchesPerAgentPerRound: BATCHES, rounds: ROUNDS, eventsPerBatch: EVENTS, cpus: os.cpus().length, loadAverage1m: os.loadavg()[0] },
           targets: results.map((r) => ({ ...r, ratioToBaseline: baseline ? r.medianEventsPerS / baseline.medianEventsPerS : null })),
           postgresTwoProcessesOverOne: one && two ? two.medianEventsPerS / one.medianEventsPerS : null,
           stages: stageRows,
