@@ -27,6 +27,7 @@ export { buildScanContext, type ContextOptions } from './inventory/scan-context.
 export { diffInventories, EMPTY_INVENTORY, type DiffableInventory } from './inventory/diff.js';
 export { InventoryWatcher, DEFAULT_DEBOUNCE_MS, DEFAULT_PROCESS_INTERVAL_MS, type InventoryWatcherOptions, type WatchDeps } from './inventory/inventory-watcher.js';
 export { formatInventoryTable } from './inventory/inventory-table.js';
+export { LONG_RUNNING_NODE_OPTIONS } from './runtime/launch.js';
 export type { ProcessRow, ProcessSource, SocketRow, SocketSource } from './platform/source-types.js';
 export { platformSources } from './platform/index.js';
 export { listenerSource } from './platform/listener-source.js';

@@ -116,7 +116,7 @@ it('applies tool probing policy served by the collector without a restart (shipT
   }
 }, 90_000);
 
-it('the built agent (its bundle: the SDK client bundled, its Ajv provider and undici left out) probes the server as a child process', async () => {
+it('the built agent (its bundle: the SDK client bundled, its Ajv provider and undici left out; relaunched without the JIT) probes the server as a child process', async () => {
   const collector = new FakeCollector(new Map([['ag_tool_bin', publicKey]]));
   await collector.listen();
   const stateDir = enrolledStateDir({ agentId: 'ag_tool_bin', endpointId: 'ep_tools_bin', server: collector.url, privateKey, settings: {}, prefix: 'mcpw-tool-bin-' });
@@ -142,6 +142,8 @@ it('the built agent (its bundle: the SDK client bundled, its Ajv provider and un
     await collector.close();
   }
   expect(stderr).not.toMatch(/Ajv is not bundled|jsonSchemaValidator/);
-  expect(stderr).toContain('mcpwatch-test: undici loaded: false');
+  // The launcher (with the JIT) and the `run` it relaunched under the service's NODE_OPTIONS (without).
+  expect(stderr).toContain('mcpwatch-test: undici loaded: false, jitless: true');
+  expect(stderr).not.toContain('undici loaded: true');
 }, 90_000);
 

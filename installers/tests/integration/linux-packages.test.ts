@@ -40,7 +40,8 @@ describe('systemd unit', () => {
     const service = unit.Service!;
     expect(service.ExecStart).toEqual(['/usr/bin/mcpwatch-agent run --state-dir /var/lib/mcpwatch']);
     expect(service.Restart).toEqual(['on-failure']);
-    expect(service.Environment).toEqual(['NODE_OPTIONS=--max-semi-space-size=2']); // one process, small young generation
+    // One process (no relaunch), a small young generation, no JIT: quoted, as systemd needs for a value with a space.
+    expect(service.Environment).toEqual(['"NODE_OPTIONS=--max-semi-space-size=2 --jitless"']);
     expect(service.CPUQuota?.[0]).toMatch(/^\d+%$/);
     expect(service.MemoryMax?.[0]).toMatch(/^\d+M$/);
     expect(Number(service.Nice?.[0])).toBeGreaterThan(0);

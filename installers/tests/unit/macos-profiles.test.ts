@@ -27,7 +27,7 @@ describePlist('macOS plists', () => {
       KeepAlive: { SuccessfulExit: false },
       ProcessType: 'Background',
       LowPriorityIO: true,
-      EnvironmentVariables: { NODE_OPTIONS: '--max-semi-space-size=2' },
+      EnvironmentVariables: { NODE_OPTIONS: '--max-semi-space-size=2 --jitless' },
     });
     expect(daemon.Nice).toBeGreaterThan(0);
   });

@@ -16,6 +16,8 @@
  * servers next to 10 non-MCP listeners, hooks on (RigOptions). BENCH_RUN_PARTS=resources|latency runs one part; BENCH_AGENT_NODE_ARGS starts the agent as
  * `node <those args> agent/bin/mcpwatch-agent.js` (e.g. --cpu-prof to see where its time goes);
  * BENCH_AGENT_NODE runs it with another Node binary (the 22.x of the single executable);
+ * BENCH_RUN_NODE_OPTIONS replaces the NODE_OPTIONS the agent runs under (default: the service's,
+ * LONG_RUNNING_NODE_OPTIONS.run: --max-semi-space-size=2 --jitless);
  * BENCH_AGENT_DIR runs another build of the agent (a copy of agent/ with its dist) as the measured one. Linux only (reads /proc).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -28,7 +30,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { type BenchRow, envInt, fmtMb, fmtMs, median, percentile, padProcesses, type ResourceWindow, sampleResourceWindow, sleep } from './bench-stats.js';
 import { freePort, stopProcess, waitForOutput } from '@mcpwatch/testkit';
-import { DEFAULT_DEBOUNCE_MS } from '@mcpwatch/agent';
+import { DEFAULT_DEBOUNCE_MS, LONG_RUNNING_NODE_OPTIONS } from '@mcpwatch/agent';
 import { startToolServers } from './probe-bench.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -122,13 +124,15 @@ async function startRunRig(opts: RigOptions = { listeners: null }): Promise<RunR
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(enroll, 'enrolled with', 60_000);
-  // NODE_OPTIONS as the service definitions set it: one process (no relaunch), the one measured.
+  // NODE_OPTIONS as the service definitions set them (installers/: a small young generation, no JIT):
+  // one process (no relaunch), the one measured. BENCH_RUN_NODE_OPTIONS replaces them (an A/B of V8 flags).
+  const runNodeOptions = process.env.BENCH_RUN_NODE_OPTIONS ?? LONG_RUNNING_NODE_OPTIONS.run;
   const nodeArgs = process.env.BENCH_AGENT_NODE_ARGS?.split(/\s+/).filter(Boolean);
   // BENCH_AGENT_NODE: another Node binary for the measured agent (e.g. the 22.x its single executable is made from).
   const agentNode = process.env.BENCH_AGENT_NODE;
   const direct = nodeArgs !== undefined || agentNode !== undefined;
   const agent = spawn(direct ? (agentNode ?? process.execPath) : RUN_EXEC, [...(direct ? [...(nodeArgs ?? ['--max-semi-space-size=2']), RUN_BIN] : []), 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-semi-space-size=2`.trim(), ...(opts.listeners ? { MCPWATCH_HOOKS: 'audit' } : {}) },
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${runNodeOptions}`.trim(), ...(opts.listeners ? { MCPWATCH_HOOKS: 'audit' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(agent, 'running (endpoint', 60_000);

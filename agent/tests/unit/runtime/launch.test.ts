@@ -1,7 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { YOUNG_GENERATION_FLAG, cliEntry, launch, needsRelaunch, relaunchEnv } from '../../../src/runtime/launch.js';
+import { LONG_RUNNING_NODE_OPTIONS, YOUNG_GENERATION_FLAG, cliEntry, launch, needsRelaunch, relaunchEnv } from '../../../src/runtime/launch.js';
 
 describe('launch: run/watch relaunch with a small young generation, everything else starts plain', () => {
   it('relaunches only the long-running commands, and only when the flag is not there yet', () => {
@@ -15,9 +15,21 @@ describe('launch: run/watch relaunch with a small young generation, everything e
     expect(needsRelaunch(['run'], { execArgv: [], env: { MCPWATCH_RELAUNCHED: '1' } })).toBe(false);
   });
 
-  it('adds the flag to NODE_OPTIONS, keeping what was there, and marks the child', () => {
-    expect(relaunchEnv({ NODE_OPTIONS: '--enable-source-maps', PATH: '/bin' })).toEqual({ NODE_OPTIONS: `--enable-source-maps ${YOUNG_GENERATION_FLAG}`, PATH: '/bin', MCPWATCH_RELAUNCHED: '1' });
-    expect(relaunchEnv({}).NODE_OPTIONS).toBe(YOUNG_GENERATION_FLAG);
+  it("adds the command's flags to NODE_OPTIONS, keeping what was there, and marks the child", () => {
+    expect(relaunchEnv({ NODE_OPTIONS: '--enable-source-maps', PATH: '/bin' }, 'watch')).toEqual({ NODE_OPTIONS: `--enable-source-maps ${YOUNG_GENERATION_FLAG}`, PATH: '/bin', MCPWATCH_RELAUNCHED: '1' });
+    expect(relaunchEnv({}, 'watch').NODE_OPTIONS).toBe(YOUNG_GENERATION_FLAG);
+    // The service runs without the JIT; watch keeps it.
+    expect(relaunchEnv({}, 'run').NODE_OPTIONS).toBe(`${YOUNG_GENERATION_FLAG} --jitless`);
+    expect(LONG_RUNNING_NODE_OPTIONS).toEqual({ run: '--max-semi-space-size=2 --jitless', watch: '--max-semi-space-size=2' });
+  });
+
+  it('every NODE_OPTIONS of a long-running command is one node accepts there', async () => {
+    const { execFileSync } = await import('node:child_process');
+    for (const options of Object.values(LONG_RUNNING_NODE_OPTIONS)) {
+      // node refuses an option it does not allow in NODE_OPTIONS (exit 9): the relaunch would then fail.
+      const out = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(typeof WebAssembly))'], { env: { ...process.env, NODE_OPTIONS: options } }).toString();
+      expect(out).toBe(options.includes('--jitless') ? 'undefined' : 'object');
+    }
   });
 
   it('runs a short command in this process with its argv', async () => {
