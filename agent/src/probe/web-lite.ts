@@ -14,6 +14,11 @@
  *   answers null when absent; iteration is sorted by name, as Headers' is. An invalid name (not an
  *   HTTP token) or value (NUL, CR or LF) throws a TypeError, as Headers does; values are trimmed of
  *   leading and trailing HTTP whitespace.
+ * - `installWebLiteGlobals()`: in a process without WebAssembly (`run` is relaunched with --jitless,
+ *   runtime/launch.ts), Node's undici cannot load: the first touch of the global `Headers` or
+ *   `Response` starts loading its WebAssembly HTTP parser, which rejects unhandled and ends the
+ *   process. There, and only there, those two globals become LiteHeaders and LiteResponse, so the
+ *   SDK works unbundled too (the bundle maps its `Headers` anyway). Returns whether it did.
  * - `LiteResponse(body, init)`: status (200..599, else RangeError), statusText, ok, headers,
  *   redirected false, type 'basic', url '', body (a web ReadableStream or null), bodyUsed, and
  *   text(), json(), arrayBuffer(), which read the body once (a second read is a TypeError).
@@ -182,4 +187,13 @@ export class LiteResponse {
   async json(): Promise<unknown> {
     return JSON.parse(await this.text()) as unknown;
   }
+}
+
+/** See the module comment: Headers and Response globals that work where undici cannot load. */
+export function installWebLiteGlobals(scope: Record<string, unknown> = globalThis as unknown as Record<string, unknown>): boolean {
+  if (typeof scope.WebAssembly !== 'undefined') return false;
+  for (const [name, value] of [['Headers', LiteHeaders], ['Response', LiteResponse]] as const) {
+    Object.defineProperty(scope, name, { value, writable: true, configurable: true, enumerable: false });
+  }
+  return true;
 }

@@ -11,12 +11,18 @@
  * Applies to functions optimized from then on. Never throws.
  */
 import v8 from 'node:v8';
+import { installWebLiteGlobals } from '../probe/web-lite.js';
 
 /** The V8 flags a long-running agent process runs with (see the module comment). */
 export const LONG_RUNNING_V8_FLAGS = ['--no-opt'] as const;
 
-/** Applies LONG_RUNNING_V8_FLAGS to this process. */
+/**
+ * Applies LONG_RUNNING_V8_FLAGS to this process; in one started without the JIT (`run`,
+ * launch.ts), where Node's undici cannot load, installs the prober's Headers and Response as the
+ * globals (probe/web-lite.ts installWebLiteGlobals).
+ */
 export function tuneForLongRunning(setFlags: (flags: string) => void = (f) => v8.setFlagsFromString(f)): void {
+  installWebLiteGlobals();
   for (const flag of LONG_RUNNING_V8_FLAGS) {
     try {
       setFlags(flag);

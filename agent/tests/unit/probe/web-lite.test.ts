@@ -2,6 +2,9 @@
  * The prober's Headers and Response (probe/web-lite.ts) against Node's own (undici's): the same
  * operations give the same answers, so the SDK's transports behave the same with either.
  */
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { LiteHeaders, LiteResponse } from '../../../src/probe/web-lite.js';
 
 type AnyHeaders = LiteHeaders | Headers;
@@ -126,4 +129,37 @@ test('a status outside 200..599 is refused with a RangeError, as Response does',
 test('a body that errors rejects the read', async () => {
   const body = new ReadableStream<Uint8Array>({ pull: (c) => c.error(new Error('connection lost')) });
   await expect(new LiteResponse(body).text()).rejects.toThrow('connection lost');
+});
+
+describe('installWebLiteGlobals: a process without WebAssembly (run is relaunched with --jitless)', () => {
+  const WEB_LITE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../dist/probe/web-lite.js');
+  const script = `
+    import { installWebLiteGlobals } from ${JSON.stringify(pathToFileURL(WEB_LITE).href)};
+    const installed = installWebLiteGlobals();
+    const h = new Headers({ 'Mcp-Session-Id': 's1' });
+    const r = new Response(null, { status: 204, headers: h });
+    setTimeout(() => {
+      const undici = process.moduleLoadList.some((m) => m.includes('undici'));
+      process.stdout.write(JSON.stringify({ installed, session: h.get('mcp-session-id'), status: r.status, undici }));
+    }, 300);
+  `;
+  const runChild = (flags: string[]) => spawnSync(process.execPath, [...flags, '--input-type=module', '-e', script], { encoding: 'utf8' });
+
+  it('replaces Headers and Response there: they work and undici is never loaded', () => {
+    const out = runChild(['--jitless']);
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual({ installed: true, session: 's1', status: 204, undici: false });
+  });
+
+  it("leaves Node's own alone where WebAssembly is there", () => {
+    const out = runChild([]);
+    expect(out.status).toBe(0);
+    expect(JSON.parse(out.stdout)).toEqual({ installed: false, session: 's1', status: 204, undici: true });
+  });
+
+  it("Node's own Headers ends a process without WebAssembly (why they are replaced)", () => {
+    const out = spawnSync(process.execPath, ['--jitless', '-e', "new Headers({ a: '1' }); setTimeout(() => process.stdout.write('alive'), 300)"], { encoding: 'utf8' });
+    expect(out.stdout).not.toContain('alive');
+    expect(out.stderr).toContain('WebAssembly is not defined');
+  });
 });
