@@ -11,7 +11,8 @@
  * code is made and the compilers' part of the node binary is never paged in. Same-window A/B, run
  * mode with 10 listening MCP servers, 6 agents at a time: RSS median 73.5-78.3 -> 65.0-70.3 MB
  * (file-backed 42.9 -> 38.2), CPU +8-12 % of the agent's own (0.34-0.37 -> 0.35-0.40 % on a
- * loaded machine). It also means no WebAssembly in the agent, which uses none (its HTTP is
+ * loaded machine); 4 agents on a quiet one: RSS 78.5/73.7 -> 71.8/72.5 MB, CPU 0.408/0.462 ->
+ * 0.416/0.479 % (+2-4 %). It also means no WebAssembly in the agent, which uses none (its HTTP is
  * node:http; Node's fetch, undici with its WebAssembly parser, is never loaded: probe/web-lite.ts).
  * `watch`, an interactive command well within its memory budget, keeps the JIT.
  * LONG_RUNNING_NODE_OPTIONS is what a service definition sets (installers/), so the service
