@@ -48,7 +48,8 @@ function bodyBytes(body: unknown): Buffer | null {
 
 function headersOf(init: NodeFetchInit['headers'], body: Buffer | null): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  if (init) new LiteHeaders(init as LiteHeadersInit).forEach((value, name) => (out[name] = value));
+  // The probe's guarded fetch passes the LiteHeaders it already built and filtered: read, not copied again.
+  if (init) (init instanceof LiteHeaders ? init : new LiteHeaders(init as LiteHeadersInit)).forEach((value, name) => (out[name] = value));
   if (body && out['content-length'] === undefined) out['content-length'] = String(body.length);
   return out;
 }
