@@ -111,9 +111,25 @@ export class ToolPinStore {
     return before;
   }
 
-  /** Replace the last observed records of the given servers (others are kept). */
+  /**
+   * Replace the last observed records of the given servers (others are kept). A server keeps its
+   * place in the list (a new one goes last), so a re-probe that found its tools as they were leaves
+   * the file's text as it was and save() writes nothing.
+   */
   setLast(servers: ReadonlySet<string>, records: readonly ToolRecord[]): void {
-    this.last = [...this.last.filter((r) => !servers.has(r.serverId)), ...records].slice(-MAX_PINS);
+    const byServer = new Map<string, ToolRecord[]>();
+    for (const r of this.last) {
+      const list = byServer.get(r.serverId);
+      if (list) list.push(r);
+      else byServer.set(r.serverId, [r]);
+    }
+    for (const id of servers) if (byServer.has(id)) byServer.set(id, []); // keeps its place
+    for (const r of records) {
+      const list = byServer.get(r.serverId);
+      if (list) list.push(r);
+      else byServer.set(r.serverId, [r]);
+    }
+    this.last = [...byServer.values()].flat().slice(-MAX_PINS);
   }
 
   /**

@@ -67,4 +67,28 @@ describe('tool inventory and pins', () => {
     const after = JSON.parse(readFileSync(file, 'utf8')) as { last: { descriptionSha256: string }[] };
     expect(after.last[0]!.descriptionSha256).toBe(rec('two').descriptionSha256);
   });
+  it('re-probing one of several servers with its tools unchanged keeps every server in place, so nothing is written', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-pins-'));
+    const file = path.join(dir, TOOL_PINS_FILE);
+    const of = (serverId: string, description: string) => ({ ...rec(description), serverId });
+    const s = new ToolPinStore(dir);
+    s.setLast(new Set(['a']), [of('a', 'one')]);
+    s.setLast(new Set(['b']), [of('b', 'one'), { ...of('b', 'two'), name: 'sub' }]);
+    s.setLast(new Set(['c']), [of('c', 'one')]);
+    expect(s.save()).toBe(true);
+    const written = readFileSync(file, 'utf8');
+    writeFileSync(file, written.replace('"v":1', '"v":1 '), { mode: 0o600 }); // a marker only a rewrite would remove
+    // The first and the middle server re-probed in turn (the watcher's steady state): same text.
+    s.setLast(new Set(['a']), [of('a', 'one')]);
+    expect(s.save()).toBe(true);
+    s.setLast(new Set(['b']), [of('b', 'one'), { ...of('b', 'two'), name: 'sub' }]);
+    expect(s.save()).toBe(true);
+    expect(readFileSync(file, 'utf8')).toBe(written.replace('"v":1', '"v":1 '));
+    expect(s.lastRecords().map((r) => `${r.serverId}/${r.name}`)).toEqual(['a/add', 'b/add', 'b/sub', 'c/add']);
+    // A server that lost its tools leaves the list; one seen for the first time goes last.
+    s.setLast(new Set(['b', 'd']), [of('d', 'one')]);
+    expect(s.lastRecords().map((r) => `${r.serverId}/${r.name}`)).toEqual(['a/add', 'c/add', 'd/add']);
+    expect(s.save()).toBe(true);
+    expect(readFileSync(file, 'utf8')).not.toContain('"v":1 ');
+  });
 });
