@@ -167,8 +167,10 @@ export class AgentStore {
     );
   }
 
+  /** Read on every signed agent request whose cached row expired (agent-cache.ts): SQL compiled once (sql-shapes.ts). */
   async getAgent(agentId: string): Promise<AgentRow | null> {
-    const r = await this.#run(() => this.db.selectFrom('agents').selectAll().where('agent_id', '=', agentId).executeTakeFirst());
+    const db = this.db as unknown as AnyTrx;
+    const [r] = await this.#run(() => this.#shapes.run<Database['agents']>(db, 'agent:get', [agentId], () => db.selectFrom('agents').selectAll().where('agent_id', '=', agentId)));
     return r ? toAgentRow(r) : null;
   }
 
