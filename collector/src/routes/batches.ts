@@ -35,8 +35,8 @@
  */
 import { gunzip, gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
-import type { FastifyPluginAsync } from 'fastify';
-import { HEADERS, sha256Hex, type BatchAck } from '@mcpwatch/shared';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { HEADERS, sha256Hex, type BatchAck, type ToolPolicy } from '@mcpwatch/shared';
 import { hasNulEscape, replaceNulCharacters, validateBatch, warmBatchValidator } from '../batch-validator.js';
 import { Errors } from '../errors.js';
 import { COLLECTOR_RULE_IDS } from '../tools/tool-fleet-divergence.js';
@@ -45,6 +45,8 @@ import { RateLimiter } from '../rate-limiter.js';
 import { authenticateSignedAgentRequest, oneHeader, storeFailure } from './signed-agent-request.js';
 
 const gunzipAsync = promisify(gunzip);
+/** The ack's content type (what Fastify sets for an object it serializes). */
+const JSON_TYPE = 'application/json; charset=utf-8';
 /** Bodies up to this size are inflated synchronously (cheaper than a thread-pool round trip). */
 const SYNC_GUNZIP_MAX_BYTES = 64 * 1024;
 
@@ -97,11 +99,22 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
   const containmentHook = app.hasDecorator('containment') ? app.containment : null;
   // Tool policy hook (tool-calls/tool-calls-plugin.ts): the ack's settings carry the fleet's tool policy.
   const toolPolicyHook = app.hasDecorator('toolPolicy') ? app.toolPolicy : null;
-  const ack = async (acked: number, endpointId: string): Promise<BatchAck> => {
-    const commands = containmentHook ? await containmentHook.commandsFor(endpointId) : [];
+  // The ack's settings as JSON, serialized once per policy (the same for every agent until the tool
+  // policy changes: current() returns a new object then), not per batch.
+  let settingsJson: { policy: ToolPolicy | null; json: string } | null = null;
+  const settingsText = (): string => {
     const toolPolicy = toolPolicyHook?.current() ?? null;
-    const settings = toolPolicy ? { ...config.agentSettings, toolPolicy } : config.agentSettings;
-    return commands.length > 0 ? { acked, settings, commands } : { acked, settings };
+    if (settingsJson === null || settingsJson.policy !== toolPolicy) {
+      const settings: BatchAck['settings'] = toolPolicy ? { ...config.agentSettings, toolPolicy } : config.agentSettings;
+      settingsJson = { policy: toolPolicy, json: JSON.stringify(settings) };
+    }
+    return settingsJson.json;
+  };
+  /** Sends the ack: the bytes JSON.stringify({acked, settings[, commands]}) gives, from the pre-serialized settings. */
+  const ack = async (reply: FastifyReply, acked: number, endpointId: string): Promise<FastifyReply> => {
+    const commands = containmentHook ? await containmentHook.commandsFor(endpointId) : [];
+    const tail = commands.length > 0 ? `,"commands":${JSON.stringify(commands)}}` : '}';
+    return reply.type(JSON_TYPE).send(`{"acked":${JSON.stringify(acked)},"settings":${settingsText()}${tail}`);
   };
 
   // This scope accepts only application/json, delivered raw: the signature covers the bytes as sent.
@@ -176,10 +189,10 @@ export const batchRoutes: FastifyPluginAsync = async (app) => {
         if (result.chainBroken) metrics.chainBreaks.inc({ kind: 'chain' });
         // Most batches carry no command result and no finding to contain: no call, no promise.
         if (containmentHook?.wantsResults(batch.events)) await containmentHook.recordResults(endpointId, batch.events).catch((e) => req.log.warn({ err: e }, 'containment: results not recorded'));
-        return reply.send(await ack(result.acked, endpointId));
+        return ack(reply, result.acked, endpointId);
       case 'duplicate':
         metrics.batchesDuplicate.inc();
-        return reply.send(await ack(result.acked, endpointId));
+        return ack(reply, result.acked, endpointId);
       case 'conflict':
         throw Errors.seqConflict(`seq ${result.seq} was already accepted with a different body`);
     }

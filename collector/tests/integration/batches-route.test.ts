@@ -25,6 +25,9 @@ describe.each(await engineCases())('POST /v1/batches (%s store)', (engine) => {
     const res = await agent.sendEvents(10);
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ acked: 1, settings: {} });
+    // Pre-serialized (routes/batches.ts): the bytes and type Fastify gives for the object.
+    expect(res.body).toBe(JSON.stringify({ acked: 1, settings: {} }));
+    expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
     expect(agent.nextSeq).toBe(2);
     expect(fx.app.collector.metrics.eventsAccepted.get()).toBeGreaterThanOrEqual(10);
   });

@@ -32,7 +32,8 @@
  *
  * Options: --endpoints N (100000) --workers W (2) --duration S (120) --compress F (1)
  * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --json FILE. Env
- * FLEET_COLLECTOR_NODE_ARGS: extra node flags for the collector (e.g. --cpu-prof).
+ * FLEET_COLLECTOR_NODE_ARGS: extra node flags for the collector (e.g. --cpu-prof); FLEET_COLLECTOR_BIN: the
+ * collector bin to run (default this tree's collector/bin/mcpwatch-collector.js).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -45,7 +46,8 @@ import { httpTransport, makeCsr, makeHost, makeServerEntry, pooledKeyPair, TestA
 import { percentile, readCpu } from './bench-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const COLLECTOR_BIN = resolve(here, '../../../collector/bin/mcpwatch-collector.js');
+/** The collector's bin (FLEET_COLLECTOR_BIN: another build of it, e.g. a baseline copy for an A/B). */
+const COLLECTOR_BIN = process.env.FLEET_COLLECTOR_BIN ? resolve(process.env.FLEET_COLLECTOR_BIN) : resolve(here, '../../../collector/bin/mcpwatch-collector.js');
 const ENROLL_SECRET = 'fleet-sim-enroll-secret-0123456789';
 const ADMIN_TOKEN = 'fleet-sim-admin-token-0123456789';
 /** Extra node flags for the collector process (FLEET_COLLECTOR_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
