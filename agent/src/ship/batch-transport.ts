@@ -10,7 +10,7 @@
  * received: the transport neither reads nor trusts them.
  */
 import { promisify } from 'node:util';
-import { gzip as gzipCb } from 'node:zlib';
+import { gzip as gzipCb, gzipSync } from 'node:zlib';
 import type { KeyObject } from 'node:crypto';
 import { batchHeaders, type AgentSettings } from '@mcpwatch/shared';
 import { AgentCodes, PipelineError, describeError } from '../errors.js';
@@ -19,7 +19,19 @@ import { jsonBody, type HttpClient } from './http-client.js';
 import { isRetryableAnswer } from './is-retryable.js';
 import { parseRetryAfter, type SendResult } from './retry.js';
 
-const gzip = promisify(gzipCb);
+const gzipAsync = promisify(gzipCb);
+/**
+ * Bodies up to this size are compressed synchronously: well under a millisecond of work, and no
+ * zlib stream, Transform and thread-pool round trip per batch (the steady state's batch is one
+ * heartbeat of a few hundred bytes). Bigger bodies go to the thread pool as before.
+ */
+export const SYNC_GZIP_MAX_BYTES = 64 * 1024;
+
+/** gzip of a batch body: inline when small, on the thread pool when big. */
+export function gzipBody(body: string): Promise<Buffer> {
+  const raw = Buffer.from(body, 'utf8');
+  return raw.length <= SYNC_GZIP_MAX_BYTES ? Promise.resolve(gzipSync(raw)) : gzipAsync(raw);
+}
 
 /** The identity batches are signed with. */
 export interface ShipperIdentity {
@@ -48,7 +60,7 @@ export interface BatchTransport {
 export function httpBatchTransport(http: Pick<HttpClient, 'request'>, now: () => number = Date.now): BatchTransport {
   return {
     async send(identity, b) {
-      const gz = await gzip(Buffer.from(b.body, 'utf8'));
+      const gz = await gzipBody(b.body);
       const headers = {
         ...batchHeaders(identity.privateKey, identity.agentId, b.seq, now(), gz),
         'content-type': 'application/json',

@@ -4,7 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { generateKeyPairSync } from 'node:crypto';
 import { verifyBatch } from '@mcpwatch/shared';
 import { HttpClient } from '../../../src/ship/http-client.js';
-import { httpBatchTransport } from '../../../src/ship/batch-transport.js';
+import { gzipBody, httpBatchTransport, SYNC_GZIP_MAX_BYTES } from '../../../src/ship/batch-transport.js';
 import type { PendingBatch } from '../../../src/ship/batch-builder.js';
 
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -64,5 +64,11 @@ describe('httpBatchTransport (ship/batch-transport): one signed POST, the answer
     await new Promise((r) => closed.close(r));
     const r = await httpBatchTransport(client).send({ agentId: 'a1', privateKey, server: `http://127.0.0.1:${port}` }, batch);
     expect(r).toMatchObject({ ok: false, retryable: true, code: 'MCPW_ERR_NETWORK' });
+  });
+  it('gzips a small body inline and a big one on the thread pool, both as valid gzip of the UTF-8 body', async () => {
+    const small = '{"agentId":"a1","seq":1,"events":[{"note":"h\u00e9llo \u2603"}]}';
+    const big = JSON.stringify({ pad: 'x\u00e9'.repeat(SYNC_GZIP_MAX_BYTES) });
+    expect(Buffer.byteLength(big)).toBeGreaterThan(SYNC_GZIP_MAX_BYTES);
+    for (const body of [small, big, '']) expect(gunzipSync(await gzipBody(body)).toString('utf8')).toBe(body);
   });
 });
