@@ -22,13 +22,20 @@
  *   for its tools only (the point of a re-probe: a changed tool): its prompts and resources are
  *   listed again only once `fullListMs` (default 10 min) has passed since they last were, and
  *   carried over from that listing in between. A first probe lists all three.
+ * - Sessions (`keepSessions`, default on): the Streamable HTTP session a full probe opened is kept
+ *   (ProbeSession), and the tools-only re-probes in between are one `tools/list` on it. A full
+ *   listing starts a fresh session (closing the old one), so the server's identity and
+ *   instructions are read again at least every `fullListMs`. A kept session that fails is closed
+ *   and the re-probe goes on afresh; a listener whose session failed at its first reuse (a server
+ *   that wants initialize per request) is not given one again. Sessions are closed (DELETE) when
+ *   their listener goes, changes owner or is evicted, and by close().
  * - All-interface binds (0.0.0.0, ::) are probed through the loopback; other binds at their own
  *   (local) address. Only listening sockets are considered: nothing remote is contacted here.
  * - State is bounded (MAX_LISTENER_STATE) and forgets listeners that are gone.
  * - `poll` never throws; probes run one after the other (no burst of connections).
  */
 import type { SocketRow } from '../platform/source-types.js';
-import { probeMcp, type McpProbeResult, type ProbeOptions, type ProbeOutcome, type ProbeTarget } from './mcp-probe.js';
+import { probeMcp, type McpProbeResult, type ProbeOptions, type ProbeOutcome, type ProbeSession, type ProbeTarget } from './mcp-probe.js';
 
 export const MAX_LISTENER_STATE = 4096;
 
@@ -90,6 +97,8 @@ export interface ListenerProberOptions {
   coalesceMs?: number;
   /** A known listener's prompts and resources are listed again after this long (see the module comment). */
   fullListMs?: number;
+  /** Keep a known listener's Streamable HTTP session for its tools-only re-probes (default true; see the module comment). */
+  keepSessions?: boolean;
   /** A function is read at every poll (policy served by the collector applies without a restart). */
   probeOtherListeners?: boolean | (() => boolean);
   probeOptions?: ProbeOptions;
@@ -109,6 +118,10 @@ interface ListenerState {
   result: McpProbeResult | null;
   /** When `result`'s prompts and resources were listed (a full listing). */
   fullListAt: number;
+  /** The session kept from the last full probe (null: none, or closed). */
+  session: ProbeSession | null;
+  /** false once a kept session failed at its first reuse: this listener gets none again. */
+  keepSession: boolean;
 }
 
 export interface PollResult {
@@ -146,6 +159,11 @@ function pathOf(url: string): string | null {
   } catch {
     return null;
   }
+}
+
+/** Whether a re-probe's tools differ from the last result's (any field, in order). */
+function toolsChanged(before: McpProbeResult['tools'], after: McpProbeResult['tools']): boolean {
+  return before.length !== after.length || JSON.stringify(before) !== JSON.stringify(after);
 }
 
 /** Listening TCP sockets of a socket-source snapshot as candidates. */
@@ -187,6 +205,8 @@ export function listenerCandidates(
 export class ListenerProber {
   private readonly state = new Map<string, ListenerState>();
   private readonly o: Required<Omit<ListenerProberOptions, 'probeOptions' | 'probe' | 'now' | 'probeOtherListeners'>> & Pick<ListenerProberOptions, 'probeOptions'> & { probeOtherListeners: () => boolean };
+  /** Sessions being closed (so close() can wait for them). */
+  private readonly closing = new Set<Promise<void>>();
   private readonly probe: (target: ProbeTarget, options: ProbeOptions) => Promise<ProbeOutcome>;
   private readonly now: () => number;
 
@@ -197,6 +217,7 @@ export class ListenerProber {
       reprobeMcpMs,
       coalesceMs: Math.max(0, Math.min(reprobeMcpMs / 2, options.coalesceMs ?? Math.min(5000, Math.floor(reprobeMcpMs / 12)))),
       fullListMs: Math.max(0, options.fullListMs ?? PROBER_DEFAULTS.fullListMs),
+      keepSessions: options.keepSessions ?? true,
       notMcpBackoffMs: Math.max(1000, options.notMcpBackoffMs ?? PROBER_DEFAULTS.notMcpBackoffMs),
       maxBackoffMs: Math.max(1000, options.maxBackoffMs ?? PROBER_DEFAULTS.maxBackoffMs),
       probeOtherListeners: typeof options.probeOtherListeners === 'function' ? options.probeOtherListeners : ((v: boolean) => () => v)(options.probeOtherListeners ?? true),
@@ -217,7 +238,7 @@ export class ListenerProber {
       live.add(key);
       let st = this.state.get(key);
       if (st && st.identity !== identityOf(c)) {
-        this.state.delete(key); // a new owner: what the old one was says nothing
+        this.forget(key); // a new owner: what the old one was says nothing
         st = undefined;
       }
       if (st?.server && (st.server.pid !== c.pid || st.server.processName !== c.processName)) {
@@ -228,7 +249,7 @@ export class ListenerProber {
       const rank = c.mcpProcess || c.serverKey ? 0 : st?.kind === 'mcp' ? 1 : 2;
       due.push({ c, key, rank });
     }
-    for (const key of [...this.state.keys()]) if (!live.has(key)) this.state.delete(key);
+    for (const key of [...this.state.keys()]) if (!live.has(key)) this.forget(key);
     due.sort((a, b) => a.rank - b.rank || (this.state.get(a.key)?.nextAt ?? 0) - (this.state.get(b.key)?.nextAt ?? 0) || a.c.localPort - b.c.localPort);
     const probed = new Map<string, McpProbeResult>();
     let probes = 0;
@@ -241,12 +262,26 @@ export class ListenerProber {
       const before = this.state.get(key);
       // Tools only when a full listing of this listener is recent enough to carry over.
       const toolsOnly = Boolean(before?.result) && started - (before?.fullListAt ?? 0) < this.o.fullListMs;
+      // The session kept for this listener (used by a tools-only probe, closed by a full one), and the one this probe may open.
+      const session = before?.session ?? null;
+      let opened: ProbeSession | null = null;
+      const keepSession = this.o.keepSessions && (before?.keepSession ?? true);
       try {
         const known = before?.server ?? null;
-        outcome = await this.probe(
-          { host: connectHost(c.localAddress), port: c.localPort, pathHint: (known ? pathOf(known.url) : null) ?? c.pathHint ?? null, local: true, known: known !== null, ...(toolsOnly ? { lists: 'tools' as const } : {}) },
-          this.o.probeOptions ?? {},
-        );
+        const target = (via: ProbeSession | null): ProbeTarget => ({
+          host: connectHost(c.localAddress), port: c.localPort, pathHint: (known ? pathOf(known.url) : null) ?? c.pathHint ?? null, local: true, known: known !== null,
+          ...(toolsOnly ? { lists: 'tools' as const } : {}),
+          ...(via ? { session: via } : {}),
+          ...(keepSession ? { keep: (s: ProbeSession) => void (opened = s) } : {}),
+        });
+        outcome = await this.probe(target(session), this.o.probeOptions ?? {});
+        if (session && !session.closed && outcome.kind === 'mcp' && before?.result && toolsChanged(before.result.tools, outcome.tools)) {
+          // A change seen on a kept session is confirmed on a fresh one: `initialize` again, so the
+          // server's version and instructions in the result are current (a tool changed WITH a new
+          // version is an upgrade, not a rug pull).
+          await session.close(this.o.probeOptions?.requestTimeoutMs);
+          outcome = await this.probe(target(null), this.o.probeOptions ?? {});
+        }
         if (outcome.kind === 'mcp' && outcome.listed === 'tools' && before?.result) {
           outcome = { ...outcome, prompts: before.result.prompts, resources: before.result.resources, truncated: outcome.truncated || before.result.truncated };
         }
@@ -254,6 +289,14 @@ export class ListenerProber {
         outcome = { kind: 'not-mcp', reason: 'probe-failed' };
       }
       const at = this.now();
+      // The session this listener holds now: the kept one while it still answers, else the one this probe opened.
+      // (A session closed after a good use, e.g. to confirm a change, did not fail.)
+      const sessionFailedAtFirstUse = session !== null && session.closed && session.uses === 0 && toolsOnly;
+      const held: ProbeSession | null = opened ?? (session && !session.closed ? session : null);
+      if (session && session !== held) this.release(session);
+      const keepNext = keepSession && !sessionFailedAtFirstUse;
+      if (held && !keepNext) this.release(held);
+      const heldNow = keepNext ? held : null;
       if (outcome.kind === 'mcp' || outcome.kind === 'auth-required') {
         const server: SocketMcpServer = {
           serverId: c.fingerprint ?? `listener:${c.localAddress}:${c.localPort}`,
@@ -274,18 +317,19 @@ export class ListenerProber {
           probedAt: new Date(at).toISOString(),
         };
         const fullListAt = outcome.kind === 'mcp' && outcome.listed === 'tools' ? (before?.fullListAt ?? started) : started;
-        this.state.set(key, { pid: c.pid, identity: identityOf(c), kind: 'mcp', nextAt: started + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null, fullListAt });
+        this.state.set(key, { pid: c.pid, identity: identityOf(c), kind: 'mcp', nextAt: started + this.o.reprobeMcpMs, misses: 0, server, result: outcome.kind === 'mcp' ? outcome : null, fullListAt, session: heldNow, keepSession: keepNext });
         if (outcome.kind === 'mcp') probed.set(server.serverId, outcome);
       } else {
         const misses = before?.kind === 'not-mcp' ? before.misses + 1 : 0;
         const wait = Math.min(this.o.maxBackoffMs, this.o.notMcpBackoffMs * 2 ** Math.min(misses, 20));
         // A known MCP listener that failed once is retried at its normal pace before it is given up.
         const keepMcp = before?.kind === 'mcp' && before.misses === 0 && before.server !== null;
+        if (heldNow) this.release(heldNow); // a listener that stopped answering MCP keeps no session
         this.state.set(key, keepMcp
-          ? { ...before, nextAt: started + this.o.reprobeMcpMs, misses: 1 }
-          : { pid: c.pid, identity: identityOf(c), kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null, fullListAt: 0 });
+          ? { ...before, nextAt: started + this.o.reprobeMcpMs, misses: 1, session: null, keepSession: keepNext }
+          : { pid: c.pid, identity: identityOf(c), kind: 'not-mcp', nextAt: at + wait, misses, server: null, result: null, fullListAt: 0, session: null, keepSession: keepNext });
       }
-      if (this.state.size > MAX_LISTENER_STATE) this.state.delete(this.state.keys().next().value as string);
+      if (this.state.size > MAX_LISTENER_STATE) this.forget(this.state.keys().next().value as string);
     }
     const servers = [...this.state.values()].filter((s) => s.kind === 'mcp' && s.server).map((s) => s.server as SocketMcpServer);
     return { servers, probed, probes };
@@ -301,6 +345,35 @@ export class ListenerProber {
     let min: number | null = null;
     for (const st of this.state.values()) if (st.kind === 'mcp' && (min === null || st.nextAt < min)) min = st.nextAt;
     return min === null ? null : min - this.o.coalesceMs;
+  }
+
+  /** Drop what is known of one listener, closing its session. */
+  private forget(key: string): void {
+    const st = this.state.get(key);
+    if (st?.session) this.release(st.session);
+    this.state.delete(key);
+  }
+
+  /** Close a session in the background (its DELETE is bounded by the request timeout); close() waits for it. */
+  private release(session: ProbeSession): void {
+    const p = session.close(this.o.probeOptions?.requestTimeoutMs).finally(() => this.closing.delete(p));
+    this.closing.add(p);
+  }
+
+  /** Close every kept session (DELETE at each server, bounded) and wait for them. The prober may poll again afterwards. */
+  async close(): Promise<void> {
+    for (const st of this.state.values()) {
+      if (st.session) this.release(st.session);
+      st.session = null;
+    }
+    await Promise.all([...this.closing]);
+  }
+
+  /** Listeners holding a kept session now (tests, status). */
+  sessionCount(): number {
+    let n = 0;
+    for (const st of this.state.values()) if (st.session && !st.session.closed) n++;
+    return n;
   }
 
   /** What the prober knows about one listener (tests, status). */

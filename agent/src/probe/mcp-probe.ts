@@ -15,7 +15,9 @@
  *   These timers are cleared when the probe returns (ProbeTimers), so none fires afterwards.
  * - Bounded in size: at most `maxPages` pages per list and `maxItems` items per list
  *   (`truncated` says when a bound cut the list).
- * - Ends the session it opened (Streamable HTTP DELETE) so repeated probes leave nothing behind.
+ * - Ends the session it opened (Streamable HTTP DELETE) so repeated probes leave nothing behind,
+ *   unless the caller keeps it (ProbeTarget.keep: a ProbeSession, for re-probes that are one
+ *   `tools/list`; closing it sends the DELETE then).
  * - Never throws: returns `{ kind: 'mcp' | 'auth-required' | 'not-mcp' | 'refused' }`.
  * - Cheap for what is not MCP: before the SDK, a plain-HTTP target gets one small HTTP/1.1
  *   request per path over node:http (preflight(): a session-less JSON-RPC `ping` POST, or for an
@@ -92,6 +94,18 @@ export interface ProbeTarget {
    * and `resources` come back empty and `listed` says so.
    */
   lists?: 'all' | 'tools';
+  /**
+   * A session kept from an earlier probe of this listener (`keep`). A tools-only probe asks it for
+   * the tools (one `tools/list`, no initialize, no DELETE); if that fails for any reason (the
+   * server dropped the session, restarted, wants initialize again) the session is closed and the
+   * probe goes on as a fresh one.
+   */
+  session?: ProbeSession | null;
+  /**
+   * Keep the Streamable HTTP client open when the probe answers MCP, and hand it over here, instead
+   * of ending the session (see ProbeSession). Not for legacy SSE (its GET stream would stay open).
+   */
+  keep?: (session: ProbeSession) => void;
 }
 
 export interface ProbeOptions {
@@ -262,8 +276,17 @@ export function preflight(url: URL, sse: boolean, requestTimeoutMs: number, dead
  * SDK's documented no-stream case) and never sent: one connection, one request and its abort less
  * per probe. A GET that resumes a stream (Last-Event-ID) still goes out.
  */
-function guardedFetch(deadline: AbortSignal, requestTimeoutMs: number, statuses: number[], timedOut: { value: boolean }, agent: HttpAgent, streamable: boolean, timers: ProbeTimers) {
+/** What one probe (or one use of a kept session) gives the fetch: its deadline, its timers, and what it saw. */
+interface FetchContext {
+  deadline: AbortSignal;
+  timers: ProbeTimers;
+  statuses: number[];
+  timedOut: { value: boolean };
+}
+
+function guardedFetch(ctx: { current: FetchContext }, requestTimeoutMs: number, agent: HttpAgent, streamable: boolean) {
   return async (input: string | URL, init?: RequestInit): Promise<LiteResponse> => {
+    const { deadline, timers, statuses, timedOut } = ctx.current;
     const headers = new LiteHeaders(init?.headers as LiteHeadersInit | undefined);
     if (streamable && (init?.method ?? 'GET').toUpperCase() === 'GET' && !headers.has('last-event-id')) {
       return new LiteResponse(null, { status: 405, statusText: 'not opened by the probe' });
@@ -321,12 +344,106 @@ function str(v: unknown, max: number): string | null {
   return typeof v === 'string' ? v.slice(0, max) : null;
 }
 
+type ProbeLimits = Required<Omit<ProbeOptions, 'allowRemote' | 'paths'>>;
+type SdkClient = InstanceType<Sdk['Client']>;
+type ListedTool = Awaited<ReturnType<SdkClient['listTools']>>['tools'][number];
+
+/** The tools of a connected client, paginated and bounded. */
+function listToolsOf(client: SdkClient, opts: ProbeLimits, reqOpts: { timeout: number; signal: AbortSignal }): Promise<{ items: ListedTool[]; truncated: boolean }> {
+  return listAll(async (cursor) => {
+    const r = await client.listTools(cursor ? { cursor } : undefined, reqOpts);
+    return { items: r.tools, nextCursor: r.nextCursor };
+  }, opts.maxPages, opts.maxItems);
+}
+
+function probedTools(items: readonly ListedTool[]): ProbedTool[] {
+  return items.map((t) => ({
+    name: String(t.name).slice(0, 256),
+    title: str(t.title ?? t.annotations?.title, 512),
+    description: str(t.description, 65_536),
+    inputSchema: t.inputSchema ?? null,
+    annotations: t.annotations ? { ...t.annotations } : null,
+  }));
+}
+
+/** What `initialize` said, carried by a kept session into every result it gives. */
+type ServerIdentity = Pick<McpProbeResult, 'url' | 'transport' | 'serverName' | 'serverVersion' | 'protocolVersion' | 'instructions'>;
+
+/**
+ * A Streamable HTTP client left open after a probe that answered MCP (ProbeTarget.keep), so that a
+ * known listener's re-probe is ONE `tools/list` on it instead of initialize, initialized, tools/list
+ * and DELETE with a new client and transport each time: the steady-state cost of tool probing with
+ * local HTTP MCP servers. Holds no timer and no open request between uses (the standalone GET
+ * stream is never opened: guardedFetch); its keep-alive connection is the server's to close.
+ * The identity (name, version, protocol, instructions) is the one `initialize` gave; the owner
+ * re-probes with a fresh session now and then (ListenerProber: at every full listing) so a change
+ * there is seen too. `close()` ends the session at the server (DELETE) and is idempotent.
+ */
+export class ProbeSession {
+  #closed = false;
+  #uses = 0;
+
+  constructor(
+    private readonly client: SdkClient,
+    private readonly transport: Transport & { sessionId?: string | undefined; terminateSession?: () => Promise<void> },
+    private readonly agent: HttpAgent,
+    private readonly ctx: { current: FetchContext },
+    private readonly identity: ServerIdentity,
+    private readonly hasTools: boolean,
+  ) {}
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Successful tools-only re-probes made on this session. */
+  get uses(): number {
+    return this.#uses;
+  }
+
+  /** A tools-only re-probe on this session, within the probe's deadline. Throws on any failure (the caller closes it). */
+  async listTools(opts: ProbeLimits): Promise<McpProbeResult> {
+    if (this.#closed) throw new Error('probe session closed');
+    const timers = new ProbeTimers();
+    const deadline = timers.signal(opts.deadlineMs);
+    this.ctx.current = { deadline, timers, statuses: [], timedOut: { value: false } };
+    try {
+      const tools = this.hasTools ? await listToolsOf(this.client, opts, { timeout: opts.requestTimeoutMs, signal: deadline }) : { items: [], truncated: false };
+      this.#uses++;
+      return { kind: 'mcp', ...this.identity, tools: probedTools(tools.items), prompts: [], resources: [], truncated: tools.truncated, listed: 'tools' };
+    } finally {
+      timers.clear();
+    }
+  }
+
+  /** Ends the session at the server (DELETE, within `requestTimeoutMs`) and closes the client. Never throws. */
+  async close(requestTimeoutMs: number = PROBE_DEFAULTS.requestTimeoutMs): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await endClient(this.client, this.transport, this.agent, this.ctx, requestTimeoutMs);
+  }
+}
+
+/** DELETE the client's session when it has one, close it, drop its connections; bounded by `requestTimeoutMs`. */
+async function endClient(client: SdkClient, transport: Transport & { sessionId?: string | undefined; terminateSession?: () => Promise<void> }, agent: HttpAgent, ctx: { current: FetchContext }, requestTimeoutMs: number): Promise<void> {
+  const timers = new ProbeTimers();
+  ctx.current = { deadline: timers.signal(requestTimeoutMs), timers, statuses: [], timedOut: { value: false } };
+  try {
+    if (transport.sessionId && transport.terminateSession) await transport.terminateSession().catch(() => undefined);
+    await client.close().catch(() => undefined);
+  } finally {
+    agent.destroy();
+    timers.clear();
+  }
+}
+
 async function probePath(
   base: string,
   path: string,
-  opts: Required<Omit<ProbeOptions, 'allowRemote' | 'paths'>>,
+  opts: ProbeLimits,
   deadline: AbortSignal,
   lists: 'all' | 'tools',
+  keep?: (session: ProbeSession) => void,
 ): Promise<ProbeOutcome> {
   const url = new URL(path, base);
   const transportKind: ProbeTransport = SSE_PATH.test(url.pathname) ? 'sse' : 'streamable-http';
@@ -336,8 +453,9 @@ async function probePath(
   const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
   // The per-request timeouts: cleared once the path is done (its connections are closed then too).
   const timers = new ProbeTimers();
+  const ctx = { current: { deadline, timers, statuses, timedOut } };
   // The SDK types its fetch option with the DOM's Response; LiteResponse has every part its transports read (web-lite.ts).
-  const fetchFn = guardedFetch(deadline, opts.requestTimeoutMs, statuses, timedOut, agent, transportKind === 'streamable-http', timers) as unknown as typeof fetch;
+  const fetchFn = guardedFetch(ctx, opts.requestTimeoutMs, agent, transportKind === 'streamable-http') as unknown as typeof fetch;
   const { Client, SSEClientTransport, StreamableHTTPClientTransport } = await loadSdk();
   const transport: Transport =
     transportKind === 'sse'
@@ -345,16 +463,12 @@ async function probePath(
       : new StreamableHTTPClientTransport(url, { fetch: fetchFn, reconnectionOptions: { maxRetries: 0, initialReconnectionDelay: 1e9, maxReconnectionDelay: 1e9, reconnectionDelayGrowFactor: 1 } });
   const client = new Client({ name: 'mcpwatch-agent-probe', version: AGENT_VERSION }, { capabilities: {}, jsonSchemaValidator: NO_OUTPUT_VALIDATION });
   const reqOpts = { timeout: opts.requestTimeoutMs, signal: deadline };
+  let kept = false;
   try {
     await client.connect(transport, reqOpts);
     const info = client.getServerVersion();
     const caps = client.getServerCapabilities() ?? {};
-    const tools = caps.tools
-      ? await listAll(async (cursor) => {
-          const r = await client.listTools(cursor ? { cursor } : undefined, reqOpts);
-          return { items: r.tools, nextCursor: r.nextCursor };
-        }, opts.maxPages, opts.maxItems)
-      : { items: [], truncated: false };
+    const tools = caps.tools ? await listToolsOf(client, opts, reqOpts) : { items: [], truncated: false };
     const prompts = caps.prompts && lists === 'all'
       ? await listAll(async (cursor) => {
           const r = await client.listPrompts(cursor ? { cursor } : undefined, reqOpts);
@@ -367,21 +481,22 @@ async function probePath(
           return { items: r.resources.map((x) => x.uri), nextCursor: r.nextCursor };
         }, opts.maxPages, opts.maxItems)
       : { items: [], truncated: false };
-    return {
-      kind: 'mcp',
+    const identity: ServerIdentity = {
       url: url.toString(),
       transport: transportKind,
       serverName: str(info?.name, 512),
       serverVersion: str(info?.version, 128),
       protocolVersion: str((transport as { protocolVersion?: unknown }).protocolVersion, 64),
       instructions: str(client.getInstructions(), 65_536),
-      tools: tools.items.map((t) => ({
-        name: String(t.name).slice(0, 256),
-        title: str(t.title ?? t.annotations?.title, 512),
-        description: str(t.description, 65_536),
-        inputSchema: t.inputSchema ?? null,
-        annotations: t.annotations ? { ...t.annotations } : null,
-      })),
+    };
+    if (keep && transport instanceof StreamableHTTPClientTransport) {
+      keep(new ProbeSession(client, transport, agent, ctx, identity, Boolean(caps.tools)));
+      kept = true;
+    }
+    return {
+      kind: 'mcp',
+      ...identity,
+      tools: probedTools(tools.items),
       prompts: prompts.items.map((p) => String(p).slice(0, 256)),
       resources: resources.items.map((r) => String(r).slice(0, 2048)),
       truncated: tools.truncated || prompts.truncated || resources.truncated,
@@ -395,12 +510,14 @@ async function probePath(
     return { kind: 'not-mcp', reason };
   } finally {
     // End the session the probe opened (DELETE), so a server that keeps sessions does not keep ours
-    // after every re-probe; then close. Both bounded by the probe's deadline.
-    if (transport instanceof StreamableHTTPClientTransport && transport.sessionId && !deadline.aborted) {
-      await transport.terminateSession().catch(() => undefined);
+    // after every re-probe; then close. Both bounded by the probe's deadline. A kept session stays open.
+    if (!kept) {
+      if (transport instanceof StreamableHTTPClientTransport && transport.sessionId && !deadline.aborted) {
+        await transport.terminateSession().catch(() => undefined);
+      }
+      await client.close().catch(() => undefined);
+      agent.destroy();
     }
-    await client.close().catch(() => undefined);
-    agent.destroy();
     timers.clear();
   }
 }
@@ -422,6 +539,18 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
   const base = `${target.scheme ?? 'http'}://${hostForUrl(target.host)}:${target.port}/`;
   const hinted = target.pathHint ? [target.pathHint] : [];
   const paths = [...new Set([...hinted, ...(options.paths ?? PROBE_DEFAULTS.paths)])];
+  const lists = target.lists ?? 'all';
+  if (target.session && !target.session.closed) {
+    // A kept session answers a tools-only re-probe; anything else (or its failure) starts afresh.
+    if (lists === 'tools') {
+      try {
+        return await target.session.listTools(opts);
+      } catch {
+        // the server dropped the session, restarted or wants initialize again: a fresh probe below
+      }
+    }
+    await target.session.close(opts.requestTimeoutMs);
+  }
   const deadlines = new ProbeTimers();
   let deadline = deadlines.signal(opts.deadlineMs);
   let last: ProbeOutcome = { kind: 'not-mcp', reason: 'no-path' };
@@ -442,7 +571,7 @@ export async function probeMcp(target: ProbeTarget, options: ProbeOptions = {}):
         await loadSdk();
         deadline = deadlines.signal(opts.deadlineMs);
       }
-      last = await probePath(base, path, opts, deadline, target.lists ?? 'all');
+      last = await probePath(base, path, opts, deadline, lists, target.keep);
       if (last.kind !== 'not-mcp') return last;
       // Nothing speaks HTTP there (raw TCP, closed, silent): other paths would only cost time.
       if (last.reason === 'no-http' || last.reason === 'timeout') return last;

@@ -18,7 +18,8 @@
  * - `onChange` is called after a poll that changed tools or the set of MCP listeners, so the
  *   owner can re-run the rules (the tool rules read `ruleViews()` and `listeners()`).
  * - Polls never overlap; every timer is unref()'d; nothing throws out of here (failures go to
- *   onError, coded). stop() is idempotent and waits for the running poll.
+ *   onError, coded). stop() is idempotent, waits for the running poll and closes the MCP sessions
+ *   the prober kept (ListenerProber).
  */
 import { makeEvent, type McpEvent, type McpListenerRecord, type ServerEntry } from '@mcpwatch/shared';
 import { AgentCodes, AgentError } from '../errors.js';
@@ -321,5 +322,6 @@ export class ToolWatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await this.queue.catch(() => undefined);
+    await this.prober.close(); // the kept MCP sessions end at their servers (DELETE)
   }
 }

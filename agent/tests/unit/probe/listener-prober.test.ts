@@ -1,5 +1,5 @@
 import { ListenerProber, listenerCandidates, type ListenerCandidate } from '../../../src/probe/listener-prober.js';
-import type { ProbeOutcome, ProbeTarget } from '../../../src/probe/mcp-probe.js';
+import type { ProbeOutcome, ProbeSession, ProbeTarget } from '../../../src/probe/mcp-probe.js';
 
 // Scheduling only: which listeners get probed when. The network probe itself is tested against
 // real servers in tests/integration/tool-probe.test.ts; here it answers from a table.
@@ -57,7 +57,7 @@ describe('ListenerProber scheduling', () => {
   it('starts afresh when another process owns the port, and skips other listeners when policy turns them off', async () => {
     const h = harness({ mcpPorts: [], other: false });
     await h.prober.poll([cand(80), cand(81, { serverKey: 'sk', fingerprint: 'fp', pathHint: '/sse' })]);
-    expect(h.calls).toEqual([{ host: '127.0.0.1', port: 81, pathHint: '/sse', local: true, known: false }]);
+    expect(h.calls).toEqual([{ host: '127.0.0.1', port: 81, pathHint: '/sse', local: true, known: false, keep: expect.any(Function) }]);
     const open = harness({ mcpPorts: [] });
     await open.prober.poll([cand(80)]);
     await open.prober.poll([cand(80, { pid: 4242 })]);
@@ -150,4 +150,121 @@ describe('ListenerProber scheduling', () => {
     expect(calls[11]).toMatchObject({ known: false });
     expect(calls[11]?.lists).toBeUndefined();
   });
+  describe('kept sessions', () => {
+    /** Stands in for ProbeSession: what the prober reads (closed, uses) and does (close). */
+    class FakeSession {
+      closed = false;
+      uses = 0;
+      closes = 0;
+      version = '';
+      constructor(readonly id: number, public fails = false) {}
+      async close(): Promise<void> {
+        if (!this.closed) this.closes++;
+        this.closed = true;
+      }
+    }
+    /** probeMcp's session rules over a table: a tools-only probe uses a live session (or, when it fails, closes it and starts afresh); anything else closes it. */
+    function sessionHarness(opts: { rejectReuse?: boolean; serverVersion?: () => string; description?: () => string } = {}) {
+      let clock = 1_000_000;
+      const made: FakeSession[] = [];
+      // What the server lists now; a kept session reports the version its initialize saw.
+      const answer = (): ProbeOutcome & { kind: 'mcp' } => ({ ...MCP, serverVersion: opts.serverVersion?.() ?? '1', tools: [{ name: 't', title: null, description: opts.description?.() ?? 'd', inputSchema: {}, annotations: null }] });
+      const calls: { port: number; lists: string; via: 'session' | 'fresh' }[] = [];
+      const prober = new ListenerProber({
+        coalesceMs: 0,
+        fullListMs: 5 * 60_000,
+        now: () => clock,
+        probe: async (t) => {
+          const lists = t.lists ?? 'all';
+          const s = t.session as unknown as FakeSession | undefined;
+          if (s && !s.closed) {
+            if (lists === 'tools' && !s.fails && !opts.rejectReuse) {
+              s.uses++;
+              calls.push({ port: t.port, lists, via: 'session' });
+              return { ...answer(), listed: 'tools', serverVersion: s.version };
+            }
+            await s.close();
+          }
+          calls.push({ port: t.port, lists, via: 'fresh' });
+          if (t.keep) {
+            const fresh = new FakeSession(made.length);
+            fresh.version = answer().serverVersion ?? '';
+            made.push(fresh);
+            t.keep(fresh as unknown as ProbeSession);
+          }
+          return { ...answer(), listed: lists };
+        },
+      });
+      return { prober, made, calls, advance: (ms: number) => (clock += ms) };
+    }
+
+    it('re-probes on the kept session until the full listing, which starts a fresh one and closes the old', async () => {
+      const h = sessionHarness();
+      for (let i = 0; i < 6; i++) {
+        await h.prober.poll([cand(9)]);
+        h.advance(60_000);
+      }
+      expect(h.calls.map((c) => `${c.lists}/${c.via}`)).toEqual(['all/fresh', 'tools/session', 'tools/session', 'tools/session', 'tools/session', 'all/fresh']);
+      expect(h.made.map((s) => s.closed)).toEqual([true, false]);
+      expect(h.prober.sessionCount()).toBe(1);
+    });
+
+    it('a session that fails after good uses is replaced; one that fails at its first reuse means no session for that listener again', async () => {
+      const h = sessionHarness();
+      await h.prober.poll([cand(9)]);
+      h.advance(60_000);
+      await h.prober.poll([cand(9)]);
+      h.made[0]!.fails = true; // e.g. the server expired the session
+      h.advance(60_000);
+      await h.prober.poll([cand(9)]);
+      expect(h.calls.map((c) => `${c.lists}/${c.via}`)).toEqual(['all/fresh', 'tools/session', 'tools/fresh']);
+      expect(h.prober.sessionCount()).toBe(1);
+      h.advance(60_000);
+      await h.prober.poll([cand(9)]);
+      expect(h.calls.at(-1)).toMatchObject({ via: 'session' });
+
+      const r = sessionHarness({ rejectReuse: true }); // a server that wants initialize before every list
+      for (let i = 0; i < 4; i++) {
+        await r.prober.poll([cand(9)]);
+        r.advance(60_000);
+      }
+      expect(r.calls.map((c) => `${c.lists}/${c.via}`)).toEqual(['all/fresh', 'tools/fresh', 'tools/fresh', 'tools/fresh']);
+      expect(r.made.every((s) => s.closed)).toBe(true);
+      expect(r.made).toHaveLength(2); // after the failed reuse no session is kept, so none is made
+      expect(r.prober.sessionCount()).toBe(0);
+    });
+
+    it('closes the session of a listener that goes, changes owner or stops answering MCP, and every session on close()', async () => {
+      const h = sessionHarness();
+      await h.prober.poll([cand(9), cand(10), cand(11)]);
+      expect(h.prober.sessionCount()).toBe(3);
+      await h.prober.poll([cand(9, { ownerId: 'another-process' }), cand(10)]); // 11 gone, 9 has a new owner (probed afresh)
+      expect(h.made.slice(0, 3).map((s) => s.closed)).toEqual([true, false, true]);
+      expect(h.prober.sessionCount()).toBe(2);
+      await h.prober.close();
+      expect(h.made.every((s) => s.closed && s.closes === 1)).toBe(true);
+      expect(h.prober.sessionCount()).toBe(0);
+
+      const off = new ListenerProber({ keepSessions: false, probe: async (t) => (t.keep ? { kind: 'not-mcp', reason: 'keep offered' } : MCP) });
+      expect((await off.poll([cand(9)])).servers).toHaveLength(1);
+    });
+      it('a change seen on a kept session is confirmed on a fresh one, so the result carries the version initialize gives now', async () => {
+      let version = '1';
+      let description = 'd';
+      const h = sessionHarness({ serverVersion: () => version, description: () => description });
+      await h.prober.poll([cand(9)]);
+      h.advance(60_000);
+      await h.prober.poll([cand(9)]);
+      version = '2'; // an upgrade in place: the kept session still says 1
+      description = 'd, improved';
+      h.advance(60_000);
+      const r = await h.prober.poll([cand(9)]);
+      expect(h.calls.map((c) => `${c.lists}/${c.via}`)).toEqual(['all/fresh', 'tools/session', 'tools/session', 'tools/fresh']);
+      expect(r.probed.get('listener:127.0.0.1:9')).toMatchObject({ serverVersion: '2', tools: [{ description: 'd, improved' }] });
+      expect(h.made.map((s) => s.closed)).toEqual([true, false]);
+      h.advance(60_000);
+      await h.prober.poll([cand(9)]);
+      expect(h.calls.at(-1)).toMatchObject({ via: 'session' }); // unchanged since: the new session serves it
+    });
+});
 });
