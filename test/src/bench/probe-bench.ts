@@ -87,6 +87,8 @@ export async function runProbeBench(): Promise<BenchRow[]> {
     await table(); // the first read walks every process for owners; later reads find them known
     const first: number[] = [];
     const steady: number[] = [];
+    /** The same steady poll with keepSessions off (every re-probe a fresh session: initialize … DELETE), alternated with it. */
+    const steadyFresh: number[] = [];
     let probedFirst = 0;
     let probedSteady = 0;
     let mcpFound = 0;
@@ -98,22 +100,26 @@ export async function runProbeBench(): Promise<BenchRow[]> {
       await table();
       tableReads.push(cpuMs(process.cpuUsage(c0)));
 
-      let clock = Date.now();
-      const prober = new ListenerProber({ maxProbesPerPoll: 20, now: () => clock });
-      c0 = process.cpuUsage();
-      const r1 = await prober.poll(await candidates());
-      first.push(cpuMs(process.cpuUsage(c0)));
-      probedFirst = r1.probes;
-      mcpFound = r1.servers.length;
-      clock += 60_000;
-      c0 = process.cpuUsage();
-      const r2 = await prober.poll(await candidates());
-      steady.push(cpuMs(process.cpuUsage(c0)));
-      probedSteady = r2.probes;
+      for (const keepSessions of i % 2 === 0 ? [true, false] : [false, true]) {
+        let clock = Date.now();
+        const prober = new ListenerProber({ maxProbesPerPoll: 20, keepSessions, now: () => clock });
+        c0 = process.cpuUsage();
+        const r1 = await prober.poll(await candidates());
+        if (keepSessions) first.push(cpuMs(process.cpuUsage(c0)));
+        probedFirst = r1.probes;
+        mcpFound = r1.servers.length;
+        clock += 60_000;
+        c0 = process.cpuUsage();
+        const r2 = await prober.poll(await candidates());
+        (keepSessions ? steady : steadyFresh).push(cpuMs(process.cpuUsage(c0)));
+        probedSteady = r2.probes;
+        await prober.close();
+      }
     }
     return [
       { what: 'probe poll, first contact (10 MCP + 10 non-MCP), CPU (median)', value: fmtMs(median(first)), note: `${probedFirst} probes, ${mcpFound} MCP found; ${polls} polls (the SDK's one-time import falls in poll 1 only)` },
-      { what: 'probe poll, steady (10 MCP re-probed), CPU (median)', value: fmtMs(median(steady)), note: `${probedSteady} probes per poll, ${fmtMs(median(steady) / Math.max(1, probedSteady))} per re-probe; default 4 per poll every 15 s` },
+      { what: 'probe poll, steady (10 MCP re-probed), CPU (median)', value: fmtMs(median(steady)), note: `${probedSteady} probes per poll, ${fmtMs(median(steady) / Math.max(1, probedSteady))} per re-probe (one tools/list on the kept session); default 4 per poll every 15 s` },
+      { what: 'baseline: the same poll with keepSessions off, CPU (median)', value: fmtMs(median(steadyFresh)), note: `same run, alternated; ${fmtMs(median(steadyFresh) / Math.max(1, probedSteady))} per re-probe (initialize, initialized, tools/list, DELETE); ratio ${(median(steady) / Math.max(1e-9, median(steadyFresh))).toFixed(2)}` },
       { what: 'baseline: socket source read alone, CPU (median)', value: fmtMs(median(baseline)), note: 'same run; systeminformation (spawns ss), what probe polls read before' },
       { what: 'listener table read (what a probe poll reads now), CPU (median)', value: fmtMs(median(tableReads)), note: 'same run; /proc/net, owners already known' },
     ];
