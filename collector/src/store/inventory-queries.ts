@@ -179,10 +179,27 @@ function page<T>(rows: T[], n: number, next: (last: T, kept: number) => string, 
 /** Uncompressed batch-log bytes one page of events may decompress (past it the page is cut). */
 const MAX_PAGE_LOAD_BYTES = 64 * 1024 * 1024;
 
+/** One fingerprint's group of a listServers page, before its names, clients and risk. */
+interface GroupRow {
+  fingerprint: string;
+  endpoint_count: string | number;
+  entry_count: string | number;
+  transport: string | null;
+  command: string | null;
+  url: string | null;
+  package_ecosystem: string | null;
+  package_name: string | null;
+  package_version: string | null;
+  first_seen: string | null;
+  last_seen: string | null;
+}
+
 export class InventoryQueries {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly events: EventReader,
+    /** SQLite: listServers reads the aggregates of migration 0018 (server-groups-migration.ts). */
+    private readonly engine: 'sqlite' | 'postgres' = 'sqlite',
   ) {}
 
   async listEndpoints(f: EndpointFilter): Promise<Page<EndpointSummary>> {
@@ -318,6 +335,35 @@ export class InventoryQueries {
   async listServers(f: ServerFilter): Promise<Page<ServerGroup>> {
     const n = pageSize(f.limit);
     const offset = f.cursor !== undefined ? decodeCursor(f.cursor, isOffset).o : 0;
+    const byName = this.engine === 'sqlite' && f.name !== undefined && f.package === undefined && f.transport === undefined && f.client === undefined && f.effective === undefined && f.risk === undefined;
+    const rows = byName ? await this.#serverGroupsOfName(f.name!, n, offset) : await this.#serverGroups(f, n, offset);
+    return this.#serverPage(rows, n, offset);
+  }
+
+  /**
+   * One page of listServers(name) from the aggregates (server-groups-migration.ts): one row of
+   * server_name_groups per fingerprint, the max of each column over its variants, and first / last
+   * seen as one seek each in servers_name_first / servers_name_seen. The same rows as
+   * #serverGroups with only the name filter, in the same order.
+   */
+  async #serverGroupsOfName(name: string, n: number, offset: number): Promise<GroupRow[]> {
+    const { rows } = await sql<GroupRow>`
+      select g.fingerprint, g.endpoints as endpoint_count, g.entries as entry_count,
+        (select max(v.transport) from server_name_variants v where v.name = g.name and v.fingerprint = g.fingerprint) as transport,
+        (select max(v.command) from server_name_variants v where v.name = g.name and v.fingerprint = g.fingerprint) as command,
+        (select max(v.url) from server_name_variants v where v.name = g.name and v.fingerprint = g.fingerprint) as url,
+        (select max(v.package_ecosystem) from server_name_variants v where v.name = g.name and v.fingerprint = g.fingerprint) as package_ecosystem,
+        (select max(v.package_name) from server_name_variants v where v.name = g.name and v.fingerprint = g.fingerprint) as package_name,
+        (select max(v.package_version) from server_name_variants v where v.name = g.name and v.fingerprint = g.fingerprint) as package_version,
+        (select min(s.first_seen) from servers s where s.name = g.name and s.fingerprint = g.fingerprint and s.present = 1) as first_seen,
+        (select max(s.last_seen) from servers s where s.name = g.name and s.fingerprint = g.fingerprint and s.present = 1) as last_seen
+      from server_name_groups g where g.name = ${name}
+      order by g.endpoints desc, g.fingerprint limit ${n + 1} offset ${offset}`.execute(this.db);
+    return rows;
+  }
+
+  /** One page of listServers: the present server rows that pass `f`, grouped by fingerprint. */
+  async #serverGroups(f: ServerFilter, n: number, offset: number): Promise<GroupRow[]> {
     let q = this.db.selectFrom('servers as s').where('s.present', '=', 1);
     if (f.name !== undefined) q = q.where('s.name', '=', f.name);
     if (f.package !== undefined) q = q.where('s.package_name', '=', f.package);
@@ -337,7 +383,7 @@ export class InventoryQueries {
         ),
       );
     }
-    const rows = await q
+    return q
       .select((eb) => [
         's.fingerprint',
         eb.fn.count<string | number>('s.endpoint_id').distinct().as('endpoint_count'),
@@ -357,6 +403,10 @@ export class InventoryQueries {
       .limit(n + 1)
       .offset(offset)
       .execute();
+  }
+
+  /** The groups of a page with their names, clients and highest open finding. */
+  async #serverPage(rows: GroupRow[], n: number, offset: number): Promise<Page<ServerGroup>> {
     const fps = rows.slice(0, n).map((r) => r.fingerprint);
     const names = new Map<string, Set<string>>();
     const clients = new Map<string, Set<string>>();
@@ -364,15 +414,20 @@ export class InventoryQueries {
     if (fps.length > 0) {
       const [nameRows, riskRows] = await Promise.all([
         this.db.selectFrom('servers').select(['fingerprint', 'name', 'client']).distinct().where('fingerprint', 'in', fps).where('present', '=', 1).limit(fps.length * 100).execute(),
-        this.db
-          .selectFrom('servers as s')
-          .innerJoin('findings as f', (j) => j.onRef('f.endpoint_id', '=', 's.endpoint_id').onRef('f.server_key', '=', 's.server_key'))
-          .select((eb) => ['s.fingerprint', eb.fn.max('f.severity_rank').as('rank')])
-          .where('s.fingerprint', 'in', fps)
-          .where('s.present', '=', 1)
-          .where('f.status', '=', 'open')
-          .groupBy('s.fingerprint')
-          .execute(),
+        // SQLite: open findings per fingerprint and rank are kept in fingerprint_risk (migration 0018).
+        this.engine === 'sqlite'
+          ? sql<{ fingerprint: string; rank: number }>`select fingerprint, max(severity_rank) as rank from fingerprint_risk where fingerprint in (${sql.join(fps)}) group by fingerprint`
+              .execute(this.db)
+              .then((r) => r.rows)
+          : this.db
+              .selectFrom('servers as s')
+              .innerJoin('findings as f', (j) => j.onRef('f.endpoint_id', '=', 's.endpoint_id').onRef('f.server_key', '=', 's.server_key'))
+              .select((eb) => ['s.fingerprint', eb.fn.max('f.severity_rank').as('rank')])
+              .where('s.fingerprint', 'in', fps)
+              .where('s.present', '=', 1)
+              .where('f.status', '=', 'open')
+              .groupBy('s.fingerprint')
+              .execute(),
       ]);
       for (const r of nameRows) {
         const ns = names.get(r.fingerprint) ?? new Set<string>();

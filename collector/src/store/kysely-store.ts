@@ -123,7 +123,7 @@ export class KyselyStore implements Store {
     this.#pgSchema = opts.pgSchema;
     this.#now = opts.now ?? (() => new Date());
     this.#reader = new EventReader(this.db);
-    this.#queries = new InventoryQueries(this.db, this.#reader);
+    this.#queries = new InventoryQueries(this.db, this.#reader, opts.engine);
     this.#beforeClose = opts.beforeClose;
     this.#fileIdentity = opts.sqliteFile ? new SqliteFileIdentity(opts.sqliteFile) : undefined;
     this.#walSync = opts.sqliteFile && opts.engine === 'sqlite' ? new WalSync(`${opts.sqliteFile}-wal`) : undefined;

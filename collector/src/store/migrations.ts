@@ -14,6 +14,7 @@ import { findingsOrderMigration } from './findings-order-migration.js';
 import { inventoryFillfactorMigration } from './inventory-fillfactor-migration.js';
 import { fleetQueryIndexesMigration } from './fleet-query-indexes-migration.js';
 import { batchLogIndexesMigration } from './batch-log-indexes-migration.js';
+import { serverGroupsMigration } from './server-groups-migration.js';
 import { sql, type CreateTableBuilder, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 
 type AnyDb = Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -355,6 +356,7 @@ export function migrationsFor(engine: Engine): Record<string, Migration> {
     '0015_inventory_fillfactor': inventoryFillfactorMigration(engine),
     '0016_fleet_query_indexes': fleetQueryIndexesMigration(engine),
     '0017_batch_log_indexes': batchLogIndexesMigration(),
+    '0018_server_name_groups': serverGroupsMigration(engine),
   };
 }
 

@@ -41,6 +41,9 @@ export async function upsertUsers(shapes: InsertShapes, trx: AnyTrx, endpointId:
   await upsertRows(shapes, trx, 'endpoint_users', ['endpoint_id', 'user_name'], unique.map((u) => ({ endpoint_id: endpointId, user_name: u, first_seen: at, last_seen: at, present: 1 })));
 }
 
+/** The key column (after endpoint_id) of each presence table. */
+const PRESENCE_KEYS: Record<PresenceTable, string> = { servers: 'server_key', clients: 'client_key', processes: 'process_key', sockets: 'socket_key', config_errors: 'error_key' };
+
 /** An inventory row as a projection transaction knows it: its data, state and last_seen now. */
 interface KnownRow {
   data: string;
@@ -269,19 +272,35 @@ export class ProjectionWriter {
     if (d.reset && at) {
       // The reset changes the state of this endpoint's rows: what the transaction knows of them is
       // forgotten (its pending touches stay: a reset writes no last_seen, so their order does not matter).
+      // Only the rows the snapshot does not list go: a listed row keeps its state here and is
+      // upserted below (unchanged: only its last_seen moves). Flipping every row off and on again
+      // rewrote each one and its index entries, and the server_name_groups triggers (migration
+      // 0018) twice, on every snapshot.
       for (const endpoints of tx.known.values()) endpoints.delete(endpointId);
+      const listed: Record<PresenceTable, Map<string, Record<string, unknown>>> = { servers: d.servers, clients: d.clients, processes: d.processes, sockets: d.sockets, config_errors: d.configErrors } as never;
       for (const table of PRESENCE_TABLES) {
-        await trx.updateTable(table as PresenceTable).set({ present: 0, removed_at: at }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
+        const keyColumn = PRESENCE_KEYS[table];
+        const kept = new Set([...listed[table].values()].map((r) => r[keyColumn]));
+        const rows: Array<{ k: unknown }> = await trx.selectFrom(table).select(`${keyColumn} as k`).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
+        const gone = rows.map((r) => r.k).filter((k) => !kept.has(k));
+        for (const keys of chunkRows(gone, 1)) {
+          await trx.updateTable(table as PresenceTable).set({ present: 0, removed_at: at }).where('endpoint_id', '=', endpointId).where(keyColumn, 'in', keys).execute();
+        }
       }
-      await trx.updateTable('findings').set({ status: 'resolved', resolved_at: at }).where('endpoint_id', '=', endpointId).where('status', '=', 'open').where('rule_id', 'not in', COLLECTOR_RULE_IDS).execute();
+      const keptFindings = new Set([...d.findings.values()].map((r) => r.finding_id));
+      const open: Array<{ finding_id: string }> = await trx.selectFrom('findings').select('finding_id').where('endpoint_id', '=', endpointId).where('status', '=', 'open').where('rule_id', 'not in', COLLECTOR_RULE_IDS).execute();
+      const resolved = open.map((r) => r.finding_id).filter((id) => !keptFindings.has(id));
+      for (const ids of chunkRows(resolved, 1)) {
+        await trx.updateTable('findings').set({ status: 'resolved', resolved_at: at }).where('endpoint_id', '=', endpointId).where('finding_id', 'in', ids).execute();
+      }
       await trx.updateTable('endpoint_users').set({ present: 0 }).where('endpoint_id', '=', endpointId).where('present', '=', 1).execute();
       if (d.host) await upsertUsers(this.shapes, trx, endpointId, d.host.users, at);
     }
-    await this.#upsertInventory(trx, tx, endpointId, 'servers', 'server_key', 'present', [...d.servers.values()] as never);
-    await this.#upsertInventory(trx, tx, endpointId, 'clients', 'client_key', 'present', [...d.clients.values()] as never);
-    await this.#upsertInventory(trx, tx, endpointId, 'processes', 'process_key', 'present', [...d.processes.values()] as never);
-    await this.#upsertInventory(trx, tx, endpointId, 'sockets', 'socket_key', 'present', [...d.sockets.values()] as never);
-    await this.#upsertInventory(trx, tx, endpointId, 'config_errors', 'error_key', 'present', [...d.configErrors.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'servers', PRESENCE_KEYS.servers, 'present', [...d.servers.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'clients', PRESENCE_KEYS.clients, 'present', [...d.clients.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'processes', PRESENCE_KEYS.processes, 'present', [...d.processes.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'sockets', PRESENCE_KEYS.sockets, 'present', [...d.sockets.values()] as never);
+    await this.#upsertInventory(trx, tx, endpointId, 'config_errors', PRESENCE_KEYS.config_errors, 'present', [...d.configErrors.values()] as never);
     await this.#upsertInventory(trx, tx, endpointId, 'findings', 'finding_id', 'status', [...d.findings.values()] as never);
 
     const update: Partial<Database['endpoints']> = { last_seen: receivedAt };

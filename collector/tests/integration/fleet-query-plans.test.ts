@@ -49,18 +49,21 @@ describe('fleet query plans (sqlite)', () => {
     expect(plan).not.toMatch(/TEMP B-TREE FOR ORDER BY/);
   });
 
-  test('servers by name: each statement of listServers(name) reads an index alone, no table rows', async () => {
+  test('servers by name: one row of server_name_groups per fingerprint, one seek per min/max, no server rows grouped', async () => {
     const reads = await statementsRunBy(() => t.store.listServers({ name: 'github', limit: 10 }));
-    const grouping = reads.find((r) => /group by "s"\."fingerprint"/.test(r.sql) && !/join/.test(r.sql))!;
+    const groups = reads.find((r) => /from server_name_groups/.test(r.sql))!;
     const names = reads.find((r) => /select distinct/.test(r.sql))!;
-    const risk = reads.find((r) => /join "findings"/.test(r.sql))!;
-    expect([grouping, names, risk].every(Boolean)).toBe(true);
-    // Each is the store's own SQL; without migration 0016 the first two read every row of the name / fingerprint.
-    expect(await planOf(grouping)).toMatch(/USING COVERING INDEX servers_name_cover \(name=\? AND present=\?\)/);
+    const risk = reads.find((r) => /from fingerprint_risk/.test(r.sql))!;
+    expect([groups, names, risk].every(Boolean)).toBe(true);
+    // Without migration 0018 the grouping read every row of the name, the risk every row of the fingerprint.
+    expect(reads.some((r) => /group by "s"\."fingerprint"/.test(r.sql) || /join "findings"/.test(r.sql))).toBe(false);
+    const plan = await planOf(groups);
+    expect(plan).toMatch(/SEARCH g USING PRIMARY KEY \(name=\?\)/);
+    expect(plan).toMatch(/COVERING INDEX servers_name_first \(name=\? AND fingerprint=\? AND present=\?\)/);
+    expect(plan).toMatch(/COVERING INDEX servers_name_seen \(name=\? AND fingerprint=\? AND present=\?\)/);
+    expect(plan).not.toMatch(/SCAN/);
     expect(await planOf(names)).toMatch(/USING COVERING INDEX servers_fingerprint_names \(fingerprint=\? AND present=\?\)/);
-    const riskPlan = await planOf(risk);
-    expect(riskPlan).toMatch(/COVERING INDEX servers_fingerprint /);
-    expect(riskPlan).toMatch(/COVERING INDEX findings_server \(endpoint_id=\? AND server_key=\? AND status=\?\)/);
+    expect(await planOf(risk)).toMatch(/SEARCH fingerprint_risk USING PRIMARY KEY \(fingerprint=\?\)/);
     // And the answer is the fleet's: six endpoints run github, half of them with a high finding on it.
     const page = await t.store.listServers({ name: 'github', limit: 10 });
     expect(page.items).toHaveLength(1);
@@ -83,6 +86,7 @@ describe('fleet query indexes (postgres)', () => {
     expect(byName.get('servers_fingerprint_names')).toMatch(/\(fingerprint, present, name, client\)/);
     expect(byName.get('findings_server')).toMatch(/\(endpoint_id, server_key, status, severity_rank\)/);
     expect(byName.has('servers_name_cover')).toBe(false);
+    expect(byName.has('servers_name_seen')).toBe(false);
     for (const [name, def] of byName) if (/ON \S*servers /.test(def) && name !== 'servers_pkey') expect(def).not.toMatch(/last_seen|command|url/);
   });
 });
