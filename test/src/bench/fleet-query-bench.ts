@@ -14,14 +14,21 @@
  * Knobs (env): BENCH_QUERY_ENDPOINTS (100000), BENCH_QUERY_REPEATS (200), BENCH_QUERY_ALL (1: also
  * the unfiltered listing, GET /v1/servers, which groups every server row), BENCH_QUERY_DIR (keep
  * and reuse the seeded data directory there: a second run skips the seed; delete it to reseed).
+ * BENCH_QUERY_HTTP=1: then the same queries over HTTP, the collector's bin (BENCH_QUERY_COLLECTOR_BIN:
+ * another build of it, e.g. a baseline copy for an A/B) serving the seeded directory, one request
+ * at a time: p50/p95 ms and the collector process's CPU per request (/proc). BENCH_QUERY_INPROC=0:
+ * HTTP only (a baseline build's collector then migrates the directory itself, nothing newer does).
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { createStore } from '@mcpwatch/collector';
-import { makeServerEntry } from '@mcpwatch/testkit';
-import { envInt, median, percentile } from './bench-stats.js';
+import { httpTransport, makeServerEntry } from '@mcpwatch/testkit';
+import { envInt, median, percentile, readCpu } from './bench-stats.js';
 
 const N = envInt('BENCH_QUERY_ENDPOINTS', 100_000);
 const REPEATS = envInt('BENCH_QUERY_REPEATS', 200);
@@ -79,7 +86,12 @@ function plans(file: string): void {
     console.log(`  ${label}: ${rows.map((r) => r.detail).join(' | ')}`);
   };
   console.log('query plans (SQLite):');
-  show('servers by name', `select fingerprint, count(distinct endpoint_id) from servers where present = 1 and name = ? group by fingerprint`, 'srv-7');
+  const aggregates = db.prepare(`select 1 from sqlite_master where name = 'server_name_groups'`).get() !== undefined;
+  if (aggregates) {
+    show('servers by name (0018)', `select g.fingerprint, (select max(last_seen) from servers s where s.name = g.name and s.fingerprint = g.fingerprint and s.present = 1) from server_name_groups g where g.name = ? order by g.endpoints desc, g.fingerprint limit 11`, 'srv-7');
+  } else {
+    show('servers by name', `select fingerprint, count(distinct endpoint_id) from servers where present = 1 and name = ? group by fingerprint`, 'srv-7');
+  }
   show('server endpoints', `select s.endpoint_id from servers s join endpoints e on e.endpoint_id = s.endpoint_id where s.fingerprint = ? and s.present = 1 order by s.endpoint_id, s.server_key limit 51`, fp);
   show('findings >= high', `select f.*, e.hostname from findings f join endpoints e on e.endpoint_id = f.endpoint_id where f.severity_rank >= 3 order by f.severity_rank desc, f.last_seen desc, f.endpoint_id, f.finding_id limit 51`);
   db.close();
@@ -91,8 +103,8 @@ async function main(): Promise<void> {
   if (keep) mkdirSync(keep, { recursive: true });
   const file = join(dir, 'mcpwatch.sqlite');
   const seeded = existsSync(join(dir, '.seeded'));
-  // The store's migrations make (or bring up to date) the schema.
-  await (await createStore({ dataDir: dir, project: false })).close();
+  // The store's migrations make (or bring up to date) the schema (HTTP only: the collector's).
+  if (!seeded || process.env.BENCH_QUERY_INPROC !== '0') await (await createStore({ dataDir: dir, project: false })).close();
   if (!seeded) {
     const t0 = Date.now();
     seed(file);
@@ -100,9 +112,15 @@ async function main(): Promise<void> {
     (await import('node:fs')).writeFileSync(join(dir, '.seeded'), String(N));
     console.log(`seeded ${N} endpoints in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
   }
+  const fps = Array.from({ length: 200 }, (_, k) => makeServerEntry(`srv-${k}`).fingerprint);
+  if (process.env.BENCH_QUERY_INPROC !== '0') await inProcess(dir, file, fps);
+  if (process.env.BENCH_QUERY_HTTP === '1') await overHttp(dir, fps);
+  if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
+async function inProcess(dir: string, file: string, fps: string[]): Promise<void> {
   plans(file);
   const store = await createStore({ dataDir: dir, project: false });
-  const fps = Array.from({ length: 200 }, (_, k) => makeServerEntry(`srv-${k}`).fingerprint);
   const targets: Array<[string, (i: number) => Promise<unknown>]> = [
     ['servers?name=srv-X&limit=10', (i) => store.listServers({ name: `srv-${i % 200}`, limit: 10 })],
     ['servers/:fp/endpoints?limit=50', (i) => store.serverEndpoints(fps[i % 200]!, { limit: 50 })],
@@ -125,7 +143,76 @@ async function main(): Promise<void> {
     console.log(`${label.padEnd(35)}${median(ms).toFixed(2).padStart(9)}${percentile(ms, 95).toFixed(2).padStart(9)}${((c.user + c.system) / REPEATS).toFixed(0).padStart(14)}`);
   }
   await store.close();
-  if (!keep) rmSync(dir, { recursive: true, force: true });
+}
+
+const ADMIN_TOKEN = 'fleet-query-bench-admin-token-0123456789';
+const COLLECTOR_BIN = process.env.BENCH_QUERY_COLLECTOR_BIN
+  ? resolve(process.env.BENCH_QUERY_COLLECTOR_BIN)
+  : resolve(dirname(fileURLToPath(import.meta.url)), '../../../collector/bin/mcpwatch-collector.js');
+
+function freePort(): Promise<number> {
+  return new Promise((r) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => r(port));
+    });
+  });
+}
+
+function startCollector(dir: string, port: number): Promise<ChildProcess> {
+  return new Promise((resolveStart, reject) => {
+    const child = spawn(process.execPath, [COLLECTOR_BIN, '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
+      env: { ...process.env, MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    const onData = (d: Buffer): void => {
+      out += d.toString();
+      if (/listening on/.test(out)) {
+        child.stdout!.removeAllListeners('data').resume();
+        child.stderr!.removeAllListeners('data').resume();
+        resolveStart(child);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`collector exited ${code}: ${out.slice(-1000)}`)));
+  });
+}
+
+/** The three fleet questions over HTTP, one at a time, against the collector's bin on `dir`. */
+async function overHttp(dir: string, fps: string[]): Promise<void> {
+  const port = await freePort();
+  const collector = await startCollector(dir, port);
+  const api = httpTransport(`http://127.0.0.1:${port}`, { maxSockets: 1 });
+  const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const targets: Array<[string, (i: number) => string]> = [
+    ['GET /v1/servers?name=srv-X&limit=10', (i) => `/v1/servers?name=srv-${i % 200}&limit=10`],
+    ['GET /v1/servers/:fp/endpoints?limit=50', (i) => `/v1/servers/${fps[i % 200]}/endpoints?limit=50`],
+    ['GET /v1/findings?severity=high&limit=50', () => '/v1/findings?severity=high&limit=50'],
+  ];
+  try {
+    console.log(`HTTP (${COLLECTOR_BIN}), load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    console.log('request                                p50 ms   p95 ms   collector CPU ms/request');
+    for (const [label, path] of targets) {
+      for (let i = 0; i < 5; i++) await api({ method: 'GET', path: path(i), headers });
+      const ms: number[] = [];
+      const c0 = readCpu(collector.pid!);
+      for (let i = 0; i < REPEATS; i++) {
+        const t0 = performance.now();
+        const r = await api({ method: 'GET', path: path(i), headers });
+        ms.push(performance.now() - t0);
+        if (r.status !== 200) throw new Error(`${path(i)}: HTTP ${r.status} ${r.body.slice(0, 300)}`);
+      }
+      const c1 = readCpu(collector.pid!);
+      const cpuMs = c0 && c1 ? ((c1.selfS - c0.selfS) * 1000) / REPEATS : NaN;
+      console.log(`${label.padEnd(38)}${median(ms).toFixed(2).padStart(7)}${percentile(ms, 95).toFixed(2).padStart(9)}${cpuMs.toFixed(2).padStart(14)}`);
+    }
+  } finally {
+    api.close();
+    collector.kill('SIGTERM');
+    await new Promise((r) => collector.once('exit', r));
+  }
 }
 
 main().catch((e) => {
