@@ -225,6 +225,20 @@ export function readJournal(stateDir: string, after: JournalCursor = { file: 0, 
   return { records, cursor, dropped: readDropped(dir), corrupted, unreadable };
 }
 
+/**
+ * What a reader can see of a journal without reading it: the folder (entries added or removed:
+ * a new file, a pruned or dropped one) and the file at the cursor (appended to). Two equal
+ * signatures mean nothing was written in between, on file systems with fine-grained times (a
+ * caller still reads in full now and then). null: no journal folder.
+ */
+export function journalSignature(stateDir: string, cursor: JournalCursor): string | null {
+  const dir = path.join(stateDir, JOURNAL_DIR);
+  const d = fs.statSync(dir, { throwIfNoEntry: false });
+  if (!d) return null;
+  const f = fs.statSync(path.join(dir, fileName(cursor.file)), { throwIfNoEntry: false });
+  return `${d.ino}:${d.mtimeMs}:${d.ctimeMs}:${d.nlink}|${f ? `${f.ino}:${f.size}:${f.mtimeMs}:${f.ctimeMs}` : '-'}`;
+}
+
 /** Deletes journal files wholly before the cursor's file. Never throws. */
 export function pruneJournal(stateDir: string, cursor: JournalCursor): void {
   const dir = path.join(stateDir, JOURNAL_DIR);

@@ -22,6 +22,11 @@
  * torn policy; a policy the collector stops sending is removed (the hook falls back to audit); the
  * endpoint's setting `hooks=audit` caps an enforce policy to audit.
  *
+ * Idle cost: a pump whose journal looks as it did at the last pump that found nothing there (the
+ * folder and the file at the cursor unchanged: journalSignature, two stats) reads nothing; every
+ * FULL_READ_EVERY-th pump reads regardless (file systems with coarse times). Cursors are read
+ * from disk once and then kept in memory (only this pump writes them).
+ *
  * Never throws: records that are not valid `tool.called` data (a damaged or forged journal) are
  * skipped and counted; records the journal dropped at its bound become one `agent.dropped` event.
  * Its timer is unref()'d; shutdown() is idempotent and pumps once more.
@@ -33,7 +38,7 @@ import { Value } from '@sinclair/typebox/value';
 import { makeEvent, ToolCalledData, ToolPolicy, type McpEvent } from '@mcpwatch/shared';
 import { AgentError, AgentCodes } from '../errors.js';
 import { readJsonFile, writeFileDurable } from '../spool/durable-file.js';
-import { JOURNAL_DIR, pruneJournal, readJournal, type JournalCursor } from './hook-journal.js';
+import { JOURNAL_DIR, journalSignature, pruneJournal, readJournal, type JournalCursor } from './hook-journal.js';
 import { TOOL_POLICY_FILE } from './tool-policy.js';
 
 export interface JournalPumpOptions {
@@ -54,10 +59,22 @@ interface CursorFile extends JournalCursor {
   droppedSeen: number;
 }
 
+/** Every this many pumps each journal is read in full even when its signature did not change. */
+export const FULL_READ_EVERY = 15;
+
 export class JournalPump {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private readonly cursorFile: string;
+  /** Cursor files as last read or written, by path (this pump is their only writer). */
+  private readonly cursors = new Map<string, CursorFile | null>();
+  /** By cursor file: the journal's signature when a pump last found nothing new there. */
+  private readonly quiet = new Map<string, string>();
+  /** By user state dir: the id of its cursor file. */
+  private readonly userIds = new Map<string, string>();
+  private pumps = 0;
+  /** Journal reads made so far (pumps of a journal whose signature said nothing changed read nothing). */
+  reads = 0;
 
   constructor(private readonly o: JournalPumpOptions) {
     this.cursorFile = path.join(o.stateDir, JOURNAL_DIR, 'cursor.json');
@@ -72,6 +89,7 @@ export class JournalPump {
 
   /** Moves every complete journal record (the agent's journal, then each user's) into the sink. Returns how many events were pushed. */
   pumpOnce(): number {
+    this.pumps++;
     let pushed = this.pumpJournal(this.o.stateDir, this.cursorFile);
     let users: readonly string[] = [];
     try {
@@ -93,7 +111,12 @@ export class JournalPump {
         continue;
       }
       this.problems.delete(abs);
-      const id = createHash('sha256').update(abs).digest('hex').slice(0, 16);
+      let id = this.userIds.get(abs);
+      if (id === undefined) {
+        id = createHash('sha256').update(abs).digest('hex').slice(0, 16);
+        if (this.userIds.size >= 4096) this.userIds.clear();
+        this.userIds.set(abs, id);
+      }
       pushed += this.pumpJournal(abs, path.join(this.o.stateDir, JOURNAL_DIR, `cursor-${id}.json`), this.o.userOf?.(dir) ?? null);
     }
     return pushed;
@@ -110,8 +133,16 @@ export class JournalPump {
 
   private pumpJournal(stateDir: string, cursorFile: string, user: string | null = null): number {
     try {
-      const saved = readJsonFile<CursorFile>(cursorFile);
+      let saved = this.cursors.get(cursorFile);
+      if (saved === undefined) {
+        saved = readJsonFile<CursorFile>(cursorFile);
+        this.cursors.set(cursorFile, saved);
+      }
       const cursor: JournalCursor = saved ? { file: saved.file, offset: saved.offset } : { file: 0, offset: 0 };
+      const signature = journalSignature(stateDir, cursor);
+      if (signature !== null && this.pumps % FULL_READ_EVERY !== 0 && this.quiet.get(cursorFile) === signature) return 0;
+      this.quiet.delete(cursorFile);
+      this.reads++;
       const read = readJournal(stateDir, cursor);
       const droppedSeen = saved?.droppedSeen ?? 0;
       let pushed = 0;
@@ -134,8 +165,13 @@ export class JournalPump {
       const moved = read.cursor.file !== cursor.file || read.cursor.offset !== cursor.offset || read.dropped.records !== droppedSeen;
       if (moved) {
         fs.mkdirSync(path.dirname(cursorFile), { recursive: true, mode: 0o700 });
-        writeFileDurable(cursorFile, JSON.stringify({ ...read.cursor, droppedSeen: read.dropped.records } satisfies CursorFile));
+        const next: CursorFile = { ...read.cursor, droppedSeen: read.dropped.records };
+        this.cursors.delete(cursorFile); // re-read from disk if the write below fails
+        writeFileDurable(cursorFile, JSON.stringify(next));
+        this.cursors.set(cursorFile, next);
         pruneJournal(stateDir, read.cursor);
+      } else if (signature !== null && read.records.length === 0 && read.corrupted === 0 && read.unreadable === 0) {
+        this.quiet.set(cursorFile, signature); // nothing there: the next pump reads only if this changes
       }
       return pushed;
     } catch (e) {

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { McpEvent } from '@mcpwatch/shared';
 import { runHook } from '../../../src/hooks/hook-runner.js';
 import { readJournal, userHookStateDir, JOURNAL_DIR } from '../../../src/hooks/hook-journal.js';
-import { JournalPump } from '../../../src/hooks/journal-pump.js';
+import { FULL_READ_EVERY, JournalPump } from '../../../src/hooks/journal-pump.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../bin/mcpwatch-agent.js');
 const pre = (tool: string) => JSON.stringify({ session_id: 's-1', transcript_path: '/tmp/t', cwd: '/tmp', hook_event_name: 'PreToolUse', tool_name: `mcp__github__${tool}`, tool_input: { title: 't' }, tool_use_id: 'toolu_1' });
@@ -87,4 +87,36 @@ test('the agent ships its own journal and each user\'s, once', () => {
   expect((events[2]?.data as { tool: string }).tool).toBe('close_issue');
   expect(pump.pumpOnce()).toBe(0);
   expect(errors).toEqual([]);
+});
+
+test('an idle journal is not read again until it changes (or every FULL_READ_EVERY-th pump), and nothing appended in between is missed', () => {
+  const agentState = path.join(root, 'agent-idle');
+  fs.mkdirSync(agentState);
+  const events: McpEvent[] = [];
+  const pump = new JournalPump({ stateDir: agentState, endpointId: () => 'ep-1', push: (e) => events.push(e), onError: (e) => { throw e; } });
+  expect(pump.pumpOnce()).toBe(0); // no journal folder yet: nothing to read, nothing to remember
+  const hook = (tool: string) => expect(runHook({ client: 'claude-code', input: { text: pre(tool) }, stateDir: agentState, user: 'root' }).errors).toEqual([]);
+  hook('a');
+  expect(pump.pumpOnce()).toBe(1);
+  const afterFirst = pump.reads;
+  expect(pump.pumpOnce()).toBe(0); // reads, finds nothing: remembered as quiet
+  expect(pump.pumpOnce()).toBe(0);
+  expect(pump.pumpOnce()).toBe(0);
+  expect(pump.reads).toBe(afterFirst + 1);
+  // Appended to the same file: its size changed, so the next pump reads it.
+  hook('b');
+  expect(pump.pumpOnce()).toBe(1);
+  // A new journal file (a hook rolled over) changes the folder: read (empty), then the record in it.
+  const dir = path.join(agentState, JOURNAL_DIR);
+  const current = fs.readdirSync(dir).filter((f) => /^journal-\d+\.log$/.test(f)).sort().at(-1)!;
+  fs.writeFileSync(path.join(dir, current.replace(/\d{10}/, (n) => String(Number(n) + 1).padStart(10, '0'))), '');
+  expect(pump.pumpOnce()).toBe(0);
+  hook('c');
+  expect(pump.pumpOnce()).toBe(1);
+  // Every FULL_READ_EVERY-th pump reads regardless.
+  const before = pump.reads;
+  for (let i = 0; i < FULL_READ_EVERY * 2; i++) pump.pumpOnce();
+  expect(pump.reads - before).toBeGreaterThanOrEqual(2);
+  expect(pump.reads - before).toBeLessThanOrEqual(4);
+  expect(events.map((e) => (e.data as { tool: string }).tool)).toEqual(['a', 'b', 'c']);
 });
