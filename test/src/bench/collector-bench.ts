@@ -33,7 +33,7 @@
  * BENCH_COLLECTOR_NODE_ARGS (extra node flags for the collector, e.g. --cpu-prof).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -260,8 +260,51 @@ interface TargetResult {
   projection?: { lagP95S: number; lagMaxS: number; drainS: number; projectedEventsPerS: number; drainEventsPerS: number | null };
   /** Collectors: event-loop delay during the timed rounds and the drain after them (ms; the worst process). */
   loopDelay?: LoopDelay;
+  /**
+   * The whole machine during the timed rounds (Linux /proc/stat): busy share of all its CPUs, and
+   * the CPU seconds of PostgreSQL's server processes per 100k events (null when none ran). Tells a
+   * target bound by its own code from one bound by a machine whose cores are all in use.
+   */
+  machine?: { busyPct: number; postgresCpuSPer100k: number | null };
   /** The paced target: lag while agents send at a fixed rate. */
   paced?: { targetEventsPerS: number; achievedEventsPerS: number; lagP50S: number; lagP95S: number; lagMaxS: number; seconds: number };
+}
+
+/** Busy and total jiffies of all CPUs (/proc/stat), or null off Linux. */
+function machineJiffies(): { busy: number; total: number } | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (f[3] ?? 0) + (f[4] ?? 0);
+    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds used so far by every process named `postgres` (the server and its backends), or null if none is visible. */
+function postgresCpuS(): number | null {
+  let ticks = 0;
+  let seen = false;
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      if (stat.slice(stat.indexOf('(') + 1, close) !== 'postgres') continue;
+      const f = stat.slice(close + 2).split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+      seen = true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return seen ? ticks / 100 : null;
 }
 
 /** The projection status a collector reports on /readyz. */
@@ -302,12 +345,16 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
       }
     })();
     const t0 = Date.now();
+    const machine0 = machineJiffies();
+    const pg0 = postgresCpuS();
     for (let r = 0; r < ROUNDS; r++) {
       const batches = prepareRound(agents);
       rounds.push(await runRound(agents, batches, pids));
       process.stderr.write(`  ${name} round ${r + 1}: ${Math.round(rounds[r]!.eventsPerS)} events/s\n`);
     }
     const roundsEnd = Date.now();
+    const machine1 = machineJiffies();
+    const pg1 = postgresCpuS();
     sampling = false;
     await sampler;
     // Projection capacity: what was still pending when the rounds ended, over the time to drain it
@@ -339,6 +386,9 @@ async function benchTarget(name: string, servers: Server | Server[], enroll: boo
       cpuSPer100k: cpu === null ? null : (cpu / events) * 100_000,
       senderCpuSPer100k: (rounds.reduce((sum, r) => sum + r.senderCpuS, 0) / events) * 100_000,
       ...(projection ? { projection } : {}),
+      ...(machine0 && machine1 && machine1.total > machine0.total
+        ? { machine: { busyPct: ((machine1.busy - machine0.busy) / (machine1.total - machine0.total)) * 100, postgresCpuSPer100k: pg0 !== null && pg1 !== null && name.includes('PostgreSQL') ? ((pg1 - pg0) / events) * 100_000 : null } }
+        : {}),
       ...(delays ? { loopDelay: delays.reduce((worst, d) => (d.max > worst.max ? d : worst)) } : {}),
     };
   } finally {
@@ -615,6 +665,10 @@ async function main(): Promise<void> {
     `server CPU per ${EVENTS}-event batch: ${results
       .filter((r) => r.cpuSPer100k !== null && !r.paced)
       .map((r) => `${r.name} ${Math.round(((r.cpuSPer100k as number) * 1e6 * EVENTS) / 100_000)} µs`)
+      .join('; ')}`,
+    `machine during the timed rounds (all ${(await import('node:os')).cpus().length} CPUs; collectors, senders, database and anything else running): ${results
+      .filter((r) => r.machine)
+      .map((r) => `${r.name} ${r.machine!.busyPct.toFixed(0)} % busy${r.machine!.postgresCpuSPer100k !== null ? `, PostgreSQL server ${r.machine!.postgresCpuSPer100k.toFixed(2)} CPU s / 100k events` : ''}`)
       .join('; ')}`,
     ...results
       .filter((r) => r.loopDelay)
