@@ -138,6 +138,34 @@ describe('server groups, migration 0018 (sqlite)', () => {
     await expectExact('finding moved');
   });
 
+  test("the triggers read the changed row's endpoint by primary key, never a whole group (no ANALYZE statistics)", async () => {
+    const ddl = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'trigger' and tbl_name in ('servers', 'findings')`.execute(t.store.db)).rows.map((r) => r.sql);
+    expect(ddl).toHaveLength(6);
+    expect((await sql`select name from sqlite_master where name = 'sqlite_stat1'`.execute(t.store.db)).rows).toEqual([]);
+    // Every subquery of servers or findings inside a trigger (balanced parentheses), its old./new. references bound.
+    const subqueries = (text: string): string[] => {
+      const out: string[] = [];
+      for (let i = text.indexOf('(select '); i >= 0; i = text.indexOf('(select ', i + 1)) {
+        let depth = 0;
+        for (let j = i; j < text.length; j++) {
+          depth += text[j] === '(' ? 1 : text[j] === ')' ? -1 : 0;
+          if (depth === 0) {
+            out.push(text.slice(i + 1, j));
+            break;
+          }
+        }
+      }
+      return out;
+    };
+    const reads = [...new Set(ddl.flatMap(subqueries))].filter((q) => / from (servers|findings) \w+ where /.test(q));
+    expect(reads.length).toBeGreaterThanOrEqual(5);
+    for (const read of reads) {
+      const bound = read.replace(/\b(new|old)\.\w+/g, "'x'").replace(/fingerprint_risk\.severity_rank/g, '1');
+      const plan = (await sql.raw<{ detail: string }>(`explain query plan ${bound}`).execute(t.store.db)).rows.map((r) => r.detail).join(' | ');
+      expect({ read, plan }).toEqual({ read, plan: expect.stringMatching(/^SEARCH \w+ USING (PRIMARY KEY|(COVERING )?INDEX \w+) \(endpoint_id=\?[^|]*$/) });
+    }
+  });
+
   test('the migration backfills a database that already has servers and findings', async () => {
     const github = serverEntry('github');
     const e0 = await enrolled(t.store, hostInfo({ hostname: 'b0', hardwareUuid: 'hw-b0' }));
