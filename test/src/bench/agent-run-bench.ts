@@ -109,6 +109,17 @@ async function startListeners(dir: string, mcpServers: number): Promise<{ stop: 
 async function startRunRig(opts: RigOptions = { listeners: null }): Promise<RunRig> {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'mcpw-run-bench-'));
   const listeners = opts.listeners ? await startListeners(tmp, opts.listeners.mcp) : { stop: () => undefined, mcp: 0, other: 0 };
+  try {
+    return await startRigAround(tmp, listeners, opts.listeners !== null);
+  } catch (e) {
+    // A rig that did not start leaves no tool servers behind (they would be probed by later runs).
+    listeners.stop();
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function startRigAround(tmp: string, listeners: { stop: () => void; mcp: number; other: number }, hooks: boolean): Promise<RunRig> {
   const home = path.join(tmp, 'alice');
   cpSync(FIXTURE_HOME, home, { recursive: true });
   const port = await freePort();
@@ -132,7 +143,7 @@ async function startRunRig(opts: RigOptions = { listeners: null }): Promise<RunR
   const agentNode = process.env.BENCH_AGENT_NODE;
   const direct = nodeArgs !== undefined || agentNode !== undefined;
   const agent = spawn(direct ? (agentNode ?? process.execPath) : RUN_EXEC, [...(direct ? [...(nodeArgs ?? ['--max-semi-space-size=2']), RUN_BIN] : []), 'run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets'], {
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${runNodeOptions}`.trim(), ...(opts.listeners ? { MCPWATCH_HOOKS: 'audit' } : {}) },
+    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${runNodeOptions}`.trim(), ...(hooks ? { MCPWATCH_HOOKS: 'audit' } : {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   await waitForOutput(agent, 'running (endpoint', 60_000);
