@@ -6,7 +6,10 @@
  * - Order of a poll: listeners owned by known MCP server processes (or named by a config URL)
  *   first, then listeners already known to be MCP, then other processes' listeners — the last
  *   group only when `probeOtherListeners` is on (policy can turn it off).
- * - At most `maxProbesPerPoll` probes per poll (default 4); the rest wait for the next poll.
+ * - At most `maxProbesPerPoll` probes per poll (default 4); the rest wait for the next poll. A
+ *   re-probe on a kept session (one `tools/list`, see below) is not one of them: up to
+ *   MAX_SESSION_REPROBES_PER_POLL of those go in the same poll, so the known listeners due
+ *   together are re-probed by one poll (one socket table read) rather than by one poll per four.
  * - A listener known to be MCP is probed again once `reprobeMcpMs` (default 60 s) has passed, so
  *   a changed tool shows within a minute. A listener that is not MCP is left alone for
  *   `notMcpBackoffMs` (default 10 min), doubling on each further miss up to `maxBackoffMs` (6 h).
@@ -38,6 +41,8 @@ import type { SocketRow } from '../platform/source-types.js';
 import { probeMcp, type McpProbeResult, type ProbeOptions, type ProbeOutcome, type ProbeSession, type ProbeTarget } from './mcp-probe.js';
 
 export const MAX_LISTENER_STATE = 4096;
+/** Re-probes on kept sessions one poll makes at most (besides maxProbesPerPoll fresh probes). */
+export const MAX_SESSION_REPROBES_PER_POLL = 32;
 
 export const PROBER_DEFAULTS = {
   maxProbesPerPoll: 4,
@@ -253,7 +258,14 @@ export class ListenerProber {
     due.sort((a, b) => a.rank - b.rank || (this.state.get(a.key)?.nextAt ?? 0) - (this.state.get(b.key)?.nextAt ?? 0) || a.c.localPort - b.c.localPort);
     const probed = new Map<string, McpProbeResult>();
     let probes = 0;
-    for (const { c, key } of due.slice(0, this.o.maxProbesPerPoll)) {
+    let fresh = 0;
+    let onSessions = 0;
+    for (const { c, key } of due) {
+      const st = this.state.get(key);
+      const onSession = Boolean(st?.session && !st.session.closed && st.result) && now - (st?.fullListAt ?? 0) < this.o.fullListMs;
+      if (onSession ? onSessions >= MAX_SESSION_REPROBES_PER_POLL : fresh >= this.o.maxProbesPerPoll) continue;
+      if (onSession) onSessions++;
+      else fresh++;
       probes++;
       let outcome: ProbeOutcome;
       // Re-probes are timed from the start of the probe, so they start every reprobeMcpMs (a probe's

@@ -164,7 +164,7 @@ describe('ListenerProber scheduling', () => {
       }
     }
     /** probeMcp's session rules over a table: a tools-only probe uses a live session (or, when it fails, closes it and starts afresh); anything else closes it. */
-    function sessionHarness(opts: { rejectReuse?: boolean; serverVersion?: () => string; description?: () => string } = {}) {
+    function sessionHarness(opts: { rejectReuse?: boolean; serverVersion?: () => string; description?: () => string; max?: number } = {}) {
       let clock = 1_000_000;
       const made: FakeSession[] = [];
       // What the server lists now; a kept session reports the version its initialize saw.
@@ -173,6 +173,7 @@ describe('ListenerProber scheduling', () => {
       const prober = new ListenerProber({
         coalesceMs: 0,
         fullListMs: 5 * 60_000,
+        ...(opts.max ? { maxProbesPerPoll: opts.max } : {}),
         now: () => clock,
         probe: async (t) => {
           const lists = t.lists ?? 'all';
@@ -265,6 +266,18 @@ describe('ListenerProber scheduling', () => {
       h.advance(60_000);
       await h.prober.poll([cand(9)]);
       expect(h.calls.at(-1)).toMatchObject({ via: 'session' }); // unchanged since: the new session serves it
+    });
+    it('re-probes on kept sessions do not count against maxProbesPerPoll: the known listeners due together take one poll', async () => {
+      const h = sessionHarness({ max: 2 });
+      const known = [1, 2, 3, 4, 5, 6].map((p) => cand(p));
+      for (let i = 0; i < 3; i++) await h.prober.poll(known); // 2 fresh probes a poll
+      expect(h.calls.map((c) => `${c.port}/${c.via}`)).toEqual(['1/fresh', '2/fresh', '3/fresh', '4/fresh', '5/fresh', '6/fresh']);
+      h.calls.length = 0;
+      h.advance(60_000);
+      const r = await h.prober.poll([...known, cand(7), cand(8), cand(9)]);
+      expect(h.calls.filter((c) => c.via === 'session').map((c) => c.port)).toEqual([1, 2, 3, 4, 5, 6]);
+      expect(h.calls.filter((c) => c.via === 'fresh').map((c) => c.port)).toEqual([7, 8]); // new listeners: still 2 a poll
+      expect(r.probes).toBe(8);
     });
 });
 });
