@@ -24,6 +24,36 @@ const listen = <T extends HttpServer | TcpServer>(srv: T): Promise<number> =>
 describe('MCP probe against real listeners', () => {
   const servers: RunningServer[] = [];
   const closers: (() => void)[] = [];
+
+  /**
+   * A recording reverse proxy on loopback in front of the server at `upstream()`: each request's
+   * HTTP method and JSON-RPC method go into `seen` (with the upstream's status when `withStatus`).
+   */
+  async function recordingProxy(upstream: () => number, seen: string[], withStatus: boolean): Promise<number> {
+    const proxy = createHttpServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        let rpc = '';
+        try {
+          rpc = body.length ? String((JSON.parse(body.toString('utf8')) as { method?: unknown }).method ?? 'response') : '';
+        } catch {
+          rpc = '?';
+        }
+        if (!withStatus) seen.push(`${req.method} ${rpc}`.trim());
+        const up = httpRequest({ host: '127.0.0.1', port: upstream(), path: req.url, method: req.method, headers: req.headers }, (ur) => {
+          if (withStatus) seen.push(`${req.method} ${rpc} ${ur.statusCode}`.trim());
+          res.writeHead(ur.statusCode ?? 502, ur.headers);
+          ur.pipe(res);
+        });
+        up.on('error', () => res.destroy());
+        up.end(body);
+      });
+    });
+    closers.push(() => proxy.close());
+    return listen(proxy);
+  }
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-probe-'));
@@ -56,30 +86,8 @@ describe('MCP probe against real listeners', () => {
   it('asks only for what it needs: no standalone GET stream, and a tools-only re-probe sends initialize, initialized, tools/list and DELETE', async () => {
     const s = await startEverything('streamableHttp');
     servers.push(s);
-    // A recording reverse proxy in front of the real server: method and JSON-RPC method of each request.
     const seen: string[] = [];
-    const proxy = createHttpServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        let rpc = '';
-        try {
-          rpc = body.length ? String((JSON.parse(body.toString('utf8')) as { method?: unknown }).method ?? 'response') : '';
-        } catch {
-          rpc = '?';
-        }
-        seen.push(`${req.method} ${rpc}`.trim());
-        const up = httpRequest({ host: '127.0.0.1', port: s.port, path: req.url, method: req.method, headers: req.headers }, (ur) => {
-          res.writeHead(ur.statusCode ?? 502, ur.headers);
-          ur.pipe(res);
-        });
-        up.on('error', () => res.destroy());
-        up.end(body);
-      });
-    });
-    const port = await listen(proxy);
-    closers.push(() => proxy.close());
+    const port = await recordingProxy(() => s.port, seen, false);
     const full = await probeMcp({ host: '127.0.0.1', port, pathHint: '/mcp', known: true });
     expect(full).toMatchObject({ kind: 'mcp', listed: 'all' });
     expect(seen).toEqual(['POST initialize', 'POST notifications/initialized', 'POST tools/list', 'POST prompts/list', 'POST resources/list', 'DELETE']);
@@ -93,30 +101,9 @@ describe('MCP probe against real listeners', () => {
   it('keeps a session when asked: a re-probe is one tools/list on it (stateful and stateless servers), a dropped session starts afresh, close() sends the DELETE', async () => {
     servers.push(await startEverything('streamableHttp'));
     let upstream = servers.at(-1)!.port;
-    // A recording reverse proxy to a server that can be replaced behind it (a restart on the same URL).
+    // The server behind the proxy can be replaced (a restart on the same URL).
     const seen: string[] = [];
-    const proxy = createHttpServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        let rpc = '';
-        try {
-          rpc = body.length ? String((JSON.parse(body.toString('utf8')) as { method?: unknown }).method ?? 'response') : '';
-        } catch {
-          rpc = '?';
-        }
-        const up = httpRequest({ host: '127.0.0.1', port: upstream, path: req.url, method: req.method, headers: req.headers }, (ur) => {
-          seen.push(`${req.method} ${rpc} ${ur.statusCode}`.trim());
-          res.writeHead(ur.statusCode ?? 502, ur.headers);
-          ur.pipe(res);
-        });
-        up.on('error', () => res.destroy());
-        up.end(body);
-      });
-    });
-    const port = await listen(proxy);
-    closers.push(() => proxy.close());
+    const port = await recordingProxy(() => upstream, seen, true);
     let session: ProbeSession | null = null;
     const keep = (s: ProbeSession) => void (session = s);
     const full = await probeMcp({ host: '127.0.0.1', port, pathHint: '/mcp', known: true, keep });
