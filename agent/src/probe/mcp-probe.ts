@@ -344,6 +344,9 @@ function str(v: unknown, max: number): string | null {
   return typeof v === 'string' ? v.slice(0, max) : null;
 }
 
+/** A probe connection idle this long is closed (a kept session's between re-probes, a minute apart). */
+const IDLE_SOCKET_MS = 2000;
+
 type ProbeLimits = Required<Omit<ProbeOptions, 'allowRemote' | 'paths'>>;
 type SdkClient = InstanceType<Sdk['Client']>;
 type ListedTool = Awaited<ReturnType<SdkClient['listTools']>>['tools'][number];
@@ -449,8 +452,11 @@ async function probePath(
   const transportKind: ProbeTransport = SSE_PATH.test(url.pathname) ? 'sse' : 'streamable-http';
   const statuses: number[] = [];
   const timedOut = { value: false };
-  // One keep-alive agent per probed path: its requests share connections; destroyed when done.
-  const agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, maxSockets: 4 }) : new HttpAgent({ keepAlive: true, maxSockets: 4 });
+  // One keep-alive agent per probed path: its requests share connections; destroyed when done. A
+  // kept session's agent closes a connection idle for IDLE_SOCKET_MS (Node destroys free sockets on
+  // their timeout), so no connection stays open to the server between re-probes.
+  const agentOptions = { keepAlive: true, maxSockets: 4, timeout: IDLE_SOCKET_MS };
+  const agent = url.protocol === 'https:' ? new HttpsAgent(agentOptions) : new HttpAgent(agentOptions);
   // The per-request timeouts: cleared once the path is done (its connections are closed then too).
   const timers = new ProbeTimers();
   const ctx = { current: { deadline, timers, statuses, timedOut } };

@@ -29,7 +29,7 @@ describe('MCP probe against real listeners', () => {
    * A recording reverse proxy on loopback in front of the server at `upstream()`: each request's
    * HTTP method and JSON-RPC method go into `seen` (with the upstream's status when `withStatus`).
    */
-  async function recordingProxy(upstream: () => number, seen: string[], withStatus: boolean): Promise<number> {
+  async function recordingProxy(upstream: () => number, seen: string[], withStatus: boolean, onServer?: (proxy: HttpServer) => void): Promise<number> {
     const proxy = createHttpServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -52,6 +52,7 @@ describe('MCP probe against real listeners', () => {
       });
     });
     closers.push(() => proxy.close());
+    onServer?.(proxy);
     return listen(proxy);
   }
   let dir: string;
@@ -103,7 +104,12 @@ describe('MCP probe against real listeners', () => {
     let upstream = servers.at(-1)!.port;
     // The server behind the proxy can be replaced (a restart on the same URL).
     const seen: string[] = [];
-    const port = await recordingProxy(() => upstream, seen, true);
+    let proxy: HttpServer | null = null;
+    const port = await recordingProxy(() => upstream, seen, true, (p) => {
+      proxy = p;
+      p.keepAliveTimeout = 120_000; // a server that never closes an idle connection itself
+    });
+    const connections = () => new Promise<number>((resolve) => proxy!.getConnections((_e, n) => resolve(n)));
     let session: ProbeSession | null = null;
     const keep = (s: ProbeSession) => void (session = s);
     const full = await probeMcp({ host: '127.0.0.1', port, pathHint: '/mcp', known: true, keep });
@@ -116,6 +122,8 @@ describe('MCP probe against real listeners', () => {
     expect(again).toMatchObject({ kind: 'mcp', listed: 'tools', serverName: (full as { serverName: string }).serverName, protocolVersion: (full as { protocolVersion: string }).protocolVersion });
     if (again.kind === 'mcp' && full.kind === 'mcp') expect(again.tools).toEqual(full.tools);
     expect(session!.uses).toBe(1);
+    // Between re-probes no connection stays open to the server (idle probe connections are closed).
+    await waitFor('the kept session\'s idle connection closed', async () => (await connections()) === 0, 30_000);
 
     // The server restarts behind the same URL: the kept session is unknown there; the re-probe starts afresh.
     servers.push(await startEverything('streamableHttp'));
