@@ -262,7 +262,7 @@ export class ListenerProber {
     let onSessions = 0;
     for (const { c, key } of due) {
       const st = this.state.get(key);
-      const onSession = Boolean(st?.session && !st.session.closed && st.result) && now - (st?.fullListAt ?? 0) < this.o.fullListMs;
+      const onSession = this.toolsOnly(st, now) && Boolean(st?.session && !st.session.closed);
       if (onSession ? onSessions >= MAX_SESSION_REPROBES_PER_POLL : fresh >= this.o.maxProbesPerPoll) continue;
       if (onSession) onSessions++;
       else fresh++;
@@ -272,8 +272,7 @@ export class ListenerProber {
       // own duration does not push the next one later).
       const started = this.now();
       const before = this.state.get(key);
-      // Tools only when a full listing of this listener is recent enough to carry over.
-      const toolsOnly = Boolean(before?.result) && started - (before?.fullListAt ?? 0) < this.o.fullListMs;
+      const toolsOnly = this.toolsOnly(before, started);
       // The session kept for this listener (used by a tools-only probe, closed by a full one), and the one this probe may open.
       const session = before?.session ?? null;
       let opened: ProbeSession | null = null;
@@ -357,6 +356,11 @@ export class ListenerProber {
     let min: number | null = null;
     for (const st of this.state.values()) if (st.kind === 'mcp' && (min === null || st.nextAt < min)) min = st.nextAt;
     return min === null ? null : min - this.o.coalesceMs;
+  }
+
+  /** A re-probe at `at` lists tools only: a full listing of this listener is recent enough to carry over. */
+  private toolsOnly(st: ListenerState | undefined, at: number): boolean {
+    return Boolean(st?.result) && at - (st?.fullListAt ?? 0) < this.o.fullListMs;
   }
 
   /** Drop what is known of one listener, closing its session. */

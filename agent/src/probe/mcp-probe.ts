@@ -423,20 +423,26 @@ export class ProbeSession {
   async close(requestTimeoutMs: number = PROBE_DEFAULTS.requestTimeoutMs): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await endClient(this.client, this.transport, this.agent, this.ctx, requestTimeoutMs);
+    const timers = new ProbeTimers();
+    this.ctx.current = { deadline: timers.signal(requestTimeoutMs), timers, statuses: [], timedOut: { value: false } };
+    try {
+      await endClient(this.client, this.transport, this.agent, true);
+    } finally {
+      timers.clear();
+    }
   }
 }
 
-/** DELETE the client's session when it has one, close it, drop its connections; bounded by `requestTimeoutMs`. */
-async function endClient(client: SdkClient, transport: Transport & { sessionId?: string | undefined; terminateSession?: () => Promise<void> }, agent: HttpAgent, ctx: { current: FetchContext }, requestTimeoutMs: number): Promise<void> {
-  const timers = new ProbeTimers();
-  ctx.current = { deadline: timers.signal(requestTimeoutMs), timers, statuses: [], timedOut: { value: false } };
+/**
+ * Ends a probe's client: DELETE of its session when `deleteSession` and it has one (Streamable
+ * HTTP), close, its connections dropped. Bounded by the deadline its fetch context holds.
+ */
+async function endClient(client: SdkClient, transport: Transport & { sessionId?: string | undefined; terminateSession?: () => Promise<void> }, agent: HttpAgent, deleteSession: boolean): Promise<void> {
   try {
-    if (transport.sessionId && transport.terminateSession) await transport.terminateSession().catch(() => undefined);
+    if (deleteSession && transport.sessionId && transport.terminateSession) await transport.terminateSession().catch(() => undefined);
     await client.close().catch(() => undefined);
   } finally {
     agent.destroy();
-    timers.clear();
   }
 }
 
@@ -517,13 +523,7 @@ async function probePath(
   } finally {
     // End the session the probe opened (DELETE), so a server that keeps sessions does not keep ours
     // after every re-probe; then close. Both bounded by the probe's deadline. A kept session stays open.
-    if (!kept) {
-      if (transport instanceof StreamableHTTPClientTransport && transport.sessionId && !deadline.aborted) {
-        await transport.terminateSession().catch(() => undefined);
-      }
-      await client.close().catch(() => undefined);
-      agent.destroy();
-    }
+    if (!kept) await endClient(client, transport, agent, !deadline.aborted);
     timers.clear();
   }
 }
