@@ -149,7 +149,7 @@ export function configDefaults(platform: string = hostPlatform(), env: NodeJS.Pr
     lowPriority: true,
     probeListeners: true,
     probeOtherListeners: true,
-    probePollMs: 15_000,
+    probePollMs: 30_000,
     probeMaxPerPoll: 4,
     toolReprobeMs: 60_000,
     probeRemote: false,

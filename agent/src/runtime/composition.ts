@@ -133,6 +133,8 @@ export function composeAgent(o: CompositionOptions): AgentRuntime {
           onEvent: (e) => {
             w.onEvent(e);
             o.onEvent?.(e);
+            // A new MCP server process may open a listener: the tool watcher looks in seconds, not at its next poll.
+            if (e.type === 'process.started' && e.data.kind === 'server') toolWatcher?.kick();
           },
           onError: (e) => w.onError(e),
         },

@@ -1,7 +1,7 @@
 /**
- * Tool watch: every `pollIntervalMs` (default 15 s, sooner when a known MCP listener's re-probe is
- * due) takes the listening sockets from the socket
- * source, lets the ListenerProber probe the due ones, turns what MCP listeners list into tool
+ * Tool watch: every `pollIntervalMs` (default 30 s, sooner when a known MCP listener's re-probe is
+ * due, and a few times in the seconds after `kick()`: a new MCP server process) takes the
+ * listening sockets from the socket source, lets the ListenerProber probe the due ones, turns what MCP listeners list into tool
  * records, pins them (tool-pins.ts) and emits `tool.added|changed|removed` for what moved.
  *
  * Contract:
@@ -32,8 +32,22 @@ import type { ToolRuleView } from '../rules/rule-types.js';
 import { diffTools, toolKey, toolViewsOf, type ToolServerRef } from './tool-inventory.js';
 import { ToolPinStore } from './tool-pins.js';
 
-export const DEFAULT_TOOL_POLL_MS = 15_000;
+/**
+ * Listeners are looked for every 30 s (known MCP listeners are re-probed when due, every 60 s by
+ * default, and a new MCP server process kicks a poll at once: see KICK_POLL_DELAYS_MS). Each poll
+ * reads the machine's listener table (on Linux /proc/net/tcp and tcp6: with no established IPv6
+ * connection, reading tcp6 to its end walks the kernel's whole connection hash, ~1 ms) and
+ * looks up the owners of new listeners; at 15 s that was a quarter of `run`'s CPU with no MCP
+ * listener at all (bench:agent, 0 MCP listeners, CPU profile of the steady state).
+ */
+export const DEFAULT_TOOL_POLL_MS = 30_000;
 export const MIN_TOOL_POLL_MS = 1000;
+/**
+ * After kick() (the inventory saw a new MCP server process), polls run this long after it: a server
+ * takes from a fraction of a second (node) to many (npx installing first) to listen, and most
+ * MCP servers (stdio) never do, so a few polls in a widening window rather than one at once.
+ */
+export const KICK_POLL_DELAYS_MS: readonly number[] = [2000, 8000, 20_000];
 
 export interface ToolWatcherOptions {
   endpointId: string;
@@ -54,6 +68,8 @@ export interface ToolWatcherOptions {
   /** Read clients' tool caches on disk (client-tool-cache.ts) for these homes. */
   clientCaches?: { platform: Platform; homes: () => string[] };
   pollIntervalMs?: number;
+  /** Delays of the polls after kick() (default KICK_POLL_DELAYS_MS). */
+  kickDelaysMs?: readonly number[];
   onEvent: (event: McpEvent) => void;
   onError?: (error: AgentError) => void;
   onChange?: () => void;
@@ -114,6 +130,11 @@ export class ToolWatcher {
   private timer: NodeJS.Timeout | null = null;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** A scheduled tick's poll is running (the next one is scheduled when it ends). */
+  private polling = false;
+  private started = false;
+  /** Times (ms) at which kick() asked for a poll, ascending. */
+  private kickDue: number[] = [];
 
   constructor(private readonly o: ToolWatcherOptions) {
     this.prober = new ListenerProber(o.prober);
@@ -121,7 +142,8 @@ export class ToolWatcher {
   }
 
   start(): void {
-    if (this.timer || this.stopped) return;
+    if (this.started || this.stopped) return;
+    this.started = true;
     this.tick();
   }
 
@@ -132,15 +154,42 @@ export class ToolWatcher {
    */
   private tick(): void {
     if (this.stopped) return;
+    this.polling = true;
     void this.pollNow().then(() => {
-      if (this.stopped) return;
-      const every = this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS;
-      const now = (this.o.prober?.now ?? Date.now)();
-      const due = this.prober.nextMcpDueAt();
-      const wait = due === null ? every : Math.min(every, Math.max(MIN_TOOL_POLL_MS, due - now));
-      this.timer = setTimeout(() => this.tick(), wait);
-      this.timer.unref();
+      this.polling = false;
+      this.schedule();
     });
+  }
+
+  private clock(): number {
+    return (this.o.prober?.now ?? Date.now)();
+  }
+
+  /** Sets the timer of the next tick: the poll interval, or sooner for a due re-probe or a kick. */
+  private schedule(): void {
+    if (this.stopped) return;
+    const now = this.clock();
+    this.kickDue = this.kickDue.filter((t) => t > now);
+    const every = this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS;
+    const due = [this.prober.nextMcpDueAt(), this.kickDue[0] ?? null].filter((t): t is number => t !== null);
+    const least = Math.min(MIN_TOOL_POLL_MS, ...(this.o.kickDelaysMs ?? []));
+    const wait = Math.min(every, ...due.map((t) => Math.max(least, t - now)));
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.tick(), wait);
+    this.timer.unref();
+  }
+
+  /**
+   * A new MCP server process started: polls follow at KICK_POLL_DELAYS_MS, so its listener (if it
+   * opens one) is found in seconds rather than at the next interval. Kicks while earlier ones are
+   * pending only add the times not already covered. Nothing happens before start() or after stop().
+   */
+  kick(): void {
+    if (this.stopped || !this.started) return;
+    const now = this.clock();
+    const last = this.kickDue[this.kickDue.length - 1] ?? -Infinity;
+    for (const d of this.o.kickDelaysMs ?? KICK_POLL_DELAYS_MS) if (now + d > last) this.kickDue.push(now + d);
+    if (!this.polling) this.schedule();
   }
 
   /** The tools as the rules see them (local text included; never shipped from here). */

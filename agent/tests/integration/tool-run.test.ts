@@ -12,17 +12,19 @@ import type { Finding, ToolRecord } from '@mcpwatch/shared';
 import { enrolledStateDir, FakeCollector, waitFor } from '@mcpwatch/testkit';
 import { main } from '../../src/cli.js';
 import { spawn } from 'node:child_process';
-import { startToolServer, type RunningServer } from '../support/tool-servers.js';
+import { startToolServer, TOOL_SERVER, writeToolSpec, type RunningServer } from '../support/tool-servers.js';
 import { AGENT_BIN } from '../support/watch-process.js';
 
 const AGENT = 'ag_tool_run';
+/** The kick test's agent: its own seq chain at the collector. */
+const AGENT_KICK = 'ag_tool_kick';
 const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const CANARY = 'CANARY-e5-run-91b2-never-ships';
 
 let collector: FakeCollector;
 let server: RunningServer;
 beforeAll(async () => {
-  collector = new FakeCollector(new Map([[AGENT, publicKey]]));
+  collector = new FakeCollector(new Map([[AGENT, publicKey], [AGENT_KICK, publicKey]]));
   await collector.listen();
 });
 afterAll(async () => {
@@ -147,3 +149,44 @@ it('the built agent (its bundle: the SDK client bundled, its Ajv provider and un
   expect(stderr).not.toContain('undici loaded: true');
 }, 90_000);
 
+
+it('a new MCP server process that opens a listener is probed within seconds, long before the next poll (the inventory kicks the tool watcher)', async () => {
+  const stateDir = enrolledStateDir({ agentId: AGENT_KICK, endpointId: 'ep_tools_kick', server: collector.url, privateKey, settings: {}, prefix: 'mcpw-tool-kick-' });
+  const root = path.dirname(stateDir);
+  const spec = path.join(root, 'kick-tools.json');
+  const home = path.join(root, 'home');
+  fs.mkdirSync(path.join(home, '.cursor'), { recursive: true });
+  // A stdio server as a client config names it; the test starts that very command line once the agent runs.
+  const args = [TOOL_SERVER, spec, '127.0.0.1', '0'];
+  fs.writeFileSync(path.join(home, '.cursor', 'mcp.json'), JSON.stringify({ mcpServers: { kicked: { command: process.execPath, args } } }));
+  const ctl = new AbortController();
+  const io = {
+    stdout: () => undefined,
+    stderr: () => undefined,
+    env: {
+      HOME: home, MCPWATCH_HEARTBEAT_MS: '60000', MCPWATCH_BATCH_MAX_WAIT_MS: '20', MCPWATCH_RETRY_BASE_MS: '50', MCPWATCH_RETRY_MAX_MS: '200',
+      MCPWATCH_RECONNECT_JITTER_MS: '0', MCPWATCH_LOW_PRIORITY: 'false', MCPWATCH_PROBE_OTHER_LISTENERS: 'false',
+      // No periodic poll during the test: only the kick can find the listener.
+      MCPWATCH_PROBE_POLL_MS: '3600000',
+    },
+    signal: ctl.signal,
+  };
+  const running = main(['run', '--state-dir', stateDir, '--home', home, '--platform', 'linux', '--sources', 'configs,processes,sockets', '--debounce-ms', '20'], io);
+  let child: ReturnType<typeof spawn> | null = null;
+  try {
+    await waitFor('the agent running (its first batch at the collector)', () => collector.events().find((e) => e.endpointId === 'ep_tools_kick'));
+    writeToolSpec(spec, { name: 'kicked', version: '1.0.0', tools: [{ name: 'lookup', description: 'Look something up', inputSchema: { type: 'object' } }] });
+    child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const started = await waitFor('process.started of the server', () =>
+      collector.events().find((e) => e.endpointId === 'ep_tools_kick' && e.type === 'process.started' && (e.data as { pid: number }).pid === child!.pid));
+    expect(started.data).toMatchObject({ kind: 'server' });
+    const listener = await waitFor('mcp-listener.added of the new server', () =>
+      collector.events().find((e) => e.endpointId === 'ep_tools_kick' && e.type === 'mcp-listener.added'), 30_000);
+    expect(listener.data).toMatchObject({ serverName: 'kicked', pid: child.pid, bind: '127.0.0.1' });
+    expect(collector.events().some((e) => e.endpointId === 'ep_tools_kick' && e.type === 'tool.added' && (e.data as ToolRecord).name === 'lookup')).toBe(true);
+  } finally {
+    child?.kill('SIGKILL');
+    ctl.abort();
+    expect(await running).toBe(0);
+  }
+}, 90_000);

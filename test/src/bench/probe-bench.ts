@@ -12,7 +12,7 @@
  *    probe polls read before) and one of the listener table (what they read now), alone;
  *  - rug pull → tool-changed-without-version finding.raised at a real HTTP collector (testkit's
  *    FakeCollector, signatures verified), `mcpwatch-agent run` in-process, twice: at the agent's
- *    DEFAULT probe settings (toolReprobeMs 60 s, probePollMs 15 s: issue 12's "re-probed at least
+ *    DEFAULT probe settings (toolReprobeMs 60 s, probePollMs 30 s: issue 12's "re-probed at least
  *    every 60 s"), BENCH_RUG_PULLS_DEFAULT times (default 1: each takes up to a minute), and with
  *    toolReprobeMs BENCH_REPROBE_MS (default 5000), BENCH_RUG_PULLS times (default 3); budget:
  *    one re-probe interval + 1 s.
