@@ -48,7 +48,7 @@ import { snapshotEvent } from '../inventory/snapshot-event.js';
 import { effectivePolicy, policyChanged, rulesOptionsOf, rulesPolicyChanged, type EffectivePolicy } from '../rules/policy.js';
 import type { Rule, RulesOptions } from '../rules/index.js';
 import { buildHeartbeat } from './heartbeat.js';
-import { readJsonFile, writeFileDurable } from '../spool/durable-file.js';
+import { readJsonFile, writeFileAtomic, writeFileDurable } from '../spool/durable-file.js';
 import { describeError, AgentCodes, PipelineError } from '../errors.js';
 import { AGENT_VERSION } from './agent-version.js';
 import { cacheToolPolicy, JournalPump } from '../hooks/journal-pump.js';
@@ -378,7 +378,8 @@ export class AgentRuntime implements EventSink {
       });
       this.push(makeEvent('agent.heartbeat', this.endpointId, data, new Date(this.now())));
       const health: HealthFile = { pid: process.pid, writtenAt: new Date().toISOString(), heartbeat: data, lastShipAt: shipperState?.lastShipAt ?? null, lastSeq: shipperState?.lastSeq ?? 0 };
-      writeFileDurable(path.join(this.cfg.stateDir, 'health.json'), JSON.stringify(health));
+      // A report of the moment (read by `status`): atomic, not fsynced (durable-file.ts).
+      writeFileAtomic(path.join(this.cfg.stateDir, 'health.json'), JSON.stringify(health));
     } catch (e) {
       this.reportError(e);
     }
