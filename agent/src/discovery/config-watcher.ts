@@ -11,6 +11,7 @@ import { AgentCodes, AgentError } from '../errors.js';
 import { createRelevance, MAX_WATCH_ROOTS, planWatchRoots, type Relevance, type StatKind, type WatchRoot, type WatchSpec } from './watch-plan.js';
 
 export interface ConfigWatcherOptions {
+  /** What to watch, asked at every re-plan: return a new array when they change (the same one means unchanged). */
   specs: () => WatchSpec[];
   onChange: (path: string) => void;
   onError: (error: AgentError) => void;
@@ -40,6 +41,7 @@ export class ConfigWatcher {
   private readonly watched = new Map<FSWatcher, Set<string>>();
   private roots = new Map<string, number>();
   private relevance: (p: string) => Relevance = () => 'none';
+  private relevanceOf: WatchSpec[] | null = null;
   private closed = false;
   private started = false;
   private limitReported = false;
@@ -73,7 +75,9 @@ export class ConfigWatcher {
     let specs: WatchSpec[];
     try {
       specs = this.options.specs();
-      this.relevance = createRelevance(specs);
+      // The same specs as last time (the caller keeps them while nothing changed): same relevance.
+      if (specs !== this.relevanceOf) this.relevance = createRelevance(specs);
+      this.relevanceOf = specs;
     } catch (error) {
       this.options.onError(new AgentError(AgentCodes.watchTargets, 'could not compute watch targets', { cause: error }));
       return;

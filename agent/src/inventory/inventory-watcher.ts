@@ -48,6 +48,7 @@ import { SourceHealth } from './source-health.js';
 import { byText } from '../normalize/text-order.js';
 
 export const DEFAULT_PROCESS_INTERVAL_MS = 5000;
+const NO_PROJECTS: readonly string[] = [];
 /**
  * Quiet time after a config file event before the configs are read again: long enough to take an
  * editor's truncate-then-write (or write-then-rename) as one change, short enough that the pass
@@ -98,6 +99,8 @@ export class InventoryWatcher {
   private replanTimer: NodeJS.Timeout | null = null;
   private rescanTimer: NodeJS.Timeout | null = null;
   private watcher: ConfigWatcher | null = null;
+  /** The last specs handed to the config watcher and what they were made of (watchSpecs()). */
+  private specsMemo: { base: WatchSpec[]; projects: readonly string[] | null; specs: WatchSpec[] } | null = null;
   private stopped = false;
   private stopping: Promise<void> | null = null;
   private readonly health: SourceHealth;
@@ -140,7 +143,7 @@ export class InventoryWatcher {
     if (sources.configs) {
       this.watcher = new ConfigWatcher({
         // Config targets, and the places skills, hooks and plugins are read from when this watch looks for them.
-        specs: () => [...this.deps.watchSpecs(ctx), ...(this.deps.findExtensions ? extensionWatchSpecs(ctx, this.config?.projects ?? []) : [])],
+        specs: () => this.watchSpecs(ctx),
         onChange: () => this.configChanged(),
         onError: (e) => this.reportError(e),
         ...(this.deps.stat ? { stat: this.deps.stat } : {}),
@@ -181,6 +184,21 @@ export class InventoryWatcher {
     clearInterval(this.pollTimer);
     this.pollTimer = setInterval(() => this.enqueue(() => this.runtimePass()), this.options.processIntervalMs);
     this.pollTimer.unref();
+  }
+
+  /**
+   * Config targets, and the places skills, hooks and plugins are read from when this watch looks
+   * for them. The same array while neither part changed (the config watcher then keeps its
+   * relevance test: a re-plan every minute re-checks only which folders exist).
+   */
+  private watchSpecs(ctx: ScanContext): WatchSpec[] {
+    const base = this.deps.watchSpecs(ctx);
+    const projects = this.deps.findExtensions ? this.config?.projects ?? NO_PROJECTS : null;
+    const memo = this.specsMemo;
+    if (memo && memo.base === base && memo.projects === projects) return memo.specs;
+    const specs = [...base, ...(projects ? extensionWatchSpecs(ctx, projects) : [])];
+    this.specsMemo = { base, projects, specs };
+    return specs;
   }
 
   /** Runs a process/socket pass now (tests and callers that know something changed). */

@@ -14,7 +14,8 @@ import { redactCommandLine } from '../collect/process-command-line.js';
 import type { ClientProcessSignature } from '../collect/process-signatures.js';
 import type { WatchDeps } from './inventory-watcher.js';
 import { watchSpecs } from '../discovery/watch-specs.js';
-import type { Platform } from '../types.js';
+import type { Platform, ScanContext } from '../types.js';
+import type { WatchSpec } from '../discovery/watch-plan.js';
 import type { ScanDeps } from './scan.js';
 import { resolveEffectiveState } from '../discovery/effective-state.js';
 import { findExtensions } from '../extensions/extension-finder.js';
@@ -43,6 +44,7 @@ export function rulesEvaluator(rules: RulesOptions | (() => RulesOptions) = {}):
 export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {}): WatchDeps {
   const signatureCache = new Map<Platform, ClientProcessSignature[]>();
   let lastProjects: readonly string[] = [];
+  let specsMemo: { ctx: ScanContext; projects: readonly string[]; specs: WatchSpec[] } | null = null;
   return {
     discover: async (ctx) => {
       const result = await discover(ctx);
@@ -70,7 +72,12 @@ export function defaultScanDeps(rules: RulesOptions | (() => RulesOptions) = {})
       return sigs;
     },
     selfPids: new Set([process.pid]),
-    watchSpecs: (ctx) => watchSpecs(ctx, lastProjects),
+    // Pure in (ctx, projects): the once-a-minute re-plan with no new project reuses them (computing
+    // them was half of a re-plan's CPU in run's steady state; the folders' existence is still checked).
+    watchSpecs: (ctx) => {
+      if (specsMemo?.ctx !== ctx || specsMemo.projects !== lastProjects) specsMemo = { ctx, projects: lastProjects, specs: watchSpecs(ctx, lastProjects) };
+      return specsMemo.specs;
+    },
   };
 }
 
