@@ -49,9 +49,15 @@ const psListProcessSource = platformSources('darwin').processSource();
         return null;
       }
     };
+    // Every snapshot here reads every process (no allocator value from the one before, see
+    // ALLOCATOR_CHECK in proc-source.ts), as the full check every few snapshots does.
+    const full = () => {
+      cache.lastPid = null;
+      return readProcProcesses({ cache });
+    };
     try {
-      const first = await readProcProcesses({ cache });
-      const second = await readProcProcesses({ cache });
+      const first = await full();
+      const second = await full();
       if (!first.ok || !second.ok) throw new Error('proc unreadable');
       const row = second.rows.find((r) => r.pid === pid);
       expect(row).toBe(first.rows.find((r) => r.pid === pid));
@@ -62,7 +68,7 @@ const psListProcessSource = platformSources('darwin').processSource();
 
       child.kill('SIGKILL');
       await exited;
-      const third = await readProcProcesses({ cache });
+      const third = await full();
       if (!third.ok) throw new Error('proc unreadable');
       expect(third.rows.some((r) => r.pid === pid)).toBe(false);
       expect(cache.has(pid)).toBe(false);
@@ -70,6 +76,27 @@ const psListProcessSource = platformSources('darwin').processSource();
       expect(linkOf(fd)).not.toBe(`/proc/${pid}/stat`);
     } finally {
       child.kill('SIGKILL');
+      releaseProcCache(cache);
+    }
+  });
+
+  it('reads the pid allocator of this machine, and sees a process started between two snapshots that skipped the known ones', async () => {
+    const cache: ProcCache = new Map();
+    try {
+      await readProcProcesses({ cache });
+      await readProcProcesses({ cache });
+      expect(typeof cache.lastPid).toBe('number');
+      expect(cache.pidMax).toBeGreaterThan(1000);
+      const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+      try {
+        const after = await readProcProcesses({ cache });
+        if (!after.ok) throw new Error('proc unreadable');
+        expect(after.rows.find((r) => r.pid === child.pid)).toMatchObject({ cmd: 'sleep 600', ppid: process.pid });
+        expect(cache.lastPid).toBeGreaterThanOrEqual(child.pid as number);
+      } finally {
+        child.kill('SIGKILL');
+      }
+    } finally {
       releaseProcCache(cache);
     }
   });

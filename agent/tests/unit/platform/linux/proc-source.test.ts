@@ -56,7 +56,7 @@ class FakeProc implements ProcFs {
   openSync(path: string): number {
     const m = /^\/fake\/(\d+)\/stat$/.exec(path);
     const proc = m ? this.procs.get(Number(m[1])) : undefined;
-    if (!m || !proc) throw errno('ENOENT');
+    if (!m || !proc) throw errno(m && this.hidden.has(Number(m[1])) ? 'EACCES' : 'ENOENT');
     this.counts.open++;
     const fd = this.nextFd++;
     this.open.set(fd, { pid: Number(m[1]), incarnation: proc.incarnation });
@@ -78,15 +78,22 @@ class FakeProc implements ProcFs {
     this.counts.close++;
   }
 
+  /** The allocator's last pid as /proc/loadavg shows it (null: no loadavg, as before the allocator check). */
+  lastPid: number | null = null;
+  /** Pids listed in /proc whose files cannot be read (a process on its way out, no permission). */
+  readonly hidden = new Set<number>();
+
   readFileSync(path: string): Buffer {
     if (path === '/fake/stat') return Buffer.from('cpu 1 2 3\nbtime 1700000000\n');
+    if (path === '/fake/loadavg' && this.lastPid !== null) return Buffer.from(`0.10 0.20 0.30 2/345 ${this.lastPid}\n`);
+    if (path === '/fake/sys/kernel/pid_max') return Buffer.from('4194304\n');
     const proc = this.procAt(path, 'cmdline');
     this.counts.cmdline++;
     return Buffer.from(`${proc.cmdline.split(' ').join('\0')}\0`);
   }
 
   readdirSync(): string[] {
-    return ['self', 'stat', ...[...this.procs.keys()].map(String)];
+    return ['self', 'stat', ...[...this.procs.keys(), ...this.hidden].map(String)];
   }
 
   readlinkSync(path: string): string {
@@ -244,5 +251,94 @@ describe('readProcProcesses with a cache (fake /proc)', () => {
     const rows = await snapshot(fake, new Map());
     expect(rows.find((r) => r.pid === 200)).toMatchObject({ name: 'my (weird) name', ppid: 100, cmd: '[my (weird) name]' });
     expect(rows.find((r) => r.pid === 200)?.startedAt).toBe(new Date(1_700_000_000_000 + 770).toISOString());
+  });
+});
+
+describe('readProcProcesses with the pid allocator (fake /proc/loadavg)', () => {
+  /** A fake whose allocator has handed out every pid up to the highest running one. */
+  function allocating(count: number): FakeProc {
+    const fake = fakeWith(count);
+    fake.lastPid = 100 + count - 1;
+    return fake;
+  }
+  const startNew = (fake: FakeProc, pid: number, over: Partial<FakeProcess> = {}) => {
+    fake.start(pid, { name: 'sh', ppid: 1, startTicks: 90_000 + pid, cmdline: `sh job${pid}`, uid: 0, exe: '/bin/sh', ...over });
+    fake.lastPid = Math.max(fake.lastPid ?? 0, pid);
+  };
+
+  it('reads no known process again while the allocator shows no pid could have been reused; new ones are read', async () => {
+    const fake = allocating(3);
+    fake.hidden.add(150); // listed, never readable: it must not make every snapshot a full one
+    const cache: ProcCache = new Map();
+    const first = await snapshot(fake, cache);
+    await snapshot(fake, cache);
+    const before = { ...fake.counts };
+    const third = await snapshot(fake, cache);
+    expect(third).toEqual(first);
+    expect(third[0]).toBe(first[0]);
+    expect(fake.counts.statRead).toBe(before.statRead);
+    fake.lastPid = 400; // others' processes came and went
+    startNew(fake, 300);
+    const fourth = await snapshot(fake, cache);
+    expect(fourth.map((r) => r.pid)).toEqual([100, 101, 102, 300]);
+    expect(fake.counts.statRead).toBe(before.statRead + 1);
+    expect(fake.counts.cmdline).toBe(before.cmdline + 1);
+  });
+
+  it('a pid handed out again after the allocator wrapped is read again and seen as the new process', async () => {
+    const fake = allocating(3);
+    const cache: ProcCache = new Map();
+    await snapshot(fake, cache);
+    await snapshot(fake, cache);
+    fake.exit(101);
+    fake.lastPid = 40; // wrapped past pid_max
+    startNew(fake, 101, { name: 'node', cmdline: 'node mcp-server-fetch', startTicks: 777 });
+    fake.lastPid = 101;
+    const rows = await snapshot(fake, cache);
+    expect(rows.find((r) => r.pid === 101)).toMatchObject({ name: 'node', cmd: 'node mcp-server-fetch' });
+  });
+
+  it('does not trust an allocator that disagrees with /proc (a new pid at or below its previous value: another pid namespace, a wrap)', async () => {
+    const fake = allocating(3);
+    const cache: ProcCache = new Map();
+    await snapshot(fake, cache);
+    await snapshot(fake, cache);
+    // Pid 101 reused and a new pid 99, while the allocator did not move: /proc says otherwise.
+    fake.exit(101);
+    fake.start(101, { name: 'node', ppid: 1, startTicks: 777, cmdline: 'node mcp-server-git', uid: 0, exe: '/usr/bin/node' });
+    fake.start(99, { name: 'sh', ppid: 1, startTicks: 778, cmdline: 'sh', uid: 0, exe: '/bin/sh' });
+    const before = fake.counts.statRead;
+    const rows = await snapshot(fake, cache);
+    expect(rows.find((r) => r.pid === 101)).toMatchObject({ cmd: 'node mcp-server-git' });
+    expect(fake.counts.statRead - before).toBeGreaterThanOrEqual(2); // every known process read again
+  });
+
+  it('reads every process every few snapshots anyway: a new parent (adopted when its parent exits) shows within them', async () => {
+    const fake = allocating(2);
+    const proc = fake.procs.get(101)!;
+    proc.ppid = 100;
+    const cache: ProcCache = new Map();
+    await snapshot(fake, cache);
+    fake.exit(100);
+    proc.ppid = 1;
+    let seenAt = -1;
+    for (let i = 1; i <= 8 && seenAt < 0; i++) {
+      const rows = await snapshot(fake, cache);
+      if (rows.find((r) => r.pid === 101)?.ppid === 1) seenAt = i;
+    }
+    expect(seenAt).toBeGreaterThan(0);
+    expect(seenAt).toBeLessThanOrEqual(6);
+  });
+
+  it('forgets exited processes as before (their pids are simply no longer listed)', async () => {
+    const fake = allocating(4);
+    const cache: ProcCache = new Map();
+    await snapshot(fake, cache);
+    await snapshot(fake, cache);
+    fake.exit(102);
+    const rows = await snapshot(fake, cache);
+    expect(rows.map((r) => r.pid)).toEqual([100, 101, 103]);
+    expect(cache.has(102)).toBe(false);
+    expect(cache.heldFds?.size).toBe(fake.open.size);
   });
 });
