@@ -6,7 +6,8 @@
  * - Order of a poll: listeners owned by known MCP server processes (or named by a config URL)
  *   first, then listeners already known to be MCP, then other processes' listeners — the last
  *   group only when `probeOtherListeners` is on (policy can turn it off).
- * - At most `maxProbesPerPoll` probes per poll (default 4); the rest wait for the next poll. A
+ * - At most `maxProbesPerPoll` probes per poll (default 4); the rest wait for the next poll (the
+ *   poll reports how many: `deferred`; the tool watcher then polls again within seconds). A
  *   re-probe on a kept session (one `tools/list`, see below) is not one of them: up to
  *   MAX_SESSION_REPROBES_PER_POLL of those go in the same poll, so the known listeners due
  *   together are re-probed by one poll (one socket table read) rather than by one poll per four.
@@ -135,6 +136,8 @@ export interface PollResult {
   /** Full results of the MCP listeners probed in this poll, by serverId. */
   probed: Map<string, McpProbeResult>;
   probes: number;
+  /** Listeners that were due but left for a later poll (the per-poll bound was reached). */
+  deferred: number;
 }
 
 const ANY = new Set(['0.0.0.0', '::', '*', '[::]', '::0', '0:0:0:0:0:0:0:0']);
@@ -260,10 +263,14 @@ export class ListenerProber {
     let probes = 0;
     let fresh = 0;
     let onSessions = 0;
+    let deferred = 0;
     for (const { c, key } of due) {
       const st = this.state.get(key);
       const onSession = this.toolsOnly(st, now) && Boolean(st?.session && !st.session.closed);
-      if (onSession ? onSessions >= MAX_SESSION_REPROBES_PER_POLL : fresh >= this.o.maxProbesPerPoll) continue;
+      if (onSession ? onSessions >= MAX_SESSION_REPROBES_PER_POLL : fresh >= this.o.maxProbesPerPoll) {
+        deferred++;
+        continue;
+      }
       if (onSession) onSessions++;
       else fresh++;
       probes++;
@@ -343,7 +350,7 @@ export class ListenerProber {
       if (this.state.size > MAX_LISTENER_STATE) this.forget(this.state.keys().next().value as string);
     }
     const servers = [...this.state.values()].filter((s) => s.kind === 'mcp' && s.server).map((s) => s.server as SocketMcpServer);
-    return { servers, probed, probes };
+    return { servers, probed, probes, deferred };
   }
 
   /**

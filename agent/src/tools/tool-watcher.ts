@@ -48,6 +48,12 @@ export const MIN_TOOL_POLL_MS = 1000;
  * MCP servers (stdio) never do, so a few polls in a widening window rather than one at once.
  */
 export const KICK_POLL_DELAYS_MS: readonly number[] = [2000, 8000, 20_000];
+/**
+ * When a poll left due listeners unprobed (the prober's per-poll bound), the next poll comes this
+ * soon: at start, or when many listeners appear at once, the bound paces probing without the
+ * interval multiplying it (32 listeners at 4 a poll would otherwise take 4 min at 30 s).
+ */
+export const BACKLOG_POLL_MS = 2000;
 
 export interface ToolWatcherOptions {
   endpointId: string;
@@ -70,6 +76,8 @@ export interface ToolWatcherOptions {
   pollIntervalMs?: number;
   /** Delays of the polls after kick() (default KICK_POLL_DELAYS_MS). */
   kickDelaysMs?: readonly number[];
+  /** Delay of the next poll when the last one left due listeners (default BACKLOG_POLL_MS). */
+  backlogPollMs?: number;
   onEvent: (event: McpEvent) => void;
   onError?: (error: AgentError) => void;
   onChange?: () => void;
@@ -135,6 +143,8 @@ export class ToolWatcher {
   private started = false;
   /** Times (ms) at which kick() asked for a poll, ascending. */
   private kickDue: number[] = [];
+  /** The last poll left due listeners for later (see BACKLOG_POLL_MS). */
+  private backlog = false;
 
   constructor(private readonly o: ToolWatcherOptions) {
     this.prober = new ListenerProber(o.prober);
@@ -171,8 +181,8 @@ export class ToolWatcher {
     const now = this.clock();
     this.kickDue = this.kickDue.filter((t) => t > now);
     const every = this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS;
-    const due = [this.prober.nextMcpDueAt(), this.kickDue[0] ?? null].filter((t): t is number => t !== null);
-    const least = Math.min(MIN_TOOL_POLL_MS, ...(this.o.kickDelaysMs ?? []));
+    const due = [this.prober.nextMcpDueAt(), this.kickDue[0] ?? null, this.backlog ? now + (this.o.backlogPollMs ?? BACKLOG_POLL_MS) : null].filter((t): t is number => t !== null);
+    const least = Math.min(MIN_TOOL_POLL_MS, ...(this.o.kickDelaysMs ?? []), this.o.backlogPollMs ?? MIN_TOOL_POLL_MS);
     const wait = Math.min(every, ...due.map((t) => Math.max(least, t - now)));
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.tick(), wait);
@@ -216,6 +226,7 @@ export class ToolWatcher {
   }
 
   private async poll(): Promise<void> {
+    this.backlog = false;
     if (this.o.active && !this.o.active()) return;
     const socks = await this.o.socketSource();
     if (!socks.ok) {
@@ -225,6 +236,7 @@ export class ToolWatcher {
     const know = this.o.knowledge();
     const candidates = listenerCandidates(socks.rows, { mcpPids: know.mcpPids, byPort: localUrlPorts(know.servers), ...(know.userOf ? { userOf: know.userOf } : {}), ...(know.startOf ? { startOf: know.startOf } : {}) });
     const result = await this.prober.poll(candidates);
+    this.backlog = result.deferred > 0;
     if (this.o.probeRemote?.()) for (const [id, r] of await this.probeRemotes(know.servers)) result.probed.set(id, r);
     const cached = this.readCaches(know.servers);
     const listenerEvents = diffListeners(this.known, result.servers, this.o.endpointId, this.o.now?.() ?? new Date());

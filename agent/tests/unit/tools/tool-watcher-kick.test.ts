@@ -1,10 +1,12 @@
 /**
  * The tool watcher's schedule: a kick (the inventory saw a new MCP server process) brings polls
  * forward at the kick delays, on top of the poll interval; nothing before start() or after stop().
+ * A poll that left due listeners for later (the per-poll probe bound) is followed by another soon.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { SocketRow } from '../../../src/platform/source-types.js';
 import { ToolWatcher } from '../../../src/tools/tool-watcher.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -76,6 +78,46 @@ describe('ToolWatcher kick', () => {
     w.kick();
     release();
     await waitFor(() => polls.length === 4, 'three polls after the kick');
+    await w.stop();
+  });
+});
+
+describe('ToolWatcher backlog', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'mcpw-backlog-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('polls again soon while listeners wait behind the per-poll bound, then at the interval', async () => {
+    const rows: SocketRow[] = Array.from({ length: 10 }, (_, i) => ({
+      protocol: 'tcp', localAddress: '127.0.0.1', localPort: 40_000 + i, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 5000 + i, processName: 'svc',
+    }));
+    const probedPorts: number[] = [];
+    let polls = 0;
+    const w = new ToolWatcher({
+      endpointId: 'ep-backlog', stateDir: dir,
+      socketSource: async () => {
+        polls++;
+        return { ok: true, rows };
+      },
+      knowledge: () => ({ mcpPids: new Set<number>(), servers: [] }),
+      prober: {
+        maxProbesPerPoll: 4,
+        probeOtherListeners: () => true,
+        probe: async (t) => {
+          probedPorts.push(t.port);
+          return { kind: 'not-mcp', reason: 'http-404' };
+        },
+      },
+      pollIntervalMs: 3_600_000, backlogPollMs: 20, onEvent: () => undefined,
+    });
+    w.start();
+    await waitFor(() => probedPorts.length === 10, 'every listener probed');
+    expect(polls).toBe(3); // 4 + 4 + 2
+    expect(new Set(probedPorts).size).toBe(10);
+    await sleep(200);
+    expect(polls).toBe(3); // nothing left: back to the (hour-long) interval
     await w.stop();
   });
 });
