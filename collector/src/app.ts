@@ -14,18 +14,22 @@
  * start, renewed before expiry or when serverNames change: ca/certificate-authority.ts); `files`
  * reads tlsCertFile/tlsKeyFile (unreadable -> MCPW_ERR_CONFIG naming the key); `off` serves HTTP.
  * Listener (http and https alike): idle, keep-alive, headers, request and TLS-handshake timeouts and
- * a connection cap from config (listenerOptions). Before the plugins, the abuse guard
- * (abuse-guard.ts: failed-auth throttling, enrollment caps, load shedding) is installed at the root.
+ * a connection cap from config (http-listener.ts, shared with the query listener). Before the
+ * plugins, the abuse guard (abuse-guard.ts: failed-auth throttling, enrollment caps, load shedding)
+ * is installed at the root.
+ * Query listener: with config.queryPort, the read API is also served on that port by a worker
+ * thread with its own read-only database connection (query-listener/), started when the app is
+ * ready (so before `listen()` binds the main port) and stopped by `app.close()`.
  */
 import { readFileSync } from 'node:fs';
-import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { installAbuseGuard } from './abuse-guard.js';
 import { AgentCache } from './agent-cache.js';
 import { loadOrCreateCa, loadOrCreateServerCertificate, type CertificateAuthority, type ServerCertificateOrigin } from './ca/certificate-authority.js';
 import type { CollectorContext } from './collector-context.js';
 import type { CollectorConfig } from './config.js';
 import { Errors } from './errors.js';
-import { installErrorHandlers } from './http-errors.js';
+import { newListenerApp, type HttpsMaterial } from './http-listener.js';
 import { CollectorMetrics } from './metrics.js';
 import { outboxPlugin } from './outbox/outbox-plugin.js';
 import { retentionPlugin } from './retention.js';
@@ -39,6 +43,7 @@ import { healthRoutes } from './routes/health.js';
 import { historyRoutes } from './routes/history.js';
 import { openapiPlugin } from './openapi.js';
 import { queryRoutes } from './routes/query.js';
+import { queryListenerPlugin } from './query-listener/query-listener-plugin.js';
 import { adminRoutes } from './routes/admin.js';
 import { createStore } from './store/index.js';
 import type { Store } from './store/types.js';
@@ -78,20 +83,10 @@ const PLUGINS: ReadonlyArray<readonly [string, FastifyPluginAsync]> = [
   ['tools', toolRoutes],
 ];
 
-/** Paths pino must never print (secrets in headers; enroll secrets are only ever in headers). */
-export const LOG_REDACT_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  `req.headers["x-mcpwatch-signature"]`,
-  'headers.authorization',
-  'authorization',
-  'enrollSecrets',
-  'adminToken',
-  'databaseUrl',
-];
+export { LOG_REDACT_PATHS } from './http-listener.js';
 
 interface TlsSetup {
-  https: { key: string; cert: string } | null;
+  https: HttpsMaterial;
   fingerprint: string | null;
   notAfter?: string;
   origin?: ServerCertificateOrigin;
@@ -113,33 +108,6 @@ function tlsOptions(config: CollectorConfig, ca: CertificateAuthority): TlsSetup
   return { https: { cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem }, fingerprint: server.fingerprint, notAfter: server.notAfter, origin: server.origin };
 }
 
-/**
- * Timeouts and caps for the listener, http and https alike (issue 10 item 14): idle sockets are
- * reaped (connectionTimeout = socket inactivity; keepAliveTimeout between requests), headers and
- * whole requests are bounded in time (slowloris), and Node checks those deadlines often enough for
- * small values to take effect. The https options object is also what https.createServer reads.
- */
-function listenerOptions(config: CollectorConfig, https: { key: string; cert: string } | null): Record<string, unknown> {
-  const headersTimeout = Math.min(config.httpHeadersTimeoutMs, config.httpRequestTimeoutMs);
-  const server = {
-    headersTimeout,
-    requestTimeout: config.httpRequestTimeoutMs,
-    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
-    // How often Node looks for connections past headersTimeout/requestTimeout (default 30 s).
-    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(headersTimeout / 4))),
-  };
-  return {
-    // TLS: a client that connects and never completes the handshake is cut after headersTimeout too.
-    ...(https ? { https: { ...https, ...server, handshakeTimeout: headersTimeout } } : { http: server }),
-    connectionTimeout: config.httpIdleTimeoutMs,
-    keepAliveTimeout: config.httpKeepAliveTimeoutMs,
-    requestTimeout: config.httpRequestTimeoutMs,
-    ...(config.httpMaxRequestsPerSocket > 0 ? { maxRequestsPerSocket: config.httpMaxRequestsPerSocket } : {}),
-    // Behind a load balancer, the client address (per-source throttling) comes from X-Forwarded-For.
-    ...(config.trustProxy.length > 0 ? { trustProxy: [...config.trustProxy] } : {}),
-  };
-}
-
 /** Builds the collector app (see module comment). The returned instance is ready to inject or listen. */
 export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Promise<FastifyInstance> {
   const now = deps.now ?? Date.now;
@@ -154,6 +122,8 @@ export async function buildApp(config: CollectorConfig, deps: AppDeps = {}): Pro
     await installAbuseGuard(app, config, app.collector.metrics);
     // Each plugin is its own encapsulated scope (batches replaces the content-type parsers in its own).
     for (const [, plugin] of PLUGINS) await app.register(plugin);
+    // Last: it is handed the TLS material itself (the context holds no private key).
+    await app.register(queryListenerPlugin(tls.https));
     return app;
   } catch (e) {
     // Close what was started, then report the startup error itself (not a close error).
@@ -170,20 +140,7 @@ function newApp(
   parts: { now: () => number; ca: CertificateAuthority; tls: ReturnType<typeof tlsOptions>; store: Store; ownStore: boolean },
 ): FastifyInstance {
   const { now, ca, tls, store, ownStore } = parts;
-  const loggerOpts =
-    deps.logger === false
-      ? { logger: false }
-      : deps.logger
-        ? { loggerInstance: deps.logger }
-        : { logger: { level: config.logLevel, redact: { paths: LOG_REDACT_PATHS, censor: '[REDACTED]' } } };
-  const app = fastify({
-    ...loggerOpts,
-    logController: new LogController({ disableRequestLogging: true }),
-    ...listenerOptions(config, tls.https),
-    return503OnClosing: true,
-  }) as unknown as FastifyInstance;
-  // A cap on concurrent connections: past it the listener refuses at accept, before descriptors run out.
-  app.server.maxConnections = config.httpMaxConnections;
+  const app = newListenerApp(config, tls.https, deps.logger);
 
   const context: CollectorContext = {
     config,
@@ -200,16 +157,6 @@ function newApp(
     },
   };
   app.decorate('collector', context);
-  installErrorHandlers(app);
   if (ownStore) app.addHook('onClose', async () => store.close());
-  // Graceful shutdown: responses finished while closing tell keep-alive clients to hang up, so the
-  // server's close is not held open by idle sockets until keepAliveTimeout.
-  let closing = false;
-  app.addHook('preClose', async () => {
-    closing = true;
-  });
-  app.addHook('onSend', async (_req, reply) => {
-    if (closing) void reply.header('connection', 'close');
-  });
   return app;
 }

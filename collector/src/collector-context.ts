@@ -29,6 +29,13 @@ export interface CollectorContext {
   };
 }
 
+/**
+ * What the read API's plugins (routes/query.ts, tools/tool-routes.ts) use of the context: the
+ * main app hands them its context, the query listener's worker (query-listener/) a read-only
+ * store and the same config. Nothing else is there: the worker has no CA, agent cache or outlets.
+ */
+export type ReadApiContext = Pick<CollectorContext, 'config' | 'store'>;
+
 declare module 'fastify' {
   interface FastifyInstance {
     collector: CollectorContext;

@@ -162,6 +162,14 @@ export const CONFIG_TABLE = {
     description: 'HOST:PORT to listen on (port 0 picks a free port).',
     parse: kinds.listen(),
   }),
+  queryPort: key({
+    default: 0,
+    env: ['MCPWATCH_QUERY_PORT'],
+    flag: '--query-port',
+    description:
+      'A second port, on the listen host, serving only the read API (GET /v1/endpoints, /v1/servers, /v1/findings, /v1/events, /v1/tools...) from a worker thread with its own read-only database connection, so queries never wait behind ingest and projection on the main event loop; same TLS, tokens and listener timeouts as the main port. 0: off.',
+    parse: kinds.int(0, 65535),
+  }),
   databaseUrl: key({
     default: '',
     env: ['DATABASE_URL', 'MCPWATCH_DATABASE_URL'],
@@ -683,6 +691,9 @@ function finish(c: Mutable<CollectorConfig>, cwd: string): CollectorConfig {
   }
   if (c.tls === 'off' && !LOOPBACK.test(c.listen.host)) {
     throw configError('tls', 'tls=off', `plain HTTP is only allowed on a loopback address, not ${c.listen.host}`);
+  }
+  if (c.queryPort !== 0 && c.queryPort === c.listen.port) {
+    throw configError('queryPort', 'queryPort', `must differ from the main listener's port ${c.listen.port}`);
   }
   if ((c.caCertFile === '') !== (c.caKeyFile === '')) {
     throw configError('caCertFile', 'caCertFile/caKeyFile', 'set both caCertFile and caKeyFile, or neither');

@@ -5,7 +5,8 @@
  * must never pin it; its validity is printed for information; while running it is checked every
  * 12 hours and renewed in place, under the same CA, before it expires), and shuts down gracefully on
  * SIGTERM/SIGINT (stop accepting, finish in-flight batches, close the store; exit anyway after
- * shutdownTimeoutMs).
+ * shutdownTimeoutMs). With queryPort, the read-only query listener (query-listener/) is bound
+ * before the main port and printed after it; a query port that cannot be bound is a startup error.
  *
  *   MCPWATCH_ENROLL_SECRET=... MCPWATCH_ADMIN_TOKEN=... npx mcpwatch-collector --data-dir DIR --listen 127.0.0.1:PORT
  *
@@ -51,15 +52,18 @@ const SERVER_CERT_CHECK_MS = 12 * 3600_000;
 
 /**
  * Renews the embedded server certificate of a running app in place when it is due (fewer than 30
- * days left, names or CA changed; see loadOrCreateServerCertificate): the listener's secure
- * context is swapped, so new connections get the new certificate and open ones are not cut.
+ * days left, names or CA changed; see loadOrCreateServerCertificate): the listeners' secure
+ * contexts (main port and query port) are swapped, so new connections get the new certificate and
+ * open ones are not cut.
  * Returns why it was (or was not) issued. Throws MCPW_ERR_CA when the data dir cannot be written.
  */
 export function refreshServerCertificate(app: FastifyInstance, config: CollectorConfig, now: Date = new Date()): ServerCertificateOrigin {
   const { ca } = app.collector;
   const server = loadOrCreateServerCertificate(ca, config.dataDir, config.serverNames, now);
   if (server.origin !== 'kept') {
-    (app.server as unknown as TlsServer).setSecureContext({ cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem });
+    const material = { cert: `${server.certificatePem}${ca.certificatePem}`, key: server.keyPem };
+    (app.server as unknown as TlsServer).setSecureContext(material);
+    app.queryListener?.setCertificate(material);
   }
   return server.origin;
 }
@@ -90,14 +94,17 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
   if (config.enrollSecrets.length === 0) stderr('mcpwatch-collector: warning: MCPWATCH_ENROLL_SECRET is not set; no agent can enroll');
 
   let app: Awaited<ReturnType<typeof buildApp>>;
+  let built: typeof app | undefined;
   try {
     mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    app = await buildApp(config, { logger });
+    app = built = await buildApp(config, { logger });
     await app.listen({ host: config.listen.host, port: config.listen.port });
   } catch (e) {
     const code = isCollectorError(e) ? e.code : ((e as NodeJS.ErrnoException).code ?? 'error');
     stderr(`mcpwatch-collector: cannot start: ${code}: ${(e as Error).message}`);
     logger.error({ err: e }, 'startup failed');
+    // A port that could not be bound (main or query): close what did start (store, query worker).
+    await built?.close().catch(() => undefined);
     return isCollectorError(e) && e.code === Errors.config.code ? 2 : 1;
   }
 
@@ -110,6 +117,11 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
     'collector listening',
   );
   stderr(`mcpwatch-collector listening on ${url} (store: ${store.engine}, tls: ${tls.mode})`);
+  if (app.queryListener) {
+    const queryUrl = `${tls.mode === 'off' ? 'http' : 'https'}://${urlHost(config.listen.host)}:${app.queryListener.port}`;
+    logger.info({ url: queryUrl }, 'query listener listening (read API, own thread)');
+    stderr(`query listener (read API only, own thread and read-only database connection) on ${queryUrl}`);
+  }
   stderr(`CA fingerprint (sha256, pin this in agents): ${ca.fingerprint}`);
   stderr(`CA fingerprint (colon form): ${colonFingerprint(ca.fingerprint)}`);
   if (tls.mode === 'embedded' && tls.serverNotAfter) {

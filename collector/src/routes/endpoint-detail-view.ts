@@ -21,7 +21,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Kysely } from 'kysely';
 import type { ServerContainmentState } from '../containment/containment-service.js';
 import { Errors, isCollectorError } from '../errors.js';
-import type { EndpointDetail } from '../store/types.js';
+import type { EndpointDetail, Store } from '../store/types.js';
 import { toolsOfEndpoint, type EndpointTool } from '../tools/tool-queries.js';
 
 /** Most tools one endpoint answer carries (toolsOfEndpoint's cap). */
@@ -95,9 +95,13 @@ export function endpointDetailView(
   return { ...detail, servers, otherTools, containment, truncated };
 }
 
-/** Loads the tools and containment states of `detail`'s endpoint and joins them. */
-export async function loadEndpointDetailView(app: FastifyInstance, detail: EndpointDetail): Promise<EndpointDetailView> {
-  const db = (app.collector.store as unknown as { db?: Kysely<any> }).db; // eslint-disable-line @typescript-eslint/no-explicit-any
+/**
+ * Loads the tools and containment states of `detail`'s endpoint and joins them: tools from `store`
+ * (default app.collector.store; the query listener passes its read-only one), containment from
+ * app.containment.
+ */
+export async function loadEndpointDetailView(app: FastifyInstance, detail: EndpointDetail, store: Store = app.collector.store): Promise<EndpointDetailView> {
+  const db = (store as unknown as { db?: Kysely<any> }).db; // eslint-disable-line @typescript-eslint/no-explicit-any
   const id = detail.endpoint.endpointId;
   const containment = app.hasDecorator('containment') ? app.containment : null;
   try {

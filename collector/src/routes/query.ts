@@ -21,9 +21,13 @@
  * Errors: 400 MCPW_ERR_SCHEMA / MCPW_ERR_MALFORMED (bad filter, a NUL character in any parameter,
  * or any cursor this API did not hand out: tampered, out of range, wrong type, not base64url,
  * over 1024 characters), 401, 403, 404, 503.
+ * Two apps register these routes: the main app (`queryRoutes`, over app.collector) and the query
+ * listener's worker (`queryRoutesOver` its read-only store: query-listener/query-app.ts); both
+ * answer a request with the same bytes.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { ReadApiContext } from '../collector-context.js';
 import { requireScope } from '../auth.js';
 import { Errors } from '../errors.js';
 import { attachContainment } from '../containment/containment-join.js';
@@ -109,8 +113,9 @@ function defined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
 }
 
-export const queryRoutes: FastifyPluginAsync = async (app) => {
-  const { store, config } = app.collector;
+/** The query routes over `read`'s store and tokens (registered by the main app and by the query listener). */
+export const queryRoutesOver = (read: ReadApiContext): FastifyPluginAsync => async (app) => {
+  const { store, config } = read;
   app.addHook('preValidation', rejectUnknownFields);
   app.addHook('preValidation', rejectNulCharacters);
   app.addHook('onRequest', requireScope(store, config.adminToken, 'read'));
@@ -157,7 +162,7 @@ export const queryRoutes: FastifyPluginAsync = async (app) => {
     async (req) => {
       const detail = await store.getEndpoint(req.params.endpointId, req.query.events ?? 50);
       if (!detail) throw Errors.notFound(`no endpoint ${req.params.endpointId}`);
-      return loadEndpointDetailView(app, detail);
+      return loadEndpointDetailView(app, detail, store);
     },
   );
 
@@ -201,3 +206,6 @@ export const queryRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 };
+
+/** The main app's plugin: the query routes over app.collector. */
+export const queryRoutes: FastifyPluginAsync = async (app, opts) => queryRoutesOver(app.collector)(app, opts);

@@ -19,6 +19,11 @@ export interface AgentStoreOptions {
   run: <T>(fn: () => Promise<T>) => Promise<T>;
   /** Throws when the store must refuse writes (SQLite file deleted or replaced). */
   assertWritable: () => void;
+  /**
+   * A read-only store (the query listener's): who records an API token's use when it is due,
+   * instead of this store writing last_used_at (see KyselyStoreOptions.recordTokenUse).
+   */
+  recordTokenUse?: (tokenHash: string) => void;
 }
 
 function toAgentRow(r: Database['agents']): AgentRow {
@@ -56,6 +61,7 @@ export class AgentStore {
   readonly #now: () => Date;
   readonly #run: <T>(fn: () => Promise<T>) => Promise<T>;
   readonly #assertFileIntact: () => void;
+  readonly #recordTokenUse: ((tokenHash: string) => void) | undefined;
 
   constructor(o: AgentStoreOptions) {
     this.db = o.db;
@@ -63,6 +69,7 @@ export class AgentStore {
     this.#now = o.now;
     this.#run = o.run;
     this.#assertFileIntact = o.assertWritable;
+    this.#recordTokenUse = o.recordTokenUse;
   }
 
   #iso(): string {
@@ -210,6 +217,10 @@ export class AgentStore {
       // Record use at most once a minute: a busy API client must not turn reads into writes.
       const nowMs = this.#now().getTime();
       if (r.last_used_at !== null && nowMs - Date.parse(r.last_used_at) < 60_000) return toTokenRow(r);
+      if (this.#recordTokenUse) {
+        this.#recordTokenUse(tokenHash);
+        return toTokenRow(r);
+      }
       const now = new Date(nowMs).toISOString();
       await this.db.updateTable('api_tokens').set({ last_used_at: now }).where('token_id', '=', r.token_id).execute();
       return toTokenRow({ ...r, last_used_at: now });

@@ -13,8 +13,8 @@ import { Errors } from '../errors.js';
 import type { Database } from './db-schema.js';
 import { KyselyStore, classifyStoreError } from './kysely-store.js';
 import { startCheckpointer } from './sqlite-checkpointer.js';
-import { openSqliteConnection } from './sqlite-connection.js';
-import { openPgConnections } from './pg-connection.js';
+import { openSqliteConnection, openSqliteReadOnly } from './sqlite-connection.js';
+import { openPgConnections, openPgReadOnly } from './pg-connection.js';
 import type { Store } from './types.js';
 
 export * from './types.js';
@@ -103,4 +103,32 @@ function projectorOptions(opts: CreateStoreOptions): Partial<ConstructorParamete
     ...(opts.maxProjectionBatch !== undefined ? { maxProjectionBatch: opts.maxProjectionBatch } : {}),
     ...(opts.onProjectorError ? { onProjectorError: opts.onProjectorError } : {}),
   };
+}
+
+/** Where an open store's database is, to open it again read-only (KyselyStore.sqliteFile / pgSchema). */
+export type ReadOnlyStoreTarget = { sqliteFile: string } | { databaseUrl: string; pgSchema?: string };
+
+/**
+ * Opens the database of another store read-only (the query listener's worker): no migrations, no
+ * projector, no checkpointer; the connection itself refuses writes (SQLite: read-only file and
+ * query_only; PostgreSQL: read-only sessions in a pool of `poolMax`, default 4). The file or
+ * schema must exist already (the collector opened and migrated it). `recordTokenUse`: where an API
+ * token's last use goes (this store cannot write it; without it, finding a token due for a use
+ * record fails like any write).
+ */
+export function openReadOnlyStore(target: ReadOnlyStoreTarget, opts: { poolMax?: number; recordTokenUse?: (tokenHash: string) => void } = {}): KyselyStore {
+  const tokens = opts.recordTokenUse ? { recordTokenUse: opts.recordTokenUse } : {};
+  if ('sqliteFile' in target) {
+    let db: Kysely<Database>;
+    try {
+      db = openSqliteReadOnly(target.sqliteFile);
+    } catch (e) {
+      throw Errors.storeUnavailable(`cannot open SQLite database ${target.sqliteFile} read-only: ${(e as Error).message}`, { cause: e });
+    }
+    return new KyselyStore({ engine: 'sqlite', db, ...tokens });
+  }
+  const { databaseUrl, pgSchema } = target;
+  if (pgSchema !== undefined && !SCHEMA_NAME.test(pgSchema)) throw Errors.config('store: pgSchema must be letters, digits and _ (at most 63), starting with a letter or _');
+  const db = openPgReadOnly(databaseUrl, { ...(pgSchema ? { pgSchema } : {}), ...(opts.poolMax !== undefined ? { poolMax: opts.poolMax } : {}) });
+  return new KyselyStore({ engine: 'postgres', db, ...(pgSchema ? { pgSchema } : {}), ...tokens });
 }

@@ -90,6 +90,12 @@ export interface KyselyStoreOptions {
   maxConcurrentIngestGroups?: number;
   /** SQLite: the database file, whose identity health() and every write check (sqlite-health.ts). */
   sqliteFile?: string;
+  /**
+   * A read-only store (openReadOnlyStore): an API token's use, due at most once a minute per token,
+   * is handed to this (the query listener passes it to the main thread's store, which records it)
+   * instead of being written here.
+   */
+  recordTokenUse?: (tokenHash: string) => void;
 }
 
 export { classifyStoreError } from './store-errors.js';
@@ -98,6 +104,8 @@ export { OUTBOX_ROW_MAX_EVENTS } from './projection-writer.js';
 export class KyselyStore implements Store {
   readonly engine: Engine;
   readonly db: Kysely<Database>;
+  /** SQLite: the database file (opened again read-only by the query listener). */
+  readonly sqliteFile: string | undefined;
   readonly #pgSchema: string | undefined;
   readonly #now: () => Date;
   readonly #queries: InventoryQueries;
@@ -120,6 +128,7 @@ export class KyselyStore implements Store {
   constructor(opts: KyselyStoreOptions) {
     this.engine = opts.engine;
     this.db = opts.db;
+    this.sqliteFile = opts.sqliteFile;
     this.#pgSchema = opts.pgSchema;
     this.#now = opts.now ?? (() => new Date());
     this.#reader = new EventReader(this.db);
@@ -143,7 +152,7 @@ export class KyselyStore implements Store {
       isUnavailable: (e) => (classifyStoreError(e) as { code?: string })?.code === 'MCPW_ERR_STORE_UNAVAILABLE',
     });
     this.#outbox = new OutboxStore({ db: this.db, engine: opts.engine, now: this.#now, run: (fn) => this.#run(fn), reader: this.#reader });
-    this.#agents = new AgentStore({ db: this.db, shapes: this.#shapes, now: this.#now, run: (fn) => this.#run(fn), assertWritable: () => this.#assertFileIntact() });
+    this.#agents = new AgentStore({ db: this.db, shapes: this.#shapes, now: this.#now, run: (fn) => this.#run(fn), assertWritable: () => this.#assertFileIntact(), ...(opts.recordTokenUse ? { recordTokenUse: opts.recordTokenUse } : {}) });
     this.#log = new BatchLog({
       engine: opts.engine,
       db: this.db,
@@ -234,6 +243,11 @@ export class KyselyStore implements Store {
     } catch (e) {
       return { ok: false, reason: `store query failed: ${(e as Error).message}` };
     }
+  }
+
+  /** PostgreSQL: the schema of the tables (undefined: the connection's search_path). */
+  get pgSchema(): string | undefined {
+    return this.#pgSchema;
   }
 
   /** Refuses a write (503, retryable) when the SQLite file was deleted or replaced under us. */

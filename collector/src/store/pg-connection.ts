@@ -16,13 +16,23 @@ export interface PgConnections {
 
 /** Opens both pools on `url` (tables in `pgSchema` when given); connects lazily. */
 export function openPgConnections(url: string, opts: { pgSchema?: string; poolMax?: number } = {}): PgConnections {
-  const common = { connectionString: url, connectionTimeoutMillis: 5000, ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}) };
-  const pool = new pg.Pool({ ...common, max: opts.poolMax ?? 10, idleTimeoutMillis: 30000 });
-  pool.on('error', () => undefined);
-  const projectorPool = new pg.Pool({ ...common, max: 1, idleTimeoutMillis: 0 });
-  projectorPool.on('error', () => undefined);
   return {
-    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
-    projectorDb: new Kysely<Database>({ dialect: new PostgresDialect({ pool: projectorPool }) }),
+    db: openPool(url, opts.pgSchema, [], { max: opts.poolMax ?? 10, idleTimeoutMillis: 30000 }),
+    projectorDb: openPool(url, opts.pgSchema, [], { max: 1, idleTimeoutMillis: 0 }),
   };
+}
+
+/**
+ * A small read-only pool on `url` (the query listener's worker): every session starts with
+ * default_transaction_read_only on, so PostgreSQL refuses any write made through it.
+ */
+export function openPgReadOnly(url: string, opts: { pgSchema?: string; poolMax?: number } = {}): Kysely<Database> {
+  return openPool(url, opts.pgSchema, ['-c default_transaction_read_only=on'], { max: opts.poolMax ?? 4, idleTimeoutMillis: 30000 });
+}
+
+function openPool(url: string, pgSchema: string | undefined, settings: string[], sizing: { max: number; idleTimeoutMillis: number }): Kysely<Database> {
+  const options = [...(pgSchema ? [`-c search_path=${pgSchema}`] : []), ...settings].join(' ');
+  const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000, ...(options ? { options } : {}), ...sizing });
+  pool.on('error', () => undefined);
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

@@ -11,9 +11,12 @@
  * Needs a Kysely-backed store (`store.db`); with another store every route answers 503
  * MCPW_ERR_STORE_UNAVAILABLE. Filters are bound values. Errors: 400 (schema, a cursor not ours), 401,
  * 403, 503.
+ * Registered by the main app (`toolRoutes`, over app.collector) and by the query listener's worker
+ * (`toolRoutesOver` its read-only store: query-listener/query-app.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync } from 'fastify';
+import type { ReadApiContext } from '../collector-context.js';
 import type { Kysely } from 'kysely';
 import { TOOL_CAPABILITIES } from '@mcpwatch/shared';
 import { requireScope } from '../auth.js';
@@ -60,8 +63,9 @@ const DefinitionsQuery = Type.Object(
 const errors = { 400: ErrorReply, 401: ErrorReply, 403: ErrorReply, 503: ErrorReply };
 const security = [{ bearer: [] }];
 
-export const toolRoutes: FastifyPluginAsync = async (app) => {
-  const { store, config } = app.collector;
+/** The tool routes over `read`'s store and tokens (registered by the main app and by the query listener). */
+export const toolRoutesOver = (read: ReadApiContext): FastifyPluginAsync => async (app) => {
+  const { store, config } = read;
   const db = (store as unknown as { db?: AnyDb }).db ?? null;
   app.addHook('onRequest', requireScope(store, config.adminToken, 'read'));
   const run = async <T>(fn: (db: AnyDb) => Promise<T>): Promise<T> => {
@@ -100,3 +104,6 @@ export const toolRoutes: FastifyPluginAsync = async (app) => {
     async (req) => ({ items: await run((d) => toolsOfEndpoint(d, req.params.endpointId, req.query.limit)) }),
   );
 };
+
+/** The main app's plugin: the tool routes over app.collector. */
+export const toolRoutes: FastifyPluginAsync = async (app, opts) => toolRoutesOver(app.collector)(app, opts);

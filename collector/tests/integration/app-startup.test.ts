@@ -5,27 +5,14 @@
  * process's file descriptors (/proc/self/fd): the store and its checkpoint worker thread hold the
  * database, its -wal and its -shm file while it is open.
  */
-import { existsSync, mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.js';
 import { loadConfig, type ConfigKey } from '../../src/config.js';
 import { SQLITE_FILE } from '../../src/store/index.js';
 import { loadCaForTests } from '../support/ca-cache.js';
-
-/** Descriptors of this process that point at the SQLite database (or its -wal / -shm files). */
-function openDbFds(dbFile: string): string[] {
-  const out: string[] = [];
-  for (const fd of readdirSync('/proc/self/fd')) {
-    try {
-      const target = readlinkSync(join('/proc/self/fd', fd));
-      if (target.startsWith(dbFile)) out.push(target);
-    } catch {
-      // the descriptor closed while we listed (readdir's own one, for instance)
-    }
-  }
-  return out;
-}
+import { openFds } from '../support/open-fds.js';
 
 function setup(overrides: Partial<Record<ConfigKey, unknown>> = {}, dataDir = mkdtempSync(join(tmpdir(), 'mcpw-startup-'))) {
   const config = loadConfig({ overrides: { dataDir, tls: 'off', enrollSecrets: 'fleet:first-secret-0123456789', ...overrides } });
@@ -37,9 +24,9 @@ describe('buildApp startup failures close the store it opened', () => {
     const s = setup();
     const app = await s.build();
     await app.ready();
-    expect(openDbFds(s.dbFile).length).toBeGreaterThan(0);
+    expect(openFds(s.dbFile).length).toBeGreaterThan(0);
     await app.close();
-    expect(openDbFds(s.dbFile)).toEqual([]);
+    expect(openFds(s.dbFile)).toEqual([]);
   });
 
   test('TLS certificate and key files that are not PEM: buildApp rejects and the database is closed', async () => {
@@ -52,7 +39,7 @@ describe('buildApp startup failures close the store it opened', () => {
 
     await expect(s.build()).rejects.toThrow(/no start line|PEM/i);
     expect(existsSync(s.dbFile)).toBe(true); // the store had been opened (and migrated) first
-    expect(openDbFds(s.dbFile)).toEqual([]);
+    expect(openFds(s.dbFile)).toEqual([]);
   });
 
   test('a plugin that throws while registering (enroll secret clash): buildApp rejects and the database is closed', async () => {
@@ -64,7 +51,7 @@ describe('buildApp startup failures close the store it opened', () => {
     const s = setup({ enrollSecrets: 'fleet:other-secret-0123456789' }, first.dataDir);
 
     await expect(s.build()).rejects.toMatchObject({ code: 'MCPW_ERR_CONFIG', message: expect.stringMatching(/a different secret named "fleet"/) });
-    expect(openDbFds(s.dbFile)).toEqual([]);
+    expect(openFds(s.dbFile)).toEqual([]);
   });
 
   test('a plugin error that surfaces at app.ready(): app.close() closes the database', async () => {
@@ -74,9 +61,9 @@ describe('buildApp startup failures close the store it opened', () => {
       throw new Error('plugin failed to start');
     });
     await expect(app.ready()).rejects.toThrow('plugin failed to start');
-    expect(openDbFds(s.dbFile).length).toBeGreaterThan(0);
+    expect(openFds(s.dbFile).length).toBeGreaterThan(0);
 
     await app.close();
-    expect(openDbFds(s.dbFile)).toEqual([]);
+    expect(openFds(s.dbFile)).toEqual([]);
   });
 });

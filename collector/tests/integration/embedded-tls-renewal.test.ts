@@ -5,7 +5,6 @@
  * certificate, which a client trusting only the CA accepts; nothing is issued while it is not due.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -13,26 +12,9 @@ import { buildApp } from '../../src/app.js';
 import { loadOrCreateCa, serverPaths } from '../../src/ca/certificate-authority.js';
 import { loadConfig } from '../../src/config.js';
 import { refreshServerCertificate } from '../../src/server-cli.js';
+import { getTrustingCa } from '../support/tls-client.js';
 
 const DAY = 86_400_000;
-const norm = (fp: string) => fp.replace(/:/g, '').toLowerCase();
-
-/** GET /healthz trusting only `caPem` (full chain and name verification); resolves with the leaf's fingerprint. */
-function getTrustingCa(port: number, caPem: string): Promise<{ status: number; leaf: string; chain: string[] }> {
-  return new Promise((resolve, reject) => {
-    const req = https.get({ host: '127.0.0.1', servername: 'localhost', port, path: '/healthz', ca: caPem, agent: false }, (res) => {
-      const chain: string[] = [];
-      const sock = res.socket as import('node:tls').TLSSocket;
-      for (let c: import('node:tls').DetailedPeerCertificate | undefined = sock.getPeerCertificate(true); c && c.raw && chain.length < 5; c = c.issuerCertificate) {
-        chain.push(norm(c.fingerprint256));
-        if (c.issuerCertificate === c) break;
-      }
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, leaf: chain[0]!, chain }));
-    });
-    req.on('error', reject);
-  });
-}
 
 describe('embedded TLS certificate', () => {
   const apps: FastifyInstance[] = [];

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/app.js';
-import { loadConfig } from '../../src/config.js';
+import { loadConfig, type ConfigKey } from '../../src/config.js';
 import type { Store } from '../../src/store/types.js';
 import { loadCaForTests } from './ca-cache.js';
 import type { EngineName } from './pg.js';
@@ -42,9 +42,10 @@ export async function seedFleet(store: Store) {
   return { a, b, c, github, shell, remote, highFinding, lowFinding };
 }
 
-export async function makeQueryFixture(engine: EngineName): Promise<QueryFixture> {
+/** `overrides`: more config values by key (raw, as in env/file), e.g. a queryPort. */
+export async function makeQueryFixture(engine: EngineName, overrides: Partial<Record<ConfigKey, unknown>> = {}): Promise<QueryFixture> {
   const t = await openTestStore(engine);
-  const config = loadConfig({ overrides: { dataDir: t.options.dataDir ?? mkdtempSync(join(tmpdir(), 'mcpw-query-')), tls: 'off', adminToken: ADMIN_TOKEN } });
+  const config = loadConfig({ overrides: { dataDir: t.options.dataDir ?? mkdtempSync(join(tmpdir(), 'mcpw-query-')), tls: 'off', adminToken: ADMIN_TOKEN, ...overrides } });
   const app = await buildApp(config, { store: t.store, logger: false, ca: loadCaForTests() });
   await app.ready();
   const fleet = await seedFleet(t.store);

@@ -30,6 +30,12 @@ describe('loadConfig', () => {
     expect(c.dataDir).toBe(join(dir, 'd'));
   });
 
+  test('queryPort: off by default; MCPWATCH_QUERY_PORT or --query-port turns the read-only query listener on', () => {
+    expect(loadConfig({}).queryPort).toBe(0);
+    expect(loadConfig({ env: { MCPWATCH_QUERY_PORT: '8444' } }).queryPort).toBe(8444);
+    expect(loadConfig({ env: { MCPWATCH_QUERY_PORT: '8444' }, argv: ['--query-port', '9444'] }).queryPort).toBe(9444);
+  });
+
   test('named and bare enroll secrets', () => {
     expect(loadConfig({ env: { MCPWATCH_ENROLL_SECRET: 'fleet:aaaaaaaaaa,laptops:bbbbbbbbbb' } }).enrollSecrets).toEqual([
       { name: 'fleet', secret: 'aaaaaaaaaa' },
@@ -52,6 +58,8 @@ describe('loadConfig', () => {
     [{ env: { MCPWATCH_CA_CERT_FILE: '/x.pem' } }, /caCertFile .*both/],
     [{ env: { MCPWATCH_AGENT_SETTINGS: '{oops' } }, /agentSettings .*not valid JSON/],
     [{ env: { MCPWATCH_SINKS: 'file,Bad Sink' } }, /sinks .*invalid list item/],
+    [{ env: { MCPWATCH_QUERY_PORT: '70000' } }, /queryPort \(from env MCPWATCH_QUERY_PORT\): must be between 0 and 65535/],
+    [{ argv: ['--listen', '127.0.0.1:9000', '--query-port', '9000'] }, /queryPort .*must differ from the main listener's port 9000/],
   ])('bad value names the key: %j', (sources, message) => {
     expect(() => loadConfig(sources)).toThrow(message);
     try {
