@@ -30,8 +30,13 @@
  * latency p50/p99, projection lag p50/p95/max (sampled from /readyz each second), fleet query p95,
  * reconnect-storm drain time, collector CPU and RSS, database bytes per endpoint.
  *
+ * Fleet queries go to the collector's query listener (--query-port own, the default: the read API
+ * on a port of its own, served by a worker thread with its own read-only connection, so queries do
+ * not wait behind ingest and projection on the main loop) or to the main port (--query-port main,
+ * the collector started without a query port); the table says which.
+ *
  * Options: --endpoints N (100000) --workers W (2) --duration S (120) --compress F (1)
- * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --json FILE. Env
+ * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --query-port own|main (own) --json FILE. Env
  * FLEET_COLLECTOR_NODE_ARGS: extra node flags for the collector (e.g. --cpu-prof); FLEET_COLLECTOR_BIN: the
  * collector bin to run (default this tree's collector/bin/mcpwatch-collector.js).
  */
@@ -234,7 +239,8 @@ function freePort(): Promise<number> {
   });
 }
 
-function startCollector(dataDir: string, port: number): Promise<ChildProcess> {
+/** `queryPort`: the collector's query listener port (MCPWATCH_QUERY_PORT); null: none. */
+function startCollector(dataDir: string, port: number, queryPort: number | null): Promise<ChildProcess> {
   return new Promise((resolveStart, reject) => {
     const child = spawn(process.execPath, [...COLLECTOR_NODE_ARGS, COLLECTOR_BIN, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
       env: {
@@ -247,6 +253,7 @@ function startCollector(dataDir: string, port: number): Promise<ChildProcess> {
         MCPWATCH_ENROLL_LIMIT_PER_SECRET: '100000000',
         MCPWATCH_ENROLL_LIMIT_GLOBAL: '100000000',
         MCPWATCH_TIMESTAMP_WINDOW_S: '3600',
+        ...(queryPort !== null ? { MCPWATCH_QUERY_PORT: String(queryPort) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -299,12 +306,18 @@ async function orchestrate(): Promise<void> {
   const outageAt = Number(arg('outage-at', '0.4'));
   const outageS = Number(arg('outage-s', '10'));
   const jsonOut = process.argv.includes('--json') ? arg('json', '') : '';
+  const queryPortMode = arg('query-port', 'own');
+  if (queryPortMode !== 'own' && queryPortMode !== 'main') throw new Error(`--query-port must be own or main, not ${queryPortMode}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-fleet-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  process.stderr.write(`fleet: ${endpoints} endpoints in ${workers} worker processes; heartbeat every 60 s of simulated time, time compressed x${compress} (a heartbeat every ${(60 / compress).toFixed(1)} s real); ${durationS} s measured; outage at ${Math.round(outageAt * 100)}% for ${outageS} s\n`);
-  let collector = await startCollector(dataDir, port);
+  const queryPort = queryPortMode === 'own' ? await freePort() : null;
+  const queryUrl = `http://127.0.0.1:${queryPort ?? port}`;
+  process.stderr.write(`fleet: ${endpoints} endpoints in ${workers} worker processes; heartbeat every 60 s of simulated time, time compressed x${compress} (a heartbeat every ${(60 / compress).toFixed(1)} s real); ${durationS} s measured; outage at ${Math.round(outageAt * 100)}% for ${outageS} s; fleet queries to ${queryPortMode === 'own' ? `the query listener (${queryUrl})` : 'the main port'}\n`);
+  let collector = await startCollector(dataDir, port, queryPort);
   const api: Transport & { close(): void } = httpTransport(url, { maxSockets: 4 });
+  /** Where the fleet queries go: the query listener, or the main port (`api`). */
+  const queryApi: Transport & { close(): void } = queryPort !== null ? httpTransport(queryUrl, { maxSockets: 4 }) : api;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
   const kids = Array.from({ length: workers }, (_, w) => {
     const first = Math.floor((endpoints * w) / workers);
@@ -388,7 +401,7 @@ async function orchestrate(): Promise<void> {
     for (let i = 0; Date.now() < phaseEnd; i++) {
       if (up) {
         const s = performance.now();
-        const r = await api({ method: 'GET', path: i % 2 === 0 ? `/v1/servers?name=srv-${i % 200}&limit=10` : '/v1/findings?severity=high&limit=50', headers: auth }).catch(() => null);
+        const r = await queryApi({ method: 'GET', path: i % 2 === 0 ? `/v1/servers?name=srv-${i % 200}&limit=10` : '/v1/findings?severity=high&limit=50', headers: auth }).catch(() => null);
         if (r?.status === 200) {
           const ms = performance.now() - s;
           queries.push(ms);
@@ -398,7 +411,7 @@ async function orchestrate(): Promise<void> {
           const fp = (r.json as { items: Array<{ fingerprint: string }> }).items[0]?.fingerprint;
           if (fp) {
             const s2 = performance.now();
-            const r2 = await api({ method: 'GET', path: `/v1/servers/${fp}/endpoints?limit=50`, headers: auth }).catch(() => null);
+            const r2 = await queryApi({ method: 'GET', path: `/v1/servers/${fp}/endpoints?limit=50`, headers: auth }).catch(() => null);
             if (r2?.status === 200) {
               const ms = performance.now() - s2;
               queries.push(ms);
@@ -418,7 +431,7 @@ async function orchestrate(): Promise<void> {
   collector.kill('SIGKILL');
   await new Promise((r) => collector.once('exit', r));
   await sleep(outageS * 1000);
-  collector = await startCollector(dataDir, port);
+  collector = await startCollector(dataDir, port, queryPort);
   const cpu1 = readCpu(collector.pid!);
   const sched1 = schedstat(collector.pid!);
   restartAt = Date.now();
@@ -476,6 +489,8 @@ async function orchestrate(): Promise<void> {
     },
     projectionLagS: { p50: percentile(lags, 50), p95: percentile(lags, 95), max: lags.length ? Math.max(...lags) : 0 },
     fleetQueryMs: {
+      /** own: the query listener's port (worker thread); main: the main port. */
+      port: queryPortMode,
       p95: percentile(queries, 95),
       count: queries.length,
       byQuery: Object.fromEntries(Object.entries(queriesByKind).map(([k, v]) => [k, { p50: percentile(v, 50), p95: percentile(v, 95), count: v.length }])),
@@ -505,7 +520,7 @@ async function orchestrate(): Promise<void> {
       row('  before the outage', `${figures.heartbeatLatencyMs.beforeOutage.p50.toFixed(1)} / ${figures.heartbeatLatencyMs.beforeOutage.p99.toFixed(1)} ms (${before.length})`),
       row('  after the storm drained', `${figures.heartbeatLatencyMs.afterStormDrained.p50.toFixed(1)} / ${figures.heartbeatLatencyMs.afterStormDrained.p99.toFixed(1)} ms (${afterStorm.length})`),
       row('projection lag p50 / p95 / max', `${figures.projectionLagS.p50.toFixed(2)} / ${figures.projectionLagS.p95.toFixed(2)} / ${figures.projectionLagS.max.toFixed(2)} s`),
-      row('fleet query p95', `${figures.fleetQueryMs.p95.toFixed(1)} ms (${queries.length} queries)`),
+      row('fleet query p95', `${figures.fleetQueryMs.p95.toFixed(1)} ms (${queries.length} queries, ${queryPortMode === 'own' ? 'on the query listener: own port and thread' : 'on the main port'})`),
       ...Object.entries(queriesByKind).map(([k, v]) => row(`  ${k} p50 / p95`, `${percentile(v, 50).toFixed(1)} / ${percentile(v, 95).toFixed(1)} ms (${v.length})`)),
       row('reconnect storm drained in', figures.stormDrainS === null ? 'not within 300 s' : `${figures.stormDrainS.toFixed(1)} s`),
       row('collector CPU', `${figures.collectorCpuS.toFixed(1)} s (${figures.collectorCpuPercentOfOneCore.toFixed(0)}% of one core)`),
@@ -518,6 +533,7 @@ async function orchestrate(): Promise<void> {
   );
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(figures, null, 2) + '\n');
   api.close();
+  if (queryApi !== api) queryApi.close();
   collector.kill('SIGTERM');
   await new Promise((r) => collector.once('exit', r));
   rmSync(dataDir, { recursive: true, force: true });
