@@ -138,6 +138,8 @@ export interface PollResult {
   probes: number;
   /** Listeners that were due but left for a later poll (the per-poll bound was reached). */
   deferred: number;
+  /** Probes of this poll that were not a re-probe on a kept session (what maxProbesPerPoll bounds). */
+  fresh: number;
 }
 
 const ANY = new Set(['0.0.0.0', '::', '*', '[::]', '::0', '0:0:0:0:0:0:0:0']);
@@ -350,7 +352,7 @@ export class ListenerProber {
       if (this.state.size > MAX_LISTENER_STATE) this.forget(this.state.keys().next().value as string);
     }
     const servers = [...this.state.values()].filter((s) => s.kind === 'mcp' && s.server).map((s) => s.server as SocketMcpServer);
-    return { servers, probed, probes, deferred };
+    return { servers, probed, probes, deferred, fresh };
   }
 
   /**

@@ -51,9 +51,15 @@ export const KICK_POLL_DELAYS_MS: readonly number[] = [2000, 8000, 20_000];
 /**
  * When a poll left due listeners unprobed (the prober's per-poll bound), the next poll comes this
  * soon: at start, or when many listeners appear at once, the bound paces probing without the
- * interval multiplying it (32 listeners at 4 a poll would otherwise take 4 min at 30 s).
+ * interval multiplying it (32 listeners at 4 a poll would otherwise take 4 min at 30 s)...
  */
 export const BACKLOG_POLL_MS = 2000;
+/**
+ * ...up to this many fresh probes (not re-probes on kept sessions) in any minute: the rate polls
+ * every 15 s allowed at 4 a poll. On a machine where listeners come and go all the time (test
+ * suites starting servers), probing stays paced instead of following every new port at once.
+ */
+export const BACKLOG_FRESH_PROBES_PER_MINUTE = 16;
 
 export interface ToolWatcherOptions {
   endpointId: string;
@@ -78,6 +84,8 @@ export interface ToolWatcherOptions {
   kickDelaysMs?: readonly number[];
   /** Delay of the next poll when the last one left due listeners (default BACKLOG_POLL_MS). */
   backlogPollMs?: number;
+  /** Fresh probes a minute that such polls may reach (default BACKLOG_FRESH_PROBES_PER_MINUTE). */
+  backlogFreshPerMinute?: number;
   onEvent: (event: McpEvent) => void;
   onError?: (error: AgentError) => void;
   onChange?: () => void;
@@ -145,6 +153,8 @@ export class ToolWatcher {
   private kickDue: number[] = [];
   /** The last poll left due listeners for later (see BACKLOG_POLL_MS). */
   private backlog = false;
+  /** When fresh probes ran in the last minute, ascending (one entry per probe). */
+  private freshAt: number[] = [];
 
   constructor(private readonly o: ToolWatcherOptions) {
     this.prober = new ListenerProber(o.prober);
@@ -181,12 +191,21 @@ export class ToolWatcher {
     const now = this.clock();
     this.kickDue = this.kickDue.filter((t) => t > now);
     const every = this.o.pollIntervalMs ?? DEFAULT_TOOL_POLL_MS;
-    const due = [this.prober.nextMcpDueAt(), this.kickDue[0] ?? null, this.backlog ? now + (this.o.backlogPollMs ?? BACKLOG_POLL_MS) : null].filter((t): t is number => t !== null);
+    const due = [this.prober.nextMcpDueAt(), this.kickDue[0] ?? null, this.backlog ? this.backlogDueAt(now) : null].filter((t): t is number => t !== null);
     const least = Math.min(MIN_TOOL_POLL_MS, ...(this.o.kickDelaysMs ?? []), this.o.backlogPollMs ?? MIN_TOOL_POLL_MS);
     const wait = Math.min(every, ...due.map((t) => Math.max(least, t - now)));
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.tick(), wait);
     this.timer.unref();
+  }
+
+  /** When the next poll may take on the listeners the last one left (BACKLOG_*). */
+  private backlogDueAt(now: number): number {
+    this.freshAt = this.freshAt.filter((t) => t > now - 60_000);
+    const soon = now + (this.o.backlogPollMs ?? BACKLOG_POLL_MS);
+    const limit = this.o.backlogFreshPerMinute ?? BACKLOG_FRESH_PROBES_PER_MINUTE;
+    // Over the minute's allowance: when enough of the last minute's probes are older than a minute.
+    return this.freshAt.length < limit ? soon : Math.max(soon, (this.freshAt[this.freshAt.length - limit] as number) + 60_000);
   }
 
   /**
@@ -197,8 +216,10 @@ export class ToolWatcher {
   kick(): void {
     if (this.stopped || !this.started) return;
     const now = this.clock();
-    const last = this.kickDue[this.kickDue.length - 1] ?? -Infinity;
-    for (const d of this.o.kickDelaysMs ?? KICK_POLL_DELAYS_MS) if (now + d > last) this.kickDue.push(now + d);
+    const delays = this.o.kickDelaysMs ?? KICK_POLL_DELAYS_MS;
+    // Times closer than the first delay to the last pending one add nothing (a burst of kicks: one schedule).
+    const last = (this.kickDue[this.kickDue.length - 1] ?? -Infinity) + (delays[0] ?? 0);
+    for (const d of delays) if (now + d >= last) this.kickDue.push(now + d);
     if (!this.polling) this.schedule();
   }
 
@@ -237,6 +258,8 @@ export class ToolWatcher {
     const candidates = listenerCandidates(socks.rows, { mcpPids: know.mcpPids, byPort: localUrlPorts(know.servers), ...(know.userOf ? { userOf: know.userOf } : {}), ...(know.startOf ? { startOf: know.startOf } : {}) });
     const result = await this.prober.poll(candidates);
     this.backlog = result.deferred > 0;
+    const probedAt = this.clock();
+    for (let i = 0; i < result.fresh; i++) this.freshAt.push(probedAt);
     if (this.o.probeRemote?.()) for (const [id, r] of await this.probeRemotes(know.servers)) result.probed.set(id, r);
     const cached = this.readCaches(know.servers);
     const listenerEvents = diffListeners(this.known, result.servers, this.o.endpointId, this.o.now?.() ?? new Date());

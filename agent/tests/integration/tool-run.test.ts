@@ -181,7 +181,7 @@ it('a new MCP server process that opens a listener is probed within seconds, lon
       collector.events().find((e) => e.endpointId === 'ep_tools_kick' && e.type === 'process.started' && (e.data as { pid: number }).pid === child!.pid));
     expect(started.data).toMatchObject({ kind: 'server' });
     const listener = await waitFor('mcp-listener.added of the new server', () =>
-      collector.events().find((e) => e.endpointId === 'ep_tools_kick' && e.type === 'mcp-listener.added'), 30_000);
+      collector.events().find((e) => e.endpointId === 'ep_tools_kick' && e.type === 'mcp-listener.added' && (e.data as { pid: number }).pid === child!.pid), 30_000);
     expect(listener.data).toMatchObject({ serverName: 'kicked', pid: child.pid, bind: '127.0.0.1' });
     expect(collector.events().some((e) => e.endpointId === 'ep_tools_kick' && e.type === 'tool.added' && (e.data as ToolRecord).name === 'lookup')).toBe(true);
   } finally {

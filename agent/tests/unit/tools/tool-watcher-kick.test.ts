@@ -120,4 +120,28 @@ describe('ToolWatcher backlog', () => {
     expect(polls).toBe(3); // nothing left: back to the (hour-long) interval
     await w.stop();
   });
+
+  it('takes on a backlog only up to the fresh probes a minute allows, then waits for the minute', async () => {
+    const rows: SocketRow[] = Array.from({ length: 40 }, (_, i) => ({
+      protocol: 'tcp', localAddress: '127.0.0.1', localPort: 41_000 + i, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 6000 + i, processName: 'svc',
+    }));
+    let probes = 0;
+    let polls = 0;
+    const w = new ToolWatcher({
+      endpointId: 'ep-backlog', stateDir: dir,
+      socketSource: async () => {
+        polls++;
+        return { ok: true, rows };
+      },
+      knowledge: () => ({ mcpPids: new Set<number>(), servers: [] }),
+      prober: { maxProbesPerPoll: 4, probeOtherListeners: () => true, probe: async () => (probes++, { kind: 'not-mcp', reason: 'http-404' }) },
+      pollIntervalMs: 3_600_000, backlogPollMs: 10, backlogFreshPerMinute: 8, onEvent: () => undefined,
+    });
+    w.start();
+    await waitFor(() => probes === 8, 'two polls of probes');
+    await sleep(300);
+    expect(probes).toBe(8);
+    expect(polls).toBe(2);
+    await w.stop();
+  });
 });
