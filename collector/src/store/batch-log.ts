@@ -9,7 +9,11 @@
  * projector turns them into collector.seq_gap / collector.chain_broken events).
  *
  * Group commit: batches that arrive while a transaction runs wait; the next transaction takes up
- * to `maxGroup` of them, so the COMMIT is paid once per group. It runs without savepoints; when a
+ * to `maxGroup` of them, so the COMMIT is paid once per group. On the file-backed SQLite store a
+ * group also waits for a short window after the previous one started (groupWindowMs: 4 ms), so
+ * that a steady stream of small batches (heartbeats) shares commits. On SQLite the group's
+ * statements run prepared on the connection's own handle (DirectSqliteAppend), elsewhere as SQL
+ * Kysely compiled once (sql-shapes.ts). A group runs without savepoints; when a
  * batch throws, it is rolled back whole and runs again with each batch in its own SAVEPOINT (one
  * failing batch fails alone). A failed COMMIT fails every batch of the group (503: agents resend).
  * Within a group, batches run in (agent, seq) order so PostgreSQL row locks (the agent row FOR
@@ -28,18 +32,22 @@
  * group at most, not per batch. The projector's and other transactions stay NORMAL: a power loss
  * can undo only the latest of those, whose log rows are then still pending and are projected again.
  */
+import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely } from 'kysely';
 import { isCanonicalIsoTime } from '../batch-validator.js';
 import { Errors } from '../errors.js';
-import type { Database } from './db-schema.js';
+import type { BatchLogTable, Database } from './db-schema.js';
 import { canonicalTime } from './projection.js';
 import { partitionOf } from './projection-partitions.js';
 import type { AppendedBatch } from './projection-handoff.js';
 import type { AnyTrx, InsertShapes } from './sql-shapes.js';
+import { sqliteHandleOf } from './sqlite-statement-cache.js';
 import type { CollectorEvent, IngestInput, IngestResult } from './types.js';
 
 /** How long after an append ingest still counts as busy (the projector yields meanwhile). */
 const HOT_WINDOW_MS = 20;
+/** The file-backed SQLite store's group window (BatchLogOptions.groupWindowMs). */
+const SQLITE_GROUP_WINDOW_MS = 4;
 
 interface PendingIngest {
   input: IngestInput;
@@ -63,6 +71,16 @@ export interface BatchLogOptions {
   maxGroup?: number;
   /** Ingest transactions in flight at once (default: 1 on SQLite, 4 on PostgreSQL). */
   maxConcurrentGroups?: number;
+  /**
+   * A group that is not full starts no sooner than this after the previous group started (ms;
+   * default 4 on SQLite with `syncWal`, else 0: the next turn of the event loop). A group's own
+   * costs (BEGIN, the COMMIT's WAL frames, checksums and locks, the file check, the WAL sync's
+   * round trip) were most of a heartbeat's append: at 1,000 heartbeats/s groups started on the
+   * next turn held ~1.5 batches, and bench:heartbeat measured the collector's main-thread CPU per
+   * heartbeat 639 -> 485 us with 4 ms (444 us with 8 ms) at +2 ms ack latency p50 (p99 the same).
+   * A lone batch after a quiet moment does not wait (the previous group started long ago).
+   */
+  groupWindowMs?: number;
   /** Compiled statement text, shared with the store. */
   shapes: InsertShapes;
   /** Maps a database failure to the store's coded errors. */
@@ -79,6 +97,11 @@ export interface BatchLogOptions {
   assertWritable?: () => void;
   /** SQLite: makes every COMMIT so far durable off the event loop (wal-sync.ts; see header). */
   syncWal?: () => Promise<void>;
+  /**
+   * SQLite: false runs the append's statements through Kysely even on a connection the store
+   * opened (tests compare the two; default: the connection's own prepared statements).
+   */
+  direct?: boolean;
 }
 
 /**
@@ -101,12 +124,20 @@ export class BatchLog {
   readonly #maxConcurrent: number;
   /** performance.now() of the last append() call. */
   #lastAppendMs = -Infinity;
+  /** performance.now() when the last group started. */
+  #lastGroupStartMs = -Infinity;
+  readonly #groupWindowMs: number;
+  /** The start of the next group, waiting for the group window. */
+  #windowTimer: NodeJS.Timeout | null = null;
+  /** SQLite: the append's own prepared statements (null: Kysely's; undefined: not looked for yet). */
+  #direct: DirectSqliteAppend | null | undefined;
 
   constructor(opts: BatchLogOptions) {
     this.#o = opts;
     this.#maxGroup = Math.max(1, opts.maxGroup ?? (opts.engine === 'sqlite' ? 64 : 16));
     // SQLite has one writer: one group at a time. PostgreSQL: a few groups on their own connections.
     this.#maxConcurrent = Math.max(1, opts.maxConcurrentGroups ?? (opts.engine === 'sqlite' ? 1 : 4));
+    this.#groupWindowMs = Math.max(0, opts.groupWindowMs ?? (opts.engine === 'sqlite' && opts.syncWal ? SQLITE_GROUP_WINDOW_MS : 0));
   }
 
   /** Appends `input` (group commit; answered after the COMMIT that holds it). */
@@ -135,18 +166,26 @@ export class BatchLog {
 
   #schedule(): void {
     // Start on the next turn of the event loop, not now: better-sqlite3 runs a whole transaction
-    // without yielding to I/O, so starting at once would take one batch per group.
-    if (this.#startScheduled) return;
+    // without yielding to I/O, so starting at once would take one batch per group. A group that
+    // filled up while it waited for the group window (groupWindowMs) starts now.
+    if (this.#startScheduled && (this.#windowTimer === null || this.#queue.length < this.#maxGroup)) return;
+    if (this.#windowTimer !== null) clearTimeout(this.#windowTimer);
+    this.#windowTimer = null;
     this.#startScheduled = true;
-    setImmediate(() => {
+    const start = (): void => {
       this.#startScheduled = false;
+      this.#windowTimer = null;
       this.#startNow();
-    });
+    };
+    const waitMs = this.#queue.length < this.#maxGroup ? this.#lastGroupStartMs + this.#groupWindowMs - performance.now() : 0;
+    if (waitMs > 0) this.#windowTimer = setTimeout(start, waitMs);
+    else setImmediate(start);
   }
 
   #startNow(): void {
     while (this.#groupsRunning < this.#maxConcurrent && this.#queue.length > 0) {
       const group = this.#queue.splice(0, this.#maxGroup);
+      this.#lastGroupStartMs = performance.now();
       this.#groupsRunning++;
       void this.#runGroup(group).finally(() => {
         this.#groupsRunning--;
@@ -233,61 +272,47 @@ export class BatchLog {
     appended: AppendedBatch[],
     careful: boolean,
   ): Promise<void> {
-    await this.#o.db.transaction().execute(async (trx) => {
+    await this.#inTransaction(async (stmts) => {
       for (const item of group) {
         if (!careful) {
-          outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
+          outcomes.push({ ok: true, value: await this.#append(stmts, item.input, appended) });
           continue;
         }
-        await sql`savepoint mcpw_batch`.execute(trx);
+        await stmts.savepoint();
         const mark = appended.length;
         try {
-          outcomes.push({ ok: true, value: await this.#append(trx as AnyTrx, item.input, appended) });
-          await sql`release savepoint mcpw_batch`.execute(trx);
+          outcomes.push({ ok: true, value: await this.#append(stmts, item.input, appended) });
+          await stmts.release();
         } catch (e) {
           appended.length = mark;
-          await sql`rollback to savepoint mcpw_batch`.execute(trx);
-          await sql`release savepoint mcpw_batch`.execute(trx);
+          await stmts.rollbackToSavepoint();
+          await stmts.release();
           outcomes.push({ ok: false, error: this.#o.classify(e) });
         }
       }
     });
   }
 
+  /**
+   * Runs `fn` in one transaction: on SQLite with its own prepared statements (DirectSqliteAppend)
+   * when the connection is one the store opened, else through Kysely.
+   */
+  #inTransaction(fn: (stmts: AppendStatements) => Promise<void>): Promise<void> {
+    if (this.#direct === undefined) this.#direct = this.#o.engine === 'sqlite' && this.#o.direct !== false ? DirectSqliteAppend.open(this.#o.db) : null;
+    const direct = this.#direct;
+    if (direct === null) return this.#o.db.transaction().execute((trx) => fn(new KyselyAppend(trx as AnyTrx, this.#o.shapes, this.#o.engine === 'postgres')));
+    // The connection is held (Kysely's connection lock) for the whole transaction: the projector's
+    // and the queries' statements wait for it as they wait for a Kysely transaction.
+    return this.#o.db.connection().execute(() => direct.transaction(fn));
+  }
+
   /** Appends one batch; an accepted one is also pushed to `appended` (reported after COMMIT). */
-  async #append(trx: AnyTrx, input: IngestInput, appended: AppendedBatch[]): Promise<IngestResult> {
+  async #append(stmts: AppendStatements, input: IngestInput, appended: AppendedBatch[]): Promise<IngestResult> {
     const agentId = input.agent.agentId;
     const endpointId = input.agent.endpointId;
-    const shapes = this.#o.shapes;
-    const pg = this.#o.engine === 'postgres';
-    // Statements run as SQL compiled once (sql-shapes.ts): building and compiling Kysely's query
-    // trees for each batch cost more than SQLite's work for them.
-    // PostgreSQL: FOR UPDATE serializes batches of one agent across collectors sharing the
-    // database; then a separate statement on purpose: at READ COMMITTED it takes a fresh snapshot
-    // after the agent lock, so it sees a batch a concurrent collector just committed. SQLite (one
-    // writer, the transaction began IMMEDIATE): both in one statement, one step less per batch.
-    let agent: { last_seq: number | string; last_hash: string } | undefined;
-    let priorHash: string | null | undefined;
-    if (pg) {
-      [agent] = await shapes.run<{ last_seq: number | string; last_hash: string }>(trx, 'log:agent:true', [agentId], () =>
-        trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId).forUpdate(),
-      );
-      if (!agent) throw Errors.unknownAgent();
-      const [prior] = await shapes.run<{ body_hash: string }>(trx, 'log:prior', [agentId, input.seq], () =>
-        trx.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq),
-      );
-      priorHash = prior?.body_hash;
-    } else {
-      const [row] = await shapes.run<{ last_seq: number | string; last_hash: string; prior_hash: string | null }>(trx, 'log:agent+prior', [agentId, input.seq, agentId], () =>
-        trx
-          .selectFrom('agents')
-          .select((eb) => ['last_seq', 'last_hash', eb.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', input.seq).as('prior_hash')])
-          .where('agent_id', '=', agentId),
-      );
-      if (!row) throw Errors.unknownAgent();
-      agent = row;
-      priorHash = row.prior_hash;
-    }
+    const agent = await stmts.headAndPrior(agentId, input.seq);
+    if (!agent) throw Errors.unknownAgent();
+    const priorHash = agent.prior_hash;
     if (priorHash !== null && priorHash !== undefined) return priorHash === input.bodyHash ? { status: 'duplicate', acked: input.seq } : { status: 'conflict', seq: input.seq };
 
     const receivedAt = canonicalTime(input.receivedAt, this.#o.now().toISOString());
@@ -326,42 +351,241 @@ export class BatchLog {
     const first = input.events.length === 0 ? null : firstIsoMs <= firstMs ? firstIso : new Date(firstMs).toISOString();
     const last = input.events.length === 0 ? null : lastIsoMs >= lastMs ? lastIso : new Date(lastMs).toISOString();
     const partition = partitionOf(endpointId, this.#o.partitions);
-    const [row] = await shapes.insert<{ log_id: number | string }>(
-      trx,
-      'log:append',
-      [
-        {
-          agent_id: agentId,
-          seq: input.seq,
-          endpoint_id: endpointId,
-          partition,
-          received_at: receivedAt,
-          event_count: input.events.length,
-          first_event_at: first,
-          last_event_at: last,
-          event_types: [...types].sort().join(','),
-          prev_hash: input.prevHash,
-          body_hash: input.bodyHash,
-          cert_fingerprint: input.agent.certFingerprint,
-          signature: input.signature,
-          signed_at_ms: input.signedAtMs,
-          sinks: input.sinks.join(','),
-          tamper: tamper.length > 0 ? JSON.stringify(tamper) : null,
-          body: input.body,
-        },
-      ],
-      (values) => trx.insertInto('batch_log').values(values).returning('log_id'),
-    );
-    const logId = Number(row!.log_id);
-    await shapes.insert(trx, 'log:pending', [{ partition, log_id: logId, received_at: receivedAt }], (values) => trx.insertInto('projection_pending').values(values));
+    const logId = await stmts.insertLog({
+      agent_id: agentId,
+      seq: input.seq,
+      endpoint_id: endpointId,
+      partition,
+      received_at: receivedAt,
+      event_count: input.events.length,
+      first_event_at: first,
+      last_event_at: last,
+      event_types: [...types].sort().join(','),
+      prev_hash: input.prevHash,
+      body_hash: input.bodyHash,
+      cert_fingerprint: input.agent.certFingerprint,
+      signature: input.signature,
+      signed_at_ms: input.signedAtMs,
+      sinks: input.sinks.join(','),
+      tamper: tamper.length > 0 ? JSON.stringify(tamper) : null,
+      body: input.body,
+    });
+    await stmts.insertPending(partition, logId, receivedAt);
     appended.push({ logId, agentId, seq: input.seq, partition, events: input.events, bytes: input.inflatedBytes ?? gzipSize(input.body) });
 
     // A late batch (seq below the last accepted) fills a hole; it does not move the chain head.
-    if (input.seq > lastSeq) {
-      await shapes.run(trx, 'log:head', [input.seq, input.bodyHash, receivedAt, agentId], () =>
-        trx.updateTable('agents').set({ last_seq: input.seq, last_hash: input.bodyHash, last_batch_at: receivedAt }).where('agent_id', '=', agentId),
-      );
-    }
+    if (input.seq > lastSeq) await stmts.moveHead(input.seq, input.bodyHash, receivedAt, agentId);
     return { status: 'accepted', acked: input.seq, gap, chainBroken };
   }
 }
+
+/** The batch_log row of an append (LOG_COLUMNS: the INSERT's column order). */
+type LogRow = Omit<BatchLogTable, 'log_id' | 'body'> & { body: Buffer };
+
+/** The agent's chain head, and the body hash of a batch logged under the seq (if any). */
+interface HeadAndPrior {
+  last_seq: number | string;
+  last_hash: string;
+  prior_hash: string | null | undefined;
+}
+
+/** The statements of an append, inside the transaction that runs them. */
+interface AppendStatements {
+  headAndPrior(agentId: string, seq: number): Promise<HeadAndPrior | undefined> | HeadAndPrior | undefined;
+  /** Inserts the log row; its log_id. */
+  insertLog(row: LogRow): Promise<number> | number;
+  insertPending(partition: number, logId: number, receivedAt: string): Promise<void> | void;
+  moveHead(seq: number, bodyHash: string, receivedAt: string, agentId: string): Promise<void> | void;
+  savepoint(): Promise<void> | void;
+  release(): Promise<void> | void;
+  rollbackToSavepoint(): Promise<void> | void;
+}
+
+/** The append's statements through Kysely (PostgreSQL; SQLite on a connection the store did not open). */
+class KyselyAppend implements AppendStatements {
+  constructor(
+    readonly trx: AnyTrx,
+    readonly shapes: InsertShapes,
+    readonly pg: boolean,
+  ) {}
+
+  // Statements run as SQL compiled once (sql-shapes.ts): building and compiling Kysely's query
+  // trees for each batch cost more than SQLite's work for them.
+  async headAndPrior(agentId: string, seq: number): Promise<HeadAndPrior | undefined> {
+    const { trx, shapes } = this;
+    // PostgreSQL: FOR UPDATE serializes batches of one agent across collectors sharing the
+    // database; then a separate statement on purpose: at READ COMMITTED it takes a fresh snapshot
+    // after the agent lock, so it sees a batch a concurrent collector just committed. SQLite (one
+    // writer, the transaction began IMMEDIATE): both in one statement, one step less per batch.
+    if (this.pg) {
+      const [agent] = await shapes.run<{ last_seq: number | string; last_hash: string }>(trx, 'log:agent:true', [agentId], () =>
+        trx.selectFrom('agents').select(['last_seq', 'last_hash']).where('agent_id', '=', agentId).forUpdate(),
+      );
+      if (!agent) return undefined;
+      const [prior] = await shapes.run<{ body_hash: string }>(trx, 'log:prior', [agentId, seq], () =>
+        trx.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', seq),
+      );
+      return { ...agent, prior_hash: prior?.body_hash };
+    }
+    const [row] = await shapes.run<HeadAndPrior>(trx, 'log:agent+prior', [agentId, seq, agentId], () => headAndPriorQuery(trx, agentId, seq));
+    return row;
+  }
+
+  async insertLog(row: LogRow): Promise<number> {
+    const { trx } = this;
+    const [inserted] = await this.shapes.insert<{ log_id: number | string }>(trx, 'log:append', [row as unknown as Record<string, unknown>], (values) =>
+      trx.insertInto('batch_log').values(values).returning('log_id'),
+    );
+    return Number(inserted!.log_id);
+  }
+
+  async insertPending(partition: number, logId: number, receivedAt: string): Promise<void> {
+    const { trx } = this;
+    await this.shapes.insert(trx, 'log:pending', [{ partition, log_id: logId, received_at: receivedAt }], (values) => trx.insertInto('projection_pending').values(values));
+  }
+
+  async moveHead(seq: number, bodyHash: string, receivedAt: string, agentId: string): Promise<void> {
+    const { trx } = this;
+    await this.shapes.run(trx, 'log:head', [seq, bodyHash, receivedAt, agentId], () => moveHeadQuery(trx, seq, bodyHash, receivedAt, agentId));
+  }
+
+  async savepoint(): Promise<void> {
+    await sql`savepoint mcpw_batch`.execute(this.trx);
+  }
+
+  async release(): Promise<void> {
+    await sql`release savepoint mcpw_batch`.execute(this.trx);
+  }
+
+  async rollbackToSavepoint(): Promise<void> {
+    await sql`rollback to savepoint mcpw_batch`.execute(this.trx);
+  }
+}
+
+type AnyDb = Kysely<Database> | AnyTrx;
+
+function headAndPriorQuery(db: AnyDb, agentId: string, seq: number) {
+  return (db as Kysely<Database>)
+    .selectFrom('agents')
+    .select((eb) => ['last_seq', 'last_hash', eb.selectFrom('batch_log').select('body_hash').where('agent_id', '=', agentId).where('seq', '=', seq).as('prior_hash')])
+    .where('agent_id', '=', agentId);
+}
+
+function moveHeadQuery(db: AnyDb, seq: number, bodyHash: string, receivedAt: string, agentId: string) {
+  return (db as Kysely<Database>).updateTable('agents').set({ last_seq: seq, last_hash: bodyHash, last_batch_at: receivedAt }).where('agent_id', '=', agentId);
+}
+
+/**
+ * SQLite, on a connection the store opened (sqlite-connection.ts): the append's statements
+ * prepared once on the better-sqlite3 handle and run synchronously, with BEGIN IMMEDIATE / COMMIT
+ * of their own, instead of through Kysely's executor, connection provider and a promise per
+ * statement. The SQL text is what Kysely compiles for the same queries (the Kysely path's), taken
+ * only when Kysely's parameters come out in the order given here.
+ */
+export class DirectSqliteAppend implements AppendStatements {
+  readonly #raw: BetterSqlite3.Database;
+  readonly #begin: BetterSqlite3.Statement;
+  readonly #commit: BetterSqlite3.Statement;
+  readonly #rollback: BetterSqlite3.Statement;
+  readonly #savepoint: BetterSqlite3.Statement;
+  readonly #release: BetterSqlite3.Statement;
+  readonly #rollbackTo: BetterSqlite3.Statement;
+  readonly #head: BetterSqlite3.Statement<unknown[], HeadAndPrior>;
+  readonly #log: BetterSqlite3.Statement<unknown[], { log_id: number | bigint }>;
+  readonly #pending: BetterSqlite3.Statement;
+  readonly #moveHead: BetterSqlite3.Statement;
+
+  private constructor(raw: BetterSqlite3.Database, texts: { head: string; log: string; pending: string; moveHead: string }) {
+    this.#raw = raw;
+    this.#begin = raw.prepare('begin immediate');
+    this.#commit = raw.prepare('commit');
+    this.#rollback = raw.prepare('rollback');
+    this.#savepoint = raw.prepare('savepoint mcpw_batch');
+    this.#release = raw.prepare('release savepoint mcpw_batch');
+    this.#rollbackTo = raw.prepare('rollback to savepoint mcpw_batch');
+    this.#head = raw.prepare(texts.head);
+    this.#log = raw.prepare(texts.log);
+    this.#pending = raw.prepare(texts.pending);
+    this.#moveHead = raw.prepare(texts.moveHead);
+  }
+
+  /** The statements on `db`'s better-sqlite3 handle; null when it has none known (then Kysely's path). */
+  static open(db: Kysely<Database>): DirectSqliteAppend | null {
+    const raw = sqliteHandleOf(db);
+    if (!raw) return null;
+    const same = (q: { compile(): { sql: string; parameters: readonly unknown[] } }, params: unknown[]): string | null => {
+      const c = q.compile();
+      return c.parameters.length === params.length && c.parameters.every((p, i) => p === params[i]) ? c.sql : null;
+    };
+    // Distinct placeholders, to see each column's parameter land in its place.
+    const row = Object.fromEntries(LOG_COLUMNS.map((c, i) => [c, `p${i}`])) as never;
+    const texts = {
+      head: same(headAndPriorQuery(db, 'a', 2), ['a', 2, 'a']),
+      log: same(db.insertInto('batch_log').values(row).returning('log_id'), LOG_COLUMNS.map((_, i) => `p${i}`)),
+      pending: same(db.insertInto('projection_pending').values({ partition: 1, log_id: 2, received_at: 'r' }), [1, 2, 'r']),
+      moveHead: same(moveHeadQuery(db, 1, 'h', 'r', 'a'), [1, 'h', 'r', 'a']),
+    };
+    if (texts.head === null || texts.log === null || texts.pending === null || texts.moveHead === null) return null;
+    return new DirectSqliteAppend(raw, texts as { [K in keyof typeof texts]: string });
+  }
+
+  /** Runs `fn` between BEGIN IMMEDIATE and COMMIT; rolled back when it (or the COMMIT) throws. */
+  async transaction(fn: (stmts: AppendStatements) => Promise<void>): Promise<void> {
+    this.#begin.run();
+    try {
+      await fn(this);
+      this.#commit.run();
+    } catch (e) {
+      if (this.#raw.inTransaction) this.#rollback.run();
+      throw e;
+    }
+  }
+
+  headAndPrior(agentId: string, seq: number): HeadAndPrior | undefined {
+    return this.#head.get(agentId, seq, agentId);
+  }
+
+  insertLog(row: LogRow): number {
+    return Number(this.#log.get(LOG_COLUMNS.map((c) => row[c]))!.log_id);
+  }
+
+  insertPending(partition: number, logId: number, receivedAt: string): void {
+    this.#pending.run(partition, logId, receivedAt);
+  }
+
+  moveHead(seq: number, bodyHash: string, receivedAt: string, agentId: string): void {
+    this.#moveHead.run(seq, bodyHash, receivedAt, agentId);
+  }
+
+  savepoint(): void {
+    this.#savepoint.run();
+  }
+
+  release(): void {
+    this.#release.run();
+  }
+
+  rollbackToSavepoint(): void {
+    this.#rollbackTo.run();
+  }
+}
+
+const LOG_COLUMNS: ReadonlyArray<keyof LogRow> = [
+  'agent_id',
+  'seq',
+  'endpoint_id',
+  'partition',
+  'received_at',
+  'event_count',
+  'first_event_at',
+  'last_event_at',
+  'event_types',
+  'prev_hash',
+  'body_hash',
+  'cert_fingerprint',
+  'signature',
+  'signed_at_ms',
+  'sinks',
+  'tamper',
+  'body',
+];

@@ -8,7 +8,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Database } from './db-schema.js';
-import { CachingSqliteDatabase } from './sqlite-statement-cache.js';
+import { CachingSqliteDatabase, registerSqliteHandle } from './sqlite-statement-cache.js';
 
 /** How long a connection waits for another's write lock before SQLITE_BUSY (-> 503). */
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
@@ -32,7 +32,9 @@ export function openSqliteConnection(file: string, opts: { mustExist?: boolean }
     raw.close();
     throw e;
   }
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: new CachingSqliteDatabase(raw) }) });
+  registerSqliteHandle(db, raw);
+  return db;
 }
 
 /**

@@ -3,9 +3,28 @@
  * query text is compiled by SQLite once (Kysely would prepare every statement afresh), and whose
  * transactions begin IMMEDIATE. Bounded:
  * past `maxStatements` the least recently used statement is dropped.
+ *
+ * Also which better-sqlite3 handle a Kysely instance the store opened runs on (registerSqliteHandle,
+ * sqliteHandleOf): the batch log's append runs its statements on it directly (batch-log.ts).
  */
 import type BetterSqlite3 from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
+
+/** Kysely instance -> the better-sqlite3 handle under it (only those registered by sqlite-connection.ts). */
+const handles = new WeakMap<object, BetterSqlite3.Database>();
+
+/** Records that `db` runs every statement on `raw` (its one connection). */
+export function registerSqliteHandle(db: object, raw: BetterSqlite3.Database): void {
+  handles.set(db, raw);
+}
+
+/**
+ * The better-sqlite3 handle under `db`, if registered. Whoever runs statements on it directly must
+ * hold `db`'s connection (Kysely's connection(): its transactions and statements wait meanwhile).
+ */
+export function sqliteHandleOf(db: object): BetterSqlite3.Database | undefined {
+  return handles.get(db);
+}
 
 export class CachingSqliteDatabase implements SqliteDatabase {
   readonly #db: BetterSqlite3.Database;
