@@ -35,15 +35,20 @@
  * not wait behind ingest and projection on the main loop) or to the main port (--query-port main,
  * the collector started without a query port); the table says which.
  *
+ * The simulated agents' worker processes run at nice 19 (--sim-nice N; 0: not lowered): on this
+ * shared machine they would otherwise take CPU from the collector they measure, which a fleet's
+ * agents, on their own machines, never do. The orchestrator (queries, /readyz, latencies) keeps
+ * normal priority. The table and JSON say which value was used.
+ *
  * Options: --endpoints N (100000) --workers W (2) --duration S (120) --compress F (1)
- * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --query-port own|main (own) --json FILE. Env
+ * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --query-port own|main (own) --sim-nice N (19) --json FILE. Env
  * FLEET_COLLECTOR_NODE_ARGS: extra node flags for the collector (e.g. --cpu-prof); FLEET_COLLECTOR_BIN: the
  * collector bin to run (default this tree's collector/bin/mcpwatch-collector.js).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { setPriority, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeEvent, type McpEvent } from '@mcpwatch/shared';
@@ -307,13 +312,18 @@ async function orchestrate(): Promise<void> {
   const outageS = Number(arg('outage-s', '10'));
   const jsonOut = process.argv.includes('--json') ? arg('json', '') : '';
   const queryPortMode = arg('query-port', 'own');
+  // The simulated agents' processes run at this nice value (default 19): a fleet's agents run on
+  // their own machines, so on this shared box they take only the CPU the collector leaves; 0 lets
+  // them compete with the collector as equals (the figures then include that contention).
+  const simNice = Number(arg('sim-nice', '19'));
+  if (!Number.isInteger(simNice) || simNice < 0 || simNice > 19) throw new Error(`--sim-nice must be an integer from 0 to 19, not ${arg('sim-nice', '')}`);
   if (queryPortMode !== 'own' && queryPortMode !== 'main') throw new Error(`--query-port must be own or main, not ${queryPortMode}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-fleet-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const queryPort = queryPortMode === 'own' ? await freePort() : null;
   const queryUrl = `http://127.0.0.1:${queryPort ?? port}`;
-  process.stderr.write(`fleet: ${endpoints} endpoints in ${workers} worker processes; heartbeat every 60 s of simulated time, time compressed x${compress} (a heartbeat every ${(60 / compress).toFixed(1)} s real); ${durationS} s measured; outage at ${Math.round(outageAt * 100)}% for ${outageS} s; fleet queries to ${queryPortMode === 'own' ? `the query listener (${queryUrl})` : 'the main port'}\n`);
+  process.stderr.write(`fleet: ${endpoints} endpoints in ${workers} worker processes; heartbeat every 60 s of simulated time, time compressed x${compress} (a heartbeat every ${(60 / compress).toFixed(1)} s real); ${durationS} s measured; outage at ${Math.round(outageAt * 100)}% for ${outageS} s; fleet queries to ${queryPortMode === 'own' ? `the query listener (${queryUrl})` : 'the main port'}; simulated agents at nice ${simNice}\n`);
   let collector = await startCollector(dataDir, port, queryPort);
   const api: Transport & { close(): void } = httpTransport(url, { maxSockets: 4 });
   /** Where the fleet queries go: the query listener, or the main port (`api`). */
@@ -322,7 +332,9 @@ async function orchestrate(): Promise<void> {
   const kids = Array.from({ length: workers }, (_, w) => {
     const first = Math.floor((endpoints * w) / workers);
     const count = Math.floor((endpoints * (w + 1)) / workers) - first;
-    return fork(fileURLToPath(import.meta.url), ['--worker', JSON.stringify({ url, first, count, total: endpoints, compress, changesPerHour, durationS } satisfies WorkerInit)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const kid = fork(fileURLToPath(import.meta.url), ['--worker', JSON.stringify({ url, first, count, total: endpoints, compress, changesPerHour, durationS } satisfies WorkerInit)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (simNice > 0 && kid.pid !== undefined) setPriority(kid.pid, simNice);
+    return kid;
   });
   // Every message is recorded from the fork on: a fast worker's next message (e.g. 'prepared') can
   // arrive while the orchestrator still awaits a slower worker's previous one ('snapshotted'); a
@@ -491,6 +503,8 @@ async function orchestrate(): Promise<void> {
     fleetQueryMs: {
       /** own: the query listener's port (worker thread); main: the main port. */
       port: queryPortMode,
+      /** Nice value of the simulated agents' processes (see --sim-nice). */
+      simNice,
       p95: percentile(queries, 95),
       count: queries.length,
       byQuery: Object.fromEntries(Object.entries(queriesByKind).map(([k, v]) => [k, { p50: percentile(v, 50), p95: percentile(v, 95), count: v.length }])),
@@ -527,7 +541,7 @@ async function orchestrate(): Promise<void> {
       row('collector main thread: on CPU / waiting for a CPU', `${(onCpuNs / 1e9).toFixed(1)} s / ${(waitNs / 1e9).toFixed(1)} s (${onCpuNs + waitNs > 0 ? ((100 * waitNs) / (onCpuNs + waitNs)).toFixed(0) : '-'}% of its runnable time spent waiting: other processes)`),
       row('collector RSS max', `${(rssMax / 1048576).toFixed(0)} MiB`),
       row('database bytes / endpoint', figures.databaseBytesPerEndpoint.toFixed(0)),
-      `load average 1 min at the end: ${(await import('node:os')).loadavg()[0]!.toFixed(1)}`,
+      `load average 1 min at the end: ${(await import('node:os')).loadavg()[0]!.toFixed(1)}; simulated agents at nice ${simNice} (--sim-nice)`,
       '',
     ].join('\n'),
   );
