@@ -152,3 +152,17 @@ export function padProcesses(target: number): () => void {
     for (const c of extra) c.kill('SIGKILL');
   };
 }
+
+/**
+ * Collector settings for benches that play many agents against one collector (bench:fleet,
+ * bench:heartbeat): per-agent limits and enrollment caps out of the way (the agents share pooled
+ * key pairs), and a timestamp window wide enough for batches signed before the measured phase.
+ */
+export const SIMULATED_FLEET_COLLECTOR_ENV: Readonly<Record<string, string>> = {
+  MCPWATCH_RATE_LIMIT_PER_AGENT_PER_S: '1000',
+  MCPWATCH_RATE_LIMIT_BURST: '1000',
+  MCPWATCH_ENROLL_MAX_AGENTS_PER_KEY: '1000000',
+  MCPWATCH_ENROLL_LIMIT_PER_SECRET: '100000000',
+  MCPWATCH_ENROLL_LIMIT_GLOBAL: '100000000',
+  MCPWATCH_TIMESTAMP_WINDOW_S: '3600',
+};

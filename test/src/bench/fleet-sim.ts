@@ -53,7 +53,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeEvent, type McpEvent } from '@mcpwatch/shared';
 import { httpTransport, makeCsr, makeHost, makeServerEntry, pooledKeyPair, TestAgent, type Transport } from '@mcpwatch/testkit';
-import { percentile, readCpu } from './bench-stats.js';
+import { percentile, readCpu, SIMULATED_FLEET_COLLECTOR_ENV } from './bench-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The collector's bin (FLEET_COLLECTOR_BIN: another build of it, e.g. a baseline copy for an A/B). */
@@ -252,12 +252,7 @@ function startCollector(dataDir: string, port: number, queryPort: number | null)
         ...process.env,
         MCPWATCH_ENROLL_SECRET: `fleet:${ENROLL_SECRET}`,
         MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN,
-        MCPWATCH_RATE_LIMIT_PER_AGENT_PER_S: '1000',
-        MCPWATCH_RATE_LIMIT_BURST: '1000',
-        MCPWATCH_ENROLL_MAX_AGENTS_PER_KEY: '1000000',
-        MCPWATCH_ENROLL_LIMIT_PER_SECRET: '100000000',
-        MCPWATCH_ENROLL_LIMIT_GLOBAL: '100000000',
-        MCPWATCH_TIMESTAMP_WINDOW_S: '3600',
+        ...SIMULATED_FLEET_COLLECTOR_ENV,
         ...(queryPort !== null ? { MCPWATCH_QUERY_PORT: String(queryPort) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],

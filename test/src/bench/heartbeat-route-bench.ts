@@ -32,7 +32,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeEvent } from '@mcpwatch/shared';
 import { freePort, httpTransport, makeCsr, pooledKeyPair, TestAgent, waitForOutput, type Transport } from '@mcpwatch/testkit';
-import { clkTck, envInt, median, percentile, sleep } from './bench-stats.js';
+import { clkTck, envInt, median, percentile, SIMULATED_FLEET_COLLECTOR_ENV, sleep } from './bench-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ENROLL_SECRET = 'heartbeat-bench-enroll-secret-0123456789';
@@ -68,13 +68,8 @@ async function startCollector(bin: string, nodeArgs: string[], dataDir: string, 
     env: {
       ...process.env,
       MCPWATCH_ENROLL_SECRET: `bench:${ENROLL_SECRET}`,
-      MCPWATCH_RATE_LIMIT_PER_AGENT_PER_S: '1000',
-      MCPWATCH_RATE_LIMIT_BURST: '1000',
-      MCPWATCH_ENROLL_MAX_AGENTS_PER_KEY: '1000000',
-      MCPWATCH_ENROLL_LIMIT_PER_SECRET: '100000000',
-      MCPWATCH_ENROLL_LIMIT_GLOBAL: '100000000',
       // Batches are signed before the rounds start.
-      MCPWATCH_TIMESTAMP_WINDOW_S: '3600',
+      ...SIMULATED_FLEET_COLLECTOR_ENV,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

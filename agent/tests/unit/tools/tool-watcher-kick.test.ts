@@ -89,16 +89,16 @@ describe('ToolWatcher backlog', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('polls again soon while listeners wait behind the per-poll bound, then at the interval', async () => {
-    const rows: SocketRow[] = Array.from({ length: 10 }, (_, i) => ({
+  /** A watcher over `count` listeners of other processes, 4 probes a poll, every probe not MCP; counts polls and probed ports. */
+  function backlogWatcher(count: number, extra: { backlogPollMs: number; backlogFreshPerMinute?: number }) {
+    const rows: SocketRow[] = Array.from({ length: count }, (_, i) => ({
       protocol: 'tcp', localAddress: '127.0.0.1', localPort: 40_000 + i, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 5000 + i, processName: 'svc',
     }));
-    const probedPorts: number[] = [];
-    let polls = 0;
-    const w = new ToolWatcher({
+    const seen = { polls: 0, probed: [] as number[] };
+    const watcher = new ToolWatcher({
       endpointId: 'ep-backlog', stateDir: dir,
       socketSource: async () => {
-        polls++;
+        seen.polls++;
         return { ok: true, rows };
       },
       knowledge: () => ({ mcpPids: new Set<number>(), servers: [] }),
@@ -106,42 +106,34 @@ describe('ToolWatcher backlog', () => {
         maxProbesPerPoll: 4,
         probeOtherListeners: () => true,
         probe: async (t) => {
-          probedPorts.push(t.port);
+          seen.probed.push(t.port);
           return { kind: 'not-mcp', reason: 'http-404' };
         },
       },
-      pollIntervalMs: 3_600_000, backlogPollMs: 20, onEvent: () => undefined,
+      // The interval alone would not poll again during the test.
+      pollIntervalMs: 3_600_000, onEvent: () => undefined, ...extra,
     });
-    w.start();
-    await waitFor(() => probedPorts.length === 10, 'every listener probed');
-    expect(polls).toBe(3); // 4 + 4 + 2
-    expect(new Set(probedPorts).size).toBe(10);
+    return { watcher, seen };
+  }
+
+  it('polls again soon while listeners wait behind the per-poll bound, then at the interval', async () => {
+    const { watcher, seen } = backlogWatcher(10, { backlogPollMs: 20 });
+    watcher.start();
+    await waitFor(() => seen.probed.length === 10, 'every listener probed');
+    expect(seen.polls).toBe(3); // 4 + 4 + 2
+    expect(new Set(seen.probed).size).toBe(10);
     await sleep(200);
-    expect(polls).toBe(3); // nothing left: back to the (hour-long) interval
-    await w.stop();
+    expect(seen.polls).toBe(3); // nothing left: back to the (hour-long) interval
+    await watcher.stop();
   });
 
   it('takes on a backlog only up to the fresh probes a minute allows, then waits for the minute', async () => {
-    const rows: SocketRow[] = Array.from({ length: 40 }, (_, i) => ({
-      protocol: 'tcp', localAddress: '127.0.0.1', localPort: 41_000 + i, peerAddress: null, peerPort: null, state: 'LISTEN', pid: 6000 + i, processName: 'svc',
-    }));
-    let probes = 0;
-    let polls = 0;
-    const w = new ToolWatcher({
-      endpointId: 'ep-backlog', stateDir: dir,
-      socketSource: async () => {
-        polls++;
-        return { ok: true, rows };
-      },
-      knowledge: () => ({ mcpPids: new Set<number>(), servers: [] }),
-      prober: { maxProbesPerPoll: 4, probeOtherListeners: () => true, probe: async () => (probes++, { kind: 'not-mcp', reason: 'http-404' }) },
-      pollIntervalMs: 3_600_000, backlogPollMs: 10, backlogFreshPerMinute: 8, onEvent: () => undefined,
-    });
-    w.start();
-    await waitFor(() => probes === 8, 'two polls of probes');
+    const { watcher, seen } = backlogWatcher(40, { backlogPollMs: 10, backlogFreshPerMinute: 8 });
+    watcher.start();
+    await waitFor(() => seen.probed.length === 8, 'two polls of probes');
     await sleep(300);
-    expect(probes).toBe(8);
-    expect(polls).toBe(2);
-    await w.stop();
+    expect(seen.probed).toHaveLength(8);
+    expect(seen.polls).toBe(2);
+    await watcher.stop();
   });
 });
