@@ -51,9 +51,12 @@ export const KICK_POLL_DELAYS_MS: readonly number[] = [2000, 8000, 20_000];
 /**
  * When a poll left due listeners unprobed (the prober's per-poll bound), the next poll comes this
  * soon: at start, or when many listeners appear at once, the bound paces probing without the
- * interval multiplying it (32 listeners at 4 a poll would otherwise take 4 min at 30 s)...
+ * interval multiplying it (32 listeners at 4 a poll would otherwise take 4 min at 30 s). 15 s, the
+ * earlier poll interval, rather than a burst: bench:agent with 10 MCP servers and 22 other
+ * listeners, `run` steady-state RSS 75.0 MB with 2 s (its first probes within ~20 s grew the heap
+ * for good), 67.6 MB with 15 s, 66.7 MB for the build before the backlog polls...
  */
-export const BACKLOG_POLL_MS = 2000;
+export const BACKLOG_POLL_MS = 15_000;
 /**
  * ...up to this many fresh probes (not re-probes on kept sessions) in any minute: the rate polls
  * every 15 s allowed at 4 a poll. On a machine where listeners come and go all the time (test
