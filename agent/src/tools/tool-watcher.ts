@@ -1,8 +1,9 @@
 /**
  * Tool watch: every `pollIntervalMs` (default 30 s, sooner when a known MCP listener's re-probe is
  * due, and a few times in the seconds after `kick()`: a new MCP server process) takes the
- * listening sockets from the socket source, lets the ListenerProber probe the due ones, turns what MCP listeners list into tool
- * records, pins them (tool-pins.ts) and emits `tool.added|changed|removed` for what moved.
+ * listening sockets from the socket source, lets the ListenerProber probe the due ones (a poll that
+ * left some for later is followed by another after BACKLOG_POLL_MS), turns what MCP listeners list
+ * into tool records, pins them (tool-pins.ts) and emits `tool.added|changed|removed` for what moved.
  *
  * Contract:
  * - Events carry hashes always and description text only when `shipDescriptions()` (policy) says
