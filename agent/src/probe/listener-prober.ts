@@ -16,12 +16,17 @@
  *   `notMcpBackoffMs` (default 10 min), doubling on each further miss up to `maxBackoffMs` (6 h).
  *   A new owner of the port (another pid, or the same pid with another start time / socket:
  *   pid reuse, a restarted server) starts afresh and is probed at the next poll; while owner and
- *   port are unchanged a listener is never probed more often than its interval less
- *   `coalesceMs` (default a twelfth of reprobeMcpMs, at most 5 s). Re-probes due within that
+ *   port are unchanged a listener is not probed more often than its interval less
+ *   `coalesceMs` (but see the grouping below) (default a twelfth of reprobeMcpMs, at most 5 s). Re-probes due within that
  *   window are taken together, so known listeners share polls (one socket read) instead of each
  *   waking the watcher, and a watcher that polls at nextMcpDueAt() re-probes early by up to the
  *   window, never late: the window is the time a changed tool's finding has to reach the
- *   collector within the interval.
+ *   collector within the interval. A poll that re-probes a known MCP listener also takes the
+ *   others due within half an interval, so listeners first probed at different times (a few a
+ *   poll) fall into one group at their first re-probes and share one poll a minute (each poll
+ *   reads the listener table: /proc/net/tcp6 read to its end was a quarter of `run`'s CPU with 10
+ *   MCP listeners re-probed in three groups); such a listener may then be re-probed once after
+ *   half an interval.
  * - A known MCP listener is re-probed at the URL that answered (no preflight, no other paths),
  *   for its tools only (the point of a re-probe: a changed tool): its prompts and resources are
  *   listed again only once `fullListMs` (default 10 min) has passed since they last were, and
@@ -243,6 +248,9 @@ export class ListenerProber {
     const probeOthers = this.o.probeOtherListeners();
     const live = new Set<string>();
     const due: { c: ListenerCandidate; key: string; rank: number }[] = [];
+    /** Known MCP listeners not due yet but within half an interval: they join a poll that re-probes one anyway. */
+    const early: { c: ListenerCandidate; key: string; rank: number }[] = [];
+    let mcpDue = false;
     for (const c of candidates) {
       const key = `${c.localAddress}|${c.localPort}`;
       live.add(key);
@@ -255,10 +263,17 @@ export class ListenerProber {
         st.server = { ...st.server, pid: c.pid, processName: c.processName, user: c.user ?? null }; // owner learnt after the probe
       }
       const wanted = c.mcpProcess || Boolean(c.serverKey) || st?.kind === 'mcp' || probeOthers;
-      if (!wanted || (st && st.nextAt > now + (st.kind === 'mcp' ? this.o.coalesceMs : 0))) continue;
+      if (!wanted) continue;
       const rank = c.mcpProcess || c.serverKey ? 0 : st?.kind === 'mcp' ? 1 : 2;
+      if (st?.kind === 'mcp' && st.nextAt > now + this.o.coalesceMs) {
+        if (st.nextAt <= now + this.o.reprobeMcpMs / 2) early.push({ c, key, rank });
+        continue;
+      }
+      if (st && st.kind !== 'mcp' && st.nextAt > now) continue;
+      if (st?.kind === 'mcp') mcpDue = true;
       due.push({ c, key, rank });
     }
+    if (mcpDue) due.push(...early);
     for (const key of [...this.state.keys()]) if (!live.has(key)) this.forget(key);
     due.sort((a, b) => a.rank - b.rank || (this.state.get(a.key)?.nextAt ?? 0) - (this.state.get(b.key)?.nextAt ?? 0) || a.c.localPort - b.c.localPort);
     const probed = new Map<string, McpProbeResult>();

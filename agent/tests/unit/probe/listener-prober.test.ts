@@ -80,6 +80,48 @@ describe('ListenerProber scheduling', () => {
     expect(listenerCandidates(rows, { mcpPids: new Set(), startOf: (pid) => (pid === 3 ? '2026-01-01T00:00:00.000Z' : null) })[0]!.ownerId).toBe('2026-01-01T00:00:00.000Z');
   });
 
+  it('a poll that re-probes a known MCP listener takes the others due within half an interval: listeners first probed apart end up in one group', async () => {
+    const h = harness({ mcpPorts: [9, 10, 11], coalesceMs: 5000 });
+    const t0 = 1_000_000;
+    let now = t0;
+    const all = [cand(9), cand(10), cand(11)];
+    const probedAt = new Map<number, number[]>();
+    const poll = async (cands: ListenerCandidate[]) => {
+      const before = h.calls.length;
+      await h.prober.poll(cands);
+      const ports = h.calls.slice(before).map((c) => c.port);
+      for (const p of ports) probedAt.set(p, [...(probedAt.get(p) ?? []), now]);
+      return ports;
+    };
+    const moveTo = (t: number) => {
+      h.advance(t - now);
+      now = t;
+    };
+    // First probes 15 s apart (as a backlog paces them): three groups.
+    await poll([cand(9)]);
+    moveTo(t0 + 15_000);
+    await poll([cand(9), cand(10)]);
+    moveTo(t0 + 30_000);
+    await poll(all);
+    // A watcher as tools/tool-watcher.ts runs it: the next poll 30 s after the last, or at nextMcpDueAt() if sooner.
+    const groups: number[][] = [];
+    for (let i = 0; i < 20; i++) {
+      moveTo(Math.min(now + 30_000, h.prober.nextMcpDueAt()!));
+      const ports = await poll(all);
+      if (ports.length > 0) groups.push(ports.sort());
+    }
+    // 55 s: 9 is due, 10 (75 s) joins it; 85 s: 11 is due, 9 and 10 (115 s) join it; one group from then on.
+    expect(groups.slice(0, 2)).toEqual([[10, 9].sort(), [10, 11, 9].sort()]);
+    expect(groups.slice(2).every((g) => g.length === 3)).toBe(true);
+    for (const [, times] of probedAt) {
+      const gaps = times.slice(1).map((t, k) => t - times[k]!);
+      // At least half an interval apart, never later than the interval; 55 s once grouped.
+      expect(Math.min(...gaps)).toBeGreaterThanOrEqual(30_000);
+      expect(Math.max(...gaps)).toBeLessThanOrEqual(60_000);
+      expect(gaps.slice(-3)).toEqual([55_000, 55_000, 55_000]);
+    }
+  });
+
   it('re-probes a known MCP listener at the URL that answered, without a preflight, and takes re-probes due soon together', async () => {
     const h = harness({ mcpPorts: [9, 10], coalesceMs: 5000 });
     await h.prober.poll([cand(9)]);
