@@ -23,8 +23,14 @@
  * that. Everything else (agent id, certificate, chain, signatures) is per endpoint.
  *
  * Heartbeat latency is the HTTP round trip of a batch sent when due (not a resend), including the
- * wait for one of the worker's 64 keep-alive sockets (a real fleet has a connection per agent);
- * it is reported for the whole phase, before the outage, and after the storm drained.
+ * wait for one of the process's 64 keep-alive sockets (a real fleet has a connection per agent);
+ * it is reported for the whole phase, before the outage, and after the storm drained. The figure
+ * is timed by a probe process at normal priority that simulates a sample of the fleet
+ * (--probe-endpoints, default 2 % of it, at most 2,000; they are part of the N, enrolled, snapshotted
+ * and sending like the rest): the load workers run at nice 19 with tens of thousands of agents
+ * each, so their own timings include the time they waited for a CPU and for their event loop,
+ * which grows with the load they generate, not with the collector's answer. Their timings are
+ * reported beside it, and so is the collector's own request-duration histogram (every batch).
  *
  * Prints a table and writes the same figures as JSON (--json FILE): accepted batches/s, heartbeat
  * latency p50/p99, projection lag p50/p95/max (sampled from /readyz each second), fleet query p95,
@@ -41,7 +47,8 @@
  * normal priority. The table and JSON say which value was used.
  *
  * Options: --endpoints N (100000) --workers W (2) --duration S (120) --compress F (1)
- * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --query-port own|main (own) --sim-nice N (19) --json FILE. Env
+ * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --query-port own|main (own) --sim-nice N (19)
+ * --probe-endpoints N (2 % of --endpoints, at most 2,000; 0: no probe, the load workers time heartbeats) --json FILE. Env
  * FLEET_COLLECTOR_NODE_ARGS: extra node flags for the collector (e.g. --cpu-prof); FLEET_COLLECTOR_BIN: the
  * collector bin to run (default this tree's collector/bin/mcpwatch-collector.js).
  */
@@ -60,6 +67,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const COLLECTOR_BIN = process.env.FLEET_COLLECTOR_BIN ? resolve(process.env.FLEET_COLLECTOR_BIN) : resolve(here, '../../../collector/bin/mcpwatch-collector.js');
 const ENROLL_SECRET = 'fleet-sim-enroll-secret-0123456789';
 const ADMIN_TOKEN = 'fleet-sim-admin-token-0123456789';
+/** Keep-alive sockets of the probe process (its heartbeats never wait for one while the collector answers). */
+const PROBE_SOCKETS = 64;
 /** Extra node flags for the collector process (FLEET_COLLECTOR_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
 const COLLECTOR_NODE_ARGS = (process.env.FLEET_COLLECTOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
 
@@ -75,11 +84,11 @@ interface WorkerInit {
   url: string;
   first: number;
   count: number;
-  /** Endpoints in the whole fleet (heartbeat offsets spread over one period). */
-  total: number;
   compress: number;
   changesPerHour: number;
   durationS: number;
+  /** Keep-alive sockets to the collector (a load worker's pool; the probe's). */
+  maxSockets: number;
 }
 
 function snapshotEvent(a: TestAgent, i: number): McpEvent {
@@ -137,7 +146,7 @@ function scheduleFor(a: TestAgent, k: number, init: WorkerInit, offsetMs: number
 
 async function runWorker(init: WorkerInit): Promise<void> {
   const send = (m: unknown): void => void process.send!(m);
-  const transport = httpTransport(init.url, { maxSockets: 64 });
+  const transport = httpTransport(init.url, { maxSockets: init.maxSockets });
   const agents: TestAgent[] = [];
   // 1. enrollment wave. The simulated agents share two key pairs, so they share the two CSRs too
   // (a CSR names only the public key); the collector issues each its own certificate and agent id.
@@ -171,9 +180,10 @@ async function runWorker(init: WorkerInit): Promise<void> {
     }),
   );
   send({ kind: 'snapshotted' });
-  // 3. every batch of the measured phase, signed ahead (offsets spread the fleet over one period).
+  // 3. every batch of the measured phase, signed ahead (each worker spreads its agents' offsets over
+  // one period, so each sends at a steady rate and the fleet's heartbeats are spread evenly).
   const periodMs = 60_000 / init.compress;
-  const schedules = agents.map((a, k) => scheduleFor(a, k, init, ((init.first + k) / init.total) * periodMs));
+  const schedules = agents.map((a, k) => scheduleFor(a, k, init, (k / agents.length) * periodMs));
   send({ kind: 'prepared', batches: schedules.reduce((n, s) => n + s.length, 0) });
   await new Promise<void>((r) => process.once('message', () => r()));
 
@@ -297,6 +307,24 @@ function rssBytes(pid: number): number | null {
   }
 }
 
+/** Cumulative bucket counts of the collector's mcpwatch_batch_duration_seconds (le in seconds -> count), or null. */
+async function batchHistogram(api: Transport): Promise<Map<string, number> | null> {
+  const r = await api({ method: 'GET', path: '/metrics', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).catch(() => null);
+  const text = r?.status === 200 ? r.body : '';
+  const buckets = new Map<string, number>();
+  for (const m of text.matchAll(/^mcpwatch_batch_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) buckets.set(m[1]!, Number(m[2]));
+  return buckets.size ? buckets : null;
+}
+
+/** Between two scrapes: the share of batches answered within 250 ms, and the smallest bucket bound holding the 99th percentile. */
+function histogramSummary(a: Map<string, number>, b: Map<string, number>): { count: number; shareWithin250ms: number; p99BucketS: string } {
+  const delta = [...b].map(([le, n]) => [le, n - (a.get(le) ?? 0)] as const);
+  const count = delta.find(([le]) => le === '+Inf')?.[1] ?? 0;
+  const within = delta.find(([le]) => le === '0.25')?.[1] ?? 0;
+  const p99 = delta.find(([, n]) => count > 0 && n >= count * 0.99)?.[0] ?? '+Inf';
+  return { count, shareWithin250ms: count > 0 ? within / count : 0, p99BucketS: p99 };
+}
+
 async function orchestrate(): Promise<void> {
   const endpoints = Number(arg('endpoints', '100000'));
   const workers = Number(arg('workers', '2'));
@@ -313,24 +341,35 @@ async function orchestrate(): Promise<void> {
   const simNice = Number(arg('sim-nice', '19'));
   if (!Number.isInteger(simNice) || simNice < 0 || simNice > 19) throw new Error(`--sim-nice must be an integer from 0 to 19, not ${arg('sim-nice', '')}`);
   if (queryPortMode !== 'own' && queryPortMode !== 'main') throw new Error(`--query-port must be own or main, not ${queryPortMode}`);
+  // Endpoints simulated by the probe process (default 2 % of the fleet, at most 2,000).
+  const probeEndpoints = Number(arg('probe-endpoints', String(Math.min(2000, Math.ceil(endpoints * 0.02)))));
+  if (!Number.isInteger(probeEndpoints) || probeEndpoints < 0 || probeEndpoints >= endpoints) throw new Error(`--probe-endpoints must be an integer from 0 to endpoints - 1, not ${arg('probe-endpoints', '')}`);
   const dataDir = mkdtempSync(join(tmpdir(), 'mcpw-fleet-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const queryPort = queryPortMode === 'own' ? await freePort() : null;
   const queryUrl = `http://127.0.0.1:${queryPort ?? port}`;
-  process.stderr.write(`fleet: ${endpoints} endpoints in ${workers} worker processes; heartbeat every 60 s of simulated time, time compressed x${compress} (a heartbeat every ${(60 / compress).toFixed(1)} s real); ${durationS} s measured; outage at ${Math.round(outageAt * 100)}% for ${outageS} s; fleet queries to ${queryPortMode === 'own' ? `the query listener (${queryUrl})` : 'the main port'}; simulated agents at nice ${simNice}\n`);
+  process.stderr.write(`fleet: ${endpoints} endpoints in ${workers} worker processes; heartbeat every 60 s of simulated time, time compressed x${compress} (a heartbeat every ${(60 / compress).toFixed(1)} s real); ${durationS} s measured; outage at ${Math.round(outageAt * 100)}% for ${outageS} s; fleet queries to ${queryPortMode === 'own' ? `the query listener (${queryUrl})` : 'the main port'}; ${workers} load processes at nice ${simNice}, ${probeEndpoints} endpoints in a probe process at normal priority (heartbeat latency)\n`);
   let collector = await startCollector(dataDir, port, queryPort);
   const api: Transport & { close(): void } = httpTransport(url, { maxSockets: 4 });
   /** Where the fleet queries go: the query listener, or the main port (`api`). */
   const queryApi: Transport & { close(): void } = queryPort !== null ? httpTransport(queryUrl, { maxSockets: 4 }) : api;
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-  const kids = Array.from({ length: workers }, (_, w) => {
-    const first = Math.floor((endpoints * w) / workers);
-    const count = Math.floor((endpoints * (w + 1)) / workers) - first;
-    const kid = fork(fileURLToPath(import.meta.url), ['--worker', JSON.stringify({ url, first, count, total: endpoints, compress, changesPerHour, durationS } satisfies WorkerInit)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    if (simNice > 0 && kid.pid !== undefined) setPriority(kid.pid, simNice);
+  // Load workers simulate endpoints [0, loadEndpoints) at --sim-nice; the probe process the rest at
+  // normal priority (see the header: heartbeat latency).
+  const loadEndpoints = endpoints - probeEndpoints;
+  const forkWorker = (first: number, count: number, maxSockets: number, nice: number): ChildProcess => {
+    const kid = fork(fileURLToPath(import.meta.url), ['--worker', JSON.stringify({ url, first, count, compress, changesPerHour, durationS, maxSockets } satisfies WorkerInit)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    if (nice > 0 && kid.pid !== undefined) setPriority(kid.pid, nice);
     return kid;
+  };
+  const kids = Array.from({ length: workers }, (_, w) => {
+    const first = Math.floor((loadEndpoints * w) / workers);
+    return forkWorker(first, Math.floor((loadEndpoints * (w + 1)) / workers) - first, 64, simNice);
   });
+  if (probeEndpoints > 0) kids.push(forkWorker(loadEndpoints, probeEndpoints, PROBE_SOCKETS, 0));
+  /** Index of the probe process in `kids` (-1: none). */
+  const probeKid = probeEndpoints > 0 ? kids.length - 1 : -1;
   // Every message is recorded from the fork on: a fast worker's next message (e.g. 'prepared') can
   // arrive while the orchestrator still awaits a slower worker's previous one ('snapshotted'); a
   // listener attached only then would miss it and the run would hang.
@@ -377,6 +416,7 @@ async function orchestrate(): Promise<void> {
   const stats = waitAll('stats');
 
   // The measured phase.
+  const hist0 = await batchHistogram(api);
   const cpu0 = readCpu(collector.pid!);
   const sched0 = schedstat(collector.pid!);
   const phase0 = Date.now();
@@ -431,6 +471,7 @@ async function orchestrate(): Promise<void> {
     }
   })();
   await sleep(outageAt * durationS * 1000);
+  const hist1 = await batchHistogram(api);
   cpuBeforeOutage = (readCpu(collector.pid!)?.selfS ?? 0) - (cpu0?.selfS ?? 0);
   const schedBefore = schedstat(collector.pid!);
   up = false;
@@ -465,12 +506,17 @@ async function orchestrate(): Promise<void> {
   const onCpuNs = sched[0]![0]! + sched[1]![0]!;
   const waitNs = sched[0]![1]! + sched[1]![1]!;
   const wallS = (Date.now() - phase0) / 1000;
-  const latencies = all.flatMap((s) => s.latencies as number[]);
-  const sentAts = all.flatMap((s) => s.sentAt as number[]);
-  // Heartbeats before the outage, and in the steady state after the storm drained (restart + drain).
+  // Heartbeats before the outage, and in the steady state after the storm drained (restart + drain):
+  // as the probe timed them (the headline; all of them without a probe) and as the load workers did.
   const stormEnd = drainedAts ? Math.max(...drainedAts) : restartAt;
-  const before = latencies.filter((_, i) => sentAts[i]! < outageStart);
-  const afterStorm = latencies.filter((_, i) => sentAts[i]! > stormEnd);
+  const split = (from: Array<Record<string, unknown>>) => {
+    const latencies = from.flatMap((s) => s.latencies as number[]);
+    const sentAts = from.flatMap((s) => s.sentAt as number[]);
+    return { latencies, before: latencies.filter((_, i) => sentAts[i]! < outageStart), afterStorm: latencies.filter((_, i) => sentAts[i]! > stormEnd) };
+  };
+  const { latencies, before, afterStorm } = split(probeKid >= 0 ? [all[probeKid]!] : all);
+  const collectorSide = hist0 && hist1 ? histogramSummary(hist0, hist1) : null;
+  const byLoad = split(probeKid >= 0 ? all.filter((_, i) => i !== probeKid) : []);
   const accepted = all.reduce((n, s) => n + (s.accepted as number), 0);
   let dbBytes = 0;
   for (const f of ['mcpwatch.sqlite', 'mcpwatch.sqlite-wal']) dbBytes += (() => { try { return statSync(join(dataDir, f)).size; } catch { return 0; } })();
@@ -493,6 +539,16 @@ async function orchestrate(): Promise<void> {
       p99: percentile(latencies, 99),
       beforeOutage: { p50: percentile(before, 50), p99: percentile(before, 99), count: before.length },
       afterStormDrained: { p50: percentile(afterStorm, 50), p99: percentile(afterStorm, 99), count: afterStorm.length },
+      /** Who timed these: the probe process at normal priority (`probeEndpoints` endpoints), or every worker when there is none. */
+      timedBy: probeKid >= 0 ? 'probe' : 'load workers',
+      probeEndpoints,
+      /** The same, timed by the load workers at --sim-nice (their own scheduling delay included). */
+      byLoadWorkers: {
+        beforeOutage: { p50: percentile(byLoad.before, 50), p99: percentile(byLoad.before, 99), count: byLoad.before.length },
+        afterStormDrained: { p50: percentile(byLoad.afterStorm, 50), p99: percentile(byLoad.afterStorm, 99), count: byLoad.afterStorm.length },
+      },
+      /** The collector's own histogram (mcpwatch_batch_duration_seconds, every batch) before the outage: share answered within 250 ms, and the bucket holding p99. */
+      collectorSideBeforeOutage: collectorSide,
     },
     projectionLagS: { p50: percentile(lags, 50), p95: percentile(lags, 95), max: lags.length ? Math.max(...lags) : 0 },
     fleetQueryMs: {
@@ -528,6 +584,14 @@ async function orchestrate(): Promise<void> {
       row('heartbeat latency p50 / p99 (whole phase)', `${figures.heartbeatLatencyMs.p50.toFixed(1)} / ${figures.heartbeatLatencyMs.p99.toFixed(1)} ms`),
       row('  before the outage', `${figures.heartbeatLatencyMs.beforeOutage.p50.toFixed(1)} / ${figures.heartbeatLatencyMs.beforeOutage.p99.toFixed(1)} ms (${before.length})`),
       row('  after the storm drained', `${figures.heartbeatLatencyMs.afterStormDrained.p50.toFixed(1)} / ${figures.heartbeatLatencyMs.afterStormDrained.p99.toFixed(1)} ms (${afterStorm.length})`),
+      row(`  timed by`, probeKid >= 0 ? `the probe process (${probeEndpoints} endpoints, normal priority)` : 'the load workers'),
+      ...(probeKid >= 0
+        ? [
+            row('  as the load workers timed them: before the outage', `${percentile(byLoad.before, 50).toFixed(1)} / ${percentile(byLoad.before, 99).toFixed(1)} ms (${byLoad.before.length}; nice ${simNice}, their own delays included)`),
+            row('  as the load workers timed them: after the storm drained', `${percentile(byLoad.afterStorm, 50).toFixed(1)} / ${percentile(byLoad.afterStorm, 99).toFixed(1)} ms (${byLoad.afterStorm.length})`),
+          ]
+        : []),
+      row('  collector side, every batch before the outage', collectorSide ? `${(collectorSide.shareWithin250ms * 100).toFixed(2)} % within 250 ms; p99 in the bucket <= ${collectorSide.p99BucketS} s (${collectorSide.count})` : '-'),
       row('projection lag p50 / p95 / max', `${figures.projectionLagS.p50.toFixed(2)} / ${figures.projectionLagS.p95.toFixed(2)} / ${figures.projectionLagS.max.toFixed(2)} s`),
       row('fleet query p95', `${figures.fleetQueryMs.p95.toFixed(1)} ms (${queries.length} queries, ${queryPortMode === 'own' ? 'on the query listener: own port and thread' : 'on the main port'})`),
       ...Object.entries(queriesByKind).map(([k, v]) => row(`  ${k} p50 / p95`, `${percentile(v, 50).toFixed(1)} / ${percentile(v, 95).toFixed(1)} ms (${v.length})`)),
