@@ -18,13 +18,23 @@
  * another build of it, e.g. a baseline copy for an A/B) serving the seeded directory, one request
  * at a time: p50/p95 ms and the collector process's CPU per request (/proc). BENCH_QUERY_INPROC=0:
  * HTTP only (a baseline build's collector then migrates the directory itself, nothing newer does).
+ * BENCH_QUERY_PORT=own: the HTTP queries go to the collector's query listener (MCPWATCH_QUERY_PORT:
+ * its worker thread and read-only connection) instead of the main port. BENCH_QUERY_WRITES=R: while
+ * the HTTP queries run, a worker thread of this process commits R small write transactions a second
+ * into the same file (each touches 7 endpoints and one server row, as the projection of a few
+ * heartbeats does: ~7 x R row updates/s, the steady state of a 100,000-endpoint fleet at R = 250),
+ * so every query's read transaction finds the database changed since the previous one, as it does
+ * under ingest: SQLite then drops the reader's page cache. Each row is set to the value it holds, so
+ * the seed is unchanged for the next run.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createStore } from '@mcpwatch/collector';
 import { httpTransport, makeServerEntry } from '@mcpwatch/testkit';
@@ -74,7 +84,8 @@ function seed(file: string): void {
     }
   });
   for (let i = 0; i < N; i += 2000) tx(i, Math.min(N, i + 2000));
-  db.exec('analyze');
+  // No ANALYZE: the collector never runs it, and statistics change SQLite's plans (with them a
+  // SELECT DISTINCT over an index skips ahead between distinct keys; without, it reads every entry).
   db.close();
 }
 
@@ -159,10 +170,10 @@ function freePort(): Promise<number> {
   });
 }
 
-function startCollector(dir: string, port: number): Promise<ChildProcess> {
+function startCollector(dir: string, port: number, queryPort: number | null): Promise<ChildProcess> {
   return new Promise((resolveStart, reject) => {
     const child = spawn(process.execPath, [COLLECTOR_BIN, '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
-      env: { ...process.env, MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN },
+      env: { ...process.env, MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN, ...(queryPort !== null ? { MCPWATCH_QUERY_PORT: String(queryPort) } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -180,11 +191,64 @@ function startCollector(dir: string, port: number): Promise<ChildProcess> {
   });
 }
 
+/**
+ * The write load of BENCH_QUERY_WRITES (see the header), in a worker thread with its own connection:
+ * `perS` transactions a second, each re-setting 7 endpoints' last_heartbeat_at and one server row's
+ * last_seen to the values they hold. Resolves with a stop function once the first has committed.
+ */
+async function startWriter(file: string, perS: number): Promise<() => Promise<number>> {
+  const source = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const Database = require(workerData.driver);
+    const db = new Database(workerData.file);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('synchronous = NORMAL');
+    const ids = db.prepare('select endpoint_id from endpoints').pluck().all();
+    const ep = db.prepare('select endpoint_id, last_heartbeat_at from endpoints where endpoint_id = ?');
+    const touch = db.prepare('update endpoints set last_heartbeat_at = ? where endpoint_id = ?');
+    const srv = db.prepare('select endpoint_id, server_key, last_seen from servers where endpoint_id = ? limit 1');
+    const touchSrv = db.prepare('update servers set last_seen = ? where endpoint_id = ? and server_key = ?');
+    const tx = db.transaction(() => {
+      for (let k = 0; k < 7; k++) {
+        const r = ep.get(ids[Math.floor(Math.random() * ids.length)]);
+        touch.run(r.last_heartbeat_at, r.endpoint_id);
+        if (k === 0) { const s = srv.get(r.endpoint_id); if (s) touchSrv.run(s.last_seen, s.endpoint_id, s.server_key); }
+      }
+    });
+    let commits = 0, stop = false;
+    parentPort.on('message', () => { stop = true; });
+    const period = 1000 / workerData.perS;
+    const start = performance.now();
+    const step = () => {
+      if (stop) { db.close(); parentPort.postMessage({ commits }); return; }
+      tx(); commits++;
+      if (commits === 1) parentPort.postMessage({ started: true });
+      setTimeout(step, Math.max(0, start + commits * period - performance.now()));
+    };
+    step();`;
+  const driver = createRequire(import.meta.url).resolve('better-sqlite3');
+  const w = new Worker(source, { eval: true, workerData: { file, perS, driver } });
+  await new Promise<void>((r, j) => {
+    w.once('message', () => r());
+    w.once('error', j);
+  });
+  return () =>
+    new Promise<number>((r) => {
+      w.on('message', (m: { commits?: number }) => m.commits !== undefined && r(m.commits));
+      w.postMessage('stop');
+    });
+}
+
 /** The three fleet questions over HTTP, one at a time, against the collector's bin on `dir`. */
 async function overHttp(dir: string, fps: string[]): Promise<void> {
   const port = await freePort();
-  const collector = await startCollector(dir, port);
-  const api = httpTransport(`http://127.0.0.1:${port}`, { maxSockets: 1 });
+  const own = process.env.BENCH_QUERY_PORT === 'own';
+  const queryPort = own ? await freePort() : null;
+  const collector = await startCollector(dir, port, queryPort);
+  const writesPerS = envInt('BENCH_QUERY_WRITES', 0);
+  const stopWriter = writesPerS > 0 ? await startWriter(join(dir, 'mcpwatch.sqlite'), writesPerS) : null;
+  const writeStart = performance.now();
+  const api = httpTransport(`http://127.0.0.1:${queryPort ?? port}`, { maxSockets: 1 });
   const headers = { authorization: `Bearer ${ADMIN_TOKEN}` };
   const targets: Array<[string, (i: number) => string]> = [
     ['GET /v1/servers?name=srv-X&limit=10', (i) => `/v1/servers?name=srv-${i % 200}&limit=10`],
@@ -192,7 +256,7 @@ async function overHttp(dir: string, fps: string[]): Promise<void> {
     ['GET /v1/findings?severity=high&limit=50', () => '/v1/findings?severity=high&limit=50'],
   ];
   try {
-    console.log(`HTTP (${COLLECTOR_BIN}), load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
+    console.log(`HTTP (${COLLECTOR_BIN}, ${own ? 'query listener port' : 'main port'}${writesPerS > 0 ? `, ${writesPerS} write transactions/s beside it` : ''}), load average: ${(await import('node:fs')).readFileSync('/proc/loadavg', 'utf8').trim()}`);
     console.log('request                                p50 ms   p95 ms   collector CPU ms/request');
     for (const [label, path] of targets) {
       for (let i = 0; i < 5; i++) await api({ method: 'GET', path: path(i), headers });
@@ -207,6 +271,10 @@ async function overHttp(dir: string, fps: string[]): Promise<void> {
       const c1 = readCpu(collector.pid!);
       const cpuMs = c0 && c1 ? ((c1.selfS - c0.selfS) * 1000) / REPEATS : NaN;
       console.log(`${label.padEnd(38)}${median(ms).toFixed(2).padStart(7)}${percentile(ms, 95).toFixed(2).padStart(9)}${cpuMs.toFixed(2).padStart(14)}`);
+    }
+    if (stopWriter) {
+      const commits = await stopWriter();
+      console.log(`write transactions committed beside the queries: ${commits} (${((commits * 1000) / (performance.now() - writeStart)).toFixed(0)}/s)`);
     }
   } finally {
     api.close();
