@@ -13,6 +13,14 @@
  * within that time; `invalidate()` makes it immediate in this process); at most `max` entries, least
  * recently used evicted. Unknown agents are not cached (a later enrollment is seen at once).
  * Store errors propagate to the caller (-> 503).
+ *
+ * Over a store that can tell whether an agent row may have changed (`agentsMayHaveChanged`:
+ * SQLite, whose one writer is this process) entries outlive `ttlMs`: at most every `ttlMs` the
+ * cache asks, and drops every entry when the store revoked or restored an agent, or another process
+ * committed, meanwhile (a second collector on the same file: then no entry outlives `ttlMs`
+ * either). So a revocation takes effect within `ttlMs` as before, at once after `invalidate()`. In bench:fleet at 100,000 endpoints (a
+ * heartbeat a minute each) the row read of an expired entry was every heartbeat's: 41k statements
+ * in 28 s, 35 us each, ~5 % of the event loop.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { AgentRow, Store } from './store/types.js';
@@ -31,18 +39,26 @@ interface Entry {
 export class AgentCache {
   private readonly entries = new Map<string, Entry>();
 
+  /** When the cache last asked `agentsMayHaveChanged` (ms). */
+  private checkedAtMs = -Infinity;
+
   constructor(
-    private readonly store: Pick<Store, 'getAgent'>,
+    private readonly store: Pick<Store, 'getAgent' | 'agentsMayHaveChanged'>,
     private readonly opts: { ttlMs: number; max: number; now: () => number },
   ) {}
 
   /** The agent and its key, or null when the store does not know it. */
   async get(agentId: string): Promise<CachedAgent | null> {
     const now = this.opts.now();
+    const mayHaveChanged = this.store.agentsMayHaveChanged;
+    if (mayHaveChanged && now - this.checkedAtMs >= this.opts.ttlMs) {
+      this.checkedAtMs = now;
+      if (mayHaveChanged.call(this.store)) this.entries.clear();
+    }
     const hit = this.entries.get(agentId);
     if (hit) {
       this.entries.delete(agentId);
-      if (hit.expiresAtMs > now) {
+      if (mayHaveChanged || hit.expiresAtMs > now) {
         this.entries.set(agentId, hit);
         return hit.agent;
       }

@@ -270,7 +270,8 @@ export const CONFIG_TABLE = {
   agentCacheTtlMs: key({
     default: 5000,
     env: ['MCPWATCH_AGENT_CACHE_TTL_MS'],
-    description: 'How long an agent row and its parsed public key are cached; bounds how late a revocation made elsewhere takes effect.',
+    description:
+      'How long an agent row and its parsed public key are cached; bounds how late a revocation made by another collector process takes effect. SQLite: rows stay cached while no other process writes to the database (checked this often); revocations made through this collector take effect at once on either engine.',
     parse: kinds.int(0, 3600_000),
   }),
   agentCacheMax: key({

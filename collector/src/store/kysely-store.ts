@@ -20,6 +20,7 @@ import { Errors } from '../errors.js';
 import { AgentStore } from './agent-store.js';
 import { classifyStoreError } from './store-errors.js';
 import { WalSync } from './wal-sync.js';
+import { sqliteHandleOf } from './sqlite-statement-cache.js';
 import { BatchLog } from './batch-log.js';
 import { EventReader } from './event-reader.js';
 import type { Database } from './db-schema.js';
@@ -129,6 +130,7 @@ export class KyselyStore implements Store {
     this.engine = opts.engine;
     this.db = opts.db;
     this.sqliteFile = opts.sqliteFile;
+    this.agentsMayHaveChanged = opts.engine === 'sqlite' && opts.sqliteFile !== undefined ? this.#agentChangeWatch() : undefined;
     this.#pgSchema = opts.pgSchema;
     this.#now = opts.now ?? (() => new Date());
     this.#reader = new EventReader(this.db);
@@ -288,7 +290,23 @@ export class KyselyStore implements Store {
   getAgent(agentId: string): Promise<AgentRow | null> {
     return this.#agents.getAgent(agentId);
   }
+  readonly agentsMayHaveChanged: (() => boolean) | undefined;
+  /** An agent row changed through this store since agentsMayHaveChanged last answered. */
+  #agentsChanged = false;
+  /** See Store.agentsMayHaveChanged (data_version: a read-only pragma, run at once, inside an open transaction too). */
+  #agentChangeWatch(): () => boolean {
+    let last: number | null = null;
+    return () => {
+      const raw = sqliteHandleOf(this.db);
+      const v = raw ? (raw.pragma('data_version', { simple: true }) as number) : null;
+      const changed = v === null || (last !== null && v !== last) || this.#agentsChanged;
+      last = v;
+      this.#agentsChanged = false;
+      return changed;
+    };
+  }
   setAgentRevoked(agentId: string, revoked: boolean): Promise<boolean> {
+    this.#agentsChanged = true;
     return this.#agents.setAgentRevoked(agentId, revoked);
   }
   listAgents(filter: { revoked?: boolean; endpointId?: string } = {}): Promise<AgentRow[]> {

@@ -134,6 +134,14 @@ export interface Store {
   findEnrollSecret(secretHash: string): Promise<EnrollSecretRow | null>;
   enrollAgent(input: EnrollInput): Promise<EnrollOutcome>;
   getAgent(agentId: string): Promise<AgentRow | null>;
+  /**
+   * SQLite: whether an agent's row may have changed since the previous call (false at the first):
+   * this store revoked or restored one, or another connection (another process) committed to the
+   * database (PRAGMA data_version). Agent rows change nowhere else, so the agent cache keeps them
+   * while this says no (agent-cache.ts). Absent on PostgreSQL, where several collectors share the
+   * database.
+   */
+  agentsMayHaveChanged?(): boolean;
   setAgentRevoked(agentId: string, revoked: boolean): Promise<boolean>;
 
   // ingest: append to the batch log (answered after COMMIT); projected behind it

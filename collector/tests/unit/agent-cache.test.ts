@@ -87,6 +87,35 @@ describe('AgentCache', () => {
     return { cache, reads, advance: (ms: number) => (now += ms) };
   }
 
+  test('a store whose only writer is this process (agentsMayHaveChanged): rows outlive the TTL until another process writes', async () => {
+    const rows = new Map([['a', row('a', rsaPem())], ['b', row('b', rsaPem())]]);
+    let now = 0;
+    let others = false;
+    const reads: string[] = [];
+    const asked: number[] = [];
+    const store = { getAgent: async (id: string) => (reads.push(id), rows.get(id) ?? null), agentsMayHaveChanged: () => (asked.push(now), others) };
+    const cache = new AgentCache(store, { ttlMs: 1000, max: 10, now: () => now });
+    await cache.get('a');
+    await cache.get('b');
+    now += 60_000; // a heartbeat period later: still cached, the store asked once per TTL at most
+    await cache.get('a');
+    await cache.get('b');
+    expect(reads).toEqual(['a', 'b']);
+    expect(asked).toEqual([0, 60_000]);
+    // This process revokes: its route invalidates the entry, the next request reads the row.
+    rows.set('a', row('a', rows.get('a')!.publicKeyPem, { revokedAt: '2026-02-02T00:00:00.000Z' }));
+    cache.invalidate('a');
+    expect((await cache.get('a'))!.row.revokedAt).toBe('2026-02-02T00:00:00.000Z');
+    // Another process committed: every entry goes at the next check (within a TTL).
+    others = true;
+    now += 500;
+    await cache.get('b');
+    expect(reads).toEqual(['a', 'b', 'a']);
+    now += 500;
+    await cache.get('b');
+    expect(reads).toEqual(['a', 'b', 'a', 'b']);
+  });
+
   test('a row is read once per TTL; its parsed key outlives the TTL while the PEM is the same', async () => {
     const rows = new Map([['a', row('a', rsaPem())]]);
     const { cache, reads, advance } = cacheOver(rows);
