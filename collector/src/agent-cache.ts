@@ -18,9 +18,9 @@
  * SQLite, whose one writer is this process) entries outlive `ttlMs`: at most every `ttlMs` the
  * cache asks, and drops every entry when the store revoked or restored an agent, or another process
  * committed, meanwhile (a second collector on the same file: then no entry outlives `ttlMs`
- * either). So a revocation takes effect within `ttlMs` as before, at once after `invalidate()`. In bench:fleet at 100,000 endpoints (a
- * heartbeat a minute each) the row read of an expired entry was every heartbeat's: 41k statements
- * in 28 s, 35 us each, ~5 % of the event loop.
+ * either). So a revocation takes effect within `ttlMs` as before, at once after `invalidate()`.
+ * In bench:fleet at 100,000 endpoints (a heartbeat a minute each) the row read of an expired entry
+ * was every heartbeat's: 41k statements in 28 s, 35 us each, ~5 % of the event loop.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type { AgentRow, Store } from './store/types.js';

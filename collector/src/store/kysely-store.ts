@@ -306,8 +306,10 @@ export class KyselyStore implements Store {
     };
   }
   setAgentRevoked(agentId: string, revoked: boolean): Promise<boolean> {
-    this.#agentsChanged = true;
-    return this.#agents.setAgentRevoked(agentId, revoked);
+    // Flagged once the row is written (a check in between would read the old row and keep it).
+    return this.#agents.setAgentRevoked(agentId, revoked).finally(() => {
+      this.#agentsChanged = true;
+    });
   }
   listAgents(filter: { revoked?: boolean; endpointId?: string } = {}): Promise<AgentRow[]> {
     return this.#agents.listAgents(filter);
