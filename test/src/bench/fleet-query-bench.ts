@@ -221,22 +221,29 @@ async function startWriter(file: string, perS: number): Promise<() => Promise<nu
     const start = performance.now();
     const step = () => {
       if (stop) { db.close(); parentPort.postMessage({ commits }); return; }
-      tx(); commits++;
+      tx.immediate(); commits++; // BEGIN IMMEDIATE: a deferred one that read first gets SQLITE_BUSY at its write if the collector wrote meanwhile
       if (commits === 1) parentPort.postMessage({ started: true });
       setTimeout(step, Math.max(0, start + commits * period - performance.now()));
     };
     step();`;
   const driver = createRequire(import.meta.url).resolve('better-sqlite3');
   const w = new Worker(source, { eval: true, workerData: { file, perS, driver } });
-  await new Promise<void>((r, j) => {
-    w.once('message', () => r());
+  // A writer that dies (e.g. SQLITE_BUSY past its timeout) fails the run instead of leaving stop()
+  // waiting for an answer that never comes.
+  const died = new Promise<never>((_, j) => {
     w.once('error', j);
+    w.once('exit', (code) => j(new Error(`the writer thread exited (${code}) before it was stopped`)));
   });
+  died.catch(() => undefined);
+  await Promise.race([new Promise<void>((r) => w.once('message', () => r())), died]);
   return () =>
-    new Promise<number>((r) => {
-      w.on('message', (m: { commits?: number }) => m.commits !== undefined && r(m.commits));
-      w.postMessage('stop');
-    });
+    Promise.race([
+      new Promise<number>((r) => {
+        w.on('message', (m: { commits?: number }) => m.commits !== undefined && r(m.commits));
+        w.postMessage('stop');
+      }),
+      died,
+    ]);
 }
 
 /** The three fleet questions over HTTP, one at a time, against the collector's bin on `dir`. */
