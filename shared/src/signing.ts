@@ -6,7 +6,7 @@
  * and sends it base64 in `x-mcpwatch-signature`, with agent id, seq and timestamp (unix ms) in
  * the headers below. The collector verifies over the raw bytes before decompressing.
  */
-import { constants, createSign, createVerify, type KeyLike } from 'node:crypto';
+import { constants, createSign, createVerify, verify as verifyOneShot, type KeyLike } from 'node:crypto';
 import { sha256Hex } from './protocol/hash.js';
 
 export const SIGNATURE_VERSION = 'mcpwatch-batch-v1';
@@ -41,6 +41,22 @@ export function verifyBatch(publicKey: KeyLike, ...[agentId, seq, timestampMs, b
   } catch {
     return false;
   }
+}
+
+/**
+ * verifyBatch off the calling thread: the RSA work runs on libuv's thread pool (crypto.verify with a
+ * callback), so a server's event loop only hashes the body and builds the signing string. Resolves
+ * false for a signature that does not verify or cannot be decoded, like verifyBatch.
+ */
+export function verifyBatchAsync(publicKey: KeyLike, ...[agentId, seq, timestampMs, body, signatureB64]: [...SignedBatchFields, signatureB64: string]): Promise<boolean> {
+  const data = Buffer.from(signingString(agentId, seq, timestampMs, body));
+  return new Promise((resolve) => {
+    try {
+      verifyOneShot('sha256', data, { key: publicKey as never, ...PSS }, Buffer.from(signatureB64, 'base64'), (err, ok) => resolve(!err && ok));
+    } catch {
+      resolve(false);
+    }
+  });
 }
 
 /** All the headers of a signed batch. */

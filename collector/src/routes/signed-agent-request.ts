@@ -6,7 +6,7 @@
  * guard (429 past its limit). Throws the coded error of the first check that fails.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { HEADERS, verifyBatch } from '@mcpwatch/shared';
+import { HEADERS, verifyBatchAsync } from '@mcpwatch/shared';
 import type { CachedAgent } from '../agent-cache.js';
 import { Errors, isCollectorError } from '../errors.js';
 
@@ -65,7 +65,8 @@ export async function authenticateSignedAgentRequest(app: FastifyInstance, req: 
   if (Math.abs(skewMs) > config.timestampWindowS * 1000) {
     throw Errors.timestampSkew(`${what} timestamp is ${Math.round(skewMs / 1000)} s from the collector clock (window ±${config.timestampWindowS} s); check the clock`);
   }
-  if (!verifyBatch(agent.publicKey, agentId, seq, timestampMs, body, signature)) {
+  // On the thread pool: the RSA verification was ~10 % of the event loop at 100,000 endpoints.
+  if (!(await verifyBatchAsync(agent.publicKey, agentId, seq, timestampMs, body, signature))) {
     throw (await app.abuseGuard.recordFailure(req, 'agent')) ?? (what === 'batch' ? Errors.signatureInvalid() : Errors.signatureInvalid('wait signature does not verify'));
   }
   return { agentId, seq, timestampMs, signature, body, agent, nowMs };
