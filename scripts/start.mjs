@@ -27,6 +27,8 @@ import { tokenizeArgv } from '@mcpwatch/shared/argv';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const COLLECTOR_BIN = path.join(ROOT, 'collector', 'bin', 'mcpwatch-collector.js');
+/** The node flags the collector runs with (collector/node-flags.json: the image's too). */
+const COLLECTOR_NODE_FLAGS = JSON.parse(fs.readFileSync(path.join(ROOT, 'collector', 'node-flags.json'), 'utf8')).flags;
 const AGENT_BIN = path.join(ROOT, 'agent', 'bin', 'mcpwatch-agent.js');
 
 function parseArgs(argv) {
@@ -145,7 +147,7 @@ async function main() {
   const collectorLog = fs.createWriteStream(path.join(opts.dir, 'collector.log'), { flags: 'a' });
 
   // 1. the collector
-  const collector = spawn(process.execPath, [COLLECTOR_BIN, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off'], {
+  const collector = spawn(process.execPath, [...COLLECTOR_NODE_FLAGS, COLLECTOR_BIN, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off'], {
     env: { ...process.env, MCPWATCH_ENROLL_SECRET: `local:${enrollSecret}`, MCPWATCH_ADMIN_TOKEN: adminToken, MCPWATCH_SINKS: 'file' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

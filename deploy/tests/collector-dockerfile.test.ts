@@ -84,9 +84,15 @@ describe('collector/Dockerfile', () => {
     expect(user?.args).toBe('node');
     const entry = JSON.parse(last.find((i) => i.op === 'ENTRYPOINT')!.args) as string[];
     expect(entry[0]).toBe('node');
-    expect(existsSync(join(root, entry[1]!))).toBe(true);
+    // node, the collector's node flags (collector/node-flags.json, which npm start and the benches
+    // use too), then the launcher.
+    const { flags } = JSON.parse(readFileSync(join(root, 'collector', 'node-flags.json'), 'utf8')) as { flags: string[] };
+    expect(flags.length).toBeGreaterThan(0);
+    expect(entry.slice(1, -1)).toEqual(flags);
+    const bin = entry[entry.length - 1]!;
+    expect(existsSync(join(root, bin))).toBe(true);
     // The launcher loads ../dist/server-cli.js, compiled from collector/src/server-cli.ts.
-    expect(readFileSync(join(root, entry[1]!), 'utf8')).toContain('../dist/server-cli.js');
+    expect(readFileSync(join(root, bin), 'utf8')).toContain('../dist/server-cli.js');
     expect(existsSync(join(root, 'collector', 'src', 'server-cli.ts'))).toBe(true);
     expect(last.find((i) => i.op === 'EXPOSE')?.args).toBe(String(CONTAINER_PORT));
     expect(last.find((i) => i.op === 'CMD')?.args).toContain(`0.0.0.0:${CONTAINER_PORT}`);

@@ -3,7 +3,8 @@
  * /proc sampling of a process's CPU time and RSS (Linux), and a results table. No timers left
  * running; nothing here throws on a process that already exited (samples come back null).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 
 /** A positive whole number from the environment variable `name` (a bench's size knob), else `fallback`. */
@@ -151,6 +152,18 @@ export function padProcesses(target: number): () => void {
   return () => {
     for (const c of extra) c.kill('SIGKILL');
   };
+}
+
+/**
+ * The node flags a collector build runs with in production (its collector/node-flags.json, found
+ * from the bin: `<root>/collector/bin/x.js` -> `<root>/collector/node-flags.json`), so benches
+ * measure the collector as deployed; none for a build older than that file, or with
+ * BENCH_COLLECTOR_NODE_FLAGS=0 (to A/B the flags themselves: pass them as a bench's extra node args).
+ */
+export function collectorNodeFlags(bin: string): string[] {
+  if (process.env.BENCH_COLLECTOR_NODE_FLAGS === '0') return [];
+  const file = join(dirname(dirname(bin)), 'node-flags.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as { flags: string[] }).flags : [];
 }
 
 /**

@@ -41,7 +41,7 @@ import { createPublicKey, randomUUID } from 'node:crypto';
 import { boundedGunzip, createStore, validateBatch, warmBatchValidator, type Store } from '@mcpwatch/collector';
 import { HEADERS, sha256Hex, verifyBatch, type Batch } from '@mcpwatch/shared';
 import { httpTransport, makeHost, pooledKeyPair, TestAgent, type PreparedBatch, type Transport } from '@mcpwatch/testkit';
-import { median, percentile, readCpu } from './bench-stats.js';
+import { collectorNodeFlags, median, percentile, readCpu } from './bench-stats.js';
 import { freshPgDatabase } from './pg-bench-db.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -142,7 +142,7 @@ function startChild(args: string[], env: Record<string, string>, pattern: RegExp
 async function startCollector(dataDir: string, databaseUrl: string, extraEnv: Record<string, string> = {}, script = COLLECTOR_BIN): Promise<Server> {
   const eldFile = join(dataDir, `event-loop-delay-${randomUUID()}.json`);
   const server = await startChild(
-    [...NODE_ARGS, '--import', ELD_PRELOAD, script, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
+    [...collectorNodeFlags(script), ...NODE_ARGS, '--import', ELD_PRELOAD, script, '--data-dir', dataDir, '--listen', '127.0.0.1:0', '--tls', 'off', '--log-level', 'warn'],
     {
       MCPW_BENCH_ELD_FILE: eldFile,
       MCPWATCH_ENROLL_SECRET: `bench:${ENROLL_SECRET}`,

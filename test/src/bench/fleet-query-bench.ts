@@ -38,7 +38,7 @@ import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { createStore } from '@mcpwatch/collector';
 import { httpTransport, makeServerEntry } from '@mcpwatch/testkit';
-import { envInt, median, percentile, readCpu } from './bench-stats.js';
+import { collectorNodeFlags, envInt, median, percentile, readCpu } from './bench-stats.js';
 
 const N = envInt('BENCH_QUERY_ENDPOINTS', 100_000);
 const REPEATS = envInt('BENCH_QUERY_REPEATS', 200);
@@ -172,7 +172,7 @@ function freePort(): Promise<number> {
 
 function startCollector(dir: string, port: number, queryPort: number | null): Promise<ChildProcess> {
   return new Promise((resolveStart, reject) => {
-    const child = spawn(process.execPath, [COLLECTOR_BIN, '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
+    const child = spawn(process.execPath, [...collectorNodeFlags(COLLECTOR_BIN), COLLECTOR_BIN, '--data-dir', dir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
       env: { ...process.env, MCPWATCH_ADMIN_TOKEN: ADMIN_TOKEN, ...(queryPort !== null ? { MCPWATCH_QUERY_PORT: String(queryPort) } : {}) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

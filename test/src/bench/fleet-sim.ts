@@ -49,7 +49,8 @@
  * Options: --endpoints N (100000) --workers W (2) --duration S (120) --compress F (1)
  * --changes-per-hour R (0.5) --outage-at FRACTION (0.4) --outage-s S (10) --query-port own|main (own) --sim-nice N (19)
  * --probe-endpoints N (2 % of --endpoints, at most 2,000; 0: no probe, the load workers time heartbeats) --json FILE. Env
- * FLEET_COLLECTOR_NODE_ARGS: extra node flags for the collector (e.g. --cpu-prof); FLEET_COLLECTOR_BIN: the
+ * FLEET_COLLECTOR_NODE_ARGS: extra node flags for the collector (e.g. --cpu-prof), after those of its build's
+ * collector/node-flags.json (BENCH_COLLECTOR_NODE_FLAGS=0: not those); FLEET_COLLECTOR_BIN: the
  * collector bin to run (default this tree's collector/bin/mcpwatch-collector.js).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -60,7 +61,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeEvent, type McpEvent } from '@mcpwatch/shared';
 import { httpTransport, makeCsr, makeHost, makeServerEntry, pooledKeyPair, TestAgent, type Transport } from '@mcpwatch/testkit';
-import { percentile, readCpu, SIMULATED_FLEET_COLLECTOR_ENV } from './bench-stats.js';
+import { collectorNodeFlags, percentile, readCpu, SIMULATED_FLEET_COLLECTOR_ENV } from './bench-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The collector's bin (FLEET_COLLECTOR_BIN: another build of it, e.g. a baseline copy for an A/B). */
@@ -257,7 +258,7 @@ function freePort(): Promise<number> {
 /** `queryPort`: the collector's query listener port (MCPWATCH_QUERY_PORT); null: none. */
 function startCollector(dataDir: string, port: number, queryPort: number | null): Promise<ChildProcess> {
   return new Promise((resolveStart, reject) => {
-    const child = spawn(process.execPath, [...COLLECTOR_NODE_ARGS, COLLECTOR_BIN, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
+    const child = spawn(process.execPath, [...collectorNodeFlags(COLLECTOR_BIN), ...COLLECTOR_NODE_ARGS, COLLECTOR_BIN, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
       env: {
         ...process.env,
         MCPWATCH_ENROLL_SECRET: `fleet:${ENROLL_SECRET}`,

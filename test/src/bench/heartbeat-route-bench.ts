@@ -22,8 +22,10 @@
  * HB_BASE_COLLECTOR_BIN (another build's bin, e.g. a copy of HEAD built in /tmp, label "base";
  * unset: this build alone), HB_AGENTS (1000), HB_RATE (1000 batches/s), HB_ROUND_S (5),
  * HB_ROUNDS (6, per build, after the warm-up), HB_SETTLE_MS (500), HB_COLLECTOR_NODE_ARGS (extra
- * node flags for "this" collector, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`; the profile is
- * written when the bench stops it with SIGTERM), HB_JSON (write the figures there too).
+ * node flags for "this" collector, after each build's own collector/node-flags.json, which
+ * BENCH_COLLECTOR_NODE_FLAGS=0 leaves out; e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: the profile
+ * is written when the bench stops it with SIGTERM. A/B of a flag: the same bin as base and this,
+ * BENCH_COLLECTOR_NODE_FLAGS=0 and the flag here), HB_JSON (write the figures there too).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,7 +34,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeEvent } from '@mcpwatch/shared';
 import { freePort, httpTransport, makeCsr, pooledKeyPair, TestAgent, waitForOutput, type Transport } from '@mcpwatch/testkit';
-import { clkTck, envInt, median, percentile, SIMULATED_FLEET_COLLECTOR_ENV, sleep } from './bench-stats.js';
+import { clkTck, collectorNodeFlags, envInt, median, percentile, SIMULATED_FLEET_COLLECTOR_ENV, sleep } from './bench-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ENROLL_SECRET = 'heartbeat-bench-enroll-secret-0123456789';
@@ -64,7 +66,7 @@ interface Build {
 }
 
 async function startCollector(bin: string, nodeArgs: string[], dataDir: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, bin, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
+  const child = spawn(process.execPath, [...collectorNodeFlags(bin), ...nodeArgs, bin, '--data-dir', dataDir, '--listen', `127.0.0.1:${port}`, '--tls', 'off', '--log-level', 'warn'], {
     env: {
       ...process.env,
       MCPWATCH_ENROLL_SECRET: `bench:${ENROLL_SECRET}`,
