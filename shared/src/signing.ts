@@ -6,7 +6,7 @@
  * and sends it base64 in `x-mcpwatch-signature`, with agent id, seq and timestamp (unix ms) in
  * the headers below. The collector verifies over the raw bytes before decompressing.
  */
-import { constants, createSign, createVerify, verify as verifyOneShot, type KeyLike } from 'node:crypto';
+import { constants, createSign, verify as verifyOneShot, type KeyLike } from 'node:crypto';
 import { sha256Hex } from './protocol/hash.js';
 
 export const SIGNATURE_VERSION = 'mcpwatch-batch-v1';
@@ -33,11 +33,17 @@ export function signBatch(privateKey: KeyLike, ...batch: SignedBatchFields): str
   return createSign('sha256').update(signingString(...batch)).sign({ key: privateKey as never, ...PSS }, 'base64');
 }
 
+type VerifyArgs = [...SignedBatchFields, signatureB64: string];
+
+/** crypto.verify's arguments for a batch signature: data, key with PSS padding, decoded signature. */
+function verifyInputs(publicKey: KeyLike, ...[agentId, seq, timestampMs, body, signatureB64]: VerifyArgs) {
+  return [Buffer.from(signingString(agentId, seq, timestampMs, body)), { key: publicKey as never, ...PSS }, Buffer.from(signatureB64, 'base64')] as const;
+}
+
 /** true when `signatureB64` is a valid signature of the signing string under `publicKey`. */
-export function verifyBatch(publicKey: KeyLike, ...[agentId, seq, timestampMs, body, signatureB64]: [...SignedBatchFields, signatureB64: string]): boolean {
-  const verifier = createVerify('sha256').update(signingString(agentId, seq, timestampMs, body));
+export function verifyBatch(publicKey: KeyLike, ...batch: VerifyArgs): boolean {
   try {
-    return verifier.verify({ key: publicKey as never, ...PSS }, signatureB64, 'base64');
+    return verifyOneShot('sha256', ...verifyInputs(publicKey, ...batch));
   } catch {
     return false;
   }
@@ -48,11 +54,10 @@ export function verifyBatch(publicKey: KeyLike, ...[agentId, seq, timestampMs, b
  * callback), so a server's event loop only hashes the body and builds the signing string. Resolves
  * false for a signature that does not verify or cannot be decoded, like verifyBatch.
  */
-export function verifyBatchAsync(publicKey: KeyLike, ...[agentId, seq, timestampMs, body, signatureB64]: [...SignedBatchFields, signatureB64: string]): Promise<boolean> {
-  const data = Buffer.from(signingString(agentId, seq, timestampMs, body));
+export function verifyBatchAsync(publicKey: KeyLike, ...batch: VerifyArgs): Promise<boolean> {
   return new Promise((resolve) => {
     try {
-      verifyOneShot('sha256', data, { key: publicKey as never, ...PSS }, Buffer.from(signatureB64, 'base64'), (err, ok) => resolve(!err && ok));
+      verifyOneShot('sha256', ...verifyInputs(publicKey, ...batch), (err, ok) => resolve(!err && ok));
     } catch {
       resolve(false);
     }
